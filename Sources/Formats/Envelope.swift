@@ -1,0 +1,163 @@
+public import Sodium
+
+/// Envelope v1, the body of `POST /v1/reports` (docs/formats.md §2):
+///
+///     "RSG1" (4) ‖ flags (1) ‖ key id (8) ‖ crypto_box_seal(padded report, recipient pk)
+///
+/// The sealed part is exactly 48 + bucket bytes, so an envelope is 61 + bucket bytes long.
+public struct Envelope: Sendable, Equatable {
+    public static let magic: [UInt8] = Array("RSG".utf8)
+    public static let version: UInt8 = UInt8(ascii: "1")
+    public static let headerByteCount = 13
+    /// Header plus sealed-box overhead: an envelope is this plus its bucket.
+    public static let overheadByteCount = headerByteCount + 48
+    public static var maxByteCount: Int { overheadByteCount + Bucket.largest.byteCount }
+
+    public struct Flags: OptionSet, Sendable, Hashable {
+        public let rawValue: UInt8
+        public init(rawValue: UInt8) { self.rawValue = rawValue }
+        /// The defender asked for urgent attention. Travels in the clear, by design (threat model).
+        public static let urgent = Flags(rawValue: 1 << 0)
+        /// Sealed by the intake for a no-JavaScript submission, not on the defender's device.
+        public static let sealedByIntake = Flags(rawValue: 1 << 1)
+        public static let known: Flags = [.urgent, .sealedByIntake]
+    }
+
+    public let flags: Flags
+    public let keyId: KeyId
+    public let bucket: Bucket
+    /// The whole envelope, as received; kept byte-exact for digests and storage.
+    public let bytes: [UInt8]
+
+    /// Parses and checks everything that can be checked without a secret key. Lengths are
+    /// checked first, so a 100 MB body costs nothing but the comparison.
+    public init(bytes: [UInt8], knownKeyIds: Set<KeyId>? = nil) throws(EnvelopeError) {
+        guard !bytes.isEmpty else { throw .empty }
+        guard bytes.count <= Envelope.maxByteCount else { throw .tooLarge(byteCount: bytes.count, max: Envelope.maxByteCount) }
+        guard bytes.count >= Envelope.headerByteCount else { throw .truncated(byteCount: bytes.count) }
+        guard Array(bytes[0..<3]) == Envelope.magic else { throw .badMagic }
+        guard bytes[3] == Envelope.version else { throw .unsupportedVersion(bytes[3]) }
+        let flags = Flags(rawValue: bytes[4])
+        guard flags.isSubset(of: .known) else { throw .unknownFlags(flags.subtracting(.known).rawValue) }
+        guard let keyId = KeyId(bytes: bytes[5..<13]) else { throw .truncated(byteCount: bytes.count) }
+        guard let bucket = Bucket(paddedByteCount: bytes.count - Envelope.overheadByteCount) else {
+            throw .lengthNotABucket(byteCount: bytes.count)
+        }
+        if let knownKeyIds, !knownKeyIds.contains(keyId) { throw .unknownKeyId(keyId) }
+        self.flags = flags
+        self.keyId = keyId
+        self.bucket = bucket
+        self.bytes = bytes
+    }
+
+    /// Pads `report` to its bucket and seals it to `recipient`.
+    public static func seal(report: some ContiguousBytesLike, to recipient: SealPublicKey, flags: Flags = []) throws(EnvelopeError) -> Envelope {
+        let length = report.withRawBytes { $0.count }
+        guard let bucket = Bucket.fitting(plaintextByteCount: length) else {
+            throw .reportTooLarge(byteCount: length, max: Bucket.maxPlaintextByteCount)
+        }
+        guard flags.isSubset(of: .known) else { throw .unknownFlags(flags.subtracting(.known).rawValue) }
+        do {
+            let padded = try Padding.pad(report, blockSize: bucket.byteCount)
+            let sealed = try SealedBox.seal(padded, to: recipient)
+            let keyId = try KeyId(publicKey: recipient)
+            return try Envelope(bytes: magic + [version, flags.rawValue] + keyId.bytes + sealed)
+        } catch let error as SodiumError {
+            throw .crypto(error)
+        } catch let error as EnvelopeError {
+            throw error
+        } catch {
+            throw .crypto(.sealedBoxOpenFailed)
+        }
+    }
+
+    /// Opens the sealed part and removes the padding. The report comes back in guarded memory.
+    public func open(with key: SealSecretKey) throws(EnvelopeError) -> SecureBytes {
+        let expected: KeyId
+        do { expected = try KeyId(publicKey: key.publicKey) } catch { throw .crypto(error) }
+        guard expected == keyId else { throw .wrongKey(envelope: keyId, key: expected) }
+        let padded: SecureBytes
+        do {
+            padded = try SealedBox.open(bytes[Envelope.headerByteCount...], with: key)
+        } catch {
+            throw .openFailed
+        }
+        do {
+            let length = try padded.withUnsafeBytes { (p) throws(SodiumError) in
+                try Padding.unpaddedLength(of: p, blockSize: bucket.byteCount)
+            }
+            return try padded.prefix(length)
+        } catch {
+            throw .badPadding
+        }
+    }
+
+    public var isUrgent: Bool { flags.contains(.urgent) }
+}
+
+public enum EnvelopeError: Error, Equatable, Sendable, CustomStringConvertible {
+    case empty
+    case tooLarge(byteCount: Int, max: Int)
+    case truncated(byteCount: Int)
+    case badMagic
+    case unsupportedVersion(UInt8)
+    case unknownFlags(UInt8)
+    case lengthNotABucket(byteCount: Int)
+    case unknownKeyId(KeyId)
+    case wrongKey(envelope: KeyId, key: KeyId)
+    case openFailed
+    case badPadding
+    case reportTooLarge(byteCount: Int, max: Int)
+    case crypto(SodiumError)
+
+    /// A stable machine-readable code (used by the intake's JSON errors and by quarantine).
+    public var code: String {
+        switch self {
+        case .empty: return "envelope_empty"
+        case .tooLarge: return "envelope_too_large"
+        case .truncated: return "envelope_truncated"
+        case .badMagic: return "envelope_bad_magic"
+        case .unsupportedVersion: return "envelope_unsupported_version"
+        case .unknownFlags: return "envelope_unknown_flags"
+        case .lengthNotABucket: return "envelope_length_not_a_bucket"
+        case .unknownKeyId: return "envelope_unknown_key"
+        case .wrongKey: return "envelope_wrong_key"
+        case .openFailed: return "envelope_open_failed"
+        case .badPadding: return "envelope_bad_padding"
+        case .reportTooLarge: return "report_too_large"
+        case .crypto: return "crypto_failure"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .empty:
+            return "envelope is empty (0 bytes)"
+        case .tooLarge(let n, let max):
+            return "envelope is \(n) bytes, larger than the largest allowed (\(max) bytes)"
+        case .truncated(let n):
+            return "envelope is truncated: \(n) bytes, shorter than the \(Envelope.headerByteCount)-byte header"
+        case .badMagic:
+            return "envelope does not start with \"RSG\" (not a Resguardo envelope)"
+        case .unsupportedVersion(let v):
+            let shown = (0x21...0x7E).contains(v) ? "\"\(Character(Unicode.Scalar(v)))\"" : "0x\(String(v, radix: 16))"
+            return "envelope version \(shown) is not supported (expected \"1\")"
+        case .unknownFlags(let bits):
+            return "envelope has unknown flag bits 0x\(String(bits, radix: 16)) (only bit 0 urgent and bit 1 sealed-by-intake are defined)"
+        case .lengthNotABucket(let n):
+            return "envelope length \(n) is not 61 + a bucket size (4 KiB … 16 MiB, powers of two)"
+        case .unknownKeyId(let id):
+            return "envelope is sealed to key id \(id), which is not in the key manifest"
+        case .wrongKey(let envelope, let key):
+            return "envelope is sealed to key id \(envelope), not to the given key \(key)"
+        case .openFailed:
+            return "sealed box did not open with the key its id names (altered or forged envelope)"
+        case .badPadding:
+            return "report padding is invalid (no 0x80 marker before the trailing zeros)"
+        case .reportTooLarge(let n, let max):
+            return "report is \(n) bytes; the largest that fits an envelope is \(max) bytes"
+        case .crypto(let error):
+            return "cryptographic failure: \(error)"
+        }
+    }
+}
