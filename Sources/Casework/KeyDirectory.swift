@@ -1,0 +1,215 @@
+public import Formats
+public import Sodium
+import Foundation
+
+/// The organisation's keys on the offline machine: one folder, made by `resguardo key init`.
+///
+///     manifest.json              signed key manifest (public; copied to the intake)
+///     signing.key                Ed25519 manifest-signing key (key file v1)
+///     reply-signing.key          Ed25519 key that signs reply bundles
+///     encryption-<key id>.key    X25519 keys that open reports, one per rotation; never deleted
+///
+/// Every secret file is encrypted under the same passphrase and created with mode 0600.
+public struct KeyDirectory: Sendable {
+    public static let manifestName = "manifest.json"
+    public static let signingKeyName = "signing.key"
+    public static let replySigningKeyName = "reply-signing.key"
+    static func encryptionKeyName(_ id: KeyId) -> String { "encryption-\(id.hex).key" }
+
+    public let path: String
+    public let manifest: SignedKeyManifest
+
+    /// Opens an existing directory and verifies its manifest against the public half of
+    /// `signing.key`. Needs no passphrase.
+    public init(path: String) throws(KeyDirectoryError) {
+        self.path = path
+        let signingFile = try Self.readKeyFile(path, Self.signingKeyName)
+        guard signingFile.kind == .manifestSigning else {
+            throw .keyFile(Self.signingKeyName, .wrongKind(expected: .manifestSigning, actual: signingFile.kind))
+        }
+        let manifestPath = path + "/" + Self.manifestName
+        let json: [UInt8]
+        do { json = try SecureFile.read(manifestPath, maxBytes: SignedKeyManifest.maxByteCount) } catch {
+            throw .io(error.description)
+        }
+        do {
+            let trusted = try VerifyingKey(bytes: signingFile.publicKey)
+            manifest = try SignedKeyManifest(json: json, trust: .key(trusted))
+        } catch let error as KeyManifestError {
+            throw .manifest(error)
+        } catch {
+            throw .keyFile(Self.signingKeyName, .corrupt("stored public key is not an Ed25519 key"))
+        }
+    }
+
+    /// Creates a new key directory (the folder must not exist, or be empty) with a fresh
+    /// encryption key, a manifest-signing key, a reply-signing key and a signed manifest.
+    @discardableResult
+    public static func create(
+        at path: String, organisation: String, passphrase: SecureBytes,
+        limits: KeyDerivationLimits, today: CalendarDay, validDays: Int
+    ) throws(KeyDirectoryError) -> KeyDirectory {
+        try prepareEmptyDirectory(path)
+        do {
+            let signing = try SigningKey.generate()
+            let replySigning = try SigningKey.generate()
+            let encryption = try SealSecretKey.generate()
+            let entry = try KeyManifest.EncryptionKey(publicKey: encryption.publicKey, notBefore: today, notAfter: today.adding(days: validDays))
+            let manifest = try KeyManifest(organisation: organisation, issued: today, encryptionKeys: [entry],
+                                           replySigningKey: replySigning.verifyingKey)
+            // Secrets first, manifest last: a directory with a manifest is a complete one.
+            try writeSigningKey(signing, kind: .manifestSigning, to: path + "/" + signingKeyName, passphrase: passphrase, limits: limits)
+            try writeSigningKey(replySigning, kind: .replySigning, to: path + "/" + replySigningKeyName, passphrase: passphrase, limits: limits)
+            try writeEncryptionKey(encryption, id: entry.id, in: path, passphrase: passphrase, limits: limits)
+            let signed = try SignedKeyManifest.sign(manifest, with: signing)
+            try SecureFile.createExclusive(path + "/" + manifestName, bytes: signed.serialized(), mode: 0o644)
+            SecureFile.syncDirectory(of: path + "/" + manifestName)
+        } catch let error as KeyDirectoryError {
+            throw error
+        } catch {
+            throw KeyDirectoryError.wrap(error)
+        }
+        return try KeyDirectory(path: path)
+    }
+
+    /// Adds a new encryption key valid from `today`, shortens older keys' validity to at most
+    /// `overlapDays` from now (clients with a cached manifest still reach us meanwhile), and
+    /// re-signs the manifest. Old secret key files stay, so old reports still open.
+    public func rotate(passphrase: SecureBytes, limits: KeyDerivationLimits, today: CalendarDay,
+                       validDays: Int, overlapDays: Int) throws(KeyDirectoryError) -> KeyManifest.EncryptionKey {
+        do {
+            // Unlock first: a wrong passphrase must change nothing on disk.
+            let signing = try Self.readKeyFile(path, Self.signingKeyName).unlockSigningKey(passphrase: passphrase, kind: .manifestSigning)
+            let encryption = try SealSecretKey.generate()
+            let entry = try KeyManifest.EncryptionKey(publicKey: encryption.publicKey, notBefore: today, notAfter: today.adding(days: validDays))
+            let retireBy = today.adding(days: overlapDays)
+            let older = try manifest.manifest.encryptionKeys.map { (key) throws(SodiumError) in
+                try KeyManifest.EncryptionKey(publicKey: key.publicKey, notBefore: key.notBefore,
+                                              notAfter: max(key.notBefore, min(key.notAfter, retireBy)))
+            }
+            let next = try KeyManifest(organisation: manifest.manifest.organisation, issued: today,
+                                       encryptionKeys: older + [entry], replySigningKey: manifest.manifest.replySigningKey)
+            try Self.writeEncryptionKey(encryption, id: entry.id, in: path, passphrase: passphrase, limits: limits)
+            try SecureFile.replaceAtomically(path + "/" + Self.manifestName, bytes: SignedKeyManifest.sign(next, with: signing).serialized())
+            return entry
+        } catch let error as KeyDirectoryError {
+            throw error
+        } catch {
+            throw KeyDirectoryError.wrap(error)
+        }
+    }
+
+    /// Unlocks every encryption key the manifest has ever listed whose file is here.
+    public func unlockEncryptionKeys(passphrase: SecureBytes) throws(KeyDirectoryError) -> [KeyId: SealSecretKey] {
+        var keys: [KeyId: SealSecretKey] = [:]
+        for entry in manifest.manifest.encryptionKeys {
+            let name = Self.encryptionKeyName(entry.id)
+            do {
+                keys[entry.id] = try Self.readKeyFile(path, name).unlockSealKey(passphrase: passphrase)
+            } catch let error as KeyFileError {
+                throw .keyFile(name, error)
+            } catch let error as KeyDirectoryError {
+                throw error
+            } catch {
+                throw KeyDirectoryError.wrap(error)
+            }
+        }
+        return keys
+    }
+
+    /// Files whose permissions let someone other than the owner read them.
+    public func permissionWarnings() -> [String] {
+        var warnings: [String] = []
+        if let mode = SecureFile.mode(of: path), mode & 0o077 != 0 {
+            warnings.append("key directory \(path) is accessible by other users (mode \(String(mode, radix: 8))); run: chmod 700 \(path)")
+        }
+        let names = [Self.signingKeyName, Self.replySigningKeyName] + manifest.manifest.encryptionKeys.map { Self.encryptionKeyName($0.id) }
+        for name in names {
+            let file = path + "/" + name
+            if let mode = SecureFile.mode(of: file), mode & 0o077 != 0 {
+                warnings.append("key file \(file) is readable by other users (mode \(String(mode, radix: 8))); run: chmod 600 \(file)")
+            }
+        }
+        return warnings
+    }
+
+    public func hasSecretKeyFile(for id: KeyId) -> Bool {
+        FileManager.default.fileExists(atPath: path + "/" + Self.encryptionKeyName(id))
+    }
+
+    // MARK: - File helpers
+
+    static func readKeyFile(_ dir: String, _ name: String) throws(KeyDirectoryError) -> KeyFile {
+        let bytes: [UInt8]
+        do { bytes = try SecureFile.read(dir + "/" + name, maxBytes: 4096) } catch {
+            if error.code == ENOENT { throw .missingFile(dir + "/" + name) }
+            throw .io(error.description)
+        }
+        do { return try KeyFile(bytes: bytes) } catch { throw .keyFile(name, error) }
+    }
+
+    static func prepareEmptyDirectory(_ path: String) throws(KeyDirectoryError) {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
+            guard isDirectory.boolValue else { throw .notADirectory(path) }
+            let contents = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+            guard contents.isEmpty else { throw .alreadyExists(path) }
+            _ = chmod(path, 0o700)
+        } else {
+            guard mkdir(path, 0o700) == 0 else { throw .io("cannot create directory \(path): \(String(cString: strerror(errno)))") }
+        }
+    }
+
+    static func writeSigningKey(_ key: SigningKey, kind: KeyFile.Kind, to file: String,
+                                passphrase: SecureBytes, limits: KeyDerivationLimits) throws -> Void {
+        let seed = try key.withUnsafeSeedBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }
+        let sealed = try KeyFile.seal(secret: seed, publicKey: key.verifyingKey.bytes, kind: kind, passphrase: passphrase, limits: limits)
+        try SecureFile.createExclusive(file, bytes: sealed.bytes)
+    }
+
+    static func writeEncryptionKey(_ key: SealSecretKey, id: KeyId, in dir: String,
+                                   passphrase: SecureBytes, limits: KeyDerivationLimits) throws -> Void {
+        let secret = try key.withUnsafeSecretBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }
+        let sealed = try KeyFile.seal(secret: secret, publicKey: key.publicKey.bytes, kind: .encryption, passphrase: passphrase, limits: limits)
+        try SecureFile.createExclusive(dir + "/" + encryptionKeyName(id), bytes: sealed.bytes)
+    }
+}
+
+public enum KeyDirectoryError: Error, CustomStringConvertible {
+    case alreadyExists(String)
+    case notADirectory(String)
+    case missingFile(String)
+    case io(String)
+    case keyFile(String, KeyFileError)
+    case manifest(KeyManifestError)
+    case crypto(SodiumError)
+
+    static func wrap(_ error: any Error) -> KeyDirectoryError {
+        switch error {
+        case let e as KeyDirectoryError: return e
+        case let e as SodiumError: return .crypto(e)
+        case let e as KeyManifestError: return .manifest(e)
+        case let e as KeyFileError: return .keyFile("key file", e)
+        case let e as SecureFile.Failure: return e.exists ? .alreadyExists(e.path) : .io(e.description)
+        default: return .io("\(error)")
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .alreadyExists(let p): return "\(p) already exists and is not empty; refusing to overwrite keys"
+        case .notADirectory(let p): return "\(p) is not a directory"
+        case .missingFile(let p): return "\(p) is missing; is this a key directory made by `resguardo key init`?"
+        case .io(let why): return why
+        case .keyFile(let name, let e): return "\(name): \(e)"
+        case .manifest(let e): return "\(KeyDirectory.manifestName): \(e)"
+        case .crypto(let e): return "cryptographic failure: \(e)"
+        }
+    }
+
+    /// True when the cause is the passphrase, so the CLI can exit with its documented code.
+    public var isWrongPassphrase: Bool {
+        if case .keyFile(_, .wrongPassphrase) = self { return true }
+        return false
+    }
+}

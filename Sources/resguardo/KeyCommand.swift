@@ -1,0 +1,208 @@
+import ArgumentParser
+import Casework
+import Formats
+import Sodium
+
+struct KeyCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "key",
+        abstract: "Create, inspect and rotate the organisation's keys.",
+        discussion: """
+        Example:
+          $ resguardo key init --dir keys --organisation "Red de Defensoras"
+          $ resguardo key show --dir keys
+          $ resguardo key rotate --dir keys
+        """,
+        subcommands: [KeyInit.self, KeyShow.self, KeyRotate.self]
+    )
+}
+
+/// Options every key command shares.
+struct KeyDirectoryOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The key directory.", valueName: "dir"))
+    var dir: String
+
+    func open() throws -> KeyDirectory {
+        let directory: KeyDirectory
+        do { directory = try KeyDirectory(path: dir) } catch { throw CommandFailure.from(error, directory: dir) }
+        for warning in directory.permissionWarnings() { Console.warning(warning) }
+        return directory
+    }
+}
+
+/// Argon2id cost presets a person can name.
+enum KDFPreset: String, ExpressibleByArgument, CaseIterable {
+    case interactive, moderate, sensitive
+
+    var limits: KeyDerivationLimits {
+        switch self {
+        case .interactive: return .interactive
+        case .moderate: return .moderate
+        case .sensitive: return .sensitive
+        }
+    }
+}
+
+struct KeyInit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create the encryption, signing and reply-signing keys and a signed manifest.",
+        discussion: """
+        Makes a new key directory (it must not exist, or be empty). Secret key files are encrypted \
+        with your passphrase (Argon2id) and written with mode 0600; manifest.json is public and is \
+        what the intake serves at GET /v1/keys. Publish the signing-key fingerprint this prints \
+        (website, printed leaflets, trusted contacts): clients compare it with the manifest.
+
+        Do this on the offline laptop. Keep a backup of the directory on an encrypted USB stick.
+
+        Example:
+          $ resguardo key init --dir /media/keys/red --organisation "Red de Defensoras"
+          New passphrase (at least 12 characters):
+          Repeat the passphrase:
+          created keys for Red de Defensoras in /media/keys/red
+          signing-key fingerprint: 3f2a 9c1b …
+        """
+    )
+
+    @OptionGroup var keys: KeyDirectoryOptions
+    @Option(name: .long, help: "The organisation's name, as shown to defenders.")
+    var organisation: String
+    @Option(name: .long, help: "Days the first encryption key is valid.")
+    var validDays: Int = 365
+    @Option(name: .long, help: "Argon2id cost: interactive, moderate or sensitive.")
+    var kdf: KDFPreset = .moderate
+    @OptionGroup var passphrase: PassphraseOptions
+
+    func validate() throws {
+        guard (1...3650).contains(validDays) else { throw ValidationError("--valid-days must be between 1 and 3650, not \(validDays)") }
+        guard !organisation.isEmpty, organisation.count <= KeyManifest.maxOrganisationLength else {
+            throw ValidationError("--organisation must be 1 to \(KeyManifest.maxOrganisationLength) characters")
+        }
+    }
+
+    func run() throws {
+        let secret = try passphrase.readNew()
+        let directory: KeyDirectory
+        do {
+            directory = try KeyDirectory.create(at: keys.dir, organisation: organisation, passphrase: secret,
+                                                limits: kdf.limits, today: .today(), validDays: validDays)
+        } catch {
+            throw CommandFailure.from(error, directory: keys.dir)
+        }
+        print("created keys for \(organisation) in \(keys.dir)")
+        try KeyShow.printSummary(directory)
+    }
+}
+
+struct KeyShow: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "show",
+        abstract: "Print key ids, validity and the signing-key fingerprint (no passphrase needed).",
+        discussion: """
+        Verifies manifest.json against signing.key and prints what clients will see.
+
+        Example:
+          $ resguardo key show --dir keys
+          organisation: Red de Defensoras
+          signing-key fingerprint: 3f2a 9c1b 0d4e 77aa 5b10 c2d3 e4f5 0617
+          encryption keys:
+            9c1b0d4e77aa5b10  2026-11-25 … 2027-11-25  current
+        """
+    )
+
+    @OptionGroup var keys: KeyDirectoryOptions
+    @Option(name: .long, help: "Output format: text or json.")
+    var format: OutputFormat = .text
+
+    enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    func run() throws {
+        let directory = try keys.open()
+        switch format {
+        case .text: try Self.printSummary(directory)
+        case .json: try Self.printJSON(directory)
+        }
+    }
+
+    static func printSummary(_ directory: KeyDirectory) throws {
+        let manifest = directory.manifest.manifest
+        let today = CalendarDay.today()
+        let current = manifest.currentEncryptionKey(on: today)
+        print("organisation: \(manifest.organisation)")
+        print("manifest issued: \(manifest.issued)")
+        print("signing-key fingerprint: \(try directory.manifest.fingerprint())")
+        print("reply-signing key: \(Encoding.base64(manifest.replySigningKey.bytes))")
+        print("encryption keys:")
+        for key in manifest.encryptionKeys {
+            var notes: [String] = []
+            if key.id == current?.id { notes.append("current") } else if key.notAfter < today { notes.append("expired") } else if key.notBefore > today { notes.append("not yet valid") } else { notes.append("valid") }
+            if !directory.hasSecretKeyFile(for: key.id) { notes.append("secret key file missing") }
+            print("  \(key.id)  \(key.notBefore) … \(key.notAfter)  \(notes.joined(separator: ", "))")
+        }
+        if current == nil {
+            Console.warning("no encryption key is valid today; run `resguardo key rotate --dir \(directory.path)`")
+        }
+    }
+
+    static func printJSON(_ directory: KeyDirectory) throws {
+        let manifest = directory.manifest.manifest
+        let current = manifest.currentEncryptionKey(on: .today())
+        let json = JSONValue.object([
+            ("organisation", .string(manifest.organisation)),
+            ("issued", .string(manifest.issued.description)),
+            ("signing_key_fingerprint", .string(try directory.manifest.fingerprint().description)),
+            ("current_key_id", current.map { .string($0.id.hex) } ?? .null),
+            ("encryption_keys", .array(manifest.encryptionKeys.map { key in
+                .object([("id", .string(key.id.hex)), ("not_before", .string(key.notBefore.description)),
+                         ("not_after", .string(key.notAfter.description)),
+                         ("secret_key_file", .bool(directory.hasSecretKeyFile(for: key.id)))])
+            })),
+        ])
+        print(String(decoding: json.serialized(), as: UTF8.self))
+    }
+}
+
+struct KeyRotate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rotate",
+        abstract: "Add a new encryption key to the manifest and re-sign it; old keys are kept.",
+        discussion: """
+        The new key is valid from today. Older keys stay listed until --overlap-days from now, so \
+        clients holding yesterday's manifest still reach you, and their secret files stay in the \
+        directory so old reports still open. Copy the new manifest.json to the intake afterwards.
+
+        Example:
+          $ resguardo key rotate --dir keys
+          Passphrase:
+          added encryption key 51c0e2a94b7d13f8, valid 2026-11-25 … 2027-11-25
+        """
+    )
+
+    @OptionGroup var keys: KeyDirectoryOptions
+    @Option(name: .long, help: "Days the new encryption key is valid.")
+    var validDays: Int = 365
+    @Option(name: .long, help: "Days older keys stay valid for clients with a cached manifest.")
+    var overlapDays: Int = 30
+    @Option(name: .long, help: "Argon2id cost of the new key file: interactive, moderate or sensitive.")
+    var kdf: KDFPreset = .moderate
+    @OptionGroup var passphrase: PassphraseOptions
+
+    func validate() throws {
+        guard (1...3650).contains(validDays) else { throw ValidationError("--valid-days must be between 1 and 3650, not \(validDays)") }
+        guard (0...365).contains(overlapDays) else { throw ValidationError("--overlap-days must be between 0 and 365, not \(overlapDays)") }
+    }
+
+    func run() throws {
+        let directory = try keys.open()
+        let secret = try passphrase.read(prompt: "Passphrase: ")
+        let entry: KeyManifest.EncryptionKey
+        do {
+            entry = try directory.rotate(passphrase: secret, limits: kdf.limits, today: .today(),
+                                         validDays: validDays, overlapDays: overlapDays)
+        } catch {
+            throw CommandFailure.from(error, directory: keys.dir)
+        }
+        print("added encryption key \(entry.id), valid \(entry.notBefore) … \(entry.notAfter)")
+        print("copy \(keys.dir)/\(KeyDirectory.manifestName) to the intake")
+    }
+}

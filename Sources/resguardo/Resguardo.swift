@@ -1,0 +1,43 @@
+import ArgumentParser
+import Sodium
+
+/// The offline staff tool. It links no networking code: it runs on an air-gapped laptop.
+@main
+struct Resguardo: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "resguardo",
+        abstract: "Offline tool for Resguardo staff: keys, sealed reports, cases and the registry.",
+        discussion: """
+        Runs on the air-gapped laptop only. Secret keys never leave it.
+
+        Exit status:
+          0   success
+          1   failure not covered below
+          64  bad command line (usage)
+          65  malformed input file (corrupt key file, manifest or report)
+          66  an input file or directory is missing
+          73  an output already exists (keys are never overwritten)
+          77  wrong passphrase
+
+        Example:
+          $ resguardo key init --dir ~/resguardo-keys --organisation "Red Mesoamericana"
+          $ resguardo key show --dir ~/resguardo-keys
+        """,
+        version: "0.1.0 (libsodium \(sodiumVersion()))",
+        subcommands: [KeyCommand.self]
+    )
+
+    /// Runs the parsed command and reports our own errors in the `resguardo: error:` style with
+    /// their documented exit status; anything else goes to ArgumentParser's default handling.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch let failure as CommandFailure {
+            failure.report()
+            Darwin_or_Glibc_exit(failure.status.rawValue)
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
