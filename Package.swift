@@ -41,7 +41,7 @@ let package = Package(
         // Throughput of the Swift wrappers, compared by scripts/bench with a C loop over libsodium.
         .executableTarget(
             name: "resguardo-crypto-bench",
-            dependencies: ["Sodium"],
+            dependencies: ["Formats", "Sodium"],
             path: "Benchmarks/CryptoBench",
             swiftSettings: strict
         ),

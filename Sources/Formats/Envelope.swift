@@ -73,20 +73,54 @@ public struct Envelope: Sendable, Equatable {
 
     /// Opens the sealed part and removes the padding. The report comes back in guarded memory.
     public func open(with key: SealSecretKey) throws(EnvelopeError) -> SecureBytes {
+        try checkKey(key)
+        do {
+            return try SecureBytes(capacity: bucket.byteCount) { (out: UnsafeMutableRawBufferPointer) throws(EnvelopeError) -> Int in
+                try openPadded(with: key, into: out)
+            }
+        } catch {
+            switch error {
+            case .sodium(let e): throw .crypto(e)
+            case .fill(let e): throw e
+            }
+        }
+    }
+
+    /// Opens into a reused scratch region and hands the report to `body`; the region is wiped
+    /// when `body` returns. This is the unseal loop's path: no allocation per envelope.
+    public func open<R>(with key: SealSecretKey, using scratch: SecureScratch,
+                        _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try checkKey(key)
+        do {
+            return try scratch.withUnsafeMutableBytes(count: bucket.byteCount) { (out: UnsafeMutableRawBufferPointer) throws -> R in
+                let length = try openPadded(with: key, into: out)
+                return try body(UnsafeRawBufferPointer(rebasing: out[0..<length]))
+            }
+        } catch ScratchError<any Error>.sodium(let error) {
+            throw EnvelopeError.crypto(error)
+        } catch ScratchError<any Error>.body(let error) {
+            throw error
+        }
+    }
+
+    private func checkKey(_ key: SealSecretKey) throws(EnvelopeError) {
         let expected: KeyId
         do { expected = try KeyId(publicKey: key.publicKey) } catch { throw .crypto(error) }
         guard expected == keyId else { throw .wrongKey(envelope: keyId, key: expected) }
-        let padded: SecureBytes
+    }
+
+    /// Opens into `out` (at least one bucket long) and returns the unpadded length.
+    private func openPadded(with key: SealSecretKey, into out: UnsafeMutableRawBufferPointer) throws(EnvelopeError) -> Int {
+        let opened: Int
         do {
-            padded = try SealedBox.open(bytes[Envelope.headerByteCount...], with: key)
+            opened = try bytes.withUnsafeBytes { (all) throws(SodiumError) -> Int in
+                try SealedBox.open(UnsafeRawBufferPointer(rebasing: all[Envelope.headerByteCount...]), with: key, into: out)
+            }
         } catch {
             throw .openFailed
         }
         do {
-            let length = try padded.withUnsafeBytes { (p) throws(SodiumError) in
-                try Padding.unpaddedLength(of: p, blockSize: bucket.byteCount)
-            }
-            return try padded.prefix(length)
+            return try Padding.unpaddedLength(of: UnsafeRawBufferPointer(rebasing: out[0..<opened]), blockSize: bucket.byteCount)
         } catch {
             throw .badPadding
         }

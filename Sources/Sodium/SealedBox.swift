@@ -22,32 +22,47 @@ public enum SealedBox {
 
     /// Opens into guarded memory, because what comes out is a defender's report.
     public static func open(_ ciphertext: some ContiguousBytesLike, with key: SealSecretKey) throws(SodiumError) -> SecureBytes {
-        try SodiumRuntime.ensureInitialised()
         let length = ciphertext.withRawBytes { $0.count }
         guard length >= overhead else { throw .sealedBoxOpenFailed }
-        var status: Int32 = -1
-        let plaintext: SecureBytes
         do {
-            plaintext = try SecureBytes(count: length - overhead) { (out: UnsafeMutableRawBufferPointer) throws(Never) in
-                ciphertext.withRawBytes { c in
-                    key.publicKey.bytes.withUnsafeBufferPointer { pk in
-                        key.storage.withUnsafeBytes { sk in
-                            guard let cb = c.baseAddress, let pkb = pk.baseAddress, let skb = sk.baseAddress else { return }
-                            // A zero-length plaintext has no base address of its own.
-                            let ob = out.baseAddress ?? UnsafeMutableRawPointer(mutating: cb)
-                            status = crypto_box_seal_open(
-                                ob.assumingMemoryBound(to: UInt8.self),
-                                cb.assumingMemoryBound(to: UInt8.self), UInt64(c.count),
-                                pkb, skb.assumingMemoryBound(to: UInt8.self))
-                        }
-                    }
+            return try SecureBytes(capacity: length - overhead) { (out: UnsafeMutableRawBufferPointer) throws(SodiumError) -> Int in
+                // withRawBytes is rethrows (untyped); the only error inside is a SodiumError.
+                do {
+                    return try ciphertext.withRawBytes { c in try open(c, with: key, into: out) }
+                } catch let error as SodiumError {
+                    throw error
+                } catch {
+                    throw .sealedBoxOpenFailed
                 }
             }
         } catch {
-            throw error.sodiumError
+            switch error {
+            case .sodium(let e), .fill(let e): throw e
+            }
+        }
+    }
+
+    /// Opens into caller-provided (guarded) memory of at least `ciphertext.count - overhead` bytes
+    /// and returns the plaintext length. For loops that reuse one `SecureScratch`.
+    package static func open(_ ciphertext: UnsafeRawBufferPointer, with key: SealSecretKey,
+                             into out: UnsafeMutableRawBufferPointer) throws(SodiumError) -> Int {
+        try SodiumRuntime.ensureInitialised()
+        guard ciphertext.count >= overhead, let cb = ciphertext.baseAddress else { throw .sealedBoxOpenFailed }
+        let plaintextLength = ciphertext.count - overhead
+        guard out.count >= plaintextLength else {
+            throw .invalidLength(what: "sealed box output buffer", expected: plaintextLength, actual: out.count)
+        }
+        // A zero-length plaintext has no buffer of its own; libsodium writes nothing there.
+        let ob = out.baseAddress ?? UnsafeMutableRawPointer(mutating: cb)
+        let status = key.publicKey.bytes.withUnsafeBufferPointer { pk in
+            key.storage.withUnsafeBytes { sk -> Int32 in
+                guard let pkb = pk.baseAddress, let skb = sk.baseAddress else { return -1 }
+                return crypto_box_seal_open(ob.assumingMemoryBound(to: UInt8.self), cb.assumingMemoryBound(to: UInt8.self),
+                                            UInt64(ciphertext.count), pkb, skb.assumingMemoryBound(to: UInt8.self))
+            }
         }
         guard status == 0 else { throw .sealedBoxOpenFailed }
-        return plaintext
+        return plaintextLength
     }
 }
 

@@ -32,6 +32,27 @@ public final class SecureBytes: @unchecked Sendable {
         _ = sodium_mprotect_readonly(pointer)
     }
 
+    /// Allocates `capacity` bytes and lets `fill` write a prefix of them, returning how many it
+    /// wrote: one allocation when the final length is only known after decrypting (padding).
+    public init<E: Error>(
+        capacity: Int,
+        fill: (UnsafeMutableRawBufferPointer) throws(E) -> Int
+    ) throws(SecureBytesError<E>) {
+        do { try SodiumRuntime.ensureInitialised() } catch { throw .sodium(error) }
+        guard capacity >= 0, let pointer = sodium_malloc(max(capacity, 1)) else {
+            throw .sodium(.allocationFailed(byteCount: capacity))
+        }
+        base = pointer
+        do {
+            let used = try fill(UnsafeMutableRawBufferPointer(start: pointer, count: capacity))
+            count = min(max(used, 0), capacity)
+        } catch {
+            sodium_free(pointer)
+            throw .fill(error)
+        }
+        _ = sodium_mprotect_readonly(pointer)
+    }
+
     /// Copies `bytes` into guarded memory. The caller remains responsible for the source copy.
     public convenience init(copying bytes: some Collection<UInt8>) throws(SodiumError) {
         do {

@@ -80,3 +80,33 @@ struct EnvelopeTests {
         do { _ = try envelope.open(with: other) } catch { #expect(error.code == "envelope_wrong_key") }
     }
 }
+
+@Suite("Envelope opening through a reused scratch region")
+struct EnvelopeScratchTests {
+    @Test("many envelopes of growing buckets open through one scratch, which is wiped after each")
+    func reuse() throws {
+        let key = try SealSecretKey.generate()
+        let scratch = try SecureScratch(capacity: 4096)
+        for size in [10, 5000, 3, 70_000, 100] {
+            let report = [UInt8](repeating: UInt8(size % 251), count: size)
+            let envelope = try Envelope.seal(report: report, to: key.publicKey)
+            let seen = try envelope.open(with: key, using: scratch) { Array($0) }
+            #expect(seen == report)
+        }
+        #expect(scratch.capacity == 131_072)
+        // After use the region holds only zeros.
+        let leftover = try scratch.withUnsafeMutableBytes(count: scratch.capacity) { (b: UnsafeMutableRawBufferPointer) throws(Never) in b.allSatisfy { $0 == 0 } }
+        #expect(leftover)
+    }
+
+    @Test("an error inside the body still wipes the region and propagates")
+    func bodyError() throws {
+        struct Refused: Error {}
+        let key = try SealSecretKey.generate()
+        let scratch = try SecureScratch()
+        let envelope = try Envelope.seal(report: Array("secreto".utf8), to: key.publicKey)
+        #expect(throws: Refused.self) { try envelope.open(with: key, using: scratch) { _ in throw Refused() } }
+        let clean = try scratch.withUnsafeMutableBytes(count: 4096) { (b: UnsafeMutableRawBufferPointer) throws(Never) in b.allSatisfy { $0 == 0 } }
+        #expect(clean)
+    }
+}
