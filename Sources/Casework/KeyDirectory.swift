@@ -30,6 +30,7 @@ public struct KeyDirectory: Sendable {
         let manifestPath = path + "/" + Self.manifestName
         let json: [UInt8]
         do { json = try SecureFile.read(manifestPath, maxBytes: SignedKeyManifest.maxByteCount) } catch {
+            if error.code == ENOENT { throw .missingFile(manifestPath) }
             throw .io(error.description)
         }
         do {
@@ -49,7 +50,7 @@ public struct KeyDirectory: Sendable {
         at path: String, organisation: String, passphrase: SecureBytes,
         limits: KeyDerivationLimits, today: CalendarDay, validDays: Int
     ) throws(KeyDirectoryError) -> KeyDirectory {
-        try prepareEmptyDirectory(path)
+        let madeDirectory = try prepareEmptyDirectory(path)
         do {
             let signing = try SigningKey.generate()
             let replySigning = try SigningKey.generate()
@@ -64,9 +65,9 @@ public struct KeyDirectory: Sendable {
             let signed = try SignedKeyManifest.sign(manifest, with: signing)
             try SecureFile.createExclusive(path + "/" + manifestName, bytes: signed.serialized(), mode: 0o644)
             SecureFile.syncDirectory(of: path + "/" + manifestName)
-        } catch let error as KeyDirectoryError {
-            throw error
         } catch {
+            // Leave nothing half-made behind: a later `init` would refuse the non-empty folder.
+            removeCreatedFiles(in: path, removeDirectory: madeDirectory)
             throw KeyDirectoryError.wrap(error)
         }
         return try KeyDirectory(path: path)
@@ -148,16 +149,26 @@ public struct KeyDirectory: Sendable {
         do { return try KeyFile(bytes: bytes) } catch { throw .keyFile(name, error) }
     }
 
-    static func prepareEmptyDirectory(_ path: String) throws(KeyDirectoryError) {
+    /// Makes sure `path` is an empty directory of mode 0700; returns whether it had to create it.
+    static func prepareEmptyDirectory(_ path: String) throws(KeyDirectoryError) -> Bool {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) {
             guard isDirectory.boolValue else { throw .notADirectory(path) }
             let contents = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
             guard contents.isEmpty else { throw .alreadyExists(path) }
             _ = chmod(path, 0o700)
-        } else {
-            guard mkdir(path, 0o700) == 0 else { throw .io("cannot create directory \(path): \(String(cString: strerror(errno)))") }
+            return false
         }
+        guard mkdir(path, 0o700) == 0 else { throw .io("cannot create directory \(path): \(String(cString: strerror(errno)))") }
+        return true
+    }
+
+    static func removeCreatedFiles(in path: String, removeDirectory: Bool) {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+        for name in names where name == manifestName || name.hasSuffix(".key") || name.contains(".tmp-") {
+            unlink(path + "/" + name)
+        }
+        if removeDirectory { rmdir(path) }
     }
 
     static func writeSigningKey(_ key: SigningKey, kind: KeyFile.Kind, to file: String,

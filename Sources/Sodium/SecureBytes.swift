@@ -11,25 +11,14 @@ public final class SecureBytes: @unchecked Sendable {
     public let count: Int
 
     /// Allocates `count` bytes and lets `fill` write them. The buffer is made read-only afterwards.
-    public init<E: Error>(
+    public convenience init<E: Error>(
         count: Int,
         fill: (UnsafeMutableRawBufferPointer) throws(E) -> Void
     ) throws(SecureBytesError<E>) {
-        do { try SodiumRuntime.ensureInitialised() } catch { throw .sodium(error) }
-        // sodium_malloc(0) is legal but returns a pointer we must not touch; allocate one byte so
-        // every SecureBytes owns a real region and `deinit` is uniform.
-        guard count >= 0, let pointer = sodium_malloc(max(count, 1)) else {
-            throw .sodium(.allocationFailed(byteCount: count))
+        try self.init(capacity: count) { (buffer) throws(E) -> Int in
+            try fill(buffer)
+            return count
         }
-        base = pointer
-        self.count = count
-        do {
-            try fill(UnsafeMutableRawBufferPointer(start: pointer, count: count))
-        } catch {
-            sodium_free(pointer)
-            throw .fill(error)
-        }
-        _ = sodium_mprotect_readonly(pointer)
     }
 
     /// Allocates `capacity` bytes and lets `fill` write a prefix of them, returning how many it
@@ -39,6 +28,8 @@ public final class SecureBytes: @unchecked Sendable {
         fill: (UnsafeMutableRawBufferPointer) throws(E) -> Int
     ) throws(SecureBytesError<E>) {
         do { try SodiumRuntime.ensureInitialised() } catch { throw .sodium(error) }
+        // sodium_malloc(0) is legal but returns a pointer we must not touch; allocate one byte so
+        // every SecureBytes owns a real region and `deinit` is uniform.
         guard capacity >= 0, let pointer = sodium_malloc(max(capacity, 1)) else {
             throw .sodium(.allocationFailed(byteCount: capacity))
         }

@@ -30,6 +30,18 @@ struct KeyDirectoryOptions: ParsableArguments {
     }
 }
 
+/// How long a new encryption key is valid, and how hard its key file is to brute-force.
+struct NewKeyOptions: ParsableArguments {
+    @Option(name: .long, help: "Days the new encryption key is valid (1 to 3650).")
+    var validDays: Int = 365
+    @Option(name: .long, help: "Argon2id cost of the key files: interactive, moderate or sensitive.")
+    var kdf: KDFPreset = .moderate
+
+    func validate() throws {
+        guard (1...3650).contains(validDays) else { throw ValidationError("--valid-days must be between 1 and 3650, not \(validDays)") }
+    }
+}
+
 /// Argon2id cost presets a person can name.
 enum KDFPreset: String, ExpressibleByArgument, CaseIterable {
     case interactive, moderate, sensitive
@@ -67,14 +79,10 @@ struct KeyInit: ParsableCommand {
     @OptionGroup var keys: KeyDirectoryOptions
     @Option(name: .long, help: "The organisation's name, as shown to defenders.")
     var organisation: String
-    @Option(name: .long, help: "Days the first encryption key is valid.")
-    var validDays: Int = 365
-    @Option(name: .long, help: "Argon2id cost: interactive, moderate or sensitive.")
-    var kdf: KDFPreset = .moderate
+    @OptionGroup var newKey: NewKeyOptions
     @OptionGroup var passphrase: PassphraseOptions
 
     func validate() throws {
-        guard (1...3650).contains(validDays) else { throw ValidationError("--valid-days must be between 1 and 3650, not \(validDays)") }
         guard !organisation.isEmpty, organisation.count <= KeyManifest.maxOrganisationLength else {
             throw ValidationError("--organisation must be 1 to \(KeyManifest.maxOrganisationLength) characters")
         }
@@ -85,7 +93,7 @@ struct KeyInit: ParsableCommand {
         let directory: KeyDirectory
         do {
             directory = try KeyDirectory.create(at: keys.dir, organisation: organisation, passphrase: secret,
-                                                limits: kdf.limits, today: .today(), validDays: validDays)
+                                                limits: newKey.kdf.limits, today: .today(), validDays: newKey.validDays)
         } catch {
             throw CommandFailure.from(error, directory: keys.dir)
         }
@@ -179,16 +187,12 @@ struct KeyRotate: ParsableCommand {
     )
 
     @OptionGroup var keys: KeyDirectoryOptions
-    @Option(name: .long, help: "Days the new encryption key is valid.")
-    var validDays: Int = 365
+    @OptionGroup var newKey: NewKeyOptions
     @Option(name: .long, help: "Days older keys stay valid for clients with a cached manifest.")
     var overlapDays: Int = 30
-    @Option(name: .long, help: "Argon2id cost of the new key file: interactive, moderate or sensitive.")
-    var kdf: KDFPreset = .moderate
     @OptionGroup var passphrase: PassphraseOptions
 
     func validate() throws {
-        guard (1...3650).contains(validDays) else { throw ValidationError("--valid-days must be between 1 and 3650, not \(validDays)") }
         guard (0...365).contains(overlapDays) else { throw ValidationError("--overlap-days must be between 0 and 365, not \(overlapDays)") }
     }
 
@@ -197,8 +201,8 @@ struct KeyRotate: ParsableCommand {
         let secret = try passphrase.read(prompt: "Passphrase: ")
         let entry: KeyManifest.EncryptionKey
         do {
-            entry = try directory.rotate(passphrase: secret, limits: kdf.limits, today: .today(),
-                                         validDays: validDays, overlapDays: overlapDays)
+            entry = try directory.rotate(passphrase: secret, limits: newKey.kdf.limits, today: .today(),
+                                         validDays: newKey.validDays, overlapDays: overlapDays)
         } catch {
             throw CommandFailure.from(error, directory: keys.dir)
         }

@@ -153,3 +153,25 @@ struct KeyCommandTests {
         #expect(outcome.stdout.contains("Example"), "\(arguments.joined(separator: " ")) --help shows no example")
     }
 }
+
+@Suite("resguardo on a real terminal")
+struct TerminalTests {
+    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("scripts/lib/tty_check.py").path
+
+    @Test("the passphrase is typed without echo, confirmed, and unlocks the keys")
+    func typedPassphrase() throws {
+        let scratch = try Scratch()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [Self.script, CLIRunner.executable.path, scratch.url.path]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        #expect(text.contains("5 passed, 0 failed"), "\(text)")
+    }
+}
