@@ -87,7 +87,8 @@ enum Terminal {
         let fd = open("/dev/tty", O_RDWR | O_CLOEXEC)
         guard fd >= 0 else { throw CommandFailure("cannot open the terminal to ask for the passphrase", status: .usage) }
         defer { close(fd) }
-        _ = prompt.withCString { write(fd, $0, strlen($0)) }
+        // Echo goes off *before* the prompt appears: whoever answers the prompt (a person, a paste,
+        // a script) must never see the passphrase echoed, nor have it discarded by the flush.
         var saved = termios()
         let hasTermios = tcgetattr(fd, &saved) == 0
         if hasTermios {
@@ -96,7 +97,8 @@ enum Terminal {
             quiet.c_lflag |= tcflag_t(ECHONL)
             _ = tcsetattr(fd, TCSAFLUSH, &quiet)
         }
-        defer { if hasTermios { _ = tcsetattr(fd, TCSAFLUSH, &saved) } }
+        defer { if hasTermios { _ = tcsetattr(fd, TCSANOW, &saved) } }
+        _ = prompt.withCString { write(fd, $0, strlen($0)) }
         var length = 0
         let buffer = try SecureBytes(count: PassphraseOptions.maxLength) { (out: UnsafeMutableRawBufferPointer) throws(Never) in
             guard let base = out.baseAddress else { return }
