@@ -13,11 +13,22 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "resguardo", targets: ["resguardo"]),
+        .executable(name: "resguardo-intake", targets: ["resguardo-intake"]),
+        .executable(name: "resguardo-submit", targets: ["resguardo-submit"]),
         .library(name: "Sodium", targets: ["Sodium"]),
         .library(name: "Formats", targets: ["Formats"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.0.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.29.0"),
+        .package(url: "https://github.com/apple/swift-nio-extras", from: "1.24.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
     ],
     targets: [
         // libsodium from the system (Debian: libsodium-dev). Nothing but `Sodium` imports it.
@@ -28,12 +39,62 @@ let package = Package(
         ),
         .target(name: "Sodium", dependencies: ["CSodium"], swiftSettings: strict),
         .target(name: "Formats", dependencies: ["Sodium"], swiftSettings: strict),
+        // Online store of ciphertext: SQLite through GRDB, WAL, synchronous=FULL, group commit.
+        .target(
+            name: "Vault",
+            dependencies: ["Formats", "Sodium", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        // The HTTPS intake: Hummingbird 2 over TLS 1.3 (swift-nio-ssl).
+        .target(
+            name: "Intake",
+            dependencies: [
+                "Vault", "Formats", "Sodium",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "resguardo-intake",
+            dependencies: [
+                "CLISupport", "Intake", "Vault", "Formats", "Sodium",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // The defender's / partner's command-line client.
+        .executableTarget(
+            name: "resguardo-submit",
+            dependencies: [
+                "CLISupport", "Formats", "Sodium",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            swiftSettings: strict
+        ),
+        // What every command-line tool shares: error reporting, exit codes, passphrase input.
+        .target(
+            name: "CLISupport",
+            dependencies: ["Sodium", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
         // Offline casework. Key directories live here for now; bundles, cases and quarantine join later.
         .target(name: "Casework", dependencies: ["Formats", "Sodium"], swiftSettings: strict),
         .executableTarget(
             name: "resguardo",
             dependencies: [
-                "Casework", "Formats", "Sodium",
+                "CLISupport", "Casework", "Formats", "Sodium",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -49,6 +110,21 @@ let package = Package(
         .testTarget(
             name: "FormatsTests",
             dependencies: ["Formats", "Sodium"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "VaultTests",
+            dependencies: ["Vault", "Formats", "Sodium", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "IntakeTests",
+            dependencies: [
+                "Intake", "Vault", "Formats", "Sodium", "resguardo-intake", "resguardo-submit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ],
             swiftSettings: strict
         ),
         .testTarget(

@@ -17,12 +17,15 @@ public struct KeyFile: Sendable, Equatable {
         case manifestSigning = 0x02
         /// Ed25519 seed that signs reply bundles.
         case replySigning = 0x03
+        /// Ed25519 seed with which the online vault signs export bundles.
+        case bundleSigning = 0x04
 
         public var description: String {
             switch self {
             case .encryption: return "encryption (X25519)"
             case .manifestSigning: return "manifest signing (Ed25519)"
             case .replySigning: return "reply signing (Ed25519)"
+            case .bundleSigning: return "vault bundle signing (Ed25519)"
             }
         }
     }

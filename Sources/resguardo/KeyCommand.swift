@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import Casework
 import Formats
 import Sodium
@@ -24,7 +25,7 @@ struct KeyDirectoryOptions: ParsableArguments {
 
     func open() throws -> KeyDirectory {
         let directory: KeyDirectory
-        do { directory = try KeyDirectory(path: dir) } catch { throw CommandFailure.from(error, directory: dir) }
+        do { directory = try KeyDirectory(path: dir) } catch { throw error.commandFailure(directory: dir) }
         for warning in directory.permissionWarnings() { Console.warning(warning) }
         return directory
     }
@@ -95,7 +96,7 @@ struct KeyInit: ParsableCommand {
             directory = try KeyDirectory.create(at: keys.dir, organisation: organisation, passphrase: secret,
                                                 limits: newKey.kdf.limits, today: .today(), validDays: newKey.validDays)
         } catch {
-            throw CommandFailure.from(error, directory: keys.dir)
+            throw error.commandFailure(directory: keys.dir)
         }
         print("created keys for \(organisation) in \(keys.dir)")
         try KeyShow.printSummary(directory)
@@ -204,9 +205,29 @@ struct KeyRotate: ParsableCommand {
             entry = try directory.rotate(passphrase: secret, limits: newKey.kdf.limits, today: .today(),
                                          validDays: newKey.validDays, overlapDays: overlapDays)
         } catch {
-            throw CommandFailure.from(error, directory: keys.dir)
+            throw error.commandFailure(directory: keys.dir)
         }
         print("added encryption key \(entry.id), valid \(entry.notBefore) … \(entry.notAfter)")
         print("copy \(keys.dir)/\(KeyDirectory.manifestName) to the intake")
+    }
+}
+
+extension KeyDirectoryError {
+    /// The message, hints and exit status a person sees for this error.
+    func commandFailure(directory: String) -> CommandFailure {
+        switch self {
+        case .alreadyExists(let path):
+            return CommandFailure("\(path) already exists and is not empty; refusing to overwrite keys",
+                                  hints: ["choose a new directory, or move the old one away first"], status: .cannotCreate)
+        case .missingFile(let path):
+            return CommandFailure("\(path) is missing", hints: ["is \(directory) a key directory made by `resguardo key init`?"], status: .noInput)
+        case .keyFile(_, .wrongPassphrase):
+            return CommandFailure("wrong passphrase for the keys in \(directory)",
+                                  hints: ["check --passphrase-file or RESGUARDO_PASSPHRASE; the passphrase is case-sensitive"], status: .wrongPassphrase)
+        case .keyFile, .manifest:
+            return CommandFailure(description, hints: ["restore the key directory from its backup"], status: .dataError)
+        case .notADirectory, .io, .crypto:
+            return CommandFailure(description)
+        }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CLISupport
 import Sodium
 
 /// The offline staff tool. It links no networking code: it runs on an air-gapped laptop.
@@ -27,17 +28,7 @@ struct Resguardo: ParsableCommand {
         subcommands: [KeyCommand.self]
     )
 
-    /// Runs the parsed command and reports our own errors in the `resguardo: error:` style with
-    /// their documented exit status; anything else goes to ArgumentParser's default handling.
     static func main() {
-        do {
-            var command = try parseAsRoot()
-            try command.run()
-        } catch let failure as CommandFailure {
-            failure.report()
-            Darwin_or_Glibc_exit(failure.status.rawValue)
-        } catch {
-            exit(withError: error)
-        }
+        runCommandLine(Resguardo.self, program: "resguardo")
     }
 }

@@ -1,5 +1,5 @@
-import ArgumentParser
-import Sodium
+public import ArgumentParser
+public import Sodium
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,16 +8,18 @@ import Glibc
 /// terminal (without echo). The passphrase goes straight into guarded memory from a file or the
 /// terminal; from the environment a copy in the process environment is unavoidable, which is why
 /// that route is meant for tests and demo scripts.
-struct PassphraseOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Read the passphrase from this file (one trailing newline is ignored).", valueName: "file"))
-    var passphraseFile: String?
+public struct PassphraseOptions: ParsableArguments {
+    public init() {}
 
-    static let environmentVariable = "RESGUARDO_PASSPHRASE"
+    @Option(name: .long, help: ArgumentHelp("Read the passphrase from this file (one trailing newline is ignored).", valueName: "file"))
+    public var passphraseFile: String?
+
+    public static let environmentVariable = "RESGUARDO_PASSPHRASE"
     static let maxLength = 1024
     static let minNewLength = 12
 
     /// Reads the passphrase; when `confirm` is set and it comes from the terminal, asks twice.
-    func read(prompt: String, confirm: Bool = false) throws -> SecureBytes {
+    public func read(prompt: String, confirm: Bool = false) throws -> SecureBytes {
         if let passphraseFile {
             return try readFile(passphraseFile)
         }
@@ -39,7 +41,7 @@ struct PassphraseOptions: ParsableArguments {
     }
 
     /// A new passphrase must be long enough to survive an offline guessing attack on a seized laptop.
-    func readNew() throws -> SecureBytes {
+    public func readNew() throws -> SecureBytes {
         let passphrase = try read(prompt: "New passphrase (at least \(Self.minNewLength) characters): ", confirm: true)
         let length = passphrase.withUnsafeBytes { b in String(decoding: b, as: UTF8.self).count }
         guard length >= Self.minNewLength else {

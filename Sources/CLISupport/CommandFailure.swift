@@ -1,0 +1,90 @@
+public import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Exit statuses, from sysexits(3) so scripts can tell causes apart (documented in `--help`).
+public enum ExitStatus: Int32, Sendable {
+    case failure = 1
+    case usage = 64
+    case dataError = 65
+    case noInput = 66
+    case cannotCreate = 73
+    case wrongPassphrase = 77
+}
+
+/// An error the user can act on: one line saying what is wrong, naming the bad value, and hint
+/// lines saying what to do.
+public struct CommandFailure: Error {
+    public let message: String
+    public let hints: [String]
+    public let status: ExitStatus
+    /// The program name in `NAME: error: …`.
+    nonisolated(unsafe) public static var program = "resguardo"
+
+    public init(_ message: String, hints: [String] = [], status: ExitStatus = .failure) {
+        self.message = message
+        self.hints = hints
+        self.status = status
+    }
+
+    public func report() {
+        Console.error("\(Self.program): error: \(message)")
+        for hint in hints { Console.error("\(Self.program): hint: \(hint)") }
+    }
+}
+
+public enum Console {
+    public static func error(_ line: String) {
+        writeStandardError(line + "\n")
+    }
+
+    public static func warning(_ line: String) {
+        writeStandardError("\(CommandFailure.program): warning: \(line)\n")
+    }
+
+    /// write(2) on fd 2 rather than the C `stderr` global, which Swift 6 rightly calls unsafe.
+    private static func writeStandardError(_ text: String) {
+        var bytes = Array(text.utf8)[...]
+        while !bytes.isEmpty {
+            let n = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+            if n <= 0 { return }
+            bytes = bytes.dropFirst(n)
+        }
+    }
+}
+
+/// Runs a root command, reporting `CommandFailure`s in the `NAME: error:` style with their
+/// documented exit status and everything else through ArgumentParser.
+public func runCommandLine<Root: ParsableCommand>(_ root: Root.Type, program: String) -> Never {
+    CommandFailure.program = program
+    do {
+        var command = try root.parseAsRoot()
+        try command.run()
+        exit(0)
+    } catch let failure as CommandFailure {
+        failure.report()
+        exit(failure.status.rawValue)
+    } catch {
+        root.exit(withError: error)
+    }
+}
+
+/// The same for commands with `async` work (the intake's server, the submit client).
+public func runAsyncCommandLine<Root: AsyncParsableCommand>(_ root: Root.Type, program: String) async -> Never {
+    CommandFailure.program = program
+    do {
+        var command = try root.parseAsRoot()
+        if var asyncCommand = command as? any AsyncParsableCommand {
+            try await asyncCommand.run()
+        } else {
+            try command.run()
+        }
+        exit(0)
+    } catch let failure as CommandFailure {
+        failure.report()
+        exit(failure.status.rawValue)
+    } catch {
+        root.exit(withError: error)
+    }
+}

@@ -1,0 +1,93 @@
+public import Hummingbird
+import HummingbirdTLS
+import HummingbirdCore
+public import Logging
+import NIOCore
+import NIOSSL
+import Foundation
+public import Formats
+public import Vault
+
+/// What a running intake needs, loaded once at start-up.
+public struct IntakeDependencies: Sendable {
+    public let configuration: IntakeConfiguration
+    public let manifestJSON: [UInt8]
+    public let manifest: KeyManifest
+    public let vault: VaultDatabase
+    public let writer: SubmissionWriter
+    public let proofOfWork: ProofOfWork
+    public let connections: ConnectionCounter
+
+    /// Loads the manifest (its signature is checked against its own key: the intake serves it,
+    /// clients do the pinning) and opens the vault.
+    public init(configuration: IntakeConfiguration) throws {
+        self.configuration = configuration
+        guard let data = FileManager.default.contents(atPath: configuration.manifestPath) else {
+            throw ConfigurationError.unreadable(configuration.manifestPath)
+        }
+        manifestJSON = Array(data)
+        let outer = try JSONValue.parse(manifestJSON)
+        guard case .string(let keyText)? = outer["signing_key"], let keyBytes = Encoding.bytes(fromBase64: keyText) else {
+            throw KeyManifestError.missingField("signing_key")
+        }
+        manifest = try SignedKeyManifest(json: manifestJSON, trust: .key(VerifyingKey(bytes: keyBytes))).manifest
+        vault = try VaultDatabase(path: configuration.vaultPath)
+        writer = SubmissionWriter(vault: vault)
+        proofOfWork = try ProofOfWork(difficulty: configuration.powDifficulty, lifetimeSeconds: configuration.powTokenLifetimeSeconds)
+        connections = ConnectionCounter(limit: configuration.maxConnections)
+    }
+}
+
+import Sodium
+
+/// The routes of DESIGN.md §3a.
+public func buildRouter(_ deps: IntakeDependencies, logger: Logger) -> Router<BasicRequestContext> {
+    let router = Router()
+    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: AnonymousLogMiddleware(logger: logger))
+    let reports = ReportsController(deps: deps, logger: logger)
+    router.get("/healthz") { _, _ in
+        jsonResponse(.object([("status", .string("ok"))]))
+    }
+    router.get("/v1/keys") { _, _ in
+        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: deps.manifestJSON)))
+    }
+    router.get("/v1/challenge") { _, _ in
+        let challenge = try deps.proofOfWork.challenge()
+        return jsonResponse(.object([("token", .string(challenge.token)), ("difficulty", .int(challenge.difficulty))]))
+    }
+    router.post("/v1/reports") { request, context in try await reports.submit(request, context: context) }
+    router.get("/") { request, _ in WebPage.response(for: request, manifest: deps.manifest) }
+    return router
+}
+
+/// The application, on HTTPS with TLS 1.3 only.
+/// `onListening` receives the bound port (useful with port 0).
+public func buildApplication(_ deps: IntakeDependencies, logger: Logger,
+                             onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+    let configuration = deps.configuration
+    let certificates = try NIOSSLCertificate.fromPEMFile(configuration.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
+    let key = try NIOSSLPrivateKey(file: configuration.privateKeyPath, format: .pem)
+    var tls = TLSConfiguration.makeServerConfiguration(certificateChain: certificates, privateKey: .privateKey(key))
+    tls.minimumTLSVersion = .tlsv13
+    tls.maximumTLSVersion = .tlsv13
+    let counter = deps.connections
+    let header = TimeAmount.seconds(Int64(configuration.headerTimeoutSeconds))
+    let body = TimeAmount.seconds(Int64(configuration.bodyTimeoutSeconds))
+    let http1 = HTTP1Channel.Configuration(
+        additionalChannelHandlers: [ConnectionGuard(counter: counter, headerTimeout: header, bodyTimeout: body)],
+        idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds))
+    )
+    return Application(
+        router: buildRouter(deps, logger: logger),
+        server: try .tls(.http1(configuration: http1), tlsConfiguration: tls),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
+        logger: logger
+    )
+}
+
+func jsonResponse(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+    Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+             body: .init(byteBuffer: ByteBuffer(bytes: value.serialized())))
+}

@@ -1,0 +1,102 @@
+public import NIOCore
+import NIOConcurrencyHelpers
+public import NIOHTTPTypes
+import HTTPTypes
+
+/// Connections open right now, shared by every connection's guard.
+public final class ConnectionCounter: Sendable {
+    private let value = NIOLockedValueBox(0)
+    public let limit: Int
+
+    public init(limit: Int) { self.limit = limit }
+
+    func enter() -> Bool {
+        value.withLockedValue { n in
+            guard n < limit else { return false }
+            n += 1
+            return true
+        }
+    }
+
+    func leave() { value.withLockedValue { $0 -= 1 } }
+
+    public var current: Int { value.withLockedValue { $0 } }
+}
+
+/// Per-connection limits that Hummingbird's idle timeout alone does not give:
+/// - a cap on concurrent connections (beyond it, a new connection is closed at once);
+/// - a header deadline: the TLS handshake and the request head must arrive within
+///   `headerTimeout` of the connection opening (or of the previous response), so a slowloris
+///   client trickling header bytes cannot hold a connection;
+/// - a body deadline: once the head is in, the whole body must arrive within `bodyTimeout`.
+public final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandler {
+    public typealias InboundIn = HTTPRequestPart
+    public typealias InboundOut = HTTPRequestPart
+    public typealias OutboundIn = HTTPResponsePart
+    public typealias OutboundOut = HTTPResponsePart
+
+    private let counter: ConnectionCounter
+    private let headerTimeout: TimeAmount
+    private let bodyTimeout: TimeAmount
+    private var entered = false
+    private var deadline: Scheduled<Void>?
+
+    public init(counter: ConnectionCounter, headerTimeout: TimeAmount, bodyTimeout: TimeAmount) {
+        self.counter = counter
+        self.headerTimeout = headerTimeout
+        self.bodyTimeout = bodyTimeout
+    }
+
+    public func handlerAdded(context: ChannelHandlerContext) {
+        guard counter.enter() else {
+            context.close(promise: nil)
+            return
+        }
+        entered = true
+        arm(context, headerTimeout)
+    }
+
+    public func handlerRemoved(context: ChannelHandlerContext) {
+        disarm()
+        if entered {
+            entered = false
+            counter.leave()
+        }
+    }
+
+    public func channelInactive(context: ChannelHandlerContext) {
+        disarm()
+        if entered {
+            entered = false
+            counter.leave()
+        }
+        context.fireChannelInactive()
+    }
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head: arm(context, bodyTimeout)
+        case .end: disarm()
+        case .body: break
+        }
+        context.fireChannelRead(data)
+    }
+
+    public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        // After a response, the next request head must come within the header deadline too.
+        if case .end = unwrapOutboundIn(data) { arm(context, headerTimeout) }
+        context.write(data, promise: promise)
+    }
+
+    private func arm(_ context: ChannelHandlerContext, _ timeout: TimeAmount) {
+        disarm()
+        deadline = context.eventLoop.assumeIsolated().scheduleTask(in: timeout) {
+            context.close(promise: nil)
+        }
+    }
+
+    private func disarm() {
+        deadline?.cancel()
+        deadline = nil
+    }
+}

@@ -1,0 +1,106 @@
+import Formats
+import Foundation
+
+/// Everything `resguardo-intake serve` can be told, read once into typed values. Precedence:
+/// command-line flags, then the JSON config file, then these defaults.
+///
+/// JSON keys (all optional):
+///
+/// | key | default | meaning |
+/// |---|---|---|
+/// | `http.host` | `127.0.0.1` | address to listen on |
+/// | `http.port` | `8443` | TCP port |
+/// | `tls.certificate` | — (required) | PEM certificate chain |
+/// | `tls.key` | — (required) | PEM private key |
+/// | `vault.path` | `vault.sqlite` | SQLite vault file |
+/// | `keys.manifest` | — (required) | signed key manifest served at `GET /v1/keys` |
+/// | `limits.max_body_bytes` | 16,777,277 | larger bodies get 413 (61 + 16 MiB: the largest envelope) |
+/// | `limits.max_connections` | 1024 | connections beyond this are closed at once |
+/// | `limits.header_timeout_seconds` | 10 | time to send the request head (and to complete the TLS handshake) |
+/// | `limits.body_timeout_seconds` | 300 | time to send the whole body once the head has arrived |
+/// | `limits.idle_timeout_seconds` | 30 | keep-alive connections idle longer are closed |
+/// | `pow.difficulty` | 0 | leading zero bits asked of a proof of work; 0 = none |
+/// | `pow.token_lifetime_seconds` | 600 | how long a challenge token can be used |
+public struct IntakeConfiguration: Sendable, Equatable {
+    public var host = "127.0.0.1"
+    public var port = 8443
+    public var certificatePath = ""
+    public var privateKeyPath = ""
+    public var vaultPath = "vault.sqlite"
+    public var manifestPath = ""
+    public var maxBodyBytes = Envelope.maxByteCount
+    public var maxConnections = 1024
+    public var headerTimeoutSeconds = 10
+    public var bodyTimeoutSeconds = 300
+    public var idleTimeoutSeconds = 30
+    public var powDifficulty = 0
+    public var powTokenLifetimeSeconds = 600
+
+    public init() {}
+
+    /// Reads a JSON config file strictly: an unknown key is an error naming it, so a typo never
+    /// silently leaves a default in place.
+    public init(jsonFile path: String) throws(ConfigurationError) {
+        guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path) }
+        guard data.count <= 64 * 1024 else { throw .invalid(path, "file is larger than 64 KiB") }
+        let json: JSONValue
+        do { json = try JSONValue.parse(Array(data)) } catch { throw .invalid(path, error.description) }
+        guard case .object(let sections) = json else { throw .invalid(path, "top level must be an object") }
+        self.init()
+        for (section, value) in sections {
+            guard case .object(let members) = value else { throw .invalid(path, "`\(section)` must be an object") }
+            for (name, v) in members {
+                let key = "\(section).\(name)"
+                switch key {
+                case "http.host": host = try Self.string(v, key, path)
+                case "http.port": port = try Self.int(v, key, path, 1...65535)
+                case "tls.certificate": certificatePath = try Self.string(v, key, path)
+                case "tls.key": privateKeyPath = try Self.string(v, key, path)
+                case "vault.path": vaultPath = try Self.string(v, key, path)
+                case "keys.manifest": manifestPath = try Self.string(v, key, path)
+                case "limits.max_body_bytes": maxBodyBytes = try Self.int(v, key, path, Envelope.overheadByteCount + Bucket.smallest.byteCount...Envelope.maxByteCount)
+                case "limits.max_connections": maxConnections = try Self.int(v, key, path, 1...1_000_000)
+                case "limits.header_timeout_seconds": headerTimeoutSeconds = try Self.int(v, key, path, 1...3600)
+                case "limits.body_timeout_seconds": bodyTimeoutSeconds = try Self.int(v, key, path, 1...86_400)
+                case "limits.idle_timeout_seconds": idleTimeoutSeconds = try Self.int(v, key, path, 1...3600)
+                case "pow.difficulty": powDifficulty = try Self.int(v, key, path, 0...32)
+                case "pow.token_lifetime_seconds": powTokenLifetimeSeconds = try Self.int(v, key, path, 10...86_400)
+                default: throw .invalid(path, "unknown key `\(key)`")
+                }
+            }
+        }
+    }
+
+    /// Checks what must be present before serving.
+    public func validated() throws(ConfigurationError) -> IntakeConfiguration {
+        if certificatePath.isEmpty { throw .missing("tls.certificate", flag: "--certificate") }
+        if privateKeyPath.isEmpty { throw .missing("tls.key", flag: "--private-key") }
+        if manifestPath.isEmpty { throw .missing("keys.manifest", flag: "--manifest") }
+        return self
+    }
+
+    static func string(_ v: JSONValue, _ key: String, _ path: String) throws(ConfigurationError) -> String {
+        guard case .string(let s) = v, !s.isEmpty else { throw .invalid(path, "`\(key)` must be a non-empty string") }
+        return s
+    }
+
+    static func int(_ v: JSONValue, _ key: String, _ path: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
+        guard let n = v.intValue else { throw .invalid(path, "`\(key)` must be an integer") }
+        guard range.contains(n) else { throw .invalid(path, "`\(key)` is \(n); it must be between \(range.lowerBound) and \(range.upperBound)") }
+        return n
+    }
+}
+
+public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
+    case unreadable(String)
+    case invalid(String, String)
+    case missing(String, flag: String)
+
+    public var description: String {
+        switch self {
+        case .unreadable(let path): return "cannot read config file \(path)"
+        case .invalid(let path, let why): return "config file \(path): \(why)"
+        case .missing(let key, let flag): return "no `\(key)` given (set it in the config file or with \(flag))"
+        }
+    }
+}

@@ -1,0 +1,85 @@
+public import Hummingbird
+import HTTPTypes
+public import Logging
+import Foundation
+
+/// Security headers on every response, errors included (DESIGN.md §4).
+public struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
+    public init() {}
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as IntakeError {
+            response = try error.response(from: request, context: context)
+        } catch let error as any HTTPResponseError {
+            // Hummingbird's own errors (404, 405, 413 from body limits…) become our JSON shape too.
+            response = IntakeError.jsonResponse(status: error.status, code: Self.code(for: error.status),
+                                                message: error.status.reasonPhrase.lowercased())
+        }
+        Self.apply(&response.headers)
+        return response
+    }
+
+    static func apply(_ headers: inout HTTPFields) {
+        headers[.strictTransportSecurity] = "max-age=63072000; includeSubDomains"
+        headers[.contentSecurityPolicy] = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+        headers[.xContentTypeOptions] = "nosniff"
+        headers[.cacheControl] = "no-store"
+        headers[.setCookie] = nil
+        for (name, value) in extra {
+            if let field = HTTPField.Name(name) { headers[field] = value }
+        }
+    }
+
+    /// Headers HTTPTypes has no constant for.
+    static var extra: [(String, String)] { [("Referrer-Policy", "no-referrer"), ("X-Frame-Options", "DENY")] }
+
+    static func code(for status: HTTPResponse.Status) -> String {
+        switch status.code {
+        case 404: return "not_found"
+        case 405: return "method_not_allowed"
+        case 408: return "request_timeout"
+        case 413: return "body_too_large"
+        case 415: return "unsupported_media_type"
+        case 429: return "too_many_requests"
+        case 503: return "unavailable"
+        case 400..<500: return "bad_request"
+        default: return "server_error"
+        }
+    }
+}
+
+/// Logs what an operator needs and nothing that identifies anyone: method, route *template*,
+/// status and a coarse duration class. No address, no user agent, no URI, no timestamp field.
+public struct AnonymousLogMiddleware<Context: RequestContext>: RouterMiddleware {
+    let logger: Logger
+
+    public init(logger: Logger) { self.logger = logger }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let start = ContinuousClock.now
+        do {
+            let response = try await next(request, context)
+            log(request, context, status: response.status.code, since: start)
+            return response
+        } catch {
+            let status = (error as? any HTTPResponseError)?.status.code ?? 500
+            log(request, context, status: status, since: start, errorClass: (error as? IntakeError)?.code)
+            throw error
+        }
+    }
+
+    private func log(_ request: Request, _ context: Context, status: Int, since start: ContinuousClock.Instant, errorClass: String? = nil) {
+        let elapsed = ContinuousClock.now - start
+        var metadata: Logger.Metadata = [
+            "method": .string(request.method.rawValue),
+            "route": .string(context.endpointPath ?? "unmatched"),
+            "status": .stringConvertible(status),
+            "duration": .string(elapsed < .milliseconds(10) ? "<10ms" : elapsed < .milliseconds(100) ? "<100ms" : elapsed < .seconds(1) ? "<1s" : ">=1s"),
+        ]
+        if let errorClass { metadata["error"] = .string(errorClass) }
+        logger.info("request", metadata: metadata)
+    }
+}

@@ -1,0 +1,76 @@
+import Hummingbird
+import HTTPTypes
+import Logging
+import NIOCore
+import Formats
+import Vault
+
+/// `POST /v1/reports`: checks everything that can be checked without a secret key, stores the
+/// envelope, and acknowledges only once it is durable.
+struct ReportsController: Sendable {
+    let deps: IntakeDependencies
+    let logger: Logger
+
+    func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        let limit = deps.configuration.maxBodyBytes
+        guard request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/octet-stream" else {
+            throw IntakeError(.unsupportedMediaType, "unsupported_media_type", "send the envelope as application/octet-stream")
+        }
+        // A declared length over the limit is refused before a single body byte is read.
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw IntakeError(.contentTooLarge, "body_too_large", "the body is \(declared) bytes; the limit is \(limit)")
+        }
+        do {
+            try deps.proofOfWork.verify(token: Self.header(request, "resguardo-token"), proof: Self.header(request, "resguardo-proof"))
+        } catch {
+            throw IntakeError(error == .missing ? .badRequest : .tooManyRequests, "proof_\(error)",
+                              Self.proofMessage(error), retryAfterSeconds: nil)
+        }
+        // Streaming collect: stops and throws 413 as soon as the limit is passed, without buffering the rest.
+        let buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: limit)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw IntakeError(.contentTooLarge, "body_too_large", "the body is larger than \(limit) bytes")
+        }
+        let envelope: Envelope
+        do {
+            envelope = try Envelope(bytes: Array(buffer.readableBytesView), knownKeyIds: Set(deps.manifest.encryptionKeys.map(\.id)))
+        } catch {
+            throw IntakeError.from(error)
+        }
+        // Only devices seal from this route; the no-JavaScript form path sets this bit itself.
+        if envelope.flags.contains(.sealedByIntake) {
+            throw IntakeError(.unprocessableContent, "envelope_unknown_flags", "the sealed-by-intake flag may only be set by the intake")
+        }
+        let submission = try Submission(id: SubmissionId.random(), receivedDay: .today(), envelope: envelope)
+        do {
+            try await deps.writer.store(submission)
+        } catch {
+            logger.error("submission not stored", metadata: ["class": .string(error.errorClass)])
+            if error.isTemporary {
+                throw IntakeError(.serviceUnavailable, error.errorClass, "the report could not be stored right now and was NOT received; please send it again later",
+                                  retryAfterSeconds: 30)
+            }
+            throw IntakeError(.internalServerError, error.errorClass, "the report could not be stored and was NOT received")
+        }
+        return jsonResponse(.object([("receipt", .string(submission.id.receipt))]), status: .created)
+    }
+
+    static func header(_ request: Request, _ canonicalName: String) -> String? {
+        request.headers.first { $0.name.canonicalName == canonicalName }?.value
+    }
+
+    static func proofMessage(_ error: ProofOfWork.Failure) -> String {
+        switch error {
+        case .missing: return "a proof of work is required: GET /v1/challenge, then send Resguardo-Token and Resguardo-Proof"
+        case .malformed: return "the proof-of-work headers are malformed"
+        case .forged: return "the challenge token was not issued by this intake"
+        case .expired: return "the challenge token has expired; fetch a new one"
+        case .replayed: return "the challenge token was already used; fetch a new one"
+        case .insufficient: return "the proof of work does not meet the token's difficulty"
+        }
+    }
+}
+
+

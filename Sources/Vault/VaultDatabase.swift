@@ -1,0 +1,208 @@
+public import Formats
+public import GRDB
+import Foundation
+public import Sodium
+
+/// The online vault: one SQLite file holding ciphertext and the least metadata that works
+/// (DESIGN.md §5). It never sees a plaintext, a client address, a user agent or a time of day.
+///
+/// Durability: WAL with `synchronous=FULL`, so a committed transaction survives power loss; the
+/// intake acknowledges a submission only after the transaction holding it has committed.
+public struct VaultDatabase: Sendable {
+    public let writer: DatabasePool
+    public let path: String
+
+    /// Opens (creating if needed) the vault at `path` and migrates it.
+    public init(path: String) throws(VaultError) {
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Deleted rows are overwritten with zeros, so purged ciphertext does not linger in free pages.
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+        }
+        // Short busy timeout: the intake must answer 503 quickly rather than hang on a lock.
+        configuration.busyMode = .timeout(2)
+        // Never put statement arguments (envelopes, ids) into error messages or logs.
+        configuration.publicStatementArguments = false
+        do {
+            writer = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(writer)
+        } catch {
+            throw VaultError(error)
+        }
+        self.path = path
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: submission and export") { db in
+            try db.execute(sql: """
+                CREATE TABLE export (
+                    id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
+                    created_day TEXT NOT NULL CHECK (created_day GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+                    count INTEGER NOT NULL CHECK (count >= 0),
+                    digest BLOB NOT NULL UNIQUE CHECK (length(digest) = 32),
+                    acknowledged_day TEXT
+                ) STRICT, WITHOUT ROWID;
+                -- WITHOUT ROWID with a random key: rows are stored in key order, not arrival order.
+                CREATE TABLE submission (
+                    id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
+                    received_day TEXT NOT NULL CHECK (received_day GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+                    key_id BLOB NOT NULL CHECK (length(key_id) = 8),
+                    bucket INTEGER NOT NULL CHECK (bucket >= 4096),
+                    urgent INTEGER NOT NULL CHECK (urgent IN (0, 1)),
+                    sealed_by TEXT NOT NULL CHECK (sealed_by IN ('device', 'server')),
+                    envelope BLOB NOT NULL,
+                    export_id BLOB REFERENCES export(id)
+                ) STRICT, WITHOUT ROWID;
+                CREATE INDEX submission_by_export ON submission(export_id);
+                """)
+        }
+        return migrator
+    }
+
+    // MARK: - Submissions
+
+    /// Stores a batch in one transaction (group commit). Returns when it is durable.
+    public func store(_ submissions: [Submission]) async throws(VaultError) {
+        do {
+            try await writer.write { db in
+                for s in submissions {
+                    try db.execute(
+                        sql: "INSERT INTO submission (id, received_day, key_id, bucket, urgent, sealed_by, envelope) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                        arguments: [Data(s.id.bytes), s.receivedDay.description, Data(s.keyId.bytes), s.bucket.byteCount,
+                                    s.urgent ? 1 : 0, s.sealedBy.rawValue, Data(s.envelope)])
+                }
+            }
+        } catch {
+            throw VaultError(error)
+        }
+    }
+
+    public func contains(_ id: SubmissionId) async throws(VaultError) -> Bool {
+        do {
+            return try await writer.read { db in
+                try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM submission WHERE id = ?)", arguments: [Data(id.bytes)]) ?? false
+            }
+        } catch {
+            throw VaultError(error)
+        }
+    }
+
+    /// Counts per received day, bucket and state. Nothing finer exists to count.
+    public func stats() async throws(VaultError) -> [StatsRow] {
+        do {
+            return try await writer.read { db in
+                try Row.fetchAll(db, sql: """
+                    SELECT received_day, bucket, export_id IS NOT NULL AS exported, urgent, COUNT(*) AS n
+                    FROM submission GROUP BY received_day, bucket, exported, urgent
+                    ORDER BY received_day, bucket, exported, urgent
+                    """).map { row in
+                    StatsRow(day: row["received_day"], bucket: row["bucket"], exported: row["exported"], urgent: row["urgent"], count: row["n"])
+                }
+            }
+        } catch {
+            throw VaultError(error)
+        }
+    }
+
+    // MARK: - Export and purge
+
+    /// Writes every not-yet-exported submission (up to `limit`) into a signed bundle at `path`,
+    /// then records the export. The file is written and synced *before* the rows are marked, so a
+    /// crash in between re-exports them next time (the offline side detects duplicates) rather
+    /// than losing them.
+    public func export(to path: String, signer: SigningKey, today: CalendarDay, limit: Int = ExportBundle.maxCount) async throws(VaultError) -> ExportSummary {
+        do {
+            let rows = try await writer.read { db in
+                try Row.fetchAll(db, sql: "SELECT id, received_day, envelope FROM submission WHERE export_id IS NULL ORDER BY received_day, id LIMIT ?",
+                                 arguments: [limit])
+            }
+            let entries = try rows.map { row throws(VaultError) -> ExportBundle.Entry in
+                let id: Data = row["id"]
+                let dayText: String = row["received_day"]
+                guard let day = CalendarDay(dayText) else { throw VaultError.corrupt("submission has an invalid received day") }
+                let envelope: Data = row["envelope"]
+                return ExportBundle.Entry(submissionId: Array(id), receivedDay: day, envelope: Array(envelope))
+            }
+            let bundleId = try Random.bytes(count: 16)
+            let sealed = try ExportBundle.seal(bundleId: bundleId, createdDay: today, entries: entries, signer: signer)
+            try DurableFile.createExclusive(path, bytes: sealed.bytes)
+            try await writer.write { db in
+                try db.execute(sql: "INSERT INTO export (id, created_day, count, digest) VALUES (?, ?, ?, ?)",
+                               arguments: [Data(bundleId), today.description, entries.count, Data(sealed.digest)])
+                for entry in entries {
+                    try db.execute(sql: "UPDATE submission SET export_id = ? WHERE id = ?", arguments: [Data(bundleId), Data(entry.submissionId)])
+                }
+            }
+            return ExportSummary(count: entries.count, digest: sealed.digest, byteCount: sealed.bytes.count)
+        } catch {
+            throw VaultError(error)
+        }
+    }
+
+    /// Deletes what the bundle with this digest carried. Call only once the offline side has
+    /// acknowledged that digest: it is the only copy until then.
+    public func purge(bundleDigest: [UInt8], today: CalendarDay) async throws(VaultError) -> Int {
+        do {
+            return try await writer.write { db in
+                guard let exportId = try Data.fetchOne(db, sql: "SELECT id FROM export WHERE digest = ?", arguments: [Data(bundleDigest)]) else {
+                    throw VaultError.unknownBundle(Encoding.hex(bundleDigest))
+                }
+                try db.execute(sql: "DELETE FROM submission WHERE export_id = ?", arguments: [exportId])
+                let deleted = db.changesCount
+                try db.execute(sql: "UPDATE export SET acknowledged_day = ? WHERE id = ?", arguments: [today.description, exportId])
+                return deleted
+            }
+        } catch {
+            throw VaultError(error)
+        }
+    }
+
+    /// Retention: deletes submissions received before `today - days`. Unexported ones are the only
+    /// copy of a report, so they are kept unless `includingUnexported` (the `--force` flag).
+    public func purge(olderThan days: Int, today: CalendarDay, includingUnexported: Bool) async throws(VaultError) -> PurgeByAgeSummary {
+        let cutoff = today.adding(days: -days).description
+        do {
+            return try await writer.write { db in
+                let unexported = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM submission WHERE received_day < ? AND export_id IS NULL", arguments: [cutoff]) ?? 0
+                if includingUnexported {
+                    try db.execute(sql: "DELETE FROM submission WHERE received_day < ?", arguments: [cutoff])
+                } else {
+                    try db.execute(sql: "DELETE FROM submission WHERE received_day < ? AND export_id IS NOT NULL", arguments: [cutoff])
+                }
+                return PurgeByAgeSummary(deleted: db.changesCount, keptUnexported: includingUnexported ? 0 : unexported)
+            }
+        } catch {
+            throw VaultError(error)
+        }
+    }
+
+    /// `PRAGMA integrity_check`; "ok" when the file is sound.
+    public func integrityCheck() async throws(VaultError) -> String {
+        do {
+            return try await writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
+        } catch {
+            throw VaultError(error)
+        }
+    }
+}
+
+public struct StatsRow: Sendable, Equatable {
+    public let day: String
+    public let bucket: Int
+    public let exported: Bool
+    public let urgent: Bool
+    public let count: Int
+}
+
+public struct ExportSummary: Sendable {
+    public let count: Int
+    public let digest: [UInt8]
+    public let byteCount: Int
+}
+
+public struct PurgeByAgeSummary: Sendable {
+    public let deleted: Int
+    public let keptUnexported: Int
+}

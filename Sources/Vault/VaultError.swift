@@ -1,0 +1,77 @@
+import Formats
+import GRDB
+import Sodium
+
+/// Vault failures, classified so the intake can answer 503 (try later: disk full, locked) rather
+/// than 500, and so logs carry a class, never the data.
+public enum VaultError: Error, Sendable, CustomStringConvertible {
+    /// The disk is full or the file cannot grow: submissions must be refused, not acknowledged.
+    case full
+    /// Another process holds a lock longer than the busy timeout.
+    case busy
+    /// The file is read-only or cannot be opened for writing.
+    case readOnly
+    case corrupt(String)
+    case unknownBundle(String)
+    case io(String)
+    case other(String)
+
+    init(_ error: any Error) {
+        switch error {
+        case let e as VaultError:
+            self = e
+        case let e as DatabaseError:
+            switch e.resultCode {
+            case .SQLITE_FULL: self = .full
+            case .SQLITE_BUSY, .SQLITE_LOCKED: self = .busy
+            case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM: self = .readOnly
+            case .SQLITE_CORRUPT, .SQLITE_NOTADB: self = .corrupt("\(e.resultCode)")
+            case .SQLITE_IOERR:
+                // SQLite reports a full disk during WAL writes as an I/O error on some paths.
+                self = e.extendedResultCode == .SQLITE_IOERR_WRITE || e.extendedResultCode == .SQLITE_IOERR_FSYNC ? .full : .io("\(e.extendedResultCode)")
+            default: self = .other("\(e.resultCode)")
+            }
+        case let e as DurableFile.Failure:
+            self = .io(e.description)
+        case let e as ExportBundleError:
+            self = .other(e.description)
+        case let e as SodiumError:
+            self = .other(e.description)
+        default:
+            self = .other(String(describing: type(of: error)))
+        }
+    }
+
+    /// True when a client should retry later (the intake answers 503 with Retry-After).
+    public var isTemporary: Bool {
+        switch self {
+        case .full, .busy, .readOnly, .io: return true
+        default: return false
+        }
+    }
+
+    /// A short class name for logs and metrics.
+    public var errorClass: String {
+        switch self {
+        case .full: return "vault_full"
+        case .busy: return "vault_busy"
+        case .readOnly: return "vault_read_only"
+        case .corrupt: return "vault_corrupt"
+        case .unknownBundle: return "unknown_bundle"
+        case .io: return "vault_io"
+        case .other: return "vault_error"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .full: return "the vault's disk is full"
+        case .busy: return "the vault is locked by another process"
+        case .readOnly: return "the vault cannot be written (read-only file or folder)"
+        case .corrupt(let why): return "the vault file is corrupt (\(why))"
+        case .unknownBundle(let digest): return "no export bundle with digest \(digest) was made by this vault"
+        case .io(let why): return "vault I/O error: \(why)"
+        case .other(let why): return "vault error: \(why)"
+        }
+    }
+}

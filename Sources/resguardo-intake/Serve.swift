@@ -1,0 +1,122 @@
+import ArgumentParser
+import CLISupport
+import Foundation
+import Hummingbird
+import Intake
+import Logging
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve the intake over HTTPS (TLS 1.3 only).",
+        discussion: """
+        Settings come from flags, then the JSON config file (--config), then defaults. Config keys \
+        and defaults: http.host 127.0.0.1, http.port 8443, tls.certificate, tls.key, vault.path \
+        vault.sqlite, keys.manifest, limits.max_body_bytes 16777277, limits.max_connections 1024, \
+        limits.header_timeout_seconds 10, limits.body_timeout_seconds 300, \
+        limits.idle_timeout_seconds 30, pow.difficulty 0, pow.token_lifetime_seconds 600.
+
+        --dev is for a laptop demo: a fresh self-signed certificate (made with openssl) in \
+        .resguardo-dev/, the PUBLIC demo keys of keys-example/, and a vault in .resguardo-dev/.
+
+        Stops gracefully on SIGTERM or SIGINT: requests in flight finish; a submission is \
+        acknowledged only once it is durable, so none is half-written.
+
+        Example:
+          $ resguardo-intake serve --dev
+          $ resguardo-intake serve --config intake.json --port 443
+        """
+    )
+
+    @Option(name: .long, help: "JSON config file.") var config: String?
+    @Option(name: .long, help: "Address to listen on (default 127.0.0.1).") var host: String?
+    @Option(name: .long, help: "TCP port (default 8443; 0 picks a free one).") var port: Int?
+    @Option(name: .long, help: "PEM certificate chain.") var certificate: String?
+    @Option(name: .long, help: "PEM private key.") var privateKey: String?
+    @Option(name: .long, help: "SQLite vault file (default vault.sqlite).") var vault: String?
+    @Option(name: .long, help: "Signed key manifest to serve at GET /v1/keys.") var manifest: String?
+    @Option(name: .long, help: "Proof-of-work difficulty in bits (0 = off).") var powDifficulty: Int?
+    @Option(name: .long, help: "Close connections beyond this many.") var maxConnections: Int?
+    @Option(name: .long, help: "Seconds to send the TLS handshake and request head.") var headerTimeout: Int?
+    @Option(name: .long, help: "Seconds to send the body once the head is in.") var bodyTimeout: Int?
+    @Flag(name: .long, help: "Demo mode: self-signed certificate and the public demo keys.") var dev = false
+    @Option(name: .long, help: "Log level: error, warning, notice, info or debug.") var logLevel: String = "info"
+
+    func run() async throws {
+        var settings = IntakeConfiguration()
+        if let config {
+            do { settings = try IntakeConfiguration(jsonFile: config) } catch {
+                throw CommandFailure(error.description, status: error == .unreadable(config) ? .noInput : .dataError)
+            }
+        }
+        if dev { try applyDevDefaults(&settings) }
+        if let host { settings.host = host }
+        if let port { settings.port = port }
+        if let certificate { settings.certificatePath = certificate }
+        if let privateKey { settings.privateKeyPath = privateKey }
+        if let vault { settings.vaultPath = vault }
+        if let manifest { settings.manifestPath = manifest }
+        if let powDifficulty { settings.powDifficulty = powDifficulty }
+        if let maxConnections { settings.maxConnections = maxConnections }
+        if let headerTimeout { settings.headerTimeoutSeconds = headerTimeout }
+        if let bodyTimeout { settings.bodyTimeoutSeconds = bodyTimeout }
+        do { settings = try settings.validated() } catch {
+            throw CommandFailure(error.description, hints: ["or use --dev for a demo with the public demo keys"], status: .usage)
+        }
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw CommandFailure("unknown log level `\(logLevel)`", status: .usage)
+        }
+        LoggingSystem.bootstrap { label in AnonymousLogHandler(label: label, level: level) }
+        let logger = Logger(label: "resguardo-intake")
+        let deps: IntakeDependencies
+        do { deps = try IntakeDependencies(configuration: settings) } catch {
+            throw CommandFailure("cannot start: \(error)", status: .dataError)
+        }
+        let host = settings.host, vaultPath = settings.vaultPath, demo = dev
+        let app = try buildApplication(deps, logger: logger) { port in
+            var text = demo ? "resguardo-intake: DEMO MODE with PUBLIC demo keys (keys-example/): never use for real reports\n" : ""
+            // Tests and scripts read the port from this line; written unbuffered so a pipe sees it now.
+            text += "resguardo-intake: serving https://\(host):\(port) (TLS 1.3 only), vault \(vaultPath)\n"
+            FileHandle.standardOutput.write(Data(text.utf8))
+        }
+        try await app.runService()
+    }
+
+    /// Demo mode: a self-signed certificate for 127.0.0.1/localhost and the demo manifest.
+    func applyDevDefaults(_ settings: inout IntakeConfiguration) throws {
+        let dir = ".resguardo-dev"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let cert = "\(dir)/cert.pem", key = "\(dir)/key.pem"
+        if !FileManager.default.fileExists(atPath: cert) {
+            try DevCertificate.make(certificate: cert, key: key)
+        }
+        settings.certificatePath = cert
+        settings.privateKeyPath = key
+        settings.manifestPath = "keys-example/manifest.json"
+        settings.vaultPath = "\(dir)/vault.sqlite"
+        guard FileManager.default.fileExists(atPath: settings.manifestPath) else {
+            throw CommandFailure("keys-example/manifest.json not found", hints: ["run --dev from the repository's top folder"], status: .noInput)
+        }
+    }
+}
+
+/// A throwaway self-signed certificate for the demo, made by the openssl command (Debian's
+/// `openssl` package), so no certificate code ships in the intake itself.
+enum DevCertificate {
+    static func make(certificate: String, key: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                             "-keyout", key, "-out", certificate, "-days", "30", "-subj", "/CN=localhost",
+                             "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        do { try process.run() } catch {
+            throw CommandFailure("cannot run openssl to make a demo certificate", hints: ["apt-get install openssl"])
+        }
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw CommandFailure("openssl could not make a demo certificate (exit \(process.terminationStatus))")
+        }
+        chmod(key, 0o600)
+    }
+}

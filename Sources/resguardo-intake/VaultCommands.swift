@@ -1,0 +1,201 @@
+import ArgumentParser
+import CLISupport
+import Foundation
+import Formats
+import Sodium
+import Vault
+
+/// Where the vault's files live: the database, and beside it the bundle-signing key.
+struct VaultOptions: ParsableArguments {
+    @Option(name: .long, help: "SQLite vault file.")
+    var vault: String = "vault.sqlite"
+
+    var signingKeyPath: String { vault + ".signing.key" }
+    var publicKeyPath: String { vault + ".signing.pub" }
+
+    func open() throws -> VaultDatabase {
+        guard FileManager.default.fileExists(atPath: vault) else {
+            throw CommandFailure("no vault at \(vault)", hints: ["create one with: resguardo-intake vault init --vault \(vault)"], status: .noInput)
+        }
+        do { return try VaultDatabase(path: vault) } catch { throw CommandFailure("cannot open vault \(vault): \(error)", status: .dataError) }
+    }
+}
+
+struct VaultCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vault",
+        abstract: "Create the vault and its bundle-signing key.",
+        discussion: """
+        Example:
+          $ resguardo-intake vault init --vault /srv/resguardo/vault.sqlite
+        """,
+        subcommands: [VaultInit.self]
+    )
+}
+
+struct VaultInit: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create the vault file and the Ed25519 key that signs its export bundles.",
+        discussion: """
+        Writes VAULT, VAULT.signing.key (key file v1, passphrase-protected, mode 0600) and \
+        VAULT.signing.pub (base64 public key). Register the public key on the offline laptop with \
+        the fingerprint this prints: resguardo vault trust --fingerprint F --public-key VAULT.signing.pub
+
+        Example:
+          $ resguardo-intake vault init --vault vault.sqlite
+          vault signing-key fingerprint: 1c0e 53aa …
+        """
+    )
+
+    @OptionGroup var vault: VaultOptions
+    @OptionGroup var passphrase: PassphraseOptions
+
+    func run() throws {
+        for path in [vault.vault, vault.signingKeyPath, vault.publicKeyPath] where FileManager.default.fileExists(atPath: path) {
+            throw CommandFailure("\(path) already exists; refusing to overwrite a vault or its key", status: .cannotCreate)
+        }
+        let secret = try passphrase.readNew()
+        let key = try SigningKey.generate()
+        let seed = try key.withUnsafeSeedBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }
+        let file = try KeyFile.seal(secret: seed, publicKey: key.verifyingKey.bytes, kind: .bundleSigning, passphrase: secret, limits: .moderate)
+        try writeNew(vault.signingKeyPath, file.bytes, mode: 0o600)
+        try writeNew(vault.publicKeyPath, Array((Encoding.base64(key.verifyingKey.bytes) + "\n").utf8), mode: 0o644)
+        _ = try vault.openOrCreate()
+        print("created vault \(vault.vault)")
+        print("vault signing-key fingerprint: \(try SigningKeyFingerprint(verifyingKey: key.verifyingKey))")
+        print("public key for the offline laptop: \(vault.publicKeyPath)")
+    }
+
+    func writeNew(_ path: String, _ bytes: [UInt8], mode: Int) throws {
+        guard FileManager.default.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: mode]) else {
+            throw CommandFailure("cannot create \(path)", status: .cannotCreate)
+        }
+    }
+}
+
+extension VaultOptions {
+    func openOrCreate() throws -> VaultDatabase {
+        do { return try VaultDatabase(path: vault) } catch { throw CommandFailure("cannot create vault \(vault): \(error)") }
+    }
+
+    /// Unlocks the bundle-signing key; a wrong passphrase exits 77.
+    func unlockSigningKey(_ passphrase: PassphraseOptions) throws -> SigningKey {
+        guard let data = FileManager.default.contents(atPath: signingKeyPath) else {
+            throw CommandFailure("no signing key at \(signingKeyPath)", hints: ["was the vault made with `resguardo-intake vault init`?"], status: .noInput)
+        }
+        let secret = try passphrase.read(prompt: "Vault passphrase: ")
+        do {
+            return try KeyFile(bytes: Array(data)).unlockSigningKey(passphrase: secret, kind: .bundleSigning)
+        } catch .wrongPassphrase {
+            throw CommandFailure("wrong passphrase for \(signingKeyPath)", status: .wrongPassphrase)
+        } catch {
+            throw CommandFailure("\(signingKeyPath): \(error)", status: .dataError)
+        }
+    }
+}
+
+struct Export: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Write every not-yet-exported envelope into a signed bundle for the offline laptop.",
+        discussion: """
+        The bundle is written and synced before the envelopes are marked as exported, and nothing \
+        is deleted: purge only after the offline side acknowledges the bundle's digest.
+
+        Example:
+          $ resguardo-intake export --vault vault.sqlite --out /media/usb/2026-11-25.rsgb
+          exported 42 envelopes (1.2 MB) to /media/usb/2026-11-25.rsgb
+          bundle digest: 9f3c…
+        """
+    )
+
+    @OptionGroup var vault: VaultOptions
+    @Option(name: .long, help: "The bundle file to write (must not exist).") var out: String
+    @Option(name: .long, help: "At most this many envelopes.") var limit: Int = ExportBundle.maxCount
+    @OptionGroup var passphrase: PassphraseOptions
+
+    func run() async throws {
+        guard !FileManager.default.fileExists(atPath: out) else {
+            throw CommandFailure("\(out) already exists; refusing to overwrite a bundle", status: .cannotCreate)
+        }
+        let database = try vault.open()
+        let key = try vault.unlockSigningKey(passphrase)
+        let summary: ExportSummary
+        do { summary = try await database.export(to: out, signer: key, today: .today(), limit: limit) } catch {
+            throw CommandFailure("export failed: \(error)")
+        }
+        print("exported \(summary.count) envelopes (\(summary.byteCount) bytes) to \(out)")
+        print("bundle digest: \(Encoding.hex(summary.digest))")
+    }
+}
+
+struct Purge: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Delete envelopes the offline side has acknowledged, or old ones by age.",
+        discussion: """
+        --bundle-digest deletes what that bundle carried: run it only with the digest from the \
+        offline side's acknowledgement. --older-than deletes exported envelopes received more than \
+        N days ago; unexported ones are the only copy of a report and are kept unless --force.
+
+        Example:
+          $ resguardo-intake purge --vault vault.sqlite --bundle-digest 9f3c…
+          $ resguardo-intake purge --vault vault.sqlite --older-than 90
+        """
+    )
+
+    @OptionGroup var vault: VaultOptions
+    @Option(name: .long, help: "Digest (hex) of an acknowledged bundle.") var bundleDigest: String?
+    @Option(name: .long, help: "Delete exported envelopes older than this many days.") var olderThan: Int?
+    @Flag(name: .long, help: "With --older-than: also delete envelopes never exported.") var force = false
+
+    func validate() throws {
+        guard (bundleDigest == nil) != (olderThan == nil) else { throw ValidationError("give exactly one of --bundle-digest or --older-than") }
+        if force, olderThan == nil { throw ValidationError("--force goes with --older-than") }
+        if let olderThan, olderThan < 0 { throw ValidationError("--older-than must be 0 or more") }
+        if let bundleDigest, Encoding.bytes(fromHex: bundleDigest)?.count != 32 {
+            throw ValidationError("--bundle-digest must be 64 lowercase hex digits")
+        }
+    }
+
+    func run() async throws {
+        let database = try vault.open()
+        if let bundleDigest, let digest = Encoding.bytes(fromHex: bundleDigest) {
+            do {
+                let n = try await database.purge(bundleDigest: digest, today: .today())
+                print("purged \(n) envelopes of bundle \(bundleDigest)")
+            } catch VaultError.unknownBundle {
+                throw CommandFailure("no bundle with digest \(bundleDigest) was exported from \(vault.vault)", status: .dataError)
+            }
+        } else if let olderThan {
+            let summary = try await database.purge(olderThan: olderThan, today: .today(), includingUnexported: force)
+            print("purged \(summary.deleted) envelopes older than \(olderThan) days")
+            if summary.keptUnexported > 0 {
+                Console.warning("kept \(summary.keptUnexported) envelopes that were never exported (use --force to delete them)")
+            }
+        }
+    }
+}
+
+struct Stats: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Counts per day, size bucket and state: all the vault knows.",
+        discussion: """
+        Example:
+          $ resguardo-intake stats --vault vault.sqlite
+          day         bucket  state     urgent  count
+          2026-11-25  4 KiB   pending   no      12
+        """
+    )
+
+    @OptionGroup var vault: VaultOptions
+
+    func run() async throws {
+        let rows = try await vault.open().stats()
+        print("day         bucket   state     urgent  count")
+        for r in rows {
+            let bucket = Bucket(paddedByteCount: r.bucket)?.description ?? "\(r.bucket)"
+            print("\(r.day)  \(bucket.padding(toLength: 7, withPad: " ", startingAt: 0))  \(r.exported ? "exported" : "pending ")  \(r.urgent ? "yes" : "no ")     \(r.count)")
+        }
+        print("total: \(rows.reduce(0) { $0 + $1.count })")
+    }
+}
