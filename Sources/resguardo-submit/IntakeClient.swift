@@ -1,0 +1,137 @@
+import AsyncHTTPClient
+import CLISupport
+import Foundation
+import Formats
+import NIOCore
+import NIOSSL
+import Sodium
+
+/// Talks to an intake over HTTPS (TLS 1.3 only), as DESIGN.md §3a describes.
+struct IntakeClient {
+    let baseURL: String
+    let http: HTTPClient
+
+    init(url: String, caFile: String?) throws {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv13
+        if let caFile {
+            guard FileManager.default.fileExists(atPath: caFile) else {
+                throw CommandFailure("CA file \(caFile) not found", status: .noInput)
+            }
+            tls.trustRoots = .file(caFile)
+        }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.timeout = .init(connect: .seconds(30), read: .seconds(120))
+        configuration.redirectConfiguration = .disallow
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        guard baseURL.hasPrefix("https://") else {
+            throw CommandFailure("the intake URL must start with https://", status: .usage)
+        }
+    }
+
+    func shutdown() async { try? await http.shutdown() }
+
+    struct Reply {
+        let status: Int
+        let body: [UInt8]
+    }
+
+    func get(_ path: String) async throws -> Reply {
+        try await perform(HTTPClientRequest(url: baseURL + path))
+    }
+
+    func post(_ path: String, body: [UInt8], headers: [(String, String)]) async throws -> Reply {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/octet-stream")
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        request.body = .bytes(ByteBuffer(bytes: body))
+        return try await perform(request)
+    }
+
+    private func perform(_ request: HTTPClientRequest) async throws -> Reply {
+        do {
+            let response = try await http.execute(request, timeout: .seconds(180))
+            let body = try await response.body.collect(upTo: 1 << 20)
+            return Reply(status: Int(response.status.code), body: Array(body.readableBytesView))
+        } catch {
+            throw Unreachable(reason: "\(error)")
+        }
+    }
+
+    /// The intake could not be reached, or the connection broke: a reason to keep the envelope.
+    struct Unreachable: Error { let reason: String }
+
+    /// Fetches and verifies the key manifest against the pinned fingerprint.
+    func manifest(pinned: SigningKeyFingerprint) async throws -> SignedKeyManifest {
+        let reply = try await get("/v1/keys")
+        guard reply.status == 200 else { throw CommandFailure("GET /v1/keys answered \(reply.status)") }
+        let verified: Result<SignedKeyManifest, KeyManifestError> = Result { () throws(KeyManifestError) in
+            try SignedKeyManifest(json: reply.body, trust: .fingerprint(pinned))
+        }
+        switch verified {
+        case .success(let signed):
+            return signed
+        case .failure(.untrustedSigningKey(let actual, _)):
+            throw CommandFailure("the intake's key manifest is signed by \(actual.map(String.init(describing:)) ?? "an unknown key"), not by the pinned fingerprint \(pinned)",
+                                 hints: ["do NOT send anything: the server may have been taken over, or the fingerprint is wrong",
+                                         "check the fingerprint with the network through another channel"],
+                                 status: .wrongPassphrase)
+        case .failure(let error):
+            throw CommandFailure("the intake's key manifest is invalid: \(error)", status: .dataError)
+        }
+    }
+
+    /// Posts an envelope (solving the proof of work if asked) and returns the receipt.
+    func send(_ envelope: [UInt8]) async throws -> String {
+        let challengeReply = try await get("/v1/challenge")
+        var headers: [(String, String)] = []
+        if challengeReply.status == 200, let challenge = try? JSONValue.parse(challengeReply.body),
+           case .string(let token)? = challenge["token"], let difficulty = challenge["difficulty"]?.intValue, difficulty > 0 {
+            headers = [("Resguardo-Token", token), ("Resguardo-Proof", try ProofSolver.solve(token: token))]
+        }
+        let reply = try await post("/v1/reports", body: envelope, headers: headers)
+        let json = try? JSONValue.parse(reply.body)
+        switch reply.status {
+        case 201:
+            guard case .string(let receipt)? = json?["receipt"] else { throw CommandFailure("the intake answered 201 without a receipt") }
+            return receipt
+        case 500...599:
+            throw Unreachable(reason: "the intake answered \(reply.status): \(Self.message(json))")
+        default:
+            throw CommandFailure("the intake refused the envelope (\(reply.status)): \(Self.message(json))", status: .dataError)
+        }
+    }
+
+    static func message(_ json: JSONValue?) -> String {
+        if case .string(let m)? = json?["message"] { return m }
+        return "no explanation"
+    }
+}
+
+/// Finds the proof-of-work nonce (DESIGN.md §3a): BLAKE2b-256(token ‖ nonce) with `difficulty`
+/// leading zero bits, the difficulty being byte 1 of the token.
+enum ProofSolver {
+    static func solve(token: String) throws -> String {
+        guard let t = Encoding.bytes(fromBase64: token), t.count >= 2 else { throw CommandFailure("malformed challenge token") }
+        let difficulty = Int(t[1])
+        var counter: UInt64 = 0
+        while true {
+            let nonce = (0..<8).map { UInt8(truncatingIfNeeded: counter >> (8 * UInt64($0))) }
+            if leadingZeroBits(try GenericHash.hash(t + nonce, outputByteCount: 32)) >= difficulty {
+                return Encoding.base64(nonce)
+            }
+            counter += 1
+        }
+    }
+
+    static func leadingZeroBits(_ bytes: [UInt8]) -> Int {
+        var bits = 0
+        for b in bytes {
+            if b == 0 { bits += 8; continue }
+            return bits + b.leadingZeroBitCount
+        }
+        return bits
+    }
+}

@@ -1,0 +1,248 @@
+import ArgumentParser
+import CLISupport
+import Foundation
+import Formats
+import Sodium
+
+/// Options for reaching an intake and trusting its keys.
+struct IntakeOptions: ParsableArguments {
+    @Option(name: .long, help: "The intake's address, e.g. https://denuncias.example.org")
+    var url: String
+    @Option(name: .long, help: "The signing-key fingerprint the network published (8 groups of 4 hex digits).")
+    var fingerprint: String?
+    @Option(name: .long, help: "File of fingerprints trusted on first use (default ~/.config/resguardo/known_intakes).")
+    var knownIntakes: String?
+    @Option(name: .long, help: "PEM file of a private certificate authority to trust.")
+    var ca: String?
+    @Option(name: .long, help: "Where sealed envelopes wait if sending fails (default ~/.local/share/resguardo/outbox).")
+    var outbox: String?
+
+    var knownIntakesPath: String {
+        knownIntakes ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".config/resguardo/known_intakes").path
+    }
+
+    var outboxPath: String {
+        outbox ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/share/resguardo/outbox").path
+    }
+
+    var manifestCachePath: String {
+        let name = Encoding.hex((try? GenericHash.hash(Array(url.utf8), outputByteCount: 16)) ?? [])
+        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".config/resguardo/manifests/\(name).json").path
+    }
+
+    /// The intake's key manifest, verified against the pinned fingerprint. A verified manifest is
+    /// remembered (it is public), so that when the intake cannot be reached a report can still be
+    /// sealed and kept in the outbox instead of being lost.
+    func verifiedManifest(client: IntakeClient) async throws -> KeyManifest {
+        do {
+            let pinned = try await pinnedFingerprint(client: client)
+            let signed = try await client.manifest(pinned: pinned)
+            let dir = (manifestCachePath as NSString).deletingLastPathComponent
+            try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            try? Data(signed.serialized()).write(to: URL(fileURLWithPath: manifestCachePath), options: .atomic)
+            return signed.manifest
+        } catch let unreachable as IntakeClient.Unreachable {
+            if let pin = fingerprint.flatMap(SigningKeyFingerprint.init(text:)) ?? rememberedFingerprint(for: client.baseURL),
+               let data = FileManager.default.contents(atPath: manifestCachePath),
+               let cached = try? SignedKeyManifest(json: Array(data), trust: .fingerprint(pin)) {
+                Console.warning("cannot reach \(client.baseURL) (\(unreachable.reason)); sealing with the key list saved on \(cached.manifest.issued)")
+                return cached.manifest
+            }
+            throw CommandFailure("cannot reach \(client.baseURL): \(unreachable.reason)",
+                                 hints: ["nothing was sealed or stored: this computer has never fetched this intake's keys",
+                                         "check the address and the network (or Tor), then try again"],
+                                 status: .unavailable)
+        }
+    }
+
+    func rememberedFingerprint(for baseURL: String) -> SigningKeyFingerprint? {
+        let known = (try? String(contentsOfFile: knownIntakesPath, encoding: .utf8)) ?? ""
+        for line in known.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0] == baseURL, let f = SigningKeyFingerprint(text: String(parts[1])) { return f }
+        }
+        return nil
+    }
+
+    /// The fingerprint to pin: the one given, else the one remembered for this URL, else the one
+    /// the intake presents now (trust on first use, said out loud).
+    func pinnedFingerprint(client: IntakeClient) async throws -> SigningKeyFingerprint {
+        if let fingerprint {
+            guard let f = SigningKeyFingerprint(text: fingerprint) else {
+                throw CommandFailure("`\(fingerprint)` is not a fingerprint (expected 32 hex digits, e.g. a036 5677 …)", status: .usage)
+            }
+            return f
+        }
+        if let remembered = rememberedFingerprint(for: client.baseURL) { return remembered }
+        let reply = try await client.get("/v1/keys")
+        guard let outer = try? JSONValue.parse(reply.body), case .string(let keyText)? = outer["signing_key"],
+              let keyBytes = Encoding.bytes(fromBase64: keyText), let key = try? VerifyingKey(bytes: keyBytes),
+              let presented = try? SigningKeyFingerprint(verifyingKey: key) else {
+            throw CommandFailure("the intake did not serve a readable key manifest", status: .dataError)
+        }
+        let dir = (knownIntakesPath as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let line = "\(client.baseURL) \(presented)\n"
+        if let handle = FileHandle(forWritingAtPath: knownIntakesPath) {
+            handle.seekToEndOfFile()
+            handle.write(Data(line.utf8))
+            handle.closeFile()
+        } else {
+            _ = FileManager.default.createFile(atPath: knownIntakesPath, contents: Data(line.utf8), attributes: [.posixPermissions: 0o600])
+        }
+        Console.warning("first use of \(client.baseURL): trusting signing-key fingerprint \(presented)")
+        Console.warning("compare it with the fingerprint the network publishes; remembered in \(knownIntakesPath)")
+        return presented
+    }
+}
+
+struct Submit: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build a report, seal it on this computer, and send it.",
+        discussion: """
+        The report comes from a Report v1 JSON file (docs/formats.md §6) or from flags. It is \
+        validated before sealing, so mistakes are caught here rather than lost later.
+
+        Example:
+          $ resguardo-submit submit --url https://127.0.0.1:8443 --ca .resguardo-dev/cert.pem \\
+              --fingerprint "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2" \\
+              --country MX --region MX-OAX --description "Me amenazaron frente a mi casa." --urgent
+        """
+    )
+
+    @OptionGroup var intake: IntakeOptions
+    @Option(name: .long, help: "A Report v1 JSON file.") var report: String?
+    @Option(name: .long, help: "ISO 3166-1 country code (MX, GT, HN, SV, NI).") var country: String?
+    @Option(name: .long, help: "ISO 3166-2 region, e.g. MX-OAX.") var region: String?
+    @Option(name: .long, help: "What happened.") var description: String?
+    @Option(name: .long, help: "es or en.") var language: String = "es"
+    @Flag(name: .long, help: "Ask for urgent attention (this one bit travels unencrypted).") var urgent = false
+
+    func validate() throws {
+        if report == nil && (country == nil || description == nil) {
+            throw ValidationError("give --report FILE, or at least --country and --description")
+        }
+    }
+
+    func run() async throws {
+        let reportBytes = try buildReport()
+        let client = try IntakeClient(url: intake.url, caFile: intake.ca)
+        do {
+            let manifest = try await intake.verifiedManifest(client: client)
+            guard let key = manifest.currentEncryptionKey(on: .today()) else {
+                throw CommandFailure("the intake's key manifest has no key valid today; the network must renew it", status: .dataError)
+            }
+            let parsed = try Report.parse(reportBytes)
+            let envelope = try Envelope.seal(report: reportBytes, to: key.publicKey, flags: parsed.urgent ? .urgent : [])
+            try await Outbox(path: intake.outboxPath).send(envelope.bytes, with: client)
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
+    }
+
+    /// The report as Report v1 bytes, validated.
+    func buildReport() throws -> [UInt8] {
+        let bytes: [UInt8]
+        if let report {
+            guard let data = FileManager.default.contents(atPath: report) else {
+                throw CommandFailure("cannot read report file \(report)", status: .noInput)
+            }
+            bytes = Array(data)
+        } else {
+            guard let lang = Language(rawValue: language) else { throw CommandFailure("--language must be es or en", status: .usage) }
+            var r = Report(language: lang, country: country ?? "", description: description ?? "")
+            r.region = region
+            r.urgent = urgent
+            bytes = r.jsonBytes()
+        }
+        do {
+            var parsed = try Report.parse(bytes)
+            if urgent && !parsed.urgent {
+                parsed.urgent = true
+                return parsed.jsonBytes()
+            }
+            return bytes
+        } catch {
+            throw CommandFailure("the report is not valid: \(error)", hints: ["fix it and run again; nothing was sent"], status: .dataError)
+        }
+    }
+}
+
+struct Send: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Send envelopes that were sealed earlier (a saved file, or the outbox).",
+        discussion: """
+        Sends an envelope file saved from the web form or kept in the outbox when a submission \
+        failed. Only sealed envelopes are ever stored, never the report in the clear.
+
+        Example:
+          $ resguardo-submit send --url https://denuncias.example.org --fingerprint "…" denuncia.rsg1
+          $ resguardo-submit send --url https://denuncias.example.org --fingerprint "…" --all-outbox
+        """
+    )
+
+    @OptionGroup var intake: IntakeOptions
+    @Argument(help: "Envelope files to send.") var files: [String] = []
+    @Flag(name: .long, help: "Send everything waiting in the outbox.") var allOutbox = false
+
+    func validate() throws {
+        if files.isEmpty && !allOutbox { throw ValidationError("give envelope files, or --all-outbox") }
+    }
+
+    func run() async throws {
+        let outbox = Outbox(path: intake.outboxPath)
+        let paths = files + (allOutbox ? outbox.waiting() : [])
+        let client = try IntakeClient(url: intake.url, caFile: intake.ca)
+        do {
+            _ = try await intake.verifiedManifest(client: client)
+            for path in paths {
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw CommandFailure("cannot read \(path)", status: .noInput)
+                }
+                let envelope: Envelope
+                do { envelope = try Envelope(bytes: Array(data)) } catch {
+                    throw CommandFailure("\(path) is not a valid envelope: \(error)", status: .dataError)
+                }
+                try await outbox.send(envelope.bytes, with: client, alreadyStoredAt: path)
+            }
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
+    }
+}
+
+/// Sealed envelopes waiting to be sent. Never holds a plaintext.
+struct Outbox {
+    let path: String
+
+    func waiting() -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []).filter { $0.hasSuffix(".rsg1") }.sorted().map { path + "/" + $0 }
+    }
+
+    /// Sends; on success prints the receipt (and removes the file if it came from the outbox);
+    /// if the intake is unreachable, keeps the sealed envelope and exits 69.
+    func send(_ envelope: [UInt8], with client: IntakeClient, alreadyStoredAt stored: String? = nil) async throws {
+        do {
+            let receipt = try await client.send(envelope)
+            print("recibo / receipt: \(receipt)")
+            if let stored, stored.hasPrefix(path + "/") { try? FileManager.default.removeItem(atPath: stored) }
+        } catch let unreachable as IntakeClient.Unreachable {
+            var kept = stored
+            if kept == nil {
+                try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                let name = Encoding.hex(try Random.bytes(count: 8)) + ".rsg1"
+                if FileManager.default.createFile(atPath: path + "/" + name, contents: Data(envelope), attributes: [.posixPermissions: 0o600]) {
+                    kept = path + "/" + name
+                }
+            }
+            throw CommandFailure("could not reach the intake: \(unreachable.reason)",
+                                 hints: [kept.map { "the sealed report is kept in \($0); send it later with: resguardo-submit send --url \(client.baseURL) \($0)" }
+                                         ?? "the sealed report could not be saved either; try again"],
+                                 status: .unavailable)
+        }
+    }
+}
