@@ -1,0 +1,141 @@
+import Foundation
+import GRDB
+import Testing
+import Sodium
+import Formats
+@testable import Vault
+
+@Suite("Vault")
+struct VaultTests {
+    let dir: URL
+    let key = try! SealSecretKey.generate()
+    let today = CalendarDay(year: 2026, month: 11, day: 25)!
+
+    init() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("vault-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    }
+
+    func submission(_ text: String = "denuncia", urgent: Bool = false, day: CalendarDay? = nil) throws -> Submission {
+        let envelope = try Envelope.seal(report: Array(text.utf8), to: key.publicKey, flags: urgent ? .urgent : [])
+        return try Submission(id: .random(), receivedDay: day ?? today, envelope: envelope)
+    }
+
+    @Test("a fresh vault has the v1 schema: STRICT, WITHOUT ROWID, only the columns of DESIGN.md §5")
+    func schema() async throws {
+        let vault = try VaultDatabase(path: dir.appendingPathComponent("v.sqlite").path)
+        let columns = try await vault.writer.read { db in try db.columns(in: "submission").map(\.name) }
+        #expect(columns == ["id", "received_day", "key_id", "bucket", "urgent", "sealed_by", "envelope", "export_id"])
+        let sql = try await vault.writer.read { db in try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'submission'") } ?? ""
+        #expect(sql.contains("STRICT") && sql.contains("WITHOUT ROWID"))
+        let journal = try await vault.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
+        #expect(journal == "wal")
+        let sync = try await vault.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(sync == 2) // FULL
+        #expect(try await vault.integrityCheck() == "ok")
+    }
+
+    @Test("concurrent submissions through the group-commit writer are all stored, each exactly once")
+    func groupCommit() async throws {
+        let vault = try VaultDatabase(path: dir.appendingPathComponent("v.sqlite").path)
+        let writer = SubmissionWriter(vault: vault, maxBatch: 16)
+        let submissions = try (0..<200).map { try submission("denuncia \($0)") }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for s in submissions { group.addTask { try await writer.store(s) } }
+            try await group.waitForAll()
+        }
+        for s in submissions { #expect(try await vault.contains(s.id)) }
+        let total = try await vault.stats().reduce(0) { $0 + $1.count }
+        #expect(total == 200)
+    }
+
+    @Test("a locked vault is an error the intake can answer 503 to, never an acknowledgement")
+    func readOnlyVault() async throws {
+        let path = dir.appendingPathComponent("v.sqlite").path
+        let vault = try VaultDatabase(path: path)
+        // Another connection holds the write lock: our write must fail fast and be classed as temporary.
+        var lockHolder = Configuration()
+        lockHolder.allowsUnsafeTransactions = true
+        let blocker = try DatabaseQueue(path: path, configuration: lockHolder)
+        try blocker.inDatabase { db in try db.execute(sql: "BEGIN IMMEDIATE") }
+        let s = try submission()
+        do {
+            try await vault.store([s])
+            Issue.record("a locked vault acknowledged a write")
+        } catch {
+            #expect(error.isTemporary, "\(error)")
+        }
+        try blocker.inDatabase { db in try db.execute(sql: "ROLLBACK") }
+        try await vault.store([s])
+        #expect(try await vault.contains(s.id))
+    }
+
+    @Test("export writes a signed bundle that verifies and carries every pending envelope; purge needs its digest")
+    func exportAndPurge() async throws {
+        let vault = try VaultDatabase(path: dir.appendingPathComponent("v.sqlite").path)
+        let signer = try SigningKey.generate()
+        let stored = try (0..<5).map { try submission("r\($0)", urgent: $0 == 2) }
+        try await vault.store(stored)
+        let out = dir.appendingPathComponent("b1.rsgb").path
+        let summary = try await vault.export(to: out, signer: signer, today: today)
+        #expect(summary.count == 5)
+        let bytes = try Array(Data(contentsOf: URL(fileURLWithPath: out)))
+        let bundle = try ExportBundle(bytes: bytes, trustedKey: signer.verifyingKey)
+        #expect(Set(bundle.entries.map(\.submissionId)) == Set(stored.map(\.id.bytes)))
+        #expect(bundle.digest == summary.digest)
+        for entry in bundle.entries {
+            let envelope = try Envelope(bytes: entry.envelope)
+            _ = try envelope.open(with: key)
+        }
+        // Exported but not acknowledged: a second export carries nothing, and nothing was deleted.
+        let again = try await vault.export(to: dir.appendingPathComponent("b2.rsgb").path, signer: signer, today: today)
+        #expect(again.count == 0)
+        for s in stored { #expect(try await vault.contains(s.id)) }
+        // Purge by an unknown digest is refused; by the right one deletes exactly those rows.
+        await #expect(throws: VaultError.self) { try await vault.purge(bundleDigest: [UInt8](repeating: 1, count: 32), today: today) }
+        let newer = try submission("after export")
+        try await vault.store([newer])
+        #expect(try await vault.purge(bundleDigest: summary.digest, today: today) == 5)
+        for s in stored { #expect(try await vault.contains(s.id) == false) }
+        #expect(try await vault.contains(newer.id))
+    }
+
+    @Test("a tampered or foreign bundle fails verification with a clear error")
+    func tamperedBundle() async throws {
+        let signer = try SigningKey.generate()
+        let entries = try (0..<3).map { i in
+            ExportBundle.Entry(submissionId: try Random.bytes(count: 16), receivedDay: today,
+                               envelope: try Envelope.seal(report: Array("x\(i)".utf8), to: key.publicKey).bytes)
+        }
+        let sealed = try ExportBundle.seal(bundleId: try Random.bytes(count: 16), createdDay: today, entries: entries, signer: signer)
+        var flipped = sealed.bytes
+        flipped[100] ^= 1
+        #expect(throws: ExportBundleError.digestMismatch) { try ExportBundle(bytes: flipped, trustedKey: signer.verifyingKey) }
+        #expect(throws: ExportBundleError.untrustedSigner) { try ExportBundle(bytes: sealed.bytes, trustedKey: try SigningKey.generate().verifyingKey) }
+        #expect(throws: ExportBundleError.truncated(byteCount: 10)) { try ExportBundle(bytes: Array(sealed.bytes.prefix(10)), trustedKey: signer.verifyingKey) }
+        #expect(throws: ExportBundleError.self) { try ExportBundle(bytes: Array(sealed.bytes.dropLast()), trustedKey: signer.verifyingKey) }
+        var badMagic = sealed.bytes
+        badMagic[0] = 0
+        #expect(throws: ExportBundleError.notABundle) { try ExportBundle(bytes: badMagic, trustedKey: signer.verifyingKey) }
+        #expect(ExportBundleError.digestMismatch.description.contains("altered"))
+    }
+
+    @Test("retention keeps unexported envelopes unless forced")
+    func retention() async throws {
+        let vault = try VaultDatabase(path: dir.appendingPathComponent("v.sqlite").path)
+        let old = try submission("vieja", day: today.adding(days: -100))
+        let oldExported = try submission("vieja exportada", day: today.adding(days: -100))
+        let recent = try submission("reciente")
+        try await vault.store([oldExported])
+        _ = try await vault.export(to: dir.appendingPathComponent("b.rsgb").path, signer: SigningKey.generate(), today: today)
+        try await vault.store([old, recent])
+        let first = try await vault.purge(olderThan: 90, today: today, includingUnexported: false)
+        #expect(first.deleted == 1 && first.keptUnexported == 1)
+        let oldKept = try await vault.contains(old.id)
+        let oldExportedKept = try await vault.contains(oldExported.id)
+        #expect(oldKept && !oldExportedKept)
+        let forced = try await vault.purge(olderThan: 90, today: today, includingUnexported: true)
+        #expect(forced.deleted == 1)
+        #expect(try await vault.contains(recent.id))
+    }
+}
