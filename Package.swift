@@ -123,7 +123,7 @@ let package = Package(
                 "Intake", "Vault", "Formats", "Sodium", "resguardo-intake", "resguardo-submit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -1,0 +1,127 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+import Formats
+import Sodium
+
+/// A real `resguardo-intake serve` process on a loopback port, in its own temporary folder with
+/// a fresh self-signed certificate (`--dev`) and the demo keys.
+final class IntakeProcess: @unchecked Sendable {
+    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let binaries: URL = {
+        let candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(), Bundle.main.bundleURL.deletingLastPathComponent()]
+        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("resguardo-intake").path) } ?? candidates[0]
+    }()
+    static let demoFingerprint = "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2"
+
+    let folder: URL
+    let host: String
+    private(set) var port = 0
+    private var process: Process?
+    let extraArguments: [String]
+
+    var logPath: String { folder.appendingPathComponent("intake.log").path }
+    var vaultPath: String { folder.appendingPathComponent(".resguardo-dev/vault.sqlite").path }
+    var certificatePath: String { folder.appendingPathComponent(".resguardo-dev/cert.pem").path }
+    var baseURL: String { "https://\(host):\(port)" }
+
+    init(host: String = "127.0.0.1", arguments: [String] = []) throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("intake-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder.appendingPathComponent("keys-example"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Self.repository.appendingPathComponent("keys-example/manifest.json"),
+                                         to: folder.appendingPathComponent("keys-example/manifest.json"))
+        self.host = host
+        extraArguments = arguments
+    }
+
+    deinit {
+        process?.terminate()
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    /// Starts the server (again, on the same port and vault after a kill) and waits until it listens.
+    func start() throws {
+        let p = Process()
+        p.executableURL = Self.binaries.appendingPathComponent("resguardo-intake")
+        p.currentDirectoryURL = folder
+        p.arguments = ["serve", "--dev", "--host", host, "--port", String(port)] + extraArguments
+        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        log.seekToEndOfFile()
+        p.standardOutput = log
+        p.standardError = log
+        try p.run()
+        process = p
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+            if let range = text.range(of: "serving https://\(host):", options: .backwards) {
+                let digits = text[range.upperBound...].prefix { $0.isNumber }
+                if let n = Int(digits), n > 0 { port = n; return }
+            }
+            guard p.isRunning else { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        throw TestFailure("intake did not start:\n" + ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""))
+    }
+
+    func kill(signal: Int32 = SIGKILL) {
+        guard let process else { return }
+        Foundation.kill(process.processIdentifier, signal)
+        process.waitUntilExit()
+        self.process = nil
+    }
+
+    var terminationStatus: Int32? { process?.isRunning == false ? process?.terminationStatus : nil }
+
+    func client() throws -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.minimumTLSVersion = .tlsv13
+        tls.trustRoots = .file(certificatePath)
+        tls.certificateVerification = .noHostnameVerification
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
+    }
+
+    /// The demo encryption key the manifest names as current.
+    func currentKey() throws -> SealPublicKey {
+        let json = try Array(Data(contentsOf: folder.appendingPathComponent("keys-example/manifest.json")))
+        guard let pin = SigningKeyFingerprint(text: Self.demoFingerprint),
+              let key = try SignedKeyManifest(json: json, trust: .fingerprint(pin)).manifest.currentEncryptionKey(on: .today()) else {
+            throw TestFailure("demo manifest has no current key")
+        }
+        return key.publicKey
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+struct HTTPReply {
+    let status: Int
+    let headers: [(String, String)]
+    let body: [UInt8]
+    var json: JSONValue? { try? JSONValue.parse(body) }
+    var errorCode: String? { if case .string(let c)? = json?["error"] { return c }; return nil }
+    func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+}
+
+extension HTTPClient {
+    func send(_ method: HTTPMethod, _ url: String, body: [UInt8]? = nil, headers: [(String, String)] = []) async throws -> HTTPReply {
+        var request = HTTPClientRequest(url: url)
+        request.method = method
+        for (n, v) in headers { request.headers.add(name: n, value: v) }
+        if let body { request.body = .bytes(ByteBuffer(bytes: body)) }
+        let response = try await execute(request, timeout: .seconds(30))
+        let collected = try await response.body.collect(upTo: 1 << 20)
+        return HTTPReply(status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
+                         body: Array(collected.readableBytesView))
+    }
+
+    func submit(_ envelope: [UInt8], to base: String, headers: [(String, String)] = []) async throws -> HTTPReply {
+        try await send(.POST, base + "/v1/reports", body: envelope, headers: [("Content-Type", "application/octet-stream")] + headers)
+    }
+}

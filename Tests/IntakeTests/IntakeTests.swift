@@ -1,0 +1,287 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import Testing
+import Formats
+import Sodium
+import Vault
+
+/// Live tests: the real `resguardo-intake` binary over real TLS on loopback, with a real SQLite vault.
+@Suite("Intake over TLS", .serialized)
+struct IntakeTests {
+    @Test("a report sealed to the manifest's key is accepted over TLS 1.3 and is in the vault; TLS 1.2 is refused")
+    func liveSubmission() async throws {
+        let intake = try IntakeProcess()
+        try intake.start()
+        let client = try intake.client()
+        defer { _ = client.shutdown() }
+
+        let keys = try await client.send(.GET, intake.baseURL + "/v1/keys")
+        #expect(keys.status == 200)
+        let pin = try #require(SigningKeyFingerprint(text: IntakeProcess.demoFingerprint))
+        let manifest = try SignedKeyManifest(json: keys.body, trust: .fingerprint(pin)).manifest
+        let key = try #require(manifest.currentEncryptionKey(on: .today()))
+        let report = Report(language: .es, country: "SV", description: "Nos desalojaron de la tierra comunal.")
+        let envelope = try Envelope.seal(report: report.jsonBytes(), to: key.publicKey, flags: .urgent)
+        let reply = try await client.submit(envelope.bytes, to: intake.baseURL)
+        #expect(reply.status == 201)
+        guard case .string(let receipt)? = reply.json?["receipt"] else { Issue.record("no receipt"); return }
+        let id = try #require(SubmissionId(receipt: receipt))
+        #expect(try await VaultDatabase(path: intake.vaultPath).contains(id))
+
+        // Security headers on every response, errors included.
+        for r in [keys, reply, try await client.send(.GET, intake.baseURL + "/nowhere")] {
+            #expect(r.header("Strict-Transport-Security")?.contains("max-age") == true)
+            #expect(r.header("Content-Security-Policy")?.hasPrefix("default-src 'self'") == true)
+            #expect(r.header("X-Content-Type-Options") == "nosniff")
+            #expect(r.header("Referrer-Policy") == "no-referrer")
+            #expect(r.header("Cache-Control") == "no-store")
+            #expect(r.header("Set-Cookie") == nil)
+        }
+        #expect(try await client.send(.GET, intake.baseURL + "/healthz").status == 200)
+
+        let tls12 = try OpenSSL.connect(port: intake.port, version: "-tls1_2")
+        #expect(!tls12.contains("Protocol  : TLSv1.2") && (tls12.contains("alert") || tls12.contains("no protocols available")), "\(tls12)")
+        let tls13 = try OpenSSL.connect(port: intake.port, version: "-tls1_3")
+        #expect(tls13.contains("TLSv1.3"), "\(tls13)")
+    }
+
+    @Test("bad input gets the right status and a JSON error, and nothing is stored")
+    func badInput() async throws {
+        let intake = try IntakeProcess()
+        try intake.start()
+        let client = try intake.client()
+        defer { _ = client.shutdown() }
+        let key = try intake.currentKey()
+        let good = try Envelope.seal(report: Array("{}".utf8), to: key).bytes
+        var wrongMagic = good
+        wrongMagic[0] = UInt8(ascii: "X")
+        let stranger = try Envelope.seal(report: [1], to: SealSecretKey.generate().publicKey).bytes
+
+        let cases: [(String, [UInt8], String, Int, String)] = [
+            ("wrong content type", good, "text/plain", 415, "unsupported_media_type"),
+            ("empty body", [], "application/octet-stream", 400, "envelope_empty"),
+            ("garbage", Array("hola, esto no es un sobre".utf8), "application/octet-stream", 422, "envelope_bad_magic"),
+            ("wrong magic", wrongMagic, "application/octet-stream", 422, "envelope_bad_magic"),
+            ("unknown key id", stranger, "application/octet-stream", 422, "envelope_unknown_key"),
+            ("non-bucket length", good + [0], "application/octet-stream", 422, "envelope_length_not_a_bucket"),
+            ("truncated", Array(good.prefix(8)), "application/octet-stream", 422, "envelope_truncated"),
+        ]
+        for (name, body, type, status, code) in cases {
+            let reply = try await client.send(.POST, intake.baseURL + "/v1/reports", body: body, headers: [("Content-Type", type)])
+            #expect(reply.status == status, "\(name): \(reply.status)")
+            #expect(reply.errorCode == code, "\(name): \(String(decoding: reply.body, as: UTF8.self))")
+            #expect(reply.json?["message"] != nil)
+        }
+        // Over the limit with a declared length: refused before the body is read.
+        let huge = [UInt8](repeating: 0, count: Envelope.maxByteCount + 1)
+        let declared = try await client.submit(huge, to: intake.baseURL)
+        #expect(declared.status == 413 && declared.errorCode == "body_too_large")
+        // Over the limit, streamed slowly with no declared length: cut off when the limit passes.
+        var request = HTTPClientRequest(url: intake.baseURL + "/v1/reports")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/octet-stream")
+        let chunk = ByteBuffer(bytes: [UInt8](repeating: 7, count: 1 << 20))
+        request.body = .stream(SlowChunks(chunk: chunk, count: 20, pause: .milliseconds(20)), length: .unknown)
+        do {
+            let response = try await client.execute(request, timeout: .seconds(30))
+            #expect(response.status.code == 413)
+        } catch {
+            // The server may close the connection as soon as it has answered 413.
+        }
+        let total = try await VaultDatabase(path: intake.vaultPath).stats().reduce(0) { $0 + $1.count }
+        #expect(total == 0, "bad input was stored")
+    }
+
+    @Test("a body that stalls is cut off by the body timeout, and the server keeps serving")
+    func slowBody() async throws {
+        let intake = try IntakeProcess(arguments: ["--body-timeout", "2"])
+        try intake.start()
+        let client = try intake.client()
+        defer { _ = client.shutdown() }
+        var request = HTTPClientRequest(url: intake.baseURL + "/v1/reports")
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/octet-stream")
+        request.body = .stream(SlowChunks(chunk: ByteBuffer(bytes: [1, 2, 3]), count: 10, pause: .seconds(1)), length: .known(Int64(4157)))
+        let started = ContinuousClock.now
+        await #expect(throws: (any Error).self) { _ = try await client.execute(request, timeout: .seconds(20)) }
+        #expect(ContinuousClock.now - started < .seconds(8))
+        #expect(try await client.send(.GET, intake.baseURL + "/healthz").status == 200)
+    }
+
+    @Test("proof of work: missing, forged, insufficient and replayed proofs are refused; a valid one is accepted once")
+    func proofOfWork() async throws {
+        let intake = try IntakeProcess(arguments: ["--pow-difficulty", "10"])
+        try intake.start()
+        let client = try intake.client()
+        defer { _ = client.shutdown() }
+        let envelope = try Envelope.seal(report: Array("{}".utf8), to: intake.currentKey()).bytes
+
+        let missing = try await client.submit(envelope, to: intake.baseURL)
+        #expect(missing.status == 400 && missing.errorCode == "proof_missing")
+        let challenge = try await client.send(.GET, intake.baseURL + "/v1/challenge")
+        guard case .string(let token)? = challenge.json?["token"] else { Issue.record("no token"); return }
+        #expect(challenge.json?["difficulty"]?.intValue == 10)
+        let proof = try ProofOfWorkSolver.solve(token: token)
+        var forgedToken = Encoding.bytes(fromBase64: token) ?? []
+        forgedToken[20] ^= 1
+        let forged = try await client.submit(envelope, to: intake.baseURL, headers: [("Resguardo-Token", Encoding.base64(forgedToken)), ("Resguardo-Proof", proof)])
+        #expect(forged.status == 429 && forged.errorCode == "proof_forged")
+        let weak = try ProofOfWorkSolver.weakNonce(token: token)
+        let insufficient = try await client.submit(envelope, to: intake.baseURL, headers: [("Resguardo-Token", token), ("Resguardo-Proof", weak)])
+        #expect(insufficient.status == 429 && insufficient.errorCode == "proof_insufficient")
+        let accepted = try await client.submit(envelope, to: intake.baseURL, headers: [("Resguardo-Token", token), ("Resguardo-Proof", proof)])
+        #expect(accepted.status == 201)
+        let replayed = try await client.submit(envelope, to: intake.baseURL, headers: [("Resguardo-Token", token), ("Resguardo-Proof", proof)])
+        #expect(replayed.status == 429 && replayed.errorCode == "proof_replayed")
+    }
+
+    @Test("no client address, user agent or time of day in the vault, its WAL or the logs")
+    func noIdentifyingMetadata() async throws {
+        // The server listens on 127.0.0.2; the client connects from 127.0.0.1, which must appear nowhere.
+        let intake = try IntakeProcess(host: "127.0.0.2")
+        try intake.start()
+        let client = try intake.client()
+        defer { _ = client.shutdown() }
+        let agent = "DefensoraPhone/7.3 (distinctive-ua-4f9c)"
+        let key = try intake.currentKey()
+        for i in 0..<20 {
+            let envelope = try Envelope.seal(report: Array("{\"n\":\(i)}".utf8), to: key).bytes
+            let reply = try await client.submit(envelope, to: intake.baseURL, headers: [("User-Agent", agent), ("Referer", "https://referrer.example/secret-page")])
+            #expect(reply.status == 201)
+        }
+        _ = try await client.submit([1, 2, 3], to: intake.baseURL, headers: [("User-Agent", agent)])
+        let files = [intake.logPath, intake.vaultPath, intake.vaultPath + "-wal", intake.vaultPath + "-shm"]
+        for path in files {
+            guard let data = FileManager.default.contents(atPath: path) else { continue }
+            let text = String(decoding: data, as: UTF8.self)
+            #expect(!text.contains("127.0.0.1"), "\(path) holds the client address")
+            #expect(!text.contains("distinctive-ua"), "\(path) holds the user agent")
+            #expect(!text.contains("referrer.example"), "\(path) holds the referrer")
+        }
+        let log = (try? String(contentsOfFile: intake.logPath, encoding: .utf8)) ?? ""
+        #expect(log.range(of: #"\d{2}:\d{2}:\d{2}"#, options: .regularExpression) == nil, "the log holds a time of day:\n\(log)")
+        #expect(log.contains("route=/v1/reports status=201"))
+    }
+
+    @Test("every acknowledged receipt survives SIGKILL of the server mid-load")
+    func durability() async throws {
+        let intake = try IntakeProcess()
+        try intake.start()
+        let client = try intake.client()
+        defer { _ = client.shutdown() }
+        let key = try intake.currentKey()
+        let acknowledged = Receipts()
+        // Bounded: 8 submitters, at most 400 submissions each, stopped by the kill.
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<8 {
+                group.addTask {
+                    for i in 0..<400 {
+                        let envelope = try Envelope.seal(report: Array("{\"w\":\(worker),\"i\":\(i)}".utf8), to: key).bytes
+                        guard let reply = try? await client.submit(envelope, to: intake.baseURL) else { return }
+                        if reply.status == 201, case .string(let r)? = reply.json?["receipt"] { await acknowledged.add(r) }
+                    }
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(1500))
+                intake.kill(signal: SIGKILL)
+            }
+            try await group.waitForAll()
+        }
+        let receipts = await acknowledged.all
+        #expect(receipts.count > 20, "too few submissions before the kill to mean anything")
+        try intake.start()
+        let vault = try VaultDatabase(path: intake.vaultPath)
+        #expect(try await vault.integrityCheck() == "ok")
+        var missing = 0
+        for r in receipts {
+            guard let id = SubmissionId(receipt: r) else { missing += 1; continue }
+            if try await !vault.contains(id) { missing += 1 }
+        }
+        #expect(missing == 0, "\(missing) of \(receipts.count) acknowledged submissions were lost")
+    }
+
+    @Test("an independent Python client (PyNaCl + ssl + http.client) submits from the spec alone")
+    func pythonClient() async throws {
+        let intake = try IntakeProcess(arguments: ["--pow-difficulty", "6"])
+        try intake.start()
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [IntakeProcess.repository.appendingPathComponent("scripts/lib/python_client.py").path,
+                             intake.baseURL, intake.certificatePath, IntakeProcess.demoFingerprint]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "\(text)")
+        let receipt = text.split(separator: "\n").first { $0.hasPrefix("receipt: ") }.map { String($0.dropFirst(9)) }
+        let id = try #require(receipt.flatMap(SubmissionId.init(receipt:)), "\(text)")
+        #expect(try await VaultDatabase(path: intake.vaultPath).contains(id))
+    }
+}
+
+actor Receipts {
+    private(set) var all: [String] = []
+    func add(_ r: String) { all.append(r) }
+}
+
+/// Yields `count` copies of `chunk`, pausing between them: a slow uploader.
+struct SlowChunks: AsyncSequence, Sendable {
+    typealias Element = ByteBuffer
+    let chunk: ByteBuffer
+    let count: Int
+    let pause: Duration
+
+    struct AsyncIterator: AsyncIteratorProtocol {
+        let source: SlowChunks
+        var sent = 0
+        mutating func next() async throws -> ByteBuffer? {
+            guard sent < source.count else { return nil }
+            if sent > 0 { try await Task.sleep(for: source.pause) }
+            sent += 1
+            return source.chunk
+        }
+    }
+
+    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(source: self) }
+}
+
+enum ProofOfWorkSolver {
+    static func zeroBits(_ d: [UInt8]) -> Int {
+        var bits = 0
+        for b in d { if b == 0 { bits += 8 } else { return bits + b.leadingZeroBitCount } }
+        return bits
+    }
+
+    static func find(token: String, _ accept: (Int, Int) -> Bool) throws -> String {
+        guard let t = Encoding.bytes(fromBase64: token) else { throw TestFailure("bad token") }
+        var counter: UInt64 = 0
+        while true {
+            let nonce = (0..<8).map { UInt8(truncatingIfNeeded: counter >> (8 * UInt64($0))) }
+            if accept(zeroBits(try GenericHash.hash(t + nonce, outputByteCount: 32)), Int(t[1])) { return Encoding.base64(nonce) }
+            counter += 1
+        }
+    }
+
+    static func solve(token: String) throws -> String { try find(token: token) { $0 >= $1 } }
+    static func weakNonce(token: String) throws -> String { try find(token: token) { $0 == 0 && $1 > 0 } }
+}
+
+enum OpenSSL {
+    static func connect(port: Int, version: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        process.arguments = ["s_client", version, "-connect", "127.0.0.1:\(port)", "-brief"]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text
+    }
+}
