@@ -106,10 +106,12 @@ let package = Package(
             path: "Benchmarks/CryptoBench",
             swiftSettings: strict
         ),
+        // Helpers shared by the test targets (subprocesses, the repository root).
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: strict),
         .testTarget(
             name: "FormatsTests",
-            dependencies: ["Formats", "Sodium"],
+            dependencies: ["Formats", "Sodium", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -120,7 +122,7 @@ let package = Package(
         .testTarget(
             name: "IntakeTests",
             dependencies: [
-                "Intake", "Vault", "Formats", "Sodium", "resguardo-intake", "resguardo-submit",
+                "Intake", "Vault", "Formats", "Sodium", "TestSupport", "resguardo-intake", "resguardo-submit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -129,7 +131,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CaseworkTests",
-            dependencies: ["Casework", "Formats", "Sodium", "resguardo"],
+            dependencies: ["Casework", "Formats", "Sodium", "TestSupport", "resguardo"],
             swiftSettings: strict
         ),
     ],

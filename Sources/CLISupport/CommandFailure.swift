@@ -57,21 +57,6 @@ public enum Console {
 
 /// Runs a root command, reporting `CommandFailure`s in the `NAME: error:` style with their
 /// documented exit status and everything else through ArgumentParser.
-public func runCommandLine<Root: ParsableCommand>(_ root: Root.Type, program: String) -> Never {
-    CommandFailure.program = program
-    do {
-        var command = try root.parseAsRoot()
-        try command.run()
-        exit(0)
-    } catch let failure as CommandFailure {
-        failure.report()
-        exit(failure.status.rawValue)
-    } catch {
-        root.exit(withError: error)
-    }
-}
-
-/// The same for commands with `async` work (the intake's server, the submit client).
 public func runAsyncCommandLine<Root: AsyncParsableCommand>(_ root: Root.Type, program: String) async -> Never {
     CommandFailure.program = program
     do {

@@ -50,36 +50,12 @@ public final class ProofOfWork: Sendable {
         let nowSeconds = UInt64(max(0, now.timeIntervalSince1970))
         guard nowSeconds <= expiry else { throw .expired }
         // The difficulty in force when the token was issued is the one that counts.
-        guard let digest = try? GenericHash.hash(t + nonce, outputByteCount: 32),
-              Self.leadingZeroBits(digest) >= Int(t[1]) else { throw .insufficient }
+        guard let work = try? ProofOfWorkPuzzle.work(token: t, nonce: nonce), work >= Int(t[1]) else { throw .insufficient }
         let id = Data(t[10..<25])
         let fresh = spent.withLockedValue { spent -> Bool in
             if spent.count >= Self.maxSpent { spent = spent.filter { $0.value >= nowSeconds } }
             return spent.updateValue(expiry, forKey: id) == nil
         }
         guard fresh else { throw .replayed }
-    }
-
-    static func leadingZeroBits(_ bytes: [UInt8]) -> Int {
-        var bits = 0
-        for b in bytes {
-            if b == 0 { bits += 8; continue }
-            return bits + b.leadingZeroBitCount
-        }
-        return bits
-    }
-
-    /// Brute-forces a nonce; what a client does (used by resguardo-submit and the tests).
-    public static func solve(token: String) throws -> String {
-        guard let t = Encoding.bytes(fromBase64: token), t.count == tokenByteCount else { throw Failure.malformed }
-        let difficulty = Int(t[1])
-        var counter: UInt64 = 0
-        while true {
-            let nonce = (0..<8).map { UInt8(truncatingIfNeeded: counter >> (8 * UInt64($0))) }
-            if leadingZeroBits(try GenericHash.hash(t + nonce, outputByteCount: 32)) >= difficulty {
-                return Encoding.base64(nonce)
-            }
-            counter += 1
-        }
     }
 }

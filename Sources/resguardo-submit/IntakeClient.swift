@@ -89,7 +89,9 @@ struct IntakeClient {
         var headers: [(String, String)] = []
         if challengeReply.status == 200, let challenge = try? JSONValue.parse(challengeReply.body),
            case .string(let token)? = challenge["token"], let difficulty = challenge["difficulty"]?.intValue, difficulty > 0 {
-            headers = [("Resguardo-Token", token), ("Resguardo-Proof", try ProofSolver.solve(token: token))]
+            let proof: String
+            do { proof = try ProofOfWorkPuzzle.solve(token: token) } catch { throw CommandFailure("the intake sent a malformed challenge token") }
+            headers = [("Resguardo-Token", token), ("Resguardo-Proof", proof)]
         }
         let reply = try await post("/v1/reports", body: envelope, headers: headers)
         let json = try? JSONValue.parse(reply.body)
@@ -107,31 +109,5 @@ struct IntakeClient {
     static func message(_ json: JSONValue?) -> String {
         if case .string(let m)? = json?["message"] { return m }
         return "no explanation"
-    }
-}
-
-/// Finds the proof-of-work nonce (DESIGN.md §3a): BLAKE2b-256(token ‖ nonce) with `difficulty`
-/// leading zero bits, the difficulty being byte 1 of the token.
-enum ProofSolver {
-    static func solve(token: String) throws -> String {
-        guard let t = Encoding.bytes(fromBase64: token), t.count >= 2 else { throw CommandFailure("malformed challenge token") }
-        let difficulty = Int(t[1])
-        var counter: UInt64 = 0
-        while true {
-            let nonce = (0..<8).map { UInt8(truncatingIfNeeded: counter >> (8 * UInt64($0))) }
-            if leadingZeroBits(try GenericHash.hash(t + nonce, outputByteCount: 32)) >= difficulty {
-                return Encoding.base64(nonce)
-            }
-            counter += 1
-        }
-    }
-
-    static func leadingZeroBits(_ bytes: [UInt8]) -> Int {
-        var bits = 0
-        for b in bytes {
-            if b == 0 { bits += 8; continue }
-            return bits + b.leadingZeroBitCount
-        }
-        return bits
     }
 }

@@ -4,7 +4,7 @@ import Sodium
 
 /// The offline staff tool. It links no networking code: it runs on an air-gapped laptop.
 @main
-struct Resguardo: ParsableCommand {
+struct Resguardo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resguardo",
         abstract: "Offline tool for Resguardo staff: keys, sealed reports, cases and the registry.",
@@ -28,7 +28,7 @@ struct Resguardo: ParsableCommand {
         subcommands: [KeyCommand.self]
     )
 
-    static func main() {
-        runCommandLine(Resguardo.self, program: "resguardo")
+    static func main() async {
+        await runAsyncCommandLine(Resguardo.self, program: "resguardo")
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Sodium
 import Formats
 @testable import Casework
@@ -156,22 +157,13 @@ struct KeyCommandTests {
 
 @Suite("resguardo on a real terminal")
 struct TerminalTests {
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("scripts/lib/tty_check.py").path
+    static let script = repositoryRoot.appendingPathComponent("scripts/lib/tty_check.py").path
 
     @Test("the passphrase is typed without echo, confirmed, and unlocks the keys")
     func typedPassphrase() throws {
         let scratch = try Scratch()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [Self.script, CLIRunner.executable.path, scratch.url.path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
-        #expect(text.contains("5 passed, 0 failed"), "\(text)")
+        let outcome = try runSubprocess(debianPython, [Self.script, CLIRunner.executable.path, scratch.url.path])
+        #expect(outcome.status == 0, "\(outcome.output)")
+        #expect(outcome.output.contains("5 passed, 0 failed"), "\(outcome.output)")
     }
 }

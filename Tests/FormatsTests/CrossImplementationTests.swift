@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Sodium
 @testable import Formats
 
@@ -7,9 +8,7 @@ import Sodium
 /// python3-nacl, through scripts/lib/vectors.py) must open and verify every one.
 @Suite("Cross-implementation (Swift → PyNaCl)")
 struct CrossImplementationTests {
-    static let python = "/usr/bin/python3"
-    static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("scripts/lib/vectors.py").path
+    static let script = repositoryRoot.appendingPathComponent("scripts/lib/vectors.py").path
 
     func write(_ dir: URL, _ name: String, _ fields: [(String, String)]) throws {
         let text = fields.map { "\($0.0): \($0.1)" }.joined(separator: "\n") + "\n"
@@ -62,18 +61,10 @@ struct CrossImplementationTests {
         try write(dir, "keyfile", [("kind", "keyfile"), ("file", Encoding.hex(keyFile.bytes)), ("passphrase", passphrase)])
 
         // When PyNaCl checks them
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.python)
-        process.arguments = [Self.script, "verify", dir.path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        let outcome = try runSubprocess(debianPython, [Self.script, "verify", dir.path])
 
         // Then every one passes
-        #expect(process.terminationStatus == 0, "PyNaCl disagreed:\n\(text)")
-        #expect(text.contains("11 passed, 0 failed"), "\(text)")
+        #expect(outcome.status == 0, "PyNaCl disagreed:\n\(outcome.output)")
+        #expect(outcome.output.contains("11 passed, 0 failed"), "\(outcome.output)")
     }
 }

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import TestSupport
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -9,7 +10,7 @@ import Sodium
 /// A real `resguardo-intake serve` process on a loopback port, in its own temporary folder with
 /// a fresh self-signed certificate (`--dev`) and the demo keys.
 final class IntakeProcess: @unchecked Sendable {
-    static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let repository = repositoryRoot
     static let binaries: URL = {
         let candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(), Bundle.main.bundleURL.deletingLastPathComponent()]
         return candidates.first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("resguardo-intake").path) } ?? candidates[0]

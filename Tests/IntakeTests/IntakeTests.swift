@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import Testing
+import TestSupport
 import Formats
 import Sodium
 import Vault
@@ -206,19 +207,11 @@ struct IntakeTests {
     func pythonClient() async throws {
         let intake = try IntakeProcess(arguments: ["--pow-difficulty", "6"])
         try intake.start()
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [IntakeProcess.repository.appendingPathComponent("scripts/lib/python_client.py").path,
-                             intake.baseURL, intake.certificatePath, IntakeProcess.demoFingerprint]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(text)")
-        let receipt = text.split(separator: "\n").first { $0.hasPrefix("receipt: ") }.map { String($0.dropFirst(9)) }
-        let id = try #require(receipt.flatMap(SubmissionId.init(receipt:)), "\(text)")
+        let outcome = try runSubprocess(debianPython, [repositoryRoot.appendingPathComponent("scripts/lib/python_client.py").path,
+                                                       intake.baseURL, intake.certificatePath, IntakeProcess.demoFingerprint])
+        #expect(outcome.status == 0, "\(outcome.output)")
+        let receipt = outcome.output.split(separator: "\n").first { $0.hasPrefix("receipt: ") }.map { String($0.dropFirst(9)) }
+        let id = try #require(receipt.flatMap(SubmissionId.init(receipt:)), "\(outcome.output)")
         #expect(try await VaultDatabase(path: intake.vaultPath).contains(id))
     }
 }
@@ -250,38 +243,17 @@ struct SlowChunks: AsyncSequence, Sendable {
 }
 
 enum ProofOfWorkSolver {
-    static func zeroBits(_ d: [UInt8]) -> Int {
-        var bits = 0
-        for b in d { if b == 0 { bits += 8 } else { return bits + b.leadingZeroBitCount } }
-        return bits
-    }
+    static func solve(token: String) throws -> String { try ProofOfWorkPuzzle.solve(token: token) }
 
-    static func find(token: String, _ accept: (Int, Int) -> Bool) throws -> String {
+    /// A nonce that earns no work at all: a proof that must be refused.
+    static func weakNonce(token: String) throws -> String {
         guard let t = Encoding.bytes(fromBase64: token) else { throw TestFailure("bad token") }
-        var counter: UInt64 = 0
-        while true {
-            let nonce = (0..<8).map { UInt8(truncatingIfNeeded: counter >> (8 * UInt64($0))) }
-            if accept(zeroBits(try GenericHash.hash(t + nonce, outputByteCount: 32)), Int(t[1])) { return Encoding.base64(nonce) }
-            counter += 1
-        }
+        return Encoding.base64(try ProofOfWorkPuzzle.search(token: t) { $0 == 0 })
     }
-
-    static func solve(token: String) throws -> String { try find(token: token) { $0 >= $1 } }
-    static func weakNonce(token: String) throws -> String { try find(token: token) { $0 == 0 && $1 > 0 } }
 }
 
 enum OpenSSL {
     static func connect(port: Int, version: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = ["s_client", version, "-connect", "127.0.0.1:\(port)", "-brief"]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return text
+        try runSubprocess("/usr/bin/openssl", ["s_client", version, "-connect", "127.0.0.1:\(port)", "-brief"]).output
     }
 }
