@@ -68,14 +68,15 @@ final class IntakeProcess: @unchecked Sendable {
         throw TestFailure("intake did not start:\n" + ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""))
     }
 
+    private(set) var lastExitStatus: Int32?
+
     func kill(signal: Int32 = SIGKILL) {
         guard let process else { return }
         Foundation.kill(process.processIdentifier, signal)
         process.waitUntilExit()
+        lastExitStatus = process.terminationReason == .exit ? process.terminationStatus : -1
         self.process = nil
     }
-
-    var terminationStatus: Int32? { process?.isRunning == false ? process?.terminationStatus : nil }
 
     func client() throws -> HTTPClient {
         var tls = TLSConfiguration.makeClientConfiguration()

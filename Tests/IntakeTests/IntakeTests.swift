@@ -257,3 +257,77 @@ enum OpenSSL {
         try runSubprocess("/usr/bin/openssl", ["s_client", version, "-connect", "127.0.0.1:\(port)", "-brief"]).output
     }
 }
+
+@Suite("Intake under pressure", .serialized)
+struct IntakePressureTests {
+    @Test("a vault that cannot write gets 503 with Retry-After and no receipt; it recovers once the lock is gone")
+    func lockedVault() async throws {
+        let intake = try IntakeProcess()
+        try intake.start()
+        let client = try intake.client()
+        defer { _ = client.shutdown() }
+        let envelope = try Envelope.seal(report: Array("{}".utf8), to: intake.currentKey()).bytes
+        #expect(try await client.submit(envelope, to: intake.baseURL).status == 201)
+
+        // Another process-level writer holds the lock (as a backup tool or a stuck admin would).
+        let locker = try runSubprocessInBackground(debianPython, ["-c", """
+            import sqlite3, sys, time
+            c = sqlite3.connect(sys.argv[1], isolation_level=None)
+            c.execute("BEGIN IMMEDIATE")
+            print("locked", flush=True)
+            time.sleep(6)
+            c.execute("ROLLBACK")
+            """, intake.vaultPath])
+        try await Task.sleep(for: .milliseconds(500))
+        let refused = try await client.submit(envelope, to: intake.baseURL)
+        #expect(refused.status == 503)
+        #expect(refused.header("Retry-After") == "30")
+        #expect(refused.errorCode == "vault_busy" && refused.json?["receipt"] == nil)
+        locker.waitUntilExit()
+        let accepted = try await client.submit(envelope, to: intake.baseURL)
+        #expect(accepted.status == 201)
+    }
+
+    @Test("connections beyond the cap are closed at once")
+    func connectionCap() async throws {
+        let intake = try IntakeProcess(arguments: ["--max-connections", "3"])
+        try intake.start()
+        let outcome = try runSubprocess(debianPython, [repositoryRoot.appendingPathComponent("scripts/lib/connection_cap.py").path,
+                                                       "127.0.0.1", String(intake.port), "5"])
+        let states = outcome.output.split(separator: "\n").map(String.init)
+        #expect(states == ["open", "open", "open", "closed", "closed"], "\(outcome.output)")
+    }
+
+    @Test("SIGTERM stops gracefully: exit 0, and every acknowledged submission is in the vault")
+    func gracefulShutdown() async throws {
+        let intake = try IntakeProcess()
+        try intake.start()
+        let client = try intake.client()
+        defer { _ = client.shutdown() }
+        let key = try intake.currentKey()
+        let acknowledged = Receipts()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for worker in 0..<4 {
+                group.addTask {
+                    for i in 0..<200 {
+                        let envelope = try Envelope.seal(report: Array("{\"w\":\(worker),\"i\":\(i)}".utf8), to: key).bytes
+                        guard let reply = try? await client.submit(envelope, to: intake.baseURL) else { return }
+                        if reply.status == 201, case .string(let r)? = reply.json?["receipt"] { await acknowledged.add(r) }
+                    }
+                }
+            }
+            group.addTask {
+                try await Task.sleep(for: .milliseconds(700))
+                intake.kill(signal: SIGTERM)
+            }
+            try await group.waitForAll()
+        }
+        #expect(intake.lastExitStatus == 0)
+        let vault = try VaultDatabase(path: intake.vaultPath)
+        for r in await acknowledged.all {
+            let id = try #require(SubmissionId(receipt: r))
+            #expect(try await vault.contains(id))
+        }
+        #expect(try await vault.integrityCheck() == "ok")
+    }
+}

@@ -27,3 +27,14 @@ public let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComp
 
 /// Debian's Python, which sees python3-nacl (the `python3` on PATH may be another build).
 public let debianPython = "/usr/bin/python3"
+
+/// Starts a helper and returns at once; the caller waits for it.
+public func runSubprocessInBackground(_ executable: String, _ arguments: [String]) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    process.standardInput = FileHandle.nullDevice
+    process.standardOutput = FileHandle.nullDevice
+    try process.run()
+    return process
+}
