@@ -171,26 +171,8 @@ struct IntakeTests {
         try intake.start()
         let client = try intake.client()
         defer { _ = client.shutdown() }
-        let key = try intake.currentKey()
-        let acknowledged = Receipts()
         // Bounded: 8 submitters, at most 400 submissions each, stopped by the kill.
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for worker in 0..<8 {
-                group.addTask {
-                    for i in 0..<400 {
-                        let envelope = try Envelope.seal(report: Array("{\"w\":\(worker),\"i\":\(i)}".utf8), to: key).bytes
-                        guard let reply = try? await client.submit(envelope, to: intake.baseURL) else { return }
-                        if reply.status == 201, case .string(let r)? = reply.json?["receipt"] { await acknowledged.add(r) }
-                    }
-                }
-            }
-            group.addTask {
-                try await Task.sleep(for: .milliseconds(1500))
-                intake.kill(signal: SIGKILL)
-            }
-            try await group.waitForAll()
-        }
-        let receipts = await acknowledged.all
+        let receipts = try await submitUntilSignal(intake, client, workers: 8, perWorker: 400, signal: SIGKILL, after: .milliseconds(1500))
         #expect(receipts.count > 20, "too few submissions before the kill to mean anything")
         try intake.start()
         let vault = try VaultDatabase(path: intake.vaultPath)
@@ -214,6 +196,31 @@ struct IntakeTests {
         let id = try #require(receipt.flatMap(SubmissionId.init(receipt:)), "\(outcome.output)")
         #expect(try await VaultDatabase(path: intake.vaultPath).contains(id))
     }
+}
+
+/// Submits from `workers` concurrent clients while, after `after`, the server gets `signal`;
+/// returns the receipts the server acknowledged before it went away.
+func submitUntilSignal(_ intake: IntakeProcess, _ client: HTTPClient, workers: Int, perWorker: Int,
+                       signal: Int32, after: Duration) async throws -> [String] {
+    let key = try intake.currentKey()
+    let acknowledged = Receipts()
+    try await withThrowingTaskGroup(of: Void.self) { group in
+        for worker in 0..<workers {
+            group.addTask {
+                for i in 0..<perWorker {
+                    let envelope = try Envelope.seal(report: Array("{\"w\":\(worker),\"i\":\(i)}".utf8), to: key).bytes
+                    guard let reply = try? await client.submit(envelope, to: intake.baseURL) else { return }
+                    if reply.status == 201, case .string(let r)? = reply.json?["receipt"] { await acknowledged.add(r) }
+                }
+            }
+        }
+        group.addTask {
+            try await Task.sleep(for: after)
+            intake.kill(signal: signal)
+        }
+        try await group.waitForAll()
+    }
+    return await acknowledged.all
 }
 
 actor Receipts {
@@ -304,27 +311,10 @@ struct IntakePressureTests {
         try intake.start()
         let client = try intake.client()
         defer { _ = client.shutdown() }
-        let key = try intake.currentKey()
-        let acknowledged = Receipts()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for worker in 0..<4 {
-                group.addTask {
-                    for i in 0..<200 {
-                        let envelope = try Envelope.seal(report: Array("{\"w\":\(worker),\"i\":\(i)}".utf8), to: key).bytes
-                        guard let reply = try? await client.submit(envelope, to: intake.baseURL) else { return }
-                        if reply.status == 201, case .string(let r)? = reply.json?["receipt"] { await acknowledged.add(r) }
-                    }
-                }
-            }
-            group.addTask {
-                try await Task.sleep(for: .milliseconds(700))
-                intake.kill(signal: SIGTERM)
-            }
-            try await group.waitForAll()
-        }
+        let receipts = try await submitUntilSignal(intake, client, workers: 4, perWorker: 200, signal: SIGTERM, after: .milliseconds(700))
         #expect(intake.lastExitStatus == 0)
         let vault = try VaultDatabase(path: intake.vaultPath)
-        for r in await acknowledged.all {
+        for r in receipts {
             let id = try #require(SubmissionId(receipt: r))
             #expect(try await vault.contains(id))
         }
