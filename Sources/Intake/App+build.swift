@@ -1,4 +1,5 @@
 public import Hummingbird
+import ServiceLifecycle
 import HummingbirdTLS
 import HummingbirdCore
 public import Logging
@@ -31,7 +32,7 @@ public struct IntakeDependencies: Sendable {
             throw KeyManifestError.missingField("signing_key")
         }
         manifest = try SignedKeyManifest(json: manifestJSON, trust: .key(VerifyingKey(bytes: keyBytes))).manifest
-        vault = try VaultDatabase(path: configuration.vaultPath)
+        vault = try VaultDatabase(path: configuration.vaultPath, checkpointing: .background)
         writer = SubmissionWriter(vault: vault)
         proofOfWork = try ProofOfWork(difficulty: configuration.powDifficulty, lifetimeSeconds: configuration.powTokenLifetimeSeconds)
         connections = ConnectionCounter(limit: configuration.maxConnections)
@@ -82,9 +83,22 @@ public func buildApplication(_ deps: IntakeDependencies, logger: Logger,
         router: buildRouter(deps, logger: logger),
         server: try .tls(.http1(configuration: http1), tlsConfiguration: tls),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
+        services: [CheckpointService(vault: deps.vault)],
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )
+}
+
+/// Runs the vault's background checkpoints for as long as the server runs.
+struct CheckpointService: Service {
+    let vault: VaultDatabase
+
+    func run() async throws {
+        // Cancelled on graceful shutdown; the vault does a final checkpoint then.
+        await cancelWhenGracefulShutdown {
+            await vault.checkpointContinuously()
+        }
+    }
 }
 
 func jsonResponse(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
