@@ -90,7 +90,11 @@ let package = Package(
             swiftSettings: strict
         ),
         // Offline casework. Key directories live here for now; bundles, cases and quarantine join later.
-        .target(name: "Casework", dependencies: ["Formats", "Sodium"], swiftSettings: strict),
+        .target(
+            name: "Casework",
+            dependencies: ["Formats", "Sodium", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "resguardo",
             dependencies: [
@@ -122,7 +126,7 @@ let package = Package(
         .testTarget(
             name: "IntakeTests",
             dependencies: [
-                "Intake", "Vault", "Formats", "Sodium", "TestSupport", "resguardo-intake", "resguardo-submit",
+                "Intake", "Vault", "Formats", "Sodium", "TestSupport", "resguardo", "resguardo-intake", "resguardo-submit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

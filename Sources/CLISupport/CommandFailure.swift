@@ -44,6 +44,11 @@ public enum Console {
         writeStandardError("\(CommandFailure.program): warning: \(line)\n")
     }
 
+    /// A one-line progress display on a terminal: redrawn in place with a carriage return.
+    public static func progress(_ line: String) {
+        writeStandardError("\r\u{1B}[K" + line + (line.isEmpty ? "" : ""))
+    }
+
     /// write(2) on fd 2 rather than the C `stderr` global, which Swift 6 rightly calls unsafe.
     private static func writeStandardError(_ text: String) {
         var bytes = Array(text.utf8)[...]

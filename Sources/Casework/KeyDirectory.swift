@@ -118,6 +118,19 @@ public struct KeyDirectory: Sendable {
         return keys
     }
 
+    /// Unlocks the reply-signing key (it also signs acknowledgements of imported bundles).
+    public func unlockReplySigningKey(passphrase: SecureBytes) throws(KeyDirectoryError) -> SigningKey {
+        do {
+            return try Self.readKeyFile(path, Self.replySigningKeyName).unlockSigningKey(passphrase: passphrase, kind: .replySigning)
+        } catch let error as KeyFileError {
+            throw .keyFile(Self.replySigningKeyName, error)
+        } catch let error as KeyDirectoryError {
+            throw error
+        } catch {
+            throw KeyDirectoryError.wrap(error)
+        }
+    }
+
     /// Files whose permissions let someone other than the owner read them.
     public func permissionWarnings() -> [String] {
         var warnings: [String] = []

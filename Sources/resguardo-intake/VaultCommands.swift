@@ -133,23 +133,29 @@ struct Purge: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Delete envelopes the offline side has acknowledged, or old ones by age.",
         discussion: """
-        --bundle-digest deletes what that bundle carried: run it only with the digest from the \
-        offline side's acknowledgement. --older-than deletes exported envelopes received more than \
+        --acknowledgement checks the file `resguardo unseal` wrote (signed by the staff \
+        reply-signing key of --manifest) and deletes what that bundle carried. --bundle-digest does \
+        the same from a digest typed by hand. --older-than deletes exported envelopes received more than \
         N days ago; unexported ones are the only copy of a report and are kept unless --force.
 
         Example:
+          $ resguardo-intake purge --vault vault.sqlite --acknowledgement /media/usb/2026-11-25.rsgb.ack --manifest manifest.json
           $ resguardo-intake purge --vault vault.sqlite --bundle-digest 9f3c…
           $ resguardo-intake purge --vault vault.sqlite --older-than 90
         """
     )
 
     @OptionGroup var vault: VaultOptions
+    @Option(name: .long, help: "Acknowledgement file written by `resguardo unseal` (BUNDLE.ack).") var acknowledgement: String?
+    @Option(name: .long, help: "With --acknowledgement: the key manifest whose reply-signing key signed it.") var manifest: String = "manifest.json"
     @Option(name: .long, help: "Digest (hex) of an acknowledged bundle.") var bundleDigest: String?
     @Option(name: .long, help: "Delete exported envelopes older than this many days.") var olderThan: Int?
     @Flag(name: .long, help: "With --older-than: also delete envelopes never exported.") var force = false
 
     func validate() throws {
-        guard (bundleDigest == nil) != (olderThan == nil) else { throw ValidationError("give exactly one of --bundle-digest or --older-than") }
+        guard [acknowledgement != nil, bundleDigest != nil, olderThan != nil].filter({ $0 }).count == 1 else {
+            throw ValidationError("give exactly one of --acknowledgement, --bundle-digest or --older-than")
+        }
         if force, olderThan == nil { throw ValidationError("--force goes with --older-than") }
         if let olderThan, olderThan < 0 { throw ValidationError("--older-than must be 0 or more") }
         if let bundleDigest, Encoding.bytes(fromHex: bundleDigest)?.count != 32 {
@@ -159,7 +165,15 @@ struct Purge: AsyncParsableCommand {
 
     func run() async throws {
         let database = try vault.open()
-        if let bundleDigest, let digest = Encoding.bytes(fromHex: bundleDigest) {
+        if let acknowledgement {
+            let ack = try verifiedAcknowledgement(acknowledgement)
+            do {
+                let n = try await database.purge(bundleDigest: ack.bundleDigest, today: .today())
+                print("purged \(n) envelopes of bundle \(Encoding.hex(ack.bundleDigest)), acknowledged offline on \(ack.day)")
+            } catch VaultError.unknownBundle {
+                throw CommandFailure("no bundle with digest \(Encoding.hex(ack.bundleDigest)) was exported from \(vault.vault)", status: .dataError)
+            }
+        } else if let bundleDigest, let digest = Encoding.bytes(fromHex: bundleDigest) {
             do {
                 let n = try await database.purge(bundleDigest: digest, today: .today())
                 print("purged \(n) envelopes of bundle \(bundleDigest)")
@@ -172,6 +186,27 @@ struct Purge: AsyncParsableCommand {
             if summary.keptUnexported > 0 {
                 Console.warning("kept \(summary.keptUnexported) envelopes that were never exported (use --force to delete them)")
             }
+        }
+    }
+}
+
+extension Purge {
+    /// Checks the acknowledgement against the staff reply-signing key named in the manifest.
+    func verifiedAcknowledgement(_ path: String) throws -> Acknowledgement {
+        guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure("cannot read \(path)", status: .noInput) }
+        guard let json = FileManager.default.contents(atPath: manifest) else {
+            throw CommandFailure("cannot read the key manifest \(manifest)", hints: ["give --manifest PATH (the manifest.json the intake serves)"], status: .noInput)
+        }
+        let replyKey: VerifyingKey
+        do {
+            let outer = try JSONValue.parse(Array(json))
+            guard case .string(let k)? = outer["signing_key"], let kb = Encoding.bytes(fromBase64: k) else { throw KeyManifestError.missingField("signing_key") }
+            replyKey = try SignedKeyManifest(json: Array(json), trust: .key(VerifyingKey(bytes: kb))).manifest.replySigningKey
+        } catch {
+            throw CommandFailure("\(manifest): \(error)", status: .dataError)
+        }
+        do { return try Acknowledgement(bytes: Array(data), verifyingKey: replyKey) } catch {
+            throw CommandFailure("\(path): \(error)", hints: ["nothing was purged"], status: .dataError)
         }
     }
 }

@@ -1,0 +1,114 @@
+public import Formats
+public import GRDB
+import Foundation
+public import Sodium
+
+/// The offline case store (one SQLite file in the workspace). Case contents are encrypted at rest:
+/// each case has its own secretbox data key, sealed to the organisation's encryption key, so the
+/// file yields nothing to a thief without the passphrase. Only non-identifying columns are plain:
+/// case id, received day, state, country, urgent.
+public struct CaseDatabase: Sendable {
+    public let writer: DatabaseQueue
+
+    public init(path: String) throws {
+        var configuration = Configuration()
+        configuration.publicStatementArguments = false
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA secure_delete = ON")
+        }
+        writer = try DatabaseQueue(path: path, configuration: configuration)
+        try Self.migrator.migrate(writer)
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: cases, quarantine, bundles, trust, audit") { db in
+            try db.execute(sql: """
+                CREATE TABLE trusted_vault (
+                    public_key BLOB PRIMARY KEY NOT NULL CHECK (length(public_key) = 32),
+                    fingerprint TEXT NOT NULL,
+                    added_day TEXT NOT NULL
+                ) STRICT;
+                CREATE TABLE imported_bundle (
+                    digest BLOB PRIMARY KEY NOT NULL CHECK (length(digest) = 32),
+                    imported_day TEXT NOT NULL,
+                    envelopes INTEGER NOT NULL,
+                    new_cases INTEGER NOT NULL,
+                    duplicates INTEGER NOT NULL,
+                    quarantined INTEGER NOT NULL
+                ) STRICT;
+                CREATE TABLE "case" (
+                    id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
+                    received_day TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('new', 'vetted', 'registered', 'rejected')),
+                    country TEXT NOT NULL,
+                    urgent INTEGER NOT NULL CHECK (urgent IN (0, 1)),
+                    envelope_digest BLOB NOT NULL UNIQUE CHECK (length(envelope_digest) = 32),
+                    sealed_key_id BLOB NOT NULL CHECK (length(sealed_key_id) = 8),
+                    sealed_key BLOB NOT NULL,
+                    nonce BLOB NOT NULL,
+                    ciphertext BLOB NOT NULL
+                ) STRICT, WITHOUT ROWID;
+                CREATE TABLE quarantine (
+                    id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
+                    received_day TEXT NOT NULL,
+                    envelope_digest BLOB NOT NULL UNIQUE CHECK (length(envelope_digest) = 32),
+                    reason_class TEXT NOT NULL,
+                    sealed_key_id BLOB NOT NULL CHECK (length(sealed_key_id) = 8),
+                    sealed_key BLOB NOT NULL,
+                    nonce BLOB NOT NULL,
+                    ciphertext BLOB NOT NULL
+                ) STRICT, WITHOUT ROWID;
+                CREATE TABLE audit (
+                    seq INTEGER PRIMARY KEY,
+                    at TEXT NOT NULL,
+                    actor TEXT NOT NULL,
+                    case_id BLOB,
+                    action TEXT NOT NULL,
+                    detail TEXT NOT NULL
+                ) STRICT;
+                CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                """)
+        }
+        return migrator
+    }
+}
+
+/// Case states and the only transitions allowed between them.
+public enum CaseState: String, Sendable, CaseIterable {
+    case new, vetted, registered, rejected
+
+    public func canMove(to next: CaseState) -> Bool {
+        switch (self, next) {
+        case (.new, .vetted), (.new, .rejected), (.vetted, .registered), (.vetted, .rejected): return true
+        default: return false
+        }
+    }
+}
+
+/// Encryption at rest: a fresh data key per item, sealed to the organisation's public key.
+struct AtRest {
+    let keyId: KeyId
+    let publicKey: SealPublicKey
+
+    struct Sealed {
+        let keyId: [UInt8]
+        let sealedKey: [UInt8]
+        let nonce: [UInt8]
+        let ciphertext: [UInt8]
+    }
+
+    func seal(_ plaintext: some ContiguousBytesLike) throws -> Sealed {
+        let raw = try SecureBytes.random(count: SecretBoxKey.byteCount)
+        let dataKey = try SecretBoxKey(bytes: raw)
+        let sealedKey = try SealedBox.seal(raw, to: publicKey)
+        let nonce = try SecretBox.randomNonce()
+        return Sealed(keyId: keyId.bytes, sealedKey: sealedKey, nonce: nonce, ciphertext: try SecretBox.seal(plaintext, nonce: nonce, key: dataKey))
+    }
+
+    static func open(sealedKey: [UInt8], nonce: [UInt8], ciphertext: [UInt8], with key: SealSecretKey) throws -> SecureBytes {
+        let dataKey = try SecretBoxKey(bytes: SealedBox.open(sealedKey, with: key))
+        return try SecretBox.open(ciphertext, nonce: nonce, key: dataKey)
+    }
+}

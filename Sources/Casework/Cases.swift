@@ -1,0 +1,131 @@
+public import Formats
+import Foundation
+import GRDB
+public import Sodium
+
+/// One line of `resguardo cases list`: only the plain, non-identifying columns.
+public struct CaseSummary: Sendable {
+    public let id: [UInt8]
+    public let receivedDay: String
+    public let state: CaseState
+    public let country: String
+    public let urgent: Bool
+    public var shortId: String { String(Encoding.hex(id).prefix(12)) }
+}
+
+public struct QuarantineSummary: Sendable {
+    public let id: [UInt8]
+    public let receivedDay: String
+    public let reasonClass: String
+}
+
+extension Workspace {
+    public func listCases(state: CaseState? = nil, urgentOnly: Bool = false) throws -> [CaseSummary] {
+        try database.writer.read { db in
+            var sql = #"SELECT id, received_day, state, country, urgent FROM "case" WHERE 1"#
+            var arguments: StatementArguments = []
+            if let state { sql += " AND state = ?"; arguments += [state.rawValue] }
+            if urgentOnly { sql += " AND urgent = 1" }
+            sql += " ORDER BY urgent DESC, received_day, id"
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).compactMap { row in
+                let id: Data = row["id"]
+                guard let state = CaseState(rawValue: row["state"]) else { return nil }
+                return CaseSummary(id: Array(id), receivedDay: row["received_day"], state: state, country: row["country"], urgent: row["urgent"])
+            }
+        }
+    }
+
+    public func listQuarantine() throws -> [QuarantineSummary] {
+        try database.writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, received_day, reason_class FROM quarantine ORDER BY received_day, id").map { row in
+                let id: Data = row["id"]
+                return QuarantineSummary(id: Array(id), receivedDay: row["received_day"], reasonClass: row["reason_class"])
+            }
+        }
+    }
+
+    /// Finds a case by a hex prefix of its id (at least 6 digits), refusing an ambiguous one.
+    public func resolveCase(_ prefix: String) throws(CaseError) -> [UInt8] {
+        let p = prefix.lowercased()
+        guard p.count >= 6, Encoding.bytes(fromHex: p.count % 2 == 0 ? p : p + "0") != nil else { throw .badId(prefix) }
+        let all: [Data]
+        do { all = try database.writer.read { db in try Data.fetchAll(db, sql: #"SELECT id FROM "case""#) } } catch { throw .io("\(error)") }
+        let matches = all.filter { Encoding.hex($0).hasPrefix(p) }
+        guard matches.count == 1, let match = matches.first else {
+            throw matches.isEmpty ? .notFound(prefix) : .ambiguous(prefix, matches.count)
+        }
+        return Array(match)
+    }
+
+    /// Decrypts one case's report. Needs the unlocked secret keys.
+    public func openCase(_ id: [UInt8], secretKeys: [KeyId: SealSecretKey]) throws(CaseError) -> (summary: CaseSummary, report: Report) {
+        let row: Row?
+        do {
+            row = try database.writer.read { db in
+                try Row.fetchOne(db, sql: #"SELECT * FROM "case" WHERE id = ?"#, arguments: [Data(id)])
+            }
+        } catch { throw .io("\(error)") }
+        guard let row else { throw .notFound(Encoding.hex(id)) }
+        let keyIdBytes: Data = row["sealed_key_id"]
+        guard let keyId = KeyId(bytes: keyIdBytes), let key = secretKeys[keyId] else { throw .noKey(Encoding.hex(keyIdBytes)) }
+        let sealedKey: Data = row["sealed_key"], nonce: Data = row["nonce"], ciphertext: Data = row["ciphertext"]
+        let plaintext: SecureBytes
+        do { plaintext = try AtRest.open(sealedKey: Array(sealedKey), nonce: Array(nonce), ciphertext: Array(ciphertext), with: key) } catch {
+            throw .tampered(Encoding.hex(id))
+        }
+        let report: Report
+        do { report = try plaintext.withUnsafeBytes { (b) throws(ReportError) in try Report.parse(Array(b)) } } catch { throw .io("stored report no longer validates: \(error)") }
+        guard let state = CaseState(rawValue: row["state"]) else { throw .io("unknown state") }
+        return (CaseSummary(id: id, receivedDay: row["received_day"], state: state, country: row["country"], urgent: row["urgent"]), report)
+    }
+
+    /// Moves a case to `next`, recording who, what and why in the audit log, in one transaction.
+    public func transition(_ id: [UInt8], to next: CaseState, note: String) throws(CaseError) {
+        do {
+            try database.writer.write { db in
+                guard let current = try String.fetchOne(db, sql: #"SELECT state FROM "case" WHERE id = ?"#, arguments: [Data(id)]).flatMap(CaseState.init(rawValue:)) else {
+                    throw CaseError.notFound(Encoding.hex(id))
+                }
+                guard current.canMove(to: next) else { throw CaseError.badTransition(from: current, to: next) }
+                try db.execute(sql: #"UPDATE "case" SET state = ? WHERE id = ?"#, arguments: [next.rawValue, Data(id)])
+                try Audit.append(db, actor: actor, caseId: id, action: "\(current.rawValue)→\(next.rawValue)", detail: note)
+            }
+        } catch let error as CaseError {
+            throw error
+        } catch {
+            throw .io("\(error)")
+        }
+    }
+
+    /// The audit entries of one case (or all when nil), oldest first.
+    public func auditTrail(caseId: [UInt8]? = nil) throws -> [(at: String, actor: String, action: String, detail: String)] {
+        try database.writer.read { db in
+            let rows = caseId == nil
+                ? try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY seq")
+                : try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE case_id = ? ORDER BY seq", arguments: [caseId.map { Data($0) }])
+            return rows.map { ($0["at"], $0["actor"], $0["action"], $0["detail"]) }
+        }
+    }
+}
+
+public enum CaseError: Error, CustomStringConvertible {
+    case badId(String)
+    case notFound(String)
+    case ambiguous(String, Int)
+    case noKey(String)
+    case tampered(String)
+    case badTransition(from: CaseState, to: CaseState)
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case .badId(let p): return "`\(p)` is not a case id (give at least 6 hex digits)"
+        case .notFound(let p): return "no case \(p)"
+        case .ambiguous(let p, let n): return "`\(p)` matches \(n) cases; give more digits"
+        case .noKey(let k): return "the case is sealed to key \(k), whose secret key file is not in the key directory"
+        case .tampered(let id): return "case \(id) does not decrypt: the case store was altered or damaged"
+        case .badTransition(let from, let to): return "a \(from.rawValue) case cannot become \(to.rawValue)"
+        case .io(let why): return why
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import ArgumentParser
+import CLISupport
+import Casework
+import Foundation
+import Formats
+import Sodium
+
+struct CasesCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "cases",
+        abstract: "List, read and vet cases.",
+        discussion: """
+        Example:
+          $ resguardo cases list --state new --urgent
+          $ resguardo cases show 3fa2c1
+          $ resguardo cases vet 3fa2c1 --decision accept --note "confirmada con la red local"
+        """,
+        subcommands: [List.self, Show.self, Vet.self, Quarantine.self]
+    )
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List cases (no passphrase needed: only day, state, country and urgency are shown).",
+            discussion: "Example:\n  $ resguardo cases list --state new --urgent"
+        )
+        @OptionGroup var workspace: WorkspaceOptions
+        @Option(name: .long, help: "new, vetted, registered or rejected.") var state: String?
+        @Flag(name: .long, help: "Only urgent cases.") var urgent = false
+
+        func run() throws {
+            let ws = try workspace.open()
+            var filter: CaseState?
+            if let state {
+                guard let s = CaseState(rawValue: state) else { throw CommandFailure("unknown state `\(state)` (new, vetted, registered, rejected)", status: .usage) }
+                filter = s
+            }
+            let cases = try ws.listCases(state: filter, urgentOnly: urgent)
+            print("caso/case       recibido/received  estado/state  país/country  urgente/urgent")
+            for c in cases {
+                print("\(c.shortId)    \(c.receivedDay)         \(c.state.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))  \(c.country)            \(c.urgent ? "SÍ/YES" : "no")")
+            }
+            print("\(cases.count) casos / cases")
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Decrypt and show one case, with Spanish and English labels.",
+            discussion: "Example:\n  $ resguardo cases show 3fa2c1"
+        )
+        @OptionGroup var workspace: WorkspaceOptions
+        @Argument(help: "Case id (at least 6 hex digits).") var caseId: String
+        @OptionGroup var passphrase: PassphraseOptions
+
+        func run() throws {
+            let ws = try workspace.open()
+            let id: [UInt8]
+            do { id = try ws.resolveCase(caseId) } catch { throw CommandFailure(error.description, status: .noInput) }
+            let keys = try unlockKeys(ws, passphrase)
+            let opened: (summary: CaseSummary, report: Report)
+            do { opened = try ws.openCase(id, secretKeys: keys) } catch { throw CommandFailure(error.description, status: .dataError) }
+            print(CaseRendering.render(opened.summary, opened.report))
+            print("Historial / Audit trail:")
+            for entry in try ws.auditTrail(caseId: id) {
+                print("  \(entry.at)  \(entry.action)  \(entry.detail)")
+            }
+        }
+    }
+
+    struct Vet: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Accept (new → vetted) or reject a case, with a note for the audit log.",
+            discussion: "Example:\n  $ resguardo cases vet 3fa2c1 --decision accept --note \"confirmada con la red local\""
+        )
+        enum Decision: String, ExpressibleByArgument, CaseIterable { case accept, reject }
+        @OptionGroup var workspace: WorkspaceOptions
+        @Argument(help: "Case id (at least 6 hex digits).") var caseId: String
+        @Option(name: .long, help: "accept or reject.") var decision: Decision
+        @Option(name: .long, help: "Why: recorded in the audit log.") var note: String
+
+        func validate() throws {
+            if note.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--note must say why") }
+        }
+
+        func run() throws {
+            let ws = try workspace.open()
+            do {
+                let id = try ws.resolveCase(caseId)
+                try ws.transition(id, to: decision == .accept ? .vetted : .rejected, note: note)
+                print("case \(Encoding.hex(id).prefix(12)): \(decision == .accept ? "vetted / verificado" : "rejected / rechazado")")
+            } catch {
+                throw CommandFailure(error.description, status: .dataError)
+            }
+        }
+    }
+
+    struct Quarantine: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List quarantined envelopes and reports with their reason class.",
+            discussion: "Example:\n  $ resguardo cases quarantine"
+        )
+        @OptionGroup var workspace: WorkspaceOptions
+
+        func run() throws {
+            let items = try workspace.open().listQuarantine()
+            for q in items { print("\(Encoding.hex(q.id).prefix(12))  \(q.receivedDay)  \(q.reasonClass)") }
+            print("\(items.count) en cuarentena / quarantined")
+        }
+    }
+}
+
+/// A case as a person reads it in a terminal: Spanish label first, English after.
+enum CaseRendering {
+    static func render(_ summary: CaseSummary, _ r: Report) -> String {
+        var lines: [String] = []
+        func line(_ es: String, _ en: String, _ value: String?) {
+            guard let value, !value.isEmpty else { return }
+            lines.append("\(es) / \(en): \(value)")
+        }
+        func terms(_ codes: [String], _ vocabulary: Vocabulary) -> String {
+            codes.map { vocabulary.term($0).map { "\($0.es) (\($0.en))" } ?? $0 }.joined(separator: "; ")
+        }
+        line("Caso", "Case", Encoding.hex(summary.id))
+        line("Estado", "State", summary.state.rawValue)
+        line("Recibido", "Received", summary.receivedDay)
+        line("Urgente", "Urgent", summary.urgent ? "SÍ / YES" : "no")
+        line("País", "Country", Vocabulary.countries.term(r.country).map { "\($0.es) (\(r.country))" } ?? r.country)
+        line("Región", "Region", r.region.map { "\(Regions.name(of: $0) ?? $0) (\($0))" })
+        line("Localidad", "Locality", r.locality)
+        line("Fecha", "Date", r.incidentDate?.description)
+        line("Agresiones", "Aggressions", terms(r.aggressionTypes, .aggressionTypes))
+        line("Perpetradores", "Perpetrators", terms(r.perpetrators, .perpetrators))
+        line("Derechos defendidos", "Rights defended", terms(r.rightsDefended, .rightsDefended))
+        line("Alcance", "Scope", r.targetScope.flatMap { Vocabulary.targetScopes.term($0)?.es })
+        line("Nombre", "Name", r.defender.name)
+        line("Organización", "Organisation", r.defender.organisation)
+        line("Contacto", "Contact", r.defender.contact)
+        line("Necesidades", "Needs", terms(r.needs, .needs))
+        line("Consentimiento registro", "Registry consent", r.consent.registry ? "sí / yes" : "no")
+        line("Consentimiento contacto", "Contact consent", r.consent.contact ? "sí / yes" : "no")
+        line("Adjuntos", "Attachments", r.attachments.isEmpty ? nil : r.attachments.map(\.filename).joined(separator: ", "))
+        line("Campos desconocidos", "Unknown fields", r.unknownFields.isEmpty ? nil : r.unknownFields.map(\.path).joined(separator: ", "))
+        lines.append("Descripción / Description:")
+        lines.append(r.description)
+        return lines.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,177 @@
+import ArgumentParser
+import CLISupport
+import Casework
+import Foundation
+import Formats
+import Sodium
+
+/// `--workspace`, defaulting to $RESGUARDO_WORKSPACE.
+struct WorkspaceOptions: ParsableArguments {
+    @Option(name: .long, help: "The offline workspace (default: $RESGUARDO_WORKSPACE).")
+    var workspace: String?
+
+    var path: String? { workspace ?? ProcessInfo.processInfo.environment["RESGUARDO_WORKSPACE"] }
+
+    func open() throws -> Workspace {
+        guard let path else {
+            throw CommandFailure("no workspace given", hints: ["use --workspace DIR or set RESGUARDO_WORKSPACE"], status: .usage)
+        }
+        do {
+            let ws = try Workspace(path: path)
+            for warning in ws.keys.permissionWarnings() { Console.warning(warning) }
+            return ws
+        } catch {
+            if case .missing = error {
+                throw CommandFailure(error.description, hints: ["create one with: resguardo init --workspace \(path) --keys KEYDIR"], status: .noInput)
+            }
+            if case .keys(let keyError) = error { throw keyError.commandFailure(directory: path) }
+            throw CommandFailure(error.description, status: .dataError)
+        }
+    }
+}
+
+/// Unlocks every encryption key of the workspace's key directory, once per command.
+func unlockKeys(_ workspace: Workspace, _ passphrase: PassphraseOptions) throws -> [KeyId: SealSecretKey] {
+    let secret = try passphrase.read(prompt: "Passphrase: ")
+    do { return try workspace.keys.unlockEncryptionKeys(passphrase: secret) } catch {
+        throw error.commandFailure(directory: workspace.keys.path)
+    }
+}
+
+struct InitWorkspace: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create an offline workspace (case store, quarantine, audit log) bound to a key directory.",
+        discussion: """
+        Example:
+          $ resguardo init --workspace ~/casos --keys /media/keys/red
+          $ export RESGUARDO_WORKSPACE=~/casos
+        """
+    )
+
+    @OptionGroup var workspace: WorkspaceOptions
+    @Option(name: .long, help: "The key directory made by `resguardo key init`.") var keys: String
+
+    func run() throws {
+        guard let path = workspace.path else { throw CommandFailure("no workspace given", hints: ["use --workspace DIR"], status: .usage) }
+        do { try Workspace.create(at: path, keyDirectory: keys) } catch {
+            if case .alreadyExists = error { throw CommandFailure(error.description, status: .cannotCreate) }
+            if case .keys(let keyError) = error { throw keyError.commandFailure(directory: keys) }
+            throw CommandFailure(error.description)
+        }
+        print("created workspace \(path) (keys: \(keys))")
+    }
+}
+
+struct VaultTrust: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "vault",
+        abstract: "Trust an online vault's bundle-signing key.",
+        discussion: """
+        Example:
+          $ resguardo vault trust --fingerprint "1c0e 53aa …" --public-key /media/usb/vault.sqlite.signing.pub
+        """,
+        subcommands: [Trust.self]
+    )
+
+    struct Trust: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Register the vault key printed by `resguardo-intake vault init`, checked against its fingerprint.",
+            discussion: """
+            Example:
+              $ resguardo vault trust --fingerprint "1c0e 53aa …" --public-key vault.sqlite.signing.pub
+            """
+        )
+        @OptionGroup var workspace: WorkspaceOptions
+        @Option(name: .long, help: "The fingerprint `resguardo-intake vault init` printed.") var fingerprint: String
+        @Option(name: .long, help: "The VAULT.signing.pub file.") var publicKey: String
+
+        func run() throws {
+            let ws = try workspace.open()
+            guard let pin = SigningKeyFingerprint(text: fingerprint) else {
+                throw CommandFailure("`\(fingerprint)` is not a fingerprint (32 hex digits)", status: .usage)
+            }
+            guard let text = try? String(contentsOfFile: publicKey, encoding: .utf8) else {
+                throw CommandFailure("cannot read \(publicKey)", status: .noInput)
+            }
+            guard let bytes = Encoding.bytes(fromBase64: text.trimmingCharacters(in: .whitespacesAndNewlines)),
+                  let key = try? VerifyingKey(bytes: bytes) else {
+                throw CommandFailure("\(publicKey) does not hold a base64 Ed25519 public key", status: .dataError)
+            }
+            do { try ws.trustVault(publicKey: key, fingerprint: pin, today: .today()) } catch {
+                throw CommandFailure(error.description, hints: ["compare the fingerprint with the one printed on the online server"], status: .dataError)
+            }
+            print("trusted vault key \(pin)")
+        }
+    }
+}
+
+struct Unseal: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Import export bundles: verify, open every envelope, file cases and quarantine, write acknowledgements.",
+        discussion: """
+        Each bundle is verified against the trusted vault key; a bundle already imported is \
+        refused. Valid reports become cases (encrypted at rest); envelopes that do not open and \
+        reports that do not validate go to quarantine with the reason. For each bundle an \
+        acknowledgement BUNDLE.ack is written, signed with the staff reply-signing key: carry it \
+        back so the intake may purge (`resguardo-intake purge --acknowledgement`).
+
+        Example:
+          $ resguardo unseal /media/usb/2026-11-25.rsgb
+          bundle 9f3c…: 42 envelopes → 40 new cases, 1 duplicate, 1 quarantined (report_unknown_code: 1)
+          acknowledgement: /media/usb/2026-11-25.rsgb.ack
+        """
+    )
+
+    @OptionGroup var workspace: WorkspaceOptions
+    @Argument(help: "Bundle files (.rsgb).") var bundles: [String]
+    @OptionGroup var passphrase: PassphraseOptions
+
+    func run() throws {
+        let ws = try workspace.open()
+        guard ws.keys.manifest.manifest.encryptionKeys.isEmpty == false else { throw CommandFailure("no encryption keys") }
+        let secret = try passphrase.read(prompt: "Passphrase: ")
+        let keys: [KeyId: SealSecretKey]
+        let replyKey: SigningKey
+        do {
+            keys = try ws.keys.unlockEncryptionKeys(passphrase: secret)
+            replyKey = try ws.keys.unlockReplySigningKey(passphrase: secret)
+        } catch {
+            throw error.commandFailure(directory: ws.keys.path)
+        }
+        let unsealer: Unsealer
+        do { unsealer = try Unsealer(workspace: ws, secretKeys: keys) } catch { throw CommandFailure(error.description) }
+        let interactive = isatty(2) == 1
+        var failures = 0
+        for path in bundles {
+            guard let data = FileManager.default.contents(atPath: path) else {
+                Console.error("resguardo: error: cannot read \(path)")
+                failures += 1
+                continue
+            }
+            do {
+                let summary = try unsealer.unseal(bundle: Array(data), today: .today()) { done, total in
+                    // Progress only on a terminal; pipes and logs stay quiet.
+                    if interactive && total > 0 { Console.progress("unsealing \(path): \(done)/\(total)") }
+                }
+                if interactive { Console.progress("") }
+                let reasons = summary.quarantined.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+                print("bundle \(Encoding.hex(summary.bundleDigest).prefix(16))…: \(summary.envelopes) envelopes → \(summary.newCases) new cases, \(summary.duplicates) duplicates, \(summary.quarantinedTotal) quarantined\(reasons.isEmpty ? "" : " (\(reasons))")")
+                if summary.casesWithUnknownFields > 0 {
+                    print("  \(summary.casesWithUnknownFields) cases carry fields this version does not know; they are kept (see cases show)")
+                }
+                let ack = try Acknowledgement.sign(bundleDigest: summary.bundleDigest, day: .today(), with: replyKey)
+                let ackPath = path + ".ack"
+                guard FileManager.default.createFile(atPath: ackPath, contents: Data(ack.bytes), attributes: [.posixPermissions: 0o644]) else {
+                    throw CommandFailure("cannot write \(ackPath)", status: .cannotCreate)
+                }
+                print("acknowledgement: \(ackPath)")
+            } catch let error as UnsealError {
+                Console.error("resguardo: error: \(path): \(error)")
+                if case .noTrustedVault = error { Console.error("resguardo: hint: run `resguardo vault trust` with the key from the online server") }
+                failures += 1
+            }
+        }
+        if failures > 0 { throw CommandFailure("\(failures) of \(bundles.count) bundles were not imported", status: .dataError) }
+    }
+}

@@ -1,0 +1,117 @@
+import Foundation
+import Testing
+import TestSupport
+import Formats
+import Sodium
+import Vault
+
+/// The whole path through the real binaries: keys → vault → intake → submissions → signed export →
+/// offline unseal (cases, duplicates, quarantine) → vetting → signed acknowledgement → purge.
+@Suite("End to end", .serialized)
+struct EndToEndTests {
+    static let secretPhrase = "Xochitl-7741 llamó desde la radio comunitaria"
+
+    func tool(_ name: String, _ arguments: [String], in dir: URL) throws -> SubprocessOutcome {
+        try runSubprocess(IntakeProcess.binaries.appendingPathComponent(name).path, arguments)
+    }
+
+    @Test("seal → vault → export → unseal → vet → acknowledge → purge, with duplicates and quarantine counted")
+    func fullLoop() async throws {
+        let intake = try IntakeProcess()
+        let dir = intake.folder
+        let pass = dir.appendingPathComponent("pass").path, vpass = dir.appendingPathComponent("vpass").path
+        try "frase de paso del equipo offline\n".write(toFile: pass, atomically: true, encoding: .utf8)
+        try "frase de paso del servidor en línea\n".write(toFile: vpass, atomically: true, encoding: .utf8)
+        let keys = dir.appendingPathComponent("keys").path, vault = dir.appendingPathComponent("vault.sqlite").path
+        let workspace = dir.appendingPathComponent("casos").path, bundle = dir.appendingPathComponent("b1.rsgb").path
+
+        #expect(try tool("resguardo", ["key", "init", "--dir", keys, "--organisation", "Red E2E", "--kdf", "interactive", "--passphrase-file", pass], in: dir).status == 0)
+        let vaultInit = try tool("resguardo-intake", ["vault", "init", "--vault", vault, "--passphrase-file", vpass], in: dir)
+        #expect(vaultInit.status == 0, "\(vaultInit.output)")
+        let vaultFingerprint = try #require(vaultInit.output.split(separator: "\n").first { $0.hasPrefix("vault signing-key fingerprint: ") }?
+            .dropFirst("vault signing-key fingerprint: ".count)).description
+
+        let intakeRun = try IntakeProcess(arguments: ["--manifest", keys + "/manifest.json", "--vault", vault])
+        try intakeRun.start()
+        let client = try intakeRun.client()
+        defer { _ = client.shutdown() }
+        let manifestJSON = try Array(Data(contentsOf: URL(fileURLWithPath: keys + "/manifest.json")))
+        let key = try #require(try SignedKeyManifest(json: manifestJSON, trust: .key(VerifyingKey(bytes: Encoding.bytes(fromBase64: {
+            guard case .string(let k)? = try JSONValue.parse(manifestJSON)["signing_key"] else { return "" }
+            return k
+        }()) ?? []))).manifest.currentEncryptionKey(on: .today())).publicKey
+
+        var valid = Report(language: .es, country: "HN", description: Self.secretPhrase)
+        valid.region = "HN-AT"
+        valid.aggressionTypes = ["threat", "surveillance"]
+        let second = Report(language: .en, country: "GT", description: "They followed me home.")
+        let bodies: [[UInt8]] = [
+            valid.jsonBytes(),
+            second.jsonBytes(),
+            Array(#"{"version":1,"language":"es","country":"SV","description":"Otro caso","apodo":"la Chata"}"#.utf8),
+            Array(#"{"version":1,"language":"es","country":"MX","description":"x","aggression_types":["amenaza"]}"#.utf8),
+            Array("{not json".utf8),
+        ]
+        var envelopes = try bodies.map { try Envelope.seal(report: $0, to: key).bytes }
+        envelopes.append(envelopes[0]) // the same envelope sent twice: one case, one duplicate
+        for e in envelopes { #expect(try await client.submit(e, to: intakeRun.baseURL).status == 201) }
+        intakeRun.kill(signal: SIGTERM)
+
+        let export = try tool("resguardo-intake", ["export", "--vault", vault, "--out", bundle, "--passphrase-file", vpass], in: dir)
+        #expect(export.status == 0 && export.output.contains("exported 6 envelopes"), "\(export.output)")
+
+        #expect(try tool("resguardo", ["init", "--workspace", workspace, "--keys", keys], in: dir).status == 0)
+        // Unsealing before trusting the vault key is refused.
+        let untrusted = try tool("resguardo", ["unseal", "--workspace", workspace, bundle, "--passphrase-file", pass], in: dir)
+        #expect(untrusted.status == 65 && untrusted.output.contains("no vault key is trusted"), "\(untrusted.output)")
+        let wrongPin = try tool("resguardo", ["vault", "trust", "--workspace", workspace, "--fingerprint", "0000 0000 0000 0000 0000 0000 0000 0000",
+                                              "--public-key", vault + ".signing.pub"], in: dir)
+        #expect(wrongPin.status == 65)
+        #expect(try tool("resguardo", ["vault", "trust", "--workspace", workspace, "--fingerprint", vaultFingerprint, "--public-key", vault + ".signing.pub"], in: dir).status == 0)
+
+        // A wrong passphrase changes nothing.
+        try "no es la frase\n".write(toFile: dir.appendingPathComponent("wrong").path, atomically: true, encoding: .utf8)
+        #expect(try tool("resguardo", ["unseal", "--workspace", workspace, bundle, "--passphrase-file", dir.appendingPathComponent("wrong").path], in: dir).status == 77)
+        // A tampered copy is refused.
+        var tampered = try Array(Data(contentsOf: URL(fileURLWithPath: bundle)))
+        tampered[200] ^= 1
+        try Data(tampered).write(to: dir.appendingPathComponent("tampered.rsgb"))
+        let refused = try tool("resguardo", ["unseal", "--workspace", workspace, dir.appendingPathComponent("tampered.rsgb").path, "--passphrase-file", pass], in: dir)
+        #expect(refused.status == 65 && refused.output.contains("digest does not match"), "\(refused.output)")
+
+        let unseal = try tool("resguardo", ["unseal", "--workspace", workspace, bundle, "--passphrase-file", pass], in: dir)
+        #expect(unseal.status == 0, "\(unseal.output)")
+        #expect(unseal.output.contains("6 envelopes → 3 new cases, 1 duplicates, 2 quarantined (report_malformed_json: 1, report_unknown_code: 1)"), "\(unseal.output)")
+        #expect(unseal.output.contains("1 cases carry fields this version does not know"))
+        let replay = try tool("resguardo", ["unseal", "--workspace", workspace, bundle, "--passphrase-file", pass], in: dir)
+        #expect(replay.status == 65 && replay.output.contains("already imported"), "\(replay.output)")
+
+        // Encrypted at rest: the narrative is nowhere in the workspace in the clear.
+        for name in try FileManager.default.contentsOfDirectory(atPath: workspace) {
+            let data = try Data(contentsOf: URL(fileURLWithPath: workspace + "/" + name))
+            #expect(!String(decoding: data, as: UTF8.self).contains("Xochitl"), "\(name) holds plaintext")
+        }
+
+        let list = try tool("resguardo", ["cases", "list", "--workspace", workspace], in: dir)
+        #expect(list.output.contains("3 casos / cases"), "\(list.output)")
+        let hondurasLine = try #require(list.output.split(separator: "\n").first { $0.contains(" HN ") })
+        let caseId = String(hondurasLine.prefix(12))
+        let show = try tool("resguardo", ["cases", "show", "--workspace", workspace, caseId, "--passphrase-file", pass], in: dir)
+        #expect(show.output.contains(Self.secretPhrase) && show.output.contains("Región / Region: Atlántida (HN-AT)"), "\(show.output)")
+        #expect(show.output.contains("Amenaza (Threat)"))
+        #expect(try tool("resguardo", ["cases", "vet", "--workspace", workspace, caseId, "--decision", "accept", "--note", "confirmado"], in: dir).status == 0)
+        let again = try tool("resguardo", ["cases", "vet", "--workspace", workspace, caseId, "--decision", "accept", "--note", "otra vez"], in: dir)
+        #expect(again.status == 65 && again.output.contains("a vetted case cannot become vetted"), "\(again.output)")
+        let vetted = try tool("resguardo", ["cases", "list", "--workspace", workspace, "--state", "vetted"], in: dir)
+        #expect(vetted.output.contains("1 casos / cases"))
+        let trail = try tool("resguardo", ["cases", "show", "--workspace", workspace, caseId, "--passphrase-file", pass], in: dir)
+        #expect(trail.output.contains("new→vetted  confirmado"), "\(trail.output)")
+
+        // The acknowledgement lets the intake purge exactly what the bundle carried.
+        let purge = try tool("resguardo-intake", ["purge", "--vault", vault, "--acknowledgement", bundle + ".ack", "--manifest", keys + "/manifest.json"], in: dir)
+        #expect(purge.status == 0 && purge.output.contains("purged 6 envelopes"), "\(purge.output)")
+        let total = try await VaultDatabase(path: vault).stats().reduce(0) { $0 + $1.count }
+        #expect(total == 0)
+        _ = intake
+    }
+}
