@@ -106,7 +106,7 @@ let package = Package(
         // Throughput of the Swift wrappers, compared by scripts/bench with a C loop over libsodium.
         .executableTarget(
             name: "resguardo-crypto-bench",
-            dependencies: ["Formats", "Sodium"],
+            dependencies: ["Casework", "Formats", "Sodium"],
             path: "Benchmarks/CryptoBench",
             swiftSettings: strict
         ),

@@ -1,11 +1,54 @@
 // Throughput of the Swift envelope path (pad + seal + frame; check + open + unpad), printed as
 // tab-separated lines for scripts/bench, which compares them with Benchmarks/crypto_bench.c
 // running the same operations directly on libsodium in the same run.
+import Casework
+import Foundation
 import Formats
 import Sodium
 
 let sizes = [(label: "4KiB", report: 3000), (label: "64KiB", report: 50_000)]
 let seconds = Double(CommandLine.arguments.dropFirst().first ?? "1") ?? 1
+
+/// `resguardo-crypto-bench unseal N DIR`: builds a signed bundle of N 4 KiB-bucket envelopes,
+/// writes the raw sealed boxes and the secret key for the C anchor, then times the real
+/// Unsealer (verify, open, validate, encrypt at rest, store) into a fresh workspace.
+func unsealBenchmark(count: Int, dir: String) throws {
+    let passphrase = try SecureBytes(copying: Array("benchmark passphrase, not secret".utf8))
+    let keys = try KeyDirectory.create(at: dir + "/keys", organisation: "Bench", passphrase: passphrase,
+                                       limits: .interactive, today: .today(), validDays: 30)
+    let secretKeys = try keys.unlockEncryptionKeys(passphrase: passphrase)
+    guard let current = keys.manifest.manifest.currentEncryptionKey(on: .today()), let secret = secretKeys[current.id] else { return }
+    var report = Report(language: .es, country: "MX", description: String(repeating: "Amenazas y vigilancia en la comunidad. ", count: 60))
+    report.region = "MX-OAX"
+    report.aggressionTypes = ["threat", "surveillance"]
+    var boxes: [UInt8] = []
+    var entries: [ExportBundle.Entry] = []
+    for i in 0..<count {
+        report.locality = "lugar \(i)"  // distinct envelopes, so none is a duplicate
+        let envelope = try Envelope.seal(report: report.jsonBytes(), to: current.publicKey)
+        boxes += envelope.bytes[Envelope.headerByteCount...]
+        entries.append(ExportBundle.Entry(submissionId: try Random.bytes(count: 16), receivedDay: .today(), envelope: envelope.bytes))
+    }
+    let vaultKey = try SigningKey.generate()
+    let bundle = try ExportBundle.seal(bundleId: try Random.bytes(count: 16), createdDay: .today(), entries: entries, signer: vaultKey)
+    try Data(boxes).write(to: URL(fileURLWithPath: dir + "/boxes.bin"))
+    try Data(secret.withUnsafeSecretBytes { Array($0) } + current.publicKey.bytes).write(to: URL(fileURLWithPath: dir + "/keypair.bin"))
+    try Workspace.create(at: dir + "/ws", keyDirectory: dir + "/keys")
+    let workspace = try Workspace(path: dir + "/ws")
+    try workspace.trustVault(publicKey: vaultKey.verifyingKey, fingerprint: SigningKeyFingerprint(verifyingKey: vaultKey.verifyingKey), today: .today())
+    let unsealer = try Unsealer(workspace: workspace, secretKeys: secretKeys)
+    let clock = ContinuousClock()
+    var summary: Unsealer.Summary?
+    let elapsed = try clock.measure { summary = try unsealer.unseal(bundle: bundle.bytes, today: .today()) }
+    let (s, atto) = elapsed.components
+    let secondsTaken = Double(s) + Double(atto) / 1e18
+    print("swift\tunseal\t\(count)\t\(Double(count) / secondsTaken)\t\(summary?.newCases ?? 0)")
+}
+
+if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "unseal", let n = Int(CommandLine.arguments[2]) {
+    do { try unsealBenchmark(count: n, dir: CommandLine.arguments[3]) } catch { print("resguardo-crypto-bench: error: \(error)") }
+    exit(0)
+}
 
 func measure(_ body: () throws -> Void) rethrows -> Double {
     let clock = ContinuousClock()

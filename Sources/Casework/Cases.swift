@@ -62,7 +62,8 @@ extension Workspace {
         let row: Row?
         do {
             row = try database.writer.read { db in
-                try Row.fetchOne(db, sql: #"SELECT * FROM "case" WHERE id = ?"#, arguments: [Data(id)])
+                try Row.fetchOne(db, sql: #"SELECT c.*, k.sealed_key_id, k.sealed_key FROM "case" c JOIN data_key k ON k.id = c.data_key_id WHERE c.id = ?"#,
+                                 arguments: [Data(id)])
             }
         } catch { throw .io("\(error)") }
         guard let row else { throw .notFound(Encoding.hex(id)) }
@@ -70,7 +71,7 @@ extension Workspace {
         guard let keyId = KeyId(bytes: keyIdBytes), let key = secretKeys[keyId] else { throw .noKey(Encoding.hex(keyIdBytes)) }
         let sealedKey: Data = row["sealed_key"], nonce: Data = row["nonce"], ciphertext: Data = row["ciphertext"]
         let plaintext: SecureBytes
-        do { plaintext = try AtRest.open(sealedKey: Array(sealedKey), nonce: Array(nonce), ciphertext: Array(ciphertext), with: key) } catch {
+        do { plaintext = try AtRest.open(sealedKey: Array(sealedKey), itemId: id, nonce: Array(nonce), ciphertext: Array(ciphertext), with: key) } catch {
             throw .tampered(Encoding.hex(id))
         }
         let report: Report

@@ -20,13 +20,13 @@ public struct Unsealer {
 
     let workspace: Workspace
     let secretKeys: [KeyId: SealSecretKey]
-    let atRest: AtRest
+    let current: KeyManifest.EncryptionKey
 
     public init(workspace: Workspace, secretKeys: [KeyId: SealSecretKey]) throws(UnsealError) {
         guard let current = workspace.keys.manifest.manifest.encryptionKeys.last else { throw .noKeys }
         self.workspace = workspace
         self.secretKeys = secretKeys
-        atRest = AtRest(keyId: current.id, publicKey: current.publicKey)
+        self.current = current
     }
 
     /// `progress(done, total)` is called every few hundred envelopes.
@@ -52,7 +52,13 @@ public struct Unsealer {
         }
 
         let scratch: SecureScratch
-        do { scratch = try SecureScratch() } catch { throw .io("\(error)") }
+        let atRest: AtRest
+        do {
+            scratch = try SecureScratch()
+            atRest = try AtRest(keyId: current.id, publicKey: current.publicKey)
+        } catch {
+            throw .io("\(error)")
+        }
         let known = Set(secretKeys.keys)
         var rows: [Row] = []
         rows.reserveCapacity(bundle.entries.count)
@@ -64,7 +70,7 @@ public struct Unsealer {
             do { digest = try GenericHash.hash(entry.envelope, outputByteCount: 32) } catch { throw .io("\(error)") }
             guard digests.insert(digest).inserted else { duplicates += 1; continue }
             do {
-                rows.append(try file(entry, digest: digest, known: known, scratch: scratch, today: today))
+                rows.append(try file(entry, digest: digest, known: known, scratch: scratch, atRest: atRest, today: today))
             } catch {
                 throw .io("\(error)")
             }
@@ -77,31 +83,36 @@ public struct Unsealer {
         do {
             try workspace.database.writer.write { db in
                 let actor = workspace.actor
+                let at = Audit.timestamp()
+                let exists = try db.cachedStatement(sql: """
+                    SELECT EXISTS (SELECT 1 FROM "case" WHERE envelope_digest = ?1) OR EXISTS (SELECT 1 FROM quarantine WHERE envelope_digest = ?1)
+                    """)
+                let insertCase = try db.cachedStatement(sql: """
+                    INSERT INTO "case" (id, received_day, state, country, urgent, envelope_digest, data_key_id, nonce, ciphertext)
+                    VALUES (?, ?, 'new', ?, ?, ?, ?, ?, ?)
+                    """)
+                let insertQuarantine = try db.cachedStatement(sql: """
+                    INSERT INTO quarantine (id, received_day, envelope_digest, reason_class, data_key_id, nonce, ciphertext)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """)
+                try db.execute(sql: "INSERT INTO data_key (id, sealed_key_id, sealed_key) VALUES (?, ?, ?)",
+                               arguments: [Data(atRest.id), Data(atRest.keyId.bytes), Data(atRest.sealedKey)])
                 for row in rows {
-                    let exists = try Bool.fetchOne(db, sql: """
-                        SELECT EXISTS (SELECT 1 FROM "case" WHERE envelope_digest = ?) OR EXISTS (SELECT 1 FROM quarantine WHERE envelope_digest = ?)
-                        """, arguments: [Data(row.digest), Data(row.digest)]) ?? false
-                    if exists { duplicates += 1; continue }
-                    let id = try Random.bytes(count: 16)
+                    if try Bool.fetchOne(exists, arguments: [Data(row.digest)]) ?? false { duplicates += 1; continue }
+                    let id = row.id
                     switch row.outcome {
                     case .case(let country, let urgent, let unknownFields):
-                        try db.execute(sql: """
-                            INSERT INTO "case" (id, received_day, state, country, urgent, envelope_digest, sealed_key_id, sealed_key, nonce, ciphertext)
-                            VALUES (?, ?, 'new', ?, ?, ?, ?, ?, ?, ?)
-                            """, arguments: [Data(id), row.receivedDay, country, urgent ? 1 : 0, Data(row.digest), Data(row.sealed.keyId),
-                                             Data(row.sealed.sealedKey), Data(row.sealed.nonce), Data(row.sealed.ciphertext)])
+                        try insertCase.execute(arguments: [Data(id), row.receivedDay, country, urgent ? 1 : 0, Data(row.digest), Data(atRest.id),
+                                             Data(row.sealed.nonce), Data(row.sealed.ciphertext)])
                         newCases += 1
                         if unknownFields > 0 { withUnknown += 1 }
-                        try Audit.append(db, actor: actor, caseId: id, action: "case_created",
+                        try Audit.append(db, at: at, actor: actor, caseId: id, action: "case_created",
                                          detail: unknownFields > 0 ? "\(unknownFields) unknown fields kept" : "")
                     case .quarantine(let reasonClass):
-                        try db.execute(sql: """
-                            INSERT INTO quarantine (id, received_day, envelope_digest, reason_class, sealed_key_id, sealed_key, nonce, ciphertext)
-                            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                            """, arguments: [Data(id), row.receivedDay, Data(row.digest), reasonClass, Data(row.sealed.keyId),
-                                             Data(row.sealed.sealedKey), Data(row.sealed.nonce), Data(row.sealed.ciphertext)])
+                        try insertQuarantine.execute(arguments: [Data(id), row.receivedDay, Data(row.digest), reasonClass, Data(atRest.id),
+                                             Data(row.sealed.nonce), Data(row.sealed.ciphertext)])
                         quarantined[reasonClass, default: 0] += 1
-                        try Audit.append(db, actor: actor, caseId: id, action: "quarantined", detail: reasonClass)
+                        try Audit.append(db, at: at, actor: actor, caseId: id, action: "quarantined", detail: reasonClass)
                     }
                 }
                 try db.execute(sql: "INSERT INTO imported_bundle (digest, imported_day, envelopes, new_cases, duplicates, quarantined) VALUES (?, ?, ?, ?, ?, ?)",
@@ -120,6 +131,7 @@ public struct Unsealer {
             case `case`(country: String, urgent: Bool, unknownFields: Int)
             case quarantine(reasonClass: String)
         }
+        let id: [UInt8]
         let digest: [UInt8]
         let receivedDay: String
         let outcome: Outcome
@@ -128,11 +140,13 @@ public struct Unsealer {
 
     /// Decides where one envelope goes. What is kept is always encrypted at rest: the report for a
     /// case; for quarantine, the reason in full plus the report (or the raw envelope if it did not open).
-    private func file(_ entry: ExportBundle.Entry, digest: [UInt8], known: Set<KeyId>, scratch: SecureScratch, today: CalendarDay) throws -> Row {
+    private func file(_ entry: ExportBundle.Entry, digest: [UInt8], known: Set<KeyId>, scratch: SecureScratch,
+                      atRest: AtRest, today: CalendarDay) throws -> Row {
         let day = entry.receivedDay.description
+        let id = try Random.bytes(count: 16)
         func quarantine(_ reasonClass: String, _ reason: String, _ content: [UInt8]) throws -> Row {
             let record = JSONValue.object([("reason", .string(reason)), ("content", .string(Encoding.base64(content)))]).serialized()
-            return Row(digest: digest, receivedDay: day, outcome: .quarantine(reasonClass: reasonClass), sealed: try atRest.seal(record))
+            return Row(id: id, digest: digest, receivedDay: day, outcome: .quarantine(reasonClass: reasonClass), sealed: try atRest.seal(record, itemId: id))
         }
         let envelope: Envelope
         do { envelope = try Envelope(bytes: entry.envelope, knownKeyIds: known) } catch {
@@ -146,9 +160,9 @@ public struct Unsealer {
                 let bytes = Array(plaintext)
                 switch Result(catching: { () throws(ReportError) in try Report.parse(bytes, today: today) }) {
                 case .success(let report):
-                    return Row(digest: digest, receivedDay: day,
+                    return Row(id: id, digest: digest, receivedDay: day,
                                outcome: .case(country: report.country, urgent: report.urgent || envelope.isUrgent, unknownFields: report.unknownFields.count),
-                               sealed: try atRest.seal(bytes))
+                               sealed: try atRest.seal(bytes, itemId: id))
                 case .failure(let error):
                     let reasonClass: String
                     switch error {
