@@ -89,16 +89,24 @@ let package = Package(
             dependencies: ["Sodium", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
+        // De-identification: a pure library (no database, no network), DESIGN.md §7.
+        .target(name: "Deidentify", dependencies: ["Formats", "Sodium"], swiftSettings: strict),
+        // The registry of de-identified records.
+        .target(
+            name: "Registry",
+            dependencies: ["Deidentify", "Formats", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
         // Offline casework. Key directories live here for now; bundles, cases and quarantine join later.
         .target(
             name: "Casework",
-            dependencies: ["Formats", "Sodium", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Deidentify", "Registry", "Formats", "Sodium", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "resguardo",
             dependencies: [
-                "CLISupport", "Casework", "Formats", "Sodium",
+                "CLISupport", "Casework", "Deidentify", "Registry", "Formats", "Sodium",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -116,6 +124,11 @@ let package = Package(
         .testTarget(
             name: "FormatsTests",
             dependencies: ["Formats", "Sodium", "TestSupport"],
+            swiftSettings: strict
+        ),
+        .testTarget(
+            name: "DeidentifyTests",
+            dependencies: ["Deidentify", "Registry", "Formats", "Sodium"],
             swiftSettings: strict
         ),
         .testTarget(

@@ -76,6 +76,21 @@ public struct CaseDatabase: Sendable {
                 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
                 """)
         }
+        migrator.registerMigration("v2: network secrets and case-to-record map") { db in
+            try db.execute(sql: """
+                -- Secrets of the country network (the pseudonym key), sealed to the organisation's key.
+                CREATE TABLE network_secret (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    sealed_key_id BLOB NOT NULL CHECK (length(sealed_key_id) = 8),
+                    sealed BLOB NOT NULL
+                ) STRICT;
+                -- The only place a case id meets a registry record id (DESIGN.md §7 rule 5).
+                CREATE TABLE case_record (
+                    case_id BLOB NOT NULL REFERENCES "case"(id),
+                    record_id TEXT PRIMARY KEY NOT NULL
+                ) STRICT;
+                """)
+        }
         return migrator
     }
 }

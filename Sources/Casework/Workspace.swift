@@ -25,7 +25,15 @@ public struct Workspace: Sendable {
             guard fm.createFile(atPath: path + "/workspace.json", contents: Data(json), attributes: [.posixPermissions: 0o600]) else {
                 throw WorkspaceError.io("cannot write \(path)/workspace.json")
             }
-            _ = try CaseDatabase(path: path + "/cases.sqlite")
+            let database = try CaseDatabase(path: path + "/cases.sqlite")
+            // The per-network pseudonym key: made once, sealed to the organisation's key.
+            guard let current = keys.manifest.manifest.encryptionKeys.last else { throw WorkspaceError.corrupt("the key directory lists no encryption key") }
+            let pseudonymKey = try SecureBytes.random(count: 32)
+            let sealed = try SealedBox.seal(pseudonymKey, to: current.publicKey)
+            try database.writer.write { db in
+                try db.execute(sql: "INSERT INTO network_secret (name, sealed_key_id, sealed) VALUES ('pseudonym', ?, ?)",
+                               arguments: [Data(current.id.bytes), Data(sealed)])
+            }
         } catch let error as WorkspaceError {
             throw error
         } catch {

@@ -15,7 +15,7 @@ struct CasesCommand: ParsableCommand {
           $ resguardo cases show 3fa2c1
           $ resguardo cases vet 3fa2c1 --decision accept --note "confirmada con la red local"
         """,
-        subcommands: [List.self, Show.self, Vet.self, Quarantine.self]
+        subcommands: [List.self, Show.self, Vet.self, Quarantine.self, DeidentifyCase.self]
     )
 
     struct List: ParsableCommand {

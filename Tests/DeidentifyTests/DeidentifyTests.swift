@@ -1,0 +1,124 @@
+import Foundation
+import Testing
+import Sodium
+import Formats
+@testable import Deidentify
+@testable import Registry
+
+@Suite("De-identification (DESIGN.md §7)")
+struct DeidentifyTests {
+    let deidentifier = Deidentifier(pseudonymKey: try! SecureBytes(copying: [UInt8](repeating: 9, count: 32)), network: "Red Mesoamericana")
+    static let today = CalendarDay(year: 2026, month: 11, day: 25)!
+
+    /// A defender in Oaxaca, with everything a report can carry that must not reach the registry.
+    static let oaxaca = #"""
+    {"version":1,"language":"es","country":"MX","region":"MX-OAX","locality":"San Juan Yaeé, Sierra Juárez",
+     "setting":"rural","incident_date":"2026-10-14","aggression_types":["death_threat","surveillance"],
+     "perpetrators":["extractive_company","local_official"],"rights_defended":["land_territory","indigenous_afro"],
+     "target_scope":"personal","people_affected":1,"gender_component":true,"gender_component_types":["sexist_language"],
+     "description":"Me llamó al 951 123 4567 el ingeniero Ramírez; escribir a maria.hdz@correo.mx. GPS 17.0732,-96.7266.",
+     "defender":{"name":"María Hernández López","contact":"+52 951 123 4567","national_id":"HELM840312MOCRPR09",
+                 "birth_year":1984,"gender_identity":"woman","ethnicity":"indigenous","organisation":"Colectiva Yaeé"},
+     "consent":{"registry":true,"contact":true},"apodo":"la Güera"}
+    """#
+
+    func record(_ text: String, id: String = "r1") throws -> (RegistryRecord, [Redaction]) {
+        try deidentifier.record(from: Report.parse(Array(text.utf8), today: Self.today), recordId: id)
+    }
+
+    @Test("removal: no name, contact, ID, place below region, narrative or unknown field survives, and the log says so")
+    func removal() throws {
+        let (record, log) = try record(Self.oaxaca)
+        let json = String(decoding: RegistryExport.json([record]), as: UTF8.self) + RegistryExport.csv([record])
+        for secret in ["María", "Hernández", "951", "maria.hdz", "HELM840312", "Yaeé", "Ramírez", "17.0732", "Colectiva", "Güera", "Sierra Juárez"] {
+            #expect(!json.contains(secret), "\(secret) reached the registry")
+        }
+        let fields = Set(log.filter { $0.action == .removed }.map(\.field))
+        #expect(fields.isSuperset(of: ["description", "locality", "defender.name", "defender.contact", "defender.national_id", "defender.organisation", "apodo"]))
+    }
+
+    @Test("generalisation: month not day, age band from birth year, region kept, types kept")
+    func generalisation() throws {
+        let (record, log) = try record(Self.oaxaca)
+        #expect(record.period == "2026-10" && record.datePrecision == "month")
+        #expect(record.ageBand == "40_49" && record.region == "MX-OAX" && record.ethnicity == "indigenous")
+        #expect(record.aggressionTypes == ["death_threat", "surveillance"] && record.perpetrators == ["extractive_company", "local_official"])
+        #expect(log.contains { $0.field == "incident_date" && $0.action == .generalised })
+        #expect(log.contains { $0.field == "defender.birth_year" && $0.action == .generalised })
+    }
+
+    @Test("killings and disappearances are dated by year only")
+    func graveByYear() throws {
+        let text = Self.oaxaca.replacingOccurrences(of: #""aggression_types":["death_threat","surveillance"]"#, with: #""aggression_types":["killing"]"#)
+        let (record, _) = try record(text)
+        #expect(record.period == "2026" && record.datePrecision == "year")
+    }
+
+    @Test("pseudonyms: the same ID in other spelling gives the same pid; other people and other keys give others")
+    func pseudonyms() throws {
+        let (a, _) = try record(Self.oaxaca)
+        let (b, _) = try record(Self.oaxaca.replacingOccurrences(of: "HELM840312MOCRPR09", with: "helm 840312 mocr pr09"))
+        let (c, _) = try record(Self.oaxaca.replacingOccurrences(of: "HELM840312MOCRPR09", with: "GOMA900101MOCRPR01"))
+        #expect(a.defenderPid == b.defenderPid && a.defenderPid != c.defenderPid && a.defenderPid.count == 32)
+        let other = Deidentifier(pseudonymKey: try SecureBytes(copying: [UInt8](repeating: 1, count: 32)), network: "x")
+        let d = try other.record(from: Report.parse(Array(Self.oaxaca.utf8), today: Self.today), recordId: "r")
+        #expect(d.0.defenderPid != a.defenderPid)
+        // Without an ID: name + birth year + locality, accents and case folded.
+        let noId = Self.oaxaca.replacingOccurrences(of: #""national_id":"HELM840312MOCRPR09","#, with: "")
+        let (e, _) = try record(noId)
+        let (f, _) = try record(noId.replacingOccurrences(of: "María Hernández López", with: "maria  hernandez lopez"))
+        #expect(e.defenderPid == f.defenderPid && e.defenderPid != a.defenderPid)
+    }
+
+    @Test("people affected is top-coded at 50; an organisation pid only for organisation scope")
+    func topCodeAndOrganisation() throws {
+        let text = Self.oaxaca.replacingOccurrences(of: #""people_affected":1"#, with: #""people_affected":300"#)
+            .replacingOccurrences(of: #""target_scope":"personal""#, with: #""target_scope":"organisation""#)
+        let (record, log) = try record(text)
+        #expect(record.peopleAffected == 50 && log.contains { $0.action == .topCoded })
+        #expect(record.organisationPid != nil)
+        #expect(try self.record(Self.oaxaca).0.organisationPid == nil)
+    }
+
+    @Test("k-check: small groups climb the ladder region → country, month → quarter, ethnicity → not_stated")
+    func kCheck() throws {
+        func make(_ i: Int, region: String, month: Int, ethnicity: String) -> RegistryRecord {
+            RegistryRecord(recordId: "r\(i)", defenderPid: "p\(i)", organisationPid: nil, country: "GT", region: region,
+                           period: "2026-0\(month)", datePrecision: "month", aggressionTypes: ["threat"], targetScope: "personal",
+                           peopleAffected: 1, perpetrators: ["police"], stateCollusion: false, rightsDefended: ["land_territory"],
+                           genderIdentity: "woman", ageBand: nil, ethnicity: ethnicity, genderComponent: false, genderComponentTypes: [],
+                           digital: false, affectsRelatives: nil, setting: nil, verification: "vetted", network: "n")
+        }
+        // Five defenders in one region and month: already k-anonymous, left alone.
+        let big = (0..<5).map { make($0, region: "GT-01", month: 3, ethnicity: "none") }
+        let untouched = KAnonymity.enforce(big)
+        #expect(untouched.records == big && untouched.redactions.isEmpty)
+        // Two regions × 3 defenders, months 1..3 of one quarter: region goes, then month → quarter.
+        let spread = (0..<3).map { make($0, region: "GT-13", month: $0 + 1, ethnicity: "indigenous") }
+            + (3..<6).map { make($0, region: "GT-16", month: $0 - 2, ethnicity: "indigenous") }
+        let out = KAnonymity.enforce(spread)
+        #expect(out.records.allSatisfy { $0.region == nil && $0.period == "2026-Q1" && $0.ethnicity == "indigenous" })
+        #expect(out.belowK.isEmpty)
+        // Three defenders alone: every step runs and they are still reported below k.
+        let lonely = (0..<3).map { make($0, region: "GT-17", month: 7, ethnicity: "afro") }
+        let last = KAnonymity.enforce(lonely)
+        #expect(last.records.allSatisfy { $0.region == nil && $0.period == "2026-Q3" && $0.ethnicity == "not_stated" })
+        #expect(last.belowK.count == 3)
+        #expect(last.redactions["r0"]?.map(\.field) == ["region", "period", "ethnicity"])
+    }
+
+    @Test("the registry round-trips records, multi-valued fields in their own tables; CSV escapes formulas and quotes")
+    func registryRoundTrip() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("registry-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let registry = try RegistryDatabase(path: dir.appendingPathComponent("r.sqlite").path)
+        let (record, _) = try record(Self.oaxaca)
+        try registry.insert([record])
+        #expect(try registry.all() == [record])
+        #expect(throws: (any Error).self) { try registry.insert([record]) }
+        let csv = RegistryExport.csv([record])
+        #expect(csv.contains("death_threat;surveillance") && csv.contains("020103;120104"))
+        #expect(RegistryExport.quote("=HYPERLINK(\"x\")") == "\"'=HYPERLINK(\"\"x\"\")\"")
+    }
+}
