@@ -43,7 +43,14 @@ struct EndToEndTests {
 
         var valid = Report(language: .es, country: "HN", description: Self.secretPhrase)
         valid.region = "HN-AT"
+        valid.locality = "Aldea Nueva Esperanza, Tela"
+        valid.incidentDate = .day(CalendarDay(year: 2026, month: 10, day: 3)!)
         valid.aggressionTypes = ["threat", "surveillance"]
+        valid.defender.name = "Berta Cáceres Flores"
+        valid.defender.contact = "+504 9988-7766 / berta.f@correo.hn"
+        valid.defender.nationalId = "0801-1985-04567"
+        valid.defender.birthYear = 1985
+        valid.consent = Report.Consent(registry: true, contact: true)
         let second = Report(language: .en, country: "GT", description: "They followed me home.")
         let bodies: [[UInt8]] = [
             valid.jsonBytes(),
@@ -106,6 +113,29 @@ struct EndToEndTests {
         #expect(vetted.output.contains("1 casos / cases"))
         let trail = try tool("resguardo", ["cases", "show", "--workspace", workspace, caseId, "--passphrase-file", pass], in: dir)
         #expect(trail.output.contains("new→vetted  confirmado"), "\(trail.output)")
+
+        // De-identify and load: preview first, then the registry; loading twice is refused.
+        let preview = try tool("resguardo", ["cases", "deidentify", "--workspace", workspace, caseId, "--preview", "--passphrase-file", pass], in: dir)
+        // A lone record climbs the whole k-check ladder: region → country, month → quarter.
+        #expect(preview.output.contains("defender.name: removed") && preview.output.contains("\"period\":\"2026-Q4\"")
+                && preview.output.contains("\"region\":null") && preview.output.contains("still below k"), "\(preview.output)")
+        let add = try tool("resguardo", ["registry", "add", "--workspace", workspace, caseId, "--passphrase-file", pass], in: dir)
+        #expect(add.status == 0 && add.output.contains("loaded 1 records"), "\(add.output)")
+        let twice = try tool("resguardo", ["registry", "add", "--workspace", workspace, caseId, "--passphrase-file", pass], in: dir)
+        #expect(twice.status == 65 && twice.output.contains("only vetted cases"), "\(twice.output)")
+        for format in ["csv", "json"] {
+            let out = dir.appendingPathComponent("registro.\(format)").path
+            #expect(try tool("resguardo", ["registry", "export", "--workspace", workspace, "--format", format, "--out", out], in: dir).status == 0)
+        }
+        // No name, contact, ID, place below region or narrative anywhere in the registry or its exports.
+        for path in [workspace + "/registry.sqlite", dir.appendingPathComponent("registro.csv").path, dir.appendingPathComponent("registro.json").path] {
+            let text = String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self)
+            for secret in ["Berta", "Cáceres", "9988", "berta.f", "0801-1985", "Nueva Esperanza", "Tela", "Xochitl", "1985"] {
+                #expect(!text.contains(secret), "\(secret) is in \(path)")
+            }
+        }
+        let json = String(decoding: try Data(contentsOf: dir.appendingPathComponent("registro.json")), as: UTF8.self)
+        #expect(json.contains("\"country\":\"HN\"") && json.contains("\"aggression_types_mt04\":[\"120104\",\"020103\"]"), "\(json)")
 
         // The acknowledgement lets the intake purge exactly what the bundle carried.
         let purge = try tool("resguardo-intake", ["purge", "--vault", vault, "--acknowledgement", bundle + ".ack", "--manifest", keys + "/manifest.json"], in: dir)
