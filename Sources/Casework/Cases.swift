@@ -130,3 +130,25 @@ public enum CaseError: Error, CustomStringConvertible {
         }
     }
 }
+
+extension Workspace {
+    /// Writes attachment `index` (1-based) of a case into `directory`, exclusively and with mode
+    /// 0600, under a name that cannot escape the folder. It is never opened here.
+    public func writeAttachment(_ caseId: [UInt8], index: Int, to directory: String, secretKeys: [KeyId: SealSecretKey]) throws(CaseError) -> (path: String, mediaType: String) {
+        let (_, report) = try openCase(caseId, secretKeys: secretKeys)
+        guard (1...max(report.attachments.count, 1)).contains(index), index <= report.attachments.count else {
+            throw .io("case \(Encoding.hex(caseId).prefix(12)) has \(report.attachments.count) attachments; there is no number \(index)")
+        }
+        let attachment = report.attachments[index - 1]
+        // Report validation already refuses separators; keep only a safe character set anyway.
+        let safe = String(attachment.filename.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || ".-_".unicodeScalars.contains($0) ? Character($0) : "_" })
+            .trimmingCharacters(in: CharacterSet(charactersIn: "."))
+        let path = directory + "/" + "\(Encoding.hex(caseId).prefix(12))-\(index)-\(safe.isEmpty ? "adjunto" : safe)"
+        guard FileManager.default.fileExists(atPath: directory) else { throw .io("\(directory) does not exist") }
+        guard !FileManager.default.fileExists(atPath: path),
+              FileManager.default.createFile(atPath: path, contents: Data(attachment.data), attributes: [.posixPermissions: 0o600]) else {
+            throw .io("cannot create \(path) (does it already exist?)")
+        }
+        return (path, attachment.mediaType)
+    }
+}

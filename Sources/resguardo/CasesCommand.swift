@@ -15,7 +15,7 @@ struct CasesCommand: ParsableCommand {
           $ resguardo cases show 3fa2c1
           $ resguardo cases vet 3fa2c1 --decision accept --note "confirmada con la red local"
         """,
-        subcommands: [List.self, Show.self, Vet.self, Quarantine.self, DeidentifyCase.self]
+        subcommands: [List.self, Show.self, Vet.self, Quarantine.self, DeidentifyCase.self, AttachmentCommand.self]
     )
 
     struct List: ParsableCommand {

@@ -1,0 +1,74 @@
+import Foundation
+import Testing
+import Sodium
+import Formats
+@testable import Casework
+
+@Suite("resguardo cases attachment")
+struct AttachmentTests {
+    /// A 4×4 PNG whose tEXt chunk names the defender and a place: what a phone camera leaves behind.
+    static func pngWithMetadata() -> [UInt8] {
+        func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
+            let body = Array(type.utf8) + data
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in body {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = (crc >> 1) ^ (crc & 1 == 1 ? 0xEDB8_8320 : 0) }
+            }
+            return withUnsafeBytes(of: UInt32(data.count).bigEndian, Array.init) + body + withUnsafeBytes(of: (~crc).bigEndian, Array.init)
+        }
+        // Uncompressed deflate block of 4 rows (filter byte + 4 RGB pixels).
+        let raw: [UInt8] = (0..<4).flatMap { _ in [0] + [UInt8](repeating: 0xFF, count: 12) }
+        let adler: UInt32 = {
+            var a: UInt32 = 1, b: UInt32 = 0
+            for x in raw { a = (a + UInt32(x)) % 65521; b = (b + a) % 65521 }
+            return b << 16 | a
+        }()
+        let deflate: [UInt8] = [0x78, 0x01, 0x01] + [UInt8(raw.count & 0xFF), UInt8(raw.count >> 8), UInt8(~raw.count & 0xFF), UInt8((~raw.count >> 8) & 0xFF)]
+            + raw + withUnsafeBytes(of: adler.bigEndian, Array.init)
+        let header: [UInt8] = [0, 0, 0, 4, 0, 0, 0, 4, 8, 2, 0, 0, 0]
+        return [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A] + chunk("IHDR", header)
+            + chunk("tEXt", Array("Author".utf8) + [0] + Array("Maria Tzul, Totonicapan 14.91,-91.36".utf8))
+            + chunk("IDAT", deflate) + chunk("IEND", [])
+    }
+
+    @Test("metadata is stripped with mat2 when it is there, and the absence of mat2 is said plainly")
+    func stripOrWarn() throws {
+        let scratch = try Scratch()
+        let passphrase = "frase de paso de prueba"
+        let secret = try SecureBytes(copying: Array(passphrase.utf8))
+        let keys = try KeyDirectory.create(at: scratch.path("keys"), organisation: "Red", passphrase: secret,
+                                           limits: KeyDerivationLimits(opsLimit: 1, memLimit: 1 << 20), today: .today(), validDays: 30)
+        try Workspace.create(at: scratch.path("ws"), keyDirectory: keys.path)
+        let workspace = try Workspace(path: scratch.path("ws"))
+        let vaultKey = try SigningKey.generate()
+        try workspace.trustVault(publicKey: vaultKey.verifyingKey, fingerprint: SigningKeyFingerprint(verifyingKey: vaultKey.verifyingKey), today: .today())
+        var report = Report(language: .es, country: "GT", description: "Foto de las amenazas pintadas en la pared.")
+        report.attachments = [Report.Attachment(filename: "pared.png", mediaType: "image/png", data: Self.pngWithMetadata())]
+        let pk = try #require(keys.manifest.manifest.currentEncryptionKey(on: .today())).publicKey
+        let entry = ExportBundle.Entry(submissionId: try Random.bytes(count: 16), receivedDay: .today(), envelope: try Envelope.seal(report: report.jsonBytes(), to: pk).bytes)
+        let bundle = try ExportBundle.seal(bundleId: try Random.bytes(count: 16), createdDay: .today(), entries: [entry], signer: vaultKey)
+        _ = try Unsealer(workspace: workspace, secretKeys: keys.unlockEncryptionKeys(passphrase: secret)).unseal(bundle: bundle.bytes, today: .today())
+        let caseId = try #require(try workspace.listCases().first).shortId
+        try FileManager.default.createDirectory(atPath: scratch.path("out"), withIntermediateDirectories: true)
+        let env = ["RESGUARDO_PASSPHRASE": passphrase, "RESGUARDO_WORKSPACE": scratch.path("ws")]
+
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/mat2") {
+            let stripped = try CLIRunner.run(["cases", "attachment", caseId, "1", "--out", scratch.path("out")], environment: env)
+            #expect(stripped.status == 0 && stripped.stdout.contains("metadata removed with mat2"), "\(stripped.stdout)\(stripped.stderr)")
+            let path = try #require(stripped.stdout.split(separator: " ").dropFirst().first.map(String.init))
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+            #expect(!String(decoding: bytes, as: UTF8.self).contains("Maria"), "metadata survived mat2")
+            #expect(bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+            try FileManager.default.removeItem(atPath: path)
+        } else {
+            Issue.record("mat2 is not installed: scripts/setup installs it; the stripping path was not exercised")
+        }
+        let unstripped = try CLIRunner.run(["cases", "attachment", caseId, "1", "--out", scratch.path("out")],
+                                           environment: env.merging(["RESGUARDO_MAT2": "/nonexistent/mat2"]) { $1 })
+        #expect(unstripped.status == 0)
+        #expect(unstripped.stderr.contains("METADATA NOT REMOVED") && unstripped.stderr.contains("mat2 is not installed"), "\(unstripped.stderr)")
+        let missing = try CLIRunner.run(["cases", "attachment", caseId, "2", "--out", scratch.path("out")], environment: env)
+        #expect(missing.status == 65 && missing.stderr.contains("has 1 attachments"))
+    }
+}
