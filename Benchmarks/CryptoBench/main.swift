@@ -19,6 +19,7 @@ func unsealBenchmark(count: Int, dir: String) throws {
     let secretKeys = try keys.unlockEncryptionKeys(passphrase: passphrase)
     guard let current = keys.manifest.manifest.currentEncryptionKey(on: .today()), let secret = secretKeys[current.id] else { return }
     var report = Report(language: .es, country: "MX", description: String(repeating: "Amenazas y vigilancia en la comunidad. ", count: 60))
+    report.consent = Report.Consent(registry: true, contact: false)
     report.region = "MX-OAX"
     report.aggressionTypes = ["threat", "surveillance"]
     var boxes: [UInt8] = []
@@ -43,6 +44,16 @@ func unsealBenchmark(count: Int, dir: String) throws {
     let (s, atto) = elapsed.components
     let secondsTaken = Double(s) + Double(atto) / 1e18
     print("swift\tunseal\t\(count)\t\(Double(count) / secondsTaken)\t\(summary?.newCases ?? 0)")
+
+    // Vet everything, then time de-identification + k-check + registry load on its own.
+    var consenting = report
+    consenting.consent = Report.Consent(registry: true, contact: false)
+    let ids = try workspace.listCases().map(\.id)
+    for id in ids { try workspace.transition(id, to: .vetted, note: "bench") }
+    var loaded = 0
+    let loadElapsed = try clock.measure { loaded = try workspace.register(ids, secretKeys: secretKeys) }
+    let (ls, latto) = loadElapsed.components
+    print("swift\tregister\t\(count)\t\(Double(count) / (Double(ls) + Double(latto) / 1e18))\t\(loaded)")
 }
 
 if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "unseal", let n = Int(CommandLine.arguments[2]) {

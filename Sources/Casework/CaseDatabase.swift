@@ -137,9 +137,23 @@ struct AtRest {
         return Sealed(nonce: nonce, ciphertext: try SecretBox.seal(plaintext, nonce: nonce, key: itemKey))
     }
 
-    static func open(sealedKey: [UInt8], itemId: [UInt8], nonce: [UInt8], ciphertext: [UInt8], with key: SealSecretKey) throws -> SecureBytes {
-        let dataKey = try SealedBox.open(sealedKey, with: key)
+    static func open(sealedKey: [UInt8], itemId: [UInt8], nonce: [UInt8], ciphertext: [UInt8], with key: SealSecretKey,
+                     cache: DataKeyCache? = nil) throws -> SecureBytes {
+        let dataKey = try cache?.key(for: sealedKey, with: key) ?? SealedBox.open(sealedKey, with: key)
         let itemKey = try SecretBoxKey(bytes: GenericHash.deriveSecret(domain + itemId, outputByteCount: 32, key: dataKey))
         return try SecretBox.open(ciphertext, nonce: nonce, key: itemKey)
+    }
+}
+
+/// Opened data keys by sealed form, for loops over many cases of the same import (one X25519
+/// operation per import instead of one per case). Lives only as long as one command.
+final class DataKeyCache {
+    private var keys: [[UInt8]: SecureBytes] = [:]
+
+    func key(for sealed: [UInt8], with secret: SealSecretKey) throws -> SecureBytes {
+        if let known = keys[sealed] { return known }
+        let opened = try SealedBox.open(sealed, with: secret)
+        keys[sealed] = opened
+        return opened
     }
 }

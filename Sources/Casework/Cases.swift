@@ -59,6 +59,10 @@ extension Workspace {
 
     /// Decrypts one case's report. Needs the unlocked secret keys.
     public func openCase(_ id: [UInt8], secretKeys: [KeyId: SealSecretKey]) throws(CaseError) -> (summary: CaseSummary, report: Report) {
+        try openCase(id, secretKeys: secretKeys, cache: nil)
+    }
+
+    func openCase(_ id: [UInt8], secretKeys: [KeyId: SealSecretKey], cache: DataKeyCache?) throws(CaseError) -> (summary: CaseSummary, report: Report) {
         let row: Row?
         do {
             row = try database.writer.read { db in
@@ -71,7 +75,7 @@ extension Workspace {
         guard let keyId = KeyId(bytes: keyIdBytes), let key = secretKeys[keyId] else { throw .noKey(Encoding.hex(keyIdBytes)) }
         let sealedKey: Data = row["sealed_key"], nonce: Data = row["nonce"], ciphertext: Data = row["ciphertext"]
         let plaintext: SecureBytes
-        do { plaintext = try AtRest.open(sealedKey: Array(sealedKey), itemId: id, nonce: Array(nonce), ciphertext: Array(ciphertext), with: key) } catch {
+        do { plaintext = try AtRest.open(sealedKey: Array(sealedKey), itemId: id, nonce: Array(nonce), ciphertext: Array(ciphertext), with: key, cache: cache) } catch {
             throw .tampered(Encoding.hex(id))
         }
         let report: Report

@@ -26,11 +26,15 @@ extension Workspace {
 
     /// What `registry add` would write for these cases, with the redaction log, without writing.
     public func previewRecords(_ caseIds: [[UInt8]], secretKeys: [KeyId: SealSecretKey]) throws -> [(record: RegistryRecord, redactions: [Redaction], belowK: Bool)] {
+        let cache = DataKeyCache()
+        return try preview(caseIds.map { try openCase($0, secretKeys: secretKeys, cache: cache).report }, secretKeys: secretKeys)
+    }
+
+    func preview(_ reports: [Report], secretKeys: [KeyId: SealSecretKey]) throws -> [(record: RegistryRecord, redactions: [Redaction], belowK: Bool)] {
         let deidentifier = try deidentifier(secretKeys)
         var records: [RegistryRecord] = []
         var logs: [String: [Redaction]] = [:]
-        for id in caseIds {
-            let (_, report) = try openCase(id, secretKeys: secretKeys)
+        for report in reports {
             let (record, log) = try deidentifier.record(from: report, recordId: Encoding.hex(try Random.bytes(count: 16)))
             records.append(record)
             logs[record.recordId] = log
@@ -44,8 +48,11 @@ extension Workspace {
     /// Loads vetted cases whose consent allows it into the registry, once each. Returns the
     /// number of records written.
     public func register(_ caseIds: [[UInt8]], secretKeys: [KeyId: SealSecretKey]) throws -> Int {
+        let cache = DataKeyCache()
+        var reports: [Report] = []
         for id in caseIds {
-            let (summary, report) = try openCase(id, secretKeys: secretKeys)
+            let (summary, report) = try openCase(id, secretKeys: secretKeys, cache: cache)
+            reports.append(report)
             guard summary.state == .vetted else {
                 throw CaseError.io("case \(summary.shortId) is \(summary.state.rawValue); only vetted cases enter the registry")
             }
@@ -53,15 +60,17 @@ extension Workspace {
                 throw CaseError.io("case \(summary.shortId): the defender did not consent to the registry")
             }
         }
-        let previews = try previewRecords(caseIds, secretKeys: secretKeys)
+        let previews = try preview(reports, secretKeys: secretKeys)
         // The case store changes first (map + state + audit), so a case can never be loaded twice;
         // if the registry write then fails, that transaction is undone.
         let at = Audit.timestamp()
         try database.writer.write { db in
+            let update = try db.cachedStatement(sql: #"UPDATE "case" SET state = 'registered' WHERE id = ? AND state = 'vetted'"#)
+            let map = try db.cachedStatement(sql: "INSERT INTO case_record (case_id, record_id) VALUES (?, ?)")
             for (id, preview) in zip(caseIds, previews) {
-                try db.execute(sql: #"UPDATE "case" SET state = 'registered' WHERE id = ? AND state = 'vetted'"#, arguments: [Data(id)])
+                try update.execute(arguments: [Data(id)])
                 guard db.changesCount == 1 else { throw CaseError.badTransition(from: .registered, to: .registered) }
-                try db.execute(sql: "INSERT INTO case_record (case_id, record_id) VALUES (?, ?)", arguments: [Data(id), preview.record.recordId])
+                try map.execute(arguments: [Data(id), preview.record.recordId])
                 try Audit.append(db, at: at, actor: actor, caseId: id, action: "vetted→registered",
                                  detail: "\(preview.redactions.count) redactions\(preview.belowK ? ", still below k after generalisation" : "")")
             }

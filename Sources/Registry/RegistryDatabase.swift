@@ -60,17 +60,18 @@ public struct RegistryDatabase: Sendable {
 
     public func insert(_ records: [RegistryRecord]) throws {
         try writer.write { db in
+            let insert = try db.cachedStatement(sql: """
+                INSERT INTO record (record_id, defender_pid, organisation_pid, country, region, period, date_precision, target_scope,
+                    people_affected, state_collusion, gender_identity, age_band, ethnicity, gender_component, digital, affects_relatives,
+                    setting, verification, network) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
             for r in records {
-                try db.execute(sql: """
-                    INSERT INTO record (record_id, defender_pid, organisation_pid, country, region, period, date_precision, target_scope,
-                        people_affected, state_collusion, gender_identity, age_band, ethnicity, gender_component, digital, affects_relatives,
-                        setting, verification, network) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """, arguments: [r.recordId, r.defenderPid, r.organisationPid, r.country, r.region, r.period, r.datePrecision, r.targetScope,
+                try insert.execute(arguments: [r.recordId, r.defenderPid, r.organisationPid, r.country, r.region, r.period, r.datePrecision, r.targetScope,
                                      r.peopleAffected, r.stateCollusion, r.genderIdentity, r.ageBand, r.ethnicity, r.genderComponent, r.digital,
                                      r.affectsRelatives, r.setting, r.verification, r.network])
                 for (values, (table, column)) in zip([r.aggressionTypes, r.perpetrators, r.rightsDefended, r.genderComponentTypes], Self.multiValued) {
                     for v in values {
-                        try db.execute(sql: "INSERT INTO \(table) (record_id, \(column)) VALUES (?, ?)", arguments: [r.recordId, v])
+                        try db.cachedStatement(sql: "INSERT INTO \(table) (record_id, \(column)) VALUES (?, ?)").execute(arguments: [r.recordId, v])
                     }
                 }
             }
