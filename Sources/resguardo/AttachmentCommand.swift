@@ -25,10 +25,9 @@ struct AttachmentCommand: ParsableCommand {
     @OptionGroup var passphrase: PassphraseOptions
 
     func run() throws {
-        let ws = try workspace.open()
-        let keys = try unlockKeys(ws, passphrase)
+        let (ws, id, keys) = try openCaseContext(workspace, caseId, passphrase)
         let written: (path: String, mediaType: String)
-        do { written = try ws.writeAttachment(try ws.resolveCase(caseId), index: number, to: out, secretKeys: keys) } catch {
+        do { written = try ws.writeAttachment(id, index: number, to: out, secretKeys: keys) } catch {
             throw CommandFailure(error.description, status: .dataError)
         }
         switch MetadataStripper.strip(written.path) {

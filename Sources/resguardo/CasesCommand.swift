@@ -53,10 +53,7 @@ struct CasesCommand: ParsableCommand {
         @OptionGroup var passphrase: PassphraseOptions
 
         func run() throws {
-            let ws = try workspace.open()
-            let id: [UInt8]
-            do { id = try ws.resolveCase(caseId) } catch { throw CommandFailure(error.description, status: .noInput) }
-            let keys = try unlockKeys(ws, passphrase)
+            let (ws, id, keys) = try openCaseContext(workspace, caseId, passphrase)
             let opened: (summary: CaseSummary, report: Report)
             do { opened = try ws.openCase(id, secretKeys: keys) } catch { throw CommandFailure(error.description, status: .dataError) }
             print(CaseRendering.render(opened.summary, opened.report))

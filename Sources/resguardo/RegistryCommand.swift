@@ -18,10 +18,7 @@ struct DeidentifyCase: ParsableCommand {
     @OptionGroup var passphrase: PassphraseOptions
 
     func run() throws {
-        let ws = try workspace.open()
-        let id: [UInt8]
-        do { id = try ws.resolveCase(caseId) } catch { throw CommandFailure(error.description, status: .noInput) }
-        let keys = try unlockKeys(ws, passphrase)
+        let (ws, id, keys) = try openCaseContext(workspace, caseId, passphrase)
         guard let preview = try ws.previewRecords([id], secretKeys: keys).first else { return }
         let json = RegistryExport.json([preview.record])
         print("Registro / Record (nothing written):")

@@ -30,6 +30,15 @@ struct WorkspaceOptions: ParsableArguments {
     }
 }
 
+/// The workspace, the case a person named (by id prefix) and the unlocked keys: what every
+/// command that reads one case needs, in the order that fails fastest.
+func openCaseContext(_ options: WorkspaceOptions, _ caseId: String, _ passphrase: PassphraseOptions) throws -> (Workspace, [UInt8], [KeyId: SealSecretKey]) {
+    let ws = try options.open()
+    let id: [UInt8]
+    do { id = try ws.resolveCase(caseId) } catch { throw CommandFailure(error.description, status: .noInput) }
+    return (ws, id, try unlockKeys(ws, passphrase))
+}
+
 /// Unlocks every encryption key of the workspace's key directory, once per command.
 func unlockKeys(_ workspace: Workspace, _ passphrase: PassphraseOptions) throws -> [KeyId: SealSecretKey] {
     let secret = try passphrase.read(prompt: "Passphrase: ")

@@ -34,22 +34,12 @@ struct AttachmentTests {
 
     @Test("metadata is stripped with mat2 when it is there, and the absence of mat2 is said plainly")
     func stripOrWarn() throws {
-        let scratch = try Scratch()
-        let passphrase = "frase de paso de prueba"
-        let secret = try SecureBytes(copying: Array(passphrase.utf8))
-        let keys = try KeyDirectory.create(at: scratch.path("keys"), organisation: "Red", passphrase: secret,
-                                           limits: KeyDerivationLimits(opsLimit: 1, memLimit: 1 << 20), today: .today(), validDays: 30)
-        try Workspace.create(at: scratch.path("ws"), keyDirectory: keys.path)
-        let workspace = try Workspace(path: scratch.path("ws"))
-        let vaultKey = try SigningKey.generate()
-        try workspace.trustVault(publicKey: vaultKey.verifyingKey, fingerprint: SigningKeyFingerprint(verifyingKey: vaultKey.verifyingKey), today: .today())
+        let t = try TestWorkspace()
+        let scratch = t.scratch, passphrase = TestWorkspace.passphraseText
         var report = Report(language: .es, country: "GT", description: "Foto de las amenazas pintadas en la pared.")
         report.attachments = [Report.Attachment(filename: "pared.png", mediaType: "image/png", data: Self.pngWithMetadata())]
-        let pk = try #require(keys.manifest.manifest.currentEncryptionKey(on: .today())).publicKey
-        let entry = ExportBundle.Entry(submissionId: try Random.bytes(count: 16), receivedDay: .today(), envelope: try Envelope.seal(report: report.jsonBytes(), to: pk).bytes)
-        let bundle = try ExportBundle.seal(bundleId: try Random.bytes(count: 16), createdDay: .today(), entries: [entry], signer: vaultKey)
-        _ = try Unsealer(workspace: workspace, secretKeys: keys.unlockEncryptionKeys(passphrase: secret)).unseal(bundle: bundle.bytes, today: .today())
-        let caseId = try #require(try workspace.listCases().first).shortId
+        _ = try t.unseal(envelopes: [try t.seal(report.jsonBytes())])
+        let caseId = try #require(try t.workspace.listCases().first).shortId
         try FileManager.default.createDirectory(atPath: scratch.path("out"), withIntermediateDirectories: true)
         let env = ["RESGUARDO_PASSPHRASE": passphrase, "RESGUARDO_WORKSPACE": scratch.path("ws")]
 

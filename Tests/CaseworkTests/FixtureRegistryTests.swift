@@ -19,22 +19,11 @@ struct FixtureRegistryTests {
         let pii = try String(contentsOf: fixtures.appendingPathComponent("pii.txt"), encoding: .utf8).split(separator: "\n").map(String.init)
         #expect(pii.count > 200)
 
-        let scratch = try Scratch()
-        let passphrase = try SecureBytes(copying: Array("frase de paso de prueba".utf8))
-        let keys = try KeyDirectory.create(at: scratch.path("keys"), organisation: "Red", passphrase: passphrase,
-                                           limits: KeyDerivationLimits(opsLimit: 1, memLimit: 1 << 20), today: .today(), validDays: 30)
-        try Workspace.create(at: scratch.path("ws"), keyDirectory: keys.path)
-        let workspace = try Workspace(path: scratch.path("ws"))
-        let vaultKey = try SigningKey.generate()
-        try workspace.trustVault(publicKey: vaultKey.verifyingKey, fingerprint: SigningKeyFingerprint(verifyingKey: vaultKey.verifyingKey), today: .today())
-        let pk = try #require(keys.manifest.manifest.currentEncryptionKey(on: .today())).publicKey
-        let entries = try names.map { name in
-            let report = try Array(Data(contentsOf: fixtures.appendingPathComponent("reports/\(name)")))
-            return ExportBundle.Entry(submissionId: try Random.bytes(count: 16), receivedDay: .today(), envelope: try Envelope.seal(report: report, to: pk).bytes)
-        }
-        let bundle = try ExportBundle.seal(bundleId: try Random.bytes(count: 16), createdDay: .today(), entries: entries, signer: vaultKey)
-        let secrets = try keys.unlockEncryptionKeys(passphrase: passphrase)
-        let summary = try Unsealer(workspace: workspace, secretKeys: secrets).unseal(bundle: bundle.bytes, today: .today())
+        let t = try TestWorkspace()
+        let workspace = t.workspace, secrets = t.secrets
+        let summary = try t.unseal(envelopes: try names.map { name in
+            try t.seal(Array(Data(contentsOf: fixtures.appendingPathComponent("reports/\(name)"))))
+        })
         #expect(summary.newCases == names.count, "\(summary)")
 
         let ids = try workspace.listCases().map(\.id)
@@ -44,7 +33,7 @@ struct FixtureRegistryTests {
 
         let records = try workspace.registry.all()
         let exports = RegistryExport.csv(records) + String(decoding: RegistryExport.json(records), as: UTF8.self)
-        let file = String(decoding: try Data(contentsOf: URL(fileURLWithPath: scratch.path("ws/registry.sqlite"))), as: UTF8.self)
+        let file = String(decoding: try Data(contentsOf: URL(fileURLWithPath: t.scratch.path("ws/registry.sqlite"))), as: UTF8.self)
         for secret in pii {
             #expect(!exports.contains(secret), "\(secret) is in an export")
             #expect(!file.contains(secret), "\(secret) is in registry.sqlite")

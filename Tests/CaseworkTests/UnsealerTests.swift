@@ -10,17 +10,8 @@ import Formats
 struct UnsealerTests {
     @Test("garbage, wrong keys, tampering, bad JSON, NUL bytes, deep nesting and a 15 MB description are all quarantined, never dropped")
     func hostileBundle() throws {
-        let scratch = try Scratch()
-        let passphrase = try SecureBytes(copying: Array("frase de paso de prueba".utf8))
-        let keys = try KeyDirectory.create(at: scratch.path("keys"), organisation: "Red", passphrase: passphrase,
-                                           limits: KeyDerivationLimits(opsLimit: 1, memLimit: 1 << 20), today: .today(), validDays: 30)
-        try Workspace.create(at: scratch.path("ws"), keyDirectory: keys.path)
-        let workspace = try Workspace(path: scratch.path("ws"))
-        let vaultKey = try SigningKey.generate()
-        try workspace.trustVault(publicKey: vaultKey.verifyingKey, fingerprint: SigningKeyFingerprint(verifyingKey: vaultKey.verifyingKey), today: .today())
-        let pk = try #require(keys.manifest.manifest.currentEncryptionKey(on: .today())).publicKey
-
-        func sealed(_ text: [UInt8]) throws -> [UInt8] { try Envelope.seal(report: text, to: pk).bytes }
+        let t = try TestWorkspace()
+        func sealed(_ text: [UInt8]) throws -> [UInt8] { try t.seal(text) }
         var tampered = try sealed(Array(#"{"version":1,"language":"es","country":"MX","description":"x"}"#.utf8))
         tampered[80] ^= 1
         let deep = Array(("{\"version\":1,\"a\":" + String(repeating: "[", count: 200) + String(repeating: "]", count: 200) + "}").utf8)
@@ -36,10 +27,7 @@ struct UnsealerTests {
             try sealed(huge),
             try sealed(Array(#"{"version":1,"language":"es","country":"MX","description":"x","perpetrators":["sicarios"]}"#.utf8)),
         ]
-        let entries = try inputs.map { ExportBundle.Entry(submissionId: try Random.bytes(count: 16), receivedDay: .today(), envelope: $0) }
-        let bundle = try ExportBundle.seal(bundleId: try Random.bytes(count: 16), createdDay: .today(), entries: entries, signer: vaultKey)
-        let unsealer = try Unsealer(workspace: workspace, secretKeys: keys.unlockEncryptionKeys(passphrase: passphrase))
-        let summary = try unsealer.unseal(bundle: bundle.bytes, today: .today())
+        let summary = try t.unseal(envelopes: inputs)
 
         #expect(summary.envelopes == 9)
         #expect(summary.newCases == 1)
@@ -50,6 +38,6 @@ struct UnsealerTests {
         #expect(summary.quarantined["report_malformed_json"] == 3, "\(summary.quarantined)")   // truncated, NUL, too deep
         #expect(summary.quarantined["report_invalid"] == 1)         // 15 MB description
         #expect(summary.quarantined["report_unknown_code"] == 1)
-        #expect(try workspace.listQuarantine().count == 8)
+        #expect(try t.workspace.listQuarantine().count == 8)
     }
 }

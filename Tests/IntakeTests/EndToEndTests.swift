@@ -11,12 +11,21 @@ import Vault
 struct EndToEndTests {
     static let secretPhrase = "Xochitl-7741 llamó desde la radio comunitaria"
 
+    /// The offline tool always runs in a namespace with no network at all (`unshare -n`), so the
+    /// whole offline workflow is proven to need none; the online tools run normally.
+    static let canUnshare = (try? runSubprocess("/usr/bin/unshare", ["-n", "true"]).status) == 0
+
     func tool(_ name: String, _ arguments: [String], in dir: URL) throws -> SubprocessOutcome {
-        try runSubprocess(IntakeProcess.binaries.appendingPathComponent(name).path, arguments)
+        let binary = IntakeProcess.binaries.appendingPathComponent(name).path
+        if name == "resguardo" && Self.canUnshare {
+            return try runSubprocess("/usr/bin/unshare", ["-n", binary] + arguments)
+        }
+        return try runSubprocess(binary, arguments)
     }
 
-    @Test("seal → vault → export → unseal → vet → acknowledge → purge, with duplicates and quarantine counted")
+    @Test("seal → vault → export → unseal → vet → registry → acknowledge → purge; the offline side inside unshare -n")
     func fullLoop() async throws {
+        if !Self.canUnshare { print("note: unshare -n is not permitted here; the offline steps ran with the network namespace as it is") }
         let intake = try IntakeProcess()
         let dir = intake.folder
         let pass = dir.appendingPathComponent("pass").path, vpass = dir.appendingPathComponent("vpass").path

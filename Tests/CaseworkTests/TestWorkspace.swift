@@ -1,0 +1,39 @@
+import Foundation
+import Sodium
+import Formats
+@testable import Casework
+
+/// A key directory (fast Argon2id), a workspace bound to it, and a trusted vault key: the setting
+/// every unseal test starts from.
+struct TestWorkspace {
+    static let passphraseText = "frase de paso de prueba"
+    let scratch: Scratch
+    let keys: KeyDirectory
+    let workspace: Workspace
+    let vaultKey: SigningKey
+    let publicKey: SealPublicKey
+    let secrets: [KeyId: SealSecretKey]
+
+    init() throws {
+        scratch = try Scratch()
+        let passphrase = try SecureBytes(copying: Array(Self.passphraseText.utf8))
+        keys = try KeyDirectory.create(at: scratch.path("keys"), organisation: "Red", passphrase: passphrase,
+                                       limits: KeyDerivationLimits(opsLimit: 1, memLimit: 1 << 20), today: .today(), validDays: 30)
+        try Workspace.create(at: scratch.path("ws"), keyDirectory: keys.path)
+        workspace = try Workspace(path: scratch.path("ws"))
+        vaultKey = try SigningKey.generate()
+        try workspace.trustVault(publicKey: vaultKey.verifyingKey, fingerprint: SigningKeyFingerprint(verifyingKey: vaultKey.verifyingKey), today: .today())
+        guard let current = keys.manifest.manifest.currentEncryptionKey(on: .today()) else { throw CaseError.io("no current key") }
+        publicKey = current.publicKey
+        secrets = try keys.unlockEncryptionKeys(passphrase: passphrase)
+    }
+
+    /// Seals each report (or takes raw envelope bytes as they are) into one signed bundle and unseals it.
+    func unseal(envelopes: [[UInt8]]) throws -> Unsealer.Summary {
+        let entries = try envelopes.map { ExportBundle.Entry(submissionId: try Random.bytes(count: 16), receivedDay: .today(), envelope: $0) }
+        let bundle = try ExportBundle.seal(bundleId: try Random.bytes(count: 16), createdDay: .today(), entries: entries, signer: vaultKey)
+        return try Unsealer(workspace: workspace, secretKeys: secrets).unseal(bundle: bundle.bytes, today: .today())
+    }
+
+    func seal(_ report: [UInt8]) throws -> [UInt8] { try Envelope.seal(report: report, to: publicKey).bytes }
+}
