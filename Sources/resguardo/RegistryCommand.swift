@@ -37,8 +37,9 @@ struct RegistryCommand: ParsableCommand {
         Example:
           $ resguardo registry add 3fa2c1 9b0e77
           $ resguardo registry export --format csv --out registro.csv
+          $ resguardo registry report --from 2025 --to 2026 --lang es --format csv --out informe.csv
         """,
-        subcommands: [Add.self, Export.self]
+        subcommands: [Add.self, Export.self, ReportCommand.self]
     )
 
     struct Add: ParsableCommand {
@@ -84,5 +85,68 @@ struct RegistryCommand: ParsableCommand {
             }
             print("wrote \(records.count) records to \(out)")
         }
+    }
+}
+
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Aggregate tables for publication, with small-cell suppression (CSV or JSON).",
+        discussion: """
+        Counts from 1 to --min-cell − 1 are shown as "<N"; when a table with a published total \
+        would hide a single cell, the next smallest is hidden too, so no value can be recovered by \
+        subtraction. --internal gives the unsuppressed numbers for staff only. Consistency checks \
+        are printed; --strict makes a failed check an error.
+
+        Example:
+          $ resguardo registry report --from 2025-01 --to 2026-06 --country GT --lang es --format csv --out informe.csv
+        """
+    )
+    enum Format: String, ExpressibleByArgument, CaseIterable { case csv, json }
+    @OptionGroup var workspace: WorkspaceOptions
+    @Option(name: .long, help: "First period, YYYY or YYYY-MM.") var from: String
+    @Option(name: .long, help: "Last period, YYYY or YYYY-MM (inclusive).") var to: String
+    @Option(name: .long, help: "Only this country (MX, GT, HN, SV, NI).") var country: String?
+    @Option(name: .long, help: "es or en.") var lang: String = "es"
+    @Option(name: .long, help: "csv or json.") var format: Format
+    @Option(name: .long, help: "Output file (must not exist).") var out: String
+    @Option(name: .long, help: "Smallest count published as a number (default 5).") var minCell: Int = 5
+    @Flag(name: .long, help: "Unsuppressed numbers for staff: INTERNAL — DO NOT PUBLISH.") var `internal` = false
+    @Flag(name: .long, help: "Fail when a consistency check fails.") var strict = false
+
+    func validate() throws {
+        for p in [from, to] where !(p.count == 4 || p.count == 7) || RegistryPeriod.isValid(p) == false {
+            throw ValidationError("`\(p)` is not YYYY or YYYY-MM")
+        }
+        guard Language(rawValue: lang) != nil else { throw ValidationError("--lang must be es or en") }
+        guard (2...100).contains(minCell) else { throw ValidationError("--min-cell must be between 2 and 100") }
+        if let country, !Vocabulary.countries.contains(country) { throw ValidationError("unknown country `\(country)`") }
+    }
+
+    func run() throws {
+        let ws = try workspace.open()
+        guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure("\(out) already exists", status: .cannotCreate) }
+        let language = Language(rawValue: lang) ?? .es
+        let report = RegistryReport(records: try ws.registry.all(), from: from, to: to, country: country, minCell: minCell, isInternal: `internal`)
+        let bytes = format == .csv ? Array(report.csv(language: language).utf8) : report.json(language: language)
+        guard FileManager.default.createFile(atPath: out, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
+            throw CommandFailure("cannot write \(out)", status: .cannotCreate)
+        }
+        print("wrote \(report.totalAggressions) aggressions in \(report.tables.count) tables to \(out)\(`internal` ? " (INTERNAL — DO NOT PUBLISH)" : "")")
+        if report.excludedUndated > 0 { print("\(report.excludedUndated) records without a date in range were left out") }
+        for check in report.checks { print("\(check.passed ? "ok  " : "FAIL") \(check.name)") }
+        if strict, report.checks.contains(where: { !$0.passed }) {
+            throw CommandFailure("a consistency check failed", status: .dataError)
+        }
+    }
+}
+
+/// `YYYY` or `YYYY-MM` with a real month.
+enum RegistryPeriod {
+    static func isValid(_ p: String) -> Bool {
+        let parts = p.split(separator: "-")
+        guard let y = Int(parts[0]), parts[0].count == 4, y >= 1900 else { return false }
+        if parts.count == 1 { return true }
+        return parts.count == 2 && parts[1].count == 2 && (Int(parts[1]).map { (1...12).contains($0) } ?? false)
     }
 }

@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+import Formats
+import Deidentify
+@testable import Registry
+
+@Suite("Registry reports")
+struct RegistryReportTests {
+    /// 2,000 records with a fixed pseudo-random spread (a seeded generator, so the test is stable).
+    static let records: [RegistryRecord] = {
+        var state: UInt64 = 0x5EED
+        func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
+        let countries = ["MX", "GT", "HN", "SV"]
+        return (0..<2000).map { i in
+            let types = Array(Set([Vocabulary.aggressionTypes.codes[next(19)], Vocabulary.aggressionTypes.codes[next(19)]])).sorted()
+            let perps = [Vocabulary.perpetrators.codes[next(18)]]
+            return RegistryRecord(recordId: "r\(i)", defenderPid: "p\(next(900))", organisationPid: next(10) == 0 ? "o\(next(50))" : nil,
+                                  country: countries[next(4)], region: nil, period: "\(2024 + next(3))-\(["01", "04", "07", "10"][next(4)])",
+                                  datePrecision: "month", aggressionTypes: types, targetScope: next(7) == 0 ? nil : Vocabulary.targetScopes.codes[next(3)],
+                                  peopleAffected: 1, perpetrators: perps, stateCollusion: false, rightsDefended: [Vocabulary.rightsDefended.codes[next(10)]],
+                                  genderIdentity: "woman", ageBand: nil, ethnicity: "not_stated", genderComponent: next(3) == 0,
+                                  genderComponentTypes: [], digital: false, affectsRelatives: nil, setting: nil, verification: "vetted", network: "n")
+        }
+    }()
+
+    @Test("every number in the JSON equals an independent count over the raw rows (internal, unsuppressed)")
+    func marginals() throws {
+        let report = RegistryReport(records: Self.records, from: "2025", to: "2026", isInternal: true)
+        let inRange = Self.records.filter { $0.period.map { $0 >= "2025" && $0 < "2027" } ?? false }
+        let json = try JSONValue.parse(report.json(language: .es))
+        guard case .array(let tables)? = json["tables"] else { Issue.record("no tables"); return }
+        func count(_ table: String, _ code: String) -> Int? {
+            for t in tables where t["name"] == .string(table) {
+                guard case .array(let rows)? = t["rows"] else { return nil }
+                return rows.first { $0["code"] == .string(code) }?["count"]?.intValue
+            }
+            return nil
+        }
+        for country in ["MX", "GT", "HN", "SV"] {
+            #expect(count("by_country", country) == inRange.filter { $0.country == country }.count)
+        }
+        for type in Vocabulary.aggressionTypes.codes {
+            let expected = inRange.filter { $0.aggressionTypes.contains(type) }.count
+            #expect(count("by_aggression_type", type) == (expected == 0 ? nil : expected), "\(type)")
+        }
+        for year in ["2025", "2026"] { #expect(count("by_year", year) == inRange.filter { $0.period?.hasPrefix(year) == true }.count) }
+        #expect(count("by_scope", "not_stated") == inRange.filter { $0.targetScope == nil }.count)
+        #expect(count("gender_component", "with_gender_component") == inRange.filter(\.genderComponent).count)
+        #expect(count("state_actor", "state_actor") == inRange.filter { $0.perpetrators.contains(where: Vocabulary.stateActorCodes.contains) }.count)
+        #expect(json["distinct_defenders"]?.intValue == Set(inRange.map(\.defenderPid)).count)
+        #expect(report.checks.allSatisfy { $0.passed }, "\(report.checks.map(\.name))")
+        // The CSV carries the same numbers, with MT codes.
+        let csv = report.csv(language: .en)
+        #expect(csv.contains("by_country,GT,Guatemala,,\(inRange.filter { $0.country == "GT" }.count)"))
+        #expect(csv.contains("by_aggression_type,killing,Killing / femicide / trans femicide,010101,"))
+    }
+
+    @Test("a lone small cell cannot be recovered from the total: a second cell is hidden with it")
+    func secondarySuppression() throws {
+        // 3 in GT, 20 in HN, 30 in MX: hiding only GT would leave GT = 53 − 50.
+        var records: [RegistryRecord] = []
+        for (country, n) in [("GT", 3), ("HN", 20), ("MX", 30)] {
+            for i in 0..<n { records.append(Self.records[0].with(id: "\(country)\(i)", pid: "\(country)\(i)", country: country)) }
+        }
+        let report = RegistryReport(records: records, from: "2024", to: "2026")
+        let byCountry = try #require(report.tables.first { $0.name == "by_country" })
+        #expect(byCountry.total == .count(53))
+        let hidden = byCountry.rows.filter { $0.cell == .suppressed }.map(\.code)
+        #expect(hidden.sorted() == ["GT", "HN"], "\(hidden)")
+        // In every published table, never exactly one hidden cell beside a published total.
+        for table in report.tables where table.total != .suppressed {
+            #expect(table.rows.filter { $0.cell == .suppressed }.count != 1, "\(table.name)")
+        }
+        #expect(report.csv(language: .es).contains("by_country,GT,Guatemala,,<5"))
+        // A stricter threshold hides more; internal shows everything.
+        let strict = RegistryReport(records: records, from: "2024", to: "2026", minCell: 25)
+        #expect(strict.tables.first { $0.name == "by_country" }?.rows.filter { $0.cell == .suppressed }.count == 2)
+        #expect(RegistryReport(records: records, from: "2024", to: "2026", isInternal: true).tables.allSatisfy { $0.rows.allSatisfy { $0.cell != .suppressed } })
+    }
+
+    @Test("periods: months, quarters and years are placed by their first month; undated records are counted out")
+    func periods() {
+        var records = [Self.records[0].with(id: "a", pid: "a", country: "MX", period: "2025-Q2"),
+                       Self.records[0].with(id: "b", pid: "b", country: "MX", period: "2025"),
+                       Self.records[0].with(id: "c", pid: "c", country: "MX", period: "2025-06"),
+                       Self.records[0].with(id: "d", pid: "d", country: "MX", period: "2025-07")]
+        records.append(Self.records[0].with(id: "e", pid: "e", country: "MX", period: .some(nil)))
+        let report = RegistryReport(records: records, from: "2025-04", to: "2025-06", isInternal: true)
+        #expect(report.totalAggressions == 2 && report.excludedUndated == 1)
+    }
+}
+
+extension RegistryRecord {
+    func with(id: String, pid: String, country: String, period: String?? = .none) -> RegistryRecord {
+        var copy = self
+        copy.recordId = id
+        copy.defenderPid = pid
+        copy.country = country
+        if case .some(let p) = period { copy.period = p }
+        return copy
+    }
+}
