@@ -128,7 +128,7 @@ let package = Package(
         ),
         .testTarget(
             name: "DeidentifyTests",
-            dependencies: ["Deidentify", "Registry", "Formats", "Sodium"],
+            dependencies: ["Deidentify", "Registry", "Formats", "Sodium", "TestSupport"],
             swiftSettings: strict
         ),
         .testTarget(

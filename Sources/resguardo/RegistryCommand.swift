@@ -91,7 +91,7 @@ struct RegistryCommand: ParsableCommand {
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Aggregate tables for publication, with small-cell suppression (CSV or JSON).",
+        abstract: "Aggregate tables for publication, with small-cell suppression (HTML with charts, CSV or JSON).",
         discussion: """
         Counts from 1 to --min-cell − 1 are shown as "<N"; when a table with a published total \
         would hide a single cell, the next smallest is hidden too, so no value can be recovered by \
@@ -99,16 +99,16 @@ struct ReportCommand: ParsableCommand {
         are printed; --strict makes a failed check an error.
 
         Example:
-          $ resguardo registry report --from 2025-01 --to 2026-06 --country GT --lang es --format csv --out informe.csv
+          $ resguardo registry report --from 2025-01 --to 2026-06 --country GT --lang es --format html --out informe.html
         """
     )
-    enum Format: String, ExpressibleByArgument, CaseIterable { case csv, json }
+    enum Format: String, ExpressibleByArgument, CaseIterable { case html, csv, json }
     @OptionGroup var workspace: WorkspaceOptions
     @Option(name: .long, help: "First period, YYYY or YYYY-MM.") var from: String
     @Option(name: .long, help: "Last period, YYYY or YYYY-MM (inclusive).") var to: String
     @Option(name: .long, help: "Only this country (MX, GT, HN, SV, NI).") var country: String?
     @Option(name: .long, help: "es or en.") var lang: String = "es"
-    @Option(name: .long, help: "csv or json.") var format: Format
+    @Option(name: .long, help: "html, csv or json.") var format: Format
     @Option(name: .long, help: "Output file (must not exist).") var out: String
     @Option(name: .long, help: "Smallest count published as a number (default 5).") var minCell: Int = 5
     @Flag(name: .long, help: "Unsuppressed numbers for staff: INTERNAL — DO NOT PUBLISH.") var `internal` = false
@@ -128,7 +128,11 @@ struct ReportCommand: ParsableCommand {
         guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure("\(out) already exists", status: .cannotCreate) }
         let language = Language(rawValue: lang) ?? .es
         let report = RegistryReport(records: try ws.registry.all(), from: from, to: to, country: country, minCell: minCell, isInternal: `internal`)
-        let bytes = format == .csv ? Array(report.csv(language: language).utf8) : report.json(language: language)
+        let bytes: [UInt8] = switch format {
+        case .html: Array(report.html(language: language).utf8)
+        case .csv: Array(report.csv(language: language).utf8)
+        case .json: report.json(language: language)
+        }
         guard FileManager.default.createFile(atPath: out, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
             throw CommandFailure("cannot write \(out)", status: .cannotCreate)
         }

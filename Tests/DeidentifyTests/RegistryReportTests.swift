@@ -103,3 +103,46 @@ extension RegistryRecord {
         return copy
     }
 }
+
+import TestSupport
+
+@Suite("Registry report as a page", .serialized)
+struct RegistryReportHTMLTests {
+    static let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+    @Test("the HTML renders in headless Chromium to a non-trivial PNG and PDF")
+    func rendersInChromium() throws {
+        let chromium = try #require(Self.chromium, "Chromium is not installed (scripts/setup installs it)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("report-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let report = RegistryReport(records: RegistryReportTests.records, from: "2025", to: "2026")
+        let html = report.html(language: .es)
+        #expect(!html.contains("http://") || html.contains("xmlns=\"http://www.w3.org/2000/svg\""))
+        #expect(!html.contains("<script") && !html.contains("<link") && !html.contains("@import"))
+        let page = dir.appendingPathComponent("informe.html")
+        try html.write(to: page, atomically: true, encoding: .utf8)
+        let png = dir.appendingPathComponent("informe.png").path, pdf = dir.appendingPathComponent("informe.pdf").path
+        let common = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage"]
+        _ = try runSubprocess(chromium, common + ["--window-size=900,2600", "--screenshot=\(png)", page.absoluteString])
+        _ = try runSubprocess(chromium, common + ["--no-pdf-header-footer", "--print-to-pdf=\(pdf)", page.absoluteString])
+        let pngBytes = try Data(contentsOf: URL(fileURLWithPath: png)), pdfBytes = try Data(contentsOf: URL(fileURLWithPath: pdf))
+        #expect(pngBytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) && pngBytes.count > 20_000, "PNG is \(pngBytes.count) bytes")
+        #expect(pdfBytes.starts(with: Array("%PDF".utf8)) && pdfBytes.count > 10_000, "PDF is \(pdfBytes.count) bytes")
+        if let sample = ProcessInfo.processInfo.environment["RESGUARDO_WRITE_SAMPLE"] {
+            try? FileManager.default.removeItem(atPath: sample)
+            try FileManager.default.copyItem(atPath: png, toPath: sample)
+        }
+    }
+
+    @Test("markup inside a record renders as text, never as markup")
+    func injection() {
+        var hostile = RegistryReportTests.records[0]
+        hostile.country = "<script>alert('x')</script>"
+        hostile.aggressionTypes = ["<img src=x onerror=alert(1)>"]
+        let html = RegistryReport(records: [hostile], from: "2024", to: "2026", isInternal: true).html(language: .en)
+        #expect(!html.contains("<script>alert") && !html.contains("<img src=x"))
+        #expect(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"))
+        #expect(html.contains("INTERNAL — DO NOT PUBLISH"))
+    }
+}

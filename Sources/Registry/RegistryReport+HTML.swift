@@ -1,0 +1,111 @@
+import Foundation
+public import Formats
+
+extension RegistryReport {
+    /// One self-contained HTML file: no external fonts, scripts or images; inline SVG charts;
+    /// prints on A4. Every text that reaches the page goes through `escape`, including codes read
+    /// from the registry, so a record carrying markup renders as text.
+    public func html(language: Language) -> String {
+        let es = language == .es
+        let number = NumberFormatter()
+        number.numberStyle = .decimal
+        number.locale = Locale(identifier: es ? "es_MX" : "en_US")
+        func n(_ cell: Cell) -> String {
+            switch cell {
+            case .count(let v): return number.string(from: NSNumber(value: v)) ?? String(v)
+            case .suppressed: return "&lt;\(minCell)"
+            }
+        }
+        let titles: [String: (String, String)] = [
+            "by_year": ("Agresiones por año", "Aggressions per year"),
+            "by_country": ("Agresiones por país", "Aggressions per country"),
+            "by_aggression_type": ("Tipos de agresión", "Types of aggression"),
+            "by_perpetrator": ("Presuntos perpetradores (por tipo)", "Alleged perpetrators (by type)"),
+            "by_right": ("Derechos defendidos", "Rights defended"),
+            "by_scope": ("Alcance de la agresión", "Target scope"),
+            "gender_component": ("Componente de género", "Gender component"),
+            "state_actor": ("Agresiones atribuidas a agentes del Estado", "Aggressions attributed to state actors"),
+        ]
+        var body = ""
+        if isInternal {
+            body += #"<div class="internal">\#(es ? "INTERNO — NO PUBLICAR" : "INTERNAL — DO NOT PUBLISH")</div>"#
+        }
+        let place = country.map { Self.escape(Vocabulary.countries.term($0)?.label(language) ?? $0) } ?? (es ? "Región mesoamericana" : "Mesoamerican region")
+        body += "<h1>\(es ? "Registro de agresiones contra defensoras" : "Registry of aggressions against women defenders")</h1>"
+        body += "<p class=\"meta\">\(place) · \(Self.escape(from)) – \(Self.escape(to))</p>"
+        body += "<div class=\"summary\">"
+        body += "<div><b>\(n(.count(totalAggressions)))</b><span>\(es ? "agresiones registradas" : "aggressions registered")</span></div>"
+        body += "<div><b>\(n(distinctDefenders))</b><span>\(es ? "defensoras distintas" : "distinct defenders")</span></div>"
+        body += "<div><b>\(n(distinctOrganisations))</b><span>\(es ? "organizaciones afectadas" : "organisations affected")</span></div>"
+        body += "</div>"
+        for table in tables {
+            let title = titles[table.name].map { es ? $0.0 : $0.1 } ?? table.name
+            body += "<section><h2>\(Self.escape(title))</h2>"
+            body += chart(table, language: language, format: n)
+            body += "</section>"
+        }
+        body += "<footer><p>\(es ? "Unidad de conteo: la agresión, no la persona." : "Unit of count: the aggression, not the person.") "
+        body += isInternal ? (es ? "Cifras sin supresión, solo para el equipo." : "Unsuppressed figures, for staff only.")
+            : (es ? "Las cifras de 1 a \(minCell - 1) se muestran como «&lt;\(minCell)»; cuando una tabla ocultaría una sola cifra junto a su total, se oculta también la siguiente más pequeña, para que ninguna pueda deducirse por resta."
+                 : "Counts from 1 to \(minCell - 1) are shown as “&lt;\(minCell)”; when a table would hide a single value beside its total, the next smallest is hidden too, so none can be recovered by subtraction.")
+        body += "</p></footer>"
+        return """
+        <!doctype html>
+        <html lang="\(language.rawValue)"><head><meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>\(es ? "Informe del registro" : "Registry report")</title>
+        <style>
+        @page { size: A4; margin: 16mm; }
+        body { font-family: "DejaVu Sans", Arial, sans-serif; color: #1d1d1f; max-width: 820px; margin: 24px auto; padding: 0 16px; }
+        h1 { font-size: 22px; margin-bottom: 4px; } h2 { font-size: 16px; margin: 22px 0 6px; border-bottom: 2px solid #6b2c91; padding-bottom: 3px; }
+        .meta { color: #555; margin-top: 0; }
+        .summary { display: flex; gap: 14px; margin: 16px 0; } .summary div { flex: 1; background: #f3eef7; padding: 12px; border-radius: 6px; }
+        .summary b { display: block; font-size: 26px; color: #6b2c91; } .summary span { font-size: 13px; }
+        section { break-inside: avoid; } svg text { font-size: 12px; fill: #1d1d1f; }
+        .internal { background: #b00020; color: white; font-weight: bold; text-align: center; padding: 8px; position: sticky; top: 0; }
+        footer { font-size: 12px; color: #444; margin-top: 26px; border-top: 1px solid #ccc; }
+        </style></head><body>
+        \(body)
+        </body></html>
+        """
+    }
+
+    /// A horizontal bar chart as inline SVG; suppressed cells get a hatched stub and "<k".
+    func chart(_ table: Table, language: Language, format: (Cell) -> String) -> String {
+        let rowHeight = 22, labelWidth = 330, barWidth = 380
+        let maximum = max(1, table.rows.map(\.raw).max() ?? 1)
+        let height = rowHeight * table.rows.count + 8
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"100%\" viewBox=\"0 0 \(labelWidth + barWidth + 70) \(height)\">"
+        svg += "<defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"3\" height=\"6\" fill=\"#c9b3d9\"/></pattern></defs>"
+        for (i, row) in table.rows.enumerated() {
+            let y = i * rowHeight + 4
+            let label = Self.escape(Self.label(row.code, table: table.name, language))
+            svg += "<text x=\"\(labelWidth - 6)\" y=\"\(y + 15)\" text-anchor=\"end\">\(label)</text>"
+            switch row.cell {
+            case .count(let v):
+                let w = max(1, v * barWidth / maximum)
+                svg += "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(w)\" height=\"\(rowHeight - 6)\" fill=\"#6b2c91\"/>"
+                svg += "<text x=\"\(labelWidth + w + 5)\" y=\"\(y + 15)\">\(format(row.cell))</text>"
+            case .suppressed:
+                svg += "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"18\" height=\"\(rowHeight - 6)\" fill=\"url(#hatch)\"/>"
+                svg += "<text x=\"\(labelWidth + 23)\" y=\"\(y + 15)\">\(format(row.cell))</text>"
+            }
+        }
+        return svg + "</svg><p class=\"meta\">Total: \(format(table.total))</p>"
+    }
+
+    public static func escape(_ text: String) -> String {
+        var out = ""
+        for c in text {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&#39;"
+            default: out.append(c)
+            }
+        }
+        return out
+    }
+}
