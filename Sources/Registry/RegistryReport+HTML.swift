@@ -18,6 +18,8 @@ extension RegistryReport {
         }
         let titles: [String: (String, String)] = [
             "by_year": ("Agresiones por año", "Aggressions per year"),
+            "by_month": ("Agresiones por mes", "Aggressions per month"),
+            "killings": ("Asesinatos e intentos de asesinato, por año y país", "Killings and attempted killings, by year and country"),
             "by_country": ("Agresiones por país", "Aggressions per country"),
             "by_aggression_type": ("Tipos de agresión", "Types of aggression"),
             "by_perpetrator": ("Presuntos perpetradores (por tipo)", "Alleged perpetrators (by type)"),

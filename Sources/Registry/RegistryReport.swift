@@ -71,7 +71,23 @@ public struct RegistryReport: Sendable {
         let scopes = table("by_scope", { [$0.targetScope ?? "not_stated"] }, order: Vocabulary.targetScopes.codes + ["not_stated"])
         let gender = table("gender_component", { [$0.genderComponent ? "with_gender_component" : "without_gender_component"] })
         let state = table("state_actor", { r in [r.perpetrators.contains(where: Vocabulary.stateActorCodes.contains) ? "state_actor" : "non_state_or_unknown"] })
-        tables = [years, countries, types, perpetrators, rights, scopes, gender, state]
+        var all = [years]
+        // Within one year, the trend is worth showing month by month (quarters stay as they are).
+        if from.prefix(4) == to.prefix(4) {
+            all.append(table("by_month") { r in [r.period.map { $0.count == 7 ? String($0) : String($0.prefix(4)) } ?? ""] })
+        }
+        all += [countries, types, perpetrators, rights, scopes, gender, state]
+        // Killings and attempted killings, by year and country: the figures the network names first.
+        let grave = records.filter { $0.aggressionTypes.contains("killing") || $0.aggressionTypes.contains("attempted_killing") }
+        var graveCounts: [String: Int] = [:]
+        for r in grave {
+            for t in r.aggressionTypes where t == "killing" || t == "attempted_killing" {
+                graveCounts["\(r.period?.prefix(4) ?? "") \(r.country) \(t)", default: 0] += 1
+            }
+        }
+        all.append(Self.suppress(name: "killings", raw: graveCounts.keys.sorted().map { ($0, graveCounts[$0] ?? 0) },
+                                 total: graveCounts.values.reduce(0, +), minCell: minCell, isInternal: isInternal))
+        tables = all
 
         let defenders = Set(records.map(\.defenderPid)).count
         let organisations = Set(records.compactMap(\.organisationPid)).count
@@ -137,6 +153,15 @@ public struct RegistryReport: Sendable {
             "non_state_or_unknown": ("Otros o desconocidos", "Other or unknown"),
         ]
         if let pair = extra[code] { return language == .es ? pair.0 : pair.1 }
+        if table == "killings" {
+            // "2025 GT killing" → "2025 · Guatemala · Asesinato / …"
+            let parts = code.split(separator: " ").map(String.init)
+            if parts.count == 3 {
+                let place = Vocabulary.countries.term(parts[1])?.label(language) ?? parts[1]
+                let what = Vocabulary.aggressionTypes.term(parts[2])?.label(language) ?? parts[2]
+                return "\(parts[0]) · \(place) · \(what)"
+            }
+        }
         return code
     }
 

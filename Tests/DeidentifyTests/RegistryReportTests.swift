@@ -124,7 +124,7 @@ struct RegistryReportHTMLTests {
         try html.write(to: page, atomically: true, encoding: .utf8)
         let png = dir.appendingPathComponent("informe.png").path, pdf = dir.appendingPathComponent("informe.pdf").path
         let common = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage"]
-        _ = try runSubprocess(chromium, common + ["--window-size=900,2600", "--screenshot=\(png)", page.absoluteString])
+        _ = try runSubprocess(chromium, common + ["--window-size=900,3300", "--screenshot=\(png)", page.absoluteString])
         _ = try runSubprocess(chromium, common + ["--no-pdf-header-footer", "--print-to-pdf=\(pdf)", page.absoluteString])
         let pngBytes = try Data(contentsOf: URL(fileURLWithPath: png)), pdfBytes = try Data(contentsOf: URL(fileURLWithPath: pdf))
         #expect(pngBytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) && pngBytes.count > 20_000, "PNG is \(pngBytes.count) bytes")
@@ -144,5 +144,22 @@ struct RegistryReportHTMLTests {
         #expect(!html.contains("<script>alert") && !html.contains("<img src=x"))
         #expect(html.contains("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt;"))
         #expect(html.contains("INTERNAL — DO NOT PUBLISH"))
+    }
+}
+
+@Suite("Registry report: trend and killings tables")
+struct RegistryReportExtraTablesTests {
+    @Test("a single-year report adds months; killings are listed by year and country and add up")
+    func monthsAndKillings() {
+        let records = RegistryReportTests.records
+        let report = RegistryReport(records: records, from: "2025", to: "2025", isInternal: true)
+        let months = report.tables.first { $0.name == "by_month" }
+        #expect(months?.rows.map(\.code) == ["2025-01", "2025-04", "2025-07", "2025-10"])
+        let inYear = records.filter { $0.period?.hasPrefix("2025") == true }
+        let expectedKillings = inYear.reduce(0) { $0 + $1.aggressionTypes.filter { $0 == "killing" || $0 == "attempted_killing" }.count }
+        let killings = report.tables.first { $0.name == "killings" }
+        #expect(killings?.rawTotal == expectedKillings && killings?.rows.reduce(0) { $0 + $1.raw } == expectedKillings)
+        #expect(RegistryReport.label("2025 GT killing", table: "killings", .es) == "2025 · Guatemala · Asesinato / feminicidio / transfeminicidio")
+        #expect(RegistryReport(records: records, from: "2024", to: "2026").tables.contains { $0.name == "by_month" } == false)
     }
 }
