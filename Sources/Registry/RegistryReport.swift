@@ -158,7 +158,9 @@ public struct RegistryReport: Sendable {
             let parts = code.split(separator: " ").map(String.init)
             if parts.count == 3 {
                 let place = Vocabulary.countries.term(parts[1])?.label(language) ?? parts[1]
-                let what = Vocabulary.aggressionTypes.term(parts[2])?.label(language) ?? parts[2]
+                // Short names: the full vocabulary label does not fit a chart label.
+                let short = ["killing": ("Asesinato", "Killing"), "attempted_killing": ("Intento de asesinato", "Attempted killing")]
+                let what = short[parts[2]].map { language == .es ? $0.0 : $0.1 } ?? parts[2]
                 return "\(parts[0]) · \(place) · \(what)"
             }
         }

@@ -159,7 +159,7 @@ struct RegistryReportExtraTablesTests {
         let expectedKillings = inYear.reduce(0) { $0 + $1.aggressionTypes.filter { $0 == "killing" || $0 == "attempted_killing" }.count }
         let killings = report.tables.first { $0.name == "killings" }
         #expect(killings?.rawTotal == expectedKillings && killings?.rows.reduce(0) { $0 + $1.raw } == expectedKillings)
-        #expect(RegistryReport.label("2025 GT killing", table: "killings", .es) == "2025 · Guatemala · Asesinato / feminicidio / transfeminicidio")
+        #expect(RegistryReport.label("2025 GT killing", table: "killings", .es) == "2025 · Guatemala · Asesinato")
         #expect(RegistryReport(records: records, from: "2024", to: "2026").tables.contains { $0.name == "by_month" } == false)
     }
 }
