@@ -25,6 +25,7 @@ extension RegistryReport {
             "by_perpetrator": ("Presuntos perpetradores (por tipo)", "Alleged perpetrators (by type)"),
             "by_right": ("Derechos defendidos", "Rights defended"),
             "by_scope": ("Alcance de la agresión", "Target scope"),
+            "by_gender_identity": ("Identidad de género", "Gender identity"),
             "gender_component": ("Componente de género", "Gender component"),
             "state_actor": ("Agresiones atribuidas a agentes del Estado", "Aggressions attributed to state actors"),
         ]
@@ -46,10 +47,18 @@ extension RegistryReport {
             body += chart(table, language: language, format: n)
             body += "</section>"
         }
+        body += "<section><h2>\(es ? "Tipos de agresión más frecuentes por país" : "Most frequent types of aggression per country")</h2><table>"
+        body += "<tr><th>\(es ? "País" : "Country")</th><th>1</th><th>2</th><th>3</th></tr>"
+        for (code, rows) in topTypesByCountry {
+            body += "<tr><td>\(Self.escape(Vocabulary.countries.term(code)?.label(language) ?? code))</td>"
+            for row in rows { body += "<td>\(Self.escape(Self.label(row.code, table: "by_aggression_type", language))) (\(n(row.cell)))</td>" }
+            body += String(repeating: "<td></td>", count: max(0, 3 - rows.count)) + "</tr>"
+        }
+        body += "</table></section>"
         body += "<footer><p>\(es ? "Unidad de conteo: la agresión, no la persona." : "Unit of count: the aggression, not the person.") "
         body += isInternal ? (es ? "Cifras sin supresión, solo para el equipo." : "Unsuppressed figures, for staff only.")
-            : (es ? "Las cifras de 1 a \(minCell - 1) se muestran como «&lt;\(minCell)»; cuando una tabla ocultaría una sola cifra junto a su total, se oculta también la siguiente más pequeña, para que ninguna pueda deducirse por resta."
-                 : "Counts from 1 to \(minCell - 1) are shown as “&lt;\(minCell)”; when a table would hide a single value beside its total, the next smallest is hidden too, so none can be recovered by subtraction.")
+            : (es ? "Las cifras de 1 a \(minCell - 1) se muestran como «&lt;\(minCell)» (en violencia sexual y mujeres trans, hasta \(sensitiveMinCell - 1)); cuando una tabla ocultaría una sola cifra junto a su total, se oculta también la siguiente más pequeña, para que ninguna pueda deducirse por resta."
+                 : "Counts from 1 to \(minCell - 1) are shown as “&lt;\(minCell)” (up to \(sensitiveMinCell - 1) for sexual violence and trans women); when a table would hide a single value beside its total, the next smallest is hidden too, so none can be recovered by subtraction.")
         body += "</p></footer>"
         return """
         <!doctype html>
@@ -65,6 +74,7 @@ extension RegistryReport {
         .summary b { display: block; font-size: 26px; color: #6b2c91; } .summary span { font-size: 13px; }
         section { break-inside: avoid; } svg text { font-size: 12px; fill: #1d1d1f; }
         .internal { background: #b00020; color: white; font-weight: bold; text-align: center; padding: 8px; position: sticky; top: 0; }
+        table { border-collapse: collapse; width: 100%; font-size: 12px; } th, td { border-bottom: 1px solid #ddd; padding: 4px 6px; text-align: left; }
         footer { font-size: 12px; color: #444; margin-top: 26px; border-top: 1px solid #ccc; }
         </style></head><body>
         \(body)

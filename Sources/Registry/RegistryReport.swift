@@ -29,8 +29,13 @@ public struct RegistryReport: Sendable {
     public let to: String
     public let country: String?
     public let minCell: Int
+    public let sensitiveMinCell: Int
     public let isInternal: Bool
     public let tables: [Table]
+    /// The three most frequent aggression types in each country: (country, [(type, cell, raw)]).
+    public let topTypesByCountry: [(country: String, rows: [(code: String, cell: Cell, raw: Int)])]
+    /// Codes whose cells use the stricter threshold.
+    public static let sensitiveCodes: Set<String> = ["sexual_violence", "trans_woman"]
     public let totalAggressions: Int
     public let distinctDefenders: Cell
     public let distinctOrganisations: Cell
@@ -39,7 +44,10 @@ public struct RegistryReport: Sendable {
 
     /// `from`/`to`: `YYYY` or `YYYY-MM`, inclusive. A record's period (month, quarter or year) is
     /// in range when its first month is; undated records are left out and counted.
-    public init(records all: [RegistryRecord], from: String, to: String, country: String? = nil, minCell: Int = 5, isInternal: Bool = false) {
+    /// `sensitiveMinCell` (DESIGN.md §7 rule 4) applies to sexual-violence and trans cells.
+    public init(records all: [RegistryRecord], from: String, to: String, country: String? = nil, minCell: Int = 5,
+                sensitiveMinCell: Int? = nil, isInternal: Bool = false) {
+        let sensitive = max(minCell, sensitiveMinCell ?? minCell)
         let lower = Self.firstMonth(of: from) ?? "0000-01", upper = Self.lastMonth(of: to) ?? "9999-12"
         var undated = 0
         let records = all.filter { r in
@@ -51,6 +59,7 @@ public struct RegistryReport: Sendable {
         self.to = to
         self.country = country
         self.minCell = minCell
+        self.sensitiveMinCell = sensitive
         self.isInternal = isInternal
         excludedUndated = undated
         totalAggressions = records.count
@@ -61,7 +70,8 @@ public struct RegistryReport: Sendable {
             let codes = order.map { o in o.filter { counts[$0] != nil } + counts.keys.filter { !o.contains($0) }.sorted() } ?? counts.keys.sorted()
             let raw = codes.map { ($0, counts[$0] ?? 0) }
             let total = name == "by_aggression_type" || name == "by_perpetrator" || name == "by_right" ? raw.reduce(0) { $0 + $1.1 } : records.count
-            return Self.suppress(name: name, raw: raw, total: total, minCell: minCell, isInternal: isInternal)
+            return Self.suppress(name: name, raw: raw, total: total, minCell: minCell, isInternal: isInternal,
+                                 threshold: { Self.sensitiveCodes.contains($0) ? sensitive : minCell })
         }
         let years = table("by_year") { r in [String(r.period?.prefix(4) ?? "")] }
         let countries = table("by_country", { [$0.country] }, order: Vocabulary.countries.codes)
@@ -69,6 +79,7 @@ public struct RegistryReport: Sendable {
         let perpetrators = table("by_perpetrator", { $0.perpetrators }, order: Vocabulary.perpetrators.codes)
         let rights = table("by_right", { $0.rightsDefended }, order: Vocabulary.rightsDefended.codes)
         let scopes = table("by_scope", { [$0.targetScope ?? "not_stated"] }, order: Vocabulary.targetScopes.codes + ["not_stated"])
+        let identities = table("by_gender_identity", { [$0.genderIdentity] }, order: Vocabulary.genderIdentities.codes)
         let gender = table("gender_component", { [$0.genderComponent ? "with_gender_component" : "without_gender_component"] })
         let state = table("state_actor", { r in [r.perpetrators.contains(where: Vocabulary.stateActorCodes.contains) ? "state_actor" : "non_state_or_unknown"] })
         var all = [years]
@@ -76,7 +87,7 @@ public struct RegistryReport: Sendable {
         if from.prefix(4) == to.prefix(4) {
             all.append(table("by_month") { r in [r.period.map { $0.count == 7 ? String($0) : String($0.prefix(4)) } ?? ""] })
         }
-        all += [countries, types, perpetrators, rights, scopes, gender, state]
+        all += [countries, types, perpetrators, rights, scopes, identities, gender, state]
         // Killings and attempted killings, by year and country: the figures the network names first.
         let grave = records.filter { $0.aggressionTypes.contains("killing") || $0.aggressionTypes.contains("attempted_killing") }
         var graveCounts: [String: Int] = [:]
@@ -88,6 +99,7 @@ public struct RegistryReport: Sendable {
         all.append(Self.suppress(name: "killings", raw: graveCounts.keys.sorted().map { ($0, graveCounts[$0] ?? 0) },
                                  total: graveCounts.values.reduce(0, +), minCell: minCell, isInternal: isInternal))
         tables = all
+        topTypesByCountry = Self.topTypes(records, minCell: minCell, sensitive: sensitive, isInternal: isInternal)
 
         let defenders = Set(records.map(\.defenderPid)).count
         let organisations = Set(records.compactMap(\.organisationPid)).count
@@ -105,8 +117,9 @@ public struct RegistryReport: Sendable {
     /// Primary suppression of counts 1…minCell−1, then secondary: while exactly one cell of a
     /// table whose total is published is suppressed, also suppress the smallest other non-zero
     /// cell, so no hidden value equals the total minus the shown ones.
-    static func suppress(name: String, raw: [(String, Int)], total: Int, minCell: Int, isInternal: Bool) -> Table {
-        var hidden = Set(raw.indices.filter { raw[$0].1 > 0 && raw[$0].1 < minCell })
+    static func suppress(name: String, raw: [(String, Int)], total: Int, minCell: Int, isInternal: Bool,
+                         threshold: (String) -> Int = { _ in 0 }) -> Table {
+        var hidden = Set(raw.indices.filter { raw[$0].1 > 0 && raw[$0].1 < max(minCell, threshold(raw[$0].0)) })
         if !isInternal, hidden.count == 1 {
             let candidates = raw.indices.filter { !hidden.contains($0) && raw[$0].1 > 0 }.sorted { raw[$0].1 < raw[$1].1 }
             if let next = candidates.first { hidden.insert(next) }
@@ -115,6 +128,43 @@ public struct RegistryReport: Sendable {
         let rows = raw.enumerated().map { i, entry in (code: entry.0, cell: hidden.contains(i) ? Cell.suppressed : .count(entry.1), raw: entry.1) }
         let totalCell: Cell = isInternal || total == 0 || total >= minCell ? .count(total) : .suppressed
         return Table(name: name, rows: rows, total: totalCell, rawTotal: total)
+    }
+
+    /// Top three types per country. Row sums are never published (a country's events can carry
+    /// several types), but each type's total is: so when every country with that type is shown
+    /// and exactly one of those cells is hidden, a second one in the same column is hidden too.
+    static func topTypes(_ records: [RegistryRecord], minCell: Int, sensitive: Int, isInternal: Bool) -> [(country: String, rows: [(code: String, cell: Cell, raw: Int)])] {
+        var matrix: [String: [String: Int]] = [:]
+        for r in records { for t in r.aggressionTypes { matrix[r.country, default: [:]][t, default: 0] += 1 } }
+        let countries = Vocabulary.countries.codes.filter { matrix[$0] != nil } + matrix.keys.filter { !Vocabulary.countries.contains($0) }.sorted()
+        var shown: [String: [String]] = [:]
+        for c in countries {
+            shown[c] = (matrix[c] ?? [:]).sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(3).map(\.key)
+        }
+        var hidden = Set<String>()  // "country|type"
+        if !isInternal {
+            for c in countries {
+                for t in shown[c] ?? [] {
+                    let n = matrix[c]?[t] ?? 0
+                    if n > 0, n < (sensitiveCodes.contains(t) ? sensitive : minCell) { hidden.insert("\(c)|\(t)") }
+                }
+            }
+            for t in Set(shown.values.flatMap { $0 }) {
+                let withType = countries.filter { (matrix[$0]?[t] ?? 0) > 0 }
+                let displayed = withType.filter { shown[$0]?.contains(t) == true }
+                guard displayed.count == withType.count else { continue }
+                let hiddenHere = displayed.filter { hidden.contains("\($0)|\(t)") }
+                if hiddenHere.count == 1, let next = displayed.filter({ !hidden.contains("\($0)|\(t)") }).min(by: { (matrix[$0]?[t] ?? 0) < (matrix[$1]?[t] ?? 0) }) {
+                    hidden.insert("\(next)|\(t)")
+                }
+            }
+        }
+        return countries.map { c in
+            (c, (shown[c] ?? []).map { t in
+                let n = matrix[c]?[t] ?? 0
+                return (t, hidden.contains("\(c)|\(t)") ? Cell.suppressed : .count(n), n)
+            })
+        }
     }
 
     static func firstMonth(of period: String) -> String? {
@@ -143,6 +193,7 @@ public struct RegistryReport: Sendable {
         case "by_perpetrator": .perpetrators
         case "by_right": .rightsDefended
         case "by_scope": .targetScopes
+        case "by_gender_identity": .genderIdentities
         default: nil
         }
         if let term = vocabulary?.term(code) { return term.label(language) }
@@ -183,6 +234,12 @@ public struct RegistryReport: Sendable {
             }
             lines.append([t.name, "total", language == .es ? "Total" : "Total", "", shown(t.total)].joined(separator: ","))
         }
+        for (country, rows) in topTypesByCountry {
+            for row in rows {
+                lines.append(["top_types_\(country)", row.code, Self.label(row.code, table: "by_aggression_type", language),
+                              Vocabulary.aggressionTypes.term(row.code)?.esf ?? "", shown(row.cell)].map(RegistryExport.quote).joined(separator: ","))
+            }
+        }
         lines.append(["summary", "distinct_defenders", language == .es ? "Defensoras distintas" : "Distinct defenders", "", shown(distinctDefenders)].joined(separator: ","))
         lines.append(["summary", "distinct_organisations", language == .es ? "Organizaciones distintas" : "Distinct organisations", "", shown(distinctOrganisations)].joined(separator: ","))
         return lines.joined(separator: "\n") + "\n"
@@ -201,6 +258,11 @@ public struct RegistryReport: Sendable {
             ("tables", .array(tables.map { t in
                 .object([("name", .string(t.name)), ("total", cell(t.total)), ("rows", .array(t.rows.map { r in
                     .object([("code", .string(r.code)), ("label", .string(Self.label(r.code, table: t.name, language))), ("count", cell(r.cell))])
+                }))])
+            })),
+            ("top_types_by_country", .array(topTypesByCountry.map { entry in
+                .object([("country", .string(entry.country)), ("rows", .array(entry.rows.map { r in
+                    .object([("code", .string(r.code)), ("label", .string(Self.label(r.code, table: "by_aggression_type", language))), ("count", cell(r.cell))])
                 }))])
             })),
             ("distinct_defenders", cell(distinctDefenders)), ("distinct_organisations", cell(distinctOrganisations)),

@@ -111,6 +111,7 @@ struct ReportCommand: ParsableCommand {
     @Option(name: .long, help: "html, csv or json.") var format: Format
     @Option(name: .long, help: "Output file (must not exist).") var out: String
     @Option(name: .long, help: "Smallest count published as a number (default 5).") var minCell: Int = 5
+    @Option(name: .long, help: "Stricter smallest count for sexual-violence and trans cells (default 10).") var sensitiveMinCell: Int = 10
     @Flag(name: .long, help: "Unsuppressed numbers for staff: INTERNAL — DO NOT PUBLISH.") var `internal` = false
     @Flag(name: .long, help: "Fail when a consistency check fails.") var strict = false
 
@@ -127,7 +128,7 @@ struct ReportCommand: ParsableCommand {
         let ws = try workspace.open()
         guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure("\(out) already exists", status: .cannotCreate) }
         let language = Language(rawValue: lang) ?? .es
-        let report = RegistryReport(records: try ws.registry.all(), from: from, to: to, country: country, minCell: minCell, isInternal: `internal`)
+        let report = RegistryReport(records: try ws.registry.all(), from: from, to: to, country: country, minCell: minCell, sensitiveMinCell: sensitiveMinCell, isInternal: `internal`)
         let bytes: [UInt8] = switch format {
         case .html: Array(report.html(language: language).utf8)
         case .csv: Array(report.csv(language: language).utf8)

@@ -163,3 +163,42 @@ struct RegistryReportExtraTablesTests {
         #expect(RegistryReport(records: records, from: "2024", to: "2026").tables.contains { $0.name == "by_month" } == false)
     }
 }
+
+@Suite("Registry report: top types and sensitive cells")
+struct RegistryReportTopTypesTests {
+    func records(_ spec: [(String, String, Int)]) -> [RegistryRecord] {
+        var out: [RegistryRecord] = []
+        for (country, type, n) in spec {
+            for i in 0..<n {
+                var r = RegistryReportTests.records[0].with(id: "\(country)\(type)\(i)", pid: "\(country)\(type)\(i)", country: country, period: .some("2025-03"))
+                r.aggressionTypes = [type]
+                out.append(r)
+            }
+        }
+        return out
+    }
+
+    @Test("a hidden top-type cell cannot be recovered from the type's total: a second cell in its column is hidden")
+    func topTypesColumnSuppression() throws {
+        let report = RegistryReport(records: records([("GT", "threat", 3), ("HN", "threat", 20), ("MX", "threat", 30), ("MX", "raid", 40)]),
+                                    from: "2025", to: "2025")
+        let cells = Dictionary(uniqueKeysWithValues: report.topTypesByCountry.flatMap { entry in entry.rows.map { ("\(entry.country) \($0.code)", $0.cell) } })
+        #expect(cells["GT threat"] == .suppressed && cells["HN threat"] == .suppressed, "\(cells)")
+        #expect(cells["MX threat"] == .count(30) && cells["MX raid"] == .count(40))
+        #expect(report.html(language: .es).contains("Tipos de agresión más frecuentes por país"))
+    }
+
+    @Test("sexual-violence and trans cells use the stricter threshold")
+    func sensitiveThreshold() throws {
+        var recs = records([("MX", "sexual_violence", 7), ("MX", "threat", 30), ("GT", "threat", 20)])
+        for i in recs.indices.prefix(6) { recs[i].genderIdentity = "trans_woman" }
+        let report = RegistryReport(records: recs, from: "2025", to: "2025", minCell: 5, sensitiveMinCell: 10)
+        let types = try #require(report.tables.first { $0.name == "by_aggression_type" })
+        #expect(types.rows.first { $0.code == "sexual_violence" }?.cell == .suppressed)
+        let identities = try #require(report.tables.first { $0.name == "by_gender_identity" })
+        #expect(identities.rows.first { $0.code == "trans_woman" }?.cell == .suppressed)
+        // Without the stricter rule, 7 would be published.
+        let plain = RegistryReport(records: recs, from: "2025", to: "2025", minCell: 5)
+        #expect(plain.tables.first { $0.name == "by_aggression_type" }?.rows.first { $0.code == "sexual_violence" }?.cell == .count(7))
+    }
+}
