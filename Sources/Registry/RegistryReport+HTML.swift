@@ -73,10 +73,12 @@ extension RegistryReport {
         .summary { display: flex; gap: 14px; margin: 16px 0; } .summary div { flex: 1; background: #f3eef7; padding: 12px; border-radius: 6px; }
         .summary b { display: block; font-size: 26px; color: #6b2c91; } .summary span { font-size: 13px; }
         section { break-inside: avoid; } svg text { font-size: 12px; fill: #1d1d1f; }
-        .internal { background: #b00020; color: white; font-weight: bold; text-align: center; padding: 8px; position: sticky; top: 0; }
+        /* position: fixed repeats the banner on every printed page, not just the first. */
+        .internal { background: #b00020; color: white; font-weight: bold; text-align: center; padding: 8px; position: fixed; top: 0; left: 0; right: 0; }
+        body.internal-page { padding-top: 44px; }
         table { border-collapse: collapse; width: 100%; font-size: 12px; } th, td { border-bottom: 1px solid #ddd; padding: 4px 6px; text-align: left; }
         footer { font-size: 12px; color: #444; margin-top: 26px; border-top: 1px solid #ccc; }
-        </style></head><body>
+        </style></head><body\(isInternal ? " class=\"internal-page\"" : "")>
         \(body)
         </body></html>
         """
