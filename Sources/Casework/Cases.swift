@@ -156,3 +156,36 @@ extension Workspace {
         return (path, attachment.mediaType)
     }
 }
+
+extension Workspace {
+    /// Decrypts one quarantined item: its full reason and the content kept with it (the report,
+    /// or the raw envelope when it did not open).
+    public func openQuarantined(_ prefix: String, secretKeys: [KeyId: SealSecretKey]) throws(CaseError) -> (summary: QuarantineSummary, reason: String, content: [UInt8]) {
+        let p = prefix.lowercased()
+        guard p.count >= 6 else { throw .badId(prefix) }
+        let rows: [Row]
+        do {
+            rows = try database.writer.read { db in
+                try Row.fetchAll(db, sql: "SELECT q.*, k.sealed_key_id, k.sealed_key FROM quarantine q JOIN data_key k ON k.id = q.data_key_id")
+            }
+        } catch { throw .io("\(error)") }
+        let matches = rows.filter { row in
+            let id: Data = row["id"]
+            return Encoding.hex(id).hasPrefix(p)
+        }
+        guard matches.count == 1, let row = matches.first else { throw matches.isEmpty ? .notFound(prefix) : .ambiguous(prefix, matches.count) }
+        let id: Data = row["id"], keyId: Data = row["sealed_key_id"], sealedKey: Data = row["sealed_key"]
+        let nonce: Data = row["nonce"], ciphertext: Data = row["ciphertext"]
+        guard let kid = KeyId(bytes: keyId), let key = secretKeys[kid] else { throw .noKey(Encoding.hex(keyId)) }
+        let plaintext: SecureBytes
+        do { plaintext = try AtRest.open(sealedKey: Array(sealedKey), itemId: Array(id), nonce: Array(nonce), ciphertext: Array(ciphertext), with: key) } catch {
+            throw .tampered(Encoding.hex(id))
+        }
+        guard let record = try? plaintext.withUnsafeBytes({ try JSONValue.parse(Array($0)) }),
+              case .string(let reason)? = record["reason"], case .string(let content)? = record["content"],
+              let bytes = Encoding.bytes(fromBase64: content) else {
+            throw .io("quarantine record \(Encoding.hex(id)) is malformed")
+        }
+        return (QuarantineSummary(id: Array(id), receivedDay: row["received_day"], reasonClass: row["reason_class"]), reason, bytes)
+    }
+}

@@ -93,15 +93,41 @@ struct CasesCommand: ParsableCommand {
 
     struct Quarantine: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List quarantined envelopes and reports with their reason class.",
-            discussion: "Example:\n  $ resguardo cases quarantine"
+            abstract: "List quarantined envelopes and reports, or show one with its full reason.",
+            discussion: """
+            Example:
+              $ resguardo cases quarantine
+              $ resguardo cases quarantine 7c41e0 --out ~/revision/7c41e0.bin
+            """
         )
         @OptionGroup var workspace: WorkspaceOptions
+        @Argument(help: "A quarantined item's id (at least 6 hex digits) to show its reason.") var item: String?
+        @Option(name: .long, help: "With an item: also write what was kept (the report or the raw envelope) to this file.") var out: String?
+        @OptionGroup var passphrase: PassphraseOptions
 
         func run() throws {
-            let items = try workspace.open().listQuarantine()
-            for q in items { print("\(Encoding.hex(q.id).prefix(12))  \(q.receivedDay)  \(q.reasonClass)") }
-            print("\(items.count) en cuarentena / quarantined")
+            let ws = try workspace.open()
+            guard let item else {
+                let items = try ws.listQuarantine()
+                for q in items { print("\(Encoding.hex(q.id).prefix(12))  \(q.receivedDay)  \(q.reasonClass)") }
+                print("\(items.count) en cuarentena / quarantined")
+                return
+            }
+            let keys = try unlockKeys(ws, passphrase)
+            let opened: (summary: QuarantineSummary, reason: String, content: [UInt8])
+            do { opened = try ws.openQuarantined(item, secretKeys: keys) } catch { throw CommandFailure(error.description, status: .dataError) }
+            print("Cuarentena / Quarantine: \(Encoding.hex(opened.summary.id))")
+            print("Recibido / Received: \(opened.summary.receivedDay)")
+            print("Clase / Class: \(opened.summary.reasonClass)")
+            print("Motivo / Reason: \(opened.reason)")
+            print("Contenido guardado / Kept: \(opened.content.count) bytes")
+            if let out {
+                guard !FileManager.default.fileExists(atPath: out),
+                      FileManager.default.createFile(atPath: out, contents: Data(opened.content), attributes: [.posixPermissions: 0o600]) else {
+                    throw CommandFailure("cannot create \(out) (does it already exist?)", status: .cannotCreate)
+                }
+                print("written to \(out) (mode 0600; it may hold a defender's report in the clear)")
+            }
         }
     }
 }

@@ -39,5 +39,12 @@ struct UnsealerTests {
         #expect(summary.quarantined["report_invalid"] == 1)         // 15 MB description
         #expect(summary.quarantined["report_unknown_code"] == 1)
         #expect(try t.workspace.listQuarantine().count == 8)
+        // Each quarantined item opens with its precise reason and what was kept.
+        let unknownCode = try #require(try t.workspace.listQuarantine().first { $0.reasonClass == "report_unknown_code" })
+        let opened = try t.workspace.openQuarantined(String(Encoding.hex(unknownCode.id).prefix(12)), secretKeys: t.secrets)
+        #expect(opened.reason.contains("`perpetrators[0]` has unknown code `sicarios`"), "\(opened.reason)")
+        #expect(String(decoding: opened.content, as: UTF8.self).contains("sicarios"))
+        let garbage = try #require(try t.workspace.listQuarantine().first { $0.reasonClass == "envelope_bad_magic" })
+        #expect(try t.workspace.openQuarantined(String(Encoding.hex(garbage.id).prefix(12)), secretKeys: t.secrets).content == Array("no soy un sobre".utf8))
     }
 }

@@ -99,6 +99,10 @@ struct EndToEndTests {
         #expect(unseal.status == 0, "\(unseal.output)")
         #expect(unseal.output.contains("6 envelopes → 3 new cases, 1 duplicates, 2 quarantined (report_malformed_json: 1, report_unknown_code: 1)"), "\(unseal.output)")
         #expect(unseal.output.contains("1 cases carry fields this version does not know"))
+        let quarantine = try tool("resguardo", ["cases", "quarantine", "--workspace", workspace], in: dir)
+        let unknownLine = try #require(quarantine.output.split(separator: "\n").first { $0.hasSuffix("report_unknown_code") }, "\(quarantine.output)")
+        let reason = try tool("resguardo", ["cases", "quarantine", "--workspace", workspace, String(unknownLine.prefix(12)), "--passphrase-file", pass], in: dir)
+        #expect(reason.output.contains("has unknown code `amenaza`"), "\(reason.output)")
         let replay = try tool("resguardo", ["unseal", "--workspace", workspace, bundle, "--passphrase-file", pass], in: dir)
         #expect(replay.status == 65 && replay.output.contains("already imported"), "\(replay.output)")
 
