@@ -118,11 +118,14 @@ struct AtRest {
     let keyId: KeyId
     let sealedKey: [UInt8]
     private let dataKey: SecureBytes
+    /// Where each item key is derived and used, then wiped: guarded memory, allocated once.
+    private let itemKeyScratch: SecureScratch
 
     init(keyId: KeyId, publicKey: SealPublicKey) throws {
         dataKey = try SecureBytes.random(count: 32)
         sealedKey = try SealedBox.seal(dataKey, to: publicKey)
         id = try Random.bytes(count: 16)
+        itemKeyScratch = try SecureScratch(capacity: 32)
         self.keyId = keyId
     }
 
@@ -132,16 +135,22 @@ struct AtRest {
     }
 
     func seal(_ plaintext: some ContiguousBytesLike, itemId: [UInt8]) throws -> Sealed {
-        let itemKey = try SecretBoxKey(bytes: GenericHash.deriveSecret(Self.domain + itemId, outputByteCount: 32, key: dataKey))
         let nonce = try SecretBox.randomNonce()
-        return Sealed(nonce: nonce, ciphertext: try SecretBox.seal(plaintext, nonce: nonce, key: itemKey))
+        let ciphertext = try itemKeyScratch.withUnsafeMutableBytes(count: 32) { (key: UnsafeMutableRawBufferPointer) throws -> [UInt8] in
+            try GenericHash.derive(Self.domain + itemId, key: dataKey, into: key)
+            return try SecretBox.seal(plaintext, nonce: nonce, rawKey: UnsafeRawBufferPointer(key))
+        }
+        return Sealed(nonce: nonce, ciphertext: ciphertext)
     }
 
     static func open(sealedKey: [UInt8], itemId: [UInt8], nonce: [UInt8], ciphertext: [UInt8], with key: SealSecretKey,
                      cache: DataKeyCache? = nil) throws -> SecureBytes {
         let dataKey = try cache?.key(for: sealedKey, with: key) ?? SealedBox.open(sealedKey, with: key)
-        let itemKey = try SecretBoxKey(bytes: GenericHash.deriveSecret(domain + itemId, outputByteCount: 32, key: dataKey))
-        return try SecretBox.open(ciphertext, nonce: nonce, key: itemKey)
+        let scratch = try cache?.itemKeyScratch ?? SecureScratch(capacity: 32)
+        return try scratch.withUnsafeMutableBytes(count: 32) { (itemKey: UnsafeMutableRawBufferPointer) throws -> SecureBytes in
+            try GenericHash.derive(domain + itemId, key: dataKey, into: itemKey)
+            return try SecretBox.open(ciphertext, nonce: nonce, rawKey: UnsafeRawBufferPointer(itemKey))
+        }
     }
 }
 
@@ -149,6 +158,10 @@ struct AtRest {
 /// operation per import instead of one per case). Lives only as long as one command.
 final class DataKeyCache {
     private var keys: [[UInt8]: SecureBytes] = [:]
+    /// Guarded memory for deriving item keys, reused for every case the command opens.
+    let itemKeyScratch: SecureScratch
+
+    init() throws { itemKeyScratch = try SecureScratch(capacity: 32) }
 
     func key(for sealed: [UInt8], with secret: SealSecretKey) throws -> SecureBytes {
         if let known = keys[sealed] { return known }

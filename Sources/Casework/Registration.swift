@@ -26,7 +26,7 @@ extension Workspace {
 
     /// What `registry add` would write for these cases, with the redaction log, without writing.
     public func previewRecords(_ caseIds: [[UInt8]], secretKeys: [KeyId: SealSecretKey]) throws -> [(record: RegistryRecord, redactions: [Redaction], belowK: Bool)] {
-        let cache = DataKeyCache()
+        let cache = try DataKeyCache()
         return try preview(caseIds.map { try openCase($0, secretKeys: secretKeys, cache: cache).report }, secretKeys: secretKeys)
     }
 
@@ -48,7 +48,7 @@ extension Workspace {
     /// Loads vetted cases whose consent allows it into the registry, once each. Returns the
     /// number of records written.
     public func register(_ caseIds: [[UInt8]], secretKeys: [KeyId: SealSecretKey]) throws -> Int {
-        let cache = DataKeyCache()
+        let cache = try DataKeyCache()
         var reports: [Report] = []
         for id in caseIds {
             let (summary, report) = try openCase(id, secretKeys: secretKeys, cache: cache)

@@ -79,3 +79,69 @@ public enum SecretBox {
         return plaintext
     }
 }
+
+extension SecretBox {
+    /// Seals with a key given as raw bytes that the caller keeps in guarded memory (a reused
+    /// `SecureScratch`), so loops need no guarded allocation per item.
+    package static func seal(_ message: some ContiguousBytesLike, nonce: [UInt8], rawKey: UnsafeRawBufferPointer) throws(SodiumError) -> [UInt8] {
+        try SodiumRuntime.ensureInitialised()
+        guard nonce.count == nonceByteCount else { throw .invalidLength(what: "secretbox nonce", expected: nonceByteCount, actual: nonce.count) }
+        guard rawKey.count == SecretBoxKey.byteCount, let kb = rawKey.baseAddress else {
+            throw .invalidLength(what: "secretbox key", expected: SecretBoxKey.byteCount, actual: rawKey.count)
+        }
+        var out = [UInt8](repeating: 0, count: message.withRawBytes { $0.count } + macByteCount)
+        let rc = message.withRawBytes { m in
+            crypto_secretbox_easy(&out, m.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? emptyInput, UInt64(m.count), nonce,
+                                  kb.assumingMemoryBound(to: UInt8.self))
+        }
+        guard rc == 0 else { throw .allocationFailed(byteCount: out.count) }
+        return out
+    }
+}
+
+extension SecretBox {
+    /// Opens with a raw key held by the caller in guarded memory; the plaintext comes back in
+    /// guarded memory as usual.
+    package static func open(_ box: some ContiguousBytesLike, nonce: [UInt8], rawKey: UnsafeRawBufferPointer) throws(SodiumError) -> SecureBytes {
+        try SodiumRuntime.ensureInitialised()
+        guard nonce.count == nonceByteCount else { throw .invalidLength(what: "secretbox nonce", expected: nonceByteCount, actual: nonce.count) }
+        guard rawKey.count == SecretBoxKey.byteCount, let kb = rawKey.baseAddress else {
+            throw .invalidLength(what: "secretbox key", expected: SecretBoxKey.byteCount, actual: rawKey.count)
+        }
+        let length = box.withRawBytes { $0.count }
+        guard length >= macByteCount else { throw .secretBoxAuthenticationFailed }
+        var status: Int32 = -1
+        let plaintext: SecureBytes
+        do {
+            plaintext = try SecureBytes(count: length - macByteCount) { (out: UnsafeMutableRawBufferPointer) throws(Never) in
+                box.withRawBytes { c in
+                    guard let cb = c.baseAddress else { return }
+                    let ob = out.baseAddress ?? UnsafeMutableRawPointer(mutating: cb)
+                    status = crypto_secretbox_open_easy(ob.assumingMemoryBound(to: UInt8.self), cb.assumingMemoryBound(to: UInt8.self),
+                                                        UInt64(c.count), nonce, kb.assumingMemoryBound(to: UInt8.self))
+                }
+            }
+        } catch {
+            throw error.sodiumError
+        }
+        guard status == 0 else { throw .secretBoxAuthenticationFailed }
+        return plaintext
+    }
+}
+
+extension GenericHash {
+    /// Keyed BLAKE2b written straight into caller-provided guarded memory.
+    package static func derive(_ message: some ContiguousBytesLike, key: SecureBytes, into out: UnsafeMutableRawBufferPointer) throws(SodiumError) {
+        try SodiumRuntime.ensureInitialised()
+        guard (minOutput...maxOutput).contains(out.count), let ob = out.baseAddress else { throw .invalidHashParameter("output length \(out.count)") }
+        guard (minKey...maxKey).contains(key.count) else { throw .invalidHashParameter("key length \(key.count)") }
+        let rc = message.withRawBytes { m in
+            key.withUnsafeBytes { k in
+                crypto_generichash(ob.assumingMemoryBound(to: UInt8.self), out.count,
+                                   m.baseAddress?.assumingMemoryBound(to: UInt8.self), UInt64(m.count),
+                                   k.baseAddress?.assumingMemoryBound(to: UInt8.self), k.count)
+            }
+        }
+        guard rc == 0 else { throw .invalidHashParameter("crypto_generichash failed") }
+    }
+}
