@@ -147,7 +147,13 @@ struct KeyCommandTests {
         #expect(missingFile.status == 66 && missingFile.stderr.contains("cannot open passphrase file"))
     }
 
-    @Test("every command has --help with an example", arguments: [["--help"], ["key", "--help"], ["key", "init", "--help"], ["key", "show", "--help"], ["key", "rotate", "--help"]])
+    @Test("every command has --help with an example", arguments: [
+        ["--help"], ["key", "--help"], ["key", "init", "--help"], ["key", "show", "--help"], ["key", "rotate", "--help"],
+        ["init", "--help"], ["vault", "trust", "--help"], ["unseal", "--help"], ["cases", "--help"], ["cases", "list", "--help"],
+        ["cases", "show", "--help"], ["cases", "vet", "--help"], ["cases", "quarantine", "--help"], ["cases", "attachment", "--help"],
+        ["cases", "deidentify", "--help"], ["registry", "--help"], ["registry", "add", "--help"], ["registry", "export", "--help"],
+        ["registry", "report", "--help"],
+    ])
     func help(_ arguments: [String]) throws {
         let outcome = try CLIRunner.run(arguments)
         #expect(outcome.status == 0)

@@ -158,3 +158,16 @@ struct EndToEndTests {
         _ = intake
     }
 }
+
+@Suite("Online tools' help")
+struct OnlineHelpTests {
+    @Test("every online command has --help with an example", arguments: [
+        ("resguardo-intake", ["--help"]), ("resguardo-intake", ["serve", "--help"]), ("resguardo-intake", ["vault", "init", "--help"]),
+        ("resguardo-intake", ["export", "--help"]), ("resguardo-intake", ["purge", "--help"]), ("resguardo-intake", ["stats", "--help"]),
+        ("resguardo-submit", ["--help"]), ("resguardo-submit", ["submit", "--help"]), ("resguardo-submit", ["send", "--help"]),
+    ])
+    func help(tool: String, arguments: [String]) throws {
+        let outcome = try runSubprocess(IntakeProcess.binaries.appendingPathComponent(tool).path, arguments)
+        #expect(outcome.status == 0 && outcome.output.contains("Example"), "\(tool) \(arguments.joined(separator: " ")): no example")
+    }
+}
