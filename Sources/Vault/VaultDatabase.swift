@@ -126,12 +126,31 @@ public struct VaultDatabase: Sendable {
     /// then records the export. The file is written and synced *before* the rows are marked, so a
     /// crash in between re-exports them next time (the offline side detects duplicates) rather
     /// than losing them.
-    public func export(to path: String, signer: SigningKey, today: CalendarDay, limit: Int = ExportBundle.maxCount) async throws(VaultError) -> ExportSummary {
+    /// A bundle carries at most this many envelope bytes, so a vault flooded with 16 MiB envelopes
+    /// cannot make an export exhaust memory; what does not fit waits for the next export.
+    public static let maxBundleEnvelopeBytes = 256 << 20
+
+    public func export(to path: String, signer: SigningKey, today: CalendarDay, limit: Int = ExportBundle.maxCount,
+                       maxBytes: Int = VaultDatabase.maxBundleEnvelopeBytes) async throws(VaultError) -> ExportSummary {
         do {
             let rows = try await writer.read { db in
-                try Row.fetchAll(db, sql: "SELECT id, received_day, envelope FROM submission WHERE export_id IS NULL ORDER BY received_day, id LIMIT ?",
-                                 arguments: [limit])
+                // Choose by size first (cheap), then read only the chosen envelopes.
+                var chosen: [Data] = []
+                var bytes = 0
+                for row in try Row.fetchAll(db, sql: "SELECT id, length(envelope) AS size FROM submission WHERE export_id IS NULL ORDER BY received_day, id LIMIT ?",
+                                            arguments: [limit]) {
+                    let size: Int = row["size"]
+                    if !chosen.isEmpty && bytes + size > maxBytes { break }
+                    chosen.append(row["id"])
+                    bytes += size
+                }
+                return try chosen.compactMap { id in
+                    try Row.fetchOne(db, sql: "SELECT id, received_day, envelope FROM submission WHERE id = ?", arguments: [id])
+                }
             }
+            let remaining = try await writer.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM submission WHERE export_id IS NULL") ?? 0
+            } - rows.count
             let entries = try rows.map { row throws(VaultError) -> ExportBundle.Entry in
                 let id: Data = row["id"]
                 let dayText: String = row["received_day"]
@@ -149,7 +168,7 @@ public struct VaultDatabase: Sendable {
                     try db.execute(sql: "UPDATE submission SET export_id = ? WHERE id = ?", arguments: [Data(bundleId), Data(entry.submissionId)])
                 }
             }
-            return ExportSummary(count: entries.count, digest: sealed.digest, byteCount: sealed.bytes.count)
+            return ExportSummary(count: entries.count, digest: sealed.digest, byteCount: sealed.bytes.count, remaining: remaining)
         } catch {
             throw VaultError(error)
         }
@@ -228,6 +247,8 @@ public struct ExportSummary: Sendable {
     public let count: Int
     public let digest: [UInt8]
     public let byteCount: Int
+    /// Pending envelopes left for the next export (bundles are bounded in size).
+    public let remaining: Int
 }
 
 public struct PurgeByAgeSummary: Sendable {

@@ -126,6 +126,9 @@ struct Export: AsyncParsableCommand {
         }
         print("exported \(summary.count) envelopes (\(summary.byteCount) bytes) to \(out)")
         print("bundle digest: \(Encoding.hex(summary.digest))")
+        if summary.remaining > 0 {
+            print("\(summary.remaining) envelopes did not fit this bundle (at most \(VaultDatabase.maxBundleEnvelopeBytes >> 20) MiB); run export again for them")
+        }
     }
 }
 

@@ -100,6 +100,26 @@ struct VaultTests {
         #expect(try await vault.contains(newer.id))
     }
 
+    @Test("exports are bounded in size; what does not fit waits for the next bundle, nothing is skipped")
+    func boundedExport() async throws {
+        let vault = try VaultDatabase(path: dir.appendingPathComponent("v.sqlite").path)
+        let signer = try SigningKey.generate()
+        let big = try (0..<5).map { _ in
+            try Submission(id: .random(), receivedDay: today, envelope: Envelope.seal(report: [UInt8](repeating: 1, count: 40_000), to: key.publicKey))
+        }
+        try await vault.store(big)
+        // Each envelope is 61 + 64 KiB; allow two per bundle.
+        var carried: [[UInt8]] = []
+        for i in 0..<3 {
+            let out = dir.appendingPathComponent("b\(i).rsgb").path
+            let summary = try await vault.export(to: out, signer: signer, today: today, maxBytes: 140_000)
+            #expect(summary.count == (i < 2 ? 2 : 1) && summary.remaining == 5 - carried.count - summary.count)
+            let bundle = try ExportBundle(bytes: Array(Data(contentsOf: URL(fileURLWithPath: out))), trustedKey: signer.verifyingKey)
+            carried += bundle.entries.map(\.submissionId)
+        }
+        #expect(Set(carried) == Set(big.map(\.id.bytes)) && carried.count == 5)
+    }
+
     @Test("a tampered or foreign bundle fails verification with a clear error")
     func tamperedBundle() async throws {
         let signer = try SigningKey.generate()
