@@ -93,7 +93,8 @@ extension Workspace {
                 }
                 guard current.canMove(to: next) else { throw CaseError.badTransition(from: current, to: next) }
                 try db.execute(sql: #"UPDATE "case" SET state = ? WHERE id = ?"#, arguments: [next.rawValue, Data(id)])
-                try Audit.append(db, actor: actor, caseId: id, action: "\(current.rawValue)→\(next.rawValue)", detail: note)
+                // The note is free text a person typed and may name people: sealed like case contents.
+                try Audit.append(db, actor: actor, caseId: id, action: "\(current.rawValue)→\(next.rawValue)", detail: try sealNote(note))
             }
         } catch let error as CaseError {
             throw error
@@ -102,14 +103,32 @@ extension Workspace {
         }
     }
 
-    /// The audit entries of one case (or all when nil), oldest first.
-    public func auditTrail(caseId: [UInt8]? = nil) throws -> [(at: String, actor: String, action: String, detail: String)] {
-        try database.writer.read { db in
-            let rows = caseId == nil
+    /// The audit entries of one case (or all when nil), oldest first. Sealed notes are opened
+    /// with `secretKeys` when given, and shown as "(sealed note)" otherwise.
+    public func auditTrail(caseId: [UInt8]? = nil, secretKeys: [KeyId: SealSecretKey] = [:]) throws -> [(at: String, actor: String, action: String, detail: String)] {
+        let rows = try database.writer.read { db in
+            caseId == nil
                 ? try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY seq")
                 : try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE case_id = ? ORDER BY seq", arguments: [caseId.map { Data($0) }])
-            return rows.map { ($0["at"], $0["actor"], $0["action"], $0["detail"]) }
         }
+        return rows.map { ($0["at"], $0["actor"], $0["action"], openNote($0["detail"], secretKeys)) }
+    }
+
+    static let sealedNotePrefix = "sealed:"
+
+    /// "sealed:" ‖ key id hex ‖ ":" ‖ base64(crypto_box_seal(note, organisation key)).
+    func sealNote(_ note: String) throws -> String {
+        guard let current = keys.manifest.manifest.encryptionKeys.last else { throw CaseError.io("no encryption key") }
+        let sealed = try SealedBox.seal(Array(note.utf8), to: current.publicKey)
+        return Self.sealedNotePrefix + current.id.hex + ":" + Encoding.base64(sealed)
+    }
+
+    func openNote(_ detail: String, _ secretKeys: [KeyId: SealSecretKey]) -> String {
+        guard detail.hasPrefix(Self.sealedNotePrefix) else { return detail }
+        let parts = detail.dropFirst(Self.sealedNotePrefix.count).split(separator: ":", maxSplits: 1).map(String.init)
+        guard parts.count == 2, let id = KeyId(hex: parts[0]), let key = secretKeys[id], let box = Encoding.bytes(fromBase64: parts[1]),
+              let note = try? SealedBox.open(box, with: key) else { return "(sealed note)" }
+        return note.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
     }
 }
 

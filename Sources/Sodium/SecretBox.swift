@@ -34,49 +34,12 @@ public enum SecretBox {
 
     /// Returns MAC ‖ ciphertext (libsodium's "easy" layout).
     public static func seal(_ message: some ContiguousBytesLike, nonce: [UInt8], key: SecretBoxKey) throws(SodiumError) -> [UInt8] {
-        try SodiumRuntime.ensureInitialised()
-        guard nonce.count == nonceByteCount else {
-            throw .invalidLength(what: "secretbox nonce", expected: nonceByteCount, actual: nonce.count)
-        }
-        var out = [UInt8](repeating: 0, count: message.withRawBytes { $0.count } + macByteCount)
-        let rc = message.withRawBytes { m in
-            key.storage.withUnsafeBytes { k in
-                crypto_secretbox_easy(&out, m.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? emptyInput,
-                                      UInt64(m.count), nonce,
-                                      k.baseAddress?.assumingMemoryBound(to: UInt8.self) ?? emptyInput)
-            }
-        }
-        guard rc == 0 else { throw .allocationFailed(byteCount: out.count) }
-        return out
+        try key.storage.withUnsafeBytes { (k) throws(SodiumError) in try seal(message, nonce: nonce, rawKey: k) }
     }
 
     /// Opens into guarded memory.
     public static func open(_ box: some ContiguousBytesLike, nonce: [UInt8], key: SecretBoxKey) throws(SodiumError) -> SecureBytes {
-        try SodiumRuntime.ensureInitialised()
-        guard nonce.count == nonceByteCount else {
-            throw .invalidLength(what: "secretbox nonce", expected: nonceByteCount, actual: nonce.count)
-        }
-        let length = box.withRawBytes { $0.count }
-        guard length >= macByteCount else { throw .secretBoxAuthenticationFailed }
-        var status: Int32 = -1
-        let plaintext: SecureBytes
-        do {
-            plaintext = try SecureBytes(count: length - macByteCount) { (out: UnsafeMutableRawBufferPointer) throws(Never) in
-                box.withRawBytes { c in
-                    key.storage.withUnsafeBytes { k in
-                        guard let cb = c.baseAddress, let kb = k.baseAddress else { return }
-                        let ob = out.baseAddress ?? UnsafeMutableRawPointer(mutating: cb)
-                        status = crypto_secretbox_open_easy(
-                            ob.assumingMemoryBound(to: UInt8.self), cb.assumingMemoryBound(to: UInt8.self),
-                            UInt64(c.count), nonce, kb.assumingMemoryBound(to: UInt8.self))
-                    }
-                }
-            }
-        } catch {
-            throw error.sodiumError
-        }
-        guard status == 0 else { throw .secretBoxAuthenticationFailed }
-        return plaintext
+        try key.storage.withUnsafeBytes { (k) throws(SodiumError) in try open(box, nonce: nonce, rawKey: k) }
     }
 }
 

@@ -58,7 +58,7 @@ struct CasesCommand: ParsableCommand {
             do { opened = try ws.openCase(id, secretKeys: keys) } catch { throw CommandFailure(error.description, status: .dataError) }
             print(CaseRendering.render(opened.summary, opened.report))
             print("Historial / Audit trail:")
-            for entry in try ws.auditTrail(caseId: id) {
+            for entry in try ws.auditTrail(caseId: id, secretKeys: keys) {
                 print("  \(entry.at)  \(entry.action)  \(entry.detail)")
             }
         }

@@ -126,6 +126,9 @@ struct EndToEndTests {
         #expect(vetted.output.contains("1 casos / cases"))
         let trail = try tool("resguardo", ["cases", "show", "--workspace", workspace, caseId, "--passphrase-file", pass], in: dir)
         #expect(trail.output.contains("new→vetted  confirmado"), "\(trail.output)")
+        // The vetting note is shown with the passphrase, but sealed on disk.
+        let store = String(decoding: try Data(contentsOf: URL(fileURLWithPath: workspace + "/cases.sqlite")), as: UTF8.self)
+        #expect(!store.contains("confirmado") && store.contains("sealed:"))
 
         // De-identify and load: preview first, then the registry; loading twice is refused.
         let preview = try tool("resguardo", ["cases", "deidentify", "--workspace", workspace, caseId, "--preview", "--passphrase-file", pass], in: dir)
