@@ -61,6 +61,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
+            // The web form's own scripts and stylesheet (tweetnacl comes from Debian at run time).
+            resources: [.copy("Web")],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -8,6 +8,13 @@ public struct Term: Sendable, Hashable {
     /// HURIDOCS micro-thesaurus code, or nil where the term is local to this registry.
     public let esf: String?
 
+    public init(code: String, es: String, en: String, esf: String? = nil) {
+        self.code = code
+        self.es = es
+        self.en = en
+        self.esf = esf
+    }
+
     public func label(_ language: Language) -> String { language == .es ? es : en }
 }
 

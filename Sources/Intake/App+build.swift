@@ -18,6 +18,9 @@ public struct IntakeDependencies: Sendable {
     public let writer: SubmissionWriter
     public let proofOfWork: ProofOfWork
     public let connections: ConnectionCounter
+    public let assets: WebAssets
+    /// The manifest signing key's fingerprint, shown on the page and pinned by its script.
+    public let fingerprint: String
 
     /// Loads the manifest (its signature is checked against its own key: the intake serves it,
     /// clients do the pinning) and opens the vault.
@@ -31,7 +34,10 @@ public struct IntakeDependencies: Sendable {
         guard case .string(let keyText)? = outer["signing_key"], let keyBytes = Encoding.bytes(fromBase64: keyText) else {
             throw KeyManifestError.missingField("signing_key")
         }
-        manifest = try SignedKeyManifest(json: manifestJSON, trust: .key(VerifyingKey(bytes: keyBytes))).manifest
+        let signingKey = try VerifyingKey(bytes: keyBytes)
+        manifest = try SignedKeyManifest(json: manifestJSON, trust: .key(signingKey)).manifest
+        fingerprint = try SigningKeyFingerprint(verifyingKey: signingKey).description
+        assets = try WebAssets(tweetNaClPath: configuration.tweetNaClPath)
         vault = try VaultDatabase(path: configuration.vaultPath, checkpointing: .background)
         writer = SubmissionWriter(vault: vault)
         proofOfWork = try ProofOfWork(difficulty: configuration.powDifficulty, lifetimeSeconds: configuration.powTokenLifetimeSeconds)
@@ -40,6 +46,12 @@ public struct IntakeDependencies: Sendable {
 }
 
 import Sodium
+
+extension IntakeDependencies {
+    func page(language: Language) -> WebPage {
+        WebPage(language: language, assets: assets, organisation: manifest.organisation, fingerprint: fingerprint, year: CalendarDay.today().year)
+    }
+}
 
 /// The routes of DESIGN.md §3a.
 public func buildRouter(_ deps: IntakeDependencies, logger: Logger) -> Router<BasicRequestContext> {
@@ -58,7 +70,18 @@ public func buildRouter(_ deps: IntakeDependencies, logger: Logger) -> Router<Ba
         return jsonResponse(.object([("token", .string(challenge.token)), ("difficulty", .int(challenge.difficulty))]))
     }
     router.post("/v1/reports") { request, context in try await reports.submit(request, context: context) }
-    router.get("/") { request, _ in WebPage.response(for: request, manifest: deps.manifest) }
+    let form = FormSubmission(deps: deps, logger: logger)
+    router.post("/v1/reports/form") { request, context in try await form.submit(request, context: context) }
+    router.get("/") { request, _ in
+        let language = PageLanguage.choose(query: request.uri.query, acceptLanguage: request.headers[.acceptLanguage])
+        return htmlResponse(deps.page(language: language).form(), language: language)
+    }
+    router.get("/assets/{name}") { _, context in
+        guard let name = context.parameters.get("name"), let asset = deps.assets.byName[name] else {
+            throw IntakeError(.notFound, "not_found", "no such asset")
+        }
+        return Response(status: .ok, headers: [.contentType: asset.contentType], body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes)))
+    }
     return router
 }
 

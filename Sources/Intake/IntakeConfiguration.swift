@@ -21,6 +21,8 @@ import Foundation
 /// | `limits.idle_timeout_seconds` | 30 | keep-alive connections idle longer are closed |
 /// | `pow.difficulty` | 0 | leading zero bits asked of a proof of work; 0 = none |
 /// | `pow.token_lifetime_seconds` | 600 | how long a challenge token can be used |
+/// | `web.tweetnacl` | `/usr/share/nodejs/tweetnacl/nacl-fast.min.js` | tweetnacl served to the form (Debian `node-tweetnacl`) |
+/// | `web.form_per_minute` | 60 | no-JavaScript submissions sealed by the intake per minute, all clients together |
 public struct IntakeConfiguration: Sendable, Equatable {
     public var host = "127.0.0.1"
     public var port = 8443
@@ -35,6 +37,8 @@ public struct IntakeConfiguration: Sendable, Equatable {
     public var idleTimeoutSeconds = 30
     public var powDifficulty = 0
     public var powTokenLifetimeSeconds = 600
+    public var tweetNaClPath = WebAssets.defaultTweetNaClPath
+    public var formSubmissionsPerMinute = 60
 
     public init() {}
 
@@ -65,6 +69,8 @@ public struct IntakeConfiguration: Sendable, Equatable {
                 case "limits.idle_timeout_seconds": idleTimeoutSeconds = try Self.int(v, key, path, 1...3600)
                 case "pow.difficulty": powDifficulty = try Self.int(v, key, path, 0...32)
                 case "pow.token_lifetime_seconds": powTokenLifetimeSeconds = try Self.int(v, key, path, 10...86_400)
+                case "web.tweetnacl": tweetNaClPath = try Self.string(v, key, path)
+                case "web.form_per_minute": formSubmissionsPerMinute = try Self.int(v, key, path, 1...100_000)
                 default: throw .invalid(path, "unknown key `\(key)`")
                 }
             }

@@ -1,28 +1,407 @@
-import Hummingbird
-import NIOCore
 import Formats
+import Foundation
 
-/// `GET /`: until the web form lands (its own issue), a small bilingual page that says what this
-/// server is and shows the signing-key fingerprint to compare.
-enum WebPage {
-    static func response(for request: Request, manifest: KeyManifest) -> Response {
-        let html = """
+/// The form's answers as posted (`application/x-www-form-urlencoded`): a name can repeat
+/// (checkboxes). Used to fill the form again after a refused no-JavaScript submission, so the
+/// defender never has to type her account twice.
+struct FormValues: Sendable {
+    var fields: [(name: String, value: String)] = []
+
+    func first(_ name: String) -> String? {
+        fields.first { $0.name == name }.map(\.value).flatMap { $0.isEmpty ? nil : $0 }
+    }
+
+    func all(_ name: String) -> [String] { fields.filter { $0.name == name }.map(\.value) }
+
+    func has(_ name: String, _ value: String) -> Bool { fields.contains { $0.name == name && $0.value == value } }
+}
+
+/// Which language a visitor reads: `?lang=es|en` first, then the browser's `Accept-Language`
+/// (the first of es/en it names), then Spanish.
+enum PageLanguage {
+    static func choose(query: String?, acceptLanguage: String?) -> Language {
+        if let query, let lang = query.split(separator: "&").first(where: { $0.hasPrefix("lang=") })?.dropFirst(5),
+           let language = Language(rawValue: String(lang)) {
+            return language
+        }
+        for part in (acceptLanguage ?? "").split(separator: ",") {
+            let tag = part.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+            let primary = tag.split(separator: "-").first.map(String.init) ?? tag
+            if primary == "es" { return .es }
+            if primary == "en" { return .en }
+        }
+        return .es
+    }
+}
+
+/// The defender's page (`GET /`), rendered on the server in one language, so it works the same
+/// with JavaScript off: the plain form posts to `/v1/reports/form`. With JavaScript, `form.js`
+/// takes over the same form and seals on the device. No inline script or style (CSP
+/// `default-src 'self'`); every script carries its Subresource Integrity hash.
+struct WebPage: Sendable {
+    let language: Language
+    let assets: WebAssets
+    let organisation: String
+    let fingerprint: String
+    /// Today's year, for the incident-date choices.
+    let year: Int
+
+    func t(_ es: String, _ en: String) -> String { language == .es ? es : en }
+
+    static let maxDescription = Report.maxDescriptionLength
+    /// What the page promises for attachments, in words: base64 costs a third, and the report
+    /// itself needs room inside the largest 16 MiB bucket.
+    static let attachmentLimitMegabytes = 11
+
+    // MARK: pages
+
+    func form(values: FormValues = FormValues(), problems: [String] = []) -> String {
+        var html = head(title: t("Denuncia segura — Resguardo", "Secure report — Resguardo"), scripts: true)
+        html += "<main id=\"main\">\n"
+        html += "<h1>\(t("Denuncie una agresión de forma segura", "Report an attack safely"))</h1>\n"
+        html += "<p class=\"lead\">\(t("Este formulario es para defensoras de derechos humanos que sufrieron una agresión (amenazas, hostigamiento, criminalización, ataques). Solo la pregunta del país y la descripción son obligatorias: puede dejar vacío todo lo demás.", "This form is for women human rights defenders who suffered an attack (threats, harassment, criminalisation, violence). Only the country and the description are required: you may leave everything else empty."))</p>\n"
+        html += modeNotice()
+        html += fingerprintBox()
+        if !problems.isEmpty {
+            html += "<div class=\"problems\" role=\"alert\" tabindex=\"-1\" id=\"problems\"><h2>\(t("Su denuncia NO se envió todavía. Revise:", "Your report was NOT sent yet. Please check:"))</h2><ul>"
+            html += problems.map { "<li>\(escape($0))</li>" }.joined()
+            html += "</ul></div>\n"
+        }
+        html += "<form id=\"report\" method=\"post\" action=\"/v1/reports/form\" accept-charset=\"utf-8\" data-fingerprint=\"\(escape(fingerprint))\" data-lang=\"\(language.rawValue)\" data-attachment-limit=\"\(Self.attachmentLimitMegabytes * 1_048_576)\">\n"
+        html += "<input type=\"hidden\" name=\"language\" value=\"\(language.rawValue)\">\n"
+        html += placeSection(values) + dateSection(values) + whatSection(values) + whoSection(values)
+        html += contextSection(values) + aboutYouSection(values) + needsSection(values) + consentSection(values)
+        html += attachmentSection()
+        html += "<div class=\"send\"><button type=\"submit\" id=\"send\">\(t("Enviar denuncia", "Send report"))</button></div>\n"
+        html += "</form>\n"
+        html += statusAreas()
+        html += messages()
+        html += "</main>\n" + footer() + "</body></html>\n"
+        return html
+    }
+
+    /// The no-JavaScript receipt.
+    func receipt(_ receipt: String, urgent: Bool) -> String {
+        var html = head(title: t("Denuncia recibida — Resguardo", "Report received — Resguardo"), scripts: false)
+        html += "<main id=\"main\"><h1>\(t("Su denuncia fue recibida", "Your report was received"))</h1>\n"
+        html += "<p>\(t("Número de recibo (anótelo si quiere consultar por su denuncia; no hace falta guardarlo):", "Receipt number (write it down if you want to ask about your report; you need not keep it):"))</p>\n"
+        html += "<p class=\"receipt\"><code>\(escape(receipt))</code></p>\n"
+        html += "<p class=\"notice\">\(t("Modo sin JavaScript: su denuncia viajó protegida por la conexión cifrada (HTTPS) y el servidor la cifró al recibirla, en memoria, sin guardarla nunca legible. Con JavaScript activado se cifra antes de salir de su teléfono, que es más seguro.", "No-JavaScript mode: your report travelled protected by the encrypted connection (HTTPS) and the server encrypted it on arrival, in memory, never storing it readable. With JavaScript on it is encrypted before it leaves your phone, which is safer."))</p>\n"
+        if urgent {
+            html += "<p>\(t("La marcó como urgente: el equipo de la red lo verá al recibirla.", "You marked it urgent: the network's team will see that when it arrives."))</p>\n"
+        }
+        html += "<p>\(t("Por su seguridad, cierre esta pestaña y, si comparte el teléfono, borre el historial del navegador.", "For your safety, close this tab and, if you share the phone, clear the browser history."))</p>\n"
+        html += "<p><a href=\"/?lang=\(language.rawValue)\">\(t("Enviar otra denuncia", "Send another report"))</a></p>\n"
+        html += "</main>\n" + footer() + "</body></html>\n"
+        return html
+    }
+
+    /// A refusal the defender must understand: what happened and whether anything was kept.
+    func failure(title: String, message: String) -> String {
+        var html = head(title: title + " — Resguardo", scripts: false)
+        html += "<main id=\"main\"><h1>\(escape(title))</h1>\n<p>\(escape(message))</p>\n"
+        html += "<p><a href=\"/?lang=\(language.rawValue)\">\(t("Volver al formulario", "Back to the form"))</a></p>\n"
+        html += "</main>\n" + footer() + "</body></html>\n"
+        return html
+    }
+
+    // MARK: frame
+
+    func head(title: String, scripts: Bool) -> String {
+        var html = """
         <!doctype html>
-        <html lang="es"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>Resguardo</title></head>
-        <body>
-        <h1>Resguardo</h1>
-        <p>Canal cifrado para denunciar agresiones contra defensoras de derechos humanos. El formulario estará disponible pronto.</p>
-        <p lang="en">Encrypted channel for reporting attacks on women human rights defenders. The form is coming soon.</p>
-        <p>Organización / Organisation: \(escape(manifest.organisation))</p>
-        </body></html>
+        <html lang="\(language.rawValue)"><head><meta charset="utf-8">
+        <meta name="viewport" content="width=device-width, initial-scale=1">
+        <meta name="referrer" content="no-referrer">
+        <title>\(escape(title))</title>
+
         """
-        return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                        body: .init(byteBuffer: ByteBuffer(string: html)))
+        if let css = assets.stylesheet {
+            html += "<link rel=\"stylesheet\" href=\"/assets/\(css.name)\" integrity=\"\(css.integrity)\">\n"
+        }
+        if scripts {
+            for script in assets.scripts {
+                html += "<script defer src=\"/assets/\(script.name)\" integrity=\"\(script.integrity)\"></script>\n"
+            }
+        }
+        let other = language == .es ? ("en", "English") : ("es", "Español")
+        html += """
+        </head><body>
+        <header><a class="skip" href="#main">\(t("Ir al contenido", "Skip to content"))</a>
+        <span class="brand">Resguardo</span> <span class="org">\(escape(organisation))</span>
+        <a class="lang" href="/?lang=\(other.0)" lang="\(other.0)" hreflang="\(other.0)">\(other.1)</a></header>
+
+        """
+        return html
     }
 
-    static func escape(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    func footer() -> String {
+        """
+        <footer><p>\(t("Esta página no usa cookies, no guarda nada en su teléfono y no carga nada de otros sitios. El servidor no registra su dirección IP ni su navegador.", "This page uses no cookies, saves nothing on your phone and loads nothing from other sites. The server does not record your IP address or browser."))</p>
+        <p>\(t("Si alguien vigila su teléfono o su red, considere usar Tor Browser.", "If someone watches your phone or network, consider using Tor Browser."))</p></footer>
+
+        """
     }
+
+    func modeNotice() -> String {
+        """
+        <section class="mode" id="mode" aria-live="polite">
+        <p id="mode-nojs"><strong>\(t("Modo sin JavaScript.", "No-JavaScript mode."))</strong> \(t("Su denuncia viaja por una conexión cifrada (HTTPS) y el servidor la cifra en memoria al recibirla, sin guardarla nunca legible. No se pueden adjuntar archivos en este modo.", "Your report travels over an encrypted connection (HTTPS) and the server encrypts it in memory on arrival, never storing it readable. Files cannot be attached in this mode."))</p>
+        <p id="mode-js" hidden><strong>\(t("Cifrado en su teléfono.", "Encrypted on your phone."))</strong> \(t("Su denuncia se cifra aquí, en su dispositivo, antes de enviarse: el servidor solo recibe datos cifrados que no puede leer.", "Your report is encrypted here, on your device, before it is sent: the server only receives encrypted data it cannot read."))</p>
+        </section>
+
+        """
+    }
+
+    func fingerprintBox() -> String {
+        """
+        <details class="fingerprint"><summary>\(t("Comprobar la llave de la red", "Check the network's key"))</summary>
+        <p>\(t("Huella de la llave de firma:", "Signing-key fingerprint:")) <code id="fingerprint">\(escape(fingerprint))</code></p>
+        <p>\(t("Compárela con la huella que la red publica por otros medios (su sitio, sus redes, en persona). Si no coincide, no envíe nada. Con JavaScript, esta página comprueba además la firma de las llaves antes de cifrar.", "Compare it with the fingerprint the network publishes elsewhere (its site, social media, in person). If it does not match, send nothing. With JavaScript, this page also checks the keys' signature before encrypting."))</p>
+        </details>
+
+        """
+    }
+
+    // MARK: sections (names are the Report v1 fields; form.js and FormSubmission read the same names)
+
+    func placeSection(_ values: FormValues) -> String {
+        var html = "<fieldset><legend>\(t("¿Dónde ocurrió?", "Where did it happen?"))</legend>\n"
+        html += "<label for=\"country\">\(t("País", "Country")) <span class=\"req\">\(t("(obligatorio)", "(required)"))</span></label>\n"
+        html += "<select id=\"country\" name=\"country\" required><option value=\"\">\(t("Elija un país", "Choose a country"))</option>"
+        for term in Vocabulary.countries.terms {
+            html += option(term.code, term.label(language), selected: values.first("country") == term.code)
+        }
+        html += "</select>\n"
+        html += "<label for=\"region\">\(t("Estado o departamento", "State or department"))</label>\n"
+        html += "<select id=\"region\" name=\"region\"><option value=\"\">\(t("Prefiero no decir", "I prefer not to say"))</option>"
+        for term in Vocabulary.countries.terms {
+            html += "<optgroup label=\"\(escape(term.label(language)))\" data-country=\"\(term.code)\">"
+            for region in Regions.byCountry[term.code] ?? [] {
+                html += option(region.code, region.name, selected: values.first("region") == region.code)
+            }
+            html += "</optgroup>"
+        }
+        html += "</select>\n"
+        html += textInput("locality", t("Municipio o comunidad", "Municipality or community"),
+                          note: t("Solo el municipio o la comunidad, nunca una dirección. Sirve para ver dónde se concentran las agresiones; en el registro público se generaliza.", "Only the municipality or community, never an address. It shows where attacks concentrate; the public registry generalises it."),
+                          values: values, maxLength: 200)
+        html += radios("setting", t("¿Zona urbana o rural?", "Urban or rural area?"), Vocabulary.settings.terms, values: values, unknown: true)
+        return html + "</fieldset>\n"
+    }
+
+    func dateSection(_ values: FormValues) -> String {
+        var html = "<fieldset><legend>\(t("¿Cuándo ocurrió?", "When did it happen?"))</legend>\n"
+        html += "<p class=\"note\">\(t("Si no recuerda el día o el mes, deje solo el año.", "If you do not remember the day or month, give only the year."))</p>\n<div class=\"row\">"
+        html += "<div><label for=\"incident_year\">\(t("Año", "Year"))</label><select id=\"incident_year\" name=\"incident_year\"><option value=\"\">—</option>"
+        for y in stride(from: year, through: year - 40, by: -1) {
+            html += option(String(y), String(y), selected: values.first("incident_year") == String(y))
+        }
+        html += "</select></div>"
+        let months = language == .es
+            ? ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"]
+            : ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
+        html += "<div><label for=\"incident_month\">\(t("Mes", "Month"))</label><select id=\"incident_month\" name=\"incident_month\"><option value=\"\">—</option>"
+        for (i, name) in months.enumerated() {
+            let code = i < 9 ? "0\(i + 1)" : "\(i + 1)"
+            html += option(code, name, selected: values.first("incident_month") == code)
+        }
+        html += "</select></div>"
+        html += "<div><label for=\"incident_day\">\(t("Día", "Day"))</label><select id=\"incident_day\" name=\"incident_day\"><option value=\"\">—</option>"
+        for d in 1...31 {
+            let code = d < 10 ? "0\(d)" : "\(d)"
+            html += option(code, String(d), selected: values.first("incident_day") == code)
+        }
+        return html + "</select></div></div>\n</fieldset>\n"
+    }
+
+    func whatSection(_ values: FormValues) -> String {
+        var html = "<fieldset><legend>\(t("¿Qué pasó?", "What happened?"))</legend>\n"
+        html += "<label for=\"description\">\(t("Cuéntenos con sus palabras", "Tell us in your own words")) <span class=\"req\">\(t("(obligatorio)", "(required)"))</span></label>\n"
+        html += "<p class=\"note\" id=\"description-note\">\(t("Este texto nunca se publica: solo lo lee el equipo de la red. Puede omitir nombres si lo prefiere.", "This text is never published: only the network's team reads it. You may leave out names if you prefer."))</p>\n"
+        html += "<textarea id=\"description\" name=\"description\" rows=\"8\" required maxlength=\"\(Self.maxDescription)\" aria-describedby=\"description-note\">\(escape(values.first("description") ?? ""))</textarea>\n"
+        html += checkboxes("aggression_types", t("¿Qué tipo de agresión? (marque todas las que apliquen)", "What kind of attack? (tick all that apply)"),
+                           Vocabulary.aggressionTypes.terms, values: values)
+        return html + "</fieldset>\n"
+    }
+
+    func whoSection(_ values: FormValues) -> String {
+        var html = "<fieldset><legend>\(t("¿Quién la agredió?", "Who attacked you?"))</legend>\n"
+        html += "<p class=\"note\">\(t("Solo el tipo de agresor, no nombres. Sirve para los informes sobre quién agrede a las defensoras.", "Only the kind of attacker, no names. It feeds the reports on who attacks defenders."))</p>\n"
+        html += checkboxes("perpetrators", t("Tipo de agresor", "Kind of attacker"), Vocabulary.perpetrators.terms, values: values)
+        return html + "</fieldset>\n"
+    }
+
+    func contextSection(_ values: FormValues) -> String {
+        var html = "<fieldset><legend>\(t("Su labor de defensa", "Your defence work"))</legend>\n"
+        html += checkboxes("rights_defended", t("¿Qué derechos defiende?", "Which rights do you defend?"), Vocabulary.rightsDefended.terms, values: values)
+        html += radios("target_scope", t("¿A quién iba dirigida la agresión?", "Who was the attack aimed at?"), Vocabulary.targetScopes.terms, values: values, unknown: true)
+        html += "<label for=\"people_affected\">\(t("¿Cuántas personas fueron afectadas?", "How many people were affected?"))</label>\n"
+        html += "<input id=\"people_affected\" name=\"people_affected\" type=\"number\" inputmode=\"numeric\" min=\"1\" max=\"100000\" value=\"\(escape(values.first("people_affected") ?? ""))\">\n"
+        html += yesNo("affects_relatives", t("¿La agresión alcanzó también a su familia?", "Did the attack also reach your family?"), values)
+        html += yesNo("gender_component", t("¿La agresión tuvo un componente de género (por ser mujer)?", "Did the attack have a gender component (because you are a woman)?"), values)
+        html += checkboxes("gender_component_types", t("Si fue así, ¿de qué forma?", "If so, in what way?"), Vocabulary.genderComponentTypes.terms, values: values)
+        return html + "</fieldset>\n"
+    }
+
+    func aboutYouSection(_ values: FormValues) -> String {
+        var html = "<fieldset><legend>\(t("Sobre usted (todo opcional)", "About you (all optional)"))</legend>\n"
+        html += "<p class=\"note\">\(t("Estos datos solo los ve el equipo de la red, en una computadora sin internet, para poder ayudarle. Nunca se publican. Déjelos vacíos si no quiere darlos.", "Only the network's team sees these, on a computer without internet, so it can help you. They are never published. Leave them empty if you prefer."))</p>\n"
+        html += textInput("defender_name", t("Nombre o seudónimo", "Name or pseudonym"), note: nil, values: values, maxLength: 200)
+        html += textInput("defender_organisation", t("Organización o colectivo", "Organisation or collective"), note: nil, values: values, maxLength: 200)
+        html += textInput("defender_contact", t("Una forma segura de contactarle", "A safe way to contact you"),
+                          note: t("Solo si quiere que le contacten. Indique un medio que sea seguro para usted.", "Only if you want to be contacted. Give a channel that is safe for you."),
+                          values: values, maxLength: 500)
+        html += textInput("defender_national_id", t("Documento de identidad", "Identity document"),
+                          note: t("Solo si lo necesita para un trámite de protección o reubicación.", "Only if needed for protection or relocation procedures."),
+                          values: values, maxLength: 100)
+        html += "<label for=\"defender_birth_year\">\(t("Año de nacimiento", "Year of birth"))</label>\n"
+        html += "<input id=\"defender_birth_year\" name=\"defender_birth_year\" type=\"number\" inputmode=\"numeric\" min=\"1900\" max=\"\(year)\" value=\"\(escape(values.first("defender_birth_year") ?? ""))\">\n"
+        html += select("defender_age_band", t("O su rango de edad", "Or your age range"), Vocabulary.ageBands.terms, values: values)
+        html += select("defender_gender_identity", t("Identidad de género", "Gender identity"), Vocabulary.genderIdentities.terms, values: values)
+        html += select("defender_ethnicity", t("¿Se identifica como…?", "Do you identify as…?"), Vocabulary.ethnicities.terms, values: values)
+        return html + "</fieldset>\n"
+    }
+
+    func needsSection(_ values: FormValues) -> String {
+        var html = "<fieldset><legend>\(t("¿Qué necesita?", "What do you need?"))</legend>\n"
+        html += checkboxes("needs", t("Apoyos que necesita (opcional)", "Support you need (optional)"), Vocabulary.needs.terms, values: values)
+        html += "<div class=\"check urgent\"><input type=\"checkbox\" id=\"urgent\" name=\"urgent\" value=\"on\"\(values.has("urgent", "on") ? " checked" : "")>"
+        html += "<label for=\"urgent\">\(t("Es urgente: mi vida o la de mi familia corre peligro ahora", "It is urgent: my life or my family's is in danger now"))</label></div>\n"
+        html += "<p class=\"note\">\(t("Marcar urgente avisa al equipo sin revelar el contenido. El servidor sí sabe que una denuncia es urgente.", "Marking it urgent alerts the team without revealing the content. The server does learn that a report is urgent."))</p>\n"
+        return html + "</fieldset>\n"
+    }
+
+    func consentSection(_ values: FormValues) -> String {
+        var html = "<fieldset><legend>\(t("Su consentimiento", "Your consent"))</legend>\n"
+        html += "<div class=\"check\"><input type=\"checkbox\" id=\"consent_registry\" name=\"consent_registry\" value=\"on\"\(values.has("consent_registry", "on") ? " checked" : "")>"
+        html += "<label for=\"consent_registry\">\(t("Acepto que la agresión se cuente en el registro estadístico de la red, sin mi nombre ni datos que me identifiquen.", "I agree that the attack is counted in the network's statistical registry, without my name or anything that identifies me."))</label></div>\n"
+        html += "<div class=\"check\"><input type=\"checkbox\" id=\"consent_contact\" name=\"consent_contact\" value=\"on\"\(values.has("consent_contact", "on") ? " checked" : "")>"
+        html += "<label for=\"consent_contact\">\(t("Acepto que el equipo de la red me contacte por el medio que indiqué.", "I agree that the network's team contacts me through the channel I gave."))</label></div>\n"
+        return html + "</fieldset>\n"
+    }
+
+    /// Shown by form.js only: without JavaScript, files cannot be sealed on the device, and the
+    /// no-JavaScript path takes none.
+    func attachmentSection() -> String {
+        """
+        <fieldset id="attachments-section" hidden><legend>\(t("Archivos (opcional)", "Files (optional)"))</legend>
+        <p class="note" id="attachments-note">\(t("Fotos, capturas o documentos, hasta \(Self.attachmentLimitMegabytes) MB en total. Las fotos se vuelven a guardar en su teléfono para quitarles la ubicación (GPS), la fecha y el modelo del teléfono. Otros archivos (PDF, audio, documentos) viajan con sus datos ocultos: el nombre del autor, la fecha, a veces la ubicación.", "Photos, screenshots or documents, up to \(Self.attachmentLimitMegabytes) MB in total. Photos are re-saved on your phone to remove their location (GPS), date and phone model. Other files (PDF, audio, documents) travel with their hidden data: author name, date, sometimes location."))</p>
+        <label for="attachments">\(t("Elegir archivos", "Choose files"))</label>
+        <input type="file" id="attachments" multiple aria-describedby="attachments-note">
+        <div class="check"><input type="checkbox" id="keep_originals"><label for="keep_originals">\(t("Enviar las fotos originales, sin quitar sus datos (solo si las necesita como prueba: revelan dónde y cuándo se tomaron)", "Send the original photos without removing their data (only if you need them as evidence: they reveal where and when they were taken)"))</label></div>
+        <ul id="attachment-list"></ul>
+        </fieldset>
+
+        """
+    }
+
+    func statusAreas() -> String {
+        """
+        <div id="status" role="status" aria-live="polite"></div>
+        <section id="receipt" hidden tabindex="-1"><h2>\(t("Su denuncia fue recibida", "Your report was received"))</h2>
+        <p>\(t("Número de recibo:", "Receipt number:")) <code id="receipt-code"></code></p>
+        <p>\(t("Se cifró en su teléfono antes de enviarse. El formulario se vació y no quedó nada guardado en este dispositivo. Por su seguridad, cierre esta pestaña.", "It was encrypted on your phone before being sent. The form was emptied and nothing was saved on this device. For your safety, close this tab."))</p></section>
+        <section id="offline" hidden tabindex="-1"><h2>\(t("No se pudo enviar", "It could not be sent"))</h2>
+        <p id="offline-reason"></p>
+        <p>\(t("Su denuncia ya está cifrada. Puede intentar de nuevo, o guardarla como archivo cifrado y enviarla después o pedir a una persona de confianza que la envíe (con el programa resguardo-submit: «resguardo-submit send ARCHIVO»). Nadie puede leer ese archivo, pero su existencia muestra que usó este servicio: guárdelo con cuidado y bórrelo después de enviarlo.", "Your report is already encrypted. You can try again, or save it as an encrypted file and send it later or ask someone you trust to send it (with the resguardo-submit program: “resguardo-submit send FILE”). Nobody can read that file, but its existence shows you used this service: keep it carefully and delete it once sent."))</p>
+        <p class="buttons"><button type="button" id="retry">\(t("Intentar de nuevo", "Try again"))</button> <button type="button" id="save">\(t("Guardar denuncia cifrada", "Save encrypted report"))</button></p></section>
+
+        """
+    }
+
+    /// Texts form.js shows, in the page's language: no strings live in the script.
+    func messages() -> String {
+        let list: [(String, String, String)] = [
+            ("keys", "Comprobando las llaves de la red…", "Checking the network's keys…"),
+            ("sealing", "Cifrando en su teléfono…", "Encrypting on your phone…"),
+            ("photos", "Quitando datos ocultos de las fotos…", "Removing hidden data from the photos…"),
+            ("work", "Un momento: el servidor pide un pequeño cálculo contra envíos masivos…", "One moment: the server asks for a small computation against mass submissions…"),
+            ("sending", "Enviando…", "Sending…"),
+            ("manifest_bad_signature", "La firma de las llaves de la red NO es válida. No se envió nada. Alguien pudo alterar el servidor o la conexión: no use este sitio y avise a la red por otro medio.", "The signature on the network's keys is NOT valid. Nothing was sent. Someone may have tampered with the server or the connection: do not use this site and tell the network another way."),
+            ("manifest_wrong_signer", "Las llaves de la red están firmadas por una llave desconocida. No se envió nada. No use este sitio y avise a la red por otro medio.", "The network's keys are signed by an unknown key. Nothing was sent. Do not use this site and tell the network another way."),
+            ("manifest_malformed", "No se pudieron leer las llaves de la red. No se envió nada. Intente más tarde.", "The network's keys could not be read. Nothing was sent. Try again later."),
+            ("manifest_no_current_key", "La red no tiene una llave vigente hoy. No se envió nada. Avise a la red por otro medio.", "The network has no key valid today. Nothing was sent. Tell the network another way."),
+            ("manifest_bad_key_id", "Las llaves de la red no son coherentes. No se envió nada. Avise a la red por otro medio.", "The network's keys are inconsistent. Nothing was sent. Tell the network another way."),
+            ("date_incomplete", "Fecha: si indica el día o el mes, indique también el mes y el año.", "Date: if you give the day or the month, give the month and the year too."),
+            ("too_large", "La denuncia con sus archivos es demasiado grande. Quite algún archivo e intente de nuevo.", "The report with its files is too large. Remove a file and try again."),
+            ("network", "No hay conexión con el servidor.", "There is no connection to the server."),
+            ("server", "El servidor no pudo guardar su denuncia ahora (no fue recibida).", "The server could not store your report right now (it was not received)."),
+            ("refused", "El servidor rechazó la denuncia:", "The server refused the report:"),
+            ("file_unreadable", "No se pudo leer un archivo:", "A file could not be read:"),
+            ("remove", "Quitar", "Remove"),
+            ("will_clean", "se limpiará", "will be cleaned"),
+            ("travels_with_data", "viaja con sus datos ocultos", "travels with its hidden data"),
+        ]
+        return "<div id=\"messages\" hidden>" + list.map { code, es, en in
+            "<p data-code=\"\(code)\">\(escape(t(es, en)))</p>"
+        }.joined() + "</div>\n"
+    }
+
+    // MARK: controls
+
+    func option(_ value: String, _ label: String, selected: Bool) -> String {
+        "<option value=\"\(escape(value))\"\(selected ? " selected" : "")>\(escape(label))</option>"
+    }
+
+    func textInput(_ name: String, _ label: String, note: String?, values: FormValues, maxLength: Int) -> String {
+        var html = "<label for=\"\(name)\">\(label)</label>\n"
+        var described = ""
+        if let note {
+            html += "<p class=\"note\" id=\"\(name)-note\">\(note)</p>\n"
+            described = " aria-describedby=\"\(name)-note\""
+        }
+        html += "<input type=\"text\" id=\"\(name)\" name=\"\(name)\" maxlength=\"\(maxLength)\" autocomplete=\"off\"\(described) value=\"\(escape(values.first(name) ?? ""))\">\n"
+        return html
+    }
+
+    func checkboxes(_ name: String, _ label: String, _ terms: [Term], values: FormValues) -> String {
+        var html = "<fieldset class=\"choices\"><legend>\(label)</legend>\n"
+        for term in terms {
+            let id = "\(name)-\(term.code)"
+            html += "<div class=\"check\"><input type=\"checkbox\" id=\"\(id)\" name=\"\(name)\" value=\"\(term.code)\"\(values.has(name, term.code) ? " checked" : "")>"
+            html += "<label for=\"\(id)\">\(escape(term.label(language)))</label></div>\n"
+        }
+        return html + "</fieldset>\n"
+    }
+
+    func radios(_ name: String, _ label: String, _ terms: [Term], values: FormValues, unknown: Bool) -> String {
+        var html = "<fieldset class=\"choices\"><legend>\(label)</legend>\n"
+        var choices = terms.map { ($0.code, $0.label(language)) }
+        if unknown { choices.append(("", t("No sé / prefiero no decir", "I don't know / prefer not to say"))) }
+        for (code, text) in choices {
+            let id = "\(name)-\(code.isEmpty ? "none" : code)"
+            let checked = code.isEmpty ? (values.first(name) == nil) : values.has(name, code)
+            html += "<div class=\"check\"><input type=\"radio\" id=\"\(id)\" name=\"\(name)\" value=\"\(code)\"\(checked ? " checked" : "")>"
+            html += "<label for=\"\(id)\">\(escape(text))</label></div>\n"
+        }
+        return html + "</fieldset>\n"
+    }
+
+    func yesNo(_ name: String, _ label: String, _ values: FormValues) -> String {
+        radios(name, label, [Term(code: "yes", es: "Sí", en: "Yes"), Term(code: "no", es: "No", en: "No")], values: values, unknown: true)
+    }
+
+    func select(_ name: String, _ label: String, _ terms: [Term], values: FormValues) -> String {
+        var html = "<label for=\"\(name)\">\(label)</label>\n<select id=\"\(name)\" name=\"\(name)\"><option value=\"\">\(t("Prefiero no decir", "I prefer not to say"))</option>"
+        for term in terms { html += option(term.code, term.label(language), selected: values.first(name) == term.code) }
+        return html + "</select>\n"
+    }
+}
+
+/// HTML text and attribute escaping.
+func escape(_ text: String) -> String {
+    var out = ""
+    out.reserveCapacity(text.utf8.count)
+    for c in text {
+        switch c {
+        case "&": out += "&amp;"
+        case "<": out += "&lt;"
+        case ">": out += "&gt;"
+        case "\"": out += "&quot;"
+        case "'": out += "&#39;"
+        default: out.append(c)
+        }
+    }
+    return out
 }

@@ -13,7 +13,9 @@ struct Serve: AsyncParsableCommand {
         and defaults: http.host 127.0.0.1, http.port 8443, tls.certificate, tls.key, vault.path \
         vault.sqlite, keys.manifest, limits.max_body_bytes 16777277, limits.max_connections 1024, \
         limits.header_timeout_seconds 10, limits.body_timeout_seconds 300, \
-        limits.idle_timeout_seconds 30, pow.difficulty 0, pow.token_lifetime_seconds 600.
+        limits.idle_timeout_seconds 30, pow.difficulty 0, pow.token_lifetime_seconds 600, \
+        web.tweetnacl /usr/share/nodejs/tweetnacl/nacl-fast.min.js (Debian node-tweetnacl), \
+        web.form_per_minute 60 (no-JavaScript submissions sealed by the intake, all clients together).
 
         --dev is for a laptop demo: a fresh self-signed certificate (made with openssl) in \
         .resguardo-dev/, the PUBLIC demo keys of keys-example/, and a vault in .resguardo-dev/.
@@ -38,6 +40,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Close connections beyond this many.") var maxConnections: Int?
     @Option(name: .long, help: "Seconds to send the TLS handshake and request head.") var headerTimeout: Int?
     @Option(name: .long, help: "Seconds to send the body once the head is in.") var bodyTimeout: Int?
+    @Option(name: .long, help: "tweetnacl file for the web form (default from Debian's node-tweetnacl).") var tweetnacl: String?
+    @Option(name: .long, help: "No-JavaScript submissions per minute, all clients together (default 60).") var formPerMinute: Int?
     @Flag(name: .long, help: "Demo mode: self-signed certificate and the public demo keys.") var dev = false
     @Option(name: .long, help: "Log level: error, warning, notice, info or debug.") var logLevel: String = "info"
 
@@ -59,6 +63,8 @@ struct Serve: AsyncParsableCommand {
         if let maxConnections { settings.maxConnections = maxConnections }
         if let headerTimeout { settings.headerTimeoutSeconds = headerTimeout }
         if let bodyTimeout { settings.bodyTimeoutSeconds = bodyTimeout }
+        if let tweetnacl { settings.tweetNaClPath = tweetnacl }
+        if let formPerMinute { settings.formSubmissionsPerMinute = formPerMinute }
         do { settings = try settings.validated() } catch {
             throw CommandFailure(error.description, hints: ["or use --dev for a demo with the public demo keys"], status: .usage)
         }

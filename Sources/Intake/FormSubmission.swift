@@ -1,0 +1,183 @@
+import Foundation
+import Hummingbird
+import HTTPTypes
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import Formats
+import Sodium
+import Vault
+
+/// `POST /v1/reports/form`: the no-JavaScript path (Tor Browser "Safest"). The plain HTML form
+/// arrives over TLS; the intake builds the Report, validates it, pads and seals it **in memory**
+/// to the organisation's current key, and stores the envelope flagged "sealed by the intake".
+/// The plaintext is never written to disk or logged; it lives in this process only for the
+/// length of the request (threat-model.md says what that costs). Answers are HTML pages, in the
+/// language the form was shown in. A refused submission comes back as the same form, filled in,
+/// with the problems listed, so nothing the defender typed is lost.
+struct FormSubmission: Sendable {
+    let deps: IntakeDependencies
+    let logger: Logger
+    let limiter: RateLimiter
+
+    /// The form has no files and a description of at most 20,000 characters; percent-encoding
+    /// can triple UTF-8, so this leaves room for every field at its longest.
+    static let maxBodyBytes = 256 * 1024
+
+    init(deps: IntakeDependencies, logger: Logger) {
+        self.deps = deps
+        self.logger = logger
+        limiter = RateLimiter(perMinute: deps.configuration.formSubmissionsPerMinute)
+    }
+
+    func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        var page = deps.page(language: .es)
+        func refuse(_ status: HTTPResponse.Status, _ title: (String, String), _ message: (String, String), retryAfter: Int? = nil) -> Response {
+            htmlResponse(page.failure(title: page.t(title.0, title.1), message: page.t(message.0, message.1)), status: status, retryAfterSeconds: retryAfter)
+        }
+        guard limiter.take() else {
+            return refuse(.tooManyRequests, ("Demasiadas denuncias en este momento", "Too many reports right now"),
+                          ("El servidor recibe muchas denuncias sin JavaScript a la vez. Su denuncia NO fue recibida: vuelva atrás (sus respuestas siguen en el formulario) e intente de nuevo en un minuto.",
+                           "The server is receiving many no-JavaScript reports at once. Your report was NOT received: go back (your answers are still in the form) and try again in a minute."),
+                          retryAfter: 60)
+        }
+        guard request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/x-www-form-urlencoded" else {
+            return refuse(.unsupportedMediaType, ("Formato no admitido", "Unsupported format"),
+                          ("Esta dirección solo recibe el formulario de la página principal.", "This address only takes the form of the main page."))
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: Self.maxBodyBytes)
+        } catch let error as HTTPError where error.status == .contentTooLarge {
+            return refuse(.contentTooLarge, ("Denuncia demasiado larga", "Report too long"),
+                          ("El formulario enviado es más grande de lo permitido. Su denuncia NO fue recibida.", "The form sent is larger than allowed. Your report was NOT received."))
+        }
+        guard let values = Self.decode(body.readableBytesView) else {
+            return refuse(.badRequest, ("Formulario dañado", "Damaged form"),
+                          ("El formulario llegó dañado. Su denuncia NO fue recibida: vuelva atrás e intente de nuevo.", "The form arrived damaged. Your report was NOT received: go back and try again."))
+        }
+        page = deps.page(language: values.first("language").flatMap(Language.init(rawValue:)) ?? .es)
+
+        var report: Report
+        switch FormReport.build(values, language: page.language, today: .today()) {
+        case .problems(let problems):
+            return htmlResponse(page.form(values: values, problems: problems.map { $0.text(page.language) }), status: .unprocessableContent)
+        case .report(let built):
+            report = built
+        }
+        guard let key = deps.manifest.currentEncryptionKey(on: .today()) else {
+            logger.error("form submission refused", metadata: ["class": "no_current_key"])
+            return htmlResponse(page.form(values: values, problems: [page.t("El servidor no tiene una llave vigente: su denuncia NO fue recibida. Avise a la red por otro medio.",
+                                                                                "The server has no current key: your report was NOT received. Tell the network another way.")]),
+                                status: .serviceUnavailable, retryAfterSeconds: 300)
+        }
+        var flags: Envelope.Flags = [.sealedByIntake]
+        if report.urgent { flags.insert(.urgent) }
+        let envelope: Envelope
+        do {
+            var plaintext = report.jsonBytes()
+            defer { Self.wipe(&plaintext) }
+            report = Report(language: report.language, country: "", description: "")
+            envelope = try Envelope.seal(report: plaintext, to: key.publicKey, flags: flags)
+        } catch {
+            logger.error("form submission not sealed", metadata: ["class": .string(error.code)])
+            return htmlResponse(page.form(values: values, problems: [page.t("La denuncia es demasiado grande para sellarla.", "The report is too large to seal.")]),
+                                status: .contentTooLarge)
+        }
+        let submission = try Submission(id: SubmissionId.random(), receivedDay: .today(), envelope: envelope)
+        do {
+            try await deps.writer.store(submission)
+        } catch {
+            logger.error("submission not stored", metadata: ["class": .string(error.errorClass), "path": "form"])
+            let message = page.t("El servidor no pudo guardar su denuncia ahora: NO fue recibida. Sus respuestas siguen aquí; intente enviarla de nuevo en unos minutos.",
+                                 "The server could not store your report right now: it was NOT received. Your answers are still here; try sending it again in a few minutes.")
+            return htmlResponse(page.form(values: values, problems: [message]), status: error.isTemporary ? .serviceUnavailable : .internalServerError,
+                                retryAfterSeconds: error.isTemporary ? 30 : nil)
+        }
+        return htmlResponse(page.receipt(submission.id.receipt, urgent: flags.contains(.urgent)), status: .created)
+    }
+
+    /// `application/x-www-form-urlencoded`: `+` is a space, `%XX` a byte; the result must be UTF-8.
+    static func decode(_ bytes: some Collection<UInt8>) -> FormValues? {
+        var values = FormValues()
+        for pair in bytes.split(separator: UInt8(ascii: "&"), omittingEmptySubsequences: true) {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = percentDecode(parts[0]) else { return nil }
+            guard let value = parts.count > 1 ? percentDecode(parts[1]) : "" else { return nil }
+            values.fields.append((name, value))
+        }
+        return values
+    }
+
+    static func percentDecode(_ bytes: some Collection<UInt8>) -> String? {
+        var out: [UInt8] = []
+        out.reserveCapacity(bytes.count)
+        var i = bytes.startIndex
+        func hexValue(_ b: UInt8) -> UInt8? {
+            switch b {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): return b - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): return b - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): return b - UInt8(ascii: "A") + 10
+            default: return nil
+            }
+        }
+        while i != bytes.endIndex {
+            let b = bytes[i]
+            if b == UInt8(ascii: "+") {
+                out.append(UInt8(ascii: " "))
+            } else if b == UInt8(ascii: "%") {
+                let h = bytes.index(after: i)
+                guard h != bytes.endIndex else { return nil }
+                let l = bytes.index(after: h)
+                guard l != bytes.endIndex, let high = hexValue(bytes[h]), let low = hexValue(bytes[l]) else { return nil }
+                out.append(high << 4 | low)
+                i = l
+            } else {
+                out.append(b)
+            }
+            i = bytes.index(after: i)
+        }
+        defer { wipe(&out) }
+        return String(validating: out, as: UTF8.self)
+    }
+
+    /// Best effort: Swift may have copied the bytes, but the buffer we own is not left behind.
+    static func wipe(_ bytes: inout [UInt8]) {
+        bytes.withUnsafeMutableBytes { raw in
+            if let base = raw.baseAddress { memset(base, 0, raw.count) }
+        }
+    }
+}
+
+/// A process-wide token bucket: the no-JavaScript path costs the intake a sealing per report
+/// and cannot ask for a proof of work, so its rate is capped for all clients together (no
+/// per-client state: that would mean keeping addresses).
+final class RateLimiter: Sendable {
+    private struct State { var tokens: Double; var last: Date }
+    private let state: NIOLockedValueBox<State>
+    private let perSecond: Double
+    private let capacity: Double
+
+    init(perMinute: Int) {
+        capacity = Double(perMinute)
+        perSecond = Double(perMinute) / 60
+        state = NIOLockedValueBox(State(tokens: Double(perMinute), last: Date()))
+    }
+
+    func take(now: Date = Date()) -> Bool {
+        state.withLockedValue { s in
+            s.tokens = min(capacity, s.tokens + now.timeIntervalSince(s.last) * perSecond)
+            s.last = now
+            guard s.tokens >= 1 else { return false }
+            s.tokens -= 1
+            return true
+        }
+    }
+}
+
+func htmlResponse(_ html: String, status: HTTPResponse.Status = .ok, language: Language? = nil, retryAfterSeconds: Int? = nil) -> Response {
+    var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
+    if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
+    if let language { headers[.contentLanguage] = language.rawValue }
+    return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+}

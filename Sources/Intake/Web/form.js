@@ -1,0 +1,283 @@
+// The Resguardo web form with JavaScript: takes over the server-rendered form, builds the
+// Report v1 JSON on the device, seals it to the network's key (checked against the pinned
+// fingerprint) and posts only the envelope. Without this script the same form posts to the
+// no-JavaScript path, which the page says. Nothing is written to local storage or cookies; after
+// a receipt every field and variable is cleared.
+'use strict';
+(function () {
+  const S = window.ResguardoSealing;
+  const form = document.getElementById('report');
+  if (!form || !S || !window.nacl || !window.fetch || !window.TextEncoder) return; // stay in no-JS mode
+
+  const $ = (id) => document.getElementById(id);
+  const lang = form.dataset.lang === 'en' ? 'en' : 'es';
+  const attachmentLimit = Number(form.dataset.attachmentLimit) || 11 * 1048576;
+  const status = $('status');
+  const sendButton = $('send');
+  let files = [];
+  let pending = null; // the sealed envelope, kept only until it is received or saved
+  let busy = false;
+
+  function msg(code) {
+    const p = document.querySelector('#messages [data-code="' + code + '"]');
+    return p ? p.textContent : code;
+  }
+
+  function say(text, isError) {
+    status.textContent = text;
+    status.classList.toggle('error', !!isError);
+  }
+
+  // This page can seal on the device: say so, and offer attachments.
+  $('mode-nojs').hidden = true;
+  $('mode-js').hidden = false;
+  $('attachments-section').hidden = false;
+
+  // Show only the regions of the chosen country.
+  const region = $('region');
+  const groups = Array.from(region.querySelectorAll('optgroup'));
+  function filterRegions() {
+    const country = $('country').value;
+    const chosen = region.value;
+    groups.forEach((g) => g.remove());
+    groups.filter((g) => g.dataset.country === country).forEach((g) => region.appendChild(g));
+    region.value = Array.from(region.options).some((o) => o.value === chosen) ? chosen : '';
+  }
+  $('country').addEventListener('change', filterRegions);
+  filterRegions();
+
+  // Attachments: photos are re-encoded to drop EXIF/GPS unless the defender keeps originals.
+  const cleanable = ['image/jpeg', 'image/png', 'image/webp'];
+  const willClean = (file) => cleanable.includes(file.type) && !$('keep_originals').checked;
+
+  function listFiles() {
+    const list = $('attachment-list');
+    list.textContent = '';
+    files.forEach((file, i) => {
+      const li = document.createElement('li');
+      const kb = Math.max(1, Math.round(file.size / 1024));
+      li.textContent = file.name + ' (' + kb + ' KB, ' + (willClean(file) ? msg('will_clean') : msg('travels_with_data')) + ')';
+      const remove = document.createElement('button');
+      remove.type = 'button';
+      remove.textContent = msg('remove');
+      remove.addEventListener('click', () => {
+        files.splice(i, 1);
+        listFiles();
+      });
+      li.appendChild(remove);
+      list.appendChild(li);
+    });
+  }
+  $('attachments').addEventListener('change', (event) => {
+    files = files.concat(Array.from(event.target.files));
+    event.target.value = '';
+    listFiles();
+  });
+  $('keep_originals').addEventListener('change', listFiles);
+
+  async function cleanPhoto(file, n) {
+    const bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
+    // Large enough to read any detail, small enough for a cheap phone's memory.
+    const scale = Math.min(1, 4096 / Math.max(bitmap.width, bitmap.height));
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.max(1, Math.round(bitmap.width * scale));
+    canvas.height = Math.max(1, Math.round(bitmap.height * scale));
+    canvas.getContext('2d').drawImage(bitmap, 0, 0, canvas.width, canvas.height);
+    bitmap.close();
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, 'image/jpeg', 0.88));
+    canvas.width = 0;
+    canvas.height = 0;
+    if (!blob) throw new Error(file.name);
+    // A neutral name: a camera's file name can carry the date, the phone or the place.
+    return { filename: 'foto-' + n + '.jpg', media_type: 'image/jpeg', bytes: new Uint8Array(await blob.arrayBuffer()) };
+  }
+
+  async function prepareAttachments() {
+    const out = [];
+    for (let i = 0; i < files.length; i++) {
+      const file = files[i];
+      try {
+        if (willClean(file)) {
+          out.push(await cleanPhoto(file, i + 1));
+        } else {
+          out.push({ filename: file.name, media_type: file.type || 'application/octet-stream', bytes: new Uint8Array(await file.arrayBuffer()) });
+        }
+      } catch (e) {
+        throw new S.SealingError('file_unreadable', file.name);
+      }
+    }
+    if (out.reduce((n, a) => n + a.bytes.length, 0) > attachmentLimit) throw new S.SealingError('too_large');
+    return out;
+  }
+
+  // The same mapping as the intake's no-JavaScript path (FormReport.swift).
+  function buildReport(attachments) {
+    const data = new FormData(form);
+    const one = (name) => {
+      const v = data.get(name);
+      return typeof v === 'string' && v.trim() !== '' ? v : null;
+    };
+    const all = (name) => data.getAll(name).filter((v) => typeof v === 'string' && v !== '');
+    const yesNo = (name) => (one(name) === 'yes' ? true : one(name) === 'no' ? false : null);
+    const report = { version: 1, language: lang, country: one('country') };
+    const set = (key, value) => {
+      if (value !== null && value !== undefined && !(Array.isArray(value) && value.length === 0)) report[key] = value;
+    };
+    set('region', one('region'));
+    set('locality', one('locality'));
+    set('setting', one('setting'));
+    const y = one('incident_year'), m = one('incident_month'), d = one('incident_day');
+    if ((d && !m) || (m && !y)) throw new S.SealingError('date_incomplete');
+    set('incident_date', y ? [y, m, d].filter(Boolean).join('-') : null);
+    set('aggression_types', all('aggression_types'));
+    set('perpetrators', all('perpetrators'));
+    set('rights_defended', all('rights_defended'));
+    set('target_scope', one('target_scope'));
+    set('people_affected', one('people_affected') ? parseInt(one('people_affected'), 10) : null);
+    const genderTypes = all('gender_component_types');
+    set('gender_component', genderTypes.length > 0 && yesNo('gender_component') === null ? true : yesNo('gender_component'));
+    set('gender_component_types', genderTypes);
+    set('affects_relatives', yesNo('affects_relatives'));
+    report.description = (one('description') || '').replace(/\r\n/g, '\n');
+    const defender = {};
+    [['name', 'defender_name'], ['organisation', 'defender_organisation'], ['contact', 'defender_contact'],
+      ['national_id', 'defender_national_id'], ['age_band', 'defender_age_band'],
+      ['gender_identity', 'defender_gender_identity'], ['ethnicity', 'defender_ethnicity']].forEach(([key, name]) => {
+      if (one(name)) defender[key] = one(name);
+    });
+    if (one('defender_birth_year')) defender.birth_year = parseInt(one('defender_birth_year'), 10);
+    if (Object.keys(defender).length > 0) report.defender = defender;
+    set('needs', all('needs'));
+    report.urgent = data.get('urgent') === 'on';
+    report.consent = { registry: data.get('consent_registry') === 'on', contact: data.get('consent_contact') === 'on' };
+    set('attachments', attachments.map((a) => ({ filename: a.filename, media_type: a.media_type, data: S.toBase64(a.bytes) })));
+    return report;
+  }
+
+  function today() {
+    return new Date().toISOString().slice(0, 10);
+  }
+
+  async function seal() {
+    say(msg('keys'));
+    const response = await fetch('/v1/keys', { cache: 'no-store', credentials: 'omit' });
+    if (!response.ok) throw new S.SealingError('manifest_malformed');
+    const keys = S.verifyManifest(await response.text(), form.dataset.fingerprint, today());
+    if (files.length > 0) say(msg('photos'));
+    const attachments = await prepareAttachments();
+    say(msg('sealing'));
+    const report = buildReport(attachments);
+    const plaintext = new TextEncoder().encode(JSON.stringify(report));
+    try {
+      return S.envelope(plaintext, keys.key, report.urgent);
+    } finally {
+      plaintext.fill(0);
+      attachments.forEach((a) => a.bytes.fill(0));
+    }
+  }
+
+  async function send(envelope) {
+    const challenge = await (await fetch('/v1/challenge', { cache: 'no-store', credentials: 'omit' })).json();
+    const headers = { 'Content-Type': 'application/octet-stream' };
+    if (challenge.difficulty > 0) {
+      say(msg('work'));
+      const nonce = await S.solve(S.fromBase64(challenge.token), challenge.difficulty,
+        (p) => say(msg('work') + ' ' + Math.round(p * 100) + '%'));
+      headers['Resguardo-Token'] = challenge.token;
+      headers['Resguardo-Proof'] = S.toBase64(nonce);
+    }
+    say(msg('sending'));
+    return fetch('/v1/reports', { method: 'POST', body: envelope, headers, cache: 'no-store', credentials: 'omit' });
+  }
+
+  function clearEverything() {
+    form.querySelectorAll('input, textarea, select').forEach((el) => {
+      if (el.type === 'hidden') return;
+      if (el.type === 'checkbox') el.checked = false;
+      else if (el.type === 'radio') el.checked = el.value === '';
+      else if (el.tagName === 'SELECT') el.selectedIndex = 0;
+      else el.value = '';
+    });
+    files = [];
+    listFiles();
+    filterRegions();
+    if (pending) pending.fill(0);
+    pending = null;
+  }
+
+  function showOffline(reason) {
+    $('offline-reason').textContent = reason;
+    $('offline').hidden = false;
+    $('offline').focus();
+  }
+
+  async function deliver() {
+    let response;
+    try {
+      response = await send(pending);
+    } catch (e) {
+      say(msg('network'), true);
+      showOffline(msg('network'));
+      return;
+    }
+    if (response.status === 201) {
+      const receipt = (await response.json()).receipt;
+      clearEverything();
+      say('');
+      $('offline').hidden = true;
+      $('receipt-code').textContent = receipt;
+      $('receipt').hidden = false;
+      $('receipt').focus();
+      return;
+    }
+    let detail = '';
+    try {
+      detail = (await response.json()).message || '';
+    } catch (e) { /* not JSON: keep the status only */ }
+    const reason = response.status >= 500 || response.status === 429 ? msg('server') : msg('refused') + ' ' + detail;
+    say(reason, true);
+    showOffline(reason);
+  }
+
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (busy) return;
+    busy = true;
+    sendButton.disabled = true;
+    $('receipt').hidden = true;
+    $('offline').hidden = true;
+    try {
+      pending = await seal();
+      await deliver();
+    } catch (e) {
+      say(e && e.code ? msg(e.code) + (e.code === 'file_unreadable' ? ' ' + e.message.split(': ').slice(1).join(': ') : '') : msg('network'), true);
+      status.focus && status.focus();
+    } finally {
+      busy = false;
+      sendButton.disabled = false;
+    }
+  });
+
+  $('retry').addEventListener('click', async () => {
+    if (!pending || busy) return;
+    busy = true;
+    try {
+      await deliver();
+    } finally {
+      busy = false;
+    }
+  });
+
+  // Seal now, send later: the *sealed* envelope only, never the plaintext.
+  $('save').addEventListener('click', () => {
+    if (!pending) return;
+    const url = URL.createObjectURL(new Blob([pending], { type: 'application/octet-stream' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = 'denuncia-' + today() + '.rsg1';
+    document.body.appendChild(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  });
+})();

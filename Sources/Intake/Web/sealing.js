@@ -1,0 +1,173 @@
+// The defender-side cryptography of the Resguardo web form, as pure functions (no page access),
+// so the test suite can run them in Chromium against libsodium and python3-nacl.
+// Formats: docs/formats.md (envelope §2, key manifest §3, proof of work §8).
+// Needs tweetnacl (global `nacl`, Debian's node-tweetnacl) and blake2b.js.
+'use strict';
+(function (global) {
+  const nacl = global.nacl;
+  const blake2b = global.ResguardoBlake2b;
+  const BUCKETS = [];
+  for (let e = 12; e <= 24; e++) BUCKETS.push(2 ** e);
+
+  // An error whose `code` the page turns into a bilingual message.
+  class SealingError extends Error {
+    constructor(code, detail) {
+      super(code + (detail ? ': ' + detail : ''));
+      this.code = code;
+    }
+  }
+
+  function concat(...parts) {
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+
+  function fromBase64(text) {
+    if (typeof text !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) {
+      throw new SealingError('bad_base64');
+    }
+    const raw = atob(text);
+    const out = new Uint8Array(raw.length);
+    for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+    return out;
+  }
+
+  function toBase64(bytes) {
+    let raw = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) {
+      raw += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    }
+    return btoa(raw);
+  }
+
+  function hex(bytes) {
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  }
+
+  // First 16 bytes of BLAKE2b-256(signing key), lowercase hex in groups of 4.
+  function fingerprint(signingKey) {
+    return hex(blake2b(signingKey, 32).subarray(0, 16)).match(/.{4}/g).join(' ');
+  }
+
+  // Key id: first 8 bytes of BLAKE2b-256(public key).
+  function keyId(publicKey) {
+    return blake2b(publicKey, 32).subarray(0, 8);
+  }
+
+  // libsodium's crypto_box_seal: ephemeral key pair, nonce = BLAKE2b-192(epk ‖ pk).
+  function sealedBox(message, recipient) {
+    const ephemeral = nacl.box.keyPair();
+    const nonce = blake2b(concat(ephemeral.publicKey, recipient), 24);
+    const boxed = nacl.box(message, nonce, recipient, ephemeral.secretKey);
+    ephemeral.secretKey.fill(0);
+    return concat(ephemeral.publicKey, boxed);
+  }
+
+  // The smallest bucket that holds the report and the 0x80 marker of ISO/IEC 7816-4 padding.
+  function bucketFor(length) {
+    const bucket = BUCKETS.find((b) => b >= length + 1);
+    if (bucket === undefined) throw new SealingError('too_large', String(length));
+    return bucket;
+  }
+
+  function pad(report) {
+    const out = new Uint8Array(bucketFor(report.length));
+    out.set(report);
+    out[report.length] = 0x80;
+    return out;
+  }
+
+  // Envelope v1: "RSG1" ‖ flags ‖ key id ‖ crypto_box_seal(padded report).
+  function envelope(report, key, urgent) {
+    const padded = pad(report);
+    try {
+      const header = concat(new TextEncoder().encode('RSG1'), new Uint8Array([urgent ? 1 : 0]), key.id);
+      return concat(header, sealedBox(padded, key.publicKey));
+    } finally {
+      padded.fill(0);
+    }
+  }
+
+  // Checks a signed key manifest against the pinned fingerprint and picks the encryption key
+  // valid on `today` (YYYY-MM-DD). Throws SealingError with a code the page explains.
+  function verifyManifest(text, pinned, today) {
+    let outer;
+    try {
+      outer = JSON.parse(text);
+    } catch (e) {
+      throw new SealingError('manifest_malformed');
+    }
+    if (!outer || typeof outer !== 'object') throw new SealingError('manifest_malformed');
+    const signingKey = fromBase64(outer.signing_key);
+    const signature = fromBase64(outer.signature);
+    const payload = fromBase64(outer.payload);
+    if (signingKey.length !== 32 || signature.length !== 64) throw new SealingError('manifest_malformed');
+    if (fingerprint(signingKey) !== pinned) throw new SealingError('manifest_wrong_signer', fingerprint(signingKey));
+    if (!nacl.sign.detached.verify(payload, signature, signingKey)) throw new SealingError('manifest_bad_signature');
+    let body;
+    try {
+      body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
+    } catch (e) {
+      throw new SealingError('manifest_malformed');
+    }
+    if (body.version !== 1 || !Array.isArray(body.encryption_keys)) throw new SealingError('manifest_malformed');
+    const valid = body.encryption_keys.filter((k) => k.not_before <= today && today <= k.not_after);
+    if (valid.length === 0) throw new SealingError('manifest_no_current_key');
+    // The newest key in force, the later one on a tie: as the Swift client picks it.
+    const chosen = valid.reduce((best, k) => (k.not_before >= best.not_before ? k : best));
+    const publicKey = fromBase64(chosen.public_key);
+    if (publicKey.length !== 32 || hex(keyId(publicKey)) !== chosen.id) throw new SealingError('manifest_bad_key_id');
+    return { organisation: String(body.organisation), fingerprint: pinned, key: { id: keyId(publicKey), publicKey } };
+  }
+
+  function leadingZeroBits(bytes) {
+    let bits = 0;
+    for (const b of bytes) {
+      if (b === 0) {
+        bits += 8;
+        continue;
+      }
+      return bits + Math.clz32(b) - 24;
+    }
+    return bits;
+  }
+
+  // Proof of work: the first little-endian counter nonce with enough leading zero bits in
+  // BLAKE2b-256(token ‖ nonce). Works in slices so the page stays responsive and can show progress.
+  function solve(tokenBytes, difficulty, onProgress) {
+    const input = new Uint8Array(tokenBytes.length + 8);
+    input.set(tokenBytes);
+    const at = tokenBytes.length;
+    const expected = difficulty > 0 ? 2 ** difficulty : 1;
+    let counter = 0;
+    return new Promise((resolve) => {
+      function slice() {
+        const stop = counter + 2048;
+        for (; counter < stop; counter++) {
+          let c = counter;
+          for (let i = 0; i < 8; i++) {
+            input[at + i] = c & 0xff;
+            c = Math.floor(c / 256);
+          }
+          if (leadingZeroBits(blake2b(input, 32)) >= difficulty) {
+            resolve(input.slice(at));
+            return;
+          }
+        }
+        if (onProgress) onProgress(Math.min(0.99, counter / (expected * 2)));
+        setTimeout(slice, 0);
+      }
+      slice();
+    });
+  }
+
+  global.ResguardoSealing = {
+    SealingError, concat, fromBase64, toBase64, hex, fingerprint, keyId, sealedBox, bucketFor, pad,
+    envelope, verifyManifest, leadingZeroBits, solve, blake2b,
+  };
+})(typeof self !== 'undefined' ? self : globalThis);

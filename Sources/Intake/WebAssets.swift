@@ -1,0 +1,56 @@
+import Foundation
+import Sodium
+import Formats
+
+/// The web form's static files, read once at start-up: our own (package resources in `Web/`) and
+/// tweetnacl from Debian's `node-tweetnacl` at its installed path. Each gets a Subresource
+/// Integrity hash, so the page names exactly the bytes it expects and a swapped file on the way
+/// (or on disk after start-up) does not run.
+public struct WebAssets: Sendable {
+    public struct Asset: Sendable {
+        public let name: String
+        public let contentType: String
+        public let bytes: [UInt8]
+        /// `sha512-…`, the value of the `integrity` attribute.
+        public let integrity: String
+    }
+
+    public static let defaultTweetNaClPath = "/usr/share/nodejs/tweetnacl/nacl-fast.min.js"
+    /// Served under this name whatever the installed file is called.
+    static let tweetNaClName = "nacl-fast.min.js"
+    /// Load order matters: each script uses the globals of the ones before it.
+    static let scriptNames = [tweetNaClName, "blake2b.js", "sealing.js", "form.js"]
+    static let ownNames = ["blake2b.js", "sealing.js", "form.js", "form.css"]
+
+    public let byName: [String: Asset]
+
+    public init(tweetNaClPath: String) throws(ConfigurationError) {
+        var assets: [String: Asset] = [:]
+        guard let nacl = FileManager.default.contents(atPath: tweetNaClPath) else {
+            throw .invalid(tweetNaClPath, "cannot read tweetnacl (install Debian's node-tweetnacl, or set `web.tweetnacl`)")
+        }
+        assets[Self.tweetNaClName] = try Self.asset(Self.tweetNaClName, Array(nacl))
+        guard let folder = Bundle.module.resourceURL?.appendingPathComponent("Web") else {
+            throw .unreadable("the Intake resource bundle (Web/)")
+        }
+        for name in Self.ownNames {
+            let path = folder.appendingPathComponent(name).path
+            guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path) }
+            assets[name] = try Self.asset(name, Array(data))
+        }
+        byName = assets
+    }
+
+    static func asset(_ name: String, _ bytes: [UInt8]) throws(ConfigurationError) -> Asset {
+        let digest: [UInt8]
+        do { digest = try SHA512.hash(bytes) } catch { throw .invalid(name, "cannot hash: \(error)") }
+        let type = name.hasSuffix(".css") ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8"
+        return Asset(name: name, contentType: type, bytes: bytes, integrity: "sha512-" + Encoding.base64(digest))
+    }
+
+    var scripts: [Asset] { Self.scriptNames.compactMap { byName[$0] } }
+    var stylesheet: Asset? { byName["form.css"] }
+
+    /// What a first visit downloads: the scripts and the stylesheet (the page itself is added by the caller).
+    public var byteCount: Int { byName.values.reduce(0) { $0 + $1.bytes.count } }
+}
