@@ -76,6 +76,8 @@ public func buildRouter(_ deps: IntakeDependencies, logger: Logger) -> Router<Ba
         let language = PageLanguage.choose(query: request.uri.query, acceptLanguage: request.headers[.acceptLanguage])
         return htmlResponse(deps.page(language: language).form(), language: language)
     }
+    // Browsers ask for it on every visit; an empty answer keeps the console (and logs) clean.
+    router.get("/favicon.ico") { _, _ in Response(status: .noContent) }
     router.get("/assets/{name}") { _, context in
         guard let name = context.parameters.get("name"), let asset = deps.assets.byName[name] else {
             throw IntakeError(.notFound, "not_found", "no such asset")

@@ -155,10 +155,10 @@ struct WebPage: Sendable {
 
     func fingerprintBox() -> String {
         """
-        <details class="fingerprint"><summary>\(t("Comprobar la llave de la red", "Check the network's key"))</summary>
-        <p>\(t("Huella de la llave de firma:", "Signing-key fingerprint:")) <code id="fingerprint">\(escape(fingerprint))</code></p>
+        <div class="fingerprint"><p>\(t("Huella de la llave de la red:", "The network's key fingerprint:")) <code id="fingerprint">\(escape(fingerprint))</code></p>
+        <details><summary>\(t("¿Qué es esto?", "What is this?"))</summary>
         <p>\(t("Compárela con la huella que la red publica por otros medios (su sitio, sus redes, en persona). Si no coincide, no envíe nada. Con JavaScript, esta página comprueba además la firma de las llaves antes de cifrar.", "Compare it with the fingerprint the network publishes elsewhere (its site, social media, in person). If it does not match, send nothing. With JavaScript, this page also checks the keys' signature before encrypting."))</p>
-        </details>
+        </details></div>
 
         """
     }

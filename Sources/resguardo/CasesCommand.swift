@@ -46,16 +46,29 @@ struct CasesCommand: ParsableCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Decrypt and show one case, with Spanish and English labels.",
-            discussion: "Example:\n  $ resguardo cases show 3fa2c1"
+            discussion: """
+            --json prints the report document exactly as it arrived (Report v1 JSON, attachments \
+            included as base64), for tools; it is the defender's unredacted account, so pipe it \
+            only into programs on this offline machine.
+
+            Examples:
+              $ resguardo cases show 3fa2c1
+              $ resguardo cases show 3fa2c1 --json > /media/cifrado/caso.json
+            """
         )
         @OptionGroup var workspace: WorkspaceOptions
         @Argument(help: "Case id (at least 6 hex digits).") var caseId: String
+        @Flag(name: .long, help: "Print the report as Report v1 JSON instead of the readable view.") var json = false
         @OptionGroup var passphrase: PassphraseOptions
 
         func run() throws {
             let (ws, id, keys) = try openCaseContext(workspace, caseId, passphrase)
             let opened: (summary: CaseSummary, report: Report)
             do { opened = try ws.openCase(id, secretKeys: keys) } catch { throw CommandFailure(error.description, status: .dataError) }
+            if json {
+                FileHandle.standardOutput.write(Data(opened.report.jsonBytes() + [UInt8(ascii: "\n")]))
+                return
+            }
             print(CaseRendering.render(opened.summary, opened.report))
             print("Historial / Audit trail:")
             for entry in try ws.auditTrail(caseId: id, secretKeys: keys) {

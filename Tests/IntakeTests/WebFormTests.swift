@@ -1,0 +1,235 @@
+import Foundation
+import Testing
+import TestSupport
+import Formats
+import Sodium
+import Vault
+
+/// The defender's web form in a real browser: headless Chromium driven by Selenium
+/// (scripts/lib/webform.py) against a live intake over TLS, then the offline side opens what
+/// arrived. The browser's cryptography is checked against libsodium (here) and python3-nacl.
+@Suite("Web form in Chromium", .serialized)
+struct WebFormTests {
+    static let script = repositoryRoot.appendingPathComponent("scripts/lib/webform.py").path
+
+    func webform(_ arguments: [String]) throws -> SubprocessOutcome {
+        try runSubprocess(debianPython, [Self.script] + arguments)
+    }
+
+    func tool(_ name: String, _ arguments: [String]) throws -> SubprocessOutcome {
+        try runSubprocess(IntakeProcess.binaries.appendingPathComponent(name).path, arguments)
+    }
+
+    func jsonObject(_ path: String) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: path))) as? [String: Any])
+    }
+
+    @Test("the Spanish form, with JavaScript and without, arrives intact through export and the offline unseal; the photo lost its GPS tag")
+    func bothPathsEndToEnd() async throws {
+        let scratch = try IntakeProcess()
+        let dir = scratch.folder
+        let pass = dir.appendingPathComponent("pass").path, vpass = dir.appendingPathComponent("vpass").path
+        try "frase de paso del equipo offline\n".write(toFile: pass, atomically: true, encoding: .utf8)
+        try "frase de paso del servidor en línea\n".write(toFile: vpass, atomically: true, encoding: .utf8)
+        let keys = dir.appendingPathComponent("keys").path, vault = dir.appendingPathComponent("vault.sqlite").path
+        let workspace = dir.appendingPathComponent("casos").path, bundle = dir.appendingPathComponent("b1.rsgb").path
+        #expect(try tool("resguardo", ["key", "init", "--dir", keys, "--organisation", "Red Web", "--kdf", "interactive", "--passphrase-file", pass]).status == 0)
+        let vaultInit = try tool("resguardo-intake", ["vault", "init", "--vault", vault, "--passphrase-file", vpass])
+        let vaultFingerprint = try #require(vaultInit.output.split(separator: "\n").first { $0.hasPrefix("vault signing-key fingerprint: ") }?
+            .dropFirst("vault signing-key fingerprint: ".count)).description
+
+        let intake = try IntakeProcess(arguments: ["--manifest", keys + "/manifest.json", "--vault", vault])
+        try intake.start()
+        let photo = dir.appendingPathComponent("foto.jpg").path
+        #expect(try webform(["photo", photo]).status == 0)
+        let original = try webform(["gps", photo])
+        #expect(original.output.contains("\"2\": \"(15.0, 46.0, 30.0)\""), "the test photo must carry GPS: \(original.output)")
+
+        let withScript = try webform(["submit", intake.baseURL, photo, dir.appendingPathComponent("js.json").path])
+        #expect(withScript.status == 0, "\(withScript.output)")
+        let withoutScript = try webform(["nojs", intake.baseURL, dir.appendingPathComponent("nojs.json").path])
+        #expect(withoutScript.status == 0, "\(withoutScript.output)")
+        intake.kill(signal: SIGTERM)
+        let jsOut = try jsonObject(dir.appendingPathComponent("js.json").path)
+        let nojsOut = try jsonObject(dir.appendingPathComponent("nojs.json").path)
+
+        // The vault knows only who sealed each one, and the urgent bit.
+        let sealedBy = try runSubprocess(debianPython, ["-c", "import sqlite3,sys; print(sorted(sqlite3.connect(sys.argv[1]).execute('SELECT sealed_by, urgent FROM submission').fetchall()))", vault])
+        #expect(sealedBy.output.contains("[('device', 1), ('server', 1)]"), "\(sealedBy.output)")
+
+        #expect(try tool("resguardo-intake", ["export", "--vault", vault, "--out", bundle, "--passphrase-file", vpass]).status == 0)
+        #expect(try tool("resguardo", ["init", "--workspace", workspace, "--keys", keys]).status == 0)
+        #expect(try tool("resguardo", ["vault", "trust", "--workspace", workspace, "--fingerprint", vaultFingerprint, "--public-key", vault + ".signing.pub"]).status == 0)
+        let unseal = try tool("resguardo", ["unseal", "--workspace", workspace, bundle, "--passphrase-file", pass])
+        #expect(unseal.output.contains("2 envelopes → 2 new cases, 0 duplicates, 0 quarantined"), "\(unseal.output)")
+        let list = try tool("resguardo", ["cases", "list", "--workspace", workspace])
+        let ids = list.output.split(separator: "\n").filter { $0.contains(" HN ") }.map { String($0.prefix(12)) }
+        #expect(ids.count == 2, "\(list.output)")
+
+        var seen: Set<String> = []
+        for id in ids {
+            let shown = try tool("resguardo", ["cases", "show", "--workspace", workspace, id, "--json", "--passphrase-file", pass])
+            #expect(shown.status == 0, "\(shown.output)")
+            let report = try Report.parse(Array(shown.output.utf8))
+            let fromBrowser = !report.attachments.isEmpty
+            seen.insert(fromBrowser ? "js" : "nojs")
+            let filled = try #require((fromBrowser ? jsOut : nojsOut)["filled"] as? [String: Any])
+            try check(report, against: filled)
+            if fromBrowser {
+                let attachment = try #require(report.attachments.first)
+                #expect(report.attachments.count == 1 && attachment.filename == "foto-1.jpg" && attachment.mediaType == "image/jpeg")
+                let arrived = dir.appendingPathComponent("arrived.jpg").path
+                try Data(attachment.data).write(to: URL(fileURLWithPath: arrived))
+                let exif = try webform(["gps", arrived])
+                #expect(exif.output.contains("\"exif\": false, \"gps\": {}") && exif.output.contains("[640, 480]"), "\(exif.output)")
+            }
+        }
+        #expect(seen == ["js", "nojs"])
+    }
+
+    /// Every question the browser answered, as the offline side reads it.
+    func check(_ report: Report, against filled: [String: Any]) throws {
+        func s(_ key: String) -> String? { filled[key] as? String }
+        func set(_ key: String) -> Set<String> { Set(filled[key] as? [String] ?? []) }
+        #expect(report.language == .es)
+        #expect(report.country == s("country") && report.region == s("region") && report.locality == s("locality") && report.setting == s("setting"))
+        #expect(report.incidentDate?.description == "\(s("incident_year") ?? "")-\(s("incident_month") ?? "")-\(s("incident_day") ?? "")")
+        #expect(report.description == s("description"))
+        #expect(Set(report.aggressionTypes) == set("aggression_types") && Set(report.perpetrators) == set("perpetrators"))
+        #expect(Set(report.rightsDefended) == set("rights_defended") && report.targetScope == s("target_scope"))
+        #expect(report.peopleAffected == 3 && report.affectsRelatives == true && report.genderComponent == true)
+        #expect(Set(report.genderComponentTypes) == set("gender_component_types"))
+        #expect(report.defender.name == s("defender_name") && report.defender.organisation == s("defender_organisation"))
+        #expect(report.defender.contact == s("defender_contact") && report.defender.nationalId == s("defender_national_id"))
+        #expect(report.defender.birthYear == 1985 && report.defender.genderIdentity == s("defender_gender_identity")
+                && report.defender.ethnicity == s("defender_ethnicity"))
+        #expect(Set(report.needs) == set("needs") && report.urgent)
+        #expect(report.consent == Report.Consent(registry: true, contact: true))
+        #expect(report.unknownFields.isEmpty)
+    }
+
+    @Test("BLAKE2b, sealed boxes, envelopes and proofs of work in Chromium agree with libsodium and python3-nacl")
+    func browserCryptography() async throws {
+        let intake = try IntakeProcess()
+        try intake.start()
+        var cases: [[String: Any]] = []
+        // The committed vectors (made by python3-nacl, RFC 7693's among them)…
+        let vectorDir = repositoryRoot.appendingPathComponent("Tests/Vectors/blake2b")
+        for name in try FileManager.default.contentsOfDirectory(atPath: vectorDir.path).sorted() {
+            var fields: [String: String] = [:]
+            for line in try String(contentsOf: vectorDir.appendingPathComponent(name), encoding: .utf8).split(separator: "\n") {
+                let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                if parts.count == 2 { fields[parts[0]] = parts[1] } else if parts.count == 1 { fields[parts[0]] = "" }
+            }
+            let digest = try #require(fields["digest"])
+            cases.append(["source": name, "message": fields["message"] ?? "", "key": fields["key"] ?? "", "size": digest.count / 2, "digest": digest])
+        }
+        // …and random inputs digested here by libsodium, across block boundaries and key sizes.
+        for n in 0..<40 {
+            let length = [0, 1, 127, 128, 129, 256, 1000, 4097][n % 8] + n
+            let message = try Random.bytes(count: length)
+            let size = [16, 20, 32, 48, 64][n % 5]
+            let key = n % 3 == 0 ? [] : try Random.bytes(count: [16, 32, 64][n % 3])
+            let digest = key.isEmpty ? try GenericHash.hash(message, outputByteCount: size)
+                : try GenericHash.hash(message, outputByteCount: size, key: SecureBytes(copying: key))
+            cases.append(["source": "libsodium", "message": Encoding.hex(message), "key": Encoding.hex(key), "size": size, "digest": Encoding.hex(digest)])
+        }
+        let report = #"{"version":1,"language":"es","country":"MX","description":"sellado en Chromium"}"#
+        let input = intake.folder.appendingPathComponent("in.json"), output = intake.folder.appendingPathComponent("out.json")
+        try JSONSerialization.data(withJSONObject: ["blake2b": cases, "report": report]).write(to: input)
+        let run = try webform(["vectors", intake.baseURL, input.path, output.path])
+        #expect(run.status == 0, "\(run.output)")
+        let result = try jsonObject(output.path)
+        #expect(result["checked"] as? Int == cases.count + 40)
+        // libsodium opens the envelope the browser sealed.
+        let secretHex = try #require(result["secret_key"] as? String), envelopeHex = try #require(result["envelope"] as? String)
+        let secret = try #require(Encoding.bytes(fromHex: secretHex)), envelopeBytes = try #require(Encoding.bytes(fromHex: envelopeHex))
+        let key = try SealSecretKey(secretBytes: SecureBytes(copying: secret))
+        let envelope = try Envelope(bytes: envelopeBytes)
+        #expect(envelope.isUrgent && envelope.bucket == Bucket.smallest)
+        let opened = try envelope.open(with: key)
+        #expect(opened.withUnsafeBytes { String(decoding: $0, as: UTF8.self) } == report)
+    }
+
+    @Test("a tampered manifest signature stops the page before anything is sent, with a message in Spanish")
+    func tamperedManifest() async throws {
+        let intake = try IntakeProcess()
+        try intake.start()
+        let run = try webform(["tampered", intake.baseURL, intake.certificatePath,
+                               intake.folder.appendingPathComponent(".resguardo-dev/key.pem").path])
+        #expect(run.status == 0 && run.output.contains("No se envió nada"), "\(run.output)")
+        intake.kill(signal: SIGTERM)
+        let stored = try await VaultDatabase(path: intake.vaultPath).stats().reduce(0) { $0 + $1.count }
+        #expect(stored == 0)
+    }
+
+    @Test("phone-width screenshots in both languages; every field labelled, touch targets ≥ 44 px, no console errors")
+    func screenshots() async throws {
+        let intake = try IntakeProcess()
+        try intake.start()
+        // RESGUARDO_WRITE_SAMPLE=1 refreshes the screenshots kept in docs/.
+        let folder = ProcessInfo.processInfo.environment["RESGUARDO_WRITE_SAMPLE"] != nil
+            ? repositoryRoot.appendingPathComponent("docs").path : intake.folder.appendingPathComponent("shots").path
+        let run = try webform(["screenshots", intake.baseURL, folder])
+        #expect(run.status == 0, "\(run.output)")
+        for lang in ["es", "en"] {
+            let size = try FileManager.default.attributesOfItem(atPath: folder + "/webform-\(lang).png")[.size] as? Int ?? 0
+            #expect(size > 10_000)
+        }
+    }
+
+    @Test("page and scripts weigh under 200 KB, with SRI on every script, no inline script or style, and the language chosen as asked")
+    func pageShape() async throws {
+        let intake = try IntakeProcess()
+        try intake.start()
+        let client = try intake.client()
+        defer { _ = client.shutdown() }
+        let page = try await client.send(.GET, intake.baseURL + "/", headers: [("Accept-Language", "es-MX,es;q=0.9")])
+        let html = String(decoding: page.body, as: UTF8.self)
+        #expect(page.status == 200 && html.contains("<html lang=\"es\"") && html.contains("Enviar denuncia"))
+        #expect(page.header("Content-Security-Policy")?.contains("default-src 'self'") == true && page.header("Set-Cookie") == nil)
+        let scripts = html.components(separatedBy: "<script").dropFirst()
+        #expect(scripts.count == 4 && scripts.allSatisfy { $0.contains("src=\"/assets/") && $0.contains("integrity=\"sha512-") })
+        #expect(!html.contains(" style=") && !html.contains(" onclick=") && !html.contains(" onsubmit="))
+        var weight = page.body.count
+        for asset in ["nacl-fast.min.js", "blake2b.js", "sealing.js", "form.js", "form.css"] {
+            let reply = try await client.send(.GET, intake.baseURL + "/assets/" + asset)
+            #expect(reply.status == 200, "\(asset)")
+            weight += reply.body.count
+        }
+        #expect(weight < 200_000, "page weight \(weight) bytes")
+        print("web form page weight: \(weight) bytes (page \(page.body.count))")
+        #expect(try await client.send(.GET, intake.baseURL + "/assets/../Package.swift").status == 404)
+
+        let english = try await client.send(.GET, intake.baseURL + "/", headers: [("Accept-Language", "en-GB,en;q=0.8,es;q=0.5")])
+        #expect(String(decoding: english.body, as: UTF8.self).contains("<html lang=\"en\""))
+        let forced = try await client.send(.GET, intake.baseURL + "/?lang=es", headers: [("Accept-Language", "en")])
+        #expect(String(decoding: forced.body, as: UTF8.self).contains("<html lang=\"es\""))
+        let none = try await client.send(.GET, intake.baseURL + "/", headers: [("Accept-Language", "de-DE")])
+        #expect(String(decoding: none.body, as: UTF8.self).contains("<html lang=\"es\""))
+    }
+
+    @Test("no-JavaScript path: a refused form comes back filled in with the problems; wrong type 415; over the rate 429; nothing stored")
+    func noScriptRefusals() async throws {
+        let intake = try IntakeProcess(arguments: ["--form-per-minute", "3"])
+        try intake.start()
+        let client = try intake.client()
+        defer { _ = client.shutdown() }
+        let form = [("Content-Type", "application/x-www-form-urlencoded")]
+        let missing = try await client.send(.POST, intake.baseURL + "/v1/reports/form",
+                                            body: Array("language=es&country=MX&locality=San+Crist%C3%B3bal&description=+".utf8), headers: form)
+        let html = String(decoding: missing.body, as: UTF8.self)
+        #expect(missing.status == 422 && html.contains("Su denuncia NO se envió todavía") && html.contains("Cuente qué pasó"), "\(html.prefix(300))")
+        #expect(html.contains("value=\"San Cristóbal\"") && html.contains("<option value=\"MX\" selected>"))
+        let wrongRegion = try await client.send(.POST, intake.baseURL + "/v1/reports/form",
+                                                body: Array("language=en&country=MX&region=GT-01&description=x".utf8), headers: form)
+        #expect(wrongRegion.status == 422 && String(decoding: wrongRegion.body, as: UTF8.self).contains("State or department"))
+        let json = try await client.send(.POST, intake.baseURL + "/v1/reports/form", body: Array("{}".utf8), headers: [("Content-Type", "application/json")])
+        #expect(json.status == 415)
+        let limited = try await client.send(.POST, intake.baseURL + "/v1/reports/form", body: Array("language=es&country=MX&description=x".utf8), headers: form)
+        #expect(limited.status == 429 && limited.header("Retry-After") == "60" && String(decoding: limited.body, as: UTF8.self).contains("NO fue recibida"))
+        intake.kill(signal: SIGTERM)
+        let stored = try await VaultDatabase(path: intake.vaultPath).stats().reduce(0) { $0 + $1.count }
+        #expect(stored == 0)
+    }
+}
