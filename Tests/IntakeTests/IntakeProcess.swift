@@ -21,6 +21,7 @@ final class IntakeProcess: @unchecked Sendable {
     let host: String
     private(set) var port = 0
     private var process: Process?
+    var processIdentifier: Int32? { process?.processIdentifier }
     let extraArguments: [String]
 
     var logPath: String { folder.appendingPathComponent("intake.log").path }

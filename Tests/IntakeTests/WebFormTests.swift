@@ -163,6 +163,28 @@ struct WebFormTests {
         #expect(stored == 0)
     }
 
+    @Test("seal now, send later: with the server gone the page seals anyway, saves the envelope, and resguardo-submit sends it")
+    func sealNowSendLater() async throws {
+        let intake = try IntakeProcess()
+        try intake.start()
+        let downloads = intake.folder.appendingPathComponent("descargas")
+        try FileManager.default.createDirectory(at: downloads, withIntermediateDirectories: true)
+        let pid = try #require(intake.processIdentifier)
+        let run = try webform(["offline", intake.baseURL, String(pid), downloads.path])
+        #expect(run.status == 0, "\(run.output)")
+        let saved = try #require(run.output.split(separator: "\n").last.map(String.init))
+        let envelope = try Envelope(bytes: Array(Data(contentsOf: URL(fileURLWithPath: saved))))
+        #expect(!envelope.flags.contains(.sealedByIntake))
+        try intake.start()
+        let send = try tool("resguardo-submit", ["send", "--url", intake.baseURL, "--ca", intake.certificatePath,
+                                                 "--fingerprint", IntakeProcess.demoFingerprint, "--outbox", intake.folder.appendingPathComponent("outbox").path,
+                                                 "--known-intakes", intake.folder.appendingPathComponent("known").path, saved])
+        #expect(send.status == 0 && send.output.contains("receipt"), "\(send.output)")
+        intake.kill(signal: SIGTERM)
+        let stored = try await VaultDatabase(path: intake.vaultPath).stats().reduce(0) { $0 + $1.count }
+        #expect(stored == 1)
+    }
+
     @Test("phone-width screenshots in both languages; every field labelled, touch targets ≥ 44 px, no console errors")
     func screenshots() async throws {
         let intake = try IntakeProcess()
@@ -207,6 +229,10 @@ struct WebFormTests {
         #expect(String(decoding: forced.body, as: UTF8.self).contains("<html lang=\"es\""))
         let none = try await client.send(.GET, intake.baseURL + "/", headers: [("Accept-Language", "de-DE")])
         #expect(String(decoding: none.body, as: UTF8.self).contains("<html lang=\"es\""))
+        // The no-JavaScript path holds plaintext in memory for a moment: no core dumps.
+        let pid = try #require(intake.processIdentifier)
+        let limits = try String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8)
+        #expect(limits.split(separator: "\n").contains { $0.hasPrefix("Max core file size") && $0.split(separator: " ", omittingEmptySubsequences: true).dropFirst(4).first == "0" }, "\(limits)")
     }
 
     @Test("no-JavaScript path: a refused form comes back filled in with the problems; wrong type 415; over the rate 429; nothing stored")

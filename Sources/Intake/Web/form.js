@@ -158,11 +158,32 @@
     return new Date().toISOString().slice(0, 10);
   }
 
-  async function seal() {
-    say(msg('keys'));
+  async function loadKeys() {
     const response = await fetch('/v1/keys', { cache: 'no-store', credentials: 'omit' });
     if (!response.ok) throw new S.SealingError('manifest_malformed');
-    const keys = S.verifyManifest(await response.text(), form.dataset.fingerprint, today());
+    return S.verifyManifest(await response.text(), form.dataset.fingerprint, today());
+  }
+
+  // Keys are fetched and checked as the page opens: a bad signature is said before anyone types
+  // her account, and if the network drops later the report can still be sealed (and saved).
+  let checkedKeys = null;
+  loadKeys().then((keys) => {
+    checkedKeys = keys;
+    form.dataset.keys = 'checked';
+  }).catch((e) => {
+    if (e && e.code) say(msg(e.code), true);
+  });
+
+  async function seal() {
+    say(msg('keys'));
+    let keys;
+    try {
+      keys = await loadKeys();
+    } catch (e) {
+      // A key that fails its checks always stops; only an unreachable server falls back.
+      if ((e && e.code) || !checkedKeys) throw e;
+      keys = checkedKeys;
+    }
     if (files.length > 0) say(msg('photos'));
     const attachments = await prepareAttachments();
     say(msg('sealing'));

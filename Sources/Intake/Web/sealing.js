@@ -146,19 +146,23 @@
     const expected = difficulty > 0 ? 2 ** difficulty : 1;
     let counter = 0;
     return new Promise((resolve) => {
+      // Slices of about 50 ms: long enough that the pauses (timers are clamped to 4 ms) cost
+      // little, short enough that the page still answers taps and shows progress.
       function slice() {
-        const stop = counter + 2048;
-        for (; counter < stop; counter++) {
-          let c = counter;
-          for (let i = 0; i < 8; i++) {
-            input[at + i] = c & 0xff;
-            c = Math.floor(c / 256);
+        const until = Date.now() + 50;
+        do {
+          for (const stop = counter + 1024; counter < stop; counter++) {
+            let c = counter;
+            for (let i = 0; i < 8; i++) {
+              input[at + i] = c & 0xff;
+              c = Math.floor(c / 256);
+            }
+            if (leadingZeroBits(blake2b(input, 32)) >= difficulty) {
+              resolve(input.slice(at));
+              return;
+            }
           }
-          if (leadingZeroBits(blake2b(input, 32)) >= difficulty) {
-            resolve(input.slice(at));
-            return;
-          }
-        }
+        } while (Date.now() < until);
         if (onProgress) onProgress(Math.min(0.99, counter / (expected * 2)));
         setTimeout(slice, 0);
       }
