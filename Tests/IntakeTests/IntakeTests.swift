@@ -281,11 +281,16 @@ struct IntakePressureTests {
             import sqlite3, sys, time
             c = sqlite3.connect(sys.argv[1], isolation_level=None)
             c.execute("BEGIN IMMEDIATE")
-            print("locked", flush=True)
+            open(sys.argv[2], "w").close()
             time.sleep(6)
             c.execute("ROLLBACK")
-            """, intake.vaultPath])
-        try await Task.sleep(for: .milliseconds(500))
+            """, intake.vaultPath, intake.folder.appendingPathComponent("locked").path])
+        // Wait for the lock itself, not a guess at how long Python takes to start on a busy machine.
+        let lockedMarker = intake.folder.appendingPathComponent("locked").path
+        for _ in 0..<200 where !FileManager.default.fileExists(atPath: lockedMarker) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(FileManager.default.fileExists(atPath: lockedMarker))
         let refused = try await client.submit(envelope, to: intake.baseURL)
         #expect(refused.status == 503)
         #expect(refused.header("Retry-After") == "30")
