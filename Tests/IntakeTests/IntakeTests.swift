@@ -278,13 +278,16 @@ struct IntakePressureTests {
 
         // Another process-level writer holds the lock (as a backup tool or a stuck admin would).
         let locker = try runSubprocessInBackground(debianPython, ["-c", """
-            import sqlite3, sys, time
+            import os, sqlite3, sys, time
             c = sqlite3.connect(sys.argv[1], isolation_level=None)
             c.execute("BEGIN IMMEDIATE")
             open(sys.argv[2], "w").close()
-            time.sleep(6)
+            # Held until the test says so (at most 60 s), however slow the machine is.
+            for _ in range(1200):
+                if os.path.exists(sys.argv[3]): break
+                time.sleep(0.05)
             c.execute("ROLLBACK")
-            """, intake.vaultPath, intake.folder.appendingPathComponent("locked").path])
+            """, intake.vaultPath, intake.folder.appendingPathComponent("locked").path, intake.folder.appendingPathComponent("release").path])
         // Wait for the lock itself, not a guess at how long Python takes to start on a busy machine.
         let lockedMarker = intake.folder.appendingPathComponent("locked").path
         for _ in 0..<200 where !FileManager.default.fileExists(atPath: lockedMarker) {
@@ -295,6 +298,7 @@ struct IntakePressureTests {
         #expect(refused.status == 503)
         #expect(refused.header("Retry-After") == "30")
         #expect(refused.errorCode == "vault_busy" && refused.json?["receipt"] == nil)
+        FileManager.default.createFile(atPath: intake.folder.appendingPathComponent("release").path, contents: nil)
         locker.waitUntilExit()
         let accepted = try await client.submit(envelope, to: intake.baseURL)
         #expect(accepted.status == 201)
