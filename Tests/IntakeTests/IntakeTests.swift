@@ -298,7 +298,7 @@ struct IntakePressureTests {
         #expect(refused.status == 503)
         #expect(refused.header("Retry-After") == "30")
         #expect(refused.errorCode == "vault_busy" && refused.json?["receipt"] == nil)
-        FileManager.default.createFile(atPath: intake.folder.appendingPathComponent("release").path, contents: nil)
+        _ = FileManager.default.createFile(atPath: intake.folder.appendingPathComponent("release").path, contents: nil)
         locker.waitUntilExit()
         let accepted = try await client.submit(envelope, to: intake.baseURL)
         #expect(accepted.status == 201)
