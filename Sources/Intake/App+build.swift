@@ -70,6 +70,17 @@ public func buildRouter(_ deps: IntakeDependencies, logger: Logger) -> Router<Ba
         return jsonResponse(.object([("token", .string(challenge.token)), ("difficulty", .int(challenge.difficulty))]))
     }
     router.post("/v1/reports") { request, context in try await reports.submit(request, context: context) }
+    // The same shape whether or not the mailbox exists: an empty list tells nobody anything.
+    router.get("/v1/mailbox/{id}") { _, context in
+        guard let text = context.parameters.get("id"), let id = MailboxId(hex: text) else {
+            throw IntakeError(.badRequest, "mailbox_malformed", "a mailbox id is 32 lowercase hex digits")
+        }
+        let replies: [[UInt8]]
+        do throws(VaultError) { replies = try await deps.vault.replies(for: id) } catch {
+            throw IntakeError(.serviceUnavailable, error.errorClass, "replies cannot be read right now; try again later", retryAfterSeconds: 30)
+        }
+        return jsonResponse(.object([("replies", .array(replies.map { .string(Encoding.base64($0)) }))]))
+    }
     let form = FormSubmission(deps: deps, logger: logger)
     router.post("/v1/reports/form") { request, context in try await form.submit(request, context: context) }
     router.get("/") { request, _ in

@@ -72,6 +72,19 @@ public struct VaultDatabase: Sendable {
                 CREATE INDEX submission_by_export ON submission(export_id);
                 """)
         }
+        migrator.registerMigration("v2: mailbox") { db in
+            // Sealed replies waiting for a defender (DESIGN.md §5). The reply id is a digest of the
+            // sealed bytes, so importing the same reply bundle twice stores nothing twice.
+            try db.execute(sql: """
+                CREATE TABLE mailbox (
+                    mailbox_id BLOB NOT NULL CHECK (length(mailbox_id) = 16),
+                    reply_id BLOB NOT NULL CHECK (length(reply_id) = 16),
+                    sealed BLOB NOT NULL,
+                    created_day TEXT NOT NULL CHECK (created_day GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]'),
+                    PRIMARY KEY (mailbox_id, reply_id)
+                ) STRICT, WITHOUT ROWID;
+                """)
+        }
         return migrator
     }
 

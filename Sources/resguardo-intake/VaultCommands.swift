@@ -197,20 +197,25 @@ extension Purge {
     /// Checks the acknowledgement against the staff reply-signing key named in the manifest.
     func verifiedAcknowledgement(_ path: String) throws -> Acknowledgement {
         guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure("cannot read \(path)", status: .noInput) }
-        guard let json = FileManager.default.contents(atPath: manifest) else {
-            throw CommandFailure("cannot read the key manifest \(manifest)", hints: ["give --manifest PATH (the manifest.json the intake serves)"], status: .noInput)
-        }
-        let replyKey: VerifyingKey
-        do {
-            let outer = try JSONValue.parse(Array(json))
-            guard case .string(let k)? = outer["signing_key"], let kb = Encoding.bytes(fromBase64: k) else { throw KeyManifestError.missingField("signing_key") }
-            replyKey = try SignedKeyManifest(json: Array(json), trust: .key(VerifyingKey(bytes: kb))).manifest.replySigningKey
-        } catch {
-            throw CommandFailure("\(manifest): \(error)", status: .dataError)
-        }
+        let replyKey = try loadManifest(manifest).replySigningKey
         do { return try Acknowledgement(bytes: Array(data), verifyingKey: replyKey) } catch {
             throw CommandFailure("\(path): \(error)", hints: ["nothing was purged"], status: .dataError)
         }
+    }
+}
+
+/// The key manifest the intake serves, checked against its own signing key (the intake trusts
+/// the manifest it was given; clients do the pinning).
+func loadManifest(_ path: String) throws -> KeyManifest {
+    guard let json = FileManager.default.contents(atPath: path) else {
+        throw CommandFailure("cannot read the key manifest \(path)", hints: ["give --manifest PATH (the manifest.json the intake serves)"], status: .noInput)
+    }
+    do {
+        let outer = try JSONValue.parse(Array(json))
+        guard case .string(let k)? = outer["signing_key"], let kb = Encoding.bytes(fromBase64: k) else { throw KeyManifestError.missingField("signing_key") }
+        return try SignedKeyManifest(json: Array(json), trust: .key(VerifyingKey(bytes: kb))).manifest
+    } catch {
+        throw CommandFailure("\(path): \(error)", status: .dataError)
     }
 }
 
@@ -235,5 +240,7 @@ struct Stats: AsyncParsableCommand {
             print("\(r.day)  \(bucket.padding(toLength: 7, withPad: " ", startingAt: 0))  \(r.exported ? "exported" : "pending ")  \(r.urgent ? "yes" : "no ")     \(r.count)")
         }
         print("total: \(rows.reduce(0) { $0 + $1.count })")
+        print("urgent waiting for export: \(rows.filter { $0.urgent && !$0.exported }.reduce(0) { $0 + $1.count })")
+        print("replies waiting in mailboxes: \(try await vault.open().replyCount())")
     }
 }
