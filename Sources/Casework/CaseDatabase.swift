@@ -91,6 +91,24 @@ public struct CaseDatabase: Sendable {
                 ) STRICT;
                 """)
         }
+        migrator.registerMigration("v3: codename follow-ups and the reply queue") { db in
+            try db.execute(sql: """
+                -- A digest of the report's reply key (ReplyTag): reports sent with the same codename
+                -- share it, so a follow-up is linked to the first case without the key in the clear.
+                ALTER TABLE "case" ADD COLUMN reply_tag BLOB;
+                ALTER TABLE "case" ADD COLUMN follows BLOB;
+                CREATE INDEX case_by_reply_tag ON "case"(reply_tag);
+                -- Replies sealed to a defender's codename key, waiting for `reply export`.
+                CREATE TABLE reply_queue (
+                    id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
+                    case_id BLOB NOT NULL REFERENCES "case"(id),
+                    mailbox_id BLOB NOT NULL CHECK (length(mailbox_id) = 16),
+                    sealed BLOB NOT NULL,
+                    queued_day TEXT NOT NULL,
+                    exported_day TEXT
+                ) STRICT;
+                """)
+        }
         return migrator
     }
 }

@@ -15,6 +15,8 @@ public struct Unsealer {
         /// Reason class → count.
         public let quarantined: [String: Int]
         public let casesWithUnknownFields: Int
+        /// New cases sent with a codename already seen: linked to the first case of that codename.
+        public let followUps: Int
         public var quarantinedTotal: Int { quarantined.values.reduce(0, +) }
     }
 
@@ -78,7 +80,7 @@ public struct Unsealer {
         progress(bundle.entries.count, bundle.entries.count)
 
         // One transaction: the bundle is imported entirely or not at all.
-        var newCases = 0, withUnknown = 0
+        var newCases = 0, withUnknown = 0, followUps = 0
         var quarantined: [String: Int] = [:]
         do {
             try workspace.database.writer.write { db in
@@ -88,8 +90,11 @@ public struct Unsealer {
                     SELECT EXISTS (SELECT 1 FROM "case" WHERE envelope_digest = ?1) OR EXISTS (SELECT 1 FROM quarantine WHERE envelope_digest = ?1)
                     """)
                 let insertCase = try db.cachedStatement(sql: """
-                    INSERT INTO "case" (id, received_day, state, country, urgent, envelope_digest, data_key_id, nonce, ciphertext)
-                    VALUES (?, ?, 'new', ?, ?, ?, ?, ?, ?)
+                    INSERT INTO "case" (id, received_day, state, country, urgent, envelope_digest, data_key_id, nonce, ciphertext, reply_tag, follows)
+                    VALUES (?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                let firstOfCodename = try db.cachedStatement(sql: """
+                    SELECT id FROM "case" WHERE reply_tag = ? AND follows IS NULL ORDER BY received_day, id LIMIT 1
                     """)
                 let insertQuarantine = try db.cachedStatement(sql: """
                     INSERT INTO quarantine (id, received_day, envelope_digest, reason_class, data_key_id, nonce, ciphertext)
@@ -101,13 +106,18 @@ public struct Unsealer {
                     if try Bool.fetchOne(exists, arguments: [Data(row.digest)]) ?? false { duplicates += 1; continue }
                     let id = row.id
                     switch row.outcome {
-                    case .case(let country, let urgent, let unknownFields):
+                    case .case(let country, let urgent, let unknownFields, let replyTag):
+                        let follows = try replyTag.flatMap { try Data.fetchOne(firstOfCodename, arguments: [Data($0)]) }
                         try insertCase.execute(arguments: [Data(id), row.receivedDay, country, urgent ? 1 : 0, Data(row.digest), Data(atRest.id),
-                                             Data(row.sealed.nonce), Data(row.sealed.ciphertext)])
+                                             Data(row.sealed.nonce), Data(row.sealed.ciphertext), replyTag.map { Data($0) }, follows])
                         newCases += 1
                         if unknownFields > 0 { withUnknown += 1 }
-                        try Audit.append(db, at: at, actor: actor, caseId: id, action: "case_created",
-                                         detail: unknownFields > 0 ? "\(unknownFields) unknown fields kept" : "")
+                        var detail = unknownFields > 0 ? "\(unknownFields) unknown fields kept" : ""
+                        if let follows {
+                            followUps += 1
+                            detail += (detail.isEmpty ? "" : "; ") + "follow-up of case \(Encoding.hex(follows).prefix(12)) (same codename)"
+                        }
+                        try Audit.append(db, at: at, actor: actor, caseId: id, action: "case_created", detail: detail)
                     case .quarantine(let reasonClass):
                         try insertQuarantine.execute(arguments: [Data(id), row.receivedDay, Data(row.digest), reasonClass, Data(atRest.id),
                                              Data(row.sealed.nonce), Data(row.sealed.ciphertext)])
@@ -123,12 +133,12 @@ public struct Unsealer {
             throw .io("\(error)")
         }
         return Summary(bundleDigest: bundle.digest, envelopes: bundle.entries.count, newCases: newCases, duplicates: duplicates,
-                       quarantined: quarantined, casesWithUnknownFields: withUnknown)
+                       quarantined: quarantined, casesWithUnknownFields: withUnknown, followUps: followUps)
     }
 
     struct Row {
         enum Outcome {
-            case `case`(country: String, urgent: Bool, unknownFields: Int)
+            case `case`(country: String, urgent: Bool, unknownFields: Int, replyTag: [UInt8]?)
             case quarantine(reasonClass: String)
         }
         let id: [UInt8]
@@ -161,7 +171,8 @@ public struct Unsealer {
                 switch Result(catching: { () throws(ReportError) in try Report.parse(bytes, today: today) }) {
                 case .success(let report):
                     return Row(id: id, digest: digest, receivedDay: day,
-                               outcome: .case(country: report.country, urgent: report.urgent || envelope.isUrgent, unknownFields: report.unknownFields.count),
+                               outcome: .case(country: report.country, urgent: report.urgent || envelope.isUrgent, unknownFields: report.unknownFields.count,
+                                              replyTag: try report.replyPublicKey.map(ReplyTag.of)),
                                sealed: try atRest.seal(bytes, itemId: id))
                 case .failure(let error):
                     let reasonClass: String

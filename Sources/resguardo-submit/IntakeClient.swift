@@ -53,7 +53,7 @@ struct IntakeClient {
     private func perform(_ request: HTTPClientRequest) async throws -> Reply {
         do {
             let response = try await http.execute(request, timeout: .seconds(180))
-            let body = try await response.body.collect(upTo: 1 << 20)
+            let body = try await response.body.collect(upTo: 16 << 20)
             return Reply(status: Int(response.status.code), body: Array(body.readableBytesView))
         } catch {
             throw Unreachable(reason: "\(error)")

@@ -117,15 +117,41 @@ struct Submit: AsyncParsableCommand {
     @Option(name: .long, help: "What happened.") var description: String?
     @Option(name: .long, help: "es or en.") var language: String = "es"
     @Flag(name: .long, help: "Ask for urgent attention (this one bit travels unencrypted).") var urgent = false
+    @Flag(name: .long, help: "Make a codename so the network can answer you; it is shown once: write it down.") var newCodename = false
+    @Option(name: .long, help: "The codename of an earlier report: links this one to it and gets replies in the same mailbox.") var codename: String?
 
     func validate() throws {
         if report == nil && (country == nil || description == nil) {
             throw ValidationError("give --report FILE, or at least --country and --description")
         }
+        if newCodename && codename != nil { throw ValidationError("give --new-codename or --codename, not both") }
+    }
+
+    /// The codename to attach, made here or read from --codename.
+    func chosenCodename() throws -> Codename? {
+        if newCodename { return try Codename.generate() }
+        guard let codename else { return nil }
+        do { return try Codename(codename) } catch {
+            throw CommandFailure("--codename: \(error)", hints: ["nothing was sent"], status: .dataError)
+        }
     }
 
     func run() async throws {
-        let reportBytes = try buildReport()
+        let codename = try chosenCodename()
+        let reportBytes = try buildReport(replyKey: codename?.replyKeys().secretKey.publicKey)
+        if newCodename, let codename {
+            print("""
+            Su nombre clave / Your codename:
+
+                \(codename.text)
+
+            Anótelo en papel y guárdelo en un lugar seguro: con él podrá leer las respuestas de la red
+            (resguardo-submit replies) y enviar más información sobre el mismo caso. Si lo pierde, nadie
+            puede recuperarlo. Write it down on paper and keep it safe: it reads the network's replies and
+            links further reports to this one. If you lose it, nobody can recover it.
+
+            """)
+        }
         let client = try IntakeClient(url: intake.url, caFile: intake.ca)
         do {
             let manifest = try await intake.verifiedManifest(client: client)
@@ -143,7 +169,7 @@ struct Submit: AsyncParsableCommand {
     }
 
     /// The report as Report v1 bytes, validated.
-    func buildReport() throws -> [UInt8] {
+    func buildReport(replyKey: SealPublicKey? = nil) throws -> [UInt8] {
         let bytes: [UInt8]
         if let report {
             guard let data = FileManager.default.contents(atPath: report) else {
@@ -159,8 +185,9 @@ struct Submit: AsyncParsableCommand {
         }
         do {
             var parsed = try Report.parse(bytes)
-            if urgent && !parsed.urgent {
-                parsed.urgent = true
+            if (urgent && !parsed.urgent) || replyKey != nil {
+                parsed.urgent = parsed.urgent || urgent
+                if let replyKey { parsed.replyPublicKey = replyKey }
                 return parsed.jsonBytes()
             }
             return bytes
@@ -244,5 +271,64 @@ struct Outbox {
                                          ?? "the sealed report could not be saved either; try again"],
                                  status: .unavailable)
         }
+    }
+}
+
+struct Replies: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read the network's replies with your codename (they are opened on this computer).",
+        discussion: """
+        The codename makes the key that opens the replies and names the mailbox they wait in; it is \
+        never sent. Without --codename it is read from standard input (so it stays out of the \
+        shell history). A wrong codename reads nothing, as does a mailbox with no replies yet.
+
+        Example:
+          $ resguardo-submit replies --url https://denuncias.example.org
+          codename: ceniza tambor ...
+        """
+    )
+
+    @OptionGroup var intake: IntakeOptions
+    @Option(name: .long, help: "Your codename (7 words). Without it, it is read from standard input.") var codename: String?
+
+    func run() async throws {
+        var typed = codename
+        if typed == nil {
+            if isatty(0) == 1 { FileHandle.standardError.write(Data("codename / nombre clave: ".utf8)) }
+            typed = readLine(strippingNewline: true)
+        }
+        let parsed: Codename
+        do { parsed = try Codename(typed ?? "") } catch { throw CommandFailure("\(error)", status: .dataError) }
+        let keys = try parsed.replyKeys()
+        let client = try IntakeClient(url: intake.url, caFile: intake.ca)
+        let answer: IntakeClient.Reply
+        do {
+            answer = try await client.get("/v1/mailbox/\(keys.mailbox.hex)")
+            await client.shutdown()
+        } catch {
+            await client.shutdown()
+            throw CommandFailure("the intake could not be reached: \((error as? IntakeClient.Unreachable)?.reason ?? "\(error)")", status: .unavailable)
+        }
+        guard answer.status == 200, case .array(let items)? = try? JSONValue.parse(answer.body)["replies"] else {
+            throw CommandFailure("the intake answered \(answer.status): \(IntakeClient.message(try? JSONValue.parse(answer.body)))", status: .unavailable)
+        }
+        var opened: [Formats.Reply] = []
+        var unreadable = 0
+        for case .string(let text) in items {
+            guard let sealed = Encoding.bytes(fromBase64: text), let reply = try? Formats.Reply.open(sealed, with: keys.secretKey) else {
+                unreadable += 1
+                continue
+            }
+            opened.append(reply)
+        }
+        if opened.isEmpty {
+            print("No hay respuestas (todavía) para este nombre clave. / No replies (yet) for this codename.")
+        }
+        for reply in opened {
+            print("── \(reply.day) ──")
+            print(reply.message)
+            print("")
+        }
+        if unreadable > 0 { Console.warning("\(unreadable) items in the mailbox did not open with this codename") }
     }
 }

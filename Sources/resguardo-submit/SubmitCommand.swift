@@ -23,7 +23,7 @@ struct SubmitCommand: AsyncParsableCommand {
           recibo / receipt: 3f1c-09ab-…
         """,
         version: "0.1.0 (libsodium \(sodiumVersion()))",
-        subcommands: [Submit.self, Send.self]
+        subcommands: [Submit.self, Send.self, Replies.self]
     )
 
     static func main() async {

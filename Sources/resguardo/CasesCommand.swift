@@ -70,6 +70,15 @@ struct CasesCommand: ParsableCommand {
                 return
             }
             print(CaseRendering.render(opened.summary, opened.report))
+            if let links = try? ws.followUps(of: id) {
+                if let follows = links.follows { print("Seguimiento del caso / Follow-up of case: \(Encoding.hex(follows).prefix(12))") }
+                if !links.followedBy.isEmpty {
+                    print("Seguimientos / Follow-ups: " + links.followedBy.map { String(Encoding.hex($0).prefix(12)) }.joined(separator: ", "))
+                }
+            }
+            if opened.report.replyPublicKey != nil {
+                print("Respuestas / Replies: posible con su nombre clave (resguardo reply \(Encoding.hex(id).prefix(12)) --message-file F)")
+            }
             print("Historial / Audit trail:")
             for entry in try ws.auditTrail(caseId: id, secretKeys: keys) {
                 print("  \(entry.at)  \(entry.action)  \(entry.detail)")

@@ -166,6 +166,9 @@ struct Unseal: ParsableCommand {
                 if interactive { Console.progress("") }
                 let reasons = summary.quarantined.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
                 print("bundle \(Encoding.hex(summary.bundleDigest).prefix(16))…: \(summary.envelopes) envelopes → \(summary.newCases) new cases, \(summary.duplicates) duplicates, \(summary.quarantinedTotal) quarantined\(reasons.isEmpty ? "" : " (\(reasons))")")
+                if summary.followUps > 0 {
+                    print("  \(summary.followUps) of the new cases were sent with a codename already seen: linked as follow-ups (see cases show)")
+                }
                 if summary.casesWithUnknownFields > 0 {
                     print("  \(summary.casesWithUnknownFields) cases carry fields this version does not know; they are kept (see cases show)")
                 }
