@@ -220,6 +220,37 @@ def keyfile_header_only(pk, ops, mem):
     return body + blake2b(body, 32)
 
 
+def normalise_codename(text):
+    """docs/formats.md §12: NFKD, combining marks removed, lower case, other runs → one space."""
+    import re
+    import unicodedata
+    decomposed = unicodedata.normalize("NFKD", text)
+    kept = "".join(c for c in decomposed if unicodedata.combining(c) == 0).lower()
+    return " ".join(re.findall("[a-z]+", kept))
+
+
+def generate_codenames(root, wordlist):
+    """Codename vectors: seed, reply key and mailbox id for codenames typed in various ways."""
+    w = Writer(root)
+    producer = f"PyNaCl {nacl.__version__} (Debian python3-nacl) with Python's unicodedata"
+    words = open(wordlist, encoding="utf-8").read().split()
+    assert len(words) == 7776 and len(set(words)) == 7776
+    typed = {
+        "plain": " ".join(words[i] for i in (0, 1000, 2000, 3000, 4000, 5000, 7775)),
+        "accents_and_case": "  " + words[10].upper() + "-" + words[11].replace("a", "á", 1).replace("o", "Ó", 1) + ",   "
+                            + " ".join(words[20:24]) + "\t" + words[30] + " ",
+        "first_words": " ".join(words[:7]),
+    }
+    for name, text in typed.items():
+        normalised = normalise_codename(text)
+        digest = blake2b(b"resguardo codename v1\x00" + normalised.encode(), 64)
+        key = nacl.public.PrivateKey.from_seed(digest[:32])
+        pk = bytes(key.public_key)
+        w.write("codename", f"{name}.txt", "success", f"derived by {producer}",
+                typed=text.replace("\t", "\\t"), normalised=normalised, seed=digest[:32], public_key=pk,
+                mailbox=blake2b(b"resguardo mailbox v1\x00" + pk, 16))
+
+
 def read_fields(path):
     fields = {}
     with open(path) as f:
@@ -295,6 +326,9 @@ def verify(root):
 
 
 if __name__ == "__main__":
+    if len(sys.argv) == 4 and sys.argv[1] == "codenames":
+        generate_codenames(sys.argv[2], sys.argv[3])
+        sys.exit(0)
     if len(sys.argv) != 3 or sys.argv[1] not in ("generate", "verify"):
         print(__doc__, file=sys.stderr)
         sys.exit(64)
