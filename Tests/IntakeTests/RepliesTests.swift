@@ -1,0 +1,105 @@
+import Foundation
+import Testing
+import TestSupport
+import Formats
+import Sodium
+import Vault
+
+/// Two-way contact through the real binaries: a report with a codename goes in, staff answer
+/// offline, the reply bundle goes online, and only the codename reads the answer.
+@Suite("Codename replies end to end", .serialized)
+struct RepliesTests {
+    func tool(_ name: String, _ arguments: [String]) throws -> SubprocessOutcome {
+        try runSubprocess(IntakeProcess.binaries.appendingPathComponent(name).path, arguments)
+    }
+
+    @Test("submit with a codename → export → unseal (follow-up linked) → reply → reply bundle → import-replies → the codename reads it; a wrong codename reads nothing; a foreign bundle is refused")
+    func fullLoop() async throws {
+        let scratch = try IntakeProcess()
+        let dir = scratch.folder
+        let pass = dir.appendingPathComponent("pass").path, vpass = dir.appendingPathComponent("vpass").path
+        try "frase de paso del equipo offline\n".write(toFile: pass, atomically: true, encoding: .utf8)
+        try "frase de paso del servidor en línea\n".write(toFile: vpass, atomically: true, encoding: .utf8)
+        let keys = dir.appendingPathComponent("keys").path, vault = dir.appendingPathComponent("vault.sqlite").path
+        let workspace = dir.appendingPathComponent("casos").path
+        #expect(try tool("resguardo", ["key", "init", "--dir", keys, "--organisation", "Red Respuestas", "--kdf", "interactive", "--passphrase-file", pass]).status == 0)
+        let vaultInit = try tool("resguardo-intake", ["vault", "init", "--vault", vault, "--passphrase-file", vpass])
+        let vaultFingerprint = try #require(vaultInit.output.split(separator: "\n").first { $0.hasPrefix("vault signing-key fingerprint: ") }?
+            .dropFirst("vault signing-key fingerprint: ".count)).description
+        let show = try tool("resguardo", ["key", "show", "--dir", keys])
+        let fingerprint = try #require(show.output.split(separator: "\n").compactMap { line -> String? in
+            guard let r = line.range(of: "fingerprint: ") else { return nil }
+            return String(line[r.upperBound...]).trimmingCharacters(in: .whitespaces)
+        }.first, "\(show.output)")
+
+        let intake = try IntakeProcess(arguments: ["--manifest", keys + "/manifest.json", "--vault", vault])
+        try intake.start()
+        let client = ["--url", intake.baseURL, "--ca", intake.certificatePath, "--fingerprint", fingerprint,
+                      "--outbox", dir.appendingPathComponent("outbox").path, "--known-intakes", dir.appendingPathComponent("known").path]
+        let first = try tool("resguardo-submit", ["submit"] + client + ["--country", "GT", "--description", "Nos amenazaron en la radio.", "--new-codename"])
+        #expect(first.status == 0, "\(first.output)")
+        let lines = first.output.split(separator: "\n", omittingEmptySubsequences: false)
+        let index = try #require(lines.firstIndex { $0.contains("Your codename") })
+        let codename = lines[(index + 1)...].first { !$0.trimmingCharacters(in: .whitespaces).isEmpty }?.trimmingCharacters(in: .whitespaces) ?? ""
+        #expect((try? Codename(codename)) != nil, "\(first.output)")
+        let followUp = try tool("resguardo-submit", ["submit"] + client + ["--country", "GT", "--description", "Volvieron a pasar frente a la casa.", "--codename", codename])
+        #expect(followUp.status == 0, "\(followUp.output)")
+
+        let bundle = dir.appendingPathComponent("b1.rsgb").path
+        #expect(try tool("resguardo-intake", ["export", "--vault", vault, "--out", bundle, "--passphrase-file", vpass]).status == 0)
+        #expect(try tool("resguardo", ["init", "--workspace", workspace, "--keys", keys]).status == 0)
+        #expect(try tool("resguardo", ["vault", "trust", "--workspace", workspace, "--fingerprint", vaultFingerprint, "--public-key", vault + ".signing.pub"]).status == 0)
+        let unseal = try tool("resguardo", ["unseal", "--workspace", workspace, bundle, "--passphrase-file", pass])
+        #expect(unseal.output.contains("2 new cases") && unseal.output.contains("1 of the new cases were sent with a codename already seen"), "\(unseal.output)")
+        let list = try tool("resguardo", ["cases", "list", "--workspace", workspace])
+        let ids = list.output.split(separator: "\n").filter { $0.contains(" GT ") }.map { String($0.prefix(12)) }
+        #expect(ids.count == 2)
+        var root = ""
+        for id in ids {
+            let shown = try tool("resguardo", ["cases", "show", "--workspace", workspace, id, "--passphrase-file", pass])
+            if shown.output.contains("Seguimientos / Follow-ups:") { root = id }
+        }
+        #expect(!root.isEmpty)
+
+        let message = "Recibimos su denuncia. Una compañera le escribirá por el canal que indicó. ¡Cuídese!"
+        let messageFile = dir.appendingPathComponent("respuesta.txt").path
+        try message.write(toFile: messageFile, atomically: true, encoding: .utf8)
+        let queued = try tool("resguardo", ["reply", root, "--workspace", workspace, "--message-file", messageFile, "--passphrase-file", pass])
+        #expect(queued.status == 0 && queued.output.contains("sealed and queued"), "\(queued.output)")
+        let replies = dir.appendingPathComponent("r1.rsgr").path
+        let exported = try tool("resguardo", ["reply", "export", "--workspace", workspace, "--out", replies, "--passphrase-file", pass])
+        #expect(exported.status == 0 && exported.output.contains("wrote 1 replies"), "\(exported.output)")
+        #expect(!String(decoding: try Data(contentsOf: URL(fileURLWithPath: replies)), as: UTF8.self).contains("compañera"))
+        let trail = try tool("resguardo", ["cases", "show", "--workspace", workspace, root, "--passphrase-file", pass])
+        #expect(trail.output.contains("reply_queued"), "\(trail.output)")
+
+        let imported = try tool("resguardo-intake", ["import-replies", "--vault", vault, "--manifest", keys + "/manifest.json", replies])
+        #expect(imported.status == 0 && imported.output.contains("imported 1 replies into 1 mailboxes"), "\(imported.output)")
+        let again = try tool("resguardo-intake", ["import-replies", "--vault", vault, "--manifest", keys + "/manifest.json", replies])
+        #expect(again.output.contains("imported 0 replies") && again.output.contains("1 already there"), "\(again.output)")
+
+        // A reply bundle signed by any other key is refused and stores nothing.
+        let foreign = dir.appendingPathComponent("foreign.rsgr").path
+        let someone = try SigningKey.generate()
+        let fake = try ReplyBundle.seal(createdDay: .today(), entries: [.init(mailbox: try Codename(codename).replyKeys().mailbox,
+                                        sealed: try Reply(day: .today(), message: "Venga sola mañana").seal(to: try Codename(codename).replyKeys().secretKey.publicKey))],
+                                        signer: someone)
+        try Data(fake).write(to: URL(fileURLWithPath: foreign))
+        let refused = try tool("resguardo-intake", ["import-replies", "--vault", vault, "--manifest", keys + "/manifest.json", foreign])
+        #expect(refused.status == 65 && refused.output.contains("not the manifest's reply-signing key"), "\(refused.output)")
+
+        let read = try tool("resguardo-submit", ["replies", "--url", intake.baseURL, "--ca", intake.certificatePath, "--codename", codename.uppercased()])
+        #expect(read.status == 0 && read.output.contains(message) && !read.output.contains("Venga sola"), "\(read.output)")
+        let wrong = try tool("resguardo-submit", ["replies", "--url", intake.baseURL, "--ca", intake.certificatePath, "--codename", try Codename.generate().text])
+        #expect(wrong.status == 0 && wrong.output.contains("No replies (yet)") && !wrong.output.contains(message), "\(wrong.output)")
+
+        // The mailbox answers in one shape whether or not it exists.
+        let http = try intake.client()
+        defer { _ = http.shutdown() }
+        let empty = try await http.send(.GET, intake.baseURL + "/v1/mailbox/" + String(repeating: "ab", count: 16))
+        #expect(empty.status == 200 && String(decoding: empty.body, as: UTF8.self) == #"{"replies":[]}"#)
+        #expect(try await http.send(.GET, intake.baseURL + "/v1/mailbox/XYZ").status == 400)
+        let stats = try tool("resguardo-intake", ["stats", "--vault", vault])
+        #expect(stats.output.contains("replies waiting in mailboxes: 1"), "\(stats.output)")
+    }
+}
