@@ -38,19 +38,25 @@ public struct WebAssets: Sendable {
             guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path) }
             assets[name] = try Self.asset(name, Array(data))
         }
+        // The codename word list, fetched by the page only when a defender asks for a codename.
+        assets[Self.wordListName] = try Self.asset(Self.wordListName, Array((Codename.wordList.joined(separator: "\n") + "\n").utf8))
         byName = assets
     }
+
+    static let wordListName = "codename-words-es.txt"
+    var wordList: Asset? { byName[Self.wordListName] }
 
     static func asset(_ name: String, _ bytes: [UInt8]) throws(ConfigurationError) -> Asset {
         let digest: [UInt8]
         do { digest = try SHA512.hash(bytes) } catch { throw .invalid(name, "cannot hash: \(error)") }
-        let type = name.hasSuffix(".css") ? "text/css; charset=utf-8" : "text/javascript; charset=utf-8"
+        let type = name.hasSuffix(".css") ? "text/css; charset=utf-8" : name.hasSuffix(".txt") ? "text/plain; charset=utf-8" : "text/javascript; charset=utf-8"
         return Asset(name: name, contentType: type, bytes: bytes, integrity: "sha512-" + Encoding.base64(digest))
     }
 
     var scripts: [Asset] { Self.scriptNames.compactMap { byName[$0] } }
     var stylesheet: Asset? { byName["form.css"] }
 
-    /// What a first visit downloads: the scripts and the stylesheet (the page itself is added by the caller).
-    public var byteCount: Int { byName.values.reduce(0) { $0 + $1.bytes.count } }
+    /// What a first visit downloads: the scripts and the stylesheet (the page itself is added by
+    /// the caller; the word list only comes when a codename is asked for).
+    public var byteCount: Int { byName.values.filter { $0.name != Self.wordListName }.reduce(0) { $0 + $1.bytes.count } }
 }

@@ -72,9 +72,11 @@ struct WebPage: Sendable {
         html += placeSection(values) + dateSection(values) + whatSection(values) + whoSection(values)
         html += contextSection(values) + aboutYouSection(values) + needsSection(values) + consentSection(values)
         html += attachmentSection()
+        html += codenameSection()
         html += "<div class=\"send\"><button type=\"submit\" id=\"send\">\(t("Enviar denuncia", "Send report"))</button></div>\n"
         html += "</form>\n"
         html += statusAreas()
+        html += repliesSection()
         html += messages()
         html += "</main>\n" + footer() + "</body></html>\n"
         return html
@@ -296,6 +298,36 @@ struct WebPage: Sendable {
         """
     }
 
+    /// Shown by form.js only: the codename is made and used on the device, never by the server.
+    func codenameSection() -> String {
+        """
+        <fieldset id="codename-section" hidden data-words="/assets/\(WebAssets.wordListName)" data-words-integrity="\(assets.wordList?.integrity ?? "")"><legend>\(t("Recibir respuestas (opcional)", "Get replies (optional)"))</legend>
+        <p class="note">\(t("Con un nombre clave de 7 palabras, la red puede responderle aquí sin saber quién es usted, y usted puede enviar más información sobre el mismo caso.", "With a 7-word codename the network can answer you here without knowing who you are, and you can send more about the same case."))</p>
+        <div class="check"><input type="checkbox" id="want_codename"><label for="want_codename">\(t("Crear un nombre clave para recibir respuestas", "Make a codename to receive replies"))</label></div>
+        <div id="codename-box" hidden><p>\(t("Su nombre clave:", "Your codename:"))</p><p class="codename" id="codename-words"></p>
+        <p class="note"><strong>\(t("Anótelo en papel ahora y guárdelo en un lugar seguro.", "Write it down on paper now and keep it safe."))</strong> \(t("No se vuelve a mostrar. Con él lee las respuestas («Consultar respuestas», abajo). Si lo pierde, nadie puede recuperarlo ni leer las respuestas por usted. No lo guarde en el teléfono si alguien puede revisarlo.", "It is not shown again. It reads the replies (“Check replies”, below). If you lose it, nobody can recover it or read the replies for you. Do not keep it on the phone if someone may search it."))</p></div>
+        <label for="existing_codename">\(t("¿Ya tiene un nombre clave de una denuncia anterior? Escríbalo para unir esta a aquella", "Already have a codename from an earlier report? Type it to link this one to it"))</label>
+        <input type="text" id="existing_codename" autocomplete="off" autocapitalize="none" spellcheck="false">
+        </fieldset>
+
+        """
+    }
+
+    /// "Consultar respuestas": the codename never leaves the device; only the mailbox id is asked for.
+    func repliesSection() -> String {
+        """
+        <section id="replies-section" hidden><h2>\(t("Consultar respuestas", "Check replies"))</h2>
+        <p class="note">\(t("Escriba su nombre clave. Las respuestas se abren aquí, en su teléfono; el nombre clave no se envía.", "Type your codename. Replies are opened here, on your phone; the codename is not sent."))</p>
+        <label for="replies_codename">\(t("Nombre clave", "Codename"))</label>
+        <input type="text" id="replies_codename" autocomplete="off" autocapitalize="none" spellcheck="false">
+        <p class="buttons"><button type="button" id="replies_check">\(t("Consultar", "Check"))</button></p>
+        <div id="replies-status" role="status" aria-live="polite"></div>
+        <ol id="replies-list"></ol></section>
+        <noscript><p>\(t("Para recibir respuestas con un nombre clave hace falta JavaScript: el nombre clave se crea y se usa solo en su dispositivo.", "Replies with a codename need JavaScript: the codename is made and used only on your device."))</p></noscript>
+
+        """
+    }
+
     func statusAreas() -> String {
         """
         <div id="status" role="status" aria-live="polite"></div>
@@ -330,6 +362,10 @@ struct WebPage: Sendable {
             ("refused", "El servidor rechazó la denuncia:", "The server refused the report:"),
             ("file_unreadable", "No se pudo leer un archivo:", "A file could not be read:"),
             ("remove", "Quitar", "Remove"),
+            ("codename_invalid", "El nombre clave debe tener 7 palabras de la lista; revise cómo lo escribió.", "A codename has 7 words from the list; check how you typed it."),
+            ("wordlist", "No se pudo cargar la lista de palabras. Intente de nuevo.", "The word list could not be loaded. Try again."),
+            ("no_replies", "No hay respuestas (todavía) para este nombre clave.", "No replies (yet) for this codename."),
+            ("replies_found", "Respuestas:", "Replies:"),
             ("will_clean", "se limpiará", "will be cleaned"),
             ("travels_with_data", "viaja con sus datos ocultos", "travels with its hidden data"),
         ]

@@ -45,15 +45,21 @@ struct RepliesTests {
         let followUp = try tool("resguardo-submit", ["submit"] + client + ["--country", "GT", "--description", "Volvieron a pasar frente a la casa.", "--codename", codename])
         #expect(followUp.status == 0, "\(followUp.output)")
 
+        // The web page makes its own codename and sends a report with it.
+        let webform = repositoryRoot.appendingPathComponent("scripts/lib/webform.py").path
+        let browser = try runSubprocess(debianPython, [webform, "codename", intake.baseURL, dir.appendingPathComponent("web.json").path])
+        #expect(browser.status == 0, "\(browser.output)")
+        let webCodename = try #require((try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("web.json"))) as? [String: Any])?["codename"] as? String)
+
         let bundle = dir.appendingPathComponent("b1.rsgb").path
         #expect(try tool("resguardo-intake", ["export", "--vault", vault, "--out", bundle, "--passphrase-file", vpass]).status == 0)
         #expect(try tool("resguardo", ["init", "--workspace", workspace, "--keys", keys]).status == 0)
         #expect(try tool("resguardo", ["vault", "trust", "--workspace", workspace, "--fingerprint", vaultFingerprint, "--public-key", vault + ".signing.pub"]).status == 0)
         let unseal = try tool("resguardo", ["unseal", "--workspace", workspace, bundle, "--passphrase-file", pass])
-        #expect(unseal.output.contains("2 new cases") && unseal.output.contains("1 of the new cases were sent with a codename already seen"), "\(unseal.output)")
+        #expect(unseal.output.contains("3 new cases") && unseal.output.contains("1 of the new cases were sent with a codename already seen"), "\(unseal.output)")
         let list = try tool("resguardo", ["cases", "list", "--workspace", workspace])
         let ids = list.output.split(separator: "\n").filter { $0.contains(" GT ") }.map { String($0.prefix(12)) }
-        #expect(ids.count == 2)
+        #expect(ids.count == 2, "\(list.output)")
         var root = ""
         for id in ids {
             let shown = try tool("resguardo", ["cases", "show", "--workspace", workspace, id, "--passphrase-file", pass])
@@ -66,17 +72,21 @@ struct RepliesTests {
         try message.write(toFile: messageFile, atomically: true, encoding: .utf8)
         let queued = try tool("resguardo", ["reply", root, "--workspace", workspace, "--message-file", messageFile, "--passphrase-file", pass])
         #expect(queued.status == 0 && queued.output.contains("sealed and queued"), "\(queued.output)")
+        let mexico = try #require(list.output.split(separator: "\n").first { $0.contains(" MX ") }.map { String($0.prefix(12)) })
+        let webMessage = "Gracias por escribir desde la página. Estamos revisando su caso."
+        try webMessage.write(toFile: messageFile, atomically: true, encoding: .utf8)
+        #expect(try tool("resguardo", ["reply", mexico, "--workspace", workspace, "--message-file", messageFile, "--passphrase-file", pass]).status == 0)
         let replies = dir.appendingPathComponent("r1.rsgr").path
         let exported = try tool("resguardo", ["reply", "export", "--workspace", workspace, "--out", replies, "--passphrase-file", pass])
-        #expect(exported.status == 0 && exported.output.contains("wrote 1 replies"), "\(exported.output)")
+        #expect(exported.status == 0 && exported.output.contains("wrote 2 replies"), "\(exported.output)")
         #expect(!String(decoding: try Data(contentsOf: URL(fileURLWithPath: replies)), as: UTF8.self).contains("compañera"))
         let trail = try tool("resguardo", ["cases", "show", "--workspace", workspace, root, "--passphrase-file", pass])
         #expect(trail.output.contains("reply_queued"), "\(trail.output)")
 
         let imported = try tool("resguardo-intake", ["import-replies", "--vault", vault, "--manifest", keys + "/manifest.json", replies])
-        #expect(imported.status == 0 && imported.output.contains("imported 1 replies into 1 mailboxes"), "\(imported.output)")
+        #expect(imported.status == 0 && imported.output.contains("imported 2 replies into 2 mailboxes"), "\(imported.output)")
         let again = try tool("resguardo-intake", ["import-replies", "--vault", vault, "--manifest", keys + "/manifest.json", replies])
-        #expect(again.output.contains("imported 0 replies") && again.output.contains("1 already there"), "\(again.output)")
+        #expect(again.output.contains("imported 0 replies") && again.output.contains("2 already there"), "\(again.output)")
 
         // A reply bundle signed by any other key is refused and stores nothing.
         let foreign = dir.appendingPathComponent("foreign.rsgr").path
@@ -93,6 +103,13 @@ struct RepliesTests {
         let wrong = try tool("resguardo-submit", ["replies", "--url", intake.baseURL, "--ca", intake.certificatePath, "--codename", try Codename.generate().text])
         #expect(wrong.status == 0 && wrong.output.contains("No replies (yet)") && !wrong.output.contains(message), "\(wrong.output)")
 
+        // The page opens its own reply in the browser ("Consultar respuestas"), and not the other one.
+        let inBrowser = try runSubprocess(debianPython, [webform, "read-replies", intake.baseURL, webCodename])
+        #expect(inBrowser.status == 0 && inBrowser.output.contains(webMessage) && !inBrowser.output.contains(message), "\(inBrowser.output)")
+        let wrongInBrowser = try runSubprocess(debianPython, [webform, "read-replies", intake.baseURL, codename])
+        #expect(wrongInBrowser.output.contains(message) && !wrongInBrowser.output.contains(webMessage), "\(wrongInBrowser.output)")
+        #expect(try tool("resguardo-intake", ["stats", "--vault", vault]).output.contains("replies waiting in mailboxes: 2"))
+
         // The mailbox answers in one shape whether or not it exists.
         let http = try intake.client()
         defer { _ = http.shutdown() }
@@ -100,6 +117,6 @@ struct RepliesTests {
         #expect(empty.status == 200 && String(decoding: empty.body, as: UTF8.self) == #"{"replies":[]}"#)
         #expect(try await http.send(.GET, intake.baseURL + "/v1/mailbox/XYZ").status == 400)
         let stats = try tool("resguardo-intake", ["stats", "--vault", vault])
-        #expect(stats.output.contains("replies waiting in mailboxes: 1"), "\(stats.output)")
+        #expect(stats.output.contains("replies waiting in mailboxes: 2"), "\(stats.output)")
     }
 }

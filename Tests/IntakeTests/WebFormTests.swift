@@ -134,9 +134,21 @@ struct WebFormTests {
                 : try GenericHash.hash(message, outputByteCount: size, key: SecureBytes(copying: key))
             cases.append(["source": "libsodium", "message": Encoding.hex(message), "key": Encoding.hex(key), "size": size, "digest": Encoding.hex(digest)])
         }
+        // Codename vectors made by python3-nacl (Tests/Vectors/codename).
+        var codenames: [[String: String]] = []
+        let codenameDir = repositoryRoot.appendingPathComponent("Tests/Vectors/codename")
+        for name in try FileManager.default.contentsOfDirectory(atPath: codenameDir.path).sorted() {
+            var fields: [String: String] = [:]
+            for line in try String(contentsOf: codenameDir.appendingPathComponent(name), encoding: .utf8).split(separator: "\n") {
+                if let r = line.range(of: ": ") { fields[String(line[..<r.lowerBound])] = String(line[r.upperBound...]) }
+            }
+            fields["typed"] = fields["typed"]?.replacingOccurrences(of: "\\t", with: "\t")
+            codenames.append(fields)
+        }
+        #expect(codenames.count == 3)
         let report = #"{"version":1,"language":"es","country":"MX","description":"sellado en Chromium"}"#
         let input = intake.folder.appendingPathComponent("in.json"), output = intake.folder.appendingPathComponent("out.json")
-        try JSONSerialization.data(withJSONObject: ["blake2b": cases, "report": report]).write(to: input)
+        try JSONSerialization.data(withJSONObject: ["blake2b": cases, "report": report, "codenames": codenames]).write(to: input)
         let run = try webform(["vectors", intake.baseURL, input.path, output.path])
         #expect(run.status == 0, "\(run.output)")
         let result = try jsonObject(output.path)

@@ -13,6 +13,8 @@ live intake over TLS. Used by the Swift test suite (IntakeTests/WebFormTests) an
                                                the page must refuse, in Spanish, and send nothing
     webform.py offline BASE PID DIR            opens the page, then SIGKILLs the intake (PID): the
                                                report is sealed anyway and saved into DIR
+    webform.py codename BASE OUT.json          sends a report with a codename made by the page
+    webform.py read-replies BASE CODENAME      "Consultar respuestas": prints what the page shows
     webform.py screenshots BASE DIR            phone-width screenshots, es and en; label check
     webform.py bench BASE RUNS                 time from pressing "Enviar" to the receipt
     webform.py photo OUT.jpg                   a JPEG with GPS EXIF
@@ -334,6 +336,49 @@ def offline(base, pid, folder):
         driver.quit()
 
 
+def codename(base, out):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver = browser()
+    try:
+        driver.get(base + "/?lang=es")
+        wait_for(driver, lambda: driver.execute_script("return document.getElementById('report').dataset.keys === 'checked'"), what="the keys")
+        Select(driver.find_element(By.NAME, "country")).select_by_value("MX")
+        driver.find_element(By.NAME, "description").send_keys("Denuncia con nombre clave desde el navegador.")
+        driver.find_element(By.CSS_SELECTOR, "label[for='want_codename']").click()
+        words = wait_for(driver, lambda: driver.find_element(By.ID, "codename-words").text, what="the codename")
+        if len(words.split()) != 7:
+            fail("the page's codename is not 7 words: " + words)
+        driver.find_element(By.ID, "send").click()
+        receipt = wait_for(driver, lambda: driver.execute_script(
+            "return document.getElementById('receipt').hidden ? null : document.getElementById('receipt-code').textContent"), what="the receipt")
+        if driver.find_element(By.ID, "codename-words").text:
+            fail("the codename is still on the page after sending")
+        json.dump({"codename": words, "receipt": receipt}, open(out, "w"))
+    finally:
+        driver.quit()
+
+
+def read_replies(base, typed):
+    from selenium.webdriver.common.by import By
+
+    driver = browser()
+    try:
+        driver.get(base + "/?lang=es")
+        wait_for(driver, lambda: not driver.find_element(By.ID, "replies-section").get_attribute("hidden"), what="the replies section")
+        driver.find_element(By.ID, "replies_codename").send_keys(typed)
+        driver.find_element(By.ID, "replies_check").click()
+        wait_for(driver, lambda: driver.find_element(By.ID, "replies-status").text, what="the replies")
+        print(driver.find_element(By.ID, "replies-status").text)
+        print(driver.find_element(By.ID, "replies-list").text)
+        problems = console_problems(driver)
+        if problems:
+            fail("console: " + " | ".join(problems))
+    finally:
+        driver.quit()
+
+
 def vectors(base, infile, outfile):
     given = json.load(open(infile))
     rng = random.Random(7693)
@@ -356,6 +401,15 @@ def vectors(base, infile, outfile):
         wrong = [c for c, r in zip(cases, results) if r != c["digest"]]
         if wrong:
             fail("%d BLAKE2b digests differ, first: %r" % (len(wrong), wrong[0]))
+        # Codenames: normalisation, reply key and mailbox as python3-nacl derived them.
+        derived = driver.execute_script("""
+            const S = window.ResguardoSealing;
+            return arguments[0].map(c => { const n = S.normaliseCodename(c.typed); const k = S.codenameKeys(n);
+                                           return [n, S.hex(k.publicKey), k.mailbox]; });
+        """, given.get("codenames", []))
+        for c, (n, pk_hex, mailbox) in zip(given.get("codenames", []), derived):
+            if (n, pk_hex, mailbox) != (c["normalised"], c["public_key"], c["mailbox"]):
+                fail("codename derivation differs for %r: %r" % (c["typed"], (n, pk_hex, mailbox)))
         # Sealing: the browser seals to a key made here; PyNaCl opens.
         recipient = nacl.public.PrivateKey.generate()
         pk = bytes(recipient.public_key)
@@ -529,6 +583,10 @@ def main(argv):
         tampered(*args)
     elif command == "offline" and len(args) == 3:
         offline(*args)
+    elif command == "codename" and len(args) == 2:
+        codename(*args)
+    elif command == "read-replies" and len(args) == 2:
+        read_replies(*args)
     elif command == "screenshots" and len(args) == 2:
         screenshots(*args)
     elif command == "bench" and len(args) == 2:

@@ -33,6 +33,80 @@
   $('mode-js').hidden = false;
   $('attachments-section').hidden = false;
 
+  // Codenames: made and used on this device only (docs/formats.md §12).
+  const codenameSection = $('codename-section');
+  codenameSection.hidden = false;
+  $('replies-section').hidden = false;
+  let wordList = null;
+  let madeCodename = null;
+
+  async function words() {
+    if (wordList) return wordList;
+    const response = await fetch(codenameSection.dataset.words,
+      { integrity: codenameSection.dataset.wordsIntegrity, cache: 'no-store', credentials: 'omit' });
+    if (!response.ok) throw new S.SealingError('wordlist');
+    const list = (await response.text()).split('\n').filter(Boolean);
+    if (list.length !== 7776) throw new S.SealingError('wordlist');
+    wordList = list;
+    return list;
+  }
+
+  // A typed codename, normalised and checked against the list, or an error code.
+  async function checkedCodename(typed) {
+    const normalised = S.normaliseCodename(typed);
+    const known = new Set(await words());
+    const parts = normalised.split(' ').filter(Boolean);
+    if (parts.length !== 7 || !parts.every((w) => known.has(w))) throw new S.SealingError('codename_invalid');
+    return normalised;
+  }
+
+  $('want_codename').addEventListener('change', async (event) => {
+    madeCodename = null;
+    $('codename-box').hidden = true;
+    $('codename-words').textContent = '';
+    if (!event.target.checked) return;
+    try {
+      madeCodename = S.generateCodename(await words());
+      $('codename-words').textContent = madeCodename;
+      $('codename-box').hidden = false;
+    } catch (e) {
+      event.target.checked = false;
+      say(msg(e.code || 'wordlist'), true);
+    }
+  });
+
+  // The codename this report carries, if any: one typed from an earlier report links to it.
+  async function reportCodename() {
+    const typed = $('existing_codename').value;
+    if (typed.trim() !== '') return checkedCodename(typed);
+    return madeCodename;
+  }
+
+  $('replies_check').addEventListener('click', async () => {
+    const list = $('replies-list');
+    const note = $('replies-status');
+    list.textContent = '';
+    try {
+      const keys = S.codenameKeys(await checkedCodename($('replies_codename').value));
+      const response = await fetch('/v1/mailbox/' + keys.mailbox, { cache: 'no-store', credentials: 'omit' });
+      if (!response.ok) throw new S.SealingError('server');
+      const sealed = (await response.json()).replies || [];
+      const opened = sealed.map((b64) => S.openReply(S.fromBase64(b64), keys)).filter(Boolean);
+      keys.secretKey.fill(0);
+      note.textContent = msg(opened.length ? 'replies_found' : 'no_replies');
+      opened.forEach((reply) => {
+        const li = document.createElement('li');
+        const day = document.createElement('strong');
+        day.textContent = reply.day;
+        li.appendChild(day);
+        li.appendChild(document.createTextNode('\n' + reply.message));
+        list.appendChild(li);
+      });
+    } catch (e) {
+      note.textContent = msg(e && e.code ? e.code : 'network');
+    }
+  });
+
   // Show only the regions of the chosen country.
   const region = $('region');
   const groups = Array.from(region.querySelectorAll('optgroup'));
@@ -111,7 +185,7 @@
   }
 
   // The same mapping as the intake's no-JavaScript path (FormReport.swift).
-  function buildReport(attachments) {
+  function buildReport(attachments, codename) {
     const data = new FormData(form);
     const one = (name) => {
       const v = data.get(name);
@@ -150,6 +224,11 @@
     set('needs', all('needs'));
     report.urgent = data.get('urgent') === 'on';
     report.consent = { registry: data.get('consent_registry') === 'on', contact: data.get('consent_contact') === 'on' };
+    if (codename) {
+      const keys = S.codenameKeys(codename);
+      report.reply_public_key = S.toBase64(keys.publicKey);
+      keys.secretKey.fill(0);
+    }
     set('attachments', attachments.map((a) => ({ filename: a.filename, media_type: a.media_type, data: S.toBase64(a.bytes) })));
     return report;
   }
@@ -185,9 +264,10 @@
       keys = checkedKeys;
     }
     if (files.length > 0) say(msg('photos'));
+    const codename = await reportCodename();
     const attachments = await prepareAttachments();
     say(msg('sealing'));
-    const report = buildReport(attachments);
+    const report = buildReport(attachments, codename);
     const plaintext = new TextEncoder().encode(JSON.stringify(report));
     try {
       return S.envelope(plaintext, keys.key, report.urgent);
@@ -221,6 +301,9 @@
     });
     files = [];
     listFiles();
+    madeCodename = null;
+    $('codename-box').hidden = true;
+    $('codename-words').textContent = '';
     filterRegions();
     if (pending) pending.fill(0);
     pending = null;

@@ -170,7 +170,60 @@
     });
   }
 
+  const utf8 = (text) => new TextEncoder().encode(text);
+
+  // Codename v1 (docs/formats.md §12). Marks are removed by Unicode category, which for anything
+  // a person types here is what the Swift and Python code remove by combining class.
+  function normaliseCodename(text) {
+    return (text.normalize('NFKD').replace(/\p{M}/gu, '').toLowerCase().match(/[a-z]+/g) || []).join(' ');
+  }
+
+  // The reply key pair (libsodium's crypto_box_seed_keypair: sk = SHA-512(seed)[0..32]) and the
+  // mailbox id for a normalised codename.
+  function codenameKeys(normalised) {
+    const digest = blake2b(concat(utf8('resguardo codename v1\0'), utf8(normalised)), 64);
+    const secret = nacl.hash(digest.subarray(0, 32)).slice(0, 32);
+    digest.fill(0);
+    const pair = nacl.box.keyPair.fromSecretKey(secret);
+    secret.fill(0);
+    const mailbox = hex(blake2b(concat(utf8('resguardo mailbox v1\0'), pair.publicKey), 16));
+    return { publicKey: pair.publicKey, secretKey: pair.secretKey, mailbox };
+  }
+
+  // crypto_box_seal_open, then the padding and the Reply v1 JSON.
+  function openReply(sealed, pair) {
+    if (sealed.length < 48) return null;
+    const ephemeral = sealed.subarray(0, 32);
+    const nonce = blake2b(concat(ephemeral, pair.publicKey), 24);
+    const padded = nacl.box.open(sealed.subarray(32), nonce, ephemeral, pair.secretKey);
+    if (!padded) return null;
+    let end = padded.length - 1;
+    while (end >= 0 && padded[end] === 0) end--;
+    if (end < 0 || padded[end] !== 0x80) return null;
+    try {
+      const reply = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(padded.subarray(0, end)));
+      return reply.version === 1 && typeof reply.message === 'string' ? { day: String(reply.day), message: reply.message } : null;
+    } catch (e) {
+      return null;
+    } finally {
+      padded.fill(0);
+    }
+  }
+
+  // Seven words chosen uniformly (rejection sampling over 16-bit values) from the 7,776.
+  function generateCodename(words) {
+    if (words.length !== 7776) throw new SealingError('wordlist');
+    const chosen = [];
+    const random = new Uint16Array(1);
+    while (chosen.length < 7) {
+      crypto.getRandomValues(random);
+      if (random[0] < 62208) chosen.push(words[random[0] % 7776]);
+    }
+    return chosen.join(' ');
+  }
+
   global.ResguardoSealing = {
+    normaliseCodename, codenameKeys, openReply, generateCodename,
     SealingError, concat, fromBase64, toBase64, hex, fingerprint, keyId, sealedBox, bucketFor, pad,
     envelope, verifyManifest, leadingZeroBits, solve, blake2b,
   };
