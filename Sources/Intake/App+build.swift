@@ -18,13 +18,15 @@ public struct IntakeDependencies: Sendable {
     public let writer: SubmissionWriter
     public let proofOfWork: ProofOfWork
     public let connections: ConnectionCounter
+    /// Nil when no notification command is configured.
+    public let notifier: UrgentNotifier?
     public let assets: WebAssets
     /// The manifest signing key's fingerprint, shown on the page and pinned by its script.
     public let fingerprint: String
 
     /// Loads the manifest (its signature is checked against its own key: the intake serves it,
     /// clients do the pinning) and opens the vault.
-    public init(configuration: IntakeConfiguration) throws {
+    public init(configuration: IntakeConfiguration, logger: Logger = Logger(label: "resguardo-intake")) throws {
         self.configuration = configuration
         guard let data = FileManager.default.contents(atPath: configuration.manifestPath) else {
             throw ConfigurationError.unreadable(configuration.manifestPath)
@@ -42,6 +44,7 @@ public struct IntakeDependencies: Sendable {
         writer = SubmissionWriter(vault: vault)
         proofOfWork = try ProofOfWork(difficulty: configuration.powDifficulty, lifetimeSeconds: configuration.powTokenLifetimeSeconds)
         connections = ConnectionCounter(limit: configuration.maxConnections)
+        notifier = UrgentNotifier(command: configuration.urgentCommand, minIntervalSeconds: configuration.urgentMinIntervalSeconds, logger: logger)
     }
 }
 

@@ -94,6 +94,7 @@ struct FormSubmission: Sendable {
             return htmlResponse(page.form(values: values, problems: [message]), status: error.isTemporary ? .serviceUnavailable : .internalServerError,
                                 retryAfterSeconds: error.isTemporary ? 30 : nil)
         }
+        if flags.contains(.urgent) { deps.notifier?.urgentArrived() }
         return htmlResponse(page.receipt(submission.id.receipt, urgent: flags.contains(.urgent)), status: .created)
     }
 

@@ -23,6 +23,8 @@ import Foundation
 /// | `pow.token_lifetime_seconds` | 600 | how long a challenge token can be used |
 /// | `web.tweetnacl` | `/usr/share/nodejs/tweetnacl/nacl-fast.min.js` | tweetnacl served to the form (Debian `node-tweetnacl`) |
 /// | `web.form_per_minute` | 60 | no-JavaScript submissions sealed by the intake per minute, all clients together |
+/// | `notify.urgent_command` | none | program (and its arguments) run when an urgent report arrives; it gets no content, no identifier, an empty environment |
+/// | `notify.urgent_min_interval_seconds` | 60 | at most one run per interval; urgent reports in between are announced by the next run |
 public struct IntakeConfiguration: Sendable, Equatable {
     public var host = "127.0.0.1"
     public var port = 8443
@@ -39,6 +41,8 @@ public struct IntakeConfiguration: Sendable, Equatable {
     public var powTokenLifetimeSeconds = 600
     public var tweetNaClPath = WebAssets.defaultTweetNaClPath
     public var formSubmissionsPerMinute = 60
+    public var urgentCommand: [String] = []
+    public var urgentMinIntervalSeconds = 60
 
     public init() {}
 
@@ -71,6 +75,8 @@ public struct IntakeConfiguration: Sendable, Equatable {
                 case "pow.token_lifetime_seconds": powTokenLifetimeSeconds = try Self.int(v, key, path, 10...86_400)
                 case "web.tweetnacl": tweetNaClPath = try Self.string(v, key, path)
                 case "web.form_per_minute": formSubmissionsPerMinute = try Self.int(v, key, path, 1...100_000)
+                case "notify.urgent_command": urgentCommand = try Self.strings(v, key, path)
+                case "notify.urgent_min_interval_seconds": urgentMinIntervalSeconds = try Self.int(v, key, path, 1...86_400)
                 default: throw .invalid(path, "unknown key `\(key)`")
                 }
             }
@@ -88,6 +94,17 @@ public struct IntakeConfiguration: Sendable, Equatable {
     static func string(_ v: JSONValue, _ key: String, _ path: String) throws(ConfigurationError) -> String {
         guard case .string(let s) = v, !s.isEmpty else { throw .invalid(path, "`\(key)` must be a non-empty string") }
         return s
+    }
+
+    static func strings(_ v: JSONValue, _ key: String, _ path: String) throws(ConfigurationError) -> [String] {
+        guard case .array(let items) = v, !items.isEmpty else { throw .invalid(path, "`\(key)` must be a non-empty array of strings (the program, then its arguments)") }
+        var out: [String] = []
+        for item in items {
+            guard case .string(let s) = item, !s.isEmpty else { throw .invalid(path, "`\(key)` must hold only non-empty strings") }
+            out.append(s)
+        }
+        guard out[0].hasPrefix("/") else { throw .invalid(path, "`\(key)` must start with an absolute program path, not `\(out[0])`") }
+        return out
     }
 
     static func int(_ v: JSONValue, _ key: String, _ path: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int {

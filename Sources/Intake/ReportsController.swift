@@ -54,6 +54,7 @@ struct ReportsController: Sendable {
             }
             throw IntakeError(.internalServerError, error.errorClass, "the report could not be stored and was NOT received")
         }
+        if envelope.isUrgent { deps.notifier?.urgentArrived() }
         return jsonResponse(.object([("receipt", .string(submission.id.receipt))]), status: .created)
     }
 

@@ -143,14 +143,17 @@ public struct VaultDatabase: Sendable {
     /// cannot make an export exhaust memory; what does not fit waits for the next export.
     public static let maxBundleEnvelopeBytes = 256 << 20
 
+    /// `urgentOnly`: only envelopes flagged urgent, so they can be carried offline at once; the
+    /// rest wait for the next full export.
     public func export(to path: String, signer: SigningKey, today: CalendarDay, limit: Int = ExportBundle.maxCount,
-                       maxBytes: Int = VaultDatabase.maxBundleEnvelopeBytes) async throws(VaultError) -> ExportSummary {
+                       maxBytes: Int = VaultDatabase.maxBundleEnvelopeBytes, urgentOnly: Bool = false) async throws(VaultError) -> ExportSummary {
+        let filter = urgentOnly ? "export_id IS NULL AND urgent = 1" : "export_id IS NULL"
         do {
             let rows = try await writer.read { db in
                 // Choose by size first (cheap), then read only the chosen envelopes.
                 var chosen: [Data] = []
                 var bytes = 0
-                for row in try Row.fetchAll(db, sql: "SELECT id, length(envelope) AS size FROM submission WHERE export_id IS NULL ORDER BY received_day, id LIMIT ?",
+                for row in try Row.fetchAll(db, sql: "SELECT id, length(envelope) AS size FROM submission WHERE \(filter) ORDER BY received_day, id LIMIT ?",
                                             arguments: [limit]) {
                     let size: Int = row["size"]
                     if !chosen.isEmpty && bytes + size > maxBytes { break }
@@ -162,7 +165,7 @@ public struct VaultDatabase: Sendable {
                 }
             }
             let remaining = try await writer.read { db in
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM submission WHERE export_id IS NULL") ?? 0
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM submission WHERE \(filter)") ?? 0
             } - rows.count
             let entries = try rows.map { row throws(VaultError) -> ExportBundle.Entry in
                 let id: Data = row["id"]

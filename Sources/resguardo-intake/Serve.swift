@@ -15,7 +15,13 @@ struct Serve: AsyncParsableCommand {
         limits.header_timeout_seconds 10, limits.body_timeout_seconds 300, \
         limits.idle_timeout_seconds 30, pow.difficulty 0, pow.token_lifetime_seconds 600, \
         web.tweetnacl /usr/share/nodejs/tweetnacl/nacl-fast.min.js (Debian node-tweetnacl), \
-        web.form_per_minute 60 (no-JavaScript submissions sealed by the intake, all clients together).
+        web.form_per_minute 60 (no-JavaScript submissions sealed by the intake, all clients together), \
+        notify.urgent_command (none; an array: program then arguments), notify.urgent_min_interval_seconds 60.
+
+        When an urgent report has been stored, notify.urgent_command runs with an empty environment, \
+        no input and no arguments of ours: it learns only that an urgent report arrived. At most one \
+        run per interval; urgent reports in between are announced by the next run. A failing \
+        command is logged and never affects a submission.
 
         --dev is for a laptop demo: a fresh self-signed certificate (made with openssl) in \
         .resguardo-dev/, the PUBLIC demo keys of keys-example/, and a vault in .resguardo-dev/.
@@ -42,6 +48,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds to send the body once the head is in.") var bodyTimeout: Int?
     @Option(name: .long, help: "tweetnacl file for the web form (default from Debian's node-tweetnacl).") var tweetnacl: String?
     @Option(name: .long, help: "No-JavaScript submissions per minute, all clients together (default 60).") var formPerMinute: Int?
+    @Option(name: .long, help: "Program to run when an urgent report arrives (absolute path; no arguments).") var notifyCommand: String?
+    @Option(name: .long, help: "At most one urgent notification per this many seconds (default 60).") var notifyInterval: Int?
     @Flag(name: .long, help: "Demo mode: self-signed certificate and the public demo keys.") var dev = false
     @Option(name: .long, help: "Log level: error, warning, notice, info or debug.") var logLevel: String = "info"
 
@@ -68,6 +76,8 @@ struct Serve: AsyncParsableCommand {
         if let bodyTimeout { settings.bodyTimeoutSeconds = bodyTimeout }
         if let tweetnacl { settings.tweetNaClPath = tweetnacl }
         if let formPerMinute { settings.formSubmissionsPerMinute = formPerMinute }
+        if let notifyCommand { settings.urgentCommand = [notifyCommand] }
+        if let notifyInterval { settings.urgentMinIntervalSeconds = notifyInterval }
         do { settings = try settings.validated() } catch {
             throw CommandFailure(error.description, hints: ["or use --dev for a demo with the public demo keys"], status: .usage)
         }
@@ -77,7 +87,7 @@ struct Serve: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in AnonymousLogHandler(label: label, level: level) }
         let logger = Logger(label: "resguardo-intake")
         let deps: IntakeDependencies
-        do { deps = try IntakeDependencies(configuration: settings) } catch {
+        do { deps = try IntakeDependencies(configuration: settings, logger: logger) } catch {
             throw CommandFailure("cannot start: \(error)", status: .dataError)
         }
         let host = settings.host, vaultPath = settings.vaultPath, demo = dev

@@ -105,6 +105,7 @@ struct Export: AsyncParsableCommand {
         Example:
           $ resguardo-intake export --vault vault.sqlite --out /media/usb/2026-11-25.rsgb
           exported 42 envelopes (1.2 MB) to /media/usb/2026-11-25.rsgb
+          $ resguardo-intake export --vault vault.sqlite --urgent-only --out /media/usb/urgentes.rsgb
           bundle digest: 9f3c…
         """
     )
@@ -112,6 +113,7 @@ struct Export: AsyncParsableCommand {
     @OptionGroup var vault: VaultOptions
     @Option(name: .long, help: "The bundle file to write (must not exist).") var out: String
     @Option(name: .long, help: "At most this many envelopes.") var limit: Int = ExportBundle.maxCount
+    @Flag(name: .long, help: "Only envelopes marked urgent (the rest wait for the next export).") var urgentOnly = false
     @OptionGroup var passphrase: PassphraseOptions
 
     func run() async throws {
@@ -121,10 +123,10 @@ struct Export: AsyncParsableCommand {
         let database = try vault.open()
         let key = try vault.unlockSigningKey(passphrase)
         let summary: ExportSummary
-        do { summary = try await database.export(to: out, signer: key, today: .today(), limit: limit) } catch {
+        do { summary = try await database.export(to: out, signer: key, today: .today(), limit: limit, urgentOnly: urgentOnly) } catch {
             throw CommandFailure("export failed: \(error)")
         }
-        print("exported \(summary.count) envelopes (\(summary.byteCount) bytes) to \(out)")
+        print("exported \(summary.count)\(urgentOnly ? " urgent" : "") envelopes (\(summary.byteCount) bytes) to \(out)")
         print("bundle digest: \(Encoding.hex(summary.digest))")
         if summary.remaining > 0 {
             print("\(summary.remaining) envelopes did not fit this bundle (at most \(VaultDatabase.maxBundleEnvelopeBytes >> 20) MiB); run export again for them")

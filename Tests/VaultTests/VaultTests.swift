@@ -100,6 +100,20 @@ struct VaultTests {
         #expect(try await vault.contains(newer.id))
     }
 
+    @Test("export --urgent-only carries the urgent envelopes alone; the others wait for the next export")
+    func urgentOnlyExport() async throws {
+        let vault = try VaultDatabase(path: dir.appendingPathComponent("v.sqlite").path)
+        let signer = try SigningKey.generate()
+        let stored = try (0..<5).map { try submission("r\($0)", urgent: $0 % 2 == 0) }
+        try await vault.store(stored)
+        let urgent = try await vault.export(to: dir.appendingPathComponent("u.rsgb").path, signer: signer, today: today, urgentOnly: true)
+        #expect(urgent.count == 3 && urgent.remaining == 0)
+        let bundle = try ExportBundle(bytes: Array(Data(contentsOf: dir.appendingPathComponent("u.rsgb"))), trustedKey: signer.verifyingKey)
+        #expect(Set(bundle.entries.map(\.submissionId)) == Set(stored.filter(\.urgent).map(\.id.bytes)))
+        let rest = try await vault.export(to: dir.appendingPathComponent("r.rsgb").path, signer: signer, today: today)
+        #expect(rest.count == 2)
+    }
+
     @Test("exports are bounded in size; what does not fit waits for the next bundle, nothing is skipped")
     func boundedExport() async throws {
         let vault = try VaultDatabase(path: dir.appendingPathComponent("v.sqlite").path)

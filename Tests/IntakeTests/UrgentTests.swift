@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+import TestSupport
+import Formats
+import Sodium
+import Vault
+
+@Suite("Urgent reports", .serialized)
+struct UrgentTests {
+    func runs(_ log: String) -> [String] {
+        ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").filter { $0.hasPrefix("run") }.map(String.init)
+    }
+
+    func waitFor(_ count: Int, in log: String, seconds: Double = 10) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while runs(log).count < count && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+    }
+
+    @Test("the notification runs once per urgent report (a burst: once per interval), learns nothing; stats counts urgent reports waiting")
+    func notification() async throws {
+        let scratch = try IntakeProcess()
+        let log = scratch.folder.appendingPathComponent("runs.log").path
+        let script = scratch.folder.appendingPathComponent("avisar.sh").path
+        try "#!/bin/sh\necho \"run args=$#\" >> \(log)\nenv >> \(log)\n".write(toFile: script, atomically: true, encoding: .utf8)
+        #expect(chmod(script, 0o755) == 0)
+        let intake = try IntakeProcess(arguments: ["--notify-command", script, "--notify-interval", "2"])
+        try intake.start()
+        let client = try intake.client()
+        defer { _ = client.shutdown() }
+        let key = try intake.currentKey()
+        func send(urgent: Bool) async throws -> String {
+            var report = Report(language: .es, country: "HN", description: "Nos rodearon la casa. Código 7741.")
+            report.urgent = urgent
+            let reply = try await client.submit(try Envelope.seal(report: report.jsonBytes(), to: key, flags: urgent ? .urgent : []).bytes, to: intake.baseURL)
+            #expect(reply.status == 201)
+            guard case .string(let receipt)? = reply.json?["receipt"] else { return "" }
+            return receipt
+        }
+        var receipts = [try await send(urgent: false)]
+        try await Task.sleep(for: .milliseconds(700))
+        #expect(runs(log).isEmpty)
+        receipts.append(try await send(urgent: true))
+        try await waitFor(1, in: log)
+        #expect(runs(log) == ["run args=0"])
+        try await Task.sleep(for: .milliseconds(2200))
+        receipts.append(try await send(urgent: true))
+        try await waitFor(2, in: log)
+        #expect(runs(log).count == 2)
+        // A burst inside the interval: one more run, at its end, for all three.
+        for _ in 0..<3 { receipts.append(try await send(urgent: true)) }
+        try await waitFor(3, in: log, seconds: 6)
+        try await Task.sleep(for: .milliseconds(2500))
+        #expect(runs(log).count == 3)
+        // Nothing about the reports or the server reached the command.
+        let seen = try String(contentsOfFile: log, encoding: .utf8)
+        for secret in receipts + ["7741", "HN", "resguardo", "vault", "RESGUARDO"] {
+            #expect(!seen.contains(secret), "\(secret) reached the notification command")
+        }
+        intake.kill(signal: SIGTERM)
+        let stats = try runSubprocess(IntakeProcess.binaries.appendingPathComponent("resguardo-intake").path, ["stats", "--vault", intake.vaultPath])
+        #expect(stats.output.contains("urgent waiting for export: 5"), "\(stats.output)")
+    }
+
+    @Test("a failing or missing notification command is logged by class and the submission is still acknowledged")
+    func failingCommand() async throws {
+        for command in ["/bin/false", "/nonexistent/avisar"] {
+            let intake = try IntakeProcess(arguments: ["--notify-command", command, "--notify-interval", "1"])
+            try intake.start()
+            let client = try intake.client()
+            let envelope = try Envelope.seal(report: Report(language: .es, country: "SV", description: "urgente").jsonBytes(), to: intake.currentKey(), flags: .urgent)
+            #expect(try await client.submit(envelope.bytes, to: intake.baseURL).status == 201)
+            try await Task.sleep(for: .milliseconds(800))
+            #expect(try await client.submit(envelope.bytes, to: intake.baseURL).status == 201)
+            _ = try await client.shutdown()
+            intake.kill(signal: SIGTERM)
+            let logText = try String(contentsOfFile: intake.logPath, encoding: .utf8)
+            #expect(logText.contains(command == "/bin/false" ? "notify_exit_status" : "notify_cannot_start"), "\(logText)")
+        }
+    }
+}
