@@ -109,6 +109,16 @@ public struct CaseDatabase: Sendable {
                 ) STRICT;
                 """)
         }
+        migrator.registerMigration("v4: relocation coordinators") { db in
+            try db.execute(sql: """
+                -- Coordinators staff may refer vetted cases to (DESIGN.md §8), trusted by fingerprint.
+                CREATE TABLE coordinator (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    public_key BLOB NOT NULL CHECK (length(public_key) = 32),
+                    added_day TEXT NOT NULL
+                ) STRICT;
+                """)
+        }
         return migrator
     }
 }

@@ -34,6 +34,12 @@ public struct SigningKeyFingerprint: Hashable, Sendable, CustomStringConvertible
         bytes = Array(try GenericHash.hash(verifyingKey.bytes, outputByteCount: 32).prefix(Self.byteCount))
     }
 
+    /// A relocation coordinator's encryption key is compared the same way (same construction
+    /// over the X25519 public key), so one habit serves both.
+    public init(coordinatorKey: SealPublicKey) throws(SodiumError) {
+        bytes = Array(try GenericHash.hash(coordinatorKey.bytes, outputByteCount: 32).prefix(Self.byteCount))
+    }
+
     /// Accepts the grouped form, or the same 32 hex digits without spaces, in any letter case,
     /// because people copy fingerprints by hand.
     public init?(text: String) {

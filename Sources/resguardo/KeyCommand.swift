@@ -74,23 +74,47 @@ struct KeyInit: ParsableCommand {
           Repeat the passphrase:
           created keys for Red de Defensoras in /media/keys/red
           signing-key fingerprint: 3f2a 9c1b …
+
+        --role coordinator makes a relocation coordinator's key instead (on the coordinator's own \
+        machine): coordinator.key (under their passphrase) and coordinator.pub, whose fingerprint \
+        they read out to the network by another channel.
+          $ resguardo key init --role coordinator --dir ~/claves-coordinacion
         """
     )
 
+    enum Role: String, ExpressibleByArgument, CaseIterable { case staff, coordinator }
+
     @OptionGroup var keys: KeyDirectoryOptions
-    @Option(name: .long, help: "The organisation's name, as shown to defenders.")
-    var organisation: String
+    @Option(name: .long, help: "staff (the network's keys, the default) or coordinator (a relocation coordinator's key).")
+    var role: Role = .staff
+    @Option(name: .long, help: "The organisation's name, as shown to defenders (staff keys only).")
+    var organisation: String?
     @OptionGroup var newKey: NewKeyOptions
     @OptionGroup var passphrase: PassphraseOptions
 
     func validate() throws {
-        guard !organisation.isEmpty, organisation.count <= KeyManifest.maxOrganisationLength else {
+        if role == .coordinator {
+            if organisation != nil { throw ValidationError("--organisation is for staff keys; a coordinator's key has none") }
+            return
+        }
+        guard let organisation, !organisation.isEmpty, organisation.count <= KeyManifest.maxOrganisationLength else {
             throw ValidationError("--organisation must be 1 to \(KeyManifest.maxOrganisationLength) characters")
         }
     }
 
     func run() throws {
         let secret = try passphrase.readNew()
+        if role == .coordinator {
+            let publicKey: SealPublicKey
+            do { publicKey = try CoordinatorKeys.create(at: keys.dir, passphrase: secret, limits: newKey.kdf.limits) } catch {
+                throw error.commandFailure(directory: keys.dir)
+            }
+            print("created a coordinator key in \(keys.dir)")
+            print("public key: \(keys.dir)/\(CoordinatorKeys.publicName)")
+            print("coordinator-key fingerprint: \(try SigningKeyFingerprint(coordinatorKey: publicKey))")
+            return
+        }
+        let organisation = self.organisation ?? ""
         let directory: KeyDirectory
         do {
             directory = try KeyDirectory.create(at: keys.dir, organisation: organisation, passphrase: secret,
@@ -100,6 +124,7 @@ struct KeyInit: ParsableCommand {
         }
         print("created keys for \(organisation) in \(keys.dir)")
         try KeyShow.printSummary(directory)
+        print("staff-key fingerprint (coordinators pin it to open referrals): \(try SigningKeyFingerprint(verifyingKey: directory.manifest.manifest.replySigningKey))")
     }
 }
 

@@ -25,7 +25,7 @@ struct Resguardo: AsyncParsableCommand {
           $ resguardo key show --dir ~/resguardo-keys
         """,
         version: "0.1.0 (libsodium \(sodiumVersion()))",
-        subcommands: [KeyCommand.self, InitWorkspace.self, VaultTrust.self, Unseal.self, CasesCommand.self, ReplyCommand.self, RegistryCommand.self]
+        subcommands: [KeyCommand.self, InitWorkspace.self, VaultTrust.self, Unseal.self, CasesCommand.self, ReplyCommand.self, CoordinatorsCommand.self, ReferralCommand.self, RegistryCommand.self]
     )
 
     static func main() async {

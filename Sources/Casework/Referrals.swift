@@ -1,0 +1,185 @@
+public import Formats
+import Foundation
+import GRDB
+public import Sodium
+
+/// The answers staff give for a referral that the case cannot supply (DESIGN.md §8): read from
+/// a JSON file or asked for one by one on a terminal.
+public struct ReferralAnswers: Sendable {
+    public static let questions: [(key: String, es: String, en: String)] = [
+        ("urgency", "Urgencia (immediate, within_days, within_weeks)", "Urgency"),
+        ("alternatives_tried", "Alternativas ya intentadas, separadas por comas (protection_mechanism, police_protection, local_move, safe_house, legal_action, none)", "Alternatives already tried"),
+        ("relocation_type", "Tipo de reubicación (in_country, regional, international)", "Relocation type"),
+        ("window_from", "Desde (AAAA-MM-DD)", "Window from (YYYY-MM-DD)"),
+        ("window_to", "Hasta (AAAA-MM-DD)", "Window to (YYYY-MM-DD)"),
+        ("duration_weeks", "Duración en semanas", "Duration in weeks"),
+        ("dependants_count", "Número de dependientes que viajan", "Number of dependants travelling"),
+        ("dependants_age_bands", "Rangos de edad de dependientes, separados por comas (under_18, 18_29, …; vacío si ninguno)", "Dependants' age bands"),
+        ("accessibility_needs", "¿Necesidades de accesibilidad? (yes/no)", "Accessibility needs? (yes/no)"),
+        ("languages", "Idiomas (códigos ISO 639 separados por comas: es, en, quc…)", "Languages (ISO 639 codes)"),
+        ("passport", "¿Tiene pasaporte vigente? (yes/no)", "Valid passport? (yes/no)"),
+        ("transit_security", "¿Necesita seguridad en el traslado? (yes/no)", "Needs transit security? (yes/no)"),
+        ("work_continues", "¿Continuará su labor de defensa? (yes/no)", "Will her defence work continue? (yes/no)"),
+        ("consent_scope", "Alcance del consentimiento (relocation_only, relocation_and_follow_up)", "Consent scope"),
+        ("consent_expires", "El consentimiento vence (AAAA-MM-DD)", "Consent expires (YYYY-MM-DD)"),
+    ]
+
+    public var values: [String: String]
+
+    public init(values: [String: String]) { self.values = values }
+
+    /// Reads `{"urgency": "immediate", "languages": ["es"], "passport": true, …}`.
+    public init(json bytes: [UInt8]) throws(ReferralError) {
+        guard let parsed = try? JSONValue.parse(bytes), case .object(let members) = parsed else { throw .malformed("answers must be a JSON object") }
+        var values: [String: String] = [:]
+        for (key, value) in members {
+            guard Self.questions.contains(where: { $0.key == key }) else { throw .malformed("unknown answer `\(key)`") }
+            switch value {
+            case .string(let s): values[key] = s
+            case .bool(let b): values[key] = b ? "yes" : "no"
+            case .array(let items): values[key] = items.compactMap { if case .string(let s) = $0 { return s } else { return nil } }.joined(separator: ",")
+            default:
+                guard let n = value.intValue else { throw .malformed("answer `\(key)` has an unsupported type") }
+                values[key] = String(n)
+            }
+        }
+        self.values = values
+    }
+
+    public var missing: [String] { Self.questions.map(\.key).filter { values[$0] == nil } }
+
+    func list(_ key: String) -> [String] {
+        (values[key] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    func flag(_ key: String) throws(ReferralError) -> Bool {
+        switch values[key]?.lowercased() {
+        case "yes", "sí", "si", "true": return true
+        case "no", "false": return false
+        default: throw .invalidField(key, "must be yes or no")
+        }
+    }
+
+    func day(_ key: String) throws(ReferralError) -> CalendarDay {
+        guard let d = values[key].flatMap(CalendarDay.init) else { throw .invalidField(key, "must be a date YYYY-MM-DD") }
+        return d
+    }
+
+    func number(_ key: String) throws(ReferralError) -> Int {
+        guard let n = values[key].flatMap({ Int($0) }) else { throw .invalidField(key, "must be a whole number") }
+        return n
+    }
+}
+
+public enum ReferralCreationError: Error, CustomStringConvertible {
+    case notVetted(String)
+    case noConsent
+    case unknownCoordinator(String)
+    case missingAnswers([String])
+    case referral(ReferralError)
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case .notVetted(let state): return "only vetted cases can be referred; this case is \(state)"
+        case .noConsent: return "the defender did not consent to be contacted (consent.contact is false): a referral needs her consent"
+        case .unknownCoordinator(let name): return "no coordinator named `\(name)`; add one with `resguardo coordinators add`"
+        case .missingAnswers(let keys): return "answers missing: \(keys.joined(separator: ", "))"
+        case .referral(let e): return e.description
+        case .io(let why): return why
+        }
+    }
+}
+
+extension Workspace {
+    /// Registers a coordinator's public key after checking it against the fingerprint they read
+    /// out by another channel.
+    public func addCoordinator(name: String, publicKey: SealPublicKey, fingerprint: SigningKeyFingerprint, today: CalendarDay) throws(CaseError) {
+        guard !name.isEmpty, name.count <= 100, !name.contains(where: \.isNewline) else { throw .io("a coordinator's name must be 1 to 100 characters") }
+        guard let actual = try? SigningKeyFingerprint(coordinatorKey: publicKey), actual.matches(fingerprint) else {
+            throw .io("the public key's fingerprint is not \(fingerprint); check it with the coordinator by another channel")
+        }
+        do {
+            try database.writer.write { db in
+                try db.execute(sql: "INSERT INTO coordinator (name, public_key, added_day) VALUES (?, ?, ?)",
+                               arguments: [name, Data(publicKey.bytes), today.description])
+                try Audit.append(db, actor: actor, caseId: nil, action: "coordinator_added", detail: "\(name) \(fingerprint)")
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw .io("a coordinator named `\(name)` is already registered")
+        } catch {
+            throw .io("\(error)")
+        }
+    }
+
+    public func coordinators() throws(CaseError) -> [(name: String, fingerprint: String, added: String)] {
+        do {
+            return try database.writer.read { db in
+                try Row.fetchAll(db, sql: "SELECT name, public_key, added_day FROM coordinator ORDER BY name").map { row in
+                    let key: Data = row["public_key"]
+                    let fp = (try? SealPublicKey(bytes: key)).flatMap { try? SigningKeyFingerprint(coordinatorKey: $0) }?.description ?? "?"
+                    return (row["name"], fp, row["added_day"])
+                }
+            }
+        } catch {
+            throw .io("\(error)")
+        }
+    }
+
+    /// Builds the minimal referral record for a vetted case, seals it to the coordinator, signs
+    /// it with the staff reply-signing key, and records it in the case's audit log.
+    public func createReferral(caseId: [UInt8], to coordinatorName: String, answers: ReferralAnswers, secretKeys: [KeyId: SealSecretKey],
+                               signer: SigningKey, today: CalendarDay, validDays: Int) throws(ReferralCreationError) -> (bytes: [UInt8], record: ReferralRecord) {
+        let opened: (summary: CaseSummary, report: Report)
+        do { opened = try openCase(caseId, secretKeys: secretKeys) } catch { throw .io(error.description) }
+        guard opened.summary.state == .vetted || opened.summary.state == .registered else { throw .notVetted(opened.summary.state.rawValue) }
+        guard opened.report.consent.contact else { throw .noConsent }
+        let coordinatorKey: SealPublicKey
+        do {
+            guard let key = try database.writer.read({ db in
+                try Data.fetchOne(db, sql: "SELECT public_key FROM coordinator WHERE name = ?", arguments: [coordinatorName])
+            }) else { throw ReferralCreationError.unknownCoordinator(coordinatorName) }
+            coordinatorKey = try SealPublicKey(bytes: key)
+        } catch let error as ReferralCreationError {
+            throw error
+        } catch {
+            throw .io("\(error)")
+        }
+        guard answers.missing.isEmpty else { throw .missingAnswers(answers.missing) }
+        let report = opened.report
+        let record: ReferralRecord
+        do {
+            let pid = try deidentifier(secretKeys).record(from: report, recordId: "referral").0.defenderPid
+            let referralId = Encoding.hex(try Random.bytes(count: 16))
+            let needs = Set(report.needs)
+            record = ReferralRecord(
+                referralId: referralId, defenderPid: pid, vettedBy: keys.manifest.manifest.organisation, vettedDay: today,
+                originCountry: report.country, originRegion: report.region,
+                aggressionTypes: report.aggressionTypes, perpetrators: report.perpetrators,
+                urgency: answers.values["urgency"] ?? "", alternativesTried: answers.list("alternatives_tried"),
+                relocationType: answers.values["relocation_type"] ?? "", windowFrom: try answers.day("window_from"),
+                windowTo: try answers.day("window_to"), durationWeeks: try answers.number("duration_weeks"),
+                dependantsCount: try answers.number("dependants_count"), dependantsAgeBands: answers.list("dependants_age_bands"),
+                medicalNeeds: needs.contains("medical"), psychosocialNeeds: needs.contains("psychosocial"),
+                accessibilityNeeds: try answers.flag("accessibility_needs"), languages: answers.list("languages"),
+                passport: try answers.flag("passport"), transitSecurity: try answers.flag("transit_security"),
+                workContinues: try answers.flag("work_continues"), consentScope: answers.values["consent_scope"] ?? "",
+                consentExpires: try answers.day("consent_expires"), expires: today.adding(days: validDays))
+        } catch let error as ReferralError {
+            throw .referral(error)
+        } catch {
+            throw .io("\(error)")
+        }
+        let bytes: [UInt8]
+        do { bytes = try ReferralFile.seal(record, to: coordinatorKey, signer: signer) } catch { throw .referral(error) }
+        do {
+            try database.writer.write { db in
+                try Audit.append(db, actor: actor, caseId: caseId, action: "referral_created",
+                                 detail: "to \(coordinatorName), referral \(record.referralId.prefix(12)), expires \(record.expires)")
+            }
+        } catch {
+            throw .io("\(error)")
+        }
+        return (bytes, record)
+    }
+}
