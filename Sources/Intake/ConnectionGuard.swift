@@ -40,6 +40,7 @@ public final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandle
     private let bodyTimeout: TimeAmount
     private var entered = false
     private var deadline: Scheduled<Void>?
+    private var closeAfterResponse = false
 
     public init(counter: ConnectionCounter, headerTimeout: TimeAmount, bodyTimeout: TimeAmount) {
         self.counter = counter
@@ -83,9 +84,25 @@ public final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        // After a response, the next request head must come within the header deadline too.
-        if case .end = unwrapOutboundIn(data) { arm(context, headerTimeout) }
-        context.write(data, promise: promise)
+        switch unwrapOutboundIn(data) {
+        case .head(let head):
+            // A response that says `Connection: close` (a 413 for a body over the limit) ends
+            // the connection: otherwise the server would go on reading, and discarding, the rest
+            // of an upload it has already refused.
+            closeAfterResponse = head.headerFields[.connection]?.lowercased() == "close"
+            context.write(data, promise: promise)
+        case .body:
+            context.write(data, promise: promise)
+        case .end:
+            if closeAfterResponse {
+                context.writeAndFlush(data, promise: promise)
+                context.close(promise: nil)
+                return
+            }
+            // After a response, the next request head must come within the header deadline too.
+            arm(context, headerTimeout)
+            context.write(data, promise: promise)
+        }
     }
 
     private func arm(_ context: ChannelHandlerContext, _ timeout: TimeAmount) {

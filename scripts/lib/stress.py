@@ -14,8 +14,6 @@
                                                holds SLOWLORIS half-sent heads and SLOWBODY
                                                trickling bodies, meanwhile times one legitimate
                                                submission (must succeed within 2 s)
-    stress.py oversize HOST PORT BYTES         sends a body larger than the limit, reports how
-                                               much the server read before cutting it off
     stress.py flood HOST PORT SECONDS ENVELOPES        floods POSTs without proofs while one client
                                                solves real proofs; prints both counts
 """
@@ -213,28 +211,6 @@ async def slow(host, port, slowloris, slowbody, seconds, legit_envelope):
     return 0 if status == 201 and elapsed < 2 else 1
 
 
-def oversize(host, port, total):
-    """Streams a body of `total` bytes; counts how much the server took before it answered and closed."""
-    ctx = context()
-    sock = ctx.wrap_socket(socket.create_connection((host, int(port))), server_hostname="intake")
-    sock.sendall(b"POST /v1/reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n")
-    sent, chunk, status = 0, b"\x00" * 65536, None
-    sock.settimeout(10)
-    try:
-        while sent < int(total):
-            sock.sendall(b"%x\r\n" % len(chunk) + chunk + b"\r\n")
-            sent += len(chunk)
-    except (OSError, ssl.SSLError):
-        pass
-    try:
-        data = sock.recv(4096)
-        status = int(data.split(b" ")[1]) if data else None
-    except (OSError, ssl.SSLError, IndexError, ValueError):
-        pass
-    print(json.dumps({"offered": int(total), "sent_before_cutoff": sent, "status": status}))
-    return 0 if status == 413 and sent < int(total) else 1
-
-
 async def flood(host, port, seconds, envelope):
     ctx = context()
     deadline = time.monotonic() + float(seconds)
@@ -293,8 +269,6 @@ def main(argv):
         sys.exit(check(*args))
     elif command == "slow" and len(args) == 6:
         sys.exit(asyncio.run(slow(*args[:5], read_envelopes(args[5])[0])))
-    elif command == "oversize" and len(args) == 3:
-        sys.exit(oversize(*args))
     elif command == "flood" and len(args) == 4:
         sys.exit(asyncio.run(flood(*args[:3], read_envelopes(args[3])[0])))
     else:
