@@ -120,12 +120,15 @@ let package = Package(
             path: "Benchmarks/CryptoBench",
             swiftSettings: strict
         ),
+        // One entry point per outside-facing parser: the libFuzzer harnesses (below, built only
+        // with RESGUARDO_FUZZ=1 by scripts/stress fuzz) and the corpus regression test call these.
+        .target(name: "FuzzTargets", dependencies: ["Formats", "Sodium"], swiftSettings: strict),
         // Helpers shared by the test targets (subprocesses, the repository root).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: strict),
         .testTarget(
             name: "FormatsTests",
-            dependencies: ["Formats", "Sodium", "TestSupport"],
+            dependencies: ["Formats", "Sodium", "TestSupport", "FuzzTargets"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -156,3 +159,17 @@ let package = Package(
     ],
     swiftLanguageModes: [.v6]
 )
+
+// libFuzzer harnesses, one executable per parser. They have no `main` (libFuzzer brings it), so
+// they exist only when scripts/stress fuzz asks, building with
+// `-sanitize=fuzzer,address -parse-as-library` into its own build folder.
+if Context.environment["RESGUARDO_FUZZ"] != nil {
+    for name in ["envelope", "report", "keyfile", "manifest", "export_bundle", "reply_bundle", "referral"] {
+        package.targets.append(.executableTarget(
+            name: "fuzz-\(name)",
+            dependencies: ["FuzzTargets"],
+            path: "Fuzz/Harnesses/\(name)",
+            swiftSettings: strict
+        ))
+    }
+}

@@ -251,7 +251,7 @@ struct FieldReader {
 
     /// Whatever is left over was not part of v1: keep it, with its path, for a person to look at.
     mutating func collectUnknown() {
-        unknown += members.map { Report.UnknownField(path: prefix + $0.0, value: $0.1) }
+        unknown += members.map { Report.UnknownField(container: prefix, name: $0.0, value: $0.1) }
         members.removeAll()
     }
 

@@ -126,8 +126,20 @@ public struct Report: Sendable, Equatable {
     public var unknownFields: [UnknownField] = []
 
     public struct UnknownField: Sendable, Equatable {
+        /// Where it was, for people: `apodo`, `defender.apodo`, `attachments[0].hash`.
         public let path: String
         public let value: JSONValue
+        /// The object it belongs to (`""` top level, `defender.`, `consent.`, `attachments[N].`)
+        /// and its own name, so it is written back exactly where it came from.
+        let container: String
+        let name: String
+
+        init(container: String, name: String, value: JSONValue) {
+            path = container + name
+            self.value = value
+            self.container = container
+            self.name = name
+        }
     }
 
     public init(language: Language, country: String, description: String) {

@@ -134,8 +134,8 @@ struct ReportTests {
         let report = try parse(text)
         #expect(report.unknownFields.map(\.path) == ["defender.pueblo", "alias"])
         #expect(report.unknownFields.last?.value == .string("La Güera"))
-        // And the top-level one survives re-encoding.
-        #expect(try Report.parse(report.jsonBytes(), today: Self.today).unknownFields.map(\.path) == ["alias"])
+        // And both survive re-encoding, each where it was.
+        #expect(try Report.parse(report.jsonBytes(), today: Self.today).unknownFields.map(\.path) == ["defender.pueblo", "alias"])
     }
 
     @Test("every problem is reported at once, not just the first")
@@ -172,5 +172,17 @@ struct ReportTests {
         }
         #expect(Regions.byCountry["MX"]?.count == 32 && Regions.byCountry["GT"]?.count == 22)
         #expect(Regions.byCountry["HN"]?.count == 18 && Regions.byCountry["SV"]?.count == 14 && Regions.byCountry["NI"]?.count == 17)
+    }
+}
+
+@Suite("Report round trips (found by fuzzing)")
+struct ReportRoundTripTests {
+    @Test("unknown fields inside defender, consent and attachments are written back where they came from")
+    func nestedUnknownFields() throws {
+        let text = #"{"version":1,"language":"es","country":"GT","description":"x","defender":{"name":"A","apodo":"la Chata"},"consent":{"registry":true,"contact":false,"hasta":"2027"},"attachments":[{"filename":"a.txt","media_type":"text/plain","data":"eA==","hash":"abc"}],"extra":[1]}"#
+        let report = try Report.parse(Array(text.utf8))
+        #expect(Set(report.unknownFields.map(\.path)) == ["defender.apodo", "consent.hasta", "attachments[0].hash", "extra"])
+        let again = try Report.parse(report.jsonBytes())
+        #expect(again == report)
     }
 }
