@@ -61,6 +61,7 @@ public func buildRouter(_ deps: IntakeDependencies, logger: Logger) -> Router<Ba
     let router = Router()
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: AnonymousLogMiddleware(logger: logger))
+    router.add(middleware: MethodNotAllowedMiddleware())
     let reports = ReportsController(deps: deps, logger: logger)
     router.get("/healthz") { _, _ in
         jsonResponse(.object([("status", .string("ok"))]))

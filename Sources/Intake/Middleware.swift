@@ -83,3 +83,31 @@ public struct AnonymousLogMiddleware<Context: RequestContext>: RouterMiddleware 
         logger.info("request", metadata: metadata)
     }
 }
+
+/// `405 Method Not Allowed` with an `Allow` header for a known path asked with another method
+/// (Hummingbird answers 404 for those; the API contract in docs/openapi.yaml says 405).
+public struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
+    /// Exact paths, and prefixes ending in "/" for the routes with a parameter.
+    static var routes: [(path: String, method: String)] {
+        [("/healthz", "GET"), ("/v1/keys", "GET"), ("/v1/challenge", "GET"), ("/v1/reports", "POST"), ("/v1/reports/form", "POST"),
+         ("/v1/mailbox/", "GET"), ("/", "GET"), ("/assets/", "GET"), ("/favicon.ico", "GET")]
+    }
+
+    public init() {}
+
+    static func allowed(for path: String) -> [String] {
+        routes.filter { route in
+            route.path == path || (route.path.hasSuffix("/") && route.path.count > 1 && path.hasPrefix(route.path) && path.count > route.path.count
+                                   && !path.dropFirst(route.path.count).contains("/"))
+        }.map(\.method)
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let allowed = Self.allowed(for: request.uri.path)
+        guard !allowed.isEmpty, !allowed.contains(request.method.rawValue) else { return try await next(request, context) }
+        var response = IntakeError.jsonResponse(status: .methodNotAllowed, code: "method_not_allowed",
+                                                message: "use \(allowed.joined(separator: ", ")) for \(request.uri.path)")
+        response.headers[.allow] = allowed.joined(separator: ", ")
+        return response
+    }
+}
