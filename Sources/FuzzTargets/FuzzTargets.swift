@@ -59,3 +59,32 @@ public enum FuzzTargets {
         _ = try? ReferralFile.open(bytes, with: key, trustedSigner: fingerprint, today: .today())
     }
 }
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+extension FuzzTargets {
+    /// The harness's bytes as an array (libFuzzer may pass a null pointer for the empty input).
+    public static func bytes(_ data: UnsafePointer<UInt8>?, _ size: Int) -> [UInt8] {
+        data.map { Array(UnsafeBufferPointer(start: $0, count: size)) } ?? []
+    }
+
+    /// Starts libFuzzer's driver with the harness's `LLVMFuzzerTestOneInput`. Both are looked up
+    /// at run time: only the harness binaries (linked with -sanitize=fuzzer) have them, and this
+    /// library is also linked into the test suite.
+    public static func runLibFuzzer(_ argc: CInt, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?) -> CInt {
+        typealias Callback = @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
+        typealias Driver = @convention(c) (UnsafeMutablePointer<CInt>, UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>,
+                                           Callback) -> CInt
+        guard let driver = dlsym(nil, "LLVMFuzzerRunDriver"), let input = dlsym(nil, "LLVMFuzzerTestOneInput") else {
+            print("fuzz: not linked with -sanitize=fuzzer (build it with scripts/stress fuzz)")
+            return 2
+        }
+        var argc = argc
+        var argv = argv
+        return unsafeBitCast(driver, to: Driver.self)(&argc, &argv, unsafeBitCast(input, to: Callback.self))
+    }
+}

@@ -425,19 +425,5 @@ struct WebPage: Sendable {
     }
 }
 
-/// HTML text and attribute escaping.
-func escape(_ text: String) -> String {
-    var out = ""
-    out.reserveCapacity(text.utf8.count)
-    for c in text {
-        switch c {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&#39;"
-        default: out.append(c)
-        }
-    }
-    return out
-}
+/// HTML text and attribute escaping (shared with the registry's reports).
+func escape(_ text: String) -> String { Encoding.htmlEscaped(text) }

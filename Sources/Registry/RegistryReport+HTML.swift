@@ -108,18 +108,5 @@ extension RegistryReport {
         return svg + "</svg><p class=\"meta\">Total: \(format(table.total))</p>"
     }
 
-    public static func escape(_ text: String) -> String {
-        var out = ""
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
-            }
-        }
-        return out
-    }
+    public static func escape(_ text: String) -> String { Encoding.htmlEscaped(text) }
 }
