@@ -28,17 +28,9 @@ struct EndToEndTests {
         if !Self.canUnshare { print("note: unshare -n is not permitted here; the offline steps ran with the network namespace as it is") }
         let intake = try IntakeProcess()
         let dir = intake.folder
-        let pass = dir.appendingPathComponent("pass").path, vpass = dir.appendingPathComponent("vpass").path
-        try "frase de paso del equipo offline\n".write(toFile: pass, atomically: true, encoding: .utf8)
-        try "frase de paso del servidor en línea\n".write(toFile: vpass, atomically: true, encoding: .utf8)
-        let keys = dir.appendingPathComponent("keys").path, vault = dir.appendingPathComponent("vault.sqlite").path
-        let workspace = dir.appendingPathComponent("casos").path, bundle = dir.appendingPathComponent("b1.rsgb").path
-
-        #expect(try tool("resguardo", ["key", "init", "--dir", keys, "--organisation", "Red E2E", "--kdf", "interactive", "--passphrase-file", pass], in: dir).status == 0)
-        let vaultInit = try tool("resguardo-intake", ["vault", "init", "--vault", vault, "--passphrase-file", vpass], in: dir)
-        #expect(vaultInit.status == 0, "\(vaultInit.output)")
-        let vaultFingerprint = try #require(vaultInit.output.split(separator: "\n").first { $0.hasPrefix("vault signing-key fingerprint: ") }?
-            .dropFirst("vault signing-key fingerprint: ".count)).description
+        let staff = try StaffSetup(in: dir, organisation: "Red E2E")
+        let (pass, vpass, keys, vault, workspace) = (staff.pass, staff.vpass, staff.keys, staff.vault, staff.workspace)
+        let bundle = dir.appendingPathComponent("b1.rsgb").path, vaultFingerprint = staff.vaultFingerprint
 
         let intakeRun = try IntakeProcess(arguments: ["--manifest", keys + "/manifest.json", "--vault", vault])
         try intakeRun.start()

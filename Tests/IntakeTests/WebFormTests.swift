@@ -28,15 +28,9 @@ struct WebFormTests {
     func bothPathsEndToEnd() async throws {
         let scratch = try IntakeProcess()
         let dir = scratch.folder
-        let pass = dir.appendingPathComponent("pass").path, vpass = dir.appendingPathComponent("vpass").path
-        try "frase de paso del equipo offline\n".write(toFile: pass, atomically: true, encoding: .utf8)
-        try "frase de paso del servidor en línea\n".write(toFile: vpass, atomically: true, encoding: .utf8)
-        let keys = dir.appendingPathComponent("keys").path, vault = dir.appendingPathComponent("vault.sqlite").path
-        let workspace = dir.appendingPathComponent("casos").path, bundle = dir.appendingPathComponent("b1.rsgb").path
-        #expect(try tool("resguardo", ["key", "init", "--dir", keys, "--organisation", "Red Web", "--kdf", "interactive", "--passphrase-file", pass]).status == 0)
-        let vaultInit = try tool("resguardo-intake", ["vault", "init", "--vault", vault, "--passphrase-file", vpass])
-        let vaultFingerprint = try #require(vaultInit.output.split(separator: "\n").first { $0.hasPrefix("vault signing-key fingerprint: ") }?
-            .dropFirst("vault signing-key fingerprint: ".count)).description
+        let staff = try StaffSetup(in: dir, organisation: "Red Web")
+        let (pass, vpass, keys, vault, workspace) = (staff.pass, staff.vpass, staff.keys, staff.vault, staff.workspace)
+        let bundle = dir.appendingPathComponent("b1.rsgb").path, vaultFingerprint = staff.vaultFingerprint
 
         let intake = try IntakeProcess(arguments: ["--manifest", keys + "/manifest.json", "--vault", vault])
         try intake.start()

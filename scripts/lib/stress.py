@@ -163,34 +163,25 @@ async def slow(host, port, slowloris, slowbody, seconds, legit_envelope):
     ctx = context()
     held = []
 
-    async def hold_head():
+    async def hold(opening, trickle):
+        # Opens a connection, sends `opening`, then one `trickle` a second, for as long as the
+        # server lets it: a slowloris (never-ending head) or a slow body.
         try:
             reader, writer = await asyncio.open_connection(host, int(port), ssl=ctx)
-            writer.write(b"POST /v1/reports HTTP/1.1\r\nHost: x\r\n")
+            writer.write(opening)
             await writer.drain()
             held.append(writer)
             while True:
                 await asyncio.sleep(1)
-                writer.write(b"X-a: b\r\n")
+                writer.write(trickle)
                 await writer.drain()
         except Exception:
             pass
 
-    async def hold_body():
-        try:
-            reader, writer = await asyncio.open_connection(host, int(port), ssl=ctx)
-            writer.write(b"POST /v1/reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/octet-stream\r\nContent-Length: 4157\r\n\r\n")
-            await writer.drain()
-            held.append(writer)
-            while True:
-                await asyncio.sleep(1)
-                writer.write(b"\x00")
-                await writer.drain()
-        except Exception:
-            pass
-
-    tasks = [asyncio.create_task(hold_head()) for _ in range(int(slowloris))]
-    tasks += [asyncio.create_task(hold_body()) for _ in range(int(slowbody))]
+    head = b"POST /v1/reports HTTP/1.1\r\nHost: x\r\n"
+    body = head + b"Content-Type: application/octet-stream\r\nContent-Length: 4157\r\n\r\n"
+    tasks = [asyncio.create_task(hold(head, b"X-a: b\r\n")) for _ in range(int(slowloris))]
+    tasks += [asyncio.create_task(hold(body, b"\x00")) for _ in range(int(slowbody))]
     await asyncio.sleep(float(seconds))
     opened = len(held)
     started = time.monotonic()
