@@ -160,16 +160,14 @@ let package = Package(
     swiftLanguageModes: [.v6]
 )
 
-// libFuzzer harnesses, one executable per parser. They have no `main` (libFuzzer brings it), so
-// they exist only when scripts/stress fuzz asks, building with
-// `-sanitize=fuzzer,address -parse-as-library` into its own build folder.
+// The libFuzzer harness (one executable for every parser, chosen by RESGUARDO_FUZZ_TARGET). It
+// has no `main` of its own (libFuzzer brings the driver), so it exists only when scripts/stress
+// fuzz asks, building with `-sanitize=fuzzer,address -parse-as-library` into its own folder.
 if Context.environment["RESGUARDO_FUZZ"] != nil {
-    for name in ["envelope", "report", "keyfile", "manifest", "export_bundle", "reply_bundle", "referral"] {
-        package.targets.append(.executableTarget(
-            name: "fuzz-\(name)",
-            dependencies: ["FuzzTargets"],
-            path: "Fuzz/Harnesses/\(name)",
-            swiftSettings: strict
-        ))
-    }
+    package.targets.append(.executableTarget(
+        name: "fuzz-parsers",
+        dependencies: ["FuzzTargets"],
+        path: "Fuzz/Harness",
+        swiftSettings: strict
+    ))
 }
