@@ -152,7 +152,9 @@ struct KeyCommandTests {
         ["init", "--help"], ["vault", "trust", "--help"], ["unseal", "--help"], ["cases", "--help"], ["cases", "list", "--help"],
         ["cases", "show", "--help"], ["cases", "vet", "--help"], ["cases", "quarantine", "--help"], ["cases", "attachment", "--help"],
         ["cases", "deidentify", "--help"], ["registry", "--help"], ["registry", "add", "--help"], ["registry", "export", "--help"],
-        ["registry", "report", "--help"],
+        ["registry", "report", "--help"], ["reply", "--help"], ["reply", "queue", "--help"], ["reply", "export", "--help"],
+        ["coordinators", "--help"], ["coordinators", "add", "--help"], ["coordinators", "list", "--help"],
+        ["referral", "--help"], ["referral", "create", "--help"], ["referral", "open", "--help"],
     ])
     func help(_ arguments: [String]) throws {
         let outcome = try CLIRunner.run(arguments)

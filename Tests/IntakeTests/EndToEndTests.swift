@@ -160,6 +160,7 @@ struct OnlineHelpTests {
         ("resguardo-intake", ["--help"]), ("resguardo-intake", ["serve", "--help"]), ("resguardo-intake", ["vault", "init", "--help"]),
         ("resguardo-intake", ["export", "--help"]), ("resguardo-intake", ["purge", "--help"]), ("resguardo-intake", ["stats", "--help"]),
         ("resguardo-submit", ["--help"]), ("resguardo-submit", ["submit", "--help"]), ("resguardo-submit", ["send", "--help"]),
+        ("resguardo-submit", ["replies", "--help"]), ("resguardo-intake", ["import-replies", "--help"]),
     ])
     func help(tool: String, arguments: [String]) throws {
         let outcome = try runSubprocess(IntakeProcess.binaries.appendingPathComponent(tool).path, arguments)
