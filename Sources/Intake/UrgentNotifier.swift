@@ -45,6 +45,8 @@ public final class UrgentNotifier: Sendable {
         }
     }
 
+    /// Starts the command and returns at once: its end (or its timeout) is logged from callbacks,
+    /// so no thread of the server ever waits for it.
     private func run() {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: command[0])
@@ -53,23 +55,39 @@ public final class UrgentNotifier: Sendable {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
+        let logger = self.logger
+        // Whether it has finished, and whether the deadline stopped it: the deadline never signals
+        // a process that has already ended (its pid could belong to someone else by then).
+        let state = NIOLockedValueBox((finished: false, timedOut: false))
+        process.terminationHandler = { finished in
+            let timedOut = state.withLockedValue { s -> Bool in
+                s.finished = true
+                return s.timedOut
+            }
+            if timedOut {
+                logger.error("urgent notification failed", metadata: ["class": "notify_timeout"])
+            } else if finished.terminationStatus == 0 && finished.terminationReason == .exit {
+                logger.notice("urgent notification sent")
+            } else {
+                logger.error("urgent notification failed", metadata: ["class": "notify_exit_status"])
+            }
+        }
         do {
             try process.run()
         } catch {
             logger.error("urgent notification failed", metadata: ["class": "notify_cannot_start"])
             return
         }
-        let deadline = Date().addingTimeInterval(Self.timeoutSeconds)
-        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.05) }
-        if process.isRunning {
-            process.terminate()
-            logger.error("urgent notification failed", metadata: ["class": "notify_timeout"])
-            return
-        }
-        if process.terminationStatus == 0 {
-            logger.notice("urgent notification sent")
-        } else {
-            logger.error("urgent notification failed", metadata: ["class": "notify_exit_status"])
+        let pid = process.processIdentifier
+        Task.detached {
+            try? await Task.sleep(for: .seconds(Self.timeoutSeconds))
+            // Still running after the deadline: stop it (SIGTERM); the handler above logs it.
+            let stop = state.withLockedValue { s -> Bool in
+                if s.finished { return false }
+                s.timedOut = true
+                return true
+            }
+            if stop { kill(pid, SIGTERM) }
         }
     }
 }

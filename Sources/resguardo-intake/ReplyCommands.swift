@@ -32,6 +32,10 @@ struct ImportReplies: AsyncParsableCommand {
 
     func run() async throws {
         let manifest = try loadManifest(self.manifest)
+        // A reply bundle is a few replies of at most 128 KiB each; refuse to read a huge file whole.
+        let size = (try? FileManager.default.attributesOfItem(atPath: bundle)[.size] as? Int) ?? nil
+        guard let size else { throw CommandFailure("cannot read \(bundle)", status: .noInput) }
+        guard size <= 256 << 20 else { throw CommandFailure("\(bundle) is \(size) bytes; a reply bundle is at most 256 MiB", status: .dataError) }
         guard let data = FileManager.default.contents(atPath: bundle) else { throw CommandFailure("cannot read \(bundle)", status: .noInput) }
         let parsed: ReplyBundle
         do { parsed = try ReplyBundle(bytes: Array(data), trustedKey: manifest.replySigningKey) } catch {

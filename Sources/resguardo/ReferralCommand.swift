@@ -166,6 +166,10 @@ struct ReferralCommand: ParsableCommand {
             guard let pinned = SigningKeyFingerprint(text: trustFingerprint) else {
                 throw CommandFailure("--trust-fingerprint must be 32 hex digits (8 groups of 4)", status: .usage)
             }
+            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? nil
+            guard let size else { throw CommandFailure("cannot read \(file)", status: .noInput) }
+            // A referral is one padded record: a few KiB. Anything far larger is not one.
+            guard size <= 1 << 20 else { throw CommandFailure("\(file) is \(size) bytes; not a referral file", status: .dataError) }
             guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure("cannot read \(file)", status: .noInput) }
             let key: SealSecretKey
             do { key = try CoordinatorKeys.unlock(at: keys, passphrase: try passphrase.read(prompt: "Passphrase: ")) } catch let error as KeyDirectoryError {
