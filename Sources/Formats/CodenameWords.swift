@@ -8,6 +8,7 @@ extension Codename {
         abajo
         abandono
         abanico
+        abaratar
         abarca
         abarcar
         abasto
@@ -18,6 +19,7 @@ extension Codename {
         abertura
         abierta
         abierto
+        abismal
         abismo
         abogada
         abogado
@@ -42,7 +44,6 @@ extension Codename {
         abrupta
         abrupto
         absoluta
-        absoluto
         absorber
         absuelto
         absurda
@@ -52,11 +53,6 @@ extension Codename {
         aburrida
         aburrido
         aburrir
-        abusador
-        abusar
-        abusiva
-        abusivo
-        abuso
         acabada
         acabado
         acabar
@@ -64,6 +60,7 @@ extension Codename {
         academia
         acallar
         acampar
+        acaparar
         acarrear
         acaso
         acatar
@@ -76,6 +73,7 @@ extension Codename {
         aceituna
         acelerar
         acento
+        acentuar
         acepta
         aceptar
         acepto
@@ -108,12 +106,6 @@ extension Codename {
         acordar
         acorde
         acortar
-        acosador
-        acosar
-        acoso
-        acostada
-        acostado
-        acostar
         acotar
         acre
         acreedor
@@ -139,6 +131,7 @@ extension Codename {
         acusar
         acuse
         acuso
+        adagio
         adaptar
         adecuada
         adecuado
@@ -172,6 +165,7 @@ extension Codename {
         adquirir
         adrede
         adrian
+        adscrita
         adscrito
         aduana
         aduanera
@@ -195,6 +189,7 @@ extension Codename {
         afeitar
         afgano
         afianzar
+        aficion
         afinar
         afinidad
         afirmado
@@ -219,10 +214,12 @@ extension Codename {
         agilidad
         agilizar
         agitar
+        agobiado
         agora
         agosto
         agotador
         agotar
+        agote
         agradar
         agrado
         agrandar
@@ -230,14 +227,9 @@ extension Codename {
         agrario
         agravar
         agravio
-        agredida
-        agredido
-        agredir
         agregada
         agregado
         agregar
-        agresiva
-        agresivo
         agresor
         agria
         agrio
@@ -258,13 +250,10 @@ extension Codename {
         agujero
         agustin
         agustina
-        ahogada
-        ahogado
-        ahogar
+        ahijado
         ahogo
         ahondar
         ahora
-        ahorcado
         ahorita
         ahorrado
         ahorrar
@@ -285,6 +274,7 @@ extension Codename {
         alabado
         alabanza
         alabar
+        alacena
         alado
         alambre
         alameda
@@ -292,13 +282,14 @@ extension Codename {
         alarde
         alardear
         alargar
-        alarma
         alba
+        albahaca
         albano
         alberca
         albergar
         albergue
         albino
+        albo
         albornoz
         alboroto
         album
@@ -308,7 +299,6 @@ extension Codename {
         alcanzar
         alce
         alcoba
-        alcohol
         aldea
         alegar
         alegato
@@ -333,6 +323,7 @@ extension Codename {
         alfabeto
         alfajor
         alfalfa
+        alfil
         alfiler
         alfombra
         alga
@@ -372,6 +363,7 @@ extension Codename {
         alojar
         alondra
         alonso
+        alpaca
         alpes
         alquilar
         alquiler
@@ -391,6 +383,7 @@ extension Codename {
         altura
         alud
         aludir
+        alumbra
         aluminio
         alumna
         alumno
@@ -417,16 +410,17 @@ extension Codename {
         amaro
         amarrado
         amarrar
+        amarre
+        amasar
         amazonia
         ambas
         ambiente
         ambigua
         ambiguo
+        ambito
         amelia
         amen
         amena
-        amenaza
-        amenazar
         ameno
         america
         amia
@@ -439,6 +433,7 @@ extension Codename {
         amistosa
         amistoso
         amnesia
+        amonio
         amor
         amorosa
         amoroso
@@ -503,6 +498,7 @@ extension Codename {
         anonimo
         anorexia
         anormal
+        anotador
         anotar
         ansia
         ansiedad
@@ -520,6 +516,7 @@ extension Codename {
         antiguo
         antojo
         anton
+        antonino
         antorcha
         antro
         anual
@@ -576,9 +573,6 @@ extension Codename {
         apretado
         apretar
         aprieto
-        aprobada
-        aprobado
-        aprobar
         apta
         aptitud
         apto
@@ -637,13 +631,9 @@ extension Codename {
         argento
         aria
         aries
+        ariete
+        ario
         arista
-        arma
-        armada
-        armado
-        armadura
-        armar
-        armario
         armenia
         armenio
         aroma
@@ -654,6 +644,7 @@ extension Codename {
         arraigo
         arrancar
         arranque
+        arrasada
         arrasado
         arrasar
         arrastre
@@ -665,16 +656,14 @@ extension Codename {
         arreglar
         arreglo
         arrendar
-        arrestar
-        arresto
         arriba
         arribar
         arribo
         arriendo
-        arroba
         arrojada
         arrojado
         arrojar
+        arroje
         arrojo
         arroyo
         arroz
@@ -685,7 +674,6 @@ extension Codename {
         arteria
         arterial
         artesano
-        articulo
         artista
         arto
         artritis
@@ -697,6 +685,7 @@ extension Codename {
         asalto
         asamblea
         asar
+        asbesto
         ascender
         ascenso
         ascensor
@@ -708,9 +697,6 @@ extension Codename {
         asentado
         asentar
         aseo
-        asesina
-        asesinar
-        asesino
         asesor
         asesora
         asesorar
@@ -749,14 +735,12 @@ extension Codename {
         atacada
         atacado
         atacante
-        atacar
         atada
         atado
         atajar
         atajo
         atalaya
         atan
-        ataque
         atar
         atascado
         atasco
@@ -775,6 +759,7 @@ extension Codename {
         atlas
         atleta
         atocha
+        atracar
         atraco
         atraer
         atrapar
@@ -832,6 +817,7 @@ extension Codename {
         aves
         avestruz
         aviador
+        aviar
         avion
         avioneta
         avisado
@@ -854,11 +840,13 @@ extension Codename {
         azotea
         azteca
         azucar
+        azucena
         azufre
         azul
         azulado
         azur
         babel
+        babosa
         baboso
         baca
         bacalao
@@ -876,11 +864,6 @@ extension Codename {
         bajista
         bajo
         bajon
-        bala
-        balada
-        balance
-        balanza
-        balazo
         balboa
         balcon
         balde
@@ -913,6 +896,7 @@ extension Codename {
         barbacoa
         barbara
         barbarie
+        barbaro
         barbero
         barbilla
         barbudo
@@ -933,6 +917,7 @@ extension Codename {
         barrer
         barrera
         barriada
+        barrial
         barrido
         barriga
         barril
@@ -945,19 +930,18 @@ extension Codename {
         basada
         basar
         base
+        basico
         basilea
         basilio
+        baso
         basta
         bastante
         bastar
-        bastardo
         bastidor
+        bastilla
         basto
-        basura
         basurero
         bata
-        batalla
-        batallar
         batata
         bateria
         batida
@@ -990,10 +974,12 @@ extension Codename {
         bella
         belleza
         bello
+        bellota
         bendecir
         bendita
         bendito
         bengala
+        benigna
         benigno
         benito
         benjamin
@@ -1009,6 +995,7 @@ extension Codename {
         bicho
         bien
         bienal
+        bierzo
         bigote
         biliar
         bilis
@@ -1019,7 +1006,7 @@ extension Codename {
         binomio
         biologia
         biopsia
-        bisexual
+        bisagra
         bizarra
         bizarro
         bizcocho
@@ -1062,8 +1049,6 @@ extension Codename {
         bolsa
         bolsillo
         bolso
-        bomba
-        bombazo
         bombeo
         bombero
         bombilla
@@ -1083,8 +1068,6 @@ extension Codename {
         boreal
         borneo
         borra
-        borracha
-        borracho
         borrada
         borrado
         borrador
@@ -1108,6 +1091,7 @@ extension Codename {
         bovino
         boxeador
         boxeo
+        bozal
         braga
         branca
         brasa
@@ -1123,9 +1107,11 @@ extension Codename {
         brilla
         brillar
         brillo
+        brinco
         brindar
         brindis
         brisa
+        brocha
         broche
         broma
         bromear
@@ -1158,6 +1144,7 @@ extension Codename {
         bufete
         buitre
         bula
+        bulbo
         bulla
         bullicio
         bulto
@@ -1167,6 +1154,7 @@ extension Codename {
         burdel
         burdeos
         burdo
+        burgo
         burguesa
         burla
         burlar
@@ -1196,19 +1184,18 @@ extension Codename {
         cabo
         cabotaje
         cabra
-        cabreo
         cabrera
-        cabron
+        cabrito
         caca
         cacao
         cacerola
+        cacha
         cacho
         cachonda
         cachondo
         cachorro
         cacique
         cada
-        cadaver
         cadena
         cadencia
         cadera
@@ -1217,6 +1204,7 @@ extension Codename {
         caer
         cafe
         cafetera
+        cafetero
         cagada
         cagado
         cagar
@@ -1227,6 +1215,7 @@ extension Codename {
         caja
         cajera
         cajero
+        cajon
         cala
         calabaza
         calabozo
@@ -1235,11 +1224,11 @@ extension Codename {
         calavera
         calcio
         calcular
-        calculo
         caldera
         caldero
         calderon
         caldo
+        cale
         calentar
         calera
         calero
@@ -1272,6 +1261,7 @@ extension Codename {
         caluroso
         calva
         calvario
+        calvicie
         calvo
         calza
         calzada
@@ -1281,7 +1271,6 @@ extension Codename {
         camara
         camarada
         camarera
-        camarero
         camarote
         cambia
         cambiada
@@ -1298,6 +1287,7 @@ extension Codename {
         camisa
         camiseta
         campa
+        campal
         campana
         campeche
         campeon
@@ -1313,7 +1303,6 @@ extension Codename {
         canasta
         cancela
         cancelar
-        cancer
         cancha
         cancion
         candado
@@ -1323,6 +1312,7 @@ extension Codename {
         canelo
         cangrejo
         canguro
+        canilla
         canina
         canino
         canje
@@ -1346,6 +1336,7 @@ extension Codename {
         canto
         canton
         cantor
+        canuto
         caoba
         caos
         capa
@@ -1363,8 +1354,6 @@ extension Codename {
         capote
         capricho
         captar
-        captura
-        capturar
         capucha
         capullo
         cara
@@ -1378,11 +1367,11 @@ extension Codename {
         carbon
         carbono
         carcasa
-        carcel
         cardenal
         cardiaca
         cardiaco
         cardinal
+        cardo
         cardona
         carecer
         carencia
@@ -1414,6 +1403,7 @@ extension Codename {
         carola
         carolina
         carpa
+        carpe
         carpeta
         carranza
         carrasco
@@ -1428,7 +1418,6 @@ extension Codename {
         carroza
         carruaje
         carta
-        cartel
         carter
         cartera
         cartero
@@ -1534,6 +1523,7 @@ extension Codename {
         cemento
         cena
         cenar
+        cenicero
         ceniza
         censo
         censura
@@ -1561,10 +1551,12 @@ extension Codename {
         cereal
         cerebral
         cerebro
+        ceres
         cereza
         cerezo
         cero
         cerquita
+        cerra
         cerrada
         cerrado
         cerrar
@@ -1625,9 +1617,8 @@ extension Codename {
         chillar
         chimenea
         china
-        chinga
-        chingar
         chingo
+        chingue
         chino
         chiquita
         chiquito
@@ -1635,11 +1626,13 @@ extension Codename {
         chispa
         chiste
         chistoso
+        chiva
         chivo
         choca
         chocante
         chocar
         chocho
+        choclo
         choco
         chofer
         chola
@@ -1660,6 +1653,7 @@ extension Codename {
         chupar
         chupe
         chupete
+        churro
         chusma
         cianuro
         cibeles
@@ -1694,7 +1688,6 @@ extension Codename {
         circo
         circuito
         circular
-        circulo
         cirrosis
         ciruela
         cirugia
@@ -1719,6 +1712,7 @@ extension Codename {
         clasico
         claudia
         claustro
+        clausula
         clausura
         clava
         clavada
@@ -1745,6 +1739,7 @@ extension Codename {
         cobo
         cobra
         cobrado
+        cobranza
         cobrar
         cobre
         cobro
@@ -1771,6 +1766,7 @@ extension Codename {
         cohecho
         cohen
         cohete
+        cohorte
         coito
         coja
         cojo
@@ -1799,10 +1795,10 @@ extension Codename {
         collar
         colmado
         colmena
+        colmenar
         colmillo
         colmo
         colo
-        colocar
         colombo
         colon
         colonia
@@ -1886,9 +1882,8 @@ extension Codename {
         concreto
         concurso
         condado
+        condal
         conde
-        condena
-        condenar
         condesa
         condor
         conducir
@@ -1908,6 +1903,7 @@ extension Codename {
         conforme
         confusa
         confuso
+        conga
         congelar
         congo
         congreso
@@ -1964,6 +1960,7 @@ extension Codename {
         convenir
         convento
         conversa
+        converso
         convicto
         convivir
         convocar
@@ -1988,9 +1985,11 @@ extension Codename {
         corbata
         corbeta
         corcho
+        cordel
         cordero
         cordial
         cordoba
+        cordon
         cordura
         corea
         coreana
@@ -2020,7 +2019,6 @@ extension Codename {
         correcto
         corredor
         corregir
-        correo
         correr
         corrida
         corrido
@@ -2063,6 +2061,7 @@ extension Codename {
         cota
         cotejo
         cotiza
+        cotizado
         cotizar
         coto
         coyote
@@ -2084,6 +2083,7 @@ extension Codename {
         creencia
         creer
         crema
+        cremoso
         crespo
         cresta
         creta
@@ -2095,8 +2095,6 @@ extension Codename {
         crianza
         criar
         criatura
-        crimen
-        criminal
         crio
         criolla
         criollo
@@ -2158,9 +2156,8 @@ extension Codename {
         cubrir
         cuca
         cuchara
-        cuchilla
-        cuchillo
         cuco
+        cueca
         cuelga
         cuello
         cuenca
@@ -2188,7 +2185,6 @@ extension Codename {
         culero
         culito
         culminar
-        culo
         culpa
         culpable
         culpado
@@ -2225,8 +2221,6 @@ extension Codename {
         curso
         curva
         cusco
-        custodia
-        custodio
         cutre
         cuya
         cuyo
@@ -2246,6 +2240,7 @@ extension Codename {
         data
         dato
         david
+        daza
         deal
         dean
         debajo
@@ -2257,6 +2252,7 @@ extension Codename {
         debido
         debil
         debo
+        decada
         decaer
         decano
         decena
@@ -2274,6 +2270,7 @@ extension Codename {
         declaro
         declinar
         declive
+        decora
         decorada
         decorado
         decorar
@@ -2313,7 +2310,6 @@ extension Codename {
         delicado
         delicia
         delirio
-        delito
         della
         delta
         demanda
@@ -2322,13 +2318,11 @@ extension Codename {
         demencia
         demente
         demoler
-        demonio
         demora
         demorar
         dengue
         denigrar
         densa
-        densidad
         denso
         dental
         dentista
@@ -2336,6 +2330,7 @@ extension Codename {
         denuncia
         denuncio
         depender
+        deponer
         deportar
         deporte
         deposito
@@ -2352,6 +2347,7 @@ extension Codename {
         derrama
         derramar
         derrame
+        derretir
         derribar
         derribo
         derrocar
@@ -2365,7 +2361,6 @@ extension Codename {
         desahogo
         desalojo
         desamor
-        desarmar
         desarme
         desastre
         desatar
@@ -2439,9 +2434,6 @@ extension Codename {
         detallar
         detalle
         detector
-        detener
-        detenida
-        detenido
         detonar
         detras
         deuda
@@ -2454,7 +2446,6 @@ extension Codename {
         devuelta
         devuelto
         diabetes
-        diablo
         diadema
         diagonal
         diagrama
@@ -2488,8 +2479,6 @@ extension Codename {
         diferir
         dificil
         difundir
-        difunta
-        difunto
         difusa
         difuso
         digerir
@@ -2512,8 +2501,6 @@ extension Codename {
         dios
         diosa
         diploma
-        diputada
-        diputado
         dique
         directa
         director
@@ -2524,6 +2511,7 @@ extension Codename {
         disculpa
         discurso
         discutir
+        disentir
         disfraz
         disfrute
         disgusto
@@ -2531,14 +2519,12 @@ extension Codename {
         disipar
         disolver
         disparar
-        disparo
         dispersa
         disperso
         disponer
-        disputa
-        disputar
         distal
         distante
+        distingo
         distinta
         distinto
         distraer
@@ -2580,9 +2566,6 @@ extension Codename {
         doler
         dolido
         dolo
-        dolor
-        dolorosa
-        doloroso
         domar
         dominar
         domine
@@ -2616,7 +2599,6 @@ extension Codename {
         drago
         dragon
         drama
-        droga
         dual
         dualidad
         ducado
@@ -2689,7 +2671,6 @@ extension Codename {
         ejercer
         ejercida
         ejercido
-        ejercito
         ejido
         elaborar
         elche
@@ -2718,10 +2699,10 @@ extension Codename {
         ella
         elle
         ello
+        elogiar
         elogio
         eludir
         embajada
-        embalaje
         embalse
         embarazo
         embarcar
@@ -2742,6 +2723,7 @@ extension Codename {
         emocion
         emotiva
         emotivo
+        empacar
         empalme
         empanada
         empaque
@@ -2789,17 +2771,12 @@ extension Codename {
         energia
         enero
         enfado
-        enferma
-        enfermar
-        enfermo
         enfocar
         enfoque
         enfrente
         enfriar
         enganche
         engendro
-        engorda
-        engordar
         engorde
         enigma
         enjambre
@@ -2828,10 +2805,9 @@ extension Codename {
         enterada
         enterado
         enterar
+        entereza
         entero
-        enterrar
         entidad
-        entierro
         entorno
         entrada
         entrado
@@ -2857,7 +2833,6 @@ extension Codename {
         envuelto
         enzima
         epidemia
-        episodio
         epitafio
         epoca
         epopeya
@@ -2895,13 +2870,12 @@ extension Codename {
         escapar
         escape
         escapo
+        escarcha
         escarnio
         escasa
         escasez
         escaso
         escena
-        esclava
-        esclavo
         escoba
         escobar
         escocesa
@@ -2912,9 +2886,6 @@ extension Codename {
         escolar
         escolta
         esconder
-        escopeta
-        escoria
-        escorial
         escote
         escriba
         escriban
@@ -2939,6 +2910,7 @@ extension Codename {
         esfinge
         esfuerzo
         esgrima
+        esguince
         eslava
         eslovaco
         esmalte
@@ -2965,6 +2937,7 @@ extension Codename {
         espiar
         espiga
         espina
+        espinaca
         espinal
         espinar
         espino
@@ -2977,7 +2950,6 @@ extension Codename {
         esposado
         esposo
         espuma
-        esquema
         esquiar
         esquina
         esquiva
@@ -3040,8 +3012,6 @@ extension Codename {
         estudiar
         estudio
         estufa
-        estupida
-        estupido
         estupor
         etapa
         eterna
@@ -3101,7 +3071,6 @@ extension Codename {
         exportar
         expresa
         expresar
-        expreso
         exprimir
         expuesta
         expuesto
@@ -3115,6 +3084,7 @@ extension Codename {
         externo
         extinta
         extinto
+        extirpar
         extra
         extracto
         extraer
@@ -3140,11 +3110,11 @@ extension Codename {
         fajardo
         falacia
         falange
+        falaz
         falcon
         falda
         falla
         fallar
-        fallecer
         fallida
         fallido
         fallo
@@ -3164,7 +3134,6 @@ extension Codename {
         fango
         fantasia
         fantasma
-        farmacia
         faro
         farol
         farsa
@@ -3180,7 +3149,6 @@ extension Codename {
         favor
         favorita
         favorito
-        fealdad
         febrero
         fecal
         fecha
@@ -3210,6 +3178,7 @@ extension Codename {
         feudal
         feudo
         fiable
+        fiambre
         fianza
         fiar
         fiasco
@@ -3253,10 +3222,12 @@ extension Codename {
         fino
         firma
         firman
+        firmante
         firmar
         firme
         firmeza
         fiscal
+        fiscalia
         fisco
         fisica
         fisico
@@ -3315,6 +3286,7 @@ extension Codename {
         fontana
         foral
         forense
+        forero
         forestal
         forja
         forjado
@@ -3328,6 +3300,7 @@ extension Codename {
         forra
         forraje
         forro
+        forte
         fortuito
         fortuna
         forza
@@ -3381,7 +3354,6 @@ extension Codename {
         fruta
         frutilla
         fruto
-        fuego
         fuente
         fuera
         fuero
@@ -3398,16 +3370,15 @@ extension Codename {
         funda
         fundador
         fundar
+        fundida
         fundido
         fundir
         fundo
-        funeral
         furia
         furiosa
         furioso
         furor
-        fusil
-        fusilar
+        furtiva
         fusion
         fusionar
         futbol
@@ -3417,11 +3388,14 @@ extension Codename {
         gaceta
         gaga
         gago
+        gaita
         gala
+        galante
         galaxia
         galera
         galeria
         gales
+        galesa
         galilea
         galileo
         galindo
@@ -3430,8 +3404,10 @@ extension Codename {
         gallego
         galleta
         gallina
+        gallito
         gallo
         galo
+        galope
         gama
         gamarra
         gamba
@@ -3451,6 +3427,7 @@ extension Codename {
         gangrena
         gano
         ganso
+        gante
         garaje
         garante
         garantia
@@ -3460,6 +3437,7 @@ extension Codename {
         garita
         garra
         garrido
+        garro
         garrote
         garza
         gasa
@@ -3478,6 +3456,7 @@ extension Codename {
         gelatina
         gema
         gemela
+        gemido
         gemir
         general
         generar
@@ -3534,18 +3513,11 @@ extension Codename {
         goleta
         golf
         golfo
-        golpe
-        golpeada
-        golpeado
-        golpear
-        golpeo
         goma
         gomera
         gong
         gonorrea
-        gorda
         gordillo
-        gordo
         gorila
         gorra
         gorro
@@ -3564,6 +3536,7 @@ extension Codename {
         graduada
         graduado
         gradual
+        graduar
         grafica
         grafico
         grafito
@@ -3619,6 +3592,7 @@ extension Codename {
         grosero
         groso
         grosor
+        grotesca
         grotesco
         gruesa
         grueso
@@ -3628,6 +3602,7 @@ extension Codename {
         guagua
         guaira
         guajira
+        guano
         guante
         guapa
         guapo
@@ -3642,7 +3617,6 @@ extension Codename {
         guau
         guay
         guayaba
-        guerra
         guerrera
         guerrero
         guia
@@ -3650,9 +3624,11 @@ extension Codename {
         guiado
         guiar
         guido
+        guinda
         guinea
         guion
         guisa
+        guisado
         guiso
         guita
         guitar
@@ -3664,6 +3640,7 @@ extension Codename {
         gusto
         guzman
         habana
+        habanero
         haber
         habitar
         habito
@@ -3680,6 +3657,7 @@ extension Codename {
         hacia
         hacienda
         hada
+        haedo
         haitiana
         haitiano
         hala
@@ -3701,7 +3679,6 @@ extension Codename {
         hato
         haya
         hebrea
-        hebreo
         hecha
         hechizo
         hecho
@@ -3720,8 +3697,6 @@ extension Codename {
         heredero
         hereje
         herencia
-        herida
-        herido
         herir
         hermana
         hermano
@@ -3734,8 +3709,10 @@ extension Codename {
         heroico
         herrera
         herrero
+        hervida
         hervir
         hidalgo
+        hiedra
         hielo
         hiena
         hierba
@@ -3746,6 +3723,7 @@ extension Codename {
         higuera
         hija
         hijo
+        hilar
         hilera
         hilo
         himno
@@ -3772,7 +3750,6 @@ extension Codename {
         hombro
         home
         homenaje
-        homicida
         honda
         hondo
         honesta
@@ -3843,8 +3820,6 @@ extension Codename {
         ideario
         idem
         idioma
-        idiota
-        idiotez
         idolo
         iglesia
         ignorar
@@ -3865,7 +3840,6 @@ extension Codename {
         imagen
         imaginar
         iman
-        imbecil
         imitador
         imitar
         impacto
@@ -3883,7 +3857,6 @@ extension Codename {
         impostor
         imprenta
         impresa
-        impreso
         imprimir
         impronta
         impropio
@@ -3899,7 +3872,6 @@ extension Codename {
         inaudito
         inca
         incapaz
-        incendio
         incesto
         incidir
         incienso
@@ -3928,9 +3900,9 @@ extension Codename {
         indice
         indicio
         indico
+        indigena
         indigna
         indigno
-        indio
         indo
         inducida
         inducido
@@ -3947,14 +3919,15 @@ extension Codename {
         infante
         infantil
         infarto
+        infecta
         infectar
         infeliz
         inferior
         inferir
         infernal
         infiel
-        infierno
         infinito
+        inflar
         influir
         influjo
         informal
@@ -3966,6 +3939,7 @@ extension Codename {
         ingenua
         ingenuo
         ingerir
+        ingle
         inglesa
         ingrata
         ingrato
@@ -3979,6 +3953,7 @@ extension Codename {
         inicio
         iniesta
         injerto
+        injuria
         injusta
         injusto
         inmadura
@@ -3990,6 +3965,7 @@ extension Codename {
         inmoral
         inmortal
         inmueble
+        inmunda
         inmundo
         inmune
         innata
@@ -4044,6 +4020,7 @@ extension Codename {
         inundar
         inutil
         invadir
+        invalida
         invasion
         invasor
         inventar
@@ -4074,6 +4051,7 @@ extension Codename {
         istmo
         italiana
         italiano
+        italo
         item
         jaca
         jacinto
@@ -4082,7 +4060,9 @@ extension Codename {
         jaguar
         jalar
         jalea
+        jaleo
         jamas
+        jamon
         japon
         japonesa
         jaque
@@ -4113,6 +4093,7 @@ extension Codename {
         jota
         joven
         joya
+        joyero
         juan
         jubilado
         jubilar
@@ -4161,12 +4142,14 @@ extension Codename {
         kappa
         kilo
         kiosco
+        kurdo
         labia
         labial
         labio
         labor
         laboral
         laborar
+        labrada
         labrador
         labranza
         laca
@@ -4180,8 +4163,6 @@ extension Codename {
         ladra
         ladrar
         ladrillo
-        ladron
-        ladrona
         lagarto
         lago
         laguna
@@ -4203,10 +4184,12 @@ extension Codename {
         lanzar
         lapiz
         lapso
+        lapsus
         larga
         largar
         largo
         larva
+        laso
         lastima
         lastimar
         lastra
@@ -4220,7 +4203,9 @@ extension Codename {
         latino
         latir
         latitud
+        laureado
         laurel
+        lauro
         lava
         lavabo
         lavada
@@ -4240,10 +4225,12 @@ extension Codename {
         lecho
         lechuga
         lechuza
+        lectivo
         lector
         lectora
         lectura
         leer
+        lega
         legado
         legal
         legible
@@ -4280,12 +4267,14 @@ extension Codename {
         letra
         letrado
         letrero
+        leva
         levadura
         levantar
         levante
         leve
         leyenda
         liar
+        libelo
         liber
         libera
         liberada
@@ -4376,7 +4365,6 @@ extension Codename {
         llanero
         llano
         llanta
-        llanto
         llanura
         llave
         llavero
@@ -4396,6 +4384,7 @@ extension Codename {
         llosa
         llover
         llovido
+        llovizna
         lluvia
         lluviosa
         lluvioso
@@ -4403,9 +4392,6 @@ extension Codename {
         loba
         lobato
         lobo
-        loca
-        local
-        loco
         locura
         locutor
         lodo
@@ -4461,13 +4447,16 @@ extension Codename {
         lunar
         lunes
         lupus
-        luto
+        lustro
+        maca
+        macabra
         macabro
         macarena
         maceta
         machado
-        machete
+        machi
         macho
+        maciza
         macizo
         madera
         madero
@@ -4484,6 +4473,8 @@ extension Codename {
         maestro
         maga
         magia
+        magica
+        magico
         magma
         magna
         magnate
@@ -4533,6 +4524,7 @@ extension Codename {
         manchego
         manco
         manda
+        mandada
         mandado
         mandar
         mandato
@@ -4551,6 +4543,7 @@ extension Codename {
         manija
         manila
         maniobra
+        manita
         manjar
         mano
         manojo
@@ -4578,12 +4571,12 @@ extension Codename {
         marcar
         marcha
         marchar
+        marchita
         marcia
         marcial
         marciano
         marco
         marea
-        mareo
         marfil
         marga
         margen
@@ -4591,7 +4584,6 @@ extension Codename {
         maria
         mariana
         mariano
-        marica
         marido
         marina
         marinera
@@ -4621,17 +4613,6 @@ extension Codename {
         masivo
         mason
         masticar
-        mata
-        matadero
-        matador
-        matanza
-        matar
-        mate
-        materia
-        material
-        materna
-        maternal
-        materno
         matinal
         matiz
         mato
@@ -4654,6 +4635,7 @@ extension Codename {
         mayoral
         mayoria
         maza
+        mazmorra
         mazo
         mear
         meca
@@ -4661,6 +4643,7 @@ extension Codename {
         mecha
         medalla
         media
+        mediado
         mediador
         mediana
         mediano
@@ -4674,13 +4657,13 @@ extension Codename {
         medieval
         medio
         mediocre
-        mediodia
         medir
         meditar
         medium
         medular
         medusa
         mega
+        mejicano
         mejilla
         mejor
         mejora
@@ -4688,6 +4671,7 @@ extension Codename {
         mela
         melena
         melgar
+        melina
         mella
         membrana
         memo
@@ -4722,8 +4706,10 @@ extension Codename {
         merecer
         merecida
         merecido
+        merendar
         merengue
         merienda
+        merindad
         merino
         merito
         merlin
@@ -4732,10 +4718,12 @@ extension Codename {
         merma
         mero
         mesa
+        mesada
         mesero
         meseta
         mestiza
         mestizo
+        mesura
         meta
         metal
         metano
@@ -4755,13 +4743,11 @@ extension Codename {
         miau
         mica
         mida
-        miedo
         miel
         miembro
         mienta
         miente
         mientra
-        mierda
         mies
         miga
         mijo
@@ -4773,12 +4759,12 @@ extension Codename {
         milenio
         mili
         milicia
-        militar
         milla
         millar
         millon
         milo
         milonga
+        mimbre
         mimo
         mina
         minar
@@ -4793,6 +4779,7 @@ extension Codename {
         ministro
         minuta
         minuto
+        miope
         mios
         mira
         mirada
@@ -4833,6 +4820,7 @@ extension Codename {
         modesto
         modo
         modular
+        modulo
         mofa
         moho
         mojada
@@ -4857,6 +4845,7 @@ extension Codename {
         momia
         momo
         mona
+        monada
         monarca
         moneda
         monedero
@@ -4865,6 +4854,7 @@ extension Codename {
         monja
         monje
         mono
+        monolito
         monstruo
         monta
         montada
@@ -4885,6 +4875,7 @@ extension Codename {
         moral
         moraleja
         morbo
+        morbosa
         morboso
         morcilla
         mordaz
@@ -4898,8 +4889,8 @@ extension Codename {
         moreno
         morfina
         morillo
-        morir
         moro
+        morocha
         morra
         morro
         morsa
@@ -4921,6 +4912,7 @@ extension Codename {
         moto
         motor
         motora
+        motril
         motriz
         mover
         movida
@@ -4943,9 +4935,6 @@ extension Codename {
         muela
         muelle
         muera
-        muerta
-        muerte
-        muerto
         muestra
         mugre
         mujer
@@ -4954,6 +4943,7 @@ extension Codename {
         multa
         multar
         multi
+        multiple
         multitud
         mundano
         mundial
@@ -5013,18 +5003,19 @@ extension Codename {
         natura
         natural
         nava
-        navaja
         naval
         navarra
         navarro
         nave
         navegar
         navidad
+        naviera
         nazareno
         neblina
         nebulosa
         necedad
         necio
+        necrosis
         nefasta
         nefasto
         negada
@@ -5034,9 +5025,8 @@ extension Codename {
         negativo
         negociar
         negocio
-        negra
+        negrete
         negrito
-        negro
         nena
         nene
         neptuno
@@ -5071,9 +5061,11 @@ extension Codename {
         nitrato
         nitro
         nivel
+        nivelar
         noble
         nobleza
         noche
+        nociva
         nocivo
         nocturna
         nocturno
@@ -5087,6 +5079,8 @@ extension Codename {
         nombre
         nomina
         nominal
+        nominar
+        nona
         nono
         nopal
         nora
@@ -5144,12 +5138,12 @@ extension Codename {
         nuncio
         nupcial
         nupcias
+        nutria
         nutrida
         nutrido
         oasis
         obedecer
         obelisco
-        obesidad
         obeso
         obispado
         obispo
@@ -5164,6 +5158,7 @@ extension Codename {
         obrar
         obrera
         obrero
+        obscena
         obsceno
         obscuro
         obsequio
@@ -5173,6 +5168,7 @@ extension Codename {
         obsoleta
         obsoleto
         obstante
+        obstruir
         obtener
         obvia
         obviar
@@ -5195,10 +5191,6 @@ extension Codename {
         ocupante
         ocupar
         ocurrir
-        odiar
-        odio
-        odiosa
-        odioso
         odisea
         oeste
         ofender
@@ -5262,7 +5254,6 @@ extension Codename {
         oportuna
         oportuno
         opositor
-        opresor
         oprimir
         optar
         opuesta
@@ -5281,7 +5272,6 @@ extension Codename {
         ordenado
         ordenar
         oreja
-        oreo
         orfanato
         organo
         orgasmo
@@ -5293,6 +5283,7 @@ extension Codename {
         orificio
         origen
         original
+        originar
         orilla
         orina
         orinar
@@ -5366,6 +5357,7 @@ extension Codename {
         palio
         paliza
         palma
+        palmada
         palmar
         palmera
         palmo
@@ -5373,8 +5365,10 @@ extension Codename {
         paloma
         palomar
         palomino
+        palomita
         palomo
         palpable
+        palta
         pamela
         pampa
         pana
@@ -5386,7 +5380,6 @@ extension Codename {
         pancho
         panda
         pandemia
-        pandilla
         pando
         panel
         panorama
@@ -5396,6 +5389,7 @@ extension Codename {
         pantera
         panza
         papa
+        papado
         papal
         papaya
         papel
@@ -5440,7 +5434,6 @@ extension Codename {
         parla
         parlante
         paro
-        parodia
         parpadeo
         parque
         parra
@@ -5483,7 +5476,6 @@ extension Codename {
         pastor
         pastora
         pastoral
-        pastoreo
         pata
         patada
         patata
@@ -5495,6 +5487,7 @@ extension Codename {
         patetico
         patinar
         patio
+        patita
         pato
         patria
         patricia
@@ -5505,7 +5498,6 @@ extension Codename {
         patrona
         patronal
         patrono
-        patrulla
         paul
         paulina
         pausa
@@ -5513,16 +5505,21 @@ extension Codename {
         pava
         pavo
         pavor
+        payasada
         payaso
         peaje
         peca
         pecado
         pecador
         pecar
+        pecera
         pecho
         pechuga
+        pectoral
         peculiar
+        pedagogo
         pedal
+        pedalear
         pedante
         pedazo
         pedestal
@@ -5542,6 +5539,7 @@ extension Codename {
         pegaso
         pego
         peinado
+        peinar
         peine
         peje
         pela
@@ -5549,9 +5547,6 @@ extension Codename {
         pelado
         pelaje
         pelar
-        pelea
-        peleador
-        pelear
         pelicula
         peligrar
         peligro
@@ -5566,9 +5561,6 @@ extension Codename {
         pena
         penado
         penal
-        pendejo
-        pene
-        penetrar
         penosa
         penoso
         pensada
@@ -5617,7 +5609,6 @@ extension Codename {
         perpetua
         perpetuo
         perplejo
-        perra
         perrera
         perro
         persa
@@ -5700,6 +5691,7 @@ extension Codename {
         pipa
         pique
         piquete
+        pira
         pirata
         pirineo
         piropo
@@ -5711,7 +5703,6 @@ extension Codename {
         piso
         pisotear
         pista
-        pistola
         pita
         pito
         pizarra
@@ -5756,6 +5747,7 @@ extension Codename {
         plaza
         plazo
         plebe
+        plegable
         plegaria
         pleito
         plena
@@ -5764,13 +5756,14 @@ extension Codename {
         plenitud
         pleno
         pliego
+        pliegue
         plomero
         plomo
         pluma
         plumaje
         plural
         plus
-        plutonio
+        pluvial
         poblada
         poblado
         poblar
@@ -5783,7 +5776,6 @@ extension Codename {
         poder
         poderosa
         poderoso
-        podio
         podre
         podrida
         podrido
@@ -5798,9 +5790,6 @@ extension Codename {
         polen
         polenta
         poli
-        police
-        policia
-        policial
         polilla
         polio
         politica
@@ -5839,8 +5828,11 @@ extension Codename {
         portador
         portal
         portar
+        portatil
         portavoz
+        portazo
         porte
+        portera
         portero
         portillo
         portland
@@ -5850,6 +5842,7 @@ extension Codename {
         posar
         poseedor
         poseer
+        posesivo
         posible
         posicion
         positiva
@@ -5916,6 +5909,7 @@ extension Codename {
         prendida
         prendido
         prensa
+        prensado
         preparar
         presa
         presagio
@@ -5923,7 +5917,6 @@ extension Codename {
         presidio
         presidir
         presion
-        preso
         presta
         prestada
         prestado
@@ -5956,16 +5949,11 @@ extension Codename {
         principe
         prior
         prisa
-        prision
         prisma
         privada
         privado
         privar
         proa
-        probable
-        probada
-        probado
-        probar
         problema
         proceder
         procesal
@@ -5999,6 +5987,7 @@ extension Codename {
         pronta
         pronto
         propagar
+        propensa
         propenso
         propia
         propicia
@@ -6070,10 +6059,9 @@ extension Codename {
         pure
         pureza
         purga
+        purgar
         puro
-        puta
         putear
-        puto
         quebrada
         quebrado
         quebrar
@@ -6085,16 +6073,13 @@ extension Codename {
         queja
         quejar
         quejo
-        quema
-        quemada
-        quemado
-        quemar
         querella
         querer
         querida
         querido
         quesada
         queso
+        quetzal
         quicio
         quid
         quiebra
@@ -6111,6 +6096,7 @@ extension Codename {
         quimica
         quince
         quincena
+        quino
         quinta
         quintana
         quintero
@@ -6119,6 +6105,7 @@ extension Codename {
         quinua
         quiosco
         quique
+        quiste
         quita
         quitar
         quite
@@ -6162,17 +6149,22 @@ extension Codename {
         rapidez
         rapido
         rapto
+        raqueta
         rara
         rareza
         raro
+        rascar
+        rasero
         rasgo
         raso
         rastrear
-        rastreo
         rastro
         rata
+        ratero
         rato
+        raton
         raya
+        rayada
         rayado
         rayar
         rayo
@@ -6196,7 +6188,9 @@ extension Codename {
         rebajado
         rebajar
         rebanada
+        rebatir
         rebelde
+        rebotar
         rebote
         recabar
         recado
@@ -6237,7 +6231,6 @@ extension Codename {
         recortar
         recorte
         recrear
-        recreo
         recta
         rectitud
         recto
@@ -6263,6 +6256,7 @@ extension Codename {
         referir
         refinada
         refinado
+        refinar
         refleja
         reflejar
         reflejo
@@ -6271,15 +6265,18 @@ extension Codename {
         reformar
         reforzar
         refresco
+        refriega
         refuerzo
         refugio
         refutar
+        regadera
         regala
         regalada
         regalado
         regalar
         regalo
         regar
+        regata
         regazo
         regencia
         regente
@@ -6329,8 +6326,6 @@ extension Codename {
         relucir
         remar
         remarcar
-        rematar
-        remate
         remediar
         remedio
         remera
@@ -6359,7 +6354,6 @@ extension Codename {
         rentar
         renuncia
         renuncio
-        reojo
         reparado
         reparar
         reparo
@@ -6371,6 +6365,7 @@ extension Codename {
         repensar
         repente
         repetir
+        repisa
         repleta
         repleto
         replica
@@ -6382,7 +6377,6 @@ extension Codename {
         reposar
         reposo
         represa
-        represor
         reprimir
         reproche
         reptil
@@ -6431,7 +6425,6 @@ extension Codename {
         retirada
         retirado
         retirar
-        retiro
         reto
         retornar
         retorno
@@ -6467,19 +6460,18 @@ extension Codename {
         rica
         rico
         ridicula
-        ridiculo
         riego
         riel
         rienda
         riesgo
         rifa
-        rifle
         rigidez
         rigor
         rigurosa
         riguroso
         rima
         rincon
+        riojano
         riqueza
         risa
         risco
@@ -6491,18 +6483,15 @@ extension Codename {
         rivera
         rizado
         rizo
-        robada
-        robado
-        robar
         robin
         roble
         robledo
-        robo
         robusta
         robusto
         roca
         roce
         rocha
+        rocoso
         roda
         rodada
         rodado
@@ -6513,6 +6502,7 @@ extension Codename {
         rodeo
         rodilla
         rodillo
+        roedor
         rogar
         roja
         rojiza
@@ -6529,6 +6519,7 @@ extension Codename {
         romo
         romper
         ronca
+        ronco
         ronda
         ropa
         ropero
@@ -6555,7 +6546,9 @@ extension Codename {
         roza
         rozar
         rubia
+        rubin
         rubio
+        rubor
         rubro
         ruda
         rudo
@@ -6575,6 +6568,7 @@ extension Codename {
         rumba
         rumbo
         rumor
+        runa
         ruptura
         rural
         rusa
@@ -6595,6 +6589,7 @@ extension Codename {
         saborear
         sabotaje
         sabotear
+        sabre
         sabrosa
         sabroso
         saca
@@ -6612,6 +6607,7 @@ extension Codename {
         sagrada
         sagrado
         sagrario
+        sajonia
         sala
         salada
         salado
@@ -6652,12 +6648,12 @@ extension Codename {
         salvia
         salvo
         sama
+        samara
         samurai
         sana
         sanar
         sancho
-        sangrar
-        sangre
+        sanear
         sanidad
         sano
         sant
@@ -6673,11 +6669,13 @@ extension Codename {
         sardina
         sargento
         sarna
+        sarta
         sastre
         sato
         saturno
         sauce
         savia
+        sebo
         seca
         secador
         secano
@@ -6758,6 +6756,7 @@ extension Codename {
         seriedad
         serio
         serna
+        serrana
         serrano
         servicio
         servidor
@@ -6773,11 +6772,8 @@ extension Codename {
         severo
         sevilla
         sexenio
-        sexo
         sexta
         sexto
-        sexual
-        sicario
         sidra
         siembra
         siempre
@@ -6800,7 +6796,9 @@ extension Codename {
         silo
         silueta
         silva
+        silvano
         sima
+        simbolo
         similar
         simio
         simon
@@ -6812,6 +6810,7 @@ extension Codename {
         sincero
         sindical
         sine
+        sinergia
         single
         singular
         sino
@@ -6854,7 +6853,6 @@ extension Codename {
         socio
         socorro
         soda
-        sodio
         sofa
         sofocar
         soga
@@ -6864,7 +6862,7 @@ extension Codename {
         solano
         solapa
         solar
-        soldado
+        soldar
         soledad
         solemne
         soler
@@ -6908,11 +6906,15 @@ extension Codename {
         sorda
         sordera
         sordo
+        sorgo
+        soriana
         soriano
         sorpresa
         sortear
         sorteo
         sosa
+        sosiego
+        soso
         sospecha
         sostener
         sota
@@ -6964,12 +6966,7 @@ extension Codename {
         sufra
         sufragar
         sufragio
-        sufrida
-        sufrido
-        sufrir
         sugerir
-        suicida
-        suicidio
         suiza
         suizo
         sujeta
@@ -6993,6 +6990,7 @@ extension Codename {
         suplente
         suplica
         suplicar
+        suplicio
         suplir
         suponer
         supra
@@ -7007,6 +7005,7 @@ extension Codename {
         suroeste
         surtido
         susana
+        suscitar
         suscrito
         suso
         suspenso
@@ -7148,12 +7147,14 @@ extension Codename {
         teoria
         tequila
         terapia
+        terca
         tercer
         tercera
         tercero
         tercio
         terco
         teresa
+        termal
         termas
         terminal
         terminar
@@ -7166,13 +7167,12 @@ extension Codename {
         terrenal
         terreno
         terrible
-        terror
         tertulia
         tesis
         tesorero
         tesoro
+        testa
         testigo
-        teta
         tetera
         tetona
         textil
@@ -7195,6 +7195,7 @@ extension Codename {
         timbre
         timidez
         timo
+        timonel
         tina
         tino
         tinta
@@ -7202,6 +7203,7 @@ extension Codename {
         tintero
         tinto
         tipa
+        tipica
         tipico
         tipo
         tira
@@ -7210,9 +7212,7 @@ extension Codename {
         tirador
         tirano
         tirar
-        tiro
-        tiroides
-        tiroteo
+        tirso
         tita
         titan
         titanio
@@ -7242,16 +7242,15 @@ extension Codename {
         tomada
         tomado
         tomar
-        tomate
         tome
         tomillo
         tomo
         tonada
         tonelada
+        tonga
+        tongo
         tono
-        tonta
         tonteria
-        tonto
         topa
         tope
         topo
@@ -7260,7 +7259,6 @@ extension Codename {
         torcer
         torcida
         torcido
-        toreo
         torero
         tormenta
         tormento
@@ -7279,10 +7277,9 @@ extension Codename {
         torta
         tortilla
         tortuga
-        tortura
-        torturar
         tosca
         toscana
+        toscano
         tosco
         toser
         tostada
@@ -7317,6 +7314,7 @@ extension Codename {
         trance
         trans
         transito
+        trapecio
         trapo
         tras
         trasera
@@ -7357,9 +7355,12 @@ extension Codename {
         tribuno
         tributar
         tributo
+        triciclo
         tricolor
         tridente
+        trienio
         trigo
+        trillo
         trineo
         trinidad
         trino
@@ -7373,9 +7374,9 @@ extension Codename {
         triunfar
         triunfo
         trivial
-        trofeo
         trompa
         trompeta
+        trompo
         troncal
         tronco
         trono
@@ -7397,11 +7398,9 @@ extension Codename {
         tubo
         tubular
         tuco
+        tucumano
         tuerca
         tuerto
-        tumba
-        tumbado
-        tumbar
         tumor
         tumulto
         tuna
@@ -7430,6 +7429,7 @@ extension Codename {
         ultra
         ultraje
         ultramar
+        ultranza
         umbral
         unica
         unico
@@ -7449,6 +7449,7 @@ extension Codename {
         urgencia
         urgente
         urinaria
+        urinario
         urna
         urraca
         uruguaya
@@ -7478,8 +7479,6 @@ extension Codename {
         vaga
         vagancia
         vagar
-        vagina
-        vaginal
         vago
         vaina
         vainilla
@@ -7488,6 +7487,7 @@ extension Codename {
         vale
         valencia
         valer
+        valeroso
         valida
         validar
         validez
@@ -7538,9 +7538,9 @@ extension Codename {
         vecino
         vector
         veda
+        vedado
         vega
         vegetal
-        vehiculo
         veinte
         veintena
         vejez
@@ -7560,6 +7560,7 @@ extension Codename {
         vencida
         vencido
         venda
+        vendaje
         vendedor
         vender
         venderse
@@ -7567,9 +7568,6 @@ extension Codename {
         vendimia
         vendo
         venecia
-        veneno
-        venenosa
-        venenoso
         venera
         vengador
         venganza
@@ -7577,6 +7575,7 @@ extension Codename {
         venia
         venida
         venir
+        venosa
         venta
         ventaja
         ventana
@@ -7596,7 +7595,6 @@ extension Codename {
         verdugo
         verdura
         vereda
-        verga
         verja
         verme
         vero
@@ -7653,38 +7651,39 @@ extension Codename {
         vigilar
         vigilia
         vigor
+        vigorosa
         vigoroso
         villa
+        villana
         villano
         villar
+        vilo
         vinagre
         vincular
-        vinculo
         vino
         viola
-        violada
-        violado
-        violador
-        violar
-        violenta
-        violento
         violeta
         violin
+        viraje
         virgen
         virginia
         virgo
+        viril
         virrey
         virtual
         virtud
+        virtuosa
         virtuoso
         viruela
         virus
         visado
         visceral
+        visera
         visible
         vision
         visita
         visitar
+        viso
         visor
         vista
         vistazo
@@ -7698,6 +7697,7 @@ extension Codename {
         viuda
         viudo
         viva
+        vivaz
         vivencia
         vivero
         viveza
@@ -7743,9 +7743,11 @@ extension Codename {
         vuestra
         vuestro
         vulgar
+        vulnerar
         vulva
         yanqui
         yate
+        yaya
         yegua
         yema
         yerba
@@ -7770,9 +7772,7 @@ extension Codename {
         zarzuela
         zeta
         zinc
-        zodiaco
         zona
-        zorra
         zorro
         zumba
         zumbido

@@ -200,8 +200,8 @@ struct WebFormTests {
             ? repositoryRoot.appendingPathComponent("docs").path : intake.folder.appendingPathComponent("shots").path
         let run = try webform(["screenshots", intake.baseURL, folder])
         #expect(run.status == 0, "\(run.output)")
-        for lang in ["es", "en"] {
-            let size = try FileManager.default.attributesOfItem(atPath: folder + "/webform-\(lang).png")[.size] as? Int ?? 0
+        for name in ["es", "en", "codename-es"] {
+            let size = try FileManager.default.attributesOfItem(atPath: folder + "/webform-\(name).png")[.size] as? Int ?? 0
             #expect(size > 10_000)
         }
     }

@@ -484,6 +484,12 @@ def screenshots(base, folder):
             if driver.find_element(By.TAG_NAME, "html").get_attribute("lang") != lang:
                 fail("page language is not " + lang)
             driver.save_screenshot(os.path.join(folder, "webform-%s.png" % lang))
+            if lang == "es":
+                # The codename as a defender sees it once, and "Consultar respuestas" below it.
+                driver.find_element(By.CSS_SELECTOR, "label[for='want_codename']").click()
+                wait_for(driver, lambda: driver.find_element(By.ID, "codename-words").text, what="the codename")
+                driver.execute_script("document.getElementById('codename-section').scrollIntoView()")
+                driver.save_screenshot(os.path.join(folder, "webform-codename-es.png"))
             problems = console_problems(driver)
             if problems:
                 fail("console: " + " | ".join(problems))

@@ -8,7 +8,11 @@ Rules, in order:
 3. One entry per normalised form (papá and papa are one word: the defender may type either).
 4. A plural whose singular is also a candidate is dropped (casa, not casas), so a misremembered
    plural cannot be another valid word.
-5. The 7,776 most frequent by wordfreq's Zipf value for Spanish; ties by the word itself.
+5. No word that touches violence, death, sex, drugs, insults, prisons or the security forces: a
+   defender who has just been threatened should not be handed "suicidio" or "bala" to keep. A
+   word is dropped when it contains any of BLOCKED (so some innocent words go too: "vehiculo"
+   contains "culo"; there are plenty of others).
+6. The 7,776 most frequent by wordfreq's Zipf value for Spanish; ties by the word itself.
 """
 import sys
 import unicodedata
@@ -16,6 +20,26 @@ import unicodedata
 import wordfreq
 
 COUNT = 7776
+
+BLOCKED = (
+    # death and violence
+    "muert", "morir", "muere", "murio", "mata", "matan", "matar", "mate", "asesin", "suicid", "homicid", "femini", "cadaver",
+    "difunt", "fallec", "tumba", "entierr", "enterr", "funer", "luto", "cementer", "sangr", "herid", "golpe", "golpiz",
+    "tortur", "secuestr", "desapare", "amenaz", "ataque", "atacar", "violen", "violac", "violad", "violar", "abus", "acos",
+    "agresi", "agred", "pelea", "odio", "odia", "masacr", "degoll", "ahorc", "ahoga", "quema", "fuego", "incend", "explos",
+    "bomba", "arma", "pistol", "bala", "fusil", "rifle", "disparo", "tiro", "escopet", "cuchill", "navaja", "machete",
+    "punal", "veneno", "guerra", "batalla", "terror", "miedo", "panico", "llanto", "dolor", "sufri", "cancer", "sida",
+    "enferm", "infierno", "diablo", "demoni", "satan",
+    # crime, prison, the security forces
+    "crimen", "crimin", "delit", "delinc", "carcel", "prision", "preso", "reo", "condena", "polic", "milit", "soldad",
+    "ejercito", "patrull", "deten", "captur", "arrest", "narco", "sicari", "cartel", "mafia", "pandill", "marero", "ladron", "robo", "roba",
+    # drugs
+    "droga", "cocain", "heroin", "marihuan", "mariguan", "borrach", "alcohol",
+    # sex and insults
+    "sexo", "sexual", "sexy", "porno", "puta", "puto", "perra", "zorra", "cabron", "pendej", "mierda", "culo", "verga",
+    "pene", "vagina", "teta", "chinga", "joder", "jodi", "maric", "idiot", "estupid", "imbecil", "tonta", "tonto", "gorda",
+    "gordo", "fea", "feo", "loca", "loco", "basura", "escoria", "bastard", "nazi", "racis", "esclav", "negro", "negra", "indio",
+)
 
 
 def normalise(word):
@@ -30,7 +54,7 @@ def build(source):
         if not word or word != word.lower() or "ñ" in word:
             continue
         n = normalise(word)
-        if 4 <= len(n) <= 8 and all("a" <= c <= "z" for c in n):
+        if 4 <= len(n) <= 8 and all("a" <= c <= "z" for c in n) and not any(b in n for b in BLOCKED):
             candidates.add(n)
     plurals = {w for w in candidates if (w.endswith("s") and w[:-1] in candidates) or (w.endswith("es") and w[:-2] in candidates)}
     ranked = sorted(candidates - plurals, key=lambda w: (-wordfreq.zipf_frequency(w, "es"), w))
