@@ -29,7 +29,7 @@ public struct IntakeDependencies: Sendable {
     public init(configuration: IntakeConfiguration, logger: Logger = Logger(label: "resguardo-intake")) throws {
         self.configuration = configuration
         guard let data = FileManager.default.contents(atPath: configuration.manifestPath) else {
-            throw ConfigurationError.unreadable(configuration.manifestPath)
+            throw ConfigurationError.missingFile("the key manifest at \(configuration.manifestPath)", hint: "set keys.manifest or --manifest")
         }
         manifestJSON = Array(data)
         let outer = try JSONValue.parse(manifestJSON)

@@ -118,12 +118,15 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
     case unreadable(String)
     case invalid(String, String)
     case missing(String, flag: String)
+    /// A file the intake needs at start-up (not the config file itself).
+    case missingFile(String, hint: String)
 
     public var description: String {
         switch self {
         case .unreadable(let path): return "cannot read config file \(path)"
         case .invalid(let path, let why): return "config file \(path): \(why)"
         case .missing(let key, let flag): return "no `\(key)` given (set it in the config file or with \(flag))"
+        case .missingFile(let what, let hint): return "cannot read \(what) (\(hint))"
         }
     }
 }

@@ -27,15 +27,13 @@ public struct WebAssets: Sendable {
     public init(tweetNaClPath: String) throws(ConfigurationError) {
         var assets: [String: Asset] = [:]
         guard let nacl = FileManager.default.contents(atPath: tweetNaClPath) else {
-            throw .invalid(tweetNaClPath, "cannot read tweetnacl (install Debian's node-tweetnacl, or set `web.tweetnacl`)")
+            throw .missingFile("tweetnacl at \(tweetNaClPath)", hint: "install Debian's node-tweetnacl, or set `web.tweetnacl`")
         }
         assets[Self.tweetNaClName] = try Self.asset(Self.tweetNaClName, Array(nacl))
-        guard let folder = Bundle.module.resourceURL?.appendingPathComponent("Web") else {
-            throw .unreadable("the Intake resource bundle (Web/)")
-        }
+        let folder = try Self.resourceFolder()
         for name in Self.ownNames {
             let path = folder.appendingPathComponent(name).path
-            guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path) }
+            guard let data = FileManager.default.contents(atPath: path) else { throw .missingFile(path, hint: "reinstall the intake with its resources") }
             assets[name] = try Self.asset(name, Array(data))
         }
         // The codename word list, fetched by the page only when a defender asks for a codename.
@@ -45,6 +43,19 @@ public struct WebAssets: Sendable {
 
     static let wordListName = "codename-words-es.txt"
     var wordList: Asset? { byName[Self.wordListName] }
+
+    /// The form's files, installed by SwiftPM next to the executable. Looked up here rather than
+    /// through `Bundle.module`, whose accessor stops the process when the folder is missing: a
+    /// server copied without it should say so and exit, not crash.
+    static func resourceFolder() throws(ConfigurationError) -> URL {
+        let bundleName = "resguardo_Intake.resources"
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        for base in [Bundle.main.bundleURL, executable] {
+            let folder = base.appendingPathComponent(bundleName).appendingPathComponent("Web")
+            if FileManager.default.fileExists(atPath: folder.appendingPathComponent("form.js").path) { return folder }
+        }
+        throw .missingFile("the web form's files", hint: "\(bundleName)/Web must be next to resguardo-intake, as swift build installs it")
+    }
 
     static func asset(_ name: String, _ bytes: [UInt8]) throws(ConfigurationError) -> Asset {
         let digest: [UInt8]

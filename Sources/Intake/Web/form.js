@@ -88,6 +88,8 @@
     list.textContent = '';
     try {
       const keys = S.codenameKeys(await checkedCodename($('replies_codename').value));
+      // Not left on the screen of a phone someone might pick up.
+      $('replies_codename').value = '';
       const response = await fetch('/v1/mailbox/' + keys.mailbox, { cache: 'no-store', credentials: 'omit' });
       if (!response.ok) throw new S.SealingError('server');
       const sealed = (await response.json()).replies || [];
