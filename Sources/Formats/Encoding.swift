@@ -3,9 +3,24 @@ import Foundation
 /// Hex and strict base64, the two text encodings our formats use for bytes.
 public enum Encoding {
     public static func hex(_ bytes: some Sequence<UInt8>) -> String {
-        let digits = Array("0123456789abcdef".utf8)
+        hex(bytes, groupedBy: 0)
+    }
+
+    /// Lowercase hex with a `-` after every `groupedBy` digits (0: no grouping), as receipts are
+    /// written. Built in one buffer: the intake makes one for every submission.
+    public static func hex(_ bytes: some Sequence<UInt8>, groupedBy group: Int) -> String {
         var out: [UInt8] = []
-        for b in bytes { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 0x0F)]) }
+        out.reserveCapacity(bytes.underestimatedCount * 3)
+        var digits = 0
+        func append(_ nibble: UInt8) {
+            if group > 0 && digits > 0 && digits % group == 0 { out.append(UInt8(ascii: "-")) }
+            out.append(nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10)
+            digits += 1
+        }
+        for b in bytes {
+            append(b >> 4)
+            append(b & 0x0F)
+        }
         return String(decoding: out, as: UTF8.self)
     }
 

@@ -23,6 +23,8 @@ public struct IntakeDependencies: Sendable {
     public let assets: WebAssets
     /// The manifest signing key's fingerprint, shown on the page and pinned by its script.
     public let fingerprint: String
+    /// The manifest's encryption key ids: an envelope sealed to another key is refused.
+    public let knownKeyIds: Set<KeyId>
 
     /// Loads the manifest (its signature is checked against its own key: the intake serves it,
     /// clients do the pinning) and opens the vault.
@@ -39,6 +41,7 @@ public struct IntakeDependencies: Sendable {
         let signingKey = try VerifyingKey(bytes: keyBytes)
         manifest = try SignedKeyManifest(json: manifestJSON, trust: .key(signingKey)).manifest
         fingerprint = try SigningKeyFingerprint(verifyingKey: signingKey).description
+        knownKeyIds = Set(manifest.encryptionKeys.map(\.id))
         assets = try WebAssets(tweetNaClPath: configuration.tweetNaClPath)
         vault = try VaultDatabase(path: configuration.vaultPath, checkpointing: .background)
         writer = SubmissionWriter(vault: vault)

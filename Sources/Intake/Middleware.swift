@@ -23,18 +23,10 @@ public struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddlewa
     }
 
     static func apply(_ headers: inout HTTPFields) {
-        headers[.strictTransportSecurity] = "max-age=63072000; includeSubDomains"
-        headers[.contentSecurityPolicy] = "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-        headers[.xContentTypeOptions] = "nosniff"
-        headers[.cacheControl] = "no-store"
         headers[.setCookie] = nil
-        for (name, value) in extra {
-            if let field = HTTPField.Name(name) { headers[field] = value }
-        }
+        for field in SecurityHeaderFields.all { headers[field.name] = field.value }
     }
 
-    /// Headers HTTPTypes has no constant for.
-    static var extra: [(String, String)] { [("Referrer-Policy", "no-referrer"), ("X-Frame-Options", "DENY")] }
 
     static func code(for status: HTTPResponse.Status) -> String {
         switch status.code {
@@ -72,6 +64,8 @@ public struct AnonymousLogMiddleware<Context: RequestContext>: RouterMiddleware 
     }
 
     private func log(_ request: Request, _ context: Context, status: Int, since start: ContinuousClock.Instant, errorClass: String? = nil) {
+        // Not even built when nobody reads it (the intake runs at warning under load).
+        guard logger.logLevel <= .info else { return }
         let elapsed = ContinuousClock.now - start
         var metadata: Logger.Metadata = [
             "method": .string(request.method.rawValue),
@@ -88,10 +82,7 @@ public struct AnonymousLogMiddleware<Context: RequestContext>: RouterMiddleware 
 /// (Hummingbird answers 404 for those; the API contract in docs/openapi.yaml says 405).
 public struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
     /// Exact paths, and prefixes ending in "/" for the routes with a parameter.
-    static var routes: [(path: String, method: String)] {
-        [("/healthz", "GET"), ("/v1/keys", "GET"), ("/v1/challenge", "GET"), ("/v1/reports", "POST"), ("/v1/reports/form", "POST"),
-         ("/v1/mailbox/", "GET"), ("/", "GET"), ("/assets/", "GET"), ("/favicon.ico", "GET")]
-    }
+    static var routes: [(path: String, method: String)] { KnownRoutes.all }
 
     public init() {}
 
@@ -103,11 +94,42 @@ public struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddlew
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let allowed = Self.allowed(for: request.uri.path)
+        let path = request.uri.path
+        // The common case, a known path with its own method, costs one scan and no allocation.
+        if Self.routes.contains(where: { $0.path == path && $0.method == request.method.rawValue }) {
+            return try await next(request, context)
+        }
+        let allowed = Self.allowed(for: path)
         guard !allowed.isEmpty, !allowed.contains(request.method.rawValue) else { return try await next(request, context) }
         var response = IntakeError.jsonResponse(status: .methodNotAllowed, code: "method_not_allowed",
                                                 message: "use \(allowed.joined(separator: ", ")) for \(request.uri.path)")
         response.headers[.allow] = allowed.joined(separator: ", ")
         return response
     }
+}
+
+// Generic types cannot hold static stored properties; these are built once here.
+enum SecurityHeaderFields {
+    /// Built once: every response carries them.
+    static let all: [HTTPField] = {
+        var fields = [
+            HTTPField(name: .strictTransportSecurity, value: "max-age=63072000; includeSubDomains"),
+            HTTPField(name: .contentSecurityPolicy, value: "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+            HTTPField(name: .xContentTypeOptions, value: "nosniff"),
+            HTTPField(name: .cacheControl, value: "no-store"),
+        ]
+        // Headers HTTPTypes has no constant for.
+        for (name, value) in [("Referrer-Policy", "no-referrer"), ("X-Frame-Options", "DENY")] {
+            if let name = HTTPField.Name(name) { fields.append(HTTPField(name: name, value: value)) }
+        }
+        return fields
+    }()
+}
+
+enum KnownRoutes {
+    /// Exact paths, and prefixes ending in "/" for the routes with a parameter.
+    static let all: [(path: String, method: String)] = {
+        [("/healthz", "GET"), ("/v1/keys", "GET"), ("/v1/challenge", "GET"), ("/v1/reports", "POST"), ("/v1/reports/form", "POST"),
+         ("/v1/mailbox/", "GET"), ("/", "GET"), ("/assets/", "GET"), ("/favicon.ico", "GET")]
+    }()
 }

@@ -13,7 +13,7 @@ struct ReportsController: Sendable {
 
     func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let limit = deps.configuration.maxBodyBytes
-        guard request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/octet-stream" else {
+        guard let contentType = request.headers[.contentType], MediaType.isOctetStream(contentType) else {
             throw IntakeError(.unsupportedMediaType, "unsupported_media_type", "send the envelope as application/octet-stream")
         }
         // A declared length over the limit is refused before a single body byte is read.
@@ -21,7 +21,7 @@ struct ReportsController: Sendable {
             throw IntakeError(.contentTooLarge, "body_too_large", "the body is \(declared) bytes; the limit is \(limit)")
         }
         do {
-            try deps.proofOfWork.verify(token: Self.header(request, "resguardo-token"), proof: Self.header(request, "resguardo-proof"))
+            try deps.proofOfWork.verify(token: Self.header(request, .resguardoToken), proof: Self.header(request, .resguardoProof))
         } catch {
             throw IntakeError(error == .missing ? .badRequest : .tooManyRequests, "proof_\(error)",
                               Self.proofMessage(error), retryAfterSeconds: nil)
@@ -35,7 +35,7 @@ struct ReportsController: Sendable {
         }
         let envelope: Envelope
         do {
-            envelope = try Envelope(bytes: Array(buffer.readableBytesView), knownKeyIds: Set(deps.manifest.encryptionKeys.map(\.id)))
+            envelope = try Envelope(bytes: Array(buffer.readableBytesView), knownKeyIds: deps.knownKeyIds)
         } catch {
             throw IntakeError.from(error)
         }
@@ -58,8 +58,8 @@ struct ReportsController: Sendable {
         return jsonResponse(.object([("receipt", .string(submission.id.receipt))]), status: .created)
     }
 
-    static func header(_ request: Request, _ canonicalName: String) -> String? {
-        request.headers.first { $0.name.canonicalName == canonicalName }?.value
+    static func header(_ request: Request, _ name: HTTPField.Name?) -> String? {
+        name.flatMap { request.headers[$0] }
     }
 
     static func proofMessage(_ error: ProofOfWork.Failure) -> String {
@@ -74,4 +74,20 @@ struct ReportsController: Sendable {
     }
 }
 
+extension HTTPField.Name {
+    // Built once (valid tokens, so never nil) instead of comparing every header's name per request.
+    static let resguardoToken = HTTPField.Name("Resguardo-Token")
+    static let resguardoProof = HTTPField.Name("Resguardo-Proof")
+}
 
+/// `Content-Type` checks without Foundation's string machinery (it showed up in the profile).
+enum MediaType {
+    /// `application/octet-stream`, any case, with or without parameters.
+    static func isOctetStream(_ value: String) -> Bool {
+        let essence = value.utf8.prefix { $0 != UInt8(ascii: ";") }
+        var trimmed = Substring(essence)[...]
+        while trimmed.first == " " || trimmed.first == "\t" { trimmed = trimmed.dropFirst() }
+        while trimmed.last == " " || trimmed.last == "\t" { trimmed = trimmed.dropLast() }
+        return trimmed.count == 24 && trimmed.lowercased() == "application/octet-stream"
+    }
+}

@@ -17,10 +17,7 @@ public struct SubmissionId: Hashable, Sendable, CustomStringConvertible {
     private init(unchecked: [UInt8]) { bytes = unchecked }
 
     /// The receipt a defender is shown: the id in hex, grouped for reading aloud or writing down.
-    public var receipt: String {
-        let hex = Array(Encoding.hex(bytes))
-        return stride(from: 0, to: hex.count, by: 4).map { String(hex[$0..<$0 + 4]) }.joined(separator: "-")
-    }
+    public var receipt: String { Encoding.hex(bytes, groupedBy: 4) }
 
     public init?(receipt: String) {
         guard let b = Encoding.bytes(fromHex: receipt.lowercased().filter { $0 != "-" && $0 != " " }) else { return nil }

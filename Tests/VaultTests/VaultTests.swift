@@ -21,18 +21,55 @@ struct VaultTests {
         return try Submission(id: .random(), receivedDay: day ?? today, envelope: envelope)
     }
 
-    @Test("a fresh vault has the v1 schema: STRICT, WITHOUT ROWID, only the columns of DESIGN.md §5")
+    @Test("a fresh vault has the schema of DESIGN.md §5: STRICT, only its columns, the envelope last; the writer commits with synchronous=FULL")
     func schema() async throws {
         let vault = try VaultDatabase(path: dir.appendingPathComponent("v.sqlite").path)
         let columns = try await vault.writer.read { db in try db.columns(in: "submission").map(\.name) }
-        #expect(columns == ["id", "received_day", "key_id", "bucket", "urgent", "sealed_by", "envelope", "export_id"])
+        #expect(columns == ["id", "received_day", "key_id", "bucket", "urgent", "sealed_by", "export_id", "envelope"])
         let sql = try await vault.writer.read { db in try String.fetchOne(db, sql: "SELECT sql FROM sqlite_master WHERE name = 'submission'") } ?? ""
-        #expect(sql.contains("STRICT") && sql.contains("WITHOUT ROWID"))
+        #expect(sql.contains("STRICT"))
         let journal = try await vault.writer.read { db in try String.fetchOne(db, sql: "PRAGMA journal_mode") }
         #expect(journal == "wal")
-        let sync = try await vault.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        // Read back from the connection that commits: GRDB's pool sets NORMAL there by itself,
+        // which a reader connection would not show.
+        let sync = try await vault.writer.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
         #expect(sync == 2) // FULL
+        let readerSync = try await vault.writer.read { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") }
+        #expect(readerSync == 2)
         #expect(try await vault.integrityCheck() == "ok")
+    }
+
+    @Test("a v2 vault (random-key table) migrates to v3 with every row, exported or not, intact")
+    func migrationFromV2() async throws {
+        let path = dir.appendingPathComponent("v.sqlite").path
+        let pending = try (0..<20).map { try submission("pendiente \($0)", urgent: $0 % 5 == 0) }
+        let exported = try (0..<5).map { try submission("exportada \($0)") }
+        do {
+            let old = try DatabaseQueue(path: path)
+            try VaultDatabase.migrator.migrate(old, upTo: "v2: mailbox")
+            try await old.write { db in
+                try db.execute(sql: "INSERT INTO export (id, created_day, count, digest) VALUES (?, '2026-11-20', 5, ?)",
+                               arguments: [Data(repeating: 7, count: 16), Data(repeating: 9, count: 32)])
+                for (s, exportId) in pending.map({ ($0, nil as Data?) }) + exported.map({ ($0, Data(repeating: 7, count: 16)) }) {
+                    try db.execute(sql: "INSERT INTO submission (id, received_day, key_id, bucket, urgent, sealed_by, envelope, export_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                                   arguments: [Data(s.id.bytes), s.receivedDay.description, Data(s.keyId.bytes), s.bucket.byteCount, s.urgent ? 1 : 0,
+                                               s.sealedBy.rawValue, Data(s.envelope), exportId])
+                }
+            }
+        }
+        let vault = try VaultDatabase(path: path)
+        #expect(try await vault.storedIds() == Set((pending + exported).map(\.id)))
+        let stats = try await vault.stats()
+        #expect(stats.filter(\.exported).reduce(0) { $0 + $1.count } == 5)
+        #expect(stats.filter(\.urgent).reduce(0) { $0 + $1.count } == 4)
+        #expect(try await vault.integrityCheck() == "ok")
+        // The exported rows can be purged by their bundle digest; the pending ones export.
+        #expect(try await vault.purge(bundleDigest: Array(repeating: 9, count: 32), today: today) == 5)
+        let signer = try SigningKey.generate()
+        let summary = try await vault.export(to: dir.appendingPathComponent("b.rsgb").path, signer: signer, today: today)
+        #expect(summary.count == 20)
+        let bundle = try ExportBundle(bytes: Array(Data(contentsOf: dir.appendingPathComponent("b.rsgb"))), trustedKey: signer.verifyingKey)
+        #expect(Set(bundle.entries.map(\.envelope)) == Set(pending.map(\.envelope)))
     }
 
     @Test("concurrent submissions through the group-commit writer are all stored, each exactly once")
