@@ -30,8 +30,12 @@ public final class SubmissionWriter: Sendable {
     public init(vault: VaultDatabase, maxBatch: Int = 256) {
         // The thread holds what it needs, not `self`, so dropping the writer ends the thread.
         let shared = shared
-        let thread = Thread { Self.commitLoop(shared, vault: vault, maxBatch: maxBatch) }
-        thread.name = "vault-writer"
+        let thread = Thread {
+            // Set from the thread itself: that is when Foundation passes it on to the system,
+            // so `top -H` and perf show the writer by name.
+            Thread.current.name = "vault-writer"
+            Self.commitLoop(shared, vault: vault, maxBatch: maxBatch)
+        }
         thread.start()
     }
 

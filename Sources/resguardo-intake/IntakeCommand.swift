@@ -1,7 +1,5 @@
 import ArgumentParser
 import CLISupport
-import NIOCore
-import NIOPosix
 import Sodium
 
 /// The online side: the HTTPS intake and the vault's admin commands.
@@ -27,12 +25,6 @@ struct IntakeCommand: AsyncParsableCommand {
     )
 
     static func main() async {
-        // Swift concurrency jobs (route handlers, the group-commit writer) run on the event loops
-        // that already hold the connections, instead of hopping to a second pool of threads and
-        // back for every request: measured with scripts/bench intake on 2 cores. Safe here because
-        // nothing in the intake blocks a thread: SQLite work runs on GRDB's own queue and the
-        // urgent notification never waits for its process.
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
         await runAsyncCommandLine(IntakeCommand.self, program: "resguardo-intake")
     }
 }
