@@ -17,7 +17,17 @@ public final class SubmissionWriter: Sendable {
         var pending: [(Submission, Waiter)] = []
         var sleeping = false
         var closed = false
+        var totals = Totals()
     }
+
+    /// Counts only: how well group commit is batching (shown at shutdown and by the benchmark).
+    public struct Totals: Sendable, Equatable {
+        public var commits = 0
+        public var submissions = 0
+        public var failedCommits = 0
+    }
+
+    public var totals: Totals { shared.state.withLock { $0.totals } }
 
     /// What the callers and the commit thread share.
     private final class Shared: Sendable {
@@ -79,8 +89,10 @@ public final class SubmissionWriter: Sendable {
             }
             do {
                 try vault.storeNow(batch.map { $0.0 })
+                shared.state.withLock { $0.totals.commits += 1; $0.totals.submissions += batch.count }
                 for (_, waiter) in batch { waiter.resume() }
             } catch {
+                shared.state.withLock { $0.totals.failedCommits += 1 }
                 for (_, waiter) in batch { waiter.resume(throwing: error) }
             }
         }

@@ -98,6 +98,8 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
         try await app.runService()
+        let totals = deps.writer.totals
+        logger.notice("stopped", metadata: ["stored": "\(totals.submissions)", "commits": "\(totals.commits)", "failed_commits": "\(totals.failedCommits)"])
     }
 
     /// Demo mode: a self-signed certificate for 127.0.0.1/localhost and the demo manifest.
