@@ -119,6 +119,55 @@ public struct CaseDatabase: Sendable {
                 ) STRICT;
                 """)
         }
+        migrator.registerMigration("v5: case metadata apart from the sealed report; rowid tables") { db in
+            // Measured (scripts/bench unseal): with the random case id as the key of a WITHOUT
+            // ROWID table, every 4 KiB ciphertext went into a random leaf holding a handful of
+            // rows, so storing a bundle cost ~35 µs a case, as much as opening it; and SQLite
+            // rewrites a whole row on UPDATE, so each state change (vet, register) copied the
+            // sealed report too. The sealed report now lives in case_content, appended in rowid
+            // order and never updated; "case" keeps the small columns that change. Ids and
+            // digests keep UNIQUE indexes (small entries): the foreign keys and the replay check
+            // need them.
+            try db.execute(sql: """
+                CREATE TABLE case_content (
+                    id INTEGER PRIMARY KEY,
+                    nonce BLOB NOT NULL,
+                    ciphertext BLOB NOT NULL
+                ) STRICT;
+                CREATE TABLE case_v5 (
+                    id BLOB NOT NULL UNIQUE CHECK (length(id) = 16),
+                    received_day TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('new', 'vetted', 'registered', 'rejected')),
+                    country TEXT NOT NULL,
+                    urgent INTEGER NOT NULL CHECK (urgent IN (0, 1)),
+                    envelope_digest BLOB NOT NULL UNIQUE CHECK (length(envelope_digest) = 32),
+                    data_key_id BLOB NOT NULL REFERENCES data_key(id),
+                    reply_tag BLOB,
+                    follows BLOB,
+                    content_id INTEGER NOT NULL UNIQUE REFERENCES case_content(id)
+                ) STRICT;
+                INSERT INTO case_content (id, nonce, ciphertext)
+                    SELECT row_number() OVER (ORDER BY received_day, id), nonce, ciphertext FROM "case";
+                INSERT INTO case_v5 (id, received_day, state, country, urgent, envelope_digest, data_key_id, reply_tag, follows, content_id)
+                    SELECT id, received_day, state, country, urgent, envelope_digest, data_key_id, reply_tag, follows,
+                           row_number() OVER (ORDER BY received_day, id) FROM "case";
+                DROP TABLE "case";
+                ALTER TABLE case_v5 RENAME TO "case";
+                CREATE INDEX case_by_reply_tag ON "case"(reply_tag);
+                CREATE TABLE quarantine_v5 (
+                    id BLOB NOT NULL UNIQUE CHECK (length(id) = 16),
+                    received_day TEXT NOT NULL,
+                    envelope_digest BLOB NOT NULL UNIQUE CHECK (length(envelope_digest) = 32),
+                    reason_class TEXT NOT NULL,
+                    data_key_id BLOB NOT NULL REFERENCES data_key(id),
+                    nonce BLOB NOT NULL,
+                    ciphertext BLOB NOT NULL
+                ) STRICT;
+                INSERT INTO quarantine_v5 SELECT id, received_day, envelope_digest, reason_class, data_key_id, nonce, ciphertext FROM quarantine;
+                DROP TABLE quarantine;
+                ALTER TABLE quarantine_v5 RENAME TO quarantine;
+                """)
+        }
         return migrator
     }
 }
@@ -163,18 +212,35 @@ struct AtRest {
     }
 
     func seal(_ plaintext: some ContiguousBytesLike, itemId: [UInt8]) throws -> Sealed {
+        try seal(plaintext, itemId: itemId, scratch: itemKeyScratch)
+    }
+
+    /// The same with the caller's scratch memory for the item key: one per worker thread.
+    func seal(_ plaintext: some ContiguousBytesLike, itemId: [UInt8], scratch: SecureScratch) throws -> Sealed {
         let nonce = try SecretBox.randomNonce()
-        let ciphertext = try itemKeyScratch.withUnsafeMutableBytes(count: 32) { (key: UnsafeMutableRawBufferPointer) throws -> [UInt8] in
+        let ciphertext = try scratch.withUnsafeMutableBytes(count: 32) { (key: UnsafeMutableRawBufferPointer) throws -> [UInt8] in
             try GenericHash.derive(Self.domain + itemId, key: dataKey, into: key)
             return try SecretBox.seal(plaintext, nonce: nonce, rawKey: UnsafeRawBufferPointer(key))
         }
         return Sealed(nonce: nonce, ciphertext: ciphertext)
     }
 
-    static func open(sealedKey: [UInt8], itemId: [UInt8], nonce: [UInt8], ciphertext: [UInt8], with key: SealSecretKey,
-                     cache: DataKeyCache? = nil) throws -> SecureBytes {
-        let dataKey = try cache?.key(for: sealedKey, with: key) ?? SealedBox.open(sealedKey, with: key)
-        let scratch = try cache?.itemKeyScratch ?? SecureScratch(capacity: 32)
+    /// Opens one item with an already opened data key into a worker's scratch memory and hands
+    /// the plaintext to `body`; both scratch regions are wiped afterwards.
+    static func open<R>(itemId: [UInt8], nonce: [UInt8], ciphertext: [UInt8], dataKey: SecureBytes, worker: Unsealer.Worker,
+                        _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try worker.itemKey.withUnsafeMutableBytes(count: 32) { (itemKey: UnsafeMutableRawBufferPointer) throws -> R in
+            try GenericHash.derive(domain + itemId, key: dataKey, into: itemKey)
+            return try worker.report.withUnsafeMutableBytes(count: max(ciphertext.count, 1)) { (out: UnsafeMutableRawBufferPointer) throws -> R in
+                let length = try SecretBox.open(ciphertext, nonce: nonce, rawKey: UnsafeRawBufferPointer(itemKey), into: out)
+                return try body(UnsafeRawBufferPointer(rebasing: out[0..<length]))
+            }
+        }
+    }
+
+    static func open(sealedKey: [UInt8], itemId: [UInt8], nonce: [UInt8], ciphertext: [UInt8], with key: SealSecretKey) throws -> SecureBytes {
+        let dataKey = try SealedBox.open(sealedKey, with: key)
+        let scratch = try SecureScratch(capacity: 32)
         return try scratch.withUnsafeMutableBytes(count: 32) { (itemKey: UnsafeMutableRawBufferPointer) throws -> SecureBytes in
             try GenericHash.derive(domain + itemId, key: dataKey, into: itemKey)
             return try SecretBox.open(ciphertext, nonce: nonce, rawKey: UnsafeRawBufferPointer(itemKey))
@@ -182,19 +248,3 @@ struct AtRest {
     }
 }
 
-/// Opened data keys by sealed form, for loops over many cases of the same import (one X25519
-/// operation per import instead of one per case). Lives only as long as one command.
-final class DataKeyCache {
-    private var keys: [[UInt8]: SecureBytes] = [:]
-    /// Guarded memory for deriving item keys, reused for every case the command opens.
-    let itemKeyScratch: SecureScratch
-
-    init() throws { itemKeyScratch = try SecureScratch(capacity: 32) }
-
-    func key(for sealed: [UInt8], with secret: SealSecretKey) throws -> SecureBytes {
-        if let known = keys[sealed] { return known }
-        let opened = try SealedBox.open(sealed, with: secret)
-        keys[sealed] = opened
-        return opened
-    }
-}

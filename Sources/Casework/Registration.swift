@@ -26,8 +26,7 @@ extension Workspace {
 
     /// What `registry add` would write for these cases, with the redaction log, without writing.
     public func previewRecords(_ caseIds: [[UInt8]], secretKeys: [KeyId: SealSecretKey]) throws -> [(record: RegistryRecord, redactions: [Redaction], belowK: Bool)] {
-        let cache = try DataKeyCache()
-        return try preview(caseIds.map { try openCase($0, secretKeys: secretKeys, cache: cache).report }, secretKeys: secretKeys)
+        return try preview(openCases(caseIds, secretKeys: secretKeys).map(\.report), secretKeys: secretKeys)
     }
 
     func preview(_ reports: [Report], secretKeys: [KeyId: SealSecretKey]) throws -> [(record: RegistryRecord, redactions: [Redaction], belowK: Bool)] {
@@ -48,10 +47,8 @@ extension Workspace {
     /// Loads vetted cases whose consent allows it into the registry, once each. Returns the
     /// number of records written.
     public func register(_ caseIds: [[UInt8]], secretKeys: [KeyId: SealSecretKey]) throws -> Int {
-        let cache = try DataKeyCache()
         var reports: [Report] = []
-        for id in caseIds {
-            let (summary, report) = try openCase(id, secretKeys: secretKeys, cache: cache)
+        for (summary, report) in try openCases(caseIds, secretKeys: secretKeys) {
             reports.append(report)
             guard summary.state == .vetted else {
                 throw CaseError.io("case \(summary.shortId) is \(summary.state.rawValue); only vetted cases enter the registry")

@@ -141,14 +141,29 @@ struct FieldReader {
             issue(name, .wrongType(expected: "a string", actual: value.typeName))
             return nil
         }
-        if s.count > maxLength {
+        // Counting characters walks grapheme clusters, slow on a long narrative (measured: the
+        // largest cost of validating a report); a character is at least one UTF-8 byte, so only
+        // a text with more bytes than the limit needs counting.
+        if s.utf8.count > maxLength, s.count > maxLength {
             issue(name, .invalid("is \(s.count) characters long; at most \(maxLength) are allowed"))
         }
-        let forbidden = s.unicodeScalars.contains { c in
-            (c.value < 0x20 && !(allowNewlines && (c == "\n" || c == "\r" || c == "\t"))) || c.value == 0x7F
-        }
+        // Control characters are single UTF-8 bytes that never occur inside a multi-byte
+        // sequence, so the bytes can be checked without decoding scalars.
+        let forbidden = Self.hasControlCharacters(s, allowNewlines: allowNewlines)
         if forbidden { issue(name, .invalid("contains control characters")) }
         return s
+    }
+
+    /// A plain loop over the UTF-8 buffer: iterating `String.UTF8View` generically measured as
+    /// several µs per report narrative.
+    static func hasControlCharacters(_ s: String, allowNewlines: Bool) -> Bool {
+        var s = s
+        return s.withUTF8 { bytes in
+            for b in bytes where b < 0x20 || b == 0x7F {
+                if b == 0x7F || !(allowNewlines && (b == 0x0A || b == 0x0D || b == 0x09)) { return true }
+            }
+            return false
+        }
     }
 
     mutating func string(_ name: String, required: Bool) -> String? {
