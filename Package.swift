@@ -116,7 +116,7 @@ let package = Package(
         // Throughput of the Swift wrappers, compared by scripts/bench with a C loop over libsodium.
         .executableTarget(
             name: "resguardo-crypto-bench",
-            dependencies: ["Casework", "Formats", "Sodium"],
+            dependencies: ["Casework", "Formats", "Sodium", "Vault"],
             path: "Benchmarks/CryptoBench",
             swiftSettings: strict
         ),

@@ -56,6 +56,11 @@ func unsealBenchmark(count: Int, dir: String) throws {
     print("swift\tregister\t\(count)\t\(Double(count) / (Double(ls) + Double(latto) / 1e18))\t\(loaded)")
 }
 
+if CommandLine.arguments.count == 5, CommandLine.arguments[1] == "vault", let n = Int(CommandLine.arguments[2]), let batch = Int(CommandLine.arguments[3]) {
+    do { try vaultBenchmark(count: n, batch: batch, dir: CommandLine.arguments[4]) } catch { print("resguardo-crypto-bench: error: \(error)") }
+    exit(0)
+}
+
 if CommandLine.arguments.count == 4, CommandLine.arguments[1] == "unseal", let n = Int(CommandLine.arguments[2]) {
     do { try unsealBenchmark(count: n, dir: CommandLine.arguments[3]) } catch { print("resguardo-crypto-bench: error: \(error)") }
     exit(0)
