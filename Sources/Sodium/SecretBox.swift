@@ -66,29 +66,17 @@ extension SecretBox {
     /// Opens with a raw key held by the caller in guarded memory; the plaintext comes back in
     /// guarded memory as usual.
     package static func open(_ box: some ContiguousBytesLike, nonce: [UInt8], rawKey: UnsafeRawBufferPointer) throws(SodiumError) -> SecureBytes {
-        try SodiumRuntime.ensureInitialised()
-        guard nonce.count == nonceByteCount else { throw .invalidLength(what: "secretbox nonce", expected: nonceByteCount, actual: nonce.count) }
-        guard rawKey.count == SecretBoxKey.byteCount, let kb = rawKey.baseAddress else {
-            throw .invalidLength(what: "secretbox key", expected: SecretBoxKey.byteCount, actual: rawKey.count)
-        }
         let length = box.withRawBytes { $0.count }
         guard length >= macByteCount else { throw .secretBoxAuthenticationFailed }
-        var status: Int32 = -1
-        let plaintext: SecureBytes
         do {
-            plaintext = try SecureBytes(count: length - macByteCount) { (out: UnsafeMutableRawBufferPointer) throws(Never) in
-                box.withRawBytes { c in
-                    guard let cb = c.baseAddress else { return }
-                    let ob = out.baseAddress ?? UnsafeMutableRawPointer(mutating: cb)
-                    status = crypto_secretbox_open_easy(ob.assumingMemoryBound(to: UInt8.self), cb.assumingMemoryBound(to: UInt8.self),
-                                                        UInt64(c.count), nonce, kb.assumingMemoryBound(to: UInt8.self))
-                }
+            return try SecureBytes(count: length - macByteCount) { (out: UnsafeMutableRawBufferPointer) throws(SodiumError) in
+                _ = try open(box, nonce: nonce, rawKey: rawKey, into: out)
             }
         } catch {
-            throw error.sodiumError
+            switch error {
+            case .sodium(let e), .fill(let e): throw e
+            }
         }
-        guard status == 0 else { throw .secretBoxAuthenticationFailed }
-        return plaintext
     }
 }
 
