@@ -49,8 +49,8 @@ enum Parallel {
     }
 }
 
-/// See `Parallel.map`: the one place where the compiler is told, with the reason beside it,
-/// that values cross threads safely.
+/// Tells the compiler that a value crosses threads safely; every use says why beside it
+/// (`Parallel.map`, and the block opened ahead in `Unsealer.unseal`).
 struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }

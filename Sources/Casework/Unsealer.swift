@@ -148,6 +148,8 @@ public struct Unsealer {
                     let ahead = Ahead<[Result<(digest: [UInt8], row: Row), any Error>]>()
                     let group = DispatchGroup()
                     if next < entries.count {
+                        // Unchecked: openBlock reads only the immutable bundle, keys and settings
+                        // it captured, and this thread waits for it before leaving the loop body.
                         let work = UncheckedSendable(openBlock)
                         DispatchQueue.global().async(group: group) { ahead.value = work.value(next) }
                     }
@@ -165,7 +167,10 @@ public struct Unsealer {
                     group.wait()
                     start = next
                     progress(min(start, entries.count), entries.count)
-                    block = ahead.value ?? []
+                    guard start < entries.count else { break }
+                    // Set before the group was left; never nil unless the work was not scheduled.
+                    guard let opened = ahead.value else { throw UnsealError.io("envelopes \(start)… were not opened") }
+                    block = opened
                 }
                 try db.execute(sql: "INSERT INTO imported_bundle (digest, imported_day, envelopes, new_cases, duplicates, quarantined) VALUES (?, ?, ?, ?, ?, ?)",
                                arguments: [Data(bundle.digest), today.description, entries.count, newCases, duplicates, quarantined.values.reduce(0, +)])
