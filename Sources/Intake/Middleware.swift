@@ -27,7 +27,6 @@ public struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddlewa
         for field in SecurityHeaderFields.all { headers[field.name] = field.value }
     }
 
-
     static func code(for status: HTTPResponse.Status) -> String {
         switch status.code {
         case 404: return "not_found"

@@ -84,8 +84,7 @@ extension HTTPField.Name {
 enum MediaType {
     /// `application/octet-stream`, any case, with or without parameters.
     static func isOctetStream(_ value: String) -> Bool {
-        let essence = value.utf8.prefix { $0 != UInt8(ascii: ";") }
-        var trimmed = Substring(essence)[...]
+        var trimmed = Substring(value.utf8.prefix { $0 != UInt8(ascii: ";") })
         while trimmed.first == " " || trimmed.first == "\t" { trimmed = trimmed.dropFirst() }
         while trimmed.last == " " || trimmed.last == "\t" { trimmed = trimmed.dropLast() }
         return trimmed.count == 24 && trimmed.lowercased() == "application/octet-stream"

@@ -92,7 +92,8 @@ public struct VaultDatabase: Sendable {
                 """)
         }
         migrator.registerMigration("v3: submission as an append-only rowid table") { db in
-            // Measured (scripts/bench vault, raw SQLite, WAL, synchronous=FULL, 64 rows a commit):
+            // Measured with raw SQLite (a C loop like Benchmarks/vault_anchor.c, run on each layout;
+            // WAL, synchronous=FULL, 64 rows a commit):
             // with the random id as the key (v1), each insert landed in a random leaf holding only
             // ~5 rows (a 4 KiB envelope keeps 500-1000 bytes in its leaf), so every row dirtied a
             // leaf page as well as its overflow page and the hot leaves outgrew the cache: ~70 µs
