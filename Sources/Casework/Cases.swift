@@ -59,53 +59,74 @@ extension Workspace {
 
     /// Decrypts one case's report. Needs the unlocked secret keys.
     public func openCase(_ id: [UInt8], secretKeys: [KeyId: SealSecretKey]) throws(CaseError) -> (summary: CaseSummary, report: Report) {
-        let row: Row?
-        do {
-            row = try database.writer.read { db in
-                try Row.fetchOne(db, sql: #"SELECT c.*, t.nonce, t.ciphertext, k.sealed_key_id, k.sealed_key FROM "case" c JOIN case_content t ON t.id = c.content_id JOIN data_key k ON k.id = c.data_key_id WHERE c.id = ?"#,
-                                 arguments: [Data(id)])
-            }
-        } catch { throw .io("\(error)") }
-        guard let row else { throw .notFound(Encoding.hex(id)) }
-        let keyIdBytes: Data = row["sealed_key_id"]
-        guard let keyId = KeyId(bytes: keyIdBytes), let key = secretKeys[keyId] else { throw .noKey(Encoding.hex(keyIdBytes)) }
-        let sealedKey: Data = row["sealed_key"], nonce: Data = row["nonce"], ciphertext: Data = row["ciphertext"]
-        let plaintext: SecureBytes
-        do { plaintext = try AtRest.open(sealedKey: Array(sealedKey), itemId: id, nonce: Array(nonce), ciphertext: Array(ciphertext), with: key) } catch {
-            throw .tampered(Encoding.hex(id))
-        }
-        let report: Report
-        do { report = try plaintext.withUnsafeBytes { (b) throws(ReportError) in try Report.parse(Array(b)) } } catch { throw .io("stored report no longer validates: \(error)") }
-        guard let state = CaseState(rawValue: row["state"]) else { throw .io("unknown state") }
-        return (CaseSummary(id: id, receivedDay: row["received_day"], state: state, country: row["country"], urgent: row["urgent"]), report)
+        guard let opened = try openCases([id], secretKeys: secretKeys).first else { throw .notFound(Encoding.hex(id)) }
+        return opened
     }
 
-    /// Decrypts many cases' reports, in the order given: one read transaction, every core, no
-    /// guarded allocation per case (what `registry add` and exports of many cases need).
-    /// Measured (scripts/bench unseal): one `openCase` per case cost ~200 µs, mostly a read
-    /// transaction and a guarded allocation each.
+    /// Decrypts many cases' reports, in the order given: one read per chunk of 4,096 cases (so
+    /// memory stays bounded however many are asked for), every core, no guarded allocation per
+    /// case (what `registry add` needs). Measured (scripts/bench unseal): one `openCase` per case
+    /// cost ~200 µs, mostly a read transaction and a guarded allocation each.
     public func openCases(_ ids: [[UInt8]], secretKeys: [KeyId: SealSecretKey],
                           progress: (Int) -> Void = { _ in }) throws(CaseError) -> [(summary: CaseSummary, report: Report)] {
-        struct Sealed {
-            let summary: CaseSummary
-            let sealedKey: [UInt8], keyId: KeyId, nonce: [UInt8], ciphertext: [UInt8]
+        var out: [(summary: CaseSummary, report: Report)] = []
+        out.reserveCapacity(ids.count)
+        // One X25519 operation per import (its data key), not per case.
+        var dataKeys: [[UInt8]: SecureBytes] = [:]
+        for start in stride(from: 0, to: ids.count, by: 4_096) {
+            let chunk = Array(ids[start..<min(start + 4_096, ids.count)])
+            let sealed = try sealedCases(chunk)
+            for item in sealed where dataKeys[item.sealedKey] == nil {
+                guard let key = secretKeys[item.keyId] else { throw .noKey(item.keyId.description) }
+                do { dataKeys[item.sealedKey] = try SealedBox.open(item.sealedKey, with: key) } catch { throw .tampered(Encoding.hex(item.summary.id)) }
+            }
+            let keys = dataKeys
+            let opened = Parallel.map(count: sealed.count, makeState: { try? Unsealer.Worker() },
+                                      progress: { progress(start + $0) }) { worker, index -> Result<Report, CaseError> in
+                let item = sealed[index]
+                guard let worker, let dataKey = keys[item.sealedKey] else { return .failure(.io("no guarded memory for decrypting")) }
+                do {
+                    return .success(try AtRest.open(itemId: item.summary.id, nonce: item.nonce, ciphertext: item.ciphertext, dataKey: dataKey, worker: worker) { bytes in
+                        do { return try Report.parse(bytes) } catch { throw CaseError.io("stored report no longer validates: \(error)") }
+                    })
+                } catch let error as CaseError {
+                    return .failure(error)
+                } catch {
+                    return .failure(.tampered(Encoding.hex(item.summary.id)))
+                }
+            }
+            for (item, result) in zip(sealed, opened) {
+                switch result {
+                case .success(let report): out.append((item.summary, report))
+                case .failure(let error): throw error
+                }
+            }
         }
-        var sealed: [Sealed] = []
-        sealed.reserveCapacity(ids.count)
+        return out
+    }
+
+    /// A case as stored: its plain columns and its sealed report.
+    struct SealedCase {
+        let summary: CaseSummary
+        let sealedKey: [UInt8], keyId: KeyId, nonce: [UInt8], ciphertext: [UInt8]
+    }
+
+    /// Reads these cases in one transaction.
+    func sealedCases(_ ids: [[UInt8]]) throws(CaseError) -> [SealedCase] {
         do {
-            try database.writer.read { db in
+            return try database.writer.read { db in
                 let statement = try db.cachedStatement(sql: #"""
                     SELECT c.id, c.received_day, c.state, c.country, c.urgent, t.nonce, t.ciphertext, k.sealed_key_id, k.sealed_key
                     FROM "case" c JOIN case_content t ON t.id = c.content_id JOIN data_key k ON k.id = c.data_key_id WHERE c.id = ?
                     """#)
-                for id in ids {
+                return try ids.map { id in
                     guard let row = try Row.fetchOne(statement, arguments: [Data(id)]) else { throw CaseError.notFound(Encoding.hex(id)) }
                     let keyIdBytes: Data = row["sealed_key_id"]
                     guard let keyId = KeyId(bytes: keyIdBytes) else { throw CaseError.noKey(Encoding.hex(keyIdBytes)) }
                     guard let state = CaseState(rawValue: row["state"]) else { throw CaseError.io("case \(Encoding.hex(id)) has an unknown state") }
                     let sealedKey: Data = row["sealed_key"], nonce: Data = row["nonce"], ciphertext: Data = row["ciphertext"]
-                    sealed.append(Sealed(summary: CaseSummary(id: id, receivedDay: row["received_day"], state: state, country: row["country"], urgent: row["urgent"]),
-                                         sealedKey: Array(sealedKey), keyId: keyId, nonce: Array(nonce), ciphertext: Array(ciphertext)))
+                    return SealedCase(summary: CaseSummary(id: id, receivedDay: row["received_day"], state: state, country: row["country"], urgent: row["urgent"]),
+                                      sealedKey: Array(sealedKey), keyId: keyId, nonce: Array(nonce), ciphertext: Array(ciphertext))
                 }
             }
         } catch let error as CaseError {
@@ -113,34 +134,6 @@ extension Workspace {
         } catch {
             throw .io("\(error)")
         }
-        // One X25519 operation per import (data key), not per case.
-        var dataKeys: [[UInt8]: SecureBytes] = [:]
-        for item in sealed where dataKeys[item.sealedKey] == nil {
-            guard let key = secretKeys[item.keyId] else { throw .noKey(item.keyId.description) }
-            do { dataKeys[item.sealedKey] = try SealedBox.open(item.sealedKey, with: key) } catch { throw .tampered(Encoding.hex(item.summary.id)) }
-        }
-        let opened = Parallel.map(count: sealed.count, makeState: { try? Unsealer.Worker() }, progress: progress) { worker, index -> Result<Report, CaseError> in
-            let item = sealed[index]
-            guard let worker, let dataKey = dataKeys[item.sealedKey] else { return .failure(.io("no guarded memory for decrypting")) }
-            do {
-                return .success(try AtRest.open(itemId: item.summary.id, nonce: item.nonce, ciphertext: item.ciphertext, dataKey: dataKey, worker: worker) { bytes in
-                    do { return try Report.parse(bytes) } catch { throw CaseError.io("stored report no longer validates: \(error)") }
-                })
-            } catch let error as CaseError {
-                return .failure(error)
-            } catch {
-                return .failure(.tampered(Encoding.hex(item.summary.id)))
-            }
-        }
-        var out: [(summary: CaseSummary, report: Report)] = []
-        out.reserveCapacity(sealed.count)
-        for (item, result) in zip(sealed, opened) {
-            switch result {
-            case .success(let report): out.append((item.summary, report))
-            case .failure(let error): throw error
-            }
-        }
-        return out
     }
 
     /// Moves a case to `next`, recording who, what and why in the audit log, in one transaction.
