@@ -125,7 +125,7 @@ let package = Package(
         .target(name: "FuzzTargets", dependencies: ["Formats", "Sodium"], swiftSettings: strict),
         // Helpers shared by the test targets (subprocesses, the repository root).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "SodiumTests", dependencies: ["Sodium"], swiftSettings: strict),
+        .testTarget(name: "SodiumTests", dependencies: ["Sodium", "CSodium"], swiftSettings: strict),
         .testTarget(
             name: "FormatsTests",
             dependencies: ["Formats", "Sodium", "TestSupport", "FuzzTargets"],

@@ -24,16 +24,20 @@ public enum Padding {
         return buffer
     }
 
-    /// The length of the message inside a padded buffer. Throws when the padding is malformed.
+    /// The length of the message inside a padded buffer. Throws when the padding is malformed:
+    /// the last non-zero byte must be the 0x80 marker, inside the last block (as `sodium_unpad`).
+    ///
+    /// Variable time on purpose, and only for authenticated plaintext: every caller unpads what a
+    /// MAC has just verified (sealed box, secretbox), so the padding cannot be an attacker's
+    /// probe, and its length is already public to within the bucket. TLS 1.3 removes its record
+    /// padding the same way (RFC 8446 §5.4). `sodium_unpad` scans the whole block in constant
+    /// time, ~7 % of the offline unseal loop at the 4 KiB bucket (measured, scripts/bench unseal).
     public static func unpaddedLength(of padded: UnsafeRawBufferPointer, blockSize: Int) throws(SodiumError) -> Int {
-        try SodiumRuntime.ensureInitialised()
         guard blockSize > 0 else { throw .invalidPaddingBlockSize(blockSize) }
-        guard padded.count > 0, padded.count % blockSize == 0, let base = padded.baseAddress else {
-            throw .invalidPadding
-        }
-        var length = 0
-        let rc = sodium_unpad(&length, base.assumingMemoryBound(to: UInt8.self), padded.count, blockSize)
-        guard rc == 0 else { throw .invalidPadding }
-        return length
+        guard padded.count > 0, padded.count % blockSize == 0 else { throw .invalidPadding }
+        var index = padded.count - 1
+        while index > 0 && padded[index] == 0 { index -= 1 }
+        guard padded[index] == 0x80, index >= padded.count - blockSize else { throw .invalidPadding }
+        return index
     }
 }

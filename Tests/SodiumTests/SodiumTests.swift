@@ -1,4 +1,5 @@
 import Testing
+import CSodium
 @testable import Sodium
 
 @Suite("Sodium wrappers")
@@ -92,6 +93,33 @@ struct SodiumTests {
         let zeros = [UInt8](repeating: 0, count: 8)
         #expect(throws: SodiumError.invalidPadding) { try zeros.withUnsafeBytes { try Padding.unpaddedLength(of: $0, blockSize: 8) } }
         #expect(throws: SodiumError.invalidPaddingBlockSize(0)) { try Padding.pad([1], blockSize: 0) }
+    }
+
+    @Test("unpadding agrees with libsodium's sodium_unpad on valid and malformed buffers")
+    func unpaddingMatchesLibsodium() throws {
+        var generator = SystemRandomNumberGenerator()
+        func reference(_ buffer: [UInt8], _ blockSize: Int) -> Int? {
+            var length = 0
+            let rc = buffer.withUnsafeBufferPointer { b -> Int32 in
+                guard let base = b.baseAddress else { return -1 }
+                return sodium_unpad(&length, base, b.count, blockSize)
+            }
+            return rc == 0 ? length : nil
+        }
+        for round in 0..<3_000 {
+            let blockSize = [1, 2, 8, 16, 64, 4096][round % 6]
+            var buffer = try Padding.pad((0..<Int.random(in: 0...200, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) },
+                                         blockSize: blockSize)
+            switch round % 5 {
+            case 1: buffer[Int.random(in: 0..<buffer.count, using: &generator)] = UInt8.random(in: 0...255, using: &generator)  // anywhere
+            case 2: buffer = [UInt8](repeating: 0, count: buffer.count)                                                         // no marker
+            case 3: buffer += [UInt8](repeating: 0, count: blockSize)                                                            // marker a block early
+            case 4: buffer[buffer.count - 1] = UInt8.random(in: 1...255, using: &generator)                                      // last byte set
+            default: break
+            }
+            let ours = try? buffer.withUnsafeBytes { try Padding.unpaddedLength(of: $0, blockSize: blockSize) }
+            #expect(ours == reference(buffer, blockSize), "round \(round), block \(blockSize), \(buffer.suffix(8))")
+        }
     }
 
     @Test("constant-time comparison compares lengths and bytes")
