@@ -195,14 +195,11 @@ struct AtRest {
     let keyId: KeyId
     let sealedKey: [UInt8]
     private let dataKey: SecureBytes
-    /// Where each item key is derived and used, then wiped: guarded memory, allocated once.
-    private let itemKeyScratch: SecureScratch
 
     init(keyId: KeyId, publicKey: SealPublicKey) throws {
         dataKey = try SecureBytes.random(count: 32)
         sealedKey = try SealedBox.seal(dataKey, to: publicKey)
         id = try Random.bytes(count: 16)
-        itemKeyScratch = try SecureScratch(capacity: 32)
         self.keyId = keyId
     }
 
@@ -211,11 +208,8 @@ struct AtRest {
         let ciphertext: [UInt8]
     }
 
-    func seal(_ plaintext: some ContiguousBytesLike, itemId: [UInt8]) throws -> Sealed {
-        try seal(plaintext, itemId: itemId, scratch: itemKeyScratch)
-    }
-
-    /// The same with the caller's scratch memory for the item key: one per worker thread.
+    /// Seals one item; its key is derived into `scratch` (guarded memory, wiped after use), one
+    /// region per worker thread.
     func seal(_ plaintext: some ContiguousBytesLike, itemId: [UInt8], scratch: SecureScratch) throws -> Sealed {
         let nonce = try SecretBox.randomNonce()
         let ciphertext = try scratch.withUnsafeMutableBytes(count: 32) { (key: UnsafeMutableRawBufferPointer) throws -> [UInt8] in

@@ -80,13 +80,10 @@ public struct AnonymousLogMiddleware<Context: RequestContext>: RouterMiddleware 
 /// `405 Method Not Allowed` with an `Allow` header for a known path asked with another method
 /// (Hummingbird answers 404 for those; the API contract in docs/openapi.yaml says 405).
 public struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
-    /// Exact paths, and prefixes ending in "/" for the routes with a parameter.
-    static var routes: [(path: String, method: String)] { KnownRoutes.all }
-
     public init() {}
 
     static func allowed(for path: String) -> [String] {
-        routes.filter { route in
+        KnownRoutes.all.filter { route in
             route.path == path || (route.path.hasSuffix("/") && route.path.count > 1 && path.hasPrefix(route.path) && path.count > route.path.count
                                    && !path.dropFirst(route.path.count).contains("/"))
         }.map(\.method)
@@ -95,7 +92,7 @@ public struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddlew
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
         // The common case, a known path with its own method, costs one scan and no allocation.
-        if Self.routes.contains(where: { $0.path == path && $0.method == request.method.rawValue }) {
+        if KnownRoutes.all.contains(where: { $0.path == path && $0.method == request.method.rawValue }) {
             return try await next(request, context)
         }
         let allowed = Self.allowed(for: path)

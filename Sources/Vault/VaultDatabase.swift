@@ -129,16 +129,8 @@ public struct VaultDatabase: Sendable {
 
     // MARK: - Submissions
 
-    /// Stores a batch in one transaction (group commit). Returns when it is durable.
-    public func store(_ submissions: [Submission]) async throws(VaultError) {
-        do {
-            try await writer.write { db in try Self.insert(submissions, into: db) }
-        } catch {
-            throw VaultError(error)
-        }
-    }
-
-    /// The same, blocking the calling thread: for the group-commit writer's own thread.
+    /// Stores a batch in one transaction (group commit), blocking the calling thread (the
+    /// group-commit writer's own); returns when it is durable.
     public func storeNow(_ submissions: [Submission]) throws(VaultError) {
         do {
             try writer.write { db in try Self.insert(submissions, into: db) }

@@ -97,13 +97,13 @@ struct VaultTests {
         try blocker.inDatabase { db in try db.execute(sql: "BEGIN IMMEDIATE") }
         let s = try submission()
         do {
-            try await vault.store([s])
+            try vault.storeNow([s])
             Issue.record("a locked vault acknowledged a write")
         } catch {
             #expect(error.isTemporary, "\(error)")
         }
         try blocker.inDatabase { db in try db.execute(sql: "ROLLBACK") }
-        try await vault.store([s])
+        try vault.storeNow([s])
         #expect(try await vault.contains(s.id))
     }
 
@@ -112,7 +112,7 @@ struct VaultTests {
         let vault = try VaultDatabase(path: dir.appendingPathComponent("v.sqlite").path)
         let signer = try SigningKey.generate()
         let stored = try (0..<5).map { try submission("r\($0)", urgent: $0 == 2) }
-        try await vault.store(stored)
+        try vault.storeNow(stored)
         let out = dir.appendingPathComponent("b1.rsgb").path
         let summary = try await vault.export(to: out, signer: signer, today: today)
         #expect(summary.count == 5)
@@ -131,7 +131,7 @@ struct VaultTests {
         // Purge by an unknown digest is refused; by the right one deletes exactly those rows.
         await #expect(throws: VaultError.self) { try await vault.purge(bundleDigest: [UInt8](repeating: 1, count: 32), today: today) }
         let newer = try submission("after export")
-        try await vault.store([newer])
+        try vault.storeNow([newer])
         #expect(try await vault.purge(bundleDigest: summary.digest, today: today) == 5)
         for s in stored { #expect(try await vault.contains(s.id) == false) }
         #expect(try await vault.contains(newer.id))
@@ -142,7 +142,7 @@ struct VaultTests {
         let vault = try VaultDatabase(path: dir.appendingPathComponent("v.sqlite").path)
         let signer = try SigningKey.generate()
         let stored = try (0..<5).map { try submission("r\($0)", urgent: $0 % 2 == 0) }
-        try await vault.store(stored)
+        try vault.storeNow(stored)
         let urgent = try await vault.export(to: dir.appendingPathComponent("u.rsgb").path, signer: signer, today: today, urgentOnly: true)
         #expect(urgent.count == 3 && urgent.remaining == 0)
         let bundle = try ExportBundle(bytes: Array(Data(contentsOf: dir.appendingPathComponent("u.rsgb"))), trustedKey: signer.verifyingKey)
@@ -158,7 +158,7 @@ struct VaultTests {
         let big = try (0..<5).map { _ in
             try Submission(id: .random(), receivedDay: today, envelope: Envelope.seal(report: [UInt8](repeating: 1, count: 40_000), to: key.publicKey))
         }
-        try await vault.store(big)
+        try vault.storeNow(big)
         // Each envelope is 61 + 64 KiB; allow two per bundle.
         var carried: [[UInt8]] = []
         for i in 0..<3 {
@@ -197,9 +197,9 @@ struct VaultTests {
         let old = try submission("vieja", day: today.adding(days: -100))
         let oldExported = try submission("vieja exportada", day: today.adding(days: -100))
         let recent = try submission("reciente")
-        try await vault.store([oldExported])
+        try vault.storeNow([oldExported])
         _ = try await vault.export(to: dir.appendingPathComponent("b.rsgb").path, signer: SigningKey.generate(), today: today)
-        try await vault.store([old, recent])
+        try vault.storeNow([old, recent])
         let first = try await vault.purge(olderThan: 90, today: today, includingUnexported: false)
         #expect(first.deleted == 1 && first.keptUnexported == 1)
         let oldKept = try await vault.contains(old.id)
