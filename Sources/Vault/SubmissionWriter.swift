@@ -91,6 +91,8 @@ public final class SubmissionWriter: Sendable {
                 try vault.storeNow(batch.map { $0.0 })
                 shared.state.withLock { $0.totals.commits += 1; $0.totals.submissions += batch.count }
                 for (_, waiter) in batch { waiter.resume() }
+                // After the acknowledgements, so the batch does not wait for the copy too.
+                vault.finishCheckpointIfRequested()
             } catch {
                 shared.state.withLock { $0.totals.failedCommits += 1 }
                 for (_, waiter) in batch { waiter.resume(throwing: error) }

@@ -143,7 +143,6 @@ public struct VaultDatabase: Sendable {
         } catch {
             throw VaultError(error)
         }
-        finishCheckpointIfRequested()
     }
 
     private static func insert(_ submissions: [Submission], into db: Database) throws {
@@ -295,7 +294,7 @@ public struct VaultDatabase: Sendable {
     /// (795 MB after 10 s), and every commit extended the file, so ext4 allocated and zeroed
     /// blocks and each fdatasync also committed metadata. So once the log holds `restartFrames`
     /// frames, this asks the writer to copy the short tail itself between two commits (see
-    /// `finishCheckpointIfRequested`); the next commit then starts the log again from its first
+    /// `finishCheckpointIfRequested`, which the writing thread calls); the next commit then starts the log again from its first
     /// frame, overwriting blocks that already exist, old frames of purged envelopes among them.
     /// (A RESTART checkpoint from here did the same but stalled the writer in SQLite's busy
     /// handler, whose sleeps grow to 100 ms: p99 rose from 10 ms to 88 ms.)
@@ -322,12 +321,12 @@ public struct VaultDatabase: Sendable {
     /// intake's peak rate and left alone when submissions are few.
     public static let checkpointRestartFrames = 4_096
 
-    /// Called by the writer between commits: when the background checkpointer has asked for it,
-    /// copies the frames it has not reached yet, from the writer's own connection, so no commit
-    /// can slip in between and the next one restarts the log. A failure (the background
-    /// checkpoint holding its lock at that moment) costs nothing: the commit is already durable,
-    /// and the request stands until a later try succeeds.
-    private func finishCheckpointIfRequested() {
+    /// Called on the writing thread between commits, after the last one was acknowledged: when
+    /// the background checkpointer has asked for it, copies the frames it has not reached yet, on
+    /// the writer's own connection, so no commit can slip in between and the next one restarts
+    /// the log. A failure (the background checkpoint holding its lock at that moment) costs
+    /// nothing: the commits are already durable, and the request stands until a later try.
+    public func finishCheckpointIfRequested() {
         guard logRestart.isRequested else { return }
         let finished = try? writer.writeWithoutTransaction { db in
             let (logFrames, copiedFrames) = try db.checkpoint(.passive)

@@ -104,6 +104,7 @@ struct VaultTests {
                     for _ in 0..<600 {
                         let batch = try (0..<8).map { _ in try Submission(id: .random(), receivedDay: today, envelope: envelope) }
                         try vault.storeNow(batch)
+                        vault.finishCheckpointIfRequested()
                         ids.formUnion(batch.map { $0.id })
                         let log = (try? FileManager.default.attributesOfItem(atPath: path + "-wal")[.size] as? NSNumber)??.intValue ?? 0
                         largestLog = max(largestLog, log)
