@@ -33,7 +33,7 @@ func vaultBenchmark(count: Int, batch: Int, dir: String) throws {
     // through the group-commit writer (its thread, its continuations), with background checkpoints.
     let vault = try VaultDatabase(path: dir + "/writer.sqlite", checkpointing: .background)
     let writer = SubmissionWriter(vault: vault)
-    let checkpoints = Task { await vault.checkpointContinuously() }
+    let checkpoints = try vault.startCheckpoints()
     let perProducer = count / batch
     let producers = try (0..<batch).map { _ in try submissions(perProducer) }
     let semaphore = DispatchSemaphore(value: 0)
@@ -48,7 +48,11 @@ func vaultBenchmark(count: Int, batch: Int, dir: String) throws {
     }
     semaphore.wait()
     let writerTime = clock.now - start
-    checkpoints.cancel()
+    Task {
+        await checkpoints.stop()
+        semaphore.signal()
+    }
+    semaphore.wait()
     let totals = writer.totals
     print("swift\tvault-writer\t\(totals.submissions)\t\(rate(totals.submissions, writerTime))\t\(Double(totals.submissions) / Double(max(totals.commits, 1)))")
 }

@@ -137,10 +137,10 @@ struct CheckpointService: Service {
     let vault: VaultDatabase
 
     func run() async throws {
-        // Cancelled on graceful shutdown; the vault does a final checkpoint then.
-        await cancelWhenGracefulShutdown {
-            await vault.checkpointContinuously()
-        }
+        let checkpoints = try vault.startCheckpoints()
+        // Until graceful shutdown (or cancellation); then a final checkpoint.
+        try? await gracefulShutdown()
+        await checkpoints.stop()
     }
 }
 

@@ -12,14 +12,14 @@ import Synchronization
 public struct VaultDatabase: Sendable {
     public let writer: DatabasePool
     public let path: String
-    /// Set by the background checkpointer, cleared by the writer (see `checkpointContinuously`).
+    /// Set by the background checkpointer, cleared by the writer (see `startCheckpoints`).
     private let logRestart = LogRestartRequest()
 
     /// Who copies the write-ahead log back into the database file.
     public enum Checkpointing: Sendable {
         /// SQLite's default: the writer does it every 1000 pages, inside a commit.
         case automatic
-        /// The caller runs `checkpointContinuously()` on another thread, so the one writer thread
+        /// The caller runs `startCheckpoints()` (a thread of its own), so the one writer thread
         /// (the intake's bottleneck, measured) only appends to the log.
         case background
     }
@@ -35,7 +35,7 @@ public struct VaultDatabase: Sendable {
             // memory and stays within the RSS budget (mmap was faster still but tripled RSS).
             try db.execute(sql: "PRAGMA cache_size = -32768")
             // After a burst the log is cut back to 64 MiB when it restarts, rather than keeping its
-            // largest size for ever; below that, its blocks are reused (see checkpointContinuously).
+            // largest size for ever; below that, its blocks are reused (see startCheckpoints).
             try db.execute(sql: "PRAGMA journal_size_limit = 67108864")
             // Deleted rows are overwritten with zeros, so purged ciphertext does not linger in free pages.
             try db.execute(sql: "PRAGMA secure_delete = ON")
@@ -284,8 +284,10 @@ public struct VaultDatabase: Sendable {
         }
     }
 
-    /// Copies committed log frames into the database file every `interval`, from a connection of
-    /// its own, until the task is cancelled; a last checkpoint runs on the way out.
+    /// Starts copying committed log frames into the database file every `interval`, from a
+    /// connection and a thread of its own (a task on the cooperative pool was starved whenever
+    /// other work blocked the pool's threads, and the log grew meanwhile), until `stop()`; a last
+    /// checkpoint runs on the way out.
     ///
     /// PASSIVE checkpoints never block the writer, but alone they never let the log restart under
     /// steady load: each copies only the frames that existed when it began, the writer appends
@@ -294,27 +296,33 @@ public struct VaultDatabase: Sendable {
     /// (795 MB after 10 s), and every commit extended the file, so ext4 allocated and zeroed
     /// blocks and each fdatasync also committed metadata. So once the log holds `restartFrames`
     /// frames, this asks the writer to copy the short tail itself between two commits (see
-    /// `finishCheckpointIfRequested`, which the writing thread calls); the next commit then starts the log again from its first
-    /// frame, overwriting blocks that already exist, old frames of purged envelopes among them.
-    /// (A RESTART checkpoint from here did the same but stalled the writer in SQLite's busy
-    /// handler, whose sleeps grow to 100 ms: p99 rose from 10 ms to 88 ms.)
-    public func checkpointContinuously(every interval: Duration = .milliseconds(250),
-                                       restartFrames: Int = VaultDatabase.checkpointRestartFrames) async {
+    /// `finishCheckpointIfRequested`, which the writing thread calls); the next commit then starts
+    /// the log again from its first frame, overwriting blocks that already exist, old frames of
+    /// purged envelopes among them. (A RESTART checkpoint from here did the same but stalled the
+    /// writer in SQLite's busy handler, whose sleeps grow to 100 ms: p99 rose from 10 ms to 88 ms.)
+    public func startCheckpoints(every interval: Duration = .milliseconds(250),
+                                 restartFrames: Int = VaultDatabase.checkpointRestartFrames) throws(VaultError) -> BackgroundCheckpoints {
         var configuration = Configuration()
         configuration.publicStatementArguments = false
-        guard let checkpointer = try? DatabaseQueue(path: path, configuration: configuration) else { return }
-        while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
-            let restart = try? await checkpointer.writeWithoutTransaction { db in
-                guard try db.checkpoint(.passive).walFrameCount >= restartFrames else { return false }
+        let checkpointer: DatabaseQueue
+        do {
+            checkpointer = try DatabaseQueue(path: path, configuration: configuration)
+        } catch {
+            throw VaultError(error)
+        }
+        let logRestart = logRestart
+        return BackgroundCheckpoints(every: interval, checkpoint: {
+            try? checkpointer.writeWithoutTransaction { db in
+                guard try db.checkpoint(.passive).walFrameCount >= restartFrames else { return }
                 // A second pass copies what arrived during the first, so the tail the writer
                 // copies between two commits is short (it delays the submissions waiting then).
                 try db.checkpoint(.passive)
-                return true
+                logRestart.request()
             }
-            if restart == true { logRestart.request() }
-        }
-        _ = try? await checkpointer.writeWithoutTransaction { db in try db.checkpoint(.passive) }
+        }, close: {
+            // SQLite removes the log when its last connection closes: this must not be left open.
+            try? checkpointer.close()
+        })
     }
 
     /// 8,192 frames of 4 KiB pages: a log of about 32 MiB, restarted a few times a second at the
@@ -335,12 +343,65 @@ public struct VaultDatabase: Sendable {
         if finished == true { logRestart.clear() }
     }
 
+    /// Closes the vault's connections once nothing more will be written (the intake, after its
+    /// last request). The last connection to close copies the log into the database and removes
+    /// it, so a stopped intake leaves one file, not a file and a log of tens of MiB.
+    public func close() throws(VaultError) {
+        do {
+            try writer.close()
+        } catch {
+            throw VaultError(error)
+        }
+    }
+
     /// `PRAGMA integrity_check`; "ok" when the file is sound.
     public func integrityCheck() async throws(VaultError) -> String {
         do {
             return try await writer.read { db in try String.fetchOne(db, sql: "PRAGMA integrity_check") ?? "no answer" }
         } catch {
             throw VaultError(error)
+        }
+    }
+}
+
+/// The vault's checkpoints on a thread of their own (`VaultDatabase.startCheckpoints`).
+public final class BackgroundCheckpoints: Sendable {
+    /// What the caller and the checkpoint thread share.
+    private final class Shared: Sendable {
+        let stopping = Atomic(false)
+        let wakeUp = DispatchSemaphore(value: 0)
+        let finished = DispatchSemaphore(value: 0)
+    }
+
+    private let shared = Shared()
+
+    init(every interval: Duration, checkpoint: @escaping @Sendable () -> Void, close: @escaping @Sendable () -> Void) {
+        let (seconds, attoseconds) = interval.components
+        let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
+        let shared = shared
+        Thread {
+            Thread.current.name = "vault-checkpoint"
+            while !shared.stopping.load(ordering: .acquiring) {
+                // Sleeps for the interval, or less when stop() wakes it.
+                _ = shared.wakeUp.wait(timeout: .now() + .nanoseconds(nanoseconds))
+                checkpoint()
+            }
+            close()
+            shared.finished.signal()
+        }.start()
+    }
+
+    /// Ends the loop after one last checkpoint, and returns when that is done. Idempotent.
+    public func stop() async {
+        guard !shared.stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        shared.wakeUp.signal()
+        // The last checkpoint waits for an fsync: wait for it off the cooperative pool.
+        let shared = shared
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue.global().async {
+                shared.finished.wait()
+                done.resume()
+            }
         }
     }
 }

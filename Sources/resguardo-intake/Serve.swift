@@ -4,6 +4,7 @@ import Foundation
 import Hummingbird
 import Intake
 import Logging
+import Vault
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -100,6 +101,10 @@ struct Serve: AsyncParsableCommand {
         try await app.runService()
         let totals = deps.writer.totals
         logger.notice("stopped", metadata: ["stored": "\(totals.submissions)", "commits": "\(totals.commits)", "failed_commits": "\(totals.failedCommits)"])
+        // Every request has been answered and the checkpoints have stopped: nothing writes now.
+        do throws(VaultError) { try deps.vault.close() } catch {
+            logger.warning("vault not closed cleanly; SQLite recovers the log when it next opens", metadata: ["class": .string(error.errorClass)])
+        }
     }
 
     /// Demo mode: a self-signed certificate for 127.0.0.1/localhost and the demo manifest.

@@ -91,7 +91,7 @@ struct VaultTests {
         // Given a vault whose background checkpointer asks for a restart past 64 frames (256 KiB)
         let path = dir.appendingPathComponent("v.sqlite").path
         let vault = try VaultDatabase(path: path, checkpointing: .background)
-        let checkpoints = Task { await vault.checkpointContinuously(every: .milliseconds(5), restartFrames: 64) }
+        let checkpoints = try vault.startCheckpoints(every: .milliseconds(5), restartFrames: 64)
         let envelope = try Envelope.seal(report: Array(("denuncia " + String(repeating: "x", count: 3_000)).utf8), to: key.publicKey)
         // When commits follow each other with no pause, as under load (PASSIVE checkpoints alone
         // never catch up then, and the log grew as large as everything written)
@@ -115,8 +115,7 @@ struct VaultTests {
                 }
             }.start()
         }
-        checkpoints.cancel()
-        await checkpoints.value
+        await checkpoints.stop()
         // Then the log stayed well below the 4,800 envelopes (~20 MB) written through it
         let written = ids.count * envelope.bytes.count
         #expect(largestLog < written / 4, "largest log \(largestLog) bytes for \(written) bytes written")
