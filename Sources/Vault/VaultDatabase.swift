@@ -380,7 +380,7 @@ public final class BackgroundCheckpoints: Sendable {
         let nanoseconds = Int(seconds) * 1_000_000_000 + Int(attoseconds / 1_000_000_000)
         let shared = shared
         Thread {
-            Thread.current.name = "vault-checkpoint"
+            Thread.current.name = "vault-checkpt" // Linux keeps at most 15 characters
             while !shared.stopping.load(ordering: .acquiring) {
                 // Sleeps for the interval, or less when stop() wakes it.
                 _ = shared.wakeUp.wait(timeout: .now() + .nanoseconds(nanoseconds))
