@@ -20,11 +20,16 @@ public final class SubmissionWriter: Sendable {
         var totals = Totals()
     }
 
-    /// Counts only: how well group commit is batching (shown at shutdown and by the benchmark).
+    /// Counts and durations only (never a time of day): how well group commit is batching, and
+    /// the longest a batch waited for its commit or the writer for a checkpoint's last frames
+    /// (shown at shutdown and by the benchmark).
     public struct Totals: Sendable, Equatable {
         public var commits = 0
         public var submissions = 0
         public var failedCommits = 0
+        public var checkpointFinishes = 0
+        public var slowestCommit = Duration.zero
+        public var slowestCheckpointFinish = Duration.zero
     }
 
     public var totals: Totals { shared.state.withLock { $0.totals } }
@@ -87,12 +92,26 @@ public final class SubmissionWriter: Sendable {
                 shared.wakeUp.wait()
                 continue
             }
+            let clock = ContinuousClock()
             do {
+                let started = clock.now
                 try vault.storeNow(batch.map { $0.0 })
-                shared.state.withLock { $0.totals.commits += 1; $0.totals.submissions += batch.count }
+                let took = clock.now - started
+                shared.state.withLock {
+                    $0.totals.commits += 1
+                    $0.totals.submissions += batch.count
+                    $0.totals.slowestCommit = max($0.totals.slowestCommit, took)
+                }
                 for (_, waiter) in batch { waiter.resume() }
                 // After the acknowledgements, so the batch does not wait for the copy too.
-                vault.finishCheckpointIfRequested()
+                let finishing = clock.now
+                if vault.finishCheckpointIfRequested() {
+                    let took = clock.now - finishing
+                    shared.state.withLock {
+                        $0.totals.checkpointFinishes += 1
+                        $0.totals.slowestCheckpointFinish = max($0.totals.slowestCheckpointFinish, took)
+                    }
+                }
             } catch {
                 shared.state.withLock { $0.totals.failedCommits += 1 }
                 for (_, waiter) in batch { waiter.resume(throwing: error) }

@@ -347,13 +347,16 @@ public struct VaultDatabase: Sendable {
     /// the writer's own connection, so no commit can slip in between and the next one restarts
     /// the log. A failure (the background checkpoint holding its lock at that moment) costs
     /// nothing: the commits are already durable, and the request stands until a later try.
-    public func finishCheckpointIfRequested() {
-        guard logRestart.isRequested else { return }
+    /// Returns whether it tried (the writer times those tries).
+    @discardableResult
+    public func finishCheckpointIfRequested() -> Bool {
+        guard logRestart.isRequested else { return false }
         let finished = try? writer.writeWithoutTransaction { db in
             let (logFrames, copiedFrames) = try db.checkpoint(.passive)
             return copiedFrames == logFrames
         }
         if finished == true { logRestart.clear() }
+        return true
     }
 
     /// Closes the vault's connections once nothing more will be written (the intake, after its

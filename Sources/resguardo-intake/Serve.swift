@@ -100,7 +100,11 @@ struct Serve: AsyncParsableCommand {
         }
         try await app.runService()
         let totals = deps.writer.totals
-        logger.notice("stopped", metadata: ["stored": "\(totals.submissions)", "commits": "\(totals.commits)", "failed_commits": "\(totals.failedCommits)"])
+        logger.notice("stopped", metadata: [
+            "stored": "\(totals.submissions)", "commits": "\(totals.commits)", "failed_commits": "\(totals.failedCommits)",
+            "slowest_commit_ms": "\(totals.slowestCommit.milliseconds)", "checkpoint_finishes": "\(totals.checkpointFinishes)",
+            "slowest_checkpoint_finish_ms": "\(totals.slowestCheckpointFinish.milliseconds)",
+        ])
         // Every request has been answered and the checkpoints have stopped: nothing writes now.
         do throws(VaultError) { try deps.vault.close() } catch {
             logger.warning("vault not closed cleanly; SQLite recovers the log when it next opens", metadata: ["class": .string(error.errorClass)])
@@ -155,5 +159,13 @@ enum ProcessHardening {
         #else
         _ = setrlimit(RLIMIT_CORE, &none)
         #endif
+    }
+}
+
+extension Duration {
+    /// Whole milliseconds, for the shutdown line.
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1_000 + attoseconds / 1_000_000_000_000_000
     }
 }
