@@ -80,6 +80,7 @@ public final class SubmissionWriter: Sendable {
     }
 
     private static func commitLoop(_ shared: Shared, vault: VaultDatabase, maxBatch: Int) {
+        let clock = ContinuousClock()
         while true {
             let (batch, closed) = shared.state.withLock { state -> ([(Submission, Waiter)], Bool) in
                 let batch = Array(state.pending.prefix(maxBatch))
@@ -92,7 +93,6 @@ public final class SubmissionWriter: Sendable {
                 shared.wakeUp.wait()
                 continue
             }
-            let clock = ContinuousClock()
             do {
                 let started = clock.now
                 try vault.storeNow(batch.map { $0.0 })

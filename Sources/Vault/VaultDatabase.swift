@@ -333,7 +333,7 @@ public struct VaultDatabase: Sendable {
         })
     }
 
-    /// 8,192 frames of 4 KiB pages: a log of about 32 MiB, restarted a few times a second at the
+    /// 4,096 frames of 4 KiB pages: a log of about 16 MiB, restarted about twice a second at the
     /// intake's peak rate and left alone when submissions are few.
     public static let checkpointRestartFrames = 4_096
 
@@ -407,7 +407,14 @@ public final class BackgroundCheckpoints: Sendable {
         }.start()
     }
 
-    /// Ends the loop after one last checkpoint, and returns when that is done. Idempotent.
+    deinit {
+        // Dropped without stop(): the thread still ends (it holds `shared`, never `self`).
+        shared.stopping.store(true, ordering: .releasing)
+        shared.wakeUp.signal()
+    }
+
+    /// Ends the loop once the checkpoint under way (or, if it was sleeping, one more) is done,
+    /// and returns then. Idempotent.
     public func stop() async {
         guard !shared.stopping.exchange(true, ordering: .acquiringAndReleasing) else { return }
         shared.wakeUp.signal()
