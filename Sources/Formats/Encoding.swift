@@ -58,20 +58,21 @@ public enum Encoding {
     }
 
     /// Text made safe for HTML content and attribute values (both the registry's reports and the
-    /// intake's web form put outside text into HTML).
+    /// intake's web form put outside text into HTML). Per Unicode scalar, never per grapheme: a
+    /// `"` followed by a combining mark is one Character that compares unequal to `"`, and
+    /// escaping per Character let it through into an attribute.
     public static func htmlEscaped(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for c in text {
-            switch c {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(c)
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "&": out.append(contentsOf: "&amp;".unicodeScalars)
+            case "<": out.append(contentsOf: "&lt;".unicodeScalars)
+            case ">": out.append(contentsOf: "&gt;".unicodeScalars)
+            case "\"": out.append(contentsOf: "&quot;".unicodeScalars)
+            case "'": out.append(contentsOf: "&#39;".unicodeScalars)
+            default: out.append(scalar)
             }
         }
-        return out
+        return String(out)
     }
 }

@@ -166,6 +166,15 @@ struct FieldReader {
         }
     }
 
+    /// An unknown code is quoted back in the reason a person reads; one holding control or
+    /// bidirectional characters is refused as such, and quoted only in its visible form.
+    static func unknown(_ code: String, in vocabulary: Vocabulary) -> ReportIssue.Problem {
+        if TerminalText.needsEscaping(code) {
+            return .invalid("has a code with control or bidirectional characters: `\(TerminalText.escaped(code))`")
+        }
+        return .unknownCode(code, vocabulary: vocabulary.name)
+    }
+
     mutating func string(_ name: String, required: Bool) -> String? {
         string(name, required: required, maxLength: 16)
     }
@@ -173,7 +182,7 @@ struct FieldReader {
     mutating func code(_ name: String, in vocabulary: Vocabulary, required: Bool = false) -> String? {
         guard let s = string(name, required: required, maxLength: 64) else { return nil }
         guard vocabulary.contains(s) else {
-            issue(name, .unknownCode(s, vocabulary: vocabulary.name))
+            issue(name, Self.unknown(s, in: vocabulary))
             return nil
         }
         return s
@@ -192,7 +201,7 @@ struct FieldReader {
                 continue
             }
             if !vocabulary.contains(code) {
-                issue("\(name)[\(i)]", .unknownCode(code, vocabulary: vocabulary.name))
+                issue("\(name)[\(i)]", Self.unknown(code, in: vocabulary))
             } else if out.contains(code) {
                 issue("\(name)[\(i)]", .duplicateCode(code))
             } else {
@@ -265,8 +274,16 @@ struct FieldReader {
     }
 
     /// Whatever is left over was not part of v1: keep it, with its path, for a person to look at.
+    /// A name holding control or bidirectional characters is refused (the report goes to
+    /// quarantine): it exists only to act on the terminal of whoever reads the case.
     mutating func collectUnknown() {
-        unknown += members.map { Report.UnknownField(container: prefix, name: $0.0, value: $0.1) }
+        for (name, value) in members {
+            if TerminalText.needsEscaping(name) {
+                issue(TerminalText.escaped(name), .invalid("is a field name with control or bidirectional characters"))
+            } else {
+                unknown.append(Report.UnknownField(container: prefix, name: name, value: value))
+            }
+        }
         members.removeAll()
     }
 

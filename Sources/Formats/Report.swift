@@ -168,12 +168,15 @@ public struct ReportIssue: Sendable, Equatable, CustomStringConvertible {
     public let field: String
     public let problem: Problem
 
+    /// Quotes the sender's own strings in their visible form only (TerminalText): this text
+    /// becomes a quarantine reason that staff read in a terminal.
     public var description: String {
+        let field = TerminalText.escaped(self.field)
         switch problem {
         case .missing: return "`\(field)` is required but missing"
         case .wrongType(let e, let a): return "`\(field)` must be \(e), not \(a)"
-        case .unknownCode(let code, let vocabulary): return "`\(field)` has unknown code `\(code)` (not in the \(vocabulary) vocabulary)"
-        case .duplicateCode(let code): return "`\(field)` lists `\(code)` more than once"
+        case .unknownCode(let code, let vocabulary): return "`\(field)` has unknown code `\(TerminalText.escaped(code))` (not in the \(vocabulary) vocabulary)"
+        case .duplicateCode(let code): return "`\(field)` lists `\(TerminalText.escaped(code))` more than once"
         case .invalid(let why): return "`\(field)` \(why)"
         }
     }

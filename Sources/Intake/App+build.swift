@@ -21,33 +21,36 @@ public struct IntakeDependencies: Sendable {
     /// Nil when no notification command is configured.
     public let notifier: UrgentNotifier?
     public let assets: WebAssets
+    /// Requests, refusals and failures, counted instead of logged one by one.
+    public let counters: IntakeCounters
     /// The manifest signing key's fingerprint, shown on the page and pinned by its script.
     public let fingerprint: String
     /// The manifest's encryption key ids: an envelope sealed to another key is refused.
     public let knownKeyIds: Set<KeyId>
 
-    /// Loads the manifest (its signature is checked against its own key: the intake serves it,
-    /// clients do the pinning) and opens the vault.
+    /// Loads the manifest, refusing one not signed by the pinned key (what the intake serves and
+    /// seals the no-JavaScript reports to must be what the network published), and opens the vault.
     public init(configuration: IntakeConfiguration, logger: Logger = Logger(label: "resguardo-intake")) throws {
         self.configuration = configuration
-        guard let data = FileManager.default.contents(atPath: configuration.manifestPath) else {
+        guard let pinned = configuration.signingKeyFingerprint else {
+            throw ConfigurationError.missing("keys.fingerprint", flag: "--fingerprint")
+        }
+        let signed: SignedKeyManifest
+        do { signed = try ManifestFile.load(path: configuration.manifestPath, pinned: pinned) } catch {
+            guard case .unreadable = error else { throw error }
             throw ConfigurationError.missingFile("the key manifest at \(configuration.manifestPath)", hint: "set keys.manifest or --manifest")
         }
-        manifestJSON = Array(data)
-        let outer = try JSONValue.parse(manifestJSON)
-        guard case .string(let keyText)? = outer["signing_key"], let keyBytes = Encoding.bytes(fromBase64: keyText) else {
-            throw KeyManifestError.missingField("signing_key")
-        }
-        let signingKey = try VerifyingKey(bytes: keyBytes)
-        manifest = try SignedKeyManifest(json: manifestJSON, trust: .key(signingKey)).manifest
-        fingerprint = try SigningKeyFingerprint(verifyingKey: signingKey).description
+        manifestJSON = signed.serialized()
+        manifest = signed.manifest
+        fingerprint = pinned.description
         knownKeyIds = Set(manifest.encryptionKeys.map(\.id))
         assets = try WebAssets(tweetNaClPath: configuration.tweetNaClPath)
         vault = try VaultDatabase(path: configuration.vaultPath, checkpointing: .background)
         writer = SubmissionWriter(vault: vault)
         proofOfWork = try ProofOfWork(difficulty: configuration.powDifficulty, lifetimeSeconds: configuration.powTokenLifetimeSeconds)
         connections = ConnectionCounter(limit: configuration.maxConnections)
-        notifier = UrgentNotifier(command: configuration.urgentCommand, minIntervalSeconds: configuration.urgentMinIntervalSeconds, logger: logger)
+        counters = IntakeCounters(logger: logger)
+        notifier = UrgentNotifier(command: configuration.urgentCommand, minIntervalSeconds: configuration.urgentMinIntervalSeconds, counters: counters)
     }
 }
 
@@ -60,12 +63,12 @@ extension IntakeDependencies {
 }
 
 /// The routes of DESIGN.md §3a.
-public func buildRouter(_ deps: IntakeDependencies, logger: Logger) -> Router<BasicRequestContext> {
+public func buildRouter(_ deps: IntakeDependencies) -> Router<BasicRequestContext> {
     let router = Router()
     router.add(middleware: SecurityHeadersMiddleware())
-    router.add(middleware: AnonymousLogMiddleware(logger: logger))
+    router.add(middleware: CountingMiddleware(counters: deps.counters))
     router.add(middleware: MethodNotAllowedMiddleware())
-    let reports = ReportsController(deps: deps, logger: logger)
+    let reports = ReportsController(deps: deps)
     router.get("/healthz") { _, _ in
         jsonResponse(.object([("status", .string("ok"))]))
     }
@@ -88,7 +91,7 @@ public func buildRouter(_ deps: IntakeDependencies, logger: Logger) -> Router<Ba
         }
         return jsonResponse(.object([("replies", .array(replies.map { .string(Encoding.base64($0)) }))]))
     }
-    let form = FormSubmission(deps: deps, logger: logger)
+    let form = FormSubmission(deps: deps)
     router.post("/v1/reports/form") { request, context in try await form.submit(request, context: context) }
     router.get("/") { request, _ in
         let language = PageLanguage.choose(query: request.uri.query, acceptLanguage: request.headers[.acceptLanguage])
@@ -123,10 +126,11 @@ public func buildApplication(_ deps: IntakeDependencies, logger: Logger,
         idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds))
     )
     return Application(
-        router: buildRouter(deps, logger: logger),
+        router: buildRouter(deps),
         server: try .tls(.http1(configuration: http1), tlsConfiguration: tls),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        services: [CheckpointService(vault: deps.vault)],
+        services: [CheckpointService(vault: deps.vault),
+                   CounterReportService(counters: deps.counters, interval: .seconds(configuration.countersIntervalSeconds))],
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )

@@ -1,7 +1,6 @@
 import Foundation
 import Hummingbird
 import HTTPTypes
-import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import Formats
@@ -17,16 +16,14 @@ import Vault
 /// with the problems listed, so nothing the defender typed is lost.
 struct FormSubmission: Sendable {
     let deps: IntakeDependencies
-    let logger: Logger
     let limiter: RateLimiter
 
     /// The form has no files and a description of at most 20,000 characters; percent-encoding
     /// can triple UTF-8, so this leaves room for every field at its longest.
     static let maxBodyBytes = 256 * 1024
 
-    init(deps: IntakeDependencies, logger: Logger) {
+    init(deps: IntakeDependencies) {
         self.deps = deps
-        self.logger = logger
         limiter = RateLimiter(perMinute: deps.configuration.formSubmissionsPerMinute)
     }
 
@@ -66,7 +63,7 @@ struct FormSubmission: Sendable {
             report = built
         }
         guard let key = deps.manifest.currentEncryptionKey(on: .today()) else {
-            logger.error("form submission refused", metadata: ["class": "no_current_key"])
+            deps.counters.failed("no_current_key")
             return htmlResponse(page.form(values: values, problems: [page.t("El servidor no tiene una llave vigente: su denuncia NO fue recibida. Avise a la red por otro medio.",
                                                                                 "The server has no current key: your report was NOT received. Tell the network another way.")]),
                                 status: .serviceUnavailable, retryAfterSeconds: 300)
@@ -80,7 +77,7 @@ struct FormSubmission: Sendable {
             report = Report(language: report.language, country: "", description: "")
             envelope = try Envelope.seal(report: plaintext, to: key.publicKey, flags: flags)
         } catch {
-            logger.error("form submission not sealed", metadata: ["class": .string(error.code)])
+            deps.counters.count("refused.form_" + error.code)
             return htmlResponse(page.form(values: values, problems: [page.t("La denuncia es demasiado grande para sellarla.", "The report is too large to seal.")]),
                                 status: .contentTooLarge)
         }
@@ -88,7 +85,7 @@ struct FormSubmission: Sendable {
         do {
             try await deps.writer.store(submission)
         } catch {
-            logger.error("submission not stored", metadata: ["class": .string(error.errorClass), "path": "form"])
+            deps.counters.failed(error.errorClass)
             let message = page.t("El servidor no pudo guardar su denuncia ahora: NO fue recibida. Sus respuestas siguen aquí; intente enviarla de nuevo en unos minutos.",
                                  "The server could not store your report right now: it was NOT received. Your answers are still here; try sending it again in a few minutes.")
             return htmlResponse(page.form(values: values, problems: [message]), status: error.isTemporary ? .serviceUnavailable : .internalServerError,

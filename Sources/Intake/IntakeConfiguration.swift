@@ -1,4 +1,4 @@
-import Formats
+public import Formats
 import Foundation
 
 /// Everything `resguardo-intake serve` can be told, read once into typed values. Precedence:
@@ -14,6 +14,7 @@ import Foundation
 /// | `tls.key` | — (required) | PEM private key |
 /// | `vault.path` | `vault.sqlite` | SQLite vault file |
 /// | `keys.manifest` | — (required) | signed key manifest served at `GET /v1/keys` |
+/// | `keys.fingerprint` | — (required) | the organisation's signing-key fingerprint (`a036 5677 …`): a manifest signed by any other key is refused |
 /// | `limits.max_body_bytes` | 16,777,277 | larger bodies get 413 (61 + 16 MiB: the largest envelope) |
 /// | `limits.max_connections` | 1024 | connections beyond this are closed at once |
 /// | `limits.header_timeout_seconds` | 10 | time to send the request head (and to complete the TLS handshake) |
@@ -24,6 +25,7 @@ import Foundation
 /// | `web.tweetnacl` | `/usr/share/nodejs/tweetnacl/nacl-fast.min.js` | tweetnacl served to the form (Debian `node-tweetnacl`) |
 /// | `web.form_per_minute` | 60 | no-JavaScript submissions sealed by the intake per minute, all clients together |
 /// | `notify.urgent_command` | none | program (and its arguments) run when an urgent report arrives; it gets no content, no identifier, an empty environment |
+/// | `log.counters_interval_seconds` | 86400 | how often the totals of the request and failure counters are written (the only log lines besides start, stop and the first failure of each class); a log collector timestamps each line, so this is the finest time it learns |
 /// | `notify.urgent_min_interval_seconds` | 60 | at most one run per interval; urgent reports in between are announced by the next run |
 public struct IntakeConfiguration: Sendable, Equatable {
     public var host = "127.0.0.1"
@@ -32,6 +34,8 @@ public struct IntakeConfiguration: Sendable, Equatable {
     public var privateKeyPath = ""
     public var vaultPath = "vault.sqlite"
     public var manifestPath = ""
+    /// Pinned out of band, as every client pins it: the intake trusts no manifest it is merely given.
+    public var signingKeyFingerprint: SigningKeyFingerprint?
     public var maxBodyBytes = Envelope.maxByteCount
     public var maxConnections = 1024
     public var headerTimeoutSeconds = 10
@@ -43,6 +47,7 @@ public struct IntakeConfiguration: Sendable, Equatable {
     public var formSubmissionsPerMinute = 60
     public var urgentCommand: [String] = []
     public var urgentMinIntervalSeconds = 60
+    public var countersIntervalSeconds = 86_400
 
     public init() {}
 
@@ -66,6 +71,7 @@ public struct IntakeConfiguration: Sendable, Equatable {
                 case "tls.key": privateKeyPath = try Self.string(v, key, path)
                 case "vault.path": vaultPath = try Self.string(v, key, path)
                 case "keys.manifest": manifestPath = try Self.string(v, key, path)
+                case "keys.fingerprint": signingKeyFingerprint = try Self.fingerprint(v, key, path)
                 case "limits.max_body_bytes": maxBodyBytes = try Self.int(v, key, path, Envelope.overheadByteCount + Bucket.smallest.byteCount...Envelope.maxByteCount)
                 case "limits.max_connections": maxConnections = try Self.int(v, key, path, 1...1_000_000)
                 case "limits.header_timeout_seconds": headerTimeoutSeconds = try Self.int(v, key, path, 1...3600)
@@ -77,6 +83,7 @@ public struct IntakeConfiguration: Sendable, Equatable {
                 case "web.form_per_minute": formSubmissionsPerMinute = try Self.int(v, key, path, 1...100_000)
                 case "notify.urgent_command": urgentCommand = try Self.strings(v, key, path)
                 case "notify.urgent_min_interval_seconds": urgentMinIntervalSeconds = try Self.int(v, key, path, 1...86_400)
+                case "log.counters_interval_seconds": countersIntervalSeconds = try Self.int(v, key, path, 3600...604_800)
                 default: throw .invalid(path, "unknown key `\(key)`")
                 }
             }
@@ -88,12 +95,21 @@ public struct IntakeConfiguration: Sendable, Equatable {
         if certificatePath.isEmpty { throw .missing("tls.certificate", flag: "--certificate") }
         if privateKeyPath.isEmpty { throw .missing("tls.key", flag: "--private-key") }
         if manifestPath.isEmpty { throw .missing("keys.manifest", flag: "--manifest") }
+        if signingKeyFingerprint == nil { throw .missing("keys.fingerprint", flag: "--fingerprint") }
         return self
     }
 
     static func string(_ v: JSONValue, _ key: String, _ path: String) throws(ConfigurationError) -> String {
         guard case .string(let s) = v, !s.isEmpty else { throw .invalid(path, "`\(key)` must be a non-empty string") }
         return s
+    }
+
+    static func fingerprint(_ v: JSONValue, _ key: String, _ path: String) throws(ConfigurationError) -> SigningKeyFingerprint {
+        let text = try string(v, key, path)
+        guard let f = SigningKeyFingerprint(text: text) else {
+            throw .invalid(path, "`\(key)` is not a signing-key fingerprint (32 hex digits, e.g. \"a036 5677 …\")")
+        }
+        return f
     }
 
     static func strings(_ v: JSONValue, _ key: String, _ path: String) throws(ConfigurationError) -> [String] {

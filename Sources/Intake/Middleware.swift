@@ -42,38 +42,25 @@ public struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddlewa
     }
 }
 
-/// Logs what an operator needs and nothing that identifies anyone: method, route *template*,
-/// status and a coarse duration class. No address, no user agent, no URI, no timestamp field.
-public struct AnonymousLogMiddleware<Context: RequestContext>: RouterMiddleware {
-    let logger: Logger
+/// Counts each request by method, route *template* and status: no line per request (a log
+/// collector would timestamp it), no address, user agent or URI. `IntakeCounters` writes the
+/// totals at a coarse fixed interval.
+public struct CountingMiddleware<Context: RequestContext>: RouterMiddleware {
+    let counters: IntakeCounters
 
-    public init(logger: Logger) { self.logger = logger }
+    public init(counters: IntakeCounters) { self.counters = counters }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let start = ContinuousClock.now
         do {
             let response = try await next(request, context)
-            log(request, context, status: response.status.code, since: start)
+            counters.request(method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: response.status.code)
             return response
         } catch {
             let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            log(request, context, status: status, since: start, errorClass: (error as? IntakeError)?.code)
+            counters.request(method: request.method.rawValue, route: context.endpointPath ?? "unmatched", status: status)
+            if let code = (error as? IntakeError)?.code { counters.count("refused." + code) }
             throw error
         }
-    }
-
-    private func log(_ request: Request, _ context: Context, status: Int, since start: ContinuousClock.Instant, errorClass: String? = nil) {
-        // Not even built when nobody reads it (the intake runs at warning under load).
-        guard logger.logLevel <= .info else { return }
-        let elapsed = ContinuousClock.now - start
-        var metadata: Logger.Metadata = [
-            "method": .string(request.method.rawValue),
-            "route": .string(context.endpointPath ?? "unmatched"),
-            "status": .stringConvertible(status),
-            "duration": .string(elapsed < .milliseconds(10) ? "<10ms" : elapsed < .milliseconds(100) ? "<100ms" : elapsed < .seconds(1) ? "<1s" : ">=1s"),
-        ]
-        if let errorClass { metadata["error"] = .string(errorClass) }
-        logger.info("request", metadata: metadata)
     }
 }
 

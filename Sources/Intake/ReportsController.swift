@@ -1,6 +1,5 @@
 import Hummingbird
 import HTTPTypes
-import Logging
 import NIOCore
 import Formats
 import Vault
@@ -9,7 +8,6 @@ import Vault
 /// envelope, and acknowledges only once it is durable.
 struct ReportsController: Sendable {
     let deps: IntakeDependencies
-    let logger: Logger
 
     func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
         let limit = deps.configuration.maxBodyBytes
@@ -47,7 +45,7 @@ struct ReportsController: Sendable {
         do {
             try await deps.writer.store(submission)
         } catch {
-            logger.error("submission not stored", metadata: ["class": .string(error.errorClass)])
+            deps.counters.failed(error.errorClass)
             if error.isTemporary {
                 throw IntakeError(.serviceUnavailable, error.errorClass, "the report could not be stored right now and was NOT received; please send it again later",
                                   retryAfterSeconds: 30)

@@ -1,5 +1,4 @@
 import Foundation
-public import Logging
 import NIOConcurrencyHelpers
 
 /// Runs the configured command when an urgent report has been stored (DESIGN.md §4), so someone
@@ -15,15 +14,15 @@ public final class UrgentNotifier: Sendable {
 
     let command: [String]
     let interval: TimeInterval
-    let logger: Logger
+    let counters: IntakeCounters
     private let state = NIOLockedValueBox(State())
     static let timeoutSeconds: TimeInterval = 30
 
-    public init?(command: [String], minIntervalSeconds: Int, logger: Logger) {
+    public init?(command: [String], minIntervalSeconds: Int, counters: IntakeCounters) {
         guard !command.isEmpty else { return nil }
         self.command = command
         interval = TimeInterval(minIntervalSeconds)
-        self.logger = logger
+        self.counters = counters
     }
 
     /// Called after an urgent submission is durable.
@@ -45,7 +44,7 @@ public final class UrgentNotifier: Sendable {
         }
     }
 
-    /// Starts the command and returns at once: its end (or its timeout) is logged from callbacks,
+    /// Starts the command and returns at once: its end (or its timeout) is counted from callbacks,
     /// so no thread of the server ever waits for it.
     private func run() {
         let process = Process()
@@ -55,7 +54,7 @@ public final class UrgentNotifier: Sendable {
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
-        let logger = self.logger
+        let counters = self.counters
         // Whether it has finished, and whether the deadline stopped it: the deadline never signals
         // a process that has already ended (its pid could belong to someone else by then).
         let state = NIOLockedValueBox((finished: false, timedOut: false))
@@ -65,17 +64,17 @@ public final class UrgentNotifier: Sendable {
                 return s.timedOut
             }
             if timedOut {
-                logger.error("urgent notification failed", metadata: ["class": "notify_timeout"])
+                counters.failed("notify_timeout")
             } else if finished.terminationStatus == 0 && finished.terminationReason == .exit {
-                logger.notice("urgent notification sent")
+                counters.count("urgent_notifications_sent")
             } else {
-                logger.error("urgent notification failed", metadata: ["class": "notify_exit_status"])
+                counters.failed("notify_exit_status")
             }
         }
         do {
             try process.run()
         } catch {
-            logger.error("urgent notification failed", metadata: ["class": "notify_cannot_start"])
+            counters.failed("notify_cannot_start")
             return
         }
         let pid = process.processIdentifier

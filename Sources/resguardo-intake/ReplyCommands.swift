@@ -11,18 +11,19 @@ struct ImportReplies: AsyncParsableCommand {
         commandName: "import-replies",
         abstract: "Verify a reply bundle against the key manifest and put its sealed replies in their mailboxes.",
         discussion: """
-        The bundle must be signed by the staff reply-signing key that the manifest names; anything \
+        The bundle must be signed by the staff reply-signing key that the manifest names, and the \
+        manifest by the pinned signing key (--fingerprint, or keys.fingerprint of --config); anything \
         else is refused and nothing is stored. Replies stay sealed: only the defender's codename \
         opens them. Importing the same bundle twice stores nothing twice. Replies are deleted after \
         --keep-days (default 90) whether or not anyone fetched them.
 
         Example:
-          $ resguardo-intake import-replies --vault vault.sqlite --manifest manifest.json /media/usb/respuestas-2026-11-25.rsgr
+          $ resguardo-intake import-replies --vault vault.sqlite --config intake.json /media/usb/respuestas-2026-11-25.rsgr
         """
     )
 
     @OptionGroup var vault: VaultOptions
-    @Option(name: .long, help: "The key manifest the intake serves (its reply-signing key must have signed the bundle).") var manifest: String = "manifest.json"
+    @OptionGroup(title: "The manifest whose reply-signing key must have signed the bundle") var manifest: PinnedManifestOptions
     @Option(name: .long, help: "Delete replies stored more than this many days ago (default 90).") var keepDays: Int = 90
     @Argument(help: "Reply bundle file written by `resguardo reply export`.") var bundle: String
 
@@ -31,7 +32,7 @@ struct ImportReplies: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let manifest = try loadManifest(self.manifest)
+        let manifest = try self.manifest.load()
         // A reply bundle is a few replies of at most 128 KiB each; refuse to read a huge file whole.
         let size = (try? FileManager.default.attributesOfItem(atPath: bundle)[.size] as? Int) ?? nil
         guard let size else { throw CommandFailure("cannot read \(bundle)", status: .noInput) }

@@ -5,6 +5,7 @@ import Hummingbird
 import Intake
 import Logging
 import Vault
+import Formats
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -12,20 +13,29 @@ struct Serve: AsyncParsableCommand {
         discussion: """
         Settings come from flags, then the JSON config file (--config), then defaults. Config keys \
         and defaults: http.host 127.0.0.1, http.port 8443, tls.certificate, tls.key, vault.path \
-        vault.sqlite, keys.manifest, limits.max_body_bytes 16777277, limits.max_connections 1024, \
+        vault.sqlite, keys.manifest, keys.fingerprint (required: the signing-key fingerprint the \
+        network published; a manifest signed by any other key is refused), limits.max_body_bytes 16777277, limits.max_connections 1024, \
         limits.header_timeout_seconds 10, limits.body_timeout_seconds 300, \
         limits.idle_timeout_seconds 30, pow.difficulty 0, pow.token_lifetime_seconds 600, \
         web.tweetnacl /usr/share/nodejs/tweetnacl/nacl-fast.min.js (Debian node-tweetnacl), \
         web.form_per_minute 60 (no-JavaScript submissions sealed by the intake, all clients together), \
-        notify.urgent_command (none; an array: program then arguments), notify.urgent_min_interval_seconds 60.
+        notify.urgent_command (none; an array: program then arguments), notify.urgent_min_interval_seconds 60, \
+        log.counters_interval_seconds 86400.
+
+        The log has no line per request or per event: a log collector timestamps every line, and \
+        in order such lines would date every report in the vault. Requests are counted by route \
+        and status, failures by class, and the totals are written every \
+        log.counters_interval_seconds and at shutdown; the first failure of each class on the \
+        server's side is written at once.
 
         When an urgent report has been stored, notify.urgent_command runs with an empty environment, \
         no input and no arguments of ours: it learns only that an urgent report arrived. At most one \
         run per interval; urgent reports in between are announced by the next run. A failing \
-        command is logged and never affects a submission.
+        command is counted and never affects a submission.
 
         --dev is for a laptop demo: a fresh self-signed certificate (made with openssl) in \
-        .resguardo-dev/, the PUBLIC demo keys of keys-example/, and a vault in .resguardo-dev/.
+        .resguardo-dev/, the PUBLIC demo keys of keys-example/ pinned to their fingerprint, and a \
+        vault in .resguardo-dev/.
 
         Stops gracefully on SIGTERM or SIGINT: requests in flight finish; a submission is \
         acknowledged only once it is durable, so none is half-written.
@@ -33,6 +43,7 @@ struct Serve: AsyncParsableCommand {
         Example:
           $ resguardo-intake serve --dev
           $ resguardo-intake serve --config intake.json --port 443
+          $ resguardo-intake serve --config intake.json --fingerprint "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2"
         """
     )
 
@@ -43,6 +54,7 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "PEM private key.") var privateKey: String?
     @Option(name: .long, help: "SQLite vault file (default vault.sqlite).") var vault: String?
     @Option(name: .long, help: "Signed key manifest to serve at GET /v1/keys.") var manifest: String?
+    @Option(name: .long, help: "The organisation's signing-key fingerprint; a manifest signed by another key is refused.") var fingerprint: String?
     @Option(name: .long, help: "Proof-of-work difficulty in bits (0 = off).") var powDifficulty: Int?
     @Option(name: .long, help: "Close connections beyond this many.") var maxConnections: Int?
     @Option(name: .long, help: "Seconds to send the TLS handshake and request head.") var headerTimeout: Int?
@@ -71,6 +83,12 @@ struct Serve: AsyncParsableCommand {
         if let privateKey { settings.privateKeyPath = privateKey }
         if let vault { settings.vaultPath = vault }
         if let manifest { settings.manifestPath = manifest }
+        if let fingerprint {
+            guard let pinned = SigningKeyFingerprint(text: fingerprint) else {
+                throw CommandFailure("--fingerprint `\(fingerprint)` is not a signing-key fingerprint", hints: ["32 hex digits, e.g. \"a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2\""], status: .usage)
+            }
+            settings.signingKeyFingerprint = pinned
+        }
         if let powDifficulty { settings.powDifficulty = powDifficulty }
         if let maxConnections { settings.maxConnections = maxConnections }
         if let headerTimeout { settings.headerTimeoutSeconds = headerTimeout }
@@ -88,7 +106,10 @@ struct Serve: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in AnonymousLogHandler(label: label, level: level) }
         let logger = Logger(label: "resguardo-intake")
         let deps: IntakeDependencies
-        do { deps = try IntakeDependencies(configuration: settings, logger: logger) } catch {
+        do { deps = try IntakeDependencies(configuration: settings, logger: logger) } catch let error as ManifestFileError where error.isUntrustedKey {
+            throw CommandFailure("cannot start: \(error)", hints: ["the manifest was not signed by the pinned signing key: it may have been swapped; get it again from the offline laptop (resguardo key show)",
+                                                               "nothing was served"], status: .dataError)
+        } catch {
             throw CommandFailure("cannot start: \(error)", status: .dataError)
         }
         let host = settings.host, vaultPath = settings.vaultPath, demo = dev
@@ -100,7 +121,7 @@ struct Serve: AsyncParsableCommand {
         }
         try await app.runService()
         let totals = deps.writer.totals
-        logger.notice("stopped", metadata: [
+        deps.counters.report("stopped", extra: [
             "stored": "\(totals.submissions)", "commits": "\(totals.commits)", "failed_commits": "\(totals.failedCommits)",
             "slowest_commit_ms": "\(totals.slowestCommit.milliseconds)", "checkpoint_finishes": "\(totals.checkpointFinishes)",
             "slowest_checkpoint_finish_ms": "\(totals.slowestCheckpointFinish.milliseconds)",
@@ -110,6 +131,10 @@ struct Serve: AsyncParsableCommand {
             logger.warning("vault not closed cleanly; SQLite recovers the log when it next opens", metadata: ["class": .string(error.errorClass)])
         }
     }
+
+    /// The public demo keys' fingerprint (keys-example/README.md; scripts/test checks they agree).
+    /// Demo mode pins it like any deployment pins its own: no mode trusts a manifest it is given.
+    static let demoFingerprint = "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2"
 
     /// Demo mode: a self-signed certificate for 127.0.0.1/localhost and the demo manifest.
     func applyDevDefaults(_ settings: inout IntakeConfiguration) throws {
@@ -122,6 +147,7 @@ struct Serve: AsyncParsableCommand {
         settings.certificatePath = cert
         settings.privateKeyPath = key
         settings.manifestPath = "keys-example/manifest.json"
+        settings.signingKeyFingerprint = SigningKeyFingerprint(text: Self.demoFingerprint)
         settings.vaultPath = "\(dir)/vault.sqlite"
         guard FileManager.default.fileExists(atPath: settings.manifestPath) else {
             throw CommandFailure("keys-example/manifest.json not found", hints: ["run --dev from the repository's top folder"], status: .noInput)

@@ -4,6 +4,7 @@ import Foundation
 import Formats
 import Sodium
 import Vault
+import Intake
 
 /// Where the vault's files live: the database, and beside it the bundle-signing key.
 struct VaultOptions: ParsableArguments {
@@ -139,12 +140,13 @@ struct Purge: AsyncParsableCommand {
         abstract: "Delete envelopes the offline side has acknowledged, or old ones by age.",
         discussion: """
         --acknowledgement checks the file `resguardo unseal` wrote (signed by the staff \
-        reply-signing key of --manifest) and deletes what that bundle carried. --bundle-digest does \
+        reply-signing key of --manifest, which must be signed by the pinned --fingerprint) and deletes what that bundle carried. --bundle-digest does \
         the same from a digest typed by hand. --older-than deletes exported envelopes received more than \
         N days ago; unexported ones are the only copy of a report and are kept unless --force.
 
         Example:
-          $ resguardo-intake purge --vault vault.sqlite --acknowledgement /media/usb/2026-11-25.rsgb.ack --manifest manifest.json
+          $ resguardo-intake purge --vault vault.sqlite --acknowledgement /media/usb/2026-11-25.rsgb.ack \\
+              --manifest manifest.json --fingerprint "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2"
           $ resguardo-intake purge --vault vault.sqlite --bundle-digest 9f3c…
           $ resguardo-intake purge --vault vault.sqlite --older-than 90
         """
@@ -152,7 +154,7 @@ struct Purge: AsyncParsableCommand {
 
     @OptionGroup var vault: VaultOptions
     @Option(name: .long, help: "Acknowledgement file written by `resguardo unseal` (BUNDLE.ack).") var acknowledgement: String?
-    @Option(name: .long, help: "With --acknowledgement: the key manifest whose reply-signing key signed it.") var manifest: String = "manifest.json"
+    @OptionGroup(title: "With --acknowledgement: the manifest whose reply-signing key signed it") var manifest: PinnedManifestOptions
     @Option(name: .long, help: "Digest (hex) of an acknowledged bundle.") var bundleDigest: String?
     @Option(name: .long, help: "Delete exported envelopes older than this many days.") var olderThan: Int?
     @Flag(name: .long, help: "With --older-than: also delete envelopes never exported.") var force = false
@@ -199,25 +201,50 @@ extension Purge {
     /// Checks the acknowledgement against the staff reply-signing key named in the manifest.
     func verifiedAcknowledgement(_ path: String) throws -> Acknowledgement {
         guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure("cannot read \(path)", status: .noInput) }
-        let replyKey = try loadManifest(manifest).replySigningKey
+        let replyKey = try manifest.load().replySigningKey
         do { return try Acknowledgement(bytes: Array(data), verifyingKey: replyKey) } catch {
             throw CommandFailure("\(path): \(error)", hints: ["nothing was purged"], status: .dataError)
         }
     }
 }
 
-/// The key manifest the intake serves, checked against its own signing key (the intake trusts
-/// the manifest it was given; clients do the pinning).
-func loadManifest(_ path: String) throws -> KeyManifest {
-    guard let json = FileManager.default.contents(atPath: path) else {
-        throw CommandFailure("cannot read the key manifest \(path)", hints: ["give --manifest PATH (the manifest.json the intake serves)"], status: .noInput)
-    }
-    do {
-        let outer = try JSONValue.parse(Array(json))
-        guard case .string(let k)? = outer["signing_key"], let kb = Encoding.bytes(fromBase64: k) else { throw KeyManifestError.missingField("signing_key") }
-        return try SignedKeyManifest(json: Array(json), trust: .key(VerifyingKey(bytes: kb))).manifest
-    } catch {
-        throw CommandFailure("\(path): \(error)", status: .dataError)
+/// The key manifest whose keys a command trusts, checked against the pinned signing-key
+/// fingerprint (the same pin as the intake's `keys.fingerprint`): a manifest swapped on the host
+/// could otherwise make a forged acknowledgement purge real envelopes.
+struct PinnedManifestOptions: ParsableArguments {
+    @Option(name: .long, help: "The key manifest the intake serves.") var manifest: String?
+    @Option(name: .long, help: "The organisation's signing-key fingerprint (8 groups of 4 hex digits); a manifest signed by another key is refused.")
+    var fingerprint: String?
+    @Option(name: .long, help: "The intake's JSON config file: its keys.manifest and keys.fingerprint are used unless given here.")
+    var config: String?
+
+    func load() throws -> KeyManifest {
+        var settings = IntakeConfiguration()
+        if let config {
+            do { settings = try IntakeConfiguration(jsonFile: config) } catch {
+                throw CommandFailure(error.description, status: error == .unreadable(config) ? .noInput : .dataError)
+            }
+        }
+        if let manifest { settings.manifestPath = manifest }
+        if let fingerprint {
+            guard let pinned = SigningKeyFingerprint(text: fingerprint) else {
+                throw CommandFailure("--fingerprint `\(fingerprint)` is not a signing-key fingerprint", hints: ["32 hex digits, e.g. \"a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2\""], status: .usage)
+            }
+            settings.signingKeyFingerprint = pinned
+        }
+        guard let pinned = settings.signingKeyFingerprint else {
+            throw CommandFailure("no signing-key fingerprint to check the manifest against",
+                                 hints: ["give --fingerprint F (the one `resguardo key show` prints) or --config with keys.fingerprint"], status: .usage)
+        }
+        if settings.manifestPath.isEmpty { settings.manifestPath = "manifest.json" }
+        do { return try ManifestFile.load(path: settings.manifestPath, pinned: pinned).manifest } catch {
+            if case .unreadable(let path) = error {
+                throw CommandFailure("cannot read the key manifest \(path)", hints: ["give --manifest PATH (the manifest.json the intake serves)"], status: .noInput)
+            }
+            var hints = ["nothing was changed"]
+            if error.isUntrustedKey { hints.insert("the manifest is not signed by the pinned key: it may have been swapped", at: 0) }
+            throw CommandFailure("\(error)", hints: hints, status: .dataError)
+        }
     }
 }
 

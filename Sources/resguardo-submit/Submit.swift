@@ -75,9 +75,7 @@ struct IntakeOptions: ParsableArguments {
         }
         if let remembered = rememberedFingerprint(for: client.baseURL) { return remembered }
         let reply = try await client.get("/v1/keys")
-        guard let outer = try? JSONValue.parse(reply.body), case .string(let keyText)? = outer["signing_key"],
-              let keyBytes = Encoding.bytes(fromBase64: keyText), let key = try? VerifyingKey(bytes: keyBytes),
-              let presented = try? SigningKeyFingerprint(verifyingKey: key) else {
+        guard let presented = try? SignedKeyManifest.presentedFingerprint(json: reply.body) else {
             throw CommandFailure("the intake did not serve a readable key manifest", status: .dataError)
         }
         let dir = (knownIntakesPath as NSString).deletingLastPathComponent

@@ -81,7 +81,7 @@ struct CasesCommand: ParsableCommand {
             }
             print("Historial / Audit trail:")
             for entry in try ws.auditTrail(caseId: id, secretKeys: keys) {
-                print("  \(entry.at)  \(entry.action)  \(entry.detail)")
+                print("  \(entry.at)  \(entry.action)  \(TerminalText.escaped(entry.detail))")
             }
         }
     }
@@ -141,7 +141,7 @@ struct CasesCommand: ParsableCommand {
             print("Cuarentena / Quarantine: \(Encoding.hex(opened.summary.id))")
             print("Recibido / Received: \(opened.summary.receivedDay)")
             print("Clase / Class: \(opened.summary.reasonClass)")
-            print("Motivo / Reason: \(opened.reason)")
+            print("Motivo / Reason: \(TerminalText.escaped(opened.reason))")
             print("Contenido guardado / Kept: \(opened.content.count) bytes")
             if let out {
                 guard !FileManager.default.fileExists(atPath: out),
@@ -158,9 +158,10 @@ struct CasesCommand: ParsableCommand {
 enum CaseRendering {
     static func render(_ summary: CaseSummary, _ r: Report) -> String {
         var lines: [String] = []
+        // Every value may come from the report: shown in its visible form, never raw.
         func line(_ es: String, _ en: String, _ value: String?) {
             guard let value, !value.isEmpty else { return }
-            lines.append("\(es) / \(en): \(value)")
+            lines.append("\(es) / \(en): \(TerminalText.escaped(value))")
         }
         func terms(_ codes: [String], _ vocabulary: Vocabulary) -> String {
             codes.map { vocabulary.term($0).map { "\($0.es) (\($0.en))" } ?? $0 }.joined(separator: "; ")
@@ -186,7 +187,7 @@ enum CaseRendering {
         line("Adjuntos", "Attachments", r.attachments.isEmpty ? nil : r.attachments.map(\.filename).joined(separator: ", "))
         line("Campos desconocidos", "Unknown fields", r.unknownFields.isEmpty ? nil : r.unknownFields.map(\.path).joined(separator: ", "))
         lines.append("Descripción / Description:")
-        lines.append(r.description)
+        lines.append(TerminalText.escaped(r.description, allowNewlines: true))
         return lines.joined(separator: "\n")
     }
 }

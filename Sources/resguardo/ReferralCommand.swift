@@ -179,7 +179,8 @@ struct ReferralCommand: ParsableCommand {
             do { record = try ReferralFile.open(Array(data), with: key, trustedSigner: pinned, today: .today()) } catch {
                 throw CommandFailure("\(file): \(error)", status: .dataError)
             }
-            print(ReferralRendering.render(record))
+            // A referral is signed by staff, but its text began as a defender's report.
+            print(TerminalText.escaped(ReferralRendering.render(record), allowNewlines: true))
         }
     }
 }

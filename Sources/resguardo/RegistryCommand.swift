@@ -24,7 +24,7 @@ struct DeidentifyCase: ParsableCommand {
         print("Registro / Record (nothing written):")
         print(String(decoding: json, as: UTF8.self), terminator: "")
         print("Cambios / Redaction log:")
-        for r in preview.redactions { print("  \(r)") }
+        for r in preview.redactions { print("  \(TerminalText.escaped("\(r)"))") }
         if preview.belowK { Console.warning("this record's group is still below k = \(KAnonymity.k) after every generalisation step") }
     }
 }

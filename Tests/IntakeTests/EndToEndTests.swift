@@ -32,7 +32,7 @@ struct EndToEndTests {
         let (pass, vpass, keys, vault, workspace) = (staff.pass, staff.vpass, staff.keys, staff.vault, staff.workspace)
         let bundle = dir.appendingPathComponent("b1.rsgb").path, vaultFingerprint = staff.vaultFingerprint
 
-        let intakeRun = try IntakeProcess(arguments: ["--manifest", keys + "/manifest.json", "--vault", vault])
+        let intakeRun = try IntakeProcess(arguments: staff.intakeArguments)
         try intakeRun.start()
         let client = try intakeRun.client()
         defer { _ = client.shutdown() }
@@ -146,7 +146,7 @@ struct EndToEndTests {
         #expect(json.contains("\"country\":\"HN\"") && json.contains("\"aggression_types_mt04\":[\"120104\",\"020103\"]"), "\(json)")
 
         // The acknowledgement lets the intake purge exactly what the bundle carried.
-        let purge = try tool("resguardo-intake", ["purge", "--vault", vault, "--acknowledgement", bundle + ".ack", "--manifest", keys + "/manifest.json"], in: dir)
+        let purge = try tool("resguardo-intake", ["purge", "--vault", vault, "--acknowledgement", bundle + ".ack"] + staff.manifestArguments, in: dir)
         #expect(purge.status == 0 && purge.output.contains("purged 6 envelopes"), "\(purge.output)")
         let total = try await VaultDatabase(path: vault).stats().reduce(0) { $0 + $1.count }
         #expect(total == 0)

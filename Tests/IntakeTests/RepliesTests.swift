@@ -26,7 +26,7 @@ struct RepliesTests {
             return String(line[r.upperBound...]).trimmingCharacters(in: .whitespaces)
         }.first, "\(show.output)")
 
-        let intake = try IntakeProcess(arguments: ["--manifest", keys + "/manifest.json", "--vault", vault])
+        let intake = try IntakeProcess(arguments: staff.intakeArguments)
         try intake.start()
         let client = ["--url", intake.baseURL, "--ca", intake.certificatePath, "--fingerprint", fingerprint,
                       "--outbox", dir.appendingPathComponent("outbox").path, "--known-intakes", dir.appendingPathComponent("known").path]
@@ -77,9 +77,9 @@ struct RepliesTests {
         let trail = try tool("resguardo", ["cases", "show", "--workspace", workspace, root, "--passphrase-file", pass])
         #expect(trail.output.contains("reply_queued"), "\(trail.output)")
 
-        let imported = try tool("resguardo-intake", ["import-replies", "--vault", vault, "--manifest", keys + "/manifest.json", replies])
+        let imported = try tool("resguardo-intake", ["import-replies", "--vault", vault] + staff.manifestArguments + [replies])
         #expect(imported.status == 0 && imported.output.contains("imported 2 replies into 2 mailboxes"), "\(imported.output)")
-        let again = try tool("resguardo-intake", ["import-replies", "--vault", vault, "--manifest", keys + "/manifest.json", replies])
+        let again = try tool("resguardo-intake", ["import-replies", "--vault", vault] + staff.manifestArguments + [replies])
         #expect(again.output.contains("imported 0 replies") && again.output.contains("2 already there"), "\(again.output)")
 
         // A reply bundle signed by any other key is refused and stores nothing.
@@ -89,7 +89,7 @@ struct RepliesTests {
                                         sealed: try Reply(day: .today(), message: "Venga sola mañana").seal(to: try Codename(codename).replyKeys().secretKey.publicKey))],
                                         signer: someone)
         try Data(fake).write(to: URL(fileURLWithPath: foreign))
-        let refused = try tool("resguardo-intake", ["import-replies", "--vault", vault, "--manifest", keys + "/manifest.json", foreign])
+        let refused = try tool("resguardo-intake", ["import-replies", "--vault", vault] + staff.manifestArguments + [foreign])
         #expect(refused.status == 65 && refused.output.contains("not the manifest's reply-signing key"), "\(refused.output)")
 
         let read = try tool("resguardo-submit", ["replies", "--url", intake.baseURL, "--ca", intake.certificatePath, "--codename", codename.uppercased()])

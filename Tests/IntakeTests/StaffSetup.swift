@@ -1,4 +1,5 @@
 import Foundation
+import Formats
 import Testing
 import TestSupport
 
@@ -12,6 +13,13 @@ struct StaffSetup {
     let vault: String
     let workspace: String
     let vaultFingerprint: String
+    /// The organisation's signing-key fingerprint, as `resguardo key show` prints it: what the
+    /// intake and the online tools pin.
+    let fingerprint: String
+    /// The arguments an intake needs to serve this organisation's manifest.
+    var intakeArguments: [String] { ["--manifest", keys + "/manifest.json", "--fingerprint", fingerprint, "--vault", vault] }
+    /// The arguments purge --acknowledgement and import-replies need to trust its manifest.
+    var manifestArguments: [String] { ["--manifest", keys + "/manifest.json", "--fingerprint", fingerprint] }
 
     init(in dir: URL, organisation: String) throws {
         self.dir = dir
@@ -29,6 +37,11 @@ struct StaffSetup {
             throw TestFailure("vault init failed: \(vaultInit.output)")
         }
         vaultFingerprint = String(line.dropFirst("vault signing-key fingerprint: ".count))
+        let shown = try Self.run("resguardo", ["key", "show", "--dir", keys, "--format", "json"])
+        guard case .string(let f)? = try? JSONValue.parse(Array(shown.output.utf8))["signing_key_fingerprint"] else {
+            throw TestFailure("key show failed: \(shown.output)")
+        }
+        fingerprint = f
     }
 
     static func run(_ name: String, _ arguments: [String]) throws -> SubprocessOutcome {

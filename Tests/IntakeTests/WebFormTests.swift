@@ -32,7 +32,7 @@ struct WebFormTests {
         let (pass, vpass, keys, vault, workspace) = (staff.pass, staff.vpass, staff.keys, staff.vault, staff.workspace)
         let bundle = dir.appendingPathComponent("b1.rsgb").path, vaultFingerprint = staff.vaultFingerprint
 
-        let intake = try IntakeProcess(arguments: ["--manifest", keys + "/manifest.json", "--vault", vault])
+        let intake = try IntakeProcess(arguments: staff.intakeArguments)
         try intake.start()
         let photo = dir.appendingPathComponent("foto.jpg").path
         #expect(try webform(["photo", photo]).status == 0)

@@ -1,0 +1,126 @@
+import AsyncHTTPClient
+import Foundation
+import Testing
+import TestSupport
+import Formats
+import Sodium
+import Vault
+
+/// Findings of the independent security review (issue 14), each with the test that reproduces it.
+@Suite("Security review findings", .serialized)
+struct HardeningTests {
+    static func tool(_ name: String, _ arguments: [String]) throws -> SubprocessOutcome {
+        try runSubprocess(IntakeProcess.binaries.appendingPathComponent(name).path, arguments)
+    }
+
+    /// A manifest someone else made: well formed and validly self-signed, with keys of its own.
+    static func foreignManifest(at path: String) throws -> (signed: SignedKeyManifest, replyKey: SigningKey) {
+        let signing = try SigningKey.generate(), reply = try SigningKey.generate()
+        let key = try KeyManifest.EncryptionKey(publicKey: SealSecretKey.generate().publicKey, notBefore: .today().adding(days: -1), notAfter: .today().adding(days: 300))
+        let manifest = try KeyManifest(organisation: "Red Resguardo", issued: .today(), encryptionKeys: [key], replySigningKey: reply.verifyingKey)
+        let signed = try SignedKeyManifest.sign(manifest, with: signing)
+        try Data(signed.serialized()).write(to: URL(fileURLWithPath: path))
+        return (signed, reply)
+    }
+
+    @Test("1: the intake refuses to start with a manifest not signed by the pinned key, and outside --dev it needs a pin")
+    func intakePinsTheManifest() throws {
+        let intake = try IntakeProcess()
+        let forged = intake.folder.appendingPathComponent("swapped.json").path
+        _ = try Self.foreignManifest(at: forged)
+        // --dev pins the demo fingerprint: the swapped manifest is refused, nothing is served.
+        let swapped = try IntakeProcess(arguments: ["--manifest", forged])
+        #expect(throws: (any Error).self) { try swapped.start() }
+        let log = try String(contentsOfFile: swapped.logPath, encoding: .utf8)
+        #expect(log.contains("not by the trusted key \(IntakeProcess.demoFingerprint)") && log.contains("may have been swapped"), "\(log)")
+        #expect(!log.contains("serving https"))
+
+        // Outside --dev a fingerprint is required.
+        let noPin = try Self.tool("resguardo-intake", ["serve", "--certificate", "/nonexistent", "--private-key", "/nonexistent",
+                                                       "--manifest", IntakeProcess.repository.appendingPathComponent("keys-example/manifest.json").path])
+        #expect(noPin.status == 64 && noPin.output.contains("keys.fingerprint"), "\(noPin.output)")
+        let badPin = try Self.tool("resguardo-intake", ["serve", "--dev", "--fingerprint", "not-a-fingerprint"])
+        #expect(badPin.status == 64 && badPin.output.contains("is not a signing-key fingerprint"), "\(badPin.output)")
+    }
+
+    @Test("1: a forged acknowledgement signed with a swapped manifest's key purges nothing; import-replies refuses the swapped manifest")
+    func purgeAndRepliesPinTheManifest() async throws {
+        let scratch = try IntakeProcess()
+        let dir = scratch.folder
+        let staff = try StaffSetup(in: dir, organisation: "Red Custodia")
+        let vault = try VaultDatabase(path: staff.vault)
+        let demoKey = try SealSecretKey.generate().publicKey
+        try vault.storeNow([try Submission(id: .random(), receivedDay: .today(), envelope: Envelope.seal(report: Array("{}".utf8), to: demoKey))])
+        let bundle = dir.appendingPathComponent("b.rsgb").path
+        let exported = try await vault.export(to: bundle, signer: SigningKey.generate(), today: .today())
+
+        let forgedManifest = dir.appendingPathComponent("swapped.json").path
+        let (_, forgedReplyKey) = try Self.foreignManifest(at: forgedManifest)
+        let ack = try Acknowledgement.sign(bundleDigest: exported.digest, day: .today(), with: forgedReplyKey)
+        let ackPath = bundle + ".ack"
+        try Data(ack.bytes).write(to: URL(fileURLWithPath: ackPath))
+
+        let purge = try Self.tool("resguardo-intake", ["purge", "--vault", staff.vault, "--acknowledgement", ackPath,
+                                                       "--manifest", forgedManifest, "--fingerprint", staff.fingerprint])
+        #expect(purge.status == 65 && purge.output.contains("not by the trusted key \(staff.fingerprint)"), "\(purge.output)")
+        #expect(try await vault.stats().reduce(0) { $0 + $1.count } == 1, "a forged acknowledgement purged envelopes")
+        let unpinned = try Self.tool("resguardo-intake", ["purge", "--vault", staff.vault, "--acknowledgement", ackPath, "--manifest", forgedManifest])
+        #expect(unpinned.status == 64 && unpinned.output.contains("fingerprint"), "\(unpinned.output)")
+
+        let replies = try Self.tool("resguardo-intake", ["import-replies", "--vault", staff.vault, "--manifest", forgedManifest,
+                                                         "--fingerprint", staff.fingerprint, bundle])
+        #expect(replies.status == 65 && replies.output.contains("not by the trusted key"), "\(replies.output)")
+        // The same pin read from the intake's own config file.
+        let config = dir.appendingPathComponent("intake.json").path
+        try #"{"keys": {"manifest": "\#(forgedManifest)", "fingerprint": "\#(staff.fingerprint)"}}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        let viaConfig = try Self.tool("resguardo-intake", ["purge", "--vault", staff.vault, "--acknowledgement", ackPath, "--config", config])
+        #expect(viaConfig.status == 65 && viaConfig.output.contains("not by the trusted key"), "\(viaConfig.output)")
+    }
+
+    @Test("2: the log does not grow with the number of submissions; the totals are written at shutdown")
+    func noLogLinePerRequest() async throws {
+        func run(submissions n: Int) async throws -> (lines: Int, log: String) {
+            let intake = try IntakeProcess()
+            try intake.start()
+            let client = try intake.client()
+            let key = try intake.currentKey()
+            for i in 0..<n {
+                let envelope = try Envelope.seal(report: Array("{\"n\":\(i)}".utf8), to: key, flags: i % 3 == 0 ? .urgent : []).bytes
+                #expect(try await client.submit(envelope, to: intake.baseURL).status == 201)
+                #expect(try await client.submit([1, 2, 3], to: intake.baseURL).status == 422)
+                let form = "language=es&country=MX&description=Nos+amenazaron+\(i)&consent_registry=no&consent_contact=no"
+                let posted = try await client.send(.POST, intake.baseURL + "/v1/reports/form", body: Array(form.utf8),
+                                                   headers: [("Content-Type", "application/x-www-form-urlencoded")])
+                #expect(posted.status == 201, "\(String(decoding: posted.body, as: UTF8.self).prefix(400))")
+            }
+            try await client.shutdown()
+            intake.kill(signal: SIGTERM)
+            let log = try String(contentsOfFile: intake.logPath, encoding: .utf8)
+            return (log.split(separator: "\n").count, log)
+        }
+        let few = try await run(submissions: 2)
+        let many = try await run(submissions: 30)
+        #expect(few.lines == many.lines, "the log grew with the submissions:\n\(few.log)\n---\n\(many.log)")
+        #expect(many.log.contains("POST_/v1/reports_201=30") && many.log.contains("POST_/v1/reports_422=30")
+                && many.log.contains("POST_/v1/reports/form_201=30"), "\(many.log)")
+        #expect(!many.log.contains("status=201") && !many.log.contains("notification sent"), "\(many.log)")
+    }
+
+    @Test("9: a quote followed by a combining mark is escaped in the refused no-JavaScript form (no attribute injection)")
+    func htmlEscapesPerScalar() async throws {
+        #expect(Encoding.htmlEscaped("\"\u{301} autofocus") == "&quot;\u{301} autofocus")
+        #expect(Encoding.htmlEscaped(">\u{338}<\u{20D2}'\u{301}&\u{301}") == "&gt;\u{338}&lt;\u{20D2}&#39;\u{301}&amp;\u{301}")
+        let intake = try IntakeProcess()
+        try intake.start()
+        let client = try intake.client()
+        defer { _ = client.shutdown() }
+        // No country: refused, and the form comes back filled in with what was typed.
+        let injected = "\"\u{301} autofocus onfocus=alert(1) x=\""
+        let body = "language=es&description=Nos+amenazaron&locality=" + (injected.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+        let refused = try await client.send(.POST, intake.baseURL + "/v1/reports/form", body: Array(body.utf8),
+                                            headers: [("Content-Type", "application/x-www-form-urlencoded")])
+        #expect(refused.status == 422)
+        let html = String(decoding: refused.body, as: UTF8.self)
+        #expect(!html.contains("\"\u{301} autofocus") && html.contains("&quot;\u{301} autofocus onfocus=alert(1) x=&quot;"), "\(html.prefix(2000))")
+    }
+}
