@@ -138,7 +138,7 @@ let package = Package(
         ),
         .testTarget(
             name: "VaultTests",
-            dependencies: ["Vault", "Formats", "Sodium", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Vault", "Formats", "Sodium", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .testTarget(

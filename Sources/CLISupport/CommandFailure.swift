@@ -64,6 +64,7 @@ public enum Console {
 /// documented exit status and everything else through ArgumentParser.
 public func runAsyncCommandLine<Root: AsyncParsableCommand>(_ root: Root.Type, program: String) async -> Never {
     CommandFailure.program = program
+    ProcessHardening.apply()
     do {
         var command = try root.parseAsRoot()
         if var asyncCommand = command as? any AsyncParsableCommand {
@@ -77,5 +78,22 @@ public func runAsyncCommandLine<Root: AsyncParsableCommand>(_ root: Root.Type, p
         exit(failure.status.rawValue)
     } catch {
         root.exit(withError: error)
+    }
+}
+
+/// What every executable does before anything else, so no command can forget it.
+public enum ProcessHardening {
+    public static func apply() {
+        // Every file we create (vaults and their logs, case stores, registries, bundles,
+        // acknowledgements) is for this user alone; modes wider than that are asked for by name.
+        umask(0o077)
+        // The intake's no-JavaScript path and every offline command hold report plaintext or
+        // secret keys in memory: a crash must not write that memory to a core file.
+        var none = rlimit(rlim_cur: 0, rlim_max: 0)
+        #if os(Linux)
+        _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &none)
+        #else
+        _ = setrlimit(RLIMIT_CORE, &none)
+        #endif
     }
 }

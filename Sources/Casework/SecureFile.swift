@@ -1,4 +1,5 @@
 import Foundation
+public import Formats
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -86,5 +87,13 @@ enum SecureFile {
         var st = stat()
         guard stat(path, &st) == 0 else { return nil }
         return st.st_mode & 0o7777
+    }
+}
+
+/// The acknowledgement `resguardo unseal` carries back to the intake: replaced atomically and
+/// synced, so a crash or a pulled stick never leaves a half-written one that looks like the file.
+public enum AcknowledgementFile {
+    public static func write(_ acknowledgement: Acknowledgement, to path: String) throws(CaseError) {
+        do { try SecureFile.replaceAtomically(path, bytes: acknowledgement.bytes, mode: 0o600) } catch { throw .io(error.description) }
     }
 }

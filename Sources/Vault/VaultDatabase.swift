@@ -235,11 +235,19 @@ public struct VaultDatabase: Sendable {
             let bundleId = try Random.bytes(count: 16)
             let sealed = try ExportBundle.seal(bundleId: bundleId, createdDay: today, entries: entries, signer: signer)
             try DurableFile.createExclusive(path, bytes: sealed.bytes)
-            try await writer.write { db in
-                try db.execute(sql: "INSERT INTO export (id, created_day, count, digest) VALUES (?, ?, ?, ?)",
-                               arguments: [Data(bundleId), today.description, entries.count, Data(sealed.digest)])
-                let mark = try db.cachedStatement(sql: "UPDATE submission SET export_id = ? WHERE rowid = ?")
-                for rowid in rowids { try mark.execute(arguments: [Data(bundleId), rowid]) }
+            do {
+                try await writer.write { db in
+                    try db.execute(sql: "INSERT INTO export (id, created_day, count, digest) VALUES (?, ?, ?, ?)",
+                                   arguments: [Data(bundleId), today.description, entries.count, Data(sealed.digest)])
+                    let mark = try db.cachedStatement(sql: "UPDATE submission SET export_id = ? WHERE rowid = ?")
+                    for rowid in rowids { try mark.execute(arguments: [Data(bundleId), rowid]) }
+                }
+            } catch {
+                // The vault never recorded this bundle (a full disk, a lock): a file left behind
+                // would be a validly signed bundle that `purge --bundle-digest` cannot name and
+                // that blocks a retry to the same path. Remove it; the envelopes stay pending.
+                DurableFile.remove(path)
+                throw error
             }
             return ExportSummary(count: entries.count, digest: sealed.digest, byteCount: sealed.bytes.count, remaining: remaining)
         } catch {
@@ -265,19 +273,37 @@ public struct VaultDatabase: Sendable {
         }
     }
 
-    /// Retention: deletes submissions received before `today - days`. Unexported ones are the only
-    /// copy of a report, so they are kept unless `includingUnexported` (the `--force` flag).
-    public func purge(olderThan days: Int, today: CalendarDay, includingUnexported: Bool) async throws(VaultError) -> PurgeByAgeSummary {
+    /// Retention: deletes submissions received before `today - days` whose bundle the offline
+    /// side acknowledged. An envelope exported in a bundle never acknowledged may be the only copy
+    /// (the bundle lost on the way), and one never exported certainly is: those are kept and
+    /// counted unless asked for by name (`--force-unacknowledged`, `--force-unexported`), and what
+    /// was deleted is reported by bundle.
+    public func purge(olderThan days: Int, today: CalendarDay, includingUnacknowledged: Bool, includingUnexported: Bool) async throws(VaultError) -> PurgeByAgeSummary {
         let cutoff = today.adding(days: -days).description
         do {
             return try await writer.write { db in
-                let unexported = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM submission WHERE received_day < ? AND export_id IS NULL", arguments: [cutoff]) ?? 0
-                if includingUnexported {
-                    try db.execute(sql: "DELETE FROM submission WHERE received_day < ?", arguments: [cutoff])
-                } else {
-                    try db.execute(sql: "DELETE FROM submission WHERE received_day < ? AND export_id IS NOT NULL", arguments: [cutoff])
+                func count(_ condition: String) throws -> Int {
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM submission s WHERE s.received_day < ? AND \(condition)", arguments: [cutoff]) ?? 0
                 }
-                return PurgeByAgeSummary(deleted: db.changesCount, keptUnexported: includingUnexported ? 0 : unexported)
+                let acknowledged = "s.export_id IN (SELECT id FROM export WHERE acknowledged_day IS NOT NULL)"
+                let unacknowledged = "s.export_id IN (SELECT id FROM export WHERE acknowledged_day IS NULL)"
+                let unexported = "s.export_id IS NULL"
+                let bundles = try Row.fetchAll(db, sql: """
+                    SELECT e.digest, COUNT(*) AS n FROM submission s JOIN export e ON e.id = s.export_id
+                    WHERE s.received_day < ? AND e.acknowledged_day IS NULL GROUP BY e.digest ORDER BY e.digest
+                    """, arguments: [cutoff]).map { row -> (digest: [UInt8], count: Int) in
+                    let digest: Data = row["digest"]
+                    return (Array(digest), row["n"])
+                }
+                var summary = PurgeByAgeSummary(deletedAcknowledged: try count(acknowledged), unacknowledged: bundles,
+                                                unexported: try count(unexported), deletedUnacknowledged: includingUnacknowledged,
+                                                deletedUnexported: includingUnexported)
+                var conditions = [acknowledged]
+                if includingUnacknowledged { conditions.append(unacknowledged) }
+                if includingUnexported { conditions.append(unexported) }
+                try db.execute(sql: "DELETE FROM submission AS s WHERE s.received_day < ? AND (\(conditions.joined(separator: " OR ")))", arguments: [cutoff])
+                summary.deleted = db.changesCount
+                return summary
             }
         } catch {
             throw VaultError(error)
@@ -454,7 +480,20 @@ public struct ExportSummary: Sendable {
     public let remaining: Int
 }
 
+/// What `purge(olderThan:)` found past the cutoff and what it did with it.
 public struct PurgeByAgeSummary: Sendable {
-    public let deleted: Int
-    public let keptUnexported: Int
+    /// Rows of acknowledged bundles (normally none: acknowledging purges them).
+    public let deletedAcknowledged: Int
+    /// Bundles exported but never acknowledged, with how many old envelopes each carried.
+    public let unacknowledged: [(digest: [UInt8], count: Int)]
+    /// Old envelopes never exported.
+    public let unexported: Int
+    public let deletedUnacknowledged: Bool
+    public let deletedUnexported: Bool
+    /// Everything deleted.
+    public var deleted = 0
+
+    public var unacknowledgedCount: Int { unacknowledged.reduce(0) { $0 + $1.count } }
+    public var keptUnacknowledged: Int { deletedUnacknowledged ? 0 : unacknowledgedCount }
+    public var keptUnexported: Int { deletedUnexported ? 0 : unexported }
 }

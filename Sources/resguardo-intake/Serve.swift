@@ -67,9 +67,6 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: error, warning, notice, info or debug.") var logLevel: String = "info"
 
     func run() async throws {
-        // The no-JavaScript path holds a report's plaintext in memory while it seals it: a crash
-        // must not write that memory to a core file on the online disk.
-        ProcessHardening.disableCoreDumps()
         var settings = IntakeConfiguration()
         if let config {
             do { settings = try IntakeConfiguration(jsonFile: config) } catch {
@@ -174,17 +171,6 @@ enum DevCertificate {
             throw CommandFailure("openssl could not make a demo certificate (exit \(process.terminationStatus))")
         }
         chmod(key, 0o600)
-    }
-}
-
-enum ProcessHardening {
-    static func disableCoreDumps() {
-        var none = rlimit(rlim_cur: 0, rlim_max: 0)
-        #if os(Linux)
-        _ = setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &none)
-        #else
-        _ = setrlimit(RLIMIT_CORE, &none)
-        #endif
     }
 }
 

@@ -68,9 +68,10 @@ struct VaultInit: ParsableCommand {
         print("public key for the offline laptop: \(vault.publicKeyPath)")
     }
 
-    func writeNew(_ path: String, _ bytes: [UInt8], mode: Int) throws {
-        guard FileManager.default.createFile(atPath: path, contents: Data(bytes), attributes: [.posixPermissions: mode]) else {
-            throw CommandFailure("cannot create \(path)", status: .cannotCreate)
+    /// Exclusive create, fsync, directory fsync: the key file is never overwritten or half-written.
+    func writeNew(_ path: String, _ bytes: [UInt8], mode: mode_t) throws {
+        do { try DurableFile.createExclusive(path, bytes: bytes, mode: mode) } catch {
+            throw CommandFailure(error.description, status: .cannotCreate)
         }
     }
 }
@@ -140,15 +141,19 @@ struct Purge: AsyncParsableCommand {
         abstract: "Delete envelopes the offline side has acknowledged, or old ones by age.",
         discussion: """
         --acknowledgement checks the file `resguardo unseal` wrote (signed by the staff \
-        reply-signing key of --manifest, which must be signed by the pinned --fingerprint) and deletes what that bundle carried. --bundle-digest does \
-        the same from a digest typed by hand. --older-than deletes exported envelopes received more than \
-        N days ago; unexported ones are the only copy of a report and are kept unless --force.
+        reply-signing key of --manifest, which must be signed by the pinned --fingerprint) and \
+        deletes what that bundle carried. --bundle-digest does the same from a digest typed by \
+        hand. --older-than N looks at envelopes received more than N days ago: without an \
+        acknowledgement they may be the only copy of a report, so it deletes only what it is told \
+        to by name: --force-unacknowledged (exported in a bundle the offline side never \
+        acknowledged; each bundle is listed) and --force-unexported (never exported at all).
 
         Example:
           $ resguardo-intake purge --vault vault.sqlite --acknowledgement /media/usb/2026-11-25.rsgb.ack \\
               --manifest manifest.json --fingerprint "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2"
           $ resguardo-intake purge --vault vault.sqlite --bundle-digest 9f3c…
           $ resguardo-intake purge --vault vault.sqlite --older-than 90
+          $ resguardo-intake purge --vault vault.sqlite --older-than 180 --force-unacknowledged
         """
     )
 
@@ -156,14 +161,15 @@ struct Purge: AsyncParsableCommand {
     @Option(name: .long, help: "Acknowledgement file written by `resguardo unseal` (BUNDLE.ack).") var acknowledgement: String?
     @OptionGroup(title: "With --acknowledgement: the manifest whose reply-signing key signed it") var manifest: PinnedManifestOptions
     @Option(name: .long, help: "Digest (hex) of an acknowledged bundle.") var bundleDigest: String?
-    @Option(name: .long, help: "Delete exported envelopes older than this many days.") var olderThan: Int?
-    @Flag(name: .long, help: "With --older-than: also delete envelopes never exported.") var force = false
+    @Option(name: .long, help: "Look at envelopes older than this many days (deletes only what a --force flag names).") var olderThan: Int?
+    @Flag(name: .long, help: "With --older-than: delete envelopes of bundles that were exported but never acknowledged.") var forceUnacknowledged = false
+    @Flag(name: .long, help: "With --older-than: delete envelopes never exported (the only copy of those reports).") var forceUnexported = false
 
     func validate() throws {
         guard [acknowledgement != nil, bundleDigest != nil, olderThan != nil].filter({ $0 }).count == 1 else {
             throw ValidationError("give exactly one of --acknowledgement, --bundle-digest or --older-than")
         }
-        if force, olderThan == nil { throw ValidationError("--force goes with --older-than") }
+        if forceUnacknowledged || forceUnexported, olderThan == nil { throw ValidationError("--force-unacknowledged and --force-unexported go with --older-than") }
         if let olderThan, olderThan < 0 { throw ValidationError("--older-than must be 0 or more") }
         if let bundleDigest, Encoding.bytes(fromHex: bundleDigest)?.count != 32 {
             throw ValidationError("--bundle-digest must be 64 lowercase hex digits")
@@ -188,16 +194,37 @@ struct Purge: AsyncParsableCommand {
                 throw CommandFailure("no bundle with digest \(bundleDigest) was exported from \(vault.vault)", status: .dataError)
             }
         } else if let olderThan {
-            let summary = try await database.purge(olderThan: olderThan, today: .today(), includingUnexported: force)
-            print("purged \(summary.deleted) envelopes older than \(olderThan) days")
-            if summary.keptUnexported > 0 {
-                Console.warning("kept \(summary.keptUnexported) envelopes that were never exported (use --force to delete them)")
-            }
+            try await purgeByAge(database, olderThan: olderThan)
         }
     }
 }
 
 extension Purge {
+    func purgeByAge(_ database: VaultDatabase, olderThan: Int) async throws {
+        let summary: PurgeByAgeSummary
+        do {
+            summary = try await database.purge(olderThan: olderThan, today: .today(), includingUnacknowledged: forceUnacknowledged,
+                                               includingUnexported: forceUnexported)
+        } catch {
+            throw CommandFailure("purge failed: \(error)", hints: ["nothing was deleted"])
+        }
+        print("purged \(summary.deleted) envelopes older than \(olderThan) days")
+        for bundle in summary.unacknowledged {
+            let what = summary.deletedUnacknowledged ? "deleted" : "kept"
+            print("  \(what) \(bundle.count) envelopes of bundle \(Encoding.hex(bundle.digest)), exported but never acknowledged")
+        }
+        if summary.deletedUnacknowledged && summary.unacknowledgedCount > 0 {
+            Console.warning("deleted \(summary.unacknowledgedCount) envelopes whose bundle was never acknowledged: if that bundle was lost, those reports are gone")
+        } else if summary.keptUnacknowledged > 0 {
+            Console.warning("kept \(summary.keptUnacknowledged) envelopes of unacknowledged bundles (import the bundle offline and bring back its acknowledgement, or --force-unacknowledged)")
+        }
+        if summary.deletedUnexported && summary.unexported > 0 {
+            Console.warning("deleted \(summary.unexported) envelopes that were never exported: those reports are gone")
+        } else if summary.keptUnexported > 0 {
+            Console.warning("kept \(summary.keptUnexported) envelopes that were never exported (export them, or --force-unexported)")
+        }
+    }
+
     /// Checks the acknowledgement against the staff reply-signing key named in the manifest.
     func verifiedAcknowledgement(_ path: String) throws -> Acknowledgement {
         guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure("cannot read \(path)", status: .noInput) }

@@ -119,22 +119,49 @@ struct Unseal: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Import export bundles: verify, open every envelope, file cases and quarantine, write acknowledgements.",
         discussion: """
-        Each bundle is verified against the trusted vault key; a bundle already imported is \
-        refused. Valid reports become cases (encrypted at rest); envelopes that do not open and \
-        reports that do not validate go to quarantine with the reason. For each bundle an \
-        acknowledgement BUNDLE.ack is written, signed with the staff reply-signing key: carry it \
-        back so the intake may purge (`resguardo-intake purge --acknowledgement`).
+        Each bundle is verified against the trusted vault key. Valid reports become cases \
+        (encrypted at rest); envelopes that do not open and reports that do not validate go to \
+        quarantine with the reason. For each bundle an acknowledgement BUNDLE.ack (or \
+        DIR/BUNDLE.ack with --ack-out DIR) is written and synced, signed with the staff \
+        reply-signing key: carry it back so the intake may purge (`resguardo-intake purge \
+        --acknowledgement`). A bundle already imported changes nothing, and its acknowledgement \
+        is written again: a lost or unwritable one (a read-only stick) is never a dead end.
 
         Example:
           $ resguardo unseal /media/usb/2026-11-25.rsgb
           bundle 9f3c…: 42 envelopes → 40 new cases, 1 duplicate, 1 quarantined (report_unknown_code: 1)
           acknowledgement: /media/usb/2026-11-25.rsgb.ack
+          $ resguardo unseal /media/usb/2026-11-25.rsgb --ack-out /media/otra-usb
+          bundle 9f3c…: already imported; nothing was changed
+          acknowledgement: /media/otra-usb/2026-11-25.rsgb.ack
         """
     )
 
     @OptionGroup var workspace: WorkspaceOptions
     @Argument(help: "Bundle files (.rsgb).") var bundles: [String]
+    @Option(name: .long, help: "Write the acknowledgements into this folder instead of beside each bundle.") var ackOut: String?
     @OptionGroup var passphrase: PassphraseOptions
+
+    /// Where a bundle's acknowledgement goes.
+    func acknowledgementPath(for bundle: String) -> String {
+        guard let ackOut else { return bundle + ".ack" }
+        return (ackOut as NSString).appendingPathComponent((bundle as NSString).lastPathComponent + ".ack")
+    }
+
+    /// Signs and durably writes (temporary file, fsync, rename, directory fsync) the
+    /// acknowledgement; a failure says that the import itself stands and how to get the file.
+    func writeAcknowledgement(_ digest: [UInt8], for bundle: String, with replyKey: SigningKey) throws {
+        let path = acknowledgementPath(for: bundle)
+        do {
+            let ack = try Acknowledgement.sign(bundleDigest: digest, day: .today(), with: replyKey)
+            try AcknowledgementFile.write(ack, to: path)
+        } catch {
+            throw CommandFailure("the bundle \(bundle) is imported, but its acknowledgement could not be written: \(error)",
+                                 hints: ["run `resguardo unseal \(bundle) --ack-out DIR` with a writable folder: an imported bundle is not imported twice, and its acknowledgement is written again"],
+                                 status: .cannotCreate)
+        }
+        print("acknowledgement: \(path)")
+    }
 
     func run() throws {
         let ws = try workspace.open()
@@ -172,12 +199,11 @@ struct Unseal: ParsableCommand {
                 if summary.casesWithUnknownFields > 0 {
                     print("  \(summary.casesWithUnknownFields) cases carry fields this version does not know; they are kept (see cases show)")
                 }
-                let ack = try Acknowledgement.sign(bundleDigest: summary.bundleDigest, day: .today(), with: replyKey)
-                let ackPath = path + ".ack"
-                guard FileManager.default.createFile(atPath: ackPath, contents: Data(ack.bytes), attributes: [.posixPermissions: 0o644]) else {
-                    throw CommandFailure("cannot write \(ackPath)", status: .cannotCreate)
-                }
-                print("acknowledgement: \(ackPath)")
+                try writeAcknowledgement(summary.bundleDigest, for: path, with: replyKey)
+            } catch UnsealError.replayedBundle(let digest) {
+                print("bundle \(digest.prefix(16))…: already imported; nothing was changed")
+                guard let bytes = Encoding.bytes(fromHex: digest) else { throw CommandFailure("internal: bad digest \(digest)") }
+                try writeAcknowledgement(bytes, for: path, with: replyKey)
             } catch let error as UnsealError {
                 Console.error("resguardo: error: \(path): \(error)")
                 if case .noTrustedVault = error { Console.error("resguardo: hint: run `resguardo vault trust` with the key from the online server") }

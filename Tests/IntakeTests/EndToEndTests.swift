@@ -95,8 +95,20 @@ struct EndToEndTests {
         let unknownLine = try #require(quarantine.output.split(separator: "\n").first { $0.hasSuffix("report_unknown_code") }, "\(quarantine.output)")
         let reason = try tool("resguardo", ["cases", "quarantine", "--workspace", workspace, String(unknownLine.prefix(12)), "--passphrase-file", pass], in: dir)
         #expect(reason.output.contains("has unknown code `amenaza`"), "\(reason.output)")
+        // Issue 14 item 17: a bundle imported again changes nothing and re-issues its
+        // acknowledgement, so one that could not be written (a read-only stick) is no dead end.
+        try FileManager.default.removeItem(atPath: bundle + ".ack")
+        let unwritable = try tool("resguardo", ["unseal", "--workspace", workspace, bundle, "--ack-out", dir.appendingPathComponent("no-such-dir").path, "--passphrase-file", pass], in: dir)
+        #expect(unwritable.status == 73 && unwritable.output.contains("is imported, but its acknowledgement could not be written")
+                && unwritable.output.contains("--ack-out"), "\(unwritable.output)")
         let replay = try tool("resguardo", ["unseal", "--workspace", workspace, bundle, "--passphrase-file", pass], in: dir)
-        #expect(replay.status == 65 && replay.output.contains("already imported"), "\(replay.output)")
+        #expect(replay.status == 0 && replay.output.contains("already imported; nothing was changed") && replay.output.contains("acknowledgement: \(bundle).ack"), "\(replay.output)")
+        #expect(FileManager.default.fileExists(atPath: bundle + ".ack"))
+        let elsewhere = dir.appendingPathComponent("otra-usb")
+        try FileManager.default.createDirectory(at: elsewhere, withIntermediateDirectories: true)
+        let redirected = try tool("resguardo", ["unseal", "--workspace", workspace, bundle, "--ack-out", elsewhere.path, "--passphrase-file", pass], in: dir)
+        #expect(redirected.status == 0 && FileManager.default.fileExists(atPath: elsewhere.appendingPathComponent("b1.rsgb.ack").path), "\(redirected.output)")
+        #expect(try tool("resguardo", ["cases", "list", "--workspace", workspace], in: dir).output.contains("3 casos / cases"))
 
         // Encrypted at rest: the narrative is nowhere in the workspace in the clear.
         for name in try FileManager.default.contentsOfDirectory(atPath: workspace) {

@@ -123,4 +123,54 @@ struct HardeningTests {
         let html = String(decoding: refused.body, as: UTF8.self)
         #expect(!html.contains("\"\u{301} autofocus") && html.contains("&quot;\u{301} autofocus onfocus=alert(1) x=&quot;"), "\(html.prefix(2000))")
     }
+
+    @Test("12: purge --older-than keeps envelopes of unacknowledged bundles unless --force-unacknowledged, and names the bundle")
+    func purgeByAgeNeedsAnAcknowledgement() async throws {
+        let scratch = try IntakeProcess()
+        let path = scratch.folder.appendingPathComponent("v.sqlite").path
+        let vault = try VaultDatabase(path: path)
+        let key = try SealSecretKey.generate().publicKey
+        let old = CalendarDay.today().adding(days: -200)
+        try vault.storeNow([try Submission(id: .random(), receivedDay: old, envelope: Envelope.seal(report: Array("{}".utf8), to: key))])
+        let exported = try await vault.export(to: scratch.folder.appendingPathComponent("b.rsgb").path, signer: SigningKey.generate(), today: .today())
+        try vault.storeNow([try Submission(id: .random(), receivedDay: old, envelope: Envelope.seal(report: Array("{}".utf8), to: key))])
+        let kept = try Self.tool("resguardo-intake", ["purge", "--vault", path, "--older-than", "90"])
+        #expect(kept.status == 0 && kept.output.contains("purged 0 envelopes") && kept.output.contains("kept 1 envelopes of bundle \(Encoding.hex(exported.digest))")
+                && kept.output.contains("never exported"), "\(kept.output)")
+        #expect(try await vault.stats().reduce(0) { $0 + $1.count } == 2)
+        let forced = try Self.tool("resguardo-intake", ["purge", "--vault", path, "--older-than", "90", "--force-unacknowledged"])
+        #expect(forced.status == 0 && forced.output.contains("purged 1 envelopes") && forced.output.contains("if that bundle was lost, those reports are gone"), "\(forced.output)")
+        #expect(try await vault.stats().reduce(0) { $0 + $1.count } == 1)
+    }
+
+    @Test("14: the vault, its log, the case store and everything else the tools create is readable by its owner only")
+    func filesAreOwnerOnly() async throws {
+        let scratch = try IntakeProcess()
+        let staff = try StaffSetup(in: scratch.folder, organisation: "Red Permisos")
+        let intake = try IntakeProcess(arguments: staff.intakeArguments)
+        try intake.start()
+        let client = try intake.client()
+        let manifest = try ManifestFile.load(path: staff.keys + "/manifest.json", pinned: #require(SigningKeyFingerprint(text: staff.fingerprint)))
+        let key = try #require(manifest.manifest.currentEncryptionKey(on: .today())).publicKey
+        #expect(try await client.submit(Envelope.seal(report: Report(language: .es, country: "MX", description: "x").jsonBytes(), to: key).bytes, to: intake.baseURL).status == 201)
+        var checked: [String] = []
+        func owner(only path: String) {
+            guard let mode = (try? FileManager.default.attributesOfItem(atPath: path))?[.posixPermissions] as? Int else { return }
+            checked.append((path as NSString).lastPathComponent)
+            #expect(mode & 0o077 == 0, "\(path) has mode \(String(mode, radix: 8))")
+        }
+        for suffix in ["", "-wal", "-shm", ".signing.key"] { owner(only: staff.vault + suffix) }
+        try await client.shutdown()
+        intake.kill(signal: SIGTERM)
+        let bundle = scratch.folder.appendingPathComponent("b.rsgb").path
+        #expect(try Self.tool("resguardo-intake", ["export", "--vault", staff.vault, "--out", bundle, "--passphrase-file", staff.vpass]).status == 0)
+        #expect(try Self.tool("resguardo", ["init", "--workspace", staff.workspace, "--keys", staff.keys]).status == 0)
+        #expect(try Self.tool("resguardo", ["vault", "trust", "--workspace", staff.workspace, "--fingerprint", staff.vaultFingerprint, "--public-key", staff.vault + ".signing.pub"]).status == 0)
+        let unsealed = try Self.tool("resguardo", ["unseal", "--workspace", staff.workspace, bundle, "--passphrase-file", staff.pass])
+        #expect(unsealed.status == 0, "\(unsealed.output)")
+        owner(only: bundle)
+        owner(only: bundle + ".ack")
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: staff.workspace)) ?? [] { owner(only: staff.workspace + "/" + name) }
+        #expect(checked.contains("vault.sqlite") && checked.contains("vault.sqlite-wal") && checked.contains("cases.sqlite"), "\(checked)")
+    }
 }

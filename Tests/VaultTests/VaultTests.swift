@@ -1,6 +1,7 @@
 import Foundation
 import GRDB
 import Testing
+import TestSupport
 import Sodium
 import Formats
 @testable import Vault
@@ -228,22 +229,55 @@ struct VaultTests {
         #expect(ExportBundleError.digestMismatch.description.contains("altered"))
     }
 
-    @Test("retention keeps unexported envelopes unless forced")
+    @Test("retention keeps unexported envelopes and envelopes of unacknowledged bundles unless each is asked for by name")
     func retention() async throws {
         let vault = try VaultDatabase(path: dir.appendingPathComponent("v.sqlite").path)
         let old = try submission("vieja", day: today.adding(days: -100))
         let oldExported = try submission("vieja exportada", day: today.adding(days: -100))
         let recent = try submission("reciente")
         try vault.storeNow([oldExported])
-        _ = try await vault.export(to: dir.appendingPathComponent("b.rsgb").path, signer: SigningKey.generate(), today: today)
+        let bundle = try await vault.export(to: dir.appendingPathComponent("b.rsgb").path, signer: SigningKey.generate(), today: today)
         try vault.storeNow([old, recent])
-        let first = try await vault.purge(olderThan: 90, today: today, includingUnexported: false)
-        #expect(first.deleted == 1 && first.keptUnexported == 1)
+        // Issue 14 item 12: an exported bundle never acknowledged may be the only copy.
+        let first = try await vault.purge(olderThan: 90, today: today, includingUnacknowledged: false, includingUnexported: false)
+        #expect(first.deleted == 0 && first.keptUnexported == 1 && first.keptUnacknowledged == 1)
+        #expect(first.unacknowledged.map(\.digest) == [bundle.digest])
         let oldKept = try await vault.contains(old.id)
         let oldExportedKept = try await vault.contains(oldExported.id)
-        #expect(oldKept && !oldExportedKept)
-        let forced = try await vault.purge(olderThan: 90, today: today, includingUnexported: true)
+        #expect(oldKept && oldExportedKept)
+        let unacknowledged = try await vault.purge(olderThan: 90, today: today, includingUnacknowledged: true, includingUnexported: false)
+        #expect(unacknowledged.deleted == 1 && unacknowledged.keptUnexported == 1)
+        #expect(try await !vault.contains(oldExported.id))
+        let forced = try await vault.purge(olderThan: 90, today: today, includingUnacknowledged: true, includingUnexported: true)
         #expect(forced.deleted == 1)
         #expect(try await vault.contains(recent.id))
+    }
+
+    @Test("an export that the vault cannot record (its disk full) leaves no bundle behind, and a retry to the same path works")
+    func exportOnFullDiskLeavesNothing() async throws {
+        // A 1 MiB tmpfs as the vault's disk (root only; CI runs as root).
+        let disk = dir.appendingPathComponent("small")
+        try FileManager.default.createDirectory(at: disk, withIntermediateDirectories: true)
+        guard (try? runSubprocess("/bin/mount", ["-t", "tmpfs", "-o", "size=1m", "tmpfs", disk.path]).status) == 0 else {
+            print("note: cannot mount a tmpfs here; the full-disk export test did not run")
+            return
+        }
+        defer { _ = try? runSubprocess("/bin/umount", ["-l", disk.path]) }
+        let out = dir.appendingPathComponent("bundle.rsgb").path
+        let signer = try SigningKey.generate()
+        do {
+            let vault = try VaultDatabase(path: disk.appendingPathComponent("v.sqlite").path)
+            try vault.storeNow((0..<20).map { _ in try submission() })
+            try vault.close()
+        }
+        let vault = try VaultDatabase(path: disk.appendingPathComponent("v.sqlite").path)
+        // Fill the rest of the disk.
+        _ = try runSubprocess("/bin/dd", ["if=/dev/zero", "of=\(disk.path)/filler", "bs=4096"])
+        await #expect(throws: VaultError.self) { try await vault.export(to: out, signer: signer, today: today) }
+        #expect(!FileManager.default.fileExists(atPath: out), "a bundle the vault never recorded was left at --out")
+        try FileManager.default.removeItem(atPath: disk.path + "/filler")
+        let retried = try await vault.export(to: out, signer: signer, today: today)
+        #expect(retried.count == 20)
+        #expect(try await vault.purge(bundleDigest: retried.digest, today: today) == 20)
     }
 }
