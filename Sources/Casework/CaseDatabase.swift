@@ -168,6 +168,14 @@ public struct CaseDatabase: Sendable {
                 ALTER TABLE quarantine_v5 RENAME TO quarantine;
                 """)
         }
+        // The envelope's sealed-by-intake flag: staff must know which reports the intake saw in
+        // the clear (the no-JavaScript path). Cases imported before this version did not keep
+        // it; they are marked unknown (NULL), never "sealed on the device".
+        migrator.registerMigration("v6: sealed by the intake") { db in
+            try db.execute(sql: """
+                ALTER TABLE "case" ADD COLUMN sealed_by_intake INTEGER CHECK (sealed_by_intake IN (0, 1));
+                """)
+        }
         return migrator
     }
 }

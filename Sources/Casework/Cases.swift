@@ -10,6 +10,9 @@ public struct CaseSummary: Sendable {
     public let state: CaseState
     public let country: String
     public let urgent: Bool
+    /// True when the intake sealed it (the no-JavaScript path: the intake saw it in the clear);
+    /// nil for cases imported before this was kept.
+    public let sealedByIntake: Bool?
     public var shortId: String { String(Encoding.hex(id).prefix(12)) }
 }
 
@@ -22,7 +25,7 @@ public struct QuarantineSummary: Sendable {
 extension Workspace {
     public func listCases(state: CaseState? = nil, urgentOnly: Bool = false) throws -> [CaseSummary] {
         try database.writer.read { db in
-            var sql = #"SELECT id, received_day, state, country, urgent FROM "case" WHERE 1"#
+            var sql = #"SELECT id, received_day, state, country, urgent, sealed_by_intake FROM "case" WHERE 1"#
             var arguments: StatementArguments = []
             if let state { sql += " AND state = ?"; arguments += [state.rawValue] }
             if urgentOnly { sql += " AND urgent = 1" }
@@ -30,7 +33,8 @@ extension Workspace {
             return try Row.fetchAll(db, sql: sql, arguments: arguments).compactMap { row in
                 let id: Data = row["id"]
                 guard let state = CaseState(rawValue: row["state"]) else { return nil }
-                return CaseSummary(id: Array(id), receivedDay: row["received_day"], state: state, country: row["country"], urgent: row["urgent"])
+                return CaseSummary(id: Array(id), receivedDay: row["received_day"], state: state, country: row["country"], urgent: row["urgent"],
+                                   sealedByIntake: row["sealed_by_intake"])
             }
         }
     }
@@ -116,7 +120,7 @@ extension Workspace {
         do {
             return try database.writer.read { db in
                 let statement = try db.cachedStatement(sql: #"""
-                    SELECT c.id, c.received_day, c.state, c.country, c.urgent, t.nonce, t.ciphertext, k.sealed_key_id, k.sealed_key
+                    SELECT c.id, c.received_day, c.state, c.country, c.urgent, c.sealed_by_intake, t.nonce, t.ciphertext, k.sealed_key_id, k.sealed_key
                     FROM "case" c JOIN case_content t ON t.id = c.content_id JOIN data_key k ON k.id = c.data_key_id WHERE c.id = ?
                     """#)
                 return try ids.map { id in
@@ -125,7 +129,8 @@ extension Workspace {
                     guard let keyId = KeyId(bytes: keyIdBytes) else { throw CaseError.noKey(Encoding.hex(keyIdBytes)) }
                     guard let state = CaseState(rawValue: row["state"]) else { throw CaseError.io("case \(Encoding.hex(id)) has an unknown state") }
                     let sealedKey: Data = row["sealed_key"], nonce: Data = row["nonce"], ciphertext: Data = row["ciphertext"]
-                    return SealedCase(summary: CaseSummary(id: id, receivedDay: row["received_day"], state: state, country: row["country"], urgent: row["urgent"]),
+                    return SealedCase(summary: CaseSummary(id: id, receivedDay: row["received_day"], state: state, country: row["country"], urgent: row["urgent"],
+                                                           sealedByIntake: row["sealed_by_intake"]),
                                       sealedKey: Array(sealedKey), keyId: keyId, nonce: Array(nonce), ciphertext: Array(ciphertext))
                 }
             }

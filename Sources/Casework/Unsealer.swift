@@ -88,8 +88,8 @@ public struct Unsealer {
                 let at = Audit.timestamp()
                 let insertContent = try db.cachedStatement(sql: "INSERT INTO case_content (nonce, ciphertext) VALUES (?, ?)")
                 let insertCase = try db.cachedStatement(sql: """
-                    INSERT INTO "case" (id, received_day, state, country, urgent, envelope_digest, data_key_id, reply_tag, follows, content_id)
-                    VALUES (?, ?, 'new', ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO "case" (id, received_day, state, country, urgent, envelope_digest, data_key_id, reply_tag, follows, content_id, sealed_by_intake)
+                    VALUES (?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 let firstOfCodename = try db.cachedStatement(sql: """
                     SELECT id FROM "case" WHERE reply_tag = ? AND follows IS NULL ORDER BY received_day, id LIMIT 1
@@ -119,11 +119,11 @@ public struct Unsealer {
                     if stored.contains(Data(row.digest)) { duplicates += 1; return }
                     let id = row.id
                     switch row.outcome {
-                    case .case(let country, let urgent, let unknownFields, let replyTag):
+                    case .case(let country, let urgent, let sealedByIntake, let unknownFields, let replyTag):
                         let follows = try replyTag.flatMap { try Data.fetchOne(firstOfCodename, arguments: [Data($0)]) }
                         try insertContent.execute(arguments: [Data(row.sealed.nonce), Data(row.sealed.ciphertext)])
                         try insertCase.execute(arguments: [Data(id), row.receivedDay, country, urgent ? 1 : 0, Data(row.digest), Data(atRest.id),
-                                                           replyTag.map { Data($0) }, follows, db.lastInsertedRowID])
+                                                           replyTag.map { Data($0) }, follows, db.lastInsertedRowID, sealedByIntake ? 1 : 0])
                         newCases += 1
                         if unknownFields > 0 { withUnknown += 1 }
                         var detail = unknownFields > 0 ? "\(unknownFields) unknown fields kept" : ""
@@ -185,7 +185,7 @@ public struct Unsealer {
 
     struct Row {
         enum Outcome {
-            case `case`(country: String, urgent: Bool, unknownFields: Int, replyTag: [UInt8]?)
+            case `case`(country: String, urgent: Bool, sealedByIntake: Bool, unknownFields: Int, replyTag: [UInt8]?)
             case quarantine(reasonClass: String)
         }
         let id: [UInt8]
@@ -228,7 +228,8 @@ public struct Unsealer {
                 switch Result(catching: { () throws(ReportError) in try Report.parse(bytes, today: today) }) {
                 case .success(let report):
                     return Row(id: id, digest: digest, receivedDay: day,
-                               outcome: .case(country: report.country, urgent: report.urgent || envelope.isUrgent, unknownFields: report.unknownFields.count,
+                               outcome: .case(country: report.country, urgent: report.urgent || envelope.isUrgent,
+                                              sealedByIntake: envelope.flags.contains(.sealedByIntake), unknownFields: report.unknownFields.count,
                                               replyTag: try report.replyPublicKey.map(ReplyTag.of)),
                                sealed: try atRest.seal(bytes, itemId: id, scratch: worker.itemKey))
                 case .failure(let error):

@@ -47,7 +47,8 @@ public struct IntakeDependencies: Sendable {
         assets = try WebAssets(tweetNaClPath: configuration.tweetNaClPath)
         vault = try VaultDatabase(path: configuration.vaultPath, checkpointing: .background)
         writer = SubmissionWriter(vault: vault)
-        proofOfWork = try ProofOfWork(difficulty: configuration.powDifficulty, lifetimeSeconds: configuration.powTokenLifetimeSeconds)
+        proofOfWork = try ProofOfWork(difficulty: configuration.powDifficulty, maxDifficulty: configuration.powMaxDifficulty,
+                                      calmPerMinute: configuration.powCalmPerMinute, lifetimeSeconds: configuration.powTokenLifetimeSeconds)
         connections = ConnectionCounter(limit: configuration.maxConnections)
         counters = IntakeCounters(logger: logger)
         notifier = UrgentNotifier(command: configuration.urgentCommand, minIntervalSeconds: configuration.urgentMinIntervalSeconds, counters: counters)

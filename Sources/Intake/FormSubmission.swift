@@ -32,7 +32,9 @@ struct FormSubmission: Sendable {
         func refuse(_ status: HTTPResponse.Status, _ title: (String, String), _ message: (String, String), retryAfter: Int? = nil) -> Response {
             htmlResponse(page.failure(title: page.t(title.0, title.1), message: page.t(message.0, message.1)), status: status, retryAfterSeconds: retryAfter)
         }
-        guard limiter.take() else {
+        // Only accepted submissions spend the budget: refused garbage (422, nothing stored) must
+        // not lock every Tor Browser user out.
+        guard limiter.hasToken() else {
             return refuse(.tooManyRequests, ("Demasiadas denuncias en este momento", "Too many reports right now"),
                           ("El servidor recibe muchas denuncias sin JavaScript a la vez. Su denuncia NO fue recibida: vuelva atrás (sus respuestas siguen en el formulario) e intente de nuevo en un minuto.",
                            "The server is receiving many no-JavaScript reports at once. Your report was NOT received: go back (your answers are still in the form) and try again in a minute."),
@@ -91,6 +93,8 @@ struct FormSubmission: Sendable {
             return htmlResponse(page.form(values: values, problems: [message]), status: error.isTemporary ? .serviceUnavailable : .internalServerError,
                                 retryAfterSeconds: error.isTemporary ? 30 : nil)
         }
+        limiter.spend()
+        deps.proofOfWork.accepted()
         if flags.contains(.urgent) { deps.notifier?.urgentArrived() }
         return htmlResponse(page.receipt(submission.id.receipt, urgent: flags.contains(.urgent)), status: .created)
     }
@@ -162,14 +166,26 @@ final class RateLimiter: Sendable {
         state = NIOLockedValueBox(State(tokens: Double(perMinute), last: Date()))
     }
 
-    func take(now: Date = Date()) -> Bool {
+    /// Whether a submission may be attempted now.
+    func hasToken(now: Date = Date()) -> Bool {
         state.withLockedValue { s in
-            s.tokens = min(capacity, s.tokens + now.timeIntervalSince(s.last) * perSecond)
-            s.last = now
-            guard s.tokens >= 1 else { return false }
-            s.tokens -= 1
-            return true
+            refill(&s, now)
+            return s.tokens >= 1
         }
+    }
+
+    /// Spends one token for an accepted submission. Requests checked at the same moment may
+    /// overdraw by the number in flight; the debt is repaid before the next one is let in.
+    func spend(now: Date = Date()) {
+        state.withLockedValue { s in
+            refill(&s, now)
+            s.tokens -= 1
+        }
+    }
+
+    private func refill(_ s: inout State, _ now: Date) {
+        s.tokens = min(capacity, s.tokens + max(0, now.timeIntervalSince(s.last)) * perSecond)
+        s.last = now
     }
 }
 

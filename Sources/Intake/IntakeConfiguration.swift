@@ -20,7 +20,9 @@ import Foundation
 /// | `limits.header_timeout_seconds` | 10 | time to send the request head (and to complete the TLS handshake) |
 /// | `limits.body_timeout_seconds` | 300 | time to send the whole body once the head has arrived |
 /// | `limits.idle_timeout_seconds` | 30 | keep-alive connections idle longer are closed |
-/// | `pow.difficulty` | 0 | leading zero bits asked of a proof of work; 0 = none |
+/// | `pow.difficulty` | 8 | leading zero bits asked of a proof of work while all is calm (0 = none while calm) |
+/// | `pow.max_difficulty` | 16 | the most it rises to under load (one bit per doubling of accepted submissions above `pow.calm_per_minute`) |
+/// | `pow.calm_per_minute` | 120 | accepted submissions a minute below which the floor is asked |
 /// | `pow.token_lifetime_seconds` | 600 | how long a challenge token can be used |
 /// | `web.tweetnacl` | `/usr/share/nodejs/tweetnacl/nacl-fast.min.js` | tweetnacl served to the form (Debian `node-tweetnacl`) |
 /// | `web.form_per_minute` | 60 | no-JavaScript submissions sealed by the intake per minute, all clients together |
@@ -41,7 +43,9 @@ public struct IntakeConfiguration: Sendable, Equatable {
     public var headerTimeoutSeconds = 10
     public var bodyTimeoutSeconds = 300
     public var idleTimeoutSeconds = 30
-    public var powDifficulty = 0
+    public var powDifficulty = 8
+    public var powMaxDifficulty = 16
+    public var powCalmPerMinute = 120
     public var powTokenLifetimeSeconds = 600
     public var tweetNaClPath = WebAssets.defaultTweetNaClPath
     public var formSubmissionsPerMinute = 60
@@ -78,6 +82,8 @@ public struct IntakeConfiguration: Sendable, Equatable {
                 case "limits.body_timeout_seconds": bodyTimeoutSeconds = try Self.int(v, key, path, 1...86_400)
                 case "limits.idle_timeout_seconds": idleTimeoutSeconds = try Self.int(v, key, path, 1...3600)
                 case "pow.difficulty": powDifficulty = try Self.int(v, key, path, 0...32)
+                case "pow.max_difficulty": powMaxDifficulty = try Self.int(v, key, path, 0...32)
+                case "pow.calm_per_minute": powCalmPerMinute = try Self.int(v, key, path, 1...1_000_000)
                 case "pow.token_lifetime_seconds": powTokenLifetimeSeconds = try Self.int(v, key, path, 10...86_400)
                 case "web.tweetnacl": tweetNaClPath = try Self.string(v, key, path)
                 case "web.form_per_minute": formSubmissionsPerMinute = try Self.int(v, key, path, 1...100_000)

@@ -10,22 +10,65 @@ import Sodium
 ///
 /// Token (41 bytes): version 01 ‖ difficulty (1) ‖ expiry, seconds since 1970 (u64 LE) ‖
 /// random id (15) ‖ BLAKE2b-128 MAC under a key made at start-up (16).
+///
+/// Adaptive (DESIGN.md §4: "difficulty raised under load"): the difficulty asked is the
+/// configured floor while accepted submissions stay under `calmPerMinute`, and one bit more for
+/// each doubling above it (each bit doubles a client's work), up to `maxDifficulty`. Only
+/// accepted submissions count, so refused garbage cannot raise the cost for honest defenders.
 public final class ProofOfWork: Sendable {
-    public let difficulty: Int
+    /// The floor: asked even when all is calm (0 = no proof while calm).
+    public let minimumDifficulty: Int
+    public let maxDifficulty: Int
+    let calmPerMinute: Int
     let lifetimeSeconds: Int
     private let macKey: SecureBytes
     private let spent = NIOLockedValueBox<[Data: UInt64]>([:])
+    /// Accepted submissions in the current and the previous minute (a sliding estimate; no
+    /// per-client state, no times kept).
+    private let load = NIOLockedValueBox((minute: Int64(0), current: 0, previous: 0))
     static let tokenByteCount = 41
     static let maxSpent = 1_000_000
 
-    public init(difficulty: Int, lifetimeSeconds: Int) throws {
-        self.difficulty = difficulty
+    public init(difficulty: Int, maxDifficulty: Int? = nil, calmPerMinute: Int = 120, lifetimeSeconds: Int) throws {
+        minimumDifficulty = difficulty
+        self.maxDifficulty = max(difficulty, maxDifficulty ?? difficulty)
+        self.calmPerMinute = max(1, calmPerMinute)
         self.lifetimeSeconds = lifetimeSeconds
         macKey = try SecureBytes.random(count: 32)
     }
 
+    /// Called once a submission has been accepted (stored and acknowledged).
+    public func accepted(now: Date = Date()) {
+        let minute = Int64(now.timeIntervalSince1970) / 60
+        load.withLockedValue { l in
+            if minute != l.minute {
+                l.previous = minute == l.minute + 1 ? l.current : 0
+                l.current = 0
+                l.minute = minute
+            }
+            l.current += 1
+        }
+    }
+
+    /// The difficulty a challenge asks for now.
+    public func difficulty(now: Date = Date()) -> Int {
+        guard maxDifficulty > minimumDifficulty else { return minimumDifficulty }
+        let seconds = now.timeIntervalSince1970
+        let minute = Int64(seconds) / 60
+        let fraction = (seconds - Double(minute * 60)) / 60
+        let rate: Double = load.withLockedValue { l in
+            if minute == l.minute { return Double(l.current) + Double(l.previous) * (1 - fraction) }
+            if minute == l.minute + 1 { return Double(l.current) * (1 - fraction) }
+            return 0
+        }
+        guard rate > Double(calmPerMinute) else { return minimumDifficulty }
+        let extra = Int(log2(rate / Double(calmPerMinute)).rounded(.down)) + 1
+        return min(maxDifficulty, minimumDifficulty + extra)
+    }
+
     /// A fresh challenge: `{"token": base64, "difficulty": bits}`.
     public func challenge(now: Date = Date()) throws -> (token: String, difficulty: Int) {
+        let difficulty = difficulty(now: now)
         let expiry = UInt64(now.timeIntervalSince1970) + UInt64(lifetimeSeconds)
         var body: [UInt8] = [1, UInt8(difficulty)] + (0..<8).map { UInt8(truncatingIfNeeded: expiry >> (8 * UInt64($0))) }
         body += try Random.bytes(count: 15)
@@ -37,9 +80,10 @@ public final class ProofOfWork: Sendable {
         case missing, malformed, forged, expired, replayed, insufficient
     }
 
-    /// Checks a proof and spends its token.
+    /// Checks a proof and spends its token. With nothing asked (difficulty 0 now and no token
+    /// sent) there is nothing to check; a token that is sent is always checked.
     public func verify(token: String?, proof: String?, now: Date = Date()) throws(Failure) {
-        guard difficulty > 0 else { return }
+        if token == nil, proof == nil, maxDifficulty == 0 || difficulty(now: now) == 0 { return }
         guard let token, let proof else { throw .missing }
         guard let t = Encoding.bytes(fromBase64: token), t.count == Self.tokenByteCount,
               let nonce = Encoding.bytes(fromBase64: proof), nonce.count == 8 else { throw .malformed }

@@ -52,6 +52,7 @@ struct ReportsController: Sendable {
             }
             throw IntakeError(.internalServerError, error.errorClass, "the report could not be stored and was NOT received")
         }
+        deps.proofOfWork.accepted()
         if envelope.isUrgent { deps.notifier?.urgentArrived() }
         return jsonResponse(.object([("receipt", .string(submission.id.receipt))]), status: .created)
     }

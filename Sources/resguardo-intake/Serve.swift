@@ -16,7 +16,8 @@ struct Serve: AsyncParsableCommand {
         vault.sqlite, keys.manifest, keys.fingerprint (required: the signing-key fingerprint the \
         network published; a manifest signed by any other key is refused), limits.max_body_bytes 16777277, limits.max_connections 1024, \
         limits.header_timeout_seconds 10, limits.body_timeout_seconds 300, \
-        limits.idle_timeout_seconds 30, pow.difficulty 0, pow.token_lifetime_seconds 600, \
+        limits.idle_timeout_seconds 30, pow.difficulty 8, pow.max_difficulty 16, pow.calm_per_minute 120 \
+        (adaptive: one bit more per doubling of accepted submissions above it), pow.token_lifetime_seconds 600, \
         web.tweetnacl /usr/share/nodejs/tweetnacl/nacl-fast.min.js (Debian node-tweetnacl), \
         web.form_per_minute 60 (no-JavaScript submissions sealed by the intake, all clients together), \
         notify.urgent_command (none; an array: program then arguments), notify.urgent_min_interval_seconds 60, \
@@ -34,8 +35,8 @@ struct Serve: AsyncParsableCommand {
         command is counted and never affects a submission.
 
         --dev is for a laptop demo: a fresh self-signed certificate (made with openssl) in \
-        .resguardo-dev/, the PUBLIC demo keys of keys-example/ pinned to their fingerprint, and a \
-        vault in .resguardo-dev/.
+        .resguardo-dev/, the PUBLIC demo keys of keys-example/ pinned to their fingerprint, a \
+        vault in .resguardo-dev/, and no proof of work unless --pow-difficulty asks for one.
 
         Stops gracefully on SIGTERM or SIGINT: requests in flight finish; a submission is \
         acknowledged only once it is durable, so none is half-written.
@@ -55,7 +56,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "SQLite vault file (default vault.sqlite).") var vault: String?
     @Option(name: .long, help: "Signed key manifest to serve at GET /v1/keys.") var manifest: String?
     @Option(name: .long, help: "The organisation's signing-key fingerprint; a manifest signed by another key is refused.") var fingerprint: String?
-    @Option(name: .long, help: "Proof-of-work difficulty in bits (0 = off).") var powDifficulty: Int?
+    @Option(name: .long, help: "Proof-of-work difficulty in bits while calm (default 8; 0 = none while calm).") var powDifficulty: Int?
+    @Option(name: .long, help: "The most the proof of work rises to under load (default 16).") var powMaxDifficulty: Int?
     @Option(name: .long, help: "Close connections beyond this many.") var maxConnections: Int?
     @Option(name: .long, help: "Seconds to send the TLS handshake and request head.") var headerTimeout: Int?
     @Option(name: .long, help: "Seconds to send the body once the head is in.") var bodyTimeout: Int?
@@ -86,7 +88,11 @@ struct Serve: AsyncParsableCommand {
             }
             settings.signingKeyFingerprint = pinned
         }
-        if let powDifficulty { settings.powDifficulty = powDifficulty }
+        if let powDifficulty {
+            settings.powDifficulty = powDifficulty
+            settings.powMaxDifficulty = max(settings.powMaxDifficulty, powDifficulty)
+        }
+        if let powMaxDifficulty { settings.powMaxDifficulty = powMaxDifficulty }
         if let maxConnections { settings.maxConnections = maxConnections }
         if let headerTimeout { settings.headerTimeoutSeconds = headerTimeout }
         if let bodyTimeout { settings.bodyTimeoutSeconds = bodyTimeout }
@@ -144,6 +150,9 @@ struct Serve: AsyncParsableCommand {
         settings.certificatePath = cert
         settings.privateKeyPath = key
         settings.manifestPath = "keys-example/manifest.json"
+        // The demo (and the tests built on it) asks no proof unless --pow-difficulty says so.
+        settings.powDifficulty = 0
+        settings.powMaxDifficulty = 0
         settings.signingKeyFingerprint = SigningKeyFingerprint(text: Self.demoFingerprint)
         settings.vaultPath = "\(dir)/vault.sqlite"
         guard FileManager.default.fileExists(atPath: settings.manifestPath) else {

@@ -35,9 +35,9 @@ struct CasesCommand: ParsableCommand {
                 filter = s
             }
             let cases = try ws.listCases(state: filter, urgentOnly: urgent)
-            print("caso/case       recibido/received  estado/state  país/country  urgente/urgent")
+            print("caso/case       recibido/received  estado/state  país/country  urgente/urgent  sellado/sealed")
             for c in cases {
-                print("\(c.shortId)    \(c.receivedDay)         \(c.state.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))  \(c.country)            \(c.urgent ? "SÍ/YES" : "no")")
+                print("\(c.shortId)    \(c.receivedDay)         \(c.state.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))  \(c.country)            \((c.urgent ? "SÍ/YES" : "no").padding(toLength: 14, withPad: " ", startingAt: 0))  \(CaseRendering.sealedBy(c))")
             }
             print("\(cases.count) casos / cases")
         }
@@ -156,6 +156,15 @@ struct CasesCommand: ParsableCommand {
 
 /// A case as a person reads it in a terminal: Spanish label first, English after.
 enum CaseRendering {
+    /// Who sealed the report: the defender's device, or the intake (no-JavaScript path).
+    static func sealedBy(_ summary: CaseSummary) -> String {
+        switch summary.sealedByIntake {
+        case true?: return "SERVIDOR/INTAKE"
+        case false?: return "dispositivo/device"
+        case nil: return "desconocido/unknown"
+        }
+    }
+
     static func render(_ summary: CaseSummary, _ r: Report) -> String {
         var lines: [String] = []
         // Every value may come from the report: shown in its visible form, never raw.
@@ -170,6 +179,10 @@ enum CaseRendering {
         line("Estado", "State", summary.state.rawValue)
         line("Recibido", "Received", summary.receivedDay)
         line("Urgente", "Urgent", summary.urgent ? "SÍ / YES" : "no")
+        line("Sellado por", "Sealed by", sealedBy(summary))
+        if summary.sealedByIntake == true {
+            lines.append("  ATENCIÓN: enviada sin JavaScript; el servidor en línea la vio en claro al sellarla. / WARNING: sent without JavaScript; the online server saw it in the clear while sealing it.")
+        }
         line("País", "Country", Vocabulary.countries.term(r.country).map { "\($0.es) (\(r.country))" } ?? r.country)
         line("Región", "Region", r.region.map { "\(Regions.name(of: $0) ?? $0) (\($0))" })
         line("Localidad", "Locality", r.locality)

@@ -5,6 +5,7 @@ import TestSupport
 import Formats
 import Sodium
 import Vault
+@testable import Intake
 
 /// Findings of the independent security review (issue 14), each with the test that reproduces it.
 @Suite("Security review findings", .serialized)
@@ -172,5 +173,59 @@ struct HardeningTests {
         owner(only: bundle + ".ack")
         for name in (try? FileManager.default.contentsOfDirectory(atPath: staff.workspace)) ?? [] { owner(only: staff.workspace + "/" + name) }
         #expect(checked.contains("vault.sqlite") && checked.contains("vault.sqlite-wal") && checked.contains("cases.sqlite"), "\(checked)")
+    }
+
+    @Test("10: a production config asks a proof of work by default, and it rises with accepted submissions only")
+    func adaptiveProofOfWork() throws {
+        let defaults = IntakeConfiguration()
+        #expect(defaults.powDifficulty == 8 && defaults.powMaxDifficulty == 16)
+        let pow = try ProofOfWork(difficulty: 8, maxDifficulty: 16, calmPerMinute: 100, lifetimeSeconds: 600)
+        let start = Date(timeIntervalSince1970: 1_800_000_000)  // the start of a minute
+        #expect(pow.difficulty(now: start) == 8)
+        #expect((try pow.challenge(now: start)).difficulty == 8)
+        // Refusals are never reported as accepted, so a flood of garbage leaves the floor as it is.
+        for _ in 0..<100 { pow.accepted(now: start) }
+        #expect(pow.difficulty(now: start) == 8, "at the calm rate the floor holds")
+        for _ in 0..<101 { pow.accepted(now: start) }
+        #expect(pow.difficulty(now: start) == 10, "201 a minute is just over twice the calm rate")
+        for _ in 0..<100_000 { pow.accepted(now: start) }
+        #expect(pow.difficulty(now: start) == 16, "never above the maximum")
+        #expect(pow.difficulty(now: start.addingTimeInterval(180)) == 8, "back to the floor once the burst has passed")
+        // Without a proof the floor is required.
+        #expect(throws: ProofOfWork.Failure.missing) { try pow.verify(token: nil, proof: nil, now: start) }
+        let calm = try ProofOfWork(difficulty: 0, maxDifficulty: 16, calmPerMinute: 100, lifetimeSeconds: 600)
+        #expect(throws: Never.self) { try calm.verify(token: nil, proof: nil, now: start) }
+        for _ in 0..<300 { calm.accepted(now: start) }
+        #expect(throws: ProofOfWork.Failure.missing) { try calm.verify(token: nil, proof: nil, now: start) }
+    }
+
+    @Test("11: offline, staff see which reports the intake sealed (no-JavaScript path) in cases list and cases show")
+    func sealedByIntakeShownOffline() async throws {
+        let scratch = try IntakeProcess()
+        let staff = try StaffSetup(in: scratch.folder, organisation: "Red Sellos")
+        let intake = try IntakeProcess(arguments: staff.intakeArguments)
+        try intake.start()
+        let client = try intake.client()
+        let manifest = try ManifestFile.load(path: staff.keys + "/manifest.json", pinned: #require(SigningKeyFingerprint(text: staff.fingerprint)))
+        let key = try #require(manifest.manifest.currentEncryptionKey(on: .today())).publicKey
+        #expect(try await client.submit(Envelope.seal(report: Report(language: .es, country: "MX", description: "desde el teléfono").jsonBytes(), to: key).bytes,
+                                        to: intake.baseURL).status == 201)
+        let form = "language=es&country=GT&description=sin+JavaScript&consent_registry=no&consent_contact=no"
+        #expect(try await client.send(.POST, intake.baseURL + "/v1/reports/form", body: Array(form.utf8),
+                                      headers: [("Content-Type", "application/x-www-form-urlencoded")]).status == 201)
+        try await client.shutdown()
+        intake.kill(signal: SIGTERM)
+        let bundle = scratch.folder.appendingPathComponent("b.rsgb").path
+        #expect(try Self.tool("resguardo-intake", ["export", "--vault", staff.vault, "--out", bundle, "--passphrase-file", staff.vpass]).status == 0)
+        #expect(try Self.tool("resguardo", ["init", "--workspace", staff.workspace, "--keys", staff.keys]).status == 0)
+        #expect(try Self.tool("resguardo", ["vault", "trust", "--workspace", staff.workspace, "--fingerprint", staff.vaultFingerprint, "--public-key", staff.vault + ".signing.pub"]).status == 0)
+        #expect(try Self.tool("resguardo", ["unseal", "--workspace", staff.workspace, bundle, "--passphrase-file", staff.pass]).status == 0)
+        let list = try Self.tool("resguardo", ["cases", "list", "--workspace", staff.workspace])
+        let lines = list.output.split(separator: "\n")
+        let byServer = try #require(lines.first { $0.contains(" GT ") }, "\(list.output)")
+        let byDevice = try #require(lines.first { $0.contains(" MX ") }, "\(list.output)")
+        #expect(byServer.hasSuffix("SERVIDOR/INTAKE") && byDevice.hasSuffix("dispositivo/device"), "\(list.output)")
+        let shown = try Self.tool("resguardo", ["cases", "show", "--workspace", staff.workspace, String(byServer.prefix(12)), "--passphrase-file", staff.pass])
+        #expect(shown.output.contains("Sellado por / Sealed by: SERVIDOR/INTAKE") && shown.output.contains("el servidor en línea la vio en claro"), "\(shown.output)")
     }
 }
