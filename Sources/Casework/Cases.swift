@@ -220,16 +220,25 @@ extension Workspace {
             throw .io("case \(Encoding.hex(caseId).prefix(12)) has \(report.attachments.count) attachments; there is no number \(index)")
         }
         let attachment = report.attachments[index - 1]
-        // Report validation already refuses separators; keep only a safe character set anyway.
-        let safe = String(attachment.filename.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) || ".-_".unicodeScalars.contains($0) ? Character($0) : "_" })
-            .trimmingCharacters(in: CharacterSet(charactersIn: "."))
-        let path = directory + "/" + "\(Encoding.hex(caseId).prefix(12))-\(index)-\(safe.isEmpty ? "adjunto" : safe)"
+        // A neutral name: the one the sender's device gave can name a person or a place, and a
+        // file left on this laptop (or copied from it) would carry it. Only a short extension
+        // of letters and digits is kept, so the right program opens it.
+        let path = directory + "/" + "\(Encoding.hex(caseId).prefix(12))-adjunto-\(index)\(Self.neutralExtension(attachment.filename))"
         guard FileManager.default.fileExists(atPath: directory) else { throw .io("\(directory) does not exist") }
         guard !FileManager.default.fileExists(atPath: path),
               FileManager.default.createFile(atPath: path, contents: Data(attachment.data), attributes: [.posixPermissions: 0o600]) else {
             throw .io("cannot create \(path) (does it already exist?)")
         }
         return (path, attachment.mediaType)
+    }
+}
+
+extension Workspace {
+    /// `.pdf` from `Informe de María.PDF`; nothing when the name has no short alphanumeric extension.
+    static func neutralExtension(_ filename: String) -> String {
+        guard let dot = filename.lastIndex(of: "."), case let ext = filename[filename.index(after: dot)...],
+              (1...5).contains(ext.count), ext.unicodeScalars.allSatisfy({ $0.isASCII && CharacterSet.alphanumerics.contains($0) }) else { return "" }
+        return "." + ext.lowercased()
     }
 }
 

@@ -104,7 +104,9 @@ struct Submit: AsyncParsableCommand {
         Example:
           $ resguardo-submit submit --url https://127.0.0.1:8443 --ca .resguardo-dev/cert.pem \\
               --fingerprint "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2" \\
-              --country MX --region MX-OAX --description "Me amenazaron frente a mi casa." --urgent
+              --country MX --region MX-OAX --description-file - --urgent
+          Me amenazaron frente a mi casa.
+          ^D
         """
     )
 
@@ -112,24 +114,32 @@ struct Submit: AsyncParsableCommand {
     @Option(name: .long, help: "A Report v1 JSON file.") var report: String?
     @Option(name: .long, help: "ISO 3166-1 country code (MX, GT, HN, SV, NI).") var country: String?
     @Option(name: .long, help: "ISO 3166-2 region, e.g. MX-OAX.") var region: String?
-    @Option(name: .long, help: "What happened.") var description: String?
+    @Option(name: .long, help: "What happened (prefer --description-file: the command line is visible to other programs and kept in the shell history).") var description: String?
+    @Option(name: .long, help: "Read what happened from this file, or - for standard input.") var descriptionFile: String?
     @Option(name: .long, help: "es or en.") var language: String = "es"
     @Flag(name: .long, help: "Ask for urgent attention (this one bit travels unencrypted).") var urgent = false
     @Flag(name: .long, help: "Make a codename so the network can answer you; it is shown once: write it down.") var newCodename = false
-    @Option(name: .long, help: "The codename of an earlier report: links this one to it and gets replies in the same mailbox.") var codename: String?
+    @Option(name: .long, help: "The codename of an earlier report (prefer --codename-file).") var codename: String?
+    @Option(name: .long, help: "Read the codename of an earlier report from this file, or - for standard input: links this report to it and gets replies in the same mailbox.") var codenameFile: String?
 
     func validate() throws {
-        if report == nil && (country == nil || description == nil) {
-            throw ValidationError("give --report FILE, or at least --country and --description")
+        if report == nil && (country == nil || (description == nil && descriptionFile == nil)) {
+            throw ValidationError("give --report FILE, or at least --country and --description-file")
         }
-        if newCodename && codename != nil { throw ValidationError("give --new-codename or --codename, not both") }
+        if description != nil && descriptionFile != nil { throw ValidationError("give --description or --description-file, not both") }
+        if codename != nil && codenameFile != nil { throw ValidationError("give --codename or --codename-file, not both") }
+        if newCodename && (codename != nil || codenameFile != nil) { throw ValidationError("give --new-codename or --codename-file, not both") }
+        if codenameFile == "-" && descriptionFile == "-" { throw ValidationError("only one of --codename-file and --description-file can be standard input") }
     }
 
     /// The codename to attach, made here or read from --codename.
     func chosenCodename() throws -> Codename? {
         if newCodename { return try Codename.generate() }
-        guard let codename else { return nil }
-        do { return try Codename(codename) } catch {
+        var typed = codename
+        if typed != nil { SecretText.warnAboutArgument("--codename", instead: "--codename-file FILE or -") }
+        if let codenameFile { typed = try SecretText.read(codenameFile, what: "the codename") }
+        guard let typed else { return nil }
+        do { return try Codename(typed) } catch {
             throw CommandFailure("--codename: \(error)", hints: ["nothing was sent"], status: .dataError)
         }
     }
@@ -176,7 +186,10 @@ struct Submit: AsyncParsableCommand {
             bytes = Array(data)
         } else {
             guard let lang = Language(rawValue: language) else { throw CommandFailure("--language must be es or en", status: .usage) }
-            var r = Report(language: lang, country: country ?? "", description: description ?? "")
+            var text = description ?? ""
+            if description != nil { SecretText.warnAboutArgument("--description", instead: "--description-file FILE or -") }
+            if let descriptionFile { text = try SecretText.read(descriptionFile, what: "the description") }
+            var r = Report(language: lang, country: country ?? "", description: text)
             r.region = region
             r.urgent = urgent
             bytes = r.jsonBytes()
@@ -291,6 +304,7 @@ struct Replies: AsyncParsableCommand {
 
     func run() async throws {
         var typed = codename
+        if typed != nil { SecretText.warnAboutArgument("--codename", instead: "standard input (leave --codename out)") }
         if typed == nil {
             if isatty(0) == 1 { FileHandle.standardError.write(Data("codename / nombre clave: ".utf8)) }
             typed = readLine(strippingNewline: true)

@@ -8,14 +8,16 @@ struct AttachmentCommand: ParsableCommand {
         commandName: "attachment",
         abstract: "Write one attachment of a case to a folder, with its metadata stripped by mat2.",
         discussion: """
-        The file is written with mode 0600 and never opened by resguardo. Metadata (EXIF, GPS, \
+        The file is written with mode 0600 under a neutral name (the case, the number and the \
+        extension: the sender's file name is shown by `cases show` only) and never opened by \
+        resguardo. Metadata (EXIF, GPS, \
         author…) is removed with mat2 (Debian package `mat2`; another path with RESGUARDO_MAT2). \
         When it cannot be removed, resguardo says so plainly: treat that file as carrying the \
         defender's identifying metadata.
 
         Example:
           $ resguardo cases attachment 3fa2c1 1 --out ~/revision
-          wrote ~/revision/3fa2c1…-1-foto.jpg (metadata removed with mat2)
+          wrote ~/revision/3fa2c1…-adjunto-1.jpg (metadata removed with mat2)
         """
     )
     @OptionGroup var workspace: WorkspaceOptions

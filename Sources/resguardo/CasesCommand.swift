@@ -89,20 +89,34 @@ struct CasesCommand: ParsableCommand {
     struct Vet: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Accept (new → vetted) or reject a case, with a note for the audit log.",
-            discussion: "Example:\n  $ resguardo cases vet 3fa2c1 --decision accept --note \"confirmada con la red local\""
+            discussion: """
+            The note is sealed in the audit log; it can name people, so give it in a file or on \
+            standard input (--note-file, - for standard input) rather than on the command line, \
+            which the shell history keeps.
+
+            Example:
+              $ resguardo cases vet 3fa2c1 --decision accept --note-file -
+              confirmada con la red local
+              ^D
+            """
         )
         enum Decision: String, ExpressibleByArgument, CaseIterable { case accept, reject }
         @OptionGroup var workspace: WorkspaceOptions
         @Argument(help: "Case id (at least 6 hex digits).") var caseId: String
         @Option(name: .long, help: "accept or reject.") var decision: Decision
-        @Option(name: .long, help: "Why: recorded in the audit log.") var note: String
+        @Option(name: .long, help: "Why, recorded (sealed) in the audit log (prefer --note-file).") var note: String?
+        @Option(name: .long, help: "Read the note from this file, or - for standard input.") var noteFile: String?
 
         func validate() throws {
-            if note.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--note must say why") }
+            guard (note == nil) != (noteFile == nil) else { throw ValidationError("give --note-file (or --note) to say why") }
+            if let note, note.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--note must say why") }
         }
 
         func run() throws {
             let ws = try workspace.open()
+            if note != nil { SecretText.warnAboutArgument("--note", instead: "--note-file FILE or -") }
+            let note = try noteFile.map { try SecretText.read($0, what: "the note") } ?? self.note ?? ""
+            guard !note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw CommandFailure("the note must say why", status: .usage) }
             do {
                 let id = try ws.resolveCase(caseId)
                 try ws.transition(id, to: decision == .accept ? .vetted : .rejected, note: note)

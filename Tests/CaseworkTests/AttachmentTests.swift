@@ -61,4 +61,22 @@ struct AttachmentTests {
         let missing = try CLIRunner.run(["cases", "attachment", caseId, "2", "--out", scratch.path("out")], environment: env)
         #expect(missing.status == 65 && missing.stderr.contains("has 1 attachments"))
     }
+
+    @Test("an attachment is written under a neutral name: the sender's file name (a person, a place) never reaches the disk")
+    func neutralName() throws {
+        let t = try TestWorkspace()
+        var report = Report(language: .es, country: "MX", description: "El acta de la fiscalía.")
+        report.attachments = [Report.Attachment(filename: "Denuncia María Tzul Totonicapán.PDF", mediaType: "application/pdf", data: Array("%PDF-1.4\n".utf8)),
+                              Report.Attachment(filename: "sin extensión", mediaType: "application/octet-stream", data: [1, 2, 3])]
+        _ = try t.unseal(envelopes: [try t.seal(report.jsonBytes())])
+        let caseId = try #require(try t.workspace.listCases().first).id
+        try FileManager.default.createDirectory(atPath: t.scratch.path("out"), withIntermediateDirectories: true)
+        let first = try t.workspace.writeAttachment(caseId, index: 1, to: t.scratch.path("out"), secretKeys: t.secrets)
+        let second = try t.workspace.writeAttachment(caseId, index: 2, to: t.scratch.path("out"), secretKeys: t.secrets)
+        #expect((first.path as NSString).lastPathComponent == "\(Encoding.hex(caseId).prefix(12))-adjunto-1.pdf")
+        #expect((second.path as NSString).lastPathComponent == "\(Encoding.hex(caseId).prefix(12))-adjunto-2")
+        for name in try FileManager.default.contentsOfDirectory(atPath: t.scratch.path("out")) {
+            #expect(!name.contains("Mar") && !name.contains("Tzul") && !name.contains("Totonic"), "\(name)")
+        }
+    }
 }

@@ -123,7 +123,10 @@ struct EndToEndTests {
         let show = try tool("resguardo", ["cases", "show", "--workspace", workspace, caseId, "--passphrase-file", pass], in: dir)
         #expect(show.output.contains(Self.secretPhrase) && show.output.contains("Región / Region: Atlántida (HN-AT)"), "\(show.output)")
         #expect(show.output.contains("Amenaza (Threat)"))
-        #expect(try tool("resguardo", ["cases", "vet", "--workspace", workspace, caseId, "--decision", "accept", "--note", "confirmado"], in: dir).status == 0)
+        let noteFile = dir.appendingPathComponent("nota").path
+        try "confirmado con la red local\n".write(toFile: noteFile, atomically: true, encoding: .utf8)
+        let vet = try tool("resguardo", ["cases", "vet", "--workspace", workspace, caseId, "--decision", "accept", "--note-file", noteFile], in: dir)
+        #expect(vet.status == 0 && !vet.output.contains("warning"), "\(vet.output)")
         let again = try tool("resguardo", ["cases", "vet", "--workspace", workspace, caseId, "--decision", "accept", "--note", "otra vez"], in: dir)
         #expect(again.status == 65 && again.output.contains("a vetted case cannot become vetted"), "\(again.output)")
         let vetted = try tool("resguardo", ["cases", "list", "--workspace", workspace, "--state", "vetted"], in: dir)

@@ -36,8 +36,13 @@ struct RepliesTests {
         let index = try #require(lines.firstIndex { $0.contains("Your codename") })
         let codename = lines[(index + 1)...].first { !$0.trimmingCharacters(in: .whitespaces).isEmpty }?.trimmingCharacters(in: .whitespaces) ?? ""
         #expect((try? Codename(codename)) != nil, "\(first.output)")
-        let followUp = try tool("resguardo-submit", ["submit"] + client + ["--country", "GT", "--description", "Volvieron a pasar frente a la casa.", "--codename", codename])
-        #expect(followUp.status == 0, "\(followUp.output)")
+        // Issue 14 item 13: secrets from files, never the command line (which warns).
+        #expect(first.output.contains("warning: --description on the command line"), "\(first.output)")
+        let codenameFile = dir.appendingPathComponent("nombre-clave").path, descriptionFile = dir.appendingPathComponent("texto").path
+        try (codename + "\n").write(toFile: codenameFile, atomically: true, encoding: .utf8)
+        try "Volvieron a pasar frente a la casa.\n".write(toFile: descriptionFile, atomically: true, encoding: .utf8)
+        let followUp = try tool("resguardo-submit", ["submit"] + client + ["--country", "GT", "--description-file", descriptionFile, "--codename-file", codenameFile])
+        #expect(followUp.status == 0 && !followUp.output.contains("warning: --"), "\(followUp.output)")
 
         // The web page makes its own codename and sends a report with it.
         let webform = repositoryRoot.appendingPathComponent("scripts/lib/webform.py").path

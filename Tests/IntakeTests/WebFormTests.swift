@@ -71,7 +71,9 @@ struct WebFormTests {
             try check(report, against: filled)
             if fromBrowser {
                 let attachment = try #require(report.attachments.first)
-                #expect(report.attachments.count == 1 && attachment.filename == "foto-1.jpg" && attachment.mediaType == "image/jpeg")
+                #expect(report.attachments.count == 2 && attachment.filename == "foto-1.jpg" && attachment.mediaType == "image/jpeg")
+                // Issue 14 item 15: a document arrives under a neutral name, never the one it had.
+                #expect(report.attachments.map(\.filename) == ["foto-1.jpg", "archivo-2.pdf"], "\(report.attachments.map(\.filename))")
                 let arrived = dir.appendingPathComponent("arrived.jpg").path
                 try Data(attachment.data).write(to: URL(fileURLWithPath: arrived))
                 let exif = try webform(["gps", arrived])

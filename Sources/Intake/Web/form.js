@@ -176,7 +176,10 @@
         if (willClean(file)) {
           out.push(await cleanPhoto(file, i + 1));
         } else {
-          out.push({ filename: file.name, media_type: file.type || 'application/octet-stream', bytes: new Uint8Array(await file.arrayBuffer()) });
+          // A neutral name here too (a document's name can carry a person's name or a place);
+          // only a short extension survives. The contents keep their metadata: the page says so.
+          const ext = (/\.([A-Za-z0-9]{1,5})$/.exec(file.name) || ['', ''])[1].toLowerCase();
+          out.push({ filename: 'archivo-' + (i + 1) + (ext ? '.' + ext : ''), media_type: file.type || 'application/octet-stream', bytes: new Uint8Array(await file.arrayBuffer()) });
         }
       } catch (e) {
         throw new S.SealingError('file_unreadable', file.name);
