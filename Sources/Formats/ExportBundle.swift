@@ -31,6 +31,11 @@ public struct ExportBundle: Sendable {
     public static let trailerByteCount = 128
     public static let entryHeaderByteCount = 30
     public static let maxCount = 100_000
+    /// What the vault puts in one bundle: envelopes up to 256 MiB in all (the first envelope is
+    /// always taken, so one more largest envelope may follow the limit).
+    public static let maxEnvelopeBytes = 256 << 20
+    /// The largest file a reader needs to accept; anything longer is refused before it is read.
+    public static let maxByteCount = headerByteCount + maxEnvelopeBytes + Envelope.maxByteCount + maxCount * entryHeaderByteCount + trailerByteCount
     static let domain: [UInt8] = Array("resguardo export bundle v1".utf8)
 
     public let bundleId: [UInt8]
@@ -70,6 +75,7 @@ public struct ExportBundle: Sendable {
     public init(bytes: [UInt8], trustedKey: VerifyingKey) throws(ExportBundleError) {
         let h = Self.headerByteCount
         guard bytes.count >= h + Self.trailerByteCount else { throw .truncated(byteCount: bytes.count) }
+        guard bytes.count <= Self.maxByteCount else { throw .invalid("the bundle is \(bytes.count) bytes; at most \(Self.maxByteCount) are allowed") }
         guard Array(bytes[0..<4]) == Self.magic else { throw .notABundle }
         guard bytes[4] == Self.version else { throw .unsupportedVersion(bytes[4]) }
         guard bytes[5] == 0, bytes[6] == 0, bytes[7] == 0, bytes[34] == 0, bytes[35] == 0 else {

@@ -34,6 +34,7 @@ public final class SecureBytes: @unchecked Sendable {
             throw .sodium(.allocationFailed(byteCount: capacity))
         }
         base = pointer
+        GuardedMemory.lock(pointer, count: max(capacity, 1))
         do {
             let used = try fill(UnsafeMutableRawBufferPointer(start: pointer, count: capacity))
             count = min(max(used, 0), capacity)

@@ -13,6 +13,7 @@ public final class SecureScratch {
     public init(capacity: Int = 1 << 12) throws(SodiumError) {
         try SodiumRuntime.ensureInitialised()
         guard capacity > 0, let pointer = sodium_malloc(capacity) else { throw .allocationFailed(byteCount: capacity) }
+        GuardedMemory.lock(pointer, count: capacity)
         base = pointer
         self.capacity = capacity
     }
@@ -27,6 +28,7 @@ public final class SecureScratch {
     ) throws(ScratchError<E>) -> R {
         if count > capacity {
             guard let bigger = sodium_malloc(count) else { throw .sodium(.allocationFailed(byteCount: count)) }
+            GuardedMemory.lock(bigger, count: count)
             sodium_free(base)
             base = bigger
             capacity = count

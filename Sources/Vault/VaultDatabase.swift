@@ -197,7 +197,7 @@ public struct VaultDatabase: Sendable {
     /// than losing them.
     /// A bundle carries at most this many envelope bytes, so a vault flooded with 16 MiB envelopes
     /// cannot make an export exhaust memory; what does not fit waits for the next export.
-    public static let maxBundleEnvelopeBytes = 256 << 20
+    public static let maxBundleEnvelopeBytes = ExportBundle.maxEnvelopeBytes
 
     /// `urgentOnly`: only envelopes flagged urgent, so they can be carried offline at once; the
     /// rest wait for the next full export.

@@ -180,6 +180,13 @@ struct Unseal: ParsableCommand {
         let interactive = isatty(2) == 1
         var failures = 0
         for path in bundles {
+            // Refused before it is read: a bundle the vault could not have made.
+            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+            if let size, size > ExportBundle.maxByteCount {
+                Console.error("resguardo: error: \(path) is \(size) bytes; an export bundle is at most \(ExportBundle.maxByteCount) bytes; nothing was read")
+                failures += 1
+                continue
+            }
             guard let data = FileManager.default.contents(atPath: path) else {
                 Console.error("resguardo: error: cannot read \(path)")
                 failures += 1
@@ -209,6 +216,10 @@ struct Unseal: ParsableCommand {
                 if case .noTrustedVault = error { Console.error("resguardo: hint: run `resguardo vault trust` with the key from the online server") }
                 failures += 1
             }
+        }
+        if GuardedMemory.lockFailures > 0 {
+            Console.warning("\(GuardedMemory.lockFailures) guarded buffers holding reports or keys could not be locked in memory (the limit is `ulimit -l`): the system may have written them to swap")
+            Console.warning("raise the limit (ulimit -l unlimited, or LimitMEMLOCK in a service) or use encrypted swap, and unseal again next time")
         }
         if failures > 0 { throw CommandFailure("\(failures) of \(bundles.count) bundles were not imported", status: .dataError) }
     }

@@ -73,3 +73,54 @@ struct TerminalSafetyTests {
         }
     }
 }
+
+/// Issue 14 item 16: `unseal` bounds what it reads and says when guarded memory was not locked.
+@Suite("Unseal bounds and memory locking")
+struct UnsealBoundsTests {
+    func run(_ wrapper: [String], _ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: wrapper.first ?? CLIRunner.executable.path)
+        process.arguments = Array(wrapper.dropFirst()) + (wrapper.isEmpty ? [] : [CLIRunner.executable.path]) + arguments
+        var env = ProcessInfo.processInfo.environment
+        env.merge(environment) { $1 }
+        process.environment = env
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return (process.terminationStatus, text)
+    }
+
+    @Test("a file larger than any bundle is refused unread; a report too large for the memory-lock limit is imported with a warning")
+    func boundsAndLocking() throws {
+        let t = try TestWorkspace()
+        let env = ["RESGUARDO_PASSPHRASE": TestWorkspace.passphraseText, "RESGUARDO_WORKSPACE": t.scratch.path("ws")]
+        let huge = t.scratch.path("huge.rsgb")
+        FileManager.default.createFile(atPath: huge, contents: nil)
+        #expect(truncate(huge, off_t(ExportBundle.maxByteCount + 1)) == 0)
+        let refused = try run([], ["unseal", huge], environment: env)
+        #expect(refused.status == 65 && refused.output.contains("nothing was read"), "\(refused.output)")
+
+        // A 3 MiB photo: its report fills a 4 MiB bucket, more than a 1 MiB lock limit allows.
+        var report = Report(language: .es, country: "GT", description: "Fotos del desalojo.")
+        report.attachments = [Report.Attachment(filename: "foto.jpg", mediaType: "image/jpeg", data: [UInt8](repeating: 0xAB, count: 3 << 20))]
+        let entries = [ExportBundle.Entry(submissionId: try Random.bytes(count: 16), receivedDay: .today(), envelope: try t.seal(report.jsonBytes()))]
+        let bundle = try ExportBundle.seal(bundleId: try Random.bytes(count: 16), createdDay: .today(), entries: entries, signer: t.vaultKey)
+        let path = t.scratch.path("grande.rsgb")
+        try Data(bundle.bytes).write(to: URL(fileURLWithPath: path))
+        // Root may lock without limit (CAP_IPC_LOCK): drop that capability for this run.
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), FileManager.default.isExecutableFile(atPath: "/usr/bin/prlimit") else {
+            print("note: setpriv/prlimit missing; the memory-lock warning was not exercised")
+            return
+        }
+        let limited = try run(["/usr/bin/setpriv", "--bounding-set", "-ipc_lock", "--inh-caps", "-ipc_lock", "/usr/bin/prlimit", "--memlock=1048576"],
+                              ["unseal", path], environment: env)
+        #expect(limited.status == 0 && limited.output.contains("1 new cases"), "\(limited.output)")
+        #expect(limited.output.contains("could not be locked in memory") && limited.output.contains("ulimit -l"), "\(limited.output)")
+        let unlimited = try run([], ["unseal", path], environment: env)
+        #expect(!unlimited.output.contains("could not be locked"), "\(unlimited.output)")
+    }
+}
