@@ -48,6 +48,17 @@ public final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandle
     private var timer: Scheduled<Void>?
     private var timerFiresAt: NIODeadline?
     private var closeAfterResponse = false
+    /// A request head has been read and its response has not ended yet.
+    private var inProgress = false
+    /// Graceful shutdown has asked this connection to finish.
+    private var quiescing = false
+    /// The connection is being closed: nothing more may reach the application. Closing a TLS
+    /// connection first sends close_notify and waits for the peer's, and a keep-alive client may
+    /// send its next request in that window: passed on, it was stored in the vault and answered
+    /// on a channel that could no longer write, so the defender got no receipt for a report the
+    /// vault kept (and sent it again). Dropped here, it is neither stored nor answered, and the
+    /// client sees the connection end without a response, which every client treats as "not sent".
+    private var closing = false
 
     public init(counter: ConnectionCounter, headerTimeout: TimeAmount, bodyTimeout: TimeAmount) {
         self.counter = counter
@@ -82,12 +93,30 @@ public final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandle
     }
 
     public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if closing { return }
         switch unwrapInboundIn(data) {
-        case .head: arm(context, bodyTimeout)
+        case .head:
+            inProgress = true
+            arm(context, bodyTimeout)
         case .end: disarm()
         case .body: break
         }
         context.fireChannelRead(data)
+    }
+
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is ChannelShouldQuiesceEvent {
+            quiescing = true
+            // Idle now: Hummingbird closes the connection on this event; nothing read after it
+            // may become a request.
+            if !inProgress { closing = true }
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    public func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
+        if mode != .output { closing = true }
+        context.close(mode: mode, promise: promise)
     }
 
     public func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
@@ -101,7 +130,11 @@ public final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandle
         case .body:
             context.write(data, promise: promise)
         case .end:
+            inProgress = false
+            // Shutting down, this was the last response this connection gives.
+            if quiescing { closing = true }
             if closeAfterResponse {
+                closing = true
                 context.writeAndFlush(data, promise: promise)
                 context.close(promise: nil)
                 return
@@ -127,6 +160,7 @@ public final class ConnectionGuard: ChannelDuplexHandler, RemovableChannelHandle
             timerFiresAt = nil
             guard let deadline else { return }
             if deadline <= .now() {
+                closing = true
                 context.close(promise: nil)
             } else {
                 schedule(context, at: deadline)

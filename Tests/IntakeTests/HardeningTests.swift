@@ -228,4 +228,19 @@ struct HardeningTests {
         let shown = try Self.tool("resguardo", ["cases", "show", "--workspace", staff.workspace, String(byServer.prefix(12)), "--passphrase-file", staff.pass])
         #expect(shown.output.contains("Sellado por / Sealed by: SERVIDOR/INTAKE") && shown.output.contains("el servidor en línea la vio en claro"), "\(shown.output)")
     }
+
+    @Test("18: a graceful stop under keep-alive load answers every submission it stored (stored = acknowledged)", arguments: 0..<3)
+    func gracefulStopAnswersWhatItStored(round: Int) async throws {
+        let intake = try IntakeProcess()
+        try intake.start()
+        let client = try intake.client()
+        defer { _ = client.shutdown() }
+        let receipts = try await submitUntilSignal(intake, client, workers: 16, perWorker: 400, signal: SIGTERM, after: .milliseconds(600 + 150 * round))
+        #expect(intake.lastExitStatus == 0)
+        #expect(receipts.count > 20)
+        let stored = try await VaultDatabase(path: intake.vaultPath).storedIds()
+        let acknowledged = Set(try receipts.map { try #require(SubmissionId(receipt: $0)) })
+        #expect(acknowledged.isSubset(of: stored))
+        #expect(stored.subtracting(acknowledged).isEmpty, "\(stored.count - acknowledged.count) reports were stored but their defenders got no receipt")
+    }
 }
