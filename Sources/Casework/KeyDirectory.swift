@@ -56,8 +56,8 @@ public struct KeyDirectory: Sendable {
             let replySigning = try SigningKey.generate()
             let encryption = try SealSecretKey.generate()
             let entry = try KeyManifest.EncryptionKey(publicKey: encryption.publicKey, notBefore: today, notAfter: today.adding(days: validDays))
-            let manifest = try KeyManifest(organisation: organisation, issued: today, encryptionKeys: [entry],
-                                           replySigningKey: replySigning.verifyingKey)
+            let manifest = try KeyManifest(organisation: organisation, issued: today, expires: Self.expiry(today, keys: [entry]),
+                                           encryptionKeys: [entry], replySigningKey: replySigning.verifyingKey)
             // Secrets first, manifest last: a directory with a manifest is a complete one.
             try writeSigningKey(signing, kind: .manifestSigning, to: path + "/" + signingKeyName, passphrase: passphrase, limits: limits)
             try writeSigningKey(replySigning, kind: .replySigning, to: path + "/" + replySigningKeyName, passphrase: passphrase, limits: limits)
@@ -71,6 +71,29 @@ public struct KeyDirectory: Sendable {
             throw KeyDirectoryError.wrap(error)
         }
         return try KeyDirectory(path: path)
+    }
+
+    /// A manifest's own expiry: `KeyManifest.defaultValidityDays` after it was signed, never
+    /// past its last key.
+    static func expiry(_ today: CalendarDay, keys: [KeyManifest.EncryptionKey]) -> CalendarDay {
+        min(today.adding(days: KeyManifest.defaultValidityDays), keys.map(\.notAfter).max() ?? today)
+    }
+
+    /// Signs the same keys again with today's date and a new expiry (`resguardo key renew`):
+    /// what keeps a manifest current between rotations.
+    public func renew(passphrase: SecureBytes, today: CalendarDay) throws(KeyDirectoryError) -> KeyManifest {
+        do {
+            let signing = try Self.readKeyFile(path, Self.signingKeyName).unlockSigningKey(passphrase: passphrase, kind: .manifestSigning)
+            let current = manifest.manifest
+            let next = try KeyManifest(organisation: current.organisation, issued: today, expires: Self.expiry(today, keys: current.encryptionKeys),
+                                       encryptionKeys: current.encryptionKeys, replySigningKey: current.replySigningKey)
+            try SecureFile.replaceAtomically(path + "/" + Self.manifestName, bytes: SignedKeyManifest.sign(next, with: signing).serialized())
+            return next
+        } catch let error as KeyDirectoryError {
+            throw error
+        } catch {
+            throw KeyDirectoryError.wrap(error)
+        }
     }
 
     /// Adds a new encryption key valid from `today`, shortens older keys' validity to at most
@@ -88,7 +111,7 @@ public struct KeyDirectory: Sendable {
                 try KeyManifest.EncryptionKey(publicKey: key.publicKey, notBefore: key.notBefore,
                                               notAfter: max(key.notBefore, min(key.notAfter, retireBy)))
             }
-            let next = try KeyManifest(organisation: manifest.manifest.organisation, issued: today,
+            let next = try KeyManifest(organisation: manifest.manifest.organisation, issued: today, expires: Self.expiry(today, keys: older + [entry]),
                                        encryptionKeys: older + [entry], replySigningKey: manifest.manifest.replySigningKey)
             try Self.writeEncryptionKey(encryption, id: entry.id, in: path, passphrase: passphrase, limits: limits)
             try SecureFile.replaceAtomically(path + "/" + Self.manifestName, bytes: SignedKeyManifest.sign(next, with: signing).serialized())

@@ -149,7 +149,7 @@ extension Workspace {
         let report = opened.report
         let record: ReferralRecord
         do {
-            let pid = try deidentifier(secretKeys).record(from: report, recordId: "referral").0.defenderPid
+            let pid = try deidentifier(secretKeys).referralPseudonym(for: report)
             let referralId = Encoding.hex(try Random.bytes(count: 16))
             let needs = Set(report.needs)
             record = ReferralRecord(

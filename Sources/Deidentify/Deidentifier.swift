@@ -32,16 +32,16 @@ public struct Deidentifier: Sendable {
         removed("reply_public_key", report.replyPublicKey != nil, "contact keys are removed")
         for field in report.unknownFields { removed(field.path, true, "fields outside the registry schema are removed") }
 
-        // Pseudonyms: the national ID when given, else name + birth year + locality.
-        let basis: String
-        if let id = d.nationalId, !id.isEmpty {
-            basis = "id:" + Self.normalise(id, keepOnlyAlphanumerics: true)
+        let defenderPid: String
+        if let basis = Self.identityBasis(report) {
+            defenderPid = try pseudonym("defender", report.country + "|" + basis)
+            log.append(Redaction(field: "defender_pid", action: .pseudonymised, reason: d.nationalId != nil ? "keyed hash of the national ID" : "keyed hash of name, birth year and locality"))
         } else {
-            basis = "nbl:" + [Self.normalise(d.name ?? "", keepOnlyAlphanumerics: false), d.birthYear.map(String.init) ?? "",
-                              Self.normalise(report.locality ?? "", keepOnlyAlphanumerics: false)].joined(separator: "|")
+            // With no ID and no name there is nothing that names one person: a hash of the rest
+            // would give every such defender the same pseudonym and link all their records.
+            defenderPid = Encoding.hex(try Random.bytes(count: 16))
+            log.append(Redaction(field: "defender_pid", action: .pseudonymised, reason: "no ID or name: a random pseudonym, linked to no other record"))
         }
-        let defenderPid = try pseudonym("defender", report.country + "|" + basis)
-        log.append(Redaction(field: "defender_pid", action: .pseudonymised, reason: d.nationalId != nil ? "keyed hash of the national ID" : "keyed hash of name, birth year and locality"))
         var organisationPid: String?
         if report.targetScope == "organisation", let org = d.organisation, !org.isEmpty {
             organisationPid = try pseudonym("organisation", report.country + "|" + Self.normalise(org, keepOnlyAlphanumerics: false))
@@ -94,6 +94,23 @@ public struct Deidentifier: Sendable {
             digital: report.aggressionTypes.contains("digital_attack") || report.perpetrators.contains("online_actor"),
             affectsRelatives: report.affectsRelatives, setting: report.setting, verification: "vetted", network: network)
         return (record, log)
+    }
+
+    /// The national ID when given, else name + birth year + locality; nil without ID or name.
+    static func identityBasis(_ report: Report) -> String? {
+        let d = report.defender
+        if let id = d.nationalId, !id.isEmpty { return "id:" + normalise(id, keepOnlyAlphanumerics: true) }
+        let name = normalise(d.name ?? "", keepOnlyAlphanumerics: false)
+        guard !name.isEmpty else { return nil }
+        return "nbl:" + [name, d.birthYear.map(String.init) ?? "", normalise(report.locality ?? "", keepOnlyAlphanumerics: false)].joined(separator: "|")
+    }
+
+    /// The defender's pseudonym in a relocation referral: same person, same pseudonym across
+    /// referrals, but under a domain of its own, so it never equals the registry's and a
+    /// referral cannot be joined with registry records.
+    public func referralPseudonym(for report: Report) throws -> String {
+        guard let basis = Self.identityBasis(report) else { return Encoding.hex(try Random.bytes(count: 16)) }
+        return try pseudonym("referral-defender", report.country + "|" + basis)
     }
 
     func pseudonym(_ domain: String, _ value: String) throws -> String {

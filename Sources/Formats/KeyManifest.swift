@@ -24,18 +24,36 @@ public struct KeyManifest: Sendable, Equatable {
     public static let maxEncryptionKeys = 64
     public static let maxOrganisationLength = 200
 
+    /// How long a manifest made by `key init` / `key rotate` stays good: past it clients refuse
+    /// it, so an old manifest replayed by a compromised intake (with a retired, maybe
+    /// compromised, key inside) is accepted for at most this long.
+    public static let defaultValidityDays = 120
+
     public let organisation: String
     public let issued: CalendarDay
+    /// The last day clients accept this manifest (optional in v1: a manifest without it expires
+    /// with its last key, `not_after` of the latest-ending key).
+    public let expires: CalendarDay
+    /// Whether `expires` was written in the payload (manifests before it was added do not have it).
+    let writesExpiry: Bool
     public let encryptionKeys: [EncryptionKey]
     public let replySigningKey: VerifyingKey
 
-    public init(organisation: String, issued: CalendarDay, encryptionKeys: [EncryptionKey], replySigningKey: VerifyingKey) throws(KeyManifestError) {
+    public init(organisation: String, issued: CalendarDay, expires: CalendarDay? = nil, encryptionKeys: [EncryptionKey],
+                replySigningKey: VerifyingKey) throws(KeyManifestError) {
         self.organisation = organisation
         self.issued = issued
         self.encryptionKeys = encryptionKeys
         self.replySigningKey = replySigningKey
+        let lastKeyDay = encryptionKeys.map(\.notAfter).max() ?? issued
+        self.expires = expires ?? lastKeyDay
+        writesExpiry = expires != nil
         try validate()
+        if self.expires < issued { throw .invalidField("expires", "\(self.expires) is before issued \(issued)") }
     }
+
+    /// Whether clients accept it on `day`.
+    public func isCurrent(on day: CalendarDay) -> Bool { issued <= day.adding(days: 1) && day <= expires }
 
     private func validate() throws(KeyManifestError) {
         guard !organisation.isEmpty, organisation.count <= Self.maxOrganisationLength else {
@@ -82,7 +100,7 @@ public struct KeyManifest: Sendable, Equatable {
                 ])
             })),
             ("reply_signing_key", .string(Encoding.base64(replySigningKey.bytes))),
-        ]).serialized()
+        ] + (writesExpiry ? [("expires", .string(expires.description))] : [])).serialized()
     }
 
     /// Parses payload bytes strictly: exactly the v1 members, each of the right type.
@@ -119,9 +137,10 @@ public struct KeyManifest: Sendable, Equatable {
             }
         }
         let replyKeyBytes = try reader.base64("reply_signing_key", byteCount: VerifyingKey.byteCount)
+        let expires = try reader.has("expires") ? reader.day("expires") : nil
         try reader.finish()
         do {
-            try self.init(organisation: organisation, issued: issued, encryptionKeys: keys,
+            try self.init(organisation: organisation, issued: issued, expires: expires, encryptionKeys: keys,
                           replySigningKey: VerifyingKey(bytes: replyKeyBytes))
         } catch let error as KeyManifestError {
             throw error
@@ -245,6 +264,8 @@ struct ObjectReader {
     }
 
     private func qualified(_ name: String) -> String { path == "manifest" || path == "payload" ? name : "\(path).\(name)" }
+
+    func has(_ name: String) -> Bool { members.contains { $0.0 == name } }
 
     mutating func take(_ name: String) throws(KeyManifestError) -> JSONValue {
         guard let i = members.firstIndex(where: { $0.0 == name }) else { throw .missingField(qualified(name)) }

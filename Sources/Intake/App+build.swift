@@ -42,6 +42,10 @@ public struct IntakeDependencies: Sendable {
         }
         manifestJSON = signed.serialized()
         manifest = signed.manifest
+        // Clients refuse an expired manifest: serving one would turn every defender away.
+        guard manifest.isCurrent(on: .today()) else {
+            throw ConfigurationError.invalid(configuration.manifestPath, "the key manifest expired on \(manifest.expires) (or is dated in the future, \(manifest.issued)); sign it again offline with `resguardo key renew`")
+        }
         fingerprint = pinned.description
         knownKeyIds = Set(manifest.encryptionKeys.map(\.id))
         assets = try WebAssets(tweetNaClPath: configuration.tweetNaClPath)

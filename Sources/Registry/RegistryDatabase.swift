@@ -107,22 +107,52 @@ public struct RegistryDatabase: Sendable {
 
 /// Machine-readable exports of the de-identified records, with HURIDOCS MT codes beside ours.
 public enum RegistryExport {
+    /// What every record file says about itself, in its first column (CSV) or member (JSON):
+    /// record-level data stays with the initiative, like an `--internal` report.
+    public static let classification = "INTERNO - NO PUBLICAR / INTERNAL - DO NOT PUBLISH"
+
+    /// The records as they stand in the registry (the preview staff see before loading).
     public static func csv(_ records: [RegistryRecord]) -> String {
-        let header = ["record_id", "defender_pid", "organisation_pid", "country", "region", "period", "date_precision", "aggression_types",
+        csv(records.map { ($0, $0.peopleAffected.map(String.init)) }, classified: false)
+    }
+
+    public static func json(_ records: [RegistryRecord]) -> [UInt8] {
+        JSONValue.array(records.map { object($0, peopleAffected: $0.peopleAffected.map(JSONValue.int) ?? .null) }).serialized() + [0x0A]
+    }
+
+    /// A record file to hand over (`resguardo registry export`): the output of `RecordRelease`,
+    /// every row classified internal.
+    public static func csv(_ release: RecordRelease.Outcome) -> String {
+        csv(release.records.map { ($0.record, $0.peopleAffectedBand) }, classified: true)
+    }
+
+    public static func json(_ release: RecordRelease.Outcome, linkable: Bool) -> [UInt8] {
+        JSONValue.object([
+            ("classification", .string(classification)),
+            ("pseudonyms", .string(linkable ? "linkable: the registry's own; never share this file" : "this export only: not comparable with any other file")),
+            ("withheld_below_k", .int(release.withheld)),
+            ("records", .array(release.records.map { object($0.record, peopleAffected: $0.peopleAffectedBand.map(JSONValue.string) ?? .null) })),
+        ]).serialized() + [0x0A]
+    }
+
+    static func csv(_ rows: [(RegistryRecord, String?)], classified: Bool) -> String {
+        var header = ["record_id", "defender_pid", "organisation_pid", "country", "region", "period", "date_precision", "aggression_types",
                       "aggression_types_mt04", "perpetrators", "perpetrators_mt24", "state_collusion", "rights_defended", "target_scope",
                       "people_affected", "gender_identity", "age_band", "ethnicity", "gender_component", "gender_component_types",
                       "digital", "affects_relatives", "setting", "verification", "network"]
+        if classified { header.insert("classification", at: 0) }
         var lines = [header.joined(separator: ",")]
-        for r in records {
-            let fields: [String] = [
+        for (r, people) in rows {
+            var fields: [String] = [
                 r.recordId, r.defenderPid, r.organisationPid ?? "", r.country, r.region ?? "", r.period ?? "", r.datePrecision,
                 r.aggressionTypes.joined(separator: ";"), r.aggressionTypes.map { Vocabulary.aggressionTypes.term($0)?.esf ?? "" }.joined(separator: ";"),
                 r.perpetrators.joined(separator: ";"), r.perpetrators.map { Vocabulary.perpetrators.term($0)?.esf ?? "" }.joined(separator: ";"),
                 r.stateCollusion ? "1" : "0", r.rightsDefended.joined(separator: ";"), r.targetScope ?? "",
-                r.peopleAffected.map(String.init) ?? "", r.genderIdentity, r.ageBand ?? "", r.ethnicity, r.genderComponent ? "1" : "0",
+                people ?? "", r.genderIdentity, r.ageBand ?? "", r.ethnicity, r.genderComponent ? "1" : "0",
                 r.genderComponentTypes.joined(separator: ";"), r.digital ? "1" : "0", r.affectsRelatives.map { $0 ? "1" : "0" } ?? "",
                 r.setting ?? "", r.verification, r.network,
             ]
+            if classified { fields.insert(classification, at: 0) }
             lines.append(fields.map(quote).joined(separator: ","))
         }
         return lines.joined(separator: "\n") + "\n"
@@ -136,24 +166,22 @@ public enum RegistryExport {
         return "\"" + f.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    public static func json(_ records: [RegistryRecord]) -> [UInt8] {
+    static func object(_ r: RegistryRecord, peopleAffected: JSONValue) -> JSONValue {
         func strings(_ a: [String]) -> JSONValue { .array(a.map(JSONValue.string)) }
         func optional(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
-        return JSONValue.array(records.map { r in
-            .object([
-                ("record_id", .string(r.recordId)), ("defender_pid", .string(r.defenderPid)), ("organisation_pid", optional(r.organisationPid)),
-                ("country", .string(r.country)), ("region", optional(r.region)), ("period", optional(r.period)),
-                ("date_precision", .string(r.datePrecision)), ("aggression_types", strings(r.aggressionTypes)),
-                ("aggression_types_mt04", strings(r.aggressionTypes.map { Vocabulary.aggressionTypes.term($0)?.esf ?? "" })),
-                ("perpetrators", strings(r.perpetrators)),
-                ("perpetrators_mt24", strings(r.perpetrators.map { Vocabulary.perpetrators.term($0)?.esf ?? "" })),
-                ("state_collusion", .bool(r.stateCollusion)), ("rights_defended", strings(r.rightsDefended)),
-                ("target_scope", optional(r.targetScope)), ("people_affected", r.peopleAffected.map(JSONValue.int) ?? .null),
-                ("gender_identity", .string(r.genderIdentity)), ("age_band", optional(r.ageBand)), ("ethnicity", .string(r.ethnicity)),
-                ("gender_component", .bool(r.genderComponent)), ("gender_component_types", strings(r.genderComponentTypes)),
-                ("digital", .bool(r.digital)), ("affects_relatives", r.affectsRelatives.map(JSONValue.bool) ?? .null),
-                ("setting", optional(r.setting)), ("verification", .string(r.verification)), ("network", .string(r.network)),
-            ])
-        }).serialized() + [0x0A]
+        return .object([
+            ("record_id", .string(r.recordId)), ("defender_pid", .string(r.defenderPid)), ("organisation_pid", optional(r.organisationPid)),
+            ("country", .string(r.country)), ("region", optional(r.region)), ("period", optional(r.period)),
+            ("date_precision", .string(r.datePrecision)), ("aggression_types", strings(r.aggressionTypes)),
+            ("aggression_types_mt04", strings(r.aggressionTypes.map { Vocabulary.aggressionTypes.term($0)?.esf ?? "" })),
+            ("perpetrators", strings(r.perpetrators)),
+            ("perpetrators_mt24", strings(r.perpetrators.map { Vocabulary.perpetrators.term($0)?.esf ?? "" })),
+            ("state_collusion", .bool(r.stateCollusion)), ("rights_defended", strings(r.rightsDefended)),
+            ("target_scope", optional(r.targetScope)), ("people_affected", peopleAffected),
+            ("gender_identity", .string(r.genderIdentity)), ("age_band", optional(r.ageBand)), ("ethnicity", .string(r.ethnicity)),
+            ("gender_component", .bool(r.genderComponent)), ("gender_component_types", strings(r.genderComponentTypes)),
+            ("digital", .bool(r.digital)), ("affects_relatives", r.affectsRelatives.map(JSONValue.bool) ?? .null),
+            ("setting", optional(r.setting)), ("verification", .string(r.verification)), ("network", .string(r.network)),
+        ])
     }
 }

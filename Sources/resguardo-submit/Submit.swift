@@ -25,9 +25,11 @@ struct IntakeOptions: ParsableArguments {
         outbox ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".local/share/resguardo/outbox").path
     }
 
-    var manifestCachePath: String {
-        let name = Encoding.hex((try? GenericHash.hash(Array(url.utf8), outputByteCount: 16)) ?? [])
-        return FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".config/resguardo/manifests/\(name).json").path
+    /// One cache per organisation (its pinned signing key), not per address: the newest
+    /// manifest seen must bind every intake and mirror that serves that organisation's keys, so an
+    /// old one cannot come back through another address.
+    func manifestCachePath(_ pinned: SigningKeyFingerprint) -> String {
+        FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".config/resguardo/manifests/\(Encoding.hex(pinned.bytes)).json").path
     }
 
     /// The intake's key manifest, verified against the pinned fingerprint. A verified manifest is
@@ -37,14 +39,25 @@ struct IntakeOptions: ParsableArguments {
         do {
             let pinned = try await pinnedFingerprint(client: client)
             let signed = try await client.manifest(pinned: pinned)
-            let dir = (manifestCachePath as NSString).deletingLastPathComponent
+            let today = CalendarDay.today()
+            // Rollback: an intake (compromised, or a copy of an old one) serving a key list older
+            // than one this computer already saw may be offering a retired, compromised key.
+            if let seen = cachedManifest(pinned: pinned), seen.manifest.issued > signed.manifest.issued {
+                throw CommandFailure("the intake served a key list signed on \(signed.manifest.issued), older than the one this computer saw (signed on \(seen.manifest.issued))",
+                                     hints: ["nothing was sealed or sent: an old key list can carry a retired key",
+                                             "tell the network another way; it may be replaying old keys"], status: .wrongPassphrase)
+            }
+            guard signed.manifest.isCurrent(on: today) else {
+                throw CommandFailure("the intake's key list expired on \(signed.manifest.expires)",
+                                     hints: ["nothing was sealed or sent; the network must renew it (resguardo key renew)"], status: .dataError)
+            }
+            let dir = (manifestCachePath(pinned) as NSString).deletingLastPathComponent
             try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            try? Data(signed.serialized()).write(to: URL(fileURLWithPath: manifestCachePath), options: .atomic)
+            try? Data(signed.serialized()).write(to: URL(fileURLWithPath: manifestCachePath(pinned)), options: .atomic)
             return signed.manifest
         } catch let unreachable as IntakeClient.Unreachable {
             if let pin = fingerprint.flatMap(SigningKeyFingerprint.init(text:)) ?? rememberedFingerprint(for: client.baseURL),
-               let data = FileManager.default.contents(atPath: manifestCachePath),
-               let cached = try? SignedKeyManifest(json: Array(data), trust: .fingerprint(pin)) {
+               let cached = cachedManifest(pinned: pin), cached.manifest.isCurrent(on: .today()) {
                 Console.warning("cannot reach \(client.baseURL) (\(unreachable.reason)); sealing with the key list saved on \(cached.manifest.issued)")
                 return cached.manifest
             }
@@ -53,6 +66,12 @@ struct IntakeOptions: ParsableArguments {
                                          "check the address and the network (or Tor), then try again"],
                                  status: .unavailable)
         }
+    }
+
+    /// The newest manifest this computer verified for this intake, if any.
+    func cachedManifest(pinned: SigningKeyFingerprint) -> SignedKeyManifest? {
+        guard let data = FileManager.default.contents(atPath: manifestCachePath(pinned)) else { return nil }
+        return try? SignedKeyManifest(json: Array(data), trust: .fingerprint(pinned))
     }
 
     func rememberedFingerprint(for baseURL: String) -> SigningKeyFingerprint? {

@@ -13,8 +13,9 @@ struct KeyCommand: ParsableCommand {
           $ resguardo key init --dir keys --organisation "Red de Defensoras"
           $ resguardo key show --dir keys
           $ resguardo key rotate --dir keys
+          $ resguardo key renew --dir keys
         """,
-        subcommands: [KeyInit.self, KeyShow.self, KeyRotate.self]
+        subcommands: [KeyInit.self, KeyShow.self, KeyRotate.self, KeyRenew.self]
     )
 }
 
@@ -33,8 +34,10 @@ struct KeyDirectoryOptions: ParsableArguments {
 
 /// How long a new encryption key is valid, and how hard its key file is to brute-force.
 struct NewKeyOptions: ParsableArguments {
-    @Option(name: .long, help: "Days the new encryption key is valid (1 to 3650).")
-    var validDays: Int = 365
+    /// Shorter than a year: a key that leaks is good to an attacker only until it expires, and a
+    /// manifest carrying it can be replayed only as long as that manifest is current.
+    @Option(name: .long, help: "Days the new encryption key is valid (1 to 3650; default 180).")
+    var validDays: Int = 180
     @Option(name: .long, help: "Argon2id cost of the key files: interactive, moderate or sensitive.")
     var kdf: KDFPreset = .moderate
 
@@ -163,7 +166,7 @@ struct KeyShow: ParsableCommand {
         let today = CalendarDay.today()
         let current = manifest.currentEncryptionKey(on: today)
         print("organisation: \(manifest.organisation)")
-        print("manifest issued: \(manifest.issued)")
+        print("manifest issued: \(manifest.issued), expires: \(manifest.expires)\(manifest.expires < .today() ? " (EXPIRED: resguardo key renew)" : "")")
         print("signing-key fingerprint: \(try directory.manifest.fingerprint())")
         print("reply-signing key: \(Encoding.base64(manifest.replySigningKey.bytes))")
         print("encryption keys:")
@@ -184,6 +187,7 @@ struct KeyShow: ParsableCommand {
         let json = JSONValue.object([
             ("organisation", .string(manifest.organisation)),
             ("issued", .string(manifest.issued.description)),
+            ("expires", .string(manifest.expires.description)),
             ("signing_key_fingerprint", .string(try directory.manifest.fingerprint().description)),
             ("current_key_id", current.map { .string($0.id.hex) } ?? .null),
             ("encryption_keys", .array(manifest.encryptionKeys.map { key in
@@ -233,6 +237,39 @@ struct KeyRotate: ParsableCommand {
             throw error.commandFailure(directory: keys.dir)
         }
         print("added encryption key \(entry.id), valid \(entry.notBefore) … \(entry.notAfter)")
+        print("copy \(keys.dir)/\(KeyDirectory.manifestName) to the intake")
+    }
+}
+
+struct KeyRenew: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "renew",
+        abstract: "Sign the same keys again with today's date, so the manifest stays current.",
+        discussion: """
+        A manifest expires \(KeyManifest.defaultValidityDays) days after it is signed (never after its \
+        last key): clients refuse an expired one, and one older than a manifest they have already \
+        seen, so an intake replaying an old manifest is refused. Renew (or rotate) before it \
+        expires and copy the new manifest.json to the intake.
+
+        Example:
+          $ resguardo key renew --dir keys
+          Passphrase:
+          manifest signed 2026-12-01, valid until 2027-03-31
+        """
+    )
+
+    @OptionGroup var keys: KeyDirectoryOptions
+    @OptionGroup var passphrase: PassphraseOptions
+
+    func run() throws {
+        let directory = try keys.open()
+        let secret = try passphrase.read(prompt: "Passphrase: ")
+        let renewed: KeyManifest
+        do { renewed = try directory.renew(passphrase: secret, today: .today()) } catch { throw error.commandFailure(directory: keys.dir) }
+        print("manifest signed \(renewed.issued), valid until \(renewed.expires)")
+        if let lastKey = renewed.encryptionKeys.map(\.notAfter).max(), renewed.expires == lastKey {
+            Console.warning("the manifest ends with its last key on \(lastKey): rotate (resguardo key rotate) to go on receiving reports after that")
+        }
         print("copy \(keys.dir)/\(KeyDirectory.manifestName) to the intake")
     }
 }

@@ -67,23 +67,38 @@ struct RegistryCommand: ParsableCommand {
 
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write the de-identified records as CSV or JSON, with HURIDOCS MT codes.",
-            discussion: "Example:\n  $ resguardo registry export --format json --out registro.json"
+            abstract: "Write the de-identified records as CSV or JSON, with HURIDOCS MT codes (internal: never publish).",
+            discussion: """
+            A file of records is marked INTERNAL on every row. It carries only records whose group \
+            on every field it holds (place, period, rights, identity, age band, setting, people \
+            affected in bands, perpetrator and aggression types, organisation) has at least \
+            \(KAnonymity.k) distinct defenders; the others are withheld and counted. Record ids and \
+            pseudonyms are keyed for this export alone, so two exports (or an export and a \
+            referral) cannot be joined, unless --linkable is given for the network's own use.
+
+            Example:
+              $ resguardo registry export --format json --out registro.json
+              wrote 212 records to registro.json (INTERNAL — DO NOT PUBLISH); 9 withheld: their group had fewer than 5 defenders
+            """
         )
         enum Format: String, ExpressibleByArgument, CaseIterable { case csv, json }
         @OptionGroup var workspace: WorkspaceOptions
         @Option(name: .long, help: "csv or json.") var format: Format
         @Option(name: .long, help: "Output file (must not exist).") var out: String
+        @Flag(name: .long, help: "Keep the registry's own record ids and pseudonyms (files that follow corrections; never share them).") var linkable = false
 
         func run() throws {
             let ws = try workspace.open()
             guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure("\(out) already exists", status: .cannotCreate) }
-            let records = try ws.registry.all()
-            let bytes = format == .csv ? Array(RegistryExport.csv(records).utf8) : RegistryExport.json(records)
+            let release = try RecordRelease.prepare(try ws.registry.all(), linkable: linkable)
+            let bytes = format == .csv ? Array(RegistryExport.csv(release).utf8) : RegistryExport.json(release, linkable: linkable)
             guard FileManager.default.createFile(atPath: out, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
                 throw CommandFailure("cannot write \(out)", status: .cannotCreate)
             }
-            print("wrote \(records.count) records to \(out)")
+            print("wrote \(release.records.count) records to \(out) (INTERNAL — DO NOT PUBLISH)\(linkable ? "; pseudonyms linkable to the registry" : "")")
+            if release.withheld > 0 {
+                print("\(release.withheld) records withheld: their group had fewer than \(KAnonymity.k) distinct defenders")
+            }
         }
     }
 }

@@ -121,4 +121,49 @@ struct DeidentifyTests {
         #expect(csv.contains("death_threat;surveillance") && csv.contains("020103;120104"))
         #expect(RegistryExport.quote("=HYPERLINK(\"x\")") == "\"'=HYPERLINK(\"\"x\"\")\"")
     }
+
+    @Test("14.7: without an ID or a name each defender gets a random pseudonym, never one shared by all the anonymous; a referral's pseudonym is not the registry's")
+    func anonymousAndReferralPseudonyms() throws {
+        let anonymous = #"{"version":1,"language":"es","country":"GT","description":"Nos amenazaron.","aggression_types":["threat"]}"#
+        let (a, log) = try record(anonymous)
+        let (b, _) = try record(anonymous)
+        #expect(a.defenderPid != b.defenderPid)
+        #expect(log.contains { $0.field == "defender_pid" && $0.reason.contains("random") })
+        let report = try Report.parse(Array(Self.oaxaca.utf8), today: Self.today)
+        let registryPid = try deidentifier.record(from: report, recordId: "x").0.defenderPid
+        let referralPid = try deidentifier.referralPseudonym(for: report)
+        let again = try deidentifier.referralPseudonym(for: report)
+        #expect(referralPid != registryPid && referralPid == again)
+    }
+
+    @Test("14.7: a record export checks every quasi-identifier, withholds and counts the rest, bins people affected, and keys pseudonyms per export unless linkable")
+    func recordRelease() throws {
+        // Five defenders with the same profile, and one who differs only in a perpetrator type:
+        // the old k-check (place, period, rights, identity, ethnicity) put her in the group of five.
+        var records: [RegistryRecord] = []
+        for i in 0..<6 {
+            let text = Self.oaxaca.replacingOccurrences(of: "HELM840312MOCRPR09", with: "ID\(i)")
+                .replacingOccurrences(of: #""people_affected":1"#, with: #""people_affected":\#(3 + i % 2)"#)
+                .replacingOccurrences(of: #""extractive_company","local_official""#, with: i == 5 ? #""police""# : #""extractive_company","local_official""#)
+            records.append(try record(text, id: "r\(i)").0)
+        }
+        #expect(try KAnonymity.enforce(records).belowK.isEmpty, "the registry's own check groups all six")
+        let release = try RecordRelease.prepare(records, linkable: false)
+        #expect(release.records.count == 5 && release.withheld == 1)
+        #expect(release.records.allSatisfy { $0.peopleAffectedBand == "2-5" })
+        let again = try RecordRelease.prepare(records, linkable: false)
+        let registryPids = Set(records.map(\.defenderPid)), registryIds = Set(records.map(\.recordId))
+        #expect(Set(release.records.map(\.record.defenderPid)).isDisjoint(with: registryPids))
+        #expect(Set(release.records.map(\.record.recordId)).isDisjoint(with: registryIds))
+        #expect(Set(release.records.map(\.record.defenderPid)).isDisjoint(with: Set(again.records.map(\.record.defenderPid))), "two exports join on pseudonyms")
+        #expect(Set(release.records.map(\.record.defenderPid)).count == 5, "distinct defenders stay distinct within one export")
+        let linkable = try RecordRelease.prepare(records, linkable: true)
+        #expect(Set(linkable.records.map(\.record.defenderPid)).isSubset(of: registryPids))
+        // Every row and the document say the file is internal; no exact people_affected.
+        let csv = RegistryExport.csv(release)
+        #expect(csv.split(separator: "\n").dropFirst().allSatisfy { $0.hasPrefix(RegistryExport.classification) })
+        let json = String(decoding: RegistryExport.json(release, linkable: false), as: UTF8.self)
+        #expect(json.contains(#""classification":"\#(RegistryExport.classification)""#) && json.contains(#""withheld_below_k":1"#))
+        #expect(json.contains(#""people_affected":"2-5""#) && !json.contains(#""people_affected":3"#))
+    }
 }

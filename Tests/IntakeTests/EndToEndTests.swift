@@ -148,7 +148,9 @@ struct EndToEndTests {
         #expect(twice.status == 65 && twice.output.contains("only vetted cases"), "\(twice.output)")
         for format in ["csv", "json"] {
             let out = dir.appendingPathComponent("registro.\(format)").path
-            #expect(try tool("resguardo", ["registry", "export", "--workspace", workspace, "--format", format, "--out", out], in: dir).status == 0)
+            // Issue 14 item 7: one defender is a group of one on every field: withheld and counted.
+            let exported = try tool("resguardo", ["registry", "export", "--workspace", workspace, "--format", format, "--out", out], in: dir)
+            #expect(exported.status == 0 && exported.output.contains("wrote 0 records") && exported.output.contains("1 records withheld"), "\(exported.output)")
         }
         // No name, contact, ID, place below region or narrative anywhere in the registry or its exports.
         for path in [workspace + "/registry.sqlite", dir.appendingPathComponent("registro.csv").path, dir.appendingPathComponent("registro.json").path] {
@@ -158,7 +160,10 @@ struct EndToEndTests {
             }
         }
         let json = String(decoding: try Data(contentsOf: dir.appendingPathComponent("registro.json")), as: UTF8.self)
-        #expect(json.contains("\"country\":\"HN\"") && json.contains("\"aggression_types_mt04\":[\"120104\",\"020103\"]"), "\(json)")
+        #expect(json.contains(#""withheld_below_k":1"#) && json.contains(#""records":[]"#), "\(json)")
+        // The record itself, as `cases deidentify --preview` shows it to staff, carries the MT04 codes.
+        let previewed = try tool("resguardo", ["cases", "deidentify", "--workspace", workspace, caseId, "--preview", "--passphrase-file", pass], in: dir)
+        #expect(previewed.output.contains("\"country\":\"HN\"") && previewed.output.contains("\"aggression_types_mt04\":[\"120104\",\"020103\"]"), "\(previewed.output)")
 
         // The acknowledgement lets the intake purge exactly what the bundle carried.
         let purge = try tool("resguardo-intake", ["purge", "--vault", vault, "--acknowledgement", bundle + ".ack"] + staff.manifestArguments, in: dir)

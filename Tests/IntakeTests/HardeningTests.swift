@@ -243,4 +243,86 @@ struct HardeningTests {
         #expect(acknowledged.isSubset(of: stored))
         #expect(stored.subtracting(acknowledged).isEmpty, "\(stored.count - acknowledged.count) reports were stored but their defenders got no receipt")
     }
+
+    /// A manifest signed by `signing`, dated `issued`, with one key valid around it.
+    static func manifest(_ signing: SigningKey, issued: CalendarDay, expires: CalendarDay?, key: SealPublicKey) throws -> SignedKeyManifest {
+        let entry = try KeyManifest.EncryptionKey(publicKey: key, notBefore: issued, notAfter: issued.adding(days: 400))
+        let manifest = try KeyManifest(organisation: "Red Rotación", issued: issued, expires: expires, encryptionKeys: [entry], replySigningKey: SigningKey.generate().verifyingKey)
+        return try SignedKeyManifest.sign(manifest, with: signing)
+    }
+
+    @Test("6: a manifest has its own expiry; the intake refuses an expired one; resguardo-submit refuses one older than it saw; the page's check refuses both")
+    func manifestRollback() async throws {
+        let today = CalendarDay.today()
+        let signing = try SigningKey.generate()
+        let pin = try SigningKeyFingerprint(verifyingKey: signing.verifyingKey)
+        let retired = try SealSecretKey.generate().publicKey, fresh = try SealSecretKey.generate().publicKey
+        let old = try Self.manifest(signing, issued: today.adding(days: -40), expires: today.adding(days: 80), key: retired)
+        let new = try Self.manifest(signing, issued: today, expires: today.adding(days: 120), key: fresh)
+        let expired = try Self.manifest(signing, issued: today.adding(days: -200), expires: today.adding(days: -1), key: retired)
+        // The format: `expires` round-trips; without it a manifest ends with its last key.
+        #expect(try SignedKeyManifest(json: new.serialized(), trust: .fingerprint(pin)).manifest.expires == today.adding(days: 120))
+        #expect(try Self.manifest(signing, issued: today, expires: nil, key: fresh).manifest.expires == today.adding(days: 400))
+        #expect(!expired.manifest.isCurrent(on: today) && new.manifest.isCurrent(on: today))
+        #expect(throws: KeyManifestError.self) { try Self.manifest(signing, issued: today, expires: today.adding(days: -1), key: fresh) }
+
+        let scratch = try IntakeProcess()
+        let dir = scratch.folder
+        func write(_ m: SignedKeyManifest, _ name: String) throws -> String {
+            let path = dir.appendingPathComponent(name).path
+            try Data(m.serialized()).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        let (oldPath, newPath, expiredPath) = (try write(old, "old.json"), try write(new, "new.json"), try write(expired, "expired.json"))
+        let refused = try IntakeProcess(arguments: ["--manifest", expiredPath, "--fingerprint", pin.description])
+        #expect(throws: (any Error).self) { try refused.start() }
+        #expect(try String(contentsOfFile: refused.logPath, encoding: .utf8).contains("resguardo key renew"))
+
+        // resguardo-submit, with a home of its own (the manifest cache lives there).
+        func submit(_ intake: IntakeProcess) throws -> (status: Int32, output: String) {
+            let process = Process()
+            process.executableURL = IntakeProcess.binaries.appendingPathComponent("resguardo-submit")
+            process.arguments = ["submit", "--url", intake.baseURL, "--ca", intake.certificatePath, "--fingerprint", pin.description,
+                                 "--outbox", dir.appendingPathComponent("outbox").path, "--known-intakes", dir.appendingPathComponent("known").path,
+                                 "--country", "MX", "--description-file", "-"]
+            process.environment = ["HOME": dir.path, "PATH": "/usr/bin:/bin"]
+            let input = Pipe(), output = Pipe()
+            process.standardInput = input
+            process.standardOutput = output
+            process.standardError = output
+            try process.run()
+            input.fileHandleForWriting.write(Data("Me siguieron.\n".utf8))
+            try input.fileHandleForWriting.close()
+            let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            process.waitUntilExit()
+            return (process.terminationStatus, text)
+        }
+        let current = try IntakeProcess(arguments: ["--manifest", newPath, "--fingerprint", pin.description])
+        try current.start()
+        let sent = try submit(current)
+        #expect(sent.status == 0, "\(sent.output)")
+        current.kill(signal: SIGTERM)
+        let replaying = try IntakeProcess(arguments: ["--manifest", oldPath, "--fingerprint", pin.description])
+        try replaying.start()
+        let rolledBack = try submit(replaying)
+        #expect(rolledBack.status == 77 && rolledBack.output.contains("older than the one this computer saw"), "\(rolledBack.output)")
+        replaying.kill(signal: SIGTERM)
+
+        // The page's own check (sealing.js, run by node with Debian's tweetnacl).
+        let script = """
+        globalThis.nacl = require('/usr/share/nodejs/tweetnacl/nacl-fast.js');
+        const fs = require('fs'), vm = require('vm');
+        for (const f of ['blake2b.js', 'sealing.js']) vm.runInThisContext(fs.readFileSync(process.argv[2] + '/' + f, 'utf8'));
+        const S = globalThis.ResguardoSealing;
+        for (const [file, floor] of [[process.argv[3], ''], [process.argv[4], ''], [process.argv[5], process.argv[7]]]) {
+          try { S.verifyManifest(fs.readFileSync(file, 'utf8'), process.argv[6], process.argv[8], floor); console.log('accepted'); }
+          catch (e) { console.log(e.code || String(e)); }
+        }
+        """
+        let js = dir.appendingPathComponent("check.js").path
+        try script.write(toFile: js, atomically: true, encoding: .utf8)
+        let web = IntakeProcess.repository.appendingPathComponent("Sources/Intake/Web").path
+        let checked = try runSubprocess("/usr/bin/node", [js, web, newPath, expiredPath, oldPath, pin.description, today.description, today.description])
+        #expect(checked.output.split(separator: "\n") == ["accepted", "manifest_expired", "manifest_rolled_back"], "\(checked.output)")
+    }
 }

@@ -95,7 +95,7 @@
 
   // Checks a signed key manifest against the pinned fingerprint and picks the encryption key
   // valid on `today` (YYYY-MM-DD). Throws SealingError with a code the page explains.
-  function verifyManifest(text, pinned, today) {
+  function verifyManifest(text, pinned, today, notIssuedBefore) {
     let outer;
     try {
       outer = JSON.parse(text);
@@ -116,6 +116,13 @@
       throw new SealingError('manifest_malformed');
     }
     if (body.version !== 1 || !Array.isArray(body.encryption_keys)) throw new SealingError('manifest_malformed');
+    // The manifest's own expiry (without one, its last key's): an old manifest replayed by a
+    // compromised intake is refused once it has expired. `notIssuedBefore` (the offline form
+    // carries the date of the manifest it was made with) refuses anything older than that.
+    const lastKeyDay = body.encryption_keys.reduce((d, k) => (k.not_after > d ? k.not_after : d), '');
+    const expires = typeof body.expires === 'string' ? body.expires : lastKeyDay;
+    if (expires < today) throw new SealingError('manifest_expired');
+    if (notIssuedBefore && !(body.issued >= notIssuedBefore)) throw new SealingError('manifest_rolled_back');
     const valid = body.encryption_keys.filter((k) => k.not_before <= today && today <= k.not_after);
     if (valid.length === 0) throw new SealingError('manifest_no_current_key');
     // The newest key in force, the later one on a tie: as the Swift client picks it.
