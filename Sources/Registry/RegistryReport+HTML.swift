@@ -11,10 +11,8 @@ extension RegistryReport {
         number.numberStyle = .decimal
         number.locale = Locale(identifier: es ? "es_MX" : "en_US")
         func n(_ cell: Cell) -> String {
-            switch cell {
-            case .count(let v): return number.string(from: NSNumber(value: v)) ?? String(v)
-            case .suppressed: return "&lt;\(minCell)"
-            }
+            if case .count(let v) = cell { return number.string(from: NSNumber(value: v)) ?? String(v) }
+            return Self.escape(cell.shown)
         }
         let titles: [String: (String, String)] = [
             "by_year": ("Agresiones por año", "Aggressions per year"),
@@ -37,7 +35,7 @@ extension RegistryReport {
         body += "<h1>\(es ? "Registro de agresiones contra defensoras" : "Registry of aggressions against women defenders")</h1>"
         body += "<p class=\"meta\">\(place) · \(Self.escape(from)) – \(Self.escape(to))</p>"
         body += "<div class=\"summary\">"
-        body += "<div><b>\(n(.count(totalAggressions)))</b><span>\(es ? "agresiones registradas" : "aggressions registered")</span></div>"
+        body += "<div><b>\(n(headlineAggressions))</b><span>\(es ? "agresiones registradas" : "aggressions registered")</span></div>"
         body += "<div><b>\(n(distinctDefenders))</b><span>\(es ? "defensoras distintas" : "distinct defenders")</span></div>"
         body += "<div><b>\(n(distinctOrganisations))</b><span>\(es ? "organizaciones afectadas" : "organisations affected")</span></div>"
         body += "</div>"
@@ -57,8 +55,8 @@ extension RegistryReport {
         body += "</table></section>"
         body += "<footer><p>\(es ? "Unidad de conteo: la agresión, no la persona." : "Unit of count: the aggression, not the person.") "
         body += isInternal ? (es ? "Cifras sin supresión, solo para el equipo." : "Unsuppressed figures, for staff only.")
-            : (es ? "Las cifras de 1 a \(minCell - 1) se muestran como «&lt;\(minCell)» (en violencia sexual y mujeres trans, hasta \(sensitiveMinCell - 1)); cuando una tabla ocultaría una sola cifra junto a su total, se oculta también la siguiente más pequeña, para que ninguna pueda deducirse por resta."
-                 : "Counts from 1 to \(minCell - 1) are shown as “&lt;\(minCell)” (up to \(sensitiveMinCell - 1) for sexual violence and trans women); when a table would hide a single value beside its total, the next smallest is hidden too, so none can be recovered by subtraction.")
+            : (es ? "Las cifras de 1 a \(minCell - 1) se muestran como «&lt;\(minCell)» (en violencia sexual y mujeres trans, de 1 a \(sensitiveMinCell - 1), como «&lt;\(sensitiveMinCell)»). «x» marca una cifra de cualquier tamaño ocultada para proteger otra: ninguna cifra oculta puede deducirse por resta de los totales, de otras tablas ni del largo de las barras, que solo dependen de las cifras publicadas."
+                 : "Counts from 1 to \(minCell - 1) are shown as “&lt;\(minCell)” (for sexual violence and trans women, 1 to \(sensitiveMinCell - 1), as “&lt;\(sensitiveMinCell)”). “x” marks a value of any size hidden to protect another: no hidden value can be recovered by subtraction from the totals, from other tables or from the bars, whose lengths depend on published values only.")
         body += "</p></footer>"
         return """
         <!doctype html>
@@ -84,10 +82,13 @@ extension RegistryReport {
         """
     }
 
-    /// A horizontal bar chart as inline SVG; suppressed cells get a hatched stub and "<k".
+    /// A horizontal bar chart as inline SVG; hidden cells get the same hatched stub whatever
+    /// their value, and their marker ("<T" or "x").
     func chart(_ table: Table, language: Language, format: (Cell) -> String) -> String {
         let rowHeight = 22, labelWidth = 330, barWidth = 380
-        let maximum = max(1, table.rows.map(\.raw).max() ?? 1)
+        // The scale comes from published values only: a bar scaled by a hidden maximum gives it
+        // away (a bar of 6 at 253 px of 380 says the largest, hidden, value is 9).
+        let maximum = max(1, table.rows.compactMap { if case .count(let v) = $0.cell { return v }; return nil }.max() ?? 1)
         let height = rowHeight * table.rows.count + 8
         var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"100%\" viewBox=\"0 0 \(labelWidth + barWidth + 70) \(height)\">"
         svg += "<defs><pattern id=\"hatch\" width=\"6\" height=\"6\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"3\" height=\"6\" fill=\"#c9b3d9\"/></pattern></defs>"
@@ -100,7 +101,7 @@ extension RegistryReport {
                 let w = max(1, v * barWidth / maximum)
                 svg += "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"\(w)\" height=\"\(rowHeight - 6)\" fill=\"#6b2c91\"/>"
                 svg += "<text x=\"\(labelWidth + w + 5)\" y=\"\(y + 15)\">\(format(row.cell))</text>"
-            case .suppressed:
+            case .small, .complementary:
                 svg += "<rect x=\"\(labelWidth)\" y=\"\(y + 3)\" width=\"18\" height=\"\(rowHeight - 6)\" fill=\"url(#hatch)\"/>"
                 svg += "<text x=\"\(labelWidth + 23)\" y=\"\(y + 15)\">\(format(row.cell))</text>"
             }

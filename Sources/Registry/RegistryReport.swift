@@ -5,17 +5,28 @@ public import Formats
 /// The aggregate tables the network publishes (issue: registry reports), computed from
 /// de-identified records, with small-cell suppression that cannot be undone by subtraction.
 public struct RegistryReport: Sendable {
-    /// One published number: the count, or suppressed (shown as "<k").
+    /// One published number: the count; hidden because it is small (shown "<T", which it is);
+    /// or hidden only to protect another cell (shown "x": it may be any size).
     public enum Cell: Sendable, Equatable, CustomStringConvertible {
         case count(Int)
-        case suppressed
+        case small(below: Int)
+        case complementary
 
-        public var description: String {
+        public var isHidden: Bool {
+            if case .count = self { return false }
+            return true
+        }
+
+        /// What a page, a CSV or a JSON shows for it.
+        public var shown: String {
             switch self {
             case .count(let n): return String(n)
-            case .suppressed: return "suppressed"
+            case .small(let below): return "<\(below)"
+            case .complementary: return "x"
             }
         }
+
+        public var description: String { shown }
     }
 
     public struct Table: Sendable {
@@ -37,6 +48,8 @@ public struct RegistryReport: Sendable {
     /// Codes whose cells use the stricter threshold.
     public static let sensitiveCodes: Set<String> = ["sexual_violence", "trans_woman"]
     public let totalAggressions: Int
+    /// The headline count as published (hidden like any other cell when it is small).
+    public let headlineAggressions: Cell
     public let distinctDefenders: Cell
     public let distinctOrganisations: Cell
     public let excludedUndated: Int
@@ -64,107 +77,126 @@ public struct RegistryReport: Sendable {
         excludedUndated = undated
         totalAggressions = records.count
 
-        func table(_ name: String, _ keys: (RegistryRecord) -> [String], order: [String]? = nil) -> Table {
+        // Every published number becomes a cell of one suppression plan (see SuppressionPlan).
+        let primary = isInternal ? 0 : minCell, primarySensitive = isInternal ? 0 : sensitive
+        func threshold(_ code: String) -> Int { Self.sensitiveCodes.contains(code) ? primarySensitive : primary }
+        var plan = SuppressionPlan()
+        let headline = plan.cell(records.count, threshold: primary, anchored: true)
+        struct Draft {
+            let name: String
+            let codes: [String]
+            let cells: [Int]
+            let total: Int
+        }
+        func draft(_ name: String, multiValued: Bool = false, order: [String]? = nil, _ keys: (RegistryRecord) -> [String]) -> Draft {
             var counts: [String: Int] = [:]
             for r in records { for k in keys(r) { counts[k, default: 0] += 1 } }
             let codes = order.map { o in o.filter { counts[$0] != nil } + counts.keys.filter { !o.contains($0) }.sorted() } ?? counts.keys.sorted()
-            let raw = codes.map { ($0, counts[$0] ?? 0) }
-            let total = name == "by_aggression_type" || name == "by_perpetrator" || name == "by_right" ? raw.reduce(0) { $0 + $1.1 } : records.count
-            return Self.suppress(name: name, raw: raw, total: total, minCell: minCell, isInternal: isInternal,
-                                 threshold: { Self.sensitiveCodes.contains($0) ? sensitive : minCell })
+            let cells = codes.map { plan.cell(counts[$0] ?? 0, threshold: threshold($0)) }
+            // A single-valued table's rows add up to the headline count; a multi-valued one's
+            // (a record may carry several types) to a total of its own.
+            let total = multiValued ? plan.cell(cells.reduce(0) { $0 + plan.values[$1] }, threshold: primary) : headline
+            plan.sum(cells, equals: total)
+            return Draft(name: name, codes: codes, cells: cells, total: total)
         }
-        let years = table("by_year") { r in [String(r.period?.prefix(4) ?? "")] }
-        let countries = table("by_country", { [$0.country] }, order: Vocabulary.countries.codes)
-        let types = table("by_aggression_type", { $0.aggressionTypes }, order: Vocabulary.aggressionTypes.codes)
-        let perpetrators = table("by_perpetrator", { $0.perpetrators }, order: Vocabulary.perpetrators.codes)
-        let rights = table("by_right", { $0.rightsDefended }, order: Vocabulary.rightsDefended.codes)
-        let scopes = table("by_scope", { [$0.targetScope ?? "not_stated"] }, order: Vocabulary.targetScopes.codes + ["not_stated"])
-        let identities = table("by_gender_identity", { [$0.genderIdentity] }, order: Vocabulary.genderIdentities.codes)
-        let gender = table("gender_component", { [$0.genderComponent ? "with_gender_component" : "without_gender_component"] })
-        let state = table("state_actor", { r in [r.perpetrators.contains(where: Vocabulary.stateActorCodes.contains) ? "state_actor" : "non_state_or_unknown"] })
-        var all = [years]
+        let years = draft("by_year") { r in [String(r.period?.prefix(4) ?? "")] }
+        var drafts = [years]
         // Within one year, the trend is worth showing month by month (quarters stay as they are).
         if from.prefix(4) == to.prefix(4) {
-            all.append(table("by_month") { r in [r.period.map { $0.count == 7 ? String($0) : String($0.prefix(4)) } ?? ""] })
+            drafts.append(draft("by_month") { r in [r.period.map { $0.count == 7 ? String($0) : String($0.prefix(4)) } ?? ""] })
         }
-        all += [countries, types, perpetrators, rights, scopes, identities, gender, state]
-        // Killings and attempted killings, by year and country: the figures the network names first.
-        let grave = records.filter { $0.aggressionTypes.contains("killing") || $0.aggressionTypes.contains("attempted_killing") }
+        let countries = draft("by_country", order: Vocabulary.countries.codes) { [$0.country] }
+        let types = draft("by_aggression_type", multiValued: true, order: Vocabulary.aggressionTypes.codes) { $0.aggressionTypes }
+        drafts += [countries, types,
+                   draft("by_perpetrator", multiValued: true, order: Vocabulary.perpetrators.codes) { $0.perpetrators },
+                   draft("by_right", multiValued: true, order: Vocabulary.rightsDefended.codes) { $0.rightsDefended },
+                   draft("by_scope", order: Vocabulary.targetScopes.codes + ["not_stated"]) { [$0.targetScope ?? "not_stated"] },
+                   draft("by_gender_identity", order: Vocabulary.genderIdentities.codes) { [$0.genderIdentity] },
+                   draft("gender_component") { [$0.genderComponent ? "with_gender_component" : "without_gender_component"] },
+                   draft("state_actor") { r in [r.perpetrators.contains(where: Vocabulary.stateActorCodes.contains) ? "state_actor" : "non_state_or_unknown"] }]
+        func cell(of draft: Draft, _ code: String) -> Int? { draft.codes.firstIndex(of: code).map { draft.cells[$0] } }
+
+        // Killings and attempted killings, by year and country: the figures the network names
+        // first. Each kind's rows add up to its row in the types table; each row is within its
+        // year's and its country's counts.
         var graveCounts: [String: Int] = [:]
-        for r in grave {
+        for r in records {
             for t in r.aggressionTypes where t == "killing" || t == "attempted_killing" {
                 graveCounts["\(r.period?.prefix(4) ?? "") \(r.country) \(t)", default: 0] += 1
             }
         }
-        all.append(Self.suppress(name: "killings", raw: graveCounts.keys.sorted().map { ($0, graveCounts[$0] ?? 0) },
-                                 total: graveCounts.values.reduce(0, +), minCell: minCell, isInternal: isInternal))
-        tables = all
-        topTypesByCountry = Self.topTypes(records, minCell: minCell, sensitive: sensitive, isInternal: isInternal)
+        let graveCodes = graveCounts.keys.sorted()
+        let graveCells = graveCodes.map { plan.cell(graveCounts[$0] ?? 0, threshold: primary) }
+        let graveTotal = plan.cell(graveCounts.values.reduce(0, +), threshold: primary)
+        plan.sum(graveCells, equals: graveTotal)
+        for kind in ["killing", "attempted_killing"] {
+            guard let typeCell = cell(of: types, kind) else { continue }
+            plan.sum(zip(graveCodes, graveCells).filter { $0.0.hasSuffix(" " + kind) }.map(\.1), equals: typeCell)
+        }
+        for (code, c) in zip(graveCodes, graveCells) {
+            let parts = code.split(separator: " ").map(String.init)
+            if parts.count == 3 {
+                if let y = cell(of: years, parts[0]) { plan.bound(c, atMost: y) }
+                if let country = cell(of: countries, parts[1]) { plan.bound(c, atMost: country) }
+            }
+        }
+        drafts.append(Draft(name: "killings", codes: graveCodes, cells: graveCells, total: graveTotal))
+
+        // The three most frequent types in each country. A type's cells across countries add up
+        // to its row in the types table, counting for each country that does not show it what a
+        // reader can still say: nothing if that country shows fewer than three types (it has no
+        // other), else at most its third count.
+        var matrix: [String: [String: Int]] = [:]
+        for r in records { for t in r.aggressionTypes { matrix[r.country, default: [:]][t, default: 0] += 1 } }
+        let topCountries = Vocabulary.countries.codes.filter { matrix[$0] != nil } + matrix.keys.filter { !Vocabulary.countries.contains($0) }.sorted()
+        var topShown: [String: [(code: String, cell: Int)]] = [:]
+        for c in topCountries {
+            let top = (matrix[c] ?? [:]).sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(3)
+            topShown[c] = top.map { ($0.key, plan.cell($0.value, threshold: threshold($0.key))) }
+            if let total = cell(of: countries, c) { for entry in topShown[c] ?? [] { plan.bound(entry.cell, atMost: total) } }
+        }
+        for t in Set(topShown.values.flatMap { $0.map(\.code) }) {
+            guard let typeCell = cell(of: types, t) else { continue }
+            var members: [Int] = []
+            for c in topCountries {
+                if let entry = topShown[c]?.first(where: { $0.code == t }) {
+                    members.append(entry.cell)
+                } else if let shown = topShown[c], shown.count == 3, let third = shown.last {
+                    members.append(plan.unpublished(matrix[c]?[t] ?? 0, atMost: third.cell))
+                }
+            }
+            plan.sum(members, equals: typeCell)
+        }
 
         let defenders = Set(records.map(\.defenderPid)).count
         let organisations = Set(records.compactMap(\.organisationPid)).count
-        distinctDefenders = isInternal || defenders == 0 || defenders >= minCell ? .count(defenders) : .suppressed
-        distinctOrganisations = isInternal || organisations == 0 || organisations >= minCell ? .count(organisations) : .suppressed
+        let defendersCell = plan.cell(defenders, threshold: primary), organisationsCell = plan.cell(organisations, threshold: primary)
+        plan.bound(defendersCell, atMost: headline)
+
+        if !isInternal { plan.audit() }
+        func published(_ i: Int) -> Cell {
+            switch plan.status[i] {
+            case .published, .unpublished: return .count(plan.values[i])
+            case .small(let below): return .small(below: below)
+            case .complementary: return .complementary
+            }
+        }
+        tables = drafts.map { d in
+            Table(name: d.name, rows: zip(d.codes, d.cells).map { (code: $0.0, cell: published($0.1), raw: plan.values[$0.1]) },
+                  total: published(d.total), rawTotal: plan.values[d.total])
+        }
+        topTypesByCountry = topCountries.map { c in (c, (topShown[c] ?? []).map { (code: $0.code, cell: published($0.cell), raw: plan.values[$0.cell]) }) }
+        headlineAggressions = published(headline)
+        distinctDefenders = published(defendersCell)
+        distinctOrganisations = published(organisationsCell)
+        let scopes = tables.first { $0.name == "by_scope" }, countryTable = tables.first { $0.name == "by_country" }
 
         checks = [
-            ("scopes sum to the total", scopes.rows.reduce(0) { $0 + $1.raw } == records.count),
-            ("countries sum to the total", countries.rows.reduce(0) { $0 + $1.raw } == records.count),
+            ("scopes sum to the total", scopes?.rows.reduce(0) { $0 + $1.raw } == records.count),
+            ("countries sum to the total", countryTable?.rows.reduce(0) { $0 + $1.raw } == records.count),
             ("aggressions ≥ distinct defenders", records.count >= defenders),
             ("no record outside the period", records.allSatisfy { r in r.period.flatMap(Self.firstMonth).map { $0 >= lower && $0 <= upper } ?? false }),
         ]
-    }
-
-    /// Primary suppression of counts 1…minCell−1, then secondary: while exactly one cell of a
-    /// table whose total is published is suppressed, also suppress the smallest other non-zero
-    /// cell, so no hidden value equals the total minus the shown ones.
-    static func suppress(name: String, raw: [(String, Int)], total: Int, minCell: Int, isInternal: Bool,
-                         threshold: (String) -> Int = { _ in 0 }) -> Table {
-        var hidden = Set(raw.indices.filter { raw[$0].1 > 0 && raw[$0].1 < max(minCell, threshold(raw[$0].0)) })
-        if !isInternal, hidden.count == 1 {
-            let candidates = raw.indices.filter { !hidden.contains($0) && raw[$0].1 > 0 }.sorted { raw[$0].1 < raw[$1].1 }
-            if let next = candidates.first { hidden.insert(next) }
-        }
-        if isInternal { hidden = [] }
-        let rows = raw.enumerated().map { i, entry in (code: entry.0, cell: hidden.contains(i) ? Cell.suppressed : .count(entry.1), raw: entry.1) }
-        let totalCell: Cell = isInternal || total == 0 || total >= minCell ? .count(total) : .suppressed
-        return Table(name: name, rows: rows, total: totalCell, rawTotal: total)
-    }
-
-    /// Top three types per country. Row sums are never published (a country's events can carry
-    /// several types), but each type's total is: so when every country with that type is shown
-    /// and exactly one of those cells is hidden, a second one in the same column is hidden too.
-    static func topTypes(_ records: [RegistryRecord], minCell: Int, sensitive: Int, isInternal: Bool) -> [(country: String, rows: [(code: String, cell: Cell, raw: Int)])] {
-        var matrix: [String: [String: Int]] = [:]
-        for r in records { for t in r.aggressionTypes { matrix[r.country, default: [:]][t, default: 0] += 1 } }
-        let countries = Vocabulary.countries.codes.filter { matrix[$0] != nil } + matrix.keys.filter { !Vocabulary.countries.contains($0) }.sorted()
-        var shown: [String: [String]] = [:]
-        for c in countries {
-            shown[c] = (matrix[c] ?? [:]).sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(3).map(\.key)
-        }
-        var hidden = Set<String>()  // "country|type"
-        if !isInternal {
-            for c in countries {
-                for t in shown[c] ?? [] {
-                    let n = matrix[c]?[t] ?? 0
-                    if n > 0, n < (sensitiveCodes.contains(t) ? sensitive : minCell) { hidden.insert("\(c)|\(t)") }
-                }
-            }
-            for t in Set(shown.values.flatMap { $0 }) {
-                let withType = countries.filter { (matrix[$0]?[t] ?? 0) > 0 }
-                let displayed = withType.filter { shown[$0]?.contains(t) == true }
-                guard displayed.count == withType.count else { continue }
-                let hiddenHere = displayed.filter { hidden.contains("\($0)|\(t)") }
-                if hiddenHere.count == 1, let next = displayed.filter({ !hidden.contains("\($0)|\(t)") }).min(by: { (matrix[$0]?[t] ?? 0) < (matrix[$1]?[t] ?? 0) }) {
-                    hidden.insert("\(next)|\(t)")
-                }
-            }
-        }
-        return countries.map { c in
-            (c, (shown[c] ?? []).map { t in
-                let n = matrix[c]?[t] ?? 0
-                return (t, hidden.contains("\(c)|\(t)") ? Cell.suppressed : .count(n), n)
-            })
-        }
     }
 
     static func firstMonth(of period: String) -> String? {
@@ -218,12 +250,7 @@ public struct RegistryReport: Sendable {
         return code
     }
 
-    func shown(_ cell: Cell) -> String {
-        switch cell {
-        case .count(let n): return String(n)
-        case .suppressed: return "<\(minCell)"
-        }
-    }
+    func shown(_ cell: Cell) -> String { cell.shown }
 
     public func csv(language: Language) -> String {
         var lines = ["table,code,label,esf_code,count"]
@@ -247,10 +274,8 @@ public struct RegistryReport: Sendable {
 
     public func json(language: Language) -> [UInt8] {
         func cell(_ c: Cell) -> JSONValue {
-            switch c {
-            case .count(let n): return .int(n)
-            case .suppressed: return .string("<\(minCell)")
-            }
+            if case .count(let n) = c { return .int(n) }
+            return .string(c.shown)
         }
         return JSONValue.object([
             ("from", .string(from)), ("to", .string(to)), ("country", country.map(JSONValue.string) ?? .null),
@@ -265,6 +290,7 @@ public struct RegistryReport: Sendable {
                     .object([("code", .string(r.code)), ("label", .string(Self.label(r.code, table: "by_aggression_type", language))), ("count", cell(r.cell))])
                 }))])
             })),
+            ("aggressions", cell(headlineAggressions)),
             ("distinct_defenders", cell(distinctDefenders)), ("distinct_organisations", cell(distinctOrganisations)),
             ("excluded_undated", .int(excludedUndated)),
             ("checks", .array(checks.map { .object([("name", .string($0.name)), ("passed", .bool($0.passed))]) })),

@@ -108,9 +108,11 @@ struct ReportCommand: ParsableCommand {
         commandName: "report",
         abstract: "Aggregate tables for publication, with small-cell suppression (HTML with charts, CSV or JSON).",
         discussion: """
-        Counts from 1 to --min-cell − 1 are shown as "<N"; when a table with a published total \
-        would hide a single cell, the next smallest is hidden too, so no value can be recovered by \
-        subtraction. --internal gives the unsuppressed numbers for staff only. Consistency checks \
+        Counts from 1 to --min-cell − 1 are shown as "<N" (below the stricter threshold for \
+        sexual violence and trans women as "<10"). Then every table is checked against every \
+        other, their totals and the headline count, as a reader would add them up, and more cells \
+        are hidden (shown "x") until no hidden value can be worked out; bars are scaled by \
+        published values only. --internal gives the unsuppressed numbers for staff only. Consistency checks \
         are printed; --strict makes a failed check an error.
 
         Example:
