@@ -85,10 +85,12 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // prctl, mallopt and mlockall, which Swift cannot call directly (ProcessHardening).
+        .target(name: "CHardening"),
         // What every command-line tool shares: error reporting, exit codes, passphrase input.
         .target(
             name: "CLISupport",
-            dependencies: ["Sodium", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Sodium", "CHardening", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         // De-identification: a pure library (no database, no network), DESIGN.md §7.

@@ -1,4 +1,6 @@
 public import ArgumentParser
+import CHardening
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -95,5 +97,41 @@ public enum ProcessHardening {
         #else
         _ = setrlimit(RLIMIT_CORE, &none)
         #endif
+        // Nor may another process of the same user attach to it or read /proc/PID/mem.
+        _ = resguardo_set_not_dumpable()
+    }
+
+    /// What the intake's memory protection came to, for its start-up line.
+    public struct MemoryProtection: Sendable {
+        public let wipesFreedMemory: Bool
+        public let locked: Bool
+        public var summary: String {
+            (wipesFreedMemory ? "freed memory is wiped" : "freed memory is NOT wiped") + ", "
+                + (locked ? "memory locked (no swap)" : "memory NOT locked: plaintext may reach swap (LimitMEMLOCK=infinity in the service unit)")
+        }
+    }
+
+    /// For a process that holds report plaintext in ordinary memory (the intake's no-JavaScript
+    /// path): every block freed is overwritten with zeros, so a string or buffer that held a
+    /// report does not linger in the heap until reused (a scan of /proc/PID/mem found copies
+    /// 400 requests later), and memory is kept out of swap when the limit allows. glibc's
+    /// per-thread cache keeps small freed blocks unwiped, so the process first re-executes
+    /// itself once with that cache switched off (`GLIBC_TUNABLES`, read only at start-up).
+    public static func protectPlaintextMemory() -> MemoryProtection {
+        let tunable = "glibc.malloc.tcache_count=0"
+        let current = ProcessInfo.processInfo.environment["GLIBC_TUNABLES"] ?? ""
+        if !current.contains(tunable), ProcessInfo.processInfo.environment["RESGUARDO_REEXECUTED"] == nil {
+            setenv("GLIBC_TUNABLES", current.isEmpty ? tunable : current + ":" + tunable, 1)
+            setenv("RESGUARDO_REEXECUTED", "1", 1)
+            let arguments = CommandLine.arguments
+            var argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+            execv("/proc/self/exe", &argv)
+            // Only reached when exec failed: go on, without the cache switched off.
+        }
+        unsetenv("RESGUARDO_REEXECUTED")
+        let perturbing = resguardo_wipe_freed_memory() == 0
+        let wipes = perturbing && current.contains(tunable)
+        let locked = resguardo_lock_memory() == 0
+        return MemoryProtection(wipesFreedMemory: wipes, locked: locked)
     }
 }

@@ -27,7 +27,16 @@ struct FormSubmission: Sendable {
         limiter = RateLimiter(perMinute: deps.configuration.formSubmissionsPerMinute)
     }
 
+    /// Every answer on this path closes the connection: the buffers NIO kept for it held the
+    /// report in the clear, and closing frees them (and the allocator wipes what is freed)
+    /// instead of keeping them for the next request of a keep-alive connection.
     func submit(_ request: Request, context: BasicRequestContext) async throws -> Response {
+        var response = try await answer(request)
+        response.headers[.connection] = "close"
+        return response
+    }
+
+    private func answer(_ request: Request) async throws -> Response {
         var page = deps.page(language: .es)
         func refuse(_ status: HTTPResponse.Status, _ title: (String, String), _ message: (String, String), retryAfter: Int? = nil) -> Response {
             htmlResponse(page.failure(title: page.t(title.0, title.1), message: page.t(message.0, message.1)), status: status, retryAfterSeconds: retryAfter)
@@ -51,6 +60,10 @@ struct FormSubmission: Sendable {
             return refuse(.contentTooLarge, ("Denuncia demasiado larga", "Report too long"),
                           ("El formulario enviado es más grande de lo permitido. Su denuncia NO fue recibida.", "The form sent is larger than allowed. Your report was NOT received."))
         }
+        // The body holds the report in the clear: decoded, it is overwritten in place. (Freed
+        // memory is wiped by the allocator too, `ProcessHardening.protectPlaintextMemory`;
+        // this covers the window until then and storage NIO may still hold.)
+        defer { Self.wipe(body) }
         guard let values = Self.decode(body.readableBytesView) else {
             return refuse(.badRequest, ("Formulario dañado", "Damaged form"),
                           ("El formulario llegó dañado. Su denuncia NO fue recibida: vuelva atrás e intente de nuevo.", "The form arrived damaged. Your report was NOT received: go back and try again."))
@@ -141,6 +154,15 @@ struct FormSubmission: Sendable {
         }
         defer { wipe(&out) }
         return String(validating: out, as: UTF8.self)
+    }
+
+    /// Overwrites the body's bytes where they are, even when the storage is shared with the
+    /// buffer NIO decoded the request into (the request's bytes were consumed, so nobody reads
+    /// them again); a copy-on-write mutation would zero a fresh copy and leave the original.
+    static func wipe(_ buffer: ByteBuffer) {
+        buffer.withUnsafeReadableBytes { raw in
+            if let base = raw.baseAddress { memset(UnsafeMutableRawPointer(mutating: base), 0, raw.count) }
+        }
     }
 
     /// Best effort: Swift may have copied the bytes, but the buffer we own is not left behind.

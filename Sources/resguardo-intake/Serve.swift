@@ -69,6 +69,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .long, help: "Log level: error, warning, notice, info or debug.") var logLevel: String = "info"
 
     func run() async throws {
+        // Before anything else: it may re-execute the process (see protectPlaintextMemory).
+        let memory = ProcessHardening.protectPlaintextMemory()
         var settings = IntakeConfiguration()
         if let config {
             do { settings = try IntakeConfiguration(jsonFile: config) } catch {
@@ -119,6 +121,7 @@ struct Serve: AsyncParsableCommand {
         let app = try buildApplication(deps, logger: logger) { port in
             var text = demo ? "resguardo-intake: DEMO MODE with PUBLIC demo keys (keys-example/): never use for real reports\n" : ""
             // Tests and scripts read the port from this line; written unbuffered so a pipe sees it now.
+            text += "resguardo-intake: \(memory.summary)\n"
             text += "resguardo-intake: serving https://\(host):\(port) (TLS 1.3 only), vault \(vaultPath)\n"
             FileHandle.standardOutput.write(Data(text.utf8))
         }

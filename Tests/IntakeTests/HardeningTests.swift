@@ -325,4 +325,59 @@ struct HardeningTests {
         let checked = try runSubprocess("/usr/bin/node", [js, web, newPath, expiredPath, oldPath, pin.description, today.description, today.description])
         #expect(checked.output.split(separator: "\n") == ["accepted", "manifest_expired", "manifest_rolled_back"], "\(checked.output)")
     }
+
+    /// Counts the occurrences of `needle` in the readable memory of process `pid` (Debian's
+    /// Python reads /proc/PID/maps and /proc/PID/mem; root may read a non-dumpable process).
+    static func occurrences(of needle: String, inProcess pid: Int32) throws -> (count: Int, regions: String) {
+        let script = """
+        import re, sys
+        pid, needle = sys.argv[1], sys.argv[2].encode()
+        found, where = 0, []
+        with open(f"/proc/{pid}/maps") as maps, open(f"/proc/{pid}/mem", "rb", 0) as mem:
+            for line in maps:
+                fields = line.split()
+                if "r" not in fields[1] or (len(fields) > 5 and fields[5] in ("[vvar]", "[vsyscall]")): continue
+                start, end = (int(x, 16) for x in fields[0].split("-"))
+                try:
+                    mem.seek(start); data = mem.read(end - start)
+                except (OSError, ValueError, OverflowError): continue
+                n = data.count(needle)
+                if n: found += n; where.append(f"{fields[0]} {fields[5] if len(fields) > 5 else 'anon'}: {n}")
+        print(found); print("; ".join(where))
+        """
+        let outcome = try runSubprocess(debianPython, ["-c", script, String(pid), needle])
+        let lines = outcome.output.split(separator: "\n", omittingEmptySubsequences: false)
+        return (Int(lines.first ?? "") ?? -1, lines.dropFirst().joined(separator: "\n"))
+    }
+
+    @Test("5: after no-JavaScript submissions no copy of the report's text is left in the intake's memory")
+    func noPlaintextLeftInMemory() async throws {
+        let intake = try IntakeProcess()
+        try intake.start()
+        let log = try String(contentsOfFile: intake.logPath, encoding: .utf8)
+        #expect(log.contains("freed memory is wiped") && log.contains("memory locked"), "\(log)")
+        let pid = try #require(intake.processIdentifier)
+        let marker = "Distintivo" + Encoding.hex(try Random.bytes(count: 12))
+        let name = "Defensora " + Encoding.hex(try Random.bytes(count: 8))
+        let client = try intake.client()
+        for i in 0..<20 {
+            let description = "Nos amenazaron frente a la radio comunitaria, \(marker), vez \(i), y dijeron que volverían por nosotras."
+            let form = "language=es&country=MX&consent_registry=no&consent_contact=no&description="
+                + (description.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+                + "&defender_name=" + (name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")
+            let posted = try await client.send(.POST, intake.baseURL + "/v1/reports/form", body: Array(form.utf8),
+                                               headers: [("Content-Type", "application/x-www-form-urlencoded")])
+            #expect(posted.status == 201 && posted.header("Connection")?.lowercased() == "close")
+        }
+        // Other traffic goes on meanwhile, as on a real intake.
+        for _ in 0..<50 { _ = try await client.send(.GET, intake.baseURL + "/healthz") }
+        try await client.shutdown()
+        try await Task.sleep(for: .milliseconds(300))
+        let text = try Self.occurrences(of: marker, inProcess: pid)
+        #expect(text.count == 0, "the description is still in memory: \(text.regions)")
+        let person = try Self.occurrences(of: name, inProcess: pid)
+        #expect(person.count == 0, "the name is still in memory: \(person.regions)")
+        // The scan itself works: the process's own fixed strings are found.
+        #expect(try Self.occurrences(of: "Modo sin JavaScript", inProcess: pid).count > 0)
+    }
 }
