@@ -72,6 +72,7 @@ public func buildRouter(_ deps: IntakeDependencies) -> Router<BasicRequestContex
     let router = Router()
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: CountingMiddleware(counters: deps.counters))
+    router.add(middleware: OfflineFormCORSMiddleware())
     router.add(middleware: MethodNotAllowedMiddleware())
     let reports = ReportsController(deps: deps)
     router.get("/healthz") { _, _ in

@@ -64,6 +64,30 @@ public struct CountingMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
+/// Cross-origin access for the offline form (a file opened from the phone, origin `null`) to the
+/// routes it uses, and only to them: the API takes and gives only ciphertext, manifests and
+/// challenges, so any origin may call it; credentials are never allowed (there are none). The
+/// page, the no-JavaScript path and the assets stay same-origin. Hummingbird's own middleware does
+/// the CORS work, preflight included; this only chooses where it applies.
+public struct OfflineFormCORSMiddleware<Context: RequestContext>: RouterMiddleware {
+    let cors: CORSMiddleware<Context>
+
+    public init() {
+        var headers: [HTTPField.Name] = [.contentType]
+        for name in [HTTPField.Name.resguardoToken, .resguardoProof] { if let name { headers.append(name) } }
+        cors = CORSMiddleware(allowOrigin: .all, allowHeaders: headers, allowMethods: [.get, .post, .options], allowCredentials: false, maxAge: .seconds(600))
+    }
+
+    static func isAPI(_ path: String) -> Bool {
+        path == "/v1/keys" || path == "/v1/challenge" || path == "/v1/reports" || (path.hasPrefix("/v1/mailbox/") && path.count > 12)
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard Self.isAPI(request.uri.path) else { return try await next(request, context) }
+        return try await cors.handle(request, context: context, next: next)
+    }
+}
+
 /// `405 Method Not Allowed` with an `Allow` header for a known path asked with another method
 /// (Hummingbird answers 404 for those; the API contract in docs/openapi.yaml says 405).
 public struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {

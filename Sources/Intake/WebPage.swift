@@ -1,4 +1,4 @@
-import Formats
+public import Formats
 import Foundation
 
 /// The form's answers as posted (`application/x-www-form-urlencoded`): a name can repeat
@@ -39,12 +39,28 @@ enum PageLanguage {
 /// takes over the same form and seals on the device. No inline script or style (CSP
 /// `default-src 'self'`); every script carries its Subresource Integrity hash.
 struct WebPage: Sendable {
+    /// Served by the intake, or the self-contained file a network hands out through its own
+    /// channels (`resguardo-intake offline-form`): everything inline, the pinned fingerprint and
+    /// the manifest of the day it was made inside, the intake reached at an absolute address.
+    enum Variant: Sendable {
+        case served
+        case offline(intakeURL: String, manifestJSON: [UInt8], manifestIssued: String)
+    }
+
     let language: Language
     let assets: WebAssets
     let organisation: String
     let fingerprint: String
     /// Today's year, for the incident-date choices.
     let year: Int
+    var variant: Variant = .served
+
+    /// Where the page's requests go: the page's own server, or the intake's address.
+    var base: String {
+        if case .offline(let url, _, _) = variant { return url }
+        return ""
+    }
+    var isOffline: Bool { if case .offline = variant { return true }; return false }
 
     func t(_ es: String, _ en: String) -> String { language == .es ? es : en }
 
@@ -67,7 +83,11 @@ struct WebPage: Sendable {
             html += problems.map { "<li>\(escape($0))</li>" }.joined()
             html += "</ul></div>\n"
         }
-        html += "<form id=\"report\" method=\"post\" action=\"/v1/reports/form\" accept-charset=\"utf-8\" data-fingerprint=\"\(escape(fingerprint))\" data-lang=\"\(language.rawValue)\" data-attachment-limit=\"\(Self.attachmentLimitMegabytes * 1_048_576)\">\n"
+        var offlineData = ""
+        if case .offline(let url, let manifest, let issued) = variant {
+            offlineData = " data-intake=\"\(escape(url))\" data-manifest=\"\(Encoding.base64(manifest))\" data-not-issued-before=\"\(escape(issued))\""
+        }
+        html += "<form id=\"report\" method=\"post\" action=\"\(escape(base))/v1/reports/form\" accept-charset=\"utf-8\" data-fingerprint=\"\(escape(fingerprint))\" data-lang=\"\(language.rawValue)\" data-attachment-limit=\"\(Self.attachmentLimitMegabytes * 1_048_576)\"\(offlineData)>\n"
         html += "<input type=\"hidden\" name=\"language\" value=\"\(language.rawValue)\">\n"
         html += placeSection(values) + dateSection(values) + whatSection(values) + whoSection(values)
         html += contextSection(values) + aboutYouSection(values) + needsSection(values) + consentSection(values)
@@ -78,8 +98,32 @@ struct WebPage: Sendable {
         html += statusAreas()
         html += repliesSection()
         html += messages()
-        html += "</main>\n" + footer() + "</body></html>\n"
+        html += "</main>\n" + footer() + inlineScripts() + "</body></html>\n"
         return html
+    }
+
+    /// The offline form's scripts and word list, inline (`</` cannot end a script early: none of
+    /// our files contain `</script`, which `offlineForm` checks).
+    func inlineScripts() -> String {
+        guard isOffline else { return "" }
+        var html = ""
+        if let words = assets.wordList {
+            html += "<script type=\"text/plain\" id=\"codename-words-list\">\(String(decoding: words.bytes, as: UTF8.self))</script>\n"
+        }
+        for script in assets.scripts { html += "<script>\n\(String(decoding: script.bytes, as: UTF8.self))\n</script>\n" }
+        return html
+    }
+
+    /// The self-contained file (see `Variant.offline`). Refuses assets that would end a script
+    /// element early.
+    static func offlineForm(language: Language, assets: WebAssets, manifest: SignedKeyManifest, fingerprint: SigningKeyFingerprint,
+                            intakeURL: String, year: Int) throws(ConfigurationError) -> String {
+        for asset in assets.scripts + [assets.wordList].compactMap({ $0 }) where String(decoding: asset.bytes, as: UTF8.self).lowercased().contains("</script") {
+            throw .invalid(asset.name, "contains `</script`, which cannot be put inline")
+        }
+        let page = WebPage(language: language, assets: assets, organisation: manifest.manifest.organisation, fingerprint: fingerprint.description,
+                           year: year, variant: .offline(intakeURL: intakeURL, manifestJSON: manifest.serialized(), manifestIssued: manifest.manifest.issued.description))
+        return page.form()
     }
 
     /// The no-JavaScript receipt.
@@ -118,20 +162,28 @@ struct WebPage: Sendable {
         <title>\(escape(title))</title>
 
         """
-        if let css = assets.stylesheet {
-            html += "<link rel=\"stylesheet\" href=\"/assets/\(css.name)\" integrity=\"\(css.integrity)\">\n"
-        }
-        if scripts {
-            for script in assets.scripts {
-                html += "<script defer src=\"/assets/\(script.name)\" integrity=\"\(script.integrity)\"></script>\n"
+        if isOffline {
+            // One file: the stylesheet and the scripts inside it, so nothing is fetched that a
+            // server could change. (Scripts run at the end of the body, as `defer` would.)
+            if let css = assets.stylesheet { html += "<style>\n\(String(decoding: css.bytes, as: UTF8.self))\n</style>\n" }
+        } else {
+            if let css = assets.stylesheet {
+                html += "<link rel=\"stylesheet\" href=\"/assets/\(css.name)\" integrity=\"\(css.integrity)\">\n"
+            }
+            if scripts {
+                for script in assets.scripts {
+                    html += "<script defer src=\"/assets/\(script.name)\" integrity=\"\(script.integrity)\"></script>\n"
+                }
             }
         }
         let other = language == .es ? ("en", "English") : ("es", "Español")
+        // The offline file has one language: its link would lead to the server.
+        let langLink = isOffline ? "" : "<a class=\"lang\" href=\"/?lang=\(other.0)\" lang=\"\(other.0)\" hreflang=\"\(other.0)\">\(other.1)</a>"
         html += """
         </head><body>
         <header><a class="skip" href="#main">\(t("Ir al contenido", "Skip to content"))</a>
         <span class="brand">Resguardo</span> <span class="org">\(escape(organisation))</span>
-        <a class="lang" href="/?lang=\(other.0)" lang="\(other.0)" hreflang="\(other.0)">\(other.1)</a></header>
+        \(langLink)</header>
 
         """
         return html
@@ -149,7 +201,7 @@ struct WebPage: Sendable {
         """
         <section class="mode" id="mode" aria-live="polite">
         <p id="mode-nojs"><strong>\(t("Modo sin JavaScript.", "No-JavaScript mode."))</strong> \(t("Su denuncia viaja por una conexión cifrada (HTTPS) y el servidor la cifra en memoria al recibirla, sin guardarla nunca legible. No se pueden adjuntar archivos en este modo.", "Your report travels over an encrypted connection (HTTPS) and the server encrypts it in memory on arrival, never storing it readable. Files cannot be attached in this mode."))</p>
-        <p id="mode-js" hidden><strong>\(t("Cifrado en su teléfono.", "Encrypted on your phone."))</strong> \(t("Su denuncia se cifra aquí, en su dispositivo, antes de enviarse: el servidor solo recibe datos cifrados que no puede leer.", "Your report is encrypted here, on your device, before it is sent: the server only receives encrypted data it cannot read."))</p>
+        <p id="mode-js" hidden><strong>\(t("Cifrado en su teléfono.", "Encrypted on your phone."))</strong> \(t("Su denuncia se cifra aquí, en su dispositivo, antes de enviarse, con la llave de la red comprobada contra la huella de abajo: el servidor solo recibe datos cifrados que no puede leer, siempre que esta página sea la auténtica (vea la huella).", "Your report is encrypted here, on your device, before it is sent, with the network's key checked against the fingerprint below: the server only receives encrypted data it cannot read, as long as this page is the genuine one (see the fingerprint)."))</p>
         </section>
 
         """
@@ -159,7 +211,8 @@ struct WebPage: Sendable {
         """
         <div class="fingerprint"><p>\(t("Huella de la llave de la red:", "The network's key fingerprint:")) <code id="fingerprint">\(escape(fingerprint))</code></p>
         <details><summary>\(t("¿Qué es esto?", "What is this?"))</summary>
-        <p>\(t("Compárela con la huella que la red publica por otros medios (su sitio, sus redes, en persona). Si no coincide, no envíe nada. Con JavaScript, esta página comprueba además la firma de las llaves antes de cifrar.", "Compare it with the fingerprint the network publishes elsewhere (its site, social media, in person). If it does not match, send nothing. With JavaScript, this page also checks the keys' signature before encrypting."))</p>
+        <p>\(isOffline ? t("Este formulario lo entregó la red por sus propios medios: la huella y las herramientas de cifrado vienen dentro de este archivo, y comprueba las llaves del servidor contra esa huella antes de cifrar. Compare la huella con la que la red publica; si no coincide, no use este archivo.", "Your network handed out this form through its own channels: the fingerprint and the encryption tools are inside this file, and it checks the server's keys against that fingerprint before encrypting. Compare the fingerprint with the one the network publishes; if it does not match, do not use this file.")
+                   : t("Esta página viene del mismo servidor que recibe las denuncias: comprueba la firma de las llaves contra esta huella antes de cifrar, pero un servidor tomado por otros podría enviar una página falsa con una huella falsa. Compárela con la huella que la red publica por otros medios (su sitio, sus redes, en persona): si no coincide, no envíe nada. Para no depender de este servidor, pida a la red su formulario sin conexión, un archivo que cifra en su teléfono.", "This page comes from the same server that receives the reports: it checks the keys' signature against this fingerprint before encrypting, but a server taken over by others could send a false page with a false fingerprint. Compare it with the fingerprint the network publishes elsewhere (its site, social media, in person): if it does not match, send nothing. To depend on this server less, ask the network for its offline form, a file that encrypts on your phone."))</p>
         </details></div>
 
         """
@@ -301,7 +354,7 @@ struct WebPage: Sendable {
     /// Shown by form.js only: the codename is made and used on the device, never by the server.
     func codenameSection() -> String {
         """
-        <fieldset id="codename-section" hidden data-words="/assets/\(WebAssets.wordListName)" data-words-integrity="\(assets.wordList?.integrity ?? "")"><legend>\(t("Recibir respuestas (opcional)", "Get replies (optional)"))</legend>
+        <fieldset id="codename-section" hidden data-words="\(isOffline ? "#codename-words-list" : "/assets/" + WebAssets.wordListName)" data-words-integrity="\(assets.wordList?.integrity ?? "")"><legend>\(t("Recibir respuestas (opcional)", "Get replies (optional)"))</legend>
         <p class="note">\(t("Con un nombre clave de 7 palabras, la red puede responderle aquí sin saber quién es usted, y usted puede enviar más información sobre el mismo caso.", "With a 7-word codename the network can answer you here without knowing who you are, and you can send more about the same case."))</p>
         <div class="check"><input type="checkbox" id="want_codename"><label for="want_codename">\(t("Crear un nombre clave para recibir respuestas", "Make a codename to receive replies"))</label></div>
         <div id="codename-box" hidden><p>\(t("Su nombre clave:", "Your codename:"))</p><p class="codename" id="codename-words"></p>
@@ -429,3 +482,13 @@ struct WebPage: Sendable {
 
 /// HTML text and attribute escaping (shared with the registry's reports).
 func escape(_ text: String) -> String { Encoding.htmlEscaped(text) }
+
+/// The self-contained offline form (`resguardo-intake offline-form`).
+public enum OfflineForm {
+    public static func html(language: Language, manifest: SignedKeyManifest, fingerprint: SigningKeyFingerprint, intakeURL: String,
+                            tweetNaClPath: String = WebAssets.defaultTweetNaClPath) throws(ConfigurationError) -> String {
+        let assets = try WebAssets(tweetNaClPath: tweetNaClPath)
+        return try WebPage.offlineForm(language: language, assets: assets, manifest: manifest, fingerprint: fingerprint,
+                                       intakeURL: intakeURL, year: CalendarDay.today().year)
+    }
+}

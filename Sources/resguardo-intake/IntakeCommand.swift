@@ -21,7 +21,7 @@ struct IntakeCommand: AsyncParsableCommand {
           $ resguardo-intake export --vault /srv/resguardo/vault.sqlite --out /media/usb/bundle-2026-11-25.rsgb
         """,
         version: "0.1.0 (libsodium \(sodiumVersion()))",
-        subcommands: [Serve.self, VaultCommand.self, Export.self, ImportReplies.self, Purge.self, Stats.self]
+        subcommands: [Serve.self, VaultCommand.self, Export.self, ImportReplies.self, Purge.self, Stats.self, OfflineFormCommand.self]
     )
 
     static func main() async {

@@ -245,7 +245,28 @@ struct PinnedManifestOptions: ParsableArguments {
     @Option(name: .long, help: "The intake's JSON config file: its keys.manifest and keys.fingerprint are used unless given here.")
     var config: String?
 
-    func load() throws -> KeyManifest {
+    func load() throws -> KeyManifest { try loadSigned().manifest }
+
+    /// The fingerprint given, or the config file's.
+    func pinnedFingerprint() throws -> SigningKeyFingerprint? { try resolve().signingKeyFingerprint }
+
+    func loadSigned() throws -> SignedKeyManifest {
+        let settings = try resolve()
+        guard let pinned = settings.signingKeyFingerprint else {
+            throw CommandFailure("no signing-key fingerprint to check the manifest against",
+                                 hints: ["give --fingerprint F (the one `resguardo key show` prints) or --config with keys.fingerprint"], status: .usage)
+        }
+        do { return try ManifestFile.load(path: settings.manifestPath, pinned: pinned) } catch {
+            if case .unreadable(let path) = error {
+                throw CommandFailure("cannot read the key manifest \(path)", hints: ["give --manifest PATH (the manifest.json the intake serves)"], status: .noInput)
+            }
+            var hints = ["nothing was changed"]
+            if error.isUntrustedKey { hints.insert("the manifest is not signed by the pinned key: it may have been swapped", at: 0) }
+            throw CommandFailure("\(error)", hints: hints, status: .dataError)
+        }
+    }
+
+    private func resolve() throws -> IntakeConfiguration {
         var settings = IntakeConfiguration()
         if let config {
             do { settings = try IntakeConfiguration(jsonFile: config) } catch {
@@ -259,19 +280,8 @@ struct PinnedManifestOptions: ParsableArguments {
             }
             settings.signingKeyFingerprint = pinned
         }
-        guard let pinned = settings.signingKeyFingerprint else {
-            throw CommandFailure("no signing-key fingerprint to check the manifest against",
-                                 hints: ["give --fingerprint F (the one `resguardo key show` prints) or --config with keys.fingerprint"], status: .usage)
-        }
         if settings.manifestPath.isEmpty { settings.manifestPath = "manifest.json" }
-        do { return try ManifestFile.load(path: settings.manifestPath, pinned: pinned).manifest } catch {
-            if case .unreadable(let path) = error {
-                throw CommandFailure("cannot read the key manifest \(path)", hints: ["give --manifest PATH (the manifest.json the intake serves)"], status: .noInput)
-            }
-            var hints = ["nothing was changed"]
-            if error.isUntrustedKey { hints.insert("the manifest is not signed by the pinned key: it may have been swapped", at: 0) }
-            throw CommandFailure("\(error)", hints: hints, status: .dataError)
-        }
+        return settings
     }
 }
 

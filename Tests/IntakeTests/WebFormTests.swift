@@ -193,6 +193,58 @@ struct WebFormTests {
         #expect(stored == 1)
     }
 
+    @Test("14.8: the offline form, opened from a file:// URL, seals on the device and gets a receipt over CORS; unreachable, it saves the sealed file")
+    func offlineFormFromFile() async throws {
+        let intake = try IntakeProcess()
+        try intake.start()
+        let client = try intake.client()
+        defer { _ = client.shutdown() }
+        let manifest = intake.folder.appendingPathComponent("keys-example/manifest.json").path
+        func make(_ url: String, _ name: String) throws -> String {
+            let out = intake.folder.appendingPathComponent(name).path
+            let made = try tool("resguardo-intake", ["offline-form", "--manifest", manifest, "--fingerprint", IntakeProcess.demoFingerprint,
+                                                     "--url", url, "--out", out])
+            #expect(made.status == 0 && made.output.contains("SHA-256: "), "\(made.output)")
+            return out
+        }
+        // A form made against a swapped manifest is refused.
+        let forged = try tool("resguardo-intake", ["offline-form", "--manifest", manifest, "--fingerprint", "0000 0000 0000 0000 0000 0000 0000 0000",
+                                                   "--url", intake.baseURL, "--out", intake.folder.appendingPathComponent("no.html").path])
+        #expect(forged.status == 65 && forged.output.contains("not by the trusted key"), "\(forged.output)")
+
+        let reachable = try make(intake.baseURL, "formulario.html")
+        let html = try String(contentsOfFile: reachable, encoding: .utf8)
+        #expect(html.contains(IntakeProcess.demoFingerprint) && html.contains("data-manifest=") && !html.contains("src=\"/assets"))
+        let downloads = intake.folder.appendingPathComponent("descargas")
+        try FileManager.default.createDirectory(at: downloads, withIntermediateDirectories: true)
+        let out = intake.folder.appendingPathComponent("fileform.json").path
+        let run = try webform(["fileform", reachable, downloads.path, out])
+        #expect(run.status == 0, "\(run.output)")
+        let result = try jsonObject(out)
+        #expect(result["outcome"] as? String == "receipt", "\(result)")
+        #expect(try await VaultDatabase(path: intake.vaultPath).stats().reduce(0) { $0 + $1.count } == 1)
+
+        // Nothing listens there: the form seals with the manifest it carries and saves the file.
+        let unreachable = try make("https://127.0.0.1:18999", "formulario-sin-red.html")
+        let offlineOut = intake.folder.appendingPathComponent("fileform-offline.json").path
+        let offline = try webform(["fileform", unreachable, downloads.path, offlineOut])
+        #expect(offline.status == 0, "offline form: \(offline.output)")
+        let saved = try #require(try jsonObject(offlineOut)["saved"] as? String)
+        let envelope = try Envelope(bytes: Array(Data(contentsOf: URL(fileURLWithPath: saved))), knownKeyIds: [try KeyId(publicKey: intake.currentKey())])
+        #expect(!envelope.flags.contains(.sealedByIntake))
+
+        // CORS for the API only, never with credentials; the page and the no-JavaScript path stay same-origin.
+        let preflight = try await client.send(.OPTIONS, intake.baseURL + "/v1/reports",
+                                              headers: [("Origin", "null"), ("Access-Control-Request-Method", "POST"), ("Access-Control-Request-Headers", "content-type,resguardo-token,resguardo-proof")])
+        #expect(preflight.status == 204 && preflight.header("Access-Control-Allow-Origin") == "*"
+                && preflight.header("Access-Control-Allow-Headers")?.lowercased().contains("resguardo-proof") == true
+                && preflight.header("Access-Control-Allow-Credentials") == nil, "\(preflight.headers)")
+        let page = try await client.send(.GET, intake.baseURL + "/", headers: [("Origin", "null")])
+        #expect(page.status == 200 && page.header("Access-Control-Allow-Origin") == nil)
+        let form = try await client.send(.OPTIONS, intake.baseURL + "/v1/reports/form", headers: [("Origin", "null"), ("Access-Control-Request-Method", "POST")])
+        #expect(form.header("Access-Control-Allow-Origin") == nil)
+    }
+
     @Test("phone-width screenshots in both languages; every field labelled, touch targets ≥ 44 px, no console errors")
     func screenshots() async throws {
         let intake = try IntakeProcess()

@@ -14,6 +14,8 @@ live intake over TLS. Used by the Swift test suite (IntakeTests/WebFormTests) an
     webform.py offline BASE PID DIR            opens the page, then SIGKILLs the intake (PID): the
                                                report is sealed anyway and saved into DIR
     webform.py codename BASE OUT.json          sends a report with a codename made by the page
+    webform.py fileform FORM DIR OUT.json      the offline form from a file:// URL: a receipt over
+                                               CORS, or (intake unreachable) the sealed file in DIR
     webform.py read-replies BASE CODENAME      "Consultar respuestas": prints what the page shows
     webform.py screenshots BASE DIR            phone-width screenshots, es and en; label check
     webform.py bench BASE RUNS                 time from pressing "Enviar" to the receipt
@@ -340,6 +342,51 @@ def offline(base, pid, folder):
         driver.quit()
 
 
+def fileform(form, folder, out):
+    """The offline form, opened from a file:// URL as a phone opens a file it was given: with the
+    intake reachable it seals, makes a codename and gets a receipt over CORS; with the intake
+    unreachable (a form made for an address where nothing listens) it seals with the manifest it
+    carries and saves the sealed file."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    driver = browser()
+    try:
+        driver.execute_cdp_cmd("Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": folder})
+        driver.get("file://" + os.path.abspath(form))
+        wait_for(driver, lambda: driver.execute_script("return !document.getElementById('mode-js').hidden"), what="the form's own script")
+        if driver.find_elements(By.CSS_SELECTOR, "script[src], link[href]"):
+            fail("the offline form loads something from outside")
+        Select(driver.find_element(By.NAME, "country")).select_by_value("GT")
+        driver.find_element(By.NAME, "description").send_keys("Denuncia desde el formulario sin conexión.")
+        driver.find_element(By.CSS_SELECTOR, "label[for='want_codename']").click()
+        words = wait_for(driver, lambda: driver.find_element(By.ID, "codename-words").text, what="the codename (inline word list)")
+        if len(words.split()) != 7:
+            fail("the offline form's codename is not 7 words: " + words)
+        driver.find_element(By.ID, "send").click()
+        outcome = wait_for(driver, lambda: driver.execute_script(
+            "if (!document.getElementById('receipt').hidden) return 'receipt:' + document.getElementById('receipt-code').textContent;"
+            "if (!document.getElementById('offline').hidden) return 'offline';"
+            "var s = document.getElementById('status'); return s && s.classList.contains('error') && !/red|network/i.test(s.textContent) ? 'error:' + s.textContent : null;"),
+            what="a receipt or the offline panel")
+        result = {"outcome": outcome.split(":")[0]}
+        if outcome.startswith("receipt:"):
+            result["receipt"] = outcome[len("receipt:"):]
+        elif outcome == "offline":
+            driver.find_element(By.ID, "save").click()
+            saved = wait_for(driver, lambda: [f for f in os.listdir(folder) if f.endswith(".rsg1")], what="the saved envelope")
+            result["saved"] = os.path.join(folder, saved[0])
+        else:
+            fail("the offline form stopped: " + outcome)
+        # An unreachable intake is the point of the second run: its network errors are expected.
+        problems = [p for p in console_problems(driver) if "Failed to load resource: net::" not in p and "Failed to fetch" not in p]
+        if problems:
+            fail("console: " + " | ".join(problems))
+        json.dump(result, open(out, "w"))
+    finally:
+        driver.quit()
+
+
 def codename(base, out):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
@@ -593,6 +640,8 @@ def main(argv):
         tampered(*args)
     elif command == "offline" and len(args) == 3:
         offline(*args)
+    elif command == "fileform" and len(args) == 3:
+        fileform(*args)
     elif command == "codename" and len(args) == 2:
         codename(*args)
     elif command == "read-replies" and len(args) == 2:

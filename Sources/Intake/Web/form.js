@@ -12,6 +12,10 @@
   const $ = (id) => document.getElementById(id);
   const lang = form.dataset.lang === 'en' ? 'en' : 'es';
   const attachmentLimit = Number(form.dataset.attachmentLimit) || 11 * 1048576;
+  // The offline form (one file the network hands out) reaches the intake at an absolute address
+  // and carries the manifest of the day it was made: keys older than that are refused.
+  const base = form.dataset.intake || '';
+  const notIssuedBefore = form.dataset.notIssuedBefore || '';
   const status = $('status');
   const sendButton = $('send');
   let files = [];
@@ -42,10 +46,16 @@
 
   async function words() {
     if (wordList) return wordList;
-    const response = await fetch(codenameSection.dataset.words,
-      { integrity: codenameSection.dataset.wordsIntegrity, cache: 'no-store', credentials: 'omit' });
-    if (!response.ok) throw new S.SealingError('wordlist');
-    const list = (await response.text()).split('\n').filter(Boolean);
+    let text;
+    if (codenameSection.dataset.words.startsWith('#')) {
+      text = document.querySelector(codenameSection.dataset.words).textContent;
+    } else {
+      const response = await fetch(codenameSection.dataset.words,
+        { integrity: codenameSection.dataset.wordsIntegrity, cache: 'no-store', credentials: 'omit' });
+      if (!response.ok) throw new S.SealingError('wordlist');
+      text = await response.text();
+    }
+    const list = text.split('\n').filter(Boolean);
     if (list.length !== 7776) throw new S.SealingError('wordlist');
     wordList = list;
     return list;
@@ -90,7 +100,7 @@
       const keys = S.codenameKeys(await checkedCodename($('replies_codename').value));
       // Not left on the screen of a phone someone might pick up.
       $('replies_codename').value = '';
-      const response = await fetch('/v1/mailbox/' + keys.mailbox, { cache: 'no-store', credentials: 'omit' });
+      const response = await fetch(base + '/v1/mailbox/' + keys.mailbox, { cache: 'no-store', credentials: 'omit' });
       if (!response.ok) throw new S.SealingError('server');
       const sealed = (await response.json()).replies || [];
       const opened = sealed.map((b64) => S.openReply(S.fromBase64(b64), keys)).filter(Boolean);
@@ -243,9 +253,16 @@
   }
 
   async function loadKeys() {
-    const response = await fetch('/v1/keys', { cache: 'no-store', credentials: 'omit' });
+    let response;
+    try {
+      response = await fetch(base + '/v1/keys', { cache: 'no-store', credentials: 'omit' });
+    } catch (e) {
+      // Unreachable: the offline form seals with the manifest it carries (checked the same way).
+      if (form.dataset.manifest) return S.verifyManifest(atob(form.dataset.manifest), form.dataset.fingerprint, today(), notIssuedBefore);
+      throw e;
+    }
     if (!response.ok) throw new S.SealingError('manifest_malformed');
-    return S.verifyManifest(await response.text(), form.dataset.fingerprint, today());
+    return S.verifyManifest(await response.text(), form.dataset.fingerprint, today(), notIssuedBefore);
   }
 
   // Keys are fetched and checked as the page opens: a bad signature is said before anyone types
@@ -283,7 +300,7 @@
   }
 
   async function send(envelope) {
-    const challenge = await (await fetch('/v1/challenge', { cache: 'no-store', credentials: 'omit' })).json();
+    const challenge = await (await fetch(base + '/v1/challenge', { cache: 'no-store', credentials: 'omit' })).json();
     const headers = { 'Content-Type': 'application/octet-stream' };
     if (challenge.difficulty > 0) {
       say(msg('work'));
@@ -293,7 +310,7 @@
       headers['Resguardo-Proof'] = S.toBase64(nonce);
     }
     say(msg('sending'));
-    return fetch('/v1/reports', { method: 'POST', body: envelope, headers, cache: 'no-store', credentials: 'omit' });
+    return fetch(base + '/v1/reports', { method: 'POST', body: envelope, headers, cache: 'no-store', credentials: 'omit' });
   }
 
   function clearEverything() {
