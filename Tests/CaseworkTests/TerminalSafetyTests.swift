@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import Sodium
 import Formats
+import TestSupport
 @testable import Casework
 
 /// Issue 14 item 4: strings from a report never reach the staff's terminal raw.
@@ -77,21 +78,10 @@ struct TerminalSafetyTests {
 /// Issue 14 item 16: `unseal` bounds what it reads and says when guarded memory was not locked.
 @Suite("Unseal bounds and memory locking")
 struct UnsealBoundsTests {
-    func run(_ wrapper: [String], _ arguments: [String], environment: [String: String]) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: wrapper.first ?? CLIRunner.executable.path)
-        process.arguments = Array(wrapper.dropFirst()) + (wrapper.isEmpty ? [] : [CLIRunner.executable.path]) + arguments
-        var env = ProcessInfo.processInfo.environment
-        env.merge(environment) { $1 }
-        process.environment = env
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
-        let text = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, text)
+    /// The real `resguardo`, optionally behind a wrapper (setpriv, prlimit).
+    func run(_ wrapper: [String], _ arguments: [String], environment: [String: String]) throws -> SubprocessOutcome {
+        let command = wrapper + [CLIRunner.executable.path] + arguments
+        return try runSubprocess(command[0], Array(command.dropFirst()), environment: environment)
     }
 
     @Test("a file larger than any bundle is refused unread; a report too large for the memory-lock limit is imported with a warning")

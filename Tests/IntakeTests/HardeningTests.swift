@@ -151,8 +151,7 @@ struct HardeningTests {
         let intake = try IntakeProcess(arguments: staff.intakeArguments)
         try intake.start()
         let client = try intake.client()
-        let manifest = try ManifestFile.load(path: staff.keys + "/manifest.json", pinned: #require(SigningKeyFingerprint(text: staff.fingerprint)))
-        let key = try #require(manifest.manifest.currentEncryptionKey(on: .today())).publicKey
+        let key = try staff.currentKey()
         #expect(try await client.submit(Envelope.seal(report: Report(language: .es, country: "MX", description: "x").jsonBytes(), to: key).bytes, to: intake.baseURL).status == 201)
         var checked: [String] = []
         func owner(only path: String) {
@@ -164,10 +163,7 @@ struct HardeningTests {
         try await client.shutdown()
         intake.kill(signal: SIGTERM)
         let bundle = scratch.folder.appendingPathComponent("b.rsgb").path
-        #expect(try Self.tool("resguardo-intake", ["export", "--vault", staff.vault, "--out", bundle, "--passphrase-file", staff.vpass]).status == 0)
-        #expect(try Self.tool("resguardo", ["init", "--workspace", staff.workspace, "--keys", staff.keys]).status == 0)
-        #expect(try Self.tool("resguardo", ["vault", "trust", "--workspace", staff.workspace, "--fingerprint", staff.vaultFingerprint, "--public-key", staff.vault + ".signing.pub"]).status == 0)
-        let unsealed = try Self.tool("resguardo", ["unseal", "--workspace", staff.workspace, bundle, "--passphrase-file", staff.pass])
+        let unsealed = try staff.exportAndUnseal(into: bundle)
         #expect(unsealed.status == 0, "\(unsealed.output)")
         owner(only: bundle)
         owner(only: bundle + ".ack")
@@ -206,8 +202,7 @@ struct HardeningTests {
         let intake = try IntakeProcess(arguments: staff.intakeArguments)
         try intake.start()
         let client = try intake.client()
-        let manifest = try ManifestFile.load(path: staff.keys + "/manifest.json", pinned: #require(SigningKeyFingerprint(text: staff.fingerprint)))
-        let key = try #require(manifest.manifest.currentEncryptionKey(on: .today())).publicKey
+        let key = try staff.currentKey()
         #expect(try await client.submit(Envelope.seal(report: Report(language: .es, country: "MX", description: "desde el teléfono").jsonBytes(), to: key).bytes,
                                         to: intake.baseURL).status == 201)
         let form = "language=es&country=GT&description=sin+JavaScript&consent_registry=no&consent_contact=no"
@@ -215,11 +210,7 @@ struct HardeningTests {
                                       headers: [("Content-Type", "application/x-www-form-urlencoded")]).status == 201)
         try await client.shutdown()
         intake.kill(signal: SIGTERM)
-        let bundle = scratch.folder.appendingPathComponent("b.rsgb").path
-        #expect(try Self.tool("resguardo-intake", ["export", "--vault", staff.vault, "--out", bundle, "--passphrase-file", staff.vpass]).status == 0)
-        #expect(try Self.tool("resguardo", ["init", "--workspace", staff.workspace, "--keys", staff.keys]).status == 0)
-        #expect(try Self.tool("resguardo", ["vault", "trust", "--workspace", staff.workspace, "--fingerprint", staff.vaultFingerprint, "--public-key", staff.vault + ".signing.pub"]).status == 0)
-        #expect(try Self.tool("resguardo", ["unseal", "--workspace", staff.workspace, bundle, "--passphrase-file", staff.pass]).status == 0)
+        #expect(try staff.exportAndUnseal(into: scratch.folder.appendingPathComponent("b.rsgb").path).status == 0)
         let list = try Self.tool("resguardo", ["cases", "list", "--workspace", staff.workspace])
         let lines = list.output.split(separator: "\n")
         let byServer = try #require(lines.first { $0.contains(" GT ") }, "\(list.output)")

@@ -1,5 +1,6 @@
 import Foundation
 import Formats
+import Sodium
 import Testing
 import TestSupport
 
@@ -42,6 +43,28 @@ struct StaffSetup {
             throw TestFailure("key show failed: \(shown.output)")
         }
         fingerprint = f
+    }
+
+    /// The organisation's current encryption key, from its manifest checked against its pin.
+    func currentKey() throws -> SealPublicKey {
+        guard let pin = SigningKeyFingerprint(text: fingerprint),
+              let key = try ManifestFile.load(path: keys + "/manifest.json", pinned: pin).manifest.currentEncryptionKey(on: .today()) else {
+            throw TestFailure("no current key in \(keys)")
+        }
+        return key.publicKey
+    }
+
+    /// Exports the vault into `bundle`, makes the workspace, trusts the vault key and unseals.
+    func exportAndUnseal(into bundle: String) throws -> SubprocessOutcome {
+        let exported = try Self.run("resguardo-intake", ["export", "--vault", vault, "--out", bundle, "--passphrase-file", vpass])
+        guard exported.status == 0 else { throw TestFailure("export failed: \(exported.output)") }
+        if !FileManager.default.fileExists(atPath: workspace) {
+            guard try Self.run("resguardo", ["init", "--workspace", workspace, "--keys", keys]).status == 0,
+                  try Self.run("resguardo", ["vault", "trust", "--workspace", workspace, "--fingerprint", vaultFingerprint, "--public-key", vault + ".signing.pub"]).status == 0 else {
+                throw TestFailure("workspace setup failed")
+            }
+        }
+        return try Self.run("resguardo", ["unseal", "--workspace", workspace, bundle, "--passphrase-file", pass])
     }
 
     static func run(_ name: String, _ arguments: [String]) throws -> SubprocessOutcome {

@@ -8,10 +8,12 @@ public struct SubprocessOutcome: Sendable {
 
 /// Runs a helper (Debian's python3 with PyNaCl, openssl, …) to completion, capturing stdout and
 /// stderr together. Tests use it to cross-check against independent implementations.
-public func runSubprocess(_ executable: String, _ arguments: [String]) throws -> SubprocessOutcome {
+/// `environment` is added to this process's own environment.
+public func runSubprocess(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> SubprocessOutcome {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
+    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let output = Pipe()
     process.standardOutput = output
     process.standardError = output
