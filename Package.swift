@@ -149,6 +149,7 @@ let package = Package(
                 "Intake", "Vault", "Formats", "Sodium", "TestSupport", "resguardo", "resguardo-intake", "resguardo-submit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Logging
 import Testing
 import TestSupport
 import Formats
@@ -105,6 +106,10 @@ struct HardeningTests {
         #expect(many.log.contains("POST_/v1/reports_201=30") && many.log.contains("POST_/v1/reports_422=30")
                 && many.log.contains("POST_/v1/reports/form_201=30"), "\(many.log)")
         #expect(!many.log.contains("status=201") && !many.log.contains("notification sent"), "\(many.log)")
+        // Made-up methods share one counter: a stranger cannot grow the table.
+        let counters = IntakeCounters(logger: Logger(label: "test"))
+        for i in 0..<1_000 { counters.request(method: "X\(i)", route: "unmatched", status: 405) }
+        #expect(counters.totals.count == 1 && counters.totals["OTHER_unmatched_405"]?.description == "1000")
     }
 
     @Test("9: a quote followed by a combining mark is escaped in the refused no-JavaScript form (no attribute injection)")
