@@ -124,6 +124,10 @@ public func buildApplication(_ deps: IntakeDependencies, logger: Logger,
     var tls = TLSConfiguration.makeServerConfiguration(certificateChain: certificates, privateKey: .privateKey(key))
     tls.minimumTLSVersion = .tlsv13
     tls.maximumTLSVersion = .tlsv13
+    // After our close_notify, wait this long for the client's before closing the socket (NIOSSL's
+    // default is 5 s). The connections we close ourselves (every no-JavaScript answer, 413s,
+    // timeouts) otherwise linger, and a graceful stop waits for them.
+    tls.shutdownTimeout = .seconds(1)
     let counter = deps.connections
     let header = TimeAmount.seconds(Int64(configuration.headerTimeoutSeconds))
     let body = TimeAmount.seconds(Int64(configuration.bodyTimeoutSeconds))
