@@ -38,11 +38,14 @@ let package = Package(
             providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
         ),
         .target(name: "Sodium", dependencies: ["CSodium"], swiftSettings: strict),
-        .target(name: "Formats", dependencies: ["Sodium"], swiftSettings: strict),
+        // The one way to write a file durably (exclusive create, atomic replace) and to read a
+        // file of bounded size; every writer in the project uses it.
+        .target(name: "DurableFiles", swiftSettings: strict),
+        .target(name: "Formats", dependencies: ["Sodium", "DurableFiles"], swiftSettings: strict),
         // Online store of ciphertext: SQLite through GRDB, WAL, synchronous=FULL, group commit.
         .target(
             name: "Vault",
-            dependencies: ["Formats", "Sodium", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Formats", "Sodium", "DurableFiles", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         // The HTTPS intake: Hummingbird 2 over TLS 1.3 (swift-nio-ssl).
@@ -68,7 +71,7 @@ let package = Package(
         .executableTarget(
             name: "resguardo-intake",
             dependencies: [
-                "CLISupport", "Intake", "Vault", "Formats", "Sodium",
+                "CLISupport", "Intake", "Vault", "Formats", "Sodium", "DurableFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -78,7 +81,7 @@ let package = Package(
         .executableTarget(
             name: "resguardo-submit",
             dependencies: [
-                "CLISupport", "Formats", "Sodium",
+                "CLISupport", "Formats", "Sodium", "DurableFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -90,7 +93,7 @@ let package = Package(
         // What every command-line tool shares: error reporting, exit codes, passphrase input.
         .target(
             name: "CLISupport",
-            dependencies: ["Sodium", "CHardening", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Sodium", "CHardening", "DurableFiles", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             swiftSettings: strict
         ),
         // De-identification: a pure library (no database, no network), DESIGN.md §7.
@@ -104,13 +107,13 @@ let package = Package(
         // Offline casework. Key directories live here for now; bundles, cases and quarantine join later.
         .target(
             name: "Casework",
-            dependencies: ["Deidentify", "Registry", "Formats", "Sodium", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Deidentify", "Registry", "Formats", "Sodium", "DurableFiles", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "resguardo",
             dependencies: [
-                "CLISupport", "Casework", "Deidentify", "Registry", "Formats", "Sodium",
+                "CLISupport", "Casework", "Deidentify", "Registry", "Formats", "Sodium", "DurableFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -1,3 +1,4 @@
+import DurableFiles
 public import Formats
 import Foundation
 import GRDB
@@ -225,9 +226,8 @@ extension Workspace {
         // of letters and digits is kept, so the right program opens it.
         let path = directory + "/" + "\(Encoding.hex(caseId).prefix(12))-adjunto-\(index)\(Self.neutralExtension(attachment.filename))"
         guard FileManager.default.fileExists(atPath: directory) else { throw .io("\(directory) does not exist") }
-        guard !FileManager.default.fileExists(atPath: path),
-              FileManager.default.createFile(atPath: path, contents: Data(attachment.data), attributes: [.posixPermissions: 0o600]) else {
-            throw .io("cannot create \(path) (does it already exist?)")
+        do { try DurableFile.createExclusive(path, bytes: attachment.data) } catch {
+            throw .io(error.description + (error.exists ? " (it already exists)" : ""))
         }
         return (path, attachment.mediaType)
     }

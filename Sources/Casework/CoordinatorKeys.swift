@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 public import Formats
 public import Sodium
@@ -16,9 +17,9 @@ public enum CoordinatorKeys {
             let key = try SealSecretKey.generate()
             let secret = try key.withUnsafeSecretBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }
             let sealed = try KeyFile.seal(secret: secret, publicKey: key.publicKey.bytes, kind: .encryption, passphrase: passphrase, limits: limits)
-            try SecureFile.createExclusive(path + "/" + secretName, bytes: sealed.bytes)
-            try SecureFile.createExclusive(path + "/" + publicName, bytes: Array((Encoding.base64(key.publicKey.bytes) + "\n").utf8), mode: 0o644)
-            SecureFile.syncDirectory(of: path + "/" + publicName)
+            try DurableFile.createExclusive(path + "/" + secretName, bytes: sealed.bytes)
+            try DurableFile.createExclusive(path + "/" + publicName, bytes: Array((Encoding.base64(key.publicKey.bytes) + "\n").utf8), mode: 0o644)
+            DurableFile.syncDirectory(of: path + "/" + publicName)
             return key.publicKey
         } catch {
             unlink(path + "/" + secretName)

@@ -1,3 +1,4 @@
+import DurableFiles
 public import Formats
 public import Sodium
 import Foundation
@@ -29,7 +30,7 @@ public struct KeyDirectory: Sendable {
         }
         let manifestPath = path + "/" + Self.manifestName
         let json: [UInt8]
-        do { json = try SecureFile.read(manifestPath, maxBytes: SignedKeyManifest.maxByteCount) } catch {
+        do { json = try DurableFile.read(manifestPath, maxBytes: SignedKeyManifest.maxByteCount) } catch {
             if error.code == ENOENT { throw .missingFile(manifestPath) }
             throw .io(error.description)
         }
@@ -63,8 +64,8 @@ public struct KeyDirectory: Sendable {
             try writeSigningKey(replySigning, kind: .replySigning, to: path + "/" + replySigningKeyName, passphrase: passphrase, limits: limits)
             try writeEncryptionKey(encryption, id: entry.id, in: path, passphrase: passphrase, limits: limits)
             let signed = try SignedKeyManifest.sign(manifest, with: signing)
-            try SecureFile.createExclusive(path + "/" + manifestName, bytes: signed.serialized(), mode: 0o644)
-            SecureFile.syncDirectory(of: path + "/" + manifestName)
+            try DurableFile.createExclusive(path + "/" + manifestName, bytes: signed.serialized(), mode: 0o644)
+            DurableFile.syncDirectory(of: path + "/" + manifestName)
         } catch {
             // Leave nothing half-made behind: a later `init` would refuse the non-empty folder.
             removeCreatedFiles(in: path, removeDirectory: madeDirectory)
@@ -87,7 +88,7 @@ public struct KeyDirectory: Sendable {
             let current = manifest.manifest
             let next = try KeyManifest(organisation: current.organisation, issued: today, expires: Self.expiry(today, keys: current.encryptionKeys),
                                        encryptionKeys: current.encryptionKeys, replySigningKey: current.replySigningKey)
-            try SecureFile.replaceAtomically(path + "/" + Self.manifestName, bytes: SignedKeyManifest.sign(next, with: signing).serialized())
+            try DurableFile.replaceAtomically(path + "/" + Self.manifestName, bytes: SignedKeyManifest.sign(next, with: signing).serialized())
             return next
         } catch let error as KeyDirectoryError {
             throw error
@@ -114,7 +115,7 @@ public struct KeyDirectory: Sendable {
             let next = try KeyManifest(organisation: manifest.manifest.organisation, issued: today, expires: Self.expiry(today, keys: older + [entry]),
                                        encryptionKeys: older + [entry], replySigningKey: manifest.manifest.replySigningKey)
             try Self.writeEncryptionKey(encryption, id: entry.id, in: path, passphrase: passphrase, limits: limits)
-            try SecureFile.replaceAtomically(path + "/" + Self.manifestName, bytes: SignedKeyManifest.sign(next, with: signing).serialized())
+            try DurableFile.replaceAtomically(path + "/" + Self.manifestName, bytes: SignedKeyManifest.sign(next, with: signing).serialized())
             return entry
         } catch let error as KeyDirectoryError {
             throw error
@@ -157,13 +158,13 @@ public struct KeyDirectory: Sendable {
     /// Files whose permissions let someone other than the owner read them.
     public func permissionWarnings() -> [String] {
         var warnings: [String] = []
-        if let mode = SecureFile.mode(of: path), mode & 0o077 != 0 {
+        if let mode = DurableFile.mode(of: path), mode & 0o077 != 0 {
             warnings.append("key directory \(path) is accessible by other users (mode \(String(mode, radix: 8))); run: chmod 700 \(path)")
         }
         let names = [Self.signingKeyName, Self.replySigningKeyName] + manifest.manifest.encryptionKeys.map { Self.encryptionKeyName($0.id) }
         for name in names {
             let file = path + "/" + name
-            if let mode = SecureFile.mode(of: file), mode & 0o077 != 0 {
+            if let mode = DurableFile.mode(of: file), mode & 0o077 != 0 {
                 warnings.append("key file \(file) is readable by other users (mode \(String(mode, radix: 8))); run: chmod 600 \(file)")
             }
         }
@@ -178,7 +179,7 @@ public struct KeyDirectory: Sendable {
 
     static func readKeyFile(_ dir: String, _ name: String) throws(KeyDirectoryError) -> KeyFile {
         let bytes: [UInt8]
-        do { bytes = try SecureFile.read(dir + "/" + name, maxBytes: 4096) } catch {
+        do { bytes = try DurableFile.read(dir + "/" + name, maxBytes: 4096) } catch {
             if error.code == ENOENT { throw .missingFile(dir + "/" + name) }
             throw .io(error.description)
         }
@@ -211,14 +212,14 @@ public struct KeyDirectory: Sendable {
                                 passphrase: SecureBytes, limits: KeyDerivationLimits) throws -> Void {
         let seed = try key.withUnsafeSeedBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }
         let sealed = try KeyFile.seal(secret: seed, publicKey: key.verifyingKey.bytes, kind: kind, passphrase: passphrase, limits: limits)
-        try SecureFile.createExclusive(file, bytes: sealed.bytes)
+        try DurableFile.createExclusive(file, bytes: sealed.bytes)
     }
 
     static func writeEncryptionKey(_ key: SealSecretKey, id: KeyId, in dir: String,
                                    passphrase: SecureBytes, limits: KeyDerivationLimits) throws -> Void {
         let secret = try key.withUnsafeSecretBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }
         let sealed = try KeyFile.seal(secret: secret, publicKey: key.publicKey.bytes, kind: .encryption, passphrase: passphrase, limits: limits)
-        try SecureFile.createExclusive(dir + "/" + encryptionKeyName(id), bytes: sealed.bytes)
+        try DurableFile.createExclusive(dir + "/" + encryptionKeyName(id), bytes: sealed.bytes)
     }
 }
 
@@ -237,7 +238,7 @@ public enum KeyDirectoryError: Error, CustomStringConvertible {
         case let e as SodiumError: return .crypto(e)
         case let e as KeyManifestError: return .manifest(e)
         case let e as KeyFileError: return .keyFile("key file", e)
-        case let e as SecureFile.Failure: return e.exists ? .alreadyExists(e.path) : .io(e.description)
+        case let e as DurableFile.Failure: return e.exists ? .alreadyExists(e.path) : .io(e.description)
         default: return .io("\(error)")
         }
     }

@@ -1,3 +1,4 @@
+import DurableFiles
 public import Formats
 import Foundation
 import GRDB
@@ -60,7 +61,7 @@ extension Workspace {
                 return MailboxId(bytes: mailbox).map { ReplyBundle.Entry(mailbox: $0, sealed: Array(sealed)) }
             }
             let bytes = try ReplyBundle.seal(createdDay: today, entries: entries, signer: signer)
-            try SecureFile.createExclusive(path, bytes: bytes, mode: 0o644)
+            try DurableFile.createExclusive(path, bytes: bytes, mode: 0o644)
             try database.writer.write { db in
                 for row in rows {
                     let id: Data = row["id"]

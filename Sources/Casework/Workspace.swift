@@ -1,3 +1,4 @@
+import DurableFiles
 public import Formats
 import Foundation
 import GRDB
@@ -22,8 +23,8 @@ public struct Workspace: Sendable {
             try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let absolute = URL(fileURLWithPath: keys.path).standardizedFileURL.path
             let json = JSONValue.object([("version", .int(1)), ("key_directory", .string(absolute))]).serialized() + [0x0A]
-            guard fm.createFile(atPath: path + "/workspace.json", contents: Data(json), attributes: [.posixPermissions: 0o600]) else {
-                throw WorkspaceError.io("cannot write \(path)/workspace.json")
+            do { try DurableFile.createExclusive(path + "/workspace.json", bytes: json) } catch {
+                throw WorkspaceError.io(error.description)
             }
             let database = try CaseDatabase(path: path + "/cases.sqlite")
             // The per-network pseudonym key: made once, sealed to the organisation's key.
@@ -42,7 +43,7 @@ public struct Workspace: Sendable {
     }
 
     public init(path: String) throws(WorkspaceError) {
-        guard let data = FileManager.default.contents(atPath: path + "/workspace.json") else { throw .missing(path) }
+        guard let data = try? DurableFile.read(path + "/workspace.json", maxBytes: 64 * 1024) else { throw .missing(path) }
         guard let json = try? JSONValue.parse(Array(data)), json["version"]?.intValue == 1,
               case .string(let keyPath)? = json["key_directory"] else {
             throw .corrupt("\(path)/workspace.json is not a version 1 workspace file")

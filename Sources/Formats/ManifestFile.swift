@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 public import Sodium
 
@@ -16,14 +17,10 @@ public enum ManifestFile {
     }
 
     static func read(_ path: String) throws(ManifestFileError) -> [UInt8] {
-        guard let handle = FileHandle(forReadingAtPath: path) else { throw .unreadable(path: path) }
-        defer { try? handle.close() }
-        let data: Data
-        do { data = try handle.read(upToCount: SignedKeyManifest.maxByteCount + 1) ?? Data() } catch { throw .unreadable(path: path) }
-        guard data.count <= SignedKeyManifest.maxByteCount else {
-            throw .rejected(path: path, .tooLarge(byteCount: data.count, max: SignedKeyManifest.maxByteCount))
+        do { return try DurableFile.read(path, maxBytes: SignedKeyManifest.maxByteCount) } catch {
+            if error.code == EFBIG { throw .rejected(path: path, .tooLarge(byteCount: SignedKeyManifest.maxByteCount + 1, max: SignedKeyManifest.maxByteCount)) }
+            throw .unreadable(path: path)
         }
-        return Array(data)
     }
 }
 

@@ -1,3 +1,4 @@
+import DurableFiles
 public import Formats
 public import GRDB
 import Foundation

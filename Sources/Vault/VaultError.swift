@@ -1,3 +1,4 @@
+import DurableFiles
 import Formats
 import GRDB
 import Sodium

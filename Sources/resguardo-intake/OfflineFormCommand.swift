@@ -1,3 +1,4 @@
+import DurableFiles
 import ArgumentParser
 import CLISupport
 import Foundation
@@ -58,9 +59,8 @@ struct OfflineFormCommand: ParsableCommand {
         }
         let bytes = Array(html.utf8)
         // Readable by others: it holds nothing secret, and it is made to be handed out.
-        guard !FileManager.default.fileExists(atPath: out),
-              FileManager.default.createFile(atPath: out, contents: Data(bytes), attributes: [.posixPermissions: 0o644]) else {
-            throw CommandFailure("cannot create \(out) (does it already exist?)", status: .cannotCreate)
+        do { try DurableFile.createExclusive(out, bytes: bytes, mode: 0o644) } catch {
+            throw CommandFailure(error.description + (error.exists ? " (it already exists)" : ""), status: .cannotCreate)
         }
         let digest = (try? SHA256.hash(bytes)).map { Encoding.hex($0) } ?? "unavailable"
         print("wrote \(out) (\(language == "es" ? "Spanish" : "English"), \(bytes.count / 1024) KB), for \(signed.manifest.organisation), keys of \(signed.manifest.issued)")

@@ -1,3 +1,4 @@
+import DurableFiles
 import ArgumentParser
 import CLISupport
 import Foundation
@@ -83,7 +84,7 @@ extension VaultOptions {
 
     /// Unlocks the bundle-signing key; a wrong passphrase exits 77.
     func unlockSigningKey(_ passphrase: PassphraseOptions) throws -> SigningKey {
-        guard let data = FileManager.default.contents(atPath: signingKeyPath) else {
+        guard let data = try? DurableFile.read(signingKeyPath, maxBytes: 4096) else {
             throw CommandFailure("no signing key at \(signingKeyPath)", hints: ["was the vault made with `resguardo-intake vault init`?"], status: .noInput)
         }
         let secret = try passphrase.read(prompt: "Vault passphrase: ")
@@ -227,7 +228,7 @@ extension Purge {
 
     /// Checks the acknowledgement against the staff reply-signing key named in the manifest.
     func verifiedAcknowledgement(_ path: String) throws -> Acknowledgement {
-        guard let data = FileManager.default.contents(atPath: path) else { throw CommandFailure("cannot read \(path)", status: .noInput) }
+        guard let data = try? DurableFile.read(path, maxBytes: 4096) else { throw CommandFailure("cannot read \(path) (an acknowledgement is \(Acknowledgement.byteCount) bytes)", status: .noInput) }
         let replyKey = try manifest.load().replySigningKey
         do { return try Acknowledgement(bytes: Array(data), verifyingKey: replyKey) } catch {
             throw CommandFailure("\(path): \(error)", hints: ["nothing was purged"], status: .dataError)

@@ -1,3 +1,4 @@
+import DurableFiles
 import ArgumentParser
 import CLISupport
 import Foundation
@@ -53,7 +54,7 @@ struct IntakeOptions: ParsableArguments {
             }
             let dir = (manifestCachePath(pinned) as NSString).deletingLastPathComponent
             try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            try? Data(signed.serialized()).write(to: URL(fileURLWithPath: manifestCachePath(pinned)), options: .atomic)
+            try? DurableFile.replaceAtomically(manifestCachePath(pinned), bytes: signed.serialized(), mode: 0o600)
             return signed.manifest
         } catch let unreachable as IntakeClient.Unreachable {
             if let pin = fingerprint.flatMap(SigningKeyFingerprint.init(text:)) ?? rememberedFingerprint(for: client.baseURL),
@@ -105,7 +106,7 @@ struct IntakeOptions: ParsableArguments {
             handle.write(Data(line.utf8))
             handle.closeFile()
         } else {
-            _ = FileManager.default.createFile(atPath: knownIntakesPath, contents: Data(line.utf8), attributes: [.posixPermissions: 0o600])
+            try? DurableFile.createExclusive(knownIntakesPath, bytes: Array(line.utf8))
         }
         Console.warning("first use of \(client.baseURL): trusting signing-key fingerprint \(presented)")
         Console.warning("compare it with the fingerprint the network publishes; remembered in \(knownIntakesPath)")
@@ -292,7 +293,8 @@ struct Outbox {
             if kept == nil {
                 try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
                 let name = Encoding.hex(try Random.bytes(count: 8)) + ".rsg1"
-                if FileManager.default.createFile(atPath: path + "/" + name, contents: Data(envelope), attributes: [.posixPermissions: 0o600]) {
+                // Synced before it is reported kept: the outbox is the only copy of the report.
+                if (try? DurableFile.createExclusive(path + "/" + name, bytes: Array(envelope))) != nil {
                     kept = path + "/" + name
                 }
             }

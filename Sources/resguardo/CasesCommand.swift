@@ -1,3 +1,4 @@
+import DurableFiles
 import ArgumentParser
 import CLISupport
 import Casework
@@ -158,9 +159,8 @@ struct CasesCommand: ParsableCommand {
             print("Motivo / Reason: \(TerminalText.escaped(opened.reason))")
             print("Contenido guardado / Kept: \(opened.content.count) bytes")
             if let out {
-                guard !FileManager.default.fileExists(atPath: out),
-                      FileManager.default.createFile(atPath: out, contents: Data(opened.content), attributes: [.posixPermissions: 0o600]) else {
-                    throw CommandFailure("cannot create \(out) (does it already exist?)", status: .cannotCreate)
+                do { try DurableFile.createExclusive(out, bytes: opened.content) } catch {
+                    throw CommandFailure(error.description + (error.exists ? " (it already exists)" : ""), status: .cannotCreate)
                 }
                 print("written to \(out) (mode 0600; it may hold a defender's report in the clear)")
             }

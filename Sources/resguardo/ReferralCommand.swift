@@ -1,3 +1,4 @@
+import DurableFiles
 import ArgumentParser
 import CLISupport
 import Casework
@@ -141,9 +142,7 @@ struct ReferralCommand: ParsableCommand {
             } catch {
                 throw CommandFailure(error.description, status: .dataError)
             }
-            guard FileManager.default.createFile(atPath: out, contents: Data(made.bytes), attributes: [.posixPermissions: 0o600]) else {
-                throw CommandFailure("cannot write \(out)", status: .cannotCreate)
-            }
+            do { try DurableFile.createExclusive(out, bytes: made.bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
             print("referral \(made.record.referralId.prefix(12)) for \(to) written to \(out); it expires on \(made.record.expires)")
             print("signed by the staff key with fingerprint \(try SigningKeyFingerprint(verifyingKey: signer.verifyingKey)) (the coordinator pins it)")
         }

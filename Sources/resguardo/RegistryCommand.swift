@@ -1,3 +1,4 @@
+import DurableFiles
 import ArgumentParser
 import CLISupport
 import Casework
@@ -92,9 +93,7 @@ struct RegistryCommand: ParsableCommand {
             guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure("\(out) already exists", status: .cannotCreate) }
             let release = try RecordRelease.prepare(try ws.registry.all(), linkable: linkable)
             let bytes = format == .csv ? Array(RegistryExport.csv(release).utf8) : RegistryExport.json(release, linkable: linkable)
-            guard FileManager.default.createFile(atPath: out, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
-                throw CommandFailure("cannot write \(out)", status: .cannotCreate)
-            }
+            do { try DurableFile.createExclusive(out, bytes: bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
             print("wrote \(release.records.count) records to \(out) (INTERNAL — DO NOT PUBLISH)\(linkable ? "; pseudonyms linkable to the registry" : "")")
             if release.withheld > 0 {
                 print("\(release.withheld) records withheld: their group had fewer than \(KAnonymity.k) distinct defenders")
@@ -151,9 +150,7 @@ struct ReportCommand: ParsableCommand {
         case .csv: Array(report.csv(language: language).utf8)
         case .json: report.json(language: language)
         }
-        guard FileManager.default.createFile(atPath: out, contents: Data(bytes), attributes: [.posixPermissions: 0o600]) else {
-            throw CommandFailure("cannot write \(out)", status: .cannotCreate)
-        }
+        do { try DurableFile.createExclusive(out, bytes: bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
         print("wrote \(report.totalAggressions) aggressions in \(report.tables.count) tables to \(out)\(`internal` ? " (INTERNAL — DO NOT PUBLISH)" : "")")
         if report.excludedUndated > 0 { print("\(report.excludedUndated) records without a date in range were left out") }
         for check in report.checks { print("\(check.passed ? "ok  " : "FAIL") \(check.name)") }

@@ -1,40 +1,15 @@
 import Foundation
+import TestSupport
 
-/// Runs the real `resguardo` executable built next to the test bundle, as a person would.
-struct CLIRunner {
-    struct Outcome {
-        let status: Int32
-        let stdout: String
-        let stderr: String
-    }
+/// Runs the real `resguardo` executable built next to the test bundle, as a person would, with
+/// stdout and stderr apart (through TestSupport's one subprocess runner).
+enum CLIRunner {
+    static let executable = builtExecutable("resguardo")
 
-    static let executable: URL = {
-        let candidates = [
-            URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
-            Bundle.main.bundleURL.deletingLastPathComponent(),
-            Bundle.main.bundleURL,
-        ].map { $0.appendingPathComponent("resguardo") }
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
-    }()
-
-    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Outcome {
-        let process = Process()
-        process.executableURL = executable
-        process.arguments = arguments
-        var env = ProcessInfo.processInfo.environment
-        env.removeValue(forKey: "RESGUARDO_PASSPHRASE")
-        env.merge(environment) { $1 }
-        process.environment = env
-        process.standardInput = FileHandle.nullDevice
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Outcome(status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
-                       stderr: String(decoding: stderr, as: UTF8.self))
+    /// `RESGUARDO_PASSPHRASE` of the test process never leaks into a run that did not ask for it.
+    static func run(_ arguments: [String], environment: [String: String] = [:]) throws -> SubprocessOutcome {
+        try runSubprocess(executable.path, arguments, environment: environment,
+                          unsetting: environment["RESGUARDO_PASSPHRASE"] == nil ? ["RESGUARDO_PASSPHRASE"] : [], separateStreams: true)
     }
 }
 

@@ -17,7 +17,7 @@ struct KeyCommandTests {
         keys = scratch.path("keys")
     }
 
-    func initKeys() throws -> CLIRunner.Outcome {
+    func initKeys() throws -> SubprocessOutcome {
         try CLIRunner.run(["key", "init", "--dir", keys, "--organisation", "Red de Defensoras", "--kdf", "interactive",
                            "--passphrase-file", passphraseFile])
     }

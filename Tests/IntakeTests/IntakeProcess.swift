@@ -11,10 +11,7 @@ import Sodium
 /// a fresh self-signed certificate (`--dev`) and the demo keys.
 final class IntakeProcess: @unchecked Sendable {
     static let repository = repositoryRoot
-    static let binaries: URL = {
-        let candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(), Bundle.main.bundleURL.deletingLastPathComponent()]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("resguardo-intake").path) } ?? candidates[0]
-    }()
+    static let binaries = builtExecutable("resguardo-intake").deletingLastPathComponent()
     static let demoFingerprint = "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2"
 
     let folder: URL

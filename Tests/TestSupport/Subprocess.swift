@@ -1,27 +1,59 @@
 import Foundation
 
-/// What a helper program printed and how it ended.
+/// What a program printed and how it ended. `output` is stdout and stderr as they came (one
+/// pipe); with `separateStreams` they are also kept apart in `stdout` and `stderr`.
 public struct SubprocessOutcome: Sendable {
     public let status: Int32
     public let output: String
+    public let stdout: String
+    public let stderr: String
 }
 
-/// Runs a helper (Debian's python3 with PyNaCl, openssl, …) to completion, capturing stdout and
-/// stderr together. Tests use it to cross-check against independent implementations.
-/// `environment` is added to this process's own environment.
-public func runSubprocess(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> SubprocessOutcome {
+/// The one way the tests run a program to completion: a helper (Debian's python3 with PyNaCl,
+/// openssl, …) or one of our own binaries (`builtExecutable`). `environment` is added to this
+/// process's own environment, less the names in `unsetting`. `separateStreams` reads stdout and
+/// stderr apart, concurrently (a full stderr pipe never blocks the child).
+public func runSubprocess(_ executable: String, _ arguments: [String], environment: [String: String] = [:], unsetting: [String] = [],
+                          separateStreams: Bool = false) throws -> SubprocessOutcome {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
-    if !environment.isEmpty { process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
-    let output = Pipe()
-    process.standardOutput = output
-    process.standardError = output
+    if !environment.isEmpty || !unsetting.isEmpty {
+        var env = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        for name in unsetting { env.removeValue(forKey: name) }
+        process.environment = env
+    }
     process.standardInput = FileHandle.nullDevice
+    let out = Pipe(), err = separateStreams ? Pipe() : out
+    process.standardOutput = out
+    process.standardError = err
     try process.run()
-    let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let errorText = Captured()
+    let group = DispatchGroup()
+    if separateStreams {
+        DispatchQueue.global().async(group: group) { errorText.set(err.fileHandleForReading.readDataToEndOfFile()) }
+    }
+    let outText = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    group.wait()
     process.waitUntilExit()
-    return SubprocessOutcome(status: process.terminationStatus, output: text)
+    let stderr = errorText.text
+    return SubprocessOutcome(status: process.terminationStatus, output: separateStreams ? outText + stderr : outText,
+                             stdout: outText, stderr: stderr)
+}
+
+/// Bytes read on another thread, handed back once.
+private final class Captured: @unchecked Sendable {
+    private var data = Data()
+    private let lock = NSLock()
+    func set(_ d: Data) { lock.lock(); data = d; lock.unlock() }
+    var text: String { lock.lock(); defer { lock.unlock() }; return String(decoding: data, as: UTF8.self) }
+}
+
+/// One of the project's executables, as `swift build` left it next to the test bundle.
+public func builtExecutable(_ name: String) -> URL {
+    let candidates = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+                      Bundle.main.bundleURL.deletingLastPathComponent(), Bundle.main.bundleURL].map { $0.appendingPathComponent(name) }
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
 }
 
 /// The repository's top folder, for scripts/ and keys-example/.
