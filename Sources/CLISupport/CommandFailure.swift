@@ -135,3 +135,8 @@ public enum ProcessHardening {
         return MemoryProtection(wipesFreedMemory: wipes, locked: locked)
     }
 }
+
+/// The version every executable reports, in one place.
+public enum ResguardoVersion {
+    public static let number = "0.1.0"
+}

@@ -20,7 +20,7 @@ struct IntakeCommand: AsyncParsableCommand {
           $ resguardo-intake serve --config /etc/resguardo/intake.json
           $ resguardo-intake export --vault /srv/resguardo/vault.sqlite --out /media/usb/bundle-2026-11-25.rsgb
         """,
-        version: "0.1.0 (libsodium \(sodiumVersion()))",
+        version: "\(ResguardoVersion.number) (libsodium \(sodiumVersion()))",
         subcommands: [Serve.self, VaultCommand.self, Export.self, ImportReplies.self, Purge.self, Stats.self, OfflineFormCommand.self]
     )
 

@@ -22,7 +22,7 @@ struct SubmitCommand: AsyncParsableCommand {
               --fingerprint "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2" --report denuncia.json
           recibo / receipt: 3f1c-09ab-…
         """,
-        version: "0.1.0 (libsodium \(sodiumVersion()))",
+        version: "\(ResguardoVersion.number) (libsodium \(sodiumVersion()))",
         subcommands: [Submit.self, Send.self, Replies.self]
     )
 

@@ -24,7 +24,7 @@ struct Resguardo: AsyncParsableCommand {
           $ resguardo key init --dir ~/resguardo-keys --organisation "Red Mesoamericana"
           $ resguardo key show --dir ~/resguardo-keys
         """,
-        version: "0.1.0 (libsodium \(sodiumVersion()))",
+        version: "\(ResguardoVersion.number) (libsodium \(sodiumVersion()))",
         subcommands: [KeyCommand.self, InitWorkspace.self, VaultTrust.self, Unseal.self, CasesCommand.self, ReplyCommand.self, CoordinatorsCommand.self, ReferralCommand.self, RegistryCommand.self]
     )
 
