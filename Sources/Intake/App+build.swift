@@ -16,6 +16,10 @@ public struct IntakeDependencies: Sendable {
     public let manifest: KeyManifest
     public let vault: VaultDatabase
     public let writer: SubmissionWriter
+    /// What the routes use of the vault (the SQLite one here; the seam for others).
+    public let store: any SubmissionStore
+    /// Envelope → durable submission → receipt, for both submission routes.
+    let acceptance: Acceptance
     public let proofOfWork: ProofOfWork
     public let connections: ConnectionCounter
     /// Nil when no notification command is configured.
@@ -56,6 +60,8 @@ public struct IntakeDependencies: Sendable {
         connections = ConnectionCounter(limit: configuration.maxConnections)
         counters = IntakeCounters(logger: logger)
         notifier = UrgentNotifier(command: configuration.urgentCommand, minIntervalSeconds: configuration.urgentMinIntervalSeconds, counters: counters)
+        store = SQLiteSubmissionStore(vault: vault, writer: writer)
+        acceptance = Acceptance(store: store, counters: counters, proofOfWork: proofOfWork, notifier: notifier)
     }
 }
 
@@ -92,7 +98,7 @@ public func buildRouter(_ deps: IntakeDependencies) -> Router<BasicRequestContex
             throw IntakeError(.badRequest, "mailbox_malformed", "a mailbox id is 32 lowercase hex digits")
         }
         let replies: [[UInt8]]
-        do throws(VaultError) { replies = try await deps.vault.replies(for: id) } catch {
+        do throws(VaultError) { replies = try await deps.store.replies(for: id) } catch {
             throw IntakeError(.serviceUnavailable, error.errorClass, "replies cannot be read right now; try again later", retryAfterSeconds: 30)
         }
         return jsonResponse(.object([("replies", .array(replies.map { .string(Encoding.base64($0)) }))]))

@@ -49,7 +49,7 @@ struct FormSubmission: Sendable {
                            "The server is receiving many no-JavaScript reports at once. Your report was NOT received: go back (your answers are still in the form) and try again in a minute."),
                           retryAfter: 60)
         }
-        guard request.headers[.contentType]?.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() == "application/x-www-form-urlencoded" else {
+        guard let contentType = request.headers[.contentType], MediaType.isType(contentType, "application/x-www-form-urlencoded") else {
             return refuse(.unsupportedMediaType, ("Formato no admitido", "Unsupported format"),
                           ("Esta dirección solo recibe el formulario de la página principal.", "This address only takes the form of the main page."))
         }
@@ -96,20 +96,17 @@ struct FormSubmission: Sendable {
             return htmlResponse(page.form(values: values, problems: [page.t("La denuncia es demasiado grande para sellarla.", "The report is too large to seal.")]),
                                 status: .contentTooLarge)
         }
-        let submission = try Submission(id: SubmissionId.random(), receivedDay: .today(), envelope: envelope)
-        do {
-            try await deps.writer.store(submission)
-        } catch {
-            deps.counters.failed(error.errorClass)
+        let id: SubmissionId
+        do { id = try await deps.acceptance.accept(envelope) } catch {
+            let temporary: Bool
+            if case .notStored(_, let t) = error { temporary = t } else { temporary = false }
             let message = page.t("El servidor no pudo guardar su denuncia ahora: NO fue recibida. Sus respuestas siguen aquí; intente enviarla de nuevo en unos minutos.",
                                  "The server could not store your report right now: it was NOT received. Your answers are still here; try sending it again in a few minutes.")
-            return htmlResponse(page.form(values: values, problems: [message]), status: error.isTemporary ? .serviceUnavailable : .internalServerError,
-                                retryAfterSeconds: error.isTemporary ? 30 : nil)
+            return htmlResponse(page.form(values: values, problems: [message]), status: temporary ? .serviceUnavailable : .internalServerError,
+                                retryAfterSeconds: temporary ? 30 : nil)
         }
         limiter.spend()
-        deps.proofOfWork.accepted()
-        if flags.contains(.urgent) { deps.notifier?.urgentArrived() }
-        return htmlResponse(page.receipt(submission.id.receipt, urgent: flags.contains(.urgent)), status: .created)
+        return htmlResponse(page.receipt(id.receipt, urgent: flags.contains(.urgent)), status: .created)
     }
 
     /// `application/x-www-form-urlencoded`: `+` is a space, `%XX` a byte; the result must be UTF-8.

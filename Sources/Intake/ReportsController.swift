@@ -41,20 +41,16 @@ struct ReportsController: Sendable {
         if envelope.flags.contains(.sealedByIntake) {
             throw IntakeError(.unprocessableContent, "envelope_unknown_flags", "the sealed-by-intake flag may only be set by the intake")
         }
-        let submission = try Submission(id: SubmissionId.random(), receivedDay: .today(), envelope: envelope)
-        do {
-            try await deps.writer.store(submission)
-        } catch {
-            deps.counters.failed(error.errorClass)
-            if error.isTemporary {
-                throw IntakeError(.serviceUnavailable, error.errorClass, "the report could not be stored right now and was NOT received; please send it again later",
+        let id: SubmissionId
+        do { id = try await deps.acceptance.accept(envelope) } catch {
+            guard case .notStored(let errorClass, let temporary) = error else { throw IntakeError(.internalServerError, "server_error", "the report was NOT received") }
+            if temporary {
+                throw IntakeError(.serviceUnavailable, errorClass, "the report could not be stored right now and was NOT received; please send it again later",
                                   retryAfterSeconds: 30)
             }
-            throw IntakeError(.internalServerError, error.errorClass, "the report could not be stored and was NOT received")
+            throw IntakeError(.internalServerError, errorClass, "the report could not be stored and was NOT received")
         }
-        deps.proofOfWork.accepted()
-        if envelope.isUrgent { deps.notifier?.urgentArrived() }
-        return jsonResponse(.object([("receipt", .string(submission.id.receipt))]), status: .created)
+        return jsonResponse(.object([("receipt", .string(id.receipt))]), status: .created)
     }
 
     static func header(_ request: Request, _ name: HTTPField.Name?) -> String? {
@@ -82,10 +78,13 @@ extension HTTPField.Name {
 /// `Content-Type` checks without Foundation's string machinery (it showed up in the profile).
 enum MediaType {
     /// `application/octet-stream`, any case, with or without parameters.
-    static func isOctetStream(_ value: String) -> Bool {
+    static func isOctetStream(_ value: String) -> Bool { isType(value, "application/octet-stream") }
+
+    /// `type` (lowercase), any case, with or without parameters.
+    static func isType(_ value: String, _ type: String) -> Bool {
         var trimmed = Substring(value.utf8.prefix { $0 != UInt8(ascii: ";") })
         while trimmed.first == " " || trimmed.first == "\t" { trimmed = trimmed.dropFirst() }
         while trimmed.last == " " || trimmed.last == "\t" { trimmed = trimmed.dropLast() }
-        return trimmed.count == 24 && trimmed.lowercased() == "application/octet-stream"
+        return trimmed.utf8.count == type.utf8.count && trimmed.lowercased() == type
     }
 }

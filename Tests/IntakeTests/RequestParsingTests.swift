@@ -15,6 +15,14 @@ struct RequestParsingTests {
         #expect(MediaType.isOctetStream(value) == accepted, "\(value)")
     }
 
+    @Test("the form's content type is checked by the same parser: any case, with parameters; nothing else")
+    func formContentType() {
+        #expect(MediaType.isType("application/x-www-form-urlencoded", "application/x-www-form-urlencoded"))
+        #expect(MediaType.isType(" Application/X-WWW-Form-Urlencoded ; charset=utf-8", "application/x-www-form-urlencoded"))
+        #expect(!MediaType.isType("application/x-www-form-urlencodedx", "application/x-www-form-urlencoded"))
+        #expect(!MediaType.isType("multipart/form-data", "application/x-www-form-urlencoded"))
+    }
+
     @Test("a receipt is the id in lowercase hex in groups of four, and reads back")
     func receipt() throws {
         let id = try #require(SubmissionId(bytes: (0..<16).map { UInt8($0 * 17) }))
