@@ -79,7 +79,8 @@ public func buildRouter(_ deps: IntakeDependencies) -> Router<BasicRequestContex
     router.add(middleware: SecurityHeadersMiddleware())
     router.add(middleware: CountingMiddleware(counters: deps.counters))
     router.add(middleware: OfflineFormCORSMiddleware())
-    router.add(middleware: MethodNotAllowedMiddleware())
+    let known = KnownRoutes()
+    router.add(middleware: MethodNotAllowedMiddleware(known: known))
     let reports = ReportsController(deps: deps)
     router.get("/healthz") { _, _ in
         jsonResponse(.object([("status", .string("ok"))]))
@@ -117,6 +118,7 @@ public func buildRouter(_ deps: IntakeDependencies) -> Router<BasicRequestContex
         }
         return Response(status: .ok, headers: [.contentType: asset.contentType], body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes)))
     }
+    known.fill(from: router)
     return router
 }
 

@@ -2,6 +2,7 @@ public import Hummingbird
 import HTTPTypes
 public import Logging
 import Foundation
+import NIOConcurrencyHelpers
 
 /// Security headers on every response, errors included (DESIGN.md §4).
 public struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -89,29 +90,52 @@ public struct OfflineFormCORSMiddleware<Context: RequestContext>: RouterMiddlewa
 }
 
 /// `405 Method Not Allowed` with an `Allow` header for a known path asked with another method
-/// (Hummingbird answers 404 for those; the API contract in docs/openapi.yaml says 405).
+/// (Hummingbird answers 404 for those; the API contract in docs/openapi.yaml says 405). The known
+/// routes are the router's own (`KnownRoutes.fill(from:)` once every route is added), never a
+/// second table to keep in step.
 public struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddleware {
-    public init() {}
+    let known: KnownRoutes
 
-    static func allowed(for path: String) -> [String] {
-        KnownRoutes.all.filter { route in
-            route.path == path || (route.path.hasSuffix("/") && route.path.count > 1 && path.hasPrefix(route.path) && path.count > route.path.count
-                                   && !path.dropFirst(route.path.count).contains("/"))
-        }.map(\.method)
-    }
+    init(known: KnownRoutes) { self.known = known }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
+        let routes = known.all
         // The common case, a known path with its own method, costs one scan and no allocation.
-        if KnownRoutes.all.contains(where: { $0.path == path && $0.method == request.method.rawValue }) {
+        if routes.contains(where: { $0.path == path && $0.method == request.method.rawValue }) {
             return try await next(request, context)
         }
-        let allowed = Self.allowed(for: path)
+        let allowed = KnownRoutes.allowed(for: path, in: routes)
         guard !allowed.isEmpty, !allowed.contains(request.method.rawValue) else { return try await next(request, context) }
         var response = IntakeError.jsonResponse(status: .methodNotAllowed, code: "method_not_allowed",
                                                 message: "use \(allowed.joined(separator: ", ")) for \(request.uri.path)")
         response.headers[.allow] = allowed.joined(separator: ", ")
         return response
+    }
+}
+
+/// The router's routes, as exact paths and, for a route ending in a parameter, a prefix ending in
+/// "/" (one more path segment). Written once, after the routes are added; read on every request.
+final class KnownRoutes: Sendable {
+    private let routes = NIOLockedValueBox<[(path: String, method: String)]>([])
+
+    var all: [(path: String, method: String)] { routes.withLockedValue { $0 } }
+
+    func fill<Context>(from router: Router<Context>) {
+        let table = router.routes.map { route -> (path: String, method: String) in
+            var path = route.path.description
+            // "/v1/mailbox/{id}" → "/v1/mailbox/": any one segment in its place.
+            if let brace = path.lastIndex(of: "{"), path[..<brace].hasSuffix("/") { path = String(path[..<brace]) }
+            return (path, route.method.rawValue)
+        }
+        routes.withLockedValue { $0 = table }
+    }
+
+    static func allowed(for path: String, in routes: [(path: String, method: String)]) -> [String] {
+        routes.filter { route in
+            route.path == path || (route.path.hasSuffix("/") && route.path.count > 1 && path.hasPrefix(route.path) && path.count > route.path.count
+                                   && !path.dropFirst(route.path.count).contains("/"))
+        }.map(\.method)
     }
 }
 
@@ -133,10 +157,3 @@ enum SecurityHeaderFields {
     }()
 }
 
-enum KnownRoutes {
-    /// Exact paths, and prefixes ending in "/" for the routes with a parameter.
-    static let all: [(path: String, method: String)] = {
-        [("/healthz", "GET"), ("/v1/keys", "GET"), ("/v1/challenge", "GET"), ("/v1/reports", "POST"), ("/v1/reports/form", "POST"),
-         ("/v1/mailbox/", "GET"), ("/", "GET"), ("/assets/", "GET"), ("/favicon.ico", "GET")]
-    }()
-}

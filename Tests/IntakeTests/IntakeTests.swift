@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOHTTP1
 import Testing
 import TestSupport
 import Formats
@@ -45,6 +46,21 @@ struct IntakeTests {
         #expect(!tls12.contains("Protocol  : TLSv1.2") && (tls12.contains("alert") || tls12.contains("no protocols available")), "\(tls12)")
         let tls13 = try OpenSSL.connect(port: intake.port, version: "-tls1_3")
         #expect(tls13.contains("TLSv1.3"), "\(tls13)")
+    }
+
+    @Test("a known path asked with another method gets 405 with Allow, from the router's own routes; an unknown path 404")
+    func methodNotAllowed() async throws {
+        let intake = try IntakeProcess()
+        try intake.start()
+        let client = try intake.client()
+        defer { _ = client.shutdown() }
+        for (method, path, allow) in [(HTTPMethod.POST, "/healthz", "GET"), (.GET, "/v1/reports", "POST"), (.PUT, "/v1/mailbox/00ff", "GET"),
+                                      (.DELETE, "/assets/form.css", "GET"), (.GET, "/v1/reports/form", "POST")] {
+            let reply = try await client.send(method, intake.baseURL + path)
+            #expect(reply.status == 405 && reply.header("Allow") == allow && reply.errorCode == "method_not_allowed", "\(method) \(path): \(reply.status) \(reply.headers)")
+        }
+        #expect(try await client.send(.GET, intake.baseURL + "/v1/nowhere").status == 404)
+        #expect(try await client.send(.GET, intake.baseURL + "/v1/mailbox/a/b").status == 404)
     }
 
     @Test("bad input gets the right status and a JSON error, and nothing is stored")
