@@ -1,0 +1,157 @@
+import DurableFiles
+public import Formats
+public import GRDB
+import Foundation
+public import Sodium
+import Synchronization
+
+/// Export bundles and purge: the signed step that hands envelopes to the offline side, kept apart
+/// from storing them (issue 15).
+extension VaultDatabase {
+    // MARK: - Export and purge
+
+    /// Writes every not-yet-exported submission (up to `limit`) into a signed bundle at `path`,
+    /// then records the export. The file is written and synced *before* the rows are marked, so a
+    /// crash in between re-exports them next time (the offline side detects duplicates) rather
+    /// than losing them.
+    /// A bundle carries at most this many envelope bytes, so a vault flooded with 16 MiB envelopes
+    /// cannot make an export exhaust memory; what does not fit waits for the next export.
+    public static let maxBundleEnvelopeBytes = ExportBundle.maxEnvelopeBytes
+
+    /// `urgentOnly`: only envelopes flagged urgent, so they can be carried offline at once; the
+    /// rest wait for the next full export.
+    public func export(to path: String, signer: SigningKey, today: CalendarDay, limit: Int = ExportBundle.maxCount,
+                       maxBytes: Int = VaultDatabase.maxBundleEnvelopeBytes, urgentOnly: Bool = false) async throws(VaultError) -> ExportSummary {
+        let filter = urgentOnly ? "export_id IS NULL AND urgent = 1" : "export_id IS NULL"
+        do {
+            let rows = try await writer.read { db in
+                // Choose by size first (cheap), then read only the chosen envelopes.
+                // Ordered by day, then by the random id, so a bundle does not carry arrival order.
+                var chosen: [Int64] = []
+                var bytes = 0
+                for row in try Row.fetchAll(db, sql: "SELECT rowid, length(envelope) AS size FROM submission WHERE \(filter) ORDER BY received_day, id LIMIT ?",
+                                            arguments: [limit]) {
+                    let size: Int = row["size"]
+                    if !chosen.isEmpty && bytes + size > maxBytes { break }
+                    chosen.append(row["rowid"])
+                    bytes += size
+                }
+                return try chosen.compactMap { rowid in
+                    try Row.fetchOne(db, sql: "SELECT rowid, id, received_day, envelope FROM submission WHERE rowid = ?", arguments: [rowid])
+                }
+            }
+            let remaining = try await writer.read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM submission WHERE \(filter)") ?? 0
+            } - rows.count
+            let rowids: [Int64] = rows.map { $0["rowid"] }
+            let entries = try rows.map { row throws(VaultError) -> ExportBundle.Entry in
+                let id: Data = row["id"]
+                let dayText: String = row["received_day"]
+                guard let day = CalendarDay(dayText) else { throw VaultError.corrupt("submission has an invalid received day") }
+                let envelope: Data = row["envelope"]
+                return ExportBundle.Entry(submissionId: Array(id), receivedDay: day, envelope: Array(envelope))
+            }
+            let bundleId = try Random.bytes(count: 16)
+            let sealed = try ExportBundle.seal(bundleId: bundleId, createdDay: today, entries: entries, signer: signer)
+            try DurableFile.createExclusive(path, bytes: sealed.bytes)
+            do {
+                try await writer.write { db in
+                    try db.execute(sql: "INSERT INTO export (id, created_day, count, digest) VALUES (?, ?, ?, ?)",
+                                   arguments: [Data(bundleId), today.description, entries.count, Data(sealed.digest)])
+                    let mark = try db.cachedStatement(sql: "UPDATE submission SET export_id = ? WHERE rowid = ?")
+                    for rowid in rowids { try mark.execute(arguments: [Data(bundleId), rowid]) }
+                }
+            } catch {
+                // The vault never recorded this bundle (a full disk, a lock): a file left behind
+                // would be a validly signed bundle that `purge --bundle-digest` cannot name and
+                // that blocks a retry to the same path. Remove it; the envelopes stay pending.
+                DurableFile.remove(path)
+                throw error
+            }
+            return ExportSummary(count: entries.count, digest: sealed.digest, byteCount: sealed.bytes.count, remaining: remaining)
+        } catch {
+            throw VaultError(error)
+        }
+    }
+
+    /// Deletes what the bundle with this digest carried. Call only once the offline side has
+    /// acknowledged that digest: it is the only copy until then.
+    public func purge(bundleDigest: [UInt8], today: CalendarDay) async throws(VaultError) -> Int {
+        do {
+            return try await writer.write { db in
+                guard let exportId = try Data.fetchOne(db, sql: "SELECT id FROM export WHERE digest = ?", arguments: [Data(bundleDigest)]) else {
+                    throw VaultError.unknownBundle(Encoding.hex(bundleDigest))
+                }
+                try db.execute(sql: "DELETE FROM submission WHERE export_id = ?", arguments: [exportId])
+                let deleted = db.changesCount
+                try db.execute(sql: "UPDATE export SET acknowledged_day = ? WHERE id = ?", arguments: [today.description, exportId])
+                return deleted
+            }
+        } catch {
+            throw VaultError(error)
+        }
+    }
+
+    /// Retention: deletes submissions received before `today - days` whose bundle the offline
+    /// side acknowledged. An envelope exported in a bundle never acknowledged may be the only copy
+    /// (the bundle lost on the way), and one never exported certainly is: those are kept and
+    /// counted unless asked for by name (`--force-unacknowledged`, `--force-unexported`), and what
+    /// was deleted is reported by bundle.
+    public func purge(olderThan days: Int, today: CalendarDay, includingUnacknowledged: Bool, includingUnexported: Bool) async throws(VaultError) -> PurgeByAgeSummary {
+        let cutoff = today.adding(days: -days).description
+        do {
+            return try await writer.write { db in
+                func count(_ condition: String) throws -> Int {
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM submission s WHERE s.received_day < ? AND \(condition)", arguments: [cutoff]) ?? 0
+                }
+                let acknowledged = "s.export_id IN (SELECT id FROM export WHERE acknowledged_day IS NOT NULL)"
+                let unacknowledged = "s.export_id IN (SELECT id FROM export WHERE acknowledged_day IS NULL)"
+                let unexported = "s.export_id IS NULL"
+                let bundles = try Row.fetchAll(db, sql: """
+                    SELECT e.digest, COUNT(*) AS n FROM submission s JOIN export e ON e.id = s.export_id
+                    WHERE s.received_day < ? AND e.acknowledged_day IS NULL GROUP BY e.digest ORDER BY e.digest
+                    """, arguments: [cutoff]).map { row -> (digest: [UInt8], count: Int) in
+                    let digest: Data = row["digest"]
+                    return (Array(digest), row["n"])
+                }
+                var summary = PurgeByAgeSummary(deletedAcknowledged: try count(acknowledged), unacknowledged: bundles,
+                                                unexported: try count(unexported), deletedUnacknowledged: includingUnacknowledged,
+                                                deletedUnexported: includingUnexported)
+                var conditions = [acknowledged]
+                if includingUnacknowledged { conditions.append(unacknowledged) }
+                if includingUnexported { conditions.append(unexported) }
+                try db.execute(sql: "DELETE FROM submission AS s WHERE s.received_day < ? AND (\(conditions.joined(separator: " OR ")))", arguments: [cutoff])
+                summary.deleted = db.changesCount
+                return summary
+            }
+        } catch {
+            throw VaultError(error)
+        }
+    }
+}
+
+public struct ExportSummary: Sendable {
+    public let count: Int
+    public let digest: [UInt8]
+    public let byteCount: Int
+    /// Pending envelopes left for the next export (bundles are bounded in size).
+    public let remaining: Int
+}
+
+/// What `purge(olderThan:)` found past the cutoff and what it did with it.
+public struct PurgeByAgeSummary: Sendable {
+    /// Rows of acknowledged bundles (normally none: acknowledging purges them).
+    public let deletedAcknowledged: Int
+    /// Bundles exported but never acknowledged, with how many old envelopes each carried.
+    public let unacknowledged: [(digest: [UInt8], count: Int)]
+    /// Old envelopes never exported.
+    public let unexported: Int
+    public let deletedUnacknowledged: Bool
+    public let deletedUnexported: Bool
+    /// Everything deleted.
+    public var deleted = 0
+
+    public var unacknowledgedCount: Int { unacknowledged.reduce(0) { $0 + $1.count } }
+    public var keptUnacknowledged: Int { deletedUnacknowledged ? 0 : unacknowledgedCount }
+    public var keptUnexported: Int { deletedUnexported ? 0 : unexported }
+}
