@@ -81,43 +81,10 @@ public func buildRouter(_ deps: IntakeDependencies) -> Router<BasicRequestContex
     router.add(middleware: OfflineFormCORSMiddleware())
     let known = KnownRoutes()
     router.add(middleware: MethodNotAllowedMiddleware(known: known))
-    let reports = ReportsController(deps: deps)
-    router.get("/healthz") { _, _ in
-        jsonResponse(.object([("status", .string("ok"))]))
-    }
-    router.get("/v1/keys") { _, _ in
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: deps.manifestJSON)))
-    }
-    router.get("/v1/challenge") { _, _ in
-        let challenge = try deps.proofOfWork.challenge()
-        return jsonResponse(.object([("token", .string(challenge.token)), ("difficulty", .int(challenge.difficulty))]))
-    }
-    router.post("/v1/reports") { request, context in try await reports.submit(request, context: context) }
-    // The same shape whether or not the mailbox exists: an empty list tells nobody anything.
-    router.get("/v1/mailbox/{id}") { _, context in
-        guard let text = context.parameters.get("id"), let id = MailboxId(hex: text) else {
-            throw IntakeError(.badRequest, "mailbox_malformed", "a mailbox id is 32 lowercase hex digits")
-        }
-        let replies: [[UInt8]]
-        do throws(VaultError) { replies = try await deps.store.replies(for: id) } catch {
-            throw IntakeError(.serviceUnavailable, error.errorClass, "replies cannot be read right now; try again later", retryAfterSeconds: 30)
-        }
-        return jsonResponse(.object([("replies", .array(replies.map { .string(Encoding.base64($0)) }))]))
-    }
-    let form = FormSubmission(deps: deps)
-    router.post("/v1/reports/form") { request, context in try await form.submit(request, context: context) }
-    router.get("/") { request, _ in
-        let language = PageLanguage.choose(query: request.uri.query, acceptLanguage: request.headers[.acceptLanguage])
-        return htmlResponse(deps.page(language: language).form(), language: language)
-    }
-    // Browsers ask for it on every visit; an empty answer keeps the console (and logs) clean.
-    router.get("/favicon.ico") { _, _ in Response(status: .noContent) }
-    router.get("/assets/{name}") { _, context in
-        guard let name = context.parameters.get("name"), let asset = deps.assets.byName[name] else {
-            throw IntakeError(.notFound, "not_found", "no such asset")
-        }
-        return Response(status: .ok, headers: [.contentType: asset.contentType], body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes)))
-    }
+    router.addRoutes(KeysAndMailboxRoutes(deps: deps).routes)
+    router.addRoutes(ReportsController(deps: deps).routes)
+    router.addRoutes(FormSubmission(deps: deps).routes)
+    router.addRoutes(PageRoutes(deps: deps).routes)
     known.fill(from: router)
     return router
 }

@@ -1,0 +1,78 @@
+import Hummingbird
+import NIOCore
+import Formats
+import Vault
+
+/// The routes of DESIGN.md §3a, one `RouteCollection` per concern; `buildRouter` adds them after
+/// the middleware, which therefore applies to every one of them.
+struct KeysAndMailboxRoutes {
+    let deps: IntakeDependencies
+
+    var routes: RouteCollection<BasicRequestContext> {
+        let routes = RouteCollection(context: BasicRequestContext.self)
+        let deps = deps
+        routes.get("/healthz") { _, _ in
+            jsonResponse(.object([("status", .string("ok"))]))
+        }
+        routes.get("/v1/keys") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: deps.manifestJSON)))
+        }
+        routes.get("/v1/challenge") { _, _ in
+            let challenge = try deps.proofOfWork.challenge()
+            return jsonResponse(.object([("token", .string(challenge.token)), ("difficulty", .int(challenge.difficulty))]))
+        }
+        // The same shape whether or not the mailbox exists: an empty list tells nobody anything.
+        routes.get("/v1/mailbox/{id}") { _, context in
+            guard let text = context.parameters.get("id"), let id = MailboxId(hex: text) else {
+                throw IntakeError(.badRequest, "mailbox_malformed", "a mailbox id is 32 lowercase hex digits")
+            }
+            let replies: [[UInt8]]
+            do throws(VaultError) { replies = try await deps.store.replies(for: id) } catch {
+                throw IntakeError(.serviceUnavailable, error.errorClass, "replies cannot be read right now; try again later", retryAfterSeconds: 30)
+            }
+            return jsonResponse(.object([("replies", .array(replies.map { .string(Encoding.base64($0)) }))]))
+        }
+        return routes
+    }
+}
+
+extension ReportsController {
+    var routes: RouteCollection<BasicRequestContext> {
+        let routes = RouteCollection(context: BasicRequestContext.self)
+        let controller = self
+        routes.post("/v1/reports") { request, context in try await controller.submit(request, context: context) }
+        return routes
+    }
+}
+
+extension FormSubmission {
+    var routes: RouteCollection<BasicRequestContext> {
+        let routes = RouteCollection(context: BasicRequestContext.self)
+        let form = self
+        routes.post("/v1/reports/form") { request, context in try await form.submit(request, context: context) }
+        return routes
+    }
+}
+
+/// The page and its files.
+struct PageRoutes {
+    let deps: IntakeDependencies
+
+    var routes: RouteCollection<BasicRequestContext> {
+        let routes = RouteCollection(context: BasicRequestContext.self)
+        let deps = deps
+        routes.get("/") { request, _ in
+            let language = PageLanguage.choose(query: request.uri.query, acceptLanguage: request.headers[.acceptLanguage])
+            return htmlResponse(deps.page(language: language).form(), language: language)
+        }
+        // Browsers ask for it on every visit; an empty answer keeps the console clean.
+        routes.get("/favicon.ico") { _, _ in Response(status: .noContent) }
+        routes.get("/assets/{name}") { _, context in
+            guard let name = context.parameters.get("name"), let asset = deps.assets.byName[name] else {
+                throw IntakeError(.notFound, "not_found", "no such asset")
+            }
+            return Response(status: .ok, headers: [.contentType: asset.contentType], body: .init(byteBuffer: ByteBuffer(bytes: asset.bytes)))
+        }
+        return routes
+    }
+}
