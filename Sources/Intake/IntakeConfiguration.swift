@@ -2,33 +2,9 @@ public import Formats
 import Foundation
 
 /// Everything `resguardo-intake serve` can be told, read once into typed values. Precedence:
-/// command-line flags, then the JSON config file, then these defaults.
-///
-/// JSON keys (all optional):
-///
-/// | key | default | meaning |
-/// |---|---|---|
-/// | `http.host` | `127.0.0.1` | address to listen on |
-/// | `http.port` | `8443` | TCP port |
-/// | `tls.certificate` | — (required) | PEM certificate chain |
-/// | `tls.key` | — (required) | PEM private key |
-/// | `vault.path` | `vault.sqlite` | SQLite vault file |
-/// | `keys.manifest` | — (required) | signed key manifest served at `GET /v1/keys` |
-/// | `keys.fingerprint` | — (required) | the organisation's signing-key fingerprint (`a036 5677 …`): a manifest signed by any other key is refused |
-/// | `limits.max_body_bytes` | 16,777,277 | larger bodies get 413 (61 + 16 MiB: the largest envelope) |
-/// | `limits.max_connections` | 1024 | connections beyond this are closed at once |
-/// | `limits.header_timeout_seconds` | 10 | time to send the request head (and to complete the TLS handshake) |
-/// | `limits.body_timeout_seconds` | 300 | time to send the whole body once the head has arrived |
-/// | `limits.idle_timeout_seconds` | 30 | keep-alive connections idle longer are closed |
-/// | `pow.difficulty` | 8 | leading zero bits asked of a proof of work while all is calm (0 = none while calm) |
-/// | `pow.max_difficulty` | 16 | the most it rises to under load (one bit per doubling of accepted submissions above `pow.calm_per_minute`) |
-/// | `pow.calm_per_minute` | 120 | accepted submissions a minute below which the floor is asked |
-/// | `pow.token_lifetime_seconds` | 600 | how long a challenge token can be used |
-/// | `web.tweetnacl` | `/usr/share/nodejs/tweetnacl/nacl-fast.min.js` | tweetnacl served to the form (Debian `node-tweetnacl`) |
-/// | `web.form_per_minute` | 60 | no-JavaScript submissions sealed by the intake per minute, all clients together |
-/// | `notify.urgent_command` | none | program (and its arguments) run when an urgent report arrives; it gets no content, no identifier, an empty environment |
-/// | `log.counters_interval_seconds` | 86400 | how often the totals of the request and failure counters are written (the only log lines besides start, stop and the first failure of each class); a log collector timestamps each line, so this is the finest time it learns |
-/// | `notify.urgent_min_interval_seconds` | 60 | at most one run per interval; urgent reports in between are announced by the next run |
+/// command-line flags, then the environment (`RESGUARDO_INTAKE_…`), then the JSON config file,
+/// then these defaults. Every key, with its range, default and meaning, is a row of
+/// `IntakeSetting.all` (also printed by `serve --help`).
 public struct IntakeConfiguration: Sendable, Equatable {
     public var host = "127.0.0.1"
     public var port = 8443
@@ -56,7 +32,7 @@ public struct IntakeConfiguration: Sendable, Equatable {
     public init() {}
 
     /// Reads a JSON config file strictly: an unknown key is an error naming it, so a typo never
-    /// silently leaves a default in place.
+    /// silently leaves a default in place. Every key is a row of `IntakeSetting.all`.
     public init(jsonFile path: String) throws(ConfigurationError) {
         guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path) }
         guard data.count <= 64 * 1024 else { throw .invalid(path, "file is larger than 64 KiB") }
@@ -68,32 +44,28 @@ public struct IntakeConfiguration: Sendable, Equatable {
             guard case .object(let members) = value else { throw .invalid(path, "`\(section)` must be an object") }
             for (name, v) in members {
                 let key = "\(section).\(name)"
-                switch key {
-                case "http.host": host = try Self.string(v, key, path)
-                case "http.port": port = try Self.int(v, key, path, 1...65535)
-                case "tls.certificate": certificatePath = try Self.string(v, key, path)
-                case "tls.key": privateKeyPath = try Self.string(v, key, path)
-                case "vault.path": vaultPath = try Self.string(v, key, path)
-                case "keys.manifest": manifestPath = try Self.string(v, key, path)
-                case "keys.fingerprint": signingKeyFingerprint = try Self.fingerprint(v, key, path)
-                case "limits.max_body_bytes": maxBodyBytes = try Self.int(v, key, path, Envelope.overheadByteCount + Bucket.smallest.byteCount...Envelope.maxByteCount)
-                case "limits.max_connections": maxConnections = try Self.int(v, key, path, 1...1_000_000)
-                case "limits.header_timeout_seconds": headerTimeoutSeconds = try Self.int(v, key, path, 1...3600)
-                case "limits.body_timeout_seconds": bodyTimeoutSeconds = try Self.int(v, key, path, 1...86_400)
-                case "limits.idle_timeout_seconds": idleTimeoutSeconds = try Self.int(v, key, path, 1...3600)
-                case "pow.difficulty": powDifficulty = try Self.int(v, key, path, 0...32)
-                case "pow.max_difficulty": powMaxDifficulty = try Self.int(v, key, path, 0...32)
-                case "pow.calm_per_minute": powCalmPerMinute = try Self.int(v, key, path, 1...1_000_000)
-                case "pow.token_lifetime_seconds": powTokenLifetimeSeconds = try Self.int(v, key, path, 10...86_400)
-                case "web.tweetnacl": tweetNaClPath = try Self.string(v, key, path)
-                case "web.form_per_minute": formSubmissionsPerMinute = try Self.int(v, key, path, 1...100_000)
-                case "notify.urgent_command": urgentCommand = try Self.strings(v, key, path)
-                case "notify.urgent_min_interval_seconds": urgentMinIntervalSeconds = try Self.int(v, key, path, 1...86_400)
-                case "log.counters_interval_seconds": countersIntervalSeconds = try Self.int(v, key, path, 3600...604_800)
-                default: throw .invalid(path, "unknown key `\(key)`")
-                }
+                guard let setting = IntakeSetting.named(key) else { throw .invalid(path, "unknown key `\(key)`") }
+                try setting.apply(.json(v), to: &self, source: path)
             }
         }
+    }
+
+    /// The environment layer: `RESGUARDO_INTAKE_HTTP_PORT=443` sets `http.port`, and so on for
+    /// every key (dots become underscores, letters upper case). An unknown `RESGUARDO_INTAKE_…`
+    /// name is an error, as an unknown key in the file is.
+    public mutating func applyEnvironment(_ environment: [String: String]) throws(ConfigurationError) {
+        for (name, value) in environment where name.hasPrefix(IntakeSetting.environmentPrefix) {
+            guard let setting = IntakeSetting.all.first(where: { $0.environmentName == name }) else {
+                throw .invalid("the environment", "unknown variable `\(name)` (see resguardo-intake serve --help)")
+            }
+            try setting.apply(.text(value), to: &self, source: "the environment")
+        }
+    }
+
+    /// A value given on the command line for `key`, checked by the same rule as the file's.
+    public mutating func set(_ key: String, text: String, flag: String) throws(ConfigurationError) {
+        guard let setting = IntakeSetting.named(key) else { throw .invalid(flag, "no configuration key `\(key)`") }
+        try setting.apply(.text(text), to: &self, source: flag)
     }
 
     /// Checks what must be present before serving.
@@ -104,36 +76,121 @@ public struct IntakeConfiguration: Sendable, Equatable {
         if signingKeyFingerprint == nil { throw .missing("keys.fingerprint", flag: "--fingerprint") }
         return self
     }
+}
 
-    static func string(_ v: JSONValue, _ key: String, _ path: String) throws(ConfigurationError) -> String {
-        guard case .string(let s) = v, !s.isEmpty else { throw .invalid(path, "`\(key)` must be a non-empty string") }
-        return s
+/// One configuration key: its name in the file, its environment variable, what it takes, its
+/// default and what it means. The JSON parser, the environment layer, the flags' checks and the
+/// list in `serve --help` all come from `IntakeSetting.all`: a key is added in one place.
+public struct IntakeSetting: Sendable {
+    enum Value { case json(JSONValue), text(String) }
+    enum Kind: Sendable {
+        case string(@Sendable (inout IntakeConfiguration, String) -> Void)
+        case int(ClosedRange<Int>, @Sendable (inout IntakeConfiguration, Int) -> Void)
+        case fingerprint(@Sendable (inout IntakeConfiguration, SigningKeyFingerprint) -> Void)
+        /// A program and its arguments (JSON: an array; a flag or variable: the program alone).
+        case command(@Sendable (inout IntakeConfiguration, [String]) -> Void)
     }
 
-    static func fingerprint(_ v: JSONValue, _ key: String, _ path: String) throws(ConfigurationError) -> SigningKeyFingerprint {
-        let text = try string(v, key, path)
-        guard let f = SigningKeyFingerprint(text: text) else {
-            throw .invalid(path, "`\(key)` is not a signing-key fingerprint (32 hex digits, e.g. \"a036 5677 …\")")
+    public let key: String
+    public let defaultText: String
+    public let help: String
+    let kind: Kind
+
+    static let environmentPrefix = "RESGUARDO_INTAKE_"
+    public var environmentName: String { Self.environmentPrefix + key.uppercased().replacingOccurrences(of: ".", with: "_") }
+
+    static func named(_ key: String) -> IntakeSetting? { all.first { $0.key == key } }
+
+    func apply(_ value: Value, to configuration: inout IntakeConfiguration, source: String) throws(ConfigurationError) {
+        func fail(_ why: String) -> ConfigurationError { .invalid(source, "`\(key)` \(why)") }
+        switch kind {
+        case .string(let assign):
+            let text: String
+            switch value {
+            case .json(.string(let s)): text = s
+            case .text(let s): text = s
+            default: throw fail("must be a non-empty string")
+            }
+            guard !text.isEmpty else { throw fail("must be a non-empty string") }
+            assign(&configuration, text)
+        case .int(let range, let assign):
+            let number: Int?
+            switch value {
+            case .json(let v): number = v.intValue
+            case .text(let s): number = Int(s)
+            }
+            guard let n = number else { throw fail("must be an integer") }
+            guard range.contains(n) else { throw fail("is \(n); it must be between \(range.lowerBound) and \(range.upperBound)") }
+            assign(&configuration, n)
+        case .fingerprint(let assign):
+            let text: String
+            switch value {
+            case .json(.string(let s)): text = s
+            case .text(let s): text = s
+            default: throw fail("must be a string")
+            }
+            guard let f = SigningKeyFingerprint(text: text) else {
+                throw fail("is not a signing-key fingerprint (32 hex digits, e.g. \"a036 5677 …\")")
+            }
+            assign(&configuration, f)
+        case .command(let assign):
+            var parts: [String] = []
+            switch value {
+            case .json(.array(let items)):
+                for item in items {
+                    guard case .string(let s) = item, !s.isEmpty else { throw fail("must hold only non-empty strings") }
+                    parts.append(s)
+                }
+            case .text(let s) where !s.isEmpty: parts = [s]
+            default: throw fail("must be a non-empty array of strings (the program, then its arguments)")
+            }
+            guard let program = parts.first, program.hasPrefix("/") else {
+                throw fail("must start with an absolute program path, not `\(parts.first ?? "")`")
+            }
+            assign(&configuration, parts)
         }
-        return f
     }
 
-    static func strings(_ v: JSONValue, _ key: String, _ path: String) throws(ConfigurationError) -> [String] {
-        guard case .array(let items) = v, !items.isEmpty else { throw .invalid(path, "`\(key)` must be a non-empty array of strings (the program, then its arguments)") }
-        var out: [String] = []
-        for item in items {
-            guard case .string(let s) = item, !s.isEmpty else { throw .invalid(path, "`\(key)` must hold only non-empty strings") }
-            out.append(s)
-        }
-        guard out[0].hasPrefix("/") else { throw .invalid(path, "`\(key)` must start with an absolute program path, not `\(out[0])`") }
-        return out
+    /// `key default — meaning` lines for `serve --help`.
+    public static var helpText: String {
+        all.map { "\($0.key) (\($0.environmentName)): \($0.help); default \($0.defaultText)" }.joined(separator: "\n")
     }
 
-    static func int(_ v: JSONValue, _ key: String, _ path: String, _ range: ClosedRange<Int>) throws(ConfigurationError) -> Int {
-        guard let n = v.intValue else { throw .invalid(path, "`\(key)` must be an integer") }
-        guard range.contains(n) else { throw .invalid(path, "`\(key)` is \(n); it must be between \(range.lowerBound) and \(range.upperBound)") }
-        return n
-    }
+    public static let all: [IntakeSetting] = [
+        .init(key: "http.host", defaultText: "127.0.0.1", help: "address to listen on", kind: .string { $0.host = $1 }),
+        .init(key: "http.port", defaultText: "8443", help: "TCP port (0 picks a free one)", kind: .int(0...65535) { $0.port = $1 }),
+        .init(key: "tls.certificate", defaultText: "none (required)", help: "PEM certificate chain", kind: .string { $0.certificatePath = $1 }),
+        .init(key: "tls.key", defaultText: "none (required)", help: "PEM private key", kind: .string { $0.privateKeyPath = $1 }),
+        .init(key: "vault.path", defaultText: "vault.sqlite", help: "SQLite vault file", kind: .string { $0.vaultPath = $1 }),
+        .init(key: "keys.manifest", defaultText: "none (required)", help: "signed key manifest served at GET /v1/keys", kind: .string { $0.manifestPath = $1 }),
+        .init(key: "keys.fingerprint", defaultText: "none (required)",
+              help: "the organisation's signing-key fingerprint; a manifest signed by any other key is refused", kind: .fingerprint { $0.signingKeyFingerprint = $1 }),
+        .init(key: "limits.max_body_bytes", defaultText: "\(Envelope.maxByteCount)", help: "larger bodies get 413 (61 + 16 MiB: the largest envelope)",
+              kind: .int(Envelope.overheadByteCount + Bucket.smallest.byteCount...Envelope.maxByteCount) { $0.maxBodyBytes = $1 }),
+        .init(key: "limits.max_connections", defaultText: "1024", help: "connections beyond this are closed at once", kind: .int(1...1_000_000) { $0.maxConnections = $1 }),
+        .init(key: "limits.header_timeout_seconds", defaultText: "10", help: "time to complete the TLS handshake and send the request head",
+              kind: .int(1...3600) { $0.headerTimeoutSeconds = $1 }),
+        .init(key: "limits.body_timeout_seconds", defaultText: "300", help: "time to send the whole body once the head has arrived",
+              kind: .int(1...86_400) { $0.bodyTimeoutSeconds = $1 }),
+        .init(key: "limits.idle_timeout_seconds", defaultText: "30", help: "keep-alive connections idle longer are closed", kind: .int(1...3600) { $0.idleTimeoutSeconds = $1 }),
+        .init(key: "pow.difficulty", defaultText: "8", help: "proof-of-work bits asked while calm (0: none while calm)", kind: .int(0...32) { $0.powDifficulty = $1 }),
+        .init(key: "pow.max_difficulty", defaultText: "16",
+              help: "the most it rises to under load, one bit per doubling of accepted submissions above pow.calm_per_minute", kind: .int(0...32) { $0.powMaxDifficulty = $1 }),
+        .init(key: "pow.calm_per_minute", defaultText: "120", help: "accepted submissions a minute below which the floor is asked",
+              kind: .int(1...1_000_000) { $0.powCalmPerMinute = $1 }),
+        .init(key: "pow.token_lifetime_seconds", defaultText: "600", help: "how long a challenge token can be used", kind: .int(10...86_400) { $0.powTokenLifetimeSeconds = $1 }),
+        .init(key: "web.tweetnacl", defaultText: WebAssets.defaultTweetNaClPath, help: "tweetnacl served to the form (Debian node-tweetnacl)",
+              kind: .string { $0.tweetNaClPath = $1 }),
+        .init(key: "web.form_per_minute", defaultText: "60", help: "no-JavaScript submissions accepted per minute, all clients together",
+              kind: .int(1...100_000) { $0.formSubmissionsPerMinute = $1 }),
+        .init(key: "notify.urgent_command", defaultText: "none",
+              help: "program (and its arguments) run when an urgent report is stored; it gets no content, no identifier, an empty environment", kind: .command { $0.urgentCommand = $1 }),
+        .init(key: "notify.urgent_min_interval_seconds", defaultText: "60", help: "at most one run per interval; urgent reports in between are announced by the next run",
+              kind: .int(1...86_400) { $0.urgentMinIntervalSeconds = $1 }),
+        .init(key: "log.counters_interval_seconds", defaultText: "86400",
+              help: "how often the request and failure totals are logged (a log collector timestamps each line: this is the finest time it learns)",
+              kind: .int(3600...604_800) { $0.countersIntervalSeconds = $1 }),
+    ]
 }
 
 public enum ConfigurationError: Error, Equatable, CustomStringConvertible {

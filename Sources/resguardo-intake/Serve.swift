@@ -11,17 +11,11 @@ struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Serve the intake over HTTPS (TLS 1.3 only).",
         discussion: """
-        Settings come from flags, then the JSON config file (--config), then defaults. Config keys \
-        and defaults: http.host 127.0.0.1, http.port 8443, tls.certificate, tls.key, vault.path \
-        vault.sqlite, keys.manifest, keys.fingerprint (required: the signing-key fingerprint the \
-        network published; a manifest signed by any other key is refused), limits.max_body_bytes 16777277, limits.max_connections 1024, \
-        limits.header_timeout_seconds 10, limits.body_timeout_seconds 300, \
-        limits.idle_timeout_seconds 30, pow.difficulty 8, pow.max_difficulty 16, pow.calm_per_minute 120 \
-        (adaptive: one bit more per doubling of accepted submissions above it), pow.token_lifetime_seconds 600, \
-        web.tweetnacl /usr/share/nodejs/tweetnacl/nacl-fast.min.js (Debian node-tweetnacl), \
-        web.form_per_minute 60 (no-JavaScript submissions sealed by the intake, all clients together), \
-        notify.urgent_command (none; an array: program then arguments), notify.urgent_min_interval_seconds 60, \
-        log.counters_interval_seconds 86400.
+        Settings come from flags, then the environment (RESGUARDO_INTAKE_ and the key in capitals, \
+        dots as underscores), then the JSON config file (--config, sections and keys: \
+        {"http": {"port": 443}}), then defaults. An unknown key or variable is an error. Keys:
+
+        \(IntakeSetting.helpText)
 
         The log has no line per request or per event: a log collector timestamps every line, and \
         in order such lines would date every report in the vault. Requests are counted by route \
@@ -78,30 +72,26 @@ struct Serve: AsyncParsableCommand {
             }
         }
         if dev { try applyDevDefaults(&settings) }
-        if let host { settings.host = host }
-        if let port { settings.port = port }
-        if let certificate { settings.certificatePath = certificate }
-        if let privateKey { settings.privateKeyPath = privateKey }
-        if let vault { settings.vaultPath = vault }
-        if let manifest { settings.manifestPath = manifest }
-        if let fingerprint {
-            guard let pinned = SigningKeyFingerprint(text: fingerprint) else {
-                throw CommandFailure("--fingerprint `\(fingerprint)` is not a signing-key fingerprint", hints: ["32 hex digits, e.g. \"a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2\""], status: .usage)
-            }
-            settings.signingKeyFingerprint = pinned
+        // Flags go through the same table as the file and the environment: the same ranges hold.
+        let flags: [(key: String, flag: String, value: String?)] = [
+            ("http.host", "--host", host), ("http.port", "--port", port.map(String.init)),
+            ("tls.certificate", "--certificate", certificate), ("tls.key", "--private-key", privateKey),
+            ("vault.path", "--vault", vault), ("keys.manifest", "--manifest", manifest), ("keys.fingerprint", "--fingerprint", fingerprint),
+            ("pow.difficulty", "--pow-difficulty", powDifficulty.map(String.init)), ("pow.max_difficulty", "--pow-max-difficulty", powMaxDifficulty.map(String.init)),
+            ("limits.max_connections", "--max-connections", maxConnections.map(String.init)),
+            ("limits.header_timeout_seconds", "--header-timeout", headerTimeout.map(String.init)),
+            ("limits.body_timeout_seconds", "--body-timeout", bodyTimeout.map(String.init)),
+            ("web.tweetnacl", "--tweetnacl", tweetnacl), ("web.form_per_minute", "--form-per-minute", formPerMinute.map(String.init)),
+            ("notify.urgent_command", "--notify-command", notifyCommand), ("notify.urgent_min_interval_seconds", "--notify-interval", notifyInterval.map(String.init)),
+        ]
+        do {
+            try settings.applyEnvironment(ProcessInfo.processInfo.environment)
+            for (key, flag, value) in flags { if let value { try settings.set(key, text: value, flag: flag) } }
+        } catch {
+            throw CommandFailure(error.description, status: .usage)
         }
-        if let powDifficulty {
-            settings.powDifficulty = powDifficulty
-            settings.powMaxDifficulty = max(settings.powMaxDifficulty, powDifficulty)
-        }
-        if let powMaxDifficulty { settings.powMaxDifficulty = powMaxDifficulty }
-        if let maxConnections { settings.maxConnections = maxConnections }
-        if let headerTimeout { settings.headerTimeoutSeconds = headerTimeout }
-        if let bodyTimeout { settings.bodyTimeoutSeconds = bodyTimeout }
-        if let tweetnacl { settings.tweetNaClPath = tweetnacl }
-        if let formPerMinute { settings.formSubmissionsPerMinute = formPerMinute }
-        if let notifyCommand { settings.urgentCommand = [notifyCommand] }
-        if let notifyInterval { settings.urgentMinIntervalSeconds = notifyInterval }
+        // A floor above the ceiling lifts the ceiling with it, unless the ceiling was given too.
+        if let powDifficulty, powMaxDifficulty == nil { settings.powMaxDifficulty = max(settings.powMaxDifficulty, powDifficulty) }
         do { settings = try settings.validated() } catch {
             throw CommandFailure(error.description, hints: ["or use --dev for a demo with the public demo keys"], status: .usage)
         }

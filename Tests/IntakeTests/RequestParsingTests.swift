@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import Formats
 import Vault
@@ -21,6 +22,31 @@ struct RequestParsingTests {
         #expect(MediaType.isType(" Application/X-WWW-Form-Urlencoded ; charset=utf-8", "application/x-www-form-urlencoded"))
         #expect(!MediaType.isType("application/x-www-form-urlencodedx", "application/x-www-form-urlencoded"))
         #expect(!MediaType.isType("multipart/form-data", "application/x-www-form-urlencoded"))
+    }
+
+    @Test("configuration from one table: file, environment and flags share keys, checks and errors")
+    func configurationTable() throws {
+        let keys = IntakeSetting.all.map(\.key)
+        #expect(Set(keys).count == keys.count, "a key is listed twice")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("config-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("intake.json").path
+        try #"{"http": {"port": 443, "host": "0.0.0.0"}, "notify": {"urgent_command": ["/usr/local/bin/avisar", "--red", "gt"]}}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        var settings = try IntakeConfiguration(jsonFile: file)
+        #expect(settings.port == 443 && settings.host == "0.0.0.0" && settings.urgentCommand == ["/usr/local/bin/avisar", "--red", "gt"])
+        // The environment overrides the file; flags override both, with the same range checks.
+        try settings.applyEnvironment(["RESGUARDO_INTAKE_HTTP_PORT": "8444", "RESGUARDO_INTAKE_POW_DIFFICULTY": "12", "HOME": "/root"])
+        #expect(settings.port == 8444 && settings.powDifficulty == 12)
+        try settings.set("http.port", text: "9000", flag: "--port")
+        #expect(settings.port == 9000)
+        #expect(throws: ConfigurationError.self) { try settings.set("http.port", text: "99999", flag: "--port") }
+        #expect(throws: ConfigurationError.self) { try settings.applyEnvironment(["RESGUARDO_INTAKE_HTTP_PORTT": "1"]) }
+        #expect(throws: ConfigurationError.self) { try settings.set("keys.fingerprint", text: "nope", flag: "--fingerprint") }
+        try #"{"http": {"prot": 1}}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(throws: ConfigurationError.invalid(file, "unknown key `http.prot`")) { try IntakeConfiguration(jsonFile: file) }
+        // serve --help lists every key with its variable.
+        for setting in IntakeSetting.all { #expect(IntakeSetting.helpText.contains(setting.environmentName)) }
     }
 
     @Test("a receipt is the id in lowercase hex in groups of four, and reads back")
