@@ -82,8 +82,7 @@ public func buildRouter(_ deps: IntakeDependencies) -> Router<BasicRequestContex
     let known = KnownRoutes()
     router.add(middleware: MethodNotAllowedMiddleware(known: known))
     router.addRoutes(KeysAndMailboxRoutes(deps: deps).routes)
-    router.addRoutes(ReportsController(deps: deps).routes)
-    router.addRoutes(FormSubmission(deps: deps).routes)
+    router.addRoutes(SubmissionRoutes(reports: ReportsController(deps: deps), form: FormSubmission(deps: deps)).routes)
     router.addRoutes(PageRoutes(deps: deps).routes)
     known.fill(from: router)
     return router

@@ -36,19 +36,15 @@ struct KeysAndMailboxRoutes {
     }
 }
 
-extension ReportsController {
-    var routes: RouteCollection<BasicRequestContext> {
-        let routes = RouteCollection(context: BasicRequestContext.self)
-        let controller = self
-        routes.post("/v1/reports") { request, context in try await controller.submit(request, context: context) }
-        return routes
-    }
-}
+/// The two ways a report arrives: an envelope sealed on the device, and the no-JavaScript form.
+struct SubmissionRoutes {
+    let reports: ReportsController
+    let form: FormSubmission
 
-extension FormSubmission {
     var routes: RouteCollection<BasicRequestContext> {
         let routes = RouteCollection(context: BasicRequestContext.self)
-        let form = self
+        let (reports, form) = (reports, form)
+        routes.post("/v1/reports") { request, context in try await reports.submit(request, context: context) }
         routes.post("/v1/reports/form") { request, context in try await form.submit(request, context: context) }
         return routes
     }
