@@ -103,15 +103,16 @@ public struct IntakeSetting: Sendable {
 
     func apply(_ value: Value, to configuration: inout IntakeConfiguration, source: String) throws(ConfigurationError) {
         func fail(_ why: String) -> ConfigurationError { .invalid(source, "`\(key)` \(why)") }
+        // A string from the file, or the text of a flag or variable.
+        var text: String? {
+            switch value {
+            case .json(.string(let s)), .text(let s): return s
+            default: return nil
+            }
+        }
         switch kind {
         case .string(let assign):
-            let text: String
-            switch value {
-            case .json(.string(let s)): text = s
-            case .text(let s): text = s
-            default: throw fail("must be a non-empty string")
-            }
-            guard !text.isEmpty else { throw fail("must be a non-empty string") }
+            guard let text, !text.isEmpty else { throw fail("must be a non-empty string") }
             assign(&configuration, text)
         case .int(let range, let assign):
             let number: Int?
@@ -123,13 +124,7 @@ public struct IntakeSetting: Sendable {
             guard range.contains(n) else { throw fail("is \(n); it must be between \(range.lowerBound) and \(range.upperBound)") }
             assign(&configuration, n)
         case .fingerprint(let assign):
-            let text: String
-            switch value {
-            case .json(.string(let s)): text = s
-            case .text(let s): text = s
-            default: throw fail("must be a string")
-            }
-            guard let f = SigningKeyFingerprint(text: text) else {
+            guard let text, let f = SigningKeyFingerprint(text: text) else {
                 throw fail("is not a signing-key fingerprint (32 hex digits, e.g. \"a036 5677 …\")")
             }
             assign(&configuration, f)

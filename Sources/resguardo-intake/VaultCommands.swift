@@ -274,12 +274,12 @@ struct PinnedManifestOptions: ParsableArguments {
                 throw CommandFailure(error.description, status: error == .unreadable(config) ? .noInput : .dataError)
             }
         }
-        if let manifest { settings.manifestPath = manifest }
-        if let fingerprint {
-            guard let pinned = SigningKeyFingerprint(text: fingerprint) else {
-                throw CommandFailure("--fingerprint `\(fingerprint)` is not a signing-key fingerprint", hints: ["32 hex digits, e.g. \"a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2\""], status: .usage)
-            }
-            settings.signingKeyFingerprint = pinned
+        // The same table, and so the same checks, as the intake's own settings.
+        do {
+            if let manifest { try settings.set("keys.manifest", text: manifest, flag: "--manifest") }
+            if let fingerprint { try settings.set("keys.fingerprint", text: fingerprint, flag: "--fingerprint") }
+        } catch {
+            throw CommandFailure(error.description, status: .usage)
         }
         if settings.manifestPath.isEmpty { settings.manifestPath = "manifest.json" }
         return settings
