@@ -104,16 +104,24 @@ let package = Package(
             dependencies: ["Deidentify", "Formats", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
-        // Offline casework. Key directories live here for now; bundles, cases and quarantine join later.
+        // Offline casework: key directories, the case store (CaseDatabase owns every statement
+        // on it), bundle import, quarantine, vetting, replies and referrals. It never sees the
+        // registry; Deidentify is here for the referral pseudonym.
         .target(
             name: "Casework",
-            dependencies: ["Deidentify", "Registry", "Formats", "Sodium", "DurableFiles", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Deidentify", "Formats", "Sodium", "DurableFiles", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strict
+        ),
+        // The one step that spans two stores: vetted cases → de-identified records → registry.
+        .target(
+            name: "Registration",
+            dependencies: ["Casework", "Deidentify", "Registry", "Formats", "Sodium"],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "resguardo",
             dependencies: [
-                "CLISupport", "Casework", "Deidentify", "Registry", "Formats", "Sodium", "DurableFiles",
+                "CLISupport", "Casework", "Deidentify", "Registry", "Registration", "Formats", "Sodium", "DurableFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -121,7 +129,7 @@ let package = Package(
         // Throughput of the Swift wrappers, compared by scripts/bench with a C loop over libsodium.
         .executableTarget(
             name: "resguardo-crypto-bench",
-            dependencies: ["Casework", "Formats", "Sodium", "Vault"],
+            dependencies: ["Casework", "Registration", "Formats", "Sodium", "Vault"],
             path: "Benchmarks/CryptoBench",
             swiftSettings: strict
         ),
@@ -159,7 +167,7 @@ let package = Package(
         ),
         .testTarget(
             name: "CaseworkTests",
-            dependencies: ["Casework", "Formats", "Sodium", "TestSupport", "resguardo"],
+            dependencies: ["Casework", "Registration", "Registry", "Formats", "Sodium", "TestSupport", "resguardo", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
     ],

@@ -2,6 +2,7 @@
 // tab-separated lines for scripts/bench, which compares them with Benchmarks/crypto_bench.c
 // running the same operations directly on libsodium in the same run.
 import Casework
+import Registration
 import Foundation
 import Formats
 import Sodium
@@ -37,7 +38,7 @@ func unsealBenchmark(count: Int, dir: String) throws {
     try Workspace.create(at: dir + "/ws", keyDirectory: dir + "/keys")
     let workspace = try Workspace(path: dir + "/ws")
     try workspace.trustVault(publicKey: vaultKey.verifyingKey, fingerprint: SigningKeyFingerprint(verifyingKey: vaultKey.verifyingKey), today: .today())
-    let unsealer = try Unsealer(workspace: workspace, secretKeys: secretKeys)
+    let unsealer = try Unsealer(workspace: workspace, keys: secretKeys)
     let clock = ContinuousClock()
     var summary: Unsealer.Summary?
     let elapsed = try clock.measure { summary = try unsealer.unseal(bundle: bundle.bytes, today: .today()) }
@@ -51,7 +52,7 @@ func unsealBenchmark(count: Int, dir: String) throws {
     let ids = try workspace.listCases().map(\.id)
     for id in ids { try workspace.transition(id, to: .vetted, note: "bench") }
     var loaded = 0
-    let loadElapsed = try clock.measure { loaded = try workspace.register(ids, secretKeys: secretKeys) }
+    let loadElapsed = try clock.measure { loaded = try Registration(workspace: workspace, keys: secretKeys).register(ids) }
     let (ls, latto) = loadElapsed.components
     print("swift\tregister\t\(count)\t\(Double(count) / (Double(ls) + Double(latto) / 1e18))\t\(loaded)")
 }

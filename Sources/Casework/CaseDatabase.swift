@@ -1,182 +1,421 @@
-public import Formats
-public import GRDB
+import Formats
 import Foundation
-public import Sodium
+import GRDB
+import Sodium
 
-/// The offline case store (one SQLite file in the workspace). Case contents are encrypted at rest:
-/// each case has its own secretbox data key, sealed to the organisation's encryption key, so the
-/// file yields nothing to a thief without the passphrase. Only non-identifying columns are plain:
-/// case id, received day, state, country, urgent.
+/// The offline case store (one SQLite file in the workspace), shaped like GRDB's `AppDatabase`:
+/// the connection is private and every statement on it is one of the named methods below, each
+/// one transaction that keeps the store's invariants (a case's state moves only along
+/// `CaseState.canMove`; every envelope digest is stored once; every change appends to the audit
+/// log, which triggers keep append-only). Case contents are encrypted at rest (`AtRest`): each
+/// import has its own data key, sealed to the organisation's encryption key, so the file yields
+/// nothing to a thief without the passphrase. Only non-identifying columns are plain: case id,
+/// received day, state, country, urgent.
 public struct CaseDatabase: Sendable {
-    public let writer: DatabaseQueue
+    private let writer: DatabaseQueue
 
-    public init(path: String) throws {
+    public init(path: String) throws(CaseError) {
         var configuration = Configuration()
         configuration.publicStatementArguments = false
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA secure_delete = ON")
         }
-        writer = try DatabaseQueue(path: path, configuration: configuration)
-        try Self.migrator.migrate(writer)
+        do {
+            writer = try DatabaseQueue(path: path, configuration: configuration)
+            try Self.migrator.migrate(writer)
+        } catch {
+            throw .io("case store \(path): \(error)")
+        }
     }
 
-    static var migrator: DatabaseMigrator {
-        var migrator = DatabaseMigrator()
-        migrator.registerMigration("v1: cases, quarantine, bundles, trust, audit") { db in
-            try db.execute(sql: """
-                CREATE TABLE trusted_vault (
-                    public_key BLOB PRIMARY KEY NOT NULL CHECK (length(public_key) = 32),
-                    fingerprint TEXT NOT NULL,
-                    added_day TEXT NOT NULL
-                ) STRICT;
-                CREATE TABLE imported_bundle (
-                    digest BLOB PRIMARY KEY NOT NULL CHECK (length(digest) = 32),
-                    imported_day TEXT NOT NULL,
-                    envelopes INTEGER NOT NULL,
-                    new_cases INTEGER NOT NULL,
-                    duplicates INTEGER NOT NULL,
-                    quarantined INTEGER NOT NULL
-                ) STRICT;
-                -- One data key per import, sealed to the organisation's key; each item's key is
-                -- derived from it (keyed BLAKE2b over the item id).
-                CREATE TABLE data_key (
-                    id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
-                    sealed_key_id BLOB NOT NULL CHECK (length(sealed_key_id) = 8),
-                    sealed_key BLOB NOT NULL
-                ) STRICT;
-                CREATE TABLE "case" (
-                    id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
-                    received_day TEXT NOT NULL,
-                    state TEXT NOT NULL CHECK (state IN ('new', 'vetted', 'registered', 'rejected')),
-                    country TEXT NOT NULL,
-                    urgent INTEGER NOT NULL CHECK (urgent IN (0, 1)),
-                    envelope_digest BLOB NOT NULL UNIQUE CHECK (length(envelope_digest) = 32),
-                    data_key_id BLOB NOT NULL REFERENCES data_key(id),
-                    nonce BLOB NOT NULL,
-                    ciphertext BLOB NOT NULL
-                ) STRICT, WITHOUT ROWID;
-                CREATE TABLE quarantine (
-                    id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
-                    received_day TEXT NOT NULL,
-                    envelope_digest BLOB NOT NULL UNIQUE CHECK (length(envelope_digest) = 32),
-                    reason_class TEXT NOT NULL,
-                    data_key_id BLOB NOT NULL REFERENCES data_key(id),
-                    nonce BLOB NOT NULL,
-                    ciphertext BLOB NOT NULL
-                ) STRICT, WITHOUT ROWID;
-                CREATE TABLE audit (
-                    seq INTEGER PRIMARY KEY,
-                    at TEXT NOT NULL,
-                    actor TEXT NOT NULL,
-                    case_id BLOB,
-                    action TEXT NOT NULL,
-                    detail TEXT NOT NULL
-                ) STRICT;
-                CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-                CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-                """)
+    /// Read-only access for the tests' integrity checks (PRAGMA integrity_check and the like).
+    var reader: any DatabaseReader { writer }
+
+    private func read<T>(_ body: (Database) throws -> T) throws(CaseError) -> T {
+        do { return try writer.read(body) } catch let error as CaseError { throw error } catch { throw .io("case store: \(error)") }
+    }
+
+    private func write<T>(_ body: (Database) throws -> T) throws(CaseError) -> T {
+        do { return try writer.write(body) } catch let error as CaseError { throw error } catch { throw .io("case store: \(error)") }
+    }
+
+    // MARK: - The audit log
+
+    /// One entry of the audit log as stored (sealed notes still sealed).
+    struct AuditEntry {
+        let at: String, actor: String, action: String, detail: String
+    }
+
+    /// Now, as ISO 8601. Computed once per transaction by callers that append many entries:
+    /// a formatter per entry measured as a real cost in the unseal loop.
+    private static func timestamp() -> String { ISO8601DateFormatter().string(from: Date()) }
+
+    private static func appendAudit(_ db: Database, at: String = timestamp(), actor: String, caseId: [UInt8]?, action: String, detail: String) throws {
+        try db.cachedStatement(sql: "INSERT INTO audit (at, actor, case_id, action, detail) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [at, actor, caseId.map { Data($0) }, action, detail])
+    }
+
+    /// An entry for something done outside the store (a referral written to a file).
+    func audit(actor: String, caseId: [UInt8]?, action: String, detail: String) throws(CaseError) {
+        try write { db in try Self.appendAudit(db, actor: actor, caseId: caseId, action: action, detail: detail) }
+    }
+
+    /// The entries of one case (or all when nil), oldest first.
+    func auditEntries(caseId: [UInt8]?) throws(CaseError) -> [AuditEntry] {
+        try read { db in
+            let rows = if let caseId {
+                try Row.fetchAll(db, sql: "SELECT at, actor, action, detail FROM audit WHERE case_id = ? ORDER BY seq", arguments: [Data(caseId)])
+            } else {
+                try Row.fetchAll(db, sql: "SELECT at, actor, action, detail FROM audit ORDER BY seq")
+            }
+            return rows.map { AuditEntry(at: $0["at"], actor: $0["actor"], action: $0["action"], detail: $0["detail"]) }
         }
-        migrator.registerMigration("v2: network secrets and case-to-record map") { db in
-            try db.execute(sql: """
-                -- Secrets of the country network (the pseudonym key), sealed to the organisation's key.
-                CREATE TABLE network_secret (
-                    name TEXT PRIMARY KEY NOT NULL,
-                    sealed_key_id BLOB NOT NULL CHECK (length(sealed_key_id) = 8),
-                    sealed BLOB NOT NULL
-                ) STRICT;
-                -- The only place a case id meets a registry record id (DESIGN.md §7 rule 5).
-                CREATE TABLE case_record (
-                    case_id BLOB NOT NULL REFERENCES "case"(id),
-                    record_id TEXT PRIMARY KEY NOT NULL
-                ) STRICT;
-                """)
+    }
+
+    // MARK: - Network secrets
+
+    /// Stores the network's pseudonym key, sealed to the key `keyId` names (once, at creation).
+    func storeSealedPseudonymKey(_ sealed: [UInt8], keyId: KeyId) throws(CaseError) {
+        try write { db in
+            try db.execute(sql: "INSERT INTO network_secret (name, sealed_key_id, sealed) VALUES ('pseudonym', ?, ?)",
+                           arguments: [Data(keyId.bytes), Data(sealed)])
         }
-        migrator.registerMigration("v3: codename follow-ups and the reply queue") { db in
-            try db.execute(sql: """
-                -- A digest of the report's reply key (ReplyTag): reports sent with the same codename
-                -- share it, so a follow-up is linked to the first case without the key in the clear.
-                ALTER TABLE "case" ADD COLUMN reply_tag BLOB;
-                ALTER TABLE "case" ADD COLUMN follows BLOB;
-                CREATE INDEX case_by_reply_tag ON "case"(reply_tag);
-                -- Replies sealed to a defender's codename key, waiting for `reply export`.
-                CREATE TABLE reply_queue (
-                    id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16),
-                    case_id BLOB NOT NULL REFERENCES "case"(id),
-                    mailbox_id BLOB NOT NULL CHECK (length(mailbox_id) = 16),
-                    sealed BLOB NOT NULL,
-                    queued_day TEXT NOT NULL,
-                    exported_day TEXT
-                ) STRICT;
-                """)
+    }
+
+    func sealedPseudonymKey() throws(CaseError) -> (keyId: KeyId, sealed: [UInt8]) {
+        guard let row = try read({ db in try Row.fetchOne(db, sql: "SELECT sealed_key_id, sealed FROM network_secret WHERE name = 'pseudonym'") }) else {
+            throw .io("the workspace has no pseudonym key")
         }
-        migrator.registerMigration("v4: relocation coordinators") { db in
-            try db.execute(sql: """
-                -- Coordinators staff may refer vetted cases to (DESIGN.md §8), trusted by fingerprint.
-                CREATE TABLE coordinator (
-                    name TEXT PRIMARY KEY NOT NULL,
-                    public_key BLOB NOT NULL CHECK (length(public_key) = 32),
-                    added_day TEXT NOT NULL
-                ) STRICT;
-                """)
+        let keyId: Data = row["sealed_key_id"], sealed: Data = row["sealed"]
+        guard let id = KeyId(bytes: keyId) else { throw .noKey(Encoding.hex(keyId)) }
+        return (id, Array(sealed))
+    }
+
+    // MARK: - Trusted vaults
+
+    func trustVault(_ key: VerifyingKey, fingerprint: SigningKeyFingerprint, day: CalendarDay, actor: String) throws(CaseError) {
+        try write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO trusted_vault (public_key, fingerprint, added_day) VALUES (?, ?, ?)",
+                           arguments: [Data(key.bytes), fingerprint.description, day.description])
+            try Self.appendAudit(db, actor: actor, caseId: nil, action: "vault_trusted", detail: fingerprint.description)
         }
-        migrator.registerMigration("v5: case metadata apart from the sealed report; rowid tables") { db in
-            // Measured (scripts/bench unseal): with the random case id as the key of a WITHOUT
-            // ROWID table, every 4 KiB ciphertext went into a random leaf holding a handful of
-            // rows, so storing a bundle cost ~35 µs a case, as much as opening it; and SQLite
-            // rewrites a whole row on UPDATE, so each state change (vet, register) copied the
-            // sealed report too. The sealed report now lives in case_content, appended in rowid
-            // order and never updated; "case" keeps the small columns that change. Ids and
-            // digests keep UNIQUE indexes (small entries): the foreign keys and the replay check
-            // need them.
-            try db.execute(sql: """
-                CREATE TABLE case_content (
-                    id INTEGER PRIMARY KEY,
-                    nonce BLOB NOT NULL,
-                    ciphertext BLOB NOT NULL
-                ) STRICT;
-                CREATE TABLE case_v5 (
-                    id BLOB NOT NULL UNIQUE CHECK (length(id) = 16),
-                    received_day TEXT NOT NULL,
-                    state TEXT NOT NULL CHECK (state IN ('new', 'vetted', 'registered', 'rejected')),
-                    country TEXT NOT NULL,
-                    urgent INTEGER NOT NULL CHECK (urgent IN (0, 1)),
-                    envelope_digest BLOB NOT NULL UNIQUE CHECK (length(envelope_digest) = 32),
-                    data_key_id BLOB NOT NULL REFERENCES data_key(id),
-                    reply_tag BLOB,
-                    follows BLOB,
-                    content_id INTEGER NOT NULL UNIQUE REFERENCES case_content(id)
-                ) STRICT;
-                INSERT INTO case_content (id, nonce, ciphertext)
-                    SELECT row_number() OVER (ORDER BY received_day, id), nonce, ciphertext FROM "case";
-                INSERT INTO case_v5 (id, received_day, state, country, urgent, envelope_digest, data_key_id, reply_tag, follows, content_id)
-                    SELECT id, received_day, state, country, urgent, envelope_digest, data_key_id, reply_tag, follows,
-                           row_number() OVER (ORDER BY received_day, id) FROM "case";
-                DROP TABLE "case";
-                ALTER TABLE case_v5 RENAME TO "case";
-                CREATE INDEX case_by_reply_tag ON "case"(reply_tag);
-                CREATE TABLE quarantine_v5 (
-                    id BLOB NOT NULL UNIQUE CHECK (length(id) = 16),
-                    received_day TEXT NOT NULL,
-                    envelope_digest BLOB NOT NULL UNIQUE CHECK (length(envelope_digest) = 32),
-                    reason_class TEXT NOT NULL,
-                    data_key_id BLOB NOT NULL REFERENCES data_key(id),
-                    nonce BLOB NOT NULL,
-                    ciphertext BLOB NOT NULL
-                ) STRICT;
-                INSERT INTO quarantine_v5 SELECT id, received_day, envelope_digest, reason_class, data_key_id, nonce, ciphertext FROM quarantine;
-                DROP TABLE quarantine;
-                ALTER TABLE quarantine_v5 RENAME TO quarantine;
-                """)
+    }
+
+    func trustedVaultKeys() throws(CaseError) -> [VerifyingKey] {
+        try read { db in
+            try Data.fetchAll(db, sql: "SELECT public_key FROM trusted_vault").compactMap { try? VerifyingKey(bytes: Array($0)) }
         }
-        // The envelope's sealed-by-intake flag: staff must know which reports the intake saw in
-        // the clear (the no-JavaScript path). Cases imported before this version did not keep
-        // it; they are marked unknown (NULL), never "sealed on the device".
-        migrator.registerMigration("v6: sealed by the intake") { db in
-            try db.execute(sql: """
-                ALTER TABLE "case" ADD COLUMN sealed_by_intake INTEGER CHECK (sealed_by_intake IN (0, 1));
-                """)
+    }
+
+    // MARK: - Bundle import
+
+    /// Where one envelope of a bundle goes, decided (and encrypted at rest) by the unsealer.
+    struct FiledEnvelope: Sendable {
+        enum Outcome: Sendable {
+            case `case`(country: String, urgent: Bool, sealedByIntake: Bool, unknownFields: Int, replyTag: [UInt8]?)
+            case quarantine(reasonClass: String)
         }
-        return migrator
+        let id: [UInt8]
+        let digest: [UInt8]
+        let receivedDay: String
+        let outcome: Outcome
+        let sealed: AtRest.Sealed
+    }
+
+    /// What one import did; every envelope is counted once, in new cases, duplicates or quarantine.
+    struct ImportTally {
+        var newCases = 0, duplicates = 0, withUnknownFields = 0, followUps = 0
+        var quarantined: [String: Int] = [:]
+    }
+
+    func isImported(bundleDigest: [UInt8]) throws(CaseError) -> Bool {
+        try read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM imported_bundle WHERE digest = ?)", arguments: [Data(bundleDigest)]) ?? false
+        }
+    }
+
+    /// Imports one bundle in one transaction (entirely or not at all): the import's sealed data
+    /// key, then every block `nextBlock` hands over until it returns nil, then the bundle's own
+    /// row, which is what refuses a replay. `nextBlock` runs inside the transaction, so the
+    /// unsealer can open the next block on the other cores while this thread stores the last.
+    /// An envelope already stored, or twice in the bundle, is counted as a duplicate and stored once.
+    func importBundle(digest: [UInt8], envelopes: Int, atRest: AtRest, day: CalendarDay, actor: String,
+                      nextBlock: () throws -> [FiledEnvelope]?) throws(CaseError) -> ImportTally {
+        do { return try importBundleUntyped(digest: digest, envelopes: envelopes, atRest: atRest, day: day, actor: actor, nextBlock: nextBlock) }
+        catch let error as CaseError { throw error } catch { throw .io("case store: \(error)") }
+    }
+
+    private func importBundleUntyped(digest: [UInt8], envelopes: Int, atRest: AtRest, day: CalendarDay, actor: String,
+                      nextBlock: () throws -> [FiledEnvelope]?) throws -> ImportTally {
+        try writer.write { db in
+            var tally = ImportTally()
+            var seen = Set<[UInt8]>()
+            let at = Self.timestamp()
+            let insertContent = try db.cachedStatement(sql: "INSERT INTO case_content (nonce, ciphertext) VALUES (?, ?)")
+            let insertCase = try db.cachedStatement(sql: """
+                INSERT INTO "case" (id, received_day, state, country, urgent, envelope_digest, data_key_id, reply_tag, follows, content_id, sealed_by_intake)
+                VALUES (?, ?, 'new', ?, ?, ?, ?, ?, ?, ?, ?)
+                """)
+            let firstOfCodename = try db.cachedStatement(sql: """
+                SELECT id FROM "case" WHERE reply_tag = ? AND follows IS NULL ORDER BY received_day, id LIMIT 1
+                """)
+            let insertQuarantine = try db.cachedStatement(sql: """
+                INSERT INTO quarantine (id, received_day, envelope_digest, reason_class, data_key_id, nonce, ciphertext)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
+                """)
+            try db.execute(sql: "INSERT INTO data_key (id, sealed_key_id, sealed_key) VALUES (?, ?, ?)",
+                           arguments: [Data(atRest.id), Data(atRest.keyId.bytes), Data(atRest.sealedKey)])
+
+            // Digests already in the store, asked for a block at a time (one query per envelope
+            // was a measurable share of storing a bundle).
+            func alreadyStored(_ rows: [FiledEnvelope]) throws -> Set<Data> {
+                var found = Set<Data>()
+                for chunk in stride(from: 0, to: rows.count, by: 400).map({ rows[$0..<min($0 + 400, rows.count)] }) {
+                    let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                    let arguments = StatementArguments(chunk.map { Data($0.digest) })
+                    for table in [#""case""#, "quarantine"] {
+                        found.formUnion(try Data.fetchAll(db, sql: "SELECT envelope_digest FROM \(table) WHERE envelope_digest IN (\(marks))", arguments: arguments))
+                    }
+                }
+                return found
+            }
+
+            func store(_ row: FiledEnvelope) throws {
+                switch row.outcome {
+                case .case(let country, let urgent, let sealedByIntake, let unknownFields, let replyTag):
+                    let follows = try replyTag.flatMap { try Data.fetchOne(firstOfCodename, arguments: [Data($0)]) }
+                    try insertContent.execute(arguments: [Data(row.sealed.nonce), Data(row.sealed.ciphertext)])
+                    try insertCase.execute(arguments: [Data(row.id), row.receivedDay, country, urgent ? 1 : 0, Data(row.digest), Data(atRest.id),
+                                                       replyTag.map { Data($0) }, follows, db.lastInsertedRowID, sealedByIntake ? 1 : 0])
+                    tally.newCases += 1
+                    if unknownFields > 0 { tally.withUnknownFields += 1 }
+                    var detail = unknownFields > 0 ? "\(unknownFields) unknown fields kept" : ""
+                    if let follows {
+                        tally.followUps += 1
+                        detail += (detail.isEmpty ? "" : "; ") + "follow-up of case \(Encoding.hex(follows).prefix(12)) (same codename)"
+                    }
+                    try Self.appendAudit(db, at: at, actor: actor, caseId: row.id, action: "case_created", detail: detail)
+                case .quarantine(let reasonClass):
+                    try insertQuarantine.execute(arguments: [Data(row.id), row.receivedDay, Data(row.digest), reasonClass, Data(atRest.id),
+                                                             Data(row.sealed.nonce), Data(row.sealed.ciphertext)])
+                    tally.quarantined[reasonClass, default: 0] += 1
+                    try Self.appendAudit(db, at: at, actor: actor, caseId: row.id, action: "quarantined", detail: reasonClass)
+                }
+            }
+
+            while let block = try nextBlock() {
+                // The same envelope twice in one bundle: stored once, counted as a duplicate.
+                let fresh = block.filter { seen.insert($0.digest).inserted }
+                tally.duplicates += block.count - fresh.count
+                let stored = try alreadyStored(fresh)
+                for row in fresh {
+                    if stored.contains(Data(row.digest)) { tally.duplicates += 1 } else { try store(row) }
+                }
+            }
+            try db.execute(sql: "INSERT INTO imported_bundle (digest, imported_day, envelopes, new_cases, duplicates, quarantined) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [Data(digest), day.description, envelopes, tally.newCases, tally.duplicates, tally.quarantined.values.reduce(0, +)])
+            try Self.appendAudit(db, actor: actor, caseId: nil, action: "bundle_imported", detail: Encoding.hex(digest))
+            return tally
+        }
+    }
+
+    // MARK: - Cases
+
+    func cases(state: CaseState?, urgentOnly: Bool) throws(CaseError) -> [CaseSummary] {
+        try read { db in
+            var sql = #"SELECT id, received_day, state, country, urgent, sealed_by_intake FROM "case" WHERE 1"#
+            var arguments: StatementArguments = []
+            if let state { sql += " AND state = ?"; arguments += [state.rawValue] }
+            if urgentOnly { sql += " AND urgent = 1" }
+            sql += " ORDER BY urgent DESC, received_day, id"
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).compactMap { row in
+                let id: Data = row["id"]
+                guard let state = CaseState(rawValue: row["state"]) else { return nil }
+                return CaseSummary(id: Array(id), receivedDay: row["received_day"], state: state, country: row["country"], urgent: row["urgent"],
+                                   sealedByIntake: row["sealed_by_intake"])
+            }
+        }
+    }
+
+    /// Case ids whose hex form starts with `hexPrefix` (lowercase hex digits only, checked by
+    /// the caller, so it is never a LIKE pattern).
+    func caseIds(withPrefix hexPrefix: String) throws(CaseError) -> [[UInt8]] {
+        try read { db in
+            try Data.fetchAll(db, sql: #"SELECT id FROM "case" WHERE lower(hex(id)) LIKE ? || '%'"#, arguments: [hexPrefix]).map { Array($0) }
+        }
+    }
+
+    /// A case as stored: its plain columns and its sealed report.
+    struct SealedCase {
+        let summary: CaseSummary
+        let sealedKey: [UInt8], keyId: KeyId, nonce: [UInt8], ciphertext: [UInt8]
+    }
+
+    /// Reads these cases in one transaction, in the order given.
+    func sealedCases(_ ids: [[UInt8]]) throws(CaseError) -> [SealedCase] {
+        try read { db in
+            let statement = try db.cachedStatement(sql: #"""
+                SELECT c.id, c.received_day, c.state, c.country, c.urgent, c.sealed_by_intake, t.nonce, t.ciphertext, k.sealed_key_id, k.sealed_key
+                FROM "case" c JOIN case_content t ON t.id = c.content_id JOIN data_key k ON k.id = c.data_key_id WHERE c.id = ?
+                """#)
+            return try ids.map { id in
+                guard let row = try Row.fetchOne(statement, arguments: [Data(id)]) else { throw CaseError.notFound(Encoding.hex(id)) }
+                let keyIdBytes: Data = row["sealed_key_id"]
+                guard let keyId = KeyId(bytes: keyIdBytes) else { throw CaseError.noKey(Encoding.hex(keyIdBytes)) }
+                guard let state = CaseState(rawValue: row["state"]) else { throw CaseError.io("case \(Encoding.hex(id)) has an unknown state") }
+                let sealedKey: Data = row["sealed_key"], nonce: Data = row["nonce"], ciphertext: Data = row["ciphertext"]
+                return SealedCase(summary: CaseSummary(id: id, receivedDay: row["received_day"], state: state, country: row["country"], urgent: row["urgent"],
+                                                       sealedByIntake: row["sealed_by_intake"]),
+                                  sealedKey: Array(sealedKey), keyId: keyId, nonce: Array(nonce), ciphertext: Array(ciphertext))
+            }
+        }
+    }
+
+    /// Moves a case to `next` along `CaseState.canMove`, with its audit entry (`detail` is the
+    /// sealed note), in one transaction.
+    func transition(_ id: [UInt8], to next: CaseState, actor: String, detail: String) throws(CaseError) {
+        try write { db in
+            guard let current = try String.fetchOne(db, sql: #"SELECT state FROM "case" WHERE id = ?"#, arguments: [Data(id)]).flatMap(CaseState.init(rawValue:)) else {
+                throw CaseError.notFound(Encoding.hex(id))
+            }
+            guard current.canMove(to: next) else { throw CaseError.badTransition(from: current, to: next) }
+            try db.execute(sql: #"UPDATE "case" SET state = ? WHERE id = ?"#, arguments: [next.rawValue, Data(id)])
+            try Self.appendAudit(db, actor: actor, caseId: id, action: "\(current.rawValue)→\(next.rawValue)", detail: detail)
+        }
+    }
+
+    /// The case this one follows up (same codename), and the follow-ups of this one.
+    func followUps(of caseId: [UInt8]) throws(CaseError) -> (follows: [UInt8]?, followedBy: [[UInt8]]) {
+        try read { db in
+            let follows = try Data.fetchOne(db, sql: #"SELECT follows FROM "case" WHERE id = ?"#, arguments: [Data(caseId)])
+            let followedBy = try Data.fetchAll(db, sql: #"SELECT id FROM "case" WHERE follows = ? ORDER BY received_day, id"#, arguments: [Data(caseId)])
+            return (follows.map { Array($0) }, followedBy.map { Array($0) })
+        }
+    }
+
+    // MARK: - Registration (the case side of it)
+
+    /// Vetted cases become registered, each mapped to its record id (the only place a case id
+    /// meets a record id, DESIGN.md §7 rule 5), in one transaction: a case can never be loaded
+    /// twice, and a case that is no longer vetted undoes them all.
+    func markRegistered(_ entries: [(caseId: [UInt8], recordId: String, detail: String)], actor: String) throws(CaseError) {
+        try write { db in
+            let at = Self.timestamp()
+            let update = try db.cachedStatement(sql: #"UPDATE "case" SET state = 'registered' WHERE id = ? AND state = 'vetted'"#)
+            let map = try db.cachedStatement(sql: "INSERT INTO case_record (case_id, record_id) VALUES (?, ?)")
+            for entry in entries {
+                try update.execute(arguments: [Data(entry.caseId)])
+                guard db.changesCount == 1 else { throw CaseError.badTransition(from: .registered, to: .registered) }
+                try map.execute(arguments: [Data(entry.caseId), entry.recordId])
+                try Self.appendAudit(db, at: at, actor: actor, caseId: entry.caseId, action: "vetted→registered", detail: entry.detail)
+            }
+        }
+    }
+
+    /// Undoes `markRegistered` when the registry write that followed it failed.
+    func unmarkRegistered(_ caseIds: [[UInt8]], actor: String, reason: String) throws(CaseError) {
+        try write { db in
+            for id in caseIds {
+                try db.execute(sql: "DELETE FROM case_record WHERE case_id = ?", arguments: [Data(id)])
+                try db.execute(sql: #"UPDATE "case" SET state = 'vetted' WHERE id = ? AND state = 'registered'"#, arguments: [Data(id)])
+                try Self.appendAudit(db, actor: actor, caseId: id, action: "registered→vetted", detail: reason)
+            }
+        }
+    }
+
+    // MARK: - Quarantine
+
+    func quarantineSummaries() throws(CaseError) -> [QuarantineSummary] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT id, received_day, reason_class FROM quarantine ORDER BY received_day, id").map { row in
+                let id: Data = row["id"]
+                return QuarantineSummary(id: Array(id), receivedDay: row["received_day"], reasonClass: row["reason_class"])
+            }
+        }
+    }
+
+    struct SealedQuarantine {
+        let summary: QuarantineSummary
+        let sealedKey: [UInt8], keyIdBytes: [UInt8], nonce: [UInt8], ciphertext: [UInt8]
+    }
+
+    /// Quarantined items whose hex id starts with `hexPrefix` (lowercase hex, checked by the caller).
+    func sealedQuarantine(withPrefix hexPrefix: String) throws(CaseError) -> [SealedQuarantine] {
+        try read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT q.id, q.received_day, q.reason_class, q.nonce, q.ciphertext, k.sealed_key_id, k.sealed_key
+                FROM quarantine q JOIN data_key k ON k.id = q.data_key_id WHERE lower(hex(q.id)) LIKE ? || '%'
+                """, arguments: [hexPrefix]).map { row in
+                let id: Data = row["id"], keyId: Data = row["sealed_key_id"], sealedKey: Data = row["sealed_key"]
+                let nonce: Data = row["nonce"], ciphertext: Data = row["ciphertext"]
+                return SealedQuarantine(summary: QuarantineSummary(id: Array(id), receivedDay: row["received_day"], reasonClass: row["reason_class"]),
+                                        sealedKey: Array(sealedKey), keyIdBytes: Array(keyId), nonce: Array(nonce), ciphertext: Array(ciphertext))
+            }
+        }
+    }
+
+    // MARK: - Replies
+
+    func queueReply(id: [UInt8], caseId: [UInt8], mailbox: MailboxId, sealed: [UInt8], day: CalendarDay, actor: String, detail: String) throws(CaseError) {
+        try write { db in
+            try db.execute(sql: "INSERT INTO reply_queue (id, case_id, mailbox_id, sealed, queued_day) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [Data(id), Data(caseId), Data(mailbox.bytes), Data(sealed), day.description])
+            try Self.appendAudit(db, actor: actor, caseId: caseId, action: "reply_queued", detail: detail)
+        }
+    }
+
+    func pendingReplyCount() throws(CaseError) -> Int {
+        try read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM reply_queue WHERE exported_day IS NULL") ?? 0 }
+    }
+
+    /// Queued replies not yet exported, oldest first.
+    func pendingReplies() throws(CaseError) -> [(id: [UInt8], entry: ReplyBundle.Entry)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT id, mailbox_id, sealed FROM reply_queue WHERE exported_day IS NULL ORDER BY queued_day, id").compactMap { row in
+                let id: Data = row["id"], mailbox: Data = row["mailbox_id"], sealed: Data = row["sealed"]
+                return MailboxId(bytes: mailbox).map { (Array(id), ReplyBundle.Entry(mailbox: $0, sealed: Array(sealed))) }
+            }
+        }
+    }
+
+    /// Marks replies exported, after their bundle was written and synced.
+    func markRepliesExported(_ ids: [[UInt8]], day: CalendarDay, actor: String) throws(CaseError) {
+        try write { db in
+            let update = try db.cachedStatement(sql: "UPDATE reply_queue SET exported_day = ? WHERE id = ?")
+            for id in ids { try update.execute(arguments: [day.description, Data(id)]) }
+            try Self.appendAudit(db, actor: actor, caseId: nil, action: "replies_exported", detail: "\(ids.count) replies")
+        }
+    }
+
+    // MARK: - Coordinators
+
+    func addCoordinator(name: String, publicKey: SealPublicKey, fingerprint: SigningKeyFingerprint, day: CalendarDay, actor: String) throws(CaseError) {
+        do {
+            try writer.write { db in
+                try db.execute(sql: "INSERT INTO coordinator (name, public_key, added_day) VALUES (?, ?, ?)",
+                               arguments: [name, Data(publicKey.bytes), day.description])
+                try Self.appendAudit(db, actor: actor, caseId: nil, action: "coordinator_added", detail: "\(name) \(fingerprint)")
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw .io("a coordinator named `\(name)` is already registered")
+        } catch {
+            throw .io("case store: \(error)")
+        }
+    }
+
+    func coordinators() throws(CaseError) -> [(name: String, publicKey: SealPublicKey?, added: String)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT name, public_key, added_day FROM coordinator ORDER BY name").map { row in
+                let key: Data = row["public_key"]
+                return (row["name"], try? SealPublicKey(bytes: key), row["added_day"])
+            }
+        }
+    }
+
+    func coordinatorKey(named name: String) throws(CaseError) -> SealPublicKey? {
+        let bytes = try read { db in try Data.fetchOne(db, sql: "SELECT public_key FROM coordinator WHERE name = ?", arguments: [name]) }
+        guard let bytes else { return nil }
+        do { return try SealPublicKey(bytes: bytes) } catch { throw .io("coordinator `\(name)`: the stored key is not an X25519 key") }
     }
 }
 
@@ -191,62 +430,3 @@ public enum CaseState: String, Sendable, CaseIterable {
         }
     }
 }
-
-/// Encryption at rest. An import makes one random data key and seals it to the organisation's
-/// encryption key (one X25519 operation per import rather than two per case, which measured as
-/// the unseal loop's largest cost); each item is encrypted with its own key derived from it:
-/// BLAKE2b-256(key = data key, "resguardo case key v1" ‖ item id). Opening any item still needs
-/// the organisation's secret key, so a stolen laptop yields nothing without the passphrase.
-struct AtRest {
-    static let domain: [UInt8] = Array("resguardo case key v1".utf8)
-    let id: [UInt8]
-    let keyId: KeyId
-    let sealedKey: [UInt8]
-    private let dataKey: SecureBytes
-
-    init(keyId: KeyId, publicKey: SealPublicKey) throws {
-        dataKey = try SecureBytes.random(count: 32)
-        sealedKey = try SealedBox.seal(dataKey, to: publicKey)
-        id = try Random.bytes(count: 16)
-        self.keyId = keyId
-    }
-
-    struct Sealed {
-        let nonce: [UInt8]
-        let ciphertext: [UInt8]
-    }
-
-    /// Seals one item; its key is derived into `scratch` (guarded memory, wiped after use), one
-    /// region per worker thread.
-    func seal(_ plaintext: some ContiguousBytesLike, itemId: [UInt8], scratch: SecureScratch) throws -> Sealed {
-        let nonce = try SecretBox.randomNonce()
-        let ciphertext = try scratch.withUnsafeMutableBytes(count: 32) { (key: UnsafeMutableRawBufferPointer) throws -> [UInt8] in
-            try GenericHash.derive(Self.domain + itemId, key: dataKey, into: key)
-            return try SecretBox.seal(plaintext, nonce: nonce, rawKey: UnsafeRawBufferPointer(key))
-        }
-        return Sealed(nonce: nonce, ciphertext: ciphertext)
-    }
-
-    /// Opens one item with an already opened data key into a worker's scratch memory and hands
-    /// the plaintext to `body`; both scratch regions are wiped afterwards.
-    static func open<R>(itemId: [UInt8], nonce: [UInt8], ciphertext: [UInt8], dataKey: SecureBytes, worker: Unsealer.Worker,
-                        _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
-        try worker.itemKey.withUnsafeMutableBytes(count: 32) { (itemKey: UnsafeMutableRawBufferPointer) throws -> R in
-            try GenericHash.derive(domain + itemId, key: dataKey, into: itemKey)
-            return try worker.report.withUnsafeMutableBytes(count: max(ciphertext.count, 1)) { (out: UnsafeMutableRawBufferPointer) throws -> R in
-                let length = try SecretBox.open(ciphertext, nonce: nonce, rawKey: UnsafeRawBufferPointer(itemKey), into: out)
-                return try body(UnsafeRawBufferPointer(rebasing: out[0..<length]))
-            }
-        }
-    }
-
-    static func open(sealedKey: [UInt8], itemId: [UInt8], nonce: [UInt8], ciphertext: [UInt8], with key: SealSecretKey) throws -> SecureBytes {
-        let dataKey = try SealedBox.open(sealedKey, with: key)
-        let scratch = try SecureScratch(capacity: 32)
-        return try scratch.withUnsafeMutableBytes(count: 32) { (itemKey: UnsafeMutableRawBufferPointer) throws -> SecureBytes in
-            try GenericHash.derive(domain + itemId, key: dataKey, into: itemKey)
-            return try SecretBox.open(ciphertext, nonce: nonce, rawKey: UnsafeRawBufferPointer(itemKey))
-        }
-    }
-}
-

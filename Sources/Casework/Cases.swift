@@ -1,8 +1,7 @@
 import DurableFiles
 public import Formats
 import Foundation
-import GRDB
-public import Sodium
+import Sodium
 
 /// One line of `resguardo cases list`: only the plain, non-identifying columns.
 public struct CaseSummary: Sendable {
@@ -24,47 +23,28 @@ public struct QuarantineSummary: Sendable {
 }
 
 extension Workspace {
-    public func listCases(state: CaseState? = nil, urgentOnly: Bool = false) throws -> [CaseSummary] {
-        try database.writer.read { db in
-            var sql = #"SELECT id, received_day, state, country, urgent, sealed_by_intake FROM "case" WHERE 1"#
-            var arguments: StatementArguments = []
-            if let state { sql += " AND state = ?"; arguments += [state.rawValue] }
-            if urgentOnly { sql += " AND urgent = 1" }
-            sql += " ORDER BY urgent DESC, received_day, id"
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).compactMap { row in
-                let id: Data = row["id"]
-                guard let state = CaseState(rawValue: row["state"]) else { return nil }
-                return CaseSummary(id: Array(id), receivedDay: row["received_day"], state: state, country: row["country"], urgent: row["urgent"],
-                                   sealedByIntake: row["sealed_by_intake"])
-            }
-        }
+    public func listCases(state: CaseState? = nil, urgentOnly: Bool = false) throws(CaseError) -> [CaseSummary] {
+        try database.cases(state: state, urgentOnly: urgentOnly)
     }
 
-    public func listQuarantine() throws -> [QuarantineSummary] {
-        try database.writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, received_day, reason_class FROM quarantine ORDER BY received_day, id").map { row in
-                let id: Data = row["id"]
-                return QuarantineSummary(id: Array(id), receivedDay: row["received_day"], reasonClass: row["reason_class"])
-            }
-        }
+    public func listQuarantine() throws(CaseError) -> [QuarantineSummary] {
+        try database.quarantineSummaries()
     }
 
     /// Finds a case by a hex prefix of its id (at least 6 digits), refusing an ambiguous one.
     public func resolveCase(_ prefix: String) throws(CaseError) -> [UInt8] {
         let p = prefix.lowercased()
         guard p.count >= 6, Encoding.bytes(fromHex: p.count % 2 == 0 ? p : p + "0") != nil else { throw .badId(prefix) }
-        let all: [Data]
-        do { all = try database.writer.read { db in try Data.fetchAll(db, sql: #"SELECT id FROM "case""#) } } catch { throw .io("\(error)") }
-        let matches = all.filter { Encoding.hex($0).hasPrefix(p) }
+        let matches = try database.caseIds(withPrefix: p)
         guard matches.count == 1, let match = matches.first else {
             throw matches.isEmpty ? .notFound(prefix) : .ambiguous(prefix, matches.count)
         }
-        return Array(match)
+        return match
     }
 
     /// Decrypts one case's report. Needs the unlocked secret keys.
-    public func openCase(_ id: [UInt8], secretKeys: [KeyId: SealSecretKey]) throws(CaseError) -> (summary: CaseSummary, report: Report) {
-        guard let opened = try openCases([id], secretKeys: secretKeys).first else { throw .notFound(Encoding.hex(id)) }
+    public func openCase(_ id: [UInt8], keys: UnlockedKeys) throws(CaseError) -> (summary: CaseSummary, report: Report) {
+        guard let opened = try openCases([id], keys: keys).first else { throw .notFound(Encoding.hex(id)) }
         return opened
     }
 
@@ -72,26 +52,26 @@ extension Workspace {
     /// memory stays bounded however many are asked for), every core, no guarded allocation per
     /// case (what `registry add` needs). Measured (scripts/bench unseal): one `openCase` per case
     /// cost ~200 µs, mostly a read transaction and a guarded allocation each.
-    public func openCases(_ ids: [[UInt8]], secretKeys: [KeyId: SealSecretKey],
+    public func openCases(_ ids: [[UInt8]], keys unlocked: UnlockedKeys,
                           progress: (Int) -> Void = { _ in }) throws(CaseError) -> [(summary: CaseSummary, report: Report)] {
         var out: [(summary: CaseSummary, report: Report)] = []
         out.reserveCapacity(ids.count)
         // One X25519 operation per import (its data key), not per case.
-        var dataKeys: [[UInt8]: SecureBytes] = [:]
+        var dataKeys: [[UInt8]: DataKey] = [:]
         for start in stride(from: 0, to: ids.count, by: 4_096) {
             let chunk = Array(ids[start..<min(start + 4_096, ids.count)])
-            let sealed = try sealedCases(chunk)
+            let sealed = try database.sealedCases(chunk)
             for item in sealed where dataKeys[item.sealedKey] == nil {
-                guard let key = secretKeys[item.keyId] else { throw .noKey(item.keyId.description) }
-                do { dataKeys[item.sealedKey] = try SealedBox.open(item.sealedKey, with: key) } catch { throw .tampered(Encoding.hex(item.summary.id)) }
+                guard let key = unlocked[item.keyId] else { throw .noKey(item.keyId.description) }
+                do { dataKeys[item.sealedKey] = try DataKey(opening: item.sealedKey, with: key) } catch { throw .tampered(Encoding.hex(item.summary.id)) }
             }
             let keys = dataKeys
-            let opened = Parallel.map(count: sealed.count, makeState: { try? Unsealer.Worker() },
-                                      progress: { progress(start + $0) }) { worker, index -> Result<Report, CaseError> in
+            let opened = Parallel.map(count: sealed.count, makeState: { try? AtRest.Scratch() },
+                                      progress: { progress(start + $0) }) { scratch, index -> Result<Report, CaseError> in
                 let item = sealed[index]
-                guard let worker, let dataKey = keys[item.sealedKey] else { return .failure(.io("no guarded memory for decrypting")) }
+                guard let scratch, let dataKey = keys[item.sealedKey] else { return .failure(.io("no guarded memory for decrypting")) }
                 do {
-                    return .success(try AtRest.open(itemId: item.summary.id, nonce: item.nonce, ciphertext: item.ciphertext, dataKey: dataKey, worker: worker) { bytes in
+                    return .success(try AtRest.open(itemId: item.summary.id, nonce: item.nonce, ciphertext: item.ciphertext, dataKey: dataKey, scratch: scratch) { bytes in
                         do { return try Report.parse(bytes) } catch { throw CaseError.io("stored report no longer validates: \(error)") }
                     })
                 } catch let error as CaseError {
@@ -110,66 +90,18 @@ extension Workspace {
         return out
     }
 
-    /// A case as stored: its plain columns and its sealed report.
-    struct SealedCase {
-        let summary: CaseSummary
-        let sealedKey: [UInt8], keyId: KeyId, nonce: [UInt8], ciphertext: [UInt8]
-    }
-
-    /// Reads these cases in one transaction.
-    func sealedCases(_ ids: [[UInt8]]) throws(CaseError) -> [SealedCase] {
-        do {
-            return try database.writer.read { db in
-                let statement = try db.cachedStatement(sql: #"""
-                    SELECT c.id, c.received_day, c.state, c.country, c.urgent, c.sealed_by_intake, t.nonce, t.ciphertext, k.sealed_key_id, k.sealed_key
-                    FROM "case" c JOIN case_content t ON t.id = c.content_id JOIN data_key k ON k.id = c.data_key_id WHERE c.id = ?
-                    """#)
-                return try ids.map { id in
-                    guard let row = try Row.fetchOne(statement, arguments: [Data(id)]) else { throw CaseError.notFound(Encoding.hex(id)) }
-                    let keyIdBytes: Data = row["sealed_key_id"]
-                    guard let keyId = KeyId(bytes: keyIdBytes) else { throw CaseError.noKey(Encoding.hex(keyIdBytes)) }
-                    guard let state = CaseState(rawValue: row["state"]) else { throw CaseError.io("case \(Encoding.hex(id)) has an unknown state") }
-                    let sealedKey: Data = row["sealed_key"], nonce: Data = row["nonce"], ciphertext: Data = row["ciphertext"]
-                    return SealedCase(summary: CaseSummary(id: id, receivedDay: row["received_day"], state: state, country: row["country"], urgent: row["urgent"],
-                                                           sealedByIntake: row["sealed_by_intake"]),
-                                      sealedKey: Array(sealedKey), keyId: keyId, nonce: Array(nonce), ciphertext: Array(ciphertext))
-                }
-            }
-        } catch let error as CaseError {
-            throw error
-        } catch {
-            throw .io("\(error)")
-        }
-    }
-
     /// Moves a case to `next`, recording who, what and why in the audit log, in one transaction.
     public func transition(_ id: [UInt8], to next: CaseState, note: String) throws(CaseError) {
-        do {
-            try database.writer.write { db in
-                guard let current = try String.fetchOne(db, sql: #"SELECT state FROM "case" WHERE id = ?"#, arguments: [Data(id)]).flatMap(CaseState.init(rawValue:)) else {
-                    throw CaseError.notFound(Encoding.hex(id))
-                }
-                guard current.canMove(to: next) else { throw CaseError.badTransition(from: current, to: next) }
-                try db.execute(sql: #"UPDATE "case" SET state = ? WHERE id = ?"#, arguments: [next.rawValue, Data(id)])
-                // The note is free text a person typed and may name people: sealed like case contents.
-                try Audit.append(db, actor: actor, caseId: id, action: "\(current.rawValue)→\(next.rawValue)", detail: try sealNote(note))
-            }
-        } catch let error as CaseError {
-            throw error
-        } catch {
-            throw .io("\(error)")
-        }
+        // The note is free text a person typed and may name people: sealed like case contents.
+        let sealed: String
+        do { sealed = try sealNote(note) } catch { throw .io("\(error)") }
+        try database.transition(id, to: next, actor: actor, detail: sealed)
     }
 
     /// The audit entries of one case (or all when nil), oldest first. Sealed notes are opened
-    /// with `secretKeys` when given, and shown as "(sealed note)" otherwise.
-    public func auditTrail(caseId: [UInt8]? = nil, secretKeys: [KeyId: SealSecretKey] = [:]) throws -> [(at: String, actor: String, action: String, detail: String)] {
-        let rows = try database.writer.read { db in
-            caseId == nil
-                ? try Row.fetchAll(db, sql: "SELECT * FROM audit ORDER BY seq")
-                : try Row.fetchAll(db, sql: "SELECT * FROM audit WHERE case_id = ? ORDER BY seq", arguments: [caseId.map { Data($0) }])
-        }
-        return rows.map { ($0["at"], $0["actor"], $0["action"], openNote($0["detail"], secretKeys)) }
+    /// with `keys` when given, and shown as "(sealed note)" otherwise.
+    public func auditTrail(caseId: [UInt8]? = nil, keys: UnlockedKeys = .none) throws(CaseError) -> [(at: String, actor: String, action: String, detail: String)] {
+        try database.auditEntries(caseId: caseId).map { ($0.at, $0.actor, $0.action, openNote($0.detail, keys)) }
     }
 
     static let sealedNotePrefix = "sealed:"
@@ -181,10 +113,10 @@ extension Workspace {
         return Self.sealedNotePrefix + current.id.hex + ":" + Encoding.base64(sealed)
     }
 
-    func openNote(_ detail: String, _ secretKeys: [KeyId: SealSecretKey]) -> String {
+    func openNote(_ detail: String, _ keys: UnlockedKeys) -> String {
         guard detail.hasPrefix(Self.sealedNotePrefix) else { return detail }
         let parts = detail.dropFirst(Self.sealedNotePrefix.count).split(separator: ":", maxSplits: 1).map(String.init)
-        guard parts.count == 2, let id = KeyId(hex: parts[0]), let key = secretKeys[id], let box = Encoding.bytes(fromBase64: parts[1]),
+        guard parts.count == 2, let id = KeyId(hex: parts[0]), let key = keys[id], let box = Encoding.bytes(fromBase64: parts[1]),
               let note = try? SealedBox.open(box, with: key) else { return "(sealed note)" }
         return note.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
     }
@@ -215,8 +147,8 @@ public enum CaseError: Error, CustomStringConvertible {
 extension Workspace {
     /// Writes attachment `index` (1-based) of a case into `directory`, exclusively and with mode
     /// 0600, under a name that cannot escape the folder. It is never opened here.
-    public func writeAttachment(_ caseId: [UInt8], index: Int, to directory: String, secretKeys: [KeyId: SealSecretKey]) throws(CaseError) -> (path: String, mediaType: String) {
-        let (_, report) = try openCase(caseId, secretKeys: secretKeys)
+    public func writeAttachment(_ caseId: [UInt8], index: Int, to directory: String, keys: UnlockedKeys) throws(CaseError) -> (path: String, mediaType: String) {
+        let (_, report) = try openCase(caseId, keys: keys)
         guard (1...max(report.attachments.count, 1)).contains(index), index <= report.attachments.count else {
             throw .io("case \(Encoding.hex(caseId).prefix(12)) has \(report.attachments.count) attachments; there is no number \(index)")
         }
@@ -245,25 +177,15 @@ extension Workspace {
 extension Workspace {
     /// Decrypts one quarantined item: its full reason and the content kept with it (the report,
     /// or the raw envelope when it did not open).
-    public func openQuarantined(_ prefix: String, secretKeys: [KeyId: SealSecretKey]) throws(CaseError) -> (summary: QuarantineSummary, reason: String, content: [UInt8]) {
+    public func openQuarantined(_ prefix: String, keys: UnlockedKeys) throws(CaseError) -> (summary: QuarantineSummary, reason: String, content: [UInt8]) {
         let p = prefix.lowercased()
-        guard p.count >= 6 else { throw .badId(prefix) }
-        let rows: [Row]
-        do {
-            rows = try database.writer.read { db in
-                try Row.fetchAll(db, sql: "SELECT q.*, k.sealed_key_id, k.sealed_key FROM quarantine q JOIN data_key k ON k.id = q.data_key_id")
-            }
-        } catch { throw .io("\(error)") }
-        let matches = rows.filter { row in
-            let id: Data = row["id"]
-            return Encoding.hex(id).hasPrefix(p)
-        }
-        guard matches.count == 1, let row = matches.first else { throw matches.isEmpty ? .notFound(prefix) : .ambiguous(prefix, matches.count) }
-        let id: Data = row["id"], keyId: Data = row["sealed_key_id"], sealedKey: Data = row["sealed_key"]
-        let nonce: Data = row["nonce"], ciphertext: Data = row["ciphertext"]
-        guard let kid = KeyId(bytes: keyId), let key = secretKeys[kid] else { throw .noKey(Encoding.hex(keyId)) }
+        guard p.count >= 6, p.allSatisfy(\.isHexDigit) else { throw .badId(prefix) }
+        let matches = try database.sealedQuarantine(withPrefix: p)
+        guard matches.count == 1, let item = matches.first else { throw matches.isEmpty ? .notFound(prefix) : .ambiguous(prefix, matches.count) }
+        let id = item.summary.id
+        guard let keyId = KeyId(bytes: item.keyIdBytes), let key = keys[keyId] else { throw .noKey(Encoding.hex(item.keyIdBytes)) }
         let plaintext: SecureBytes
-        do { plaintext = try AtRest.open(sealedKey: Array(sealedKey), itemId: Array(id), nonce: Array(nonce), ciphertext: Array(ciphertext), with: key) } catch {
+        do { plaintext = try AtRest.open(sealedKey: item.sealedKey, itemId: id, nonce: item.nonce, ciphertext: item.ciphertext, with: key) } catch {
             throw .tampered(Encoding.hex(id))
         }
         guard let record = try? plaintext.withUnsafeBytes({ try JSONValue.parse(Array($0)) }),
@@ -271,6 +193,6 @@ extension Workspace {
               let bytes = Encoding.bytes(fromBase64: content) else {
             throw .io("quarantine record \(Encoding.hex(id)) is malformed")
         }
-        return (QuarantineSummary(id: Array(id), receivedDay: row["received_day"], reasonClass: row["reason_class"]), reason, bytes)
+        return (item.summary, reason, bytes)
     }
 }

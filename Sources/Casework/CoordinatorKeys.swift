@@ -1,6 +1,6 @@
 import DurableFiles
 import Foundation
-public import Formats
+import Formats
 public import Sodium
 
 /// A relocation coordinator's key directory: one X25519 key to receive referrals

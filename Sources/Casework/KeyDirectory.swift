@@ -125,7 +125,7 @@ public struct KeyDirectory: Sendable {
     }
 
     /// Unlocks every encryption key the manifest has ever listed whose file is here.
-    public func unlockEncryptionKeys(passphrase: SecureBytes) throws(KeyDirectoryError) -> [KeyId: SealSecretKey] {
+    public func unlockEncryptionKeys(passphrase: SecureBytes) throws(KeyDirectoryError) -> UnlockedKeys {
         var keys: [KeyId: SealSecretKey] = [:]
         for entry in manifest.manifest.encryptionKeys {
             let name = Self.encryptionKeyName(entry.id)
@@ -139,7 +139,7 @@ public struct KeyDirectory: Sendable {
                 throw KeyDirectoryError.wrap(error)
             }
         }
-        return keys
+        return UnlockedKeys(keys)
     }
 
     /// Unlocks the reply-signing key (it also signs acknowledgements of imported bundles).

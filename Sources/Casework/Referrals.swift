@@ -1,6 +1,5 @@
 public import Formats
 import Foundation
-import GRDB
 public import Sodium
 
 /// The answers staff give for a referral that the case cannot supply (DESIGN.md §8): read from
@@ -99,57 +98,32 @@ extension Workspace {
         guard let actual = try? SigningKeyFingerprint(coordinatorKey: publicKey), actual.matches(fingerprint) else {
             throw .io("the public key's fingerprint is not \(fingerprint); check it with the coordinator by another channel")
         }
-        do {
-            try database.writer.write { db in
-                try db.execute(sql: "INSERT INTO coordinator (name, public_key, added_day) VALUES (?, ?, ?)",
-                               arguments: [name, Data(publicKey.bytes), today.description])
-                try Audit.append(db, actor: actor, caseId: nil, action: "coordinator_added", detail: "\(name) \(fingerprint)")
-            }
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-            throw .io("a coordinator named `\(name)` is already registered")
-        } catch {
-            throw .io("\(error)")
-        }
+        try database.addCoordinator(name: name, publicKey: publicKey, fingerprint: fingerprint, day: today, actor: actor)
     }
 
     public func coordinators() throws(CaseError) -> [(name: String, fingerprint: String, added: String)] {
-        do {
-            return try database.writer.read { db in
-                try Row.fetchAll(db, sql: "SELECT name, public_key, added_day FROM coordinator ORDER BY name").map { row in
-                    let key: Data = row["public_key"]
-                    let fp = (try? SealPublicKey(bytes: key)).flatMap { try? SigningKeyFingerprint(coordinatorKey: $0) }?.description ?? "?"
-                    return (row["name"], fp, row["added_day"])
-                }
-            }
-        } catch {
-            throw .io("\(error)")
+        try database.coordinators().map { coordinator in
+            let fingerprint = coordinator.publicKey.flatMap { try? SigningKeyFingerprint(coordinatorKey: $0) }?.description ?? "?"
+            return (coordinator.name, fingerprint, coordinator.added)
         }
     }
 
     /// Builds the minimal referral record for a vetted case, seals it to the coordinator, signs
     /// it with the staff reply-signing key, and records it in the case's audit log.
-    public func createReferral(caseId: [UInt8], to coordinatorName: String, answers: ReferralAnswers, secretKeys: [KeyId: SealSecretKey],
+    public func createReferral(caseId: [UInt8], to coordinatorName: String, answers: ReferralAnswers, keys unlocked: UnlockedKeys,
                                signer: SigningKey, today: CalendarDay, validDays: Int) throws(ReferralCreationError) -> (bytes: [UInt8], record: ReferralRecord) {
         let opened: (summary: CaseSummary, report: Report)
-        do { opened = try openCase(caseId, secretKeys: secretKeys) } catch { throw .io(error.description) }
+        do { opened = try openCase(caseId, keys: unlocked) } catch { throw .io(error.description) }
         guard opened.summary.state == .vetted || opened.summary.state == .registered else { throw .notVetted(opened.summary.state.rawValue) }
         guard opened.report.consent.contact else { throw .noConsent }
-        let coordinatorKey: SealPublicKey
-        do {
-            guard let key = try database.writer.read({ db in
-                try Data.fetchOne(db, sql: "SELECT public_key FROM coordinator WHERE name = ?", arguments: [coordinatorName])
-            }) else { throw ReferralCreationError.unknownCoordinator(coordinatorName) }
-            coordinatorKey = try SealPublicKey(bytes: key)
-        } catch let error as ReferralCreationError {
-            throw error
-        } catch {
-            throw .io("\(error)")
-        }
+        let found: SealPublicKey?
+        do { found = try database.coordinatorKey(named: coordinatorName) } catch { throw .io(error.description) }
+        guard let coordinatorKey = found else { throw .unknownCoordinator(coordinatorName) }
         guard answers.missing.isEmpty else { throw .missingAnswers(answers.missing) }
         let report = opened.report
         let record: ReferralRecord
         do {
-            let pid = try deidentifier(secretKeys).referralPseudonym(for: report)
+            let pid = try deidentifier(unlocked).referralPseudonym(for: report)
             let referralId = Encoding.hex(try Random.bytes(count: 16))
             let needs = Set(report.needs)
             record = ReferralRecord(
@@ -173,12 +147,10 @@ extension Workspace {
         let bytes: [UInt8]
         do { bytes = try ReferralFile.seal(record, to: coordinatorKey, signer: signer) } catch { throw .referral(error) }
         do {
-            try database.writer.write { db in
-                try Audit.append(db, actor: actor, caseId: caseId, action: "referral_created",
-                                 detail: "to \(coordinatorName), referral \(record.referralId.prefix(12)), expires \(record.expires)")
-            }
+            try database.audit(actor: actor, caseId: caseId, action: "referral_created",
+                               detail: "to \(coordinatorName), referral \(record.referralId.prefix(12)), expires \(record.expires)")
         } catch {
-            throw .io("\(error)")
+            throw .io(error.description)
         }
         return (bytes, record)
     }

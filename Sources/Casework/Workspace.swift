@@ -1,7 +1,7 @@
 import DurableFiles
+public import Deidentify
 public import Formats
 import Foundation
-import GRDB
 public import Sodium
 
 /// An offline workspace: the case store (with quarantine, imported bundles, trusted vault keys and
@@ -26,14 +26,12 @@ public struct Workspace: Sendable {
             do { try DurableFile.createExclusive(path + "/workspace.json", bytes: json) } catch {
                 throw WorkspaceError.io(error.description)
             }
-            let database = try CaseDatabase(path: path + "/cases.sqlite")
+            let database: CaseDatabase
+            do { database = try CaseDatabase(path: path + "/cases.sqlite") } catch { throw WorkspaceError.io(error.description) }
             // The per-network pseudonym key: made once, sealed to the organisation's key.
             guard let current = keys.manifest.manifest.encryptionKeys.last else { throw WorkspaceError.corrupt("the key directory lists no encryption key") }
-            let pseudonymKey = try SecureBytes.random(count: 32)
-            let sealed = try SealedBox.seal(pseudonymKey, to: current.publicKey)
-            try database.writer.write { db in
-                try db.execute(sql: "INSERT INTO network_secret (name, sealed_key_id, sealed) VALUES ('pseudonym', ?, ?)",
-                               arguments: [Data(current.id.bytes), Data(sealed)])
+            do { try database.storeSealedPseudonymKey(try PseudonymKey.generate().sealed(to: current.publicKey), keyId: current.id) } catch {
+                throw WorkspaceError.io("\(error)")
             }
         } catch let error as WorkspaceError {
             throw error
@@ -49,7 +47,7 @@ public struct Workspace: Sendable {
             throw .corrupt("\(path)/workspace.json is not a version 1 workspace file")
         }
         do { keys = try KeyDirectory(path: keyPath) } catch { throw .keys(error) }
-        do { database = try CaseDatabase(path: path + "/cases.sqlite") } catch { throw .io("\(error)") }
+        do { database = try CaseDatabase(path: path + "/cases.sqlite") } catch { throw .io(error.description) }
         self.path = path
     }
 
@@ -64,25 +62,23 @@ public struct Workspace: Sendable {
         let actual: SigningKeyFingerprint
         do { actual = try SigningKeyFingerprint(verifyingKey: publicKey) } catch { throw .io("\(error)") }
         guard actual.matches(fingerprint) else { throw .fingerprintMismatch(actual: actual, expected: fingerprint) }
-        do {
-            try database.writer.write { db in
-                try db.execute(sql: "INSERT OR IGNORE INTO trusted_vault (public_key, fingerprint, added_day) VALUES (?, ?, ?)",
-                               arguments: [Data(publicKey.bytes), actual.description, today.description])
-                try Audit.append(db, actor: actor, caseId: nil, action: "vault_trusted", detail: actual.description)
-            }
-        } catch {
-            throw .io("\(error)")
-        }
+        do { try database.trustVault(publicKey, fingerprint: actual, day: today, actor: actor) } catch { throw .io(error.description) }
     }
 
     public func trustedVaultKeys() throws(WorkspaceError) -> [VerifyingKey] {
-        do {
-            return try database.writer.read { db in
-                try Data.fetchAll(db, sql: "SELECT public_key FROM trusted_vault").compactMap { try? VerifyingKey(bytes: Array($0)) }
-            }
-        } catch {
-            throw .io("\(error)")
-        }
+        do { return try database.trustedVaultKeys() } catch { throw .io(error.description) }
+    }
+
+    /// The network's pseudonym key, opened with the unlocked keys.
+    public func pseudonymKey(_ keys: UnlockedKeys) throws(CaseError) -> PseudonymKey {
+        let (keyId, sealed) = try database.sealedPseudonymKey()
+        guard let key = keys[keyId] else { throw .noKey(keyId.hex) }
+        do { return try PseudonymKey(opening: sealed, with: key) } catch { throw .tampered("the pseudonym key") }
+    }
+
+    /// The de-identifier of this workspace's network (its pseudonym key and name).
+    public func deidentifier(_ keys: UnlockedKeys) throws(CaseError) -> Deidentifier {
+        Deidentifier(pseudonymKey: try pseudonymKey(keys), network: self.keys.manifest.manifest.organisation)
     }
 }
 
@@ -104,17 +100,5 @@ public enum WorkspaceError: Error, CustomStringConvertible {
             return "the public key's fingerprint is \(actual), not \(expected)"
         case .io(let why): return why
         }
-    }
-}
-
-/// The append-only audit log (UPDATE and DELETE are refused by triggers).
-enum Audit {
-    /// Now, as ISO 8601. Computed once per transaction by callers that append many entries:
-    /// a formatter per entry measured as a real cost in the unseal loop.
-    static func timestamp() -> String { ISO8601DateFormatter().string(from: Date()) }
-
-    static func append(_ db: Database, at: String = timestamp(), actor: String, caseId: [UInt8]?, action: String, detail: String) throws {
-        try db.cachedStatement(sql: "INSERT INTO audit (at, actor, case_id, action, detail) VALUES (?, ?, ?, ?, ?)")
-            .execute(arguments: [at, actor, caseId.map { Data($0) }, action, detail])
     }
 }

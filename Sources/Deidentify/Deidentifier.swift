@@ -1,6 +1,6 @@
 import Foundation
 public import Formats
-public import Sodium
+import Sodium
 
 /// Turns a confidential report into a registry record, following DESIGN.md §7 exactly:
 /// 1. removal of every identifying field; 2. generalisation (place → region, date → month,
@@ -8,10 +8,10 @@ public import Sodium
 /// held offline; 3. the k-check (see `KAnonymity`).
 public struct Deidentifier: Sendable {
     public static let peopleAffectedTopCode = 50
-    let pseudonymKey: SecureBytes
+    let pseudonymKey: PseudonymKey
     let network: String
 
-    public init(pseudonymKey: SecureBytes, network: String) {
+    public init(pseudonymKey: PseudonymKey, network: String) {
         self.pseudonymKey = pseudonymKey
         self.network = network
     }
@@ -114,7 +114,7 @@ public struct Deidentifier: Sendable {
     }
 
     func pseudonym(_ domain: String, _ value: String) throws -> String {
-        Encoding.hex(try GenericHash.hash(Array("resguardo pid v1|\(domain)|\(value)".utf8), outputByteCount: 16, key: pseudonymKey))
+        Encoding.hex(try GenericHash.hash(Array("resguardo pid v1|\(domain)|\(value)".utf8), outputByteCount: 16, key: pseudonymKey.bytes))
     }
 
     /// Lowercase, accents folded, whitespace collapsed (and, for IDs, only letters and digits), so

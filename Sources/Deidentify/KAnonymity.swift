@@ -13,9 +13,40 @@ public enum KAnonymity {
         public let belowK: Set<String>
     }
 
+    /// What the k-check needs to know of the records already in the registry, without loading
+    /// them: how many distinct defenders each group holds, and which of the candidates'
+    /// defenders are among them (a defender already counted in a group does not count twice).
+    public struct ExistingGroups: Sendable {
+        public struct Member: Hashable, Sendable {
+            public let key: String, defenderPid: String
+            public init(key: String, defenderPid: String) { self.key = key; self.defenderPid = defenderPid }
+        }
+        /// Equivalence key → distinct defenders.
+        public let defenders: [String: Int]
+        /// (equivalence key, defender) pairs, for at least every candidate's defender.
+        public let members: Set<Member>
+
+        public init(defenders: [String: Int], members: Set<Member>) {
+            self.defenders = defenders
+            self.members = members
+        }
+
+        /// From records in memory (the registry's own `existingGroups` asks SQL instead).
+        public init(records: [RegistryRecord]) {
+            let members = Set(records.map { Member(key: $0.equivalenceKey, defenderPid: $0.defenderPid) })
+            self.init(defenders: Dictionary(grouping: members, by: \.key).mapValues(\.count), members: members)
+        }
+
+        public static let none = ExistingGroups(defenders: [:], members: [])
+    }
+
     /// Generalises `candidates` against themselves plus `existing` (already in the registry, left
     /// unchanged), until each candidate's group holds at least `k` distinct defenders.
     public static func enforce(_ candidates: [RegistryRecord], existing: [RegistryRecord] = [], k: Int = k) -> Outcome {
+        enforce(candidates, existing: ExistingGroups(records: existing), k: k)
+    }
+
+    public static func enforce(_ candidates: [RegistryRecord], existing: ExistingGroups, k: Int = k) -> Outcome {
         var records = candidates
         var redactions: [String: [Redaction]] = [:]
         let steps: [(String, String, (inout RegistryRecord) -> Bool)] = [
@@ -37,21 +68,25 @@ public enum KAnonymity {
             }),
         ]
         for (field, reason, step) in steps {
-            let small = smallGroups(records + existing, k: k)
+            let small = smallGroups(records, existing, k: k)
             for i in records.indices where small.contains(records[i].equivalenceKey) {
                 if step(&records[i]) {
                     redactions[records[i].recordId, default: []].append(Redaction(field: field, action: .generalised, reason: reason))
                 }
             }
         }
-        let small = smallGroups(records + existing, k: k)
+        let small = smallGroups(records, existing, k: k)
         let below = Set(records.filter { small.contains($0.equivalenceKey) }.map(\.recordId))
         return Outcome(records: records, redactions: redactions, belowK: below)
     }
 
-    static func smallGroups(_ records: [RegistryRecord], k: Int) -> Set<String> {
-        var defenders: [String: Set<String>] = [:]
-        for r in records { defenders[r.equivalenceKey, default: []].insert(r.defenderPid) }
-        return Set(defenders.filter { $0.value.count < k }.keys)
+    /// The candidates' groups that hold fewer than k distinct defenders, counting the existing ones.
+    static func smallGroups(_ candidates: [RegistryRecord], _ existing: ExistingGroups, k: Int) -> Set<String> {
+        var newcomers: [String: Set<String>] = [:]
+        for r in candidates where !existing.members.contains(.init(key: r.equivalenceKey, defenderPid: r.defenderPid)) {
+            newcomers[r.equivalenceKey, default: []].insert(r.defenderPid)
+        }
+        let keys = Set(candidates.map(\.equivalenceKey))
+        return keys.filter { existing.defenders[$0, default: 0] + (newcomers[$0]?.count ?? 0) < k }
     }
 }

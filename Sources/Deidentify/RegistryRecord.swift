@@ -79,8 +79,9 @@ public struct RegistryRecord: Sendable, Equatable {
         self.network = network
     }
 
-    /// The quasi-identifiers the k-check groups on (DESIGN.md §7 rule 3).
-    var equivalenceKey: String {
+    /// The quasi-identifiers the k-check groups on (DESIGN.md §7 rule 3). `RegistryDatabase`
+    /// computes the same string in SQL for its group counts; a test holds the two together.
+    public var equivalenceKey: String {
         [country, region ?? "*", period ?? "*", rightsDefended.sorted().joined(separator: "+"), genderIdentity, ethnicity].joined(separator: "|")
     }
 }

@@ -78,6 +78,42 @@ public struct RegistryDatabase: Sendable {
         }
     }
 
+    /// The equivalence key of DESIGN.md §7 rule 3 (`RegistryRecord.equivalenceKey`), in SQL. The
+    /// rights are concatenated in the order of record_right's primary key (record_id,
+    /// right_defended), which the ordered subquery walks: sorted, as the Swift key sorts them.
+    static let equivalenceKeySQL = """
+        r.country || '|' || coalesce(r.region, '*') || '|' || coalesce(r.period, '*') || '|' ||
+        coalesce((SELECT group_concat(right_defended, '+') FROM
+                  (SELECT right_defended FROM record_right x WHERE x.record_id = r.record_id ORDER BY right_defended)), '') ||
+        '|' || r.gender_identity || '|' || r.ethnicity
+        """
+
+    /// What the k-check needs of the registry (`KAnonymity.ExistingGroups`), asked of SQL rather
+    /// than by loading every record: the distinct defenders of each group, and the groups
+    /// already holding any of `defenders` (the candidates' pseudonyms).
+    public func existingGroups(forDefenders defenders: Set<String>) throws -> KAnonymity.ExistingGroups {
+        try writer.read { db in
+            var counts: [String: Int] = [:]
+            for row in try Row.fetchAll(db, sql: """
+                SELECT key, COUNT(DISTINCT pid) AS n FROM (SELECT \(Self.equivalenceKeySQL) AS key, r.defender_pid AS pid FROM record r) GROUP BY key
+                """) {
+                counts[row["key"]] = row["n"]
+            }
+            var members = Set<KAnonymity.ExistingGroups.Member>()
+            let pids = Array(defenders)
+            for start in stride(from: 0, to: pids.count, by: 500) {
+                let chunk = Array(pids[start..<min(start + 500, pids.count)])
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ", ")
+                for row in try Row.fetchAll(db, sql: """
+                    SELECT DISTINCT \(Self.equivalenceKeySQL) AS key, r.defender_pid AS pid FROM record r WHERE r.defender_pid IN (\(marks))
+                    """, arguments: StatementArguments(chunk)) {
+                    members.insert(.init(key: row["key"], defenderPid: row["pid"]))
+                }
+            }
+            return KAnonymity.ExistingGroups(defenders: counts, members: members)
+        }
+    }
+
     public func all() throws -> [RegistryRecord] {
         try writer.read { db in
             var multi: [String: [[String]]] = [:]

@@ -29,7 +29,7 @@ struct AttachmentCommand: ParsableCommand {
     func run() throws {
         let (ws, id, keys) = try openCaseContext(workspace, caseId, passphrase)
         let written: (path: String, mediaType: String)
-        do { written = try ws.writeAttachment(id, index: number, to: out, secretKeys: keys) } catch {
+        do { written = try ws.writeAttachment(id, index: number, to: out, keys: keys) } catch {
             throw CommandFailure(error.description, status: .dataError)
         }
         switch MetadataStripper.strip(written.path) {

@@ -65,7 +65,7 @@ struct CasesCommand: ParsableCommand {
         func run() throws {
             let (ws, id, keys) = try openCaseContext(workspace, caseId, passphrase)
             let opened: (summary: CaseSummary, report: Report)
-            do { opened = try ws.openCase(id, secretKeys: keys) } catch { throw CommandFailure(error.description, status: .dataError) }
+            do { opened = try ws.openCase(id, keys: keys) } catch { throw CommandFailure(error.description, status: .dataError) }
             if json {
                 FileHandle.standardOutput.write(Data(opened.report.jsonBytes() + [UInt8(ascii: "\n")]))
                 return
@@ -81,7 +81,7 @@ struct CasesCommand: ParsableCommand {
                 print("Respuestas / Replies: posible con su nombre clave (resguardo reply \(Encoding.hex(id).prefix(12)) --message-file F)")
             }
             print("Historial / Audit trail:")
-            for entry in try ws.auditTrail(caseId: id, secretKeys: keys) {
+            for entry in try ws.auditTrail(caseId: id, keys: keys) {
                 print("  \(entry.at)  \(entry.action)  \(TerminalText.escaped(entry.detail))")
             }
         }
@@ -152,7 +152,7 @@ struct CasesCommand: ParsableCommand {
             }
             let keys = try unlockKeys(ws, passphrase)
             let opened: (summary: QuarantineSummary, reason: String, content: [UInt8])
-            do { opened = try ws.openQuarantined(item, secretKeys: keys) } catch { throw CommandFailure(error.description, status: .dataError) }
+            do { opened = try ws.openQuarantined(item, keys: keys) } catch { throw CommandFailure(error.description, status: .dataError) }
             print("Cuarentena / Quarantine: \(Encoding.hex(opened.summary.id))")
             print("Recibido / Received: \(opened.summary.receivedDay)")
             print("Clase / Class: \(opened.summary.reasonClass)")

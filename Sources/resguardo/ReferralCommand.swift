@@ -128,7 +128,7 @@ struct ReferralCommand: ParsableCommand {
             do { id = try ws.resolveCase(caseId) } catch { throw CommandFailure(error.description, status: .noInput) }
             // One passphrase for both: the case's keys and the staff key that signs.
             let secret = try passphrase.read(prompt: "Passphrase: ")
-            let keys: [KeyId: SealSecretKey]
+            let keys: UnlockedKeys
             let signer: SigningKey
             do {
                 keys = try ws.keys.unlockEncryptionKeys(passphrase: secret)
@@ -138,7 +138,7 @@ struct ReferralCommand: ParsableCommand {
             }
             let made: (bytes: [UInt8], record: ReferralRecord)
             do {
-                made = try ws.createReferral(caseId: id, to: to, answers: given, secretKeys: keys, signer: signer, today: .today(), validDays: validDays)
+                made = try ws.createReferral(caseId: id, to: to, answers: given, keys: keys, signer: signer, today: .today(), validDays: validDays)
             } catch {
                 throw CommandFailure(error.description, status: .dataError)
             }

@@ -5,6 +5,7 @@ import Casework
 import Deidentify
 import Foundation
 import Formats
+import Registration
 import Registry
 
 struct DeidentifyCase: ParsableCommand {
@@ -20,7 +21,7 @@ struct DeidentifyCase: ParsableCommand {
 
     func run() throws {
         let (ws, id, keys) = try openCaseContext(workspace, caseId, passphrase)
-        guard let preview = try ws.previewRecords([id], secretKeys: keys).first else { return }
+        guard let preview = try Registration(workspace: ws, keys: keys).preview([id]).first else { return }
         let json = RegistryExport.json([preview.record])
         print("Registro / Record (nothing written):")
         print(String(decoding: json, as: UTF8.self), terminator: "")
@@ -58,7 +59,7 @@ struct RegistryCommand: ParsableCommand {
             do { ids = try caseIds.map { (c) throws(CaseError) in try ws.resolveCase(c) } } catch { throw CommandFailure(error.description, status: .noInput) }
             let keys = try unlockKeys(ws, passphrase)
             do {
-                let n = try ws.register(ids, secretKeys: keys)
+                let n = try Registration(workspace: ws, keys: keys).register(ids)
                 print("loaded \(n) records into the registry")
             } catch let error as CaseError {
                 throw CommandFailure(error.description, hints: ["nothing was written"], status: .dataError)
@@ -91,7 +92,7 @@ struct RegistryCommand: ParsableCommand {
         func run() throws {
             let ws = try workspace.open()
             guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure("\(out) already exists", status: .cannotCreate) }
-            let release = try RecordRelease.prepare(try ws.registry.all(), linkable: linkable)
+            let release = try RecordRelease.prepare(try Registration.openRegistry(of: ws).all(), linkable: linkable)
             let bytes = format == .csv ? Array(RegistryExport.csv(release).utf8) : RegistryExport.json(release, linkable: linkable)
             do { try DurableFile.createExclusive(out, bytes: bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
             print("wrote \(release.records.count) records to \(out) (INTERNAL — DO NOT PUBLISH)\(linkable ? "; pseudonyms linkable to the registry" : "")")
@@ -144,7 +145,7 @@ struct ReportCommand: ParsableCommand {
         let ws = try workspace.open()
         guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure("\(out) already exists", status: .cannotCreate) }
         let language = Language(rawValue: lang) ?? .es
-        let report = RegistryReport(records: try ws.registry.all(), from: from, to: to, country: country, minCell: minCell, sensitiveMinCell: sensitiveMinCell, isInternal: `internal`)
+        let report = RegistryReport(records: try Registration.openRegistry(of: ws).all(), from: from, to: to, country: country, minCell: minCell, sensitiveMinCell: sensitiveMinCell, isInternal: `internal`)
         let bytes: [UInt8] = switch format {
         case .html: Array(report.html(language: language).utf8)
         case .csv: Array(report.csv(language: language).utf8)

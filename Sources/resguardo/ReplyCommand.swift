@@ -49,7 +49,7 @@ struct ReplyCommand: ParsableCommand {
             }
             let (ws, id, keys) = try openCaseContext(workspace, caseId, passphrase)
             let mailbox: MailboxId
-            do { mailbox = try ws.queueReply(to: id, message: message, secretKeys: keys, today: .today()) } catch {
+            do { mailbox = try ws.queueReply(to: id, message: message, keys: keys, today: .today()) } catch {
                 throw CommandFailure(error.description, status: .dataError)
             }
             print("reply to case \(Encoding.hex(id).prefix(12)) sealed and queued for mailbox \(mailbox.hex.prefix(8))…")

@@ -32,7 +32,7 @@ struct WorkspaceOptions: ParsableArguments {
 
 /// The workspace, the case a person named (by id prefix) and the unlocked keys: what every
 /// command that reads one case needs, in the order that fails fastest.
-func openCaseContext(_ options: WorkspaceOptions, _ caseId: String, _ passphrase: PassphraseOptions) throws -> (Workspace, [UInt8], [KeyId: SealSecretKey]) {
+func openCaseContext(_ options: WorkspaceOptions, _ caseId: String, _ passphrase: PassphraseOptions) throws -> (Workspace, [UInt8], UnlockedKeys) {
     let ws = try options.open()
     let id: [UInt8]
     do { id = try ws.resolveCase(caseId) } catch { throw CommandFailure(error.description, status: .noInput) }
@@ -40,7 +40,7 @@ func openCaseContext(_ options: WorkspaceOptions, _ caseId: String, _ passphrase
 }
 
 /// Unlocks every encryption key of the workspace's key directory, once per command.
-func unlockKeys(_ workspace: Workspace, _ passphrase: PassphraseOptions) throws -> [KeyId: SealSecretKey] {
+func unlockKeys(_ workspace: Workspace, _ passphrase: PassphraseOptions) throws -> UnlockedKeys {
     let secret = try passphrase.read(prompt: "Passphrase: ")
     do { return try workspace.keys.unlockEncryptionKeys(passphrase: secret) } catch {
         throw error.commandFailure(directory: workspace.keys.path)
@@ -167,7 +167,7 @@ struct Unseal: ParsableCommand {
         let ws = try workspace.open()
         guard ws.keys.manifest.manifest.encryptionKeys.isEmpty == false else { throw CommandFailure("no encryption keys") }
         let secret = try passphrase.read(prompt: "Passphrase: ")
-        let keys: [KeyId: SealSecretKey]
+        let keys: UnlockedKeys
         let replyKey: SigningKey
         do {
             keys = try ws.keys.unlockEncryptionKeys(passphrase: secret)
@@ -176,7 +176,7 @@ struct Unseal: ParsableCommand {
             throw error.commandFailure(directory: ws.keys.path)
         }
         let unsealer: Unsealer
-        do { unsealer = try Unsealer(workspace: ws, secretKeys: keys) } catch { throw CommandFailure(error.description) }
+        do { unsealer = try Unsealer(workspace: ws, keys: keys) } catch { throw CommandFailure(error.description) }
         let interactive = isatty(2) == 1
         var failures = 0
         for path in bundles {

@@ -71,8 +71,8 @@ struct AttachmentTests {
         _ = try t.unseal(envelopes: [try t.seal(report.jsonBytes())])
         let caseId = try #require(try t.workspace.listCases().first).id
         try FileManager.default.createDirectory(atPath: t.scratch.path("out"), withIntermediateDirectories: true)
-        let first = try t.workspace.writeAttachment(caseId, index: 1, to: t.scratch.path("out"), secretKeys: t.secrets)
-        let second = try t.workspace.writeAttachment(caseId, index: 2, to: t.scratch.path("out"), secretKeys: t.secrets)
+        let first = try t.workspace.writeAttachment(caseId, index: 1, to: t.scratch.path("out"), keys: t.secrets)
+        let second = try t.workspace.writeAttachment(caseId, index: 2, to: t.scratch.path("out"), keys: t.secrets)
         #expect((first.path as NSString).lastPathComponent == "\(Encoding.hex(caseId).prefix(12))-adjunto-1.pdf")
         #expect((second.path as NSString).lastPathComponent == "\(Encoding.hex(caseId).prefix(12))-adjunto-2")
         for name in try FileManager.default.contentsOfDirectory(atPath: t.scratch.path("out")) {

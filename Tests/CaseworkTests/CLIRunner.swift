@@ -12,18 +12,3 @@ enum CLIRunner {
                           unsetting: environment["RESGUARDO_PASSPHRASE"] == nil ? ["RESGUARDO_PASSPHRASE"] : [], separateStreams: true)
     }
 }
-
-/// A fresh temporary folder per test, removed afterwards.
-final class Scratch {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("resguardo-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(at: url) }
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
-    func write(_ name: String, _ text: String) throws -> String {
-        try text.write(toFile: path(name), atomically: true, encoding: .utf8)
-        return path(name)
-    }
-}

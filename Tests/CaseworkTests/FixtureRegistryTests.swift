@@ -3,6 +3,7 @@ import Testing
 import TestSupport
 import Sodium
 import Formats
+import Registration
 import Registry
 @testable import Casework
 
@@ -28,10 +29,10 @@ struct FixtureRegistryTests {
 
         let ids = try workspace.listCases().map(\.id)
         for id in ids { try workspace.transition(id, to: .vetted, note: "verificada") }
-        #expect(try workspace.register(ids, secretKeys: secrets) == names.count)
+        #expect(try Registration(workspace: workspace, keys: secrets).register(ids) == names.count)
         #expect(try workspace.listCases(state: .registered).count == names.count)
 
-        let records = try workspace.registry.all()
+        let records = try Registration.openRegistry(of: workspace).all()
         let exports = RegistryExport.csv(records) + String(decoding: RegistryExport.json(records), as: UTF8.self)
         let file = String(decoding: try Data(contentsOf: URL(fileURLWithPath: t.scratch.path("ws/registry.sqlite"))), as: UTF8.self)
         for secret in pii {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Sodium
 import Formats
 @testable import Casework
@@ -12,7 +13,7 @@ struct TestWorkspace {
     let workspace: Workspace
     let vaultKey: SigningKey
     let publicKey: SealPublicKey
-    let secrets: [KeyId: SealSecretKey]
+    let secrets: UnlockedKeys
 
     init() throws {
         scratch = try Scratch()
@@ -32,7 +33,7 @@ struct TestWorkspace {
     func unseal(envelopes: [[UInt8]]) throws -> Unsealer.Summary {
         let entries = try envelopes.map { ExportBundle.Entry(submissionId: try Random.bytes(count: 16), receivedDay: .today(), envelope: $0) }
         let bundle = try ExportBundle.seal(bundleId: try Random.bytes(count: 16), createdDay: .today(), entries: entries, signer: vaultKey)
-        return try Unsealer(workspace: workspace, secretKeys: secrets).unseal(bundle: bundle.bytes, today: .today())
+        return try Unsealer(workspace: workspace, keys: secrets).unseal(bundle: bundle.bytes, today: .today())
     }
 
     func seal(_ report: [UInt8]) throws -> [UInt8] { try Envelope.seal(report: report, to: publicKey).bytes }

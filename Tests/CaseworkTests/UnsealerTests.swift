@@ -1,8 +1,10 @@
 import Foundation
+import TestSupport
 import Testing
 import Sodium
 import Formats
 import GRDB
+import Registration
 @testable import Casework
 
 /// Hostile and broken input through the real Unsealer: every envelope is accounted for, none
@@ -42,11 +44,11 @@ struct UnsealerTests {
         #expect(try t.workspace.listQuarantine().count == 8)
         // Each quarantined item opens with its precise reason and what was kept.
         let unknownCode = try #require(try t.workspace.listQuarantine().first { $0.reasonClass == "report_unknown_code" })
-        let opened = try t.workspace.openQuarantined(String(Encoding.hex(unknownCode.id).prefix(12)), secretKeys: t.secrets)
+        let opened = try t.workspace.openQuarantined(String(Encoding.hex(unknownCode.id).prefix(12)), keys: t.secrets)
         #expect(opened.reason.contains("`perpetrators[0]` has unknown code `sicarios`"), "\(opened.reason)")
         #expect(String(decoding: opened.content, as: UTF8.self).contains("sicarios"))
         let garbage = try #require(try t.workspace.listQuarantine().first { $0.reasonClass == "envelope_bad_magic" })
-        #expect(try t.workspace.openQuarantined(String(Encoding.hex(garbage.id).prefix(12)), secretKeys: t.secrets).content == Array("no soy un sobre".utf8))
+        #expect(try t.workspace.openQuarantined(String(Encoding.hex(garbage.id).prefix(12)), keys: t.secrets).content == Array("no soy un sobre".utf8))
     }
 }
 
@@ -75,7 +77,7 @@ struct LargeBundleTests {
         var seen: [Int] = []
         let entries = try envelopes.map { ExportBundle.Entry(submissionId: try Random.bytes(count: 16), receivedDay: .today(), envelope: $0) }
         let bundle = try ExportBundle.seal(bundleId: try Random.bytes(count: 16), createdDay: .today(), entries: entries, signer: t.vaultKey)
-        let summary = try Unsealer(workspace: t.workspace, secretKeys: t.secrets).unseal(bundle: bundle.bytes, today: .today()) { done, total in
+        let summary = try Unsealer(workspace: t.workspace, keys: t.secrets).unseal(bundle: bundle.bytes, today: .today()) { done, total in
             #expect(total == 3_000)
             seen.append(done)
         }
@@ -88,19 +90,19 @@ struct LargeBundleTests {
         let cases = try t.workspace.listCases()
         #expect(cases.count == 2_990 && Set(cases.map(\.id)).count == 2_990)
         // Every case opens to its own report (the description says which).
-        let opened = try t.workspace.openCases(cases.map(\.id), secretKeys: t.secrets)
+        let opened = try t.workspace.openCases(cases.map(\.id), keys: t.secrets)
         #expect(Set(opened.map(\.report.description)).count == 2_990)
         for (summary, report) in opened { #expect(summary.country == report.country) }
 
         // Importing the same bundle again is refused as a replay; a new bundle with old
         // envelopes stores none of them twice.
-        #expect(throws: UnsealError.self) { try Unsealer(workspace: t.workspace, secretKeys: t.secrets).unseal(bundle: bundle.bytes, today: .today()) }
+        #expect(throws: UnsealError.self) { try Unsealer(workspace: t.workspace, keys: t.secrets).unseal(bundle: bundle.bytes, today: .today()) }
         let again = try t.unseal(envelopes: Array(reports[0..<1_100]))
         #expect(again.newCases == 0 && again.duplicates == 1_100)
 
         for c in cases { try t.workspace.transition(c.id, to: .vetted, note: "prueba") }
-        #expect(try t.workspace.register(cases.map(\.id), secretKeys: t.secrets) == 2_990)
-        #expect(try t.workspace.registry.all().count == 2_990)
+        #expect(try Registration(workspace: t.workspace, keys: t.secrets).register(cases.map(\.id)) == 2_990)
+        #expect(try Registration.openRegistry(of: t.workspace).all().count == 2_990)
         #expect(try t.workspace.listCases(state: .registered).count == 2_990)
     }
 
@@ -139,7 +141,7 @@ struct LargeBundleTests {
                 for (i, report) in reports.enumerated() {
                     let id = try Random.bytes(count: 16)
                     ids.append(id)
-                    let sealed = try atRest.seal(report.jsonBytes(), itemId: id, scratch: SecureScratch(capacity: 32))
+                    let sealed = try atRest.seal(report.jsonBytes(), itemId: id, scratch: AtRest.Scratch())
                     try db.execute(sql: """
                         INSERT INTO "case" (id, received_day, state, country, urgent, envelope_digest, data_key_id, nonce, ciphertext)
                         VALUES (?, '2026-11-20', ?, 'HN', 0, ?, ?, ?, ?)
@@ -152,18 +154,18 @@ struct LargeBundleTests {
             }
         }
         let store = try Workspace(path: dir)
-        let columns = try store.database.writer.read { db in try db.columns(in: "case").map(\.name) }
+        let columns = try store.database.reader.read { db in try db.columns(in: "case").map(\.name) }
         #expect(!columns.contains("ciphertext") && columns.contains("content_id"))
-        let integrity = try store.database.writer.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
+        let integrity = try store.database.reader.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check") }
         #expect(integrity == ["ok"])
-        let orphans = try store.database.writer.read { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") }
+        let orphans = try store.database.reader.read { db in try Row.fetchAll(db, sql: "PRAGMA foreign_key_check") }
         #expect(orphans.isEmpty)
         #expect(try store.listQuarantine().count == 1)
         // The migrated rows open through the real code, each to its own report.
-        let opened = try store.openCases(ids, secretKeys: t.secrets)
+        let opened = try store.openCases(ids, keys: t.secrets)
         #expect(opened.map(\.report.description) == reports.map(\.description))
         #expect(opened.map(\.summary.state) == (0..<12).map { $0 % 2 == 0 ? .new : .vetted })
-        #expect(try store.openCase(ids[3], secretKeys: t.secrets).report.description == "Caso antiguo 3")
+        #expect(try store.openCase(ids[3], keys: t.secrets).report.description == "Caso antiguo 3")
         // v6: who sealed a case imported before it was kept is unknown, never "the device".
         #expect(try store.listCases().allSatisfy { $0.sealedByIntake == nil })
     }

@@ -7,7 +7,7 @@ import Formats
 
 @Suite("De-identification (DESIGN.md §7)")
 struct DeidentifyTests {
-    let deidentifier = Deidentifier(pseudonymKey: try! SecureBytes(copying: [UInt8](repeating: 9, count: 32)), network: "Red Mesoamericana")
+    let deidentifier = Deidentifier(pseudonymKey: try! PseudonymKey(SecureBytes(copying: [UInt8](repeating: 9, count: 32))), network: "Red Mesoamericana")
     static let today = CalendarDay(year: 2026, month: 11, day: 25)!
 
     /// A defender in Oaxaca, with everything a report can carry that must not reach the registry.
@@ -60,7 +60,7 @@ struct DeidentifyTests {
         let (b, _) = try record(Self.oaxaca.replacingOccurrences(of: "HELM840312MOCRPR09", with: "helm 840312 mocr pr09"))
         let (c, _) = try record(Self.oaxaca.replacingOccurrences(of: "HELM840312MOCRPR09", with: "GOMA900101MOCRPR01"))
         #expect(a.defenderPid == b.defenderPid && a.defenderPid != c.defenderPid && a.defenderPid.count == 32)
-        let other = Deidentifier(pseudonymKey: try SecureBytes(copying: [UInt8](repeating: 1, count: 32)), network: "x")
+        let other = Deidentifier(pseudonymKey: try PseudonymKey(SecureBytes(copying: [UInt8](repeating: 1, count: 32))), network: "x")
         let d = try other.record(from: Report.parse(Array(Self.oaxaca.utf8), today: Self.today), recordId: "r")
         #expect(d.0.defenderPid != a.defenderPid)
         // Without an ID: name + birth year + locality, accents and case folded.

@@ -1,0 +1,75 @@
+public import Casework
+public import Deidentify
+import Formats
+public import Registry
+import Sodium
+
+/// The one step that spans two stores (DESIGN.md §2): vetted cases of the case store →
+/// de-identified records → the registry. Casework hands over the reports of vetted cases and
+/// records which record each case became; Deidentify turns reports into records and runs the
+/// k-check; Registry stores them and counts the groups the k-check needs. A command makes one
+/// `Registration`, so the registry is opened (and migrated) once per command.
+public struct Registration {
+    public let workspace: Workspace
+    public let registry: RegistryDatabase
+    private let keys: UnlockedKeys
+
+    /// One record as `registry add` would write it, with every change made to get there.
+    public struct Preview: Sendable {
+        public let record: RegistryRecord
+        public let redactions: [Redaction]
+        /// The record's group is still below k after every generalisation step.
+        public let belowK: Bool
+    }
+
+    public init(workspace: Workspace, keys: UnlockedKeys) throws {
+        self.workspace = workspace
+        self.registry = try Self.openRegistry(of: workspace)
+        self.keys = keys
+    }
+
+    /// The workspace's registry, for the commands that read it without keys (export, report).
+    public static func openRegistry(of workspace: Workspace) throws -> RegistryDatabase {
+        try RegistryDatabase(path: workspace.path + "/registry.sqlite")
+    }
+
+    /// What `registry add` would write for these cases (of any state), without writing.
+    public func preview(_ caseIds: [[UInt8]]) throws -> [Preview] {
+        try preview(workspace.openCases(caseIds, keys: keys).map(\.report))
+    }
+
+    /// Loads vetted cases whose consent allows it into the registry, once each; returns the
+    /// number of records written. The case store changes first (state, case → record map,
+    /// audit), so a case can never be loaded twice; if the registry write then fails, that
+    /// change is undone.
+    public func register(_ caseIds: [[UInt8]]) throws -> Int {
+        let previews = try preview(workspace.vettedReports(caseIds, keys: keys))
+        try workspace.markRegistered(zip(caseIds, previews).map { id, preview in
+            (id, preview.record.recordId, "\(preview.redactions.count) redactions\(preview.belowK ? ", still below k after generalisation" : "")")
+        })
+        do {
+            try registry.insert(previews.map(\.record))
+        } catch {
+            try? workspace.unmarkRegistered(caseIds, reason: "registry write failed; undone")
+            throw error
+        }
+        return previews.count
+    }
+
+    /// De-identifies the reports, then runs the k-check against the registry's group counts.
+    private func preview(_ reports: [Report]) throws -> [Preview] {
+        let deidentifier = try workspace.deidentifier(keys)
+        var records: [RegistryRecord] = []
+        var logs: [String: [Redaction]] = [:]
+        for report in reports {
+            let (record, log) = try deidentifier.record(from: report, recordId: Encoding.hex(try Random.bytes(count: 16)))
+            records.append(record)
+            logs[record.recordId] = log
+        }
+        let existing = try registry.existingGroups(forDefenders: Set(records.map(\.defenderPid)))
+        let outcome = KAnonymity.enforce(records, existing: existing)
+        return outcome.records.map { r in
+            Preview(record: r, redactions: (logs[r.recordId] ?? []) + (outcome.redactions[r.recordId] ?? []), belowK: outcome.belowK.contains(r.recordId))
+        }
+    }
+}
