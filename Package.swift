@@ -158,6 +158,9 @@ let package = Package(
             name: "IntakeTests",
             dependencies: [
                 "Intake", "Vault", "Formats", "Sodium", "TestSupport", "resguardo", "resguardo-intake", "resguardo-submit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),

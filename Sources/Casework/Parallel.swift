@@ -50,7 +50,7 @@ enum Parallel {
 }
 
 /// Tells the compiler that a value crosses threads safely; every use says why beside it
-/// (`Parallel.map`, and the block opened ahead in `Unsealer.unseal`).
+/// (`Parallel.map`).
 struct UncheckedSendable<Value>: @unchecked Sendable {
     let value: Value
     init(_ value: Value) { self.value = value }
