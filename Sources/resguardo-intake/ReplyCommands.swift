@@ -5,48 +5,50 @@ import Formats
 import Sodium
 import Vault
 
-/// Brings staff replies online: a reply bundle from the air-gapped laptop goes into the mailboxes.
-struct ImportReplies: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "import-replies",
-        abstract: "Verify a reply bundle against the key manifest and put its sealed replies in their mailboxes.",
-        discussion: """
-        The bundle must be signed by the staff reply-signing key that the manifest names, and the \
-        manifest by the pinned signing key (--fingerprint, or keys.fingerprint of --config); anything \
-        else is refused and nothing is stored. Replies stay sealed: only the defender's codename \
-        opens them. Importing the same bundle twice stores nothing twice. Replies are deleted after \
-        --keep-days (default 90) whether or not anyone fetched them.
+extension IntakeCommand {
+    /// Brings staff replies online: a reply bundle from the air-gapped laptop goes into the mailboxes.
+    struct ImportReplies: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "import-replies",
+            abstract: "Verify a reply bundle against the key manifest and put its sealed replies in their mailboxes.",
+            discussion: """
+            The bundle must be signed by the staff reply-signing key that the manifest names, and the \
+            manifest by the pinned signing key (--fingerprint, or keys.fingerprint of --config); anything \
+            else is refused and nothing is stored. Replies stay sealed: only the defender's codename \
+            opens them. Importing the same bundle twice stores nothing twice. Replies are deleted after \
+            --keep-days (default 90) whether or not anyone fetched them.
 
-        Example:
-          $ resguardo-intake import-replies --vault vault.sqlite --config intake.json /media/usb/respuestas-2026-11-25.rsgr
-        """
-    )
+            Example:
+              $ resguardo-intake import-replies --vault vault.sqlite --config intake.json /media/usb/respuestas-2026-11-25.rsgr
+            """
+        )
 
-    @OptionGroup var vault: VaultOptions
-    @OptionGroup(title: "The manifest whose reply-signing key must have signed the bundle") var manifest: PinnedManifestOptions
-    @Option(name: .long, help: "Delete replies stored more than this many days ago (default 90).") var keepDays: Int = 90
-    @Argument(help: "Reply bundle file written by `resguardo reply export`.") var bundle: String
+        @OptionGroup var vault: VaultOptions
+        @OptionGroup(title: "The manifest whose reply-signing key must have signed the bundle") var manifest: PinnedManifestOptions
+        @Option(name: .long, help: "Delete replies stored more than this many days ago (default 90).") var keepDays: Int = 90
+        @Argument(help: "Reply bundle file written by `resguardo reply export`.") var bundle: String
 
-    func validate() throws {
-        if keepDays < 1 { throw ValidationError("--keep-days must be 1 or more") }
-    }
-
-    func run() async throws {
-        let manifest = try self.manifest.load()
-        // A reply bundle is a few replies of at most 128 KiB each; refuse to read a huge file whole.
-        let size = (try? FileManager.default.attributesOfItem(atPath: bundle)[.size] as? Int) ?? nil
-        guard let size else { throw CommandFailure("cannot read \(bundle)", status: .noInput) }
-        guard size <= 256 << 20 else { throw CommandFailure("\(bundle) is \(size) bytes; a reply bundle is at most 256 MiB", status: .dataError) }
-        guard let data = FileManager.default.contents(atPath: bundle) else { throw CommandFailure("cannot read \(bundle)", status: .noInput) }
-        let parsed: ReplyBundle
-        do { parsed = try ReplyBundle(bytes: Array(data), trustedKey: manifest.replySigningKey) } catch {
-            throw CommandFailure("\(bundle): \(error)", hints: ["nothing was imported"], status: .dataError)
+        func validate() throws {
+            if keepDays < 1 { throw ValidationError("--keep-days must be 1 or more") }
         }
-        let database = try vault.open()
-        let today = CalendarDay.today()
-        let result = try await database.importReplies(parsed.entries, on: today)
-        let expired = try await database.purgeReplies(before: today.adding(days: -keepDays))
-        print("imported \(result.added) replies into \(Set(parsed.entries.map(\.mailbox)).count) mailboxes (\(result.alreadyStored) already there)")
-        if expired > 0 { print("deleted \(expired) replies older than \(keepDays) days") }
+
+        func run() async throws {
+            let manifest = try self.manifest.load()
+            // A reply bundle is a few replies of at most 128 KiB each; refuse to read a huge file whole.
+            let size = (try? FileManager.default.attributesOfItem(atPath: bundle)[.size] as? Int) ?? nil
+            guard let size else { throw CommandFailure("cannot read \(bundle)", status: .noInput) }
+            guard size <= 256 << 20 else { throw CommandFailure("\(bundle) is \(size) bytes; a reply bundle is at most 256 MiB", status: .dataError) }
+            guard let data = FileManager.default.contents(atPath: bundle) else { throw CommandFailure("cannot read \(bundle)", status: .noInput) }
+            let parsed: ReplyBundle
+            do { parsed = try ReplyBundle(bytes: Array(data), trustedKey: manifest.replySigningKey) } catch {
+                throw CommandFailure("\(bundle): \(error)", hints: ["nothing was imported"], status: .dataError)
+            }
+            let database = try vault.open()
+            let today = CalendarDay.today()
+            let result = try await database.importReplies(parsed.entries, on: today)
+            let expired = try await database.purgeReplies(before: today.adding(days: -keepDays))
+            print("imported \(result.added) replies into \(Set(parsed.entries.map(\.mailbox)).count) mailboxes (\(result.alreadyStored) already there)")
+            if expired > 0 { print("deleted \(expired) replies older than \(keepDays) days") }
+        }
     }
 }

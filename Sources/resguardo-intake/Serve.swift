@@ -7,149 +7,151 @@ import Logging
 import Vault
 import Formats
 
-struct Serve: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Serve the intake over HTTPS (TLS 1.3 only).",
-        discussion: """
-        Settings come from flags, then the environment (RESGUARDO_INTAKE_ and the key in capitals, \
-        dots as underscores), then the JSON config file (--config, sections and keys: \
-        {"http": {"port": 443}}), then defaults. An unknown key or variable is an error. Keys:
+extension IntakeCommand {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve the intake over HTTPS (TLS 1.3 only).",
+            discussion: """
+            Settings come from flags, then the environment (RESGUARDO_INTAKE_ and the key in capitals, \
+            dots as underscores), then the JSON config file (--config, sections and keys: \
+            {"http": {"port": 443}}), then defaults. An unknown key or variable is an error. Keys:
 
-        \(IntakeSetting.helpText)
+            \(IntakeSetting.helpText)
 
-        The log has no line per request or per event: a log collector timestamps every line, and \
-        in order such lines would date every report in the vault. Requests are counted by route \
-        and status, failures by class, and the totals are written every \
-        log.counters_interval_seconds and at shutdown; the first failure of each class on the \
-        server's side is written at once.
+            The log has no line per request or per event: a log collector timestamps every line, and \
+            in order such lines would date every report in the vault. Requests are counted by route \
+            and status, failures by class, and the totals are written every \
+            log.counters_interval_seconds and at shutdown; the first failure of each class on the \
+            server's side is written at once.
 
-        When an urgent report has been stored, notify.urgent_command runs with an empty environment, \
-        no input and no arguments of ours: it learns only that an urgent report arrived. At most one \
-        run per interval; urgent reports in between are announced by the next run. A failing \
-        command is counted and never affects a submission.
+            When an urgent report has been stored, notify.urgent_command runs with an empty environment, \
+            no input and no arguments of ours: it learns only that an urgent report arrived. At most one \
+            run per interval; urgent reports in between are announced by the next run. A failing \
+            command is counted and never affects a submission.
 
-        --dev is for a laptop demo: a fresh self-signed certificate (made with openssl) in \
-        .resguardo-dev/, the PUBLIC demo keys of keys-example/ pinned to their fingerprint, a \
-        vault in .resguardo-dev/, and no proof of work unless --pow-difficulty asks for one.
+            --dev is for a laptop demo: a fresh self-signed certificate (made with openssl) in \
+            .resguardo-dev/, the PUBLIC demo keys of keys-example/ pinned to their fingerprint, a \
+            vault in .resguardo-dev/, and no proof of work unless --pow-difficulty asks for one.
 
-        Stops gracefully on SIGTERM or SIGINT: requests in flight finish; a submission is \
-        acknowledged only once it is durable, so none is half-written.
+            Stops gracefully on SIGTERM or SIGINT: requests in flight finish; a submission is \
+            acknowledged only once it is durable, so none is half-written.
 
-        Example:
-          $ resguardo-intake serve --dev
-          $ resguardo-intake serve --config intake.json --port 443
-          $ resguardo-intake serve --config intake.json --fingerprint "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2"
-        """
-    )
+            Example:
+              $ resguardo-intake serve --dev
+              $ resguardo-intake serve --config intake.json --port 443
+              $ resguardo-intake serve --config intake.json --fingerprint "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2"
+            """
+        )
 
-    @Option(name: .long, help: "JSON config file.") var config: String?
-    @Option(name: .long, help: "Address to listen on (default 127.0.0.1).") var host: String?
-    @Option(name: .long, help: "TCP port (default 8443; 0 picks a free one).") var port: Int?
-    @Option(name: .long, help: "PEM certificate chain.") var certificate: String?
-    @Option(name: .long, help: "PEM private key.") var privateKey: String?
-    @Option(name: .long, help: "SQLite vault file (default vault.sqlite).") var vault: String?
-    @Option(name: .long, help: "Signed key manifest to serve at GET /v1/keys.") var manifest: String?
-    @Option(name: .long, help: "The organisation's signing-key fingerprint; a manifest signed by another key is refused.") var fingerprint: String?
-    @Option(name: .long, help: "Proof-of-work difficulty in bits while calm (default 8; 0 = none while calm).") var powDifficulty: Int?
-    @Option(name: .long, help: "The most the proof of work rises to under load (default 16).") var powMaxDifficulty: Int?
-    @Option(name: .long, help: "Close connections beyond this many.") var maxConnections: Int?
-    @Option(name: .long, help: "Seconds to send the TLS handshake and request head.") var headerTimeout: Int?
-    @Option(name: .long, help: "Seconds to send the body once the head is in.") var bodyTimeout: Int?
-    @Option(name: .long, help: "tweetnacl file for the web form (default from Debian's node-tweetnacl).") var tweetnacl: String?
-    @Option(name: .long, help: "No-JavaScript submissions per minute, all clients together (default 60).") var formPerMinute: Int?
-    @Option(name: .long, help: "Program to run when an urgent report arrives (absolute path; no arguments).") var notifyCommand: String?
-    @Option(name: .long, help: "At most one urgent notification per this many seconds (default 60).") var notifyInterval: Int?
-    @Flag(name: .long, help: "Demo mode: self-signed certificate and the public demo keys.") var dev = false
-    @Option(name: .long, help: "Log level: error, warning, notice, info or debug.") var logLevel: String = "info"
+        @Option(name: .long, help: "JSON config file.") var config: String?
+        @Option(name: .long, help: "Address to listen on (default 127.0.0.1).") var host: String?
+        @Option(name: .long, help: "TCP port (default 8443; 0 picks a free one).") var port: Int?
+        @Option(name: .long, help: "PEM certificate chain.") var certificate: String?
+        @Option(name: .long, help: "PEM private key.") var privateKey: String?
+        @Option(name: .long, help: "SQLite vault file (default vault.sqlite).") var vault: String?
+        @Option(name: .long, help: "Signed key manifest to serve at GET /v1/keys.") var manifest: String?
+        @Option(name: .long, help: "The organisation's signing-key fingerprint; a manifest signed by another key is refused.") var fingerprint: String?
+        @Option(name: .long, help: "Proof-of-work difficulty in bits while calm (default 8; 0 = none while calm).") var powDifficulty: Int?
+        @Option(name: .long, help: "The most the proof of work rises to under load (default 16).") var powMaxDifficulty: Int?
+        @Option(name: .long, help: "Close connections beyond this many.") var maxConnections: Int?
+        @Option(name: .long, help: "Seconds to send the TLS handshake and request head.") var headerTimeout: Int?
+        @Option(name: .long, help: "Seconds to send the body once the head is in.") var bodyTimeout: Int?
+        @Option(name: .long, help: "tweetnacl file for the web form (default from Debian's node-tweetnacl).") var tweetnacl: String?
+        @Option(name: .long, help: "No-JavaScript submissions per minute, all clients together (default 60).") var formPerMinute: Int?
+        @Option(name: .long, help: "Program to run when an urgent report arrives (absolute path; no arguments).") var notifyCommand: String?
+        @Option(name: .long, help: "At most one urgent notification per this many seconds (default 60).") var notifyInterval: Int?
+        @Flag(name: .long, help: "Demo mode: self-signed certificate and the public demo keys.") var dev = false
+        @Option(name: .long, help: "Log level: error, warning, notice, info or debug.") var logLevel: String = "info"
 
-    func run() async throws {
-        // Before anything else: it may re-execute the process (see protectPlaintextMemory).
-        let memory = ProcessHardening.protectPlaintextMemory()
-        var settings = IntakeConfiguration()
-        if let config {
-            do { settings = try IntakeConfiguration(jsonFile: config) } catch {
-                throw CommandFailure(error.description, status: error == .unreadable(config) ? .noInput : .dataError)
+        func run() async throws {
+            // Before anything else: it may re-execute the process (see protectPlaintextMemory).
+            let memory = ProcessHardening.protectPlaintextMemory()
+            var settings = IntakeConfiguration()
+            if let config {
+                do { settings = try IntakeConfiguration(jsonFile: config) } catch {
+                    throw CommandFailure(error.description, status: error == .unreadable(config) ? .noInput : .dataError)
+                }
+            }
+            if dev { try applyDevDefaults(&settings) }
+            // Flags go through the same table as the file and the environment: the same ranges hold.
+            let flags: [(key: String, flag: String, value: String?)] = [
+                ("http.host", "--host", host), ("http.port", "--port", port.map(String.init)),
+                ("tls.certificate", "--certificate", certificate), ("tls.key", "--private-key", privateKey),
+                ("vault.path", "--vault", vault), ("keys.manifest", "--manifest", manifest), ("keys.fingerprint", "--fingerprint", fingerprint),
+                ("pow.difficulty", "--pow-difficulty", powDifficulty.map(String.init)), ("pow.max_difficulty", "--pow-max-difficulty", powMaxDifficulty.map(String.init)),
+                ("limits.max_connections", "--max-connections", maxConnections.map(String.init)),
+                ("limits.header_timeout_seconds", "--header-timeout", headerTimeout.map(String.init)),
+                ("limits.body_timeout_seconds", "--body-timeout", bodyTimeout.map(String.init)),
+                ("web.tweetnacl", "--tweetnacl", tweetnacl), ("web.form_per_minute", "--form-per-minute", formPerMinute.map(String.init)),
+                ("notify.urgent_command", "--notify-command", notifyCommand), ("notify.urgent_min_interval_seconds", "--notify-interval", notifyInterval.map(String.init)),
+            ]
+            do {
+                try settings.applyEnvironment(ProcessInfo.processInfo.environment)
+                for (key, flag, value) in flags { if let value { try settings.set(key, text: value, flag: flag) } }
+            } catch {
+                throw CommandFailure(error.description, status: .usage)
+            }
+            // A floor above the ceiling lifts the ceiling with it, unless the ceiling was given too.
+            if let powDifficulty, powMaxDifficulty == nil { settings.powMaxDifficulty = max(settings.powMaxDifficulty, powDifficulty) }
+            do { settings = try settings.validated() } catch {
+                throw CommandFailure(error.description, hints: ["or use --dev for a demo with the public demo keys"], status: .usage)
+            }
+            guard let level = Logger.Level(rawValue: logLevel) else {
+                throw CommandFailure("unknown log level `\(logLevel)`", status: .usage)
+            }
+            LoggingSystem.bootstrap { label in AnonymousLogHandler(label: label, level: level) }
+            let logger = Logger(label: "resguardo-intake")
+            let deps: IntakeDependencies
+            do { deps = try IntakeDependencies(configuration: settings, logger: logger) } catch let error as ManifestFileError where error.isUntrustedKey {
+                throw CommandFailure("cannot start: \(error)", hints: ["the manifest was not signed by the pinned signing key: it may have been swapped; get it again from the offline laptop (resguardo key show)",
+                                                                   "nothing was served"], status: .dataError)
+            } catch {
+                throw CommandFailure("cannot start: \(error)", status: .dataError)
+            }
+            let host = settings.host, vaultPath = settings.vaultPath, demo = dev
+            let app = try buildApplication(deps, logger: logger) { port in
+                var text = demo ? "resguardo-intake: DEMO MODE with PUBLIC demo keys (keys-example/): never use for real reports\n" : ""
+                // Tests and scripts read the port from this line; written unbuffered so a pipe sees it now.
+                text += "resguardo-intake: \(memory.summary)\n"
+                text += "resguardo-intake: serving https://\(host):\(port) (TLS 1.3 only), vault \(vaultPath)\n"
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
+            try await app.runService()
+            let totals = deps.writer.totals
+            deps.counters.report("stopped", extra: [
+                "stored": "\(totals.submissions)", "commits": "\(totals.commits)", "failed_commits": "\(totals.failedCommits)",
+                "slowest_commit_ms": "\(totals.slowestCommit.milliseconds)", "checkpoint_finishes": "\(totals.checkpointFinishes)",
+                "slowest_checkpoint_finish_ms": "\(totals.slowestCheckpointFinish.milliseconds)",
+            ])
+            // Every request has been answered and the checkpoints have stopped: nothing writes now.
+            do throws(VaultError) { try deps.vault.close() } catch {
+                logger.warning("vault not closed cleanly; SQLite recovers the log when it next opens", metadata: ["class": .string(error.errorClass)])
             }
         }
-        if dev { try applyDevDefaults(&settings) }
-        // Flags go through the same table as the file and the environment: the same ranges hold.
-        let flags: [(key: String, flag: String, value: String?)] = [
-            ("http.host", "--host", host), ("http.port", "--port", port.map(String.init)),
-            ("tls.certificate", "--certificate", certificate), ("tls.key", "--private-key", privateKey),
-            ("vault.path", "--vault", vault), ("keys.manifest", "--manifest", manifest), ("keys.fingerprint", "--fingerprint", fingerprint),
-            ("pow.difficulty", "--pow-difficulty", powDifficulty.map(String.init)), ("pow.max_difficulty", "--pow-max-difficulty", powMaxDifficulty.map(String.init)),
-            ("limits.max_connections", "--max-connections", maxConnections.map(String.init)),
-            ("limits.header_timeout_seconds", "--header-timeout", headerTimeout.map(String.init)),
-            ("limits.body_timeout_seconds", "--body-timeout", bodyTimeout.map(String.init)),
-            ("web.tweetnacl", "--tweetnacl", tweetnacl), ("web.form_per_minute", "--form-per-minute", formPerMinute.map(String.init)),
-            ("notify.urgent_command", "--notify-command", notifyCommand), ("notify.urgent_min_interval_seconds", "--notify-interval", notifyInterval.map(String.init)),
-        ]
-        do {
-            try settings.applyEnvironment(ProcessInfo.processInfo.environment)
-            for (key, flag, value) in flags { if let value { try settings.set(key, text: value, flag: flag) } }
-        } catch {
-            throw CommandFailure(error.description, status: .usage)
-        }
-        // A floor above the ceiling lifts the ceiling with it, unless the ceiling was given too.
-        if let powDifficulty, powMaxDifficulty == nil { settings.powMaxDifficulty = max(settings.powMaxDifficulty, powDifficulty) }
-        do { settings = try settings.validated() } catch {
-            throw CommandFailure(error.description, hints: ["or use --dev for a demo with the public demo keys"], status: .usage)
-        }
-        guard let level = Logger.Level(rawValue: logLevel) else {
-            throw CommandFailure("unknown log level `\(logLevel)`", status: .usage)
-        }
-        LoggingSystem.bootstrap { label in AnonymousLogHandler(label: label, level: level) }
-        let logger = Logger(label: "resguardo-intake")
-        let deps: IntakeDependencies
-        do { deps = try IntakeDependencies(configuration: settings, logger: logger) } catch let error as ManifestFileError where error.isUntrustedKey {
-            throw CommandFailure("cannot start: \(error)", hints: ["the manifest was not signed by the pinned signing key: it may have been swapped; get it again from the offline laptop (resguardo key show)",
-                                                               "nothing was served"], status: .dataError)
-        } catch {
-            throw CommandFailure("cannot start: \(error)", status: .dataError)
-        }
-        let host = settings.host, vaultPath = settings.vaultPath, demo = dev
-        let app = try buildApplication(deps, logger: logger) { port in
-            var text = demo ? "resguardo-intake: DEMO MODE with PUBLIC demo keys (keys-example/): never use for real reports\n" : ""
-            // Tests and scripts read the port from this line; written unbuffered so a pipe sees it now.
-            text += "resguardo-intake: \(memory.summary)\n"
-            text += "resguardo-intake: serving https://\(host):\(port) (TLS 1.3 only), vault \(vaultPath)\n"
-            FileHandle.standardOutput.write(Data(text.utf8))
-        }
-        try await app.runService()
-        let totals = deps.writer.totals
-        deps.counters.report("stopped", extra: [
-            "stored": "\(totals.submissions)", "commits": "\(totals.commits)", "failed_commits": "\(totals.failedCommits)",
-            "slowest_commit_ms": "\(totals.slowestCommit.milliseconds)", "checkpoint_finishes": "\(totals.checkpointFinishes)",
-            "slowest_checkpoint_finish_ms": "\(totals.slowestCheckpointFinish.milliseconds)",
-        ])
-        // Every request has been answered and the checkpoints have stopped: nothing writes now.
-        do throws(VaultError) { try deps.vault.close() } catch {
-            logger.warning("vault not closed cleanly; SQLite recovers the log when it next opens", metadata: ["class": .string(error.errorClass)])
-        }
-    }
 
-    /// The public demo keys' fingerprint (keys-example/README.md; scripts/test checks they agree).
-    /// Demo mode pins it like any deployment pins its own: no mode trusts a manifest it is given.
-    static let demoFingerprint = "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2"
+        /// The public demo keys' fingerprint (keys-example/README.md; scripts/test checks they agree).
+        /// Demo mode pins it like any deployment pins its own: no mode trusts a manifest it is given.
+        static let demoFingerprint = "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2"
 
-    /// Demo mode: a self-signed certificate for 127.0.0.1/localhost and the demo manifest.
-    func applyDevDefaults(_ settings: inout IntakeConfiguration) throws {
-        let dir = ".resguardo-dev"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        let cert = "\(dir)/cert.pem", key = "\(dir)/key.pem"
-        if !FileManager.default.fileExists(atPath: cert) {
-            try DevCertificate.make(certificate: cert, key: key)
-        }
-        settings.certificatePath = cert
-        settings.privateKeyPath = key
-        settings.manifestPath = "keys-example/manifest.json"
-        // The demo (and the tests built on it) asks no proof unless --pow-difficulty says so.
-        settings.powDifficulty = 0
-        settings.powMaxDifficulty = 0
-        settings.signingKeyFingerprint = SigningKeyFingerprint(text: Self.demoFingerprint)
-        settings.vaultPath = "\(dir)/vault.sqlite"
-        guard FileManager.default.fileExists(atPath: settings.manifestPath) else {
-            throw CommandFailure("keys-example/manifest.json not found", hints: ["run --dev from the repository's top folder"], status: .noInput)
+        /// Demo mode: a self-signed certificate for 127.0.0.1/localhost and the demo manifest.
+        func applyDevDefaults(_ settings: inout IntakeConfiguration) throws {
+            let dir = ".resguardo-dev"
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            let cert = "\(dir)/cert.pem", key = "\(dir)/key.pem"
+            if !FileManager.default.fileExists(atPath: cert) {
+                try DevCertificate.make(certificate: cert, key: key)
+            }
+            settings.certificatePath = cert
+            settings.privateKeyPath = key
+            settings.manifestPath = "keys-example/manifest.json"
+            // The demo (and the tests built on it) asks no proof unless --pow-difficulty says so.
+            settings.powDifficulty = 0
+            settings.powMaxDifficulty = 0
+            settings.signingKeyFingerprint = SigningKeyFingerprint(text: Self.demoFingerprint)
+            settings.vaultPath = "\(dir)/vault.sqlite"
+            guard FileManager.default.fileExists(atPath: settings.manifestPath) else {
+                throw CommandFailure("keys-example/manifest.json not found", hints: ["run --dev from the repository's top folder"], status: .noInput)
+            }
         }
     }
 }

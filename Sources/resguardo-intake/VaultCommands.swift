@@ -23,56 +23,60 @@ struct VaultOptions: ParsableArguments {
     }
 }
 
-struct VaultCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "vault",
-        abstract: "Create the vault and its bundle-signing key.",
-        discussion: """
-        Example:
-          $ resguardo-intake vault init --vault /srv/resguardo/vault.sqlite
-        """,
-        subcommands: [VaultInit.self]
-    )
+extension IntakeCommand {
+    struct VaultCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "vault",
+            abstract: "Create the vault and its bundle-signing key.",
+            discussion: """
+            Example:
+              $ resguardo-intake vault init --vault /srv/resguardo/vault.sqlite
+            """,
+            subcommands: [VaultInit.self]
+        )
+    }
 }
 
-struct VaultInit: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "init",
-        abstract: "Create the vault file and the Ed25519 key that signs its export bundles.",
-        discussion: """
-        Writes VAULT, VAULT.signing.key (key file v1, passphrase-protected, mode 0600) and \
-        VAULT.signing.pub (base64 public key). Register the public key on the offline laptop with \
-        the fingerprint this prints: resguardo vault trust --fingerprint F --public-key VAULT.signing.pub
+extension IntakeCommand.VaultCommand {
+    struct VaultInit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "init",
+            abstract: "Create the vault file and the Ed25519 key that signs its export bundles.",
+            discussion: """
+            Writes VAULT, VAULT.signing.key (key file v1, passphrase-protected, mode 0600) and \
+            VAULT.signing.pub (base64 public key). Register the public key on the offline laptop with \
+            the fingerprint this prints: resguardo vault trust --fingerprint F --public-key VAULT.signing.pub
 
-        Example:
-          $ resguardo-intake vault init --vault vault.sqlite
-          vault signing-key fingerprint: 1c0e 53aa …
-        """
-    )
+            Example:
+              $ resguardo-intake vault init --vault vault.sqlite
+              vault signing-key fingerprint: 1c0e 53aa …
+            """
+        )
 
-    @OptionGroup var vault: VaultOptions
-    @OptionGroup var passphrase: PassphraseOptions
+        @OptionGroup var vault: VaultOptions
+        @OptionGroup var passphrase: PassphraseOptions
 
-    func run() throws {
-        for path in [vault.vault, vault.signingKeyPath, vault.publicKeyPath] where FileManager.default.fileExists(atPath: path) {
-            throw CommandFailure("\(path) already exists; refusing to overwrite a vault or its key", status: .cannotCreate)
+        func run() throws {
+            for path in [vault.vault, vault.signingKeyPath, vault.publicKeyPath] where FileManager.default.fileExists(atPath: path) {
+                throw CommandFailure("\(path) already exists; refusing to overwrite a vault or its key", status: .cannotCreate)
+            }
+            let secret = try passphrase.readNew()
+            let key = try SigningKey.generate()
+            let seed = try key.withUnsafeSeedBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }
+            let file = try KeyFile.seal(secret: seed, publicKey: key.verifyingKey.bytes, kind: .bundleSigning, passphrase: secret, limits: .moderate)
+            try writeNew(vault.signingKeyPath, file.bytes, mode: 0o600)
+            try writeNew(vault.publicKeyPath, Array((Encoding.base64(key.verifyingKey.bytes) + "\n").utf8), mode: 0o644)
+            _ = try vault.openOrCreate()
+            print("created vault \(vault.vault)")
+            print("vault signing-key fingerprint: \(try SigningKeyFingerprint(verifyingKey: key.verifyingKey))")
+            print("public key for the offline laptop: \(vault.publicKeyPath)")
         }
-        let secret = try passphrase.readNew()
-        let key = try SigningKey.generate()
-        let seed = try key.withUnsafeSeedBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }
-        let file = try KeyFile.seal(secret: seed, publicKey: key.verifyingKey.bytes, kind: .bundleSigning, passphrase: secret, limits: .moderate)
-        try writeNew(vault.signingKeyPath, file.bytes, mode: 0o600)
-        try writeNew(vault.publicKeyPath, Array((Encoding.base64(key.verifyingKey.bytes) + "\n").utf8), mode: 0o644)
-        _ = try vault.openOrCreate()
-        print("created vault \(vault.vault)")
-        print("vault signing-key fingerprint: \(try SigningKeyFingerprint(verifyingKey: key.verifyingKey))")
-        print("public key for the offline laptop: \(vault.publicKeyPath)")
-    }
 
-    /// Exclusive create, fsync, directory fsync: the key file is never overwritten or half-written.
-    func writeNew(_ path: String, _ bytes: [UInt8], mode: mode_t) throws {
-        do { try DurableFile.createExclusive(path, bytes: bytes, mode: mode) } catch {
-            throw CommandFailure(error.description, status: .cannotCreate)
+        /// Exclusive create, fsync, directory fsync: the key file is never overwritten or half-written.
+        func writeNew(_ path: String, _ bytes: [UInt8], mode: mode_t) throws {
+            do { try DurableFile.createExclusive(path, bytes: bytes, mode: mode) } catch {
+                throw CommandFailure(error.description, status: .cannotCreate)
+            }
         }
     }
 }
@@ -98,109 +102,113 @@ extension VaultOptions {
     }
 }
 
-struct Export: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Write every not-yet-exported envelope into a signed bundle for the offline laptop.",
-        discussion: """
-        The bundle is written and synced before the envelopes are marked as exported, and nothing \
-        is deleted: purge only after the offline side acknowledges the bundle's digest.
+extension IntakeCommand {
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write every not-yet-exported envelope into a signed bundle for the offline laptop.",
+            discussion: """
+            The bundle is written and synced before the envelopes are marked as exported, and nothing \
+            is deleted: purge only after the offline side acknowledges the bundle's digest.
 
-        Example:
-          $ resguardo-intake export --vault vault.sqlite --out /media/usb/2026-11-25.rsgb
-          exported 42 envelopes (1.2 MB) to /media/usb/2026-11-25.rsgb
-          $ resguardo-intake export --vault vault.sqlite --urgent-only --out /media/usb/urgentes.rsgb
-          bundle digest: 9f3c…
-        """
-    )
+            Example:
+              $ resguardo-intake export --vault vault.sqlite --out /media/usb/2026-11-25.rsgb
+              exported 42 envelopes (1.2 MB) to /media/usb/2026-11-25.rsgb
+              $ resguardo-intake export --vault vault.sqlite --urgent-only --out /media/usb/urgentes.rsgb
+              bundle digest: 9f3c…
+            """
+        )
 
-    @OptionGroup var vault: VaultOptions
-    @Option(name: .long, help: "The bundle file to write (must not exist).") var out: String
-    @Option(name: .long, help: "At most this many envelopes.") var limit: Int = ExportBundle.maxCount
-    @Flag(name: .long, help: "Only envelopes marked urgent (the rest wait for the next export).") var urgentOnly = false
-    @OptionGroup var passphrase: PassphraseOptions
+        @OptionGroup var vault: VaultOptions
+        @Option(name: .long, help: "The bundle file to write (must not exist).") var out: String
+        @Option(name: .long, help: "At most this many envelopes.") var limit: Int = ExportBundle.maxCount
+        @Flag(name: .long, help: "Only envelopes marked urgent (the rest wait for the next export).") var urgentOnly = false
+        @OptionGroup var passphrase: PassphraseOptions
 
-    func run() async throws {
-        guard !FileManager.default.fileExists(atPath: out) else {
-            throw CommandFailure("\(out) already exists; refusing to overwrite a bundle", status: .cannotCreate)
-        }
-        let database = try vault.open()
-        let key = try vault.unlockSigningKey(passphrase)
-        let summary: ExportSummary
-        do { summary = try await database.export(to: out, signer: key, today: .today(), limit: limit, urgentOnly: urgentOnly) } catch {
-            throw CommandFailure("export failed: \(error)")
-        }
-        print("exported \(summary.count)\(urgentOnly ? " urgent" : "") envelopes (\(summary.byteCount) bytes) to \(out)")
-        print("bundle digest: \(Encoding.hex(summary.digest))")
-        if summary.remaining > 0 {
-            print("\(summary.remaining) envelopes did not fit this bundle (at most \(VaultDatabase.maxBundleEnvelopeBytes >> 20) MiB); run export again for them")
+        func run() async throws {
+            guard !FileManager.default.fileExists(atPath: out) else {
+                throw CommandFailure("\(out) already exists; refusing to overwrite a bundle", status: .cannotCreate)
+            }
+            let database = try vault.open()
+            let key = try vault.unlockSigningKey(passphrase)
+            let summary: ExportSummary
+            do { summary = try await database.export(to: out, signer: key, today: .today(), limit: limit, urgentOnly: urgentOnly) } catch {
+                throw CommandFailure("export failed: \(error)")
+            }
+            print("exported \(summary.count)\(urgentOnly ? " urgent" : "") envelopes (\(summary.byteCount) bytes) to \(out)")
+            print("bundle digest: \(Encoding.hex(summary.digest))")
+            if summary.remaining > 0 {
+                print("\(summary.remaining) envelopes did not fit this bundle (at most \(VaultDatabase.maxBundleEnvelopeBytes >> 20) MiB); run export again for them")
+            }
         }
     }
 }
 
-struct Purge: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Delete envelopes the offline side has acknowledged, or old ones by age.",
-        discussion: """
-        --acknowledgement checks the file `resguardo unseal` wrote (signed by the staff \
-        reply-signing key of --manifest, which must be signed by the pinned --fingerprint) and \
-        deletes what that bundle carried. --bundle-digest does the same from a digest typed by \
-        hand. --older-than N looks at envelopes received more than N days ago: without an \
-        acknowledgement they may be the only copy of a report, so it deletes only what it is told \
-        to by name: --force-unacknowledged (exported in a bundle the offline side never \
-        acknowledged; each bundle is listed) and --force-unexported (never exported at all).
+extension IntakeCommand {
+    struct Purge: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete envelopes the offline side has acknowledged, or old ones by age.",
+            discussion: """
+            --acknowledgement checks the file `resguardo unseal` wrote (signed by the staff \
+            reply-signing key of --manifest, which must be signed by the pinned --fingerprint) and \
+            deletes what that bundle carried. --bundle-digest does the same from a digest typed by \
+            hand. --older-than N looks at envelopes received more than N days ago: without an \
+            acknowledgement they may be the only copy of a report, so it deletes only what it is told \
+            to by name: --force-unacknowledged (exported in a bundle the offline side never \
+            acknowledged; each bundle is listed) and --force-unexported (never exported at all).
 
-        Example:
-          $ resguardo-intake purge --vault vault.sqlite --acknowledgement /media/usb/2026-11-25.rsgb.ack \\
-              --manifest manifest.json --fingerprint "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2"
-          $ resguardo-intake purge --vault vault.sqlite --bundle-digest 9f3c…
-          $ resguardo-intake purge --vault vault.sqlite --older-than 90
-          $ resguardo-intake purge --vault vault.sqlite --older-than 180 --force-unacknowledged
-        """
-    )
+            Example:
+              $ resguardo-intake purge --vault vault.sqlite --acknowledgement /media/usb/2026-11-25.rsgb.ack \\
+                  --manifest manifest.json --fingerprint "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2"
+              $ resguardo-intake purge --vault vault.sqlite --bundle-digest 9f3c…
+              $ resguardo-intake purge --vault vault.sqlite --older-than 90
+              $ resguardo-intake purge --vault vault.sqlite --older-than 180 --force-unacknowledged
+            """
+        )
 
-    @OptionGroup var vault: VaultOptions
-    @Option(name: .long, help: "Acknowledgement file written by `resguardo unseal` (BUNDLE.ack).") var acknowledgement: String?
-    @OptionGroup(title: "With --acknowledgement: the manifest whose reply-signing key signed it") var manifest: PinnedManifestOptions
-    @Option(name: .long, help: "Digest (hex) of an acknowledged bundle.") var bundleDigest: String?
-    @Option(name: .long, help: "Look at envelopes older than this many days (deletes only what a --force flag names).") var olderThan: Int?
-    @Flag(name: .long, help: "With --older-than: delete envelopes of bundles that were exported but never acknowledged.") var forceUnacknowledged = false
-    @Flag(name: .long, help: "With --older-than: delete envelopes never exported (the only copy of those reports).") var forceUnexported = false
+        @OptionGroup var vault: VaultOptions
+        @Option(name: .long, help: "Acknowledgement file written by `resguardo unseal` (BUNDLE.ack).") var acknowledgement: String?
+        @OptionGroup(title: "With --acknowledgement: the manifest whose reply-signing key signed it") var manifest: PinnedManifestOptions
+        @Option(name: .long, help: "Digest (hex) of an acknowledged bundle.") var bundleDigest: String?
+        @Option(name: .long, help: "Look at envelopes older than this many days (deletes only what a --force flag names).") var olderThan: Int?
+        @Flag(name: .long, help: "With --older-than: delete envelopes of bundles that were exported but never acknowledged.") var forceUnacknowledged = false
+        @Flag(name: .long, help: "With --older-than: delete envelopes never exported (the only copy of those reports).") var forceUnexported = false
 
-    func validate() throws {
-        guard [acknowledgement != nil, bundleDigest != nil, olderThan != nil].filter({ $0 }).count == 1 else {
-            throw ValidationError("give exactly one of --acknowledgement, --bundle-digest or --older-than")
-        }
-        if forceUnacknowledged || forceUnexported, olderThan == nil { throw ValidationError("--force-unacknowledged and --force-unexported go with --older-than") }
-        if let olderThan, olderThan < 0 { throw ValidationError("--older-than must be 0 or more") }
-        if let bundleDigest, Encoding.bytes(fromHex: bundleDigest)?.count != 32 {
-            throw ValidationError("--bundle-digest must be 64 lowercase hex digits")
-        }
-    }
-
-    func run() async throws {
-        let database = try vault.open()
-        if let acknowledgement {
-            let ack = try verifiedAcknowledgement(acknowledgement)
-            do {
-                let n = try await database.purge(bundleDigest: ack.bundleDigest, today: .today())
-                print("purged \(n) envelopes of bundle \(Encoding.hex(ack.bundleDigest)), acknowledged offline on \(ack.day)")
-            } catch VaultError.unknownBundle {
-                throw CommandFailure("no bundle with digest \(Encoding.hex(ack.bundleDigest)) was exported from \(vault.vault)", status: .dataError)
+        func validate() throws {
+            guard [acknowledgement != nil, bundleDigest != nil, olderThan != nil].filter({ $0 }).count == 1 else {
+                throw ValidationError("give exactly one of --acknowledgement, --bundle-digest or --older-than")
             }
-        } else if let bundleDigest, let digest = Encoding.bytes(fromHex: bundleDigest) {
-            do {
-                let n = try await database.purge(bundleDigest: digest, today: .today())
-                print("purged \(n) envelopes of bundle \(bundleDigest)")
-            } catch VaultError.unknownBundle {
-                throw CommandFailure("no bundle with digest \(bundleDigest) was exported from \(vault.vault)", status: .dataError)
+            if forceUnacknowledged || forceUnexported, olderThan == nil { throw ValidationError("--force-unacknowledged and --force-unexported go with --older-than") }
+            if let olderThan, olderThan < 0 { throw ValidationError("--older-than must be 0 or more") }
+            if let bundleDigest, Encoding.bytes(fromHex: bundleDigest)?.count != 32 {
+                throw ValidationError("--bundle-digest must be 64 lowercase hex digits")
             }
-        } else if let olderThan {
-            try await purgeByAge(database, olderThan: olderThan)
+        }
+
+        func run() async throws {
+            let database = try vault.open()
+            if let acknowledgement {
+                let ack = try verifiedAcknowledgement(acknowledgement)
+                do {
+                    let n = try await database.purge(bundleDigest: ack.bundleDigest, today: .today())
+                    print("purged \(n) envelopes of bundle \(Encoding.hex(ack.bundleDigest)), acknowledged offline on \(ack.day)")
+                } catch VaultError.unknownBundle {
+                    throw CommandFailure("no bundle with digest \(Encoding.hex(ack.bundleDigest)) was exported from \(vault.vault)", status: .dataError)
+                }
+            } else if let bundleDigest, let digest = Encoding.bytes(fromHex: bundleDigest) {
+                do {
+                    let n = try await database.purge(bundleDigest: digest, today: .today())
+                    print("purged \(n) envelopes of bundle \(bundleDigest)")
+                } catch VaultError.unknownBundle {
+                    throw CommandFailure("no bundle with digest \(bundleDigest) was exported from \(vault.vault)", status: .dataError)
+                }
+            } else if let olderThan {
+                try await purgeByAge(database, olderThan: olderThan)
+            }
         }
     }
 }
 
-extension Purge {
+extension IntakeCommand.Purge {
     func purgeByAge(_ database: VaultDatabase, olderThan: Int) async throws {
         let summary: PurgeByAgeSummary
         do {
@@ -286,28 +294,30 @@ struct PinnedManifestOptions: ParsableArguments {
     }
 }
 
-struct Stats: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Counts per day, size bucket and state: all the vault knows.",
-        discussion: """
-        Example:
-          $ resguardo-intake stats --vault vault.sqlite
-          day         bucket  state     urgent  count
-          2026-11-25  4 KiB   pending   no      12
-        """
-    )
+extension IntakeCommand {
+    struct Stats: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Counts per day, size bucket and state: all the vault knows.",
+            discussion: """
+            Example:
+              $ resguardo-intake stats --vault vault.sqlite
+              day         bucket  state     urgent  count
+              2026-11-25  4 KiB   pending   no      12
+            """
+        )
 
-    @OptionGroup var vault: VaultOptions
+        @OptionGroup var vault: VaultOptions
 
-    func run() async throws {
-        let rows = try await vault.open().stats()
-        print("day         bucket   state     urgent  count")
-        for r in rows {
-            let bucket = Bucket(paddedByteCount: r.bucket)?.description ?? "\(r.bucket)"
-            print("\(r.day)  \(bucket.padding(toLength: 7, withPad: " ", startingAt: 0))  \(r.exported ? "exported" : "pending ")  \(r.urgent ? "yes" : "no ")     \(r.count)")
+        func run() async throws {
+            let rows = try await vault.open().stats()
+            print("day         bucket   state     urgent  count")
+            for r in rows {
+                let bucket = Bucket(paddedByteCount: r.bucket)?.description ?? "\(r.bucket)"
+                print("\(r.day)  \(bucket.padding(toLength: 7, withPad: " ", startingAt: 0))  \(r.exported ? "exported" : "pending ")  \(r.urgent ? "yes" : "no ")     \(r.count)")
+            }
+            print("total: \(rows.reduce(0) { $0 + $1.count })")
+            print("urgent waiting for export: \(rows.filter { $0.urgent && !$0.exported }.reduce(0) { $0 + $1.count })")
+            print("replies waiting in mailboxes: \(try await vault.open().replyCount())")
         }
-        print("total: \(rows.reduce(0) { $0 + $1.count })")
-        print("urgent waiting for export: \(rows.filter { $0.urgent && !$0.exported }.reduce(0) { $0 + $1.count })")
-        print("replies waiting in mailboxes: \(try await vault.open().replyCount())")
     }
 }

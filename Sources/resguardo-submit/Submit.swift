@@ -114,162 +114,166 @@ struct IntakeOptions: ParsableArguments {
     }
 }
 
-struct Submit: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Build a report, seal it on this computer, and send it.",
-        discussion: """
-        The report comes from a Report v1 JSON file (docs/formats.md §6) or from flags. It is \
-        validated before sealing, so mistakes are caught here rather than lost later.
+extension SubmitCommand {
+    struct Submit: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Build a report, seal it on this computer, and send it.",
+            discussion: """
+            The report comes from a Report v1 JSON file (docs/formats.md §6) or from flags. It is \
+            validated before sealing, so mistakes are caught here rather than lost later.
 
-        Example:
-          $ resguardo-submit submit --url https://127.0.0.1:8443 --ca .resguardo-dev/cert.pem \\
-              --fingerprint "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2" \\
-              --country MX --region MX-OAX --description-file - --urgent
-          Me amenazaron frente a mi casa.
-          ^D
-        """
-    )
+            Example:
+              $ resguardo-submit submit --url https://127.0.0.1:8443 --ca .resguardo-dev/cert.pem \\
+                  --fingerprint "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2" \\
+                  --country MX --region MX-OAX --description-file - --urgent
+              Me amenazaron frente a mi casa.
+              ^D
+            """
+        )
 
-    @OptionGroup var intake: IntakeOptions
-    @Option(name: .long, help: "A Report v1 JSON file.") var report: String?
-    @Option(name: .long, help: "ISO 3166-1 country code (MX, GT, HN, SV, NI).") var country: String?
-    @Option(name: .long, help: "ISO 3166-2 region, e.g. MX-OAX.") var region: String?
-    @Option(name: .long, help: "What happened (prefer --description-file: the command line is visible to other programs and kept in the shell history).") var description: String?
-    @Option(name: .long, help: "Read what happened from this file, or - for standard input.") var descriptionFile: String?
-    @Option(name: .long, help: "es or en.") var language: String = "es"
-    @Flag(name: .long, help: "Ask for urgent attention (this one bit travels unencrypted).") var urgent = false
-    @Flag(name: .long, help: "Make a codename so the network can answer you; it is shown once: write it down.") var newCodename = false
-    @Option(name: .long, help: "The codename of an earlier report (prefer --codename-file).") var codename: String?
-    @Option(name: .long, help: "Read the codename of an earlier report from this file, or - for standard input: links this report to it and gets replies in the same mailbox.") var codenameFile: String?
+        @OptionGroup var intake: IntakeOptions
+        @Option(name: .long, help: "A Report v1 JSON file.") var report: String?
+        @Option(name: .long, help: "ISO 3166-1 country code (MX, GT, HN, SV, NI).") var country: String?
+        @Option(name: .long, help: "ISO 3166-2 region, e.g. MX-OAX.") var region: String?
+        @Option(name: .long, help: "What happened (prefer --description-file: the command line is visible to other programs and kept in the shell history).") var description: String?
+        @Option(name: .long, help: "Read what happened from this file, or - for standard input.") var descriptionFile: String?
+        @Option(name: .long, help: "es or en.") var language: String = "es"
+        @Flag(name: .long, help: "Ask for urgent attention (this one bit travels unencrypted).") var urgent = false
+        @Flag(name: .long, help: "Make a codename so the network can answer you; it is shown once: write it down.") var newCodename = false
+        @Option(name: .long, help: "The codename of an earlier report (prefer --codename-file).") var codename: String?
+        @Option(name: .long, help: "Read the codename of an earlier report from this file, or - for standard input: links this report to it and gets replies in the same mailbox.") var codenameFile: String?
 
-    func validate() throws {
-        if report == nil && (country == nil || (description == nil && descriptionFile == nil)) {
-            throw ValidationError("give --report FILE, or at least --country and --description-file")
-        }
-        if description != nil && descriptionFile != nil { throw ValidationError("give --description or --description-file, not both") }
-        if codename != nil && codenameFile != nil { throw ValidationError("give --codename or --codename-file, not both") }
-        if newCodename && (codename != nil || codenameFile != nil) { throw ValidationError("give --new-codename or --codename-file, not both") }
-        if codenameFile == "-" && descriptionFile == "-" { throw ValidationError("only one of --codename-file and --description-file can be standard input") }
-    }
-
-    /// The codename to attach, made here or read from --codename.
-    func chosenCodename() throws -> Codename? {
-        if newCodename { return try Codename.generate() }
-        var typed = codename
-        if typed != nil { SecretText.warnAboutArgument("--codename", instead: "--codename-file FILE or -") }
-        if let codenameFile { typed = try SecretText.read(codenameFile, what: "the codename") }
-        guard let typed else { return nil }
-        do { return try Codename(typed) } catch {
-            throw CommandFailure("--codename: \(error)", hints: ["nothing was sent"], status: .dataError)
-        }
-    }
-
-    func run() async throws {
-        let codename = try chosenCodename()
-        let reportBytes = try buildReport(replyKey: codename?.replyKeys().secretKey.publicKey)
-        if newCodename, let codename {
-            print("""
-            Su nombre clave / Your codename:
-
-                \(codename.text)
-
-            Anótelo en papel y guárdelo en un lugar seguro: con él podrá leer las respuestas de la red
-            (resguardo-submit replies) y enviar más información sobre el mismo caso. Si lo pierde, nadie
-            puede recuperarlo. Write it down on paper and keep it safe: it reads the network's replies and
-            links further reports to this one. If you lose it, nobody can recover it.
-
-            """)
-        }
-        let client = try IntakeClient(url: intake.url, caFile: intake.ca)
-        do {
-            let manifest = try await intake.verifiedManifest(client: client)
-            guard let key = manifest.currentEncryptionKey(on: .today()) else {
-                throw CommandFailure("the intake's key manifest has no key valid today; the network must renew it", status: .dataError)
+        func validate() throws {
+            if report == nil && (country == nil || (description == nil && descriptionFile == nil)) {
+                throw ValidationError("give --report FILE, or at least --country and --description-file")
             }
-            let parsed = try Report.parse(reportBytes)
-            let envelope = try Envelope.seal(report: reportBytes, to: key.publicKey, flags: parsed.urgent ? .urgent : [])
-            try await Outbox(path: intake.outboxPath).send(envelope.bytes, with: client)
-        } catch {
+            if description != nil && descriptionFile != nil { throw ValidationError("give --description or --description-file, not both") }
+            if codename != nil && codenameFile != nil { throw ValidationError("give --codename or --codename-file, not both") }
+            if newCodename && (codename != nil || codenameFile != nil) { throw ValidationError("give --new-codename or --codename-file, not both") }
+            if codenameFile == "-" && descriptionFile == "-" { throw ValidationError("only one of --codename-file and --description-file can be standard input") }
+        }
+
+        /// The codename to attach, made here or read from --codename.
+        func chosenCodename() throws -> Codename? {
+            if newCodename { return try Codename.generate() }
+            var typed = codename
+            if typed != nil { SecretText.warnAboutArgument("--codename", instead: "--codename-file FILE or -") }
+            if let codenameFile { typed = try SecretText.read(codenameFile, what: "the codename") }
+            guard let typed else { return nil }
+            do { return try Codename(typed) } catch {
+                throw CommandFailure("--codename: \(error)", hints: ["nothing was sent"], status: .dataError)
+            }
+        }
+
+        func run() async throws {
+            let codename = try chosenCodename()
+            let reportBytes = try buildReport(replyKey: codename?.replyKeys().secretKey.publicKey)
+            if newCodename, let codename {
+                print("""
+                Su nombre clave / Your codename:
+
+                    \(codename.text)
+
+                Anótelo en papel y guárdelo en un lugar seguro: con él podrá leer las respuestas de la red
+                (resguardo-submit replies) y enviar más información sobre el mismo caso. Si lo pierde, nadie
+                puede recuperarlo. Write it down on paper and keep it safe: it reads the network's replies and
+                links further reports to this one. If you lose it, nobody can recover it.
+
+                """)
+            }
+            let client = try IntakeClient(url: intake.url, caFile: intake.ca)
+            do {
+                let manifest = try await intake.verifiedManifest(client: client)
+                guard let key = manifest.currentEncryptionKey(on: .today()) else {
+                    throw CommandFailure("the intake's key manifest has no key valid today; the network must renew it", status: .dataError)
+                }
+                let parsed = try Report.parse(reportBytes)
+                let envelope = try Envelope.seal(report: reportBytes, to: key.publicKey, flags: parsed.urgent ? .urgent : [])
+                try await Outbox(path: intake.outboxPath).send(envelope.bytes, with: client)
+            } catch {
+                await client.shutdown()
+                throw error
+            }
             await client.shutdown()
-            throw error
         }
-        await client.shutdown()
-    }
 
-    /// The report as Report v1 bytes, validated.
-    func buildReport(replyKey: SealPublicKey? = nil) throws -> [UInt8] {
-        let bytes: [UInt8]
-        if let report {
-            guard let data = FileManager.default.contents(atPath: report) else {
-                throw CommandFailure("cannot read report file \(report)", status: .noInput)
+        /// The report as Report v1 bytes, validated.
+        func buildReport(replyKey: SealPublicKey? = nil) throws -> [UInt8] {
+            let bytes: [UInt8]
+            if let report {
+                guard let data = FileManager.default.contents(atPath: report) else {
+                    throw CommandFailure("cannot read report file \(report)", status: .noInput)
+                }
+                bytes = Array(data)
+            } else {
+                guard let lang = Language(rawValue: language) else { throw CommandFailure("--language must be es or en", status: .usage) }
+                var text = description ?? ""
+                if description != nil { SecretText.warnAboutArgument("--description", instead: "--description-file FILE or -") }
+                if let descriptionFile { text = try SecretText.read(descriptionFile, what: "the description") }
+                var r = Report(language: lang, country: country ?? "", description: text)
+                r.region = region
+                r.urgent = urgent
+                bytes = r.jsonBytes()
             }
-            bytes = Array(data)
-        } else {
-            guard let lang = Language(rawValue: language) else { throw CommandFailure("--language must be es or en", status: .usage) }
-            var text = description ?? ""
-            if description != nil { SecretText.warnAboutArgument("--description", instead: "--description-file FILE or -") }
-            if let descriptionFile { text = try SecretText.read(descriptionFile, what: "the description") }
-            var r = Report(language: lang, country: country ?? "", description: text)
-            r.region = region
-            r.urgent = urgent
-            bytes = r.jsonBytes()
-        }
-        do {
-            var parsed = try Report.parse(bytes)
-            if (urgent && !parsed.urgent) || replyKey != nil {
-                parsed.urgent = parsed.urgent || urgent
-                if let replyKey { parsed.replyPublicKey = replyKey }
-                return parsed.jsonBytes()
+            do {
+                var parsed = try Report.parse(bytes)
+                if (urgent && !parsed.urgent) || replyKey != nil {
+                    parsed.urgent = parsed.urgent || urgent
+                    if let replyKey { parsed.replyPublicKey = replyKey }
+                    return parsed.jsonBytes()
+                }
+                return bytes
+            } catch {
+                throw CommandFailure("the report is not valid: \(error)", hints: ["fix it and run again; nothing was sent"], status: .dataError)
             }
-            return bytes
-        } catch {
-            throw CommandFailure("the report is not valid: \(error)", hints: ["fix it and run again; nothing was sent"], status: .dataError)
         }
     }
 }
 
-struct Send: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Send envelopes that were sealed earlier (a saved file, or the outbox).",
-        discussion: """
-        Sends an envelope file saved from the web form or kept in the outbox when a submission \
-        failed. Only sealed envelopes are ever stored, never the report in the clear.
+extension SubmitCommand {
+    struct Send: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Send envelopes that were sealed earlier (a saved file, or the outbox).",
+            discussion: """
+            Sends an envelope file saved from the web form or kept in the outbox when a submission \
+            failed. Only sealed envelopes are ever stored, never the report in the clear.
 
-        Example:
-          $ resguardo-submit send --url https://denuncias.example.org --fingerprint "…" denuncia.rsg1
-          $ resguardo-submit send --url https://denuncias.example.org --fingerprint "…" --all-outbox
-        """
-    )
+            Example:
+              $ resguardo-submit send --url https://denuncias.example.org --fingerprint "…" denuncia.rsg1
+              $ resguardo-submit send --url https://denuncias.example.org --fingerprint "…" --all-outbox
+            """
+        )
 
-    @OptionGroup var intake: IntakeOptions
-    @Argument(help: "Envelope files to send.") var files: [String] = []
-    @Flag(name: .long, help: "Send everything waiting in the outbox.") var allOutbox = false
+        @OptionGroup var intake: IntakeOptions
+        @Argument(help: "Envelope files to send.") var files: [String] = []
+        @Flag(name: .long, help: "Send everything waiting in the outbox.") var allOutbox = false
 
-    func validate() throws {
-        if files.isEmpty && !allOutbox { throw ValidationError("give envelope files, or --all-outbox") }
-    }
-
-    func run() async throws {
-        let outbox = Outbox(path: intake.outboxPath)
-        let paths = files + (allOutbox ? outbox.waiting() : [])
-        let client = try IntakeClient(url: intake.url, caFile: intake.ca)
-        do {
-            _ = try await intake.verifiedManifest(client: client)
-            for path in paths {
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    throw CommandFailure("cannot read \(path)", status: .noInput)
-                }
-                let envelope: Envelope
-                do { envelope = try Envelope(bytes: Array(data)) } catch {
-                    throw CommandFailure("\(path) is not a valid envelope: \(error)", status: .dataError)
-                }
-                try await outbox.send(envelope.bytes, with: client, alreadyStoredAt: path)
-            }
-        } catch {
-            await client.shutdown()
-            throw error
+        func validate() throws {
+            if files.isEmpty && !allOutbox { throw ValidationError("give envelope files, or --all-outbox") }
         }
-        await client.shutdown()
+
+        func run() async throws {
+            let outbox = Outbox(path: intake.outboxPath)
+            let paths = files + (allOutbox ? outbox.waiting() : [])
+            let client = try IntakeClient(url: intake.url, caFile: intake.ca)
+            do {
+                _ = try await intake.verifiedManifest(client: client)
+                for path in paths {
+                    guard let data = FileManager.default.contents(atPath: path) else {
+                        throw CommandFailure("cannot read \(path)", status: .noInput)
+                    }
+                    let envelope: Envelope
+                    do { envelope = try Envelope(bytes: Array(data)) } catch {
+                        throw CommandFailure("\(path) is not a valid envelope: \(error)", status: .dataError)
+                    }
+                    try await outbox.send(envelope.bytes, with: client, alreadyStoredAt: path)
+                }
+            } catch {
+                await client.shutdown()
+                throw error
+            }
+            await client.shutdown()
+        }
     }
 }
 
@@ -306,62 +310,64 @@ struct Outbox {
     }
 }
 
-struct Replies: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Read the network's replies with your codename (they are opened on this computer).",
-        discussion: """
-        The codename makes the key that opens the replies and names the mailbox they wait in; it is \
-        never sent. Without --codename it is read from standard input (so it stays out of the \
-        shell history). A wrong codename reads nothing, as does a mailbox with no replies yet.
+extension SubmitCommand {
+    struct Replies: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Read the network's replies with your codename (they are opened on this computer).",
+            discussion: """
+            The codename makes the key that opens the replies and names the mailbox they wait in; it is \
+            never sent. Without --codename it is read from standard input (so it stays out of the \
+            shell history). A wrong codename reads nothing, as does a mailbox with no replies yet.
 
-        Example:
-          $ resguardo-submit replies --url https://denuncias.example.org
-          codename: ceniza tambor ...
-        """
-    )
+            Example:
+              $ resguardo-submit replies --url https://denuncias.example.org
+              codename: ceniza tambor ...
+            """
+        )
 
-    @OptionGroup var intake: IntakeOptions
-    @Option(name: .long, help: "Your codename (7 words). Without it, it is read from standard input.") var codename: String?
+        @OptionGroup var intake: IntakeOptions
+        @Option(name: .long, help: "Your codename (7 words). Without it, it is read from standard input.") var codename: String?
 
-    func run() async throws {
-        var typed = codename
-        if typed != nil { SecretText.warnAboutArgument("--codename", instead: "standard input (leave --codename out)") }
-        if typed == nil {
-            if isatty(0) == 1 { FileHandle.standardError.write(Data("codename / nombre clave: ".utf8)) }
-            typed = readLine(strippingNewline: true)
-        }
-        let parsed: Codename
-        do { parsed = try Codename(typed ?? "") } catch { throw CommandFailure("\(error)", status: .dataError) }
-        let keys = try parsed.replyKeys()
-        let client = try IntakeClient(url: intake.url, caFile: intake.ca)
-        let answer: IntakeClient.Reply
-        do {
-            answer = try await client.get("/v1/mailbox/\(keys.mailbox.hex)")
-            await client.shutdown()
-        } catch {
-            await client.shutdown()
-            throw CommandFailure("the intake could not be reached: \((error as? IntakeClient.Unreachable)?.reason ?? "\(error)")", status: .unavailable)
-        }
-        guard answer.status == 200, case .array(let items)? = try? JSONValue.parse(answer.body)["replies"] else {
-            throw CommandFailure("the intake answered \(answer.status): \(IntakeClient.message(try? JSONValue.parse(answer.body)))", status: .unavailable)
-        }
-        var opened: [Formats.Reply] = []
-        var unreadable = 0
-        for case .string(let text) in items {
-            guard let sealed = Encoding.bytes(fromBase64: text), let reply = try? Formats.Reply.open(sealed, with: keys.secretKey) else {
-                unreadable += 1
-                continue
+        func run() async throws {
+            var typed = codename
+            if typed != nil { SecretText.warnAboutArgument("--codename", instead: "standard input (leave --codename out)") }
+            if typed == nil {
+                if isatty(0) == 1 { FileHandle.standardError.write(Data("codename / nombre clave: ".utf8)) }
+                typed = readLine(strippingNewline: true)
             }
-            opened.append(reply)
+            let parsed: Codename
+            do { parsed = try Codename(typed ?? "") } catch { throw CommandFailure("\(error)", status: .dataError) }
+            let keys = try parsed.replyKeys()
+            let client = try IntakeClient(url: intake.url, caFile: intake.ca)
+            let answer: IntakeClient.Reply
+            do {
+                answer = try await client.get("/v1/mailbox/\(keys.mailbox.hex)")
+                await client.shutdown()
+            } catch {
+                await client.shutdown()
+                throw CommandFailure("the intake could not be reached: \((error as? IntakeClient.Unreachable)?.reason ?? "\(error)")", status: .unavailable)
+            }
+            guard answer.status == 200, case .array(let items)? = try? JSONValue.parse(answer.body)["replies"] else {
+                throw CommandFailure("the intake answered \(answer.status): \(IntakeClient.message(try? JSONValue.parse(answer.body)))", status: .unavailable)
+            }
+            var opened: [Formats.Reply] = []
+            var unreadable = 0
+            for case .string(let text) in items {
+                guard let sealed = Encoding.bytes(fromBase64: text), let reply = try? Formats.Reply.open(sealed, with: keys.secretKey) else {
+                    unreadable += 1
+                    continue
+                }
+                opened.append(reply)
+            }
+            if opened.isEmpty {
+                print("No hay respuestas (todavía) para este nombre clave. / No replies (yet) for this codename.")
+            }
+            for reply in opened {
+                print("── \(reply.day) ──")
+                print(reply.message)
+                print("")
+            }
+            if unreadable > 0 { Console.warning("\(unreadable) items in the mailbox did not open with this codename") }
         }
-        if opened.isEmpty {
-            print("No hay respuestas (todavía) para este nombre clave. / No replies (yet) for this codename.")
-        }
-        for reply in opened {
-            print("── \(reply.day) ──")
-            print(reply.message)
-            print("")
-        }
-        if unreadable > 0 { Console.warning("\(unreadable) items in the mailbox did not open with this codename") }
     }
 }

@@ -3,42 +3,44 @@ import CLISupport
 import Casework
 import Foundation
 
-struct AttachmentCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "attachment",
-        abstract: "Write one attachment of a case to a folder, with its metadata stripped by mat2.",
-        discussion: """
-        The file is written with mode 0600 under a neutral name (the case, the number and the \
-        extension: the sender's file name is shown by `cases show` only) and never opened by \
-        resguardo. Metadata (EXIF, GPS, \
-        author…) is removed with mat2 (Debian package `mat2`; another path with RESGUARDO_MAT2). \
-        When it cannot be removed, resguardo says so plainly: treat that file as carrying the \
-        defender's identifying metadata.
+extension Resguardo.CasesCommand {
+    struct AttachmentCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "attachment",
+            abstract: "Write one attachment of a case to a folder, with its metadata stripped by mat2.",
+            discussion: """
+            The file is written with mode 0600 under a neutral name (the case, the number and the \
+            extension: the sender's file name is shown by `cases show` only) and never opened by \
+            resguardo. Metadata (EXIF, GPS, \
+            author…) is removed with mat2 (Debian package `mat2`; another path with RESGUARDO_MAT2). \
+            When it cannot be removed, resguardo says so plainly: treat that file as carrying the \
+            defender's identifying metadata.
 
-        Example:
-          $ resguardo cases attachment 3fa2c1 1 --out ~/revision
-          wrote ~/revision/3fa2c1…-adjunto-1.jpg (metadata removed with mat2)
-        """
-    )
-    @OptionGroup var workspace: WorkspaceOptions
-    @Argument(help: "Case id (at least 6 hex digits).") var caseId: String
-    @Argument(help: "Attachment number, from 1.") var number: Int
-    @Option(name: .long, help: "Folder to write into.") var out: String
-    @OptionGroup var passphrase: PassphraseOptions
+            Example:
+              $ resguardo cases attachment 3fa2c1 1 --out ~/revision
+              wrote ~/revision/3fa2c1…-adjunto-1.jpg (metadata removed with mat2)
+            """
+        )
+        @OptionGroup var workspace: WorkspaceOptions
+        @Argument(help: "Case id (at least 6 hex digits).") var caseId: String
+        @Argument(help: "Attachment number, from 1.") var number: Int
+        @Option(name: .long, help: "Folder to write into.") var out: String
+        @OptionGroup var passphrase: PassphraseOptions
 
-    func run() throws {
-        let (ws, id, keys) = try openCaseContext(workspace, caseId, passphrase)
-        let written: (path: String, mediaType: String)
-        do { written = try ws.writeAttachment(id, index: number, to: out, keys: keys) } catch {
-            throw CommandFailure(error.description, status: .dataError)
-        }
-        switch MetadataStripper.strip(written.path) {
-        case .stripped:
-            print("wrote \(written.path) (metadata removed with mat2)")
-        case .notStripped(let why):
-            print("wrote \(written.path)")
-            Console.warning("METADATA NOT REMOVED from \(written.path): \(why)")
-            Console.warning("it may carry the device, the author or GPS coordinates: do not share it as is")
+        func run() throws {
+            let (ws, id, keys) = try openCaseContext(workspace, caseId, passphrase)
+            let written: (path: String, mediaType: String)
+            do { written = try ws.writeAttachment(id, index: number, to: out, keys: keys) } catch {
+                throw CommandFailure(error.description, status: .dataError)
+            }
+            switch MetadataStripper.strip(written.path) {
+            case .stripped:
+                print("wrote \(written.path) (metadata removed with mat2)")
+            case .notStripped(let why):
+                print("wrote \(written.path)")
+                Console.warning("METADATA NOT REMOVED from \(written.path): \(why)")
+                Console.warning("it may carry the device, the author or GPS coordinates: do not share it as is")
+            }
         }
     }
 }

@@ -6,163 +6,165 @@ import Foundation
 import Formats
 import Sodium
 
-struct CasesCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "cases",
-        abstract: "List, read and vet cases.",
-        discussion: """
-        Example:
-          $ resguardo cases list --state new --urgent
-          $ resguardo cases show 3fa2c1
-          $ resguardo cases vet 3fa2c1 --decision accept --note "confirmada con la red local"
-        """,
-        subcommands: [List.self, Show.self, Vet.self, Quarantine.self, DeidentifyCase.self, AttachmentCommand.self]
-    )
-
-    struct List: ParsableCommand {
+extension Resguardo {
+    struct CasesCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List cases (no passphrase needed: only day, state, country and urgency are shown).",
-            discussion: "Example:\n  $ resguardo cases list --state new --urgent"
-        )
-        @OptionGroup var workspace: WorkspaceOptions
-        @Option(name: .long, help: "new, vetted, registered or rejected.") var state: String?
-        @Flag(name: .long, help: "Only urgent cases.") var urgent = false
-
-        func run() throws {
-            let ws = try workspace.open()
-            var filter: CaseState?
-            if let state {
-                guard let s = CaseState(rawValue: state) else { throw CommandFailure("unknown state `\(state)` (new, vetted, registered, rejected)", status: .usage) }
-                filter = s
-            }
-            let cases = try ws.listCases(state: filter, urgentOnly: urgent)
-            print("caso/case       recibido/received  estado/state  país/country  urgente/urgent  sellado/sealed")
-            for c in cases {
-                print("\(c.shortId)    \(c.receivedDay)         \(c.state.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))  \(c.country)            \((c.urgent ? "SÍ/YES" : "no").padding(toLength: 14, withPad: " ", startingAt: 0))  \(CaseRendering.sealedBy(c))")
-            }
-            print("\(cases.count) casos / cases")
-        }
-    }
-
-    struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Decrypt and show one case, with Spanish and English labels.",
+            commandName: "cases",
+            abstract: "List, read and vet cases.",
             discussion: """
-            --json prints the report document exactly as it arrived (Report v1 JSON, attachments \
-            included as base64), for tools; it is the defender's unredacted account, so pipe it \
-            only into programs on this offline machine.
-
-            Examples:
+            Example:
+              $ resguardo cases list --state new --urgent
               $ resguardo cases show 3fa2c1
-              $ resguardo cases show 3fa2c1 --json > /media/cifrado/caso.json
-            """
+              $ resguardo cases vet 3fa2c1 --decision accept --note "confirmada con la red local"
+            """,
+            subcommands: [List.self, Show.self, Vet.self, Quarantine.self, DeidentifyCase.self, AttachmentCommand.self]
         )
-        @OptionGroup var workspace: WorkspaceOptions
-        @Argument(help: "Case id (at least 6 hex digits).") var caseId: String
-        @Flag(name: .long, help: "Print the report as Report v1 JSON instead of the readable view.") var json = false
-        @OptionGroup var passphrase: PassphraseOptions
 
-        func run() throws {
-            let (ws, id, keys) = try openCaseContext(workspace, caseId, passphrase)
-            let opened: (summary: CaseSummary, report: Report)
-            do { opened = try ws.openCase(id, keys: keys) } catch { throw CommandFailure(error.description, status: .dataError) }
-            if json {
-                FileHandle.standardOutput.write(Data(opened.report.jsonBytes() + [UInt8(ascii: "\n")]))
-                return
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "List cases (no passphrase needed: only day, state, country and urgency are shown).",
+                discussion: "Example:\n  $ resguardo cases list --state new --urgent"
+            )
+            @OptionGroup var workspace: WorkspaceOptions
+            @Option(name: .long, help: "new, vetted, registered or rejected.") var state: String?
+            @Flag(name: .long, help: "Only urgent cases.") var urgent = false
+
+            func run() throws {
+                let ws = try workspace.open()
+                var filter: CaseState?
+                if let state {
+                    guard let s = CaseState(rawValue: state) else { throw CommandFailure("unknown state `\(state)` (new, vetted, registered, rejected)", status: .usage) }
+                    filter = s
+                }
+                let cases = try ws.listCases(state: filter, urgentOnly: urgent)
+                print("caso/case       recibido/received  estado/state  país/country  urgente/urgent  sellado/sealed")
+                for c in cases {
+                    print("\(c.shortId)    \(c.receivedDay)         \(c.state.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))  \(c.country)            \((c.urgent ? "SÍ/YES" : "no").padding(toLength: 14, withPad: " ", startingAt: 0))  \(CaseRendering.sealedBy(c))")
+                }
+                print("\(cases.count) casos / cases")
             }
-            print(CaseRendering.render(opened.summary, opened.report))
-            if let links = try? ws.followUps(of: id) {
-                if let follows = links.follows { print("Seguimiento del caso / Follow-up of case: \(Encoding.hex(follows).prefix(12))") }
-                if !links.followedBy.isEmpty {
-                    print("Seguimientos / Follow-ups: " + links.followedBy.map { String(Encoding.hex($0).prefix(12)) }.joined(separator: ", "))
+        }
+
+        struct Show: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Decrypt and show one case, with Spanish and English labels.",
+                discussion: """
+                --json prints the report document exactly as it arrived (Report v1 JSON, attachments \
+                included as base64), for tools; it is the defender's unredacted account, so pipe it \
+                only into programs on this offline machine.
+
+                Examples:
+                  $ resguardo cases show 3fa2c1
+                  $ resguardo cases show 3fa2c1 --json > /media/cifrado/caso.json
+                """
+            )
+            @OptionGroup var workspace: WorkspaceOptions
+            @Argument(help: "Case id (at least 6 hex digits).") var caseId: String
+            @Flag(name: .long, help: "Print the report as Report v1 JSON instead of the readable view.") var json = false
+            @OptionGroup var passphrase: PassphraseOptions
+
+            func run() throws {
+                let (ws, id, keys) = try openCaseContext(workspace, caseId, passphrase)
+                let opened: (summary: CaseSummary, report: Report)
+                do { opened = try ws.openCase(id, keys: keys) } catch { throw CommandFailure(error.description, status: .dataError) }
+                if json {
+                    FileHandle.standardOutput.write(Data(opened.report.jsonBytes() + [UInt8(ascii: "\n")]))
+                    return
+                }
+                print(CaseRendering.render(opened.summary, opened.report))
+                if let links = try? ws.followUps(of: id) {
+                    if let follows = links.follows { print("Seguimiento del caso / Follow-up of case: \(Encoding.hex(follows).prefix(12))") }
+                    if !links.followedBy.isEmpty {
+                        print("Seguimientos / Follow-ups: " + links.followedBy.map { String(Encoding.hex($0).prefix(12)) }.joined(separator: ", "))
+                    }
+                }
+                if opened.report.replyPublicKey != nil {
+                    print("Respuestas / Replies: posible con su nombre clave (resguardo reply \(Encoding.hex(id).prefix(12)) --message-file F)")
+                }
+                print("Historial / Audit trail:")
+                for entry in try ws.auditTrail(caseId: id, keys: keys) {
+                    print("  \(entry.at)  \(entry.action)  \(TerminalText.escaped(entry.detail))")
                 }
             }
-            if opened.report.replyPublicKey != nil {
-                print("Respuestas / Replies: posible con su nombre clave (resguardo reply \(Encoding.hex(id).prefix(12)) --message-file F)")
-            }
-            print("Historial / Audit trail:")
-            for entry in try ws.auditTrail(caseId: id, keys: keys) {
-                print("  \(entry.at)  \(entry.action)  \(TerminalText.escaped(entry.detail))")
-            }
-        }
-    }
-
-    struct Vet: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Accept (new → vetted) or reject a case, with a note for the audit log.",
-            discussion: """
-            The note is sealed in the audit log; it can name people, so give it in a file or on \
-            standard input (--note-file, - for standard input) rather than on the command line, \
-            which the shell history keeps.
-
-            Example:
-              $ resguardo cases vet 3fa2c1 --decision accept --note-file -
-              confirmada con la red local
-              ^D
-            """
-        )
-        enum Decision: String, ExpressibleByArgument, CaseIterable { case accept, reject }
-        @OptionGroup var workspace: WorkspaceOptions
-        @Argument(help: "Case id (at least 6 hex digits).") var caseId: String
-        @Option(name: .long, help: "accept or reject.") var decision: Decision
-        @Option(name: .long, help: "Why, recorded (sealed) in the audit log (prefer --note-file).") var note: String?
-        @Option(name: .long, help: "Read the note from this file, or - for standard input.") var noteFile: String?
-
-        func validate() throws {
-            guard (note == nil) != (noteFile == nil) else { throw ValidationError("give --note-file (or --note) to say why") }
-            if let note, note.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--note must say why") }
         }
 
-        func run() throws {
-            let ws = try workspace.open()
-            if note != nil { SecretText.warnAboutArgument("--note", instead: "--note-file FILE or -") }
-            let note = try noteFile.map { try SecretText.read($0, what: "the note") } ?? self.note ?? ""
-            guard !note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw CommandFailure("the note must say why", status: .usage) }
-            do {
-                let id = try ws.resolveCase(caseId)
-                try ws.transition(id, to: decision == .accept ? .vetted : .rejected, note: note)
-                print("case \(Encoding.hex(id).prefix(12)): \(decision == .accept ? "vetted / verificado" : "rejected / rechazado")")
-            } catch {
-                throw CommandFailure(error.description, status: .dataError)
-            }
-        }
-    }
+        struct Vet: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Accept (new → vetted) or reject a case, with a note for the audit log.",
+                discussion: """
+                The note is sealed in the audit log; it can name people, so give it in a file or on \
+                standard input (--note-file, - for standard input) rather than on the command line, \
+                which the shell history keeps.
 
-    struct Quarantine: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "List quarantined envelopes and reports, or show one with its full reason.",
-            discussion: """
-            Example:
-              $ resguardo cases quarantine
-              $ resguardo cases quarantine 7c41e0 --out ~/revision/7c41e0.bin
-            """
-        )
-        @OptionGroup var workspace: WorkspaceOptions
-        @Argument(help: "A quarantined item's id (at least 6 hex digits) to show its reason.") var item: String?
-        @Option(name: .long, help: "With an item: also write what was kept (the report or the raw envelope) to this file.") var out: String?
-        @OptionGroup var passphrase: PassphraseOptions
+                Example:
+                  $ resguardo cases vet 3fa2c1 --decision accept --note-file -
+                  confirmada con la red local
+                  ^D
+                """
+            )
+            enum Decision: String, ExpressibleByArgument, CaseIterable { case accept, reject }
+            @OptionGroup var workspace: WorkspaceOptions
+            @Argument(help: "Case id (at least 6 hex digits).") var caseId: String
+            @Option(name: .long, help: "accept or reject.") var decision: Decision
+            @Option(name: .long, help: "Why, recorded (sealed) in the audit log (prefer --note-file).") var note: String?
+            @Option(name: .long, help: "Read the note from this file, or - for standard input.") var noteFile: String?
 
-        func run() throws {
-            let ws = try workspace.open()
-            guard let item else {
-                let items = try ws.listQuarantine()
-                for q in items { print("\(Encoding.hex(q.id).prefix(12))  \(q.receivedDay)  \(q.reasonClass)") }
-                print("\(items.count) en cuarentena / quarantined")
-                return
+            func validate() throws {
+                guard (note == nil) != (noteFile == nil) else { throw ValidationError("give --note-file (or --note) to say why") }
+                if let note, note.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--note must say why") }
             }
-            let keys = try unlockKeys(ws, passphrase)
-            let opened: (summary: QuarantineSummary, reason: String, content: [UInt8])
-            do { opened = try ws.openQuarantined(item, keys: keys) } catch { throw CommandFailure(error.description, status: .dataError) }
-            print("Cuarentena / Quarantine: \(Encoding.hex(opened.summary.id))")
-            print("Recibido / Received: \(opened.summary.receivedDay)")
-            print("Clase / Class: \(opened.summary.reasonClass)")
-            print("Motivo / Reason: \(TerminalText.escaped(opened.reason))")
-            print("Contenido guardado / Kept: \(opened.content.count) bytes")
-            if let out {
-                do { try DurableFile.createExclusive(out, bytes: opened.content) } catch {
-                    throw CommandFailure(error.description + (error.exists ? " (it already exists)" : ""), status: .cannotCreate)
+
+            func run() throws {
+                let ws = try workspace.open()
+                if note != nil { SecretText.warnAboutArgument("--note", instead: "--note-file FILE or -") }
+                let note = try noteFile.map { try SecretText.read($0, what: "the note") } ?? self.note ?? ""
+                guard !note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw CommandFailure("the note must say why", status: .usage) }
+                do {
+                    let id = try ws.resolveCase(caseId)
+                    try ws.transition(id, to: decision == .accept ? .vetted : .rejected, note: note)
+                    print("case \(Encoding.hex(id).prefix(12)): \(decision == .accept ? "vetted / verificado" : "rejected / rechazado")")
+                } catch {
+                    throw CommandFailure(error.description, status: .dataError)
                 }
-                print("written to \(out) (mode 0600; it may hold a defender's report in the clear)")
+            }
+        }
+
+        struct Quarantine: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "List quarantined envelopes and reports, or show one with its full reason.",
+                discussion: """
+                Example:
+                  $ resguardo cases quarantine
+                  $ resguardo cases quarantine 7c41e0 --out ~/revision/7c41e0.bin
+                """
+            )
+            @OptionGroup var workspace: WorkspaceOptions
+            @Argument(help: "A quarantined item's id (at least 6 hex digits) to show its reason.") var item: String?
+            @Option(name: .long, help: "With an item: also write what was kept (the report or the raw envelope) to this file.") var out: String?
+            @OptionGroup var passphrase: PassphraseOptions
+
+            func run() throws {
+                let ws = try workspace.open()
+                guard let item else {
+                    let items = try ws.listQuarantine()
+                    for q in items { print("\(Encoding.hex(q.id).prefix(12))  \(q.receivedDay)  \(q.reasonClass)") }
+                    print("\(items.count) en cuarentena / quarantined")
+                    return
+                }
+                let keys = try unlockKeys(ws, passphrase)
+                let opened: (summary: QuarantineSummary, reason: String, content: [UInt8])
+                do { opened = try ws.openQuarantined(item, keys: keys) } catch { throw CommandFailure(error.description, status: .dataError) }
+                print("Cuarentena / Quarantine: \(Encoding.hex(opened.summary.id))")
+                print("Recibido / Received: \(opened.summary.receivedDay)")
+                print("Clase / Class: \(opened.summary.reasonClass)")
+                print("Motivo / Reason: \(TerminalText.escaped(opened.reason))")
+                print("Contenido guardado / Kept: \(opened.content.count) bytes")
+                if let out {
+                    do { try DurableFile.createExclusive(out, bytes: opened.content) } catch {
+                        throw CommandFailure(error.description + (error.exists ? " (it already exists)" : ""), status: .cannotCreate)
+                    }
+                    print("written to \(out) (mode 0600; it may hold a defender's report in the clear)")
+                }
             }
         }
     }

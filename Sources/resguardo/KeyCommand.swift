@@ -4,19 +4,21 @@ import Casework
 import Formats
 import Sodium
 
-struct KeyCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "key",
-        abstract: "Create, inspect and rotate the organisation's keys.",
-        discussion: """
-        Example:
-          $ resguardo key init --dir keys --organisation "Red de Defensoras"
-          $ resguardo key show --dir keys
-          $ resguardo key rotate --dir keys
-          $ resguardo key renew --dir keys
-        """,
-        subcommands: [KeyInit.self, KeyShow.self, KeyRotate.self, KeyRenew.self]
-    )
+extension Resguardo {
+    struct KeyCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "key",
+            abstract: "Create, inspect and rotate the organisation's keys.",
+            discussion: """
+            Example:
+              $ resguardo key init --dir keys --organisation "Red de Defensoras"
+              $ resguardo key show --dir keys
+              $ resguardo key rotate --dir keys
+              $ resguardo key renew --dir keys
+            """,
+            subcommands: [KeyInit.self, KeyShow.self, KeyRotate.self, KeyRenew.self]
+        )
+    }
 }
 
 /// Options every key command shares.
@@ -59,218 +61,226 @@ enum KDFPreset: String, ExpressibleByArgument, CaseIterable {
     }
 }
 
-struct KeyInit: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "init",
-        abstract: "Create the encryption, signing and reply-signing keys and a signed manifest.",
-        discussion: """
-        Makes a new key directory (it must not exist, or be empty). Secret key files are encrypted \
-        with your passphrase (Argon2id) and written with mode 0600; manifest.json is public and is \
-        what the intake serves at GET /v1/keys. Publish the signing-key fingerprint this prints \
-        (website, printed leaflets, trusted contacts): clients compare it with the manifest.
+extension Resguardo.KeyCommand {
+    struct KeyInit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "init",
+            abstract: "Create the encryption, signing and reply-signing keys and a signed manifest.",
+            discussion: """
+            Makes a new key directory (it must not exist, or be empty). Secret key files are encrypted \
+            with your passphrase (Argon2id) and written with mode 0600; manifest.json is public and is \
+            what the intake serves at GET /v1/keys. Publish the signing-key fingerprint this prints \
+            (website, printed leaflets, trusted contacts): clients compare it with the manifest.
 
-        Do this on the offline laptop. Keep a backup of the directory on an encrypted USB stick.
+            Do this on the offline laptop. Keep a backup of the directory on an encrypted USB stick.
 
-        Example:
-          $ resguardo key init --dir /media/keys/red --organisation "Red de Defensoras"
-          New passphrase (at least 12 characters):
-          Repeat the passphrase:
-          created keys for Red de Defensoras in /media/keys/red
-          signing-key fingerprint: 3f2a 9c1b …
+            Example:
+              $ resguardo key init --dir /media/keys/red --organisation "Red de Defensoras"
+              New passphrase (at least 12 characters):
+              Repeat the passphrase:
+              created keys for Red de Defensoras in /media/keys/red
+              signing-key fingerprint: 3f2a 9c1b …
 
-        --role coordinator makes a relocation coordinator's key instead (on the coordinator's own \
-        machine): coordinator.key (under their passphrase) and coordinator.pub, whose fingerprint \
-        they read out to the network by another channel.
-          $ resguardo key init --role coordinator --dir ~/claves-coordinacion
-        """
-    )
+            --role coordinator makes a relocation coordinator's key instead (on the coordinator's own \
+            machine): coordinator.key (under their passphrase) and coordinator.pub, whose fingerprint \
+            they read out to the network by another channel.
+              $ resguardo key init --role coordinator --dir ~/claves-coordinacion
+            """
+        )
 
-    enum Role: String, ExpressibleByArgument, CaseIterable { case staff, coordinator }
+        enum Role: String, ExpressibleByArgument, CaseIterable { case staff, coordinator }
 
-    @OptionGroup var keys: KeyDirectoryOptions
-    @Option(name: .long, help: "staff (the network's keys, the default) or coordinator (a relocation coordinator's key).")
-    var role: Role = .staff
-    @Option(name: .long, help: "The organisation's name, as shown to defenders (staff keys only).")
-    var organisation: String?
-    @OptionGroup var newKey: NewKeyOptions
-    @OptionGroup var passphrase: PassphraseOptions
+        @OptionGroup var keys: KeyDirectoryOptions
+        @Option(name: .long, help: "staff (the network's keys, the default) or coordinator (a relocation coordinator's key).")
+        var role: Role = .staff
+        @Option(name: .long, help: "The organisation's name, as shown to defenders (staff keys only).")
+        var organisation: String?
+        @OptionGroup var newKey: NewKeyOptions
+        @OptionGroup var passphrase: PassphraseOptions
 
-    func validate() throws {
-        if role == .coordinator {
-            if organisation != nil { throw ValidationError("--organisation is for staff keys; a coordinator's key has none") }
-            return
+        func validate() throws {
+            if role == .coordinator {
+                if organisation != nil { throw ValidationError("--organisation is for staff keys; a coordinator's key has none") }
+                return
+            }
+            guard let organisation, !organisation.isEmpty, organisation.count <= KeyManifest.maxOrganisationLength else {
+                throw ValidationError("--organisation must be 1 to \(KeyManifest.maxOrganisationLength) characters")
+            }
         }
-        guard let organisation, !organisation.isEmpty, organisation.count <= KeyManifest.maxOrganisationLength else {
-            throw ValidationError("--organisation must be 1 to \(KeyManifest.maxOrganisationLength) characters")
-        }
-    }
 
-    func run() throws {
-        let secret = try passphrase.readNew()
-        if role == .coordinator {
-            let publicKey: SealPublicKey
-            do { publicKey = try CoordinatorKeys.create(at: keys.dir, passphrase: secret, limits: newKey.kdf.limits) } catch {
+        func run() throws {
+            let secret = try passphrase.readNew()
+            if role == .coordinator {
+                let publicKey: SealPublicKey
+                do { publicKey = try CoordinatorKeys.create(at: keys.dir, passphrase: secret, limits: newKey.kdf.limits) } catch {
+                    throw error.commandFailure(directory: keys.dir)
+                }
+                print("created a coordinator key in \(keys.dir)")
+                print("public key: \(keys.dir)/\(CoordinatorKeys.publicName)")
+                print("coordinator-key fingerprint: \(try SigningKeyFingerprint(coordinatorKey: publicKey))")
+                return
+            }
+            let organisation = self.organisation ?? ""
+            let directory: KeyDirectory
+            do {
+                directory = try KeyDirectory.create(at: keys.dir, organisation: organisation, passphrase: secret,
+                                                    limits: newKey.kdf.limits, today: .today(), validDays: newKey.validDays)
+            } catch {
                 throw error.commandFailure(directory: keys.dir)
             }
-            print("created a coordinator key in \(keys.dir)")
-            print("public key: \(keys.dir)/\(CoordinatorKeys.publicName)")
-            print("coordinator-key fingerprint: \(try SigningKeyFingerprint(coordinatorKey: publicKey))")
-            return
+            print("created keys for \(organisation) in \(keys.dir)")
+            try KeyShow.printSummary(directory)
+            print("staff-key fingerprint (coordinators pin it to open referrals): \(try SigningKeyFingerprint(verifyingKey: directory.manifest.manifest.replySigningKey))")
         }
-        let organisation = self.organisation ?? ""
-        let directory: KeyDirectory
-        do {
-            directory = try KeyDirectory.create(at: keys.dir, organisation: organisation, passphrase: secret,
-                                                limits: newKey.kdf.limits, today: .today(), validDays: newKey.validDays)
-        } catch {
-            throw error.commandFailure(directory: keys.dir)
-        }
-        print("created keys for \(organisation) in \(keys.dir)")
-        try KeyShow.printSummary(directory)
-        print("staff-key fingerprint (coordinators pin it to open referrals): \(try SigningKeyFingerprint(verifyingKey: directory.manifest.manifest.replySigningKey))")
     }
 }
 
-struct KeyShow: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "show",
-        abstract: "Print key ids, validity and the signing-key fingerprint (no passphrase needed).",
-        discussion: """
-        Verifies manifest.json against signing.key and prints what clients will see.
+extension Resguardo.KeyCommand {
+    struct KeyShow: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "show",
+            abstract: "Print key ids, validity and the signing-key fingerprint (no passphrase needed).",
+            discussion: """
+            Verifies manifest.json against signing.key and prints what clients will see.
 
-        Example:
-          $ resguardo key show --dir keys
-          organisation: Red de Defensoras
-          signing-key fingerprint: 3f2a 9c1b 0d4e 77aa 5b10 c2d3 e4f5 0617
-          encryption keys:
-            9c1b0d4e77aa5b10  2026-11-25 … 2027-11-25  current
-        """
-    )
+            Example:
+              $ resguardo key show --dir keys
+              organisation: Red de Defensoras
+              signing-key fingerprint: 3f2a 9c1b 0d4e 77aa 5b10 c2d3 e4f5 0617
+              encryption keys:
+                9c1b0d4e77aa5b10  2026-11-25 … 2027-11-25  current
+            """
+        )
 
-    @OptionGroup var keys: KeyDirectoryOptions
-    @Option(name: .long, help: "Output format: text or json.")
-    var format: OutputFormat = .text
+        @OptionGroup var keys: KeyDirectoryOptions
+        @Option(name: .long, help: "Output format: text or json.")
+        var format: OutputFormat = .text
 
-    enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
+        enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
 
-    func run() throws {
-        let directory = try keys.open()
-        switch format {
-        case .text: try Self.printSummary(directory)
-        case .json: try Self.printJSON(directory)
+        func run() throws {
+            let directory = try keys.open()
+            switch format {
+            case .text: try Self.printSummary(directory)
+            case .json: try Self.printJSON(directory)
+            }
         }
-    }
 
-    static func printSummary(_ directory: KeyDirectory) throws {
-        let manifest = directory.manifest.manifest
-        let today = CalendarDay.today()
-        let current = manifest.currentEncryptionKey(on: today)
-        print("organisation: \(manifest.organisation)")
-        print("manifest issued: \(manifest.issued), expires: \(manifest.expires)\(manifest.expires < .today() ? " (EXPIRED: resguardo key renew)" : "")")
-        print("signing-key fingerprint: \(try directory.manifest.fingerprint())")
-        print("reply-signing key: \(Encoding.base64(manifest.replySigningKey.bytes))")
-        print("encryption keys:")
-        for key in manifest.encryptionKeys {
-            var notes: [String] = []
-            if key.id == current?.id { notes.append("current") } else if key.notAfter < today { notes.append("expired") } else if key.notBefore > today { notes.append("not yet valid") } else { notes.append("valid") }
-            if !directory.hasSecretKeyFile(for: key.id) { notes.append("secret key file missing") }
-            print("  \(key.id)  \(key.notBefore) … \(key.notAfter)  \(notes.joined(separator: ", "))")
+        static func printSummary(_ directory: KeyDirectory) throws {
+            let manifest = directory.manifest.manifest
+            let today = CalendarDay.today()
+            let current = manifest.currentEncryptionKey(on: today)
+            print("organisation: \(manifest.organisation)")
+            print("manifest issued: \(manifest.issued), expires: \(manifest.expires)\(manifest.expires < .today() ? " (EXPIRED: resguardo key renew)" : "")")
+            print("signing-key fingerprint: \(try directory.manifest.fingerprint())")
+            print("reply-signing key: \(Encoding.base64(manifest.replySigningKey.bytes))")
+            print("encryption keys:")
+            for key in manifest.encryptionKeys {
+                var notes: [String] = []
+                if key.id == current?.id { notes.append("current") } else if key.notAfter < today { notes.append("expired") } else if key.notBefore > today { notes.append("not yet valid") } else { notes.append("valid") }
+                if !directory.hasSecretKeyFile(for: key.id) { notes.append("secret key file missing") }
+                print("  \(key.id)  \(key.notBefore) … \(key.notAfter)  \(notes.joined(separator: ", "))")
+            }
+            if current == nil {
+                Console.warning("no encryption key is valid today; run `resguardo key rotate --dir \(directory.path)`")
+            }
         }
-        if current == nil {
-            Console.warning("no encryption key is valid today; run `resguardo key rotate --dir \(directory.path)`")
-        }
-    }
 
-    static func printJSON(_ directory: KeyDirectory) throws {
-        let manifest = directory.manifest.manifest
-        let current = manifest.currentEncryptionKey(on: .today())
-        let json = JSONValue.object([
-            ("organisation", .string(manifest.organisation)),
-            ("issued", .string(manifest.issued.description)),
-            ("expires", .string(manifest.expires.description)),
-            ("signing_key_fingerprint", .string(try directory.manifest.fingerprint().description)),
-            ("current_key_id", current.map { .string($0.id.hex) } ?? .null),
-            ("encryption_keys", .array(manifest.encryptionKeys.map { key in
-                .object([("id", .string(key.id.hex)), ("not_before", .string(key.notBefore.description)),
-                         ("not_after", .string(key.notAfter.description)),
-                         ("secret_key_file", .bool(directory.hasSecretKeyFile(for: key.id)))])
-            })),
-        ])
-        print(String(decoding: json.serialized(), as: UTF8.self))
+        static func printJSON(_ directory: KeyDirectory) throws {
+            let manifest = directory.manifest.manifest
+            let current = manifest.currentEncryptionKey(on: .today())
+            let json = JSONValue.object([
+                ("organisation", .string(manifest.organisation)),
+                ("issued", .string(manifest.issued.description)),
+                ("expires", .string(manifest.expires.description)),
+                ("signing_key_fingerprint", .string(try directory.manifest.fingerprint().description)),
+                ("current_key_id", current.map { .string($0.id.hex) } ?? .null),
+                ("encryption_keys", .array(manifest.encryptionKeys.map { key in
+                    .object([("id", .string(key.id.hex)), ("not_before", .string(key.notBefore.description)),
+                             ("not_after", .string(key.notAfter.description)),
+                             ("secret_key_file", .bool(directory.hasSecretKeyFile(for: key.id)))])
+                })),
+            ])
+            print(String(decoding: json.serialized(), as: UTF8.self))
+        }
     }
 }
 
-struct KeyRotate: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "rotate",
-        abstract: "Add a new encryption key to the manifest and re-sign it; old keys are kept.",
-        discussion: """
-        The new key is valid from today. Older keys stay listed until --overlap-days from now, so \
-        clients holding yesterday's manifest still reach you, and their secret files stay in the \
-        directory so old reports still open. Copy the new manifest.json to the intake afterwards.
+extension Resguardo.KeyCommand {
+    struct KeyRotate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "rotate",
+            abstract: "Add a new encryption key to the manifest and re-sign it; old keys are kept.",
+            discussion: """
+            The new key is valid from today. Older keys stay listed until --overlap-days from now, so \
+            clients holding yesterday's manifest still reach you, and their secret files stay in the \
+            directory so old reports still open. Copy the new manifest.json to the intake afterwards.
 
-        Example:
-          $ resguardo key rotate --dir keys
-          Passphrase:
-          added encryption key 51c0e2a94b7d13f8, valid 2026-11-25 … 2027-11-25
-        """
-    )
+            Example:
+              $ resguardo key rotate --dir keys
+              Passphrase:
+              added encryption key 51c0e2a94b7d13f8, valid 2026-11-25 … 2027-11-25
+            """
+        )
 
-    @OptionGroup var keys: KeyDirectoryOptions
-    @OptionGroup var newKey: NewKeyOptions
-    @Option(name: .long, help: "Days older keys stay valid for clients with a cached manifest.")
-    var overlapDays: Int = 30
-    @OptionGroup var passphrase: PassphraseOptions
+        @OptionGroup var keys: KeyDirectoryOptions
+        @OptionGroup var newKey: NewKeyOptions
+        @Option(name: .long, help: "Days older keys stay valid for clients with a cached manifest.")
+        var overlapDays: Int = 30
+        @OptionGroup var passphrase: PassphraseOptions
 
-    func validate() throws {
-        guard (0...365).contains(overlapDays) else { throw ValidationError("--overlap-days must be between 0 and 365, not \(overlapDays)") }
-    }
-
-    func run() throws {
-        let directory = try keys.open()
-        let secret = try passphrase.read(prompt: "Passphrase: ")
-        let entry: KeyManifest.EncryptionKey
-        do {
-            entry = try directory.rotate(passphrase: secret, limits: newKey.kdf.limits, today: .today(),
-                                         validDays: newKey.validDays, overlapDays: overlapDays)
-        } catch {
-            throw error.commandFailure(directory: keys.dir)
+        func validate() throws {
+            guard (0...365).contains(overlapDays) else { throw ValidationError("--overlap-days must be between 0 and 365, not \(overlapDays)") }
         }
-        print("added encryption key \(entry.id), valid \(entry.notBefore) … \(entry.notAfter)")
-        print("copy \(keys.dir)/\(KeyDirectory.manifestName) to the intake")
+
+        func run() throws {
+            let directory = try keys.open()
+            let secret = try passphrase.read(prompt: "Passphrase: ")
+            let entry: KeyManifest.EncryptionKey
+            do {
+                entry = try directory.rotate(passphrase: secret, limits: newKey.kdf.limits, today: .today(),
+                                             validDays: newKey.validDays, overlapDays: overlapDays)
+            } catch {
+                throw error.commandFailure(directory: keys.dir)
+            }
+            print("added encryption key \(entry.id), valid \(entry.notBefore) … \(entry.notAfter)")
+            print("copy \(keys.dir)/\(KeyDirectory.manifestName) to the intake")
+        }
     }
 }
 
-struct KeyRenew: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "renew",
-        abstract: "Sign the same keys again with today's date, so the manifest stays current.",
-        discussion: """
-        A manifest expires \(KeyManifest.defaultValidityDays) days after it is signed (never after its \
-        last key): clients refuse an expired one, and one older than a manifest they have already \
-        seen, so an intake replaying an old manifest is refused. Renew (or rotate) before it \
-        expires and copy the new manifest.json to the intake.
+extension Resguardo.KeyCommand {
+    struct KeyRenew: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "renew",
+            abstract: "Sign the same keys again with today's date, so the manifest stays current.",
+            discussion: """
+            A manifest expires \(KeyManifest.defaultValidityDays) days after it is signed (never after its \
+            last key): clients refuse an expired one, and one older than a manifest they have already \
+            seen, so an intake replaying an old manifest is refused. Renew (or rotate) before it \
+            expires and copy the new manifest.json to the intake.
 
-        Example:
-          $ resguardo key renew --dir keys
-          Passphrase:
-          manifest signed 2026-12-01, valid until 2027-03-31
-        """
-    )
+            Example:
+              $ resguardo key renew --dir keys
+              Passphrase:
+              manifest signed 2026-12-01, valid until 2027-03-31
+            """
+        )
 
-    @OptionGroup var keys: KeyDirectoryOptions
-    @OptionGroup var passphrase: PassphraseOptions
+        @OptionGroup var keys: KeyDirectoryOptions
+        @OptionGroup var passphrase: PassphraseOptions
 
-    func run() throws {
-        let directory = try keys.open()
-        let secret = try passphrase.read(prompt: "Passphrase: ")
-        let renewed: KeyManifest
-        do { renewed = try directory.renew(passphrase: secret, today: .today()) } catch { throw error.commandFailure(directory: keys.dir) }
-        print("manifest signed \(renewed.issued), valid until \(renewed.expires)")
-        if let lastKey = renewed.encryptionKeys.map(\.notAfter).max(), renewed.expires == lastKey {
-            Console.warning("the manifest ends with its last key on \(lastKey): rotate (resguardo key rotate) to go on receiving reports after that")
+        func run() throws {
+            let directory = try keys.open()
+            let secret = try passphrase.read(prompt: "Passphrase: ")
+            let renewed: KeyManifest
+            do { renewed = try directory.renew(passphrase: secret, today: .today()) } catch { throw error.commandFailure(directory: keys.dir) }
+            print("manifest signed \(renewed.issued), valid until \(renewed.expires)")
+            if let lastKey = renewed.encryptionKeys.map(\.notAfter).max(), renewed.expires == lastKey {
+                Console.warning("the manifest ends with its last key on \(lastKey): rotate (resguardo key rotate) to go on receiving reports after that")
+            }
+            print("copy \(keys.dir)/\(KeyDirectory.manifestName) to the intake")
         }
-        print("copy \(keys.dir)/\(KeyDirectory.manifestName) to the intake")
     }
 }
 

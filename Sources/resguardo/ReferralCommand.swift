@@ -6,180 +6,184 @@ import Foundation
 import Formats
 import Sodium
 
-struct CoordinatorsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "coordinators",
-        abstract: "Register the relocation coordinators vetted cases may be referred to.",
-        discussion: """
-        Examples:
-          $ resguardo coordinators add "Casa Refugio" --public-key coordinator.pub --fingerprint "1a2b 3c4d …"
-          $ resguardo coordinators list
-        """,
-        subcommands: [Add.self, List.self]
-    )
-
-    struct Add: ParsableCommand {
+extension Resguardo {
+    struct CoordinatorsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Register a coordinator's public key, checked against the fingerprint they read out to you.",
+            commandName: "coordinators",
+            abstract: "Register the relocation coordinators vetted cases may be referred to.",
             discussion: """
-            Example:
-              $ resguardo coordinators add "Casa Refugio" --public-key coordinator.pub --fingerprint "1a2b 3c4d 5e6f 7081 92a3 b4c5 d6e7 f809"
-            """
+            Examples:
+              $ resguardo coordinators add "Casa Refugio" --public-key coordinator.pub --fingerprint "1a2b 3c4d …"
+              $ resguardo coordinators list
+            """,
+            subcommands: [Add.self, List.self]
         )
-        @OptionGroup var workspace: WorkspaceOptions
-        @Argument(help: "A name for the coordinator (used with `referral create --to`).") var name: String
-        @Option(name: .long, help: "Their coordinator.pub file.") var publicKey: String
-        @Option(name: .long, help: "The fingerprint they gave you by another channel.") var fingerprint: String
 
-        func run() throws {
-            guard let pinned = SigningKeyFingerprint(text: fingerprint) else {
-                throw CommandFailure("--fingerprint must be 32 hex digits (8 groups of 4)", status: .usage)
+        struct Add: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Register a coordinator's public key, checked against the fingerprint they read out to you.",
+                discussion: """
+                Example:
+                  $ resguardo coordinators add "Casa Refugio" --public-key coordinator.pub --fingerprint "1a2b 3c4d 5e6f 7081 92a3 b4c5 d6e7 f809"
+                """
+            )
+            @OptionGroup var workspace: WorkspaceOptions
+            @Argument(help: "A name for the coordinator (used with `referral create --to`).") var name: String
+            @Option(name: .long, help: "Their coordinator.pub file.") var publicKey: String
+            @Option(name: .long, help: "The fingerprint they gave you by another channel.") var fingerprint: String
+
+            func run() throws {
+                guard let pinned = SigningKeyFingerprint(text: fingerprint) else {
+                    throw CommandFailure("--fingerprint must be 32 hex digits (8 groups of 4)", status: .usage)
+                }
+                let ws = try workspace.open()
+                let key: SealPublicKey
+                do { key = try CoordinatorKeys.readPublicKey(publicKey) } catch { throw CommandFailure(error.description, status: .dataError) }
+                do { try ws.addCoordinator(name: name, publicKey: key, fingerprint: pinned, today: .today()) } catch {
+                    throw CommandFailure(error.description, status: .dataError)
+                }
+                print("coordinator \(name) registered (\(pinned))")
             }
-            let ws = try workspace.open()
-            let key: SealPublicKey
-            do { key = try CoordinatorKeys.readPublicKey(publicKey) } catch { throw CommandFailure(error.description, status: .dataError) }
-            do { try ws.addCoordinator(name: name, publicKey: key, fingerprint: pinned, today: .today()) } catch {
-                throw CommandFailure(error.description, status: .dataError)
-            }
-            print("coordinator \(name) registered (\(pinned))")
         }
-    }
 
-    struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "List the registered coordinators and their fingerprints.",
-            discussion: "Example:\n  $ resguardo coordinators list"
-        )
-        @OptionGroup var workspace: WorkspaceOptions
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "List the registered coordinators and their fingerprints.",
+                discussion: "Example:\n  $ resguardo coordinators list"
+            )
+            @OptionGroup var workspace: WorkspaceOptions
 
-        func run() throws {
-            let all: [(name: String, fingerprint: String, added: String)]
-            let ws = try workspace.open()
-            do { all = try ws.coordinators() } catch { throw CommandFailure(error.description, status: .dataError) }
-            for c in all { print("\(c.name)    \(c.fingerprint)    \(c.added)") }
-            print("\(all.count) coordinadoras / coordinators")
+            func run() throws {
+                let all: [(name: String, fingerprint: String, added: String)]
+                let ws = try workspace.open()
+                do { all = try ws.coordinators() } catch { throw CommandFailure(error.description, status: .dataError) }
+                for c in all { print("\(c.name)    \(c.fingerprint)    \(c.added)") }
+                print("\(all.count) coordinadoras / coordinators")
+            }
         }
     }
 }
 
-struct ReferralCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "referral",
-        abstract: "Hand a vetted case to a relocation coordinator (sealed, signed, expiring), or open one.",
-        discussion: """
-        Examples:
-          $ resguardo referral create 3fa2c1 --to "Casa Refugio" --answers respuestas.json --out referral.rsgf
-          $ resguardo referral open referral.rsgf --keys ~/claves-coordinacion --trust-fingerprint "9c1b …"
-        """,
-        subcommands: [Create.self, Open.self]
-    )
-
-    struct Create: ParsableCommand {
+extension Resguardo {
+    struct ReferralCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Build the minimal referral of DESIGN.md §8 for a vetted case, seal it to the coordinator and sign it.",
+            commandName: "referral",
+            abstract: "Hand a vetted case to a relocation coordinator (sealed, signed, expiring), or open one.",
             discussion: """
-            Only vetted cases whose defender consented to contact can be referred. Origin, types of \\
-            aggression and perpetrator, medical and psychosocial needs and the defender's pseudonym \\
-            come from the case; no name, contact or narrative ever goes in. The other answers come \\
-            from --answers (a JSON object) or are asked for one by one on a terminal. The referral \\
-            expires after --valid-days. Every referral is recorded in the case's audit log.
-
-            Answers file keys: urgency, alternatives_tried, relocation_type, window_from, window_to, \\
-            duration_weeks, dependants_count, dependants_age_bands, accessibility_needs, languages, \\
-            passport, transit_security, work_continues, consent_scope, consent_expires.
-
-            Example:
-              $ resguardo referral create 3fa2c1 --to "Casa Refugio" --answers respuestas.json --out /media/usb/referral.rsgf
-            """
+            Examples:
+              $ resguardo referral create 3fa2c1 --to "Casa Refugio" --answers respuestas.json --out referral.rsgf
+              $ resguardo referral open referral.rsgf --keys ~/claves-coordinacion --trust-fingerprint "9c1b …"
+            """,
+            subcommands: [Create.self, Open.self]
         )
-        @OptionGroup var workspace: WorkspaceOptions
-        @Argument(help: "Case id (at least 6 hex digits).") var caseId: String
-        @Option(name: .long, help: "The coordinator's registered name.") var to: String
-        @Option(name: .long, help: "JSON file with the answers the case cannot give.") var answers: String?
-        @Option(name: .long, help: "Referral file to create (must not exist).") var out: String
-        @Option(name: .long, help: "Days until the referral expires (1 to 90, default 14).") var validDays: Int = 14
-        @OptionGroup var passphrase: PassphraseOptions
 
-        func validate() throws {
-            guard (1...90).contains(validDays) else { throw ValidationError("--valid-days must be 1 to 90") }
-        }
+        struct Create: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Build the minimal referral of DESIGN.md §8 for a vetted case, seal it to the coordinator and sign it.",
+                discussion: """
+                Only vetted cases whose defender consented to contact can be referred. Origin, types of \\
+                aggression and perpetrator, medical and psychosocial needs and the defender's pseudonym \\
+                come from the case; no name, contact or narrative ever goes in. The other answers come \\
+                from --answers (a JSON object) or are asked for one by one on a terminal. The referral \\
+                expires after --valid-days. Every referral is recorded in the case's audit log.
 
-        func run() throws {
-            if FileManager.default.fileExists(atPath: out) { throw CommandFailure("\(out) already exists", status: .cannotCreate) }
-            var given = ReferralAnswers(values: [:])
-            if let answers {
-                guard let data = FileManager.default.contents(atPath: answers) else { throw CommandFailure("cannot read \(answers)", status: .noInput) }
-                do { given = try ReferralAnswers(json: Array(data)) } catch { throw CommandFailure("\(answers): \(error)", status: .dataError) }
+                Answers file keys: urgency, alternatives_tried, relocation_type, window_from, window_to, \\
+                duration_weeks, dependants_count, dependants_age_bands, accessibility_needs, languages, \\
+                passport, transit_security, work_continues, consent_scope, consent_expires.
+
+                Example:
+                  $ resguardo referral create 3fa2c1 --to "Casa Refugio" --answers respuestas.json --out /media/usb/referral.rsgf
+                """
+            )
+            @OptionGroup var workspace: WorkspaceOptions
+            @Argument(help: "Case id (at least 6 hex digits).") var caseId: String
+            @Option(name: .long, help: "The coordinator's registered name.") var to: String
+            @Option(name: .long, help: "JSON file with the answers the case cannot give.") var answers: String?
+            @Option(name: .long, help: "Referral file to create (must not exist).") var out: String
+            @Option(name: .long, help: "Days until the referral expires (1 to 90, default 14).") var validDays: Int = 14
+            @OptionGroup var passphrase: PassphraseOptions
+
+            func validate() throws {
+                guard (1...90).contains(validDays) else { throw ValidationError("--valid-days must be 1 to 90") }
             }
-            // Ask for what is missing, one question at a time, when a person is at the terminal.
-            if !given.missing.isEmpty && isatty(0) == 1 {
-                for key in given.missing {
-                    guard let q = ReferralAnswers.questions.first(where: { $0.key == key }) else { continue }
-                    FileHandle.standardError.write(Data("\(q.es) / \(q.en): ".utf8))
-                    if let line = readLine(strippingNewline: true), !line.isEmpty { given.values[key] = line }
+
+            func run() throws {
+                if FileManager.default.fileExists(atPath: out) { throw CommandFailure("\(out) already exists", status: .cannotCreate) }
+                var given = ReferralAnswers(values: [:])
+                if let answers {
+                    guard let data = FileManager.default.contents(atPath: answers) else { throw CommandFailure("cannot read \(answers)", status: .noInput) }
+                    do { given = try ReferralAnswers(json: Array(data)) } catch { throw CommandFailure("\(answers): \(error)", status: .dataError) }
                 }
+                // Ask for what is missing, one question at a time, when a person is at the terminal.
+                if !given.missing.isEmpty && isatty(0) == 1 {
+                    for key in given.missing {
+                        guard let q = ReferralAnswers.questions.first(where: { $0.key == key }) else { continue }
+                        FileHandle.standardError.write(Data("\(q.es) / \(q.en): ".utf8))
+                        if let line = readLine(strippingNewline: true), !line.isEmpty { given.values[key] = line }
+                    }
+                }
+                guard given.missing.isEmpty else {
+                    throw CommandFailure("answers missing: \(given.missing.joined(separator: ", "))",
+                                         hints: ["give them in --answers FILE, or run on a terminal to be asked"], status: .dataError)
+                }
+                let ws = try workspace.open()
+                let id: [UInt8]
+                do { id = try ws.resolveCase(caseId) } catch { throw CommandFailure(error.description, status: .noInput) }
+                // One passphrase for both: the case's keys and the staff key that signs.
+                let secret = try passphrase.read(prompt: "Passphrase: ")
+                let keys: UnlockedKeys
+                let signer: SigningKey
+                do {
+                    keys = try ws.keys.unlockEncryptionKeys(passphrase: secret)
+                    signer = try ws.keys.unlockReplySigningKey(passphrase: secret)
+                } catch {
+                    throw error.commandFailure(directory: ws.keys.path)
+                }
+                let made: (bytes: [UInt8], record: ReferralRecord)
+                do {
+                    made = try ws.createReferral(caseId: id, to: to, answers: given, keys: keys, signer: signer, today: .today(), validDays: validDays)
+                } catch {
+                    throw CommandFailure(error.description, status: .dataError)
+                }
+                do { try DurableFile.createExclusive(out, bytes: made.bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
+                print("referral \(made.record.referralId.prefix(12)) for \(to) written to \(out); it expires on \(made.record.expires)")
+                print("signed by the staff key with fingerprint \(try SigningKeyFingerprint(verifyingKey: signer.verifyingKey)) (the coordinator pins it)")
             }
-            guard given.missing.isEmpty else {
-                throw CommandFailure("answers missing: \(given.missing.joined(separator: ", "))",
-                                     hints: ["give them in --answers FILE, or run on a terminal to be asked"], status: .dataError)
-            }
-            let ws = try workspace.open()
-            let id: [UInt8]
-            do { id = try ws.resolveCase(caseId) } catch { throw CommandFailure(error.description, status: .noInput) }
-            // One passphrase for both: the case's keys and the staff key that signs.
-            let secret = try passphrase.read(prompt: "Passphrase: ")
-            let keys: UnlockedKeys
-            let signer: SigningKey
-            do {
-                keys = try ws.keys.unlockEncryptionKeys(passphrase: secret)
-                signer = try ws.keys.unlockReplySigningKey(passphrase: secret)
-            } catch {
-                throw error.commandFailure(directory: ws.keys.path)
-            }
-            let made: (bytes: [UInt8], record: ReferralRecord)
-            do {
-                made = try ws.createReferral(caseId: id, to: to, answers: given, keys: keys, signer: signer, today: .today(), validDays: validDays)
-            } catch {
-                throw CommandFailure(error.description, status: .dataError)
-            }
-            do { try DurableFile.createExclusive(out, bytes: made.bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
-            print("referral \(made.record.referralId.prefix(12)) for \(to) written to \(out); it expires on \(made.record.expires)")
-            print("signed by the staff key with fingerprint \(try SigningKeyFingerprint(verifyingKey: signer.verifyingKey)) (the coordinator pins it)")
         }
-    }
 
-    struct Open: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "On the coordinator's machine: verify a referral (signer, signature, recipient, expiry) and print it.",
-            discussion: """
-            Example:
-              $ resguardo referral open referral.rsgf --keys ~/claves-coordinacion --trust-fingerprint "9c1b 0d4e 77aa 5b10 c2d3 e4f5 0617 2839"
-            """
-        )
-        @Argument(help: "The referral file (.rsgf).") var file: String
-        @Option(name: .long, help: "The coordinator's key directory (made with `key init --role coordinator`).") var keys: String
-        @Option(name: .long, help: "The network's staff-key fingerprint, received by another channel.") var trustFingerprint: String
-        @OptionGroup var passphrase: PassphraseOptions
+        struct Open: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "On the coordinator's machine: verify a referral (signer, signature, recipient, expiry) and print it.",
+                discussion: """
+                Example:
+                  $ resguardo referral open referral.rsgf --keys ~/claves-coordinacion --trust-fingerprint "9c1b 0d4e 77aa 5b10 c2d3 e4f5 0617 2839"
+                """
+            )
+            @Argument(help: "The referral file (.rsgf).") var file: String
+            @Option(name: .long, help: "The coordinator's key directory (made with `key init --role coordinator`).") var keys: String
+            @Option(name: .long, help: "The network's staff-key fingerprint, received by another channel.") var trustFingerprint: String
+            @OptionGroup var passphrase: PassphraseOptions
 
-        func run() throws {
-            guard let pinned = SigningKeyFingerprint(text: trustFingerprint) else {
-                throw CommandFailure("--trust-fingerprint must be 32 hex digits (8 groups of 4)", status: .usage)
+            func run() throws {
+                guard let pinned = SigningKeyFingerprint(text: trustFingerprint) else {
+                    throw CommandFailure("--trust-fingerprint must be 32 hex digits (8 groups of 4)", status: .usage)
+                }
+                let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? nil
+                guard let size else { throw CommandFailure("cannot read \(file)", status: .noInput) }
+                // A referral is one padded record: a few KiB. Anything far larger is not one.
+                guard size <= 1 << 20 else { throw CommandFailure("\(file) is \(size) bytes; not a referral file", status: .dataError) }
+                guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure("cannot read \(file)", status: .noInput) }
+                let key: SealSecretKey
+                do { key = try CoordinatorKeys.unlock(at: keys, passphrase: try passphrase.read(prompt: "Passphrase: ")) } catch let error as KeyDirectoryError {
+                    throw error.commandFailure(directory: keys)
+                }
+                let record: ReferralRecord
+                do { record = try ReferralFile.open(Array(data), with: key, trustedSigner: pinned, today: .today()) } catch {
+                    throw CommandFailure("\(file): \(error)", status: .dataError)
+                }
+                // A referral is signed by staff, but its text began as a defender's report.
+                print(TerminalText.escaped(ReferralRendering.render(record), allowNewlines: true))
             }
-            let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? nil
-            guard let size else { throw CommandFailure("cannot read \(file)", status: .noInput) }
-            // A referral is one padded record: a few KiB. Anything far larger is not one.
-            guard size <= 1 << 20 else { throw CommandFailure("\(file) is \(size) bytes; not a referral file", status: .dataError) }
-            guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure("cannot read \(file)", status: .noInput) }
-            let key: SealSecretKey
-            do { key = try CoordinatorKeys.unlock(at: keys, passphrase: try passphrase.read(prompt: "Passphrase: ")) } catch let error as KeyDirectoryError {
-                throw error.commandFailure(directory: keys)
-            }
-            let record: ReferralRecord
-            do { record = try ReferralFile.open(Array(data), with: key, trustedSigner: pinned, today: .today()) } catch {
-                throw CommandFailure("\(file): \(error)", status: .dataError)
-            }
-            // A referral is signed by staff, but its text began as a defender's report.
-            print(TerminalText.escaped(ReferralRendering.render(record), allowNewlines: true))
         }
     }
 }

@@ -8,155 +8,161 @@ import Formats
 import Registration
 import Registry
 
-struct DeidentifyCase: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "deidentify",
-        abstract: "Show the registry record a case would become, and the redaction log, without writing anything.",
-        discussion: "Example:\n  $ resguardo cases deidentify 3fa2c1 --preview"
-    )
-    @OptionGroup var workspace: WorkspaceOptions
-    @Argument(help: "Case id (at least 6 hex digits).") var caseId: String
-    @Flag(name: .long, help: "Preview only (the only mode: `resguardo registry add` writes).") var preview = false
-    @OptionGroup var passphrase: PassphraseOptions
-
-    func run() throws {
-        let (ws, id, keys) = try openCaseContext(workspace, caseId, passphrase)
-        guard let preview = try Registration(workspace: ws, keys: keys).preview([id]).first else { return }
-        let json = RegistryExport.json([preview.record])
-        print("Registro / Record (nothing written):")
-        print(String(decoding: json, as: UTF8.self), terminator: "")
-        print("Cambios / Redaction log:")
-        for r in preview.redactions { print("  \(TerminalText.escaped("\(r)"))") }
-        if preview.belowK { Console.warning("this record's group is still below k = \(KAnonymity.k) after every generalisation step") }
-    }
-}
-
-struct RegistryCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "registry",
-        abstract: "Load vetted cases into the de-identified registry, and export it.",
-        discussion: """
-        Example:
-          $ resguardo registry add 3fa2c1 9b0e77
-          $ resguardo registry export --format csv --out registro.csv
-          $ resguardo registry report --from 2025 --to 2026 --lang es --format csv --out informe.csv
-        """,
-        subcommands: [Add.self, Export.self, ReportCommand.self]
-    )
-
-    struct Add: ParsableCommand {
+extension Resguardo.CasesCommand {
+    struct DeidentifyCase: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "De-identify vetted cases whose consent allows it and load them (once each).",
-            discussion: "Example:\n  $ resguardo registry add 3fa2c1 9b0e77"
+            commandName: "deidentify",
+            abstract: "Show the registry record a case would become, and the redaction log, without writing anything.",
+            discussion: "Example:\n  $ resguardo cases deidentify 3fa2c1 --preview"
         )
         @OptionGroup var workspace: WorkspaceOptions
-        @Argument(help: "Case ids.") var caseIds: [String]
+        @Argument(help: "Case id (at least 6 hex digits).") var caseId: String
+        @Flag(name: .long, help: "Preview only (the only mode: `resguardo registry add` writes).") var preview = false
         @OptionGroup var passphrase: PassphraseOptions
 
         func run() throws {
-            let ws = try workspace.open()
-            let ids: [[UInt8]]
-            do { ids = try caseIds.map { (c) throws(CaseError) in try ws.resolveCase(c) } } catch { throw CommandFailure(error.description, status: .noInput) }
-            let keys = try unlockKeys(ws, passphrase)
-            do {
-                let n = try Registration(workspace: ws, keys: keys).register(ids)
-                print("loaded \(n) records into the registry")
-            } catch let error as CaseError {
-                throw CommandFailure(error.description, hints: ["nothing was written"], status: .dataError)
+            let (ws, id, keys) = try openCaseContext(workspace, caseId, passphrase)
+            guard let preview = try Registration(workspace: ws, keys: keys).preview([id]).first else { return }
+            let json = RegistryExport.json([preview.record])
+            print("Registro / Record (nothing written):")
+            print(String(decoding: json, as: UTF8.self), terminator: "")
+            print("Cambios / Redaction log:")
+            for r in preview.redactions { print("  \(TerminalText.escaped("\(r)"))") }
+            if preview.belowK { Console.warning("this record's group is still below k = \(KAnonymity.k) after every generalisation step") }
+        }
+    }
+}
+
+extension Resguardo {
+    struct RegistryCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "registry",
+            abstract: "Load vetted cases into the de-identified registry, and export it.",
+            discussion: """
+            Example:
+              $ resguardo registry add 3fa2c1 9b0e77
+              $ resguardo registry export --format csv --out registro.csv
+              $ resguardo registry report --from 2025 --to 2026 --lang es --format csv --out informe.csv
+            """,
+            subcommands: [Add.self, Export.self, ReportCommand.self]
+        )
+
+        struct Add: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "De-identify vetted cases whose consent allows it and load them (once each).",
+                discussion: "Example:\n  $ resguardo registry add 3fa2c1 9b0e77"
+            )
+            @OptionGroup var workspace: WorkspaceOptions
+            @Argument(help: "Case ids.") var caseIds: [String]
+            @OptionGroup var passphrase: PassphraseOptions
+
+            func run() throws {
+                let ws = try workspace.open()
+                let ids: [[UInt8]]
+                do { ids = try caseIds.map { (c) throws(CaseError) in try ws.resolveCase(c) } } catch { throw CommandFailure(error.description, status: .noInput) }
+                let keys = try unlockKeys(ws, passphrase)
+                do {
+                    let n = try Registration(workspace: ws, keys: keys).register(ids)
+                    print("loaded \(n) records into the registry")
+                } catch let error as CaseError {
+                    throw CommandFailure(error.description, hints: ["nothing was written"], status: .dataError)
+                }
+            }
+        }
+
+        struct Export: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Write the de-identified records as CSV or JSON, with HURIDOCS MT codes (internal: never publish).",
+                discussion: """
+                A file of records is marked INTERNAL on every row. It carries only records whose group \
+                on every field it holds (place, period, rights, identity, age band, setting, people \
+                affected in bands, perpetrator and aggression types, organisation) has at least \
+                \(KAnonymity.k) distinct defenders; the others are withheld and counted. Record ids and \
+                pseudonyms are keyed for this export alone, so two exports (or an export and a \
+                referral) cannot be joined, unless --linkable is given for the network's own use.
+
+                Example:
+                  $ resguardo registry export --format json --out registro.json
+                  wrote 212 records to registro.json (INTERNAL — DO NOT PUBLISH); 9 withheld: their group had fewer than 5 defenders
+                """
+            )
+            enum Format: String, ExpressibleByArgument, CaseIterable { case csv, json }
+            @OptionGroup var workspace: WorkspaceOptions
+            @Option(name: .long, help: "csv or json.") var format: Format
+            @Option(name: .long, help: "Output file (must not exist).") var out: String
+            @Flag(name: .long, help: "Keep the registry's own record ids and pseudonyms (files that follow corrections; never share them).") var linkable = false
+
+            func run() throws {
+                let ws = try workspace.open()
+                guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure("\(out) already exists", status: .cannotCreate) }
+                let release = try RecordRelease.prepare(try Registration.openRegistry(of: ws).all(), linkable: linkable)
+                let bytes = format == .csv ? Array(RegistryExport.csv(release).utf8) : RegistryExport.json(release, linkable: linkable)
+                do { try DurableFile.createExclusive(out, bytes: bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
+                print("wrote \(release.records.count) records to \(out) (INTERNAL — DO NOT PUBLISH)\(linkable ? "; pseudonyms linkable to the registry" : "")")
+                if release.withheld > 0 {
+                    print("\(release.withheld) records withheld: their group had fewer than \(KAnonymity.k) distinct defenders")
+                }
             }
         }
     }
+}
 
-    struct Export: ParsableCommand {
+extension Resguardo.RegistryCommand {
+    struct ReportCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write the de-identified records as CSV or JSON, with HURIDOCS MT codes (internal: never publish).",
+            commandName: "report",
+            abstract: "Aggregate tables for publication, with small-cell suppression (HTML with charts, CSV or JSON).",
             discussion: """
-            A file of records is marked INTERNAL on every row. It carries only records whose group \
-            on every field it holds (place, period, rights, identity, age band, setting, people \
-            affected in bands, perpetrator and aggression types, organisation) has at least \
-            \(KAnonymity.k) distinct defenders; the others are withheld and counted. Record ids and \
-            pseudonyms are keyed for this export alone, so two exports (or an export and a \
-            referral) cannot be joined, unless --linkable is given for the network's own use.
+            Counts from 1 to --min-cell − 1 are shown as "<N" (below the stricter threshold for \
+            sexual violence and trans women as "<10"). Then every table is checked against every \
+            other, their totals and the headline count, as a reader would add them up, and more cells \
+            are hidden (shown "x") until no hidden value can be worked out; bars are scaled by \
+            published values only. --internal gives the unsuppressed numbers for staff only. Consistency checks \
+            are printed; --strict makes a failed check an error.
 
             Example:
-              $ resguardo registry export --format json --out registro.json
-              wrote 212 records to registro.json (INTERNAL — DO NOT PUBLISH); 9 withheld: their group had fewer than 5 defenders
+              $ resguardo registry report --from 2025-01 --to 2026-06 --country GT --lang es --format html --out informe.html
             """
         )
-        enum Format: String, ExpressibleByArgument, CaseIterable { case csv, json }
+        enum Format: String, ExpressibleByArgument, CaseIterable { case html, csv, json }
         @OptionGroup var workspace: WorkspaceOptions
-        @Option(name: .long, help: "csv or json.") var format: Format
+        @Option(name: .long, help: "First period, YYYY or YYYY-MM.") var from: String
+        @Option(name: .long, help: "Last period, YYYY or YYYY-MM (inclusive).") var to: String
+        @Option(name: .long, help: "Only this country (MX, GT, HN, SV, NI).") var country: String?
+        @Option(name: .long, help: "es or en.") var lang: String = "es"
+        @Option(name: .long, help: "html, csv or json.") var format: Format
         @Option(name: .long, help: "Output file (must not exist).") var out: String
-        @Flag(name: .long, help: "Keep the registry's own record ids and pseudonyms (files that follow corrections; never share them).") var linkable = false
+        @Option(name: .long, help: "Smallest count published as a number (default 5).") var minCell: Int = 5
+        @Option(name: .long, help: "Stricter smallest count for sexual-violence and trans cells (default 10).") var sensitiveMinCell: Int = 10
+        @Flag(name: .long, help: "Unsuppressed numbers for staff: INTERNAL — DO NOT PUBLISH.") var `internal` = false
+        @Flag(name: .long, help: "Fail when a consistency check fails.") var strict = false
+
+        func validate() throws {
+            for p in [from, to] where !(p.count == 4 || p.count == 7) || RegistryPeriod.isValid(p) == false {
+                throw ValidationError("`\(p)` is not YYYY or YYYY-MM")
+            }
+            guard Language(rawValue: lang) != nil else { throw ValidationError("--lang must be es or en") }
+            guard (2...100).contains(minCell) else { throw ValidationError("--min-cell must be between 2 and 100") }
+            if let country, !Vocabulary.countries.contains(country) { throw ValidationError("unknown country `\(country)`") }
+        }
 
         func run() throws {
             let ws = try workspace.open()
             guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure("\(out) already exists", status: .cannotCreate) }
-            let release = try RecordRelease.prepare(try Registration.openRegistry(of: ws).all(), linkable: linkable)
-            let bytes = format == .csv ? Array(RegistryExport.csv(release).utf8) : RegistryExport.json(release, linkable: linkable)
-            do { try DurableFile.createExclusive(out, bytes: bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
-            print("wrote \(release.records.count) records to \(out) (INTERNAL — DO NOT PUBLISH)\(linkable ? "; pseudonyms linkable to the registry" : "")")
-            if release.withheld > 0 {
-                print("\(release.withheld) records withheld: their group had fewer than \(KAnonymity.k) distinct defenders")
+            let language = Language(rawValue: lang) ?? .es
+            let report = RegistryReport(records: try Registration.openRegistry(of: ws).all(), from: from, to: to, country: country, minCell: minCell, sensitiveMinCell: sensitiveMinCell, isInternal: `internal`)
+            let bytes: [UInt8] = switch format {
+            case .html: Array(report.html(language: language).utf8)
+            case .csv: Array(report.csv(language: language).utf8)
+            case .json: report.json(language: language)
             }
-        }
-    }
-}
-
-struct ReportCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "report",
-        abstract: "Aggregate tables for publication, with small-cell suppression (HTML with charts, CSV or JSON).",
-        discussion: """
-        Counts from 1 to --min-cell − 1 are shown as "<N" (below the stricter threshold for \
-        sexual violence and trans women as "<10"). Then every table is checked against every \
-        other, their totals and the headline count, as a reader would add them up, and more cells \
-        are hidden (shown "x") until no hidden value can be worked out; bars are scaled by \
-        published values only. --internal gives the unsuppressed numbers for staff only. Consistency checks \
-        are printed; --strict makes a failed check an error.
-
-        Example:
-          $ resguardo registry report --from 2025-01 --to 2026-06 --country GT --lang es --format html --out informe.html
-        """
-    )
-    enum Format: String, ExpressibleByArgument, CaseIterable { case html, csv, json }
-    @OptionGroup var workspace: WorkspaceOptions
-    @Option(name: .long, help: "First period, YYYY or YYYY-MM.") var from: String
-    @Option(name: .long, help: "Last period, YYYY or YYYY-MM (inclusive).") var to: String
-    @Option(name: .long, help: "Only this country (MX, GT, HN, SV, NI).") var country: String?
-    @Option(name: .long, help: "es or en.") var lang: String = "es"
-    @Option(name: .long, help: "html, csv or json.") var format: Format
-    @Option(name: .long, help: "Output file (must not exist).") var out: String
-    @Option(name: .long, help: "Smallest count published as a number (default 5).") var minCell: Int = 5
-    @Option(name: .long, help: "Stricter smallest count for sexual-violence and trans cells (default 10).") var sensitiveMinCell: Int = 10
-    @Flag(name: .long, help: "Unsuppressed numbers for staff: INTERNAL — DO NOT PUBLISH.") var `internal` = false
-    @Flag(name: .long, help: "Fail when a consistency check fails.") var strict = false
-
-    func validate() throws {
-        for p in [from, to] where !(p.count == 4 || p.count == 7) || RegistryPeriod.isValid(p) == false {
-            throw ValidationError("`\(p)` is not YYYY or YYYY-MM")
-        }
-        guard Language(rawValue: lang) != nil else { throw ValidationError("--lang must be es or en") }
-        guard (2...100).contains(minCell) else { throw ValidationError("--min-cell must be between 2 and 100") }
-        if let country, !Vocabulary.countries.contains(country) { throw ValidationError("unknown country `\(country)`") }
-    }
-
-    func run() throws {
-        let ws = try workspace.open()
-        guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure("\(out) already exists", status: .cannotCreate) }
-        let language = Language(rawValue: lang) ?? .es
-        let report = RegistryReport(records: try Registration.openRegistry(of: ws).all(), from: from, to: to, country: country, minCell: minCell, sensitiveMinCell: sensitiveMinCell, isInternal: `internal`)
-        let bytes: [UInt8] = switch format {
-        case .html: Array(report.html(language: language).utf8)
-        case .csv: Array(report.csv(language: language).utf8)
-        case .json: report.json(language: language)
-        }
-        do { try DurableFile.createExclusive(out, bytes: bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
-        print("wrote \(report.totalAggressions) aggressions in \(report.tables.count) tables to \(out)\(`internal` ? " (INTERNAL — DO NOT PUBLISH)" : "")")
-        if report.excludedUndated > 0 { print("\(report.excludedUndated) records without a date in range were left out") }
-        for check in report.checks { print("\(check.passed ? "ok  " : "FAIL") \(check.name)") }
-        if strict, report.checks.contains(where: { !$0.passed }) {
-            throw CommandFailure("a consistency check failed", status: .dataError)
+            do { try DurableFile.createExclusive(out, bytes: bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
+            print("wrote \(report.totalAggressions) aggressions in \(report.tables.count) tables to \(out)\(`internal` ? " (INTERNAL — DO NOT PUBLISH)" : "")")
+            if report.excludedUndated > 0 { print("\(report.excludedUndated) records without a date in range were left out") }
+            for check in report.checks { print("\(check.passed ? "ok  " : "FAIL") \(check.name)") }
+            if strict, report.checks.contains(where: { !$0.passed }) {
+                throw CommandFailure("a consistency check failed", status: .dataError)
+            }
         }
     }
 }

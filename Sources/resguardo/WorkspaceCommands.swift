@@ -47,180 +47,186 @@ func unlockKeys(_ workspace: Workspace, _ passphrase: PassphraseOptions) throws 
     }
 }
 
-struct InitWorkspace: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "init",
-        abstract: "Create an offline workspace (case store, quarantine, audit log) bound to a key directory.",
-        discussion: """
-        Example:
-          $ resguardo init --workspace ~/casos --keys /media/keys/red
-          $ export RESGUARDO_WORKSPACE=~/casos
-        """
-    )
+extension Resguardo {
+    struct InitWorkspace: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "init",
+            abstract: "Create an offline workspace (case store, quarantine, audit log) bound to a key directory.",
+            discussion: """
+            Example:
+              $ resguardo init --workspace ~/casos --keys /media/keys/red
+              $ export RESGUARDO_WORKSPACE=~/casos
+            """
+        )
 
-    @OptionGroup var workspace: WorkspaceOptions
-    @Option(name: .long, help: "The key directory made by `resguardo key init`.") var keys: String
+        @OptionGroup var workspace: WorkspaceOptions
+        @Option(name: .long, help: "The key directory made by `resguardo key init`.") var keys: String
 
-    func run() throws {
-        guard let path = workspace.path else { throw CommandFailure("no workspace given", hints: ["use --workspace DIR"], status: .usage) }
-        do { try Workspace.create(at: path, keyDirectory: keys) } catch {
-            if case .alreadyExists = error { throw CommandFailure(error.description, status: .cannotCreate) }
-            if case .keys(let keyError) = error { throw keyError.commandFailure(directory: keys) }
-            throw CommandFailure(error.description)
+        func run() throws {
+            guard let path = workspace.path else { throw CommandFailure("no workspace given", hints: ["use --workspace DIR"], status: .usage) }
+            do { try Workspace.create(at: path, keyDirectory: keys) } catch {
+                if case .alreadyExists = error { throw CommandFailure(error.description, status: .cannotCreate) }
+                if case .keys(let keyError) = error { throw keyError.commandFailure(directory: keys) }
+                throw CommandFailure(error.description)
+            }
+            print("created workspace \(path) (keys: \(keys))")
         }
-        print("created workspace \(path) (keys: \(keys))")
     }
 }
 
-struct VaultTrust: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "vault",
-        abstract: "Trust an online vault's bundle-signing key.",
-        discussion: """
-        Example:
-          $ resguardo vault trust --fingerprint "1c0e 53aa …" --public-key /media/usb/vault.sqlite.signing.pub
-        """,
-        subcommands: [Trust.self]
-    )
-
-    struct Trust: ParsableCommand {
+extension Resguardo {
+    struct VaultTrust: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Register the vault key printed by `resguardo-intake vault init`, checked against its fingerprint.",
+            commandName: "vault",
+            abstract: "Trust an online vault's bundle-signing key.",
             discussion: """
             Example:
-              $ resguardo vault trust --fingerprint "1c0e 53aa …" --public-key vault.sqlite.signing.pub
+              $ resguardo vault trust --fingerprint "1c0e 53aa …" --public-key /media/usb/vault.sqlite.signing.pub
+            """,
+            subcommands: [Trust.self]
+        )
+
+        struct Trust: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Register the vault key printed by `resguardo-intake vault init`, checked against its fingerprint.",
+                discussion: """
+                Example:
+                  $ resguardo vault trust --fingerprint "1c0e 53aa …" --public-key vault.sqlite.signing.pub
+                """
+            )
+            @OptionGroup var workspace: WorkspaceOptions
+            @Option(name: .long, help: "The fingerprint `resguardo-intake vault init` printed.") var fingerprint: String
+            @Option(name: .long, help: "The VAULT.signing.pub file.") var publicKey: String
+
+            func run() throws {
+                let ws = try workspace.open()
+                guard let pin = SigningKeyFingerprint(text: fingerprint) else {
+                    throw CommandFailure("`\(fingerprint)` is not a fingerprint (32 hex digits)", status: .usage)
+                }
+                guard let text = try? String(contentsOfFile: publicKey, encoding: .utf8) else {
+                    throw CommandFailure("cannot read \(publicKey)", status: .noInput)
+                }
+                guard let bytes = Encoding.bytes(fromBase64: text.trimmingCharacters(in: .whitespacesAndNewlines)),
+                      let key = try? VerifyingKey(bytes: bytes) else {
+                    throw CommandFailure("\(publicKey) does not hold a base64 Ed25519 public key", status: .dataError)
+                }
+                do { try ws.trustVault(publicKey: key, fingerprint: pin, today: .today()) } catch {
+                    throw CommandFailure(error.description, hints: ["compare the fingerprint with the one printed on the online server"], status: .dataError)
+                }
+                print("trusted vault key \(pin)")
+            }
+        }
+    }
+}
+
+extension Resguardo {
+    struct Unseal: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import export bundles: verify, open every envelope, file cases and quarantine, write acknowledgements.",
+            discussion: """
+            Each bundle is verified against the trusted vault key. Valid reports become cases \
+            (encrypted at rest); envelopes that do not open and reports that do not validate go to \
+            quarantine with the reason. For each bundle an acknowledgement BUNDLE.ack (or \
+            DIR/BUNDLE.ack with --ack-out DIR) is written and synced, signed with the staff \
+            reply-signing key: carry it back so the intake may purge (`resguardo-intake purge \
+            --acknowledgement`). A bundle already imported changes nothing, and its acknowledgement \
+            is written again: a lost or unwritable one (a read-only stick) is never a dead end.
+
+            Example:
+              $ resguardo unseal /media/usb/2026-11-25.rsgb
+              bundle 9f3c…: 42 envelopes → 40 new cases, 1 duplicate, 1 quarantined (report_unknown_code: 1)
+              acknowledgement: /media/usb/2026-11-25.rsgb.ack
+              $ resguardo unseal /media/usb/2026-11-25.rsgb --ack-out /media/otra-usb
+              bundle 9f3c…: already imported; nothing was changed
+              acknowledgement: /media/otra-usb/2026-11-25.rsgb.ack
             """
         )
+
         @OptionGroup var workspace: WorkspaceOptions
-        @Option(name: .long, help: "The fingerprint `resguardo-intake vault init` printed.") var fingerprint: String
-        @Option(name: .long, help: "The VAULT.signing.pub file.") var publicKey: String
+        @Argument(help: "Bundle files (.rsgb).") var bundles: [String]
+        @Option(name: .long, help: "Write the acknowledgements into this folder instead of beside each bundle.") var ackOut: String?
+        @OptionGroup var passphrase: PassphraseOptions
+
+        /// Where a bundle's acknowledgement goes.
+        func acknowledgementPath(for bundle: String) -> String {
+            guard let ackOut else { return bundle + ".ack" }
+            return (ackOut as NSString).appendingPathComponent((bundle as NSString).lastPathComponent + ".ack")
+        }
+
+        /// Signs and durably writes (temporary file, fsync, rename, directory fsync) the
+        /// acknowledgement; a failure says that the import itself stands and how to get the file.
+        func writeAcknowledgement(_ digest: [UInt8], for bundle: String, with replyKey: SigningKey) throws {
+            let path = acknowledgementPath(for: bundle)
+            do {
+                let ack = try Acknowledgement.sign(bundleDigest: digest, day: .today(), with: replyKey)
+                try AcknowledgementFile.write(ack, to: path)
+            } catch {
+                throw CommandFailure("the bundle \(bundle) is imported, but its acknowledgement could not be written: \(error)",
+                                     hints: ["run `resguardo unseal \(bundle) --ack-out DIR` with a writable folder: an imported bundle is not imported twice, and its acknowledgement is written again"],
+                                     status: .cannotCreate)
+            }
+            print("acknowledgement: \(path)")
+        }
 
         func run() throws {
             let ws = try workspace.open()
-            guard let pin = SigningKeyFingerprint(text: fingerprint) else {
-                throw CommandFailure("`\(fingerprint)` is not a fingerprint (32 hex digits)", status: .usage)
-            }
-            guard let text = try? String(contentsOfFile: publicKey, encoding: .utf8) else {
-                throw CommandFailure("cannot read \(publicKey)", status: .noInput)
-            }
-            guard let bytes = Encoding.bytes(fromBase64: text.trimmingCharacters(in: .whitespacesAndNewlines)),
-                  let key = try? VerifyingKey(bytes: bytes) else {
-                throw CommandFailure("\(publicKey) does not hold a base64 Ed25519 public key", status: .dataError)
-            }
-            do { try ws.trustVault(publicKey: key, fingerprint: pin, today: .today()) } catch {
-                throw CommandFailure(error.description, hints: ["compare the fingerprint with the one printed on the online server"], status: .dataError)
-            }
-            print("trusted vault key \(pin)")
-        }
-    }
-}
-
-struct Unseal: ParsableCommand {
-    static let configuration = CommandConfiguration(
-        abstract: "Import export bundles: verify, open every envelope, file cases and quarantine, write acknowledgements.",
-        discussion: """
-        Each bundle is verified against the trusted vault key. Valid reports become cases \
-        (encrypted at rest); envelopes that do not open and reports that do not validate go to \
-        quarantine with the reason. For each bundle an acknowledgement BUNDLE.ack (or \
-        DIR/BUNDLE.ack with --ack-out DIR) is written and synced, signed with the staff \
-        reply-signing key: carry it back so the intake may purge (`resguardo-intake purge \
-        --acknowledgement`). A bundle already imported changes nothing, and its acknowledgement \
-        is written again: a lost or unwritable one (a read-only stick) is never a dead end.
-
-        Example:
-          $ resguardo unseal /media/usb/2026-11-25.rsgb
-          bundle 9f3c…: 42 envelopes → 40 new cases, 1 duplicate, 1 quarantined (report_unknown_code: 1)
-          acknowledgement: /media/usb/2026-11-25.rsgb.ack
-          $ resguardo unseal /media/usb/2026-11-25.rsgb --ack-out /media/otra-usb
-          bundle 9f3c…: already imported; nothing was changed
-          acknowledgement: /media/otra-usb/2026-11-25.rsgb.ack
-        """
-    )
-
-    @OptionGroup var workspace: WorkspaceOptions
-    @Argument(help: "Bundle files (.rsgb).") var bundles: [String]
-    @Option(name: .long, help: "Write the acknowledgements into this folder instead of beside each bundle.") var ackOut: String?
-    @OptionGroup var passphrase: PassphraseOptions
-
-    /// Where a bundle's acknowledgement goes.
-    func acknowledgementPath(for bundle: String) -> String {
-        guard let ackOut else { return bundle + ".ack" }
-        return (ackOut as NSString).appendingPathComponent((bundle as NSString).lastPathComponent + ".ack")
-    }
-
-    /// Signs and durably writes (temporary file, fsync, rename, directory fsync) the
-    /// acknowledgement; a failure says that the import itself stands and how to get the file.
-    func writeAcknowledgement(_ digest: [UInt8], for bundle: String, with replyKey: SigningKey) throws {
-        let path = acknowledgementPath(for: bundle)
-        do {
-            let ack = try Acknowledgement.sign(bundleDigest: digest, day: .today(), with: replyKey)
-            try AcknowledgementFile.write(ack, to: path)
-        } catch {
-            throw CommandFailure("the bundle \(bundle) is imported, but its acknowledgement could not be written: \(error)",
-                                 hints: ["run `resguardo unseal \(bundle) --ack-out DIR` with a writable folder: an imported bundle is not imported twice, and its acknowledgement is written again"],
-                                 status: .cannotCreate)
-        }
-        print("acknowledgement: \(path)")
-    }
-
-    func run() throws {
-        let ws = try workspace.open()
-        guard ws.keys.manifest.manifest.encryptionKeys.isEmpty == false else { throw CommandFailure("no encryption keys") }
-        let secret = try passphrase.read(prompt: "Passphrase: ")
-        let keys: UnlockedKeys
-        let replyKey: SigningKey
-        do {
-            keys = try ws.keys.unlockEncryptionKeys(passphrase: secret)
-            replyKey = try ws.keys.unlockReplySigningKey(passphrase: secret)
-        } catch {
-            throw error.commandFailure(directory: ws.keys.path)
-        }
-        let unsealer: Unsealer
-        do { unsealer = try Unsealer(workspace: ws, keys: keys) } catch { throw CommandFailure(error.description) }
-        let interactive = isatty(2) == 1
-        var failures = 0
-        for path in bundles {
-            // Refused before it is read: a bundle the vault could not have made.
-            let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-            if let size, size > ExportBundle.maxByteCount {
-                Console.error("resguardo: error: \(path) is \(size) bytes; an export bundle is at most \(ExportBundle.maxByteCount) bytes; nothing was read")
-                failures += 1
-                continue
-            }
-            guard let data = FileManager.default.contents(atPath: path) else {
-                Console.error("resguardo: error: cannot read \(path)")
-                failures += 1
-                continue
-            }
+            guard ws.keys.manifest.manifest.encryptionKeys.isEmpty == false else { throw CommandFailure("no encryption keys") }
+            let secret = try passphrase.read(prompt: "Passphrase: ")
+            let keys: UnlockedKeys
+            let replyKey: SigningKey
             do {
-                let summary = try unsealer.unseal(bundle: Array(data), today: .today()) { done, total in
-                    // Progress only on a terminal; pipes and logs stay quiet.
-                    if interactive && total > 0 { Console.progress("unsealing \(path): \(done)/\(total)") }
-                }
-                if interactive { Console.progress("") }
-                let reasons = summary.quarantined.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
-                print("bundle \(Encoding.hex(summary.bundleDigest).prefix(16))…: \(summary.envelopes) envelopes → \(summary.newCases) new cases, \(summary.duplicates) duplicates, \(summary.quarantinedTotal) quarantined\(reasons.isEmpty ? "" : " (\(reasons))")")
-                if summary.followUps > 0 {
-                    print("  \(summary.followUps) of the new cases were sent with a codename already seen: linked as follow-ups (see cases show)")
-                }
-                if summary.casesWithUnknownFields > 0 {
-                    print("  \(summary.casesWithUnknownFields) cases carry fields this version does not know; they are kept (see cases show)")
-                }
-                try writeAcknowledgement(summary.bundleDigest, for: path, with: replyKey)
-            } catch UnsealError.replayedBundle(let digest) {
-                print("bundle \(digest.prefix(16))…: already imported; nothing was changed")
-                guard let bytes = Encoding.bytes(fromHex: digest) else { throw CommandFailure("internal: bad digest \(digest)") }
-                try writeAcknowledgement(bytes, for: path, with: replyKey)
-            } catch let error as UnsealError {
-                Console.error("resguardo: error: \(path): \(error)")
-                if case .noTrustedVault = error { Console.error("resguardo: hint: run `resguardo vault trust` with the key from the online server") }
-                failures += 1
+                keys = try ws.keys.unlockEncryptionKeys(passphrase: secret)
+                replyKey = try ws.keys.unlockReplySigningKey(passphrase: secret)
+            } catch {
+                throw error.commandFailure(directory: ws.keys.path)
             }
+            let unsealer: Unsealer
+            do { unsealer = try Unsealer(workspace: ws, keys: keys) } catch { throw CommandFailure(error.description) }
+            let interactive = isatty(2) == 1
+            var failures = 0
+            for path in bundles {
+                // Refused before it is read: a bundle the vault could not have made.
+                let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
+                if let size, size > ExportBundle.maxByteCount {
+                    Console.error("resguardo: error: \(path) is \(size) bytes; an export bundle is at most \(ExportBundle.maxByteCount) bytes; nothing was read")
+                    failures += 1
+                    continue
+                }
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    Console.error("resguardo: error: cannot read \(path)")
+                    failures += 1
+                    continue
+                }
+                do {
+                    let summary = try unsealer.unseal(bundle: Array(data), today: .today()) { done, total in
+                        // Progress only on a terminal; pipes and logs stay quiet.
+                        if interactive && total > 0 { Console.progress("unsealing \(path): \(done)/\(total)") }
+                    }
+                    if interactive { Console.progress("") }
+                    let reasons = summary.quarantined.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
+                    print("bundle \(Encoding.hex(summary.bundleDigest).prefix(16))…: \(summary.envelopes) envelopes → \(summary.newCases) new cases, \(summary.duplicates) duplicates, \(summary.quarantinedTotal) quarantined\(reasons.isEmpty ? "" : " (\(reasons))")")
+                    if summary.followUps > 0 {
+                        print("  \(summary.followUps) of the new cases were sent with a codename already seen: linked as follow-ups (see cases show)")
+                    }
+                    if summary.casesWithUnknownFields > 0 {
+                        print("  \(summary.casesWithUnknownFields) cases carry fields this version does not know; they are kept (see cases show)")
+                    }
+                    try writeAcknowledgement(summary.bundleDigest, for: path, with: replyKey)
+                } catch UnsealError.replayedBundle(let digest) {
+                    print("bundle \(digest.prefix(16))…: already imported; nothing was changed")
+                    guard let bytes = Encoding.bytes(fromHex: digest) else { throw CommandFailure("internal: bad digest \(digest)") }
+                    try writeAcknowledgement(bytes, for: path, with: replyKey)
+                } catch let error as UnsealError {
+                    Console.error("resguardo: error: \(path): \(error)")
+                    if case .noTrustedVault = error { Console.error("resguardo: hint: run `resguardo vault trust` with the key from the online server") }
+                    failures += 1
+                }
+            }
+            if GuardedMemory.lockFailures > 0 {
+                Console.warning("\(GuardedMemory.lockFailures) guarded buffers holding reports or keys could not be locked in memory (the limit is `ulimit -l`): the system may have written them to swap")
+                Console.warning("raise the limit (ulimit -l unlimited, or LimitMEMLOCK in a service) or use encrypted swap, and unseal again next time")
+            }
+            if failures > 0 { throw CommandFailure("\(failures) of \(bundles.count) bundles were not imported", status: .dataError) }
         }
-        if GuardedMemory.lockFailures > 0 {
-            Console.warning("\(GuardedMemory.lockFailures) guarded buffers holding reports or keys could not be locked in memory (the limit is `ulimit -l`): the system may have written them to swap")
-            Console.warning("raise the limit (ulimit -l unlimited, or LimitMEMLOCK in a service) or use encrypted swap, and unseal again next time")
-        }
-        if failures > 0 { throw CommandFailure("\(failures) of \(bundles.count) bundles were not imported", status: .dataError) }
     }
 }
