@@ -130,15 +130,7 @@ extension Resguardo {
                 let id: [UInt8]
                 do { id = try ws.resolveCase(caseId) } catch { throw CommandFailure(error.description, status: .noInput) }
                 // One passphrase for both: the case's keys and the staff key that signs.
-                let secret = try passphrase.read(prompt: "Passphrase: ")
-                let keys: UnlockedKeys
-                let signer: SigningKey
-                do {
-                    keys = try ws.keys.unlockEncryptionKeys(passphrase: secret)
-                    signer = try ws.keys.unlockReplySigningKey(passphrase: secret)
-                } catch {
-                    throw error.commandFailure(directory: ws.keys.path)
-                }
+                let (keys, signer) = try unlockKeysAndReplySigner(ws, passphrase)
                 let made: (bytes: [UInt8], record: ReferralRecord)
                 do {
                     made = try ws.createReferral(caseId: id, to: to, answers: given, keys: keys, signer: signer, today: .today(), validDays: validDays)

@@ -47,6 +47,17 @@ func unlockKeys(_ workspace: Workspace, _ passphrase: PassphraseOptions) throws 
     }
 }
 
+/// The encryption keys and the staff reply-signing key, from one typed passphrase: what the
+/// commands that open reports and sign what they write (unseal's acknowledgements, referrals) need.
+func unlockKeysAndReplySigner(_ workspace: Workspace, _ passphrase: PassphraseOptions) throws -> (UnlockedKeys, SigningKey) {
+    let secret = try passphrase.read(prompt: "Passphrase: ")
+    do {
+        return (try workspace.keys.unlockEncryptionKeys(passphrase: secret), try workspace.keys.unlockReplySigningKey(passphrase: secret))
+    } catch {
+        throw error.commandFailure(directory: workspace.keys.path)
+    }
+}
+
 extension Resguardo {
     struct InitWorkspace: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -171,15 +182,7 @@ extension Resguardo {
         func run() throws {
             let ws = try workspace.open()
             guard ws.keys.manifest.manifest.encryptionKeys.isEmpty == false else { throw CommandFailure("no encryption keys") }
-            let secret = try passphrase.read(prompt: "Passphrase: ")
-            let keys: UnlockedKeys
-            let replyKey: SigningKey
-            do {
-                keys = try ws.keys.unlockEncryptionKeys(passphrase: secret)
-                replyKey = try ws.keys.unlockReplySigningKey(passphrase: secret)
-            } catch {
-                throw error.commandFailure(directory: ws.keys.path)
-            }
+            let (keys, replyKey) = try unlockKeysAndReplySigner(ws, passphrase)
             let unsealer: Unsealer
             do { unsealer = try Unsealer(workspace: ws, keys: keys) } catch { throw CommandFailure(error.description) }
             let interactive = isatty(2) == 1
