@@ -3,16 +3,6 @@ public import Formats
 import Foundation
 public import Sodium
 
-/// What links reports sent with the same codename in the case store: a digest of the reply key,
-/// never the key itself (the key would let anyone holding the store seal fake replies).
-enum ReplyTag {
-    static let domain: [UInt8] = Array("resguardo reply tag v1".utf8) + [0]
-
-    static func of(_ key: SealPublicKey) throws -> [UInt8] {
-        try GenericHash.hash(domain + key.bytes, outputByteCount: 16)
-    }
-}
-
 extension Workspace {
     /// Seals `message` to the reply key the case's report carries and queues it for the next
     /// reply bundle. The message is plaintext only in memory; the queue holds the sealed reply.

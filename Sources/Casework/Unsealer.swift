@@ -139,6 +139,16 @@ public struct Unsealer {
     }
 }
 
+/// What links reports sent with the same codename in the case store: a digest of the reply key,
+/// never the key itself (the key would let anyone holding the store seal fake replies).
+enum ReplyTag {
+    static let domain: [UInt8] = Array("resguardo reply tag v1".utf8) + [0]
+
+    static func of(_ key: SealPublicKey) throws -> [UInt8] {
+        try GenericHash.hash(domain + key.bytes, outputByteCount: 16)
+    }
+}
+
 extension ReportError {
     /// The quarantine reason class of a report that opened but does not validate.
     var quarantineClass: String {
