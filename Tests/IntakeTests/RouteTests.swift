@@ -119,4 +119,32 @@ struct RouteTests {
         #expect(accepted.status == 201)
         }
     }
+
+    @Test("no-JavaScript path: a refused form comes back filled in with the problems; wrong type 415; only accepted reports spend the rate; over it 429")
+    func noScriptRefusals() async throws {
+        let intake = try RouterHarness { $0.formSubmissionsPerMinute = 3 }
+        try await intake.test { client in
+            let form = [("Content-Type", "application/x-www-form-urlencoded")]
+            let missing = try await client.send(.post, "/v1/reports/form",
+                                                body: Array("language=es&country=MX&locality=San+Crist%C3%B3bal&description=+".utf8), headers: form)
+            let html = String(decoding: missing.body, as: UTF8.self)
+            #expect(missing.status == 422 && html.contains("Su denuncia NO se envió todavía") && html.contains("Cuente qué pasó"), "\(html.prefix(300))")
+            #expect(html.contains("value=\"San Cristóbal\"") && html.contains("<option value=\"MX\" selected>"))
+            let wrongRegion = try await client.send(.post, "/v1/reports/form",
+                                                    body: Array("language=en&country=MX&region=GT-01&description=x".utf8), headers: form)
+            #expect(wrongRegion.status == 422 && String(decoding: wrongRegion.body, as: UTF8.self).contains("State or department"))
+            let json = try await client.send(.post, "/v1/reports/form", body: Array("{}".utf8), headers: [("Content-Type", "application/json")])
+            #expect(json.status == 415)
+            // Issue 14 item 10: the three refusals above spent none of the budget of 3 a minute
+            // (garbage must not lock out every Tor Browser user); accepted reports do.
+            for _ in 0..<3 {
+                let accepted = try await client.send(.post, "/v1/reports/form", body: Array("language=es&country=MX&description=x".utf8), headers: form)
+                #expect(accepted.status == 201)
+            }
+            let limited = try await client.send(.post, "/v1/reports/form", body: Array("language=es&country=MX&description=x".utf8), headers: form)
+            #expect(limited.status == 429 && limited.header("Retry-After") == "60" && String(decoding: limited.body, as: UTF8.self).contains("NO fue recibida"))
+        }
+        let stored = try await VaultDatabase(path: intake.vaultPath).stats().reduce(0) { $0 + $1.count }
+        #expect(stored == 3)
+    }
 }
