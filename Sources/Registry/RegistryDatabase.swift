@@ -1,12 +1,13 @@
 public import Deidentify
 import Foundation
 import Formats
-public import GRDB
+import GRDB
 
 /// The registry: de-identified records only, one row per aggression, multi-valued fields in their
 /// own tables (DESIGN.md §7). It holds no case id: only the offline case store maps cases to records.
 public struct RegistryDatabase: Sendable {
-    public let writer: DatabaseQueue
+    /// Private: every statement on the registry is one of the methods below.
+    private let writer: DatabaseQueue
 
     public init(path: String) throws {
         var configuration = Configuration()
