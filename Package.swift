@@ -157,7 +157,7 @@ let package = Package(
         .testTarget(
             name: "IntakeTests",
             dependencies: [
-                "Intake", "Vault", "Formats", "Sodium", "TestSupport", "resguardo", "resguardo-intake", "resguardo-submit",
+                "Intake", "Vault", "Formats", "Sodium", "DurableFiles", "TestSupport", "resguardo", "resguardo-intake", "resguardo-submit",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

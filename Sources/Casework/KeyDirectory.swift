@@ -88,7 +88,7 @@ public struct KeyDirectory: Sendable {
             let current = manifest.manifest
             let next = try KeyManifest(organisation: current.organisation, issued: today, expires: Self.expiry(today, keys: current.encryptionKeys),
                                        encryptionKeys: current.encryptionKeys, replySigningKey: current.replySigningKey)
-            try DurableFile.replaceAtomically(path + "/" + Self.manifestName, bytes: SignedKeyManifest.sign(next, with: signing).serialized())
+            try DurableFile.replaceAtomically(path + "/" + Self.manifestName, bytes: SignedKeyManifest.sign(next, with: signing).serialized(), mode: 0o644)
             return next
         } catch let error as KeyDirectoryError {
             throw error
@@ -115,7 +115,7 @@ public struct KeyDirectory: Sendable {
             let next = try KeyManifest(organisation: manifest.manifest.organisation, issued: today, expires: Self.expiry(today, keys: older + [entry]),
                                        encryptionKeys: older + [entry], replySigningKey: manifest.manifest.replySigningKey)
             try Self.writeEncryptionKey(encryption, id: entry.id, in: path, passphrase: passphrase, limits: limits)
-            try DurableFile.replaceAtomically(path + "/" + Self.manifestName, bytes: SignedKeyManifest.sign(next, with: signing).serialized())
+            try DurableFile.replaceAtomically(path + "/" + Self.manifestName, bytes: SignedKeyManifest.sign(next, with: signing).serialized(), mode: 0o644)
             return entry
         } catch let error as KeyDirectoryError {
             throw error

@@ -23,7 +23,7 @@ enum Parallel {
         var results: [Result?] = Array(repeating: nil, count: count)
         let block = 256 * workers
         var start = 0
-        try withoutActuallyEscaping(body) { body in
+        withoutActuallyEscaping(body) { body in
             while start < count {
                 let (first, end) = (start, min(start + block, count))
                 results.withUnsafeMutableBufferPointer { buffer in

@@ -73,7 +73,9 @@ public struct Workspace: Sendable {
     public func pseudonymKey(_ keys: UnlockedKeys) throws(CaseError) -> PseudonymKey {
         let (keyId, sealed) = try database.sealedPseudonymKey()
         guard let key = keys[keyId] else { throw .noKey(keyId.hex) }
-        do { return try PseudonymKey(opening: sealed, with: key) } catch { throw .tampered("the pseudonym key") }
+        do { return try PseudonymKey(opening: sealed, with: key) } catch {
+            throw .io("the workspace's pseudonym key does not open: the case store was altered or damaged")
+        }
     }
 
     /// The de-identifier of this workspace's network (its pseudonym key and name).

@@ -1,4 +1,4 @@
-public import Formats
+import Formats
 
 /// One aggression as the registry holds it (DESIGN.md §7). The type has **no free-text field**:
 /// names, contacts, IDs, places below region, narrative and attachments cannot be copied into it,

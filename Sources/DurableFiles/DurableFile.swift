@@ -40,7 +40,7 @@ public enum DurableFile {
         syncDirectory(of: path)
     }
 
-    public static func replaceAtomically(_ path: String, bytes: [UInt8], mode: mode_t = 0o644) throws(Failure) {
+    public static func replaceAtomically(_ path: String, bytes: [UInt8], mode: mode_t = 0o600) throws(Failure) {
         let temporary = path + ".tmp-\(getpid())"
         unlink(temporary)
         try createExclusive(temporary, bytes: bytes, mode: mode)

@@ -1,6 +1,6 @@
 import DurableFiles
 import Foundation
-public import Sodium
+import Sodium
 
 /// The one place a key manifest *file* is trusted (the intake serving it, its no-JavaScript path
 /// sealing with it, `purge --acknowledgement` and `import-replies` checking staff signatures with

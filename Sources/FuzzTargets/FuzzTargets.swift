@@ -1,4 +1,4 @@
-public import Formats
+import Formats
 import Sodium
 
 /// One entry point per parser that reads bytes from outside (issue: fuzzing). The libFuzzer

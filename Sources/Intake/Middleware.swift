@@ -1,6 +1,6 @@
 public import Hummingbird
 import HTTPTypes
-public import Logging
+import Logging
 import Foundation
 import NIOConcurrencyHelpers
 

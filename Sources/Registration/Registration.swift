@@ -50,7 +50,9 @@ public struct Registration {
         do {
             try registry.insert(previews.map(\.record))
         } catch {
-            try? workspace.unmarkRegistered(caseIds, reason: "registry write failed; undone")
+            do { try workspace.unmarkRegistered(caseIds, reason: "registry write failed; undone") } catch let undo {
+                throw RegistrationError.undoFailed(registry: "\(error)", undo: undo.description)
+            }
             throw error
         }
         return previews.count
@@ -70,6 +72,19 @@ public struct Registration {
         let outcome = KAnonymity.enforce(records, existing: existing)
         return outcome.records.map { r in
             Preview(record: r, redactions: (logs[r.recordId] ?? []) + (outcome.redactions[r.recordId] ?? []), belowK: outcome.belowK.contains(r.recordId))
+        }
+    }
+}
+
+public enum RegistrationError: Error, CustomStringConvertible {
+    /// The registry refused the records and the case store could not be put back: the cases
+    /// are marked registered without records. Said in full so a person can repair it.
+    case undoFailed(registry: String, undo: String)
+
+    public var description: String {
+        switch self {
+        case .undoFailed(let registry, let undo):
+            return "the registry write failed (\(registry)) and undoing the cases' state failed too (\(undo)): the cases are marked registered but have no records; restore the case store from its backup or mark them vetted again"
         }
     }
 }

@@ -1,8 +1,8 @@
 import DurableFiles
-public import Formats
-public import GRDB
+import Formats
+import GRDB
 import Foundation
-public import Sodium
+import Sodium
 import Synchronization
 
 /// The write-ahead log's checkpoints, on a thread of their own, and the writer's share of them.

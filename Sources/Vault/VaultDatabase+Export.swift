@@ -1,6 +1,6 @@
 import DurableFiles
 public import Formats
-public import GRDB
+import GRDB
 import Foundation
 public import Sodium
 import Synchronization
@@ -24,7 +24,7 @@ extension VaultDatabase {
                        maxBytes: Int = VaultDatabase.maxBundleEnvelopeBytes, urgentOnly: Bool = false) async throws(VaultError) -> ExportSummary {
         let filter = urgentOnly ? "export_id IS NULL AND urgent = 1" : "export_id IS NULL"
         do {
-            let rows = try await writer.read { db in
+            let rows = try writer.read { db in
                 // Choose by size first (cheap), then read only the chosen envelopes.
                 // Ordered by day, then by the random id, so a bundle does not carry arrival order.
                 var chosen: [Int64] = []

@@ -1,8 +1,8 @@
 import DurableFiles
-public import Formats
+import Formats
 public import GRDB
 import Foundation
-public import Sodium
+import Sodium
 import Synchronization
 
 /// The online vault: one SQLite file holding ciphertext and the least metadata that works

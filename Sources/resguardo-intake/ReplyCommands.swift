@@ -1,3 +1,4 @@
+import DurableFiles
 import ArgumentParser
 import CLISupport
 import Foundation
@@ -38,9 +39,10 @@ extension IntakeCommand {
             let size = (try? FileManager.default.attributesOfItem(atPath: bundle)[.size] as? Int) ?? nil
             guard let size else { throw CommandFailure("cannot read \(bundle)", status: .noInput) }
             guard size <= 256 << 20 else { throw CommandFailure("\(bundle) is \(size) bytes; a reply bundle is at most 256 MiB", status: .dataError) }
-            guard let data = FileManager.default.contents(atPath: bundle) else { throw CommandFailure("cannot read \(bundle)", status: .noInput) }
+            let data: [UInt8]
+            do { data = try DurableFile.read(bundle, maxBytes: 256 << 20) } catch { throw CommandFailure(error.description, status: .noInput) }
             let parsed: ReplyBundle
-            do { parsed = try ReplyBundle(bytes: Array(data), trustedKey: manifest.replySigningKey) } catch {
+            do { parsed = try ReplyBundle(bytes: data, trustedKey: manifest.replySigningKey) } catch {
                 throw CommandFailure("\(bundle): \(error)", hints: ["nothing was imported"], status: .dataError)
             }
             let database = try vault.open()

@@ -71,12 +71,17 @@ struct IntakeOptions: ParsableArguments {
 
     /// The newest manifest this computer verified for this intake, if any.
     func cachedManifest(pinned: SigningKeyFingerprint) -> SignedKeyManifest? {
-        guard let data = FileManager.default.contents(atPath: manifestCachePath(pinned)) else { return nil }
-        return try? SignedKeyManifest(json: Array(data), trust: .fingerprint(pinned))
+        guard let data = try? DurableFile.read(manifestCachePath(pinned), maxBytes: SignedKeyManifest.maxByteCount) else { return nil }
+        return try? SignedKeyManifest(json: data, trust: .fingerprint(pinned))
+    }
+
+    /// `URL fingerprint` lines, one per intake this computer has trusted.
+    func readKnownIntakes() -> String {
+        (try? DurableFile.read(knownIntakesPath, maxBytes: 1 << 20)).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 
     func rememberedFingerprint(for baseURL: String) -> SigningKeyFingerprint? {
-        let known = (try? String(contentsOfFile: knownIntakesPath, encoding: .utf8)) ?? ""
+        let known = readKnownIntakes()
         for line in known.split(separator: "\n") {
             let parts = line.split(separator: " ", maxSplits: 1)
             if parts.count == 2, parts[0] == baseURL, let f = SigningKeyFingerprint(text: String(parts[1])) { return f }
@@ -100,14 +105,11 @@ struct IntakeOptions: ParsableArguments {
         }
         let dir = (knownIntakesPath as NSString).deletingLastPathComponent
         try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        // Replaced whole (synced, renamed), owner-only: a crash never leaves half a line, and the
+        // list says which intakes this person uses.
+        let known = readKnownIntakes()
         let line = "\(client.baseURL) \(presented)\n"
-        if let handle = FileHandle(forWritingAtPath: knownIntakesPath) {
-            handle.seekToEndOfFile()
-            handle.write(Data(line.utf8))
-            handle.closeFile()
-        } else {
-            try? DurableFile.createExclusive(knownIntakesPath, bytes: Array(line.utf8))
-        }
+        try? DurableFile.replaceAtomically(knownIntakesPath, bytes: Array((known.isEmpty || known.hasSuffix("\n") ? known : known + "\n").utf8) + Array(line.utf8), mode: 0o600)
         Console.warning("first use of \(client.baseURL): trusting signing-key fingerprint \(presented)")
         Console.warning("compare it with the fingerprint the network publishes; remembered in \(knownIntakesPath)")
         return presented

@@ -25,7 +25,7 @@ extension Resguardo.CasesCommand {
             guard let preview = try Registration(workspace: ws, keys: keys).preview([id]).first else { return }
             let json = RegistryExport.json([preview.record])
             print("Registro / Record (nothing written):")
-            print(String(decoding: json, as: UTF8.self), terminator: "")
+            print(TerminalText.escaped(String(decoding: json, as: UTF8.self), allowNewlines: true), terminator: "")
             print("Cambios / Redaction log:")
             for r in preview.redactions { print("  \(TerminalText.escaped("\(r)"))") }
             if preview.belowK { Console.warning("this record's group is still below k = \(KAnonymity.k) after every generalisation step") }
@@ -66,6 +66,8 @@ extension Resguardo {
                     print("loaded \(n) records into the registry")
                 } catch let error as CaseError {
                     throw CommandFailure(error.description, hints: ["nothing was written"], status: .dataError)
+                } catch let error as RegistrationError {
+                    throw CommandFailure(error.description)
                 }
             }
         }

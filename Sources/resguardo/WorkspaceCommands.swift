@@ -1,3 +1,4 @@
+import DurableFiles
 import ArgumentParser
 import CLISupport
 import Casework
@@ -195,13 +196,15 @@ extension Resguardo {
                     failures += 1
                     continue
                 }
-                guard let data = FileManager.default.contents(atPath: path) else {
-                    Console.error("resguardo: error: cannot read \(path)")
+                // Bounded as well: the file may have grown since it was measured.
+                let data: [UInt8]
+                do { data = try DurableFile.read(path, maxBytes: ExportBundle.maxByteCount) } catch {
+                    Console.error("resguardo: error: \(error); nothing was imported")
                     failures += 1
                     continue
                 }
                 do {
-                    let summary = try unsealer.unseal(bundle: Array(data), today: .today()) { done, total in
+                    let summary = try unsealer.unseal(bundle: data, today: .today()) { done, total in
                         // Progress only on a terminal; pipes and logs stay quiet.
                         if interactive && total > 0 { Console.progress("unsealing \(path): \(done)/\(total)") }
                     }

@@ -59,7 +59,7 @@ struct KeyCommandTests {
         let secret = try #require(secrets[envelope.keyId])
         #expect(try envelope.open(with: secret).withUnsafeBytes { Array($0) } == Array("{}".utf8))
         // The unlocked keys print as a count, whichever way a program or a failing test prints them.
-        let hexSecret = try secret.withUnsafeSecretBytes { Encoding.hex(Array($0)) }
+        let hexSecret = secret.withUnsafeSecretBytes { Encoding.hex(Array($0)) }
         var dumped = ""
         dump(secrets, to: &dumped)
         for shown in ["\(secrets)", String(reflecting: secrets), dumped] {

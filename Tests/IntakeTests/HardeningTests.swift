@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import DurableFiles
 import Foundation
 import Logging
 import Testing
@@ -174,6 +175,26 @@ struct HardeningTests {
         owner(only: bundle + ".ack")
         for name in (try? FileManager.default.contentsOfDirectory(atPath: staff.workspace)) ?? [] { owner(only: staff.workspace + "/" + name) }
         #expect(checked.contains("vault.sqlite") && checked.contains("vault.sqlite-wal") && checked.contains("cases.sqlite"), "\(checked)")
+    }
+
+    @Test("14: trust on first use is remembered in an owner-only file, whole lines only, added to what was there")
+    func knownIntakesOwnerOnly() async throws {
+        let intake = try IntakeProcess()
+        try intake.start()
+        defer { intake.kill(signal: SIGTERM) }
+        let known = intake.folder.appendingPathComponent("known").path
+        // A line from an earlier intake, left without its newline (an editor, an old version).
+        try DurableFile.createExclusive(known, bytes: Array("https://otra.example:8443 1111 2222 3333 4444 5555 6666 7777 8888".utf8), mode: 0o600)
+        let description = intake.folder.appendingPathComponent("relato.txt").path
+        try DurableFile.createExclusive(description, bytes: Array("Me siguieron.".utf8))
+        let sent = try runSubprocess(IntakeProcess.binaries.appendingPathComponent("resguardo-submit").path,
+                                     ["submit", "--url", intake.baseURL, "--ca", intake.certificatePath, "--known-intakes", known,
+                                      "--outbox", intake.folder.appendingPathComponent("outbox").path, "--country", "MX", "--description-file", description])
+        #expect(sent.status == 0 && sent.output.contains("first use"), "\(sent.output)")
+        let lines = String(decoding: try DurableFile.read(known, maxBytes: 4096), as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        #expect(lines == ["https://otra.example:8443 1111 2222 3333 4444 5555 6666 7777 8888",
+                          Substring("\(intake.baseURL) \(IntakeProcess.demoFingerprint)"), ""], "\(lines)")
+        #expect(DurableFile.mode(of: known) == 0o600)
     }
 
     @Test("10: a production config asks a proof of work by default, and it rises with accepted submissions only")

@@ -1,5 +1,5 @@
 import Foundation
-public import HTTPTypes
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Intake
