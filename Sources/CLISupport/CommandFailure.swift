@@ -46,6 +46,12 @@ public enum Console {
         writeStandardError("\(CommandFailure.program): warning: \(line)\n")
     }
 
+    /// Something a person should know that is neither an error nor a warning (standard error,
+    /// so it never mixes with output a script reads).
+    public static func note(_ line: String) {
+        writeStandardError("\(CommandFailure.program): \(line)\n")
+    }
+
     /// A one-line progress display on a terminal: redrawn in place with a carriage return.
     public static func progress(_ line: String) {
         writeStandardError("\r\u{1B}[K" + line + (line.isEmpty ? "" : ""))

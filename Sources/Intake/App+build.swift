@@ -12,64 +12,46 @@ public import Vault
 /// What a running intake needs, loaded once at start-up.
 public struct IntakeDependencies: Sendable {
     public let configuration: IntakeConfiguration
-    public let manifestJSON: [UInt8]
-    public let manifest: KeyManifest
-    public let vault: VaultDatabase
-    public let writer: SubmissionWriter
-    /// What the routes use of the vault (the SQLite one here; the seam for others).
-    public let store: any SubmissionStore
-    /// Envelope → durable submission → receipt, for both submission routes.
-    let acceptance: Acceptance
+    /// The networks it receives reports for (one, unless the config lists several).
+    public let networks: IntakeNetworks
     public let proofOfWork: ProofOfWork
     public let connections: ConnectionCounter
-    /// Nil when no notification command is configured.
-    public let notifier: UrgentNotifier?
     public let assets: WebAssets
     /// Requests, refusals and failures, counted instead of logged one by one.
     public let counters: IntakeCounters
-    /// The manifest signing key's fingerprint, shown on the page and pinned by its script.
-    public let fingerprint: String
-    /// The manifest's encryption key ids: an envelope sealed to another key is refused.
+    /// Every network's encryption key ids: an envelope sealed to another key is refused.
     public let knownKeyIds: Set<KeyId>
 
-    /// Loads the manifest, refusing one not signed by the pinned key (what the intake serves and
-    /// seals the no-JavaScript reports to must be what the network published), and opens the vault.
+    /// Loads each network's manifest, refusing one not signed by its pinned key (what the intake
+    /// serves and seals the no-JavaScript reports to must be what the network published), and
+    /// opens each network's vault.
     public init(configuration: IntakeConfiguration, logger: Logger = Logger(label: "resguardo-intake")) throws {
         self.configuration = configuration
-        guard let pinned = configuration.signingKeyFingerprint else {
-            throw ConfigurationError.missing("keys.fingerprint", flag: "--fingerprint")
-        }
-        let signed: SignedKeyManifest
-        do { signed = try ManifestFile.load(path: configuration.manifestPath, pinned: pinned) } catch {
-            guard case .unreadable = error else { throw error }
-            throw ConfigurationError.missingFile("the key manifest at \(configuration.manifestPath)", hint: "set keys.manifest or --manifest")
-        }
-        manifestJSON = signed.serialized()
-        manifest = signed.manifest
-        // Clients refuse an expired manifest: serving one would turn every defender away.
-        guard manifest.isCurrent(on: .today()) else {
-            throw ConfigurationError.invalid(configuration.manifestPath, "the key manifest expired on \(manifest.expires) (or is dated in the future, \(manifest.issued)); sign it again offline with `resguardo key renew`")
-        }
-        fingerprint = pinned.description
-        knownKeyIds = Set(manifest.encryptionKeys.map(\.id))
         assets = try WebAssets(tweetNaClPath: configuration.tweetNaClPath)
-        vault = try VaultDatabase(path: configuration.vaultPath, checkpointing: .background)
-        writer = SubmissionWriter(vault: vault)
         proofOfWork = try ProofOfWork(difficulty: configuration.powDifficulty, maxDifficulty: configuration.powMaxDifficulty,
                                       calmPerMinute: configuration.powCalmPerMinute, lifetimeSeconds: configuration.powTokenLifetimeSeconds)
         connections = ConnectionCounter(limit: configuration.maxConnections)
         counters = IntakeCounters(logger: logger)
-        notifier = UrgentNotifier(command: configuration.urgentCommand, minIntervalSeconds: configuration.urgentMinIntervalSeconds, counters: counters)
-        store = SQLiteSubmissionStore(vault: vault, writer: writer)
-        acceptance = Acceptance(store: store, counters: counters, proofOfWork: proofOfWork, notifier: notifier)
+        networks = try IntakeNetworks(configuration: configuration, shared: .init(counters: counters, proofOfWork: proofOfWork,
+                                                                                  urgentMinIntervalSeconds: configuration.urgentMinIntervalSeconds))
+        knownKeyIds = networks.knownKeyIds
     }
+
+    /// The network an envelope goes to: the one whose manifest holds its key id. Nil only for an
+    /// id no manifest holds, which `Envelope(bytes:knownKeyIds:)` has refused already.
+    func network(for envelope: Envelope) -> IntakeNetwork? { networks.network(for: envelope.keyId) }
 }
 
 import Sodium
 
 extension IntakeDependencies {
     func page(language: Language) -> WebPage {
-        WebPage(language: language, assets: assets, organisation: manifest.organisation, fingerprint: fingerprint, year: CalendarDay.today().year)
+        if networks.isSingle, let only = networks.all.first {
+            return WebPage(language: language, assets: assets, organisation: only.name, fingerprint: only.fingerprint.description, year: CalendarDay.today().year)
+        }
+        var page = WebPage(language: language, assets: assets, organisation: "", fingerprint: "", year: CalendarDay.today().year)
+        page.networks = networks.all.map { .init(id: $0.id.text, name: $0.name, countries: $0.countries, fingerprint: $0.fingerprint.description) }
+        return page
     }
 }
 
@@ -113,8 +95,8 @@ public func buildApplication(_ deps: IntakeDependencies, logger: Logger,
         router: buildRouter(deps),
         server: try .tls(.http1(configuration: http1), tlsConfiguration: tls),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        services: [CheckpointService(vault: deps.vault),
-                   CounterReportService(counters: deps.counters, interval: .seconds(configuration.countersIntervalSeconds))],
+        services: deps.networks.all.map { CheckpointService(vault: $0.vault) as any Service }
+            + [CounterReportService(counters: deps.counters, interval: .seconds(configuration.countersIntervalSeconds))],
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )

@@ -77,7 +77,13 @@ struct FormSubmission: Sendable {
         case .report(let built):
             report = built
         }
-        guard let key = deps.manifest.currentEncryptionKey(on: .today()) else {
+        // The country the defender chose names the network; the form offers only served ones.
+        guard let network = deps.networks.network(forCountry: report.country) else {
+            return htmlResponse(page.form(values: values, problems: [page.t("Ninguna red de este servidor recibe denuncias de ese país: elija otro país o busque la red de su país.",
+                                                                                "No network on this server receives reports from that country: choose another country or look for your country's network.")]),
+                                status: .unprocessableContent)
+        }
+        guard let key = network.manifest.currentEncryptionKey(on: .today()) else {
             deps.counters.failed("no_current_key")
             return htmlResponse(page.form(values: values, problems: [page.t("El servidor no tiene una llave vigente: su denuncia NO fue recibida. Avise a la red por otro medio.",
                                                                                 "The server has no current key: your report was NOT received. Tell the network another way.")]),
@@ -97,7 +103,7 @@ struct FormSubmission: Sendable {
                                 status: .contentTooLarge)
         }
         let id: SubmissionId
-        do { id = try await deps.acceptance.accept(envelope) } catch {
+        do { id = try await network.acceptance.accept(envelope) } catch {
             let temporary: Bool
             if case .notStored(_, let t) = error { temporary = t } else { temporary = false }
             let message = page.t("El servidor no pudo guardar su denuncia ahora: NO fue recibida. Sus respuestas siguen aquí; intente enviarla de nuevo en unos minutos.",

@@ -28,6 +28,10 @@ public struct IntakeConfiguration: Sendable, Equatable {
     public var urgentCommand: [String] = []
     public var urgentMinIntervalSeconds = 60
     public var countersIntervalSeconds = 86_400
+    /// Several networks in one intake (DESIGN.md §9): set only in the config file's `networks`
+    /// array, and then instead of `keys.*`, `vault.path` and `notify.urgent_command`. Empty: the
+    /// intake serves the one network those keys describe.
+    public var networks: [NetworkSetting] = []
 
     public init() {}
 
@@ -41,6 +45,10 @@ public struct IntakeConfiguration: Sendable, Equatable {
         guard case .object(let sections) = json else { throw .invalid(path, "top level must be an object") }
         self.init()
         for (section, value) in sections {
+            if section == "networks" {
+                networks = try NetworkSetting.parse(value, source: path)
+                continue
+            }
             guard case .object(let members) = value else { throw .invalid(path, "`\(section)` must be an object") }
             for (name, v) in members {
                 let key = "\(section).\(name)"
@@ -72,9 +80,106 @@ public struct IntakeConfiguration: Sendable, Equatable {
     public func validated() throws(ConfigurationError) -> IntakeConfiguration {
         if certificatePath.isEmpty { throw .missing("tls.certificate", flag: "--certificate") }
         if privateKeyPath.isEmpty { throw .missing("tls.key", flag: "--private-key") }
+        if !networks.isEmpty {
+            try NetworkSetting.check(networks, alongside: self)
+            return self
+        }
         if manifestPath.isEmpty { throw .missing("keys.manifest", flag: "--manifest") }
         if signingKeyFingerprint == nil { throw .missing("keys.fingerprint", flag: "--fingerprint") }
         return self
+    }
+}
+
+/// One network of a several-network intake: what the `networks` array of the config file says
+/// of it. Each has its own manifest, pinned fingerprint, vault and notification command, so
+/// nothing of one network is stored in, exported from or purged with another's files.
+public struct NetworkSetting: Sendable, Equatable {
+    public var id: NetworkId
+    public var name: String
+    /// ISO 3166-1 alpha-2 codes of the countries whose reports it receives.
+    public var countries: [String]
+    public var manifestPath: String
+    public var fingerprint: SigningKeyFingerprint
+    public var vaultPath: String
+    public var urgentCommand: [String]
+
+    public init(id: NetworkId, name: String, countries: [String], manifestPath: String, fingerprint: SigningKeyFingerprint,
+                vaultPath: String, urgentCommand: [String] = []) {
+        self.id = id
+        self.name = name
+        self.countries = countries
+        self.manifestPath = manifestPath
+        self.fingerprint = fingerprint
+        self.vaultPath = vaultPath
+        self.urgentCommand = urgentCommand
+    }
+
+    static let members = ["id", "name", "countries", "manifest", "fingerprint", "vault", "notify_command"]
+
+    /// `"networks": [{"id": "mx", "name": "…", "countries": ["MX"], "manifest": "…",
+    /// "fingerprint": "…", "vault": "…", "notify_command": ["/usr/local/bin/avisar"]}]`; every
+    /// member but `notify_command` is required and an unknown one is an error.
+    static func parse(_ value: JSONValue, source: String) throws(ConfigurationError) -> [NetworkSetting] {
+        guard case .array(let items) = value, !items.isEmpty else {
+            throw .invalid(source, "`networks` must be a non-empty array of objects (id, name, countries, manifest, fingerprint, vault)")
+        }
+        var result: [NetworkSetting] = []
+        for (index, item) in items.enumerated() {
+            let at = "networks[\(index)]"
+            guard case .object(let members) = item else { throw .invalid(source, "`\(at)` must be an object") }
+            for (name, _) in members where !Self.members.contains(name) {
+                throw .invalid(source, "unknown key `\(at).\(name)` (known: \(Self.members.joined(separator: ", ")))")
+            }
+            func string(_ name: String) throws(ConfigurationError) -> String {
+                guard case .string(let s)? = item[name], !s.isEmpty else { throw .invalid(source, "`\(at).\(name)` must be a non-empty string") }
+                return s
+            }
+            guard let id = NetworkId(try string("id")) else { throw .invalid(source, "`\(at).id` must be \(NetworkId.rule)") }
+            guard let fingerprint = SigningKeyFingerprint(text: try string("fingerprint")) else {
+                throw .invalid(source, "`\(at).fingerprint` is not a signing-key fingerprint (32 hex digits, e.g. \"a036 5677 …\")")
+            }
+            guard case .array(let list)? = item["countries"], !list.isEmpty else {
+                throw .invalid(source, "`\(at).countries` must be a non-empty array of country codes (e.g. [\"MX\"])")
+            }
+            var countries: [String] = []
+            for c in list {
+                guard case .string(let code) = c, Vocabulary.countries.contains(code) else {
+                    throw .invalid(source, "`\(at).countries` holds `\(String(decoding: c.serialized(), as: UTF8.self))`; known countries: \(Vocabulary.countries.codes.joined(separator: ", "))")
+                }
+                countries.append(code)
+            }
+            var command: [String] = []
+            if let notify = item["notify_command"] {
+                guard case .array(let parts) = notify, !parts.isEmpty else { throw .invalid(source, "`\(at).notify_command` must be a non-empty array of strings") }
+                for p in parts {
+                    guard case .string(let s) = p, !s.isEmpty else { throw .invalid(source, "`\(at).notify_command` must hold only non-empty strings") }
+                    command.append(s)
+                }
+                guard command[0].hasPrefix("/") else { throw .invalid(source, "`\(at).notify_command` must start with an absolute program path") }
+            }
+            result.append(NetworkSetting(id: id, name: try string("name"), countries: countries, manifestPath: try string("manifest"),
+                                         fingerprint: fingerprint, vaultPath: try string("vault"), urgentCommand: command))
+        }
+        return result
+    }
+
+    /// What must hold among the networks: distinct ids, countries, vaults and manifests, and no
+    /// single-network key beside them (which network would it be?).
+    static func check(_ networks: [NetworkSetting], alongside configuration: IntakeConfiguration) throws(ConfigurationError) {
+        let source = "networks"
+        if !configuration.manifestPath.isEmpty || configuration.signingKeyFingerprint != nil || !configuration.urgentCommand.isEmpty
+            || configuration.vaultPath != IntakeConfiguration().vaultPath {
+            throw .invalid(source, "with `networks`, each network names its own manifest, fingerprint, vault and notify_command: remove keys.manifest, keys.fingerprint, vault.path and notify.urgent_command")
+        }
+        func distinct(_ what: String, _ values: [String]) throws(ConfigurationError) {
+            var seen = Set<String>()
+            for v in values where !seen.insert(v).inserted { throw .invalid(source, "two networks share the \(what) `\(v)`") }
+        }
+        try distinct("id", networks.map(\.id.text))
+        try distinct("country", networks.flatMap(\.countries))
+        try distinct("vault", networks.map(\.vaultPath))
+        try distinct("manifest", networks.map(\.manifestPath))
+        try distinct("fingerprint", networks.map(\.fingerprint.description))
     }
 }
 

@@ -41,8 +41,10 @@ struct ReportsController: Sendable {
         if envelope.flags.contains(.sealedByIntake) {
             throw IntakeError(.unprocessableContent, "envelope_unknown_flags", "the sealed-by-intake flag may only be set by the intake")
         }
+        // The key id names the network (the parse above refused ids no manifest holds).
+        guard let network = deps.network(for: envelope) else { throw IntakeError.from(EnvelopeError.unknownKeyId(envelope.keyId)) }
         let id: SubmissionId
-        do { id = try await deps.acceptance.accept(envelope) } catch {
+        do { id = try await network.acceptance.accept(envelope) } catch {
             guard case .notStored(let errorClass, let temporary) = error else { throw IntakeError(.internalServerError, "server_error", "the report was NOT received") }
             if temporary {
                 throw IntakeError(.serviceUnavailable, errorClass, "the report could not be stored right now and was NOT received; please send it again later",

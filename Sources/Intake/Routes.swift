@@ -14,8 +14,24 @@ struct KeysAndMailboxRoutes {
         routes.get("/healthz") { _, _ in
             jsonResponse(.object([("status", .string("ok"))]))
         }
+        // One network: its manifest, as always. Several: each at its own path, so a client can
+        // never take one network's manifest for another's (it pins each network's fingerprint).
         routes.get("/v1/keys") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: deps.manifestJSON)))
+            guard deps.networks.isSingle, let only = deps.networks.all.first else {
+                throw IntakeError(.notFound, "several_networks", "this intake serves several networks: GET /v1/networks, then /v1/networks/{id}/keys")
+            }
+            return manifestResponse(only)
+        }
+        routes.get("/v1/networks") { _, _ in
+            jsonResponse(.object([("networks", .array(deps.networks.all.map { n in
+                .object([("id", .string(n.id.text)), ("name", .string(n.name)), ("countries", .array(n.countries.map(JSONValue.string)))])
+            }))]))
+        }
+        routes.get("/v1/networks/{id}/keys") { _, context in
+            guard let text = context.parameters.get("id"), let id = NetworkId(text), let network = deps.networks.network(id: id) else {
+                throw IntakeError(.notFound, "network_unknown", "no such network (GET /v1/networks lists them)")
+            }
+            return manifestResponse(network)
         }
         routes.get("/v1/challenge") { _, _ in
             let challenge = try deps.proofOfWork.challenge()
@@ -26,14 +42,19 @@ struct KeysAndMailboxRoutes {
             guard let text = context.parameters.get("id"), let id = MailboxId(hex: text) else {
                 throw IntakeError(.badRequest, "mailbox_malformed", "a mailbox id is 32 lowercase hex digits")
             }
-            let replies: [[UInt8]]
-            do throws(VaultError) { replies = try await deps.store.replies(for: id) } catch {
+            // A mailbox id is random and names no network: every network's vault is asked.
+            var replies: [[UInt8]] = []
+            do throws(VaultError) { for network in deps.networks.all { replies += try await network.store.replies(for: id) } } catch {
                 throw IntakeError(.serviceUnavailable, error.errorClass, "replies cannot be read right now; try again later", retryAfterSeconds: 30)
             }
             return jsonResponse(.object([("replies", .array(replies.map { .string(Encoding.base64($0)) }))]))
         }
         return routes
     }
+}
+
+func manifestResponse(_ network: IntakeNetwork) -> Response {
+    Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: network.manifestJSON)))
 }
 
 /// The two ways a report arrives: an envelope sealed on the device, and the no-JavaScript form.

@@ -54,6 +54,24 @@ struct WebPage: Sendable {
     /// Today's year, for the incident-date choices.
     let year: Int
     var variant: Variant = .served
+    /// The networks of a several-network intake (empty for one network): the defender picks her
+    /// country, and the report is sealed to that country's network, whose name and fingerprint
+    /// the page shows.
+    var networks: [NetworkChoice] = []
+
+    struct NetworkChoice: Sendable {
+        let id: String
+        let name: String
+        let countries: [String]
+        let fingerprint: String
+    }
+
+    /// The country codes the form offers: those a network serves (all of them for one network).
+    var countryTerms: [Term] {
+        guard !networks.isEmpty else { return Vocabulary.countries.terms }
+        let served = Set(networks.flatMap(\.countries))
+        return Vocabulary.countries.terms.filter { served.contains($0.code) }
+    }
 
     /// Where the page's requests go: the page's own server, or the intake's address.
     var base: String {
@@ -86,6 +104,12 @@ struct WebPage: Sendable {
         var offlineData = ""
         if case .offline(let url, let manifest, let issued) = variant {
             offlineData = " data-intake=\"\(escape(url))\" data-manifest=\"\(Encoding.base64(manifest))\" data-not-issued-before=\"\(escape(issued))\""
+        }
+        if !networks.isEmpty {
+            let table = JSONValue.array(networks.map { n in
+                .object([("id", .string(n.id)), ("name", .string(n.name)), ("countries", .array(n.countries.map(JSONValue.string))), ("fingerprint", .string(n.fingerprint))])
+            })
+            offlineData += " data-networks=\"\(escape(String(decoding: table.serialized(), as: UTF8.self)))\""
         }
         html += "<form id=\"report\" method=\"post\" action=\"\(escape(base))/v1/reports/form\" accept-charset=\"utf-8\" data-fingerprint=\"\(escape(fingerprint))\" data-lang=\"\(language.rawValue)\" data-attachment-limit=\"\(Self.attachmentLimitMegabytes * 1_048_576)\"\(offlineData)>\n"
         html += "<input type=\"hidden\" name=\"language\" value=\"\(language.rawValue)\">\n"
@@ -182,7 +206,7 @@ struct WebPage: Sendable {
         html += """
         </head><body>
         <header><a class="skip" href="#main">\(t("Ir al contenido", "Skip to content"))</a>
-        <span class="brand">Resguardo</span> <span class="org">\(escape(organisation))</span>
+        <span class="brand">Resguardo</span> <span class="org" id="network-org">\(escape(networks.isEmpty ? organisation : networks.map(\.name).joined(separator: " · ")))</span>
         \(langLink)</header>
 
         """
@@ -208,7 +232,8 @@ struct WebPage: Sendable {
     }
 
     func fingerprintBox() -> String {
-        """
+        if !networks.isEmpty { return networksBox() }
+        return """
         <div class="fingerprint"><p>\(t("Huella de la llave de la red:", "The network's key fingerprint:")) <code id="fingerprint">\(escape(fingerprint))</code></p>
         <details><summary>\(t("¿Qué es esto?", "What is this?"))</summary>
         <p>\(isOffline ? t("Este formulario lo entregó la red por sus propios medios: la huella y las herramientas de cifrado vienen dentro de este archivo, y comprueba las llaves del servidor contra esa huella antes de cifrar. Compare la huella con la que la red publica; si no coincide, no use este archivo.", "Your network handed out this form through its own channels: the fingerprint and the encryption tools are inside this file, and it checks the server's keys against that fingerprint before encrypting. Compare the fingerprint with the one the network publishes; if it does not match, do not use this file.")
@@ -218,13 +243,30 @@ struct WebPage: Sendable {
         """
     }
 
+    /// Several networks: the report goes to the chosen country's network. Every network's name,
+    /// countries and fingerprint are listed, so a defender without JavaScript can compare the
+    /// one she needs; with JavaScript the chosen one is shown above the list.
+    func networksBox() -> String {
+        var html = "<div class=\"fingerprint\" id=\"networks\"><p>\(t("Su denuncia llega solo a la red del país que elija abajo, cifrada con la llave de esa red.", "Your report reaches only the network of the country you choose below, encrypted with that network's key."))</p>\n"
+        html += "<p id=\"network-chosen\" hidden>\(t("Red:", "Network:")) <strong id=\"network-name\"></strong> · \(t("huella de su llave:", "its key fingerprint:")) <code id=\"fingerprint\"></code></p>\n"
+        html += "<ul class=\"networks\">"
+        for n in networks {
+            let countries = n.countries.map { Vocabulary.countries.term($0)?.label(language) ?? $0 }.joined(separator: ", ")
+            html += "<li data-network=\"\(escape(n.id))\"><strong>\(escape(n.name))</strong> (\(escape(countries))): <code>\(escape(n.fingerprint))</code></li>"
+        }
+        html += "</ul>\n<details><summary>\(t("¿Qué es esto?", "What is this?"))</summary>\n"
+        html += "<p>\(t("Cada red nacional tiene su propia llave: ninguna otra red, ni la oficina regional, ni este servidor pueden leer lo que usted envía a la suya. La página comprueba la llave de la red contra su huella antes de cifrar; compare la huella con la que su red publica por otros medios: si no coincide, no envíe nada.", "Each national network has its own key: no other network, nor the regional office, nor this server can read what you send to yours. The page checks the network's key against its fingerprint before encrypting; compare the fingerprint with the one your network publishes elsewhere: if it does not match, send nothing."))</p>\n"
+        html += "</details></div>\n"
+        return html
+    }
+
     // MARK: sections (names are the Report v1 fields; form.js and FormSubmission read the same names)
 
     func placeSection(_ values: FormValues) -> String {
         var html = "<fieldset><legend>\(t("¿Dónde ocurrió?", "Where did it happen?"))</legend>\n"
         html += "<label for=\"country\">\(t("País", "Country")) <span class=\"req\">\(t("(obligatorio)", "(required)"))</span></label>\n"
         html += "<select id=\"country\" name=\"country\" required><option value=\"\">\(t("Elija un país", "Choose a country"))</option>"
-        for term in Vocabulary.countries.terms {
+        for term in countryTerms {
             html += option(term.code, term.label(language), selected: values.first("country") == term.code)
         }
         html += "</select>\n"
@@ -406,6 +448,7 @@ struct WebPage: Sendable {
             ("manifest_bad_signature", "La firma de las llaves de la red NO es válida. No se envió nada. Alguien pudo alterar el servidor o la conexión: no use este sitio y avise a la red por otro medio.", "The signature on the network's keys is NOT valid. Nothing was sent. Someone may have tampered with the server or the connection: do not use this site and tell the network another way."),
             ("manifest_wrong_signer", "Las llaves de la red están firmadas por una llave desconocida. No se envió nada. No use este sitio y avise a la red por otro medio.", "The network's keys are signed by an unknown key. Nothing was sent. Do not use this site and tell the network another way."),
             ("manifest_malformed", "No se pudieron leer las llaves de la red. No se envió nada. Intente más tarde.", "The network's keys could not be read. Nothing was sent. Try again later."),
+            ("no_network", "Elija primero el país: su denuncia se cifra para la red de ese país. No se envió nada.", "Choose the country first: your report is encrypted for that country's network. Nothing was sent."),
             ("manifest_expired", "La lista de llaves de la red venció. No se envió nada. Avise a la red por otro medio.", "The network's key list has expired. Nothing was sent. Tell the network another way."),
             ("manifest_rolled_back", "El servidor entregó una lista de llaves más antigua que la de este formulario: puede estar reutilizando llaves retiradas. No se envió nada. Avise a la red por otro medio.", "The server sent a key list older than this form's: it may be reusing retired keys. Nothing was sent. Tell the network another way."),
             ("manifest_no_current_key", "La red no tiene una llave vigente hoy. No se envió nada. Avise a la red por otro medio.", "The network has no key valid today. Nothing was sent. Tell the network another way."),

@@ -102,30 +102,39 @@ extension IntakeCommand {
             LoggingSystem.bootstrap { label in AnonymousLogHandler(label: label, level: level) }
             let logger = Logger(label: "resguardo-intake")
             let deps: IntakeDependencies
-            do { deps = try IntakeDependencies(configuration: settings, logger: logger) } catch let error as ManifestFileError where error.isUntrustedKey {
+            do { deps = try IntakeDependencies(configuration: settings, logger: logger) } catch let error as NetworkLoadError where error.isUntrustedKey {
+                throw CommandFailure("cannot start: \(error)", hints: ["the manifest was not signed by the pinned signing key: it may have been swapped; get it again from the offline laptop (resguardo key show)",
+                                                                   "nothing was served"], status: .dataError)
+            } catch let error as ManifestFileError where error.isUntrustedKey {
                 throw CommandFailure("cannot start: \(error)", hints: ["the manifest was not signed by the pinned signing key: it may have been swapped; get it again from the offline laptop (resguardo key show)",
                                                                    "nothing was served"], status: .dataError)
             } catch {
                 throw CommandFailure("cannot start: \(error)", status: .dataError)
             }
-            let host = settings.host, vaultPath = settings.vaultPath, demo = dev
+            let host = settings.host, demo = dev
+            let vaults = deps.networks.isSingle ? "vault \(settings.vaultPath)"
+                : "\(deps.networks.all.count) networks: " + deps.networks.all.map { "\($0.id) (\($0.countries.joined(separator: " "))) vault \($0.vault.path)" }.joined(separator: "; ")
             let app = try buildApplication(deps, logger: logger) { port in
                 var text = demo ? "resguardo-intake: DEMO MODE with PUBLIC demo keys (keys-example/): never use for real reports\n" : ""
                 // Tests and scripts read the port from this line; written unbuffered so a pipe sees it now.
                 text += "resguardo-intake: \(memory.summary)\n"
-                text += "resguardo-intake: serving https://\(host):\(port) (TLS 1.3 only), vault \(vaultPath)\n"
+                text += "resguardo-intake: serving https://\(host):\(port) (TLS 1.3 only), \(vaults)\n"
                 FileHandle.standardOutput.write(Data(text.utf8))
             }
             try await app.runService()
-            let totals = deps.writer.totals
-            deps.counters.report("stopped", extra: [
-                "stored": "\(totals.submissions)", "commits": "\(totals.commits)", "failed_commits": "\(totals.failedCommits)",
-                "slowest_commit_ms": "\(totals.slowestCommit.milliseconds)", "checkpoint_finishes": "\(totals.checkpointFinishes)",
-                "slowest_checkpoint_finish_ms": "\(totals.slowestCheckpointFinish.milliseconds)",
-            ])
-            // Every request has been answered and the checkpoints have stopped: nothing writes now.
-            do throws(VaultError) { try deps.vault.close() } catch {
-                logger.warning("vault not closed cleanly; SQLite recovers the log when it next opens", metadata: ["class": .string(error.errorClass)])
+            for network in deps.networks.all {
+                let totals = network.writer.totals
+                var extra: Logger.Metadata = [
+                    "stored": "\(totals.submissions)", "commits": "\(totals.commits)", "failed_commits": "\(totals.failedCommits)",
+                    "slowest_commit_ms": "\(totals.slowestCommit.milliseconds)", "checkpoint_finishes": "\(totals.checkpointFinishes)",
+                    "slowest_checkpoint_finish_ms": "\(totals.slowestCheckpointFinish.milliseconds)",
+                ]
+                if !deps.networks.isSingle { extra["network"] = .string(network.id.text) }
+                deps.counters.report("stopped", extra: extra)
+                // Every request has been answered and the checkpoints have stopped: nothing writes now.
+                do throws(VaultError) { try network.vault.close() } catch {
+                    logger.warning("vault not closed cleanly; SQLite recovers the log when it next opens", metadata: ["class": .string(error.errorClass)])
+                }
             }
         }
 

@@ -63,10 +63,38 @@ struct IntakeClient {
     /// The intake could not be reached, or the connection broke: a reason to keep the envelope.
     struct Unreachable: Error { let reason: String }
 
-    /// Fetches and verifies the key manifest against the pinned fingerprint.
-    func manifest(pinned: SigningKeyFingerprint) async throws -> SignedKeyManifest {
-        let reply = try await get("/v1/keys")
-        guard reply.status == 200 else { throw CommandFailure("GET /v1/keys answered \(reply.status)") }
+    static func manifestPath(_ network: NetworkId?) -> String {
+        network.map { "/v1/networks/\($0.text)/keys" } ?? "/v1/keys"
+    }
+
+    struct NetworkEntry { let id: NetworkId; let name: String; let countries: [String] }
+
+    /// `GET /v1/networks`; an intake from before networks (404) serves one.
+    func networks() async throws -> [NetworkEntry] {
+        let reply = try await get("/v1/networks")
+        if reply.status == 404 { return [] }
+        guard reply.status == 200, let json = try? JSONValue.parse(reply.body), case .array(let items)? = json["networks"] else {
+            throw CommandFailure("GET /v1/networks answered \(reply.status) with no list of networks", status: .dataError)
+        }
+        return try items.map { item in
+            guard case .string(let idText)? = item["id"], let id = NetworkId(idText), case .string(let name)? = item["name"],
+                  case .array(let countries)? = item["countries"] else {
+                throw CommandFailure("GET /v1/networks: an entry is malformed", status: .dataError)
+            }
+            return NetworkEntry(id: id, name: name, countries: countries.compactMap { if case .string(let c) = $0 { return c } else { return nil } })
+        }
+    }
+
+    /// Fetches and verifies the key manifest (of `network`, on a several-network intake) against the pinned fingerprint.
+    func manifest(pinned: SigningKeyFingerprint, network: NetworkId?) async throws -> SignedKeyManifest {
+        let path = Self.manifestPath(network)
+        let reply = try await get(path)
+        guard reply.status == 200 else {
+            if reply.status == 404, network == nil {
+                throw CommandFailure("GET /v1/keys answered 404: this intake serves several networks", hints: ["give --network ID or --country (resguardo-submit networks lists them)"], status: .usage)
+            }
+            throw CommandFailure("GET \(path) answered \(reply.status)")
+        }
         let verified: Result<SignedKeyManifest, KeyManifestError> = Result { () throws(KeyManifestError) in
             try SignedKeyManifest(json: reply.body, trust: .fingerprint(pinned))
         }

@@ -17,6 +17,8 @@ struct IntakeOptions: ParsableArguments {
     var ca: String?
     @Option(name: .long, help: "Where sealed envelopes wait if sending fails (default ~/.local/share/resguardo/outbox).")
     var outbox: String?
+    @Option(name: .long, help: "On an intake that serves several networks: the network's id (resguardo-submit networks lists them); default: the network of the report's country.")
+    var network: String?
 
     var knownIntakesPath: String {
         knownIntakes ?? FileManager.default.homeDirectoryForCurrentUser.appendingPathComponent(".config/resguardo/known_intakes").path
@@ -36,10 +38,11 @@ struct IntakeOptions: ParsableArguments {
     /// The intake's key manifest, verified against the pinned fingerprint. A verified manifest is
     /// remembered (it is public), so that when the intake cannot be reached a report can still be
     /// sealed and kept in the outbox instead of being lost.
-    func verifiedManifest(client: IntakeClient) async throws -> KeyManifest {
+    func verifiedManifest(client: IntakeClient, network: NetworkId?) async throws -> KeyManifest {
+        let trustKey = client.baseURL + (network.map { "#" + $0.text } ?? "")
         do {
-            let pinned = try await pinnedFingerprint(client: client)
-            let signed = try await client.manifest(pinned: pinned)
+            let pinned = try await pinnedFingerprint(client: client, network: network)
+            let signed = try await client.manifest(pinned: pinned, network: network)
             let today = CalendarDay.today()
             // Rollback: an intake (compromised, or a copy of an old one) serving a key list older
             // than one this computer already saw may be offering a retired, compromised key.
@@ -57,7 +60,7 @@ struct IntakeOptions: ParsableArguments {
             try? DurableFile.replaceAtomically(manifestCachePath(pinned), bytes: signed.serialized(), mode: 0o600)
             return signed.manifest
         } catch let unreachable as IntakeClient.Unreachable {
-            if let pin = fingerprint.flatMap(SigningKeyFingerprint.init(text:)) ?? rememberedFingerprint(for: client.baseURL),
+            if let pin = fingerprint.flatMap(SigningKeyFingerprint.init(text:)) ?? rememberedFingerprint(for: trustKey),
                let cached = cachedManifest(pinned: pin), cached.manifest.isCurrent(on: .today()) {
                 Console.warning("cannot reach \(client.baseURL) (\(unreachable.reason)); sealing with the key list saved on \(cached.manifest.issued)")
                 return cached.manifest
@@ -91,15 +94,17 @@ struct IntakeOptions: ParsableArguments {
 
     /// The fingerprint to pin: the one given, else the one remembered for this URL, else the one
     /// the intake presents now (trust on first use, said out loud).
-    func pinnedFingerprint(client: IntakeClient) async throws -> SigningKeyFingerprint {
+    func pinnedFingerprint(client: IntakeClient, network: NetworkId?) async throws -> SigningKeyFingerprint {
         if let fingerprint {
             guard let f = SigningKeyFingerprint(text: fingerprint) else {
                 throw CommandFailure("`\(fingerprint)` is not a fingerprint (expected 32 hex digits, e.g. a036 5677 …)", status: .usage)
             }
             return f
         }
-        if let remembered = rememberedFingerprint(for: client.baseURL) { return remembered }
-        let reply = try await client.get("/v1/keys")
+        // With several networks each is trusted on its own: `URL#id fingerprint`.
+        let trustKey = client.baseURL + (network.map { "#" + $0.text } ?? "")
+        if let remembered = rememberedFingerprint(for: trustKey) { return remembered }
+        let reply = try await client.get(IntakeClient.manifestPath(network))
         guard let presented = try? SignedKeyManifest.presentedFingerprint(json: reply.body) else {
             throw CommandFailure("the intake did not serve a readable key manifest", status: .dataError)
         }
@@ -108,11 +113,37 @@ struct IntakeOptions: ParsableArguments {
         // Replaced whole (synced, renamed), owner-only: a crash never leaves half a line, and the
         // list says which intakes this person uses.
         let known = readKnownIntakes()
-        let line = "\(client.baseURL) \(presented)\n"
+        let line = "\(trustKey) \(presented)\n"
         try? DurableFile.replaceAtomically(knownIntakesPath, bytes: Array((known.isEmpty || known.hasSuffix("\n") ? known : known + "\n").utf8) + Array(line.utf8), mode: 0o600)
-        Console.warning("first use of \(client.baseURL): trusting signing-key fingerprint \(presented)")
+        Console.warning("first use of \(trustKey): trusting signing-key fingerprint \(presented)")
         Console.warning("compare it with the fingerprint the network publishes; remembered in \(knownIntakesPath)")
         return presented
+    }
+}
+
+extension IntakeOptions {
+    /// The network a report goes to: --network if given; else, when the intake serves several,
+    /// the one serving `country`; nil for an intake with one network (its manifest is /v1/keys).
+    func chooseNetwork(client: IntakeClient, country: String?) async throws -> NetworkId? {
+        if let network {
+            guard let id = NetworkId(network) else { throw CommandFailure("--network `\(network)` is not a network id (\(NetworkId.rule))", status: .usage) }
+            return id
+        }
+        let served: [IntakeClient.NetworkEntry]
+        do { served = try await client.networks() } catch is IntakeClient.Unreachable {
+            // Offline: a remembered manifest may still seal the report; the single-network path says so.
+            return nil
+        }
+        guard served.count > 1 else { return nil }
+        let list = served.map { "\($0.id) (\($0.countries.joined(separator: " ")))" }.joined(separator: ", ")
+        guard let country else {
+            throw CommandFailure("this intake serves several networks: \(list)", hints: ["give --network ID or --country"], status: .usage)
+        }
+        guard let chosen = served.first(where: { $0.countries.contains(country) }) else {
+            throw CommandFailure("no network of this intake receives reports from \(country); it serves: \(list)", hints: ["nothing was sealed or sent"], status: .usage)
+        }
+        Console.note("sending to network \(chosen.id) (\(TerminalText.escaped(chosen.name)))")
+        return chosen.id
     }
 }
 
@@ -185,11 +216,11 @@ extension SubmitCommand {
             }
             let client = try IntakeClient(url: intake.url, caFile: intake.ca)
             do {
-                let manifest = try await intake.verifiedManifest(client: client)
+                let parsed = try Report.parse(reportBytes)
+                let manifest = try await intake.verifiedManifest(client: client, network: try await intake.chooseNetwork(client: client, country: parsed.country))
                 guard let key = manifest.currentEncryptionKey(on: .today()) else {
                     throw CommandFailure("the intake's key manifest has no key valid today; the network must renew it", status: .dataError)
                 }
-                let parsed = try Report.parse(reportBytes)
                 let envelope = try Envelope.seal(report: reportBytes, to: key.publicKey, flags: parsed.urgent ? .urgent : [])
                 try await Outbox(path: intake.outboxPath).send(envelope.bytes, with: client)
             } catch {
@@ -259,14 +290,15 @@ extension SubmitCommand {
             let paths = files + (allOutbox ? outbox.waiting() : [])
             let client = try IntakeClient(url: intake.url, caFile: intake.ca)
             do {
-                _ = try await intake.verifiedManifest(client: client)
+                let network = try await intake.chooseNetwork(client: client, country: nil)
+                let manifest = try await intake.verifiedManifest(client: client, network: network)
                 for path in paths {
                     guard let data = FileManager.default.contents(atPath: path) else {
                         throw CommandFailure("cannot read \(path)", status: .noInput)
                     }
                     let envelope: Envelope
-                    do { envelope = try Envelope(bytes: Array(data)) } catch {
-                        throw CommandFailure("\(path) is not a valid envelope: \(error)", status: .dataError)
+                    do { envelope = try Envelope(bytes: Array(data), knownKeyIds: Set(manifest.encryptionKeys.map(\.id))) } catch {
+                        throw CommandFailure("\(path) is not an envelope for this network's keys: \(error)", hints: ["with several networks, give the --network the envelope was sealed to"], status: .dataError)
                     }
                     try await outbox.send(envelope.bytes, with: client, alreadyStoredAt: path)
                 }
@@ -370,6 +402,41 @@ extension SubmitCommand {
                 print("")
             }
             if unreadable > 0 { Console.warning("\(unreadable) items in the mailbox did not open with this codename") }
+        }
+    }
+}
+
+extension SubmitCommand {
+    struct Networks: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List the networks an intake serves (id, name, countries).",
+            discussion: """
+            An intake may receive reports for several national networks; each has its own keys and \
+            fingerprint. `submit` picks the network of the report's country, or the one --network names.
+
+            Example:
+              $ resguardo-submit networks --url https://denuncias.example.org
+              mx  Red Nacional MX  MX
+              gt  Red Nacional GT  GT
+            """
+        )
+        @Option(name: .long, help: "The intake's address.") var url: String
+        @Option(name: .long, help: "PEM file of a private certificate authority to trust.") var ca: String?
+
+        func run() async throws {
+            let client = try IntakeClient(url: url, caFile: ca)
+            do {
+                let networks = try await client.networks()
+                await client.shutdown()
+                if networks.isEmpty { print("this intake serves one network (GET /v1/keys)") }
+                for n in networks { print("\(n.id)\t\(TerminalText.escaped(n.name))\t\(n.countries.map { TerminalText.escaped($0) }.joined(separator: " "))") }
+            } catch {
+                await client.shutdown()
+                if let unreachable = error as? IntakeClient.Unreachable {
+                    throw CommandFailure("cannot reach \(url): \(unreachable.reason)", status: .unavailable)
+                }
+                throw error
+            }
         }
     }
 }

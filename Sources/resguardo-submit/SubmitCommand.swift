@@ -21,9 +21,12 @@ struct SubmitCommand: AsyncParsableCommand {
           $ resguardo-submit submit --url https://denuncias.example.org \\
               --fingerprint "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2" --report denuncia.json
           recibo / receipt: 3f1c-09ab-…
+          $ resguardo-submit networks --url https://denuncias.example.org
+          $ resguardo-submit submit --url https://denuncias.example.org --country GT \
+              --fingerprint "…" --description-file -      (GT's network, on an intake serving several)
         """,
         version: "\(ResguardoVersion.number) (libsodium \(sodiumVersion()))",
-        subcommands: [Submit.self, Send.self, Replies.self]
+        subcommands: [Submit.self, Send.self, Replies.self, Networks.self]
     )
 
     static func main() async {

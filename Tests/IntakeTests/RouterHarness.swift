@@ -31,7 +31,7 @@ struct RouterHarness {
     var vaultPath: String { deps.configuration.vaultPath }
 
     func currentKey() throws -> SealPublicKey {
-        guard let key = deps.manifest.currentEncryptionKey(on: .today()) else { throw TestFailure("the demo manifest has no current key") }
+        guard let key = deps.networks.all.first?.manifest.currentEncryptionKey(on: .today()) else { throw TestFailure("the demo manifest has no current key") }
         return key.publicKey
     }
 

@@ -252,38 +252,63 @@
     return new Date().toISOString().slice(0, 10);
   }
 
-  async function loadKeys() {
+  // Several networks (data-networks): the chosen country's network, its manifest at its own
+  // path, checked against its own fingerprint. One network: /v1/keys and data-fingerprint.
+  const networks = form.dataset.networks ? JSON.parse(form.dataset.networks) : null;
+  function chosenNetwork() {
+    if (!networks) return { id: null, fingerprint: form.dataset.fingerprint };
+    const country = $('country').value;
+    return networks.find((n) => n.countries.includes(country)) || null;
+  }
+
+  async function loadKeys(network) {
+    if (!network) throw new S.SealingError('no_network');
+    const path = network.id ? '/v1/networks/' + encodeURIComponent(network.id) + '/keys' : '/v1/keys';
     let response;
     try {
-      response = await fetch(base + '/v1/keys', { cache: 'no-store', credentials: 'omit' });
+      response = await fetch(base + path, { cache: 'no-store', credentials: 'omit' });
     } catch (e) {
       // Unreachable: the offline form seals with the manifest it carries (checked the same way).
-      if (form.dataset.manifest) return S.verifyManifest(atob(form.dataset.manifest), form.dataset.fingerprint, today(), notIssuedBefore);
+      if (form.dataset.manifest) return S.verifyManifest(atob(form.dataset.manifest), network.fingerprint, today(), notIssuedBefore);
       throw e;
     }
     if (!response.ok) throw new S.SealingError('manifest_malformed');
-    return S.verifyManifest(await response.text(), form.dataset.fingerprint, today(), notIssuedBefore);
+    return S.verifyManifest(await response.text(), network.fingerprint, today(), notIssuedBefore);
   }
 
-  // Keys are fetched and checked as the page opens: a bad signature is said before anyone types
-  // her account, and if the network drops later the report can still be sealed (and saved).
-  let checkedKeys = null;
-  loadKeys().then((keys) => {
-    checkedKeys = keys;
-    form.dataset.keys = 'checked';
-  }).catch((e) => {
-    if (e && e.code) say(msg(e.code), true);
-  });
+  // Keys are fetched and checked as the page opens (with several networks, as the country is
+  // chosen): a bad signature is said before anyone types her account, and if the network drops
+  // later the report can still be sealed (and saved).
+  const checkedKeys = {};
+  function checkKeys() {
+    const network = chosenNetwork();
+    if (networks) {
+      $('network-chosen').hidden = !network;
+      $('network-name').textContent = network ? network.name : '';
+      $('fingerprint').textContent = network ? network.fingerprint : '';
+      $('network-org').textContent = network ? network.name : networks.map((n) => n.name).join(' · ');
+    }
+    if (!network) return;
+    loadKeys(network).then((keys) => {
+      checkedKeys[network.id] = keys;
+      form.dataset.keys = 'checked';
+    }).catch((e) => {
+      if (e && e.code) say(msg(e.code), true);
+    });
+  }
+  $('country').addEventListener('change', checkKeys);
+  checkKeys();
 
   async function seal() {
     say(msg('keys'));
+    const network = chosenNetwork();
     let keys;
     try {
-      keys = await loadKeys();
+      keys = await loadKeys(network);
     } catch (e) {
       // A key that fails its checks always stops; only an unreachable server falls back.
-      if ((e && e.code) || !checkedKeys) throw e;
-      keys = checkedKeys;
+      if ((e && e.code) || !network || !checkedKeys[network.id]) throw e;
+      keys = checkedKeys[network.id];
     }
     if (files.length > 0) say(msg('photos'));
     const codename = await reportCodename();

@@ -1,0 +1,113 @@
+public import Formats
+public import Vault
+import Logging
+
+/// One network the intake receives reports for (DESIGN.md §9): its pinned manifest, its own
+/// vault and writer, its own urgent notifications. An envelope reaches exactly one network, the
+/// one whose manifest holds the envelope's key id; nothing else of the intake is per network.
+public struct IntakeNetwork: Sendable {
+    public let id: NetworkId
+    public let name: String
+    public let countries: [String]
+    public let manifestJSON: [UInt8]
+    public let manifest: KeyManifest
+    /// The signing-key fingerprint pinned in the config: the manifest was checked against it.
+    public let fingerprint: SigningKeyFingerprint
+    public let vault: VaultDatabase
+    public let writer: SubmissionWriter
+    /// What the routes use of the vault (the SQLite one here; the seam for others).
+    public let store: any SubmissionStore
+    /// Nil when no notification command is configured.
+    public let notifier: UrgentNotifier?
+    /// Envelope → durable submission in this network's vault → receipt.
+    let acceptance: Acceptance
+
+    /// The id the one network of a single-network intake answers to in `GET /v1/networks`.
+    public static let singleId = NetworkId("default")!
+
+    init(setting: NetworkSetting, shared: IntakeNetworks.Shared) throws {
+        let signed: SignedKeyManifest
+        do { signed = try ManifestFile.load(path: setting.manifestPath, pinned: setting.fingerprint) } catch {
+            guard case .unreadable = error else { throw NetworkLoadError(network: setting.id, underlying: error) }
+            throw ConfigurationError.missingFile("the key manifest of network \(setting.id) at \(setting.manifestPath)", hint: "set keys.manifest, --manifest or the network's `manifest`")
+        }
+        // Clients refuse an expired manifest: serving one would turn every defender away.
+        guard signed.manifest.isCurrent(on: .today()) else {
+            throw ConfigurationError.invalid(setting.manifestPath, "the key manifest of network \(setting.id) expired on \(signed.manifest.expires) (or is dated in the future, \(signed.manifest.issued)); sign it again offline with `resguardo key renew`")
+        }
+        id = setting.id
+        // The single network (no name in the config) is called what its manifest calls it.
+        name = setting.name.isEmpty ? signed.manifest.organisation : setting.name
+        countries = setting.countries
+        manifestJSON = signed.serialized()
+        manifest = signed.manifest
+        fingerprint = setting.fingerprint
+        vault = try VaultDatabase(path: setting.vaultPath, checkpointing: .background)
+        writer = SubmissionWriter(vault: vault)
+        store = SQLiteSubmissionStore(vault: vault, writer: writer)
+        notifier = UrgentNotifier(command: setting.urgentCommand, minIntervalSeconds: shared.urgentMinIntervalSeconds, counters: shared.counters)
+        acceptance = Acceptance(store: store, counters: shared.counters, proofOfWork: shared.proofOfWork, notifier: notifier)
+    }
+
+    public var keyIds: [KeyId] { manifest.encryptionKeys.map(\.id) }
+}
+
+/// A manifest that did not load, said with the network it belongs to.
+public struct NetworkLoadError: Error, CustomStringConvertible {
+    public let network: NetworkId
+    public let underlying: ManifestFileError
+    public var description: String { "network \(network): \(underlying)" }
+    public var isUntrustedKey: Bool { underlying.isUntrustedKey }
+}
+
+/// The networks of one intake, and the two ways to find one: by an envelope's key id (the only
+/// thing the intake can see of a sealed report) and by the country the no-JavaScript form names.
+public struct IntakeNetworks: Sendable {
+    public let all: [IntakeNetwork]
+    /// One network configured by `keys.*` and `vault.path`, as before networks existed.
+    public let isSingle: Bool
+    private let byKeyId: [KeyId: Int]
+    private let byCountry: [String: Int]
+
+    struct Shared {
+        let counters: IntakeCounters
+        let proofOfWork: ProofOfWork
+        let urgentMinIntervalSeconds: Int
+    }
+
+    init(configuration: IntakeConfiguration, shared: Shared) throws {
+        let settings: [NetworkSetting]
+        if configuration.networks.isEmpty {
+            guard let pinned = configuration.signingKeyFingerprint else { throw ConfigurationError.missing("keys.fingerprint", flag: "--fingerprint") }
+            settings = [NetworkSetting(id: IntakeNetwork.singleId, name: "", countries: Vocabulary.countries.codes, manifestPath: configuration.manifestPath,
+                                       fingerprint: pinned, vaultPath: configuration.vaultPath, urgentCommand: configuration.urgentCommand)]
+        } else {
+            settings = configuration.networks
+        }
+        var loaded: [IntakeNetwork] = []
+        var byKeyId: [KeyId: Int] = [:], byCountry: [String: Int] = [:]
+        for setting in settings {
+            let network = try IntakeNetwork(setting: setting, shared: shared)
+            for keyId in network.keyIds {
+                // Routing is by key id: one id in two manifests would make the route ambiguous.
+                if let other = byKeyId[keyId] {
+                    throw ConfigurationError.invalid("networks", "networks \(loaded[other].id) and \(network.id) both list encryption key \(keyId)")
+                }
+                byKeyId[keyId] = loaded.count
+            }
+            for country in network.countries { byCountry[country] = loaded.count }
+            loaded.append(network)
+        }
+        all = loaded
+        isSingle = configuration.networks.isEmpty
+        self.byKeyId = byKeyId
+        self.byCountry = byCountry
+    }
+
+    /// Every key id an envelope may carry: another is refused before anything is stored.
+    public var knownKeyIds: Set<KeyId> { Set(byKeyId.keys) }
+
+    public func network(for keyId: KeyId) -> IntakeNetwork? { byKeyId[keyId].map { all[$0] } }
+    public func network(forCountry country: String) -> IntakeNetwork? { byCountry[country].map { all[$0] } }
+    public func network(id: NetworkId) -> IntakeNetwork? { all.first { $0.id == id } }
+}
