@@ -159,6 +159,19 @@ extension CaseDatabase {
                 ALTER TABLE "case" ADD COLUMN sealed_by_intake INTEGER CHECK (sealed_by_intake IN (0, 1));
                 """)
         }
+        // The regional office this network publishes to (DESIGN.md §9): its id for the network,
+        // the key registry bundles are sealed to, the fingerprint a person compared. The
+        // regional pseudonym key itself is a network_secret ('regional-pseudonym').
+        migrator.registerMigration("v7: the regional office") { db in
+            try db.execute(sql: """
+                CREATE TABLE region (
+                    only INTEGER PRIMARY KEY CHECK (only = 1),
+                    network TEXT NOT NULL,
+                    region_encryption_key BLOB NOT NULL CHECK (length(region_encryption_key) = 32),
+                    region_fingerprint TEXT NOT NULL
+                ) STRICT;
+                """)
+        }
         return migrator
     }
 }

@@ -91,6 +91,45 @@ public struct CaseDatabase: Sendable {
         return (id, Array(sealed))
     }
 
+    /// The regional office's key file, as imported: replaces an earlier one (a new regional key
+    /// means every later bundle carries the new pseudonyms; `registry publish --full` resends all).
+    func storeRegion(network: NetworkId, sealedKey: [UInt8], keyId: KeyId, encryptionKey: SealPublicKey, fingerprint: SigningKeyFingerprint,
+                     actor: String) throws(CaseError) {
+        try write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO network_secret (name, sealed_key_id, sealed) VALUES ('regional-pseudonym', ?, ?)",
+                           arguments: [Data(keyId.bytes), Data(sealedKey)])
+            try db.execute(sql: "INSERT OR REPLACE INTO region (only, network, region_encryption_key, region_fingerprint) VALUES (1, ?, ?, ?)",
+                           arguments: [network.text, Data(encryptionKey.bytes), fingerprint.description])
+            try Self.appendAudit(db, actor: actor, caseId: nil, action: "regional-key", detail: "network \(network), regional office \(fingerprint)")
+        }
+    }
+
+    /// The regional office, or nil before `registry regional-key import`.
+    func region() throws(CaseError) -> (network: NetworkId, encryptionKey: SealPublicKey, fingerprint: String, keyId: KeyId, sealedKey: [UInt8])? {
+        try read { db in
+            guard let row = try Row.fetchOne(db, sql: """
+                SELECT r.network, r.region_encryption_key, r.region_fingerprint, s.sealed_key_id, s.sealed
+                FROM region r JOIN network_secret s ON s.name = 'regional-pseudonym'
+                """) else { return nil }
+            let keyBytes: Data = row["region_encryption_key"], keyId: Data = row["sealed_key_id"], sealed: Data = row["sealed"]
+            guard let network = NetworkId(row["network"]), let id = KeyId(bytes: keyId), let key = try? SealPublicKey(bytes: keyBytes) else {
+                throw CaseError.io("the workspace's regional settings are damaged")
+            }
+            return (network, key, row["region_fingerprint"], id, Array(sealed))
+        }
+    }
+
+    /// The cases that became these registry records (the case → record map of `markRegistered`).
+    func caseIds(forRecords recordIds: [String]) throws(CaseError) -> [String: [UInt8]] {
+        try read { db in
+            var map: [String: [UInt8]] = [:]
+            for id in recordIds {
+                if let caseId = try Data.fetchOne(db, sql: "SELECT case_id FROM case_record WHERE record_id = ?", arguments: [id]) { map[id] = Array(caseId) }
+            }
+            return map
+        }
+    }
+
     // MARK: - Trusted vaults
 
     func trustVault(_ key: VerifyingKey, fingerprint: SigningKeyFingerprint, day: CalendarDay, actor: String) throws(CaseError) {

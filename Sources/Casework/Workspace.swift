@@ -78,6 +78,50 @@ public struct Workspace: Sendable {
         }
     }
 
+    /// The regional office this network publishes to, once its key file was imported.
+    public struct Region: Sendable {
+        public let network: NetworkId
+        public let encryptionKey: SealPublicKey
+        public let fingerprint: String
+    }
+
+    public func region() throws(CaseError) -> Region? {
+        try database.region().map { Region(network: $0.network, encryptionKey: $0.encryptionKey, fingerprint: $0.fingerprint) }
+    }
+
+    /// Stores the regional office's key file after checking that it opens with this network's
+    /// keys (a file sealed to another network's key is refused here, not at the first bundle).
+    public func importRegionalKey(_ file: RegionalKeyFile, keys: UnlockedKeys) throws(CaseError) {
+        guard let key = keys[file.keyId] else {
+            throw .io("the regional key file is sealed to key \(file.keyId), which is not one of this network's keys: it was made for another network")
+        }
+        do { _ = try PseudonymKey(opening: file.sealedKey, with: key) } catch {
+            throw .io("the regional key file does not open with this network's key \(file.keyId): it is damaged or was altered")
+        }
+        let fingerprint: SigningKeyFingerprint
+        do { fingerprint = try SigningKeyFingerprint(verifyingKey: file.regionSigningKey) } catch { throw .io("\(error)") }
+        try database.storeRegion(network: file.network, sealedKey: file.sealedKey, keyId: file.keyId, encryptionKey: file.regionEncryptionKey,
+                                 fingerprint: fingerprint, actor: actor)
+    }
+
+    /// The regional pseudonym key (DESIGN.md §9), or nil before the regional key file was imported.
+    public func regionalPseudonymKey(_ keys: UnlockedKeys) throws(CaseError) -> PseudonymKey? {
+        guard let region = try database.region() else { return nil }
+        guard let key = keys[region.keyId] else { throw .noKey(region.keyId.hex) }
+        do { return try PseudonymKey(opening: region.sealedKey, with: key) } catch {
+            throw .io("the regional pseudonym key does not open: the case store was altered or damaged")
+        }
+    }
+
+    /// The cases that became these registry records.
+    public func caseIds(forRecords recordIds: [String]) throws(CaseError) -> [String: [UInt8]] {
+        try database.caseIds(forRecords: recordIds)
+    }
+
+    public func audit(caseId: [UInt8]?, action: String, detail: String) throws(CaseError) {
+        try database.audit(actor: actor, caseId: caseId, action: action, detail: detail)
+    }
+
     /// The de-identifier of this workspace's network (its pseudonym key and name).
     public func deidentifier(_ keys: UnlockedKeys) throws(CaseError) -> Deidentifier {
         Deidentifier(pseudonymKey: try pseudonymKey(keys), network: self.keys.manifest.manifest.organisation)

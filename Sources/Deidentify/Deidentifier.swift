@@ -113,8 +113,21 @@ public struct Deidentifier: Sendable {
         return try pseudonym("referral-defender", report.country + "|" + basis)
     }
 
-    func pseudonym(_ domain: String, _ value: String) throws -> String {
-        Encoding.hex(try GenericHash.hash(Array("resguardo pid v1|\(domain)|\(value)".utf8), outputByteCount: 16, key: pseudonymKey.bytes))
+    func pseudonym(_ domain: String, _ value: String, key: PseudonymKey? = nil) throws -> String {
+        Encoding.hex(try GenericHash.hash(Array("resguardo pid v1|\(domain)|\(value)".utf8), outputByteCount: 16, key: (key ?? pseudonymKey).bytes))
+    }
+
+    /// The pseudonyms that travel in registry bundles (DESIGN.md §9), keyed with the regional
+    /// office's key, never the network's: the same defender gets the same regional pseudonym in
+    /// every network (no country in the hash: she may have relocated), so the region counts her
+    /// once without learning who she is. Organisations stay per country, as nationally.
+    public func regionalPseudonyms(for report: Report, key: PseudonymKey) throws -> (defender: String, organisation: String?) {
+        let defender = try Self.identityBasis(report).map { try pseudonym("regional-defender", $0, key: key) } ?? Encoding.hex(try Random.bytes(count: 16))
+        var organisation: String?
+        if report.targetScope == "organisation", let org = report.defender.organisation, !org.isEmpty {
+            organisation = try pseudonym("regional-organisation", report.country + "|" + Self.normalise(org, keepOnlyAlphanumerics: false), key: key)
+        }
+        return (defender, organisation)
     }
 
     /// Lowercase, accents folded, whitespace collapsed (and, for IDs, only letters and digits), so

@@ -12,7 +12,7 @@ import Sodium
 public struct Registration {
     public let workspace: Workspace
     public let registry: RegistryDatabase
-    private let keys: UnlockedKeys
+    let keys: UnlockedKeys
 
     /// One record as `registry add` would write it, with every change made to get there.
     public struct Preview: Sendable {
@@ -48,7 +48,7 @@ public struct Registration {
             (id, preview.record.recordId, "\(preview.redactions.count) redactions\(preview.belowK ? ", still below k after generalisation" : "")")
         })
         do {
-            try registry.insert(previews.map(\.record))
+            try registry.insert(previews.map(\.record), regional: try regionalPseudonyms(caseIds: caseIds, recordIds: previews.map(\.record.recordId)))
         } catch {
             do { try workspace.unmarkRegistered(caseIds, reason: "registry write failed; undone") } catch let undo {
                 throw RegistrationError.undoFailed(registry: "\(error)", undo: undo.description)
@@ -56,6 +56,19 @@ public struct Registration {
             throw error
         }
         return previews.count
+    }
+
+    /// The regional pseudonyms of these records (record id → pseudonyms), from their cases'
+    /// reports; empty while the network has no regional key.
+    func regionalPseudonyms(caseIds: [[UInt8]], recordIds: [String]) throws -> [String: RegionalPseudonyms] {
+        guard let regionalKey = try workspace.regionalPseudonymKey(keys) else { return [:] }
+        let deidentifier = try workspace.deidentifier(keys)
+        var out: [String: RegionalPseudonyms] = [:]
+        for (report, recordId) in zip(try workspace.openCases(caseIds, keys: keys).map(\.report), recordIds) {
+            let p = try deidentifier.regionalPseudonyms(for: report, key: regionalKey)
+            out[recordId] = RegionalPseudonyms(defender: p.defender, organisation: p.organisation)
+        }
+        return out
     }
 
     /// De-identifies the reports, then runs the k-check against the registry's group counts.

@@ -1,6 +1,6 @@
 public import Deidentify
 import Foundation
-import Formats
+public import Formats
 import GRDB
 
 /// The registry: de-identified records only, one row per aggression, multi-valued fields in their
@@ -56,25 +56,64 @@ public struct RegistryDatabase: Sendable {
                     """)
             }
         }
+        // Several networks (DESIGN.md §9). Nationally: each record's regional pseudonyms (what
+        // travels in registry bundles), and a log of additions, corrections and withdrawals
+        // with the bundles published from it. Regionally: the pinned networks and the last
+        // sequence imported from each (a replay or a rollback is refused).
+        migrator.registerMigration("v2: networks") { db in
+            try db.execute(sql: """
+                CREATE TABLE record_regional (
+                    record_id TEXT PRIMARY KEY NOT NULL REFERENCES record(record_id) ON DELETE CASCADE,
+                    defender_pid TEXT NOT NULL,
+                    organisation_pid TEXT
+                ) STRICT;
+                CREATE TABLE change_log (
+                    serial INTEGER PRIMARY KEY AUTOINCREMENT,
+                    record_id TEXT NOT NULL,
+                    kind TEXT NOT NULL CHECK (kind IN ('add', 'correct', 'withdraw'))
+                ) STRICT;
+                INSERT INTO change_log (record_id, kind) SELECT record_id, 'add' FROM record ORDER BY record_id;
+                CREATE TABLE publication (
+                    sequence INTEGER PRIMARY KEY NOT NULL CHECK (sequence >= 1),
+                    through_serial INTEGER NOT NULL,
+                    full INTEGER NOT NULL CHECK (full IN (0, 1))
+                ) STRICT;
+                CREATE TABLE network (
+                    id TEXT PRIMARY KEY NOT NULL,
+                    fingerprint TEXT NOT NULL UNIQUE,
+                    last_sequence INTEGER NOT NULL DEFAULT 0
+                ) STRICT;
+                """)
+        }
         return migrator
     }
 
-    public func insert(_ records: [RegistryRecord]) throws {
+    /// Records with their regional pseudonyms (keyed by record id; absent when the network has
+    /// no regional key yet), each logged as an addition for the next registry bundle.
+    public func insert(_ records: [RegistryRecord], regional: [String: RegionalPseudonyms] = [:]) throws {
         try writer.write { db in
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO record (record_id, defender_pid, organisation_pid, country, region, period, date_precision, target_scope,
-                    people_affected, state_collusion, gender_identity, age_band, ethnicity, gender_component, digital, affects_relatives,
-                    setting, verification, network) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """)
             for r in records {
-                try insert.execute(arguments: [r.recordId, r.defenderPid, r.organisationPid, r.country, r.region, r.period, r.datePrecision, r.targetScope,
+                try Self.insertRow(db, r)
+                try db.execute(sql: "INSERT INTO change_log (record_id, kind) VALUES (?, 'add')", arguments: [r.recordId])
+                if let p = regional[r.recordId] {
+                    try db.execute(sql: "INSERT INTO record_regional (record_id, defender_pid, organisation_pid) VALUES (?, ?, ?)",
+                                   arguments: [r.recordId, p.defender, p.organisation])
+                }
+            }
+        }
+    }
+
+    static func insertRow(_ db: Database, _ r: RegistryRecord) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO record (record_id, defender_pid, organisation_pid, country, region, period, date_precision, target_scope,
+                people_affected, state_collusion, gender_identity, age_band, ethnicity, gender_component, digital, affects_relatives,
+                setting, verification, network) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [r.recordId, r.defenderPid, r.organisationPid, r.country, r.region, r.period, r.datePrecision, r.targetScope,
                                      r.peopleAffected, r.stateCollusion, r.genderIdentity, r.ageBand, r.ethnicity, r.genderComponent, r.digital,
                                      r.affectsRelatives, r.setting, r.verification, r.network])
-                for (values, (table, column)) in zip([r.aggressionTypes, r.perpetrators, r.rightsDefended, r.genderComponentTypes], Self.multiValued) {
-                    for v in values {
-                        try db.cachedStatement(sql: "INSERT INTO \(table) (record_id, \(column)) VALUES (?, ?)").execute(arguments: [r.recordId, v])
-                    }
-                }
+        for (values, (table, column)) in zip([r.aggressionTypes, r.perpetrators, r.rightsDefended, r.genderComponentTypes], Self.multiValued) {
+            for v in values {
+                try db.cachedStatement(sql: "INSERT INTO \(table) (record_id, \(column)) VALUES (?, ?)").execute(arguments: [r.recordId, v])
             }
         }
     }
@@ -116,7 +155,11 @@ public struct RegistryDatabase: Sendable {
     }
 
     public func all() throws -> [RegistryRecord] {
-        try writer.read { db in
+        try writer.read { db in try Self.records(db) }
+    }
+
+    static func records(_ db: Database, ids: Set<String>? = nil) throws -> [RegistryRecord] {
+        do {
             var multi: [String: [[String]]] = [:]
             for (index, (table, column)) in Self.multiValued.enumerated() {
                 for row in try Row.fetchAll(db, sql: "SELECT record_id, \(column) FROM \(table) ORDER BY record_id, \(column)") {
@@ -126,7 +169,7 @@ public struct RegistryDatabase: Sendable {
                     multi[id] = lists
                 }
             }
-            return try Row.fetchAll(db, sql: "SELECT * FROM record ORDER BY record_id").map { row in
+            return try Row.fetchAll(db, sql: "SELECT * FROM record ORDER BY record_id").filter { ids?.contains($0["record_id"]) ?? true }.map { row in
                 let id: String = row["record_id"]
                 let lists = multi[id] ?? [[], [], [], []]
                 return RegistryRecord(
@@ -138,6 +181,210 @@ public struct RegistryDatabase: Sendable {
                     genderComponentTypes: lists[3], digital: row["digital"], affectsRelatives: row["affects_relatives"],
                     setting: row["setting"], verification: row["verification"], network: row["network"])
             }
+        }
+    }
+
+    // MARK: national side: changes and publications
+
+    /// Records whose regional pseudonyms are not stored yet (registered before the regional key came).
+    public func recordIdsWithoutRegionalPseudonyms() throws -> [String] {
+        try writer.read { db in
+            try String.fetchAll(db, sql: "SELECT r.record_id FROM record r LEFT JOIN record_regional x USING (record_id) WHERE x.record_id IS NULL ORDER BY r.record_id")
+        }
+    }
+
+    public func storeRegionalPseudonyms(_ pseudonyms: [String: RegionalPseudonyms]) throws {
+        try writer.write { db in
+            for (id, p) in pseudonyms {
+                try db.execute(sql: "INSERT OR REPLACE INTO record_regional (record_id, defender_pid, organisation_pid) VALUES (?, ?, ?)",
+                               arguments: [id, p.defender, p.organisation])
+            }
+        }
+    }
+
+    /// Removes a record (consent withdrawn, a duplicate found); the next registry bundle carries
+    /// the withdrawal. False when no such record exists.
+    public func withdraw(_ recordId: String) throws -> Bool {
+        try writer.write { db in
+            try db.execute(sql: "DELETE FROM record WHERE record_id = ?", arguments: [recordId])
+            guard db.changesCount > 0 else { return false }
+            try db.execute(sql: "INSERT INTO change_log (record_id, kind) VALUES (?, 'withdraw')", arguments: [recordId])
+            return true
+        }
+    }
+
+    /// Corrects what vetting can change after registration; the next bundle carries the record as it stands.
+    public func correct(_ recordId: String, verification: String?, stateCollusion: Bool?) throws -> Bool {
+        try writer.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT 1 FROM record WHERE record_id = ?", arguments: [recordId]) != nil else { return false }
+            if let verification { try db.execute(sql: "UPDATE record SET verification = ? WHERE record_id = ?", arguments: [verification, recordId]) }
+            if let stateCollusion { try db.execute(sql: "UPDATE record SET state_collusion = ? WHERE record_id = ?", arguments: [stateCollusion, recordId]) }
+            try db.execute(sql: "INSERT INTO change_log (record_id, kind) VALUES (?, 'correct')", arguments: [recordId])
+            return true
+        }
+    }
+
+    /// What the next registry bundle carries: every change since the last published bundle (or
+    /// every record, `full`), with the regional pseudonyms in place of the national ones.
+    public struct PendingPublication: Sendable {
+        public let sequence: Int
+        public let throughSerial: Int
+        public let additions: [RegistryRecord]
+        public let corrections: [RegistryRecord]
+        public let withdrawals: [String]
+        /// Records that cannot travel: no regional pseudonym stored for them.
+        public let missingRegionalPseudonyms: Int
+    }
+
+    public func pendingPublication(full: Bool) throws -> PendingPublication {
+        try writer.read { db in
+            let last = try Row.fetchOne(db, sql: "SELECT sequence, through_serial FROM publication ORDER BY sequence DESC LIMIT 1")
+            let lastSequence: Int = last?["sequence"] ?? 0, lastSerial: Int = last?["through_serial"] ?? 0
+            let through = try Int.fetchOne(db, sql: "SELECT coalesce(max(serial), 0) FROM change_log") ?? 0
+            // Sent before: an addition that a published bundle already carried.
+            let sent = Set(try String.fetchAll(db, sql: "SELECT DISTINCT record_id FROM change_log WHERE serial <= ?", arguments: [lastSerial]))
+            let changed = full ? nil : Set(try String.fetchAll(db, sql: "SELECT DISTINCT record_id FROM change_log WHERE serial > ?", arguments: [lastSerial]))
+            var regional: [String: RegionalPseudonyms] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT record_id, defender_pid, organisation_pid FROM record_regional") {
+                regional[row["record_id"]] = RegionalPseudonyms(defender: row["defender_pid"], organisation: row["organisation_pid"])
+            }
+            let current = try Self.records(db, ids: changed)
+            var additions: [RegistryRecord] = [], corrections: [RegistryRecord] = []
+            var missing = 0
+            for var r in current {
+                guard let p = regional[r.recordId] else { missing += 1; continue }
+                r.defenderPid = p.defender
+                r.organisationPid = p.organisation
+                if full || !sent.contains(r.recordId) { additions.append(r) } else { corrections.append(r) }
+            }
+            let present = Set(current.map(\.recordId))
+            // Withdrawn: sent before and gone now (a record added and withdrawn between two
+            // bundles never reached the region: nothing to say).
+            let withdrawals = full ? [] : (changed ?? []).subtracting(present).filter { sent.contains($0) }.sorted()
+            return PendingPublication(sequence: lastSequence + 1, throughSerial: through, additions: additions, corrections: corrections,
+                                      withdrawals: withdrawals, missingRegionalPseudonyms: missing)
+        }
+    }
+
+    /// Called once the bundle is written and synced: the next one starts after it.
+    public func recordPublication(_ pending: PendingPublication, full: Bool) throws {
+        try writer.write { db in
+            try db.execute(sql: "INSERT INTO publication (sequence, through_serial, full) VALUES (?, ?, ?)", arguments: [pending.sequence, pending.throughSerial, full])
+        }
+    }
+
+    // MARK: regional side: pinned networks and imports
+
+    public struct PinnedNetwork: Sendable, Equatable {
+        public let id: NetworkId
+        public let fingerprint: SigningKeyFingerprint
+        public let lastSequence: Int
+    }
+
+    public func pin(_ id: NetworkId, fingerprint: SigningKeyFingerprint) throws(RegionalImportError) {
+        do {
+            try writer.write { db in
+                if let existing = try String.fetchOne(db, sql: "SELECT fingerprint FROM network WHERE id = ?", arguments: [id.text]) {
+                    guard existing == fingerprint.description else { throw RegionalImportError.alreadyPinned(id, existing) }
+                    return
+                }
+                if let other = try String.fetchOne(db, sql: "SELECT id FROM network WHERE fingerprint = ?", arguments: [fingerprint.description]) {
+                    throw RegionalImportError.fingerprintInUse(other)
+                }
+                try db.execute(sql: "INSERT INTO network (id, fingerprint) VALUES (?, ?)", arguments: [id.text, fingerprint.description])
+            }
+        } catch let e as RegionalImportError { throw e } catch { throw .store("\(error)") }
+    }
+
+    public func pinnedNetworks() throws -> [PinnedNetwork] {
+        try writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, fingerprint, last_sequence FROM network ORDER BY id").compactMap { row in
+                guard let id = NetworkId(row["id"]), let f = SigningKeyFingerprint(text: row["fingerprint"]) else { return nil }
+                return PinnedNetwork(id: id, fingerprint: f, lastSequence: row["last_sequence"])
+            }
+        }
+    }
+
+    /// What one import changed.
+    public struct ImportOutcome: Sendable, Equatable {
+        public let added: Int
+        public let corrected: Int
+        public let withdrawn: Int
+        public let replaced: Int
+    }
+
+    /// Applies an opened, verified bundle in one transaction: the sequence must follow the last
+    /// one imported from this network; a full bundle replaces the network's records; records are
+    /// stored as `network:record_id`, so a network can only ever touch its own.
+    public func apply(_ payload: RegistryBundlePayload) throws(RegionalImportError) -> ImportOutcome {
+        do {
+            return try writer.write { db in
+                guard let last = try Int.fetchOne(db, sql: "SELECT last_sequence FROM network WHERE id = ?", arguments: [payload.network.text]) else {
+                    throw RegionalImportError.notPinned(payload.network)
+                }
+                guard payload.sequence > last else {
+                    throw payload.sequence == last ? RegionalImportError.replay(payload.network, payload.sequence)
+                        : RegionalImportError.rollback(payload.network, payload.sequence, last: last)
+                }
+                func scoped(_ r: RegistryRecord) -> RegistryRecord {
+                    var r = r
+                    r.recordId = payload.network.text + ":" + r.recordId
+                    r.network = payload.network.text
+                    return r
+                }
+                var replaced = 0
+                if payload.isFull {
+                    try db.execute(sql: "DELETE FROM record WHERE network = ?", arguments: [payload.network.text])
+                    replaced = db.changesCount
+                }
+                var added = 0, corrected = 0, withdrawn = 0
+                for r in payload.additions.map(scoped) {
+                    try db.execute(sql: "DELETE FROM record WHERE record_id = ?", arguments: [r.recordId])
+                    try Self.insertRow(db, r)
+                    added += 1
+                }
+                for r in payload.corrections.map(scoped) {
+                    try db.execute(sql: "DELETE FROM record WHERE record_id = ?", arguments: [r.recordId])
+                    try Self.insertRow(db, r)
+                    corrected += 1
+                }
+                for id in payload.withdrawals {
+                    try db.execute(sql: "DELETE FROM record WHERE record_id = ?", arguments: [payload.network.text + ":" + id])
+                    withdrawn += db.changesCount
+                }
+                try db.execute(sql: "UPDATE network SET last_sequence = ? WHERE id = ?", arguments: [payload.sequence, payload.network.text])
+                return ImportOutcome(added: added, corrected: corrected, withdrawn: withdrawn, replaced: replaced)
+            }
+        } catch let e as RegionalImportError { throw e } catch { throw .store("\(error)") }
+    }
+}
+
+/// A record's pseudonyms under the regional key (what replaces the national ones in a bundle).
+public struct RegionalPseudonyms: Sendable, Equatable {
+    public let defender: String
+    public let organisation: String?
+    public init(defender: String, organisation: String?) {
+        self.defender = defender
+        self.organisation = organisation
+    }
+}
+
+public enum RegionalImportError: Error, Equatable, CustomStringConvertible {
+    case notPinned(NetworkId)
+    case alreadyPinned(NetworkId, String)
+    case fingerprintInUse(String)
+    case replay(NetworkId, Int)
+    case rollback(NetworkId, Int, last: Int)
+    case store(String)
+
+    public var description: String {
+        switch self {
+        case .notPinned(let id): return "network \(id) is not pinned at this regional office (resguardo networks add \(id) --fingerprint …)"
+        case .alreadyPinned(let id, let f): return "network \(id) is already pinned to fingerprint \(f)"
+        case .fingerprintInUse(let other): return "that fingerprint is already pinned for network \(other)"
+        case .replay(let id, let n): return "bundle \(n) of network \(id) was imported already (a replay); nothing changed"
+        case .rollback(let id, let n, let last): return "bundle \(n) of network \(id) is older than bundle \(last), imported already (a rollback); nothing changed"
+        case .store(let why): return "the regional registry could not be written: \(why)"
         }
     }
 }

@@ -18,6 +18,15 @@ extension IntakeCommand {
 
             \(IntakeSetting.helpText)
 
+            Several networks in one intake: instead of keys.*, vault.path and \
+            notify.urgent_command, the file lists them (only the file can): \
+            {"networks": [{"id": "mx", "name": "Red MX", "countries": ["MX"], "manifest": "mx/manifest.json", \
+            "fingerprint": "…", "vault": "mx.sqlite", "notify_command": ["/usr/local/bin/avisar-mx"]}, …]}. \
+            Each network's manifest is checked against its own fingerprint and served at \
+            /v1/networks/ID/keys; GET /v1/networks lists id, name and countries; an envelope goes \
+            to the vault of the network whose manifest holds its key id; the form asks the country \
+            first and seals to that country's network.
+
             The log has no line per request or per event: a log collector timestamps every line, and \
             in order such lines would date every report in the vault. Requests are counted by route \
             and status, failures by class, and the totals are written every \
@@ -31,7 +40,8 @@ extension IntakeCommand {
 
             --dev is for a laptop demo: a fresh self-signed certificate (made with openssl) in \
             .resguardo-dev/, the PUBLIC demo keys of keys-example/ pinned to their fingerprint, a \
-            vault in .resguardo-dev/, and no proof of work unless --pow-difficulty asks for one.
+            vault in .resguardo-dev/, and no proof of work unless --pow-difficulty asks for one. With a \
+            --config that lists networks, --dev keeps their keys and vaults (scripts/run --networks).
 
             Stops gracefully on SIGTERM or SIGINT: requests in flight finish; a submission is \
             acknowledged only once it is durable, so none is half-written.
@@ -40,6 +50,7 @@ extension IntakeCommand {
               $ resguardo-intake serve --dev
               $ resguardo-intake serve --config intake.json --port 443
               $ resguardo-intake serve --config intake.json --fingerprint "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2"
+              $ resguardo-intake serve --config networks.json      (several networks)
             """
         )
 
@@ -152,10 +163,12 @@ extension IntakeCommand {
             }
             settings.certificatePath = cert
             settings.privateKeyPath = key
-            settings.manifestPath = "keys-example/manifest.json"
             // The demo (and the tests built on it) asks no proof unless --pow-difficulty says so.
             settings.powDifficulty = 0
             settings.powMaxDifficulty = 0
+            // Several networks (scripts/run --networks): each names its own keys and vault.
+            guard settings.networks.isEmpty else { return }
+            settings.manifestPath = "keys-example/manifest.json"
             settings.signingKeyFingerprint = SigningKeyFingerprint(text: Self.demoFingerprint)
             settings.vaultPath = "\(dir)/vault.sqlite"
             guard FileManager.default.fileExists(atPath: settings.manifestPath) else {

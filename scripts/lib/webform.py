@@ -9,6 +9,8 @@ live intake over TLS. Used by the Swift test suite (IntakeTests/WebFormTests) an
     webform.py submit BASE PHOTO OUT.json      fills the Spanish form with JavaScript, attaches
                                                PHOTO, sends; writes the receipt and what was typed
     webform.py nojs BASE OUT.json              the same with JavaScript disabled (no attachment)
+    webform.py networks BASE COUNTRY js|nojs DESCRIPTION OUT.json [SHOT.png]
+                                               a several-network intake: the country's network
     webform.py tampered BASE CERT KEY          through a proxy that breaks the manifest signature:
                                                the page must refuse, in Spanish, and send nothing
     webform.py offline BASE PID DIR            opens the page, then SIGKILLs the intake (PID): the
@@ -243,6 +245,46 @@ def nojs(base, out):
         if "sin JavaScript" not in notice:
             fail("the receipt page does not say which mode protected the report: " + notice)
         json.dump({"receipt": receipt, "filled": filled(False)}, open(out, "w"))
+    finally:
+        driver.quit()
+
+
+def networks(base, country, mode, description, out, shot=None):
+    """Several networks: choose the country, see its network's name and fingerprint (with
+    JavaScript), send a short report; the receipt and what the page showed go to OUT."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
+    from selenium.webdriver.support.ui import Select
+
+    javascript = mode == "js"
+    driver = browser(javascript=javascript)
+    try:
+        driver.get(base + "/?lang=es")
+        offered = [o.get_attribute("value") for o in Select(driver.find_element(By.NAME, "country")).options if o.get_attribute("value")]
+        shown = {}
+        if javascript:
+            wait_for(driver, lambda: driver.execute_script("return !document.getElementById('mode-js').hidden"), what="the page's script")
+            Select(driver.find_element(By.NAME, "country")).select_by_value(country)
+            wait_for(driver, lambda: driver.execute_script("return document.getElementById('network-chosen').hidden ? null : 1"), what="the chosen network")
+            wait_for(driver, lambda: driver.execute_script("return document.getElementById('report').dataset.keys === 'checked' ? 1 : null"), what="the network's keys")
+            shown = {"name": driver.find_element(By.ID, "network-name").text, "fingerprint": driver.find_element(By.ID, "fingerprint").text}
+            if shot:
+                driver.save_screenshot(shot)
+            driver.find_element(By.NAME, "description").send_keys(description)
+            driver.find_element(By.ID, "send").click()
+            receipt = wait_for(driver, lambda: driver.execute_script(
+                "return document.getElementById('receipt').hidden ? null : document.getElementById('receipt-code').textContent"), what="the receipt")
+            problems = console_problems(driver)
+            if problems:
+                fail("console: " + " | ".join(problems))
+        else:
+            shown = {"listed": [li.text for li in driver.find_elements(By.CSS_SELECTOR, "ul.networks li")]}
+            Select(driver.find_element(By.NAME, "country")).select_by_value(country)
+            driver.find_element(By.NAME, "description").send_keys(description)
+            driver.find_element(By.ID, "send").send_keys(Keys.ENTER)
+            wait_for(driver, lambda: "recibida" in driver.title, what="the receipt page")
+            receipt = driver.find_element(By.CSS_SELECTOR, ".receipt code").text
+        json.dump({"receipt": receipt, "shown": shown, "offered": offered}, open(out, "w"))
     finally:
         driver.quit()
 
@@ -636,6 +678,8 @@ def main(argv):
         submit(*args)
     elif command == "nojs" and len(args) == 2:
         nojs(*args)
+    elif command == "networks" and len(args) in (5, 6):
+        networks(*args)
     elif command == "tampered" and len(args) == 3:
         tampered(*args)
     elif command == "offline" and len(args) == 3:
