@@ -118,10 +118,16 @@ let package = Package(
             dependencies: ["Casework", "Deidentify", "Registry", "Formats", "Sodium"],
             swiftSettings: strict
         ),
+        // The regional office (DESIGN.md §9): registry bundles in, regional reports out; no case store.
+        .target(
+            name: "Region",
+            dependencies: ["Registry", "Deidentify", "Formats", "Sodium", "DurableFiles"],
+            swiftSettings: strict
+        ),
         .executableTarget(
             name: "resguardo",
             dependencies: [
-                "CLISupport", "Casework", "Deidentify", "Registry", "Registration", "Formats", "Sodium", "DurableFiles",
+                "CLISupport", "Casework", "Deidentify", "Registry", "Registration", "Region", "Formats", "Sodium", "DurableFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict

@@ -143,6 +143,20 @@ public struct KeyDirectory: Sendable {
     }
 
     /// Unlocks the reply-signing key (it also signs acknowledgements of imported bundles).
+    /// The manifest-signing key: the network's identity, which also signs its registry bundles
+    /// (the regional office pins its fingerprint, as every client does).
+    public func unlockManifestSigningKey(passphrase: SecureBytes) throws(KeyDirectoryError) -> SigningKey {
+        do {
+            return try Self.readKeyFile(path, Self.signingKeyName).unlockSigningKey(passphrase: passphrase, kind: .manifestSigning)
+        } catch let error as KeyFileError {
+            throw .keyFile(Self.signingKeyName, error)
+        } catch let error as KeyDirectoryError {
+            throw error
+        } catch {
+            throw KeyDirectoryError.wrap(error)
+        }
+    }
+
     public func unlockReplySigningKey(passphrase: SecureBytes) throws(KeyDirectoryError) -> SigningKey {
         do {
             return try Self.readKeyFile(path, Self.replySigningKeyName).unlockSigningKey(passphrase: passphrase, kind: .replySigning)

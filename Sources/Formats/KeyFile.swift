@@ -19,6 +19,8 @@ public struct KeyFile: Sendable, Equatable {
         case replySigning = 0x03
         /// Ed25519 seed with which the online vault signs export bundles.
         case bundleSigning = 0x04
+        /// Ed25519 seed with which the regional office signs its regional key files.
+        case regionSigning = 0x05
 
         public var description: String {
             switch self {
@@ -26,6 +28,7 @@ public struct KeyFile: Sendable, Equatable {
             case .manifestSigning: return "manifest signing (Ed25519)"
             case .replySigning: return "reply signing (Ed25519)"
             case .bundleSigning: return "vault bundle signing (Ed25519)"
+            case .regionSigning: return "regional office signing (Ed25519)"
             }
         }
     }

@@ -26,6 +26,8 @@ extension RegistryReport {
             "by_gender_identity": ("Identidad de género", "Gender identity"),
             "gender_component": ("Componente de género", "Gender component"),
             "state_actor": ("Agresiones atribuidas a agentes del Estado", "Aggressions attributed to state actors"),
+            "by_network": ("Agresiones por red nacional", "Aggressions per national network"),
+            "by_region": ("Agresiones por estado o departamento", "Aggressions per state or department"),
         ]
         var body = ""
         if isInternal {
@@ -39,6 +41,10 @@ extension RegistryReport {
         body += "<div><b>\(n(distinctDefenders))</b><span>\(es ? "defensoras distintas" : "distinct defenders")</span></div>"
         body += "<div><b>\(n(distinctOrganisations))</b><span>\(es ? "organizaciones afectadas" : "organisations affected")</span></div>"
         body += "</div>"
+        if isRegional, let countries = tables.first(where: { $0.name == "by_country" }) {
+            body += "<section><h2>\(es ? "Mapa de la región: agresiones por país" : "Map of the region: aggressions per country")</h2>"
+            body += map(countries, language: language, format: n) + "</section>"
+        }
         for table in tables {
             let title = titles[table.name].map { es ? $0.0 : $0.1 } ?? table.name
             body += "<section><h2>\(Self.escape(title))</h2>"
@@ -80,6 +86,54 @@ extension RegistryReport {
         \(body)
         </body></html>
         """
+    }
+
+    /// The region as an inline SVG choropleth (outlines: Natural Earth, see scripts/gen-map). A
+    /// country's shade comes from its published count only; a hidden cell is hatched, whatever
+    /// its value, and labelled with its marker, so the map says no more than the table.
+    func map(_ table: Table, language: Language, format: (Cell) -> String) -> String {
+        let published = table.rows.compactMap { row -> Int? in if case .count(let v) = row.cell { return v } else { return nil } }
+        let top = max(published.max() ?? 1, 1)
+        let shades = ["#efe6f5", "#d4bfe4", "#b08ccb", "#8a5aae", "#6b2c91"]
+        var svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"100%\" viewBox=\"0 0 \(MapShapes.width) \(MapShapes.height)\">"
+        svg += "<title>\(language == .es ? "Agresiones por país" : "Aggressions per country")</title>"
+        svg += "<defs><pattern id=\"map-hatch\" width=\"8\" height=\"8\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"8\" height=\"8\" fill=\"#f4f4f4\"/><rect width=\"3\" height=\"8\" fill=\"#c9b3d9\"/></pattern></defs>"
+        var labels = ""
+        for code in MapShapes.countries.keys.sorted() {
+            guard let path = MapShapes.countries[code] else { continue }
+            let row = table.rows.first { $0.code == code }
+            let fill: String
+            switch row?.cell {
+            case .count(let v)?: fill = v == 0 ? "#f4f4f4" : shades[min(shades.count - 1, (v * shades.count - 1) / top)]
+            case .some: fill = "url(#map-hatch)"
+            case nil: fill = "#f4f4f4"
+            }
+            svg += "<path d=\"\(path)\" fill=\"\(fill)\" stroke=\"#555\" stroke-width=\"0.8\" data-country=\"\(code)\"/>"
+            if let row, let (x, y) = Self.labelPoint(path) {
+                let name = Self.escape(Vocabulary.countries.term(code)?.label(language) ?? code)
+                labels += "<text x=\"\(x)\" y=\"\(y)\" text-anchor=\"middle\" font-weight=\"bold\">\(name)</text>"
+                labels += "<text x=\"\(x)\" y=\"\(y + 14)\" text-anchor=\"middle\">\(format(row.cell))</text>"
+            }
+        }
+        svg += labels + "</svg>"
+        let legend = language == .es ? "Tono más oscuro: más agresiones publicadas. Rayado: cifra oculta (se muestra su marca, nunca su valor). Gris: sin agresiones registradas o fuera de las redes."
+            : "Darker: more aggressions published. Hatched: a hidden count (its marker is shown, never its value). Grey: none registered, or outside the networks."
+        return svg + "<p class=\"meta\">\(legend) \(language == .es ? "Límites: Natural Earth (dominio público)." : "Boundaries: Natural Earth (public domain).")</p>"
+    }
+
+    /// The middle of the bounding box of a path's largest ring: where a country's label goes.
+    static func labelPoint(_ path: String) -> (Int, Int)? {
+        var best: [(Double, Double)] = []
+        for ring in path.split(separator: "Z") {
+            let points = ring.replacingOccurrences(of: "M", with: "").split(separator: " ").compactMap { pair -> (Double, Double)? in
+                let xy = pair.split(separator: ",")
+                guard xy.count == 2, let x = Double(xy[0]), let y = Double(xy[1]) else { return nil }
+                return (x, y)
+            }
+            if points.count > best.count { best = points }
+        }
+        guard let minX = best.map(\.0).min(), let maxX = best.map(\.0).max(), let minY = best.map(\.1).min(), let maxY = best.map(\.1).max() else { return nil }
+        return (Int((minX + maxX) / 2), Int((minY + maxY) / 2))
     }
 
     /// A horizontal bar chart as inline SVG; hidden cells get the same hatched stub whatever

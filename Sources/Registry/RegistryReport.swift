@@ -42,9 +42,14 @@ public struct RegistryReport: Sendable {
     public let minCell: Int
     public let sensitiveMinCell: Int
     public let isInternal: Bool
+    /// The regional office's report (DESIGN.md §9): every network, with breakdowns by network and
+    /// by first-level subdivision, and the map.
+    public let isRegional: Bool
     public let tables: [Table]
     /// The three most frequent aggression types in each country: (country, [(type, cell, raw)]).
     public let topTypesByCountry: [(country: String, rows: [(code: String, cell: Cell, raw: Int)])]
+    /// The subdivision code of records that gave none (`GT-` + this).
+    public static let unstatedRegion = "NS"
     /// Codes whose cells use the stricter threshold.
     public static let sensitiveCodes: Set<String> = ["sexual_violence", "trans_woman"]
     public let totalAggressions: Int
@@ -59,7 +64,7 @@ public struct RegistryReport: Sendable {
     /// in range when its first month is; undated records are left out and counted.
     /// `sensitiveMinCell` (DESIGN.md §7 rule 4) applies to sexual-violence and trans cells.
     public init(records all: [RegistryRecord], from: String, to: String, country: String? = nil, minCell: Int = 5,
-                sensitiveMinCell: Int? = nil, isInternal: Bool = false) {
+                sensitiveMinCell: Int? = nil, isInternal: Bool = false, regional: Bool = false) {
         let sensitive = max(minCell, sensitiveMinCell ?? minCell)
         let lower = Self.firstMonth(of: from) ?? "0000-01", upper = Self.lastMonth(of: to) ?? "9999-12"
         var undated = 0
@@ -74,6 +79,7 @@ public struct RegistryReport: Sendable {
         self.minCell = minCell
         self.sensitiveMinCell = sensitive
         self.isInternal = isInternal
+        isRegional = regional
         excludedUndated = undated
         totalAggressions = records.count
 
@@ -115,6 +121,18 @@ public struct RegistryReport: Sendable {
                    draft("gender_component") { [$0.genderComponent ? "with_gender_component" : "without_gender_component"] },
                    draft("state_actor") { r in [r.perpetrators.contains(where: Vocabulary.stateActorCodes.contains) ? "state_actor" : "non_state_or_unknown"] }]
         func cell(of draft: Draft, _ code: String) -> Int? { draft.codes.firstIndex(of: code).map { draft.cells[$0] } }
+
+        if regional {
+            drafts.append(draft("by_network") { [$0.network] })
+            // Subdivisions within each country: a country's rows add up to its row in the country
+            // table, so a cell small in one country is protected there, not only region-wide.
+            let regions = draft("by_region") { r in [r.region ?? r.country + "-" + Self.unstatedRegion] }
+            for country in countries.codes {
+                guard let countryCell = cell(of: countries, country) else { continue }
+                plan.sum(zip(regions.codes, regions.cells).filter { $0.0.hasPrefix(country + "-") }.map(\.1), equals: countryCell)
+            }
+            drafts.append(regions)
+        }
 
         // Killings and attempted killings, by year and country: the figures the network names
         // first. Each kind's rows add up to its row in the types table; each row is within its
@@ -236,6 +254,13 @@ public struct RegistryReport: Sendable {
             "non_state_or_unknown": ("Otros o desconocidos", "Other or unknown"),
         ]
         if let pair = extra[code] { return language == .es ? pair.0 : pair.1 }
+        if table == "by_region" {
+            let country = String(code.prefix(2))
+            let place = Vocabulary.countries.term(country)?.label(language) ?? country
+            if code.hasSuffix("-" + unstatedRegion) { return place + " · " + (language == .es ? "sin estado indicado" : "no state given") }
+            return place + " · " + (Regions.name(of: code) ?? code)
+        }
+        if table == "by_network" { return (language == .es ? "Red " : "Network ") + code }
         if table == "killings" {
             // "2025 GT killing" → "2025 · Guatemala · Asesinato / …"
             let parts = code.split(separator: " ").map(String.init)

@@ -43,8 +43,11 @@ extension Resguardo {
               $ resguardo registry add 3fa2c1 9b0e77
               $ resguardo registry export --format csv --out registro.csv
               $ resguardo registry report --from 2025 --to 2026 --lang es --format csv --out informe.csv
+              $ resguardo registry publish --out /media/usb/registro-mx-0003.json     (national → regional)
+              $ resguardo registry import --region ~/region registro-mx-0003.json    (at the regional office)
+              $ resguardo registry report --region ~/region --from 2026 --to 2026 --format html --out regional.html
             """,
-            subcommands: [Add.self, Export.self, ReportCommand.self]
+            subcommands: [Add.self, Export.self, ReportCommand.self, Withdraw.self, Correct.self, Publish.self, RegionalKey.self, Import.self]
         )
 
         struct Add: ParsableCommand {
@@ -124,10 +127,15 @@ extension Resguardo.RegistryCommand {
 
             Example:
               $ resguardo registry report --from 2025-01 --to 2026-06 --country GT --lang es --format html --out informe.html
+              $ resguardo registry report --region ~/region --from 2026 --to 2026 --format html --out regional.html
+            At the regional office (--region DIR) the report covers every network, adds tables by \
+            network and by state or department (each country's rows add up to its row, and are \
+            suppressed within it), and draws the map of the region.
             """
         )
         enum Format: String, ExpressibleByArgument, CaseIterable { case html, csv, json }
         @OptionGroup var workspace: WorkspaceOptions
+        @OptionGroup var region: RegionOptions
         @Option(name: .long, help: "First period, YYYY or YYYY-MM.") var from: String
         @Option(name: .long, help: "Last period, YYYY or YYYY-MM (inclusive).") var to: String
         @Option(name: .long, help: "Only this country (MX, GT, HN, SV, NI).") var country: String?
@@ -149,10 +157,13 @@ extension Resguardo.RegistryCommand {
         }
 
         func run() throws {
-            let ws = try workspace.open()
+            // At the regional office (--region): every network's records, with the map.
+            let regional = region.region != nil || (workspace.path == nil && region.path != nil)
+            let records = regional ? try region.open().registry.all() : try Registration.openRegistry(of: try workspace.open()).all()
             guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure("\(out) already exists", status: .cannotCreate) }
             let language = Language(rawValue: lang) ?? .es
-            let report = RegistryReport(records: try Registration.openRegistry(of: ws).all(), from: from, to: to, country: country, minCell: minCell, sensitiveMinCell: sensitiveMinCell, isInternal: `internal`)
+            let report = RegistryReport(records: records, from: from, to: to, country: country, minCell: minCell, sensitiveMinCell: sensitiveMinCell,
+                                        isInternal: `internal`, regional: regional)
             let bytes: [UInt8] = switch format {
             case .html: Array(report.html(language: language).utf8)
             case .csv: Array(report.csv(language: language).utf8)

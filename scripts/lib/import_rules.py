@@ -28,13 +28,16 @@ ALLOWED = {
     "Deidentify": {"Formats", "Sodium"},
     "Registry": {"Deidentify", "Formats", "GRDB"},
     "Registration": {"Casework", "Deidentify", "Registry", "Formats", "Sodium", "GRDB"},
+    # The regional office: bundles in, regional registry and reports out. It cannot import
+    # Casework or Registration, so no regional command can ever open a case store.
+    "Region": {"Registry", "Deidentify", "Formats", "Sodium", "DurableFiles"},
     "FuzzTargets": {"Formats", "Sodium", "Casework", "Registry"},
     "resguardo-intake": {"Intake", "Vault", "Formats", "Sodium", "CLISupport", "DurableFiles", "ArgumentParser", "Logging", "Hummingbird"},
-    "resguardo": {"Casework", "Deidentify", "Registry", "Registration", "Formats", "Sodium", "CLISupport", "DurableFiles", "ArgumentParser"},
+    "resguardo": {"Casework", "Deidentify", "Registry", "Registration", "Region", "Formats", "Sodium", "CLISupport", "DurableFiles", "ArgumentParser"},
     "resguardo-submit": {"Formats", "Sodium", "CLISupport", "DurableFiles", "ArgumentParser", "AsyncHTTPClient", "NIOCore", "NIOSSL"},
 }
 # Offline and pure targets never link networking, whatever else changes.
-NO_NETWORKING = {"Sodium", "DurableFiles", "Formats", "CLISupport", "Casework", "Deidentify", "Registry", "Registration", "resguardo"}
+NO_NETWORKING = {"Sodium", "DurableFiles", "Formats", "CLISupport", "Casework", "Deidentify", "Registry", "Registration", "Region", "resguardo"}
 PENDING = {}
 
 IMPORT = re.compile(r"^\s*(?:@\w+\s+)*(?:(?:public|internal|package|private|fileprivate)\s+)?import\s+(?:(?:struct|class|enum|func|var|protocol)\s+)?([A-Za-z_][A-Za-z0-9_]*)", re.M)

@@ -1,0 +1,148 @@
+import DurableFiles
+public import Deidentify
+public import Formats
+import Foundation
+public import Registry
+public import Sodium
+
+/// The regional office's folder (DESIGN.md §9): its own keys, the regional pseudonym key and the
+/// regional registry. It holds no key that opens a report: registry bundles are sealed to its
+/// encryption key, and they carry de-identified records only.
+///
+///     DIR/region.json          {"version": 1, "name": "…"}
+///     DIR/region-public.json   the public keys and signing-key fingerprint networks pin (public)
+///     DIR/encryption.key       X25519 key registry bundles are sealed to (key file v1, 0600)
+///     DIR/signing.key          Ed25519 key that signs regional key files (key file v1, 0600)
+///     DIR/pseudonym.sealed     the regional pseudonym key, sealed to the encryption key (0600)
+///     DIR/registry.sqlite      the regional registry: every network's records, tagged
+public struct RegionalOffice: Sendable {
+    public let path: String
+    public let name: String
+    public let encryptionKey: SealPublicKey
+    public let signingKey: VerifyingKey
+    public let registry: RegistryDatabase
+
+    public var fingerprint: SigningKeyFingerprint {
+        get throws(SodiumError) { try SigningKeyFingerprint(verifyingKey: signingKey) }
+    }
+
+    /// Makes the folder: keys, the sealed pseudonym key, an empty regional registry.
+    public static func create(at path: String, name: String, passphrase: SecureBytes, limits: KeyDerivationLimits) throws(RegionError) -> RegionalOffice {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: path + "/region.json") { throw .alreadyExists(path) }
+        do {
+            try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+            let encryption = try SealSecretKey.generate()
+            let signing = try SigningKey.generate()
+            let secret = try encryption.withUnsafeSecretBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }
+            try DurableFile.createExclusive(path + "/encryption.key", bytes: try KeyFile.seal(secret: secret, publicKey: encryption.publicKey.bytes, kind: .encryption,
+                                                                                              passphrase: passphrase, limits: limits).bytes)
+            let seed = try signing.withUnsafeSeedBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }
+            try DurableFile.createExclusive(path + "/signing.key", bytes: try KeyFile.seal(secret: seed, publicKey: signing.verifyingKey.bytes, kind: .regionSigning,
+                                                                                           passphrase: passphrase, limits: limits).bytes)
+            try DurableFile.createExclusive(path + "/pseudonym.sealed", bytes: try PseudonymKey.generate().sealed(to: encryption.publicKey))
+            let fingerprint = try SigningKeyFingerprint(verifyingKey: signing.verifyingKey)
+            try DurableFile.createExclusive(path + "/region-public.json", bytes: JSONValue.object([
+                ("name", .string(name)), ("encryption_key", .string(Encoding.base64(encryption.publicKey.bytes))),
+                ("signing_key", .string(Encoding.base64(signing.verifyingKey.bytes))), ("signing_key_fingerprint", .string(fingerprint.description)),
+            ]).serialized() + [0x0A], mode: 0o644)
+            _ = try RegistryDatabase(path: path + "/registry.sqlite")
+            try DurableFile.createExclusive(path + "/region.json", bytes: JSONValue.object([("version", .int(1)), ("name", .string(name))]).serialized() + [0x0A])
+        } catch let e as RegionError { throw e } catch { throw .io("\(error)") }
+        return try RegionalOffice(path: path)
+    }
+
+    public init(path: String) throws(RegionError) {
+        guard let data = try? DurableFile.read(path + "/region.json", maxBytes: 64 * 1024),
+              let json = try? JSONValue.parse(Array(data)), json["version"]?.intValue == 1, case .string(let name)? = json["name"] else {
+            throw .missing(path)
+        }
+        guard let pub = try? DurableFile.read(path + "/region-public.json", maxBytes: 64 * 1024), let keys = try? JSONValue.parse(Array(pub)),
+              case .string(let e)? = keys["encryption_key"], case .string(let s)? = keys["signing_key"],
+              let eb = Encoding.bytes(fromBase64: e), let sb = Encoding.bytes(fromBase64: s),
+              let encryption = try? SealPublicKey(bytes: eb), let signing = try? VerifyingKey(bytes: sb) else {
+            throw .corrupt("\(path)/region-public.json is missing or damaged")
+        }
+        do { registry = try RegistryDatabase(path: path + "/registry.sqlite") } catch { throw .io("\(error)") }
+        self.path = path
+        self.name = name
+        encryptionKey = encryption
+        signingKey = signing
+    }
+
+    func keyFile(_ name: String) throws(RegionError) -> KeyFile {
+        guard let data = try? DurableFile.read(path + "/" + name, maxBytes: 4096) else { throw .corrupt("\(path)/\(name) is missing") }
+        do { return try KeyFile(bytes: Array(data)) } catch { throw .corrupt("\(path)/\(name): \(error)") }
+    }
+
+    func unlock<T>(_ body: () throws -> T) throws(RegionError) -> T {
+        do { return try body() } catch let e as KeyFileError where e == .wrongPassphrase { throw .wrongPassphrase } catch let e as RegionError { throw e } catch {
+            throw .corrupt("\(error)")
+        }
+    }
+
+    /// The regional pseudonym key sealed to one network's current encryption key (from its
+    /// manifest, checked against the fingerprint the office pinned for it), signed by the office.
+    public func keyFile(for network: NetworkId, manifest: KeyManifest, passphrase: SecureBytes) throws(RegionError) -> RegionalKeyFile {
+        guard let recipient = manifest.currentEncryptionKey(on: .today()) else { throw .corrupt("network \(network)'s manifest has no key valid today") }
+        return try unlock {
+            let encryption = try keyFile("encryption.key").unlockSealKey(passphrase: passphrase)
+            let signing = try keyFile("signing.key").unlockSigningKey(passphrase: passphrase, kind: .regionSigning)
+            guard let sealedKey = try? DurableFile.read(path + "/pseudonym.sealed", maxBytes: 4096) else { throw RegionError.corrupt("\(path)/pseudonym.sealed is missing") }
+            let pseudonym = try SealedBox.open(Array(sealedKey), with: encryption)
+            return try RegionalKeyFile.make(network: network, pseudonymKey: pseudonym, to: recipient.publicKey, regionEncryptionKey: encryptionKey, signedBy: signing)
+        }
+    }
+
+    /// Verifies, opens and applies one registry bundle; a bundle from an unpinned key, altered,
+    /// sealed to another office, replayed or rolled back is refused and changes nothing.
+    public func importBundle(_ bytes: [UInt8], passphrase: SecureBytes) throws(RegionError) -> (bundle: RegistryBundle, outcome: RegistryDatabase.ImportOutcome) {
+        let bundle: RegistryBundle
+        do { bundle = try RegistryBundle(bytes: bytes) } catch { throw .bundle(error.description) }
+        let pinned: [RegistryDatabase.PinnedNetwork]
+        do { pinned = try registry.pinnedNetworks() } catch { throw .io("\(error)") }
+        guard let pin = pinned.first(where: { $0.id == bundle.network }) else { throw .bundle(RegionalImportError.notPinned(bundle.network).description) }
+        let signer: SigningKeyFingerprint
+        do { signer = try bundle.signerFingerprint } catch { throw .bundle("\(error)") }
+        guard signer.matches(pin.fingerprint) else {
+            throw .bundle("the bundle claims network \(bundle.network) but is signed by \(signer), not by its pinned fingerprint \(pin.fingerprint); nothing changed")
+        }
+        guard bundle.sequence > pin.lastSequence else {
+            throw .bundle((bundle.sequence == pin.lastSequence ? RegionalImportError.replay(bundle.network, bundle.sequence)
+                           : RegionalImportError.rollback(bundle.network, bundle.sequence, last: pin.lastSequence)).description)
+        }
+        let ourKeyId: KeyId
+        do { ourKeyId = try KeyId(publicKey: encryptionKey) } catch { throw .io("\(error)") }
+        guard bundle.regionKeyId == ourKeyId else { throw .bundle("the bundle is sealed to key \(bundle.regionKeyId), not to this office's key \(ourKeyId)") }
+        let payload: RegistryBundlePayload = try unlock {
+            let key = try keyFile("encryption.key").unlockSealKey(passphrase: passphrase)
+            let opened = try bundle.openPayload(with: key)
+            return try opened.withUnsafeBytes { (b) throws(RegistryPayloadError) in try RegistryBundlePayload(bytes: Array(b)) }
+        }
+        // The sealed records must say what the signed header says.
+        guard payload.network == bundle.network, payload.sequence == bundle.sequence, payload.isFull == bundle.isFull else {
+            throw .bundle("the sealed records name network \(payload.network) bundle \(payload.sequence), the signed header \(bundle.network) bundle \(bundle.sequence); nothing changed")
+        }
+        do { return (bundle, try registry.apply(payload)) } catch { throw .bundle(error.description) }
+    }
+}
+
+public enum RegionError: Error, Equatable, CustomStringConvertible {
+    case alreadyExists(String)
+    case missing(String)
+    case corrupt(String)
+    case wrongPassphrase
+    case bundle(String)
+    case io(String)
+
+    public var description: String {
+        switch self {
+        case .alreadyExists(let p): return "\(p) already holds a regional office"
+        case .missing(let p): return "\(p) is not a regional office folder (no region.json; make one with resguardo region init)"
+        case .corrupt(let why): return why
+        case .wrongPassphrase: return "wrong passphrase for the regional office's keys"
+        case .bundle(let why): return why
+        case .io(let why): return why
+        }
+    }
+}

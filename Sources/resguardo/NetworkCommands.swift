@@ -1,0 +1,347 @@
+import DurableFiles
+import ArgumentParser
+import CLISupport
+import Casework
+import Deidentify
+import Foundation
+import Formats
+import Region
+import Registration
+import Registry
+import Sodium
+
+/// The regional office's folder, for the commands that run there.
+struct RegionOptions: ParsableArguments {
+    @Option(name: .long, help: "The regional office's folder (made by `resguardo region init`; default: $RESGUARDO_REGION).")
+    var region: String?
+
+    var path: String? { region ?? ProcessInfo.processInfo.environment["RESGUARDO_REGION"] }
+
+    func open() throws -> RegionalOffice {
+        guard let path else { throw CommandFailure("no regional office folder given", hints: ["use --region DIR or set RESGUARDO_REGION"], status: .usage) }
+        do { return try RegionalOffice(path: path) } catch {
+            throw CommandFailure(error.description, status: error == .missing(path) ? .noInput : .dataError)
+        }
+    }
+}
+
+func readInput(_ path: String, maxBytes: Int, what: String) throws -> [UInt8] {
+    do { return Array(try DurableFile.read(path, maxBytes: maxBytes)) } catch {
+        throw CommandFailure("cannot read \(what) \(path): \(error)", status: .noInput)
+    }
+}
+
+func regionFailure(_ error: RegionError) -> CommandFailure {
+    switch error {
+    case .wrongPassphrase: return CommandFailure(error.description, status: .wrongPassphrase)
+    case .bundle: return CommandFailure(error.description, hints: ["nothing changed in the regional registry"], status: .dataError)
+    default: return CommandFailure(error.description, status: .dataError)
+    }
+}
+
+extension Resguardo {
+    struct RegionCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "region",
+            abstract: "The regional office: its keys, the regional pseudonym key, and the key file each network imports.",
+            discussion: """
+            The regional office holds no key that opens a report: registry bundles (de-identified \
+            records only) are sealed to its key, and each network signs its own.
+
+            Example:
+              $ resguardo region init --region ~/region --name "Iniciativa Mesoamericana"
+              $ resguardo networks add mx --fingerprint "1c0e 53aa …" --region ~/region
+              $ resguardo region key-for mx --manifest mx-manifest.json --region ~/region --out clave-regional-mx.json
+            """,
+            subcommands: [Init.self, Show.self, KeyFor.self]
+        )
+
+        struct Init: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Make the regional office's folder: keys, regional pseudonym key, empty regional registry.",
+                discussion: "Example:\n  $ resguardo region init --region ~/region --name \"Iniciativa Mesoamericana\""
+            )
+            @OptionGroup var region: RegionOptions
+            @Option(name: .long, help: "The office's name, as networks see it.") var name: String
+            @Option(name: .long, help: "Argon2id cost of the key files: interactive, moderate or sensitive.") var kdf: KDFPreset = .moderate
+            @OptionGroup var passphrase: PassphraseOptions
+
+            func run() throws {
+                guard let path = region.path else { throw CommandFailure("no regional office folder given", hints: ["use --region DIR"], status: .usage) }
+                let secret = try passphrase.readNew()
+                do {
+                    let office = try RegionalOffice.create(at: path, name: name, passphrase: secret, limits: kdf.limits)
+                    print("created regional office \(path)")
+                    print("regional signing-key fingerprint: \(try office.fingerprint)")
+                    print("give the networks this fingerprint (they compare it when importing their regional key file)")
+                } catch let error as RegionError {
+                    throw CommandFailure(error.description, status: .cannotCreate)
+                }
+            }
+        }
+
+        struct Show: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Show the office's fingerprint and the networks it has pinned.",
+                discussion: "Example:\n  $ resguardo region show --region ~/region"
+            )
+            @OptionGroup var region: RegionOptions
+
+            func run() throws {
+                let office = try region.open()
+                print("regional office: \(TerminalText.escaped(office.name))")
+                print("signing-key fingerprint: \(try office.fingerprint)")
+                for n in try office.registry.pinnedNetworks() {
+                    print("network \(n.id): fingerprint \(n.fingerprint), last bundle imported \(n.lastSequence)")
+                }
+            }
+        }
+
+        struct KeyFor: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "key-for",
+                abstract: "Seal the regional pseudonym key to one network's current key, for it to import.",
+                discussion: """
+                The network's manifest is checked against the fingerprint pinned with `resguardo networks add`.
+
+                Example:
+                  $ resguardo region key-for mx --manifest mx-manifest.json --region ~/region --out clave-regional-mx.json
+                """
+            )
+            @OptionGroup var region: RegionOptions
+            @Argument(help: "The network's id.") var network: String
+            @Option(name: .long, help: "The network's signed key manifest (its manifest.json).") var manifest: String
+            @Option(name: .long, help: "Output file (must not exist).") var out: String
+            @OptionGroup var passphrase: PassphraseOptions
+
+            func run() throws {
+                let office = try region.open()
+                guard let id = NetworkId(network) else { throw CommandFailure("`\(network)` is not a network id (\(NetworkId.rule))", status: .usage) }
+                guard let pin = try office.registry.pinnedNetworks().first(where: { $0.id == id }) else {
+                    throw CommandFailure("network \(id) is not pinned", hints: ["first: resguardo networks add \(id) --fingerprint F --region \(office.path)"], status: .usage)
+                }
+                let signed: SignedKeyManifest
+                do { signed = try ManifestFile.load(path: manifest, pinned: pin.fingerprint) } catch {
+                    throw CommandFailure("\(manifest): \(error)", hints: ["the manifest must be signed by network \(id)'s pinned key \(pin.fingerprint)"], status: .dataError)
+                }
+                let secret = try passphrase.read(prompt: "Regional passphrase: ")
+                let file: RegionalKeyFile
+                do { file = try office.keyFile(for: id, manifest: signed.manifest, passphrase: secret) } catch { throw regionFailure(error) }
+                do { try DurableFile.createExclusive(out, bytes: file.bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
+                print("wrote \(out): the regional pseudonym key sealed to network \(id)'s key \(file.keyId)")
+                print("the network imports it with: resguardo registry regional-key import \(out) --region-fingerprint \"\(try office.fingerprint)\"")
+            }
+        }
+    }
+
+    struct NetworksCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "networks",
+            abstract: "Pin the national networks whose registry bundles the regional office imports.",
+            discussion: """
+            Example:
+              $ resguardo networks add gt --fingerprint "9b0e 77aa …" --region ~/region
+              $ resguardo networks list --region ~/region
+            """,
+            subcommands: [Add.self, List.self]
+        )
+
+        struct Add: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Pin a network's signing-key fingerprint (compared with the network in person or by a trusted channel).",
+                discussion: "Example:\n  $ resguardo networks add gt --fingerprint \"9b0e 77aa …\" --region ~/region"
+            )
+            @OptionGroup var region: RegionOptions
+            @Argument(help: "The network's id (e.g. mx).") var network: String
+            @Option(name: .long, help: "The network's signing-key fingerprint (resguardo key show, at the network).") var fingerprint: String
+
+            func run() throws {
+                let office = try region.open()
+                guard let id = NetworkId(network) else { throw CommandFailure("`\(network)` is not a network id (\(NetworkId.rule))", status: .usage) }
+                guard let f = SigningKeyFingerprint(text: fingerprint) else { throw CommandFailure("`\(fingerprint)` is not a fingerprint (32 hex digits)", status: .usage) }
+                do { try office.registry.pin(id, fingerprint: f) } catch { throw CommandFailure(error.description, status: .dataError) }
+                print("network \(id) pinned to \(f)")
+            }
+        }
+
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "List the pinned networks and the last bundle imported from each.",
+                discussion: "Example:\n  $ resguardo networks list --region ~/region"
+            )
+            @OptionGroup var region: RegionOptions
+
+            func run() throws {
+                for n in try region.open().registry.pinnedNetworks() {
+                    print("\(n.id)\t\(n.fingerprint)\tlast bundle \(n.lastSequence)")
+                }
+            }
+        }
+    }
+}
+
+extension Resguardo.RegistryCommand {
+    struct Publish: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the next registry bundle for the regional office: changes since the last one, sealed and signed.",
+            discussion: """
+            The bundle carries only registry records (the record schema of DESIGN.md §7), with \
+            regional pseudonyms instead of the network's own, and the additions, corrections and \
+            withdrawals since the last bundle; it is sealed to the regional office's key and signed \
+            with this network's signing key. --full sends every record (the office replaces this \
+            network's records: use it after a lost bundle or a new regional key).
+
+            Example:
+              $ resguardo registry publish --out /media/usb/registro-mx-0003.json
+              wrote bundle 3 of network mx: 12 additions, 1 correction, 2 withdrawals
+            """
+        )
+        @OptionGroup var workspace: WorkspaceOptions
+        @Option(name: .long, help: "Output file (must not exist).") var out: String
+        @Flag(name: .long, help: "Every record, not only the changes.") var full = false
+        @OptionGroup var passphrase: PassphraseOptions
+
+        func run() throws {
+            let ws = try workspace.open()
+            guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure("\(out) already exists", status: .cannotCreate) }
+            let secret = try passphrase.read(prompt: "Passphrase: ")
+            let keys: UnlockedKeys, signer: SigningKey
+            do {
+                keys = try ws.keys.unlockEncryptionKeys(passphrase: secret)
+                signer = try ws.keys.unlockManifestSigningKey(passphrase: secret)
+            } catch { throw error.commandFailure(directory: ws.keys.path) }
+            let registration = try Registration(workspace: ws, keys: keys)
+            let next: (bundle: RegistryBundle, pending: RegistryDatabase.PendingPublication)
+            do { next = try registration.nextBundle(full: full, signingKey: signer) } catch let error as PublicationError {
+                throw CommandFailure(error.description, status: .dataError)
+            }
+            do { try DurableFile.createExclusive(out, bytes: next.bundle.bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
+            try registration.published(next.pending, full: full)
+            let p = next.pending
+            print("wrote bundle \(p.sequence) of network \(next.bundle.network)\(full ? " (full)" : ""): \(p.additions.count) additions, \(p.corrections.count) corrections, \(p.withdrawals.count) withdrawals")
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "At the regional office: verify, open and apply registry bundles from the networks.",
+            discussion: """
+            Each bundle must be signed by its network's pinned key, sealed to this office, and \
+            newer than the last one imported from that network; otherwise it is refused and \
+            nothing changes. Records are tagged with their network.
+
+            Example:
+              $ resguardo registry import --region ~/region /media/usb/registro-mx-0003.json
+              network mx bundle 3: 12 added, 1 corrected, 2 withdrawn
+            """
+        )
+        @OptionGroup var region: RegionOptions
+        @Argument(help: "Registry bundle files.") var files: [String]
+        @OptionGroup var passphrase: PassphraseOptions
+
+        func run() throws {
+            let office = try region.open()
+            let secret = try passphrase.read(prompt: "Regional passphrase: ")
+            for file in files {
+                let bytes = try readInput(file, maxBytes: RegistryBundle.maxByteCount, what: "registry bundle")
+                do {
+                    let (bundle, o) = try office.importBundle(bytes, passphrase: secret)
+                    print("network \(bundle.network) bundle \(bundle.sequence)\(bundle.isFull ? " (full: \(o.replaced) records replaced)" : ""): \(o.added) added, \(o.corrected) corrected, \(o.withdrawn) withdrawn")
+                } catch {
+                    throw regionFailure(error)
+                }
+            }
+        }
+    }
+
+    struct Withdraw: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Withdraw a record from the registry (consent withdrawn, a duplicate); the next bundle withdraws it regionally.",
+            discussion: "Example:\n  $ resguardo registry withdraw 5f0c…e1 --reason consent"
+        )
+        enum Reason: String, ExpressibleByArgument, CaseIterable { case consent, duplicate, error }
+        @OptionGroup var workspace: WorkspaceOptions
+        @Argument(help: "The record id (registry export --linkable shows it).") var recordId: String
+        @Option(name: .long, help: "consent, duplicate or error.") var reason: Reason
+        @OptionGroup var passphrase: PassphraseOptions
+
+        func run() throws {
+            let ws = try workspace.open()
+            let registration = try Registration(workspace: ws, keys: try unlockKeys(ws, passphrase))
+            guard try registration.withdraw(recordId, reason: reason.rawValue) else {
+                throw CommandFailure("no record \(TerminalText.escaped(recordId)) in the registry", status: .noInput)
+            }
+            print("withdrew record \(recordId); the next registry bundle withdraws it at the regional office")
+        }
+    }
+
+    struct Correct: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Correct what vetting may change after registration (verification, state collusion); the next bundle carries it.",
+            discussion: "Example:\n  $ resguardo registry correct 5f0c…e1 --verification confirmed --state-collusion yes"
+        )
+        enum Verification: String, ExpressibleByArgument, CaseIterable { case vetted, confirmed, disputed }
+        enum YesNo: String, ExpressibleByArgument, CaseIterable { case yes, no }
+        @OptionGroup var workspace: WorkspaceOptions
+        @Argument(help: "The record id.") var recordId: String
+        @Option(name: .long, help: "vetted, confirmed or disputed.") var verification: Verification?
+        @Option(name: .long, help: "yes or no.") var stateCollusion: YesNo?
+        @OptionGroup var passphrase: PassphraseOptions
+
+        func validate() throws {
+            if verification == nil && stateCollusion == nil { throw ValidationError("give --verification or --state-collusion") }
+        }
+
+        func run() throws {
+            let ws = try workspace.open()
+            let registration = try Registration(workspace: ws, keys: try unlockKeys(ws, passphrase))
+            guard try registration.correct(recordId, verification: verification?.rawValue, stateCollusion: stateCollusion.map { $0 == .yes }) else {
+                throw CommandFailure("no record \(TerminalText.escaped(recordId)) in the registry", status: .noInput)
+            }
+            print("corrected record \(recordId); the next registry bundle carries it")
+        }
+    }
+
+    struct RegionalKey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "regional-key",
+            abstract: "Import the regional office's key file (its pseudonym key, sealed to this network).",
+            discussion: """
+            Compare the regional office's fingerprint in person or by a trusted channel. Records \
+            registered before get their regional pseudonyms now, from their cases.
+
+            Example:
+              $ resguardo registry regional-key import clave-regional-mx.json --region-fingerprint "7d1e 0a9c …"
+            """,
+            subcommands: [ImportKey.self]
+        )
+
+        struct ImportKey: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "import",
+                abstract: "Verify and store the regional key file.",
+                discussion: "Example:\n  $ resguardo registry regional-key import clave-regional-mx.json --region-fingerprint \"7d1e 0a9c …\""
+            )
+            @OptionGroup var workspace: WorkspaceOptions
+            @Argument(help: "The regional key file.") var file: String
+            @Option(name: .long, help: "The regional office's signing-key fingerprint.") var regionFingerprint: String
+            @OptionGroup var passphrase: PassphraseOptions
+
+            func run() throws {
+                let ws = try workspace.open()
+                guard let pin = SigningKeyFingerprint(text: regionFingerprint) else { throw CommandFailure("`\(regionFingerprint)` is not a fingerprint", status: .usage) }
+                let parsed: RegionalKeyFile
+                do { parsed = try RegionalKeyFile(bytes: try readInput(file, maxBytes: 64 * 1024, what: "regional key file"), pinned: pin) } catch let error as RegistryBundleError {
+                    throw CommandFailure("\(file): \(error)", hints: ["nothing was stored"], status: .dataError)
+                }
+                let registration = try Registration(workspace: ws, keys: try unlockKeys(ws, passphrase))
+                let backfilled: Int
+                do { backfilled = try registration.importRegionalKey(parsed) } catch let error as CaseError {
+                    throw CommandFailure(error.description, hints: ["nothing was stored"], status: .dataError)
+                }
+                print("regional key stored: this workspace publishes as network \(parsed.network) to the regional office \(pin)")
+                if backfilled > 0 { print("\(backfilled) records registered earlier got their regional pseudonyms") }
+            }
+        }
+    }
+}
