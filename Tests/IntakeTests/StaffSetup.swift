@@ -26,8 +26,8 @@ struct StaffSetup {
         self.dir = dir
         pass = dir.appendingPathComponent("pass").path
         vpass = dir.appendingPathComponent("vpass").path
-        try "frase de paso del equipo offline\n".write(toFile: pass, atomically: true, encoding: .utf8)
-        try "frase de paso del servidor en línea\n".write(toFile: vpass, atomically: true, encoding: .utf8)
+        try "frase de paso del equipo offline de \(organisation)\n".write(toFile: pass, atomically: true, encoding: .utf8)
+        try "frase de paso del servidor en línea de \(organisation)\n".write(toFile: vpass, atomically: true, encoding: .utf8)
         keys = dir.appendingPathComponent("keys").path
         vault = dir.appendingPathComponent("vault.sqlite").path
         workspace = dir.appendingPathComponent("casos").path

@@ -1,0 +1,155 @@
+import Foundation
+import Intake
+import Testing
+import TestSupport
+import Formats
+import Sodium
+import Vault
+
+/// Several networks in one intake, through the real router in process (issue 16 item 1): what
+/// is listed and served, where each envelope and each no-JavaScript report lands, and which
+/// configurations are refused.
+@Suite("Several networks in one intake (router in process)", .serialized)
+struct NetworkRouteTests {
+    /// Two networks with their own keys (made by `resguardo key init`) and vaults.
+    struct TwoNetworks {
+        let scratch: Scratch
+        let mx: StaffSetup
+        let gt: StaffSetup
+
+        init() throws {
+            scratch = try Scratch()
+            let mxDir = URL(fileURLWithPath: scratch.path("mx")), gtDir = URL(fileURLWithPath: scratch.path("gt"))
+            for d in [mxDir, gtDir] { try FileManager.default.createDirectory(at: d, withIntermediateDirectories: true) }
+            mx = try StaffSetup(in: mxDir, organisation: "Red Nacional MX")
+            gt = try StaffSetup(in: gtDir, organisation: "Red Nacional GT")
+        }
+
+        func settings() throws -> [NetworkSetting] {
+            try [(mx, "mx", "MX"), (gt, "gt", "GT")].map { staff, id, country in
+                NetworkSetting(id: try #require(NetworkId(id)), name: "Red Nacional \(country)", countries: [country], manifestPath: staff.keys + "/manifest.json",
+                               fingerprint: try #require(SigningKeyFingerprint(text: staff.fingerprint)), vaultPath: staff.vault)
+            }
+        }
+
+        func harness() throws -> RouterHarness {
+            let networks = try settings()
+            return try RouterHarness { c in
+                c.manifestPath = ""
+                c.signingKeyFingerprint = nil
+                c.vaultPath = IntakeConfiguration().vaultPath
+                c.networks = networks
+            }
+        }
+    }
+
+    func network(_ harness: RouterHarness, _ id: String) throws -> IntakeNetwork {
+        guard let nid = NetworkId(id), let n = harness.deps.networks.network(id: nid) else { throw TestFailure("no network \(id)") }
+        return n
+    }
+
+    func count(_ vault: VaultDatabase) async throws -> Int { try await vault.stats().reduce(0) { $0 + $1.count } }
+
+    @Test("GET /v1/networks lists id, name and countries; each manifest at its own path; /v1/keys says to ask for a network; an unknown one is 404")
+    func listing() async throws {
+        let two = try TwoNetworks()
+        let harness = try two.harness()
+        let mxManifest = try Array(Data(contentsOf: URL(fileURLWithPath: two.mx.keys + "/manifest.json")))
+        let pin = try #require(SigningKeyFingerprint(text: two.mx.fingerprint))
+        try await harness.test { client in
+            let list = try await client.send(.get, "/v1/networks")
+            #expect(list.status == 200)
+            #expect(String(decoding: list.body, as: UTF8.self)
+                == #"{"networks":[{"id":"mx","name":"Red Nacional MX","countries":["MX"]},{"id":"gt","name":"Red Nacional GT","countries":["GT"]}]}"#)
+            let keys = try await client.send(.get, "/v1/networks/mx/keys")
+            #expect(keys.status == 200)
+            let served = try SignedKeyManifest(json: keys.body, trust: .fingerprint(pin))
+            #expect(served.serialized() == (try SignedKeyManifest(json: mxManifest, trust: .fingerprint(pin))).serialized())
+            let single = try await client.send(.get, "/v1/keys")
+            #expect(single.status == 404 && single.errorCode == "several_networks")
+            #expect(try await client.send(.get, "/v1/networks/ni/keys").errorCode == "network_unknown")
+            #expect(try await client.send(.get, "/v1/networks/..%2F/keys").status == 404)
+        }
+    }
+
+    @Test("an envelope goes to the vault of the network whose manifest holds its key id; an unknown key id is refused and stored nowhere")
+    func routingByKeyId() async throws {
+        let two = try TwoNetworks()
+        let harness = try two.harness()
+        let report = Array(#"{"version":1,"language":"es","country":"GT","description":"x"}"#.utf8)
+        let toGT = try Envelope.seal(report: report, to: try two.gt.currentKey(), flags: [])
+        let toMX = try Envelope.seal(report: report, to: try two.mx.currentKey(), flags: [])
+        let stranger = try Envelope.seal(report: report, to: try SealSecretKey.generate().publicKey, flags: [])
+        try await harness.test { client in
+            #expect(try await client.submit(toGT.bytes).status == 201)
+            #expect(try await client.submit(toGT.bytes).status == 201)
+            #expect(try await client.submit(toMX.bytes).status == 201)
+            let refused = try await client.submit(stranger.bytes)
+            #expect(refused.status == 422 && refused.errorCode == "envelope_unknown_key", "\(refused.status) \(refused.errorCode ?? "")")
+        }
+        #expect(try await count(try network(harness, "gt").vault) == 2)
+        #expect(try await count(try network(harness, "mx").vault) == 1)
+    }
+
+    @Test("the page offers only the served countries and lists each network with its fingerprint; the no-JavaScript form seals to the chosen country's network")
+    func formByCountry() async throws {
+        let two = try TwoNetworks()
+        let harness = try two.harness()
+        let (gtPrint, mxPrint) = (two.gt.fingerprint, two.mx.fingerprint)
+        try await harness.test { client in
+            let page = String(decoding: try await client.send(.get, "/").body, as: UTF8.self)
+            #expect(page.contains("<option value=\"MX\">") && page.contains("<option value=\"GT\">"))
+            #expect(!page.contains("<option value=\"HN\">") && !page.contains("<option value=\"SV\">"))
+            #expect(page.contains(gtPrint) && page.contains(mxPrint) && page.contains("data-networks="))
+            let form = [("Content-Type", "application/x-www-form-urlencoded")]
+            let accepted = try await client.send(.post, "/v1/reports/form", body: Array("language=es&country=GT&description=amenaza".utf8), headers: form)
+            #expect(accepted.status == 201)
+            // HN is served by no network here: refused, shown again, stored nowhere.
+            let unserved = try await client.send(.post, "/v1/reports/form", body: Array("language=es&country=HN&description=amenaza".utf8), headers: form)
+            #expect(unserved.status == 422 && String(decoding: unserved.body, as: UTF8.self).contains("Ninguna red de este servidor"))
+        }
+        let gt = try network(harness, "gt"), mx = try network(harness, "mx")
+        #expect(try await count(gt.vault) == 1)
+        #expect(try await count(mx.vault) == 0)
+    }
+
+    @Test("config: the networks array is strict, and ids, countries, vaults and key ids are each one network's")
+    func configurationRules() throws {
+        let two = try TwoNetworks()
+        func load(_ json: String) throws -> Result<IntakeConfiguration, ConfigurationError> {
+            let path = two.scratch.path("intake-\(UUID().uuidString).json")
+            try json.write(toFile: path, atomically: true, encoding: .utf8)
+            return Result { () throws(ConfigurationError) in
+                var c = try IntakeConfiguration(jsonFile: path)
+                c.certificatePath = "c.pem"
+                c.privateKeyPath = "k.pem"
+                return try c.validated()
+            }
+        }
+        func entry(_ id: String, _ country: String, _ staff: StaffSetup, vault: String? = nil) -> String {
+            #"{"id":"\#(id)","name":"Red \#(id)","countries":["\#(country)"],"manifest":"\#(staff.keys)/manifest.json","fingerprint":"\#(staff.fingerprint)","vault":"\#(vault ?? staff.vault)"}"#
+        }
+        func refusal(_ json: String) throws -> String {
+            guard case .failure(let e) = try load(json) else { return "accepted" }
+            return e.description
+        }
+        let good = try load(#"{"networks":[\#(entry("mx", "MX", two.mx)),\#(entry("gt", "GT", two.gt))]}"#)
+        #expect(try good.get().networks.map(\.id.text) == ["mx", "gt"])
+        #expect(try refusal(#"{"networks":[\#(entry("mx", "MX", two.mx)),\#(entry("gt", "MX", two.gt))]}"#).contains("share the country `MX`"))
+        #expect(try refusal(#"{"networks":[\#(entry("mx", "MX", two.mx)),\#(entry("mx", "GT", two.gt))]}"#).contains("share the id `mx`"))
+        #expect(try refusal(#"{"networks":[\#(entry("mx", "MX", two.mx)),\#(entry("gt", "GT", two.gt, vault: two.mx.vault))]}"#).contains("share the vault"))
+        #expect(try refusal(#"{"networks":[\#(entry("MX", "MX", two.mx))]}"#).contains("lowercase"))
+        #expect(try refusal(#"{"networks":[\#(entry("mx", "XX", two.mx))]}"#).contains("known countries"))
+        #expect(try refusal(#"{"networks":[{"id":"mx","colour":"red"}]}"#).contains("unknown key `networks[0].colour`"))
+        #expect(try refusal(#"{"keys":{"manifest":"m.json"},"networks":[\#(entry("mx", "MX", two.mx))]}"#).contains("remove keys.manifest"))
+        // The same manifest under two ids: one key id would route two ways; refused at start-up.
+        var twice = IntakeConfiguration()
+        twice.certificatePath = "c"
+        twice.privateKeyPath = "k"
+        var settings = try two.settings()
+        settings[1].manifestPath = settings[0].manifestPath
+        settings[1].fingerprint = settings[0].fingerprint
+        twice.networks = settings
+        #expect(throws: (any Error).self) { _ = try IntakeDependencies(configuration: twice) }
+    }
+}
