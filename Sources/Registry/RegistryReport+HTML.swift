@@ -108,11 +108,16 @@ extension RegistryReport {
             case .some: fill = "url(#map-hatch)"
             case nil: fill = "#f4f4f4"
             }
-            svg += "<path d=\"\(path)\" fill=\"\(fill)\" stroke=\"#555\" stroke-width=\"0.8\" data-country=\"\(code)\"/>"
-            if let row, let (x, y) = Self.labelPoint(path) {
+            svg += "<path d=\"\(path)\" fill=\"\(fill)\" stroke=\"#fff\" stroke-width=\"1.2\" data-country=\"\(code)\"/>"
+            if let row, let (cx, cy) = Self.labelPoint(path) {
+                // The small countries sit close together: their labels go out to sea.
+                let nudge = Self.labelNudges[code] ?? (0, 0)
+                let (x, y) = (cx + nudge.0, cy + nudge.1)
                 let name = Self.escape(Vocabulary.countries.term(code)?.label(language) ?? code)
-                labels += "<text x=\"\(x)\" y=\"\(y)\" text-anchor=\"middle\" font-weight=\"bold\">\(name)</text>"
-                labels += "<text x=\"\(x)\" y=\"\(y + 14)\" text-anchor=\"middle\">\(format(row.cell))</text>"
+                // A white halo keeps the label legible on any shade.
+                let halo = "text-anchor=\"middle\" paint-order=\"stroke\" stroke=\"#fff\" stroke-width=\"3\""
+                labels += "<text x=\"\(x)\" y=\"\(y)\" \(halo) font-weight=\"bold\">\(name)</text>"
+                labels += "<text x=\"\(x)\" y=\"\(y + 14)\" \(halo)>\(format(row.cell))</text>"
             }
         }
         svg += labels + "</svg>"
@@ -120,6 +125,8 @@ extension RegistryReport {
             : "Darker: more aggressions published. Hatched: a hidden count (its marker is shown, never its value). Grey: none registered, or outside the networks."
         return svg + "<p class=\"meta\">\(legend) \(language == .es ? "Límites: Natural Earth (dominio público)." : "Boundaries: Natural Earth (public domain).")</p>"
     }
+
+    static let labelNudges: [String: (Int, Int)] = ["GT": (-55, -18), "SV": (-40, 34), "HN": (30, -34), "NI": (40, 0)]
 
     /// The middle of the bounding box of a path's largest ring: where a country's label goes.
     static func labelPoint(_ path: String) -> (Int, Int)? {

@@ -202,3 +202,86 @@ struct RegistryReportTopTypesTests {
         #expect(plain.tables.first { $0.name == "by_aggression_type" }?.rows.first { $0.code == "sexual_violence" }?.cell == .count(7))
     }
 }
+
+/// The regional office's report (issue 16 item 5): every network, tables by network and by
+/// subdivision whose rows add up within each country, and the map, which shows no more than
+/// the tables do.
+@Suite("Regional registry report")
+struct RegionalReportTests {
+    /// The 2,000 records spread over the four networks and over a few subdivisions per
+    /// country, with one subdivision per country that is rare (small only there).
+    static let records: [RegistryRecord] = {
+        let regions = ["MX": ["MX-OAX", "MX-CHP", "MX-GRO", "MX-CMX"], "GT": ["GT-01", "GT-16", "GT-13", "GT-17"],
+                       "HN": ["HN-FM", "HN-CR", "HN-AT", "HN-OL"], "SV": ["SV-SS", "SV-SA", "SV-LI", "SV-MO"]]
+        return RegistryReportTests.records.enumerated().map { i, r in
+            var copy = r
+            copy.network = r.country.lowercased()
+            let places = regions[r.country] ?? []
+            // The last subdivision of each country gets one record in 97: small only there.
+            copy.region = i % 97 == 0 ? places.last : (i % 11 == 0 ? nil : places[i % 3])
+            return copy
+        }
+    }()
+
+    @Test("tables by network and subdivision equal independent counts (internal); published, each country's subdivisions add up to it and small ones are hidden")
+    func regionalTables() throws {
+        let internalReport = RegistryReport(records: Self.records, from: "2024", to: "2026", isInternal: true, regional: true)
+        let byNetwork = try #require(internalReport.tables.first { $0.name == "by_network" })
+        for row in byNetwork.rows { #expect(row.raw == Self.records.filter { $0.network == row.code }.count) }
+        let byRegion = try #require(internalReport.tables.first { $0.name == "by_region" })
+        for row in byRegion.rows {
+            #expect(row.raw == Self.records.filter { ($0.region ?? $0.country + "-NS") == row.code }.count, "\(row.code)")
+        }
+
+        let published = RegistryReport(records: Self.records, from: "2024", to: "2026", regional: true)
+        let regions = try #require(published.tables.first { $0.name == "by_region" })
+        let countries = try #require(published.tables.first { $0.name == "by_country" })
+        for country in ["MX", "GT", "HN", "SV"] {
+            let rows = regions.rows.filter { $0.code.hasPrefix(country + "-") }
+            // The rare subdivision is hidden, and so is at least one other of the same country
+            // (else the country's total minus the shown rows would give it away).
+            #expect(rows.filter { $0.cell.isHidden }.count != 1, "\(country): exactly one hidden cell could be recovered by subtraction")
+            #expect(rows.contains { $0.raw < 5 && $0.cell.isHidden } || !rows.contains { $0.raw < 5 })
+            #expect(rows.reduce(0) { $0 + $1.raw } == countries.rows.first { $0.code == country }?.raw)
+        }
+        #expect(published.checks.allSatisfy { $0.passed })
+    }
+
+    @Test("the map draws every country from Natural Earth; a hidden country cell is hatched and shows its marker, never its value")
+    func map() throws {
+        let report = RegistryReport(records: Self.records, from: "2024", to: "2026", regional: true)
+        let html = report.html(language: .es)
+        #expect(html.contains("Mapa de la región") && html.contains("Natural Earth"))
+        for code in ["MX", "GT", "HN", "SV", "BZ", "NI", "CR"] { #expect(html.contains("data-country=\"\(code)\"")) }
+        // Keep only GT's few records in one month: its cell is small and must be hatched.
+        let sparse = Self.records.filter { $0.country != "GT" || $0.recordId.hasSuffix("7") }.filter { $0.country != "GT" || $0.period == "2025-04" }
+        let small = RegistryReport(records: sparse, from: "2024", to: "2026", regional: true)
+        let gt = try #require(small.tables.first { $0.name == "by_country" }?.rows.first { $0.code == "GT" })
+        #expect(gt.cell.isHidden && gt.raw > 0)
+        let page = small.html(language: .es)
+        let path = try #require(page.range(of: "data-country=\"GT\""))
+        let element = page[page[..<path.lowerBound].range(of: "<path", options: .backwards)!.lowerBound..<path.upperBound]
+        #expect(element.contains("url(#map-hatch)"))
+        let map = String(page[page.range(of: "Mapa de la región")!.lowerBound...].prefix(20_000))
+        #expect(!map.contains(">\(gt.raw)</text>"), "the map shows GT's hidden value")
+    }
+
+    @Test("the regional page renders in headless Chromium (docs/regional-report.png with RESGUARDO_WRITE_SAMPLE_REGIONAL)")
+    func rendersInChromium() throws {
+        let chromium = try #require(RegistryReportHTMLTests.chromium, "Chromium is not installed (scripts/setup installs it)")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("regional-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let page = dir.appendingPathComponent("regional.html")
+        try RegistryReport(records: Self.records, from: "2024", to: "2026", regional: true).html(language: .es).write(to: page, atomically: true, encoding: .utf8)
+        let png = dir.appendingPathComponent("regional.png").path
+        _ = try runSubprocess(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
+                                         "--window-size=900,1300", "--screenshot=\(png)", page.absoluteString])
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: png))
+        #expect(bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) && bytes.count > 20_000)
+        if let sample = ProcessInfo.processInfo.environment["RESGUARDO_WRITE_SAMPLE_REGIONAL"] {
+            try? FileManager.default.removeItem(atPath: sample)
+            try FileManager.default.copyItem(atPath: png, toPath: sample)
+        }
+    }
+}
