@@ -167,3 +167,36 @@ struct DeidentifyTests {
         #expect(json.contains(#""people_affected":"2-5""#) && !json.contains(#""people_affected":3"#))
     }
 }
+
+/// The records inside a registry bundle (issue 16 item 3): the record schema and nothing else.
+@Suite("Registry bundle records")
+struct RegistryBundlePayloadTests {
+    static let record = #"{"record_id":"0123456789abcdef0123456789abcdef","defender_pid":"fedcba9876543210fedcba9876543210","organisation_pid":null,"country":"GT","region":"GT-13","period":"2026-Q3","date_precision":"month","aggression_types":["threat"],"target_scope":"personal","people_affected":1,"perpetrators":["police"],"state_collusion":false,"rights_defended":[],"gender_identity":"woman","age_band":null,"ethnicity":"not_stated","gender_component":false,"gender_component_types":[],"digital":false,"affects_relatives":null,"setting":null,"verification":"vetted"}"#
+
+    func payload(_ record: String, withdrawals: String = "[]") -> String {
+        #"{"network":"gt","sequence":2,"full":false,"additions":[\#(record)],"corrections":[],"withdrawals":\#(withdrawals)}"#
+    }
+
+    func refusal(_ text: String) -> String {
+        do { _ = try RegistryBundlePayload(bytes: Array(text.utf8)); return "accepted" } catch { return error.description }
+    }
+
+    @Test("a payload round-trips and every record is tagged with the bundle's network")
+    func roundTrip() throws {
+        let parsed = try RegistryBundlePayload(bytes: Array(payload(Self.record).utf8))
+        #expect(parsed.additions.count == 1 && parsed.additions[0].network == "gt" && parsed.additions[0].region == "GT-13")
+        #expect(try RegistryBundlePayload(bytes: parsed.bytes) == parsed)
+    }
+
+    @Test("a field outside the record schema, free text, a code outside the vocabulary or a foreign subdivision refuses the whole bundle")
+    func strict() {
+        #expect(refusal(payload(Self.record.replacingOccurrences(of: #""setting":null"#, with: #""setting":null,"name":"María""#))).contains("not a field of the registry record schema"))
+        #expect(refusal(payload(Self.record.replacingOccurrences(of: #""threat""#, with: #""amenazada en su casa""#))).contains("outside the aggression_types vocabulary"))
+        #expect(refusal(payload(Self.record.replacingOccurrences(of: #""GT-13""#, with: #""MX-OAX""#))).contains("ISO 3166-2 subdivision of GT"))
+        #expect(refusal(payload(Self.record.replacingOccurrences(of: #""fedcba9876543210fedcba9876543210""#, with: #""María Pérez""#))).contains("pseudonym"))
+        #expect(refusal(payload(Self.record.replacingOccurrences(of: #""2026-Q3""#, with: #""3 de octubre""#))).contains("period"))
+        #expect(refusal(payload(Self.record.replacingOccurrences(of: #""people_affected":1"#, with: #""people_affected":500"#))).contains("1 to 50"))
+        #expect(refusal(payload(Self.record, withdrawals: #"["no es un id"]"#)).contains("withdrawals[0]"))
+        #expect(refusal("{}").contains("network"))
+    }
+}
