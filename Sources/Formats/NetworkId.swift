@@ -11,6 +11,11 @@ public struct NetworkId: Hashable, Sendable, Comparable, CustomStringConvertible
         self.text = text
     }
 
+    private init(known text: String) { self.text = text }
+
+    /// What the one network of a single-network intake is called in `GET /v1/networks`.
+    public static let single = NetworkId(known: "default")
+
     public var description: String { text }
     public static func < (a: NetworkId, b: NetworkId) -> Bool { a.text < b.text }
 

@@ -23,7 +23,7 @@ public struct IntakeNetwork: Sendable {
     let acceptance: Acceptance
 
     /// The id the one network of a single-network intake answers to in `GET /v1/networks`.
-    public static let singleId = NetworkId("default")!
+    public static let singleId = NetworkId.single
 
     init(setting: NetworkSetting, shared: IntakeNetworks.Shared) throws {
         let signed: SignedKeyManifest

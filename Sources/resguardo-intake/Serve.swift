@@ -122,11 +122,12 @@ extension IntakeCommand {
             } catch {
                 throw CommandFailure("cannot start: \(error)", status: .dataError)
             }
-            let host = settings.host, demo = dev
+            let host = settings.host, demo = dev, demoKeys = settings.networks.isEmpty
             let vaults = deps.networks.isSingle ? "vault \(settings.vaultPath)"
                 : "\(deps.networks.all.count) networks: " + deps.networks.all.map { "\($0.id) (\($0.countries.joined(separator: " "))) vault \($0.vault.path)" }.joined(separator: "; ")
             let app = try buildApplication(deps, logger: logger) { port in
-                var text = demo ? "resguardo-intake: DEMO MODE with PUBLIC demo keys (keys-example/): never use for real reports\n" : ""
+                var text = !demo ? "" : demoKeys ? "resguardo-intake: DEMO MODE with PUBLIC demo keys (keys-example/): never use for real reports\n"
+                    : "resguardo-intake: DEMO MODE (self-signed certificate, no proof of work): never use for real reports\n"
                 // Tests and scripts read the port from this line; written unbuffered so a pipe sees it now.
                 text += "resguardo-intake: \(memory.summary)\n"
                 text += "resguardo-intake: serving https://\(host):\(port) (TLS 1.3 only), \(vaults)\n"
