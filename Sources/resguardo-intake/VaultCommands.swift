@@ -253,6 +253,8 @@ struct PinnedManifestOptions: ParsableArguments {
     var fingerprint: String?
     @Option(name: .long, help: "The intake's JSON config file: its keys.manifest and keys.fingerprint are used unless given here.")
     var config: String?
+    @Option(name: .long, help: "With a --config that lists several networks: the network whose manifest and fingerprint to use.")
+    var network: String?
 
     func load() throws -> KeyManifest { try loadSigned().manifest }
 
@@ -281,6 +283,18 @@ struct PinnedManifestOptions: ParsableArguments {
             do { settings = try IntakeConfiguration(jsonFile: config) } catch {
                 throw CommandFailure(error.description, status: error == .unreadable(config) ? .noInput : .dataError)
             }
+        }
+        // Several networks: one network's manifest and pin, never another's.
+        if !settings.networks.isEmpty {
+            let ids = settings.networks.map(\.id.text).joined(separator: ", ")
+            guard let network else {
+                throw CommandFailure("\(config ?? "the config") lists several networks (\(ids))", hints: ["give --network ID"], status: .usage)
+            }
+            guard let chosen = settings.networks.first(where: { $0.id.text == network }) else {
+                throw CommandFailure("no network `\(network)` in \(config ?? "the config") (it lists \(ids))", status: .usage)
+            }
+            settings.manifestPath = chosen.manifestPath
+            settings.signingKeyFingerprint = chosen.fingerprint
         }
         // The same table, and so the same checks, as the intake's own settings.
         do {

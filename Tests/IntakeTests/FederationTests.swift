@@ -121,11 +121,22 @@ struct FederationTests {
         let crossed = try tool("resguardo", ["unseal", "--workspace", mx.workspace, gt.staff.dir.appendingPathComponent("b1.rsgb").path, "--passphrase-file", mx.staff.pass])
         #expect(crossed.status != 0 && crossed.output.contains("trusted"), "\(crossed.output)")
         #expect(try ok("resguardo", ["cases", "list", "--workspace", mx.workspace]).contains("0 casos"))
+        // GT's vault is purged only with GT's acknowledgement: MX's manifest (through the
+        // intake's config) does not verify GT's acknowledgement, so nothing is deleted.
         for n in networks {
             let unsealed = try ok("resguardo", ["unseal", "--workspace", n.workspace, n.staff.dir.appendingPathComponent("b1.rsgb").path, "--passphrase-file", n.staff.pass])
             let expected = n.id == "gt" ? "3 envelopes → 2 new cases, 0 duplicates, 1 quarantined" : "\(n.id == "hn" ? 3 : 2) envelopes → \(n.id == "hn" ? 3 : 2) new cases, 0 duplicates, 0 quarantined"
             #expect(unsealed.contains(expected), "\(n.id): \(unsealed)")
         }
+
+        let gtAck = gt.staff.dir.appendingPathComponent("b1.rsgb.ack").path
+        let wrongPurge = try tool("resguardo-intake", ["purge", "--vault", gt.staff.vault, "--acknowledgement", gtAck, "--config", config, "--network", "mx"])
+        #expect(wrongPurge.status != 0, "\(wrongPurge.output)")
+        #expect(try sqlite(gt.staff.vault, "SELECT count(*) FROM submission") == "[[3]]")
+        let noNetwork = try tool("resguardo-intake", ["purge", "--vault", gt.staff.vault, "--acknowledgement", gtAck, "--config", config])
+        #expect(noNetwork.status == 64 && noNetwork.output.contains("give --network ID"), "\(noNetwork.output)")
+        let rightPurge = try ok("resguardo-intake", ["purge", "--vault", gt.staff.vault, "--acknowledgement", gtAck, "--config", config, "--network", "gt"])
+        #expect(try sqlite(gt.staff.vault, "SELECT count(*) FROM submission") == "[[0]]", "\(rightPurge)")
 
         // 5. Each network vets and registers its own cases (the web reports gave no consent to
         // the registry: only the resguardo-submit ones enter), then takes the regional key.
