@@ -146,22 +146,18 @@ public struct KeyDirectory: Sendable {
     /// The manifest-signing key: the network's identity, which also signs its registry bundles
     /// (the regional office pins its fingerprint, as every client does).
     public func unlockManifestSigningKey(passphrase: SecureBytes) throws(KeyDirectoryError) -> SigningKey {
-        do {
-            return try Self.readKeyFile(path, Self.signingKeyName).unlockSigningKey(passphrase: passphrase, kind: .manifestSigning)
-        } catch let error as KeyFileError {
-            throw .keyFile(Self.signingKeyName, error)
-        } catch let error as KeyDirectoryError {
-            throw error
-        } catch {
-            throw KeyDirectoryError.wrap(error)
-        }
+        try unlockSigningKey(Self.signingKeyName, kind: .manifestSigning, passphrase: passphrase)
     }
 
     public func unlockReplySigningKey(passphrase: SecureBytes) throws(KeyDirectoryError) -> SigningKey {
+        try unlockSigningKey(Self.replySigningKeyName, kind: .replySigning, passphrase: passphrase)
+    }
+
+    private func unlockSigningKey(_ name: String, kind: KeyFile.Kind, passphrase: SecureBytes) throws(KeyDirectoryError) -> SigningKey {
         do {
-            return try Self.readKeyFile(path, Self.replySigningKeyName).unlockSigningKey(passphrase: passphrase, kind: .replySigning)
+            return try Self.readKeyFile(path, name).unlockSigningKey(passphrase: passphrase, kind: kind)
         } catch let error as KeyFileError {
-            throw .keyFile(Self.replySigningKeyName, error)
+            throw .keyFile(name, error)
         } catch let error as KeyDirectoryError {
             throw error
         } catch {
