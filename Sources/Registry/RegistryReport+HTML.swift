@@ -44,6 +44,10 @@ extension RegistryReport {
         if isRegional, let countries = tables.first(where: { $0.name == "by_country" }) {
             body += "<section><h2>\(es ? "Mapa de la región: agresiones por país" : "Map of the region: aggressions per country")</h2>"
             body += map(countries, language: language, format: n) + "</section>"
+            if let regions = tables.first(where: { $0.name == "by_region" }) {
+                body += "<section><h2>\(es ? "Agresiones por estado o departamento" : "Aggressions per state or department")</h2>"
+                body += subdivisionTiles(regions, countries: countries, language: language, format: n) + "</section>"
+            }
         }
         for table in tables {
             let title = titles[table.name].map { es ? $0.0 : $0.1 } ?? table.name
@@ -124,6 +128,49 @@ extension RegistryReport {
         let legend = language == .es ? "Tono más oscuro: más agresiones publicadas. Rayado: cifra oculta (se muestra su marca, nunca su valor). Gris: sin agresiones registradas o fuera de las redes."
             : "Darker: more aggressions published. Hatched: a hidden count (its marker is shown, never its value). Grey: none registered, or outside the networks."
         return svg + "<p class=\"meta\">\(legend) \(language == .es ? "Límites: Natural Earth (dominio público)." : "Boundaries: Natural Earth (public domain).")</p>"
+    }
+
+    /// First-level subdivisions as a tile map: one tile per ISO 3166-2 subdivision, grouped by
+    /// country, shaded like the map (the Debian package's Natural Earth data has no admin-1
+    /// boundaries for these countries; see scripts/gen-map). Hidden cells are hatched and show
+    /// their marker; subdivisions with no record are blank.
+    func subdivisionTiles(_ table: Table, countries: Table, language: Language, format: (Cell) -> String) -> String {
+        let published = table.rows.compactMap { row -> Int? in if case .count(let v) = row.cell { return v } else { return nil } }
+        let top = max(published.max() ?? 1, 1)
+        let shades = ["#efe6f5", "#d4bfe4", "#b08ccb", "#8a5aae", "#6b2c91"]
+        let columns = 8, tileW = 66, tileH = 40, gap = 4, titleH = 22
+        var svg = "", y = 0
+        for country in countries.rows.map(\.code) {
+            guard let subdivisions = Regions.byCountry[country] else { continue }
+            let name = Self.escape(Vocabulary.countries.term(country)?.label(language) ?? country)
+            svg += "<text x=\"0\" y=\"\(y + 15)\" font-weight=\"bold\">\(name)</text>"
+            y += titleH
+            let unstated = table.rows.first { $0.code == country + "-" + Self.unstatedRegion }
+            let tiles = subdivisions.map { ($0.code, $0.name) } + (unstated.map { [($0.code, language == .es ? "sin estado indicado" : "no state given")] } ?? [])
+            for (i, tile) in tiles.enumerated() {
+                let x = (i % columns) * (tileW + gap), ty = y + (i / columns) * (tileH + gap)
+                let row = table.rows.first { $0.code == tile.0 }
+                let fill: String
+                switch row?.cell {
+                case .count(let v)?: fill = v == 0 ? "#f4f4f4" : shades[min(shades.count - 1, (v * shades.count - 1) / top)]
+                case .some: fill = "url(#tile-hatch)"
+                case nil: fill = "#f4f4f4"
+                }
+                let shown = row.map { format($0.cell) } ?? ""
+                let short = tile.0.hasSuffix("-" + Self.unstatedRegion) ? "?" : String(tile.0.split(separator: "-").last ?? "")
+                svg += "<g data-region=\"\(Self.escape(tile.0))\"><title>\(Self.escape(tile.1)): \(shown.isEmpty ? "0" : shown)</title>"
+                svg += "<rect x=\"\(x)\" y=\"\(ty)\" width=\"\(tileW)\" height=\"\(tileH)\" rx=\"3\" fill=\"\(fill)\" stroke=\"#fff\"/>"
+                let halo = "text-anchor=\"middle\" paint-order=\"stroke\" stroke=\"#fff\" stroke-width=\"3\""
+                svg += "<text x=\"\(x + tileW / 2)\" y=\"\(ty + 16)\" \(halo) font-size=\"11\">\(Self.escape(short))</text>"
+                if !shown.isEmpty { svg += "<text x=\"\(x + tileW / 2)\" y=\"\(ty + 32)\" \(halo) font-weight=\"bold\">\(shown)</text>" }
+                svg += "</g>"
+            }
+            y += ((tiles.count + columns - 1) / columns) * (tileH + gap) + gap
+        }
+        let width = columns * (tileW + gap)
+        return "<svg xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" width=\"100%\" viewBox=\"0 0 \(width) \(y)\">"
+            + "<defs><pattern id=\"tile-hatch\" width=\"8\" height=\"8\" patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"8\" height=\"8\" fill=\"#f4f4f4\"/><rect width=\"3\" height=\"8\" fill=\"#c9b3d9\"/></pattern></defs>"
+            + svg + "</svg><p class=\"meta\">\(language == .es ? "Un recuadro por estado o departamento (ISO 3166-2), con el mismo tono que el mapa; rayado: cifra oculta." : "One tile per state or department (ISO 3166-2), shaded as the map; hatched: a hidden count.")</p>"
     }
 
     static let labelNudges: [String: (Int, Int)] = ["GT": (-55, -18), "SV": (-40, 34), "HN": (30, -34), "NI": (40, 0)]

@@ -264,6 +264,18 @@ struct RegionalReportTests {
         #expect(element.contains("url(#map-hatch)"))
         let map = String(page[page.range(of: "Mapa de la región")!.lowerBound...].prefix(20_000))
         #expect(!map.contains(">\(gt.raw)</text>"), "the map shows GT's hidden value")
+
+        // Subdivisions: a tile for each of a country's ISO 3166-2 subdivisions; the rare one is
+        // hidden, hatched, and neither its label nor its title gives its value.
+        for code in ["MX-OAX", "MX-ZAC", "GT-01", "GT-22", "HN-FM", "SV-SS"] { #expect(html.contains("data-region=\"\(code)\""), "\(code)") }
+        let regions = try #require(report.tables.first { $0.name == "by_region" })
+        let rare = try #require(regions.rows.first { $0.code == "GT-17" })
+        #expect(rare.cell.isHidden)
+        let tileStart = try #require(html.range(of: "data-region=\"GT-17\""))
+        let tile = String(html[tileStart.lowerBound...].prefix(700))
+        let group = String(tile[..<(tile.range(of: "</g>")?.lowerBound ?? tile.endIndex)])
+        #expect(group.contains("url(#tile-hatch)") && group.contains(rare.cell.shown.replacingOccurrences(of: "<", with: "&lt;")), "\(group)")
+        #expect(!group.contains(">\(rare.raw)<") && !group.contains(": \(rare.raw)<"), "the tile shows GT-17's hidden value: \(group)")
     }
 
     @Test("the regional page renders in headless Chromium (docs/regional-report.png with RESGUARDO_WRITE_SAMPLE_REGIONAL)")
@@ -276,7 +288,7 @@ struct RegionalReportTests {
         try RegistryReport(records: Self.records, from: "2024", to: "2026", regional: true).html(language: .es).write(to: page, atomically: true, encoding: .utf8)
         let png = dir.appendingPathComponent("regional.png").path
         _ = try runSubprocess(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
-                                         "--window-size=900,1300", "--screenshot=\(png)", page.absoluteString])
+                                         "--window-size=900,2100", "--screenshot=\(png)", page.absoluteString])
         let bytes = try Data(contentsOf: URL(fileURLWithPath: png))
         #expect(bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) && bytes.count > 20_000)
         if let sample = ProcessInfo.processInfo.environment["RESGUARDO_WRITE_SAMPLE_REGIONAL"] {
