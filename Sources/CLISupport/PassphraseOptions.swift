@@ -1,5 +1,6 @@
 public import ArgumentParser
 public import Sodium
+import DurableFiles
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -116,5 +117,60 @@ enum Terminal {
         }
         guard length > 0 else { throw CommandFailure("no passphrase entered", status: .usage) }
         return try buffer.prefix(length)
+    }
+}
+
+/// The new passphrase of a command that changes it (`key passphrase`): `--new-passphrase-file`,
+/// else the terminal, asked twice. Never the environment: the old one may be there.
+public struct NewPassphraseOptions: ParsableArguments {
+    public init() {}
+
+    @Option(name: .long, help: ArgumentHelp("Read the new passphrase from this file.", valueName: "file"))
+    public var newPassphraseFile: String?
+
+    public func read() throws -> SecureBytes {
+        var options = PassphraseOptions()
+        options.passphraseFile = newPassphraseFile
+        if newPassphraseFile == nil, getenv(PassphraseOptions.environmentVariable) != nil {
+            throw CommandFailure("the new passphrase is not read from \(PassphraseOptions.environmentVariable)", hints: ["give --new-passphrase-file FILE, or type it on the terminal"], status: .usage)
+        }
+        return try options.readNew()
+    }
+}
+
+/// Lines a person types that must not show on the screen (SLIP-0039 shares): from the terminal
+/// with echo off, one prompt each; or, for scripts, from a file or standard input.
+public struct SecretLines {
+    let lines: [String]?
+    var next = 0
+
+    /// `file`: one share per line ("-" for standard input); nil: the terminal.
+    public init(file: String?) throws {
+        guard let file else {
+            if isatty(STDIN_FILENO) == 1 || access("/dev/tty", R_OK) == 0 { lines = nil; return }
+            throw CommandFailure("no terminal to type the shares on", hints: ["give --shares-file FILE (one share per line) or - for standard input"], status: .usage)
+        }
+        let text: String
+        if file == "-" {
+            var collected = ""
+            while let line = Swift.readLine(strippingNewline: true) { collected += line + "\n" }
+            text = collected
+        } else {
+            guard let data = try? DurableFile.read(file, maxBytes: 64 * 1024) else { throw CommandFailure("cannot read \(file)", status: .noInput) }
+            text = String(decoding: data, as: UTF8.self)
+        }
+        lines = text.split(separator: "\n").map { String($0.drop { $0 == " " || $0 == "\t" || $0 == "\r" }) }.filter { !$0.allSatisfy { $0 == " " || $0 == "\t" || $0 == "\r" } }
+    }
+
+    /// The next line, or nil when there is no more (an empty line on the terminal).
+    public mutating func read(prompt: String) throws -> String? {
+        if let lines {
+            guard next < lines.count else { return nil }
+            next += 1
+            return lines[next - 1]
+        }
+        let secret: SecureBytes
+        do { secret = try Terminal.readSecret(prompt: prompt) } catch { return nil }
+        return secret.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
     }
 }

@@ -9,6 +9,8 @@ import Foundation
 ///     signing.key                Ed25519 manifest-signing key (key file v1)
 ///     reply-signing.key          Ed25519 key that signs reply bundles
 ///     encryption-<key id>.key    X25519 keys that open reports, one per rotation; never deleted
+///     recovery.rsgr              every secret above sealed to the recovery key (Custody.swift)
+///     recovery-secret.key        the recovery secret, only until `key custody split`
 ///
 /// Every secret file is encrypted under the same passphrase and created with mode 0600.
 public struct KeyDirectory: Sendable {
@@ -24,6 +26,8 @@ public struct KeyDirectory: Sendable {
     /// `signing.key`. Needs no passphrase.
     public init(path: String) throws(KeyDirectoryError) {
         self.path = path
+        // A passphrase change interrupted after it was decided is finished before anything reads a key.
+        try Self.finishPassphraseChange(in: path)
         let signingFile = try Self.readKeyFile(path, Self.signingKeyName)
         guard signingFile.kind == .manifestSigning else {
             throw .keyFile(Self.signingKeyName, .wrongKind(expected: .manifestSigning, actual: signingFile.kind))
@@ -64,6 +68,15 @@ public struct KeyDirectory: Sendable {
             try writeSigningKey(replySigning, kind: .replySigning, to: path + "/" + replySigningKeyName, passphrase: passphrase, limits: limits)
             try writeEncryptionKey(encryption, id: entry.id, in: path, passphrase: passphrase, limits: limits)
             let signed = try SignedKeyManifest.sign(manifest, with: signing)
+            // Split custody from the first day (DESIGN.md §10): every secret sealed to a new
+            // recovery key, whose secret waits under the passphrase until `key custody split`.
+            func secret(_ key: SigningKey) throws -> SecureBytes { try key.withUnsafeSeedBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) } }
+            let encryptionSecret = try encryption.withUnsafeSecretBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }
+            _ = try writeNewCustody(in: path, manifest: signed, secrets: [
+                (signingKeyName, .manifestSigning, signing.verifyingKey.bytes, try secret(signing)),
+                (replySigningKeyName, .replySigning, replySigning.verifyingKey.bytes, try secret(replySigning)),
+                (encryptionKeyName(entry.id), .encryption, encryption.publicKey.bytes, encryptionSecret),
+            ], passphrase: passphrase, limits: limits)
             try DurableFile.createExclusive(path + "/" + manifestName, bytes: signed.serialized(), mode: 0o644)
             DurableFile.syncDirectory(of: path + "/" + manifestName)
         } catch {
@@ -89,6 +102,7 @@ public struct KeyDirectory: Sendable {
             let next = try KeyManifest(organisation: current.organisation, issued: today, expires: Self.expiry(today, keys: current.encryptionKeys),
                                        encryptionKeys: current.encryptionKeys, replySigningKey: current.replySigningKey)
             try DurableFile.replaceAtomically(path + "/" + Self.manifestName, bytes: SignedKeyManifest.sign(next, with: signing).serialized(), mode: 0o644)
+            try refreshRecoveryManifest()
             return next
         } catch let error as KeyDirectoryError {
             throw error
@@ -115,7 +129,11 @@ public struct KeyDirectory: Sendable {
             let next = try KeyManifest(organisation: manifest.manifest.organisation, issued: today, expires: Self.expiry(today, keys: older + [entry]),
                                        encryptionKeys: older + [entry], replySigningKey: manifest.manifest.replySigningKey)
             try Self.writeEncryptionKey(encryption, id: entry.id, in: path, passphrase: passphrase, limits: limits)
+            // The new key joins the recovery file with its public key alone: no share needed.
+            let secret = try encryption.withUnsafeSecretBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }
+            try addToRecovery(name: Self.encryptionKeyName(entry.id), kind: .encryption, publicKey: encryption.publicKey.bytes, secret: secret)
             try DurableFile.replaceAtomically(path + "/" + Self.manifestName, bytes: SignedKeyManifest.sign(next, with: signing).serialized(), mode: 0o644)
+            try refreshRecoveryManifest()
             return entry
         } catch let error as KeyDirectoryError {
             throw error
@@ -212,7 +230,7 @@ public struct KeyDirectory: Sendable {
 
     static func removeCreatedFiles(in path: String, removeDirectory: Bool) {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
-        for name in names where name == manifestName || name.hasSuffix(".key") || name.contains(".tmp-") {
+        for name in names where name == manifestName || name == recoveryFileName || name.hasSuffix(".key") || name.contains(".tmp-") {
             unlink(path + "/" + name)
         }
         if removeDirectory { rmdir(path) }

@@ -28,9 +28,20 @@ public struct Workspace: Sendable {
             }
             let database: CaseDatabase
             do { database = try CaseDatabase(path: path + "/cases.sqlite") } catch { throw WorkspaceError.io(error.description) }
-            // The per-network pseudonym key: made once, sealed to the organisation's key.
+            // The per-network pseudonym key: made once, sealed to the organisation's key, and into
+            // the recovery file; a key directory rebuilt from shares brings the old one back, so
+            // the registry's pseudonyms stay the same.
             guard let current = keys.manifest.manifest.encryptionKeys.last else { throw WorkspaceError.corrupt("the key directory lists no encryption key") }
-            do { try database.storeSealedPseudonymKey(try PseudonymKey.generate().sealed(to: current.publicKey), keyId: current.id) } catch {
+            let recovered = keys.path + "/" + KeyDirectory.recoveredPseudonymName
+            do {
+                if let sealed = try? DurableFile.read(recovered, maxBytes: 4096) {
+                    try database.storeSealedPseudonymKey(sealed, keyId: current.id)
+                } else {
+                    let key = try PseudonymKey.generate()
+                    try database.storeSealedPseudonymKey(try key.sealed(to: current.publicKey), keyId: current.id)
+                    try keys.addToRecovery(name: "pseudonym", kind: .pseudonym, publicKey: [], secret: key.guardedBytes)
+                }
+            } catch {
                 throw WorkspaceError.io("\(error)")
             }
         } catch let error as WorkspaceError {

@@ -30,5 +30,8 @@ public struct PseudonymKey: Sendable, CustomStringConvertible {
         try self.init(SealedBox.open(sealed, with: key))
     }
 
+    /// The key itself, still in guarded memory: only for sealing it into the recovery file.
+    public var guardedBytes: SecureBytes { bytes }
+
     public var description: String { "PseudonymKey(<redacted>)" }
 }

@@ -21,6 +21,8 @@ public struct KeyFile: Sendable, Equatable {
         case bundleSigning = 0x04
         /// Ed25519 seed with which the regional office signs its regional key files.
         case regionSigning = 0x05
+        /// X25519 recovery secret of a key directory, kept only until it is split (SLIP-0039).
+        case recovery = 0x06
 
         public var description: String {
             switch self {
@@ -29,6 +31,7 @@ public struct KeyFile: Sendable, Equatable {
             case .replySigning: return "reply signing (Ed25519)"
             case .bundleSigning: return "vault bundle signing (Ed25519)"
             case .regionSigning: return "regional office signing (Ed25519)"
+            case .recovery: return "recovery (X25519), until it is split"
             }
         }
     }

@@ -1,0 +1,314 @@
+import DurableFiles
+import ArgumentParser
+import CLISupport
+import Casework
+import Foundation
+import Formats
+import Sodium
+
+extension Resguardo.KeyCommand {
+    struct CustodyCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "custody",
+            abstract: "Split custody of the keys (SLIP-0039): a recovery key, shares for trustees, recovery after a loss.",
+            discussion: """
+            Every secret key of the directory is sealed to a recovery key in DIR/recovery.rsgr, a \
+            file that may be kept anywhere (it opens only with the recovery secret). The recovery \
+            secret is split into SLIP-0039 shares (standard word lists: they combine in any \
+            SLIP-0039 tool) for trustees, then deleted. A rotation later adds the new key to the \
+            recovery file without any share.
+
+            Example:
+              $ resguardo key custody split --dir ~/llaves --groups "equipo:2/3,junta:3/5" --group-threshold 1
+              $ resguardo key custody verify --recovery-file recovery.rsgr
+              $ resguardo key custody recover --out ~/llaves-nuevas --recovery-file recovery.rsgr --fingerprint "a036 …"
+            """,
+            subcommands: [Init.self, Split.self, Verify.self, Recover.self]
+        )
+
+        struct Init: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Make the recovery key and file for a key directory made before custody existed (key init does it itself).",
+                discussion: "Example:\n  $ resguardo key custody init --dir ~/llaves"
+            )
+            @OptionGroup var keys: KeyDirectoryOptions
+            @Flag(name: .long, help: "Make a new recovery key even if one exists: the old shares stop opening the new recovery file.") var replace = false
+            @Option(name: .long, help: "Argon2id cost of the waiting recovery-secret file.") var kdf: KDFPreset = .moderate
+            @OptionGroup var passphrase: PassphraseOptions
+
+            func run() throws {
+                let directory = try keys.open()
+                let secret = try passphrase.read(prompt: "Passphrase: ")
+                let file: RecoveryFile
+                do { file = try directory.initCustody(passphrase: secret, limits: kdf.limits, replace: replace) } catch {
+                    if case .alreadyExists = error { throw CommandFailure("\(directory.recoveryFilePath) exists already", hints: ["--replace makes a new recovery key (the old shares stop working)"], status: .cannotCreate) }
+                    throw error.commandFailure(directory: directory.path)
+                }
+                print("recovery file: \(directory.recoveryFilePath) (\(file.entries.count) keys sealed to the recovery key)")
+                print("next: resguardo key custody split --dir \(directory.path) --groups \"equipo:2/3\" --group-threshold 1")
+            }
+        }
+
+        struct Split: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Split the recovery secret into SLIP-0039 shares for trustees, print each once, then delete the secret.",
+                discussion: """
+                --groups lists the groups as NAME:THRESHOLD/COUNT (at most 16 groups of at most 16); \
+                --group-threshold is how many groups must bring their threshold of shares. On a \
+                terminal each share is shown alone, then the screen is cleared; piped, they are printed \
+                one per line (for a script: keep that output off any disk). --pages DIR writes one \
+                printable page per trustee (mode 0600); DIR must be a RAM disk (tmpfs, e.g. /dev/shm) \
+                unless --pages-on-disk is given: print the pages, then delete them.
+
+                Example:
+                  $ resguardo key custody split --dir ~/llaves --groups "equipo:2/3,junta:3/5" --group-threshold 1 --pages /dev/shm/hojas
+                """
+            )
+            @OptionGroup var keys: KeyDirectoryOptions
+            @Option(name: .long, help: "Groups as NAME:THRESHOLD/COUNT, comma-separated, e.g. \"equipo:2/3,junta:3/5\".") var groups: String
+            @Option(name: .long, help: "How many groups are needed (default 1).") var groupThreshold: Int = 1
+            @Option(name: .long, help: "Write one printable HTML page per share into this folder (a RAM disk).") var pages: String?
+            @Flag(name: .long, help: "Allow --pages on a disk rather than a RAM disk.") var pagesOnDisk = false
+            @OptionGroup var passphrase: PassphraseOptions
+
+            func parsedGroups() throws -> [RecoveryFile.Custody.Group] {
+                try groups.split(separator: ",").map { item in
+                    let parts = item.split(separator: ":")
+                    let numbers = parts.count == 2 ? parts[1].split(separator: "/").compactMap { Int($0) } : []
+                    guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 40, numbers.count == 2 else {
+                        throw ValidationError("`\(item)` is not NAME:THRESHOLD/COUNT (e.g. equipo:2/3)")
+                    }
+                    return RecoveryFile.Custody.Group(name: String(parts[0]), threshold: numbers[0], count: numbers[1])
+                }
+            }
+
+            func validate() throws {
+                let list = try parsedGroups()
+                guard !list.isEmpty, (1...list.count).contains(groupThreshold) else { throw ValidationError("--group-threshold must be between 1 and the number of groups (\(list.count))") }
+                if let pages, !pagesOnDisk, !Self.isRAMDisk(pages) {
+                    throw ValidationError("--pages \(pages) is not on a RAM disk (tmpfs): a page holds a share in the clear; use /dev/shm/…, or --pages-on-disk")
+                }
+            }
+
+            /// Whether `path` (or the folder it would be made in) is on tmpfs or ramfs: the longest
+            /// mount point of /proc/self/mounts that contains it.
+            static func isRAMDisk(_ path: String) -> Bool {
+                let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+                guard let mounts = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return false }
+                var best: (point: String, type: String) = ("", "")
+                for line in mounts.split(separator: "\n") {
+                    let fields = line.split(separator: " ")
+                    guard fields.count >= 3 else { continue }
+                    let point = String(fields[1]), type = String(fields[2])
+                    let inside = point == "/" || absolute == point || absolute.hasPrefix(point + "/")
+                    if inside && point.count >= best.point.count { best = (point, type) }
+                }
+                return best.type == "tmpfs" || best.type == "ramfs"
+            }
+
+            func run() throws {
+                let directory = try keys.open()
+                let list = try parsedGroups()
+                let secret = try passphrase.read(prompt: "Passphrase: ")
+                let shares: [[SLIP39.Share]]
+                do { shares = try directory.split(passphrase: secret, groupThreshold: groupThreshold, groups: list, today: .today()) } catch let e as KeyDirectoryError {
+                    throw e.commandFailure(directory: directory.path)
+                } catch let e as CustodyError {
+                    throw CommandFailure(e.description, status: .dataError)
+                } catch let e as SLIP39Error {
+                    throw CommandFailure(e.description, status: .usage)
+                }
+                if let pages {
+                    try FileManager.default.createDirectory(atPath: pages, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                }
+                let organisation = directory.manifest.manifest.organisation
+                let terminal = isatty(STDOUT_FILENO) == 1
+                if !terminal { Console.warning("the shares go to a pipe or a file: keep that output off any disk, and away from any network") }
+                for (g, members) in zip(list, shares) {
+                    for share in members {
+                        let words = SLIP39.words(of: share)
+                        let label = "share \(share.groupIndex + 1).\(share.memberIndex + 1) \(g.name)"
+                        if terminal {
+                            print("\u{1B}[2J\u{1B}[H", terminator: "")
+                            print("Compartido / Share: grupo «\(TerminalText.escaped(g.name))» (\(share.groupIndex + 1)), miembro \(share.memberIndex + 1) de \(g.count) — \(g.threshold) de \(g.count) necesarios en el grupo\n")
+                            for (i, w) in words.enumerated() { print(String(format: "%2d. %@", i + 1, w), terminator: i % 4 == 3 ? "\n" : "\t") }
+                            print("\n\nEntregue estas palabras a la persona custodia y pulse Intro / Hand these words to the trustee, then press Enter.")
+                            _ = Swift.readLine()
+                            print("\u{1B}[2J\u{1B}[H", terminator: "")
+                        } else {
+                            print("\(label): \(words.joined(separator: " "))")
+                        }
+                        if let pages {
+                            let file = "\(pages)/compartido-\(share.groupIndex + 1)-\(share.memberIndex + 1).html"
+                            unlink(file)
+                            do { try DurableFile.createExclusive(file, bytes: Array(SharePage.html(organisation: organisation, group: g, share: share, words: words, setSize: list.count, groupThreshold: groupThreshold).utf8)) } catch {
+                                throw CommandFailure(error.description, status: .cannotCreate)
+                            }
+                        }
+                    }
+                }
+                do { try directory.finishSplit() } catch { throw error.commandFailure(directory: directory.path) }
+                print("split into \(shares.joined().count) shares (set \(shares.first?.first?.identifier ?? 0)); \(groupThreshold) of \(list.count) groups needed; the recovery secret was deleted")
+                if let pages { print("pages in \(pages): print them, hand each to its trustee, then delete the folder") }
+            }
+        }
+
+        struct Verify: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Check one share on its own (checksum, set, group, member) without any other share and without revealing anything.",
+                discussion: "Example:\n  $ resguardo key custody verify --recovery-file recovery.rsgr"
+            )
+            @Option(name: .long, help: "The network's recovery file: says whether the share belongs to its current split, and names the group.") var recoveryFile: String?
+            @Option(name: .long, help: "Read the share from this file (- for standard input) instead of the terminal.") var sharesFile: String?
+
+            func run() throws {
+                let file = try recoveryFile.map(readRecoveryFile)
+                var input = try SecretLines(file: sharesFile)
+                guard let line = try input.read(prompt: "Compartido / Share (no se muestra / not shown): ") else { throw CommandFailure("no share given", status: .usage) }
+                let share: SLIP39.Share
+                do { share = try SLIP39.share(from: line) } catch { throw CommandFailure(error.description, hints: ["check each word against the paper, in order"], status: .dataError) }
+                var text = "valid share: \(share.description)"
+                if let custody = file?.custody {
+                    guard custody.set == share.identifier else {
+                        throw CommandFailure("this share is from another split (set \(share.identifier)), not the recovery file's current one (set \(custody.set), split on \(custody.splitDay))", status: .dataError)
+                    }
+                    if share.groupIndex < custody.groups.count { text += "; group «\(TerminalText.escaped(custody.groups[share.groupIndex].name))»" }
+                    text += "; belongs to the current split of \(custody.splitDay)"
+                }
+                print(text)
+            }
+        }
+
+        struct Recover: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: "Rebuild the key directory from the recovery file and the trustees' shares, under a new passphrase.",
+                discussion: """
+                The shares are typed one at a time (not shown); after each the command says how many \
+                more are needed and from which group. The manifest (the one in the recovery file, or \
+                --manifest, e.g. fetched from the intake) must be signed by --fingerprint, and every \
+                recovered key must be the manifest's, before anything is written.
+
+                Example:
+                  $ resguardo key custody recover --out ~/llaves --recovery-file /media/usb/recovery.rsgr --fingerprint "a036 5677 …"
+                """
+            )
+            @Option(name: .long, help: "Where to write the rebuilt key directory (must not exist, or be empty).") var out: String
+            @Option(name: .long, help: "The recovery file (recovery.rsgr).") var recoveryFile: String
+            @Option(name: .long, help: "The network's signing-key fingerprint (as published).") var fingerprint: String
+            @Option(name: .long, help: "A newer signed manifest than the recovery file's (e.g. from the intake's /v1/keys).") var manifest: String?
+            @Option(name: .long, help: "Read the shares from this file, one per line (- for standard input), instead of the terminal.") var sharesFile: String?
+            @Option(name: .long, help: "Argon2id cost of the new key files.") var kdf: KDFPreset = .moderate
+            @OptionGroup var passphrase: PassphraseOptions
+
+            func run() throws {
+                guard let pin = SigningKeyFingerprint(text: fingerprint) else { throw CommandFailure("`\(fingerprint)` is not a fingerprint", status: .usage) }
+                let file = try readRecoveryFile(recoveryFile)
+                let override = try manifest.map { try readInput($0, maxBytes: SignedKeyManifest.maxByteCount, what: "manifest") }
+                var input = try SecretLines(file: sharesFile)
+                var shares: [SLIP39.Share] = []
+                let names = file.custody?.groups.map(\.name) ?? []
+                func groupName(_ i: Int) -> String { i < names.count ? "«\(TerminalText.escaped(names[i]))»" : "\(i + 1)" }
+                while true {
+                    guard let line = try input.read(prompt: "Compartido \(shares.count + 1) / Share \(shares.count + 1) (no se muestra / not shown): ") else {
+                        throw CommandFailure("not enough shares were given", hints: ["nothing was written"], status: .dataError)
+                    }
+                    let share: SLIP39.Share
+                    do { share = try SLIP39.share(from: line) } catch {
+                        Console.warning("share \(shares.count + 1) refused (compartido rechazado): \(error); type it again / escríbalo de nuevo")
+                        continue
+                    }
+                    if let custody = file.custody, custody.set != share.identifier {
+                        Console.warning("share \(shares.count + 1) is from another split (set \(share.identifier), the recovery file's is \(custody.set)); not used")
+                        continue
+                    }
+                    let progress: SLIP39.Progress
+                    do { progress = try SLIP39.progress(shares + [share]) } catch {
+                        Console.warning("share \(shares.count + 1) refused: \(error)")
+                        continue
+                    }
+                    shares.append(share)
+                    if progress.isComplete { break }
+                    let state = progress.groups.sorted { $0.key < $1.key }.map { "\(groupName($0.key)): \($0.value.have)/\($0.value.need)" }.joined(separator: ", ")
+                    let missing = progress.groupThreshold - progress.completeGroups
+                    Console.note("compartido \(shares.count) aceptado / share \(shares.count) accepted (grupo / group \(groupName(share.groupIndex)), miembro / member \(share.memberIndex + 1)); \(state); faltan \(missing) de \(progress.groupThreshold) grupos / \(missing) more group\(missing == 1 ? "" : "s") of \(progress.groupThreshold) to complete")
+                }
+                let secret = try passphrase.readNew()
+                let directory: KeyDirectory
+                do {
+                    directory = try KeyDirectory.recover(shares: shares, recoveryFile: file, manifest: override, pinned: pin, to: out, passphrase: secret, limits: kdf.limits)
+                } catch let e as SLIP39Error {
+                    throw CommandFailure(e.description, hints: ["nothing was written"], status: .dataError)
+                } catch let e as RecoveryFileError {
+                    throw CommandFailure(e.description, hints: ["nothing was written"], status: .dataError)
+                } catch let e as CustodyError {
+                    throw CommandFailure(e.description, hints: ["nothing was written"], status: .dataError)
+                } catch let e as KeyDirectoryError {
+                    throw e.commandFailure(directory: out)
+                }
+                print("recovered the key directory \(out) for \(TerminalText.escaped(directory.manifest.manifest.organisation)); signing-key fingerprint \(try SigningKeyFingerprint(verifyingKey: directory.manifest.signingKey)) (matches the pinned one)")
+                print("the shares still open the recovery file; to retire them: resguardo key custody init --dir \(out) --replace, then split again")
+            }
+        }
+    }
+
+    struct Passphrase: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "passphrase",
+            abstract: "Change the passphrase of every key file of the directory (all or nothing).",
+            discussion: "Example:\n  $ resguardo key passphrase --dir ~/llaves"
+        )
+        @OptionGroup var keys: KeyDirectoryOptions
+        @Option(name: .long, help: "Argon2id cost of the new key files.") var kdf: KDFPreset = .moderate
+        @OptionGroup var passphrase: PassphraseOptions
+        @OptionGroup var newPassphrase: NewPassphraseOptions
+
+        func run() throws {
+            let directory = try keys.open()
+            let old = try passphrase.read(prompt: "Current passphrase: ")
+            let new = try newPassphrase.read()
+            guard !old.constantTimeEquals(new) else { throw CommandFailure("the new passphrase is the current one", status: .usage) }
+            let count: Int
+            do { count = try directory.changePassphrase(from: old, to: new, limits: kdf.limits) } catch { throw error.commandFailure(directory: directory.path) }
+            print("\(count) key files of \(directory.path) are now under the new passphrase")
+        }
+    }
+}
+
+func readRecoveryFile(_ path: String) throws -> RecoveryFile {
+    let bytes = try readInput(path, maxBytes: RecoveryFile.maxByteCount, what: "recovery file")
+    do { return try RecoveryFile(bytes: bytes) } catch { throw CommandFailure("\(path): \(error)", status: .dataError) }
+}
+
+/// The printable page a trustee keeps: the network, the share's place in the split, the words
+/// in large type, and what to do with it, in Spanish and English.
+enum SharePage {
+    static func html(organisation: String, group: RecoveryFile.Custody.Group, share: SLIP39.Share, words: [String], setSize: Int, groupThreshold: Int) -> String {
+        let e = Encoding.htmlEscaped
+        let list = words.enumerated().map { "<li><span>\($0.offset + 1)</span> \(e($0.element))</li>" }.joined()
+        return """
+        <!doctype html>
+        <html lang="es"><head><meta charset="utf-8"><title>Compartido de recuperación — \(e(organisation))</title>
+        <style>
+        @page { size: A4; margin: 16mm; }
+        body { font-family: "DejaVu Sans", Arial, sans-serif; color: #111; max-width: 760px; margin: 20px auto; }
+        h1 { font-size: 20px; margin: 0 0 4px; } .meta { color: #333; margin: 0 0 14px; }
+        ol { columns: 2; list-style: none; padding: 0; font-size: 26px; font-family: "DejaVu Sans Mono", monospace; line-height: 1.6; }
+        ol span { display: inline-block; width: 2.2em; color: #777; font-size: 16px; }
+        .box { border: 2px solid #111; padding: 10px 14px; margin: 10px 0; } h2 { font-size: 15px; margin: 14px 0 4px; }
+        p, li.i { font-size: 13px; line-height: 1.45; }
+        </style></head><body>
+        <h1>\(e(organisation)) — compartido de recuperación / recovery share</h1>
+        <p class="meta">Grupo / group «\(e(group.name))» (\(share.groupIndex + 1) de \(setSize); se necesitan \(groupThreshold) grupos / \(groupThreshold) groups needed) · miembro / member \(share.memberIndex + 1) de \(group.count) (se necesitan \(group.threshold) / \(group.threshold) needed) · conjunto / set \(share.identifier)</p>
+        <div class="box"><ol>\(list)</ol></div>
+        <h2>Cómo guardarlo</h2>
+        <p>Guarde esta hoja en papel, en un sobre cerrado, en un lugar seguro lejos de la computadora de la red. No la fotografíe, no la escriba en ningún teléfono ni computadora, no la comparta. Sola no abre nada: se necesitan varias personas custodias a la vez. Quien tenga esta hoja y la de otras personas custodias podría recuperar las llaves de la red: no diga a nadie más que es custodia.</p>
+        <h2>Cuándo traerlo</h2>
+        <p>Solo cuando el equipo de la red le pida, en persona, recuperar las llaves (computadora perdida o contraseña olvidada). Confirme por otro medio quién se lo pide. Escriba las palabras usted misma, solo en la computadora sin red de la red, con <code>resguardo key custody recover</code>. Puede comprobar su hoja sin revelar nada con <code>resguardo key custody verify</code>.</p>
+        <h2>Keeping it</h2>
+        <p>Keep this sheet on paper, in a sealed envelope, somewhere safe away from the network's computer. Do not photograph it, type it into any phone or computer, or share it. On its own it opens nothing: several trustees are needed together. Whoever holds this sheet and other trustees' could recover the network's keys: tell nobody else that you are a trustee.</p>
+        <h2>When to bring it</h2>
+        <p>Only when the network's staff ask you, in person, to recover the keys (a lost computer or a forgotten passphrase). Confirm through another channel who is asking. Type the words yourself, only on the network's offline computer, with <code>resguardo key custody recover</code>. You can check your sheet without revealing anything with <code>resguardo key custody verify</code>.</p>
+        </body></html>
+        """
+    }
+}

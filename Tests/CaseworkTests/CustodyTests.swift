@@ -1,0 +1,171 @@
+import Foundation
+import Testing
+import TestSupport
+import Sodium
+import Formats
+@testable import Casework
+
+/// Issue 17's drill, through the real `resguardo` binary inside `unshare -n`: the laptop is lost
+/// after the keys were split; the trustees bring two of three shares; the rebuilt key directory
+/// opens a bundle sealed before the loss and one sealed after a rotation made after the split,
+/// and the registry's pseudonyms are the same as before.
+@Suite("Key custody (SLIP-0039), the drill", .serialized)
+struct CustodyTests {
+    static let canUnshare = (try? runSubprocess("/usr/bin/unshare", ["-n", "true"]).status) == 0
+
+    /// Every command of the drill, offline.
+    func resguardo(_ arguments: [String]) throws -> SubprocessOutcome {
+        if Self.canUnshare {
+            return try runSubprocess("/usr/bin/unshare", ["-n", CLIRunner.executable.path] + arguments, unsetting: ["RESGUARDO_PASSPHRASE"], separateStreams: true)
+        }
+        return try CLIRunner.run(arguments)
+    }
+
+    @discardableResult
+    func ok(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> SubprocessOutcome {
+        let outcome = try resguardo(arguments)
+        #expect(outcome.status == 0, "resguardo \(arguments.joined(separator: " ")): \(outcome.output)", sourceLocation: sourceLocation)
+        return outcome
+    }
+
+    func fingerprint(_ keys: String) throws -> String {
+        let shown = try ok(["key", "show", "--dir", keys, "--format", "json"])
+        guard case .string(let f)? = try JSONValue.parse(Array(shown.stdout.utf8))["signing_key_fingerprint"] else { throw CaseError.io("no fingerprint") }
+        return f
+    }
+
+    /// A bundle of envelopes sealed to the directory's current key, signed by a vault key.
+    func bundle(_ reports: [String], keys: String, vault: SigningKey, to path: String) throws {
+        let directory = try KeyDirectory(path: keys)
+        guard let key = directory.manifest.manifest.encryptionKeys.last?.publicKey else { throw CaseError.io("no key") }
+        let entries = try reports.map { r in
+            ExportBundle.Entry(submissionId: try Random.bytes(count: 16), receivedDay: .today(), envelope: try Envelope.seal(report: Array(r.utf8), to: key).bytes)
+        }
+        try Data(try ExportBundle.seal(bundleId: try Random.bytes(count: 16), createdDay: .today(), entries: entries, signer: vault).bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    func defenderPids(_ workspace: String) throws -> [String] {
+        let run = try runSubprocess(debianPython, ["-c", "import sqlite3,sys; print('\\n'.join(r[0] for r in sqlite3.connect(sys.argv[1]).execute('SELECT defender_pid FROM record ORDER BY 1')))", workspace + "/registry.sqlite"])
+        return run.stdout.split(separator: "\n").map(String.init)
+    }
+
+    func vetAndRegister(_ workspace: String, pass: String) throws {
+        let list = try ok(["cases", "list", "--workspace", workspace, "--state", "new"]).stdout
+        for line in list.split(separator: "\n") where line.count > 13 && line.prefix(12).allSatisfy(\.isHexDigit) && line.dropFirst(12).first == " " {
+            let id = String(line.prefix(12))
+            try ok(["cases", "vet", "--workspace", workspace, id, "--decision", "accept", "--note", "ok"])
+            try ok(["registry", "add", "--workspace", workspace, id, "--passphrase-file", pass])
+        }
+    }
+
+    @Test("init → register → split 2 of 3 → rotate → the laptop is lost → one share is not enough, a foreign share and a typo are refused → shares 1 and 3 rebuild the keys → both bundles open, pseudonyms unchanged")
+    func drill() throws {
+        let s = try Scratch()
+        let pass = try s.write("pass", "frase de paso original del equipo\n"), newPass = try s.write("new", "frase nueva tras la pérdida\n")
+        let keys = s.path("llaves"), workspace = s.path("casos")
+        try ok(["key", "init", "--dir", keys, "--organisation", "Red Simulacro", "--kdf", "interactive", "--passphrase-file", pass])
+        #expect(FileManager.default.fileExists(atPath: keys + "/recovery.rsgr") && FileManager.default.fileExists(atPath: keys + "/recovery-secret.key"))
+        try ok(["init", "--workspace", workspace, "--keys", keys])
+        let vault = try SigningKey.generate()
+        let vaultPub = try s.write("vault.pub", Encoding.base64(vault.verifyingKey.bytes) + "\n")
+        try ok(["vault", "trust", "--workspace", workspace, "--fingerprint", try SigningKeyFingerprint(verifyingKey: vault.verifyingKey).description, "--public-key", vaultPub])
+        let report = #"{"version":1,"language":"es","country":"GT","incident_date":"2026-10","aggression_types":["threat"],"defender":{"national_id":"DPI 1122 33445 0101"},"consent":{"registry":true,"contact":false},"description":"Antes de la pérdida."}"#
+        let before = s.path("antes.rsgb")
+        try bundle([report], keys: keys, vault: vault, to: before)
+        try ok(["unseal", "--workspace", workspace, before, "--passphrase-file", pass])
+        try vetAndRegister(workspace, pass: pass)
+        let pidsBefore = try defenderPids(workspace)
+        #expect(pidsBefore.count == 1)
+
+        // Split 2 of 3; the secret is gone afterwards.
+        let split = try ok(["key", "custody", "split", "--dir", keys, "--groups", "equipo:2/3", "--group-threshold", "1", "--passphrase-file", pass])
+        let shares = split.stdout.split(separator: "\n").filter { $0.hasPrefix("share ") }.map { String($0.split(separator: ":", maxSplits: 1)[1].dropFirst()) }
+        #expect(shares.count == 3 && shares.allSatisfy { $0.split(separator: " ").count == 33 }, "\(split.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: keys + "/recovery-secret.key"))
+        let again = try resguardo(["key", "custody", "split", "--dir", keys, "--groups", "equipo:2/3", "--passphrase-file", pass])
+        #expect(again.status != 0 && again.stderr.contains("split already"))
+        // A trustee checks her share alone.
+        let verify = try runSubprocess("/bin/sh", ["-c", "printf '%s\\n' \"$1\" | \"$2\" key custody verify --recovery-file \"$3\" --shares-file -", "sh", shares[1], CLIRunner.executable.path, keys + "/recovery.rsgr"])
+        #expect(verify.status == 0 && verify.output.contains("valid share") && verify.output.contains("«equipo»") && verify.output.contains("member 2"), "\(verify.output)")
+
+        // A rotation after the split joins the recovery file without any share.
+        try ok(["key", "rotate", "--dir", keys, "--kdf", "interactive", "--passphrase-file", pass])
+        let after = s.path("despues.rsgb")
+        try bundle([report.replacingOccurrences(of: "Antes de la pérdida", with: "Después de la rotación")], keys: keys, vault: vault, to: after)
+        let pinned = try fingerprint(keys)
+
+        // The laptop is lost: keys and cases gone; the recovery file was kept elsewhere.
+        let recoveryFile = s.path("recovery-copia.rsgr")
+        try FileManager.default.copyItem(atPath: keys + "/recovery.rsgr", toPath: recoveryFile)
+        try FileManager.default.removeItem(atPath: keys)
+        try FileManager.default.removeItem(atPath: workspace)
+
+        let rebuilt = s.path("llaves-nuevas")
+        func recover(_ lines: [String]) throws -> SubprocessOutcome {
+            let file = try s.write("shares-\(UUID().uuidString)", lines.joined(separator: "\n") + "\n")
+            defer { try? FileManager.default.removeItem(atPath: file) }
+            return try resguardo(["key", "custody", "recover", "--out", rebuilt, "--recovery-file", recoveryFile, "--fingerprint", pinned,
+                                  "--shares-file", file, "--passphrase-file", newPass, "--kdf", "interactive"])
+        }
+        let one = try recover([shares[0]])
+        #expect(one.status == 65 && one.stderr.contains("1/2") && one.stderr.contains("not enough shares"), "\(one.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: rebuilt + "/signing.key"))
+        // A share of another split (another directory's) is refused and named as such.
+        let otherKeys = s.path("otra")
+        try ok(["key", "init", "--dir", otherKeys, "--organisation", "Otra red", "--kdf", "interactive", "--passphrase-file", pass])
+        let otherSplit = try ok(["key", "custody", "split", "--dir", otherKeys, "--groups", "x:2/3", "--passphrase-file", pass])
+        let foreign = try #require(otherSplit.stdout.split(separator: "\n").first { $0.hasPrefix("share ") }).split(separator: ":", maxSplits: 1)[1].dropFirst()
+        let mixed = try recover([shares[0], String(foreign)])
+        #expect(mixed.status == 65 && mixed.stderr.contains("another split"), "\(mixed.stderr)")
+        // A mistyped word is caught by the checksum and named; the share is asked again.
+        var typo = shares[2].split(separator: " ").map(String.init)
+        typo[12] = typo[12] == "academic" ? "acid" : "academic"
+        let recovered = try recover([shares[0], typo.joined(separator: " "), shares[2]])
+        #expect(recovered.status == 0, "\(recovered.output)")
+        #expect(recovered.stderr.contains("share 2 refused") && recovered.stderr.contains("checksum"), "\(recovered.stderr)")
+        #expect(recovered.stdout.contains("matches the pinned one"))
+
+        // The rebuilt keys open both bundles, under the new passphrase only.
+        #expect(try fingerprint(rebuilt) == pinned)
+        try ok(["init", "--workspace", workspace, "--keys", rebuilt])
+        try ok(["vault", "trust", "--workspace", workspace, "--fingerprint", try SigningKeyFingerprint(verifyingKey: vault.verifyingKey).description, "--public-key", vaultPub])
+        let oldPassphrase = try resguardo(["unseal", "--workspace", workspace, before, "--passphrase-file", pass])
+        #expect(oldPassphrase.status == 77, "\(oldPassphrase.output)")
+        for bundle in [before, after] {
+            let opened = try ok(["unseal", "--workspace", workspace, bundle, "--passphrase-file", newPass])
+            #expect(opened.stdout.contains("1 envelopes → 1 new cases, 0 duplicates, 0 quarantined"), "\(opened.stdout)")
+        }
+        try vetAndRegister(workspace, pass: newPass)
+        // Same defender, same pseudonym as before the loss: the workspace's pseudonym key came back.
+        #expect(try defenderPids(workspace) == [pidsBefore[0], pidsBefore[0]])
+    }
+
+    @Test("key passphrase changes every key file at once; the old passphrase stops working; an interrupted change is finished on the next open")
+    func passphraseChange() throws {
+        let s = try Scratch()
+        let pass = try s.write("pass", "frase de paso original del equipo\n"), newPass = try s.write("new", "otra frase de paso muy distinta\n")
+        let keys = s.path("llaves")
+        try ok(["key", "init", "--dir", keys, "--organisation", "Red", "--kdf", "interactive", "--passphrase-file", pass])
+        let changed = try ok(["key", "passphrase", "--dir", keys, "--passphrase-file", pass, "--new-passphrase-file", newPass, "--kdf", "interactive"])
+        #expect(changed.stdout.contains("4 key files"), "\(changed.stdout)")
+        #expect(try resguardo(["key", "rotate", "--dir", keys, "--passphrase-file", pass]).status == 77)
+        try ok(["key", "rotate", "--dir", keys, "--kdf", "interactive", "--passphrase-file", newPass])
+        let wrong = try resguardo(["key", "passphrase", "--dir", keys, "--passphrase-file", pass, "--new-passphrase-file", newPass])
+        #expect(wrong.status == 77 && !FileManager.default.fileExists(atPath: keys + "/passphrase-change.pending"))
+
+        // Interrupted after the decision: the marker and the new files are there, the old files not yet replaced.
+        let third = try SecureBytes(copying: Array("la tercera frase de paso".utf8)), current = try SecureBytes(copying: Array("otra frase de paso muy distinta".utf8))
+        let directory = try KeyDirectory(path: keys)
+        for name in directory.keyFileNames {
+            let file = try KeyDirectory.readKeyFile(keys, name)
+            let bytes = try KeyFile.seal(secret: try file.unlock(passphrase: current), publicKey: file.publicKey, kind: file.kind, passphrase: third,
+                                         limits: KeyDerivationLimits(opsLimit: 1, memLimit: 1 << 20)).bytes
+            try Data(bytes).write(to: URL(fileURLWithPath: keys + "/" + name + ".new"))
+        }
+        try Data("3\n".utf8).write(to: URL(fileURLWithPath: keys + "/passphrase-change.pending"))
+        let reopened = try KeyDirectory(path: keys)
+        #expect(throws: KeyDirectoryError.self) { _ = try reopened.unlockEncryptionKeys(passphrase: current) }
+        #expect(try reopened.unlockEncryptionKeys(passphrase: third).ids.count == 2)
+        #expect(!FileManager.default.fileExists(atPath: keys + "/passphrase-change.pending"))
+    }
+}
