@@ -298,7 +298,7 @@ enum SharePage {
         p, li.i { font-size: 13px; line-height: 1.45; }
         </style></head><body>
         <h1>\(e(organisation)) — compartido de recuperación / recovery share</h1>
-        <p class="meta">Grupo / group «\(e(group.name))» (\(share.groupIndex + 1) de \(setSize); se necesitan \(groupThreshold) grupos / \(groupThreshold) groups needed) · miembro / member \(share.memberIndex + 1) de \(group.count) (se necesitan \(group.threshold) / \(group.threshold) needed) · conjunto / set \(share.identifier)</p>
+        <p class="meta">Grupo / group «\(e(group.name))» (\(share.groupIndex + 1) de \(setSize); grupos necesarios / groups needed: \(groupThreshold)) · miembro / member \(share.memberIndex + 1) de \(group.count) (necesarios en el grupo / needed in the group: \(group.threshold)) · conjunto / set \(share.identifier)</p>
         <div class="box"><ol>\(list)</ol></div>
         <h2>Cómo guardarlo</h2>
         <p>Guarde esta hoja en papel, en un sobre cerrado, en un lugar seguro lejos de la computadora de la red. No la fotografíe, no la escriba en ningún teléfono ni computadora, no la comparta. Sola no abre nada: se necesitan varias personas custodias a la vez. Quien tenga esta hoja y la de otras personas custodias podría recuperar las llaves de la red: no diga a nadie más que es custodia.</p>

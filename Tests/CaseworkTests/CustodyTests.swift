@@ -169,3 +169,38 @@ struct CustodyTests {
         #expect(!FileManager.default.fileExists(atPath: keys + "/passphrase-change.pending"))
     }
 }
+
+@Suite("Key custody: share pages")
+struct SharePageTests {
+    @Test("split --pages writes one 0600 page per share on a RAM disk, refuses a disk unless told, and the page renders in Chromium (docs/share-sheet-es.png with RESGUARDO_WRITE_SAMPLE_SHARE)")
+    func pages() throws {
+        let s = try Scratch()
+        let pass = try s.write("pass", "frase de paso para las hojas\n")
+        let keys = s.path("llaves")
+        _ = try CLIRunner.run(["key", "init", "--dir", keys, "--organisation", "Red de Defensoras (DEMO)", "--kdf", "interactive", "--passphrase-file", pass])
+        let onDisk = try CLIRunner.run(["key", "custody", "split", "--dir", keys, "--groups", "equipo:2/3", "--pages", s.path("hojas"), "--passphrase-file", pass])
+        #expect(onDisk.status == 64 && onDisk.stderr.contains("RAM disk"), "\(onDisk.stderr)")
+        let shm = "/dev/shm/resguardo-hojas-\(UUID().uuidString)"
+        defer { try? FileManager.default.removeItem(atPath: shm) }
+        let split = try CLIRunner.run(["key", "custody", "split", "--dir", keys, "--groups", "equipo:2/3,junta:3/5", "--group-threshold", "1", "--pages", shm, "--passphrase-file", pass])
+        #expect(split.status == 0, "\(split.stderr)")
+        let names = try FileManager.default.contentsOfDirectory(atPath: shm).sorted()
+        #expect(names.count == 8 && names.first == "compartido-1-1.html")
+        let first = shm + "/compartido-1-1.html"
+        let mode = try FileManager.default.attributesOfItem(atPath: first)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let html = try String(contentsOfFile: first, encoding: .utf8)
+        let words = try #require(split.stdout.split(separator: "\n").first { $0.hasPrefix("share 1.1") }).split(separator: ":")[1].split(separator: " ")
+        #expect(words.allSatisfy { html.contains("</span> \($0)</li>") } && html.contains("Red de Defensoras (DEMO)") && html.contains("Cómo guardarlo") && html.contains("When to bring it"))
+        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return }
+        let png = s.path("hoja.png")
+        _ = try runSubprocess(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
+                                         "--window-size=820,1160", "--screenshot=\(png)", URL(fileURLWithPath: first).absoluteString])
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: png))
+        #expect(bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) && bytes.count > 20_000)
+        if let sample = ProcessInfo.processInfo.environment["RESGUARDO_WRITE_SAMPLE_SHARE"] {
+            try? FileManager.default.removeItem(atPath: sample)
+            try FileManager.default.copyItem(atPath: png, toPath: sample)
+        }
+    }
+}
