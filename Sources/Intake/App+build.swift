@@ -21,6 +21,8 @@ public struct IntakeDependencies: Sendable {
     public let counters: IntakeCounters
     /// Every network's encryption key ids: an envelope sealed to another key is refused.
     public let knownKeyIds: Set<KeyId>
+    /// The onion service's name (onion.address or tor's hostname file), for Onion-Location.
+    public let onionName: String?
 
     /// Loads each network's manifest, refusing one not signed by its pinned key (what the intake
     /// serves and seals the no-JavaScript reports to must be what the network published), and
@@ -35,6 +37,7 @@ public struct IntakeDependencies: Sendable {
         networks = try IntakeNetworks(configuration: configuration, shared: .init(counters: counters, proofOfWork: proofOfWork,
                                                                                   urgentMinIntervalSeconds: configuration.urgentMinIntervalSeconds))
         knownKeyIds = networks.knownKeyIds
+        onionName = try OnionName.resolve(configuration)
     }
 
     /// The network an envelope goes to: the one whose manifest holds its key id. Nil only for an
@@ -55,25 +58,41 @@ extension IntakeDependencies {
     }
 }
 
-/// The routes of DESIGN.md §3a.
-public func buildRouter(_ deps: IntakeDependencies) -> Router<BasicRequestContext> {
+/// The routes of DESIGN.md §3a, for either side: the HTTPS one (HSTS, and Onion-Location when
+/// the intake has an onion name) or the onion one (neither, and a `/healthz` that reports the
+/// onion's descriptor).
+public func buildRouter(_ deps: IntakeDependencies, side: IntakeSide = .https,
+                        onionHealth: @escaping @Sendable () -> JSONValue = { .null }) -> Router<BasicRequestContext> {
     let router = Router()
-    router.add(middleware: SecurityHeadersMiddleware())
+    router.add(middleware: SecurityHeadersMiddleware(side: side, onionAddress: deps.onionName))
     router.add(middleware: CountingMiddleware(counters: deps.counters))
     router.add(middleware: OfflineFormCORSMiddleware())
     let known = KnownRoutes()
     router.add(middleware: MethodNotAllowedMiddleware(known: known))
-    router.addRoutes(KeysAndMailboxRoutes(deps: deps).routes)
+    router.addRoutes(KeysAndMailboxRoutes(deps: deps, side: side, onionHealth: onionHealth).routes)
     router.addRoutes(SubmissionRoutes(reports: ReportsController(deps: deps), form: FormSubmission(deps: deps)).routes)
     router.addRoutes(PageRoutes(deps: deps).routes)
     known.fill(from: router)
     return router
 }
 
-/// The application, on HTTPS with TLS 1.3 only.
+/// The application, on HTTPS with TLS 1.3 only, and, when `onion.listen` is set, the onion side
+/// beside it (same dependencies, its own listener; `onOnionListening` gets its address).
 /// `onListening` receives the bound port (useful with port 0).
 public func buildApplication(_ deps: IntakeDependencies, logger: Logger,
+                             onOnionListening: @escaping @Sendable (String) async -> Void = { _ in },
                              onListening: @escaping @Sendable (Int) async -> Void = { _ in }) throws -> some ApplicationProtocol {
+    var also: [any Service] = []
+    if !deps.configuration.onionListen.isEmpty {
+        let listen = try OnionListen(deps.configuration.onionListen)
+        var monitor: OnionDescriptorMonitor?
+        if !deps.configuration.onionControl.isEmpty, let name = deps.onionName {
+            monitor = try OnionDescriptorMonitor(control: deps.configuration.onionControl, cookie: deps.configuration.onionControlCookie,
+                                                 onionName: name, counters: deps.counters)
+            monitor?.start()
+        }
+        also.append(buildOnionApplication(deps, listen: listen, monitor: monitor, logger: logger, onListening: onOnionListening))
+    }
     let configuration = deps.configuration
     let certificates = try NIOSSLCertificate.fromPEMFile(configuration.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
     let key = try NIOSSLPrivateKey(file: configuration.privateKeyPath, format: .pem)
@@ -96,7 +115,7 @@ public func buildApplication(_ deps: IntakeDependencies, logger: Logger,
         server: try .tls(.http1(configuration: http1), tlsConfiguration: tls),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: deps.networks.all.map { CheckpointService(vault: $0.vault) as any Service }
-            + [CounterReportService(counters: deps.counters, interval: .seconds(configuration.countersIntervalSeconds))],
+            + [CounterReportService(counters: deps.counters, interval: .seconds(configuration.countersIntervalSeconds))] + also,
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )

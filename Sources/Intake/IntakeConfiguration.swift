@@ -28,6 +28,16 @@ public struct IntakeConfiguration: Sendable, Equatable {
     public var urgentCommand: [String] = []
     public var urgentMinIntervalSeconds = 60
     public var countersIntervalSeconds = 86_400
+    /// The onion side: `127.0.0.1:PORT`, `[::1]:PORT` or `unix:/path`; empty: none.
+    public var onionListen = ""
+    /// The service's `.onion` name, for `Onion-Location` (or read from `onion.hostname_file`).
+    public var onionAddress = ""
+    /// tor's `HiddenServiceDir/hostname`, read at start-up when `onion.address` is not given.
+    public var onionHostnameFile = ""
+    /// tor's control port (`127.0.0.1:9051` or `unix:/path`) and its cookie file, to know whether
+    /// the onion's descriptor is being published.
+    public var onionControl = ""
+    public var onionControlCookie = ""
     /// Several networks in one intake (DESIGN.md §9): set only in the config file's `networks`
     /// array, and then instead of `keys.*`, `vault.path` and `notify.urgent_command`. Empty: the
     /// intake serves the one network those keys describe.
@@ -80,6 +90,7 @@ public struct IntakeConfiguration: Sendable, Equatable {
     public func validated() throws(ConfigurationError) -> IntakeConfiguration {
         if certificatePath.isEmpty { throw .missing("tls.certificate", flag: "--certificate") }
         if privateKeyPath.isEmpty { throw .missing("tls.key", flag: "--private-key") }
+        if !onionListen.isEmpty { _ = try OnionListen(onionListen) }
         if !networks.isEmpty {
             try NetworkSetting.check(networks, alongside: self)
             return self
@@ -287,6 +298,14 @@ public struct IntakeSetting: Sendable {
               help: "program (and its arguments) run when an urgent report is stored; it gets no content, no identifier, an empty environment", kind: .command { $0.urgentCommand = $1 }),
         .init(key: "notify.urgent_min_interval_seconds", defaultText: "60", help: "at most one run per interval; urgent reports in between are announced by the next run",
               kind: .int(1...86_400) { $0.urgentMinIntervalSeconds = $1 }),
+        .init(key: "onion.listen", defaultText: "none", help: "the onion side: plain HTTP on 127.0.0.1:PORT, [::1]:PORT or unix:/path (loopback only), for the local tor's HiddenServicePort",
+              kind: .string { $0.onionListen = $1 }),
+        .init(key: "onion.address", defaultText: "none", help: "the service's .onion name: pages on the HTTPS side send Onion-Location", kind: .string { $0.onionAddress = $1 }),
+        .init(key: "onion.hostname_file", defaultText: "none", help: "tor's HiddenServiceDir/hostname, read at start-up when onion.address is not set",
+              kind: .string { $0.onionHostnameFile = $1 }),
+        .init(key: "onion.control", defaultText: "none", help: "tor's control port (127.0.0.1:PORT or unix:/path): healthz on the onion side says when the descriptor was last uploaded",
+              kind: .string { $0.onionControl = $1 }),
+        .init(key: "onion.control_cookie", defaultText: "none", help: "tor's control_auth_cookie file (CookieAuthentication 1)", kind: .string { $0.onionControlCookie = $1 }),
         .init(key: "log.counters_interval_seconds", defaultText: "86400",
               help: "how often the request and failure totals are logged (a log collector timestamps each line: this is the finest time it learns)",
               kind: .int(3600...604_800) { $0.countersIntervalSeconds = $1 }),

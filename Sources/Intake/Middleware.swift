@@ -6,7 +6,16 @@ import NIOConcurrencyHelpers
 
 /// Security headers on every response, errors included (DESIGN.md §4).
 public struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
-    public init() {}
+    /// Which listener the router serves: the HTTPS side sends HSTS (and `Onion-Location` when the
+    /// intake has an onion address); the onion side, plain HTTP inside Tor's end-to-end
+    /// encrypted circuit, sends neither (HSTS over http:// would be ignored or break the onion).
+    let side: IntakeSide
+    let onionLocation: String?
+
+    public init(side: IntakeSide = .https, onionAddress: String? = nil) {
+        self.side = side
+        onionLocation = side == .https ? onionAddress.map { "http://" + $0 } : nil
+    }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
@@ -19,13 +28,17 @@ public struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddlewa
             response = IntakeError.jsonResponse(status: error.status, code: Self.code(for: error.status),
                                                 message: error.status.reasonPhrase.lowercased())
         }
-        Self.apply(&response.headers)
+        Self.apply(&response.headers, side: side)
+        // Tor Browser offers the onion when a page says where it is; only pages need it.
+        if let onionLocation, let name = HTTPField.Name("Onion-Location"), request.method == .get, !request.uri.path.hasPrefix("/v1/") {
+            response.headers[name] = onionLocation + request.uri.path
+        }
         return response
     }
 
-    static func apply(_ headers: inout HTTPFields) {
+    static func apply(_ headers: inout HTTPFields, side: IntakeSide = .https) {
         headers[.setCookie] = nil
-        for field in SecurityHeaderFields.all { headers[field.name] = field.value }
+        for field in SecurityHeaderFields.all where side == .https || field.name != .strictTransportSecurity { headers[field.name] = field.value }
     }
 
     static func code(for status: HTTPResponse.Status) -> String {
@@ -140,6 +153,10 @@ final class KnownRoutes: Sendable {
 }
 
 // Generic types cannot hold static stored properties; these are built once here.
+/// The intake's two listeners: HTTPS (TLS 1.3) and the onion side (plain HTTP on loopback or a
+/// Unix socket, reached only through the local tor).
+public enum IntakeSide: Sendable { case https, onion }
+
 enum SecurityHeaderFields {
     /// Built once: every response carries them.
     static let all: [HTTPField] = {

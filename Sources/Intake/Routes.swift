@@ -7,12 +7,15 @@ import Vault
 /// the middleware, which therefore applies to every one of them.
 struct KeysAndMailboxRoutes {
     let deps: IntakeDependencies
+    var side: IntakeSide = .https
+    var onionHealth: @Sendable () -> JSONValue = { .null }
 
     var routes: RouteCollection<BasicRequestContext> {
         let routes = RouteCollection(context: BasicRequestContext.self)
-        let deps = deps
+        let deps = deps, side = side, onionHealth = onionHealth
         routes.get("/healthz") { _, _ in
-            jsonResponse(.object([("status", .string("ok"))]))
+            guard side == .onion else { return jsonResponse(.object([("status", .string("ok"))])) }
+            return jsonResponse(.object([("status", .string("ok")), ("side", .string("onion")), ("onion", onionHealth())]))
         }
         // One network: its manifest, as always. Several: each at its own path, so a client can
         // never take one network's manifest for another's (it pins each network's fingerprint).

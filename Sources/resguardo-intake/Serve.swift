@@ -71,6 +71,8 @@ extension IntakeCommand {
         @Option(name: .long, help: "No-JavaScript submissions per minute, all clients together (default 60).") var formPerMinute: Int?
         @Option(name: .long, help: "Program to run when an urgent report arrives (absolute path; no arguments).") var notifyCommand: String?
         @Option(name: .long, help: "At most one urgent notification per this many seconds (default 60).") var notifyInterval: Int?
+        @Option(name: .long, help: "The onion side: plain HTTP on 127.0.0.1:PORT or unix:/path, for the local tor.") var onionListen: String?
+        @Option(name: .long, help: "The service's .onion name (pages on the HTTPS side send Onion-Location).") var onionAddress: String?
         @Flag(name: .long, help: "Demo mode: self-signed certificate and the public demo keys.") var dev = false
         @Option(name: .long, help: "Log level: error, warning, notice, info or debug.") var logLevel: String = "info"
 
@@ -95,6 +97,7 @@ extension IntakeCommand {
                 ("limits.body_timeout_seconds", "--body-timeout", bodyTimeout.map(String.init)),
                 ("web.tweetnacl", "--tweetnacl", tweetnacl), ("web.form_per_minute", "--form-per-minute", formPerMinute.map(String.init)),
                 ("notify.urgent_command", "--notify-command", notifyCommand), ("notify.urgent_min_interval_seconds", "--notify-interval", notifyInterval.map(String.init)),
+                ("onion.listen", "--onion-listen", onionListen), ("onion.address", "--onion-address", onionAddress),
             ]
             do {
                 try settings.applyEnvironment(ProcessInfo.processInfo.environment)
@@ -125,13 +128,21 @@ extension IntakeCommand {
             let host = settings.host, demo = dev, demoKeys = settings.networks.isEmpty
             let vaults = deps.networks.isSingle ? "vault \(settings.vaultPath)"
                 : "\(deps.networks.all.count) networks: " + deps.networks.all.map { "\($0.id) (\($0.countries.joined(separator: " "))) vault \($0.vault.path)" }.joined(separator: "; ")
-            let app = try buildApplication(deps, logger: logger) { port in
+            let onionName = deps.onionName
+            let onion: @Sendable (String) async -> Void = { address in
+                // Tests and scripts read this line too.
+                FileHandle.standardOutput.write(Data("resguardo-intake: onion side on \(address) (plain HTTP for the local tor)\(onionName.map { ", \($0)" } ?? "")\n".utf8))
+            }
+            let app: any ApplicationProtocol
+            do { app = try buildApplication(deps, logger: logger, onOnionListening: onion) { port in
                 var text = !demo ? "" : demoKeys ? "resguardo-intake: DEMO MODE with PUBLIC demo keys (keys-example/): never use for real reports\n"
                     : "resguardo-intake: DEMO MODE (self-signed certificate, no proof of work): never use for real reports\n"
                 // Tests and scripts read the port from this line; written unbuffered so a pipe sees it now.
                 text += "resguardo-intake: \(memory.summary)\n"
                 text += "resguardo-intake: serving https://\(host):\(port) (TLS 1.3 only), \(vaults)\n"
                 FileHandle.standardOutput.write(Data(text.utf8))
+            } } catch let error as ConfigurationError {
+                throw CommandFailure("cannot start: \(error)", status: .usage)
             }
             try await app.runService()
             for network in deps.networks.all {
