@@ -94,9 +94,12 @@ public func buildApplication(_ deps: IntakeDependencies, logger: Logger,
         also.append(buildOnionApplication(deps, listen: listen, monitor: monitor, logger: logger, onListening: onOnionListening))
     }
     let configuration = deps.configuration
+    let certificate = try ReloadableCertificate(certificatePath: configuration.certificatePath, keyPath: configuration.privateKeyPath, counters: deps.counters)
     let certificates = try NIOSSLCertificate.fromPEMFile(configuration.certificatePath).map { NIOSSLCertificateSource.certificate($0) }
     let key = try NIOSSLPrivateKey(file: configuration.privateKeyPath, format: .pem)
     var tls = TLSConfiguration.makeServerConfiguration(certificateChain: certificates, privateKey: .privateKey(key))
+    // Each handshake takes the current pair: SIGHUP reloads it without dropping a connection.
+    tls.sslContextCallback = certificate.callback
     tls.minimumTLSVersion = .tlsv13
     tls.maximumTLSVersion = .tlsv13
     // After our close_notify, wait this long for the client's before closing the socket (NIOSSL's
@@ -115,7 +118,8 @@ public func buildApplication(_ deps: IntakeDependencies, logger: Logger,
         server: try .tls(.http1(configuration: http1), tlsConfiguration: tls),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
         services: deps.networks.all.map { CheckpointService(vault: $0.vault) as any Service }
-            + [CounterReportService(counters: deps.counters, interval: .seconds(configuration.countersIntervalSeconds))] + also,
+            + [CounterReportService(counters: deps.counters, interval: .seconds(configuration.countersIntervalSeconds)),
+               CertificateReloadService(certificate: certificate)] + also,
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },
         logger: logger
     )

@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Issue 18 items 1 and 3: the certificate renewed by an ACME client is taken on SIGHUP without
+/// dropping a connection; the onion side is plain HTTP without HSTS and the HTTPS side points at it.
+@Suite("Deployment: certificate reload and the onion side", .serialized)
+struct DeployTests {
+    static let client = """
+    import hashlib, os, socket, ssl, sys, time
+    port, flag, out = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+    c = ssl.create_default_context(); c.check_hostname = False; c.verify_mode = ssl.CERT_NONE
+    def fingerprint(s): return hashlib.sha256(s.getpeercert(True)).hexdigest()
+    def get(s):
+        s.sendall(b"GET /healthz HTTP/1.1\\r\\nHost: x\\r\\n\\r\\n")
+        data = b""
+        while b"\\r\\n\\r\\n" not in data or not data.endswith(b"}"):
+            chunk = s.recv(4096)
+            if not chunk: break
+            data += chunk
+        return data.startswith(b"HTTP/1.1 200")
+    old = c.wrap_socket(socket.create_connection(("127.0.0.1", port)))
+    lines = [fingerprint(old), str(get(old))]
+    for _ in range(200):
+        if os.path.exists(flag): break
+        time.sleep(0.05)
+    time.sleep(0.5)
+    lines.append(str(get(old)))  # the connection opened before the reload still works
+    new = c.wrap_socket(socket.create_connection(("127.0.0.1", port)))
+    lines += [fingerprint(new), fingerprint(old)]
+    open(out, "w").write("\\n".join(lines))
+    """
+
+    @Test("SIGHUP reloads the certificate: new connections get the new one, an open keep-alive connection keeps working, the server keeps running")
+    func certificateReload() throws {
+        let intake = try IntakeProcess()
+        try intake.start()
+        let flag = intake.folder.appendingPathComponent("renewed").path, out = intake.folder.appendingPathComponent("client.txt").path
+        let client = try runSubprocessInBackground(debianPython, ["-c", Self.client, String(intake.port), flag, out])
+        Thread.sleep(forTimeInterval: 1)
+        let key = intake.folder.appendingPathComponent(".resguardo-dev/key.pem").path
+        let made = try runSubprocess("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                                                          "-keyout", key, "-out", intake.certificatePath, "-days", "2", "-subj", "/CN=renewed"])
+        #expect(made.status == 0)
+        let pid = try #require(intake.processIdentifier)
+        kill(pid, SIGHUP)
+        FileManager.default.createFile(atPath: flag, contents: Data())
+        client.waitUntilExit()
+        let lines = try String(contentsOfFile: out, encoding: .utf8).split(separator: "\n").map(String.init)
+        try #require(lines.count == 5, "\(lines)")
+        #expect(lines[1] == "True" && lines[2] == "True", "the keep-alive connection broke: \(lines)")
+        #expect(lines[3] != lines[0], "a new connection still got the old certificate")
+        #expect(lines[4] == lines[0])
+        #expect(kill(pid, 0) == 0, "SIGHUP stopped the server")
+        // A half-written certificate is refused; the server keeps the one it has.
+        try "-----BEGIN CERTIFICATE-----\nbroken".write(toFile: intake.certificatePath, atomically: true, encoding: .utf8)
+        kill(pid, SIGHUP)
+        Thread.sleep(forTimeInterval: 0.5)
+        let still = try runSubprocess("/usr/bin/curl", ["-sk", "--max-time", "5", intake.baseURL + "/healthz"])
+        #expect(still.stdout.contains("\"ok\""), "\(still.output)")
+        intake.kill(signal: SIGTERM)
+        Thread.sleep(forTimeInterval: 1)
+        let log = try String(contentsOfFile: intake.logPath, encoding: .utf8)
+        #expect(log.contains("certificate_reload"), "the refused reload is not in the counters")
+    }
+
+    @Test("the onion side: plain HTTP on loopback only, the same routes, no HSTS; the HTTPS side's pages send Onion-Location")
+    func onionSide() throws {
+        let onion = String(repeating: "a", count: 56) + ".onion"
+        let port = try freeLoopbackPort()
+        let intake = try IntakeProcess(arguments: ["--onion-listen", "127.0.0.1:\(port)", "--onion-address", onion])
+        try intake.start()
+        let health = try runSubprocess("/usr/bin/curl", ["-s", "-D", "-", "http://127.0.0.1:\(port)/healthz"])
+        #expect(health.stdout.contains("\"side\":\"onion\"") && !health.stdout.lowercased().contains("strict-transport-security"), "\(health.stdout)")
+        let keys = try runSubprocess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/v1/keys"])
+        #expect(keys.stdout == "200")
+        let page = try runSubprocess("/usr/bin/curl", ["-sk", "-D", "-", "-o", "/dev/null", intake.baseURL + "/?lang=en"])
+        #expect(page.stdout.contains("Onion-Location: http://\(onion)/"), "\(page.stdout)")
+        let api = try runSubprocess("/usr/bin/curl", ["-sk", "-D", "-", "-o", "/dev/null", intake.baseURL + "/v1/keys"])
+        #expect(!api.stdout.contains("Onion-Location"))
+        intake.kill(signal: SIGTERM)
+        // Anything but loopback is refused for a plain-HTTP listener.
+        let wide = try runSubprocess(IntakeProcess.binaries.appendingPathComponent("resguardo-intake").path, ["serve", "--dev", "--onion-listen", "0.0.0.0:8080"])
+        #expect(wide.status != 0 && wide.output.contains("must listen on loopback"), "\(wide.output)")
+    }
+
+    func freeLoopbackPort() throws -> Int {
+        let run = try runSubprocess(debianPython, ["-c", "import socket; s=socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])"])
+        guard let port = Int(run.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) else { throw TestFailure("no port") }
+        return port
+    }
+}
