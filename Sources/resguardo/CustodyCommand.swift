@@ -312,3 +312,74 @@ enum SharePage {
         """
     }
 }
+
+extension Resguardo.KeyCommand {
+    /// Release signing (issue 18): SHA256SUMS signed with a key directory's signing key, as a bare
+    /// Ed25519 signature that OpenSSL can check too (`openssl pkeyutl -verify -rawin`), so staff
+    /// can verify a package before any of ours is installed.
+    struct SignFile: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "sign-file",
+            abstract: "Sign a file (e.g. SHA256SUMS) with the directory's signing key: FILE.sig, and the public key as PEM.",
+            discussion: """
+            Use a key directory made for releases only (resguardo key init --dir release-keys). \
+            Verify with resguardo key verify-file, or with OpenSSL:
+              openssl pkeyutl -verify -pubin -inkey release.pem -rawin -in SHA256SUMS -sigfile SHA256SUMS.sig
+
+            Example:
+              $ resguardo key sign-file --dir release-keys SHA256SUMS --pem-out release.pem
+            """
+        )
+        @OptionGroup var keys: KeyDirectoryOptions
+        @Argument(help: "The file to sign.") var file: String
+        @Option(name: .long, help: "Also write the public key as PEM here.") var pemOut: String?
+        @OptionGroup var passphrase: PassphraseOptions
+
+        func run() throws {
+            let directory = try keys.open()
+            let bytes = try readInput(file, maxBytes: 64 << 20, what: "file")
+            let secret = try passphrase.read(prompt: "Passphrase: ")
+            let key: SigningKey
+            do { key = try directory.unlockManifestSigningKey(passphrase: secret) } catch { throw error.commandFailure(directory: directory.path) }
+            do { try DurableFile.replaceAtomically(file + ".sig", bytes: try key.sign(bytes), mode: 0o644) } catch { throw CommandFailure("\(error)", status: .cannotCreate) }
+            if let pemOut {
+                do { try DurableFile.replaceAtomically(pemOut, bytes: Array(Self.pem(key.verifyingKey).utf8), mode: 0o644) } catch { throw CommandFailure("\(error)", status: .cannotCreate) }
+            }
+            print("signed \(file) → \(file).sig with the key of fingerprint \(try SigningKeyFingerprint(verifyingKey: key.verifyingKey))")
+        }
+
+        /// SubjectPublicKeyInfo for Ed25519 (RFC 8410), the form OpenSSL reads.
+        static func pem(_ key: VerifyingKey) -> String {
+            let der: [UInt8] = [0x30, 0x2A, 0x30, 0x05, 0x06, 0x03, 0x2B, 0x65, 0x70, 0x03, 0x21, 0x00] + key.bytes
+            return "-----BEGIN PUBLIC KEY-----\n" + Encoding.base64(der) + "\n-----END PUBLIC KEY-----\n"
+        }
+    }
+
+    struct VerifyFile: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "verify-file",
+            abstract: "Check a file's signature against a published public key and its fingerprint.",
+            discussion: "Example:\n  $ resguardo key verify-file SHA256SUMS SHA256SUMS.sig --public-key release.pem --fingerprint \"…\""
+        )
+        @Argument(help: "The signed file.") var file: String
+        @Argument(help: "Its signature (FILE.sig).") var signature: String
+        @Option(name: .long, help: "The public key (PEM, from sign-file --pem-out).") var publicKey: String
+        @Option(name: .long, help: "The fingerprint published for it.") var fingerprint: String
+
+        func run() throws {
+            guard let pin = SigningKeyFingerprint(text: fingerprint) else { throw CommandFailure("`\(fingerprint)` is not a fingerprint", status: .usage) }
+            let pem = String(decoding: try readInput(publicKey, maxBytes: 4096, what: "public key"), as: UTF8.self)
+            let body = pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
+            guard let der = Encoding.bytes(fromBase64: body), der.count == 44, let key = try? VerifyingKey(bytes: der.suffix(32)) else {
+                throw CommandFailure("\(publicKey) is not an Ed25519 public key in PEM", status: .dataError)
+            }
+            guard try SigningKeyFingerprint(verifyingKey: key).matches(pin) else {
+                throw CommandFailure("\(publicKey) has fingerprint \(try SigningKeyFingerprint(verifyingKey: key)), not \(pin)", hints: ["do not install: the key is not the published one"], status: .wrongPassphrase)
+            }
+            do { try key.verify(try readInput(signature, maxBytes: 64, what: "signature"), for: try readInput(file, maxBytes: 64 << 20, what: "file")) } catch {
+                throw CommandFailure("the signature of \(file) does not verify", hints: ["do not install: the file was altered or signed by another key"], status: .dataError)
+            }
+            print("good signature on \(file) by \(pin)")
+        }
+    }
+}

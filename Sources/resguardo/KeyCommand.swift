@@ -16,7 +16,7 @@ extension Resguardo {
               $ resguardo key rotate --dir keys
               $ resguardo key renew --dir keys
             """,
-            subcommands: [KeyInit.self, KeyShow.self, KeyRotate.self, KeyRenew.self, Passphrase.self, CustodyCommand.self]
+            subcommands: [KeyInit.self, KeyShow.self, KeyRotate.self, KeyRenew.self, Passphrase.self, CustodyCommand.self, SignFile.self, VerifyFile.self]
         )
     }
 }

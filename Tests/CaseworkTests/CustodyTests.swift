@@ -204,3 +204,25 @@ struct SharePageTests {
         }
     }
 }
+
+@Suite("Release signing")
+struct ReleaseSigningTests {
+    @Test("key sign-file makes a bare Ed25519 signature OpenSSL verifies; verify-file checks the published fingerprint and refuses a changed file")
+    func signAndVerify() throws {
+        let s = try Scratch()
+        let pass = try s.write("pass", "frase de las versiones publicadas\n")
+        let keys = s.path("release-keys")
+        _ = try CLIRunner.run(["key", "init", "--dir", keys, "--organisation", "Resguardo releases", "--kdf", "interactive", "--passphrase-file", pass])
+        let sums = try s.write("SHA256SUMS", "0123  ./resguardo_1_amd64.deb\n"), pem = s.path("release.pem")
+        let signed = try CLIRunner.run(["key", "sign-file", "--dir", keys, sums, "--pem-out", pem, "--passphrase-file", pass])
+        #expect(signed.status == 0, "\(signed.stderr)")
+        let openssl = try runSubprocess("/usr/bin/openssl", ["pkeyutl", "-verify", "-pubin", "-inkey", pem, "-rawin", "-in", sums, "-sigfile", sums + ".sig"])
+        #expect(openssl.status == 0 && openssl.output.contains("Signature Verified Successfully"), "\(openssl.output)")
+        let fingerprint = try #require(signed.stdout.split(separator: " ").suffix(8).joined(separator: " ").split(separator: "\n").first.map(String.init))
+        #expect(try CLIRunner.run(["key", "verify-file", sums, sums + ".sig", "--public-key", pem, "--fingerprint", fingerprint]).status == 0)
+        let other = "0000 0000 0000 0000 0000 0000 0000 0000"
+        #expect(try CLIRunner.run(["key", "verify-file", sums, sums + ".sig", "--public-key", pem, "--fingerprint", other]).status == 77)
+        try "tampered\n".write(toFile: sums, atomically: true, encoding: .utf8)
+        #expect(try CLIRunner.run(["key", "verify-file", sums, sums + ".sig", "--public-key", pem, "--fingerprint", fingerprint]).status == 65)
+    }
+}
