@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.3.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.24.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.0"),
     ],
     targets: [
         // libsodium from the system (Debian: libsodium-dev). Nothing but `Sodium` imports it.
@@ -45,7 +46,8 @@ let package = Package(
         // Online store of ciphertext: SQLite through GRDB, WAL, synchronous=FULL, group commit.
         .target(
             name: "Vault",
-            dependencies: ["Formats", "Sodium", "DurableFiles", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Formats", "Sodium", "DurableFiles", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: strict
         ),
         // The HTTPS intake: Hummingbird 2 over TLS 1.3 (swift-nio-ssl).
@@ -157,7 +159,8 @@ let package = Package(
         ),
         .testTarget(
             name: "VaultTests",
-            dependencies: ["Vault", "Formats", "Sodium", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Vault", "Formats", "Sodium", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: strict
         ),
         .testTarget(
