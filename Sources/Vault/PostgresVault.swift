@@ -1,7 +1,5 @@
 public import Formats
 import Foundation
-public import Logging
-import NIOCore
 public import PostgresNIO
 
 /// The shared vault for several intakes (issue 19): PostgreSQL through postgres-nio, with the
