@@ -152,8 +152,12 @@ public struct SecretLines {
         }
         let text: String
         if file == "-" {
+            // As bounded as a file: shares are short, and standard input may be anything.
             var collected = ""
-            while let line = Swift.readLine(strippingNewline: true) { collected += line + "\n" }
+            while let line = Swift.readLine(strippingNewline: true) {
+                collected += line + "\n"
+                guard collected.utf8.count <= 64 * 1024 else { throw CommandFailure("standard input is longer than 64 KiB: not a list of shares", status: .dataError) }
+            }
             text = collected
         } else {
             guard let data = try? DurableFile.read(file, maxBytes: 64 * 1024) else { throw CommandFailure("cannot read \(file)", status: .noInput) }

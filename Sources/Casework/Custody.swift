@@ -52,15 +52,17 @@ extension KeyDirectory {
         do {
             for (name, kind, fileKind) in [(Self.signingKeyName, RecoveryFile.Kind.manifestSigning, KeyFile.Kind.manifestSigning),
                                            (Self.replySigningKeyName, .replySigning, .replySigning)] {
+                // One Argon2id per file: the typed unlock checks the kind and the public key, and
+                // the secret is taken from the key it returns.
                 let file = try Self.readKeyFile(path, name)
-                _ = try file.unlockSigningKey(passphrase: passphrase, kind: fileKind)
-                out.append((name, kind, file.publicKey, try file.unlock(passphrase: passphrase)))
+                let key = try file.unlockSigningKey(passphrase: passphrase, kind: fileKind)
+                out.append((name, kind, file.publicKey, try key.withUnsafeSeedBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }))
             }
             for entry in manifest.manifest.encryptionKeys where hasSecretKeyFile(for: entry.id) {
                 let name = Self.encryptionKeyName(entry.id)
                 let file = try Self.readKeyFile(path, name)
-                _ = try file.unlockSealKey(passphrase: passphrase)
-                out.append((name, .encryption, file.publicKey, try file.unlock(passphrase: passphrase)))
+                let key = try file.unlockSealKey(passphrase: passphrase)
+                out.append((name, .encryption, file.publicKey, try key.withUnsafeSecretBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }))
             }
         } catch let e as KeyDirectoryError { throw e } catch let e as KeyFileError { throw .keyFile("key file", e) } catch { throw .wrap(error) }
         return out

@@ -201,6 +201,8 @@ final class ControlConnection {
                 if line.last == 0x0D { line.removeLast() }
                 return String(decoding: line, as: UTF8.self)
             }
+            // tor's lines are short; a line this long is not tor's, and is not buffered without end.
+            guard buffer.count < 1 << 20 else { return nil }
             var chunk = [UInt8](repeating: 0, count: 4096)
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n <= 0 { return nil }

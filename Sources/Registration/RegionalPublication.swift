@@ -17,7 +17,7 @@ extension Registration {
         guard !missing.isEmpty else { return 0 }
         let cases = try workspace.caseIds(forRecords: missing)
         let ids = missing.filter { cases[$0] != nil }
-        let pseudonyms = try regionalPseudonyms(caseIds: ids.compactMap { cases[$0] }, recordIds: ids)
+        let pseudonyms = try regionalPseudonyms(reports: try workspace.openCases(ids.compactMap { cases[$0] }, keys: keys).map(\.report), recordIds: ids)
         try registry.storeRegionalPseudonyms(pseudonyms)
         return pseudonyms.count
     }

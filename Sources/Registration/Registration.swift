@@ -43,12 +43,14 @@ public struct Registration {
     /// audit), so a case can never be loaded twice; if the registry write then fails, that
     /// change is undone.
     public func register(_ caseIds: [[UInt8]]) throws -> Int {
-        let previews = try preview(workspace.vettedReports(caseIds, keys: keys))
+        let reports = try workspace.vettedReports(caseIds, keys: keys)
+        let previews = try preview(reports)
         try workspace.markRegistered(zip(caseIds, previews).map { id, preview in
             (id, preview.record.recordId, "\(preview.redactions.count) redactions\(preview.belowK ? ", still below k after generalisation" : "")")
         })
         do {
-            try registry.insert(previews.map(\.record), regional: try regionalPseudonyms(caseIds: caseIds, recordIds: previews.map(\.record.recordId)))
+            // The reports opened for the preview give the regional pseudonyms too: no case is decrypted twice.
+            try registry.insert(previews.map(\.record), regional: try regionalPseudonyms(reports: reports, recordIds: previews.map(\.record.recordId)))
         } catch {
             do { try workspace.unmarkRegistered(caseIds, reason: "registry write failed; undone") } catch let undo {
                 throw RegistrationError.undoFailed(registry: "\(error)", undo: undo.description)
@@ -60,11 +62,11 @@ public struct Registration {
 
     /// The regional pseudonyms of these records (record id → pseudonyms), from their cases'
     /// reports; empty while the network has no regional key.
-    func regionalPseudonyms(caseIds: [[UInt8]], recordIds: [String]) throws -> [String: RegionalPseudonyms] {
+    func regionalPseudonyms(reports: [Report], recordIds: [String]) throws -> [String: RegionalPseudonyms] {
         guard let regionalKey = try workspace.regionalPseudonymKey(keys) else { return [:] }
         let deidentifier = try workspace.deidentifier(keys)
         var out: [String: RegionalPseudonyms] = [:]
-        for (report, recordId) in zip(try workspace.openCases(caseIds, keys: keys).map(\.report), recordIds) {
+        for (report, recordId) in zip(reports, recordIds) {
             let p = try deidentifier.regionalPseudonyms(for: report, key: regionalKey)
             out[recordId] = RegionalPseudonyms(defender: p.defender, organisation: p.organisation)
         }
