@@ -47,7 +47,8 @@ let package = Package(
         .target(
             name: "Vault",
             dependencies: ["Formats", "Sodium", "DurableFiles", .product(name: "GRDB", package: "GRDB.swift"),
-                           .product(name: "PostgresNIO", package: "postgres-nio")],
+                           // NIOSSL: the TLS configuration postgres-nio's `sslmode` takes.
+                           .product(name: "PostgresNIO", package: "postgres-nio"), .product(name: "NIOSSL", package: "swift-nio-ssl")],
             swiftSettings: strict
         ),
         // The HTTPS intake: Hummingbird 2 over TLS 1.3 (swift-nio-ssl).

@@ -31,11 +31,13 @@ public struct IntakeDependencies: Sendable {
         self.configuration = configuration
         assets = try WebAssets(tweetNaClPath: configuration.tweetNaClPath)
         proofOfWork = try ProofOfWork(difficulty: configuration.powDifficulty, maxDifficulty: configuration.powMaxDifficulty,
-                                      calmPerMinute: configuration.powCalmPerMinute, lifetimeSeconds: configuration.powTokenLifetimeSeconds)
+                                      calmPerMinute: configuration.powCalmPerMinute, lifetimeSeconds: configuration.powTokenLifetimeSeconds,
+                                      macKey: try configuration.proofOfWorkKey())
         connections = ConnectionCounter(limit: configuration.maxConnections)
         counters = IntakeCounters(logger: logger)
         networks = try IntakeNetworks(configuration: configuration, shared: .init(counters: counters, proofOfWork: proofOfWork,
-                                                                                  urgentMinIntervalSeconds: configuration.urgentMinIntervalSeconds))
+                                                                                  urgentMinIntervalSeconds: configuration.urgentMinIntervalSeconds,
+                                                                                  databasePassword: try configuration.databasePassword()))
         knownKeyIds = networks.knownKeyIds
         onionName = try OnionName.resolve(configuration)
     }
@@ -117,7 +119,7 @@ public func buildApplication(_ deps: IntakeDependencies, logger: Logger,
         router: buildRouter(deps),
         server: try .tls(.http1(configuration: http1), tlsConfiguration: tls),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: nil),
-        services: deps.networks.all.map { CheckpointService(vault: $0.vault) as any Service }
+        services: deps.networks.all.compactMap { $0.sqliteVault.map { CheckpointService(vault: $0) as any Service } }
             + [CounterReportService(counters: deps.counters, interval: .seconds(configuration.countersIntervalSeconds)),
                CertificateReloadService(certificate: certificate)] + also,
         onServerRunning: { channel in await onListening(channel.localAddress?.port ?? configuration.port) },

@@ -1,4 +1,5 @@
 public import Formats
+import Vault
 import Foundation
 
 /// Everything `resguardo-intake serve` can be told, read once into typed values. Precedence:
@@ -11,6 +12,15 @@ public struct IntakeConfiguration: Sendable, Equatable {
     public var certificatePath = ""
     public var privateKeyPath = ""
     public var vaultPath = "vault.sqlite"
+    /// The shared PostgreSQL vault (`postgres://…`); empty: the SQLite one at `vaultPath`.
+    public var vaultURL = ""
+    /// The database password: from `vault.password_file`, or the environment
+    /// (`RESGUARDO_INTAKE_VAULT_PASSWORD`); never from the JSON file, never printed.
+    public var vaultPasswordFile = ""
+    public var vaultPassword: String?
+    /// The proof-of-work MAC key (64 hex digits), the same file on every intake of a shared
+    /// vault, so a token issued by one is good (once) on any. Empty: a random key per start.
+    public var powKeyFile = ""
     public var manifestPath = ""
     /// Pinned out of band, as every client pins it: the intake trusts no manifest it is merely given.
     public var signingKeyFingerprint: SigningKeyFingerprint?
@@ -63,6 +73,10 @@ public struct IntakeConfiguration: Sendable, Equatable {
             for (name, v) in members {
                 let key = "\(section).\(name)"
                 guard let setting = IntakeSetting.named(key) else { throw .invalid(path, "unknown key `\(key)`") }
+                // A config file is copied, shown and committed: the database password lives elsewhere.
+                if key == "vault.password" {
+                    throw .invalid(path, "`vault.password` is not read from the config file: use vault.password_file (mode 0600) or RESGUARDO_INTAKE_VAULT_PASSWORD")
+                }
                 try setting.apply(.json(v), to: &self, source: path)
             }
         }
@@ -91,6 +105,16 @@ public struct IntakeConfiguration: Sendable, Equatable {
         if certificatePath.isEmpty { throw .missing("tls.certificate", flag: "--certificate") }
         if privateKeyPath.isEmpty { throw .missing("tls.key", flag: "--private-key") }
         if !onionListen.isEmpty { _ = try OnionListen(onionListen) }
+        if !vaultURL.isEmpty {
+            if vaultPath != IntakeConfiguration().vaultPath { throw .invalid("vault", "give vault.url or vault.path, not both") }
+            do { _ = try PostgresVaultURL(vaultURL) } catch { throw .invalid("vault", error.description) }
+        }
+        // Intakes sharing a PostgreSQL vault (behind one name, one balancer) must accept each
+        // other's tokens: the MAC key is shared by configuration.
+        let sharedVault = !vaultURL.isEmpty || networks.contains { $0.vaultPath.hasPrefix("postgres") }
+        if sharedVault && powMaxDifficulty > 0 && powKeyFile.isEmpty {
+            throw .invalid("pow", "a PostgreSQL vault is shared by several intakes: set pow.key_file (64 hex digits, the same file on every intake) so a challenge from one is good on the others")
+        }
         if !networks.isEmpty {
             try NetworkSetting.check(networks, alongside: self)
             return self
@@ -273,6 +297,12 @@ public struct IntakeSetting: Sendable {
         .init(key: "tls.certificate", defaultText: "none (required)", help: "PEM certificate chain", kind: .string { $0.certificatePath = $1 }),
         .init(key: "tls.key", defaultText: "none (required)", help: "PEM private key", kind: .string { $0.privateKeyPath = $1 }),
         .init(key: "vault.path", defaultText: "vault.sqlite", help: "SQLite vault file", kind: .string { $0.vaultPath = $1 }),
+        .init(key: "vault.url", defaultText: "none",
+              help: "shared PostgreSQL vault instead of vault.path: postgres://USER@HOST:PORT/DB?sslmode=verify-full&sslrootcert=CA.pem or postgres:///DB?host=/run/postgresql&user=USER (no password in the URL)",
+              kind: .string { $0.vaultURL = $1 }),
+        .init(key: "vault.password_file", defaultText: "none", help: "file holding the database password (mode 0600; one line)", kind: .string { $0.vaultPasswordFile = $1 }),
+        .init(key: "vault.password", defaultText: "none", help: "the database password, from the environment only (never the config file)",
+              kind: .string { $0.vaultPassword = $1 }),
         .init(key: "keys.manifest", defaultText: "none (required)", help: "signed key manifest served at GET /v1/keys", kind: .string { $0.manifestPath = $1 }),
         .init(key: "keys.fingerprint", defaultText: "none (required)",
               help: "the organisation's signing-key fingerprint; a manifest signed by any other key is refused", kind: .fingerprint { $0.signingKeyFingerprint = $1 }),
@@ -289,6 +319,8 @@ public struct IntakeSetting: Sendable {
               help: "the most it rises to under load, one bit per doubling of accepted submissions above pow.calm_per_minute", kind: .int(0...32) { $0.powMaxDifficulty = $1 }),
         .init(key: "pow.calm_per_minute", defaultText: "120", help: "accepted submissions a minute below which the floor is asked",
               kind: .int(1...1_000_000) { $0.powCalmPerMinute = $1 }),
+        .init(key: "pow.key_file", defaultText: "a random key per start",
+              help: "proof-of-work MAC key, 64 hex digits (openssl rand -hex 32), the same file on every intake of a shared vault", kind: .string { $0.powKeyFile = $1 }),
         .init(key: "pow.token_lifetime_seconds", defaultText: "600", help: "how long a challenge token can be used", kind: .int(10...86_400) { $0.powTokenLifetimeSeconds = $1 }),
         .init(key: "web.tweetnacl", defaultText: WebAssets.defaultTweetNaClPath, help: "tweetnacl served to the form (Debian node-tweetnacl)",
               kind: .string { $0.tweetNaClPath = $1 }),

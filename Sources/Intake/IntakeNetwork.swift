@@ -13,10 +13,20 @@ public struct IntakeNetwork: Sendable {
     public let manifest: KeyManifest
     /// The signing-key fingerprint pinned in the config: the manifest was checked against it.
     public let fingerprint: SigningKeyFingerprint
-    public let vault: VaultDatabase
-    public let writer: SubmissionWriter
-    /// What the routes use of the vault (the SQLite one here; the seam for others).
+    /// The vault behind `store`: an embedded SQLite file with its group-commit writer, or a
+    /// PostgreSQL database shared with the network's other intakes.
+    public enum Backend: Sendable {
+        case sqlite(VaultDatabase, SubmissionWriter)
+        case postgres(PostgresVault)
+    }
+    public let backend: Backend
+    /// Where the vault is, for messages (never holds a password).
+    public let vaultLocation: VaultLocation
+    /// What the routes use of the vault, whichever it is.
     public let store: any SubmissionStore
+    /// What other intakes on the same vault must see (spent tokens, urgent turns); nil for the
+    /// embedded vault, whose one intake keeps both in memory.
+    public let shared: (any SharedIntakeState)?
     /// Nil when no notification command is configured.
     public let notifier: UrgentNotifier?
     /// Envelope → durable submission in this network's vault → receipt.
@@ -42,14 +52,49 @@ public struct IntakeNetwork: Sendable {
         manifestJSON = signed.serialized()
         manifest = signed.manifest
         fingerprint = setting.fingerprint
-        vault = try VaultDatabase(path: setting.vaultPath, checkpointing: .background)
-        writer = SubmissionWriter(vault: vault)
-        store = SQLiteSubmissionStore(vault: vault, writer: writer)
-        notifier = UrgentNotifier(command: setting.urgentCommand, minIntervalSeconds: shared.urgentMinIntervalSeconds, counters: shared.counters)
+        vaultLocation = try VaultLocation(setting.vaultPath)
+        switch vaultLocation {
+        case .sqlite(let path):
+            let vault = try VaultDatabase(path: path, checkpointing: .background)
+            let writer = SubmissionWriter(vault: vault)
+            backend = .sqlite(vault, writer)
+            store = SQLiteSubmissionStore(vault: vault, writer: writer)
+            self.shared = nil
+        case .postgres(let url):
+            let vault: PostgresVault
+            do { vault = try PostgresVault(url: url, password: shared.databasePassword) } catch { throw ConfigurationError.invalid("vault", error.description) }
+            backend = .postgres(vault)
+            store = PostgresSubmissionStore(vault: vault)
+            self.shared = vault
+        }
+        notifier = UrgentNotifier(command: setting.urgentCommand, minIntervalSeconds: shared.urgentMinIntervalSeconds, counters: shared.counters,
+                                  shared: self.shared)
         acceptance = Acceptance(store: store, counters: shared.counters, proofOfWork: shared.proofOfWork, notifier: notifier)
     }
 
     public var keyIds: [KeyId] { manifest.encryptionKeys.map(\.id) }
+
+    /// The embedded vault, when that is what this network uses.
+    public var sqliteVault: VaultDatabase? {
+        guard case .sqlite(let vault, _) = backend else { return nil }
+        return vault
+    }
+
+    /// Connects a shared vault's pool and brings its schema up to date (the embedded vault did
+    /// both when it opened). An intake that cannot reach its database does not start serving.
+    func prepare() async throws(VaultError) {
+        guard case .postgres(let vault) = backend else { return }
+        vault.start()
+        try await vault.migrate()
+    }
+
+    /// After the last request: closes the embedded vault (its log is folded in) or ends the pool.
+    func close() async throws(VaultError) {
+        switch backend {
+        case .sqlite(let vault, _): try vault.close()
+        case .postgres(let vault): await vault.stop()
+        }
+    }
 }
 
 /// A manifest that did not load, said with the network it belongs to.
@@ -73,6 +118,7 @@ public struct IntakeNetworks: Sendable {
         let counters: IntakeCounters
         let proofOfWork: ProofOfWork
         let urgentMinIntervalSeconds: Int
+        let databasePassword: String?
     }
 
     init(configuration: IntakeConfiguration, shared: Shared) throws {
@@ -80,7 +126,8 @@ public struct IntakeNetworks: Sendable {
         if configuration.networks.isEmpty {
             guard let pinned = configuration.signingKeyFingerprint else { throw ConfigurationError.missing("keys.fingerprint", flag: "--fingerprint") }
             settings = [NetworkSetting(id: IntakeNetwork.singleId, name: "", countries: Vocabulary.countries.codes, manifestPath: configuration.manifestPath,
-                                       fingerprint: pinned, vaultPath: configuration.vaultPath, urgentCommand: configuration.urgentCommand)]
+                                       fingerprint: pinned, vaultPath: configuration.vaultURL.isEmpty ? configuration.vaultPath : configuration.vaultURL,
+                                       urgentCommand: configuration.urgentCommand)]
         } else {
             settings = configuration.networks
         }
@@ -110,4 +157,9 @@ public struct IntakeNetworks: Sendable {
     public func network(for keyId: KeyId) -> IntakeNetwork? { byKeyId[keyId].map { all[$0] } }
     public func network(forCountry country: String) -> IntakeNetwork? { byCountry[country].map { all[$0] } }
     public func network(id: NetworkId) -> IntakeNetwork? { all.first { $0.id == id } }
+
+    /// Connects and migrates every shared vault before the intake listens.
+    public func prepare() async throws(VaultError) { for network in all { try await network.prepare() } }
+
+    public func close() async throws(VaultError) { for network in all { try await network.close() } }
 }

@@ -29,12 +29,19 @@ public final class ProofOfWork: Sendable {
     static let tokenByteCount = 41
     static let maxSpent = 1_000_000
 
-    public init(difficulty: Int, maxDifficulty: Int? = nil, calmPerMinute: Int = 120, lifetimeSeconds: Int) throws {
+    /// `macKey`: 32 bytes shared by every intake of one vault (`pow.key_file`), so a token one
+    /// issued is checked by any; nil: a random key of this process's own.
+    public init(difficulty: Int, maxDifficulty: Int? = nil, calmPerMinute: Int = 120, lifetimeSeconds: Int, macKey: [UInt8]? = nil) throws {
         minimumDifficulty = difficulty
         self.maxDifficulty = max(difficulty, maxDifficulty ?? difficulty)
         self.calmPerMinute = max(1, calmPerMinute)
         self.lifetimeSeconds = lifetimeSeconds
-        macKey = try SecureBytes.random(count: 32)
+        if let macKey {
+            // Read from its file once at start-up (as the TLS key is), then kept in guarded memory.
+            self.macKey = try SecureBytes(copying: macKey)
+        } else {
+            self.macKey = try SecureBytes.random(count: 32)
+        }
     }
 
     /// Called once a submission has been accepted (stored and acknowledged).
@@ -80,10 +87,18 @@ public final class ProofOfWork: Sendable {
         case missing, malformed, forged, expired, replayed, insufficient
     }
 
-    /// Checks a proof and spends its token. With nothing asked (difficulty 0 now and no token
-    /// sent) there is nothing to check; a token that is sent is always checked.
-    public func verify(token: String?, proof: String?, now: Date = Date()) throws(Failure) {
-        if token == nil, proof == nil, maxDifficulty == 0 || difficulty(now: now) == 0 { return }
+    /// A token this intake has spent: other intakes on the same vault must be told
+    /// (`SharedIntakeState.spendToken`) before the submission it paid for is stored.
+    public struct SpentToken: Sendable {
+        public let id: [UInt8]
+        public let expires: UInt64
+    }
+
+    /// Checks a proof and spends its token here. With nothing asked (difficulty 0 now and no
+    /// token sent) there is nothing to check (nil); a token that is sent is always checked.
+    @discardableResult
+    public func verify(token: String?, proof: String?, now: Date = Date()) throws(Failure) -> SpentToken? {
+        if token == nil, proof == nil, maxDifficulty == 0 || difficulty(now: now) == 0 { return nil }
         guard let token, let proof else { throw .missing }
         guard let t = Encoding.bytes(fromBase64: token), t.count == Self.tokenByteCount,
               let nonce = Encoding.bytes(fromBase64: proof), nonce.count == 8 else { throw .malformed }
@@ -101,5 +116,6 @@ public final class ProofOfWork: Sendable {
             return spent.updateValue(expiry, forKey: id) == nil
         }
         guard fresh else { throw .replayed }
+        return SpentToken(id: Array(t[10..<25]), expires: expiry)
     }
 }

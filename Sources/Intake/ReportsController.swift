@@ -18,8 +18,9 @@ struct ReportsController: Sendable {
         if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
             throw IntakeError(.contentTooLarge, "body_too_large", "the body is \(declared) bytes; the limit is \(limit)")
         }
+        let spent: ProofOfWork.SpentToken?
         do {
-            try deps.proofOfWork.verify(token: Self.header(request, .resguardoToken), proof: Self.header(request, .resguardoProof))
+            spent = try deps.proofOfWork.verify(token: Self.header(request, .resguardoToken), proof: Self.header(request, .resguardoProof))
         } catch {
             throw IntakeError(error == .missing ? .badRequest : .tooManyRequests, "proof_\(error)",
                               Self.proofMessage(error), retryAfterSeconds: nil)
@@ -43,6 +44,17 @@ struct ReportsController: Sendable {
         }
         // The key id names the network (the parse above refused ids no manifest holds).
         guard let network = deps.network(for: envelope) else { throw IntakeError.from(EnvelopeError.unknownKeyId(envelope.keyId)) }
+        // Intakes sharing a vault share the spent tokens: one token, one submission, whichever
+        // intake it is shown to.
+        if let spent, let shared = network.shared {
+            let fresh: Bool
+            do { fresh = try await shared.spendToken(spent.id, expires: spent.expires) } catch {
+                deps.counters.failed(error.errorClass)
+                throw IntakeError(.serviceUnavailable, error.errorClass, "the report could not be stored right now and was NOT received; please send it again later",
+                                  retryAfterSeconds: 30)
+            }
+            guard fresh else { throw IntakeError(.tooManyRequests, "proof_replayed", Self.proofMessage(.replayed), retryAfterSeconds: nil) }
+        }
         let id: SubmissionId
         do { id = try await network.acceptance.accept(envelope) } catch {
             guard case .notStored(let errorClass, let temporary) = error else { throw IntakeError(.internalServerError, "server_error", "the report was NOT received") }

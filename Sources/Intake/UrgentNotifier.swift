@@ -1,4 +1,5 @@
 import Foundation
+public import Vault
 import NIOConcurrencyHelpers
 
 /// Runs the configured command when an urgent report has been stored (DESIGN.md §4), so someone
@@ -10,16 +11,21 @@ public final class UrgentNotifier: Sendable {
     private struct State {
         var lastRun: Date?
         var scheduled = false
+        /// Shared vault: an urgent report arrived while this intake was already taking its turn.
+        var again = false
     }
 
     let command: [String]
     let interval: TimeInterval
     let counters: IntakeCounters
+    /// Intakes sharing a vault take turns through it: one run per interval for the network.
+    let shared: (any SharedIntakeState)?
     private let state = NIOLockedValueBox(State())
     static let timeoutSeconds: TimeInterval = 30
 
-    public init?(command: [String], minIntervalSeconds: Int, counters: IntakeCounters) {
+    public init?(command: [String], minIntervalSeconds: Int, counters: IntakeCounters, shared: (any SharedIntakeState)? = nil) {
         guard !command.isEmpty else { return nil }
+        self.shared = shared
         self.command = command
         interval = TimeInterval(minIntervalSeconds)
         self.counters = counters
@@ -27,6 +33,10 @@ public final class UrgentNotifier: Sendable {
 
     /// Called after an urgent submission is durable.
     func urgentArrived(now: Date = Date()) {
+        if let shared {
+            Task.detached { [self] in await sharedTurn(shared) }
+            return
+        }
         let wait: TimeInterval? = state.withLockedValue { s in
             if s.scheduled { return nil }  // a run is already coming: it covers this report too
             s.scheduled = true
@@ -41,6 +51,54 @@ public final class UrgentNotifier: Sendable {
                 s.lastRun = Date()
             }
             run()
+        }
+    }
+
+    /// With a shared vault: mark the report pending for the whole network, then (unless this
+    /// intake is already at it) take the network's turn when it is free; whichever intake takes
+    /// it announces every pending report at once. If the database cannot be reached, the command
+    /// runs anyway: a second notification is better than none.
+    private func sharedTurn(_ shared: any SharedIntakeState) async {
+        do throws(VaultError) { try await shared.markUrgentPending() } catch {
+            counters.failed("notify_shared_state")
+            run()
+            return
+        }
+        let start = state.withLockedValue { s -> Bool in
+            if s.scheduled { s.again = true; return false }
+            s.scheduled = true
+            return true
+        }
+        guard start else { return }
+        let poll = min(interval, 5)
+        var failures = 0
+        while true {
+            state.withLockedValue { $0.again = false }
+            do throws(VaultError) {
+                let outcome = try await shared.announceUrgent(intervalSeconds: Int(interval)) { [self] in run() }
+                failures = 0
+                if outcome == .turnHeldElsewhere {
+                    try? await Task.sleep(for: .seconds(poll))
+                    continue
+                }
+            } catch {
+                failures += 1
+                counters.failed("notify_shared_state")
+                if failures >= 3 {
+                    failures = 0
+                    run()
+                } else {
+                    try? await Task.sleep(for: .seconds(poll))
+                    continue
+                }
+            }
+            // Stop only if nothing arrived here meanwhile (it would otherwise wait unannounced).
+            let done = state.withLockedValue { s -> Bool in
+                if s.again { return false }
+                s.scheduled = false
+                return true
+            }
+            if done { return }
         }
     }
 

@@ -1,29 +1,66 @@
+import DurableFiles
 public import Formats
 import Foundation
 public import PostgresNIO
+public import Sodium
+import Synchronization
 
 /// The shared vault for several intakes (issue 19): PostgreSQL through postgres-nio, with the
 /// columns of DESIGN.md §5 and nothing more. A submission is acknowledged only after its
 /// transaction committed with `synchronous_commit = on` (set per session, whatever the server's
-/// default). Rows are written in random-key order inside each commit; PostgreSQL's heap keeps
+/// default). Rows are written in shuffled order inside each commit; PostgreSQL's heap keeps
 /// insertion order, which is what the SQLite vault reveals too (threat model §6).
 ///
-/// This is the vault side only: the intake does not use it yet (see the closing note of this
-/// stop: what is left of issue 19).
+/// Every operation has a deadline (`operationTimeout`): postgres-nio queues a request while it
+/// cannot connect, and a defender's phone must hear "try again" (503) in seconds, not a minute.
+/// The pool reconnects by itself when the server is back (backoff from 100 ms, at most 60 s).
 public final class PostgresVault: Sendable {
     public let client: PostgresClient
     let logger: Logger
+    let operationTimeout: Duration
+    /// The pool's work loop, started by `start()`.
+    private let runner = Mutex<Task<Void, Never>?>(nil)
+    /// Spends since expired tokens were last deleted.
+    private let spendsSinceSweep = Mutex(0)
 
-    public init(configuration: PostgresClient.Configuration, logger: Logger = Logger(label: "resguardo-vault-pg")) {
+    /// `logger`: postgres-nio logs each failed connection attempt and each query at debug/info;
+    /// the intake writes no line per event (outages are counted as `vault_unavailable`), so by
+    /// default only critical lines pass.
+    public init(configuration: PostgresClient.Configuration, operationTimeout: Duration = .seconds(5),
+                logger: Logger = PostgresVault.quietLogger) {
         var configuration = configuration
         // Every session: durable commits, whatever postgresql.conf says.
         configuration.options.additionalStartupParameters = [("synchronous_commit", "on")]
+        // A connection attempt to a dead server fails fast; the deadline above bounds the rest.
+        configuration.options.connectTimeout = .seconds(3)
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
+        self.operationTimeout = operationTimeout
+    }
+
+    public static var quietLogger: Logger {
+        var logger = Logger(label: "resguardo-vault-pg")
+        logger.logLevel = .critical
+        return logger
     }
 
     /// The connection pool's work loop: run it in a task (or a service group) for the vault's life.
     public func run() async { await client.run() }
+
+    /// Starts the pool in a task of its own (the intake and the admin commands); `stop()` ends it.
+    public func start() {
+        runner.withLock { task in
+            guard task == nil else { return }
+            let client = client
+            task = Task { await client.run() }
+        }
+    }
+
+    public func stop() async {
+        guard let task = runner.withLock({ t -> Task<Void, Never>? in defer { t = nil }; return t }) else { return }
+        task.cancel()
+        await task.value
+    }
 
     static let migrations: [(version: Int, sql: [String])] = [
         (1, [
@@ -60,102 +97,400 @@ public final class PostgresVault: Sendable {
             """,
             // Proof-of-work tokens are single use across every intake (the MAC key is shared by configuration).
             "CREATE TABLE spent_token (id bytea PRIMARY KEY, expires bigint NOT NULL)",
-            // One urgent notification per interval for the whole network.
             "CREATE TABLE notify_state (singleton integer PRIMARY KEY CHECK (singleton = 1), last_run bigint NOT NULL)",
+        ]),
+        (2, [
+            // v1 kept the time of the last urgent notification, which dates the latest urgent
+            // report to the minute. v2 keeps one boolean ("an urgent report waits"); which intake
+            // announces, and when the next may, is a session advisory lock held in memory.
+            "DROP TABLE notify_state",
+            "CREATE TABLE urgent_pending (singleton integer PRIMARY KEY CHECK (singleton = 1), pending boolean NOT NULL)",
+            "INSERT INTO urgent_pending (singleton, pending) VALUES (1, false)",
+            // Export selects what was never exported, by day: a partial index holds only those rows.
+            "CREATE INDEX submission_unexported ON submission(received_day) WHERE export_id IS NULL",
         ]),
     ]
 
-    /// Applies the migrations not yet applied, each in its own transaction, under an advisory
-    /// lock so two intakes starting at once do not race.
-    public func migrate() async throws {
-        try await client.withTransaction(logger: logger) { c in
-            try await c.query("SELECT pg_advisory_xact_lock(47114711)", logger: logger)
-            try await c.query("CREATE TABLE IF NOT EXISTS resguardo_migration (version integer PRIMARY KEY)", logger: logger)
-            var applied = Set<Int>()
-            for try await version in try await c.query("SELECT version FROM resguardo_migration", logger: logger).decode(Int.self) { applied.insert(version) }
-            for migration in Self.migrations where !applied.contains(migration.version) {
-                for statement in migration.sql { try await c.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
-                try await c.query("INSERT INTO resguardo_migration (version) VALUES (\(migration.version))", logger: logger)
+    /// The newest schema version this build knows.
+    public static var schemaVersion: Int { migrations.last?.version ?? 0 }
+
+    /// The advisory locks of this vault (any two numbers no other application on the database uses).
+    static let migrationLock: Int64 = 47_114_711
+    static let urgentTurnLock: Int64 = 47_114_712
+
+    /// Applies the migrations not yet applied, all in one transaction, under an advisory lock so
+    /// two intakes starting at once do not race. A database migrated by a newer build is refused.
+    public func migrate() async throws(VaultError) {
+        try await guarded { [logger] client in
+            try await client.withTransaction(logger: logger) { c in
+                try await c.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
+                try await c.query("CREATE TABLE IF NOT EXISTS resguardo_migration (version integer PRIMARY KEY)", logger: logger)
+                var applied = Set<Int>()
+                for try await version in try await c.query("SELECT version FROM resguardo_migration", logger: logger).decode(Int.self) { applied.insert(version) }
+                if let newest = applied.max(), newest > Self.schemaVersion {
+                    throw VaultError.other("the database's schema is version \(newest), newer than this build's \(Self.schemaVersion): upgrade the intake")
+                }
+                for migration in Self.migrations where !applied.contains(migration.version) {
+                    for statement in migration.sql { try await c.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+                    try await c.query("INSERT INTO resguardo_migration (version) VALUES (\(migration.version))", logger: logger)
+                }
             }
+        }
+    }
+
+    /// Runs `body` within the deadline, with every error classified as a `VaultError` (never
+    /// carrying a statement's values).
+    func guarded<T: Sendable>(timeout: Duration? = nil, _ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws(VaultError) -> T {
+        let client = client
+        let deadline = timeout ?? operationTimeout
+        do {
+            return try await withThrowingTaskGroup(of: T?.self) { group in
+                group.addTask { try await body(client) }
+                group.addTask {
+                    try await Task.sleep(for: deadline)
+                    return nil
+                }
+                defer { group.cancelAll() }
+                guard let first = try await group.next(), let value = first else {
+                    throw VaultError.unavailable("no answer within \(deadline)")
+                }
+                return value
+            }
+        } catch let error as VaultError {
+            throw error
+        } catch let error as PSQLError {
+            throw VaultError.classify(error)
+        } catch {
+            // The pool's own errors (its circuit breaker after a long outage, a cancelled
+            // request): nothing was stored, and a later attempt may work.
+            throw VaultError.unavailable(String(describing: type(of: error)))
         }
     }
 
     static func bytes(_ b: [UInt8]) -> ByteBuffer { ByteBuffer(bytes: b) }
 
+    // MARK: - Submissions
+
     /// Stores a batch in one durable transaction (the caller acknowledges after it returns).
-    public func store(_ submissions: [Submission]) async throws {
-        try await client.withTransaction(logger: logger) { c in
-            for s in submissions.shuffled() {
-                try await c.query("""
-                    INSERT INTO submission (id, received_day, key_id, bucket, urgent, sealed_by, envelope)
-                    VALUES (\(Self.bytes(s.id.bytes)), \(s.receivedDay.description)::date, \(Self.bytes(s.keyId.bytes)), \(s.bucket.byteCount), \(s.urgent),
-                            \(s.sealedBy.rawValue), \(Self.bytes(s.envelope)))
-                    """, logger: logger)
+    public func store(_ submissions: [Submission]) async throws(VaultError) {
+        try await guarded { [logger] client in
+            try await client.withTransaction(logger: logger) { c in
+                for s in submissions.shuffled() {
+                    try await c.query("""
+                        INSERT INTO submission (id, received_day, key_id, bucket, urgent, sealed_by, envelope)
+                        VALUES (\(Self.bytes(s.id.bytes)), \(s.receivedDay.description)::date, \(Self.bytes(s.keyId.bytes)), \(s.bucket.byteCount), \(s.urgent),
+                                \(s.sealedBy.rawValue), \(Self.bytes(s.envelope)))
+                        """, logger: logger)
+                }
             }
         }
     }
 
-    public func replies(for mailbox: MailboxId) async throws -> [[UInt8]] {
-        var out: [[UInt8]] = []
-        let rows = try await client.query("SELECT sealed FROM mailbox WHERE mailbox_id = \(Self.bytes(mailbox.bytes)) ORDER BY reply_id", logger: logger)
-        for try await sealed in rows.decode(ByteBuffer.self) { out.append(Array(buffer: sealed)) }
-        return out
+    public func count() async throws(VaultError) -> Int {
+        try await guarded { [logger] client in
+            var n = 0
+            for try await c in try await client.query("SELECT count(*)::bigint FROM submission", logger: logger).decode(Int.self) { n = c }
+            return n
+        }
     }
 
-    public func importReply(mailbox: MailboxId, replyId: [UInt8], sealed: [UInt8], day: CalendarDay) async throws {
-        try await client.query("""
-            INSERT INTO mailbox (mailbox_id, reply_id, sealed, created_day) VALUES (\(Self.bytes(mailbox.bytes)), \(Self.bytes(replyId)), \(Self.bytes(sealed)), \(day.description)::date)
-            ON CONFLICT DO NOTHING
-            """, logger: logger)
+    /// Every stored submission id, for checks that compare many receipts at once.
+    public func storedIds() async throws(VaultError) -> Set<SubmissionId> {
+        try await guarded(timeout: .seconds(60)) { [logger] client in
+            var ids = Set<SubmissionId>()
+            for try await id in try await client.query("SELECT id FROM submission", logger: logger).decode(ByteBuffer.self) {
+                if let s = SubmissionId(bytes: Array(buffer: id)) { ids.insert(s) }
+            }
+            return ids
+        }
     }
+
+    // MARK: - Mailboxes
+
+    public func replies(for mailbox: MailboxId) async throws(VaultError) -> [[UInt8]] {
+        try await guarded { [logger] client in
+            var out: [[UInt8]] = []
+            let rows = try await client.query("SELECT sealed FROM mailbox WHERE mailbox_id = \(Self.bytes(mailbox.bytes)) ORDER BY created_day, reply_id", logger: logger)
+            for try await sealed in rows.decode(ByteBuffer.self) { out.append(Array(buffer: sealed)) }
+            return out
+        }
+    }
+
+    public func importReply(mailbox: MailboxId, replyId: [UInt8], sealed: [UInt8], day: CalendarDay) async throws(VaultError) {
+        try await guarded { [logger] client in
+            try await client.query("""
+                INSERT INTO mailbox (mailbox_id, reply_id, sealed, created_day) VALUES (\(Self.bytes(mailbox.bytes)), \(Self.bytes(replyId)), \(Self.bytes(sealed)), \(day.description)::date)
+                ON CONFLICT DO NOTHING
+                """, logger: logger)
+        }
+    }
+
+    // MARK: - Shared intake state
 
     /// Spends a proof-of-work token for every intake at once: false when any intake spent it already.
-    public func spendToken(_ id: [UInt8], expires: Int64) async throws -> Bool {
-        let rows = try await client.query("INSERT INTO spent_token (id, expires) VALUES (\(Self.bytes(id)), \(expires)) ON CONFLICT DO NOTHING RETURNING 1", logger: logger)
-        var spent = false
-        for try await _ in rows.decode(Int.self) { spent = true }
-        return spent
+    public func spendToken(_ id: [UInt8], expires: UInt64) async throws(VaultError) -> Bool {
+        let sweep = spendsSinceSweep.withLock { n -> Bool in
+            n += 1
+            guard n >= 1000 else { return false }
+            n = 0
+            return true
+        }
+        let now = Int64(Date().timeIntervalSince1970)
+        return try await guarded { [logger] client in
+            // Expired ids can never be presented again (the MAC'd expiry is checked first): deleted
+            // now and then, so the table holds one token lifetime's worth at most.
+            if sweep { try await client.query("DELETE FROM spent_token WHERE expires < \(now)", logger: logger) }
+            let rows = try await client.query("INSERT INTO spent_token (id, expires) VALUES (\(Self.bytes(id)), \(Int64(clamping: expires))) ON CONFLICT DO NOTHING RETURNING 1", logger: logger)
+            var spent = false
+            for try await _ in rows.decode(Int.self) { spent = true }
+            return spent
+        }
     }
+
+    // MARK: - Export and purge
 
     /// Claims up to `limit` envelopes not yet exported for a new export, in one transaction:
     /// `FOR UPDATE SKIP LOCKED`, so two intakes exporting at once never put one envelope in two
-    /// bundles. Returns the claimed rows (id, day, envelope) in random order.
-    public func claimForExport(exportId: [UInt8], day: CalendarDay, limit: Int) async throws -> [(id: [UInt8], receivedDay: String, envelope: [UInt8])] {
-        try await client.withTransaction(logger: logger) { c in
-            try await c.query("INSERT INTO export (id, created_day, count) VALUES (\(Self.bytes(exportId)), \(day.description)::date, 0)", logger: logger)
-            var claimed: [(id: [UInt8], receivedDay: String, envelope: [UInt8])] = []
-            let rows = try await c.query("""
-                SELECT id, to_char(received_day, 'YYYY-MM-DD'), envelope FROM submission WHERE export_id IS NULL
-                ORDER BY id LIMIT \(limit) FOR UPDATE SKIP LOCKED
-                """, logger: logger)
-            for try await (id, received, envelope) in rows.decode((ByteBuffer, String, ByteBuffer).self) {
-                claimed.append((Array(buffer: id), received, Array(buffer: envelope)))
+    /// bundles. Returns the claimed rows (id, day, envelope) in random order. (Used by tests
+    /// that look at the claim alone; `export(to:…)` is the command's path.)
+    public func claimForExport(exportId: [UInt8], day: CalendarDay, limit: Int) async throws(VaultError) -> [(id: [UInt8], receivedDay: String, envelope: [UInt8])] {
+        try await guarded { [logger] client in
+            try await client.withTransaction(logger: logger) { c in
+                try await c.query("INSERT INTO export (id, created_day, count) VALUES (\(Self.bytes(exportId)), \(day.description)::date, 0)", logger: logger)
+                let claimed = try await Self.lockPending(c, limit: limit, maxBytes: .max, urgentOnly: false, logger: logger)
+                for row in claimed {
+                    try await c.query("UPDATE submission SET export_id = \(Self.bytes(exportId)) WHERE id = \(Self.bytes(row.id))", logger: logger)
+                }
+                try await c.query("UPDATE export SET count = \(claimed.count) WHERE id = \(Self.bytes(exportId))", logger: logger)
+                return claimed.map { ($0.id, $0.receivedDay.description, $0.envelope) }.shuffled()
             }
-            for row in claimed {
-                try await c.query("UPDATE submission SET export_id = \(Self.bytes(exportId)) WHERE id = \(Self.bytes(row.id))", logger: logger)
+        }
+    }
+
+    struct Pending: Sendable {
+        let id: [UInt8]
+        let receivedDay: CalendarDay
+        let envelope: [UInt8]
+    }
+
+    /// Locks (for the calling transaction) and reads the envelopes an export takes: by day, then
+    /// by random id, sizes first, so a bundle stays under `maxBytes`; rows another export has
+    /// locked are skipped, never waited for.
+    static func lockPending(_ c: PostgresConnection, limit: Int, maxBytes: Int, urgentOnly: Bool, logger: Logger) async throws -> [Pending] {
+        let rows = try await c.query(urgentOnly
+            ? "SELECT id, length(envelope) FROM submission WHERE export_id IS NULL AND urgent ORDER BY received_day, id LIMIT \(limit) FOR UPDATE SKIP LOCKED"
+            : "SELECT id, length(envelope) FROM submission WHERE export_id IS NULL ORDER BY received_day, id LIMIT \(limit) FOR UPDATE SKIP LOCKED", logger: logger)
+        var chosen: [[UInt8]] = []
+        var total = 0
+        for try await (id, size) in rows.decode((ByteBuffer, Int).self) {
+            if !chosen.isEmpty && total + size > maxBytes { break }
+            chosen.append(Array(buffer: id))
+            total += size
+        }
+        var pending: [Pending] = []
+        for id in chosen {
+            for try await (day, envelope) in try await c.query("SELECT to_char(received_day, 'YYYY-MM-DD'), envelope FROM submission WHERE id = \(bytes(id))",
+                                                              logger: logger).decode((String, ByteBuffer).self) {
+                guard let received = CalendarDay(day) else { throw VaultError.corrupt("submission has an invalid received day") }
+                pending.append(Pending(id: id, receivedDay: received, envelope: Array(buffer: envelope)))
             }
-            try await c.query("UPDATE export SET count = \(claimed.count) WHERE id = \(Self.bytes(exportId))", logger: logger)
-            return claimed.shuffled()
+        }
+        return pending
+    }
+}
+
+extension PostgresVault: VaultAdministration {
+    /// As the SQLite vault's export: the bundle is written and synced inside the transaction that
+    /// marks its envelopes, so a failed commit removes the file (the envelopes stay pending) and
+    /// a crash before the commit leaves them pending for the next export (the offline side
+    /// detects the duplicates of a bundle that did reach it). Two exports at once take disjoint
+    /// rows (`FOR UPDATE SKIP LOCKED`).
+    public func export(to path: String, signer: SigningKey, today: CalendarDay, limit: Int = ExportBundle.maxCount,
+                       maxBytes: Int = VaultDatabase.maxBundleEnvelopeBytes, urgentOnly: Bool = false) async throws(VaultError) -> ExportSummary {
+        let written = Flag()
+        do {
+            return try await guarded(timeout: .seconds(600)) { [logger] client in
+                try await client.withTransaction(logger: logger) { c in
+                    let pending = try await Self.lockPending(c, limit: limit, maxBytes: maxBytes, urgentOnly: urgentOnly, logger: logger)
+                    var remaining = 0
+                    for try await n in try await c.query(urgentOnly ? "SELECT count(*)::bigint FROM submission WHERE export_id IS NULL AND urgent"
+                                                                    : "SELECT count(*)::bigint FROM submission WHERE export_id IS NULL", logger: logger).decode(Int.self) {
+                        remaining = n - pending.count
+                    }
+                    let bundleId = try Random.bytes(count: 16)
+                    let entries = pending.map { ExportBundle.Entry(submissionId: $0.id, receivedDay: $0.receivedDay, envelope: $0.envelope) }
+                    let sealed = try ExportBundle.seal(bundleId: bundleId, createdDay: today, entries: entries, signer: signer)
+                    try DurableFile.createExclusive(path, bytes: sealed.bytes)
+                    written.set()
+                    try await c.query("INSERT INTO export (id, created_day, count, digest) VALUES (\(Self.bytes(bundleId)), \(today.description)::date, \(entries.count), \(Self.bytes(sealed.digest)))",
+                                      logger: logger)
+                    for entry in pending {
+                        try await c.query("UPDATE submission SET export_id = \(Self.bytes(bundleId)) WHERE id = \(Self.bytes(entry.id))", logger: logger)
+                    }
+                    return ExportSummary(count: entries.count, digest: sealed.digest, byteCount: sealed.bytes.count, remaining: max(0, remaining))
+                }
+            }
+        } catch {
+            // The vault never recorded this bundle: a file left behind would be a validly signed
+            // bundle that `purge` cannot name and that blocks a retry to the same path.
+            if written.isSet { DurableFile.remove(path) }
+            throw error
         }
     }
 
     /// Deletes what an acknowledged export carried, then VACUUMs: PostgreSQL keeps deleted rows as
     /// dead tuples (and in the WAL until a checkpoint recycles it) until vacuum reclaims them.
-    public func purge(exportId: [UInt8], day: CalendarDay) async throws -> Int {
-        let deleted: Int = try await client.withTransaction(logger: logger) { c in
-            var n = 0
-            for try await _ in try await c.query("DELETE FROM submission WHERE export_id = \(Self.bytes(exportId)) RETURNING 1", logger: logger).decode(Int.self) { n += 1 }
-            try await c.query("UPDATE export SET acknowledged_day = \(day.description)::date WHERE id = \(Self.bytes(exportId))", logger: logger)
-            return n
+    public func purge(bundleDigest: [UInt8], today: CalendarDay) async throws(VaultError) -> Int {
+        let deleted: Int = try await guarded(timeout: .seconds(600)) { [logger] client in
+            try await client.withTransaction(logger: logger) { c in
+                var exportId: ByteBuffer?
+                for try await id in try await c.query("SELECT id FROM export WHERE digest = \(Self.bytes(bundleDigest))", logger: logger).decode(ByteBuffer.self) { exportId = id }
+                guard let exportId else { throw VaultError.unknownBundle(Encoding.hex(bundleDigest)) }
+                var n = 0
+                for try await _ in try await c.query("DELETE FROM submission WHERE export_id = \(exportId) RETURNING 1", logger: logger).decode(Int.self) { n += 1 }
+                try await c.query("UPDATE export SET acknowledged_day = \(today.description)::date WHERE id = \(exportId)", logger: logger)
+                return n
+            }
         }
-        try await client.query("VACUUM submission", logger: logger)
+        try await vacuum()
         return deleted
     }
 
-    public func count() async throws -> Int {
-        var n = 0
-        for try await c in try await client.query("SELECT count(*)::bigint FROM submission", logger: logger).decode(Int.self) { n = c }
-        return n
+    /// `VACUUM` the tables that held envelopes: dead tuples become free space, so purged
+    /// ciphertext is overwritten by later rows (it is not zeroed: threat model §6).
+    func vacuum() async throws(VaultError) {
+        try await guarded(timeout: .seconds(600)) { [logger] client in
+            try await client.query("VACUUM submission", logger: logger)
+            try await client.query("VACUUM mailbox", logger: logger)
+        }
+    }
+
+    /// Retention, as the SQLite vault's: only acknowledged rows unless a force flag names more.
+    public func purge(olderThan days: Int, today: CalendarDay, includingUnacknowledged: Bool, includingUnexported: Bool) async throws(VaultError) -> PurgeByAgeSummary {
+        let cutoff = today.adding(days: -days).description
+        let summary: PurgeByAgeSummary = try await guarded(timeout: .seconds(600)) { [logger] client in
+            try await client.withTransaction(logger: logger) { c in
+                func count(_ condition: String) async throws -> Int {
+                    var n = 0
+                    for try await v in try await c.query(PostgresQuery(unsafeSQL: "SELECT count(*)::bigint FROM submission s WHERE s.received_day < '\(cutoff)'::date AND \(condition)"),
+                                                         logger: logger).decode(Int.self) { n = v }
+                    return n
+                }
+                let acknowledged = "s.export_id IN (SELECT id FROM export WHERE acknowledged_day IS NOT NULL)"
+                let unacknowledged = "s.export_id IN (SELECT id FROM export WHERE acknowledged_day IS NULL)"
+                let unexported = "s.export_id IS NULL"
+                var bundles: [(digest: [UInt8], count: Int)] = []
+                for try await (digest, n) in try await c.query("""
+                    SELECT e.digest, count(*)::bigint FROM submission s JOIN export e ON e.id = s.export_id
+                    WHERE s.received_day < \(cutoff)::date AND e.acknowledged_day IS NULL GROUP BY e.digest ORDER BY e.digest
+                    """, logger: logger).decode((ByteBuffer, Int).self) {
+                    bundles.append((Array(buffer: digest), n))
+                }
+                var summary = PurgeByAgeSummary(deletedAcknowledged: try await count(acknowledged), unacknowledged: bundles,
+                                                unexported: try await count(unexported), deletedUnacknowledged: includingUnacknowledged,
+                                                deletedUnexported: includingUnexported)
+                var conditions = [acknowledged]
+                if includingUnacknowledged { conditions.append(unacknowledged) }
+                if includingUnexported { conditions.append(unexported) }
+                var deleted = 0
+                // `cutoff` is a CalendarDay's own text (digits and dashes), never input.
+                for try await _ in try await c.query(PostgresQuery(unsafeSQL: "DELETE FROM submission AS s WHERE s.received_day < '\(cutoff)'::date AND (\(conditions.joined(separator: " OR "))) RETURNING 1"),
+                                                     logger: logger).decode(Int.self) { deleted += 1 }
+                summary.deleted = deleted
+                return summary
+            }
+        }
+        try await vacuum()
+        return summary
+    }
+
+    public func importReplies(_ entries: [ReplyBundle.Entry], on day: CalendarDay) async throws(VaultError) -> (added: Int, alreadyStored: Int) {
+        let rows: [(mailbox: [UInt8], replyId: [UInt8], sealed: [UInt8])]
+        do {
+            rows = try entries.map { ($0.mailbox.bytes, try GenericHash.hash($0.sealed, outputByteCount: 16), $0.sealed) }
+        } catch {
+            throw VaultError(error)
+        }
+        let added: Int = try await guarded(timeout: .seconds(600)) { [logger] client in
+            try await client.withTransaction(logger: logger) { c in
+                var added = 0
+                for row in rows {
+                    for try await _ in try await c.query("""
+                        INSERT INTO mailbox (mailbox_id, reply_id, sealed, created_day)
+                        VALUES (\(Self.bytes(row.mailbox)), \(Self.bytes(row.replyId)), \(Self.bytes(row.sealed)), \(day.description)::date)
+                        ON CONFLICT DO NOTHING RETURNING 1
+                        """, logger: logger).decode(Int.self) { added += 1 }
+                }
+                return added
+            }
+        }
+        return (added, entries.count - added)
+    }
+
+    public func purgeReplies(before day: CalendarDay) async throws(VaultError) -> Int {
+        try await guarded(timeout: .seconds(600)) { [logger] client in
+            var n = 0
+            for try await _ in try await client.query("DELETE FROM mailbox WHERE created_day < \(day.description)::date RETURNING 1", logger: logger).decode(Int.self) { n += 1 }
+            return n
+        }
+    }
+
+    public func stats() async throws(VaultError) -> [StatsRow] {
+        try await guarded(timeout: .seconds(60)) { [logger] client in
+            var out: [StatsRow] = []
+            for try await (day, bucket, exported, urgent, n) in try await client.query("""
+                SELECT to_char(received_day, 'YYYY-MM-DD') AS d, bucket, export_id IS NOT NULL AS exported, urgent, count(*)::bigint
+                FROM submission GROUP BY d, bucket, exported, urgent ORDER BY d, bucket, exported, urgent
+                """, logger: logger).decode((String, Int, Bool, Bool, Int).self) {
+                out.append(StatsRow(day: day, bucket: bucket, exported: exported, urgent: urgent, count: n))
+            }
+            return out
+        }
+    }
+
+    public func replyCount() async throws(VaultError) -> Int {
+        try await guarded { [logger] client in
+            var n = 0
+            for try await v in try await client.query("SELECT count(*)::bigint FROM mailbox", logger: logger).decode(Int.self) { n = v }
+            return n
+        }
+    }
+}
+
+extension PostgresVault: SharedIntakeState {
+    public func markUrgentPending() async throws(VaultError) {
+        try await guarded { [logger] client in
+            try await client.query("UPDATE urgent_pending SET pending = true WHERE singleton = 1", logger: logger)
+        }
+    }
+
+    /// The turn is a session advisory lock: the intake that takes it clears the pending flag, runs
+    /// the command and keeps the lock for the interval, so no other intake announces meanwhile.
+    /// If that intake dies, its session ends and the lock with it. On any error the connection is
+    /// closed rather than returned to the pool still holding the lock.
+    public func announceUrgent(intervalSeconds: Int, announce: @escaping @Sendable () -> Void) async throws(VaultError) -> UrgentAnnouncement {
+        try await guarded(timeout: .seconds(Int64(intervalSeconds) + 30)) { [logger] client in
+            try await client.withConnection { c in
+                var held = false
+                for try await got in try await c.query("SELECT pg_try_advisory_lock(\(Self.urgentTurnLock))", logger: logger).decode(Bool.self) { held = got }
+                guard held else { return .turnHeldElsewhere }
+                do {
+                    var pending = false
+                    for try await _ in try await c.query("UPDATE urgent_pending SET pending = false WHERE singleton = 1 AND pending RETURNING 1", logger: logger).decode(Int.self) {
+                        pending = true
+                    }
+                    if pending {
+                        announce()
+                        try await Task.sleep(for: .seconds(intervalSeconds))
+                    }
+                    try await c.query("SELECT pg_advisory_unlock(\(Self.urgentTurnLock))", logger: logger)
+                    return pending ? .announced : .nothingPending
+                } catch {
+                    try? await c.close()
+                    throw error
+                }
+            }
+        }
     }
 }
 
@@ -165,11 +500,13 @@ public struct PostgresSubmissionStore: SubmissionStore {
 
     public init(vault: PostgresVault) { self.vault = vault }
 
-    public func store(_ submission: Submission) async throws(VaultError) {
-        do { try await vault.store([submission]) } catch { throw VaultError.io("postgres: \(String(describing: type(of: error)))") }
-    }
+    public func store(_ submission: Submission) async throws(VaultError) { try await vault.store([submission]) }
+    public func replies(for mailbox: MailboxId) async throws(VaultError) -> [[UInt8]] { try await vault.replies(for: mailbox) }
+}
 
-    public func replies(for mailbox: MailboxId) async throws(VaultError) -> [[UInt8]] {
-        do { return try await vault.replies(for: mailbox) } catch { throw VaultError.io("postgres: \(String(describing: type(of: error)))") }
-    }
+/// A one-way flag that escaping closures can share.
+final class Flag: Sendable {
+    private let value = Mutex(false)
+    func set() { value.withLock { $0 = true } }
+    var isSet: Bool { value.withLock { $0 } }
 }

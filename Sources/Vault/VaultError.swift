@@ -1,6 +1,7 @@
 import DurableFiles
 import Formats
 import GRDB
+import PostgresNIO
 import Sodium
 
 /// Vault failures, classified so the intake can answer 503 (try later: disk full, locked) rather
@@ -15,6 +16,9 @@ public enum VaultError: Error, Sendable, CustomStringConvertible {
     case corrupt(String)
     case unknownBundle(String)
     case io(String)
+    /// The database server cannot be reached, is restarting, or did not answer in time (the
+    /// shared PostgreSQL vault): nothing was stored, and the client should try again soon.
+    case unavailable(String)
     case other(String)
 
     init(_ error: any Error) {
@@ -38,6 +42,8 @@ public enum VaultError: Error, Sendable, CustomStringConvertible {
             self = .other(e.description)
         case let e as SodiumError:
             self = .other(e.description)
+        case let e as PSQLError:
+            self = Self.classify(e)
         default:
             self = .other(String(describing: type(of: error)))
         }
@@ -46,7 +52,7 @@ public enum VaultError: Error, Sendable, CustomStringConvertible {
     /// True when a client should retry later (the intake answers 503 with Retry-After).
     public var isTemporary: Bool {
         switch self {
-        case .full, .busy, .readOnly, .io: return true
+        case .full, .busy, .readOnly, .io, .unavailable: return true
         default: return false
         }
     }
@@ -60,6 +66,7 @@ public enum VaultError: Error, Sendable, CustomStringConvertible {
         case .corrupt: return "vault_corrupt"
         case .unknownBundle: return "unknown_bundle"
         case .io: return "vault_io"
+        case .unavailable: return "vault_unavailable"
         case .other: return "vault_error"
         }
     }
@@ -72,7 +79,27 @@ public enum VaultError: Error, Sendable, CustomStringConvertible {
         case .corrupt(let why): return "the vault file is corrupt (\(why))"
         case .unknownBundle(let digest): return "no export bundle with digest \(digest) was made by this vault"
         case .io(let why): return "vault I/O error: \(why)"
+        case .unavailable(let why): return "the vault's database is unavailable (\(why))"
         case .other(let why): return "vault error: \(why)"
+        }
+    }
+
+    /// A PostgreSQL error, by its SQLSTATE and kind only: the server's message can quote a
+    /// statement's values, so it never reaches a log or a client.
+    static func classify(_ error: PSQLError) -> VaultError {
+        guard error.code == .server else {
+            // The connection failed, was closed, or the pool is shutting down.
+            return .unavailable("\(error.code)")
+        }
+        let state = error.serverInfo?[.sqlState] ?? "?"
+        switch state {
+        case "53100": return .full
+        case let s where s.hasPrefix("53"): return .unavailable("sqlstate \(s)")  // out of memory, connections
+        case let s where s.hasPrefix("08") || s.hasPrefix("57P"): return .unavailable("sqlstate \(s)")  // connection, shutdown, recovery
+        case "40001", "40P01", "55P03": return .busy  // serialization, deadlock, lock not available
+        case "25006": return .readOnly  // a read-only transaction (a standby)
+        case let s where s.hasPrefix("XX"): return .corrupt("sqlstate \(s)")
+        default: return .other("sqlstate \(state)")
         }
     }
 }

@@ -45,10 +45,17 @@ extension IntakeCommand {
             do { parsed = try ReplyBundle(bytes: data, trustedKey: manifest.replySigningKey) } catch {
                 throw CommandFailure("\(bundle): \(error)", hints: ["nothing was imported"], status: .dataError)
             }
-            let database = try vault.open()
+            let opened = try await vault.open()
             let today = CalendarDay.today()
-            let result = try await database.importReplies(parsed.entries, on: today)
-            let expired = try await database.purgeReplies(before: today.adding(days: -keepDays))
+            let result: (added: Int, alreadyStored: Int), expired: Int
+            do {
+                result = try await opened.administration.importReplies(parsed.entries, on: today)
+                expired = try await opened.administration.purgeReplies(before: today.adding(days: -keepDays))
+            } catch {
+                await opened.close()
+                throw CommandFailure("import failed: \(error)", hints: ["run it again: a reply already stored is not stored twice"])
+            }
+            await opened.close()
             print("imported \(result.added) replies into \(Set(parsed.entries.map(\.mailbox)).count) mailboxes (\(result.alreadyStored) already there)")
             if expired > 0 { print("deleted \(expired) replies older than \(keepDays) days") }
         }

@@ -60,6 +60,9 @@ extension IntakeCommand {
         @Option(name: .long, help: "PEM certificate chain.") var certificate: String?
         @Option(name: .long, help: "PEM private key.") var privateKey: String?
         @Option(name: .long, help: "SQLite vault file (default vault.sqlite).") var vault: String?
+        @Option(name: .long, help: "Shared PostgreSQL vault instead: postgres://USER@HOST/DB or postgres:///DB?host=/run/postgresql&user=USER (password from vault.password_file or RESGUARDO_INTAKE_VAULT_PASSWORD).")
+        var vaultUrl: String?
+        @Option(name: .long, help: "Proof-of-work MAC key file (64 hex digits), the same on every intake of a shared vault.") var powKeyFile: String?
         @Option(name: .long, help: "Signed key manifest to serve at GET /v1/keys.") var manifest: String?
         @Option(name: .long, help: "The organisation's signing-key fingerprint; a manifest signed by another key is refused.") var fingerprint: String?
         @Option(name: .long, help: "Proof-of-work difficulty in bits while calm (default 8; 0 = none while calm).") var powDifficulty: Int?
@@ -90,7 +93,8 @@ extension IntakeCommand {
             let flags: [(key: String, flag: String, value: String?)] = [
                 ("http.host", "--host", host), ("http.port", "--port", port.map(String.init)),
                 ("tls.certificate", "--certificate", certificate), ("tls.key", "--private-key", privateKey),
-                ("vault.path", "--vault", vault), ("keys.manifest", "--manifest", manifest), ("keys.fingerprint", "--fingerprint", fingerprint),
+                ("vault.path", "--vault", vault), ("vault.url", "--vault-url", vaultUrl), ("pow.key_file", "--pow-key-file", powKeyFile),
+                ("keys.manifest", "--manifest", manifest), ("keys.fingerprint", "--fingerprint", fingerprint),
                 ("pow.difficulty", "--pow-difficulty", powDifficulty.map(String.init)), ("pow.max_difficulty", "--pow-max-difficulty", powMaxDifficulty.map(String.init)),
                 ("limits.max_connections", "--max-connections", maxConnections.map(String.init)),
                 ("limits.header_timeout_seconds", "--header-timeout", headerTimeout.map(String.init)),
@@ -105,6 +109,8 @@ extension IntakeCommand {
             } catch {
                 throw CommandFailure(error.description, status: .usage)
             }
+            // Demo mode with a shared vault: the demo's SQLite file is not used.
+            if dev, !settings.vaultURL.isEmpty, vault == nil { settings.vaultPath = IntakeConfiguration().vaultPath }
             // A floor above the ceiling lifts the ceiling with it, unless the ceiling was given too.
             if let powDifficulty, powMaxDifficulty == nil { settings.powMaxDifficulty = max(settings.powMaxDifficulty, powDifficulty) }
             do { settings = try settings.validated() } catch {
@@ -125,9 +131,15 @@ extension IntakeCommand {
             } catch {
                 throw CommandFailure("cannot start: \(error)", status: .dataError)
             }
+            // A shared vault: connect and migrate before listening, so no receipt is promised by
+            // an intake that cannot reach its database.
+            do throws(VaultError) { try await deps.networks.prepare() } catch {
+                await (try? deps.networks.close())
+                throw CommandFailure("cannot start: the vault's database: \(error)", hints: ["is PostgreSQL running, and does vault.url name it?", "nothing was served"], status: .dataError)
+            }
             let host = settings.host, demo = dev, demoKeys = settings.networks.isEmpty
-            let vaults = deps.networks.isSingle ? "vault \(settings.vaultPath)"
-                : "\(deps.networks.all.count) networks: " + deps.networks.all.map { "\($0.id) (\($0.countries.joined(separator: " "))) vault \($0.vault.path)" }.joined(separator: "; ")
+            let vaults = deps.networks.isSingle ? "vault \(deps.networks.all.first?.vaultLocation.description ?? settings.vaultPath)"
+                : "\(deps.networks.all.count) networks: " + deps.networks.all.map { "\($0.id) (\($0.countries.joined(separator: " "))) vault \($0.vaultLocation)" }.joined(separator: "; ")
             let onionName = deps.onionName
             let onion: @Sendable (String) async -> Void = { address in
                 // Tests and scripts read this line too.
@@ -146,7 +158,8 @@ extension IntakeCommand {
             }
             try await app.runService()
             for network in deps.networks.all {
-                let totals = network.writer.totals
+                guard case .sqlite(_, let writer) = network.backend else { continue }
+                let totals = writer.totals
                 var extra: Logger.Metadata = [
                     "stored": "\(totals.submissions)", "commits": "\(totals.commits)", "failed_commits": "\(totals.failedCommits)",
                     "slowest_commit_ms": "\(totals.slowestCommit.milliseconds)", "checkpoint_finishes": "\(totals.checkpointFinishes)",
@@ -154,10 +167,10 @@ extension IntakeCommand {
                 ]
                 if !deps.networks.isSingle { extra["network"] = .string(network.id.text) }
                 deps.counters.report("stopped", extra: extra)
-                // Every request has been answered and the checkpoints have stopped: nothing writes now.
-                do throws(VaultError) { try network.vault.close() } catch {
-                    logger.warning("vault not closed cleanly; SQLite recovers the log when it next opens", metadata: ["class": .string(error.errorClass)])
-                }
+            }
+            // Every request has been answered and the checkpoints have stopped: nothing writes now.
+            do throws(VaultError) { try await deps.networks.close() } catch {
+                logger.warning("vault not closed cleanly; SQLite recovers the log when it next opens", metadata: ["class": .string(error.errorClass)])
             }
         }
 

@@ -7,19 +7,70 @@ import Sodium
 import Vault
 import Intake
 
-/// Where the vault's files live: the database, and beside it the bundle-signing key.
+/// Which vault a command works on, and where its bundle-signing key is: the SQLite file
+/// (`--vault`, key beside it) or a shared PostgreSQL database (`--vault-url`, key named by
+/// `--signing-key`). Every command below works the same on either.
 struct VaultOptions: ParsableArguments {
     @Option(name: .long, help: "SQLite vault file.")
     var vault: String = "vault.sqlite"
+    @Option(name: .long, help: "A shared PostgreSQL vault instead: postgres://USER@HOST/DB?sslmode=verify-full or postgres:///DB?host=/run/postgresql&user=USER (password from --vault-password-file or RESGUARDO_INTAKE_VAULT_PASSWORD).")
+    var vaultUrl: String?
+    @Option(name: .long, help: "File holding the database password (mode 0600).")
+    var vaultPasswordFile: String?
+    @Option(name: .long, help: "The bundle-signing key file (default: VAULT.signing.key beside the SQLite file; required with --vault-url).")
+    var signingKey: String?
 
-    var signingKeyPath: String { vault + ".signing.key" }
-    var publicKeyPath: String { vault + ".signing.pub" }
+    var signingKeyPath: String { signingKey ?? vault + ".signing.key" }
+    var publicKeyPath: String { signingKeyPath.hasSuffix(".key") ? String(signingKeyPath.dropLast(4)) + ".pub" : signingKeyPath + ".pub" }
+    /// What messages call the vault (never with a password).
+    var name: String { (try? postgresURL())??.description ?? vault }
 
-    func open() throws -> VaultDatabase {
-        guard FileManager.default.fileExists(atPath: vault) else {
-            throw CommandFailure("no vault at \(vault)", hints: ["create one with: resguardo-intake vault init --vault \(vault)"], status: .noInput)
+    func validate() throws {
+        if vaultUrl != nil, signingKey == nil {
+            throw ValidationError("--vault-url needs --signing-key PATH (the bundle-signing key `vault init --vault-url` wrote)")
         }
-        do { return try VaultDatabase(path: vault) } catch { throw CommandFailure("cannot open vault \(vault): \(error)", status: .dataError) }
+        _ = try postgresURL()
+    }
+
+    func postgresURL() throws -> PostgresVaultURL? {
+        guard let vaultUrl else { return nil }
+        do { return try PostgresVaultURL(vaultUrl) } catch { throw CommandFailure(error.description, status: .usage) }
+    }
+
+    /// A vault opened for one command; `close()` when done (it ends a PostgreSQL pool).
+    struct Opened {
+        let administration: any VaultAdministration
+        let postgres: PostgresVault?
+
+        func close() async { await postgres?.stop() }
+    }
+
+    /// Opens the vault; a PostgreSQL one is connected and its schema brought up to date (the
+    /// intakes do the same at start-up, under the same lock).
+    func open(creating: Bool = false) async throws -> Opened {
+        guard let url = try postgresURL() else {
+            guard creating || FileManager.default.fileExists(atPath: vault) else {
+                throw CommandFailure("no vault at \(vault)", hints: ["create one with: resguardo-intake vault init --vault \(vault)"], status: .noInput)
+            }
+            do { return Opened(administration: try VaultDatabase(path: vault), postgres: nil) } catch {
+                throw CommandFailure("cannot \(creating ? "create" : "open") vault \(vault): \(error)", status: .dataError)
+            }
+        }
+        var settings = IntakeConfiguration()
+        settings.vaultPasswordFile = vaultPasswordFile ?? ""
+        settings.vaultPassword = ProcessInfo.processInfo.environment["RESGUARDO_INTAKE_VAULT_PASSWORD"]
+        let password: String?
+        do { password = try settings.databasePassword() } catch { throw CommandFailure(error.description, status: .noInput) }
+        let database: PostgresVault
+        do { database = try PostgresVault(url: url, password: password, operationTimeout: .seconds(30)) } catch {
+            throw CommandFailure(error.description, status: .usage)
+        }
+        database.start()
+        do { try await database.migrate() } catch {
+            await database.stop()
+            throw CommandFailure("cannot open the vault \(url): \(error)", hints: ["is PostgreSQL running, and may this user connect to it?"], status: .unavailable)
+        }
+        return Opened(administration: database, postgres: database)
     }
 }
 
@@ -38,7 +89,7 @@ extension IntakeCommand {
 }
 
 extension IntakeCommand.VaultCommand {
-    struct VaultInit: ParsableCommand {
+    struct VaultInit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "init",
             abstract: "Create the vault file and the Ed25519 key that signs its export bundles.",
@@ -56,8 +107,9 @@ extension IntakeCommand.VaultCommand {
         @OptionGroup var vault: VaultOptions
         @OptionGroup var passphrase: PassphraseOptions
 
-        func run() throws {
-            for path in [vault.vault, vault.signingKeyPath, vault.publicKeyPath] where FileManager.default.fileExists(atPath: path) {
+        func run() async throws {
+            let files = vault.vaultUrl == nil ? [vault.vault, vault.signingKeyPath, vault.publicKeyPath] : [vault.signingKeyPath, vault.publicKeyPath]
+            for path in files where FileManager.default.fileExists(atPath: path) {
                 throw CommandFailure("\(path) already exists; refusing to overwrite a vault or its key", status: .cannotCreate)
             }
             let secret = try passphrase.readNew()
@@ -66,8 +118,9 @@ extension IntakeCommand.VaultCommand {
             let file = try KeyFile.seal(secret: seed, publicKey: key.verifyingKey.bytes, kind: .bundleSigning, passphrase: secret, limits: .moderate)
             try writeNew(vault.signingKeyPath, file.bytes, mode: 0o600)
             try writeNew(vault.publicKeyPath, Array((Encoding.base64(key.verifyingKey.bytes) + "\n").utf8), mode: 0o644)
-            _ = try vault.openOrCreate()
-            print("created vault \(vault.vault)")
+            let opened = try await vault.open(creating: true)
+            await opened.close()
+            print("created vault \(vault.name)")
             print("vault signing-key fingerprint: \(try SigningKeyFingerprint(verifyingKey: key.verifyingKey))")
             print("public key for the offline laptop: \(vault.publicKeyPath)")
         }
@@ -82,10 +135,6 @@ extension IntakeCommand.VaultCommand {
 }
 
 extension VaultOptions {
-    func openOrCreate() throws -> VaultDatabase {
-        do { return try VaultDatabase(path: vault) } catch { throw CommandFailure("cannot create vault \(vault): \(error)") }
-    }
-
     /// Unlocks the bundle-signing key; a wrong passphrase exits 77.
     func unlockSigningKey(_ passphrase: PassphraseOptions) throws -> SigningKey {
         guard let data = try? DurableFile.read(signingKeyPath, maxBytes: 4096) else {
@@ -128,12 +177,17 @@ extension IntakeCommand {
             guard !FileManager.default.fileExists(atPath: out) else {
                 throw CommandFailure("\(out) already exists; refusing to overwrite a bundle", status: .cannotCreate)
             }
-            let database = try vault.open()
             let key = try vault.unlockSigningKey(passphrase)
+            let database = try await vault.open()
             let summary: ExportSummary
-            do { summary = try await database.export(to: out, signer: key, today: .today(), limit: limit, urgentOnly: urgentOnly) } catch {
-                throw CommandFailure("export failed: \(error)")
+            do {
+                summary = try await database.administration.export(to: out, signer: key, today: .today(), limit: limit,
+                                                                   maxBytes: VaultDatabase.maxBundleEnvelopeBytes, urgentOnly: urgentOnly)
+            } catch {
+                await database.close()
+                throw CommandFailure("export failed: \(error)", hints: ["nothing was marked exported; run export again"])
             }
+            await database.close()
             print("exported \(summary.count)\(urgentOnly ? " urgent" : "") envelopes (\(summary.byteCount) bytes) to \(out)")
             print("bundle digest: \(Encoding.hex(summary.digest))")
             if summary.remaining > 0 {
@@ -185,21 +239,29 @@ extension IntakeCommand {
         }
 
         func run() async throws {
-            let database = try vault.open()
-            if let acknowledgement {
-                let ack = try verifiedAcknowledgement(acknowledgement)
+            let ack = try acknowledgement.map { try verifiedAcknowledgement($0) }
+            let opened = try await vault.open()
+            do { try await purge(opened.administration, acknowledged: ack) } catch {
+                await opened.close()
+                throw error
+            }
+            await opened.close()
+        }
+
+        func purge(_ database: any VaultAdministration, acknowledged ack: Acknowledgement?) async throws {
+            if let ack {
                 do {
                     let n = try await database.purge(bundleDigest: ack.bundleDigest, today: .today())
                     print("purged \(n) envelopes of bundle \(Encoding.hex(ack.bundleDigest)), acknowledged offline on \(ack.day)")
                 } catch VaultError.unknownBundle {
-                    throw CommandFailure("no bundle with digest \(Encoding.hex(ack.bundleDigest)) was exported from \(vault.vault)", status: .dataError)
+                    throw CommandFailure("no bundle with digest \(Encoding.hex(ack.bundleDigest)) was exported from \(vault.name)", status: .dataError)
                 }
             } else if let bundleDigest, let digest = Encoding.bytes(fromHex: bundleDigest) {
                 do {
                     let n = try await database.purge(bundleDigest: digest, today: .today())
                     print("purged \(n) envelopes of bundle \(bundleDigest)")
                 } catch VaultError.unknownBundle {
-                    throw CommandFailure("no bundle with digest \(bundleDigest) was exported from \(vault.vault)", status: .dataError)
+                    throw CommandFailure("no bundle with digest \(bundleDigest) was exported from \(vault.name)", status: .dataError)
                 }
             } else if let olderThan {
                 try await purgeByAge(database, olderThan: olderThan)
@@ -209,7 +271,7 @@ extension IntakeCommand {
 }
 
 extension IntakeCommand.Purge {
-    func purgeByAge(_ database: VaultDatabase, olderThan: Int) async throws {
+    func purgeByAge(_ database: any VaultAdministration, olderThan: Int) async throws {
         let summary: PurgeByAgeSummary
         do {
             summary = try await database.purge(olderThan: olderThan, today: .today(), includingUnacknowledged: forceUnacknowledged,
@@ -323,7 +385,16 @@ extension IntakeCommand {
         @OptionGroup var vault: VaultOptions
 
         func run() async throws {
-            let rows = try await vault.open().stats()
+            let opened = try await vault.open()
+            let rows: [StatsRow], replies: Int
+            do {
+                rows = try await opened.administration.stats()
+                replies = try await opened.administration.replyCount()
+            } catch {
+                await opened.close()
+                throw CommandFailure("cannot read the vault's counts: \(error)")
+            }
+            await opened.close()
             print("day         bucket   state     urgent  count")
             for r in rows {
                 let bucket = Bucket(paddedByteCount: r.bucket)?.description ?? "\(r.bucket)"
@@ -331,7 +402,7 @@ extension IntakeCommand {
             }
             print("total: \(rows.reduce(0) { $0 + $1.count })")
             print("urgent waiting for export: \(rows.filter { $0.urgent && !$0.exported }.reduce(0) { $0 + $1.count })")
-            print("replies waiting in mailboxes: \(try await vault.open().replyCount())")
+            print("replies waiting in mailboxes: \(replies)")
         }
     }
 }

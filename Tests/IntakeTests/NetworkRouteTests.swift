@@ -87,8 +87,8 @@ struct NetworkRouteTests {
             let refused = try await client.submit(stranger.bytes)
             #expect(refused.status == 422 && refused.errorCode == "envelope_unknown_key", "\(refused.status) \(refused.errorCode ?? "")")
         }
-        #expect(try await count(try network(harness, "gt").vault) == 2)
-        #expect(try await count(try network(harness, "mx").vault) == 1)
+        #expect(try await count(try #require(network(harness, "gt").sqliteVault)) == 2)
+        #expect(try await count(try #require(network(harness, "mx").sqliteVault)) == 1)
     }
 
     @Test("the page offers only the served countries and lists each network with its fingerprint; the no-JavaScript form seals to the chosen country's network")
@@ -109,8 +109,8 @@ struct NetworkRouteTests {
             #expect(unserved.status == 422 && String(decoding: unserved.body, as: UTF8.self).contains("Ninguna red de este servidor"))
         }
         let gt = try network(harness, "gt"), mx = try network(harness, "mx")
-        #expect(try await count(gt.vault) == 1)
-        #expect(try await count(mx.vault) == 0)
+        #expect(try await count(try #require(gt.sqliteVault)) == 1)
+        #expect(try await count(try #require(mx.sqliteVault)) == 0)
     }
 
     @Test("config: the networks array is strict, and ids, countries, vaults and key ids are each one network's")

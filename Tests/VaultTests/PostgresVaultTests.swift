@@ -61,37 +61,72 @@ struct PostgresVaultTests {
         }
     }
 
-    @Test("two intakes exporting at once claim disjoint sets that together hold every envelope once (FOR UPDATE SKIP LOCKED); purge deletes one export and vacuums")
+    @Test("two intakes exporting at once write signed bundles of disjoint envelopes that together hold every one once (FOR UPDATE SKIP LOCKED); purge by digest deletes one bundle's rows and vacuums")
     func concurrentExports() async throws {
         let cluster = try PostgresCluster()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pg-export-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let signer = try SigningKey.generate()
         try await withVaults(cluster) { vaults in
-            let all = try (0..<300).map { _ in try submission() }
+            let all = try (0..<300).map { _ in try submission(urgent: false) }
             for chunk in stride(from: 0, to: all.count, by: 50) { try await vaults[0].store(Array(all[chunk..<chunk + 50])) }
-            let claims = try await withThrowingTaskGroup(of: [[UInt8]].self) { group in
-                for v in vaults {
+            let bundles = try await withThrowingTaskGroup(of: [ExportBundle].self) { group in
+                for (n, v) in vaults.enumerated() {
                     group.addTask {
-                        var ids: [[UInt8]] = []
-                        while true {
-                            let batch = try await v.claimForExport(exportId: try Random.bytes(count: 16), day: .today(), limit: 40)
-                            if batch.isEmpty { return ids }
-                            ids += batch.map(\.id)
+                        var bundles: [ExportBundle] = []
+                        for round in 0... {
+                            let path = folder.appendingPathComponent("v\(n)-\(round).rsgb").path
+                            let summary = try await v.export(to: path, signer: signer, today: .today(), limit: 40)
+                            let bundle = try ExportBundle(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: path))), trustedKey: signer.verifyingKey)
+                            #expect(bundle.entries.count == summary.count)
+                            if summary.count == 0 { return bundles }
+                            bundles.append(bundle)
                         }
+                        return bundles
                     }
                 }
-                var out: [[[UInt8]]] = []
-                for try await ids in group { out.append(ids) }
+                var out: [[ExportBundle]] = []
+                for try await b in group { out.append(b) }
                 return out
             }
-            let first = Set(claims[0]), second = Set(claims[1])
-            #expect(first.isDisjoint(with: second), "an envelope went into two bundles")
-            #expect(first.union(second) == Set(all.map(\.id.bytes)) && claims[0].count + claims[1].count == 300)
-            // Purge one export: only its rows go.
-            let export = try Random.bytes(count: 16)
-            try await vaults[0].store([try submission(), try submission()])
-            let claimed = try await vaults[1].claimForExport(exportId: export, day: .today(), limit: 1000)
-            #expect(claimed.count == 2)
-            #expect(try await vaults[0].purge(exportId: export, day: .today()) == 2)
-            #expect(try await vaults[0].count() == 300)
+            let first = bundles[0].flatMap(\.entries).map(\.submissionId), second = bundles[1].flatMap(\.entries).map(\.submissionId)
+            #expect(Set(first).isDisjoint(with: Set(second)), "an envelope went into two bundles")
+            #expect(Set(first + second) == Set(all.map(\.id.bytes)) && first.count + second.count == 300)
+            #expect(Set((bundles[0] + bundles[1]).flatMap(\.entries).map(\.envelope)) == Set(all.map(\.envelope)))
+            // Purge one bundle by its digest: only its rows go; an unknown digest is refused.
+            let one = try #require(bundles[0].first)
+            let purged = try await vaults[1].purge(bundleDigest: one.digest, today: .today())
+            #expect(purged == one.entries.count)
+            #expect(try await vaults[0].count() == 300 - purged)
+            await #expect(throws: VaultError.self) { try await vaults[0].purge(bundleDigest: [UInt8](repeating: 1, count: 32), today: .today()) }
+            #expect(try await vaults[0].stats().reduce(0) { $0 + $1.count } == 300 - purged)
+        }
+    }
+
+    @Test("PostgreSQL stopped (immediate) and started again: operations answer `unavailable` within the deadline while it is down, and the pool recovers by itself")
+    func restartRecovery() async throws {
+        let cluster = try PostgresCluster()
+        try await withVaults(cluster) { vaults in
+            try await vaults[0].store([try submission()])
+            try cluster.stopImmediately()
+            let clock = ContinuousClock()
+            let started = clock.now
+            do {
+                try await vaults[0].store([try submission()])
+                Issue.record("a store succeeded while the server was down")
+            } catch {
+                #expect((error as? VaultError)?.isTemporary == true, "\(error)")
+            }
+            #expect(clock.now - started < .seconds(8))
+            try cluster.start()
+            var recovered = false
+            for _ in 0..<60 {
+                if (try? await vaults[0].store([try submission()])) != nil { recovered = true; break }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            #expect(recovered, "the pool did not reconnect within 30 s")
+            #expect(try await vaults[1].count() == 2)
         }
     }
 }

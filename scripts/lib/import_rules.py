@@ -20,7 +20,7 @@ ALLOWED = {
     "Sodium": {"CSodium"},
     "DurableFiles": set(),
     "Formats": {"Sodium", "DurableFiles"},
-    "Vault": {"Formats", "Sodium", "DurableFiles", "GRDB", "PostgresNIO"},
+    "Vault": {"Formats", "Sodium", "DurableFiles", "GRDB", "PostgresNIO", "NIOSSL"},  # NIOSSL: the PostgreSQL connection's TLS
     "Intake": {"Vault", "Formats", "Sodium", "Hummingbird", "HummingbirdCore", "HummingbirdTLS", "NIOCore", "NIOSSL",
                "NIOHTTPTypes", "NIOConcurrencyHelpers", "HTTPTypes", "Logging", "ServiceLifecycle"},
     "CLISupport": {"Sodium", "CHardening", "DurableFiles", "ArgumentParser"},

@@ -1,0 +1,67 @@
+import Foundation
+import Formats
+public import Vault
+
+/// Which vault a network's reports go to: the embedded SQLite file (the default) or a shared
+/// PostgreSQL database (`vault.url`, or a network's `vault` written as a `postgres://` URL).
+public enum VaultLocation: Sendable, Equatable, CustomStringConvertible {
+    case sqlite(path: String)
+    case postgres(PostgresVaultURL)
+
+    public init(_ text: String) throws(ConfigurationError) {
+        guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") else {
+            self = .sqlite(path: text)
+            return
+        }
+        do { self = .postgres(try PostgresVaultURL(text)) } catch { throw .invalid("vault", error.description) }
+    }
+
+    public var description: String {
+        switch self {
+        case .sqlite(let path): return path
+        case .postgres(let url): return url.description
+        }
+    }
+
+    public var isShared: Bool {
+        if case .postgres = self { return true }
+        return false
+    }
+}
+
+extension IntakeConfiguration {
+    /// The database password: `vault.password_file` (which must not be readable by group or
+    /// others, as a key file must not), else `RESGUARDO_INTAKE_VAULT_PASSWORD`, else none (a Unix
+    /// socket with peer authentication needs none).
+    public func databasePassword() throws(ConfigurationError) -> String? {
+        guard !vaultPasswordFile.isEmpty else { return vaultPassword }
+        let path = vaultPasswordFile
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let data = FileManager.default.contents(atPath: path) else {
+            throw .missingFile("the database password file \(path)", hint: "vault.password_file")
+        }
+        if let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0 {
+            throw .invalid(path, "the database password file is readable by others (mode \(String(mode, radix: 8))): chmod 600 \(path)")
+        }
+        guard data.count <= 1024, let text = String(data: data, encoding: .utf8) else { throw .invalid(path, "not a one-line UTF-8 password") }
+        let password = text.trimmingCharacters(in: .newlines)
+        guard !password.isEmpty, !password.contains("\n") else { throw .invalid(path, "the password file must hold one non-empty line") }
+        return password
+    }
+
+    /// The proof-of-work MAC key from `pow.key_file` (64 hex digits), or nil for a random one.
+    public func proofOfWorkKey() throws(ConfigurationError) -> [UInt8]? {
+        guard !powKeyFile.isEmpty else { return nil }
+        let path = powKeyFile
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let data = FileManager.default.contents(atPath: path) else {
+            throw .missingFile("the proof-of-work key file \(path)", hint: "pow.key_file; make one with: openssl rand -hex 32 > \(path); chmod 600 \(path)")
+        }
+        if let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0 {
+            throw .invalid(path, "the proof-of-work key file is readable by others (mode \(String(mode, radix: 8))): chmod 600 \(path)")
+        }
+        let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+        guard text.utf8.count == 64, let bytes = Encoding.bytes(fromHex: text.lowercased()) else { throw .invalid(path, "the proof-of-work key must be 64 hex digits (openssl rand -hex 32)") }
+        return bytes
+    }
+}
