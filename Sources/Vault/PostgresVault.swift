@@ -139,31 +139,33 @@ public final class PostgresVault: Sendable {
     }
 
     /// Runs `body` within the deadline, with every error classified as a `VaultError` (never
-    /// carrying a statement's values).
+    /// carrying a statement's values). At the deadline the caller is answered at once; the
+    /// operation itself is cancelled and left to end in the background (a query sent to a server
+    /// that died may not notice cancellation until its connection fails), so no request handler
+    /// ever waits longer than the deadline.
     func guarded<T: Sendable>(timeout: Duration? = nil, _ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws(VaultError) -> T {
         let client = client
         let deadline = timeout ?? operationTimeout
-        do {
-            return try await withThrowingTaskGroup(of: T?.self) { group in
-                group.addTask { try await body(client) }
-                group.addTask {
-                    try await Task.sleep(for: deadline)
-                    return nil
-                }
-                defer { group.cancelAll() }
-                guard let first = try await group.next(), let value = first else {
-                    throw VaultError.unavailable("no answer within \(deadline)")
-                }
-                return value
+        let outcome: Result<T, VaultError> = await withCheckedContinuation { continuation in
+            let once = ResumeOnce(continuation)
+            let work = Task {
+                do { once.resume(.success(try await body(client))) } catch { once.resume(.failure(Self.classify(error))) }
             }
-        } catch let error as VaultError {
-            throw error
-        } catch let error as PSQLError {
-            throw VaultError.classify(error)
-        } catch {
-            // The pool's own errors (its circuit breaker after a long outage, a cancelled
-            // request): nothing was stored, and a later attempt may work.
-            throw VaultError.unavailable(String(describing: type(of: error)))
+            Task {
+                try? await Task.sleep(for: deadline)
+                if once.resume(.failure(.unavailable("no answer within \(deadline)"))) { work.cancel() }
+            }
+        }
+        return try outcome.get()
+    }
+
+    static func classify(_ error: any Error) -> VaultError {
+        switch error {
+        case let error as VaultError: return error
+        case let error as PSQLError: return VaultError.classify(error)
+        // The pool's own errors (its circuit breaker after a long outage, a cancelled request):
+        // nothing was stored, and a later attempt may work.
+        default: return .unavailable(String(describing: type(of: error)))
         }
     }
 
@@ -509,4 +511,19 @@ final class Flag: Sendable {
     private let value = Mutex(false)
     func set() { value.withLock { $0 = true } }
     var isSet: Bool { value.withLock { $0 } }
+}
+
+/// Resumes a continuation once, whichever of an operation and its deadline ends first.
+final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<Result<T, VaultError>, Never>?>
+
+    init(_ continuation: CheckedContinuation<Result<T, VaultError>, Never>) { self.continuation = Mutex(continuation) }
+
+    /// True when this call resumed it (false: the other side had already).
+    @discardableResult
+    func resume(_ result: Result<T, VaultError>) -> Bool {
+        guard let c = continuation.withLock({ c -> CheckedContinuation<Result<T, VaultError>, Never>? in defer { c = nil }; return c }) else { return false }
+        c.resume(returning: result)
+        return true
+    }
 }
