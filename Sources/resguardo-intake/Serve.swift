@@ -27,6 +27,14 @@ extension IntakeCommand {
             to the vault of the network whose manifest holds its key id; the form asks the country \
             first and seals to that country's network.
 
+            Several intakes, one vault: vault.url names a PostgreSQL database instead of \
+            vault.path (postgres:///DB?host=/run/postgresql&user=USER, or \
+            postgres://USER@HOST/DB?sslrootcert=CA.pem with TLS verified); the password comes from \
+            vault.password_file or RESGUARDO_INTAKE_VAULT_PASSWORD, never the URL or the file. Every \
+            intake of that vault needs the same pow.key_file. A network's "vault" may be such a URL. \
+            Example: resguardo-intake serve --config intake.json --vault-url \
+            'postgres:///resguardo?host=/run/postgresql&user=resguardo' --pow-key-file /etc/resguardo/pow.key
+
             The log has no line per request or per event: a log collector timestamps every line, and \
             in order such lines would date every report in the vault. Requests are counted by route \
             and status, failures by class, and the totals are written every \
