@@ -17,7 +17,7 @@ public struct IntakeNetwork: Sendable {
     /// PostgreSQL database shared with the network's other intakes.
     public enum Backend: Sendable {
         case sqlite(VaultDatabase, SubmissionWriter)
-        case postgres(PostgresVault)
+        case postgres(PostgresVault, PostgresSubmissionStore)
     }
     public let backend: Backend
     /// Where the vault is, for messages (never holds a password).
@@ -63,8 +63,9 @@ public struct IntakeNetwork: Sendable {
         case .postgres(let url):
             let vault: PostgresVault
             do { vault = try PostgresVault(url: url, password: shared.databasePassword) } catch { throw ConfigurationError.invalid("vault", error.description) }
-            backend = .postgres(vault)
-            store = PostgresSubmissionStore(vault: vault)
+            let groupCommit = PostgresSubmissionStore(vault: vault)
+            backend = .postgres(vault, groupCommit)
+            store = groupCommit
             self.shared = vault
         }
         notifier = UrgentNotifier(command: setting.urgentCommand, minIntervalSeconds: shared.urgentMinIntervalSeconds, counters: shared.counters,
@@ -83,7 +84,7 @@ public struct IntakeNetwork: Sendable {
     /// Connects a shared vault's pool and brings its schema up to date (the embedded vault did
     /// both when it opened). An intake that cannot reach its database does not start serving.
     func prepare() async throws(VaultError) {
-        guard case .postgres(let vault) = backend else { return }
+        guard case .postgres(let vault, _) = backend else { return }
         vault.start()
         try await vault.migrate()
     }
@@ -92,7 +93,7 @@ public struct IntakeNetwork: Sendable {
     func close() async throws(VaultError) {
         switch backend {
         case .sqlite(let vault, _): try vault.close()
-        case .postgres(let vault): await vault.stop()
+        case .postgres(let vault, _): await vault.stop()
         }
     }
 }

@@ -108,6 +108,9 @@ public final class PostgresVault: Sendable {
             "INSERT INTO urgent_pending (singleton, pending) VALUES (1, false)",
             // Export selects what was never exported, by day: a partial index holds only those rows.
             "CREATE INDEX submission_unexported ON submission(received_day) WHERE export_id IS NULL",
+            // Ciphertext does not compress: stored out of line as it is, without pglz trying first.
+            "ALTER TABLE submission ALTER COLUMN envelope SET STORAGE EXTERNAL",
+            "ALTER TABLE mailbox ALTER COLUMN sealed SET STORAGE EXTERNAL",
         ]),
     ]
 
@@ -173,20 +176,38 @@ public final class PostgresVault: Sendable {
 
     // MARK: - Submissions
 
-    /// Stores a batch in one durable transaction (the caller acknowledges after it returns).
+    /// Stores a batch durably (the caller acknowledges after it returns): one multi-row INSERT,
+    /// which is one statement, one transaction and one round trip, whatever the batch's size.
+    /// Measured (scripts/bench intake --vault postgres): BEGIN, one INSERT a row and COMMIT cost
+    /// the intake ~300 µs of CPU a submission and PostgreSQL as much again.
     public func store(_ submissions: [Submission]) async throws(VaultError) {
-        try await guarded { [logger] client in
-            try await client.withTransaction(logger: logger) { c in
-                for s in submissions.shuffled() {
-                    try await c.query("""
-                        INSERT INTO submission (id, received_day, key_id, bucket, urgent, sealed_by, envelope)
-                        VALUES (\(Self.bytes(s.id.bytes)), \(s.receivedDay.description)::date, \(Self.bytes(s.keyId.bytes)), \(s.bucket.byteCount), \(s.urgent),
-                                \(s.sealedBy.rawValue), \(Self.bytes(s.envelope)))
-                        """, logger: logger)
-                }
+        guard !submissions.isEmpty else { return }
+        var sql = "INSERT INTO submission (id, received_day, key_id, bucket, urgent, sealed_by, envelope) VALUES "
+        var bindings = PostgresBindings(capacity: submissions.count * 7)
+        do {
+            for (i, s) in submissions.shuffled().enumerated() {
+                let n = i * 7
+                sql += i == 0 ? "" : ", "
+                sql += "($\(n + 1), $\(n + 2)::date, $\(n + 3), $\(n + 4), $\(n + 5), $\(n + 6), $\(n + 7))"
+                try bindings.append(Self.bytes(s.id.bytes))
+                try bindings.append(s.receivedDay.description)
+                try bindings.append(Self.bytes(s.keyId.bytes))
+                try bindings.append(s.bucket.byteCount)
+                try bindings.append(s.urgent)
+                try bindings.append(s.sealedBy.rawValue)
+                try bindings.append(Self.bytes(s.envelope))
             }
+        } catch {
+            throw .other("cannot encode a submission")
+        }
+        let query = PostgresQuery(unsafeSQL: sql, binds: bindings)
+        try await guarded { [logger] client in
+            try await client.query(query, logger: logger)
         }
     }
+
+    /// At most this many rows in one INSERT (7 parameters each; PostgreSQL allows 65,535).
+    static let maxBatch = 512
 
     public func count() async throws(VaultError) -> Int {
         try await guarded { [logger] client in
@@ -496,13 +517,75 @@ extension PostgresVault: SharedIntakeState {
     }
 }
 
-/// The PostgreSQL vault as the intake's `SubmissionStore`.
-public struct PostgresSubmissionStore: SubmissionStore {
+/// The PostgreSQL vault as the intake's `SubmissionStore`, with group commit: submissions that
+/// arrive while earlier ones are being committed wait and go into the next INSERT together, so
+/// commits (and their WAL flushes) per second stay flat under load while each caller still
+/// returns only once the statement holding its submission has committed durably. A few
+/// statements may be in flight at once (`concurrentCommits`), so one slow flush does not stall
+/// every request.
+public final class PostgresSubmissionStore: SubmissionStore {
     public let vault: PostgresVault
+    private let state = Mutex(State())
+    let concurrentCommits: Int
 
-    public init(vault: PostgresVault) { self.vault = vault }
+    private struct State {
+        var pending: [(Submission, CheckedContinuation<Result<Void, VaultError>, Never>)] = []
+        var committing = 0
+        var totals = Totals()
+    }
 
-    public func store(_ submission: Submission) async throws(VaultError) { try await vault.store([submission]) }
+    /// How well group commit batches (shown by the intake at shutdown and by the benchmark).
+    public struct Totals: Sendable, Equatable {
+        public var commits = 0
+        public var submissions = 0
+        public var failedCommits = 0
+    }
+
+    public var totals: Totals { state.withLock { $0.totals } }
+
+    public init(vault: PostgresVault, concurrentCommits: Int = 3) {
+        self.vault = vault
+        self.concurrentCommits = max(1, concurrentCommits)
+    }
+
+    public func store(_ submission: Submission) async throws(VaultError) {
+        let result: Result<Void, VaultError> = await withCheckedContinuation { continuation in
+            let start = state.withLock { s -> Bool in
+                s.pending.append((submission, continuation))
+                guard s.committing < concurrentCommits else { return false }
+                s.committing += 1
+                return true
+            }
+            if start { Task { await self.commitLoop() } }
+        }
+        try result.get()
+    }
+
+    /// Takes what is pending, commits it, answers its callers; until nothing is pending.
+    private func commitLoop() async {
+        while true {
+            let batch = state.withLock { s -> [(Submission, CheckedContinuation<Result<Void, VaultError>, Never>)] in
+                let batch = Array(s.pending.prefix(PostgresVault.maxBatch))
+                s.pending.removeFirst(batch.count)
+                if batch.isEmpty { s.committing -= 1 }
+                return batch
+            }
+            if batch.isEmpty { return }
+            let result: Result<Void, VaultError>
+            do throws(VaultError) {
+                try await vault.store(batch.map(\.0))
+                result = .success(())
+            } catch {
+                result = .failure(error)
+            }
+            state.withLock { s in
+                s.totals.commits += 1
+                if case .failure = result { s.totals.failedCommits += 1 } else { s.totals.submissions += batch.count }
+            }
+            for (_, waiter) in batch { waiter.resume(returning: result) }
+        }
+    }
+
     public func replies(for mailbox: MailboxId) async throws(VaultError) -> [[UInt8]] { try await vault.replies(for: mailbox) }
 }
 

@@ -166,13 +166,19 @@ extension IntakeCommand {
             }
             try await app.runService()
             for network in deps.networks.all {
-                guard case .sqlite(_, let writer) = network.backend else { continue }
-                let totals = writer.totals
-                var extra: Logger.Metadata = [
-                    "stored": "\(totals.submissions)", "commits": "\(totals.commits)", "failed_commits": "\(totals.failedCommits)",
-                    "slowest_commit_ms": "\(totals.slowestCommit.milliseconds)", "checkpoint_finishes": "\(totals.checkpointFinishes)",
-                    "slowest_checkpoint_finish_ms": "\(totals.slowestCheckpointFinish.milliseconds)",
-                ]
+                var extra: Logger.Metadata
+                switch network.backend {
+                case .sqlite(_, let writer):
+                    let totals = writer.totals
+                    extra = [
+                        "stored": "\(totals.submissions)", "commits": "\(totals.commits)", "failed_commits": "\(totals.failedCommits)",
+                        "slowest_commit_ms": "\(totals.slowestCommit.milliseconds)", "checkpoint_finishes": "\(totals.checkpointFinishes)",
+                        "slowest_checkpoint_finish_ms": "\(totals.slowestCheckpointFinish.milliseconds)",
+                    ]
+                case .postgres(_, let groupCommit):
+                    let totals = groupCommit.totals
+                    extra = ["stored": "\(totals.submissions)", "commits": "\(totals.commits)", "failed_commits": "\(totals.failedCommits)"]
+                }
                 if !deps.networks.isSingle { extra["network"] = .string(network.id.text) }
                 deps.counters.report("stopped", extra: extra)
             }

@@ -26,10 +26,14 @@ struct VaultOptions: ParsableArguments {
     var name: String { (try? postgresURL())??.description ?? vault }
 
     func validate() throws {
-        if vaultUrl != nil, signingKey == nil {
-            throw ValidationError("--vault-url needs --signing-key PATH (the bundle-signing key `vault init --vault-url` wrote)")
-        }
         _ = try postgresURL()
+    }
+
+    /// Commands that sign or make the key: a PostgreSQL vault has no file to put it beside.
+    func requireSigningKey() throws {
+        if vaultUrl != nil, signingKey == nil {
+            throw CommandFailure("--vault-url needs --signing-key PATH (the bundle-signing key `vault init --vault-url` wrote)", status: .usage)
+        }
     }
 
     func postgresURL() throws -> PostgresVaultURL? {
@@ -108,6 +112,7 @@ extension IntakeCommand.VaultCommand {
         @OptionGroup var passphrase: PassphraseOptions
 
         func run() async throws {
+            try vault.requireSigningKey()
             let files = vault.vaultUrl == nil ? [vault.vault, vault.signingKeyPath, vault.publicKeyPath] : [vault.signingKeyPath, vault.publicKeyPath]
             for path in files where FileManager.default.fileExists(atPath: path) {
                 throw CommandFailure("\(path) already exists; refusing to overwrite a vault or its key", status: .cannotCreate)
@@ -137,6 +142,7 @@ extension IntakeCommand.VaultCommand {
 extension VaultOptions {
     /// Unlocks the bundle-signing key; a wrong passphrase exits 77.
     func unlockSigningKey(_ passphrase: PassphraseOptions) throws -> SigningKey {
+        try requireSigningKey()
         guard let data = try? DurableFile.read(signingKeyPath, maxBytes: 4096) else {
             throw CommandFailure("no signing key at \(signingKeyPath)", hints: ["was the vault made with `resguardo-intake vault init`?"], status: .noInput)
         }

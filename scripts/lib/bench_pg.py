@@ -139,10 +139,19 @@ http {{
             log.seek(0)
             sys.exit(f"intake did not start: {log.read()[-800:]}")
 
-        def stop(p):
+        batching = {}
+
+        def stop(p, name=None):
             p.send_signal(signal.SIGTERM)
             p.wait(timeout=60)
             running.remove(p)
+            # The intake's one line at shutdown: submissions and durable commits (group commit).
+            text = open(f"{work}/intake-{p.args[p.args.index('--port') + 1]}.log").read()
+            m = re.search(r"stopped.*?commits=(\d+).*?stored=(\d+)|stopped.*?stored=(\d+).*?commits=(\d+)", text)
+            if name and m:
+                commits, stored = (int(m.group(1)), int(m.group(2))) if m.group(1) else (int(m.group(4)), int(m.group(3)))
+                c, n = batching.get(name, (0, 0))
+                batching[name] = (c + commits, n + stored)
 
         results = {}
         for rnd in range(1, rounds + 1):
@@ -161,7 +170,7 @@ http {{
             before = ticks(p.pid)
             f = wrk([18444, 18444], seconds, lua)
             intake_cpu = ticks(p.pid) - before
-            stop(p)
+            stop(p, "1 intake, SQLite vault")
             results.setdefault("1 intake, SQLite vault", []).append((f, intake_cpu, None, 0))
             # One and two intakes on PostgreSQL (the table emptied between rounds).
             for count in (1, 2):
@@ -179,8 +188,9 @@ http {{
                 intake_cpu = sum(ticks(p.pid) - b for p, b in zip(ps, intake_before))
                 pg_cpu = sum(ticks(c) - pg_before.get(c, 0) for c in [master] + children(master))
                 stored = int(psql(cluster, "SELECT count(*) FROM submission") or 0)
+                name = f"{count} intake{'s' if count > 1 else ''}, PostgreSQL vault"
                 for p in ps:
-                    stop(p)
+                    stop(p, name)
                 acked = sum(x["requests"] - x["bad"] for x in f)
                 if stored < acked:
                     sys.exit(f"{acked} acknowledged but {stored} in the vault")
@@ -203,6 +213,8 @@ http {{
             print(f"{name:34} {rps:9.0f} {p50:8.1f} {p99:8.1f} {bad:8d} {rps / anchor:6.2f} "
                   f"{commits if commits is not None else float('nan'):10.0f} {intake_us if intake_us is not None else float('nan'):14.0f} "
                   f"{pg_us if pg_us is not None else float('nan'):10.0f}")
+        for name, (commits, stored) in batching.items():
+            print(f"group commit, {name}: {stored} submissions in {commits} durable commits ({stored / max(commits, 1):.1f} a commit)")
         sqlite = summary["1 intake, SQLite vault"][0]
         two, intake_us, pg_us = summary["2 intakes, PostgreSQL vault"]
         print(f"two intakes on PostgreSQL / one intake on SQLite: {two / sqlite:.2f} (goal ≥ 0.5); "

@@ -418,6 +418,9 @@ def main():
             made = list(pool.map(exporter, ["x", "y"]))
         if not made[0] or not made[1]:
             fail(f"both exporters should have made bundles: {[len(m) for m in made]}")
+        counts = tool([intake_bin, "stats", "--vault-url", cluster.url])
+        if f"total: {len(stored)}" not in counts or "pending" in counts:
+            fail(f"stats after the exports should count {len(stored)} envelopes, all exported: {counts[-600:]}")
         workspace = os.path.join(work, "casos")
         keys = os.path.join(folder, "keys-example")
         tool([resguardo, "init", "--workspace", workspace, "--keys", keys])
@@ -431,7 +434,7 @@ def main():
         if duplicates or new != len(stored):
             fail(f"unsealing the bundles of two concurrent exporters: {new} new, {duplicates} duplicates, {len(stored)} stored: {out[-800:]}")
         for bundle in all_bundles:
-            tool([intake_bin, "purge", "--vault-url", cluster.url, "--signing-key", signing, "--acknowledgement", bundle + ".ack",
+            tool([intake_bin, "purge", "--vault-url", cluster.url, "--acknowledgement", bundle + ".ack",
                   "--manifest", os.path.join(keys, "manifest.json"), "--fingerprint", DEMO_FINGERPRINT])
         left = vault_ids(bin_dir, cluster, work)
         if left:
@@ -472,7 +475,7 @@ def main():
         tool([resguardo, "reply", case, "--workspace", workspace, "--message-file", message, "--passphrase-file", os.path.join(keys, "passphrase.txt")])
         replies = os.path.join(work, "r.rsgr")
         tool([resguardo, "reply", "export", "--workspace", workspace, "--out", replies, "--passphrase-file", os.path.join(keys, "passphrase.txt")])
-        out = tool([intake_bin, "import-replies", "--vault-url", cluster.url, "--signing-key", signing,
+        out = tool([intake_bin, "import-replies", "--vault-url", cluster.url,
                     "--manifest", os.path.join(keys, "manifest.json"), "--fingerprint", DEMO_FINGERPRINT, replies])
         if "imported 1 replies" not in out:
             fail(f"import-replies: {out}")
