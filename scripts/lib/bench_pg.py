@@ -227,8 +227,11 @@ http {{
             total = min(n * per_intake_host, db_host)
             print(f"  {n} intake host{'s' if n > 1 else ''} + 1 database host: ≈ {total:.0f} acks/s ({'database' if n * per_intake_host > db_host else 'intakes'} bound)")
         first = next((n for n in range(1, 100) if n * per_intake_host > db_host), None)
-        print(f"first bottleneck: the intakes up to {first - 1 if first else '∞'} host(s); beyond that the database's CPU "
-              f"(then: a bigger database host, or batching several submissions per commit)")
+        print(f"first bottleneck: the intakes up to {first - 1 if first else '∞'} intake host(s); beyond that the database host's CPU. "
+              f"What to add first: more intakes while they are the bound (and for availability: one per site or per onion service), "
+              f"then a bigger database host (cores: PostgreSQL spreads the INSERTs of concurrent commits over its backends); "
+              f"a streaming replica adds failover and read capacity, not write throughput. With group commit the WAL flushes "
+              f"per second stay at the commits/s column, so a disk's flush rate is not the first bound here.")
     finally:
         for p in running:
             p.kill()
