@@ -129,7 +129,8 @@ public final class PostgresVault: Sendable {
     /// Applies the migrations not yet applied, all in one transaction, under an advisory lock so
     /// two intakes starting at once do not race. A database migrated by a newer build is refused.
     public func migrate() async throws(VaultError) {
-        try await guarded { [logger] client in
+        // A first connection to a server that is still starting, and DDL: more than a request's deadline.
+        try await guarded(timeout: .seconds(60)) { [logger] client in
             try await client.withTransaction(logger: logger) { c in
                 try await c.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
                 try await c.query("CREATE TABLE IF NOT EXISTS resguardo_migration (version integer PRIMARY KEY)", logger: logger)

@@ -16,8 +16,10 @@ struct PostgresVaultTests {
     }
 
     /// Runs `body` with `count` vaults (intakes) on one cluster, their pools running meanwhile.
-    func withVaults(_ cluster: PostgresCluster, count: Int = 2, _ body: @Sendable ([PostgresVault]) async throws -> Void) async throws {
-        let vaults = (0..<count).map { _ in PostgresVault(configuration: configuration(cluster)) }
+    /// `timeout`: generous by default, since the suites run in parallel on two cores; the
+    /// restart test passes the intake's own 5 s.
+    func withVaults(_ cluster: PostgresCluster, count: Int = 2, timeout: Duration = .seconds(60), _ body: @Sendable ([PostgresVault]) async throws -> Void) async throws {
+        let vaults = (0..<count).map { _ in PostgresVault(configuration: configuration(cluster), operationTimeout: timeout) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for v in vaults { group.addTask { await v.run() } }
             try await vaults[0].migrate()
@@ -107,7 +109,7 @@ struct PostgresVaultTests {
     @Test("PostgreSQL stopped (immediate) and started again: operations answer `unavailable` within the deadline while it is down, and the pool recovers by itself")
     func restartRecovery() async throws {
         let cluster = try PostgresCluster()
-        try await withVaults(cluster) { vaults in
+        try await withVaults(cluster, timeout: .seconds(5)) { vaults in
             try await vaults[0].store([try submission()])
             try cluster.stopImmediately()
             let clock = ContinuousClock()
