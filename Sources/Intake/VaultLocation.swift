@@ -36,13 +36,7 @@ extension IntakeConfiguration {
     public func databasePassword() throws(ConfigurationError) -> String? {
         guard !vaultPasswordFile.isEmpty else { return vaultPassword }
         let path = vaultPasswordFile
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let data = FileManager.default.contents(atPath: path) else {
-            throw .missingFile("the database password file \(path)", hint: "vault.password_file")
-        }
-        if let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0 {
-            throw .invalid(path, "the database password file is readable by others (mode \(String(mode, radix: 8))): chmod 600 \(path)")
-        }
+        let data = try Self.readPrivate(path, what: "the database password file", hint: "vault.password_file")
         guard data.count <= 1024, let text = String(data: data, encoding: .utf8) else { throw .invalid(path, "not a one-line UTF-8 password") }
         let password = text.trimmingCharacters(in: .newlines)
         guard !password.isEmpty, !password.contains("\n") else { throw .invalid(path, "the password file must hold one non-empty line") }
@@ -53,15 +47,22 @@ extension IntakeConfiguration {
     public func proofOfWorkKey() throws(ConfigurationError) -> [UInt8]? {
         guard !powKeyFile.isEmpty else { return nil }
         let path = powKeyFile
-        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
-              let data = FileManager.default.contents(atPath: path) else {
-            throw .missingFile("the proof-of-work key file \(path)", hint: "pow.key_file; make one with: openssl rand -hex 32 > \(path); chmod 600 \(path)")
-        }
-        if let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0 {
-            throw .invalid(path, "the proof-of-work key file is readable by others (mode \(String(mode, radix: 8))): chmod 600 \(path)")
-        }
+        let data = try Self.readPrivate(path, what: "the proof-of-work key file",
+                                        hint: "pow.key_file; make one with: openssl rand -hex 32 > \(path); chmod 600 \(path)")
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard text.utf8.count == 64, let bytes = Encoding.bytes(fromHex: text.lowercased()) else { throw .invalid(path, "the proof-of-work key must be 64 hex digits (openssl rand -hex 32)") }
         return bytes
+    }
+
+    /// A secret file's bytes, refused when its group or others may read it (as a key file is).
+    static func readPrivate(_ path: String, what: String, hint: String) throws(ConfigurationError) -> Data {
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: path),
+              let data = FileManager.default.contents(atPath: path) else {
+            throw .missingFile("\(what) \(path)", hint: hint)
+        }
+        if let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0 {
+            throw .invalid(path, "\(what) is readable by others (mode \(String(mode, radix: 8))): chmod 600 \(path)")
+        }
+        return data
     }
 }

@@ -41,6 +41,9 @@ import nacl.encoding
 import nacl.hash
 import nacl.public
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from stress import solve  # noqa: E402  (the proof-of-work search the stress clients use)
+
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 DEMO_FINGERPRINT = "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2"
 started = time.monotonic()
@@ -166,21 +169,8 @@ class Client:
         if status != 200:
             raise RuntimeError(f"challenge: {status}")
         c = json.loads(data)
-        token = base64.b64decode(c["token"])
-        counter = 0
-        while True:
-            nonce = counter.to_bytes(8, "little")
-            digest = blake2b(token + nonce, 32)
-            bits = 0
-            for byte in digest:
-                if byte == 0:
-                    bits += 8
-                    continue
-                bits += 8 - byte.bit_length()
-                break
-            if bits >= c["difficulty"]:
-                return {"Resguardo-Token": c["token"], "Resguardo-Proof": base64.b64encode(nonce).decode()}
-            counter += 1
+        nonce = solve(base64.b64decode(c["token"]), c["difficulty"])
+        return {"Resguardo-Token": c["token"], "Resguardo-Proof": base64.b64encode(nonce).decode()}
 
     def submit(self, port, envelope, proof=None, challenge_port=None):
         headers = {"Content-Type": "application/octet-stream"}
