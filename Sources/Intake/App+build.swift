@@ -23,6 +23,8 @@ public struct IntakeDependencies: Sendable {
     public let knownKeyIds: Set<KeyId>
     /// The onion service's name (onion.address or tor's hostname file), for Onion-Location.
     public let onionName: String?
+    /// The translation catalogs, and which languages may be served (issue 20).
+    public let catalogs: Catalogs
 
     /// Loads each network's manifest, refusing one not signed by its pinned key (what the intake
     /// serves and seals the no-JavaScript reports to must be what the network published), and
@@ -30,6 +32,7 @@ public struct IntakeDependencies: Sendable {
     public init(configuration: IntakeConfiguration, logger: Logger = Logger(label: "resguardo-intake")) throws {
         self.configuration = configuration
         assets = try WebAssets(tweetNaClPath: configuration.tweetNaClPath)
+        catalogs = try Catalogs.load(extraFolder: configuration.catalogsFolder.isEmpty ? nil : configuration.catalogsFolder)
         proofOfWork = try ProofOfWork(difficulty: configuration.powDifficulty, maxDifficulty: configuration.powMaxDifficulty,
                                       calmPerMinute: configuration.powCalmPerMinute, lifetimeSeconds: configuration.powTokenLifetimeSeconds,
                                       macKey: try configuration.proofOfWorkKey())
@@ -50,11 +53,12 @@ public struct IntakeDependencies: Sendable {
 import Sodium
 
 extension IntakeDependencies {
-    func page(language: Language) -> WebPage {
+    func page(language tag: String) -> WebPage {
+        let locale = PageLocale(tag, catalogs: catalogs)
         if networks.isSingle, let only = networks.all.first {
-            return WebPage(language: language, assets: assets, organisation: only.name, fingerprint: only.fingerprint.description, year: CalendarDay.today().year)
+            return WebPage(locale: locale, assets: assets, organisation: only.name, fingerprint: only.fingerprint.description, year: CalendarDay.today().year)
         }
-        var page = WebPage(language: language, assets: assets, organisation: "", fingerprint: "", year: CalendarDay.today().year)
+        var page = WebPage(locale: locale, assets: assets, organisation: "", fingerprint: "", year: CalendarDay.today().year)
         page.networks = networks.all.map { .init(id: $0.id.text, name: $0.name, countries: $0.countries, fingerprint: $0.fingerprint.description) }
         return page
     }

@@ -37,38 +37,37 @@ struct FormSubmission: Sendable {
     }
 
     private func answer(_ request: Request) async throws -> Response {
-        var page = deps.page(language: .es)
-        func refuse(_ status: HTTPResponse.Status, _ title: (String, String), _ message: (String, String), retryAfter: Int? = nil) -> Response {
-            htmlResponse(page.failure(title: page.t(title.0, title.1), message: page.t(message.0, message.1)), status: status, retryAfterSeconds: retryAfter)
+        var page = deps.page(language: "es")
+        func refuse(_ status: HTTPResponse.Status, _ title: String, _ message: String, retryAfter: Int? = nil) -> Response {
+            htmlResponse(page.failure(title: title, message: message), status: status, retryAfterSeconds: retryAfter)
         }
         // Only accepted submissions spend the budget: refused garbage (422, nothing stored) must
         // not lock every Tor Browser user out.
         guard limiter.hasToken() else {
-            return refuse(.tooManyRequests, ("Demasiadas denuncias en este momento", "Too many reports right now"),
-                          ("El servidor recibe muchas denuncias sin JavaScript a la vez. Su denuncia NO fue recibida: vuelva atrás (sus respuestas siguen en el formulario) e intente de nuevo en un minuto.",
-                           "The server is receiving many no-JavaScript reports at once. Your report was NOT received: go back (your answers are still in the form) and try again in a minute."),
+            return refuse(.tooManyRequests, page.t("Demasiadas denuncias en este momento"),
+                          page.st("El servidor recibe muchas denuncias sin JavaScript a la vez. Su denuncia NO fue recibida: vuelva atrás (sus respuestas siguen en el formulario) e intente de nuevo en un minuto."),
                           retryAfter: 60)
         }
         guard let contentType = request.headers[.contentType], MediaType.isType(contentType, "application/x-www-form-urlencoded") else {
-            return refuse(.unsupportedMediaType, ("Formato no admitido", "Unsupported format"),
-                          ("Esta dirección solo recibe el formulario de la página principal.", "This address only takes the form of the main page."))
+            return refuse(.unsupportedMediaType, page.t("Formato no admitido"),
+                          page.st("Esta dirección solo recibe el formulario de la página principal."))
         }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: Self.maxBodyBytes)
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            return refuse(.contentTooLarge, ("Denuncia demasiado larga", "Report too long"),
-                          ("El formulario enviado es más grande de lo permitido. Su denuncia NO fue recibida.", "The form sent is larger than allowed. Your report was NOT received."))
+            return refuse(.contentTooLarge, page.t("Denuncia demasiado larga"),
+                          page.st("El formulario enviado es más grande de lo permitido. Su denuncia NO fue recibida."))
         }
         // The body holds the report in the clear: decoded, it is overwritten in place. (Freed
         // memory is wiped by the allocator too, `ProcessHardening.protectPlaintextMemory`;
         // this covers the window until then and storage NIO may still hold.)
         defer { Self.wipe(body) }
         guard let values = Self.decode(body.readableBytesView) else {
-            return refuse(.badRequest, ("Formulario dañado", "Damaged form"),
-                          ("El formulario llegó dañado. Su denuncia NO fue recibida: vuelva atrás e intente de nuevo.", "The form arrived damaged. Your report was NOT received: go back and try again."))
+            return refuse(.badRequest, page.t("Formulario dañado"),
+                          page.st("El formulario llegó dañado. Su denuncia NO fue recibida: vuelva atrás e intente de nuevo."))
         }
-        page = deps.page(language: values.first("language").flatMap(Language.init(rawValue:)) ?? .es)
+        page = deps.page(language: values.first("lang") ?? values.first("language") ?? "es")
 
         var report: Report
         switch FormReport.build(values, language: page.language, today: .today()) {
@@ -79,14 +78,12 @@ struct FormSubmission: Sendable {
         }
         // The country the defender chose names the network; the form offers only served ones.
         guard let network = deps.networks.network(forCountry: report.country) else {
-            return htmlResponse(page.form(values: values, problems: [page.t("Ninguna red de este servidor recibe denuncias de ese país: elija otro país o busque la red de su país.",
-                                                                                "No network on this server receives reports from that country: choose another country or look for your country's network.")]),
+            return htmlResponse(page.form(values: values, problems: [page.st("Ninguna red de este servidor recibe denuncias de ese país: elija otro país o busque la red de su país.")]),
                                 status: .unprocessableContent)
         }
         guard let key = network.manifest.currentEncryptionKey(on: .today()) else {
             deps.counters.failed("no_current_key")
-            return htmlResponse(page.form(values: values, problems: [page.t("El servidor no tiene una llave vigente: su denuncia NO fue recibida. Avise a la red por otro medio.",
-                                                                                "The server has no current key: your report was NOT received. Tell the network another way.")]),
+            return htmlResponse(page.form(values: values, problems: [page.st("El servidor no tiene una llave vigente: su denuncia NO fue recibida. Avise a la red por otro medio.")]),
                                 status: .serviceUnavailable, retryAfterSeconds: 300)
         }
         var flags: Envelope.Flags = [.sealedByIntake]
@@ -99,15 +96,14 @@ struct FormSubmission: Sendable {
             envelope = try Envelope.seal(report: plaintext, to: key.publicKey, flags: flags)
         } catch {
             deps.counters.count("refused.form_" + error.code)
-            return htmlResponse(page.form(values: values, problems: [page.t("La denuncia es demasiado grande para sellarla.", "The report is too large to seal.")]),
+            return htmlResponse(page.form(values: values, problems: [page.t("La denuncia es demasiado grande para sellarla.")]),
                                 status: .contentTooLarge)
         }
         let id: SubmissionId
         do { id = try await network.acceptance.accept(envelope) } catch {
             let temporary: Bool
             if case .notStored(_, let t) = error { temporary = t } else { temporary = false }
-            let message = page.t("El servidor no pudo guardar su denuncia ahora: NO fue recibida. Sus respuestas siguen aquí; intente enviarla de nuevo en unos minutos.",
-                                 "The server could not store your report right now: it was NOT received. Your answers are still here; try sending it again in a few minutes.")
+            let message = page.st("El servidor no pudo guardar su denuncia ahora: NO fue recibida. Sus respuestas siguen aquí; intente enviarla de nuevo en unos minutos.")
             return htmlResponse(page.form(values: values, problems: [message]), status: temporary ? .serviceUnavailable : .internalServerError,
                                 retryAfterSeconds: temporary ? 30 : nil)
         }
@@ -214,9 +210,9 @@ final class RateLimiter: Sendable {
     }
 }
 
-func htmlResponse(_ html: String, status: HTTPResponse.Status = .ok, language: Language? = nil, retryAfterSeconds: Int? = nil) -> Response {
+func htmlResponse(_ html: String, status: HTTPResponse.Status = .ok, language: String? = nil, retryAfterSeconds: Int? = nil) -> Response {
     var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
     if let retryAfterSeconds { headers[.retryAfter] = String(retryAfterSeconds) }
-    if let language { headers[.contentLanguage] = language.rawValue }
+    if let language { headers[.contentLanguage] = language }
     return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
 }

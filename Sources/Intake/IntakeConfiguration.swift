@@ -34,6 +34,8 @@ public struct IntakeConfiguration: Sendable, Equatable {
     public var powCalmPerMinute = 120
     public var powTokenLifetimeSeconds = 600
     public var tweetNaClPath = WebAssets.defaultTweetNaClPath
+    /// A folder of more translation catalogs (`LANG.po`) beside the shipped ones.
+    public var catalogsFolder = ""
     public var formSubmissionsPerMinute = 60
     public var urgentCommand: [String] = []
     public var urgentMinIntervalSeconds = 60
@@ -324,6 +326,8 @@ public struct IntakeSetting: Sendable {
         .init(key: "pow.token_lifetime_seconds", defaultText: "600", help: "how long a challenge token can be used", kind: .int(10...86_400) { $0.powTokenLifetimeSeconds = $1 }),
         .init(key: "web.tweetnacl", defaultText: WebAssets.defaultTweetNaClPath, help: "tweetnacl served to the form (Debian node-tweetnacl)",
               kind: .string { $0.tweetNaClPath = $1 }),
+        .init(key: "web.catalogs", defaultText: "none", help: "folder of more translation catalogs (LANG.po, from docs/translating.md); a language is served only when its security texts are all translated",
+              kind: .string { $0.catalogsFolder = $1 }),
         .init(key: "web.form_per_minute", defaultText: "60", help: "no-JavaScript submissions accepted per minute, all clients together",
               kind: .int(1...100_000) { $0.formSubmissionsPerMinute = $1 }),
         .init(key: "notify.urgent_command", defaultText: "none",

@@ -82,7 +82,7 @@ struct PageRoutes {
         let routes = RouteCollection(context: BasicRequestContext.self)
         let deps = deps
         routes.get("/") { request, _ in
-            let language = PageLanguage.choose(query: request.uri.query, acceptLanguage: request.headers[.acceptLanguage])
+            let language = deps.catalogs.choose(query: request.uri.query, acceptLanguage: request.headers[.acceptLanguage])
             return htmlResponse(deps.page(language: language).form(), language: language)
         }
         // Browsers ask for it on every visit; an empty answer keeps the console clean.

@@ -16,24 +16,6 @@ struct FormValues: Sendable {
     func has(_ name: String, _ value: String) -> Bool { fields.contains { $0.name == name && $0.value == value } }
 }
 
-/// Which language a visitor reads: `?lang=es|en` first, then the browser's `Accept-Language`
-/// (the first of es/en it names), then Spanish.
-enum PageLanguage {
-    static func choose(query: String?, acceptLanguage: String?) -> Language {
-        if let query, let lang = query.split(separator: "&").first(where: { $0.hasPrefix("lang=") })?.dropFirst(5),
-           let language = Language(rawValue: String(lang)) {
-            return language
-        }
-        for part in (acceptLanguage ?? "").split(separator: ",") {
-            let tag = part.split(separator: ";").first?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
-            let primary = tag.split(separator: "-").first.map(String.init) ?? tag
-            if primary == "es" { return .es }
-            if primary == "en" { return .en }
-        }
-        return .es
-    }
-}
-
 /// The defender's page (`GET /`), rendered on the server in one language, so it works the same
 /// with JavaScript off: the plain form posts to `/v1/reports/form`. With JavaScript, `form.js`
 /// takes over the same form and seals on the device. No inline script or style (CSP
@@ -47,7 +29,11 @@ struct WebPage: Sendable {
         case offline(intakeURL: String, manifestJSON: [UInt8], manifestIssued: String)
     }
 
-    let language: Language
+    /// The page's language: its catalog, its direction, and the report language it records.
+    let locale: PageLocale
+    /// What the report says it was written in (es or en; a third language's page records Spanish
+    /// unless its catalog names another: `X-Resguardo-Report-Language`).
+    var language: Language { locale.reportLanguage }
     let assets: WebAssets
     let organisation: String
     let fingerprint: String
@@ -80,7 +66,15 @@ struct WebPage: Sendable {
     }
     var isOffline: Bool { if case .offline = variant { return true }; return false }
 
-    func t(_ es: String, _ en: String) -> String { language == .es ? es : en }
+    /// A text of the page, from its language's catalog (the Spanish source when the catalog
+    /// lacks it). Every text a visitor reads goes through `t` or `st`: `scripts/gen-catalog
+    /// extract` finds them, and the pseudo-locale test fails on any text that does not.
+    func t(_ es: String) -> String { locale.text(es) }
+    /// A security-relevant text (the fingerprint check, warnings, receipts): the same lookup, but
+    /// marked in the template, and a language is served only when all of these are translated.
+    func st(_ es: String) -> String { locale.text(es) }
+    /// A registry vocabulary label, from the catalogs (context `vocabulary`).
+    func label(_ term: Term) -> String { locale.label(term) }
 
     static let maxDescription = Report.maxDescriptionLength
     /// What the page promises for attachments, in words: base64 costs a third, and the report
@@ -90,14 +84,14 @@ struct WebPage: Sendable {
     // MARK: pages
 
     func form(values: FormValues = FormValues(), problems: [String] = []) -> String {
-        var html = head(title: t("Denuncia segura — Resguardo", "Secure report — Resguardo"), scripts: true)
+        var html = head(title: t("Denuncia segura — Resguardo"), scripts: true)
         html += "<main id=\"main\">\n"
-        html += "<h1>\(t("Denuncie una agresión de forma segura", "Report an attack safely"))</h1>\n"
-        html += "<p class=\"lead\">\(t("Este formulario es para defensoras de derechos humanos que sufrieron una agresión (amenazas, hostigamiento, criminalización, ataques). Solo la pregunta del país y la descripción son obligatorias: puede dejar vacío todo lo demás.", "This form is for women human rights defenders who suffered an attack (threats, harassment, criminalisation, violence). Only the country and the description are required: you may leave everything else empty."))</p>\n"
+        html += "<h1>\(t("Denuncie una agresión de forma segura"))</h1>\n"
+        html += "<p class=\"lead\">\(t("Este formulario es para defensoras de derechos humanos que sufrieron una agresión (amenazas, hostigamiento, criminalización, ataques). Solo la pregunta del país y la descripción son obligatorias: puede dejar vacío todo lo demás."))</p>\n"
         html += modeNotice()
         html += fingerprintBox()
         if !problems.isEmpty {
-            html += "<div class=\"problems\" role=\"alert\" tabindex=\"-1\" id=\"problems\"><h2>\(t("Su denuncia NO se envió todavía. Revise:", "Your report was NOT sent yet. Please check:"))</h2><ul>"
+            html += "<div class=\"problems\" role=\"alert\" tabindex=\"-1\" id=\"problems\"><h2>\(t("Su denuncia NO se envió todavía. Revise:"))</h2><ul>"
             html += problems.map { "<li>\(escape($0))</li>" }.joined()
             html += "</ul></div>\n"
         }
@@ -113,11 +107,12 @@ struct WebPage: Sendable {
         }
         html += "<form id=\"report\" method=\"post\" action=\"\(escape(base))/v1/reports/form\" accept-charset=\"utf-8\" data-fingerprint=\"\(escape(fingerprint))\" data-lang=\"\(language.rawValue)\" data-attachment-limit=\"\(Self.attachmentLimitMegabytes * 1_048_576)\"\(offlineData)>\n"
         html += "<input type=\"hidden\" name=\"language\" value=\"\(language.rawValue)\">\n"
+        html += "<input type=\"hidden\" name=\"lang\" value=\"\(escape(locale.tag))\">\n"
         html += placeSection(values) + dateSection(values) + whatSection(values) + whoSection(values)
         html += contextSection(values) + aboutYouSection(values) + needsSection(values) + consentSection(values)
         html += attachmentSection()
         html += codenameSection()
-        html += "<div class=\"send\"><button type=\"submit\" id=\"send\">\(t("Enviar denuncia", "Send report"))</button></div>\n"
+        html += "<div class=\"send\"><button type=\"submit\" id=\"send\">\(t("Enviar denuncia"))</button></div>\n"
         html += "</form>\n"
         html += statusAreas()
         html += repliesSection()
@@ -140,28 +135,28 @@ struct WebPage: Sendable {
 
     /// The self-contained file (see `Variant.offline`). Refuses assets that would end a script
     /// element early.
-    static func offlineForm(language: Language, assets: WebAssets, manifest: SignedKeyManifest, fingerprint: SigningKeyFingerprint,
+    static func offlineForm(locale: PageLocale, assets: WebAssets, manifest: SignedKeyManifest, fingerprint: SigningKeyFingerprint,
                             intakeURL: String, year: Int) throws(ConfigurationError) -> String {
         for asset in assets.scripts + [assets.wordList].compactMap({ $0 }) where String(decoding: asset.bytes, as: UTF8.self).lowercased().contains("</script") {
             throw .invalid(asset.name, "contains `</script`, which cannot be put inline")
         }
-        let page = WebPage(language: language, assets: assets, organisation: manifest.manifest.organisation, fingerprint: fingerprint.description,
+        let page = WebPage(locale: locale, assets: assets, organisation: manifest.manifest.organisation, fingerprint: fingerprint.description,
                            year: year, variant: .offline(intakeURL: intakeURL, manifestJSON: manifest.serialized(), manifestIssued: manifest.manifest.issued.description))
         return page.form()
     }
 
     /// The no-JavaScript receipt.
     func receipt(_ receipt: String, urgent: Bool) -> String {
-        var html = head(title: t("Denuncia recibida — Resguardo", "Report received — Resguardo"), scripts: false)
-        html += "<main id=\"main\"><h1>\(t("Su denuncia fue recibida", "Your report was received"))</h1>\n"
-        html += "<p>\(t("Número de recibo (anótelo si quiere consultar por su denuncia; no hace falta guardarlo):", "Receipt number (write it down if you want to ask about your report; you need not keep it):"))</p>\n"
+        var html = head(title: st("Denuncia recibida — Resguardo"), scripts: false)
+        html += "<main id=\"main\"><h1>\(st("Su denuncia fue recibida"))</h1>\n"
+        html += "<p>\(st("Número de recibo (anótelo si quiere consultar por su denuncia; no hace falta guardarlo):"))</p>\n"
         html += "<p class=\"receipt\"><code>\(escape(receipt))</code></p>\n"
-        html += "<p class=\"notice\">\(t("Modo sin JavaScript: su denuncia viajó protegida por la conexión cifrada (HTTPS). El servidor la tuvo legible en su memoria durante el instante en que la cifró; no la escribió en disco ni en registros, y borra esa memoria al terminar. Quien controlara el servidor en ese momento podría leerla. Con JavaScript activado se cifra antes de salir de su teléfono, que es más seguro.", "No-JavaScript mode: your report travelled protected by the encrypted connection (HTTPS). The server held it readable in its memory for the moment it took to encrypt it; it wrote it to no disk or log, and wipes that memory afterwards. Whoever controlled the server at that moment could read it. With JavaScript on it is encrypted before it leaves your phone, which is safer."))</p>\n"
+        html += "<p class=\"notice\">\(st("Modo sin JavaScript: su denuncia viajó protegida por la conexión cifrada (HTTPS). El servidor la tuvo legible en su memoria durante el instante en que la cifró; no la escribió en disco ni en registros, y borra esa memoria al terminar. Quien controlara el servidor en ese momento podría leerla. Con JavaScript activado se cifra antes de salir de su teléfono, que es más seguro."))</p>\n"
         if urgent {
-            html += "<p>\(t("La marcó como urgente: el equipo de la red lo verá al recibirla.", "You marked it urgent: the network's team will see that when it arrives."))</p>\n"
+            html += "<p>\(st("La marcó como urgente: el equipo de la red lo verá al recibirla."))</p>\n"
         }
-        html += "<p>\(t("Por su seguridad, cierre esta pestaña y, si comparte el teléfono, borre el historial del navegador.", "For your safety, close this tab and, if you share the phone, clear the browser history."))</p>\n"
-        html += "<p><a href=\"/?lang=\(language.rawValue)\">\(t("Enviar otra denuncia", "Send another report"))</a></p>\n"
+        html += "<p>\(t("Por su seguridad, cierre esta pestaña y, si comparte el teléfono, borre el historial del navegador."))</p>\n"
+        html += "<p><a href=\"/?lang=\(escape(locale.tag))\">\(t("Enviar otra denuncia"))</a></p>\n"
         html += "</main>\n" + footer() + "</body></html>\n"
         return html
     }
@@ -170,7 +165,7 @@ struct WebPage: Sendable {
     func failure(title: String, message: String) -> String {
         var html = head(title: title + " — Resguardo", scripts: false)
         html += "<main id=\"main\"><h1>\(escape(title))</h1>\n<p>\(escape(message))</p>\n"
-        html += "<p><a href=\"/?lang=\(language.rawValue)\">\(t("Volver al formulario", "Back to the form"))</a></p>\n"
+        html += "<p><a href=\"/?lang=\(escape(locale.tag))\">\(t("Volver al formulario"))</a></p>\n"
         html += "</main>\n" + footer() + "</body></html>\n"
         return html
     }
@@ -180,7 +175,7 @@ struct WebPage: Sendable {
     func head(title: String, scripts: Bool) -> String {
         var html = """
         <!doctype html>
-        <html lang="\(language.rawValue)"><head><meta charset="utf-8">
+        <html lang="\(escape(locale.tag))"\(locale.rightToLeft ? " dir=\"rtl\"" : "")><head><meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="referrer" content="no-referrer">
         <title>\(escape(title))</title>
@@ -200,12 +195,15 @@ struct WebPage: Sendable {
                 }
             }
         }
-        let other = language == .es ? ("en", "English") : ("es", "Español")
-        // The offline file has one language: its link would lead to the server.
-        let langLink = isOffline ? "" : "<a class=\"lang\" href=\"/?lang=\(other.0)\" lang=\"\(other.0)\" hreflang=\"\(other.0)\">\(other.1)</a>"
+        // The language menu: every served language, each named in itself. The offline file has one
+        // language: its links would lead to the server.
+        let others = locale.menu.filter { $0.tag != locale.tag }
+        let langLink = isOffline || others.isEmpty ? "" : "<nav class=\"lang\" aria-label=\"\(escape(t("Idioma")))\">" + others.map {
+            "<a href=\"/?lang=\(escape($0.tag))\" lang=\"\(escape($0.tag))\" hreflang=\"\(escape($0.tag))\">\(escape($0.name))</a>"
+        }.joined(separator: " ") + "</nav>"
         html += """
         </head><body>
-        <header><a class="skip" href="#main">\(t("Ir al contenido", "Skip to content"))</a>
+        <header><a class="skip" href="#main">\(t("Ir al contenido"))</a>
         <span class="brand">Resguardo</span> <span class="org" id="network-org">\(escape(networks.isEmpty ? organisation : networks.map(\.name).joined(separator: " · ")))</span>
         \(langLink)</header>
 
@@ -215,8 +213,8 @@ struct WebPage: Sendable {
 
     func footer() -> String {
         """
-        <footer><p>\(t("Esta página no usa cookies, no guarda nada en su teléfono y no carga nada de otros sitios. El servidor no registra su dirección IP ni su navegador.", "This page uses no cookies, saves nothing on your phone and loads nothing from other sites. The server does not record your IP address or browser."))</p>
-        <p>\(t("Si alguien vigila su teléfono o su red, considere usar Tor Browser.", "If someone watches your phone or network, consider using Tor Browser."))</p></footer>
+        <footer><p>\(t("Esta página no usa cookies, no guarda nada en su teléfono y no carga nada de otros sitios. El servidor no registra su dirección IP ni su navegador."))</p>
+        <p>\(t("Si alguien vigila su teléfono o su red, considere usar Tor Browser."))</p></footer>
 
         """
     }
@@ -224,8 +222,8 @@ struct WebPage: Sendable {
     func modeNotice() -> String {
         """
         <section class="mode" id="mode" aria-live="polite">
-        <p id="mode-nojs"><strong>\(t("Modo sin JavaScript.", "No-JavaScript mode."))</strong> \(t("Su denuncia viaja por una conexión cifrada (HTTPS) y el servidor la cifra en memoria al recibirla, sin guardarla nunca legible. No se pueden adjuntar archivos en este modo.", "Your report travels over an encrypted connection (HTTPS) and the server encrypts it in memory on arrival, never storing it readable. Files cannot be attached in this mode."))</p>
-        <p id="mode-js" hidden><strong>\(t("Cifrado en su teléfono.", "Encrypted on your phone."))</strong> \(t("Su denuncia se cifra aquí, en su dispositivo, antes de enviarse, con la llave de la red comprobada contra la huella de abajo: el servidor solo recibe datos cifrados que no puede leer, siempre que esta página sea la auténtica (vea la huella).", "Your report is encrypted here, on your device, before it is sent, with the network's key checked against the fingerprint below: the server only receives encrypted data it cannot read, as long as this page is the genuine one (see the fingerprint)."))</p>
+        <p id="mode-nojs"><strong>\(st("Modo sin JavaScript."))</strong> \(st("Su denuncia viaja por una conexión cifrada (HTTPS) y el servidor la cifra en memoria al recibirla, sin guardarla nunca legible. No se pueden adjuntar archivos en este modo."))</p>
+        <p id="mode-js" hidden><strong>\(t("Cifrado en su teléfono."))</strong> \(st("Su denuncia se cifra aquí, en su dispositivo, antes de enviarse, con la llave de la red comprobada contra la huella de abajo: el servidor solo recibe datos cifrados que no puede leer, siempre que esta página sea la auténtica (vea la huella)."))</p>
         </section>
 
         """
@@ -234,10 +232,10 @@ struct WebPage: Sendable {
     func fingerprintBox() -> String {
         if !networks.isEmpty { return networksBox() }
         return """
-        <div class="fingerprint"><p>\(t("Huella de la llave de la red:", "The network's key fingerprint:")) <code id="fingerprint">\(escape(fingerprint))</code></p>
-        <details><summary>\(t("¿Qué es esto?", "What is this?"))</summary>
-        <p>\(isOffline ? t("Este formulario lo entregó la red por sus propios medios: la huella y las herramientas de cifrado vienen dentro de este archivo, y comprueba las llaves del servidor contra esa huella antes de cifrar. Compare la huella con la que la red publica; si no coincide, no use este archivo.", "Your network handed out this form through its own channels: the fingerprint and the encryption tools are inside this file, and it checks the server's keys against that fingerprint before encrypting. Compare the fingerprint with the one the network publishes; if it does not match, do not use this file.")
-                   : t("Esta página viene del mismo servidor que recibe las denuncias: comprueba la firma de las llaves contra esta huella antes de cifrar, pero un servidor tomado por otros podría enviar una página falsa con una huella falsa. Compárela con la huella que la red publica por otros medios (su sitio, sus redes, en persona): si no coincide, no envíe nada. Para no depender de este servidor, pida a la red su formulario sin conexión, un archivo que cifra en su teléfono.", "This page comes from the same server that receives the reports: it checks the keys' signature against this fingerprint before encrypting, but a server taken over by others could send a false page with a false fingerprint. Compare it with the fingerprint the network publishes elsewhere (its site, social media, in person): if it does not match, send nothing. To depend on this server less, ask the network for its offline form, a file that encrypts on your phone."))</p>
+        <div class="fingerprint"><p>\(st("Huella de la llave de la red:")) <code id="fingerprint">\(escape(fingerprint))</code></p>
+        <details><summary>\(t("¿Qué es esto?"))</summary>
+        <p>\(isOffline ? st("Este formulario lo entregó la red por sus propios medios: la huella y las herramientas de cifrado vienen dentro de este archivo, y comprueba las llaves del servidor contra esa huella antes de cifrar. Compare la huella con la que la red publica; si no coincide, no use este archivo.")
+                   : st("Esta página viene del mismo servidor que recibe las denuncias: comprueba la firma de las llaves contra esta huella antes de cifrar, pero un servidor tomado por otros podría enviar una página falsa con una huella falsa. Compárela con la huella que la red publica por otros medios (su sitio, sus redes, en persona): si no coincide, no envíe nada. Para no depender de este servidor, pida a la red su formulario sin conexión, un archivo que cifra en su teléfono."))</p>
         </details></div>
 
         """
@@ -247,15 +245,15 @@ struct WebPage: Sendable {
     /// countries and fingerprint are listed, so a defender without JavaScript can compare the
     /// one she needs; with JavaScript the chosen one is shown above the list.
     func networksBox() -> String {
-        var html = "<div class=\"fingerprint\" id=\"networks\"><p>\(t("Su denuncia llega solo a la red del país que elija abajo, cifrada con la llave de esa red.", "Your report reaches only the network of the country you choose below, encrypted with that network's key."))</p>\n"
-        html += "<p id=\"network-chosen\" hidden>\(t("Red:", "Network:")) <strong id=\"network-name\"></strong> · \(t("huella de su llave:", "its key fingerprint:")) <code id=\"fingerprint\"></code></p>\n"
+        var html = "<div class=\"fingerprint\" id=\"networks\"><p>\(st("Su denuncia llega solo a la red del país que elija abajo, cifrada con la llave de esa red."))</p>\n"
+        html += "<p id=\"network-chosen\" hidden>\(t("Red:")) <strong id=\"network-name\"></strong> · \(st("huella de su llave:")) <code id=\"fingerprint\"></code></p>\n"
         html += "<ul class=\"networks\">"
         for n in networks {
-            let countries = n.countries.map { Vocabulary.countries.term($0)?.label(language) ?? $0 }.joined(separator: ", ")
+            let countries = n.countries.map { Vocabulary.countries.term($0).map(label) ?? $0 }.joined(separator: ", ")
             html += "<li data-network=\"\(escape(n.id))\"><strong>\(escape(n.name))</strong> (\(escape(countries))): <code>\(escape(n.fingerprint))</code></li>"
         }
-        html += "</ul>\n<details><summary>\(t("¿Qué es esto?", "What is this?"))</summary>\n"
-        html += "<p>\(t("Cada red nacional tiene su propia llave: ninguna otra red, ni la oficina regional, ni este servidor pueden leer lo que usted envía a la suya. La página comprueba la llave de la red contra su huella antes de cifrar; compare la huella con la que su red publica por otros medios: si no coincide, no envíe nada.", "Each national network has its own key: no other network, nor the regional office, nor this server can read what you send to yours. The page checks the network's key against its fingerprint before encrypting; compare the fingerprint with the one your network publishes elsewhere: if it does not match, send nothing."))</p>\n"
+        html += "</ul>\n<details><summary>\(t("¿Qué es esto?"))</summary>\n"
+        html += "<p>\(st("Cada red nacional tiene su propia llave: ninguna otra red, ni la oficina regional, ni este servidor pueden leer lo que usted envía a la suya. La página comprueba la llave de la red contra su huella antes de cifrar; compare la huella con la que su red publica por otros medios: si no coincide, no envíe nada."))</p>\n"
         html += "</details></div>\n"
         return html
     }
@@ -263,48 +261,47 @@ struct WebPage: Sendable {
     // MARK: sections (names are the Report v1 fields; form.js and FormSubmission read the same names)
 
     func placeSection(_ values: FormValues) -> String {
-        var html = "<fieldset><legend>\(t("¿Dónde ocurrió?", "Where did it happen?"))</legend>\n"
-        html += "<label for=\"country\">\(t("País", "Country")) <span class=\"req\">\(t("(obligatorio)", "(required)"))</span></label>\n"
-        html += "<select id=\"country\" name=\"country\" required><option value=\"\">\(t("Elija un país", "Choose a country"))</option>"
+        var html = "<fieldset><legend>\(t("¿Dónde ocurrió?"))</legend>\n"
+        html += "<label for=\"country\">\(t("País")) <span class=\"req\">\(t("(obligatorio)"))</span></label>\n"
+        html += "<select id=\"country\" name=\"country\" required><option value=\"\">\(t("Elija un país"))</option>"
         for term in countryTerms {
-            html += option(term.code, term.label(language), selected: values.first("country") == term.code)
+            html += option(term.code, label(term), selected: values.first("country") == term.code)
         }
         html += "</select>\n"
-        html += "<label for=\"region\">\(t("Estado o departamento", "State or department"))</label>\n"
-        html += "<select id=\"region\" name=\"region\"><option value=\"\">\(t("Prefiero no decir", "I prefer not to say"))</option>"
+        html += "<label for=\"region\">\(t("Estado o departamento"))</label>\n"
+        html += "<select id=\"region\" name=\"region\"><option value=\"\">\(t("Prefiero no decir"))</option>"
         for term in Vocabulary.countries.terms {
-            html += "<optgroup label=\"\(escape(term.label(language)))\" data-country=\"\(term.code)\">"
+            html += "<optgroup label=\"\(escape(label(term)))\" data-country=\"\(term.code)\">"
             for region in Regions.byCountry[term.code] ?? [] {
                 html += option(region.code, region.name, selected: values.first("region") == region.code)
             }
             html += "</optgroup>"
         }
         html += "</select>\n"
-        html += textInput("locality", t("Municipio o comunidad", "Municipality or community"),
-                          note: t("Solo el municipio o la comunidad, nunca una dirección. Sirve para ver dónde se concentran las agresiones; en el registro público se generaliza.", "Only the municipality or community, never an address. It shows where attacks concentrate; the public registry generalises it."),
+        html += textInput("locality", t("Municipio o comunidad"),
+                          note: t("Solo el municipio o la comunidad, nunca una dirección. Sirve para ver dónde se concentran las agresiones; en el registro público se generaliza."),
                           values: values, maxLength: 200)
-        html += radios("setting", t("¿Zona urbana o rural?", "Urban or rural area?"), Vocabulary.settings.terms, values: values, unknown: true)
+        html += radios("setting", t("¿Zona urbana o rural?"), Vocabulary.settings.terms, values: values, unknown: true)
         return html + "</fieldset>\n"
     }
 
     func dateSection(_ values: FormValues) -> String {
-        var html = "<fieldset><legend>\(t("¿Cuándo ocurrió?", "When did it happen?"))</legend>\n"
-        html += "<p class=\"note\">\(t("Si no recuerda el día o el mes, deje solo el año.", "If you do not remember the day or month, give only the year."))</p>\n<div class=\"row\">"
-        html += "<div><label for=\"incident_year\">\(t("Año", "Year"))</label><select id=\"incident_year\" name=\"incident_year\"><option value=\"\">—</option>"
+        var html = "<fieldset><legend>\(t("¿Cuándo ocurrió?"))</legend>\n"
+        html += "<p class=\"note\">\(t("Si no recuerda el día o el mes, deje solo el año."))</p>\n<div class=\"row\">"
+        html += "<div><label for=\"incident_year\">\(t("Año"))</label><select id=\"incident_year\" name=\"incident_year\"><option value=\"\">—</option>"
         for y in stride(from: year, through: year - 40, by: -1) {
             html += option(String(y), String(y), selected: values.first("incident_year") == String(y))
         }
         html += "</select></div>"
-        let months = language == .es
-            ? ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"]
-            : ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"]
-        html += "<div><label for=\"incident_month\">\(t("Mes", "Month"))</label><select id=\"incident_month\" name=\"incident_month\"><option value=\"\">—</option>"
+        let months = [t("enero"), t("febrero"), t("marzo"), t("abril"), t("mayo"), t("junio"), t("julio"), t("agosto"), t("septiembre"),
+                      t("octubre"), t("noviembre"), t("diciembre")]
+        html += "<div><label for=\"incident_month\">\(t("Mes"))</label><select id=\"incident_month\" name=\"incident_month\"><option value=\"\">—</option>"
         for (i, name) in months.enumerated() {
             let code = i < 9 ? "0\(i + 1)" : "\(i + 1)"
             html += option(code, name, selected: values.first("incident_month") == code)
         }
         html += "</select></div>"
-        html += "<div><label for=\"incident_day\">\(t("Día", "Day"))</label><select id=\"incident_day\" name=\"incident_day\"><option value=\"\">—</option>"
+        html += "<div><label for=\"incident_day\">\(t("Día"))</label><select id=\"incident_day\" name=\"incident_day\"><option value=\"\">—</option>"
         for d in 1...31 {
             let code = d < 10 ? "0\(d)" : "\(d)"
             html += option(code, String(d), selected: values.first("incident_day") == code)
@@ -313,68 +310,68 @@ struct WebPage: Sendable {
     }
 
     func whatSection(_ values: FormValues) -> String {
-        var html = "<fieldset><legend>\(t("¿Qué pasó?", "What happened?"))</legend>\n"
-        html += "<label for=\"description\">\(t("Cuéntenos con sus palabras", "Tell us in your own words")) <span class=\"req\">\(t("(obligatorio)", "(required)"))</span></label>\n"
-        html += "<p class=\"note\" id=\"description-note\">\(t("Este texto nunca se publica: solo lo lee el equipo de la red. Puede omitir nombres si lo prefiere.", "This text is never published: only the network's team reads it. You may leave out names if you prefer."))</p>\n"
+        var html = "<fieldset><legend>\(t("¿Qué pasó?"))</legend>\n"
+        html += "<label for=\"description\">\(t("Cuéntenos con sus palabras")) <span class=\"req\">\(t("(obligatorio)"))</span></label>\n"
+        html += "<p class=\"note\" id=\"description-note\">\(t("Este texto nunca se publica: solo lo lee el equipo de la red. Puede omitir nombres si lo prefiere."))</p>\n"
         html += "<textarea id=\"description\" name=\"description\" rows=\"8\" required maxlength=\"\(Self.maxDescription)\" aria-describedby=\"description-note\">\(escape(values.first("description") ?? ""))</textarea>\n"
-        html += checkboxes("aggression_types", t("¿Qué tipo de agresión? (marque todas las que apliquen)", "What kind of attack? (tick all that apply)"),
+        html += checkboxes("aggression_types", t("¿Qué tipo de agresión? (marque todas las que apliquen)"),
                            Vocabulary.aggressionTypes.terms, values: values)
         return html + "</fieldset>\n"
     }
 
     func whoSection(_ values: FormValues) -> String {
-        var html = "<fieldset><legend>\(t("¿Quién la agredió?", "Who attacked you?"))</legend>\n"
-        html += "<p class=\"note\">\(t("Solo el tipo de agresor, no nombres. Sirve para los informes sobre quién agrede a las defensoras.", "Only the kind of attacker, no names. It feeds the reports on who attacks defenders."))</p>\n"
-        html += checkboxes("perpetrators", t("Tipo de agresor", "Kind of attacker"), Vocabulary.perpetrators.terms, values: values)
+        var html = "<fieldset><legend>\(t("¿Quién la agredió?"))</legend>\n"
+        html += "<p class=\"note\">\(t("Solo el tipo de agresor, no nombres. Sirve para los informes sobre quién agrede a las defensoras."))</p>\n"
+        html += checkboxes("perpetrators", t("Tipo de agresor"), Vocabulary.perpetrators.terms, values: values)
         return html + "</fieldset>\n"
     }
 
     func contextSection(_ values: FormValues) -> String {
-        var html = "<fieldset><legend>\(t("Su labor de defensa", "Your defence work"))</legend>\n"
-        html += checkboxes("rights_defended", t("¿Qué derechos defiende?", "Which rights do you defend?"), Vocabulary.rightsDefended.terms, values: values)
-        html += radios("target_scope", t("¿A quién iba dirigida la agresión?", "Who was the attack aimed at?"), Vocabulary.targetScopes.terms, values: values, unknown: true)
-        html += "<label for=\"people_affected\">\(t("¿Cuántas personas fueron afectadas?", "How many people were affected?"))</label>\n"
+        var html = "<fieldset><legend>\(t("Su labor de defensa"))</legend>\n"
+        html += checkboxes("rights_defended", t("¿Qué derechos defiende?"), Vocabulary.rightsDefended.terms, values: values)
+        html += radios("target_scope", t("¿A quién iba dirigida la agresión?"), Vocabulary.targetScopes.terms, values: values, unknown: true)
+        html += "<label for=\"people_affected\">\(t("¿Cuántas personas fueron afectadas?"))</label>\n"
         html += "<input id=\"people_affected\" name=\"people_affected\" type=\"number\" inputmode=\"numeric\" min=\"1\" max=\"100000\" value=\"\(escape(values.first("people_affected") ?? ""))\">\n"
-        html += yesNo("affects_relatives", t("¿La agresión alcanzó también a su familia?", "Did the attack also reach your family?"), values)
-        html += yesNo("gender_component", t("¿La agresión tuvo un componente de género (por ser mujer)?", "Did the attack have a gender component (because you are a woman)?"), values)
-        html += checkboxes("gender_component_types", t("Si fue así, ¿de qué forma?", "If so, in what way?"), Vocabulary.genderComponentTypes.terms, values: values)
+        html += yesNo("affects_relatives", t("¿La agresión alcanzó también a su familia?"), values)
+        html += yesNo("gender_component", t("¿La agresión tuvo un componente de género (por ser mujer)?"), values)
+        html += checkboxes("gender_component_types", t("Si fue así, ¿de qué forma?"), Vocabulary.genderComponentTypes.terms, values: values)
         return html + "</fieldset>\n"
     }
 
     func aboutYouSection(_ values: FormValues) -> String {
-        var html = "<fieldset><legend>\(t("Sobre usted (todo opcional)", "About you (all optional)"))</legend>\n"
-        html += "<p class=\"note\">\(t("Estos datos solo los ve el equipo de la red, en una computadora sin internet, para poder ayudarle. Nunca se publican. Déjelos vacíos si no quiere darlos.", "Only the network's team sees these, on a computer without internet, so it can help you. They are never published. Leave them empty if you prefer."))</p>\n"
-        html += textInput("defender_name", t("Nombre o seudónimo", "Name or pseudonym"), note: nil, values: values, maxLength: 200)
-        html += textInput("defender_organisation", t("Organización o colectivo", "Organisation or collective"), note: nil, values: values, maxLength: 200)
-        html += textInput("defender_contact", t("Una forma segura de contactarle", "A safe way to contact you"),
-                          note: t("Solo si quiere que le contacten. Indique un medio que sea seguro para usted.", "Only if you want to be contacted. Give a channel that is safe for you."),
+        var html = "<fieldset><legend>\(t("Sobre usted (todo opcional)"))</legend>\n"
+        html += "<p class=\"note\">\(t("Estos datos solo los ve el equipo de la red, en una computadora sin internet, para poder ayudarle. Nunca se publican. Déjelos vacíos si no quiere darlos."))</p>\n"
+        html += textInput("defender_name", t("Nombre o seudónimo"), note: nil, values: values, maxLength: 200)
+        html += textInput("defender_organisation", t("Organización o colectivo"), note: nil, values: values, maxLength: 200)
+        html += textInput("defender_contact", t("Una forma segura de contactarle"),
+                          note: t("Solo si quiere que le contacten. Indique un medio que sea seguro para usted."),
                           values: values, maxLength: 500)
-        html += textInput("defender_national_id", t("Documento de identidad", "Identity document"),
-                          note: t("Solo si lo necesita para un trámite de protección o reubicación.", "Only if needed for protection or relocation procedures."),
+        html += textInput("defender_national_id", t("Documento de identidad"),
+                          note: t("Solo si lo necesita para un trámite de protección o reubicación."),
                           values: values, maxLength: 100)
-        html += "<label for=\"defender_birth_year\">\(t("Año de nacimiento", "Year of birth"))</label>\n"
+        html += "<label for=\"defender_birth_year\">\(t("Año de nacimiento"))</label>\n"
         html += "<input id=\"defender_birth_year\" name=\"defender_birth_year\" type=\"number\" inputmode=\"numeric\" min=\"1900\" max=\"\(year)\" value=\"\(escape(values.first("defender_birth_year") ?? ""))\">\n"
-        html += select("defender_age_band", t("O su rango de edad", "Or your age range"), Vocabulary.ageBands.terms, values: values)
-        html += select("defender_gender_identity", t("Identidad de género", "Gender identity"), Vocabulary.genderIdentities.terms, values: values)
-        html += select("defender_ethnicity", t("¿Se identifica como…?", "Do you identify as…?"), Vocabulary.ethnicities.terms, values: values)
+        html += select("defender_age_band", t("O su rango de edad"), Vocabulary.ageBands.terms, values: values)
+        html += select("defender_gender_identity", t("Identidad de género"), Vocabulary.genderIdentities.terms, values: values)
+        html += select("defender_ethnicity", t("¿Se identifica como…?"), Vocabulary.ethnicities.terms, values: values)
         return html + "</fieldset>\n"
     }
 
     func needsSection(_ values: FormValues) -> String {
-        var html = "<fieldset><legend>\(t("¿Qué necesita?", "What do you need?"))</legend>\n"
-        html += checkboxes("needs", t("Apoyos que necesita (opcional)", "Support you need (optional)"), Vocabulary.needs.terms, values: values)
+        var html = "<fieldset><legend>\(t("¿Qué necesita?"))</legend>\n"
+        html += checkboxes("needs", t("Apoyos que necesita (opcional)"), Vocabulary.needs.terms, values: values)
         html += "<div class=\"check urgent\"><input type=\"checkbox\" id=\"urgent\" name=\"urgent\" value=\"on\"\(values.has("urgent", "on") ? " checked" : "")>"
-        html += "<label for=\"urgent\">\(t("Es urgente: mi vida o la de mi familia corre peligro ahora", "It is urgent: my life or my family's is in danger now"))</label></div>\n"
-        html += "<p class=\"note\">\(t("Marcar urgente avisa al equipo sin revelar el contenido. El servidor sí sabe que una denuncia es urgente.", "Marking it urgent alerts the team without revealing the content. The server does learn that a report is urgent."))</p>\n"
+        html += "<label for=\"urgent\">\(t("Es urgente: mi vida o la de mi familia corre peligro ahora"))</label></div>\n"
+        html += "<p class=\"note\">\(t("Marcar urgente avisa al equipo sin revelar el contenido. El servidor sí sabe que una denuncia es urgente."))</p>\n"
         return html + "</fieldset>\n"
     }
 
     func consentSection(_ values: FormValues) -> String {
-        var html = "<fieldset><legend>\(t("Su consentimiento", "Your consent"))</legend>\n"
+        var html = "<fieldset><legend>\(t("Su consentimiento"))</legend>\n"
         html += "<div class=\"check\"><input type=\"checkbox\" id=\"consent_registry\" name=\"consent_registry\" value=\"on\"\(values.has("consent_registry", "on") ? " checked" : "")>"
-        html += "<label for=\"consent_registry\">\(t("Acepto que la agresión se cuente en el registro estadístico de la red, sin mi nombre ni datos que me identifiquen.", "I agree that the attack is counted in the network's statistical registry, without my name or anything that identifies me."))</label></div>\n"
+        html += "<label for=\"consent_registry\">\(t("Acepto que la agresión se cuente en el registro estadístico de la red, sin mi nombre ni datos que me identifiquen."))</label></div>\n"
         html += "<div class=\"check\"><input type=\"checkbox\" id=\"consent_contact\" name=\"consent_contact\" value=\"on\"\(values.has("consent_contact", "on") ? " checked" : "")>"
-        html += "<label for=\"consent_contact\">\(t("Acepto que el equipo de la red me contacte por el medio que indiqué.", "I agree that the network's team contacts me through the channel I gave."))</label></div>\n"
+        html += "<label for=\"consent_contact\">\(t("Acepto que el equipo de la red me contacte por el medio que indiqué."))</label></div>\n"
         return html + "</fieldset>\n"
     }
 
@@ -382,11 +379,11 @@ struct WebPage: Sendable {
     /// no-JavaScript path takes none.
     func attachmentSection() -> String {
         """
-        <fieldset id="attachments-section" hidden><legend>\(t("Archivos (opcional)", "Files (optional)"))</legend>
-        <p class="note" id="attachments-note">\(t("Fotos, capturas o documentos, hasta \(Self.attachmentLimitMegabytes) MB en total. Las fotos se vuelven a guardar en su teléfono para quitarles la ubicación (GPS), la fecha y el modelo del teléfono. Otros archivos (PDF, audio, documentos) viajan con sus datos ocultos: el nombre del autor, la fecha, a veces la ubicación.", "Photos, screenshots or documents, up to \(Self.attachmentLimitMegabytes) MB in total. Photos are re-saved on your phone to remove their location (GPS), date and phone model. Other files (PDF, audio, documents) travel with their hidden data: author name, date, sometimes location."))</p>
-        <label for="attachments">\(t("Elegir archivos", "Choose files"))</label>
+        <fieldset id="attachments-section" hidden><legend>\(t("Archivos (opcional)"))</legend>
+        <p class="note" id="attachments-note">\(t("Fotos, capturas o documentos, hasta {megabytes} MB en total. Las fotos se vuelven a guardar en su teléfono para quitarles la ubicación (GPS), la fecha y el modelo del teléfono. Otros archivos (PDF, audio, documentos) viajan con sus datos ocultos: el nombre del autor, la fecha, a veces la ubicación.").replacingOccurrences(of: "{megabytes}", with: "\(Self.attachmentLimitMegabytes)"))</p>
+        <label for="attachments">\(t("Elegir archivos"))</label>
         <input type="file" id="attachments" multiple aria-describedby="attachments-note">
-        <div class="check"><input type="checkbox" id="keep_originals"><label for="keep_originals">\(t("Enviar las fotos originales, sin quitar sus datos (solo si las necesita como prueba: revelan dónde y cuándo se tomaron)", "Send the original photos without removing their data (only if you need them as evidence: they reveal where and when they were taken)"))</label></div>
+        <div class="check"><input type="checkbox" id="keep_originals"><label for="keep_originals">\(t("Enviar las fotos originales, sin quitar sus datos (solo si las necesita como prueba: revelan dónde y cuándo se tomaron)"))</label></div>
         <ul id="attachment-list"></ul>
         </fieldset>
 
@@ -396,12 +393,12 @@ struct WebPage: Sendable {
     /// Shown by form.js only: the codename is made and used on the device, never by the server.
     func codenameSection() -> String {
         """
-        <fieldset id="codename-section" hidden data-words="\(isOffline ? "#codename-words-list" : "/assets/" + WebAssets.wordListName)" data-words-integrity="\(assets.wordList?.integrity ?? "")"><legend>\(t("Recibir respuestas (opcional)", "Get replies (optional)"))</legend>
-        <p class="note">\(t("Con un nombre clave de 7 palabras, la red puede responderle aquí sin saber quién es usted, y usted puede enviar más información sobre el mismo caso.", "With a 7-word codename the network can answer you here without knowing who you are, and you can send more about the same case."))</p>
-        <div class="check"><input type="checkbox" id="want_codename"><label for="want_codename">\(t("Crear un nombre clave para recibir respuestas", "Make a codename to receive replies"))</label></div>
-        <div id="codename-box" hidden><p>\(t("Su nombre clave:", "Your codename:"))</p><p class="codename" id="codename-words"></p>
-        <p class="note"><strong>\(t("Anótelo en papel ahora y guárdelo en un lugar seguro.", "Write it down on paper now and keep it safe."))</strong> \(t("No se vuelve a mostrar. Con él lee las respuestas («Consultar respuestas», abajo). Si lo pierde, nadie puede recuperarlo ni leer las respuestas por usted. No lo guarde en el teléfono si alguien puede revisarlo.", "It is not shown again. It reads the replies (“Check replies”, below). If you lose it, nobody can recover it or read the replies for you. Do not keep it on the phone if someone may search it."))</p></div>
-        <label for="existing_codename">\(t("¿Ya tiene un nombre clave de una denuncia anterior? Escríbalo para unir esta a aquella", "Already have a codename from an earlier report? Type it to link this one to it"))</label>
+        <fieldset id="codename-section" hidden data-words="\(isOffline ? "#codename-words-list" : "/assets/" + WebAssets.wordListName)" data-words-integrity="\(assets.wordList?.integrity ?? "")"><legend>\(st("Recibir respuestas (opcional)"))</legend>
+        <p class="note">\(st("Con un nombre clave de 7 palabras, la red puede responderle aquí sin saber quién es usted, y usted puede enviar más información sobre el mismo caso."))</p>
+        <div class="check"><input type="checkbox" id="want_codename"><label for="want_codename">\(st("Crear un nombre clave para recibir respuestas"))</label></div>
+        <div id="codename-box" hidden><p>\(st("Su nombre clave:"))</p><p class="codename" id="codename-words"></p>
+        <p class="note"><strong>\(t("Anótelo en papel ahora y guárdelo en un lugar seguro."))</strong> \(st("No se vuelve a mostrar. Con él lee las respuestas («Consultar respuestas», abajo). Si lo pierde, nadie puede recuperarlo ni leer las respuestas por usted. No lo guarde en el teléfono si alguien puede revisarlo."))</p></div>
+        <label for="existing_codename">\(st("¿Ya tiene un nombre clave de una denuncia anterior? Escríbalo para unir esta a aquella"))</label>
         <input type="text" id="existing_codename" autocomplete="off" autocapitalize="none" spellcheck="false">
         </fieldset>
 
@@ -411,14 +408,14 @@ struct WebPage: Sendable {
     /// "Consultar respuestas": the codename never leaves the device; only the mailbox id is asked for.
     func repliesSection() -> String {
         """
-        <section id="replies-section" hidden><h2>\(t("Consultar respuestas", "Check replies"))</h2>
-        <p class="note">\(t("Escriba su nombre clave. Las respuestas se abren aquí, en su teléfono; el nombre clave no se envía.", "Type your codename. Replies are opened here, on your phone; the codename is not sent."))</p>
-        <label for="replies_codename">\(t("Nombre clave", "Codename"))</label>
+        <section id="replies-section" hidden><h2>\(t("Consultar respuestas"))</h2>
+        <p class="note">\(st("Escriba su nombre clave. Las respuestas se abren aquí, en su teléfono; el nombre clave no se envía."))</p>
+        <label for="replies_codename">\(t("Nombre clave"))</label>
         <input type="text" id="replies_codename" autocomplete="off" autocapitalize="none" spellcheck="false">
-        <p class="buttons"><button type="button" id="replies_check">\(t("Consultar", "Check"))</button></p>
+        <p class="buttons"><button type="button" id="replies_check">\(t("Consultar"))</button></p>
         <div id="replies-status" role="status" aria-live="polite"></div>
         <ol id="replies-list"></ol></section>
-        <noscript><p>\(t("Para recibir respuestas con un nombre clave hace falta JavaScript: el nombre clave se crea y se usa solo en su dispositivo.", "Replies with a codename need JavaScript: the codename is made and used only on your device."))</p></noscript>
+        <noscript><p>\(st("Para recibir respuestas con un nombre clave hace falta JavaScript: el nombre clave se crea y se usa solo en su dispositivo."))</p></noscript>
 
         """
     }
@@ -426,49 +423,49 @@ struct WebPage: Sendable {
     func statusAreas() -> String {
         """
         <div id="status" role="status" aria-live="polite"></div>
-        <section id="receipt" hidden tabindex="-1"><h2>\(t("Su denuncia fue recibida", "Your report was received"))</h2>
-        <p>\(t("Número de recibo:", "Receipt number:")) <code id="receipt-code"></code></p>
-        <p>\(t("Se cifró en su teléfono antes de enviarse. El formulario se vació y no quedó nada guardado en este dispositivo. Por su seguridad, cierre esta pestaña.", "It was encrypted on your phone before being sent. The form was emptied and nothing was saved on this device. For your safety, close this tab."))</p></section>
-        <section id="offline" hidden tabindex="-1"><h2>\(t("No se pudo enviar", "It could not be sent"))</h2>
+        <section id="receipt" hidden tabindex="-1"><h2>\(st("Su denuncia fue recibida"))</h2>
+        <p>\(st("Número de recibo:")) <code id="receipt-code"></code></p>
+        <p>\(t("Se cifró en su teléfono antes de enviarse. El formulario se vació y no quedó nada guardado en este dispositivo. Por su seguridad, cierre esta pestaña."))</p></section>
+        <section id="offline" hidden tabindex="-1"><h2>\(t("No se pudo enviar"))</h2>
         <p id="offline-reason"></p>
-        <p>\(t("Su denuncia ya está cifrada. Puede intentar de nuevo, o guardarla como archivo cifrado y enviarla después o pedir a una persona de confianza que la envíe (con el programa resguardo-submit: «resguardo-submit send ARCHIVO»). Nadie puede leer ese archivo, pero su existencia muestra que usó este servicio: guárdelo con cuidado y bórrelo después de enviarlo.", "Your report is already encrypted. You can try again, or save it as an encrypted file and send it later or ask someone you trust to send it (with the resguardo-submit program: “resguardo-submit send FILE”). Nobody can read that file, but its existence shows you used this service: keep it carefully and delete it once sent."))</p>
-        <p class="buttons"><button type="button" id="retry">\(t("Intentar de nuevo", "Try again"))</button> <button type="button" id="save">\(t("Guardar denuncia cifrada", "Save encrypted report"))</button></p></section>
+        <p>\(st("Su denuncia ya está cifrada. Puede intentar de nuevo, o guardarla como archivo cifrado y enviarla después o pedir a una persona de confianza que la envíe (con el programa resguardo-submit: «resguardo-submit send ARCHIVO»). Nadie puede leer ese archivo, pero su existencia muestra que usó este servicio: guárdelo con cuidado y bórrelo después de enviarlo."))</p>
+        <p class="buttons"><button type="button" id="retry">\(t("Intentar de nuevo"))</button> <button type="button" id="save">\(st("Guardar denuncia cifrada"))</button></p></section>
 
         """
     }
 
     /// Texts form.js shows, in the page's language: no strings live in the script.
     func messages() -> String {
-        let list: [(String, String, String)] = [
-            ("keys", "Comprobando las llaves de la red…", "Checking the network's keys…"),
-            ("sealing", "Cifrando en su teléfono…", "Encrypting on your phone…"),
-            ("photos", "Quitando datos ocultos de las fotos…", "Removing hidden data from the photos…"),
-            ("work", "Un momento: el servidor pide un pequeño cálculo contra envíos masivos…", "One moment: the server asks for a small computation against mass submissions…"),
-            ("sending", "Enviando…", "Sending…"),
-            ("manifest_bad_signature", "La firma de las llaves de la red NO es válida. No se envió nada. Alguien pudo alterar el servidor o la conexión: no use este sitio y avise a la red por otro medio.", "The signature on the network's keys is NOT valid. Nothing was sent. Someone may have tampered with the server or the connection: do not use this site and tell the network another way."),
-            ("manifest_wrong_signer", "Las llaves de la red están firmadas por una llave desconocida. No se envió nada. No use este sitio y avise a la red por otro medio.", "The network's keys are signed by an unknown key. Nothing was sent. Do not use this site and tell the network another way."),
-            ("manifest_malformed", "No se pudieron leer las llaves de la red. No se envió nada. Intente más tarde.", "The network's keys could not be read. Nothing was sent. Try again later."),
-            ("no_network", "Elija primero el país: su denuncia se cifra para la red de ese país. No se envió nada.", "Choose the country first: your report is encrypted for that country's network. Nothing was sent."),
-            ("manifest_expired", "La lista de llaves de la red venció. No se envió nada. Avise a la red por otro medio.", "The network's key list has expired. Nothing was sent. Tell the network another way."),
-            ("manifest_rolled_back", "El servidor entregó una lista de llaves más antigua que la de este formulario: puede estar reutilizando llaves retiradas. No se envió nada. Avise a la red por otro medio.", "The server sent a key list older than this form's: it may be reusing retired keys. Nothing was sent. Tell the network another way."),
-            ("manifest_no_current_key", "La red no tiene una llave vigente hoy. No se envió nada. Avise a la red por otro medio.", "The network has no key valid today. Nothing was sent. Tell the network another way."),
-            ("manifest_bad_key_id", "Las llaves de la red no son coherentes. No se envió nada. Avise a la red por otro medio.", "The network's keys are inconsistent. Nothing was sent. Tell the network another way."),
-            ("date_incomplete", "Fecha: si indica el día o el mes, indique también el mes y el año.", "Date: if you give the day or the month, give the month and the year too."),
-            ("too_large", "La denuncia con sus archivos es demasiado grande. Quite algún archivo e intente de nuevo.", "The report with its files is too large. Remove a file and try again."),
-            ("network", "No hay conexión con el servidor.", "There is no connection to the server."),
-            ("server", "El servidor no pudo guardar su denuncia ahora (no fue recibida).", "The server could not store your report right now (it was not received)."),
-            ("refused", "El servidor rechazó la denuncia:", "The server refused the report:"),
-            ("file_unreadable", "No se pudo leer un archivo:", "A file could not be read:"),
-            ("remove", "Quitar", "Remove"),
-            ("codename_invalid", "El nombre clave debe tener 7 palabras de la lista; revise cómo lo escribió.", "A codename has 7 words from the list; check how you typed it."),
-            ("wordlist", "No se pudo cargar la lista de palabras. Intente de nuevo.", "The word list could not be loaded. Try again."),
-            ("no_replies", "No hay respuestas (todavía) para este nombre clave.", "No replies (yet) for this codename."),
-            ("replies_found", "Respuestas:", "Replies:"),
-            ("will_clean", "se limpiará", "will be cleaned"),
-            ("travels_with_data", "viaja con sus datos ocultos", "travels with its hidden data"),
+        let list: [(String, String)] = [
+            ("keys", st("Comprobando las llaves de la red…")),
+            ("sealing", t("Cifrando en su teléfono…")),
+            ("photos", t("Quitando datos ocultos de las fotos…")),
+            ("work", t("Un momento: el servidor pide un pequeño cálculo contra envíos masivos…")),
+            ("sending", t("Enviando…")),
+            ("manifest_bad_signature", st("La firma de las llaves de la red NO es válida. No se envió nada. Alguien pudo alterar el servidor o la conexión: no use este sitio y avise a la red por otro medio.")),
+            ("manifest_wrong_signer", st("Las llaves de la red están firmadas por una llave desconocida. No se envió nada. No use este sitio y avise a la red por otro medio.")),
+            ("manifest_malformed", st("No se pudieron leer las llaves de la red. No se envió nada. Intente más tarde.")),
+            ("no_network", st("Elija primero el país: su denuncia se cifra para la red de ese país. No se envió nada.")),
+            ("manifest_expired", st("La lista de llaves de la red venció. No se envió nada. Avise a la red por otro medio.")),
+            ("manifest_rolled_back", st("El servidor entregó una lista de llaves más antigua que la de este formulario: puede estar reutilizando llaves retiradas. No se envió nada. Avise a la red por otro medio.")),
+            ("manifest_no_current_key", st("La red no tiene una llave vigente hoy. No se envió nada. Avise a la red por otro medio.")),
+            ("manifest_bad_key_id", st("Las llaves de la red no son coherentes. No se envió nada. Avise a la red por otro medio.")),
+            ("date_incomplete", t("Fecha: si indica el día o el mes, indique también el mes y el año.")),
+            ("too_large", t("La denuncia con sus archivos es demasiado grande. Quite algún archivo e intente de nuevo.")),
+            ("network", t("No hay conexión con el servidor.")),
+            ("server", st("El servidor no pudo guardar su denuncia ahora (no fue recibida).")),
+            ("refused", t("El servidor rechazó la denuncia:")),
+            ("file_unreadable", t("No se pudo leer un archivo:")),
+            ("remove", t("Quitar")),
+            ("codename_invalid", st("El nombre clave debe tener 7 palabras de la lista; revise cómo lo escribió.")),
+            ("wordlist", t("No se pudo cargar la lista de palabras. Intente de nuevo.")),
+            ("no_replies", st("No hay respuestas (todavía) para este nombre clave.")),
+            ("replies_found", t("Respuestas:")),
+            ("will_clean", t("se limpiará")),
+            ("travels_with_data", t("viaja con sus datos ocultos")),
         ]
-        return "<div id=\"messages\" hidden>" + list.map { code, es, en in
-            "<p data-code=\"\(code)\">\(escape(t(es, en)))</p>"
+        return "<div id=\"messages\" hidden>" + list.map { code, text in
+            "<p data-code=\"\(code)\">\(escape(text))</p>"
         }.joined() + "</div>\n"
     }
 
@@ -494,15 +491,15 @@ struct WebPage: Sendable {
         for term in terms {
             let id = "\(name)-\(term.code)"
             html += "<div class=\"check\"><input type=\"checkbox\" id=\"\(id)\" name=\"\(name)\" value=\"\(term.code)\"\(values.has(name, term.code) ? " checked" : "")>"
-            html += "<label for=\"\(id)\">\(escape(term.label(language)))</label></div>\n"
+            html += "<label for=\"\(id)\">\(escape(self.label(term)))</label></div>\n"
         }
         return html + "</fieldset>\n"
     }
 
     func radios(_ name: String, _ label: String, _ terms: [Term], values: FormValues, unknown: Bool) -> String {
         var html = "<fieldset class=\"choices\"><legend>\(label)</legend>\n"
-        var choices = terms.map { ($0.code, $0.label(language)) }
-        if unknown { choices.append(("", t("No sé / prefiero no decir", "I don't know / prefer not to say"))) }
+        var choices = terms.map { ($0.code, self.label($0)) }
+        if unknown { choices.append(("", t("No sé / prefiero no decir"))) }
         for (code, text) in choices {
             let id = "\(name)-\(code.isEmpty ? "none" : code)"
             let checked = code.isEmpty ? (values.first(name) == nil) : values.has(name, code)
@@ -513,12 +510,12 @@ struct WebPage: Sendable {
     }
 
     func yesNo(_ name: String, _ label: String, _ values: FormValues) -> String {
-        radios(name, label, [Term(code: "yes", es: "Sí", en: "Yes"), Term(code: "no", es: "No", en: "No")], values: values, unknown: true)
+        radios(name, label, [Term(code: "yes", es: t("Sí"), en: t("Sí")), Term(code: "no", es: t("No"), en: t("No"))], values: values, unknown: true)
     }
 
     func select(_ name: String, _ label: String, _ terms: [Term], values: FormValues) -> String {
-        var html = "<label for=\"\(name)\">\(label)</label>\n<select id=\"\(name)\" name=\"\(name)\"><option value=\"\">\(t("Prefiero no decir", "I prefer not to say"))</option>"
-        for term in terms { html += option(term.code, term.label(language), selected: values.first(name) == term.code) }
+        var html = "<label for=\"\(name)\">\(label)</label>\n<select id=\"\(name)\" name=\"\(name)\"><option value=\"\">\(t("Prefiero no decir"))</option>"
+        for term in terms { html += option(term.code, self.label(term), selected: values.first(name) == term.code) }
         return html + "</select>\n"
     }
 }
@@ -528,10 +525,14 @@ func escape(_ text: String) -> String { Encoding.htmlEscaped(text) }
 
 /// The self-contained offline form (`resguardo-intake offline-form`).
 public enum OfflineForm {
-    public static func html(language: Language, manifest: SignedKeyManifest, fingerprint: SigningKeyFingerprint, intakeURL: String,
-                            tweetNaClPath: String = WebAssets.defaultTweetNaClPath) throws(ConfigurationError) -> String {
+    public static func html(language: String, manifest: SignedKeyManifest, fingerprint: SigningKeyFingerprint, intakeURL: String,
+                            tweetNaClPath: String = WebAssets.defaultTweetNaClPath, catalogs extraFolder: String? = nil) throws(ConfigurationError) -> String {
         let assets = try WebAssets(tweetNaClPath: tweetNaClPath)
-        return try WebPage.offlineForm(language: language, assets: assets, manifest: manifest, fingerprint: fingerprint,
+        let catalogs = try Catalogs.load(extraFolder: extraFolder)
+        guard catalogs.served.contains(language) else {
+            throw .invalid("--language", "`\(language)` is not a served language (served: \(catalogs.served.joined(separator: ", ")))")
+        }
+        return try WebPage.offlineForm(locale: PageLocale(language, catalogs: catalogs), assets: assets, manifest: manifest, fingerprint: fingerprint,
                                        intakeURL: intakeURL, year: CalendarDay.today().year)
     }
 }

@@ -33,7 +33,7 @@ extension IntakeCommand {
 
         @OptionGroup var manifest: PinnedManifestOptions
         @Option(name: .long, help: "The intake's address the form sends to (https://… or http://….onion).") var url: String
-        @Option(name: .long, help: "es or en.") var language: String = "es"
+        @Option(name: .long, help: "The page's language: es, en, or another served catalog's tag.") var language: String = "es"
         @Option(name: .long, help: "Output file (must not exist).") var out: String
         @Option(name: .long, help: "tweetnacl file to put inside (default from Debian's node-tweetnacl).") var tweetnacl: String = WebAssets.defaultTweetNaClPath
 
@@ -53,7 +53,7 @@ extension IntakeCommand {
             }
             let html: String
             do {
-                html = try OfflineForm.html(language: Language(rawValue: language) ?? .es, manifest: signed, fingerprint: pinned,
+                html = try OfflineForm.html(language: language, manifest: signed, fingerprint: pinned,
                                             intakeURL: url.hasSuffix("/") ? String(url.dropLast()) : url, tweetNaClPath: tweetnacl)
             } catch {
                 throw CommandFailure(error.description, status: .dataError)
