@@ -1,12 +1,32 @@
 import Formats
 
 /// One thing the defender must fix, said in both languages.
+/// A problem with a no-JavaScript submission, named by its Spanish text (the catalogs' msgid:
+/// `scripts/gen-catalog` finds the calls that name it); the page shows it in its own language.
 struct FormProblem: Equatable {
     let es: String
-    let en: String
+    /// `{name}` → what the defender typed (shown escaped, never translated).
+    let values: [String: String]
+    /// `{name}` → another catalog text (a question's label, what is wrong with it).
+    let texts: [String: String]
 
-    func text(_ language: Language) -> String { language == .es ? es : en }
+    init(_ es: String, values: [String: String] = [:], texts: [String: String] = [:]) {
+        self.es = es
+        self.values = values
+        self.texts = texts
+    }
+
+    /// The problem in the page's language, escaped for HTML.
+    func render(_ page: WebPage) -> String {
+        var out = page.t(es)
+        for (name, value) in values { out = out.replacingOccurrences(of: "{\(name)}", with: escape(value)) }
+        for (name, text) in texts { out = out.replacingOccurrences(of: "{\(name)}", with: page.t(text)) }
+        return out
+    }
 }
+
+/// Marks a catalog text for `scripts/gen-catalog` where the page looks it up later.
+private func text(_ es: String) -> String { es }
 
 /// Turns the form's answers into a Report v1 the same way `form.js` does on the device (the
 /// names are the Report fields; `defender_*` and `consent_*` are the nested ones), then runs the
@@ -21,9 +41,9 @@ enum FormReport {
         var problems: [FormProblem] = []
         let country = values.first("country") ?? ""
         let description = (values.first("description") ?? "").replacingOccurrences(of: "\r\n", with: "\n")
-        if country.isEmpty { problems.append(FormProblem(es: "Elija el país donde ocurrió la agresión.", en: "Choose the country where the attack happened.")) }
+        if country.isEmpty { problems.append(FormProblem("Elija el país donde ocurrió la agresión.")) }
         if description.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            problems.append(FormProblem(es: "Cuente qué pasó en la descripción.", en: "Tell what happened in the description."))
+            problems.append(FormProblem("Cuente qué pasó en la descripción."))
         }
         var report = Report(language: language, country: country, description: description)
         report.region = values.first("region")
@@ -36,11 +56,10 @@ enum FormReport {
         case (let y?, let m?, let d?):
             report.incidentDate = Report.IncidentDate("\(y)-\(m)-\(d)")
             if report.incidentDate == nil {
-                problems.append(FormProblem(es: "La fecha \(d)/\(m)/\(y) no existe.", en: "The date \(y)-\(m)-\(d) does not exist."))
+                problems.append(FormProblem("La fecha {day}/{month}/{year} no existe.", values: ["day": d, "month": m, "year": y]))
             }
         default:
-            problems.append(FormProblem(es: "Fecha: si indica el día o el mes, indique también el mes y el año.",
-                                        en: "Date: if you give the day or the month, give the month and the year too."))
+            problems.append(FormProblem("Fecha: si indica el día o el mes, indique también el mes y el año."))
         }
         report.aggressionTypes = values.all("aggression_types")
         report.perpetrators = values.all("perpetrators")
@@ -48,7 +67,7 @@ enum FormReport {
         report.targetScope = values.first("target_scope")
         if let text = values.first("people_affected") {
             if let n = Int(text) { report.peopleAffected = n } else {
-                problems.append(FormProblem(es: "El número de personas afectadas debe ser un número.", en: "The number of people affected must be a number."))
+                problems.append(FormProblem("El número de personas afectadas debe ser un número."))
             }
         }
         report.affectsRelatives = yesNo(values.first("affects_relatives"))
@@ -62,7 +81,7 @@ enum FormReport {
         report.defender.nationalId = values.first("defender_national_id")
         if let text = values.first("defender_birth_year") {
             if let y = Int(text) { report.defender.birthYear = y } else {
-                problems.append(FormProblem(es: "El año de nacimiento debe ser un número.", en: "The year of birth must be a number."))
+                problems.append(FormProblem("El año de nacimiento debe ser un número."))
             }
         }
         report.defender.ageBand = values.first("defender_age_band")
@@ -76,7 +95,7 @@ enum FormReport {
             _ = try Report.parse(report.jsonBytes(), today: today)
         } catch {
             let issues = error.issues
-            return .problems(issues.isEmpty ? [FormProblem(es: "La denuncia no es válida.", en: "The report is not valid.")] : issues.map(problem))
+            return .problems(issues.isEmpty ? [FormProblem("La denuncia no es válida.")] : issues.map(problem))
         }
         return .report(report)
     }
@@ -92,26 +111,26 @@ enum FormReport {
     /// A validation issue, said in terms of the form's questions rather than JSON paths.
     static func problem(_ issue: ReportIssue) -> FormProblem {
         let field = issue.field.split(separator: "[").first.map(String.init) ?? issue.field
-        let label: (String, String) = switch field {
-        case "country": ("País", "Country")
-        case "region": ("Estado o departamento (debe ser del país elegido)", "State or department (must be in the chosen country)")
-        case "locality": ("Municipio o comunidad", "Municipality or community")
-        case "incident_date": ("Fecha", "Date")
-        case "description": ("Descripción", "Description")
-        case "people_affected": ("Personas afectadas (de 1 a 100000)", "People affected (1 to 100000)")
-        case "gender_component_types": ("Componente de género", "Gender component")
-        case "birth_year": ("Año de nacimiento", "Year of birth")
-        case "name": ("Nombre", "Name")
-        case "contact": ("Contacto", "Contact")
-        case "national_id": ("Documento de identidad", "Identity document")
-        default: (field, field)
+        let label: String = switch field {
+        case "country": text("País")
+        case "region": text("Estado o departamento (debe ser del país elegido)")
+        case "locality": text("Municipio o comunidad")
+        case "incident_date": text("Fecha")
+        case "description": text("Descripción")
+        case "people_affected": text("Personas afectadas (de 1 a 100000)")
+        case "gender_component_types": text("Componente de género")
+        case "birth_year": text("Año de nacimiento")
+        case "name": text("Nombre")
+        case "contact": text("Contacto")
+        case "national_id": text("Documento de identidad")
+        default: field
         }
-        let why: (String, String) = switch issue.problem {
-        case .missing: ("falta", "is missing")
-        case .unknownCode: ("tiene una opción desconocida", "has an unknown choice")
-        case .duplicateCode: ("repite una opción", "repeats a choice")
-        case .wrongType, .invalid: ("no es válido", "is not valid")
+        let why: String = switch issue.problem {
+        case .missing: text("falta")
+        case .unknownCode: text("tiene una opción desconocida")
+        case .duplicateCode: text("repite una opción")
+        case .wrongType, .invalid: text("no es válido")
         }
-        return FormProblem(es: "\(label.0): \(why.0).", en: "\(label.1): \(why.1).")
+        return FormProblem("{field}: {problem}.", texts: ["field": label, "problem": why])
     }
 }

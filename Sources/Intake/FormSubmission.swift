@@ -72,7 +72,7 @@ struct FormSubmission: Sendable {
         var report: Report
         switch FormReport.build(values, language: page.language, today: .today()) {
         case .problems(let problems):
-            return htmlResponse(page.form(values: values, problems: problems.map { $0.text(page.language) }), status: .unprocessableContent)
+            return htmlResponse(page.form(values: values, problems: problems.map { $0.render(page) }), status: .unprocessableContent)
         case .report(let built):
             report = built
         }

@@ -69,10 +69,13 @@ struct WebPage: Sendable {
     /// A text of the page, from its language's catalog (the Spanish source when the catalog
     /// lacks it). Every text a visitor reads goes through `t` or `st`: `scripts/gen-catalog
     /// extract` finds them, and the pseudo-locale test fails on any text that does not.
-    func t(_ es: String) -> String { locale.text(es) }
+    /// Returned escaped for HTML (text and attributes): a catalog is a translator's file, and
+    /// what it says must never become markup in the page. `locale.text(_:)` gives the raw text,
+    /// for the few places that escape their input themselves.
+    func t(_ es: String) -> String { escape(locale.text(es)) }
     /// A security-relevant text (the fingerprint check, warnings, receipts): the same lookup, but
     /// marked in the template, and a language is served only when all of these are translated.
-    func st(_ es: String) -> String { locale.text(es) }
+    func st(_ es: String) -> String { escape(locale.text(es)) }
     /// A registry vocabulary label, from the catalogs (context `vocabulary`).
     func label(_ term: Term) -> String { locale.label(term) }
 
@@ -92,7 +95,8 @@ struct WebPage: Sendable {
         html += fingerprintBox()
         if !problems.isEmpty {
             html += "<div class=\"problems\" role=\"alert\" tabindex=\"-1\" id=\"problems\"><h2>\(t("Su denuncia NO se envió todavía. Revise:"))</h2><ul>"
-            html += problems.map { "<li>\(escape($0))</li>" }.joined()
+            // Problems are page texts (t/st), escaped already.
+            html += problems.map { "<li>\($0)</li>" }.joined()
             html += "</ul></div>\n"
         }
         var offlineData = ""
@@ -164,7 +168,8 @@ struct WebPage: Sendable {
     /// A refusal the defender must understand: what happened and whether anything was kept.
     func failure(title: String, message: String) -> String {
         var html = head(title: title + " — Resguardo", scripts: false)
-        html += "<main id=\"main\"><h1>\(escape(title))</h1>\n<p>\(escape(message))</p>\n"
+        // Both are page texts (t/st), escaped already.
+        html += "<main id=\"main\"><h1>\(title)</h1>\n<p>\(message)</p>\n"
         html += "<p><a href=\"/?lang=\(escape(locale.tag))\">\(t("Volver al formulario"))</a></p>\n"
         html += "</main>\n" + footer() + "</body></html>\n"
         return html
@@ -178,7 +183,7 @@ struct WebPage: Sendable {
         <html lang="\(escape(locale.tag))"\(locale.rightToLeft ? " dir=\"rtl\"" : "")><head><meta charset="utf-8">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="referrer" content="no-referrer">
-        <title>\(escape(title))</title>
+        <title>\(title)</title>
 
         """
         if isOffline {
@@ -198,7 +203,7 @@ struct WebPage: Sendable {
         // The language menu: every served language, each named in itself. The offline file has one
         // language: its links would lead to the server.
         let others = locale.menu.filter { $0.tag != locale.tag }
-        let langLink = isOffline || others.isEmpty ? "" : "<nav class=\"lang\" aria-label=\"\(escape(t("Idioma")))\">" + others.map {
+        let langLink = isOffline || others.isEmpty ? "" : "<nav class=\"lang\" aria-label=\"\(t("Idioma"))\">" + others.map {
             "<a href=\"/?lang=\(escape($0.tag))\" lang=\"\(escape($0.tag))\" hreflang=\"\(escape($0.tag))\">\(escape($0.name))</a>"
         }.joined(separator: " ") + "</nav>"
         html += """
@@ -293,8 +298,8 @@ struct WebPage: Sendable {
             html += option(String(y), String(y), selected: values.first("incident_year") == String(y))
         }
         html += "</select></div>"
-        let months = [t("enero"), t("febrero"), t("marzo"), t("abril"), t("mayo"), t("junio"), t("julio"), t("agosto"), t("septiembre"),
-                      t("octubre"), t("noviembre"), t("diciembre")]
+        let months = [locale.text("enero"), locale.text("febrero"), locale.text("marzo"), locale.text("abril"), locale.text("mayo"), locale.text("junio"), locale.text("julio"), locale.text("agosto"), locale.text("septiembre"),
+                      locale.text("octubre"), locale.text("noviembre"), locale.text("diciembre")]
         html += "<div><label for=\"incident_month\">\(t("Mes"))</label><select id=\"incident_month\" name=\"incident_month\"><option value=\"\">—</option>"
         for (i, name) in months.enumerated() {
             let code = i < 9 ? "0\(i + 1)" : "\(i + 1)"
@@ -465,7 +470,7 @@ struct WebPage: Sendable {
             ("travels_with_data", t("viaja con sus datos ocultos")),
         ]
         return "<div id=\"messages\" hidden>" + list.map { code, text in
-            "<p data-code=\"\(code)\">\(escape(text))</p>"
+            "<p data-code=\"\(code)\">\(text)</p>"
         }.joined() + "</div>\n"
     }
 
@@ -498,19 +503,20 @@ struct WebPage: Sendable {
 
     func radios(_ name: String, _ label: String, _ terms: [Term], values: FormValues, unknown: Bool) -> String {
         var html = "<fieldset class=\"choices\"><legend>\(label)</legend>\n"
-        var choices = terms.map { ($0.code, self.label($0)) }
+        var choices = terms.map { ($0.code, escape(self.label($0))) }
         if unknown { choices.append(("", t("No sé / prefiero no decir"))) }
         for (code, text) in choices {
             let id = "\(name)-\(code.isEmpty ? "none" : code)"
             let checked = code.isEmpty ? (values.first(name) == nil) : values.has(name, code)
             html += "<div class=\"check\"><input type=\"radio\" id=\"\(id)\" name=\"\(name)\" value=\"\(code)\"\(checked ? " checked" : "")>"
-            html += "<label for=\"\(id)\">\(escape(text))</label></div>\n"
+            html += "<label for=\"\(id)\">\(text)</label></div>\n"
         }
         return html + "</fieldset>\n"
     }
 
     func yesNo(_ name: String, _ label: String, _ values: FormValues) -> String {
-        radios(name, label, [Term(code: "yes", es: t("Sí"), en: t("Sí")), Term(code: "no", es: t("No"), en: t("No"))], values: values, unknown: true)
+        radios(name, label, [Term(code: "yes", es: locale.text("Sí"), en: locale.text("Sí")), Term(code: "no", es: locale.text("No"), en: locale.text("No"))],
+               values: values, unknown: true)
     }
 
     func select(_ name: String, _ label: String, _ terms: [Term], values: FormValues) -> String {

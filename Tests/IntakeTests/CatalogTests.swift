@@ -1,0 +1,146 @@
+import Foundation
+import Testing
+import TestSupport
+import Formats
+@testable import Intake
+
+/// The translation catalogs (issue 20): the PO parser, the choice of language, a third language
+/// served end to end (right to left), a catalog missing security texts withheld, and the
+/// pseudo-locale check that every text of every page comes from a catalog.
+@Suite("Translation catalogs", .serialized)
+struct CatalogTests {
+    /// `scripts/gen-catalog pseudo` into a folder of its own: the test catalogs.
+    static func catalogFolder(_ scratch: Scratch, _ catalogs: [(tag: String, options: [String])]) throws -> String {
+        let folder = scratch.path("catalogs")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        for c in catalogs {
+            let made = try runSubprocess(debianPython, [repositoryRoot.appendingPathComponent("scripts/gen-catalog").path, "pseudo", folder + "/\(c.tag).po", "--tag", c.tag] + c.options)
+            guard made.status == 0 else { throw TestFailure("gen-catalog pseudo: \(made.output)") }
+        }
+        return folder
+    }
+
+    @Test("PO files: continuation lines, escapes, fuzzy entries never used, a header's direction; malformed files refused with their line")
+    func parser() throws {
+        let text = """
+        msgid ""
+        msgstr ""
+        "Language: qaa\\n"
+        "X-Resguardo-Direction: rtl\\n"
+        "X-Resguardo-Name: Prueba\\n"
+
+        #. security
+        msgid "Huella"
+        msgstr "Fin"
+        "gerprint"
+
+        #, fuzzy
+        msgid "Enviar"
+        msgstr "Send?"
+
+        msgctxt "vocabulary"
+        msgid "Amenaza"
+        msgstr "Threat \\"quoted\\"\\n"
+        """
+        let catalog = try Catalog(language: "qaa", text: text, source: "qaa.po")
+        #expect(catalog.translation("Huella") == "Fingerprint")
+        #expect(catalog.translation("Enviar") == nil, "a fuzzy entry is a guess nobody confirmed")
+        #expect(catalog.translation("Amenaza", context: "vocabulary") == "Threat \"quoted\"\n" && catalog.translation("Amenaza") == nil)
+        #expect(catalog.rightToLeft && catalog.name == "Prueba")
+        for (bad, why) in [("msgid \"a\"\n", "msgid without msgstr"), ("msgid \"a\"\nmsgstr \"b\"\nmsgid \"a\"\nmsgstr \"c\"\n", "appears twice"),
+                           ("msgid \"a\nmsgstr \"b\"\n", "quoted string"), ("msgid \"a\"\nmsgid_plural \"as\"\n", "plural"),
+                           ("msgid \"a\"\nmsgstr \"\\q\"\n", "escape"), ("\"stray\"\n", "outside")] {
+            #expect { try Catalog(language: "qaa", text: bad, source: "bad.po") } throws: { "\($0)".contains("bad.po:") && "\($0)".contains(why) }
+        }
+    }
+
+    @Test("language choice: ?lang= when served, then Accept-Language by q-value with region fallback, then Spanish")
+    func choice() throws {
+        let catalogs = Catalogs(catalogs: [try Catalog(language: "es", text: "", source: "es"), try Catalog(language: "en", text: "", source: "en")], securityKeys: [])
+        #expect(catalogs.choose(query: "lang=en", acceptLanguage: "es") == "en")
+        #expect(catalogs.choose(query: "lang=fr", acceptLanguage: "en-GB,en;q=0.8") == "en")
+        #expect(catalogs.choose(query: nil, acceptLanguage: "fr-FR, en;q=0.5, es;q=0.9") == "es")
+        #expect(catalogs.choose(query: nil, acceptLanguage: "de, fr") == "es")
+        #expect(catalogs.choose(query: nil, acceptLanguage: nil) == "es")
+    }
+
+    @Test("a third language end to end: Accept-Language, ?lang= and the menu; right to left; a no-JavaScript report sent from it; a catalog missing security texts is not served")
+    func thirdLanguage() async throws {
+        let scratch = try Scratch()
+        let folder = try Self.catalogFolder(scratch, [("qaa", ["--rtl"]), ("qab", ["--omit-security", "1"])])
+        let intake = try RouterHarness { $0.catalogsFolder = folder }
+        #expect(intake.deps.catalogs.served == ["es", "en", "qaa"])
+        #expect(intake.deps.catalogs.withheld.map(\.language) == ["qab"] && intake.deps.catalogs.withheld.first?.missing == 1)
+        try await intake.test { client in
+            let byHeader = try await client.send(.get, "/", headers: [("Accept-Language", "qaa, es;q=0.5")])
+            let page = String(decoding: byHeader.body, as: UTF8.self)
+            #expect(page.contains(#"<html lang="qaa" dir="rtl">"#) && byHeader.header("Content-Language") == "qaa", "\(page.prefix(200))")
+            #expect(page.contains("⟦Enviar denuncia⟧") || page.contains("⟦Enviar"), "the page's texts come from the qaa catalog")
+            let byQuery = String(decoding: try await client.send(.get, "/?lang=qaa").body, as: UTF8.self)
+            #expect(byQuery.contains(#"lang="qaa" dir="rtl""#))
+            // The menu of the Spanish page offers every served language, and not the withheld one.
+            let spanish = String(decoding: try await client.send(.get, "/").body, as: UTF8.self)
+            #expect(spanish.contains(#"<html lang="es">"#) && spanish.contains(#"href="/?lang=qaa""#) && spanish.contains("English") && !spanish.contains("lang=qab"))
+            let withheld = String(decoding: try await client.send(.get, "/?lang=qab", headers: [("Accept-Language", "qab")]).body, as: UTF8.self)
+            #expect(withheld.contains(#"<html lang="es">"#), "a catalog missing a security text must not be served")
+            // The no-JavaScript form from the qaa page: the receipt comes back in qaa.
+            let sent = try await client.send(.post, "/v1/reports/form", body: Array("language=es&lang=qaa&country=MX&description=prueba".utf8),
+                                             headers: [("Content-Type", "application/x-www-form-urlencoded")])
+            let receipt = String(decoding: sent.body, as: UTF8.self)
+            #expect(sent.status == 201 && receipt.contains(#"lang="qaa" dir="rtl""#) && receipt.contains("⟦Su denuncia fue recibida⟧"), "\(receipt.prefix(400))")
+        }
+    }
+
+    /// Every text node and every human-readable attribute of `html` that is not wrapped in ⟦…⟧
+    /// and is not data (a fingerprint, a receipt, a number, a name the network chose).
+    static func untranslated(_ html: String, allowed: [String]) -> [String] {
+        var text = html
+        for element in ["script", "style"] {
+            while let open = text.range(of: "<\(element)"), let close = text.range(of: "</\(element)>", range: open.upperBound..<text.endIndex) {
+                text.removeSubrange(open.lowerBound..<close.upperBound)
+            }
+        }
+        var found: [String] = []
+        let attributes = try! NSRegularExpression(pattern: #"\s(placeholder|aria-label|title|alt|label)="([^"]*)""#)
+        for m in attributes.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+            if let r = Range(m.range(at: 2), in: text) { found.append(String(text[r])) }
+        }
+        let tags = try! NSRegularExpression(pattern: "<[^>]*>")
+        let plain = tags.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text), withTemplate: "\u{1}")
+        found += plain.split(separator: "\u{1}").map(String.init)
+        return found.compactMap { raw -> String? in
+            var rest = raw.replacingOccurrences(of: "&amp;", with: "&").replacingOccurrences(of: "&quot;", with: "\"").replacingOccurrences(of: "&#39;", with: "'")
+            while let open = rest.range(of: "⟦"), let close = rest.range(of: "⟧", range: open.upperBound..<rest.endIndex) { rest.removeSubrange(open.lowerBound..<close.upperBound) }
+            for a in allowed { rest = rest.replacingOccurrences(of: a, with: "") }
+            // Numbers, hex (fingerprints, receipts), punctuation and the marks between texts.
+            let leftover = rest.unicodeScalars.filter { !(CharacterSet.whitespacesAndNewlines.contains($0) || CharacterSet.decimalDigits.contains($0)
+                || CharacterSet.punctuationCharacters.contains($0) || CharacterSet.symbols.contains($0) || "abcdef".unicodeScalars.contains($0)) }
+            return leftover.isEmpty ? nil : raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+
+    @Test("pseudo-locale: every text of the form, the receipt, the problems page and the error pages comes from a catalog")
+    func pseudoLocale() async throws {
+        let scratch = try Scratch()
+        let folder = try Self.catalogFolder(scratch, [("qps", [])])
+        let intake = try RouterHarness { $0.catalogsFolder = folder }
+        let organisation = try #require(intake.deps.networks.all.first?.name)
+        // Data, not texts: the network's name, the brand, the languages' own names, and the
+        // ISO 3166-2 subdivisions' official names (place names are not translated). Longest
+        // first, so "Baja California Sur" goes before "Baja California".
+        let places = Regions.byCountry.values.flatMap { $0.map(\.name) }
+        let allowed = ([organisation, "Resguardo", "Español", "English", "⟦qps⟧", "KiB", "MiB", "MB", "GPS"] + places).sorted { $0.count > $1.count }
+        try await intake.test { client in
+            let form = [("Content-Type", "application/x-www-form-urlencoded")]
+            var pages: [(String, String)] = []
+            pages.append(("form", String(decoding: try await client.send(.get, "/?lang=qps").body, as: UTF8.self)))
+            pages.append(("problems", String(decoding: try await client.send(.post, "/v1/reports/form", body: Array("language=es&lang=qps&description=+".utf8), headers: form).body, as: UTF8.self)))
+            pages.append(("receipt", String(decoding: try await client.send(.post, "/v1/reports/form", body: Array("language=es&lang=qps&country=GT&description=x&urgent=on".utf8), headers: form).body, as: UTF8.self)))
+            for (name, html) in pages {
+                #expect(html.contains(#"lang="qps""#), "\(name) was not rendered in the pseudo-locale")
+                let left = Self.untranslated(html, allowed: allowed)
+                #expect(left.isEmpty, "\(name): texts not from a catalog: \(left.prefix(12))")
+            }
+        }
+    }
+}
