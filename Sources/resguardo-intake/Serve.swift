@@ -149,6 +149,7 @@ extension IntakeCommand {
             let vaults = deps.networks.isSingle ? "vault \(deps.networks.all.first?.vaultLocation.description ?? settings.vaultPath)"
                 : "\(deps.networks.all.count) networks: " + deps.networks.all.map { "\($0.id) (\($0.countries.joined(separator: " "))) vault \($0.vaultLocation)" }.joined(separator: "; ")
             let onionName = deps.onionName
+            let languages = deps.catalogs
             let onion: @Sendable (String) async -> Void = { address in
                 // Tests and scripts read this line too.
                 FileHandle.standardOutput.write(Data("resguardo-intake: onion side on \(address) (plain HTTP for the local tor)\(onionName.map { ", \($0)" } ?? "")\n".utf8))
@@ -159,6 +160,8 @@ extension IntakeCommand {
                     : "resguardo-intake: DEMO MODE (self-signed certificate, no proof of work): never use for real reports\n"
                 // Tests and scripts read the port from this line; written unbuffered so a pipe sees it now.
                 text += "resguardo-intake: \(memory.summary)\n"
+                let withheld = languages.withheld.map { "\($0.language) (\($0.missing) security texts untranslated)" }
+                text += "resguardo-intake: languages served: \(languages.served.joined(separator: ", "))\(withheld.isEmpty ? "" : "; not served: " + withheld.joined(separator: ", "))\n"
                 text += "resguardo-intake: serving https://\(host):\(port) (TLS 1.3 only), \(vaults)\n"
                 FileHandle.standardOutput.write(Data(text.utf8))
             } } catch let error as ConfigurationError {
