@@ -158,11 +158,12 @@ final class KnownRoutes: Sendable {
 public enum IntakeSide: Sendable { case https, onion }
 
 enum SecurityHeaderFields {
-    /// Built once: every response carries them.
+    /// Built once: every response carries them. `media-src blob:` lets the voice recorder play
+    /// back the recording it holds in memory (a blob: URL is local to the page), nothing more.
     static let all: [HTTPField] = {
         var fields = [
             HTTPField(name: .strictTransportSecurity, value: "max-age=63072000; includeSubDomains"),
-            HTTPField(name: .contentSecurityPolicy, value: "default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+            HTTPField(name: .contentSecurityPolicy, value: "default-src 'self'; media-src 'self' blob:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
             HTTPField(name: .xContentTypeOptions, value: "nosniff"),
             HTTPField(name: .cacheControl, value: "no-store"),
         ]

@@ -390,6 +390,19 @@ struct WebPage: Sendable {
         <input type="file" id="attachments" multiple aria-describedby="attachments-note">
         <div class="check"><input type="checkbox" id="keep_originals"><label for="keep_originals">\(t("Enviar las fotos originales, sin quitar sus datos (solo si las necesita como prueba: revelan dónde y cuándo se tomaron)"))</label></div>
         <ul id="attachment-list"></ul>
+        <div id="voice" hidden>
+        <h3>\(t("Mensaje de voz"))</h3>
+        <p class="note warning" id="voice-warning">\(st("Su voz puede identificarla: quien escuche la grabación podría reconocerla, aunque no diga su nombre. Grabe solo si está de acuerdo; también puede escribir."))</p>
+        <button type="button" id="voice-record">\(t("Grabar un mensaje de voz"))</button>
+        <button type="button" id="voice-stop" hidden>\(t("Detener la grabación"))</button>
+        <p id="voice-status" aria-live="polite"></p>
+        <audio id="voice-preview" controls hidden></audio>
+        <div id="voice-review" hidden><button type="button" id="voice-add">\(t("Adjuntar esta grabación"))</button>
+        <button type="button" id="voice-discard">\(t("Descartar"))</button></div>
+        <div id="voice-unavailable" hidden><p>\(t("Este navegador no puede grabar aquí (Tor Browser no graba; también pasa sin micrófono o si no dio permiso). Puede grabar con otra aplicación de su teléfono y adjuntar el archivo de audio:"))</p>
+        <label for="voice-file">\(t("Elegir un archivo de audio"))</label>
+        <input type="file" id="voice-file" accept="audio/*"></div>
+        </div>
         </fieldset>
 
         """
@@ -468,6 +481,10 @@ struct WebPage: Sendable {
             ("replies_found", t("Respuestas:")),
             ("will_clean", t("se limpiará")),
             ("travels_with_data", t("viaja con sus datos ocultos")),
+            ("voice_recording", t("Grabando… {seconds} s. Pulse «Detener la grabación» al terminar.")),
+            ("voice_ready", t("Grabación lista: {seconds} s, {kb} KB. Escúchela antes de adjuntarla.")),
+            ("voice_added", t("La grabación se adjuntó a su denuncia; se cifrará con ella.")),
+            ("voice_label", t("mensaje de voz")),
         ]
         return "<div id=\"messages\" hidden>" + list.map { code, text in
             "<p data-code=\"\(code)\">\(text)</p>"

@@ -262,6 +262,47 @@ struct WebFormTests {
         }
     }
 
+    @Test("a voice note recorded in Chromium (fake microphone), listened to and sent, comes out offline as a WebM/Opus file of the recorded length under a neutral name; with the microphone refused the page offers a file picker")
+    func voiceNote() async throws {
+        let scratch = try IntakeProcess()
+        let dir = scratch.folder
+        let staff = try StaffSetup(in: dir, organisation: "Red Voz")
+        let intake = try IntakeProcess(arguments: staff.intakeArguments)
+        try intake.start()
+        // RESGUARDO_WRITE_SAMPLE=1 refreshes the screenshots kept in docs/.
+        let shots = ProcessInfo.processInfo.environment["RESGUARDO_WRITE_SAMPLE"] != nil ? repositoryRoot.appendingPathComponent("docs").path : dir.path
+        let recorded = try webform(["voice", intake.baseURL, dir.appendingPathComponent("voice.json").path, shots + "/voice-recorder-es.png"])
+        #expect(recorded.status == 0, "\(recorded.output)")
+        let denied = try webform(["voice-denied", intake.baseURL, shots + "/voice-fallback-es.png"])
+        #expect(denied.status == 0 && denied.output.contains("Tor Browser"), "\(denied.output)")
+        intake.kill(signal: SIGTERM)
+        let seconds = try #require(try jsonObject(dir.appendingPathComponent("voice.json").path)["recorded_seconds"] as? Double)
+
+        let bundle = dir.appendingPathComponent("voz.rsgb").path
+        #expect(try tool("resguardo-intake", ["export", "--vault", staff.vault, "--out", bundle, "--passphrase-file", staff.vpass]).status == 0)
+        #expect(try tool("resguardo", ["init", "--workspace", staff.workspace, "--keys", staff.keys]).status == 0)
+        #expect(try tool("resguardo", ["vault", "trust", "--workspace", staff.workspace, "--fingerprint", staff.vaultFingerprint, "--public-key", staff.vault + ".signing.pub"]).status == 0)
+        let unseal = try tool("resguardo", ["unseal", "--workspace", staff.workspace, bundle, "--passphrase-file", staff.pass])
+        #expect(unseal.output.contains("1 new cases"), "\(unseal.output)")
+        let list = try tool("resguardo", ["cases", "list", "--workspace", staff.workspace])
+        let id = try #require(list.output.split(separator: "\n").first { $0.contains(" HN ") }.map { String($0.prefix(12)) }, "\(list.output)")
+        let shown = try tool("resguardo", ["cases", "show", "--workspace", staff.workspace, id, "--json", "--passphrase-file", staff.pass])
+        let report = try Report.parse(Array(shown.output.utf8))
+        let voice = try #require(report.attachments.first)
+        #expect(report.attachments.count == 1 && voice.filename.hasPrefix("voz-1.") && voice.mediaType.hasPrefix("audio/"), "\(voice.filename) \(voice.mediaType)")
+        let out = dir.appendingPathComponent("revision").path
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        let extracted = try tool("resguardo", ["cases", "attachment", "--workspace", staff.workspace, id, "1", "--out", out, "--passphrase-file", staff.pass])
+        #expect(extracted.status == 0, "\(extracted.output)")
+        let file = try #require(try FileManager.default.contentsOfDirectory(atPath: out).first { $0.hasSuffix(".webm") || $0.hasSuffix(".ogg") }, "\(extracted.output)")
+        let probe = try runSubprocess(debianPython, [repositoryRoot.appendingPathComponent("scripts/lib/webm_audio.py").path, out + "/" + file])
+        #expect(probe.status == 0, "\(probe.output)")
+        let info = try JSONSerialization.jsonObject(with: Data(probe.output.utf8)) as? [String: Any]
+        #expect(info?["codec"] as? String == "opus", "\(probe.output)")
+        let length = info?["seconds"] as? Double ?? 0
+        #expect(abs(length - seconds) < 1.5, "recorded \(seconds) s, the file holds \(length) s")
+    }
+
     @Test("page and scripts weigh under 200 KB, with SRI on every script, no inline script or style, and the language chosen as asked")
     func pageShape() async throws {
         let intake = try IntakeProcess()

@@ -21,6 +21,10 @@ live intake over TLS. Used by the Swift test suite (IntakeTests/WebFormTests) an
     webform.py read-replies BASE CODENAME      "Consultar respuestas": prints what the page shows
     webform.py screenshots BASE DIR            phone-width screenshots, es and en; label check
     webform.py bench BASE RUNS                 time from pressing "Enviar" to the receipt
+    webform.py voice BASE OUT.json [SHOT.png]  records a voice note with Chromium's fake microphone,
+                                               listens (the preview has it), attaches, sends
+    webform.py voice-denied BASE [SHOT.png]    the microphone refused: the page says so and offers
+                                               a file picker for an audio file
     webform.py photo OUT.jpg                   a JPEG with GPS EXIF
     webform.py gps FILE                        prints {"exif": bool, "gps": {...}} for a JPEG
 
@@ -81,14 +85,14 @@ def fail(message):
     sys.exit(1)
 
 
-def browser(javascript=True, width=412, height=915, ratio=1):
+def browser(javascript=True, width=412, height=915, ratio=1, extra=(), prefs_extra=None):
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
     options = webdriver.ChromeOptions()
     options.binary_location = "/usr/bin/chromium"
     for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                 "--no-first-run", "--disable-extensions", "--disable-background-networking"):
+                 "--no-first-run", "--disable-extensions", "--disable-background-networking", *extra):
         options.add_argument(flag)
     # The intake's --dev certificate is self-signed; TLS itself is real.
     options.set_capability("acceptInsecureCerts", True)
@@ -97,6 +101,7 @@ def browser(javascript=True, width=412, height=915, ratio=1):
              "download.prompt_for_download": False}
     if not javascript:
         prefs["profile.managed_default_content_settings.javascript"] = 2
+    prefs.update(prefs_extra or {})
     options.add_experimental_option("prefs", prefs)
     options.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": width, "height": height, "pixelRatio": ratio}})
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
@@ -643,6 +648,69 @@ def bench(base, runs):
                       "anchor_median_ms": round(anchors[len(anchors) // 2] * 1000, 1), "blake2b_per_second": round(hashes)}))
 
 
+def voice(base, out, shot=None):
+    from selenium.webdriver.common.by import By
+
+    driver = browser(extra=("--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"), height=1400)
+    try:
+        driver.get(base + "/?lang=es")
+        wait_for(driver, lambda: driver.execute_script("return !document.getElementById('voice').hidden"), what="the voice recorder")
+        driver.execute_script("document.getElementById('country').value = 'HN'; document.getElementById('country').dispatchEvent(new Event('change'));")
+        driver.find_element(By.ID, "description").send_keys("Mensaje de voz de prueba.")
+        warning = driver.find_element(By.ID, "voice-warning").text
+        if "Su voz puede identificarla" not in warning:
+            fail("the page does not say a voice identifies its speaker before recording: " + warning)
+        driver.execute_script("document.getElementById('voice').scrollIntoView()")
+        driver.find_element(By.ID, "voice-record").click()
+        wait_for(driver, lambda: driver.execute_script("return !document.getElementById('voice-stop').hidden"), what="recording to start")
+        recorded_for = 3.0
+        time.sleep(recorded_for)
+        driver.find_element(By.ID, "voice-stop").click()
+        wait_for(driver, lambda: driver.execute_script("return !document.getElementById('voice-review').hidden"), what="the recording to be ready")
+        status = driver.find_element(By.ID, "voice-status").text
+        if "KB" not in status or "Grabación lista" not in status:
+            fail("the size is not shown: " + status)
+        if not driver.execute_script("return document.getElementById('voice-preview').src.startsWith('blob:')"):
+            fail("no preview to listen to")
+        if shot:
+            driver.save_screenshot(shot)
+        driver.find_element(By.ID, "voice-add").click()
+        listed = driver.find_element(By.ID, "attachment-list").text
+        if "KB" not in listed:
+            fail("the recording is not listed with the attachments: " + listed)
+        driver.find_element(By.ID, "send").click()
+        receipt = wait_for(driver, lambda: driver.execute_script(
+            "return document.getElementById('receipt').hidden ? null : document.getElementById('receipt-code').textContent"), what="the receipt")
+        problems = console_problems(driver)
+        if problems:
+            fail("console: " + " | ".join(problems))
+        json.dump({"receipt": receipt, "recorded_seconds": recorded_for, "status": status}, open(out, "w"))
+    finally:
+        driver.quit()
+
+
+def voice_denied(base, shot=None):
+    from selenium.webdriver.common.by import By
+
+    # No fake UI: the microphone permission is refused, as a defender may refuse it.
+    driver = browser(extra=("--use-fake-device-for-media-stream",), height=1400,
+                     prefs_extra={"profile.default_content_setting_values.media_stream_mic": 2})
+    try:
+        driver.get(base + "/?lang=es")
+        wait_for(driver, lambda: driver.execute_script("return !document.getElementById('voice').hidden"), what="the voice recorder")
+        driver.find_element(By.ID, "voice-record").click()
+        wait_for(driver, lambda: driver.execute_script("return !document.getElementById('voice-unavailable').hidden"), what="the fallback")
+        text = driver.find_element(By.ID, "voice-unavailable").text
+        if "Tor Browser" not in text or not driver.find_element(By.ID, "voice-file").is_displayed():
+            fail("the fallback does not say why or offers no file picker: " + text)
+        if shot:
+            driver.execute_script("document.getElementById('voice').scrollIntoView()")
+            driver.save_screenshot(shot)
+        print(json.dumps({"fallback": text}))
+    finally:
+        driver.quit()
+
+
 def photo(out):
     from PIL import Image, ImageDraw
 
@@ -686,6 +754,10 @@ def main(argv):
         offline(*args)
     elif command == "fileform" and len(args) == 3:
         fileform(*args)
+    elif command == "voice" and len(args) in (2, 3):
+        voice(*args)
+    elif command == "voice-denied" and len(args) in (1, 2):
+        voice_denied(*args)
     elif command == "codename" and len(args) == 2:
         codename(*args)
     elif command == "read-replies" and len(args) == 2:

@@ -154,6 +154,87 @@
       list.appendChild(li);
     });
   }
+  // Voice notes (issue 20): recorded in the page with MediaRecorder (Opus), listened to, then
+  // attached like any file, under a neutral name. Where the browser cannot record (Tor Browser,
+  // no microphone, permission refused) the page says so and offers a file picker instead.
+  const voiceFiles = new Set();
+  (function voice() {
+    const section = $('voice');
+    if (!section) return;
+    section.hidden = false;
+    const status = $('voice-status');
+    const preview = $('voice-preview');
+    let recorder = null;
+    let recorded = null;
+    let ticker = null;
+    const unavailable = () => {
+      $('voice-record').hidden = true;
+      $('voice-stop').hidden = true;
+      $('voice-unavailable').hidden = false;
+    };
+    if (!(navigator.mediaDevices && navigator.mediaDevices.getUserMedia && window.MediaRecorder)) unavailable();
+    const reset = () => {
+      if (preview.src) URL.revokeObjectURL(preview.src);
+      preview.removeAttribute('src');
+      preview.hidden = true;
+      $('voice-review').hidden = true;
+      recorded = null;
+    };
+    $('voice-record').addEventListener('click', async () => {
+      let stream;
+      try {
+        stream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      } catch (e) {
+        unavailable();
+        return;
+      }
+      reset();
+      const type = ['audio/ogg;codecs=opus', 'audio/webm;codecs=opus'].find((t) => MediaRecorder.isTypeSupported(t)) || '';
+      recorder = new MediaRecorder(stream, type ? { mimeType: type } : {});
+      const chunks = [];
+      const started = Date.now();
+      recorder.addEventListener('dataavailable', (e) => { if (e.data && e.data.size) chunks.push(e.data); });
+      recorder.addEventListener('stop', () => {
+        clearInterval(ticker);
+        stream.getTracks().forEach((t) => t.stop());
+        const mime = (recorder.mimeType || type || 'audio/webm').split(';')[0];
+        recorded = new Blob(chunks, { type: mime });
+        recorded.seconds = Math.max(1, Math.round((Date.now() - started) / 1000));
+        preview.src = URL.createObjectURL(recorded);
+        preview.hidden = false;
+        $('voice-review').hidden = false;
+        status.textContent = msg('voice_ready').replace('{seconds}', recorded.seconds).replace('{kb}', Math.max(1, Math.round(recorded.size / 1024)));
+        $('voice-record').hidden = false;
+        $('voice-stop').hidden = true;
+      });
+      recorder.start(1000);
+      $('voice-record').hidden = true;
+      $('voice-stop').hidden = false;
+      status.textContent = msg('voice_recording').replace('{seconds}', 0);
+      ticker = setInterval(() => {
+        status.textContent = msg('voice_recording').replace('{seconds}', Math.round((Date.now() - started) / 1000));
+      }, 1000);
+    });
+    $('voice-stop').addEventListener('click', () => { if (recorder && recorder.state !== 'inactive') recorder.stop(); });
+    $('voice-add').addEventListener('click', () => {
+      if (!recorded) return;
+      const ext = recorded.type.includes('ogg') ? 'ogg' : 'webm';
+      const file = new File([recorded], msg('voice_label') + '.' + ext, { type: recorded.type });
+      voiceFiles.add(file);
+      files.push(file);
+      listFiles();
+      reset();
+      status.textContent = msg('voice_added');
+    });
+    $('voice-discard').addEventListener('click', () => { reset(); status.textContent = ''; });
+    $('voice-file').addEventListener('change', (event) => {
+      Array.from(event.target.files).forEach((f) => voiceFiles.add(f));
+      files = files.concat(Array.from(event.target.files));
+      event.target.value = '';
+      listFiles();
+    });
+  })();
+
   $('attachments').addEventListener('change', (event) => {
     files = files.concat(Array.from(event.target.files));
     event.target.value = '';
@@ -189,7 +270,9 @@
           // A neutral name here too (a document's name can carry a person's name or a place);
           // only a short extension survives. The contents keep their metadata: the page says so.
           const ext = (/\.([A-Za-z0-9]{1,5})$/.exec(file.name) || ['', ''])[1].toLowerCase();
-          out.push({ filename: 'archivo-' + (i + 1) + (ext ? '.' + ext : ''), media_type: file.type || 'application/octet-stream', bytes: new Uint8Array(await file.arrayBuffer()) });
+          // A voice note (recorded here or picked as one) is called what it is, nothing more.
+          const stem = voiceFiles.has(file) ? 'voz-' : 'archivo-';
+          out.push({ filename: stem + (i + 1) + (ext ? '.' + ext : ''), media_type: file.type || 'application/octet-stream', bytes: new Uint8Array(await file.arrayBuffer()) });
         }
       } catch (e) {
         throw new S.SealingError('file_unreadable', file.name);
