@@ -42,7 +42,8 @@ let package = Package(
         // The one way to write a file durably (exclusive create, atomic replace) and to read a
         // file of bounded size; every writer in the project uses it.
         .target(name: "DurableFiles", swiftSettings: strict),
-        .target(name: "Formats", dependencies: ["Sodium", "DurableFiles"], swiftSettings: strict),
+        // staff-po: the staff tools' message catalogs (StaffMessages).
+        .target(name: "Formats", dependencies: ["Sodium", "DurableFiles"], resources: [.copy("staff-po")], swiftSettings: strict),
         // Online store of ciphertext: SQLite through GRDB, WAL, synchronous=FULL, group commit.
         .target(
             name: "Vault",

@@ -32,24 +32,28 @@ public struct CommandFailure: Error {
     }
 
     public func report() {
-        Console.error("\(Self.program): error: \(message)")
-        for hint in hints { Console.error("\(Self.program): hint: \(hint)") }
+        Console.error("\(Self.program): \(Console.translate("error")): \(Console.translate(message))")
+        for hint in hints { Console.error("\(Self.program): \(Console.translate("hint")): \(Console.translate(hint))") }
     }
 }
 
 public enum Console {
+    /// The staff's language for a message (set by each tool at start from `StaffMessages`;
+    /// CLISupport itself knows no catalogs). Identity until then.
+    nonisolated(unsafe) public static var translate: @Sendable (String) -> String = { $0 }
+
     public static func error(_ line: String) {
         writeStandardError(line + "\n")
     }
 
     public static func warning(_ line: String) {
-        writeStandardError("\(CommandFailure.program): warning: \(line)\n")
+        writeStandardError("\(CommandFailure.program): \(translate("warning")): \(translate(line))\n")
     }
 
     /// Something a person should know that is neither an error nor a warning (standard error,
     /// so it never mixes with output a script reads).
     public static func note(_ line: String) {
-        writeStandardError("\(CommandFailure.program): \(line)\n")
+        writeStandardError("\(CommandFailure.program): \(translate(line))\n")
     }
 
     /// A one-line progress display on a terminal: redrawn in place with a carriage return.

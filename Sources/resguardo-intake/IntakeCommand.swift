@@ -1,4 +1,5 @@
 import ArgumentParser
+import Formats
 import CLISupport
 import Sodium
 
@@ -25,6 +26,7 @@ struct IntakeCommand: AsyncParsableCommand {
     )
 
     static func main() async {
+        Console.translate = { StaffMessages.text($0) }
         await runAsyncCommandLine(IntakeCommand.self, program: "resguardo-intake")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Formats
 import CLISupport
 import Sodium
 
@@ -30,6 +31,7 @@ struct SubmitCommand: AsyncParsableCommand {
     )
 
     static func main() async {
+        Console.translate = { StaffMessages.text($0) }
         await runAsyncCommandLine(SubmitCommand.self, program: "resguardo-submit")
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Formats
 import CLISupport
 import Sodium
 
@@ -29,6 +30,7 @@ struct Resguardo: AsyncParsableCommand {
     )
 
     static func main() async {
+        Console.translate = { StaffMessages.text($0) }
         await runAsyncCommandLine(Resguardo.self, program: "resguardo")
     }
 }

@@ -81,7 +81,7 @@ extension Resguardo {
                 if case .keys(let keyError) = error { throw keyError.commandFailure(directory: keys) }
                 throw CommandFailure(error.description)
             }
-            print("created workspace \(path) (keys: \(keys))")
+            print(L("created workspace {path} (keys: {keys})", ["path": path, "keys": keys]))
         }
     }
 }
@@ -125,7 +125,7 @@ extension Resguardo {
                 do { try ws.trustVault(publicKey: key, fingerprint: pin, today: .today()) } catch {
                     throw CommandFailure(error.description, hints: ["compare the fingerprint with the one printed on the online server"], status: .dataError)
                 }
-                print("trusted vault key \(pin)")
+                print(L("trusted vault key {fingerprint}", ["fingerprint": "\(pin)"]))
             }
         }
     }
@@ -177,7 +177,7 @@ extension Resguardo {
                                      hints: ["run `resguardo unseal \(bundle) --ack-out DIR` with a writable folder: an imported bundle is not imported twice, and its acknowledgement is written again"],
                                      status: .cannotCreate)
             }
-            print("acknowledgement: \(path)")
+            print(L("acknowledgement: {path}", ["path": path]))
         }
 
         func run() throws {
@@ -210,16 +210,18 @@ extension Resguardo {
                     }
                     if interactive { Console.progress("") }
                     let reasons = summary.quarantined.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ")
-                    print("bundle \(Encoding.hex(summary.bundleDigest).prefix(16))…: \(summary.envelopes) envelopes → \(summary.newCases) new cases, \(summary.duplicates) duplicates, \(summary.quarantinedTotal) quarantined\(reasons.isEmpty ? "" : " (\(reasons))")")
+                    print(L("bundle {digest}…: {envelopes} envelopes → {new} new cases, {duplicates} duplicates, {quarantined} quarantined{reasons}",
+                            ["digest": String(Encoding.hex(summary.bundleDigest).prefix(16)), "envelopes": "\(summary.envelopes)", "new": "\(summary.newCases)",
+                             "duplicates": "\(summary.duplicates)", "quarantined": "\(summary.quarantinedTotal)", "reasons": reasons.isEmpty ? "" : " (\(reasons))"]))
                     if summary.followUps > 0 {
-                        print("  \(summary.followUps) of the new cases were sent with a codename already seen: linked as follow-ups (see cases show)")
+                        print(L("  {n} of the new cases were sent with a codename already seen: linked as follow-ups (see cases show)", ["n": "\(summary.followUps)"]))
                     }
                     if summary.casesWithUnknownFields > 0 {
-                        print("  \(summary.casesWithUnknownFields) cases carry fields this version does not know; they are kept (see cases show)")
+                        print(L("  {n} cases carry fields this version does not know; they are kept (see cases show)", ["n": "\(summary.casesWithUnknownFields)"]))
                     }
                     try writeAcknowledgement(summary.bundleDigest, for: path, with: replyKey)
                 } catch UnsealError.replayedBundle(let digest) {
-                    print("bundle \(digest.prefix(16))…: already imported; nothing was changed")
+                    print(L("bundle {digest}…: already imported; nothing was changed", ["digest": String(digest.prefix(16))]))
                     guard let bytes = Encoding.bytes(fromHex: digest) else { throw CommandFailure("internal: bad digest \(digest)") }
                     try writeAcknowledgement(bytes, for: path, with: replyKey)
                 } catch let error as UnsealError {

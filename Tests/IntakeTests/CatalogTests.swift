@@ -144,3 +144,19 @@ struct CatalogTests {
         }
     }
 }
+
+@Suite("Staff tools in Spanish")
+struct StaffLanguageTests {
+    @Test("the staff catalog parses, and the tools speak Spanish under LANG=es_*, English otherwise, with the same exit status")
+    func spanishForStaff() throws {
+        let path = repositoryRoot.appendingPathComponent("Sources/Formats/staff-po/es.po").path
+        let catalog = try Catalog(language: "es", text: try String(contentsOfFile: path, encoding: .utf8), source: path)
+        #expect(catalog.translation("no workspace given") == "no se indicó el espacio de trabajo")
+        let tool = IntakeProcess.binaries.appendingPathComponent("resguardo").path
+        let spanish = try runSubprocess(tool, ["cases", "list"], environment: ["LANG": "es_MX.UTF-8"], unsetting: ["LC_ALL", "LC_MESSAGES", "RESGUARDO_WORKSPACE"])
+        let english = try runSubprocess(tool, ["cases", "list"], environment: ["LANG": "C.UTF-8"], unsetting: ["LC_ALL", "LC_MESSAGES", "RESGUARDO_WORKSPACE"])
+        #expect(spanish.output.contains("resguardo: error: no se indicó el espacio de trabajo") && spanish.output.contains("resguardo: sugerencia: use --workspace CARPETA"), "\(spanish.output)")
+        #expect(english.output.contains("resguardo: error: no workspace given"), "\(english.output)")
+        #expect(spanish.status == english.status && spanish.status == 64)
+    }
+}

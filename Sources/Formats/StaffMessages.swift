@@ -1,0 +1,37 @@
+import Foundation
+
+/// What the staff tools say, in the staff's language (issue 20): Spanish when the locale says so
+/// (`LC_ALL`, `LC_MESSAGES` or `LANG` starting `es`), English otherwise. The source language is
+/// English; `staff-po/es.po` translates it (made and checked by `scripts/gen-catalog`). A text
+/// the catalog lacks is shown in English, so a missing entry never loses a message; exit codes
+/// never depend on the language.
+public enum StaffMessages {
+    /// `es` or `en`, from the environment once.
+    public static let language: String = {
+        let environment = ProcessInfo.processInfo.environment
+        let locale = [environment["LC_ALL"], environment["LC_MESSAGES"], environment["LANG"]].compactMap { $0 }.first { !$0.isEmpty } ?? ""
+        return locale.lowercased().hasPrefix("es") ? "es" : "en"
+    }()
+
+    static let catalog: Catalog? = {
+        guard language != "en" else { return nil }
+        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        for base in [Bundle.main.bundleURL, executable] {
+            let path = base.appendingPathComponent("resguardo_Formats.resources/staff-po/\(language).po").path
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else { continue }
+            // A damaged catalog must not stop a staff tool: English it is.
+            return try? Catalog(language: language, text: text, source: path)
+        }
+        return nil
+    }()
+
+    /// `english` in the staff's language, `{name}` placeholders filled from `values`.
+    public static func text(_ english: String, _ values: [String: String] = [:]) -> String {
+        var out = catalog?.translation(english) ?? english
+        for (name, value) in values { out = out.replacingOccurrences(of: "{\(name)}", with: value) }
+        return out
+    }
+}
+
+/// A staff-tool text (scripts/gen-catalog finds the calls): `L("{n} new cases", ["n": "\(n)"])`.
+public func L(_ english: String, _ values: [String: String] = [:]) -> String { StaffMessages.text(english, values) }
