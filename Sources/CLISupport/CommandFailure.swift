@@ -150,3 +150,11 @@ public enum ProcessHardening {
 public enum ResguardoVersion {
     public static let number = "0.1.0"
 }
+
+/// A staff-tool template inside CLISupport (which knows no catalogs): looked up through
+/// `Console.translate`, then `{name}` filled in; the tools' own code uses Formats' `L`.
+func L(_ english: String, _ values: [String: String] = [:]) -> String {
+    var out = Console.translate(english)
+    for (name, value) in values { out = out.replacingOccurrences(of: "{\(name)}", with: value) }
+    return out
+}

@@ -1,4 +1,5 @@
 public import ArgumentParser
+import Formats
 public import Sodium
 import DurableFiles
 #if canImport(Glibc)
@@ -29,7 +30,7 @@ public struct PassphraseOptions: ParsableArguments {
         }
         guard isatty(STDIN_FILENO) == 1 || access("/dev/tty", R_OK) == 0 else {
             throw CommandFailure("no passphrase given and no terminal to ask on",
-                                 hints: ["use --passphrase-file FILE or set \(Self.environmentVariable)"], status: .usage)
+                                 hints: [L("use --passphrase-file FILE or set {environment_variable}", ["environment_variable": "\(Self.environmentVariable)"])], status: .usage)
         }
         let first = try Terminal.readSecret(prompt: prompt)
         if confirm {
@@ -46,7 +47,7 @@ public struct PassphraseOptions: ParsableArguments {
         let passphrase = try read(prompt: "New passphrase (at least \(Self.minNewLength) characters): ", confirm: true)
         let length = passphrase.withUnsafeBytes { b in String(decoding: b, as: UTF8.self).count }
         guard length >= Self.minNewLength else {
-            throw CommandFailure("the passphrase has \(length) characters; at least \(Self.minNewLength) are required",
+            throw CommandFailure(L("the passphrase has {length} characters; at least {min_new_length} are required", ["length": "\(length)", "min_new_length": "\(Self.minNewLength)"]),
                                  hints: ["a sentence of five or six unrelated words is long and memorable"], status: .usage)
         }
         return passphrase
@@ -55,7 +56,7 @@ public struct PassphraseOptions: ParsableArguments {
     private func readFile(_ path: String) throws -> SecureBytes {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else {
-            throw CommandFailure("cannot open passphrase file \(path): \(String(cString: strerror(errno)))", status: .noInput)
+            throw CommandFailure(L("cannot open passphrase file {path}: {errno}", ["path": "\(path)", "errno": "\(String(cString: strerror(errno)))"]), status: .noInput)
         }
         defer { close(fd) }
         var length = 0
@@ -69,9 +70,9 @@ public struct PassphraseOptions: ParsableArguments {
                 length += n
             }
         }
-        if failure != 0 { throw CommandFailure("cannot read passphrase file \(path): \(String(cString: strerror(failure)))", status: .noInput) }
+        if failure != 0 { throw CommandFailure(L("cannot read passphrase file {path}: {failure}", ["path": "\(path)", "failure": "\(String(cString: strerror(failure)))"]), status: .noInput) }
         guard length <= Self.maxLength else {
-            throw CommandFailure("passphrase file \(path) is longer than \(Self.maxLength) bytes", status: .dataError)
+            throw CommandFailure(L("passphrase file {path} is longer than {max_length} bytes", ["path": "\(path)", "max_length": "\(Self.maxLength)"]), status: .dataError)
         }
         let trimmed = buffer.withUnsafeBytes { b -> Int in
             var n = length
@@ -79,7 +80,7 @@ public struct PassphraseOptions: ParsableArguments {
             if n > 0, b[n - 1] == 0x0D { n -= 1 }
             return n
         }
-        guard trimmed > 0 else { throw CommandFailure("passphrase file \(path) is empty", status: .dataError) }
+        guard trimmed > 0 else { throw CommandFailure(L("passphrase file {path} is empty", ["path": "\(path)"]), status: .dataError) }
         return try buffer.prefix(trimmed)
     }
 }
@@ -132,7 +133,7 @@ public struct NewPassphraseOptions: ParsableArguments {
         var options = PassphraseOptions()
         options.passphraseFile = newPassphraseFile
         if newPassphraseFile == nil, getenv(PassphraseOptions.environmentVariable) != nil {
-            throw CommandFailure("the new passphrase is not read from \(PassphraseOptions.environmentVariable)", hints: ["give --new-passphrase-file FILE, or type it on the terminal"], status: .usage)
+            throw CommandFailure(L("the new passphrase is not read from {environment_variable}", ["environment_variable": "\(PassphraseOptions.environmentVariable)"]), hints: ["give --new-passphrase-file FILE, or type it on the terminal"], status: .usage)
         }
         return try options.readNew()
     }
@@ -160,7 +161,7 @@ public struct SecretLines {
             }
             text = collected
         } else {
-            guard let data = try? DurableFile.read(file, maxBytes: 64 * 1024) else { throw CommandFailure("cannot read \(file)", status: .noInput) }
+            guard let data = try? DurableFile.read(file, maxBytes: 64 * 1024) else { throw CommandFailure(L("cannot read {file}", ["file": "\(file)"]), status: .noInput) }
             text = String(decoding: data, as: UTF8.self)
         }
         lines = text.split(separator: "\n").map { String($0.drop { $0 == " " || $0 == "\t" || $0 == "\r" }) }.filter { !$0.allSatisfy { $0 == " " || $0 == "\t" || $0 == "\r" } }

@@ -14,16 +14,16 @@ public enum SecretText {
             data = FileHandle.standardInput.readData(ofLength: maxByteCount + 1)
         } else {
             guard let handle = FileHandle(forReadingAtPath: path) else {
-                throw CommandFailure("cannot read \(what) from \(path)", status: .noInput)
+                throw CommandFailure(L("cannot read {what} from {path}", ["what": "\(what)", "path": "\(path)"]), status: .noInput)
             }
             defer { try? handle.close() }
             data = (try? handle.read(upToCount: maxByteCount + 1)) ?? Data()
         }
         guard data.count <= maxByteCount else {
-            throw CommandFailure("\(what) in \(path) is larger than \(maxByteCount >> 20) MiB", status: .dataError)
+            throw CommandFailure(L("{what} in {path} is larger than {max_byte_count} MiB", ["what": "\(what)", "path": "\(path)", "max_byte_count": "\(maxByteCount >> 20)"]), status: .dataError)
         }
         guard var text = String(data: data, encoding: .utf8) else {
-            throw CommandFailure("\(what) in \(path) is not UTF-8 text", status: .dataError)
+            throw CommandFailure(L("{what} in {path} is not UTF-8 text", ["what": "\(what)", "path": "\(path)"]), status: .dataError)
         }
         if text.hasSuffix("\n") { text.removeLast() }
         return text
@@ -31,6 +31,6 @@ public enum SecretText {
 
     /// Said once when a secret came on the command line anyway.
     public static func warnAboutArgument(_ flag: String, instead: String) {
-        Console.warning("\(flag) on the command line can be read by other programs on this computer while it runs (ps) and stays in the shell history; use \(instead) next time")
+        Console.warning(L("{flag} on the command line can be read by other programs on this computer while it runs (ps) and stays in the shell history; use {instead} next time", ["flag": "\(flag)", "instead": "\(instead)"]))
     }
 }

@@ -49,7 +49,7 @@ extension IntakeCommand {
             let signed = try manifest.loadSigned()
             guard let pinned = try manifest.pinnedFingerprint() else { throw CommandFailure("no fingerprint", status: .usage) }
             guard signed.manifest.isCurrent(on: .today()) else {
-                throw CommandFailure("the manifest expired on \(signed.manifest.expires)", hints: ["renew it offline first: resguardo key renew"], status: .dataError)
+                throw CommandFailure(L("the manifest expired on {expires}", ["expires": "\(signed.manifest.expires)"]), hints: ["renew it offline first: resguardo key renew"], status: .dataError)
             }
             let html: String
             do {

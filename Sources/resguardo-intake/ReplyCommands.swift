@@ -37,13 +37,13 @@ extension IntakeCommand {
             let manifest = try self.manifest.load()
             // A reply bundle is a few replies of at most 128 KiB each; refuse to read a huge file whole.
             let size = (try? FileManager.default.attributesOfItem(atPath: bundle)[.size] as? Int) ?? nil
-            guard let size else { throw CommandFailure("cannot read \(bundle)", status: .noInput) }
-            guard size <= 256 << 20 else { throw CommandFailure("\(bundle) is \(size) bytes; a reply bundle is at most 256 MiB", status: .dataError) }
+            guard let size else { throw CommandFailure(L("cannot read {bundle}", ["bundle": "\(bundle)"]), status: .noInput) }
+            guard size <= 256 << 20 else { throw CommandFailure(L("{bundle} is {size} bytes; a reply bundle is at most 256 MiB", ["bundle": "\(bundle)", "size": "\(size)"]), status: .dataError) }
             let data: [UInt8]
             do { data = try DurableFile.read(bundle, maxBytes: 256 << 20) } catch { throw CommandFailure(error.description, status: .noInput) }
             let parsed: ReplyBundle
             do { parsed = try ReplyBundle(bytes: data, trustedKey: manifest.replySigningKey) } catch {
-                throw CommandFailure("\(bundle): \(error)", hints: ["nothing was imported"], status: .dataError)
+                throw CommandFailure(L("{bundle}: {error}", ["bundle": "\(bundle)", "error": "\(error)"]), hints: ["nothing was imported"], status: .dataError)
             }
             let opened = try await vault.open()
             let today = CalendarDay.today()
@@ -53,7 +53,7 @@ extension IntakeCommand {
                 expired = try await opened.administration.purgeReplies(before: today.adding(days: -keepDays))
             } catch {
                 await opened.close()
-                throw CommandFailure("import failed: \(error)", hints: ["run it again: a reply already stored is not stored twice"])
+                throw CommandFailure(L("import failed: {error}", ["error": "\(error)"]), hints: ["run it again: a reply already stored is not stored twice"])
             }
             await opened.close()
             print("imported \(result.added) replies into \(Set(parsed.entries.map(\.mailbox)).count) mailboxes (\(result.alreadyStored) already there)")

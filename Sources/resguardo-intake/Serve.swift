@@ -125,25 +125,25 @@ extension IntakeCommand {
                 throw CommandFailure(error.description, hints: ["or use --dev for a demo with the public demo keys"], status: .usage)
             }
             guard let level = Logger.Level(rawValue: logLevel) else {
-                throw CommandFailure("unknown log level `\(logLevel)`", status: .usage)
+                throw CommandFailure(L("unknown log level `{log_level}`", ["log_level": "\(logLevel)"]), status: .usage)
             }
             LoggingSystem.bootstrap { label in AnonymousLogHandler(label: label, level: level) }
             let logger = Logger(label: "resguardo-intake")
             let deps: IntakeDependencies
             do { deps = try IntakeDependencies(configuration: settings, logger: logger) } catch let error as NetworkLoadError where error.isUntrustedKey {
-                throw CommandFailure("cannot start: \(error)", hints: ["the manifest was not signed by the pinned signing key: it may have been swapped; get it again from the offline laptop (resguardo key show)",
+                throw CommandFailure(L("cannot start: {error}", ["error": "\(error)"]), hints: ["the manifest was not signed by the pinned signing key: it may have been swapped; get it again from the offline laptop (resguardo key show)",
                                                                    "nothing was served"], status: .dataError)
             } catch let error as ManifestFileError where error.isUntrustedKey {
-                throw CommandFailure("cannot start: \(error)", hints: ["the manifest was not signed by the pinned signing key: it may have been swapped; get it again from the offline laptop (resguardo key show)",
+                throw CommandFailure(L("cannot start: {error}", ["error": "\(error)"]), hints: ["the manifest was not signed by the pinned signing key: it may have been swapped; get it again from the offline laptop (resguardo key show)",
                                                                    "nothing was served"], status: .dataError)
             } catch {
-                throw CommandFailure("cannot start: \(error)", status: .dataError)
+                throw CommandFailure(L("cannot start: {error}", ["error": "\(error)"]), status: .dataError)
             }
             // A shared vault: connect and migrate before listening, so no receipt is promised by
             // an intake that cannot reach its database.
             do throws(VaultError) { try await deps.networks.prepare() } catch {
                 await (try? deps.networks.close())
-                throw CommandFailure("cannot start: the vault's database: \(error)", hints: ["is PostgreSQL running, and does vault.url name it?", "nothing was served"], status: .dataError)
+                throw CommandFailure(L("cannot start: the vault's database: {error}", ["error": "\(error)"]), hints: ["is PostgreSQL running, and does vault.url name it?", "nothing was served"], status: .dataError)
             }
             let host = settings.host, demo = dev, demoKeys = settings.networks.isEmpty
             let vaults = deps.networks.isSingle ? "vault \(deps.networks.all.first?.vaultLocation.description ?? settings.vaultPath)"
@@ -165,7 +165,7 @@ extension IntakeCommand {
                 text += "resguardo-intake: serving https://\(host):\(port) (TLS 1.3 only), \(vaults)\n"
                 FileHandle.standardOutput.write(Data(text.utf8))
             } } catch let error as ConfigurationError {
-                throw CommandFailure("cannot start: \(error)", status: .usage)
+                throw CommandFailure(L("cannot start: {error}", ["error": "\(error)"]), status: .usage)
             }
             try await app.runService()
             for network in deps.networks.all {
@@ -236,7 +236,7 @@ enum DevCertificate {
         }
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw CommandFailure("openssl could not make a demo certificate (exit \(process.terminationStatus))")
+            throw CommandFailure(L("openssl could not make a demo certificate (exit {termination_status})", ["termination_status": "\(process.terminationStatus)"]))
         }
         chmod(key, 0o600)
     }

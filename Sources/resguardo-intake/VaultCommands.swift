@@ -54,10 +54,11 @@ struct VaultOptions: ParsableArguments {
     func open(creating: Bool = false) async throws -> Opened {
         guard let url = try postgresURL() else {
             guard creating || FileManager.default.fileExists(atPath: vault) else {
-                throw CommandFailure("no vault at \(vault)", hints: ["create one with: resguardo-intake vault init --vault \(vault)"], status: .noInput)
+                throw CommandFailure(L("no vault at {vault}", ["vault": "\(vault)"]), hints: [L("create one with: resguardo-intake vault init --vault {vault}", ["vault": "\(vault)"])], status: .noInput)
             }
             do { return Opened(administration: try VaultDatabase(path: vault), postgres: nil) } catch {
-                throw CommandFailure("cannot \(creating ? "create" : "open") vault \(vault): \(error)", status: .dataError)
+                throw CommandFailure(L(creating ? "cannot create vault {vault}: {error}" : "cannot open vault {vault}: {error}", ["vault": vault, "error": "\(error)"]),
+                                     status: .dataError)
             }
         }
         var settings = IntakeConfiguration()
@@ -72,7 +73,7 @@ struct VaultOptions: ParsableArguments {
         database.start()
         do { try await database.migrate() } catch {
             await database.stop()
-            throw CommandFailure("cannot open the vault \(url): \(error)", hints: ["is PostgreSQL running, and may this user connect to it?"], status: .unavailable)
+            throw CommandFailure(L("cannot open the vault {url}: {error}", ["url": "\(url)", "error": "\(error)"]), hints: ["is PostgreSQL running, and may this user connect to it?"], status: .unavailable)
         }
         return Opened(administration: database, postgres: database)
     }
@@ -115,7 +116,7 @@ extension IntakeCommand.VaultCommand {
             try vault.requireSigningKey()
             let files = vault.vaultUrl == nil ? [vault.vault, vault.signingKeyPath, vault.publicKeyPath] : [vault.signingKeyPath, vault.publicKeyPath]
             for path in files where FileManager.default.fileExists(atPath: path) {
-                throw CommandFailure("\(path) already exists; refusing to overwrite a vault or its key", status: .cannotCreate)
+                throw CommandFailure(L("{path} already exists; refusing to overwrite a vault or its key", ["path": "\(path)"]), status: .cannotCreate)
             }
             let secret = try passphrase.readNew()
             let key = try SigningKey.generate()
@@ -144,15 +145,15 @@ extension VaultOptions {
     func unlockSigningKey(_ passphrase: PassphraseOptions) throws -> SigningKey {
         try requireSigningKey()
         guard let data = try? DurableFile.read(signingKeyPath, maxBytes: 4096) else {
-            throw CommandFailure("no signing key at \(signingKeyPath)", hints: ["was the vault made with `resguardo-intake vault init`?"], status: .noInput)
+            throw CommandFailure(L("no signing key at {signing_key_path}", ["signing_key_path": "\(signingKeyPath)"]), hints: ["was the vault made with `resguardo-intake vault init`?"], status: .noInput)
         }
         let secret = try passphrase.read(prompt: "Vault passphrase: ")
         do {
             return try KeyFile(bytes: Array(data)).unlockSigningKey(passphrase: secret, kind: .bundleSigning)
         } catch .wrongPassphrase {
-            throw CommandFailure("wrong passphrase for \(signingKeyPath)", status: .wrongPassphrase)
+            throw CommandFailure(L("wrong passphrase for {signing_key_path}", ["signing_key_path": "\(signingKeyPath)"]), status: .wrongPassphrase)
         } catch {
-            throw CommandFailure("\(signingKeyPath): \(error)", status: .dataError)
+            throw CommandFailure(L("{signing_key_path}: {error}", ["signing_key_path": "\(signingKeyPath)", "error": "\(error)"]), status: .dataError)
         }
     }
 }
@@ -181,7 +182,7 @@ extension IntakeCommand {
 
         func run() async throws {
             guard !FileManager.default.fileExists(atPath: out) else {
-                throw CommandFailure("\(out) already exists; refusing to overwrite a bundle", status: .cannotCreate)
+                throw CommandFailure(L("{out} already exists; refusing to overwrite a bundle", ["out": "\(out)"]), status: .cannotCreate)
             }
             let key = try vault.unlockSigningKey(passphrase)
             let database = try await vault.open()
@@ -191,7 +192,7 @@ extension IntakeCommand {
                                                                    maxBytes: VaultDatabase.maxBundleEnvelopeBytes, urgentOnly: urgentOnly)
             } catch {
                 await database.close()
-                throw CommandFailure("export failed: \(error)", hints: ["nothing was marked exported; run export again"])
+                throw CommandFailure(L("export failed: {error}", ["error": "\(error)"]), hints: ["nothing was marked exported; run export again"])
             }
             await database.close()
             print("exported \(summary.count)\(urgentOnly ? " urgent" : "") envelopes (\(summary.byteCount) bytes) to \(out)")
@@ -260,14 +261,14 @@ extension IntakeCommand {
                     let n = try await database.purge(bundleDigest: ack.bundleDigest, today: .today())
                     print("purged \(n) envelopes of bundle \(Encoding.hex(ack.bundleDigest)), acknowledged offline on \(ack.day)")
                 } catch VaultError.unknownBundle {
-                    throw CommandFailure("no bundle with digest \(Encoding.hex(ack.bundleDigest)) was exported from \(vault.name)", status: .dataError)
+                    throw CommandFailure(L("no bundle with digest {bundle_digest} was exported from {name}", ["bundle_digest": "\(Encoding.hex(ack.bundleDigest))", "name": "\(vault.name)"]), status: .dataError)
                 }
             } else if let bundleDigest, let digest = Encoding.bytes(fromHex: bundleDigest) {
                 do {
                     let n = try await database.purge(bundleDigest: digest, today: .today())
                     print("purged \(n) envelopes of bundle \(bundleDigest)")
                 } catch VaultError.unknownBundle {
-                    throw CommandFailure("no bundle with digest \(bundleDigest) was exported from \(vault.name)", status: .dataError)
+                    throw CommandFailure(L("no bundle with digest {bundle_digest} was exported from {name}", ["bundle_digest": "\(bundleDigest)", "name": "\(vault.name)"]), status: .dataError)
                 }
             } else if let olderThan {
                 try await purgeByAge(database, olderThan: olderThan)
@@ -283,7 +284,7 @@ extension IntakeCommand.Purge {
             summary = try await database.purge(olderThan: olderThan, today: .today(), includingUnacknowledged: forceUnacknowledged,
                                                includingUnexported: forceUnexported)
         } catch {
-            throw CommandFailure("purge failed: \(error)", hints: ["nothing was deleted"])
+            throw CommandFailure(L("purge failed: {error}", ["error": "\(error)"]), hints: ["nothing was deleted"])
         }
         print("purged \(summary.deleted) envelopes older than \(olderThan) days")
         for bundle in summary.unacknowledged {
@@ -291,23 +292,23 @@ extension IntakeCommand.Purge {
             print("  \(what) \(bundle.count) envelopes of bundle \(Encoding.hex(bundle.digest)), exported but never acknowledged")
         }
         if summary.deletedUnacknowledged && summary.unacknowledgedCount > 0 {
-            Console.warning("deleted \(summary.unacknowledgedCount) envelopes whose bundle was never acknowledged: if that bundle was lost, those reports are gone")
+            Console.warning(L("deleted {unacknowledged_count} envelopes whose bundle was never acknowledged: if that bundle was lost, those reports are gone", ["unacknowledged_count": "\(summary.unacknowledgedCount)"]))
         } else if summary.keptUnacknowledged > 0 {
-            Console.warning("kept \(summary.keptUnacknowledged) envelopes of unacknowledged bundles (import the bundle offline and bring back its acknowledgement, or --force-unacknowledged)")
+            Console.warning(L("kept {kept_unacknowledged} envelopes of unacknowledged bundles (import the bundle offline and bring back its acknowledgement, or --force-unacknowledged)", ["kept_unacknowledged": "\(summary.keptUnacknowledged)"]))
         }
         if summary.deletedUnexported && summary.unexported > 0 {
-            Console.warning("deleted \(summary.unexported) envelopes that were never exported: those reports are gone")
+            Console.warning(L("deleted {unexported} envelopes that were never exported: those reports are gone", ["unexported": "\(summary.unexported)"]))
         } else if summary.keptUnexported > 0 {
-            Console.warning("kept \(summary.keptUnexported) envelopes that were never exported (export them, or --force-unexported)")
+            Console.warning(L("kept {kept_unexported} envelopes that were never exported (export them, or --force-unexported)", ["kept_unexported": "\(summary.keptUnexported)"]))
         }
     }
 
     /// Checks the acknowledgement against the staff reply-signing key named in the manifest.
     func verifiedAcknowledgement(_ path: String) throws -> Acknowledgement {
-        guard let data = try? DurableFile.read(path, maxBytes: 4096) else { throw CommandFailure("cannot read \(path) (an acknowledgement is \(Acknowledgement.byteCount) bytes)", status: .noInput) }
+        guard let data = try? DurableFile.read(path, maxBytes: 4096) else { throw CommandFailure(L("cannot read {path} (an acknowledgement is {byte_count} bytes)", ["path": "\(path)", "byte_count": "\(Acknowledgement.byteCount)"]), status: .noInput) }
         let replyKey = try manifest.load().replySigningKey
         do { return try Acknowledgement(bytes: Array(data), verifyingKey: replyKey) } catch {
-            throw CommandFailure("\(path): \(error)", hints: ["nothing was purged"], status: .dataError)
+            throw CommandFailure(L("{path}: {error}", ["path": "\(path)", "error": "\(error)"]), hints: ["nothing was purged"], status: .dataError)
         }
     }
 }
@@ -337,11 +338,11 @@ struct PinnedManifestOptions: ParsableArguments {
         }
         do { return try ManifestFile.load(path: settings.manifestPath, pinned: pinned) } catch {
             if case .unreadable(let path) = error {
-                throw CommandFailure("cannot read the key manifest \(path)", hints: ["give --manifest PATH (the manifest.json the intake serves)"], status: .noInput)
+                throw CommandFailure(L("cannot read the key manifest {path}", ["path": "\(path)"]), hints: ["give --manifest PATH (the manifest.json the intake serves)"], status: .noInput)
             }
             var hints = ["nothing was changed"]
             if error.isUntrustedKey { hints.insert("the manifest is not signed by the pinned key: it may have been swapped", at: 0) }
-            throw CommandFailure("\(error)", hints: hints, status: .dataError)
+            throw CommandFailure(L("{error}", ["error": "\(error)"]), hints: hints, status: .dataError)
         }
     }
 
@@ -356,10 +357,10 @@ struct PinnedManifestOptions: ParsableArguments {
         if !settings.networks.isEmpty {
             let ids = settings.networks.map(\.id.text).joined(separator: ", ")
             guard let network else {
-                throw CommandFailure("\(config ?? "the config") lists several networks (\(ids))", hints: ["give --network ID"], status: .usage)
+                throw CommandFailure(L("{config} lists several networks ({ids})", ["config": "\(config ?? "the config")", "ids": "\(ids)"]), hints: ["give --network ID"], status: .usage)
             }
             guard let chosen = settings.networks.first(where: { $0.id.text == network }) else {
-                throw CommandFailure("no network `\(network)` in \(config ?? "the config") (it lists \(ids))", status: .usage)
+                throw CommandFailure(L("no network `{network}` in {config} (it lists {ids})", ["network": "\(network)", "config": "\(config ?? "the config")", "ids": "\(ids)"]), status: .usage)
             }
             settings.manifestPath = chosen.manifestPath
             settings.signingKeyFingerprint = chosen.fingerprint
@@ -398,7 +399,7 @@ extension IntakeCommand {
                 replies = try await opened.administration.replyCount()
             } catch {
                 await opened.close()
-                throw CommandFailure("cannot read the vault's counts: \(error)")
+                throw CommandFailure(L("cannot read the vault's counts: {error}", ["error": "\(error)"]))
             }
             await opened.close()
             print("day         bucket   state     urgent  count")

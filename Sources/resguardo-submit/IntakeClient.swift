@@ -16,7 +16,7 @@ struct IntakeClient {
         tls.minimumTLSVersion = .tlsv13
         if let caFile {
             guard FileManager.default.fileExists(atPath: caFile) else {
-                throw CommandFailure("CA file \(caFile) not found", status: .noInput)
+                throw CommandFailure(L("CA file {ca_file} not found", ["ca_file": "\(caFile)"]), status: .noInput)
             }
             tls.trustRoots = .file(caFile)
         }
@@ -74,7 +74,7 @@ struct IntakeClient {
         let reply = try await get("/v1/networks")
         if reply.status == 404 { return [] }
         guard reply.status == 200, let json = try? JSONValue.parse(reply.body), case .array(let items)? = json["networks"] else {
-            throw CommandFailure("GET /v1/networks answered \(reply.status) with no list of networks", status: .dataError)
+            throw CommandFailure(L("GET /v1/networks answered {status} with no list of networks", ["status": "\(reply.status)"]), status: .dataError)
         }
         return try items.map { item in
             guard case .string(let idText)? = item["id"], let id = NetworkId(idText), case .string(let name)? = item["name"],
@@ -93,7 +93,7 @@ struct IntakeClient {
             if reply.status == 404, network == nil {
                 throw CommandFailure("GET /v1/keys answered 404: this intake serves several networks", hints: ["give --network ID or --country (resguardo-submit networks lists them)"], status: .usage)
             }
-            throw CommandFailure("GET \(path) answered \(reply.status)")
+            throw CommandFailure(L("GET {path} answered {status}", ["path": "\(path)", "status": "\(reply.status)"]))
         }
         let verified: Result<SignedKeyManifest, KeyManifestError> = Result { () throws(KeyManifestError) in
             try SignedKeyManifest(json: reply.body, trust: .fingerprint(pinned))
@@ -102,12 +102,12 @@ struct IntakeClient {
         case .success(let signed):
             return signed
         case .failure(.untrustedSigningKey(let actual, _)):
-            throw CommandFailure("the intake's key manifest is signed by \(actual.map(String.init(describing:)) ?? "an unknown key"), not by the pinned fingerprint \(pinned)",
+            throw CommandFailure(L("the intake's key manifest is signed by {key}, not by the pinned fingerprint {pinned}", ["key": "\(actual.map(String.init(describing:)) ?? "an unknown key")", "pinned": "\(pinned)"]),
                                  hints: ["do NOT send anything: the server may have been taken over, or the fingerprint is wrong",
                                          "check the fingerprint with the network through another channel"],
                                  status: .wrongPassphrase)
         case .failure(let error):
-            throw CommandFailure("the intake's key manifest is invalid: \(error)", status: .dataError)
+            throw CommandFailure(L("the intake's key manifest is invalid: {error}", ["error": "\(error)"]), status: .dataError)
         }
     }
 
@@ -130,7 +130,7 @@ struct IntakeClient {
         case 500...599:
             throw Unreachable(reason: "the intake answered \(reply.status): \(Self.message(json))")
         default:
-            throw CommandFailure("the intake refused the envelope (\(reply.status)): \(Self.message(json))", status: .dataError)
+            throw CommandFailure(L("the intake refused the envelope ({status}): {json}", ["status": "\(reply.status)", "json": "\(Self.message(json))"]), status: .dataError)
         }
     }
 

@@ -47,12 +47,12 @@ struct IntakeOptions: ParsableArguments {
             // Rollback: an intake (compromised, or a copy of an old one) serving a key list older
             // than one this computer already saw may be offering a retired, compromised key.
             if let seen = cachedManifest(pinned: pinned), seen.manifest.issued > signed.manifest.issued {
-                throw CommandFailure("the intake served a key list signed on \(signed.manifest.issued), older than the one this computer saw (signed on \(seen.manifest.issued))",
+                throw CommandFailure(L("the intake served a key list signed on {issued}, older than the one this computer saw (signed on {issued2})", ["issued": "\(signed.manifest.issued)", "issued2": "\(seen.manifest.issued)"]),
                                      hints: ["nothing was sealed or sent: an old key list can carry a retired key",
                                              "tell the network another way; it may be replaying old keys"], status: .wrongPassphrase)
             }
             guard signed.manifest.isCurrent(on: today) else {
-                throw CommandFailure("the intake's key list expired on \(signed.manifest.expires)",
+                throw CommandFailure(L("the intake's key list expired on {expires}", ["expires": "\(signed.manifest.expires)"]),
                                      hints: ["nothing was sealed or sent; the network must renew it (resguardo key renew)"], status: .dataError)
             }
             let dir = (manifestCachePath(pinned) as NSString).deletingLastPathComponent
@@ -62,10 +62,10 @@ struct IntakeOptions: ParsableArguments {
         } catch let unreachable as IntakeClient.Unreachable {
             if let pin = fingerprint.flatMap(SigningKeyFingerprint.init(text:)) ?? rememberedFingerprint(for: trustKey),
                let cached = cachedManifest(pinned: pin), cached.manifest.isCurrent(on: .today()) {
-                Console.warning("cannot reach \(client.baseURL) (\(unreachable.reason)); sealing with the key list saved on \(cached.manifest.issued)")
+                Console.warning(L("cannot reach {url} ({reason}); sealing with the key list saved on {issued}", ["url": "\(client.baseURL)", "reason": "\(unreachable.reason)", "issued": "\(cached.manifest.issued)"]))
                 return cached.manifest
             }
-            throw CommandFailure("cannot reach \(client.baseURL): \(unreachable.reason)",
+            throw CommandFailure(L("cannot reach {url}: {reason}", ["url": "\(client.baseURL)", "reason": "\(unreachable.reason)"]),
                                  hints: ["nothing was sealed or stored: this computer has never fetched this intake's keys",
                                          "check the address and the network (or Tor), then try again"],
                                  status: .unavailable)
@@ -97,7 +97,7 @@ struct IntakeOptions: ParsableArguments {
     func pinnedFingerprint(client: IntakeClient, network: NetworkId?) async throws -> SigningKeyFingerprint {
         if let fingerprint {
             guard let f = SigningKeyFingerprint(text: fingerprint) else {
-                throw CommandFailure("`\(fingerprint)` is not a fingerprint (expected 32 hex digits, e.g. a036 5677 …)", status: .usage)
+                throw CommandFailure(L("`{fingerprint}` is not a fingerprint (expected 32 hex digits, e.g. a036 5677 …)", ["fingerprint": "\(fingerprint)"]), status: .usage)
             }
             return f
         }
@@ -115,8 +115,8 @@ struct IntakeOptions: ParsableArguments {
         let known = readKnownIntakes()
         let line = "\(trustKey) \(presented)\n"
         try? DurableFile.replaceAtomically(knownIntakesPath, bytes: Array((known.isEmpty || known.hasSuffix("\n") ? known : known + "\n").utf8) + Array(line.utf8), mode: 0o600)
-        Console.warning("first use of \(trustKey): trusting signing-key fingerprint \(presented)")
-        Console.warning("compare it with the fingerprint the network publishes; remembered in \(knownIntakesPath)")
+        Console.warning(L("first use of {trust_key}: trusting signing-key fingerprint {presented}", ["trust_key": "\(trustKey)", "presented": "\(presented)"]))
+        Console.warning(L("compare it with the fingerprint the network publishes; remembered in {known_intakes_path}", ["known_intakes_path": "\(knownIntakesPath)"]))
         return presented
     }
 }
@@ -126,7 +126,7 @@ extension IntakeOptions {
     /// the one serving `country`; nil for an intake with one network (its manifest is /v1/keys).
     func chooseNetwork(client: IntakeClient, country: String?) async throws -> NetworkId? {
         if let network {
-            guard let id = NetworkId(network) else { throw CommandFailure("--network `\(network)` is not a network id (\(NetworkId.rule))", status: .usage) }
+            guard let id = NetworkId(network) else { throw CommandFailure(L("--network `{network}` is not a network id ({rule})", ["network": "\(network)", "rule": "\(NetworkId.rule)"]), status: .usage) }
             return id
         }
         let served: [IntakeClient.NetworkEntry]
@@ -137,12 +137,12 @@ extension IntakeOptions {
         guard served.count > 1 else { return nil }
         let list = served.map { "\($0.id) (\($0.countries.joined(separator: " ")))" }.joined(separator: ", ")
         guard let country else {
-            throw CommandFailure("this intake serves several networks: \(list)", hints: ["give --network ID or --country"], status: .usage)
+            throw CommandFailure(L("this intake serves several networks: {list}", ["list": "\(list)"]), hints: ["give --network ID or --country"], status: .usage)
         }
         guard let chosen = served.first(where: { $0.countries.contains(country) }) else {
-            throw CommandFailure("no network of this intake receives reports from \(country); it serves: \(list)", hints: ["nothing was sealed or sent"], status: .usage)
+            throw CommandFailure(L("no network of this intake receives reports from {country}; it serves: {list}", ["country": "\(country)", "list": "\(list)"]), hints: ["nothing was sealed or sent"], status: .usage)
         }
-        Console.note("sending to network \(chosen.id) (\(TerminalText.escaped(chosen.name)))")
+        Console.note(L("sending to network {id} ({name})", ["id": "\(chosen.id)", "name": "\(TerminalText.escaped(chosen.name))"]))
         return chosen.id
     }
 }
@@ -194,7 +194,7 @@ extension SubmitCommand {
             if let codenameFile { typed = try SecretText.read(codenameFile, what: "the codename") }
             guard let typed else { return nil }
             do { return try Codename(typed) } catch {
-                throw CommandFailure("--codename: \(error)", hints: ["nothing was sent"], status: .dataError)
+                throw CommandFailure(L("--codename: {error}", ["error": "\(error)"]), hints: ["nothing was sent"], status: .dataError)
             }
         }
 
@@ -235,7 +235,7 @@ extension SubmitCommand {
             let bytes: [UInt8]
             if let report {
                 guard let data = FileManager.default.contents(atPath: report) else {
-                    throw CommandFailure("cannot read report file \(report)", status: .noInput)
+                    throw CommandFailure(L("cannot read report file {report}", ["report": "\(report)"]), status: .noInput)
                 }
                 bytes = Array(data)
             } else {
@@ -257,7 +257,7 @@ extension SubmitCommand {
                 }
                 return bytes
             } catch {
-                throw CommandFailure("the report is not valid: \(error)", hints: ["fix it and run again; nothing was sent"], status: .dataError)
+                throw CommandFailure(L("the report is not valid: {error}", ["error": "\(error)"]), hints: ["fix it and run again; nothing was sent"], status: .dataError)
             }
         }
     }
@@ -294,11 +294,11 @@ extension SubmitCommand {
                 let manifest = try await intake.verifiedManifest(client: client, network: network)
                 for path in paths {
                     guard let data = FileManager.default.contents(atPath: path) else {
-                        throw CommandFailure("cannot read \(path)", status: .noInput)
+                        throw CommandFailure(L("cannot read {path}", ["path": "\(path)"]), status: .noInput)
                     }
                     let envelope: Envelope
                     do { envelope = try Envelope(bytes: Array(data), knownKeyIds: Set(manifest.encryptionKeys.map(\.id))) } catch {
-                        throw CommandFailure("\(path) is not an envelope for this network's keys: \(error)", hints: ["with several networks, give the --network the envelope was sealed to"], status: .dataError)
+                        throw CommandFailure(L("{path} is not an envelope for this network's keys: {error}", ["path": "\(path)", "error": "\(error)"]), hints: ["with several networks, give the --network the envelope was sealed to"], status: .dataError)
                     }
                     try await outbox.send(envelope.bytes, with: client, alreadyStoredAt: path)
                 }
@@ -336,8 +336,8 @@ struct Outbox {
                     kept = path + "/" + name
                 }
             }
-            throw CommandFailure("could not reach the intake: \(unreachable.reason)",
-                                 hints: [kept.map { "the sealed report is kept in \($0); send it later with: resguardo-submit send --url \(client.baseURL) \($0)" }
+            throw CommandFailure(L("could not reach the intake: {reason}", ["reason": "\(unreachable.reason)"]),
+                                 hints: [kept.map { L("the sealed report is kept in {value}; send it later with: resguardo-submit send --url {url} {value2}", ["value": "\($0)", "url": "\(client.baseURL)", "value2": "\($0)"]) }
                                          ?? "the sealed report could not be saved either; try again"],
                                  status: .unavailable)
         }
@@ -370,7 +370,7 @@ extension SubmitCommand {
                 typed = readLine(strippingNewline: true)
             }
             let parsed: Codename
-            do { parsed = try Codename(typed ?? "") } catch { throw CommandFailure("\(error)", status: .dataError) }
+            do { parsed = try Codename(typed ?? "") } catch { throw CommandFailure(L("{error}", ["error": "\(error)"]), status: .dataError) }
             let keys = try parsed.replyKeys()
             let client = try IntakeClient(url: intake.url, caFile: intake.ca)
             let answer: IntakeClient.Reply
@@ -379,10 +379,10 @@ extension SubmitCommand {
                 await client.shutdown()
             } catch {
                 await client.shutdown()
-                throw CommandFailure("the intake could not be reached: \((error as? IntakeClient.Unreachable)?.reason ?? "\(error)")", status: .unavailable)
+                throw CommandFailure(L("the intake could not be reached: {error}", ["error": "\((error as? IntakeClient.Unreachable)?.reason ?? "\(error)")"]), status: .unavailable)
             }
             guard answer.status == 200, case .array(let items)? = try? JSONValue.parse(answer.body)["replies"] else {
-                throw CommandFailure("the intake answered \(answer.status): \(IntakeClient.message(try? JSONValue.parse(answer.body)))", status: .unavailable)
+                throw CommandFailure(L("the intake answered {status}: {body}", ["status": "\(answer.status)", "body": "\(IntakeClient.message(try? JSONValue.parse(answer.body)))"]), status: .unavailable)
             }
             var opened: [Formats.Reply] = []
             var unreadable = 0
@@ -401,7 +401,7 @@ extension SubmitCommand {
                 print(reply.message)
                 print("")
             }
-            if unreadable > 0 { Console.warning("\(unreadable) items in the mailbox did not open with this codename") }
+            if unreadable > 0 { Console.warning(L("{unreadable} items in the mailbox did not open with this codename", ["unreadable": "\(unreadable)"])) }
         }
     }
 }
@@ -433,7 +433,7 @@ extension SubmitCommand {
             } catch {
                 await client.shutdown()
                 if let unreachable = error as? IntakeClient.Unreachable {
-                    throw CommandFailure("cannot reach \(url): \(unreachable.reason)", status: .unavailable)
+                    throw CommandFailure(L("cannot reach {url}: {reason}", ["url": "\(url)", "reason": "\(unreachable.reason)"]), status: .unavailable)
                 }
                 throw error
             }

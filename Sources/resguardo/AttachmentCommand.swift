@@ -1,4 +1,5 @@
 import ArgumentParser
+import Formats
 import CLISupport
 import Casework
 import Foundation
@@ -38,7 +39,7 @@ extension Resguardo.CasesCommand {
                 print("wrote \(written.path) (metadata removed with mat2)")
             case .notStripped(let why):
                 print("wrote \(written.path)")
-                Console.warning("METADATA NOT REMOVED from \(written.path): \(why)")
+                Console.warning(L("METADATA NOT REMOVED from {written}: {why}", ["written": "\(written.path)", "why": "\(why)"]))
                 Console.warning("it may carry the device, the author or GPS coordinates: do not share it as is")
             }
         }

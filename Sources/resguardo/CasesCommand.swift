@@ -33,7 +33,7 @@ extension Resguardo {
                 let ws = try workspace.open()
                 var filter: CaseState?
                 if let state {
-                    guard let s = CaseState(rawValue: state) else { throw CommandFailure("unknown state `\(state)` (new, vetted, registered, rejected)", status: .usage) }
+                    guard let s = CaseState(rawValue: state) else { throw CommandFailure(L("unknown state `{state}` (new, vetted, registered, rejected)", ["state": "\(state)"]), status: .usage) }
                     filter = s
                 }
                 let cases = try ws.listCases(state: filter, urgentOnly: urgent)

@@ -41,7 +41,7 @@ extension Resguardo.KeyCommand {
                 let secret = try passphrase.read(prompt: "Passphrase: ")
                 let file: RecoveryFile
                 do { file = try directory.initCustody(passphrase: secret, limits: kdf.limits, replace: replace) } catch {
-                    if case .alreadyExists = error { throw CommandFailure("\(directory.recoveryFilePath) exists already", hints: ["--replace makes a new recovery key (the old shares stop working)"], status: .cannotCreate) }
+                    if case .alreadyExists = error { throw CommandFailure(L("{recovery_file_path} exists already", ["recovery_file_path": "\(directory.recoveryFilePath)"]), hints: ["--replace makes a new recovery key (the old shares stop working)"], status: .cannotCreate) }
                     throw error.commandFailure(directory: directory.path)
                 }
                 print("recovery file: \(directory.recoveryFilePath) (\(file.entries.count) keys sealed to the recovery key)")
@@ -170,7 +170,7 @@ extension Resguardo.KeyCommand {
                 var text = "valid share: \(share.description)"
                 if let custody = file?.custody {
                     guard custody.set == share.identifier else {
-                        throw CommandFailure("this share is from another split (set \(share.identifier)), not the recovery file's current one (set \(custody.set), split on \(custody.splitDay))", status: .dataError)
+                        throw CommandFailure(L("this share is from another split (set {identifier}), not the recovery file's current one (set {set}, split on {split_day})", ["identifier": "\(share.identifier)", "set": "\(custody.set)", "split_day": "\(custody.splitDay)"]), status: .dataError)
                     }
                     if share.groupIndex < custody.groups.count { text += "; group «\(TerminalText.escaped(custody.groups[share.groupIndex].name))»" }
                     text += "; belongs to the current split of \(custody.splitDay)"
@@ -201,7 +201,7 @@ extension Resguardo.KeyCommand {
             @OptionGroup var passphrase: PassphraseOptions
 
             func run() throws {
-                guard let pin = SigningKeyFingerprint(text: fingerprint) else { throw CommandFailure("`\(fingerprint)` is not a fingerprint", status: .usage) }
+                guard let pin = SigningKeyFingerprint(text: fingerprint) else { throw CommandFailure(L("`{fingerprint}` is not a fingerprint", ["fingerprint": "\(fingerprint)"]), status: .usage) }
                 let file = try readRecoveryFile(recoveryFile)
                 let override = try manifest.map { try readInput($0, maxBytes: SignedKeyManifest.maxByteCount, what: "manifest") }
                 var input = try SecretLines(file: sharesFile)
@@ -214,23 +214,23 @@ extension Resguardo.KeyCommand {
                     }
                     let share: SLIP39.Share
                     do { share = try SLIP39.share(from: line) } catch {
-                        Console.warning("share \(shares.count + 1) refused (compartido rechazado): \(error); type it again / escríbalo de nuevo")
+                        Console.warning(L("share {shares} refused (compartido rechazado): {error}; type it again / escríbalo de nuevo", ["shares": "\(shares.count + 1)", "error": "\(error)"]))
                         continue
                     }
                     if let custody = file.custody, custody.set != share.identifier {
-                        Console.warning("share \(shares.count + 1) is from another split (set \(share.identifier), the recovery file's is \(custody.set)); not used")
+                        Console.warning(L("share {shares} is from another split (set {identifier}, the recovery file's is {set}); not used", ["shares": "\(shares.count + 1)", "identifier": "\(share.identifier)", "set": "\(custody.set)"]))
                         continue
                     }
                     let progress: SLIP39.Progress
                     do { progress = try SLIP39.progress(shares + [share]) } catch {
-                        Console.warning("share \(shares.count + 1) refused: \(error)")
+                        Console.warning(L("share {shares} refused: {error}", ["shares": "\(shares.count + 1)", "error": "\(error)"]))
                         continue
                     }
                     shares.append(share)
                     if progress.isComplete { break }
                     let state = progress.groups.sorted { $0.key < $1.key }.map { "\(groupName($0.key)): \($0.value.have)/\($0.value.need)" }.joined(separator: ", ")
                     let missing = progress.groupThreshold - progress.completeGroups
-                    Console.note("compartido \(shares.count) aceptado / share \(shares.count) accepted (grupo / group \(groupName(share.groupIndex)), miembro / member \(share.memberIndex + 1)); \(state); faltan \(missing) de \(progress.groupThreshold) grupos / \(missing) more group\(missing == 1 ? "" : "s") of \(progress.groupThreshold) to complete")
+                    Console.note(L("compartido {shares} aceptado / share {shares2} accepted (grupo / group {group_index}, miembro / member {member_index}); {state}; faltan {missing} de {group_threshold} grupos / {missing2} more group{s} of {group_threshold2} to complete", ["shares": "\(shares.count)", "shares2": "\(shares.count)", "group_index": "\(groupName(share.groupIndex))", "member_index": "\(share.memberIndex + 1)", "state": "\(state)", "missing": "\(missing)", "group_threshold": "\(progress.groupThreshold)", "missing2": "\(missing)", "s": "\(missing == 1 ? "" : "s")", "group_threshold2": "\(progress.groupThreshold)"]))
                 }
                 let secret = try passphrase.readNew()
                 let directory: KeyDirectory
@@ -276,7 +276,7 @@ extension Resguardo.KeyCommand {
 
 func readRecoveryFile(_ path: String) throws -> RecoveryFile {
     let bytes = try readInput(path, maxBytes: RecoveryFile.maxByteCount, what: "recovery file")
-    do { return try RecoveryFile(bytes: bytes) } catch { throw CommandFailure("\(path): \(error)", status: .dataError) }
+    do { return try RecoveryFile(bytes: bytes) } catch { throw CommandFailure(L("{path}: {error}", ["path": "\(path)", "error": "\(error)"]), status: .dataError) }
 }
 
 /// The printable page a trustee keeps: the network, the share's place in the split, the words
@@ -341,9 +341,9 @@ extension Resguardo.KeyCommand {
             let secret = try passphrase.read(prompt: "Passphrase: ")
             let key: SigningKey
             do { key = try directory.unlockManifestSigningKey(passphrase: secret) } catch { throw error.commandFailure(directory: directory.path) }
-            do { try DurableFile.replaceAtomically(file + ".sig", bytes: try key.sign(bytes), mode: 0o644) } catch { throw CommandFailure("\(error)", status: .cannotCreate) }
+            do { try DurableFile.replaceAtomically(file + ".sig", bytes: try key.sign(bytes), mode: 0o644) } catch { throw CommandFailure(L("{error}", ["error": "\(error)"]), status: .cannotCreate) }
             if let pemOut {
-                do { try DurableFile.replaceAtomically(pemOut, bytes: Array(Self.pem(key.verifyingKey).utf8), mode: 0o644) } catch { throw CommandFailure("\(error)", status: .cannotCreate) }
+                do { try DurableFile.replaceAtomically(pemOut, bytes: Array(Self.pem(key.verifyingKey).utf8), mode: 0o644) } catch { throw CommandFailure(L("{error}", ["error": "\(error)"]), status: .cannotCreate) }
             }
             print("signed \(file) → \(file).sig with the key of fingerprint \(try SigningKeyFingerprint(verifyingKey: key.verifyingKey))")
         }
@@ -367,17 +367,17 @@ extension Resguardo.KeyCommand {
         @Option(name: .long, help: "The fingerprint published for it.") var fingerprint: String
 
         func run() throws {
-            guard let pin = SigningKeyFingerprint(text: fingerprint) else { throw CommandFailure("`\(fingerprint)` is not a fingerprint", status: .usage) }
+            guard let pin = SigningKeyFingerprint(text: fingerprint) else { throw CommandFailure(L("`{fingerprint}` is not a fingerprint", ["fingerprint": "\(fingerprint)"]), status: .usage) }
             let pem = String(decoding: try readInput(publicKey, maxBytes: 4096, what: "public key"), as: UTF8.self)
             let body = pem.split(separator: "\n").filter { !$0.hasPrefix("-----") }.joined()
             guard let der = Encoding.bytes(fromBase64: body), der.count == 44, let key = try? VerifyingKey(bytes: der.suffix(32)) else {
-                throw CommandFailure("\(publicKey) is not an Ed25519 public key in PEM", status: .dataError)
+                throw CommandFailure(L("{public_key} is not an Ed25519 public key in PEM", ["public_key": "\(publicKey)"]), status: .dataError)
             }
             guard try SigningKeyFingerprint(verifyingKey: key).matches(pin) else {
-                throw CommandFailure("\(publicKey) has fingerprint \(try SigningKeyFingerprint(verifyingKey: key)), not \(pin)", hints: ["do not install: the key is not the published one"], status: .wrongPassphrase)
+                throw CommandFailure(L("{public_key} has fingerprint {key}, not {pin}", ["public_key": "\(publicKey)", "key": "\(try SigningKeyFingerprint(verifyingKey: key))", "pin": "\(pin)"]), hints: ["do not install: the key is not the published one"], status: .wrongPassphrase)
             }
             do { try key.verify(try readInput(signature, maxBytes: 64, what: "signature"), for: try readInput(file, maxBytes: 64 << 20, what: "file")) } catch {
-                throw CommandFailure("the signature of \(file) does not verify", hints: ["do not install: the file was altered or signed by another key"], status: .dataError)
+                throw CommandFailure(L("the signature of {file} does not verify", ["file": "\(file)"]), hints: ["do not install: the file was altered or signed by another key"], status: .dataError)
             }
             print("good signature on \(file) by \(pin)")
         }

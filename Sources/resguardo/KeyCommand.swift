@@ -182,7 +182,7 @@ extension Resguardo.KeyCommand {
                 print("  \(key.id)  \(key.notBefore) … \(key.notAfter)  \(notes.joined(separator: ", "))")
             }
             if current == nil {
-                Console.warning("no encryption key is valid today; run `resguardo key rotate --dir \(directory.path)`")
+                Console.warning(L("no encryption key is valid today; run `resguardo key rotate --dir {directory}`", ["directory": "\(directory.path)"]))
             }
         }
 
@@ -277,7 +277,7 @@ extension Resguardo.KeyCommand {
             do { renewed = try directory.renew(passphrase: secret, today: .today()) } catch { throw error.commandFailure(directory: keys.dir) }
             print("manifest signed \(renewed.issued), valid until \(renewed.expires)")
             if let lastKey = renewed.encryptionKeys.map(\.notAfter).max(), renewed.expires == lastKey {
-                Console.warning("the manifest ends with its last key on \(lastKey): rotate (resguardo key rotate) to go on receiving reports after that")
+                Console.warning(L("the manifest ends with its last key on {last_key}: rotate (resguardo key rotate) to go on receiving reports after that", ["last_key": "\(lastKey)"]))
             }
             print("copy \(keys.dir)/\(KeyDirectory.manifestName) to the intake")
         }
@@ -289,12 +289,12 @@ extension KeyDirectoryError {
     func commandFailure(directory: String) -> CommandFailure {
         switch self {
         case .alreadyExists(let path):
-            return CommandFailure("\(path) already exists and is not empty; refusing to overwrite keys",
+            return CommandFailure(L("{path} already exists and is not empty; refusing to overwrite keys", ["path": "\(path)"]),
                                   hints: ["choose a new directory, or move the old one away first"], status: .cannotCreate)
         case .missingFile(let path):
-            return CommandFailure("\(path) is missing", hints: ["is \(directory) a key directory made by `resguardo key init`?"], status: .noInput)
+            return CommandFailure(L("{path} is missing", ["path": "\(path)"]), hints: [L("is {directory} a key directory made by `resguardo key init`?", ["directory": "\(directory)"])], status: .noInput)
         case .keyFile(_, .wrongPassphrase):
-            return CommandFailure("wrong passphrase for the keys in \(directory)",
+            return CommandFailure(L("wrong passphrase for the keys in {directory}", ["directory": "\(directory)"]),
                                   hints: ["check --passphrase-file or RESGUARDO_PASSPHRASE; the passphrase is case-sensitive"], status: .wrongPassphrase)
         case .keyFile, .manifest:
             return CommandFailure(description, hints: ["restore the key directory from its backup"], status: .dataError)

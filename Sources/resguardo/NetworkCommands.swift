@@ -27,7 +27,7 @@ struct RegionOptions: ParsableArguments {
 
 func readInput(_ path: String, maxBytes: Int, what: String) throws -> [UInt8] {
     do { return Array(try DurableFile.read(path, maxBytes: maxBytes)) } catch {
-        throw CommandFailure("cannot read \(what) \(path): \(error)", status: .noInput)
+        throw CommandFailure(L("cannot read {what} {path}: {error}", ["what": "\(what)", "path": "\(path)", "error": "\(error)"]), status: .noInput)
     }
 }
 
@@ -116,13 +116,13 @@ extension Resguardo {
 
             func run() throws {
                 let office = try region.open()
-                guard let id = NetworkId(network) else { throw CommandFailure("`\(network)` is not a network id (\(NetworkId.rule))", status: .usage) }
+                guard let id = NetworkId(network) else { throw CommandFailure(L("`{network}` is not a network id ({rule})", ["network": "\(network)", "rule": "\(NetworkId.rule)"]), status: .usage) }
                 guard let pin = try office.registry.pinnedNetworks().first(where: { $0.id == id }) else {
-                    throw CommandFailure("network \(id) is not pinned", hints: ["first: resguardo networks add \(id) --fingerprint F --region \(office.path)"], status: .usage)
+                    throw CommandFailure(L("network {id} is not pinned", ["id": "\(id)"]), hints: [L("first: resguardo networks add {id} --fingerprint F --region {office}", ["id": "\(id)", "office": "\(office.path)"])], status: .usage)
                 }
                 let signed: SignedKeyManifest
                 do { signed = try ManifestFile.load(path: manifest, pinned: pin.fingerprint) } catch {
-                    throw CommandFailure("\(manifest): \(error)", hints: ["the manifest must be signed by network \(id)'s pinned key \(pin.fingerprint)"], status: .dataError)
+                    throw CommandFailure(L("{manifest}: {error}", ["manifest": "\(manifest)", "error": "\(error)"]), hints: [L("the manifest must be signed by network {id}'s pinned key {fingerprint}", ["id": "\(id)", "fingerprint": "\(pin.fingerprint)"])], status: .dataError)
                 }
                 let secret = try passphrase.read(prompt: "Regional passphrase: ")
                 let file: RegionalKeyFile
@@ -157,8 +157,8 @@ extension Resguardo {
 
             func run() throws {
                 let office = try region.open()
-                guard let id = NetworkId(network) else { throw CommandFailure("`\(network)` is not a network id (\(NetworkId.rule))", status: .usage) }
-                guard let f = SigningKeyFingerprint(text: fingerprint) else { throw CommandFailure("`\(fingerprint)` is not a fingerprint (32 hex digits)", status: .usage) }
+                guard let id = NetworkId(network) else { throw CommandFailure(L("`{network}` is not a network id ({rule})", ["network": "\(network)", "rule": "\(NetworkId.rule)"]), status: .usage) }
+                guard let f = SigningKeyFingerprint(text: fingerprint) else { throw CommandFailure(L("`{fingerprint}` is not a fingerprint (32 hex digits)", ["fingerprint": "\(fingerprint)"]), status: .usage) }
                 do { try office.registry.pin(id, fingerprint: f) } catch { throw CommandFailure(error.description, status: .dataError) }
                 print("network \(id) pinned to \(f)")
             }
@@ -203,7 +203,7 @@ extension Resguardo.RegistryCommand {
 
         func run() throws {
             let ws = try workspace.open()
-            guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure("\(out) already exists", status: .cannotCreate) }
+            guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure(L("{out} already exists", ["out": "\(out)"]), status: .cannotCreate) }
             let secret = try passphrase.read(prompt: "Passphrase: ")
             let keys: UnlockedKeys, signer: SigningKey
             do {
@@ -269,7 +269,7 @@ extension Resguardo.RegistryCommand {
             let ws = try workspace.open()
             let registration = try Registration(workspace: ws, keys: try unlockKeys(ws, passphrase))
             guard try registration.withdraw(recordId, reason: reason.rawValue) else {
-                throw CommandFailure("no record \(TerminalText.escaped(recordId)) in the registry", status: .noInput)
+                throw CommandFailure(L("no record {record_id} in the registry", ["record_id": "\(TerminalText.escaped(recordId))"]), status: .noInput)
             }
             print("withdrew record \(recordId); the next registry bundle withdraws it at the regional office")
         }
@@ -296,7 +296,7 @@ extension Resguardo.RegistryCommand {
             let ws = try workspace.open()
             let registration = try Registration(workspace: ws, keys: try unlockKeys(ws, passphrase))
             guard try registration.correct(recordId, verification: verification?.rawValue, stateCollusion: stateCollusion.map { $0 == .yes }) else {
-                throw CommandFailure("no record \(TerminalText.escaped(recordId)) in the registry", status: .noInput)
+                throw CommandFailure(L("no record {record_id} in the registry", ["record_id": "\(TerminalText.escaped(recordId))"]), status: .noInput)
             }
             print("corrected record \(recordId); the next registry bundle carries it")
         }
@@ -329,10 +329,10 @@ extension Resguardo.RegistryCommand {
 
             func run() throws {
                 let ws = try workspace.open()
-                guard let pin = SigningKeyFingerprint(text: regionFingerprint) else { throw CommandFailure("`\(regionFingerprint)` is not a fingerprint", status: .usage) }
+                guard let pin = SigningKeyFingerprint(text: regionFingerprint) else { throw CommandFailure(L("`{region_fingerprint}` is not a fingerprint", ["region_fingerprint": "\(regionFingerprint)"]), status: .usage) }
                 let parsed: RegionalKeyFile
                 do { parsed = try RegionalKeyFile(bytes: try readInput(file, maxBytes: 64 * 1024, what: "regional key file"), pinned: pin) } catch let error as RegistryBundleError {
-                    throw CommandFailure("\(file): \(error)", hints: ["nothing was stored"], status: .dataError)
+                    throw CommandFailure(L("{file}: {error}", ["file": "\(file)", "error": "\(error)"]), hints: ["nothing was stored"], status: .dataError)
                 }
                 let registration = try Registration(workspace: ws, keys: try unlockKeys(ws, passphrase))
                 let backfilled: Int

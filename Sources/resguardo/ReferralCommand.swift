@@ -108,11 +108,11 @@ extension Resguardo {
             }
 
             func run() throws {
-                if FileManager.default.fileExists(atPath: out) { throw CommandFailure("\(out) already exists", status: .cannotCreate) }
+                if FileManager.default.fileExists(atPath: out) { throw CommandFailure(L("{out} already exists", ["out": "\(out)"]), status: .cannotCreate) }
                 var given = ReferralAnswers(values: [:])
                 if let answers {
-                    guard let data = FileManager.default.contents(atPath: answers) else { throw CommandFailure("cannot read \(answers)", status: .noInput) }
-                    do { given = try ReferralAnswers(json: Array(data)) } catch { throw CommandFailure("\(answers): \(error)", status: .dataError) }
+                    guard let data = FileManager.default.contents(atPath: answers) else { throw CommandFailure(L("cannot read {answers}", ["answers": "\(answers)"]), status: .noInput) }
+                    do { given = try ReferralAnswers(json: Array(data)) } catch { throw CommandFailure(L("{answers}: {error}", ["answers": "\(answers)", "error": "\(error)"]), status: .dataError) }
                 }
                 // Ask for what is missing, one question at a time, when a person is at the terminal.
                 if !given.missing.isEmpty && isatty(0) == 1 {
@@ -123,7 +123,7 @@ extension Resguardo {
                     }
                 }
                 guard given.missing.isEmpty else {
-                    throw CommandFailure("answers missing: \(given.missing.joined(separator: ", "))",
+                    throw CommandFailure(L("answers missing: {missing}", ["missing": "\(given.missing.joined(separator: ", "))"]),
                                          hints: ["give them in --answers FILE, or run on a terminal to be asked"], status: .dataError)
                 }
                 let ws = try workspace.open()
@@ -161,17 +161,17 @@ extension Resguardo {
                     throw CommandFailure("--trust-fingerprint must be 32 hex digits (8 groups of 4)", status: .usage)
                 }
                 let size = (try? FileManager.default.attributesOfItem(atPath: file)[.size] as? Int) ?? nil
-                guard let size else { throw CommandFailure("cannot read \(file)", status: .noInput) }
+                guard let size else { throw CommandFailure(L("cannot read {file}", ["file": "\(file)"]), status: .noInput) }
                 // A referral is one padded record: a few KiB. Anything far larger is not one.
-                guard size <= 1 << 20 else { throw CommandFailure("\(file) is \(size) bytes; not a referral file", status: .dataError) }
-                guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure("cannot read \(file)", status: .noInput) }
+                guard size <= 1 << 20 else { throw CommandFailure(L("{file} is {size} bytes; not a referral file", ["file": "\(file)", "size": "\(size)"]), status: .dataError) }
+                guard let data = FileManager.default.contents(atPath: file) else { throw CommandFailure(L("cannot read {file}", ["file": "\(file)"]), status: .noInput) }
                 let key: SealSecretKey
                 do { key = try CoordinatorKeys.unlock(at: keys, passphrase: try passphrase.read(prompt: "Passphrase: ")) } catch let error as KeyDirectoryError {
                     throw error.commandFailure(directory: keys)
                 }
                 let record: ReferralRecord
                 do { record = try ReferralFile.open(Array(data), with: key, trustedSigner: pinned, today: .today()) } catch {
-                    throw CommandFailure("\(file): \(error)", status: .dataError)
+                    throw CommandFailure(L("{file}: {error}", ["file": "\(file)", "error": "\(error)"]), status: .dataError)
                 }
                 // A referral is signed by staff, but its text began as a defender's report.
                 print(TerminalText.escaped(ReferralRendering.render(record), allowNewlines: true))

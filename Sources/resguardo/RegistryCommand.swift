@@ -28,7 +28,7 @@ extension Resguardo.CasesCommand {
             print(TerminalText.escaped(String(decoding: json, as: UTF8.self), allowNewlines: true), terminator: "")
             print("Cambios / Redaction log:")
             for r in preview.redactions { print("  \(TerminalText.escaped("\(r)"))") }
-            if preview.belowK { Console.warning("this record's group is still below k = \(KAnonymity.k) after every generalisation step") }
+            if preview.belowK { Console.warning(L("this record's group is still below k = {k} after every generalisation step", ["k": "\(KAnonymity.k)"])) }
         }
     }
 }
@@ -99,7 +99,7 @@ extension Resguardo {
 
             func run() throws {
                 let ws = try workspace.open()
-                guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure("\(out) already exists", status: .cannotCreate) }
+                guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure(L("{out} already exists", ["out": "\(out)"]), status: .cannotCreate) }
                 let release = try RecordRelease.prepare(try Registration.openRegistry(of: ws).all(), linkable: linkable)
                 let bytes = format == .csv ? Array(RegistryExport.csv(release).utf8) : RegistryExport.json(release, linkable: linkable)
                 do { try DurableFile.createExclusive(out, bytes: bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
@@ -160,7 +160,7 @@ extension Resguardo.RegistryCommand {
             // At the regional office (--region): every network's records, with the map.
             let regional = region.region != nil || (workspace.path == nil && region.path != nil)
             let records = regional ? try region.open().registry.all() : try Registration.openRegistry(of: try workspace.open()).all()
-            guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure("\(out) already exists", status: .cannotCreate) }
+            guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure(L("{out} already exists", ["out": "\(out)"]), status: .cannotCreate) }
             let language = Language(rawValue: lang) ?? .es
             let report = RegistryReport(records: records, from: from, to: to, country: country, minCell: minCell, sensitiveMinCell: sensitiveMinCell,
                                         isInternal: `internal`, regional: regional)

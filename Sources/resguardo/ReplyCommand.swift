@@ -43,10 +43,10 @@ extension Resguardo {
 
             func run() throws {
                 guard let data = FileManager.default.contents(atPath: messageFile) else {
-                    throw CommandFailure("cannot read \(messageFile)", status: .noInput)
+                    throw CommandFailure(L("cannot read {message_file}", ["message_file": "\(messageFile)"]), status: .noInput)
                 }
                 guard let message = String(data: data, encoding: .utf8) else {
-                    throw CommandFailure("\(messageFile) is not UTF-8 text", status: .dataError)
+                    throw CommandFailure(L("{message_file} is not UTF-8 text", ["message_file": "\(messageFile)"]), status: .dataError)
                 }
                 let (ws, id, keys) = try openCaseContext(workspace, caseId, passphrase)
                 let mailbox: MailboxId
@@ -77,7 +77,7 @@ extension Resguardo {
                     print("no replies are queued; nothing written")
                     return
                 }
-                if FileManager.default.fileExists(atPath: out) { throw CommandFailure("\(out) already exists", status: .cannotCreate) }
+                if FileManager.default.fileExists(atPath: out) { throw CommandFailure(L("{out} already exists", ["out": "\(out)"]), status: .cannotCreate) }
                 let secret = try passphrase.read(prompt: "Passphrase: ")
                 let signer: SigningKey
                 do { signer = try ws.keys.unlockReplySigningKey(passphrase: secret) } catch {

@@ -23,7 +23,7 @@ struct WorkspaceOptions: ParsableArguments {
             return ws
         } catch {
             if case .missing = error {
-                throw CommandFailure(error.description, hints: ["create one with: resguardo init --workspace \(path) --keys KEYDIR"], status: .noInput)
+                throw CommandFailure(error.description, hints: [L("create one with: resguardo init --workspace {path} --keys KEYDIR", ["path": "\(path)"])], status: .noInput)
             }
             if case .keys(let keyError) = error { throw keyError.commandFailure(directory: path) }
             throw CommandFailure(error.description, status: .dataError)
@@ -113,14 +113,14 @@ extension Resguardo {
             func run() throws {
                 let ws = try workspace.open()
                 guard let pin = SigningKeyFingerprint(text: fingerprint) else {
-                    throw CommandFailure("`\(fingerprint)` is not a fingerprint (32 hex digits)", status: .usage)
+                    throw CommandFailure(L("`{fingerprint}` is not a fingerprint (32 hex digits)", ["fingerprint": "\(fingerprint)"]), status: .usage)
                 }
                 guard let text = try? String(contentsOfFile: publicKey, encoding: .utf8) else {
-                    throw CommandFailure("cannot read \(publicKey)", status: .noInput)
+                    throw CommandFailure(L("cannot read {public_key}", ["public_key": "\(publicKey)"]), status: .noInput)
                 }
                 guard let bytes = Encoding.bytes(fromBase64: text.trimmingCharacters(in: .whitespacesAndNewlines)),
                       let key = try? VerifyingKey(bytes: bytes) else {
-                    throw CommandFailure("\(publicKey) does not hold a base64 Ed25519 public key", status: .dataError)
+                    throw CommandFailure(L("{public_key} does not hold a base64 Ed25519 public key", ["public_key": "\(publicKey)"]), status: .dataError)
                 }
                 do { try ws.trustVault(publicKey: key, fingerprint: pin, today: .today()) } catch {
                     throw CommandFailure(error.description, hints: ["compare the fingerprint with the one printed on the online server"], status: .dataError)
@@ -173,8 +173,8 @@ extension Resguardo {
                 let ack = try Acknowledgement.sign(bundleDigest: digest, day: .today(), with: replyKey)
                 try AcknowledgementFile.write(ack, to: path)
             } catch {
-                throw CommandFailure("the bundle \(bundle) is imported, but its acknowledgement could not be written: \(error)",
-                                     hints: ["run `resguardo unseal \(bundle) --ack-out DIR` with a writable folder: an imported bundle is not imported twice, and its acknowledgement is written again"],
+                throw CommandFailure(L("the bundle {bundle} is imported, but its acknowledgement could not be written: {error}", ["bundle": "\(bundle)", "error": "\(error)"]),
+                                     hints: [L("run `resguardo unseal {bundle} --ack-out DIR` with a writable folder: an imported bundle is not imported twice, and its acknowledgement is written again", ["bundle": "\(bundle)"])],
                                      status: .cannotCreate)
             }
             print(L("acknowledgement: {path}", ["path": path]))
@@ -222,7 +222,7 @@ extension Resguardo {
                     try writeAcknowledgement(summary.bundleDigest, for: path, with: replyKey)
                 } catch UnsealError.replayedBundle(let digest) {
                     print(L("bundle {digest}…: already imported; nothing was changed", ["digest": String(digest.prefix(16))]))
-                    guard let bytes = Encoding.bytes(fromHex: digest) else { throw CommandFailure("internal: bad digest \(digest)") }
+                    guard let bytes = Encoding.bytes(fromHex: digest) else { throw CommandFailure(L("internal: bad digest {digest}", ["digest": "\(digest)"])) }
                     try writeAcknowledgement(bytes, for: path, with: replyKey)
                 } catch let error as UnsealError {
                     Console.error("resguardo: error: \(path): \(error)")
@@ -231,10 +231,10 @@ extension Resguardo {
                 }
             }
             if GuardedMemory.lockFailures > 0 {
-                Console.warning("\(GuardedMemory.lockFailures) guarded buffers holding reports or keys could not be locked in memory (the limit is `ulimit -l`): the system may have written them to swap")
+                Console.warning(L("{lock_failures} guarded buffers holding reports or keys could not be locked in memory (the limit is `ulimit -l`): the system may have written them to swap", ["lock_failures": "\(GuardedMemory.lockFailures)"]))
                 Console.warning("raise the limit (ulimit -l unlimited, or LimitMEMLOCK in a service) or use encrypted swap, and unseal again next time")
             }
-            if failures > 0 { throw CommandFailure("\(failures) of \(bundles.count) bundles were not imported", status: .dataError) }
+            if failures > 0 { throw CommandFailure(L("{failures} of {bundles} bundles were not imported", ["failures": "\(failures)", "bundles": "\(bundles.count)"]), status: .dataError) }
         }
     }
 }
