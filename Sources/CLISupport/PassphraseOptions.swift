@@ -1,5 +1,4 @@
 public import ArgumentParser
-import Formats
 public import Sodium
 import DurableFiles
 #if canImport(Glibc)

@@ -23,11 +23,14 @@ struct IntakeClient {
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.timeout = .init(connect: .seconds(30), read: .seconds(120))
         configuration.redirectConfiguration = .disallow
-        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        baseURL = url.hasSuffix("/") ? String(url.dropLast()) : url
-        guard baseURL.hasPrefix("https://") else {
+        let base = url.hasSuffix("/") ? String(url.dropLast()) : url
+        // Checked before the client exists: an HTTPClient dropped without shutdown() stops the
+        // process (found by the staff pseudo-locale test, with an http:// address).
+        guard base.hasPrefix("https://") else {
             throw CommandFailure("the intake URL must start with https://", status: .usage)
         }
+        baseURL = base
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     }
 
     func shutdown() async { try? await http.shutdown() }

@@ -37,11 +37,11 @@ extension Resguardo {
                     filter = s
                 }
                 let cases = try ws.listCases(state: filter, urgentOnly: urgent)
-                print("caso/case       recibido/received  estado/state  país/country  urgente/urgent  sellado/sealed")
+                print(L("case            received           state         country       urgent          sealed"))
                 for c in cases {
-                    print("\(c.shortId)    \(c.receivedDay)         \(c.state.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))  \(c.country)            \((c.urgent ? "SÍ/YES" : "no").padding(toLength: 14, withPad: " ", startingAt: 0))  \(CaseRendering.sealedBy(c))")
+                    print("\(c.shortId)    \(c.receivedDay)         \(c.state.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))  \(c.country)            \((c.urgent ? L("YES") : L("no")).padding(toLength: 14, withPad: " ", startingAt: 0))  \(CaseRendering.sealedBy(c))")
                 }
-                print("\(cases.count) casos / cases")
+                print(L("{count} cases", ["count": "\(cases.count)"]))
             }
         }
 
@@ -73,15 +73,15 @@ extension Resguardo {
                 }
                 print(CaseRendering.render(opened.summary, opened.report))
                 if let links = try? ws.followUps(of: id) {
-                    if let follows = links.follows { print("Seguimiento del caso / Follow-up of case: \(Encoding.hex(follows).prefix(12))") }
+                    if let follows = links.follows { print(L("Follow-up of case: {id}", ["id": String(Encoding.hex(follows).prefix(12))])) }
                     if !links.followedBy.isEmpty {
-                        print("Seguimientos / Follow-ups: " + links.followedBy.map { String(Encoding.hex($0).prefix(12)) }.joined(separator: ", "))
+                        print(L("Follow-ups: ") + links.followedBy.map { String(Encoding.hex($0).prefix(12)) }.joined(separator: ", "))
                     }
                 }
                 if opened.report.replyPublicKey != nil {
-                    print("Respuestas / Replies: posible con su nombre clave (resguardo reply \(Encoding.hex(id).prefix(12)) --message-file F)")
+                    print(L("Replies: possible with her codename (resguardo reply {id} --message-file F)", ["id": String(Encoding.hex(id).prefix(12))]))
                 }
-                print("Historial / Audit trail:")
+                print(L("Audit trail:"))
                 for entry in try ws.auditTrail(caseId: id, keys: keys) {
                     print("  \(entry.at)  \(entry.action)  \(TerminalText.escaped(entry.detail))")
                 }
@@ -122,7 +122,7 @@ extension Resguardo {
                 do {
                     let id = try ws.resolveCase(caseId)
                     try ws.transition(id, to: decision == .accept ? .vetted : .rejected, note: note)
-                    print("case \(Encoding.hex(id).prefix(12)): \(decision == .accept ? "vetted / verificado" : "rejected / rechazado")")
+                    print(L(decision == .accept ? "case {id}: vetted" : "case {id}: rejected", ["id": String(Encoding.hex(id).prefix(12))]))
                 } catch {
                     throw CommandFailure(error.description, status: .dataError)
                 }
@@ -148,17 +148,17 @@ extension Resguardo {
                 guard let item else {
                     let items = try ws.listQuarantine()
                     for q in items { print("\(Encoding.hex(q.id).prefix(12))  \(q.receivedDay)  \(q.reasonClass)") }
-                    print("\(items.count) en cuarentena / quarantined")
+                    print(L("{count} quarantined", ["count": "\(items.count)"]))
                     return
                 }
                 let keys = try unlockKeys(ws, passphrase)
                 let opened: (summary: QuarantineSummary, reason: String, content: [UInt8])
                 do { opened = try ws.openQuarantined(item, keys: keys) } catch { throw CommandFailure(error.description, status: .dataError) }
-                print("Cuarentena / Quarantine: \(Encoding.hex(opened.summary.id))")
-                print("Recibido / Received: \(opened.summary.receivedDay)")
-                print("Clase / Class: \(opened.summary.reasonClass)")
-                print("Motivo / Reason: \(TerminalText.escaped(opened.reason))")
-                print("Contenido guardado / Kept: \(opened.content.count) bytes")
+                print(L("Quarantine: {id}", ["id": Encoding.hex(opened.summary.id)]))
+                print(L("Received: {day}", ["day": opened.summary.receivedDay]))
+                print(L("Class: {class}", ["class": opened.summary.reasonClass]))
+                print(L("Reason: {reason}", ["reason": TerminalText.escaped(opened.reason)]))
+                print(L("Kept: {count} bytes", ["count": "\(opened.content.count)"]))
                 if let out {
                     do { try DurableFile.createExclusive(out, bytes: opened.content) } catch {
                         throw CommandFailure(error.description + (error.exists ? " (it already exists)" : ""), status: .cannotCreate)
@@ -175,47 +175,48 @@ enum CaseRendering {
     /// Who sealed the report: the defender's device, or the intake (no-JavaScript path).
     static func sealedBy(_ summary: CaseSummary) -> String {
         switch summary.sealedByIntake {
-        case true?: return "SERVIDOR/INTAKE"
-        case false?: return "dispositivo/device"
-        case nil: return "desconocido/unknown"
+        case true?: return L("INTAKE")
+        case false?: return L("device")
+        case nil: return L("unknown")
         }
     }
 
     static func render(_ summary: CaseSummary, _ r: Report) -> String {
         var lines: [String] = []
         // Every value may come from the report: shown in its visible form, never raw.
-        func line(_ es: String, _ en: String, _ value: String?) {
+        // One language, the staff's (StaffMessages): the labels are catalog texts.
+        func line(_ label: String, _ value: String?) {
             guard let value, !value.isEmpty else { return }
-            lines.append("\(es) / \(en): \(TerminalText.escaped(value))")
+            lines.append("\(label): \(TerminalText.escaped(value))")
         }
         func terms(_ codes: [String], _ vocabulary: Vocabulary) -> String {
-            codes.map { vocabulary.term($0).map { "\($0.es) (\($0.en))" } ?? $0 }.joined(separator: "; ")
+            codes.map { vocabulary.term($0).map { StaffMessages.language == "es" ? $0.es : $0.en } ?? $0 }.joined(separator: "; ")
         }
-        line("Caso", "Case", Encoding.hex(summary.id))
-        line("Estado", "State", summary.state.rawValue)
-        line("Recibido", "Received", summary.receivedDay)
-        line("Urgente", "Urgent", summary.urgent ? "SÍ / YES" : "no")
-        line("Sellado por", "Sealed by", sealedBy(summary))
+        line(L("Case"), Encoding.hex(summary.id))
+        line(L("State"), summary.state.rawValue)
+        line(L("Received"), summary.receivedDay)
+        line(L("Urgent"), summary.urgent ? L("YES") : L("no"))
+        line(L("Sealed by"), sealedBy(summary))
         if summary.sealedByIntake == true {
-            lines.append("  ATENCIÓN: enviada sin JavaScript; el servidor en línea la vio en claro al sellarla. / WARNING: sent without JavaScript; the online server saw it in the clear while sealing it.")
+            lines.append(L("  WARNING: sent without JavaScript; the online server saw it in the clear while sealing it."))
         }
-        line("País", "Country", Vocabulary.countries.term(r.country).map { "\($0.es) (\(r.country))" } ?? r.country)
-        line("Región", "Region", r.region.map { "\(Regions.name(of: $0) ?? $0) (\($0))" })
-        line("Localidad", "Locality", r.locality)
-        line("Fecha", "Date", r.incidentDate?.description)
-        line("Agresiones", "Aggressions", terms(r.aggressionTypes, .aggressionTypes))
-        line("Perpetradores", "Perpetrators", terms(r.perpetrators, .perpetrators))
-        line("Derechos defendidos", "Rights defended", terms(r.rightsDefended, .rightsDefended))
-        line("Alcance", "Scope", r.targetScope.flatMap { Vocabulary.targetScopes.term($0)?.es })
-        line("Nombre", "Name", r.defender.name)
-        line("Organización", "Organisation", r.defender.organisation)
-        line("Contacto", "Contact", r.defender.contact)
-        line("Necesidades", "Needs", terms(r.needs, .needs))
-        line("Consentimiento registro", "Registry consent", r.consent.registry ? "sí / yes" : "no")
-        line("Consentimiento contacto", "Contact consent", r.consent.contact ? "sí / yes" : "no")
-        line("Adjuntos", "Attachments", r.attachments.isEmpty ? nil : r.attachments.map(\.filename).joined(separator: ", "))
-        line("Campos desconocidos", "Unknown fields", r.unknownFields.isEmpty ? nil : r.unknownFields.map(\.path).joined(separator: ", "))
-        lines.append("Descripción / Description:")
+        line(L("Country"), Vocabulary.countries.term(r.country).map { "\(StaffMessages.language == "es" ? $0.es : $0.en) (\(r.country))" } ?? r.country)
+        line(L("Region"), r.region.map { "\(Regions.name(of: $0) ?? $0) (\($0))" })
+        line(L("Locality"), r.locality)
+        line(L("Date"), r.incidentDate?.description)
+        line(L("Aggressions"), terms(r.aggressionTypes, .aggressionTypes))
+        line(L("Perpetrators"), terms(r.perpetrators, .perpetrators))
+        line(L("Rights defended"), terms(r.rightsDefended, .rightsDefended))
+        line(L("Scope"), r.targetScope.flatMap { Vocabulary.targetScopes.term($0).map { StaffMessages.language == "es" ? $0.es : $0.en } })
+        line(L("Name"), r.defender.name)
+        line(L("Organisation"), r.defender.organisation)
+        line(L("Contact"), r.defender.contact)
+        line(L("Needs"), terms(r.needs, .needs))
+        line(L("Registry consent"), r.consent.registry ? L("yes") : L("no"))
+        line(L("Contact consent"), r.consent.contact ? L("yes") : L("no"))
+        line(L("Attachments"), r.attachments.isEmpty ? nil : r.attachments.map(\.filename).joined(separator: ", "))
+        line(L("Unknown fields"), r.unknownFields.isEmpty ? nil : r.unknownFields.map(\.path).joined(separator: ", "))
+        lines.append(L("Description") + ":")
         lines.append(TerminalText.escaped(r.description, allowNewlines: true))
         return lines.joined(separator: "\n")
     }

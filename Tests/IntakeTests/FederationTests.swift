@@ -121,7 +121,7 @@ struct FederationTests {
         }
         let crossed = try tool("resguardo", ["unseal", "--workspace", mx.workspace, gt.staff.dir.appendingPathComponent("b1.rsgb").path, "--passphrase-file", mx.staff.pass])
         #expect(crossed.status != 0 && crossed.output.contains("trusted"), "\(crossed.output)")
-        #expect(try ok("resguardo", ["cases", "list", "--workspace", mx.workspace]).contains("0 casos"))
+        #expect(try ok("resguardo", ["cases", "list", "--workspace", mx.workspace]).contains("0 cases"))
         // GT's vault is purged only with GT's acknowledgement: MX's manifest (through the
         // intake's config) does not verify GT's acknowledgement, so nothing is deleted.
         for n in networks {

@@ -62,7 +62,7 @@ struct RepliesTests {
         var root = ""
         for id in ids {
             let shown = try tool("resguardo", ["cases", "show", "--workspace", workspace, id, "--passphrase-file", pass])
-            if shown.output.contains("Seguimientos / Follow-ups:") { root = id }
+            if shown.output.contains("Follow-ups:") { root = id }
         }
         #expect(!root.isEmpty)
 
