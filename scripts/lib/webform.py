@@ -119,6 +119,19 @@ def console_problems(driver):
     return bad
 
 
+def send_and_wait(driver):
+    """Presses "Enviar", waits for the receipt, fails on any console problem; returns the receipt."""
+    from selenium.webdriver.common.by import By
+
+    driver.find_element(By.ID, "send").click()
+    receipt = wait_for(driver, lambda: driver.execute_script(
+        "return document.getElementById('receipt').hidden ? null : document.getElementById('receipt-code').textContent"), what="the receipt")
+    problems = console_problems(driver)
+    if problems:
+        fail("console: " + " | ".join(problems))
+    return receipt
+
+
 def wait_for(driver, condition, seconds=60, what="condition"):
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -276,12 +289,7 @@ def networks(base, country, mode, description, out, shot=None):
             if shot:
                 driver.save_screenshot(shot)
             driver.find_element(By.NAME, "description").send_keys(description)
-            driver.find_element(By.ID, "send").click()
-            receipt = wait_for(driver, lambda: driver.execute_script(
-                "return document.getElementById('receipt').hidden ? null : document.getElementById('receipt-code').textContent"), what="the receipt")
-            problems = console_problems(driver)
-            if problems:
-                fail("console: " + " | ".join(problems))
+            receipt = send_and_wait(driver)
         else:
             shown = {"listed": [li.text for li in driver.find_elements(By.CSS_SELECTOR, "ul.networks li")]}
             Select(driver.find_element(By.NAME, "country")).select_by_value(country)
@@ -678,12 +686,7 @@ def voice(base, out, shot=None):
         listed = driver.find_element(By.ID, "attachment-list").text
         if "KB" not in listed:
             fail("the recording is not listed with the attachments: " + listed)
-        driver.find_element(By.ID, "send").click()
-        receipt = wait_for(driver, lambda: driver.execute_script(
-            "return document.getElementById('receipt').hidden ? null : document.getElementById('receipt-code').textContent"), what="the receipt")
-        problems = console_problems(driver)
-        if problems:
-            fail("console: " + " | ".join(problems))
+        receipt = send_and_wait(driver)
         json.dump({"receipt": receipt, "recorded_seconds": recorded_for, "status": status}, open(out, "w"))
     finally:
         driver.quit()
