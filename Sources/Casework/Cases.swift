@@ -133,12 +133,12 @@ public enum CaseError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .badId(let p): return "`\(p)` is not a case id (give at least 6 hex digits)"
-        case .notFound(let p): return "no case \(p)"
-        case .ambiguous(let p, let n): return "`\(p)` matches \(n) cases; give more digits"
-        case .noKey(let k): return "the case is sealed to key \(k), whose secret key file is not in the key directory"
-        case .tampered(let id): return "case \(id) does not decrypt: the case store was altered or damaged"
-        case .badTransition(let from, let to): return "a \(from.rawValue) case cannot become \(to.rawValue)"
+        case .badId(let p): return L("`{id}` is not a case id (give at least 6 hex digits)", ["id": p])
+        case .notFound(let p): return L("no case {id}", ["id": p])
+        case .ambiguous(let p, let n): return L("`{id}` matches {count} cases; give more digits", ["id": p, "count": "\(n)"])
+        case .noKey(let k): return L("the case is sealed to key {key}, whose secret key file is not in the key directory", ["key": "\(k)"])
+        case .tampered(let id): return L("case {id} does not decrypt: the case store was altered or damaged", ["id": id])
+        case .badTransition(let from, let to): return L("a {from} case cannot become {to}", ["from": from.rawValue, "to": to.rawValue])
         case .io(let why): return why
         }
     }

@@ -273,13 +273,13 @@ public enum KeyDirectoryError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .alreadyExists(let p): return "\(p) already exists and is not empty; refusing to overwrite keys"
-        case .notADirectory(let p): return "\(p) is not a directory"
-        case .missingFile(let p): return "\(p) is missing; is this a key directory made by `resguardo key init`?"
+        case .alreadyExists(let p): return L("{path} already exists and is not empty; refusing to overwrite keys", ["path": p])
+        case .notADirectory(let p): return L("{path} is not a directory", ["path": p])
+        case .missingFile(let p): return L("{path} is missing; is this a key directory made by `resguardo key init`?", ["path": p])
         case .io(let why): return why
         case .keyFile(let name, let e): return "\(name): \(e)"
         case .manifest(let e): return "\(KeyDirectory.manifestName): \(e)"
-        case .crypto(let e): return "cryptographic failure: \(e)"
+        case .crypto(let e): return L("cryptographic failure: {error}", ["error": "\(e)"])
         }
     }
 

@@ -149,12 +149,12 @@ public enum WorkspaceError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .alreadyExists(let p): return "\(p) already holds a workspace"
-        case .missing(let p): return "\(p) is not a workspace (no workspace.json)"
+        case .alreadyExists(let p): return L("{path} already holds a workspace", ["path": p])
+        case .missing(let p): return L("{path} is not a workspace (no workspace.json)", ["path": p])
         case .corrupt(let why): return why
-        case .keys(let e): return "key directory: \(e)"
+        case .keys(let e): return L("key directory: {error}", ["error": "\(e)"])
         case .fingerprintMismatch(let actual, let expected):
-            return "the public key's fingerprint is \(actual), not \(expected)"
+            return L("the public key's fingerprint is {actual}, not {expected}", ["actual": "\(actual)", "expected": "\(expected)"])
         case .io(let why): return why
         }
     }
