@@ -36,7 +36,7 @@ extension Resguardo.CasesCommand {
             }
             switch MetadataStripper.strip(written.path) {
             case .stripped:
-                print("wrote \(written.path) (metadata removed with mat2)")
+                print(L("wrote {path} (metadata removed with mat2)", ["path": "\(written.path)"]))
             case .notStripped(let why):
                 print("wrote \(written.path)")
                 Console.warning(L("METADATA NOT REMOVED from {written}: {why}", ["written": "\(written.path)", "why": "\(why)"]))

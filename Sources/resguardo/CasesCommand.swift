@@ -163,7 +163,7 @@ extension Resguardo {
                     do { try DurableFile.createExclusive(out, bytes: opened.content) } catch {
                         throw CommandFailure(error.description + (error.exists ? " (it already exists)" : ""), status: .cannotCreate)
                     }
-                    print("written to \(out) (mode 0600; it may hold a defender's report in the clear)")
+                    print(L("written to {out} (mode 0600; it may hold a defender's report in the clear)", ["out": "\(out)"]))
                 }
             }
         }

@@ -44,8 +44,8 @@ extension Resguardo.KeyCommand {
                     if case .alreadyExists = error { throw CommandFailure(L("{recovery_file_path} exists already", ["recovery_file_path": "\(directory.recoveryFilePath)"]), hints: ["--replace makes a new recovery key (the old shares stop working)"], status: .cannotCreate) }
                     throw error.commandFailure(directory: directory.path)
                 }
-                print("recovery file: \(directory.recoveryFilePath) (\(file.entries.count) keys sealed to the recovery key)")
-                print("next: resguardo key custody split --dir \(directory.path) --groups \"equipo:2/3\" --group-threshold 1")
+                print(L("recovery file: {recovery_file_path} ({entries} keys sealed to the recovery key)", ["recovery_file_path": "\(directory.recoveryFilePath)", "entries": "\(file.entries.count)"]))
+                print(L("next: resguardo key custody split --dir {path} --groups \"equipo:2/3\" --group-threshold 1", ["path": "\(directory.path)"]))
             }
         }
 
@@ -148,8 +148,8 @@ extension Resguardo.KeyCommand {
                     }
                 }
                 do { try directory.finishSplit() } catch { throw error.commandFailure(directory: directory.path) }
-                print("split into \(shares.joined().count) shares (set \(shares.first?.first?.identifier ?? 0)); \(groupThreshold) of \(list.count) groups needed; the recovery secret was deleted")
-                if let pages { print("pages in \(pages): print them, hand each to its trustee, then delete the folder") }
+                print(L("split into {shares} shares (set {identifier}); {group_threshold} of {list} groups needed; the recovery secret was deleted", ["shares": "\(shares.joined().count)", "identifier": "\(shares.first?.first?.identifier ?? 0)", "group_threshold": "\(groupThreshold)", "list": "\(list.count)"]))
+                if let pages { print(L("pages in {pages}: print them, hand each to its trustee, then delete the folder", ["pages": "\(pages)"])) }
             }
         }
 
@@ -245,8 +245,8 @@ extension Resguardo.KeyCommand {
                 } catch let e as KeyDirectoryError {
                     throw e.commandFailure(directory: out)
                 }
-                print("recovered the key directory \(out) for \(TerminalText.escaped(directory.manifest.manifest.organisation)); signing-key fingerprint \(try SigningKeyFingerprint(verifyingKey: directory.manifest.signingKey)) (matches the pinned one)")
-                print("the shares still open the recovery file; to retire them: resguardo key custody init --dir \(out) --replace, then split again")
+                print(L("recovered the key directory {out} for {organisation}; signing-key fingerprint {signing_key} (matches the pinned one)", ["out": "\(out)", "organisation": "\(TerminalText.escaped(directory.manifest.manifest.organisation))", "signing_key": "\(try SigningKeyFingerprint(verifyingKey: directory.manifest.signingKey))"]))
+                print(L("the shares still open the recovery file; to retire them: resguardo key custody init --dir {out} --replace, then split again", ["out": "\(out)"]))
             }
         }
     }
@@ -269,7 +269,7 @@ extension Resguardo.KeyCommand {
             guard !old.constantTimeEquals(new) else { throw CommandFailure("the new passphrase is the current one", status: .usage) }
             let count: Int
             do { count = try directory.changePassphrase(from: old, to: new, limits: kdf.limits) } catch { throw error.commandFailure(directory: directory.path) }
-            print("\(count) key files of \(directory.path) are now under the new passphrase")
+            print(L("{value} key files of {path} are now under the new passphrase", ["value": "\(count)", "path": "\(directory.path)"]))
         }
     }
 }
@@ -345,7 +345,7 @@ extension Resguardo.KeyCommand {
             if let pemOut {
                 do { try DurableFile.replaceAtomically(pemOut, bytes: Array(Self.pem(key.verifyingKey).utf8), mode: 0o644) } catch { throw CommandFailure(L("{error}", ["error": "\(error)"]), status: .cannotCreate) }
             }
-            print("signed \(file) → \(file).sig with the key of fingerprint \(try SigningKeyFingerprint(verifyingKey: key.verifyingKey))")
+            print(L("signed {file} → {file2}.sig with the key of fingerprint {key}", ["file": "\(file)", "file2": "\(file)", "key": "\(try SigningKeyFingerprint(verifyingKey: key.verifyingKey))"]))
         }
 
         /// SubjectPublicKeyInfo for Ed25519 (RFC 8410), the form OpenSSL reads.
@@ -379,7 +379,7 @@ extension Resguardo.KeyCommand {
             do { try key.verify(try readInput(signature, maxBytes: 64, what: "signature"), for: try readInput(file, maxBytes: 64 << 20, what: "file")) } catch {
                 throw CommandFailure(L("the signature of {file} does not verify", ["file": "\(file)"]), hints: ["do not install: the file was altered or signed by another key"], status: .dataError)
             }
-            print("good signature on \(file) by \(pin)")
+            print(L("good signature on {file} by {pin}", ["file": "\(file)", "pin": "\(pin)"]))
         }
     }
 }

@@ -115,9 +115,9 @@ extension Resguardo.KeyCommand {
                 do { publicKey = try CoordinatorKeys.create(at: keys.dir, passphrase: secret, limits: newKey.kdf.limits) } catch {
                     throw error.commandFailure(directory: keys.dir)
                 }
-                print("created a coordinator key in \(keys.dir)")
-                print("public key: \(keys.dir)/\(CoordinatorKeys.publicName)")
-                print("coordinator-key fingerprint: \(try SigningKeyFingerprint(coordinatorKey: publicKey))")
+                print(L("created a coordinator key in {dir}", ["dir": "\(keys.dir)"]))
+                print(L("public key: {dir}/{public_name}", ["dir": "\(keys.dir)", "public_name": "\(CoordinatorKeys.publicName)"]))
+                print(L("coordinator-key fingerprint: {public_key}", ["public_key": "\(try SigningKeyFingerprint(coordinatorKey: publicKey))"]))
                 return
             }
             let organisation = self.organisation ?? ""
@@ -128,9 +128,9 @@ extension Resguardo.KeyCommand {
             } catch {
                 throw error.commandFailure(directory: keys.dir)
             }
-            print("created keys for \(organisation) in \(keys.dir)")
+            print(L("created keys for {organisation} in {dir}", ["organisation": "\(organisation)", "dir": "\(keys.dir)"]))
             try KeyShow.printSummary(directory)
-            print("staff-key fingerprint (coordinators pin it to open referrals): \(try SigningKeyFingerprint(verifyingKey: directory.manifest.manifest.replySigningKey))")
+            print(L("staff-key fingerprint (coordinators pin it to open referrals): {reply_signing_key}", ["reply_signing_key": "\(try SigningKeyFingerprint(verifyingKey: directory.manifest.manifest.replySigningKey))"]))
         }
     }
 }
@@ -171,10 +171,10 @@ extension Resguardo.KeyCommand {
             let today = CalendarDay.today()
             let current = manifest.currentEncryptionKey(on: today)
             print("organisation: \(manifest.organisation)")
-            print("manifest issued: \(manifest.issued), expires: \(manifest.expires)\(manifest.expires < .today() ? " (EXPIRED: resguardo key renew)" : "")")
-            print("signing-key fingerprint: \(try directory.manifest.fingerprint())")
-            print("reply-signing key: \(Encoding.base64(manifest.replySigningKey.bytes))")
-            print("encryption keys:")
+            print(L("manifest issued: {issued}, expires: {expires}{renew}", ["issued": "\(manifest.issued)", "expires": "\(manifest.expires)", "renew": "\(manifest.expires < .today() ? " (EXPIRED: resguardo key renew)" : "")"]))
+            print(L("signing-key fingerprint: {directory}", ["directory": "\(try directory.manifest.fingerprint())"]))
+            print(L("reply-signing key: {bytes}", ["bytes": "\(Encoding.base64(manifest.replySigningKey.bytes))"]))
+            print(L("encryption keys:"))
             for key in manifest.encryptionKeys {
                 var notes: [String] = []
                 if key.id == current?.id { notes.append("current") } else if key.notAfter < today { notes.append("expired") } else if key.notBefore > today { notes.append("not yet valid") } else { notes.append("valid") }
@@ -243,7 +243,7 @@ extension Resguardo.KeyCommand {
             } catch {
                 throw error.commandFailure(directory: keys.dir)
             }
-            print("added encryption key \(entry.id), valid \(entry.notBefore) … \(entry.notAfter)")
+            print(L("added encryption key {id}, valid {not_before} … {not_after}", ["id": "\(entry.id)", "not_before": "\(entry.notBefore)", "not_after": "\(entry.notAfter)"]))
             print("copy \(keys.dir)/\(KeyDirectory.manifestName) to the intake")
         }
     }
@@ -275,7 +275,7 @@ extension Resguardo.KeyCommand {
             let secret = try passphrase.read(prompt: "Passphrase: ")
             let renewed: KeyManifest
             do { renewed = try directory.renew(passphrase: secret, today: .today()) } catch { throw error.commandFailure(directory: keys.dir) }
-            print("manifest signed \(renewed.issued), valid until \(renewed.expires)")
+            print(L("manifest signed {issued}, valid until {expires}", ["issued": "\(renewed.issued)", "expires": "\(renewed.expires)"]))
             if let lastKey = renewed.encryptionKeys.map(\.notAfter).max(), renewed.expires == lastKey {
                 Console.warning(L("the manifest ends with its last key on {last_key}: rotate (resguardo key rotate) to go on receiving reports after that", ["last_key": "\(lastKey)"]))
             }

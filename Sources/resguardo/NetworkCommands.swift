@@ -71,9 +71,9 @@ extension Resguardo {
                 let secret = try passphrase.readNew()
                 do {
                     let office = try RegionalOffice.create(at: path, name: name, passphrase: secret, limits: kdf.limits)
-                    print("created regional office \(path)")
-                    print("regional signing-key fingerprint: \(try office.fingerprint)")
-                    print("give the networks this fingerprint (they compare it when importing their regional key file)")
+                    print(L("created regional office {path}", ["path": "\(path)"]))
+                    print(L("regional signing-key fingerprint: {office}", ["office": "\(try office.fingerprint)"]))
+                    print(L("give the networks this fingerprint (they compare it when importing their regional key file)"))
                 } catch let error as RegionError {
                     throw CommandFailure(error.description, status: .cannotCreate)
                 }
@@ -89,10 +89,10 @@ extension Resguardo {
 
             func run() throws {
                 let office = try region.open()
-                print("regional office: \(TerminalText.escaped(office.name))")
-                print("signing-key fingerprint: \(try office.fingerprint)")
+                print(L("regional office: {name}", ["name": "\(TerminalText.escaped(office.name))"]))
+                print(L("signing-key fingerprint: {office}", ["office": "\(try office.fingerprint)"]))
                 for n in try office.registry.pinnedNetworks() {
-                    print("network \(n.id): fingerprint \(n.fingerprint), last bundle imported \(n.lastSequence)")
+                    print(L("network {id}: fingerprint {n}, last bundle imported {last_sequence}", ["id": "\(n.id)", "n": "\(n.fingerprint)", "last_sequence": "\(n.lastSequence)"]))
                 }
             }
         }
@@ -128,8 +128,8 @@ extension Resguardo {
                 let file: RegionalKeyFile
                 do { file = try office.keyFile(for: id, manifest: signed.manifest, passphrase: secret) } catch { throw regionFailure(error) }
                 do { try DurableFile.createExclusive(out, bytes: file.bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
-                print("wrote \(out): the regional pseudonym key sealed to network \(id)'s key \(file.keyId)")
-                print("the network imports it with: resguardo registry regional-key import \(out) --region-fingerprint \"\(try office.fingerprint)\"")
+                print(L("wrote {out}: the regional pseudonym key sealed to network {id}'s key {key_id}", ["out": "\(out)", "id": "\(id)", "key_id": "\(file.keyId)"]))
+                print(L("the network imports it with: resguardo registry regional-key import {out} --region-fingerprint \"{office}\"", ["out": "\(out)", "office": "\(try office.fingerprint)"]))
             }
         }
     }
@@ -160,7 +160,7 @@ extension Resguardo {
                 guard let id = NetworkId(network) else { throw CommandFailure(L("`{network}` is not a network id ({rule})", ["network": "\(network)", "rule": "\(NetworkId.rule)"]), status: .usage) }
                 guard let f = SigningKeyFingerprint(text: fingerprint) else { throw CommandFailure(L("`{fingerprint}` is not a fingerprint (32 hex digits)", ["fingerprint": "\(fingerprint)"]), status: .usage) }
                 do { try office.registry.pin(id, fingerprint: f) } catch { throw CommandFailure(error.description, status: .dataError) }
-                print("network \(id) pinned to \(f)")
+                print(L("network {id} pinned to {f}", ["id": "\(id)", "f": "\(f)"]))
             }
         }
 
@@ -173,7 +173,7 @@ extension Resguardo {
 
             func run() throws {
                 for n in try region.open().registry.pinnedNetworks() {
-                    print("\(n.id)\t\(n.fingerprint)\tlast bundle \(n.lastSequence)")
+                    print(L("{id}\t{n}\tlast bundle {last_sequence}", ["id": "\(n.id)", "n": "\(n.fingerprint)", "last_sequence": "\(n.lastSequence)"]))
                 }
             }
         }
@@ -218,7 +218,7 @@ extension Resguardo.RegistryCommand {
             do { try DurableFile.createExclusive(out, bytes: next.bundle.bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
             try registration.published(next.pending, full: full)
             let p = next.pending
-            print("wrote bundle \(p.sequence) of network \(next.bundle.network)\(full ? " (full)" : ""): \(p.additions.count) additions, \(p.corrections.count) corrections, \(p.withdrawals.count) withdrawals")
+            print(L("wrote bundle {sequence} of network {network}{full}: {additions} additions, {corrections} corrections, {withdrawals} withdrawals", ["sequence": "\(p.sequence)", "network": "\(next.bundle.network)", "full": "\(full ? " (full)" : "")", "additions": "\(p.additions.count)", "corrections": "\(p.corrections.count)", "withdrawals": "\(p.withdrawals.count)"]))
         }
     }
 
@@ -246,7 +246,7 @@ extension Resguardo.RegistryCommand {
                 let bytes = try readInput(file, maxBytes: RegistryBundle.maxByteCount, what: "registry bundle")
                 do {
                     let (bundle, o) = try office.importBundle(bytes, passphrase: secret)
-                    print("network \(bundle.network) bundle \(bundle.sequence)\(bundle.isFull ? " (full: \(o.replaced) records replaced)" : ""): \(o.added) added, \(o.corrected) corrected, \(o.withdrawn) withdrawn")
+                    print(L("network {network} bundle {sequence}{replaced}: {added} added, {corrected} corrected, {withdrawn} withdrawn", ["network": "\(bundle.network)", "sequence": "\(bundle.sequence)", "replaced": "\(bundle.isFull ? " (full: \(o.replaced) records replaced)" : "")", "added": "\(o.added)", "corrected": "\(o.corrected)", "withdrawn": "\(o.withdrawn)"]))
                 } catch {
                     throw regionFailure(error)
                 }
@@ -271,7 +271,7 @@ extension Resguardo.RegistryCommand {
             guard try registration.withdraw(recordId, reason: reason.rawValue) else {
                 throw CommandFailure(L("no record {record_id} in the registry", ["record_id": "\(TerminalText.escaped(recordId))"]), status: .noInput)
             }
-            print("withdrew record \(recordId); the next registry bundle withdraws it at the regional office")
+            print(L("withdrew record {record_id}; the next registry bundle withdraws it at the regional office", ["record_id": "\(recordId)"]))
         }
     }
 
@@ -298,7 +298,7 @@ extension Resguardo.RegistryCommand {
             guard try registration.correct(recordId, verification: verification?.rawValue, stateCollusion: stateCollusion.map { $0 == .yes }) else {
                 throw CommandFailure(L("no record {record_id} in the registry", ["record_id": "\(TerminalText.escaped(recordId))"]), status: .noInput)
             }
-            print("corrected record \(recordId); the next registry bundle carries it")
+            print(L("corrected record {record_id}; the next registry bundle carries it", ["record_id": "\(recordId)"]))
         }
     }
 
@@ -339,8 +339,8 @@ extension Resguardo.RegistryCommand {
                 do { backfilled = try registration.importRegionalKey(parsed) } catch let error as CaseError {
                     throw CommandFailure(error.description, hints: ["nothing was stored"], status: .dataError)
                 }
-                print("regional key stored: this workspace publishes as network \(parsed.network) to the regional office \(pin)")
-                if backfilled > 0 { print("\(backfilled) records registered earlier got their regional pseudonyms") }
+                print(L("regional key stored: this workspace publishes as network {network} to the regional office {pin}", ["network": "\(parsed.network)", "pin": "\(pin)"]))
+                if backfilled > 0 { print(L("{backfilled} records registered earlier got their regional pseudonyms", ["backfilled": "\(backfilled)"])) }
             }
         }
     }

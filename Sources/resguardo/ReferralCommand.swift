@@ -42,7 +42,7 @@ extension Resguardo {
                 do { try ws.addCoordinator(name: name, publicKey: key, fingerprint: pinned, today: .today()) } catch {
                     throw CommandFailure(error.description, status: .dataError)
                 }
-                print("coordinator \(name) registered (\(pinned))")
+                print(L("coordinator {name} registered ({pinned})", ["name": "\(name)", "pinned": "\(pinned)"]))
             }
         }
 
@@ -138,8 +138,8 @@ extension Resguardo {
                     throw CommandFailure(error.description, status: .dataError)
                 }
                 do { try DurableFile.createExclusive(out, bytes: made.bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
-                print("referral \(made.record.referralId.prefix(12)) for \(to) written to \(out); it expires on \(made.record.expires)")
-                print("signed by the staff key with fingerprint \(try SigningKeyFingerprint(verifyingKey: signer.verifyingKey)) (the coordinator pins it)")
+                print(L("referral {referral_id} for {to} written to {out}; it expires on {expires}", ["referral_id": "\(made.record.referralId.prefix(12))", "to": "\(to)", "out": "\(out)", "expires": "\(made.record.expires)"]))
+                print(L("signed by the staff key with fingerprint {signer} (the coordinator pins it)", ["signer": "\(try SigningKeyFingerprint(verifyingKey: signer.verifyingKey))"]))
             }
         }
 

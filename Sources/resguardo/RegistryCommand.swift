@@ -66,7 +66,7 @@ extension Resguardo {
                 let keys = try unlockKeys(ws, passphrase)
                 do {
                     let n = try Registration(workspace: ws, keys: keys).register(ids)
-                    print("loaded \(n) records into the registry")
+                    print(L("loaded {n} records into the registry", ["n": "\(n)"]))
                 } catch let error as CaseError {
                     throw CommandFailure(error.description, hints: ["nothing was written"], status: .dataError)
                 } catch let error as RegistrationError {
@@ -103,9 +103,9 @@ extension Resguardo {
                 let release = try RecordRelease.prepare(try Registration.openRegistry(of: ws).all(), linkable: linkable)
                 let bytes = format == .csv ? Array(RegistryExport.csv(release).utf8) : RegistryExport.json(release, linkable: linkable)
                 do { try DurableFile.createExclusive(out, bytes: bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
-                print("wrote \(release.records.count) records to \(out) (INTERNAL — DO NOT PUBLISH)\(linkable ? "; pseudonyms linkable to the registry" : "")")
+                print(L("wrote {records} records to {out} (INTERNAL — DO NOT PUBLISH){registry}", ["records": "\(release.records.count)", "out": "\(out)", "registry": "\(linkable ? "; pseudonyms linkable to the registry" : "")"]))
                 if release.withheld > 0 {
-                    print("\(release.withheld) records withheld: their group had fewer than \(KAnonymity.k) distinct defenders")
+                    print(L("{withheld} records withheld: their group had fewer than {k} distinct defenders", ["withheld": "\(release.withheld)", "k": "\(KAnonymity.k)"]))
                 }
             }
         }
@@ -170,8 +170,8 @@ extension Resguardo.RegistryCommand {
             case .json: report.json(language: language)
             }
             do { try DurableFile.createExclusive(out, bytes: bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
-            print("wrote \(report.totalAggressions) aggressions in \(report.tables.count) tables to \(out)\(`internal` ? " (INTERNAL — DO NOT PUBLISH)" : "")")
-            if report.excludedUndated > 0 { print("\(report.excludedUndated) records without a date in range were left out") }
+            print(L("wrote {total_aggressions} aggressions in {tables} tables to {out}{note}", ["total_aggressions": "\(report.totalAggressions)", "tables": "\(report.tables.count)", "out": "\(out)", "note": "\(`internal` ? " (INTERNAL — DO NOT PUBLISH)" : "")"]))
+            if report.excludedUndated > 0 { print(L("{excluded_undated} records without a date in range were left out", ["excluded_undated": "\(report.excludedUndated)"])) }
             for check in report.checks { print("\(check.passed ? "ok  " : "FAIL") \(check.name)") }
             if strict, report.checks.contains(where: { !$0.passed }) {
                 throw CommandFailure("a consistency check failed", status: .dataError)

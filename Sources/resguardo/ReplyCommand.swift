@@ -53,8 +53,8 @@ extension Resguardo {
                 do { mailbox = try ws.queueReply(to: id, message: message, keys: keys, today: .today()) } catch {
                     throw CommandFailure(error.description, status: .dataError)
                 }
-                print("reply to case \(Encoding.hex(id).prefix(12)) sealed and queued for mailbox \(mailbox.hex.prefix(8))…")
-                print("\((try? ws.pendingReplyCount()) ?? 1) replies wait for `resguardo reply export`")
+                print(L("reply to case {id} sealed and queued for mailbox {mailbox}…", ["id": "\(Encoding.hex(id).prefix(12))", "mailbox": "\(mailbox.hex.prefix(8))"]))
+                print(L("{pending_reply_count} replies wait for `resguardo reply export`", ["pending_reply_count": "\((try? ws.pendingReplyCount()) ?? 1)"]))
             }
         }
 
@@ -74,7 +74,7 @@ extension Resguardo {
             func run() throws {
                 let ws = try workspace.open()
                 guard (try? ws.pendingReplyCount()) ?? 0 > 0 else {
-                    print("no replies are queued; nothing written")
+                    print(L("no replies are queued; nothing written"))
                     return
                 }
                 if FileManager.default.fileExists(atPath: out) { throw CommandFailure(L("{out} already exists", ["out": "\(out)"]), status: .cannotCreate) }
@@ -87,7 +87,7 @@ extension Resguardo {
                 do { count = try ws.exportReplies(to: out, signer: signer, today: .today()) } catch {
                     throw CommandFailure(error.description, status: .cannotCreate)
                 }
-                print("wrote \(count) replies to \(out); carry it to the intake: resguardo-intake import-replies \(out)")
+                print(L("wrote {value} replies to {out}; carry it to the intake: resguardo-intake import-replies {out2}", ["value": "\(count)", "out": "\(out)", "out2": "\(out)"]))
             }
         }
     }
