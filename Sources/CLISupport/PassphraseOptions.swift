@@ -43,7 +43,7 @@ public struct PassphraseOptions: ParsableArguments {
 
     /// A new passphrase must be long enough to survive an offline guessing attack on a seized laptop.
     public func readNew() throws -> SecureBytes {
-        let passphrase = try read(prompt: "New passphrase (at least \(Self.minNewLength) characters): ", confirm: true)
+        let passphrase = try read(prompt: L("New passphrase (at least {count} characters): ", ["count": "\(Self.minNewLength)"]), confirm: true)
         let length = passphrase.withUnsafeBytes { b in String(decoding: b, as: UTF8.self).count }
         guard length >= Self.minNewLength else {
             throw CommandFailure(L("the passphrase has {length} characters; at least {min_new_length} are required", ["length": "\(length)", "min_new_length": "\(Self.minNewLength)"]),
@@ -101,7 +101,8 @@ enum Terminal {
             _ = tcsetattr(fd, TCSAFLUSH, &quiet)
         }
         defer { if hasTermios { _ = tcsetattr(fd, TCSANOW, &saved) } }
-        _ = prompt.withCString { write(fd, $0, strlen($0)) }
+        // In the staff's language (the tools' catalogs, through Console.translate).
+        _ = Console.translate(prompt).withCString { write(fd, $0, strlen($0)) }
         var length = 0
         let buffer = try SecureBytes(count: PassphraseOptions.maxLength) { (out: UnsafeMutableRawBufferPointer) throws(Never) in
             guard let base = out.baseAddress else { return }

@@ -164,7 +164,7 @@ extension Resguardo.KeyCommand {
             func run() throws {
                 let file = try recoveryFile.map(readRecoveryFile)
                 var input = try SecretLines(file: sharesFile)
-                guard let line = try input.read(prompt: "Compartido / Share (no se muestra / not shown): ") else { throw CommandFailure("no share given", status: .usage) }
+                guard let line = try input.read(prompt: "Share (not shown): ") else { throw CommandFailure("no share given", status: .usage) }
                 let share: SLIP39.Share
                 do { share = try SLIP39.share(from: line) } catch { throw CommandFailure(error.description, hints: ["check each word against the paper, in order"], status: .dataError) }
                 var text = "valid share: \(share.description)"
@@ -209,7 +209,7 @@ extension Resguardo.KeyCommand {
                 let names = file.custody?.groups.map(\.name) ?? []
                 func groupName(_ i: Int) -> String { i < names.count ? "«\(TerminalText.escaped(names[i]))»" : "\(i + 1)" }
                 while true {
-                    guard let line = try input.read(prompt: "Compartido \(shares.count + 1) / Share \(shares.count + 1) (no se muestra / not shown): ") else {
+                    guard let line = try input.read(prompt: L("Share {number} (not shown): ", ["number": "\(shares.count + 1)"])) else {
                         throw CommandFailure("not enough shares were given", hints: ["nothing was written"], status: .dataError)
                     }
                     let share: SLIP39.Share
