@@ -56,8 +56,8 @@ extension IntakeCommand {
                 throw CommandFailure(L("import failed: {error}", ["error": "\(error)"]), hints: ["run it again: a reply already stored is not stored twice"])
             }
             await opened.close()
-            print("imported \(result.added) replies into \(Set(parsed.entries.map(\.mailbox)).count) mailboxes (\(result.alreadyStored) already there)")
-            if expired > 0 { print("deleted \(expired) replies older than \(keepDays) days") }
+            print(L("imported {added} replies into {mailboxes} mailboxes ({already} already there)", ["added": "\(result.added)", "mailboxes": "\(Set(parsed.entries.map(\.mailbox)).count)", "already": "\(result.alreadyStored)"]))
+            if expired > 0 { print(L("deleted {expired} replies older than {days} days", ["expired": "\(expired)", "days": "\(keepDays)"])) }
         }
     }
 }

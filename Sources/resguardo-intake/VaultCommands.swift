@@ -126,9 +126,9 @@ extension IntakeCommand.VaultCommand {
             try writeNew(vault.publicKeyPath, Array((Encoding.base64(key.verifyingKey.bytes) + "\n").utf8), mode: 0o644)
             let opened = try await vault.open(creating: true)
             await opened.close()
-            print("created vault \(vault.name)")
-            print("vault signing-key fingerprint: \(try SigningKeyFingerprint(verifyingKey: key.verifyingKey))")
-            print("public key for the offline laptop: \(vault.publicKeyPath)")
+            print(L("created vault {vault}", ["vault": "\(vault.name)"]))
+            print(L("vault signing-key fingerprint: {fingerprint}", ["fingerprint": "\(try SigningKeyFingerprint(verifyingKey: key.verifyingKey))"]))
+            print(L("public key for the offline laptop: {path}", ["path": "\(vault.publicKeyPath)"]))
         }
 
         /// Exclusive create, fsync, directory fsync: the key file is never overwritten or half-written.
@@ -195,10 +195,10 @@ extension IntakeCommand {
                 throw CommandFailure(L("export failed: {error}", ["error": "\(error)"]), hints: ["nothing was marked exported; run export again"])
             }
             await database.close()
-            print("exported \(summary.count)\(urgentOnly ? " urgent" : "") envelopes (\(summary.byteCount) bytes) to \(out)")
-            print("bundle digest: \(Encoding.hex(summary.digest))")
+            print(L("exported {count}{urgent} envelopes ({bytes} bytes) to {out}", ["count": "\(summary.count)", "urgent": urgentOnly ? L(" urgent") : "", "bytes": "\(summary.byteCount)", "out": "\(out)"]))
+            print(L("bundle digest: {digest}", ["digest": "\(Encoding.hex(summary.digest))"]))
             if summary.remaining > 0 {
-                print("\(summary.remaining) envelopes did not fit this bundle (at most \(VaultDatabase.maxBundleEnvelopeBytes >> 20) MiB); run export again for them")
+                print(L("{remaining} envelopes did not fit this bundle (at most {mebibytes} MiB); run export again for them", ["remaining": "\(summary.remaining)", "mebibytes": "\(VaultDatabase.maxBundleEnvelopeBytes >> 20)"]))
             }
         }
     }
@@ -259,14 +259,14 @@ extension IntakeCommand {
             if let ack {
                 do {
                     let n = try await database.purge(bundleDigest: ack.bundleDigest, today: .today())
-                    print("purged \(n) envelopes of bundle \(Encoding.hex(ack.bundleDigest)), acknowledged offline on \(ack.day)")
+                    print(L("purged {count} envelopes of bundle {digest}, acknowledged offline on {day}", ["count": "\(n)", "digest": "\(Encoding.hex(ack.bundleDigest))", "day": "\(ack.day)"]))
                 } catch VaultError.unknownBundle {
                     throw CommandFailure(L("no bundle with digest {bundle_digest} was exported from {name}", ["bundle_digest": "\(Encoding.hex(ack.bundleDigest))", "name": "\(vault.name)"]), status: .dataError)
                 }
             } else if let bundleDigest, let digest = Encoding.bytes(fromHex: bundleDigest) {
                 do {
                     let n = try await database.purge(bundleDigest: digest, today: .today())
-                    print("purged \(n) envelopes of bundle \(bundleDigest)")
+                    print(L("purged {count} envelopes of bundle {digest}", ["count": "\(n)", "digest": "\(bundleDigest)"]))
                 } catch VaultError.unknownBundle {
                     throw CommandFailure(L("no bundle with digest {bundle_digest} was exported from {name}", ["bundle_digest": "\(bundleDigest)", "name": "\(vault.name)"]), status: .dataError)
                 }
@@ -286,10 +286,10 @@ extension IntakeCommand.Purge {
         } catch {
             throw CommandFailure(L("purge failed: {error}", ["error": "\(error)"]), hints: ["nothing was deleted"])
         }
-        print("purged \(summary.deleted) envelopes older than \(olderThan) days")
+        print(L("purged {count} envelopes older than {days} days", ["count": "\(summary.deleted)", "days": "\(olderThan)"]))
         for bundle in summary.unacknowledged {
-            let what = summary.deletedUnacknowledged ? "deleted" : "kept"
-            print("  \(what) \(bundle.count) envelopes of bundle \(Encoding.hex(bundle.digest)), exported but never acknowledged")
+            let what = summary.deletedUnacknowledged ? L("deleted") : L("kept")
+            print(L("  {what} {count} envelopes of bundle {digest}, exported but never acknowledged", ["what": "\(what)", "count": "\(bundle.count)", "digest": "\(Encoding.hex(bundle.digest))"]))
         }
         if summary.deletedUnacknowledged && summary.unacknowledgedCount > 0 {
             Console.warning(L("deleted {unacknowledged_count} envelopes whose bundle was never acknowledged: if that bundle was lost, those reports are gone", ["unacknowledged_count": "\(summary.unacknowledgedCount)"]))
@@ -402,14 +402,14 @@ extension IntakeCommand {
                 throw CommandFailure(L("cannot read the vault's counts: {error}", ["error": "\(error)"]))
             }
             await opened.close()
-            print("day         bucket   state     urgent  count")
+            print(L("day         bucket   state     urgent  count"))
             for r in rows {
                 let bucket = Bucket(paddedByteCount: r.bucket)?.description ?? "\(r.bucket)"
                 print("\(r.day)  \(bucket.padding(toLength: 7, withPad: " ", startingAt: 0))  \(r.exported ? "exported" : "pending ")  \(r.urgent ? "yes" : "no ")     \(r.count)")
             }
             print("total: \(rows.reduce(0) { $0 + $1.count })")
-            print("urgent waiting for export: \(rows.filter { $0.urgent && !$0.exported }.reduce(0) { $0 + $1.count })")
-            print("replies waiting in mailboxes: \(replies)")
+            print(L("urgent waiting for export: {count}", ["count": "\(rows.filter { $0.urgent && !$0.exported }.reduce(0) { $0 + $1.count })"]))
+            print(L("replies waiting in mailboxes: {count}", ["count": "\(replies)"]))
         }
     }
 }
