@@ -157,12 +157,18 @@ public final class PostgresVault: Sendable {
         let deadline = timeout ?? operationTimeout
         let outcome: Result<T, VaultError> = await withCheckedContinuation { continuation in
             let once = ResumeOnce(continuation)
+            // The timer is cancelled as soon as the work ends, so a busy intake does not keep a
+            // sleeping task per operation for the whole deadline.
+            let timer = Task {
+                try? await Task.sleep(for: deadline)
+                return once.resume(.failure(.unavailable("no answer within \(deadline)")))
+            }
             let work = Task {
                 do { once.resume(.success(try await body(client))) } catch { once.resume(.failure(Self.classify(error))) }
+                timer.cancel()
             }
             Task {
-                try? await Task.sleep(for: deadline)
-                if once.resume(.failure(.unavailable("no answer within \(deadline)"))) { work.cancel() }
+                if await timer.value { work.cancel() }
             }
         }
         return try outcome.get()
