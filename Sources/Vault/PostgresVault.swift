@@ -213,13 +213,16 @@ public final class PostgresVault: Sendable {
             throw .other("cannot encode a submission")
         }
         let query = PostgresQuery(unsafeSQL: sql, binds: bindings)
-        // Inside an explicit transaction, on purpose: an autocommitted statement's result comes
-        // back at CommandComplete, before the implicit commit at Sync is flushed, so a crash in
-        // between lost an acknowledged submission (scripts/lib/pg_e2e.py, PostgreSQL stopped
-        // with -m immediate under load). COMMIT answers only once its WAL record is durable.
+        // postgres-nio answers an autocommitted statement at CommandComplete, before the implicit
+        // commit at Sync is flushed: acknowledging then lost a submission when PostgreSQL was
+        // stopped with -m immediate under load (scripts/lib/pg_e2e.py). The server handles a
+        // connection's messages in order, so a second statement on the same connection is
+        // answered only after that commit is durable: two round trips, where BEGIN/INSERT/COMMIT
+        // takes three (measured with scripts/bench intake --vault postgres).
         try await guarded { [logger] client in
-            try await client.withTransaction(logger: logger) { c in
+            try await client.withConnection { c in
                 try await c.query(query, logger: logger)
+                try await c.query("SELECT 1", logger: logger)
             }
         }
     }
