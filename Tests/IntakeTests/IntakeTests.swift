@@ -122,7 +122,8 @@ struct IntakeTests {
         let client = try intake.client()
         defer { _ = client.shutdown() }
         // Bounded: 8 submitters, at most 400 submissions each, stopped by the kill.
-        let receipts = try await submitUntilSignal(intake, client, workers: 8, perWorker: 400, signal: SIGKILL, after: .milliseconds(1500))
+        // 3 s of load: under the parallel suites on 2 cores, 1.5 s once gave only 11 receipts.
+        let receipts = try await submitUntilSignal(intake, client, workers: 8, perWorker: 400, signal: SIGKILL, after: .milliseconds(3000))
         #expect(receipts.count > 20, "too few submissions before the kill to mean anything")
         try intake.start()
         let vault = try VaultDatabase(path: intake.vaultPath)
