@@ -293,24 +293,6 @@ public final class PostgresVault: Sendable {
 
     // MARK: - Export and purge
 
-    /// Claims up to `limit` envelopes not yet exported for a new export, in one transaction:
-    /// `FOR UPDATE SKIP LOCKED`, so two intakes exporting at once never put one envelope in two
-    /// bundles. Returns the claimed rows (id, day, envelope) in random order. (Used by tests
-    /// that look at the claim alone; `export(to:…)` is the command's path.)
-    public func claimForExport(exportId: [UInt8], day: CalendarDay, limit: Int) async throws(VaultError) -> [(id: [UInt8], receivedDay: String, envelope: [UInt8])] {
-        try await guarded { [logger] client in
-            try await client.withTransaction(logger: logger) { c in
-                try await c.query("INSERT INTO export (id, created_day, count) VALUES (\(Self.bytes(exportId)), \(day.description)::date, 0)", logger: logger)
-                let claimed = try await Self.lockPending(c, limit: limit, maxBytes: .max, urgentOnly: false, logger: logger)
-                for row in claimed {
-                    try await c.query("UPDATE submission SET export_id = \(Self.bytes(exportId)) WHERE id = \(Self.bytes(row.id))", logger: logger)
-                }
-                try await c.query("UPDATE export SET count = \(claimed.count) WHERE id = \(Self.bytes(exportId))", logger: logger)
-                return claimed.map { ($0.id, $0.receivedDay.description, $0.envelope) }.shuffled()
-            }
-        }
-    }
-
     struct Pending: Sendable {
         let id: [UInt8]
         let receivedDay: CalendarDay
