@@ -26,6 +26,8 @@ public struct IntakeConfiguration: Sendable, Equatable {
     public var signingKeyFingerprint: SigningKeyFingerprint?
     public var maxBodyBytes = Envelope.maxByteCount
     public var maxConnections = 1024
+    /// Event-loop threads; 0: one per core (`useEventLoopThreads`).
+    public var threads = 0
     public var headerTimeoutSeconds = 10
     public var bodyTimeoutSeconds = 300
     public var idleTimeoutSeconds = 30
@@ -296,6 +298,8 @@ public struct IntakeSetting: Sendable {
     public static let all: [IntakeSetting] = [
         .init(key: "http.host", defaultText: "127.0.0.1", help: "address to listen on", kind: .string { $0.host = $1 }),
         .init(key: "http.port", defaultText: "8443", help: "TCP port (0 picks a free one)", kind: .int(0...65535) { $0.port = $1 }),
+        .init(key: "http.threads", defaultText: "0", help: "event-loop threads, 0 for one per core (several intakes on one host: cores ÷ intakes each)",
+              kind: .int(0...1024) { $0.threads = $1 }),
         .init(key: "tls.certificate", defaultText: "none (required)", help: "PEM certificate chain", kind: .string { $0.certificatePath = $1 }),
         .init(key: "tls.key", defaultText: "none (required)", help: "PEM private key", kind: .string { $0.privateKeyPath = $1 }),
         .init(key: "vault.path", defaultText: "vault.sqlite", help: "SQLite vault file", kind: .string { $0.vaultPath = $1 }),

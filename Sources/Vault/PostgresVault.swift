@@ -188,31 +188,16 @@ public final class PostgresVault: Sendable {
 
     // MARK: - Submissions
 
-    /// Stores a batch durably (the caller acknowledges after it returns): one multi-row INSERT in
-    /// one transaction, whatever the batch's size.
+    /// Stores a batch durably (the caller acknowledges after it returns): one INSERT of the
+    /// batch's rows as seven arrays, whatever the batch's size.
     /// Measured (scripts/bench intake --vault postgres): BEGIN, one INSERT a row and COMMIT cost
-    /// the intake ~300 µs of CPU a submission and PostgreSQL as much again.
+    /// the intake ~300 µs of CPU a submission and PostgreSQL as much again; a multi-row VALUES
+    /// list (7 parameters a row, a new statement text for every batch size, parsed and planned
+    /// every time) ~100 and ~65 µs; this statement, prepared once per connection, less (the
+    /// closing note of issue 19 has the figures).
     public func store(_ submissions: [Submission]) async throws(VaultError) {
         guard !submissions.isEmpty else { return }
-        var sql = "INSERT INTO submission (id, received_day, key_id, bucket, urgent, sealed_by, envelope) VALUES "
-        var bindings = PostgresBindings(capacity: submissions.count * 7)
-        do {
-            for (i, s) in submissions.shuffled().enumerated() {
-                let n = i * 7
-                sql += i == 0 ? "" : ", "
-                sql += "($\(n + 1), $\(n + 2)::date, $\(n + 3), $\(n + 4), $\(n + 5), $\(n + 6), $\(n + 7))"
-                try bindings.append(Self.bytes(s.id.bytes))
-                try bindings.append(s.receivedDay.description)
-                try bindings.append(Self.bytes(s.keyId.bytes))
-                try bindings.append(s.bucket.byteCount)
-                try bindings.append(s.urgent)
-                try bindings.append(s.sealedBy.rawValue)
-                try bindings.append(Self.bytes(s.envelope))
-            }
-        } catch {
-            throw .other("cannot encode a submission")
-        }
-        let query = PostgresQuery(unsafeSQL: sql, binds: bindings)
+        let insert = InsertSubmissions(submissions.shuffled())
         // postgres-nio answers an autocommitted statement at CommandComplete, before the implicit
         // commit at Sync is flushed: acknowledging then lost a submission when PostgreSQL was
         // stopped with -m immediate under load (scripts/lib/pg_e2e.py). The server handles a
@@ -221,13 +206,13 @@ public final class PostgresVault: Sendable {
         // takes three (measured with scripts/bench intake --vault postgres).
         try await guarded { [logger] client in
             try await client.withConnection { c in
-                try await c.query(query, logger: logger)
+                _ = try await c.execute(insert, logger: logger)
                 try await c.query("SELECT 1", logger: logger)
             }
         }
     }
 
-    /// At most this many rows in one INSERT (7 parameters each; PostgreSQL allows 65,535).
+    /// At most this many rows in one INSERT (2 MiB of 4 KiB envelopes: a bounded message).
     static let maxBatch = 512
 
     public func count() async throws(VaultError) -> Int {
@@ -518,6 +503,51 @@ extension PostgresVault: SharedIntakeState {
             }
         }
     }
+}
+
+/// One batch of submissions as one INSERT of seven arrays: the statement's text is the same for
+/// every batch, so each connection parses and plans it once.
+struct InsertSubmissions: PostgresPreparedStatement {
+    typealias Row = Void
+    static let name = "resguardo_insert_submissions"
+    static let sql = """
+        INSERT INTO submission (id, received_day, key_id, bucket, urgent, sealed_by, envelope)
+        SELECT * FROM unnest($1::bytea[], $2::text[]::date[], $3::bytea[], $4::integer[], $5::boolean[], $6::text[], $7::bytea[])
+        """
+    static let bindingDataTypes: [PostgresDataType] = [.byteaArray, .textArray, .byteaArray, .int4Array, .boolArray, .textArray, .byteaArray]
+
+    let ids: [ByteBuffer]
+    let days: [String]
+    let keyIds: [ByteBuffer]
+    let buckets: [Int32]
+    let urgent: [Bool]
+    let sealedBy: [String]
+    let envelopes: [ByteBuffer]
+
+    init(_ submissions: [Submission]) {
+        ids = submissions.map { ByteBuffer(bytes: $0.id.bytes) }
+        days = submissions.map { $0.receivedDay.description }
+        keyIds = submissions.map { ByteBuffer(bytes: $0.keyId.bytes) }
+        // A bucket is at most the largest envelope the intake accepts, far below Int32.max.
+        buckets = submissions.map { Int32(clamping: $0.bucket.byteCount) }
+        urgent = submissions.map(\.urgent)
+        sealedBy = submissions.map(\.sealedBy.rawValue)
+        envelopes = submissions.map { ByteBuffer(bytes: $0.envelope) }
+    }
+
+    func makeBindings() throws -> PostgresBindings {
+        var b = PostgresBindings(capacity: 7)
+        b.append(ids)
+        b.append(days)
+        b.append(keyIds)
+        b.append(buckets)
+        b.append(urgent)
+        b.append(sealedBy)
+        b.append(envelopes)
+        return b
+    }
+
+    func decodeRow(_ row: PostgresRow) throws {}
 }
 
 /// The PostgreSQL vault as the intake's `SubmissionStore`, with group commit: submissions that

@@ -76,6 +76,7 @@ extension IntakeCommand {
         @Option(name: .long, help: "Proof-of-work difficulty in bits while calm (default 8; 0 = none while calm).") var powDifficulty: Int?
         @Option(name: .long, help: "The most the proof of work rises to under load (default 16).") var powMaxDifficulty: Int?
         @Option(name: .long, help: "Close connections beyond this many.") var maxConnections: Int?
+        @Option(name: .long, help: "Event-loop threads (default 0: one per core; several intakes on one host: cores ÷ intakes each).") var threads: Int?
         @Option(name: .long, help: "Seconds to send the TLS handshake and request head.") var headerTimeout: Int?
         @Option(name: .long, help: "Seconds to send the body once the head is in.") var bodyTimeout: Int?
         @Option(name: .long, help: "tweetnacl file for the web form (default from Debian's node-tweetnacl).") var tweetnacl: String?
@@ -104,7 +105,7 @@ extension IntakeCommand {
                 ("vault.path", "--vault", vault), ("vault.url", "--vault-url", vaultUrl), ("pow.key_file", "--pow-key-file", powKeyFile),
                 ("keys.manifest", "--manifest", manifest), ("keys.fingerprint", "--fingerprint", fingerprint),
                 ("pow.difficulty", "--pow-difficulty", powDifficulty.map(String.init)), ("pow.max_difficulty", "--pow-max-difficulty", powMaxDifficulty.map(String.init)),
-                ("limits.max_connections", "--max-connections", maxConnections.map(String.init)),
+                ("limits.max_connections", "--max-connections", maxConnections.map(String.init)), ("http.threads", "--threads", threads.map(String.init)),
                 ("limits.header_timeout_seconds", "--header-timeout", headerTimeout.map(String.init)),
                 ("limits.body_timeout_seconds", "--body-timeout", bodyTimeout.map(String.init)),
                 ("web.tweetnacl", "--tweetnacl", tweetnacl), ("web.form_per_minute", "--form-per-minute", formPerMinute.map(String.init)),
@@ -124,6 +125,8 @@ extension IntakeCommand {
             do { settings = try settings.validated() } catch {
                 throw CommandFailure(error.description, hints: ["or use --dev for a demo with the public demo keys"], status: .usage)
             }
+            // Before the first use of the event loops, which fixes their number.
+            useEventLoopThreads(settings.threads)
             guard let level = Logger.Level(rawValue: logLevel) else {
                 throw CommandFailure(L("unknown log level `{log_level}`", ["log_level": "\(logLevel)"]), status: .usage)
             }

@@ -1,5 +1,7 @@
 """scripts/bench intake --vault postgres: one and two intakes on a PostgreSQL vault next to one
-intake on SQLite and nginx `return 201` (the anchor), same run, same wrk settings.
+intake on SQLite and nginx `return 201` (the anchor), same run, same wrk settings. Two intakes
+on this host's two cores run one event-loop thread each (`--threads 1`, docs/deploy.md); a last
+row shows them with the default (one per core each) for comparison.
 
 usage: /usr/bin/python3 scripts/lib/bench_pg.py BIN_DIR SECONDS ROUNDS
 
@@ -173,11 +175,15 @@ http {{
             stop(p, "1 intake, SQLite vault")
             results.setdefault("1 intake, SQLite vault", []).append((f, intake_cpu, None, 0))
             # One and two intakes on PostgreSQL (the table emptied between rounds).
-            for count in (1, 2):
+            # Two intakes sharing this host's two cores take one event-loop thread each
+            # (http.threads, as docs/deploy.md advises); the last row shows them with the default
+            # of one per core each, for comparison.
+            for count, threads, name in ((1, 0, "1 intake, PostgreSQL vault"), (2, 1, "2 intakes, PostgreSQL vault"),
+                                         (2, 0, "2 intakes, PostgreSQL, 2 threads each")):
                 if psql(cluster, "SELECT to_regclass('submission') IS NOT NULL") == "t":
                     psql(cluster, "TRUNCATE submission, spent_token")
                 url = cluster.url
-                ps = [start_intake(18445 + i, ["--vault-url", url]) for i in range(count)]
+                ps = [start_intake(18445 + i, ["--vault-url", url, "--threads", str(threads)]) for i in range(count)]
                 time.sleep(0.5)
                 master = cluster.pid()
                 pg_before = {c: ticks(c) for c in [master] + children(master)}
@@ -188,16 +194,15 @@ http {{
                 intake_cpu = sum(ticks(p.pid) - b for p, b in zip(ps, intake_before))
                 pg_cpu = sum(ticks(c) - pg_before.get(c, 0) for c in [master] + children(master))
                 stored = int(psql(cluster, "SELECT count(*) FROM submission") or 0)
-                name = f"{count} intake{'s' if count > 1 else ''}, PostgreSQL vault"
                 for p in ps:
                     stop(p, name)
                 acked = sum(x["requests"] - x["bad"] for x in f)
                 if stored < acked:
                     sys.exit(f"{acked} acknowledged but {stored} in the vault")
-                results.setdefault(f"{count} intake{'s' if count > 1 else ''}, PostgreSQL vault", []).append((f, intake_cpu, pg_cpu, commits))
+                results.setdefault(name, []).append((f, intake_cpu, pg_cpu, commits))
             print(f"round {rnd} done", flush=True)
 
-        print(f"{'server':34} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'ratio':>6} {'commits/s':>10} {'intake µs/ack':>14} {'pg µs/ack':>10}")
+        print(f"{'server':38} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'ratio':>6} {'commits/s':>10} {'intake µs/ack':>14} {'pg µs/ack':>10}")
         anchor = statistics.median(sum(x["rps"] for x in r[0]) for r in results["nginx return 201 (anchor)"])
         summary = {}
         for name, runs in results.items():
@@ -210,7 +215,7 @@ http {{
             pg_us = statistics.median(r[2] * 1e6 / HZ / a for r, a in zip(runs, acked)) if runs[0][2] is not None else None
             commits = statistics.median(r[3] / seconds for r in runs) if runs[0][2] is not None else None
             summary[name] = (rps, intake_us, pg_us)
-            print(f"{name:34} {rps:9.0f} {p50:8.1f} {p99:8.1f} {bad:8d} {rps / anchor:6.2f} "
+            print(f"{name:38} {rps:9.0f} {p50:8.1f} {p99:8.1f} {bad:8d} {rps / anchor:6.2f} "
                   f"{commits if commits is not None else float('nan'):10.0f} {intake_us if intake_us is not None else float('nan'):14.0f} "
                   f"{pg_us if pg_us is not None else float('nan'):10.0f}")
         for name, (commits, stored) in batching.items():
