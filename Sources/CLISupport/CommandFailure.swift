@@ -89,7 +89,44 @@ public func runAsyncCommandLine<Root: AsyncParsableCommand>(_ root: Root.Type, p
         failure.report()
         exit(failure.status.rawValue)
     } catch {
-        root.exit(withError: error)
+        // The argument parser's own words (headings, --help, errors of usage) through the staff
+        // catalog too; its message and exit code are otherwise exactly what it would print.
+        let message = ArgumentParserWords.translate(root.fullMessage(for: error))
+        let code = root.exitCode(for: error)
+        if code == .success {
+            if !message.isEmpty { print(message) }
+        } else {
+            FileHandle.standardError.write(Data((message + "\n").utf8))
+        }
+        exit(code.rawValue)
+    }
+}
+
+/// The texts the argument parser writes itself, as whole lines or line starts it always writes
+/// the same way; everything else it prints comes from the tools' own `L` texts.
+enum ArgumentParserWords {
+    static func translate(_ message: String) -> String {
+        guard Console.translate("OPTIONS:") != "OPTIONS:" else { return message }
+        let whole: [String: String] = [
+            "ARGUMENTS:": L("ARGUMENTS:"), "OPTIONS:": L("OPTIONS:"), "SUBCOMMANDS:": L("SUBCOMMANDS:"), "OPTION GROUPS:": L("OPTION GROUPS:"),
+        ]
+        let starts: [(String, String)] = [("USAGE: ", L("USAGE: ")), ("OVERVIEW: ", L("OVERVIEW: ")), ("Usage: ", L("Usage: ")), ("Error: ", L("Error: "))]
+        let phrases: [(String, String)] = [
+            ("Show help information.", L("Show help information.")), ("Show the version.", L("Show the version.")),
+            ("(default: ", L("(default: ")), ("(values: ", L("(values: ")),
+            ("for more information.", L("for more information.")),
+            ("Missing expected argument ", L("Missing expected argument ")), ("Unknown option ", L("Unknown option ")),
+            ("Unexpected argument ", L("Unexpected argument ")), ("Missing value for ", L("Missing value for ")),
+            ("The value ", L("The value ")), (" is invalid for ", L(" is invalid for ")),
+            ("for detailed help.", L("for detailed help.")), ("  See '", L("  See '")),
+        ]
+        return message.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            if let heading = whole[String(line)] { return heading }
+            var out = String(line)
+            for (english, translated) in starts where out.hasPrefix(english) { out = translated + out.dropFirst(english.count) }
+            for (english, translated) in phrases where out.contains(english) { out = out.replacingOccurrences(of: english, with: translated) }
+            return out
+        }.joined(separator: "\n")
     }
 }
 
@@ -157,4 +194,10 @@ func L(_ english: String, _ values: [String: String] = [:]) -> String {
     var out = Console.translate(english)
     for (name, value) in values { out = out.replacingOccurrences(of: "{\(name)}", with: value) }
     return out
+}
+
+extension ArgumentHelp {
+    /// An option's or argument's help from the staff catalog (`help: .L("…")`), in the
+    /// language `LANG` asks for; scripts/gen-catalog extracts the literal like any `L("…")`.
+    public static func L(_ english: String) -> ArgumentHelp { ArgumentHelp(CLISupport.L(english)) }
 }

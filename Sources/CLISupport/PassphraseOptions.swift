@@ -12,7 +12,7 @@ import Glibc
 public struct PassphraseOptions: ParsableArguments {
     public init() {}
 
-    @Option(name: .long, help: ArgumentHelp("Read the passphrase from this file (one trailing newline is ignored).", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp(L("Read the passphrase from this file (one trailing newline is ignored)."), valueName: "file"))
     public var passphraseFile: String?
 
     public static let environmentVariable = "RESGUARDO_PASSPHRASE"
@@ -126,7 +126,7 @@ enum Terminal {
 public struct NewPassphraseOptions: ParsableArguments {
     public init() {}
 
-    @Option(name: .long, help: ArgumentHelp("Read the new passphrase from this file.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp(L("Read the new passphrase from this file."), valueName: "file"))
     public var newPassphraseFile: String?
 
     public func read() throws -> SecureBytes {

@@ -291,8 +291,18 @@ public struct IntakeSetting: Sendable {
     }
 
     /// `key default — meaning` lines for `serve --help`.
-    public static var helpText: String {
-        all.map { "\($0.key) (\($0.environmentName)): \($0.help); default \($0.defaultText)" }.joined(separator: "\n")
+    public static var helpText: String { helpText { $0 } }
+
+    /// The keys' list for `serve --help`, with each text passed through `translate` (the staff
+    /// catalog: scripts/gen-catalog extracts these `help:` literals, and the `defaultText:` ones
+    /// that are words rather than a value).
+    public static func helpText(_ translate: (String) -> String) -> String {
+        let line = translate("{key} ({variable}): {help}; default {default}")
+        return all.map { setting in
+            line.replacingOccurrences(of: "{key}", with: setting.key).replacingOccurrences(of: "{variable}", with: setting.environmentName)
+                .replacingOccurrences(of: "{help}", with: translate(setting.help))
+                .replacingOccurrences(of: "{default}", with: setting.defaultText.contains(" ") || setting.defaultText.hasPrefix("none") ? translate(setting.defaultText) : setting.defaultText)
+        }.joined(separator: "\n")
     }
 
     public static let all: [IntakeSetting] = [

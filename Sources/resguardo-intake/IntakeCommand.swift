@@ -8,8 +8,8 @@ import Sodium
 struct IntakeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resguardo-intake",
-        abstract: "The online intake: serve HTTPS, and manage the vault of sealed reports.",
-        discussion: """
+        abstract: L("The online intake: serve HTTPS, and manage the vault of sealed reports."),
+        discussion: L("""
         The intake never sees a plaintext report: it stores envelopes sealed on the defender's \
         device, with only the day, the key id, the size bucket and the urgent bit.
 
@@ -20,7 +20,7 @@ struct IntakeCommand: AsyncParsableCommand {
           $ resguardo-intake vault init --vault /srv/resguardo/vault.sqlite
           $ resguardo-intake serve --config /etc/resguardo/intake.json
           $ resguardo-intake export --vault /srv/resguardo/vault.sqlite --out /media/usb/bundle-2026-11-25.rsgb
-        """,
+        """),
         version: "\(ResguardoVersion.number) (libsodium \(sodiumVersion()))",
         subcommands: [Serve.self, VaultCommand.self, Export.self, ImportReplies.self, Purge.self, Stats.self, OfflineFormCommand.self]
     )

@@ -14,8 +14,8 @@ extension IntakeCommand {
     struct OfflineFormCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "offline-form",
-            abstract: "Write the self-contained offline form: one HTML file that seals on the phone, for the network to hand out.",
-            discussion: """
+            abstract: L("Write the self-contained offline form: one HTML file that seals on the phone, for the network to hand out."),
+            discussion: L("""
             Make it on a computer you trust, from the manifest the offline laptop signed and the \
             fingerprint the network publishes (the manifest must be signed by that key). It carries \
             the manifest, so it seals even when the intake is unreachable (then it saves the sealed \
@@ -28,14 +28,14 @@ extension IntakeCommand {
                   --url https://denuncias.example.org --out formulario-denuncia.html
               wrote formulario-denuncia.html (Spanish, 131 KB)
               SHA-256: 5d1c…
-            """
+            """)
         )
 
         @OptionGroup var manifest: PinnedManifestOptions
-        @Option(name: .long, help: "The intake's address the form sends to (https://… or http://….onion).") var url: String
-        @Option(name: .long, help: "The page's language: es, en, or another served catalog's tag.") var language: String = "es"
-        @Option(name: .long, help: "Output file (must not exist).") var out: String
-        @Option(name: .long, help: "tweetnacl file to put inside (default from Debian's node-tweetnacl).") var tweetnacl: String = WebAssets.defaultTweetNaClPath
+        @Option(name: .long, help: .L("The intake's address the form sends to (https://… or http://….onion).")) var url: String
+        @Option(name: .long, help: .L("The page's language: es, en, or another served catalog's tag.")) var language: String = "es"
+        @Option(name: .long, help: .L("Output file (must not exist).")) var out: String
+        @Option(name: .long, help: .L("tweetnacl file to put inside (default from Debian's node-tweetnacl).")) var tweetnacl: String = WebAssets.defaultTweetNaClPath
 
         func validate() throws {
             guard let parsed = URL(string: url), let scheme = parsed.scheme, let host = parsed.host, parsed.path.isEmpty || parsed.path == "/",

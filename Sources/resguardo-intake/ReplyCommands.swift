@@ -11,8 +11,8 @@ extension IntakeCommand {
     struct ImportReplies: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "import-replies",
-            abstract: "Verify a reply bundle against the key manifest and put its sealed replies in their mailboxes.",
-            discussion: """
+            abstract: L("Verify a reply bundle against the key manifest and put its sealed replies in their mailboxes."),
+            discussion: L("""
             The bundle must be signed by the staff reply-signing key that the manifest names, and the \
             manifest by the pinned signing key (--fingerprint, or keys.fingerprint of --config); anything \
             else is refused and nothing is stored. Replies stay sealed: only the defender's codename \
@@ -21,13 +21,13 @@ extension IntakeCommand {
 
             Example:
               $ resguardo-intake import-replies --vault vault.sqlite --config intake.json /media/usb/respuestas-2026-11-25.rsgr
-            """
+            """)
         )
 
         @OptionGroup var vault: VaultOptions
-        @OptionGroup(title: "The manifest whose reply-signing key must have signed the bundle") var manifest: PinnedManifestOptions
-        @Option(name: .long, help: "Delete replies stored more than this many days ago (default 90).") var keepDays: Int = 90
-        @Argument(help: "Reply bundle file written by `resguardo reply export`.") var bundle: String
+        @OptionGroup(title: L("The manifest whose reply-signing key must have signed the bundle")) var manifest: PinnedManifestOptions
+        @Option(name: .long, help: .L("Delete replies stored more than this many days ago (default 90).")) var keepDays: Int = 90
+        @Argument(help: .L("Reply bundle file written by `resguardo reply export`.")) var bundle: String
 
         func validate() throws {
             if keepDays < 1 { throw ValidationError("--keep-days must be 1 or more") }

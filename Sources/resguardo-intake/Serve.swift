@@ -10,13 +10,13 @@ import Formats
 extension IntakeCommand {
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Serve the intake over HTTPS (TLS 1.3 only).",
-            discussion: """
+            abstract: L("Serve the intake over HTTPS (TLS 1.3 only)."),
+            discussion: L("""
             Settings come from flags, then the environment (RESGUARDO_INTAKE_ and the key in capitals, \
             dots as underscores), then the JSON config file (--config, sections and keys: \
             {"http": {"port": 443}}), then defaults. An unknown key or variable is an error. Keys:
 
-            \(IntakeSetting.helpText)
+            {keys}
 
             Several networks in one intake: instead of keys.*, vault.path and \
             notify.urgent_command, the file lists them (only the file can): \
@@ -59,34 +59,34 @@ extension IntakeCommand {
               $ resguardo-intake serve --config intake.json --port 443
               $ resguardo-intake serve --config intake.json --fingerprint "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2"
               $ resguardo-intake serve --config networks.json      (several networks)
-            """
+            """, ["keys": IntakeSetting.helpText { L($0) }])
         )
 
-        @Option(name: .long, help: "JSON config file.") var config: String?
-        @Option(name: .long, help: "Address to listen on (default 127.0.0.1).") var host: String?
-        @Option(name: .long, help: "TCP port (default 8443; 0 picks a free one).") var port: Int?
-        @Option(name: .long, help: "PEM certificate chain.") var certificate: String?
-        @Option(name: .long, help: "PEM private key.") var privateKey: String?
-        @Option(name: .long, help: "SQLite vault file (default vault.sqlite).") var vault: String?
-        @Option(name: .long, help: "Shared PostgreSQL vault instead: postgres://USER@HOST/DB or postgres:///DB?host=/run/postgresql&user=USER (password from vault.password_file or RESGUARDO_INTAKE_VAULT_PASSWORD).")
+        @Option(name: .long, help: .L("JSON config file.")) var config: String?
+        @Option(name: .long, help: .L("Address to listen on (default 127.0.0.1).")) var host: String?
+        @Option(name: .long, help: .L("TCP port (default 8443; 0 picks a free one).")) var port: Int?
+        @Option(name: .long, help: .L("PEM certificate chain.")) var certificate: String?
+        @Option(name: .long, help: .L("PEM private key.")) var privateKey: String?
+        @Option(name: .long, help: .L("SQLite vault file (default vault.sqlite).")) var vault: String?
+        @Option(name: .long, help: .L("Shared PostgreSQL vault instead: postgres://USER@HOST/DB or postgres:///DB?host=/run/postgresql&user=USER (password from vault.password_file or RESGUARDO_INTAKE_VAULT_PASSWORD)."))
         var vaultUrl: String?
-        @Option(name: .long, help: "Proof-of-work MAC key file (64 hex digits), the same on every intake of a shared vault.") var powKeyFile: String?
-        @Option(name: .long, help: "Signed key manifest to serve at GET /v1/keys.") var manifest: String?
-        @Option(name: .long, help: "The organisation's signing-key fingerprint; a manifest signed by another key is refused.") var fingerprint: String?
-        @Option(name: .long, help: "Proof-of-work difficulty in bits while calm (default 8; 0 = none while calm).") var powDifficulty: Int?
-        @Option(name: .long, help: "The most the proof of work rises to under load (default 16).") var powMaxDifficulty: Int?
-        @Option(name: .long, help: "Close connections beyond this many.") var maxConnections: Int?
-        @Option(name: .long, help: "Event-loop threads (default 0: one per core; several intakes on one host: cores ÷ intakes each).") var threads: Int?
-        @Option(name: .long, help: "Seconds to send the TLS handshake and request head.") var headerTimeout: Int?
-        @Option(name: .long, help: "Seconds to send the body once the head is in.") var bodyTimeout: Int?
-        @Option(name: .long, help: "tweetnacl file for the web form (default from Debian's node-tweetnacl).") var tweetnacl: String?
-        @Option(name: .long, help: "No-JavaScript submissions per minute, all clients together (default 60).") var formPerMinute: Int?
-        @Option(name: .long, help: "Program to run when an urgent report arrives (absolute path; no arguments).") var notifyCommand: String?
-        @Option(name: .long, help: "At most one urgent notification per this many seconds (default 60).") var notifyInterval: Int?
-        @Option(name: .long, help: "The onion side: plain HTTP on 127.0.0.1:PORT or unix:/path, for the local tor.") var onionListen: String?
-        @Option(name: .long, help: "The service's .onion name (pages on the HTTPS side send Onion-Location).") var onionAddress: String?
-        @Flag(name: .long, help: "Demo mode: self-signed certificate and the public demo keys.") var dev = false
-        @Option(name: .long, help: "Log level: error, warning, notice, info or debug.") var logLevel: String = "info"
+        @Option(name: .long, help: .L("Proof-of-work MAC key file (64 hex digits), the same on every intake of a shared vault.")) var powKeyFile: String?
+        @Option(name: .long, help: .L("Signed key manifest to serve at GET /v1/keys.")) var manifest: String?
+        @Option(name: .long, help: .L("The organisation's signing-key fingerprint; a manifest signed by another key is refused.")) var fingerprint: String?
+        @Option(name: .long, help: .L("Proof-of-work difficulty in bits while calm (default 8; 0 = none while calm).")) var powDifficulty: Int?
+        @Option(name: .long, help: .L("The most the proof of work rises to under load (default 16).")) var powMaxDifficulty: Int?
+        @Option(name: .long, help: .L("Close connections beyond this many.")) var maxConnections: Int?
+        @Option(name: .long, help: .L("Event-loop threads (default 0: one per core; several intakes on one host: cores ÷ intakes each).")) var threads: Int?
+        @Option(name: .long, help: .L("Seconds to send the TLS handshake and request head.")) var headerTimeout: Int?
+        @Option(name: .long, help: .L("Seconds to send the body once the head is in.")) var bodyTimeout: Int?
+        @Option(name: .long, help: .L("tweetnacl file for the web form (default from Debian's node-tweetnacl).")) var tweetnacl: String?
+        @Option(name: .long, help: .L("No-JavaScript submissions per minute, all clients together (default 60).")) var formPerMinute: Int?
+        @Option(name: .long, help: .L("Program to run when an urgent report arrives (absolute path; no arguments).")) var notifyCommand: String?
+        @Option(name: .long, help: .L("At most one urgent notification per this many seconds (default 60).")) var notifyInterval: Int?
+        @Option(name: .long, help: .L("The onion side: plain HTTP on 127.0.0.1:PORT or unix:/path, for the local tor.")) var onionListen: String?
+        @Option(name: .long, help: .L("The service's .onion name (pages on the HTTPS side send Onion-Location).")) var onionAddress: String?
+        @Flag(name: .long, help: .L("Demo mode: self-signed certificate and the public demo keys.")) var dev = false
+        @Option(name: .long, help: .L("Log level: error, warning, notice, info or debug.")) var logLevel: String = "info"
 
         func run() async throws {
             // Before anything else: it may re-execute the process (see protectPlaintextMemory).

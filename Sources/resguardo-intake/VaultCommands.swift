@@ -11,13 +11,13 @@ import Intake
 /// (`--vault`, key beside it) or a shared PostgreSQL database (`--vault-url`, key named by
 /// `--signing-key`). Every command below works the same on either.
 struct VaultOptions: ParsableArguments {
-    @Option(name: .long, help: "SQLite vault file.")
+    @Option(name: .long, help: .L("SQLite vault file."))
     var vault: String = "vault.sqlite"
-    @Option(name: .long, help: "A shared PostgreSQL vault instead: postgres://USER@HOST/DB?sslmode=verify-full or postgres:///DB?host=/run/postgresql&user=USER (password from --vault-password-file or RESGUARDO_INTAKE_VAULT_PASSWORD).")
+    @Option(name: .long, help: .L("A shared PostgreSQL vault instead: postgres://USER@HOST/DB?sslmode=verify-full or postgres:///DB?host=/run/postgresql&user=USER (password from --vault-password-file or RESGUARDO_INTAKE_VAULT_PASSWORD)."))
     var vaultUrl: String?
-    @Option(name: .long, help: "File holding the database password (mode 0600).")
+    @Option(name: .long, help: .L("File holding the database password (mode 0600)."))
     var vaultPasswordFile: String?
-    @Option(name: .long, help: "The bundle-signing key file (default: VAULT.signing.key beside the SQLite file; required with --vault-url).")
+    @Option(name: .long, help: .L("The bundle-signing key file (default: VAULT.signing.key beside the SQLite file; required with --vault-url)."))
     var signingKey: String?
 
     var signingKeyPath: String { signingKey ?? vault + ".signing.key" }
@@ -83,11 +83,11 @@ extension IntakeCommand {
     struct VaultCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "vault",
-            abstract: "Create the vault and its bundle-signing key.",
-            discussion: """
+            abstract: L("Create the vault and its bundle-signing key."),
+            discussion: L("""
             Example:
               $ resguardo-intake vault init --vault /srv/resguardo/vault.sqlite
-            """,
+            """),
             subcommands: [VaultInit.self]
         )
     }
@@ -97,8 +97,8 @@ extension IntakeCommand.VaultCommand {
     struct VaultInit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "init",
-            abstract: "Create the vault file and the Ed25519 key that signs its export bundles.",
-            discussion: """
+            abstract: L("Create the vault file and the Ed25519 key that signs its export bundles."),
+            discussion: L("""
             Writes VAULT, VAULT.signing.key (key file v1, passphrase-protected, mode 0600) and \
             VAULT.signing.pub (base64 public key). Register the public key on the offline laptop with \
             the fingerprint this prints: resguardo vault trust --fingerprint F --public-key VAULT.signing.pub
@@ -106,7 +106,7 @@ extension IntakeCommand.VaultCommand {
             Example:
               $ resguardo-intake vault init --vault vault.sqlite
               vault signing-key fingerprint: 1c0e 53aa …
-            """
+            """)
         )
 
         @OptionGroup var vault: VaultOptions
@@ -161,8 +161,8 @@ extension VaultOptions {
 extension IntakeCommand {
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write every not-yet-exported envelope into a signed bundle for the offline laptop.",
-            discussion: """
+            abstract: L("Write every not-yet-exported envelope into a signed bundle for the offline laptop."),
+            discussion: L("""
             The bundle is written and synced before the envelopes are marked as exported, and nothing \
             is deleted: purge only after the offline side acknowledges the bundle's digest.
 
@@ -171,13 +171,13 @@ extension IntakeCommand {
               exported 42 envelopes (1.2 MB) to /media/usb/2026-11-25.rsgb
               $ resguardo-intake export --vault vault.sqlite --urgent-only --out /media/usb/urgentes.rsgb
               bundle digest: 9f3c…
-            """
+            """)
         )
 
         @OptionGroup var vault: VaultOptions
-        @Option(name: .long, help: "The bundle file to write (must not exist).") var out: String
-        @Option(name: .long, help: "At most this many envelopes.") var limit: Int = ExportBundle.maxCount
-        @Flag(name: .long, help: "Only envelopes marked urgent (the rest wait for the next export).") var urgentOnly = false
+        @Option(name: .long, help: .L("The bundle file to write (must not exist).")) var out: String
+        @Option(name: .long, help: .L("At most this many envelopes.")) var limit: Int = ExportBundle.maxCount
+        @Flag(name: .long, help: .L("Only envelopes marked urgent (the rest wait for the next export).")) var urgentOnly = false
         @OptionGroup var passphrase: PassphraseOptions
 
         func run() async throws {
@@ -207,8 +207,8 @@ extension IntakeCommand {
 extension IntakeCommand {
     struct Purge: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Delete envelopes the offline side has acknowledged, or old ones by age.",
-            discussion: """
+            abstract: L("Delete envelopes the offline side has acknowledged, or old ones by age."),
+            discussion: L("""
             --acknowledgement checks the file `resguardo unseal` wrote (signed by the staff \
             reply-signing key of --manifest, which must be signed by the pinned --fingerprint) and \
             deletes what that bundle carried. --bundle-digest does the same from a digest typed by \
@@ -223,16 +223,16 @@ extension IntakeCommand {
               $ resguardo-intake purge --vault vault.sqlite --bundle-digest 9f3c…
               $ resguardo-intake purge --vault vault.sqlite --older-than 90
               $ resguardo-intake purge --vault vault.sqlite --older-than 180 --force-unacknowledged
-            """
+            """)
         )
 
         @OptionGroup var vault: VaultOptions
-        @Option(name: .long, help: "Acknowledgement file written by `resguardo unseal` (BUNDLE.ack).") var acknowledgement: String?
-        @OptionGroup(title: "With --acknowledgement: the manifest whose reply-signing key signed it") var manifest: PinnedManifestOptions
-        @Option(name: .long, help: "Digest (hex) of an acknowledged bundle.") var bundleDigest: String?
-        @Option(name: .long, help: "Look at envelopes older than this many days (deletes only what a --force flag names).") var olderThan: Int?
-        @Flag(name: .long, help: "With --older-than: delete envelopes of bundles that were exported but never acknowledged.") var forceUnacknowledged = false
-        @Flag(name: .long, help: "With --older-than: delete envelopes never exported (the only copy of those reports).") var forceUnexported = false
+        @Option(name: .long, help: .L("Acknowledgement file written by `resguardo unseal` (BUNDLE.ack).")) var acknowledgement: String?
+        @OptionGroup(title: L("With --acknowledgement: the manifest whose reply-signing key signed it")) var manifest: PinnedManifestOptions
+        @Option(name: .long, help: .L("Digest (hex) of an acknowledged bundle.")) var bundleDigest: String?
+        @Option(name: .long, help: .L("Look at envelopes older than this many days (deletes only what a --force flag names).")) var olderThan: Int?
+        @Flag(name: .long, help: .L("With --older-than: delete envelopes of bundles that were exported but never acknowledged.")) var forceUnacknowledged = false
+        @Flag(name: .long, help: .L("With --older-than: delete envelopes never exported (the only copy of those reports).")) var forceUnexported = false
 
         func validate() throws {
             guard [acknowledgement != nil, bundleDigest != nil, olderThan != nil].filter({ $0 }).count == 1 else {
@@ -317,12 +317,12 @@ extension IntakeCommand.Purge {
 /// fingerprint (the same pin as the intake's `keys.fingerprint`): a manifest swapped on the host
 /// could otherwise make a forged acknowledgement purge real envelopes.
 struct PinnedManifestOptions: ParsableArguments {
-    @Option(name: .long, help: "The key manifest the intake serves.") var manifest: String?
-    @Option(name: .long, help: "The organisation's signing-key fingerprint (8 groups of 4 hex digits); a manifest signed by another key is refused.")
+    @Option(name: .long, help: .L("The key manifest the intake serves.")) var manifest: String?
+    @Option(name: .long, help: .L("The organisation's signing-key fingerprint (8 groups of 4 hex digits); a manifest signed by another key is refused."))
     var fingerprint: String?
-    @Option(name: .long, help: "The intake's JSON config file: its keys.manifest and keys.fingerprint are used unless given here.")
+    @Option(name: .long, help: .L("The intake's JSON config file: its keys.manifest and keys.fingerprint are used unless given here."))
     var config: String?
-    @Option(name: .long, help: "With a --config that lists several networks: the network whose manifest and fingerprint to use.")
+    @Option(name: .long, help: .L("With a --config that lists several networks: the network whose manifest and fingerprint to use."))
     var network: String?
 
     func load() throws -> KeyManifest { try loadSigned().manifest }
@@ -380,13 +380,13 @@ struct PinnedManifestOptions: ParsableArguments {
 extension IntakeCommand {
     struct Stats: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Counts per day, size bucket and state: all the vault knows.",
-            discussion: """
+            abstract: L("Counts per day, size bucket and state: all the vault knows."),
+            discussion: L("""
             Example:
               $ resguardo-intake stats --vault vault.sqlite
               day         bucket  state     urgent  count
               2026-11-25  4 KiB   pending   no      12
-            """
+            """)
         )
 
         @OptionGroup var vault: VaultOptions

@@ -7,17 +7,17 @@ import Sodium
 
 /// Options for reaching an intake and trusting its keys.
 struct IntakeOptions: ParsableArguments {
-    @Option(name: .long, help: "The intake's address, e.g. https://denuncias.example.org")
+    @Option(name: .long, help: .L("The intake's address, e.g. https://denuncias.example.org"))
     var url: String
-    @Option(name: .long, help: "The signing-key fingerprint the network published (8 groups of 4 hex digits).")
+    @Option(name: .long, help: .L("The signing-key fingerprint the network published (8 groups of 4 hex digits)."))
     var fingerprint: String?
-    @Option(name: .long, help: "File of fingerprints trusted on first use (default ~/.config/resguardo/known_intakes).")
+    @Option(name: .long, help: .L("File of fingerprints trusted on first use (default ~/.config/resguardo/known_intakes)."))
     var knownIntakes: String?
-    @Option(name: .long, help: "PEM file of a private certificate authority to trust.")
+    @Option(name: .long, help: .L("PEM file of a private certificate authority to trust."))
     var ca: String?
-    @Option(name: .long, help: "Where sealed envelopes wait if sending fails (default ~/.local/share/resguardo/outbox).")
+    @Option(name: .long, help: .L("Where sealed envelopes wait if sending fails (default ~/.local/share/resguardo/outbox)."))
     var outbox: String?
-    @Option(name: .long, help: "On an intake that serves several networks: the network's id (resguardo-submit networks lists them); default: the network of the report's country.")
+    @Option(name: .long, help: .L("On an intake that serves several networks: the network's id (resguardo-submit networks lists them); default: the network of the report's country."))
     var network: String?
 
     var knownIntakesPath: String {
@@ -150,8 +150,8 @@ extension IntakeOptions {
 extension SubmitCommand {
     struct Submit: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Build a report, seal it on this computer, and send it.",
-            discussion: """
+            abstract: L("Build a report, seal it on this computer, and send it."),
+            discussion: L("""
             The report comes from a Report v1 JSON file (docs/formats.md §6) or from flags. It is \
             validated before sealing, so mistakes are caught here rather than lost later.
 
@@ -161,20 +161,20 @@ extension SubmitCommand {
                   --country MX --region MX-OAX --description-file - --urgent
               Me amenazaron frente a mi casa.
               ^D
-            """
+            """)
         )
 
         @OptionGroup var intake: IntakeOptions
-        @Option(name: .long, help: "A Report v1 JSON file.") var report: String?
-        @Option(name: .long, help: "ISO 3166-1 country code (MX, GT, HN, SV, NI).") var country: String?
-        @Option(name: .long, help: "ISO 3166-2 region, e.g. MX-OAX.") var region: String?
-        @Option(name: .long, help: "What happened (prefer --description-file: the command line is visible to other programs and kept in the shell history).") var description: String?
-        @Option(name: .long, help: "Read what happened from this file, or - for standard input.") var descriptionFile: String?
-        @Option(name: .long, help: "es or en.") var language: String = "es"
-        @Flag(name: .long, help: "Ask for urgent attention (this one bit travels unencrypted).") var urgent = false
-        @Flag(name: .long, help: "Make a codename so the network can answer you; it is shown once: write it down.") var newCodename = false
-        @Option(name: .long, help: "The codename of an earlier report (prefer --codename-file).") var codename: String?
-        @Option(name: .long, help: "Read the codename of an earlier report from this file, or - for standard input: links this report to it and gets replies in the same mailbox.") var codenameFile: String?
+        @Option(name: .long, help: .L("A Report v1 JSON file.")) var report: String?
+        @Option(name: .long, help: .L("ISO 3166-1 country code (MX, GT, HN, SV, NI).")) var country: String?
+        @Option(name: .long, help: .L("ISO 3166-2 region, e.g. MX-OAX.")) var region: String?
+        @Option(name: .long, help: .L("What happened (prefer --description-file: the command line is visible to other programs and kept in the shell history).")) var description: String?
+        @Option(name: .long, help: .L("Read what happened from this file, or - for standard input.")) var descriptionFile: String?
+        @Option(name: .long, help: .L("es or en.")) var language: String = "es"
+        @Flag(name: .long, help: .L("Ask for urgent attention (this one bit travels unencrypted).")) var urgent = false
+        @Flag(name: .long, help: .L("Make a codename so the network can answer you; it is shown once: write it down.")) var newCodename = false
+        @Option(name: .long, help: .L("The codename of an earlier report (prefer --codename-file).")) var codename: String?
+        @Option(name: .long, help: .L("Read the codename of an earlier report from this file, or - for standard input: links this report to it and gets replies in the same mailbox.")) var codenameFile: String?
 
         func validate() throws {
             if report == nil && (country == nil || (description == nil && descriptionFile == nil)) {
@@ -266,20 +266,20 @@ extension SubmitCommand {
 extension SubmitCommand {
     struct Send: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Send envelopes that were sealed earlier (a saved file, or the outbox).",
-            discussion: """
+            abstract: L("Send envelopes that were sealed earlier (a saved file, or the outbox)."),
+            discussion: L("""
             Sends an envelope file saved from the web form or kept in the outbox when a submission \
             failed. Only sealed envelopes are ever stored, never the report in the clear.
 
             Example:
               $ resguardo-submit send --url https://denuncias.example.org --fingerprint "…" denuncia.rsg1
               $ resguardo-submit send --url https://denuncias.example.org --fingerprint "…" --all-outbox
-            """
+            """)
         )
 
         @OptionGroup var intake: IntakeOptions
-        @Argument(help: "Envelope files to send.") var files: [String] = []
-        @Flag(name: .long, help: "Send everything waiting in the outbox.") var allOutbox = false
+        @Argument(help: .L("Envelope files to send.")) var files: [String] = []
+        @Flag(name: .long, help: .L("Send everything waiting in the outbox.")) var allOutbox = false
 
         func validate() throws {
             if files.isEmpty && !allOutbox { throw ValidationError("give envelope files, or --all-outbox") }
@@ -347,8 +347,8 @@ struct Outbox {
 extension SubmitCommand {
     struct Replies: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Read the network's replies with your codename (they are opened on this computer).",
-            discussion: """
+            abstract: L("Read the network's replies with your codename (they are opened on this computer)."),
+            discussion: L("""
             The codename makes the key that opens the replies and names the mailbox they wait in; it is \
             never sent. Without --codename it is read from standard input (so it stays out of the \
             shell history). A wrong codename reads nothing, as does a mailbox with no replies yet.
@@ -356,11 +356,11 @@ extension SubmitCommand {
             Example:
               $ resguardo-submit replies --url https://denuncias.example.org
               codename: ceniza tambor ...
-            """
+            """)
         )
 
         @OptionGroup var intake: IntakeOptions
-        @Option(name: .long, help: "Your codename (7 words). Without it, it is read from standard input.") var codename: String?
+        @Option(name: .long, help: .L("Your codename (7 words). Without it, it is read from standard input.")) var codename: String?
 
         func run() async throws {
             var typed = codename
@@ -409,8 +409,8 @@ extension SubmitCommand {
 extension SubmitCommand {
     struct Networks: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List the networks an intake serves (id, name, countries).",
-            discussion: """
+            abstract: L("List the networks an intake serves (id, name, countries)."),
+            discussion: L("""
             An intake may receive reports for several national networks; each has its own keys and \
             fingerprint. `submit` picks the network of the report's country, or the one --network names.
 
@@ -418,10 +418,10 @@ extension SubmitCommand {
               $ resguardo-submit networks --url https://denuncias.example.org
               mx  Red Nacional MX  MX
               gt  Red Nacional GT  GT
-            """
+            """)
         )
-        @Option(name: .long, help: "The intake's address.") var url: String
-        @Option(name: .long, help: "PEM file of a private certificate authority to trust.") var ca: String?
+        @Option(name: .long, help: .L("The intake's address.")) var url: String
+        @Option(name: .long, help: .L("PEM file of a private certificate authority to trust.")) var ca: String?
 
         func run() async throws {
             let client = try IntakeClient(url: url, caFile: ca)

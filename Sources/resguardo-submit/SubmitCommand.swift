@@ -8,8 +8,8 @@ import Sodium
 struct SubmitCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resguardo-submit",
-        abstract: "Seal a report on this computer and send it to a Resguardo intake.",
-        discussion: """
+        abstract: L("Seal a report on this computer and send it to a Resguardo intake."),
+        discussion: L("""
         The report is sealed here, to the organisation's key from its signed key manifest, before \
         anything is sent: the intake never sees it in the clear. If sending fails, the *sealed* \
         envelope is kept in an outbox to send later; the plaintext is never written anywhere.
@@ -25,7 +25,7 @@ struct SubmitCommand: AsyncParsableCommand {
           $ resguardo-submit networks --url https://denuncias.example.org
           $ resguardo-submit submit --url https://denuncias.example.org --country GT \
               --fingerprint "…" --description-file -      (GT's network, on an intake serving several)
-        """,
+        """),
         version: "\(ResguardoVersion.number) (libsodium \(sodiumVersion()))",
         subcommands: [Submit.self, Send.self, Replies.self, Networks.self]
     )

@@ -8,8 +8,8 @@ extension Resguardo.CasesCommand {
     struct AttachmentCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "attachment",
-            abstract: "Write one attachment of a case to a folder, with its metadata stripped by mat2.",
-            discussion: """
+            abstract: L("Write one attachment of a case to a folder, with its metadata stripped by mat2."),
+            discussion: L("""
             The file is written with mode 0600 under a neutral name (the case, the number and the \
             extension: the sender's file name is shown by `cases show` only) and never opened by \
             resguardo. Metadata (EXIF, GPS, \
@@ -20,12 +20,12 @@ extension Resguardo.CasesCommand {
             Example:
               $ resguardo cases attachment 3fa2c1 1 --out ~/revision
               wrote ~/revision/3fa2c1…-adjunto-1.jpg (metadata removed with mat2)
-            """
+            """)
         )
         @OptionGroup var workspace: WorkspaceOptions
-        @Argument(help: "Case id (at least 6 hex digits).") var caseId: String
-        @Argument(help: "Attachment number, from 1.") var number: Int
-        @Option(name: .long, help: "Folder to write into.") var out: String
+        @Argument(help: .L("Case id (at least 6 hex digits).")) var caseId: String
+        @Argument(help: .L("Attachment number, from 1.")) var number: Int
+        @Option(name: .long, help: .L("Folder to write into.")) var out: String
         @OptionGroup var passphrase: PassphraseOptions
 
         func run() throws {

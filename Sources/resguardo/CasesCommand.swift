@@ -10,24 +10,24 @@ extension Resguardo {
     struct CasesCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "cases",
-            abstract: "List, read and vet cases.",
-            discussion: """
+            abstract: L("List, read and vet cases."),
+            discussion: L("""
             Example:
               $ resguardo cases list --state new --urgent
               $ resguardo cases show 3fa2c1
               $ resguardo cases vet 3fa2c1 --decision accept --note "confirmada con la red local"
-            """,
+            """),
             subcommands: [List.self, Show.self, Vet.self, Quarantine.self, DeidentifyCase.self, AttachmentCommand.self]
         )
 
         struct List: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "List cases (no passphrase needed: only day, state, country and urgency are shown).",
-                discussion: "Example:\n  $ resguardo cases list --state new --urgent"
+                abstract: L("List cases (no passphrase needed: only day, state, country and urgency are shown)."),
+                discussion: L("Example:\n  $ resguardo cases list --state new --urgent")
             )
             @OptionGroup var workspace: WorkspaceOptions
-            @Option(name: .long, help: "new, vetted, registered or rejected.") var state: String?
-            @Flag(name: .long, help: "Only urgent cases.") var urgent = false
+            @Option(name: .long, help: .L("new, vetted, registered or rejected.")) var state: String?
+            @Flag(name: .long, help: .L("Only urgent cases.")) var urgent = false
 
             func run() throws {
                 let ws = try workspace.open()
@@ -47,8 +47,8 @@ extension Resguardo {
 
         struct Show: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Decrypt and show one case, with Spanish and English labels.",
-                discussion: """
+                abstract: L("Decrypt and show one case, with Spanish and English labels."),
+                discussion: L("""
                 --json prints the report document exactly as it arrived (Report v1 JSON, attachments \
                 included as base64), for tools; it is the defender's unredacted account, so pipe it \
                 only into programs on this offline machine.
@@ -56,11 +56,11 @@ extension Resguardo {
                 Examples:
                   $ resguardo cases show 3fa2c1
                   $ resguardo cases show 3fa2c1 --json > /media/cifrado/caso.json
-                """
+                """)
             )
             @OptionGroup var workspace: WorkspaceOptions
-            @Argument(help: "Case id (at least 6 hex digits).") var caseId: String
-            @Flag(name: .long, help: "Print the report as Report v1 JSON instead of the readable view.") var json = false
+            @Argument(help: .L("Case id (at least 6 hex digits).")) var caseId: String
+            @Flag(name: .long, help: .L("Print the report as Report v1 JSON instead of the readable view.")) var json = false
             @OptionGroup var passphrase: PassphraseOptions
 
             func run() throws {
@@ -90,8 +90,8 @@ extension Resguardo {
 
         struct Vet: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Accept (new → vetted) or reject a case, with a note for the audit log.",
-                discussion: """
+                abstract: L("Accept (new → vetted) or reject a case, with a note for the audit log."),
+                discussion: L("""
                 The note is sealed in the audit log; it can name people, so give it in a file or on \
                 standard input (--note-file, - for standard input) rather than on the command line, \
                 which the shell history keeps.
@@ -100,14 +100,14 @@ extension Resguardo {
                   $ resguardo cases vet 3fa2c1 --decision accept --note-file -
                   confirmada con la red local
                   ^D
-                """
+                """)
             )
             enum Decision: String, ExpressibleByArgument, CaseIterable { case accept, reject }
             @OptionGroup var workspace: WorkspaceOptions
-            @Argument(help: "Case id (at least 6 hex digits).") var caseId: String
-            @Option(name: .long, help: "accept or reject.") var decision: Decision
-            @Option(name: .long, help: "Why, recorded (sealed) in the audit log (prefer --note-file).") var note: String?
-            @Option(name: .long, help: "Read the note from this file, or - for standard input.") var noteFile: String?
+            @Argument(help: .L("Case id (at least 6 hex digits).")) var caseId: String
+            @Option(name: .long, help: .L("accept or reject.")) var decision: Decision
+            @Option(name: .long, help: .L("Why, recorded (sealed) in the audit log (prefer --note-file).")) var note: String?
+            @Option(name: .long, help: .L("Read the note from this file, or - for standard input.")) var noteFile: String?
 
             func validate() throws {
                 guard (note == nil) != (noteFile == nil) else { throw ValidationError("give --note-file (or --note) to say why") }
@@ -131,16 +131,16 @@ extension Resguardo {
 
         struct Quarantine: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "List quarantined envelopes and reports, or show one with its full reason.",
-                discussion: """
+                abstract: L("List quarantined envelopes and reports, or show one with its full reason."),
+                discussion: L("""
                 Example:
                   $ resguardo cases quarantine
                   $ resguardo cases quarantine 7c41e0 --out ~/revision/7c41e0.bin
-                """
+                """)
             )
             @OptionGroup var workspace: WorkspaceOptions
-            @Argument(help: "A quarantined item's id (at least 6 hex digits) to show its reason.") var item: String?
-            @Option(name: .long, help: "With an item: also write what was kept (the report or the raw envelope) to this file.") var out: String?
+            @Argument(help: .L("A quarantined item's id (at least 6 hex digits) to show its reason.")) var item: String?
+            @Option(name: .long, help: .L("With an item: also write what was kept (the report or the raw envelope) to this file.")) var out: String?
             @OptionGroup var passphrase: PassphraseOptions
 
             func run() throws {

@@ -10,8 +10,8 @@ extension Resguardo.KeyCommand {
     struct CustodyCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "custody",
-            abstract: "Split custody of the keys (SLIP-0039): a recovery key, shares for trustees, recovery after a loss.",
-            discussion: """
+            abstract: L("Split custody of the keys (SLIP-0039): a recovery key, shares for trustees, recovery after a loss."),
+            discussion: L("""
             Every secret key of the directory is sealed to a recovery key in DIR/recovery.rsgr, a \
             file that may be kept anywhere (it opens only with the recovery secret). The recovery \
             secret is split into SLIP-0039 shares (standard word lists: they combine in any \
@@ -22,18 +22,18 @@ extension Resguardo.KeyCommand {
               $ resguardo key custody split --dir ~/llaves --groups "equipo:2/3,junta:3/5" --group-threshold 1
               $ resguardo key custody verify --recovery-file recovery.rsgr
               $ resguardo key custody recover --out ~/llaves-nuevas --recovery-file recovery.rsgr --fingerprint "a036 …"
-            """,
+            """),
             subcommands: [Init.self, Split.self, Verify.self, Recover.self]
         )
 
         struct Init: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Make the recovery key and file for a key directory made before custody existed (key init does it itself).",
-                discussion: "Example:\n  $ resguardo key custody init --dir ~/llaves"
+                abstract: L("Make the recovery key and file for a key directory made before custody existed (key init does it itself)."),
+                discussion: L("Example:\n  $ resguardo key custody init --dir ~/llaves")
             )
             @OptionGroup var keys: KeyDirectoryOptions
-            @Flag(name: .long, help: "Make a new recovery key even if one exists: the old shares stop opening the new recovery file.") var replace = false
-            @Option(name: .long, help: "Argon2id cost of the waiting recovery-secret file.") var kdf: KDFPreset = .moderate
+            @Flag(name: .long, help: .L("Make a new recovery key even if one exists: the old shares stop opening the new recovery file.")) var replace = false
+            @Option(name: .long, help: .L("Argon2id cost of the waiting recovery-secret file.")) var kdf: KDFPreset = .moderate
             @OptionGroup var passphrase: PassphraseOptions
 
             func run() throws {
@@ -51,8 +51,8 @@ extension Resguardo.KeyCommand {
 
         struct Split: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Split the recovery secret into SLIP-0039 shares for trustees, print each once, then delete the secret.",
-                discussion: """
+                abstract: L("Split the recovery secret into SLIP-0039 shares for trustees, print each once, then delete the secret."),
+                discussion: L("""
                 --groups lists the groups as NAME:THRESHOLD/COUNT (at most 16 groups of at most 16); \
                 --group-threshold is how many groups must bring their threshold of shares. On a \
                 terminal each share is shown alone, then the screen is cleared; piped, they are printed \
@@ -62,13 +62,13 @@ extension Resguardo.KeyCommand {
 
                 Example:
                   $ resguardo key custody split --dir ~/llaves --groups "equipo:2/3,junta:3/5" --group-threshold 1 --pages /dev/shm/hojas
-                """
+                """)
             )
             @OptionGroup var keys: KeyDirectoryOptions
-            @Option(name: .long, help: "Groups as NAME:THRESHOLD/COUNT, comma-separated, e.g. \"equipo:2/3,junta:3/5\".") var groups: String
-            @Option(name: .long, help: "How many groups are needed (default 1).") var groupThreshold: Int = 1
-            @Option(name: .long, help: "Write one printable HTML page per share into this folder (a RAM disk).") var pages: String?
-            @Flag(name: .long, help: "Allow --pages on a disk rather than a RAM disk.") var pagesOnDisk = false
+            @Option(name: .long, help: .L("Groups as NAME:THRESHOLD/COUNT, comma-separated, e.g. \"equipo:2/3,junta:3/5\".")) var groups: String
+            @Option(name: .long, help: .L("How many groups are needed (default 1).")) var groupThreshold: Int = 1
+            @Option(name: .long, help: .L("Write one printable HTML page per share into this folder (a RAM disk).")) var pages: String?
+            @Flag(name: .long, help: .L("Allow --pages on a disk rather than a RAM disk.")) var pagesOnDisk = false
             @OptionGroup var passphrase: PassphraseOptions
 
             func parsedGroups() throws -> [RecoveryFile.Custody.Group] {
@@ -155,11 +155,11 @@ extension Resguardo.KeyCommand {
 
         struct Verify: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Check one share on its own (checksum, set, group, member) without any other share and without revealing anything.",
-                discussion: "Example:\n  $ resguardo key custody verify --recovery-file recovery.rsgr"
+                abstract: L("Check one share on its own (checksum, set, group, member) without any other share and without revealing anything."),
+                discussion: L("Example:\n  $ resguardo key custody verify --recovery-file recovery.rsgr")
             )
-            @Option(name: .long, help: "The network's recovery file: says whether the share belongs to its current split, and names the group.") var recoveryFile: String?
-            @Option(name: .long, help: "Read the share from this file (- for standard input) instead of the terminal.") var sharesFile: String?
+            @Option(name: .long, help: .L("The network's recovery file: says whether the share belongs to its current split, and names the group.")) var recoveryFile: String?
+            @Option(name: .long, help: .L("Read the share from this file (- for standard input) instead of the terminal.")) var sharesFile: String?
 
             func run() throws {
                 let file = try recoveryFile.map(readRecoveryFile)
@@ -181,8 +181,8 @@ extension Resguardo.KeyCommand {
 
         struct Recover: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Rebuild the key directory from the recovery file and the trustees' shares, under a new passphrase.",
-                discussion: """
+                abstract: L("Rebuild the key directory from the recovery file and the trustees' shares, under a new passphrase."),
+                discussion: L("""
                 The shares are typed one at a time (not shown); after each the command says how many \
                 more are needed and from which group. The manifest (the one in the recovery file, or \
                 --manifest, e.g. fetched from the intake) must be signed by --fingerprint, and every \
@@ -190,14 +190,14 @@ extension Resguardo.KeyCommand {
 
                 Example:
                   $ resguardo key custody recover --out ~/llaves --recovery-file /media/usb/recovery.rsgr --fingerprint "a036 5677 …"
-                """
+                """)
             )
-            @Option(name: .long, help: "Where to write the rebuilt key directory (must not exist, or be empty).") var out: String
-            @Option(name: .long, help: "The recovery file (recovery.rsgr).") var recoveryFile: String
-            @Option(name: .long, help: "The network's signing-key fingerprint (as published).") var fingerprint: String
-            @Option(name: .long, help: "A newer signed manifest than the recovery file's (e.g. from the intake's /v1/keys).") var manifest: String?
-            @Option(name: .long, help: "Read the shares from this file, one per line (- for standard input), instead of the terminal.") var sharesFile: String?
-            @Option(name: .long, help: "Argon2id cost of the new key files.") var kdf: KDFPreset = .moderate
+            @Option(name: .long, help: .L("Where to write the rebuilt key directory (must not exist, or be empty).")) var out: String
+            @Option(name: .long, help: .L("The recovery file (recovery.rsgr).")) var recoveryFile: String
+            @Option(name: .long, help: .L("The network's signing-key fingerprint (as published).")) var fingerprint: String
+            @Option(name: .long, help: .L("A newer signed manifest than the recovery file's (e.g. from the intake's /v1/keys).")) var manifest: String?
+            @Option(name: .long, help: .L("Read the shares from this file, one per line (- for standard input), instead of the terminal.")) var sharesFile: String?
+            @Option(name: .long, help: .L("Argon2id cost of the new key files.")) var kdf: KDFPreset = .moderate
             @OptionGroup var passphrase: PassphraseOptions
 
             func run() throws {
@@ -254,11 +254,11 @@ extension Resguardo.KeyCommand {
     struct Passphrase: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "passphrase",
-            abstract: "Change the passphrase of every key file of the directory (all or nothing).",
-            discussion: "Example:\n  $ resguardo key passphrase --dir ~/llaves"
+            abstract: L("Change the passphrase of every key file of the directory (all or nothing)."),
+            discussion: L("Example:\n  $ resguardo key passphrase --dir ~/llaves")
         )
         @OptionGroup var keys: KeyDirectoryOptions
-        @Option(name: .long, help: "Argon2id cost of the new key files.") var kdf: KDFPreset = .moderate
+        @Option(name: .long, help: .L("Argon2id cost of the new key files.")) var kdf: KDFPreset = .moderate
         @OptionGroup var passphrase: PassphraseOptions
         @OptionGroup var newPassphrase: NewPassphraseOptions
 
@@ -320,19 +320,19 @@ extension Resguardo.KeyCommand {
     struct SignFile: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "sign-file",
-            abstract: "Sign a file (e.g. SHA256SUMS) with the directory's signing key: FILE.sig, and the public key as PEM.",
-            discussion: """
+            abstract: L("Sign a file (e.g. SHA256SUMS) with the directory's signing key: FILE.sig, and the public key as PEM."),
+            discussion: L("""
             Use a key directory made for releases only (resguardo key init --dir release-keys). \
             Verify with resguardo key verify-file, or with OpenSSL:
               openssl pkeyutl -verify -pubin -inkey release.pem -rawin -in SHA256SUMS -sigfile SHA256SUMS.sig
 
             Example:
               $ resguardo key sign-file --dir release-keys SHA256SUMS --pem-out release.pem
-            """
+            """)
         )
         @OptionGroup var keys: KeyDirectoryOptions
-        @Argument(help: "The file to sign.") var file: String
-        @Option(name: .long, help: "Also write the public key as PEM here.") var pemOut: String?
+        @Argument(help: .L("The file to sign.")) var file: String
+        @Option(name: .long, help: .L("Also write the public key as PEM here.")) var pemOut: String?
         @OptionGroup var passphrase: PassphraseOptions
 
         func run() throws {
@@ -358,13 +358,13 @@ extension Resguardo.KeyCommand {
     struct VerifyFile: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify-file",
-            abstract: "Check a file's signature against a published public key and its fingerprint.",
-            discussion: "Example:\n  $ resguardo key verify-file SHA256SUMS SHA256SUMS.sig --public-key release.pem --fingerprint \"…\""
+            abstract: L("Check a file's signature against a published public key and its fingerprint."),
+            discussion: L("Example:\n  $ resguardo key verify-file SHA256SUMS SHA256SUMS.sig --public-key release.pem --fingerprint \"…\"")
         )
-        @Argument(help: "The signed file.") var file: String
-        @Argument(help: "Its signature (FILE.sig).") var signature: String
-        @Option(name: .long, help: "The public key (PEM, from sign-file --pem-out).") var publicKey: String
-        @Option(name: .long, help: "The fingerprint published for it.") var fingerprint: String
+        @Argument(help: .L("The signed file.")) var file: String
+        @Argument(help: .L("Its signature (FILE.sig).")) var signature: String
+        @Option(name: .long, help: .L("The public key (PEM, from sign-file --pem-out).")) var publicKey: String
+        @Option(name: .long, help: .L("The fingerprint published for it.")) var fingerprint: String
 
         func run() throws {
             guard let pin = SigningKeyFingerprint(text: fingerprint) else { throw CommandFailure(L("`{fingerprint}` is not a fingerprint", ["fingerprint": "\(fingerprint)"]), status: .usage) }

@@ -8,14 +8,14 @@ extension Resguardo {
     struct KeyCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "key",
-            abstract: "Create, inspect and rotate the organisation's keys.",
-            discussion: """
+            abstract: L("Create, inspect and rotate the organisation's keys."),
+            discussion: L("""
             Example:
               $ resguardo key init --dir keys --organisation "Red de Defensoras"
               $ resguardo key show --dir keys
               $ resguardo key rotate --dir keys
               $ resguardo key renew --dir keys
-            """,
+            """),
             subcommands: [KeyInit.self, KeyShow.self, KeyRotate.self, KeyRenew.self, Passphrase.self, CustodyCommand.self, SignFile.self, VerifyFile.self]
         )
     }
@@ -23,7 +23,7 @@ extension Resguardo {
 
 /// Options every key command shares.
 struct KeyDirectoryOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The key directory.", valueName: "dir"))
+    @Option(name: .long, help: ArgumentHelp(L("The key directory."), valueName: "dir"))
     var dir: String
 
     func open() throws -> KeyDirectory {
@@ -38,9 +38,9 @@ struct KeyDirectoryOptions: ParsableArguments {
 struct NewKeyOptions: ParsableArguments {
     /// Shorter than a year: a key that leaks is good to an attacker only until it expires, and a
     /// manifest carrying it can be replayed only as long as that manifest is current.
-    @Option(name: .long, help: "Days the new encryption key is valid (1 to 3650; default 180).")
+    @Option(name: .long, help: .L("Days the new encryption key is valid (1 to 3650; default 180)."))
     var validDays: Int = 180
-    @Option(name: .long, help: "Argon2id cost of the key files: interactive, moderate or sensitive.")
+    @Option(name: .long, help: .L("Argon2id cost of the key files: interactive, moderate or sensitive."))
     var kdf: KDFPreset = .moderate
 
     func validate() throws {
@@ -65,8 +65,8 @@ extension Resguardo.KeyCommand {
     struct KeyInit: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "init",
-            abstract: "Create the encryption, signing and reply-signing keys and a signed manifest.",
-            discussion: """
+            abstract: L("Create the encryption, signing and reply-signing keys and a signed manifest."),
+            discussion: L("""
             Makes a new key directory (it must not exist, or be empty). Secret key files are encrypted \
             with your passphrase (Argon2id) and written with mode 0600; manifest.json is public and is \
             what the intake serves at GET /v1/keys. Publish the signing-key fingerprint this prints \
@@ -85,15 +85,15 @@ extension Resguardo.KeyCommand {
             machine): coordinator.key (under their passphrase) and coordinator.pub, whose fingerprint \
             they read out to the network by another channel.
               $ resguardo key init --role coordinator --dir ~/claves-coordinacion
-            """
+            """)
         )
 
         enum Role: String, ExpressibleByArgument, CaseIterable { case staff, coordinator }
 
         @OptionGroup var keys: KeyDirectoryOptions
-        @Option(name: .long, help: "staff (the network's keys, the default) or coordinator (a relocation coordinator's key).")
+        @Option(name: .long, help: .L("staff (the network's keys, the default) or coordinator (a relocation coordinator's key)."))
         var role: Role = .staff
-        @Option(name: .long, help: "The organisation's name, as shown to defenders (staff keys only).")
+        @Option(name: .long, help: .L("The organisation's name, as shown to defenders (staff keys only)."))
         var organisation: String?
         @OptionGroup var newKey: NewKeyOptions
         @OptionGroup var passphrase: PassphraseOptions
@@ -139,8 +139,8 @@ extension Resguardo.KeyCommand {
     struct KeyShow: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "show",
-            abstract: "Print key ids, validity and the signing-key fingerprint (no passphrase needed).",
-            discussion: """
+            abstract: L("Print key ids, validity and the signing-key fingerprint (no passphrase needed)."),
+            discussion: L("""
             Verifies manifest.json against signing.key and prints what clients will see.
 
             Example:
@@ -149,11 +149,11 @@ extension Resguardo.KeyCommand {
               signing-key fingerprint: 3f2a 9c1b 0d4e 77aa 5b10 c2d3 e4f5 0617
               encryption keys:
                 9c1b0d4e77aa5b10  2026-11-25 … 2027-11-25  current
-            """
+            """)
         )
 
         @OptionGroup var keys: KeyDirectoryOptions
-        @Option(name: .long, help: "Output format: text or json.")
+        @Option(name: .long, help: .L("Output format: text or json."))
         var format: OutputFormat = .text
 
         enum OutputFormat: String, ExpressibleByArgument, CaseIterable { case text, json }
@@ -210,8 +210,8 @@ extension Resguardo.KeyCommand {
     struct KeyRotate: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "rotate",
-            abstract: "Add a new encryption key to the manifest and re-sign it; old keys are kept.",
-            discussion: """
+            abstract: L("Add a new encryption key to the manifest and re-sign it; old keys are kept."),
+            discussion: L("""
             The new key is valid from today. Older keys stay listed until --overlap-days from now, so \
             clients holding yesterday's manifest still reach you, and their secret files stay in the \
             directory so old reports still open. Copy the new manifest.json to the intake afterwards.
@@ -220,12 +220,12 @@ extension Resguardo.KeyCommand {
               $ resguardo key rotate --dir keys
               Passphrase:
               added encryption key 51c0e2a94b7d13f8, valid 2026-11-25 … 2027-11-25
-            """
+            """)
         )
 
         @OptionGroup var keys: KeyDirectoryOptions
         @OptionGroup var newKey: NewKeyOptions
-        @Option(name: .long, help: "Days older keys stay valid for clients with a cached manifest.")
+        @Option(name: .long, help: .L("Days older keys stay valid for clients with a cached manifest."))
         var overlapDays: Int = 30
         @OptionGroup var passphrase: PassphraseOptions
 
@@ -253,9 +253,9 @@ extension Resguardo.KeyCommand {
     struct KeyRenew: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "renew",
-            abstract: "Sign the same keys again with today's date, so the manifest stays current.",
-            discussion: """
-            A manifest expires \(KeyManifest.defaultValidityDays) days after it is signed (never after its \
+            abstract: L("Sign the same keys again with today's date, so the manifest stays current."),
+            discussion: L("""
+            A manifest expires {days} days after it is signed (never after its \
             last key): clients refuse an expired one, and one older than a manifest they have already \
             seen, so an intake replaying an old manifest is refused. Renew (or rotate) before it \
             expires and copy the new manifest.json to the intake.
@@ -264,7 +264,7 @@ extension Resguardo.KeyCommand {
               $ resguardo key renew --dir keys
               Passphrase:
               manifest signed 2026-12-01, valid until 2027-03-31
-            """
+            """, ["days": String(KeyManifest.defaultValidityDays)])
         )
 
         @OptionGroup var keys: KeyDirectoryOptions

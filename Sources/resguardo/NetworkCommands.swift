@@ -12,7 +12,7 @@ import Sodium
 
 /// The regional office's folder, for the commands that run there.
 struct RegionOptions: ParsableArguments {
-    @Option(name: .long, help: "The regional office's folder (made by `resguardo region init`; default: $RESGUARDO_REGION).")
+    @Option(name: .long, help: .L("The regional office's folder (made by `resguardo region init`; default: $RESGUARDO_REGION)."))
     var region: String?
 
     var path: String? { region ?? ProcessInfo.processInfo.environment["RESGUARDO_REGION"] }
@@ -43,8 +43,8 @@ extension Resguardo {
     struct RegionCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "region",
-            abstract: "The regional office: its keys, the regional pseudonym key, and the key file each network imports.",
-            discussion: """
+            abstract: L("The regional office: its keys, the regional pseudonym key, and the key file each network imports."),
+            discussion: L("""
             The regional office holds no key that opens a report: registry bundles (de-identified \
             records only) are sealed to its key, and each network signs its own.
 
@@ -52,18 +52,18 @@ extension Resguardo {
               $ resguardo region init --region ~/region --name "Iniciativa Mesoamericana"
               $ resguardo networks add mx --fingerprint "1c0e 53aa …" --region ~/region
               $ resguardo region key-for mx --manifest mx-manifest.json --region ~/region --out clave-regional-mx.json
-            """,
+            """),
             subcommands: [Init.self, Show.self, KeyFor.self]
         )
 
         struct Init: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Make the regional office's folder: keys, regional pseudonym key, empty regional registry.",
-                discussion: "Example:\n  $ resguardo region init --region ~/region --name \"Iniciativa Mesoamericana\""
+                abstract: L("Make the regional office's folder: keys, regional pseudonym key, empty regional registry."),
+                discussion: L("Example:\n  $ resguardo region init --region ~/region --name \"Iniciativa Mesoamericana\"")
             )
             @OptionGroup var region: RegionOptions
-            @Option(name: .long, help: "The office's name, as networks see it.") var name: String
-            @Option(name: .long, help: "Argon2id cost of the key files: interactive, moderate or sensitive.") var kdf: KDFPreset = .moderate
+            @Option(name: .long, help: .L("The office's name, as networks see it.")) var name: String
+            @Option(name: .long, help: .L("Argon2id cost of the key files: interactive, moderate or sensitive.")) var kdf: KDFPreset = .moderate
             @OptionGroup var passphrase: PassphraseOptions
 
             func run() throws {
@@ -82,8 +82,8 @@ extension Resguardo {
 
         struct Show: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Show the office's fingerprint and the networks it has pinned.",
-                discussion: "Example:\n  $ resguardo region show --region ~/region"
+                abstract: L("Show the office's fingerprint and the networks it has pinned."),
+                discussion: L("Example:\n  $ resguardo region show --region ~/region")
             )
             @OptionGroup var region: RegionOptions
 
@@ -100,18 +100,18 @@ extension Resguardo {
         struct KeyFor: ParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "key-for",
-                abstract: "Seal the regional pseudonym key to one network's current key, for it to import.",
-                discussion: """
+                abstract: L("Seal the regional pseudonym key to one network's current key, for it to import."),
+                discussion: L("""
                 The network's manifest is checked against the fingerprint pinned with `resguardo networks add`.
 
                 Example:
                   $ resguardo region key-for mx --manifest mx-manifest.json --region ~/region --out clave-regional-mx.json
-                """
+                """)
             )
             @OptionGroup var region: RegionOptions
-            @Argument(help: "The network's id.") var network: String
-            @Option(name: .long, help: "The network's signed key manifest (its manifest.json).") var manifest: String
-            @Option(name: .long, help: "Output file (must not exist).") var out: String
+            @Argument(help: .L("The network's id.")) var network: String
+            @Option(name: .long, help: .L("The network's signed key manifest (its manifest.json).")) var manifest: String
+            @Option(name: .long, help: .L("Output file (must not exist).")) var out: String
             @OptionGroup var passphrase: PassphraseOptions
 
             func run() throws {
@@ -137,23 +137,23 @@ extension Resguardo {
     struct NetworksCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "networks",
-            abstract: "Pin the national networks whose registry bundles the regional office imports.",
-            discussion: """
+            abstract: L("Pin the national networks whose registry bundles the regional office imports."),
+            discussion: L("""
             Example:
               $ resguardo networks add gt --fingerprint "9b0e 77aa …" --region ~/region
               $ resguardo networks list --region ~/region
-            """,
+            """),
             subcommands: [Add.self, List.self]
         )
 
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Pin a network's signing-key fingerprint (compared with the network in person or by a trusted channel).",
-                discussion: "Example:\n  $ resguardo networks add gt --fingerprint \"9b0e 77aa …\" --region ~/region"
+                abstract: L("Pin a network's signing-key fingerprint (compared with the network in person or by a trusted channel)."),
+                discussion: L("Example:\n  $ resguardo networks add gt --fingerprint \"9b0e 77aa …\" --region ~/region")
             )
             @OptionGroup var region: RegionOptions
-            @Argument(help: "The network's id (e.g. mx).") var network: String
-            @Option(name: .long, help: "The network's signing-key fingerprint (resguardo key show, at the network).") var fingerprint: String
+            @Argument(help: .L("The network's id (e.g. mx).")) var network: String
+            @Option(name: .long, help: .L("The network's signing-key fingerprint (resguardo key show, at the network).")) var fingerprint: String
 
             func run() throws {
                 let office = try region.open()
@@ -166,8 +166,8 @@ extension Resguardo {
 
         struct List: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "List the pinned networks and the last bundle imported from each.",
-                discussion: "Example:\n  $ resguardo networks list --region ~/region"
+                abstract: L("List the pinned networks and the last bundle imported from each."),
+                discussion: L("Example:\n  $ resguardo networks list --region ~/region")
             )
             @OptionGroup var region: RegionOptions
 
@@ -183,8 +183,8 @@ extension Resguardo {
 extension Resguardo.RegistryCommand {
     struct Publish: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Write the next registry bundle for the regional office: changes since the last one, sealed and signed.",
-            discussion: """
+            abstract: L("Write the next registry bundle for the regional office: changes since the last one, sealed and signed."),
+            discussion: L("""
             The bundle carries only registry records (the record schema of DESIGN.md §7), with \
             regional pseudonyms instead of the network's own, and the additions, corrections and \
             withdrawals since the last bundle; it is sealed to the regional office's key and signed \
@@ -194,11 +194,11 @@ extension Resguardo.RegistryCommand {
             Example:
               $ resguardo registry publish --out /media/usb/registro-mx-0003.json
               wrote bundle 3 of network mx: 12 additions, 1 correction, 2 withdrawals
-            """
+            """)
         )
         @OptionGroup var workspace: WorkspaceOptions
-        @Option(name: .long, help: "Output file (must not exist).") var out: String
-        @Flag(name: .long, help: "Every record, not only the changes.") var full = false
+        @Option(name: .long, help: .L("Output file (must not exist).")) var out: String
+        @Flag(name: .long, help: .L("Every record, not only the changes.")) var full = false
         @OptionGroup var passphrase: PassphraseOptions
 
         func run() throws {
@@ -224,8 +224,8 @@ extension Resguardo.RegistryCommand {
 
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "At the regional office: verify, open and apply registry bundles from the networks.",
-            discussion: """
+            abstract: L("At the regional office: verify, open and apply registry bundles from the networks."),
+            discussion: L("""
             Each bundle must be signed by its network's pinned key, sealed to this office, and \
             newer than the last one imported from that network; otherwise it is refused and \
             nothing changes. Records are tagged with their network.
@@ -233,10 +233,10 @@ extension Resguardo.RegistryCommand {
             Example:
               $ resguardo registry import --region ~/region /media/usb/registro-mx-0003.json
               network mx bundle 3: 12 added, 1 corrected, 2 withdrawn
-            """
+            """)
         )
         @OptionGroup var region: RegionOptions
-        @Argument(help: "Registry bundle files.") var files: [String]
+        @Argument(help: .L("Registry bundle files.")) var files: [String]
         @OptionGroup var passphrase: PassphraseOptions
 
         func run() throws {
@@ -256,13 +256,13 @@ extension Resguardo.RegistryCommand {
 
     struct Withdraw: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Withdraw a record from the registry (consent withdrawn, a duplicate); the next bundle withdraws it regionally.",
-            discussion: "Example:\n  $ resguardo registry withdraw 5f0c…e1 --reason consent"
+            abstract: L("Withdraw a record from the registry (consent withdrawn, a duplicate); the next bundle withdraws it regionally."),
+            discussion: L("Example:\n  $ resguardo registry withdraw 5f0c…e1 --reason consent")
         )
         enum Reason: String, ExpressibleByArgument, CaseIterable { case consent, duplicate, error }
         @OptionGroup var workspace: WorkspaceOptions
-        @Argument(help: "The record id (registry export --linkable shows it).") var recordId: String
-        @Option(name: .long, help: "consent, duplicate or error.") var reason: Reason
+        @Argument(help: .L("The record id (registry export --linkable shows it).")) var recordId: String
+        @Option(name: .long, help: .L("consent, duplicate or error.")) var reason: Reason
         @OptionGroup var passphrase: PassphraseOptions
 
         func run() throws {
@@ -277,15 +277,15 @@ extension Resguardo.RegistryCommand {
 
     struct Correct: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Correct what vetting may change after registration (verification, state collusion); the next bundle carries it.",
-            discussion: "Example:\n  $ resguardo registry correct 5f0c…e1 --verification confirmed --state-collusion yes"
+            abstract: L("Correct what vetting may change after registration (verification, state collusion); the next bundle carries it."),
+            discussion: L("Example:\n  $ resguardo registry correct 5f0c…e1 --verification confirmed --state-collusion yes")
         )
         enum Verification: String, ExpressibleByArgument, CaseIterable { case vetted, confirmed, disputed }
         enum YesNo: String, ExpressibleByArgument, CaseIterable { case yes, no }
         @OptionGroup var workspace: WorkspaceOptions
-        @Argument(help: "The record id.") var recordId: String
-        @Option(name: .long, help: "vetted, confirmed or disputed.") var verification: Verification?
-        @Option(name: .long, help: "yes or no.") var stateCollusion: YesNo?
+        @Argument(help: .L("The record id.")) var recordId: String
+        @Option(name: .long, help: .L("vetted, confirmed or disputed.")) var verification: Verification?
+        @Option(name: .long, help: .L("yes or no.")) var stateCollusion: YesNo?
         @OptionGroup var passphrase: PassphraseOptions
 
         func validate() throws {
@@ -305,26 +305,26 @@ extension Resguardo.RegistryCommand {
     struct RegionalKey: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "regional-key",
-            abstract: "Import the regional office's key file (its pseudonym key, sealed to this network).",
-            discussion: """
+            abstract: L("Import the regional office's key file (its pseudonym key, sealed to this network)."),
+            discussion: L("""
             Compare the regional office's fingerprint in person or by a trusted channel. Records \
             registered before get their regional pseudonyms now, from their cases.
 
             Example:
               $ resguardo registry regional-key import clave-regional-mx.json --region-fingerprint "7d1e 0a9c …"
-            """,
+            """),
             subcommands: [ImportKey.self]
         )
 
         struct ImportKey: ParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "import",
-                abstract: "Verify and store the regional key file.",
-                discussion: "Example:\n  $ resguardo registry regional-key import clave-regional-mx.json --region-fingerprint \"7d1e 0a9c …\""
+                abstract: L("Verify and store the regional key file."),
+                discussion: L("Example:\n  $ resguardo registry regional-key import clave-regional-mx.json --region-fingerprint \"7d1e 0a9c …\"")
             )
             @OptionGroup var workspace: WorkspaceOptions
-            @Argument(help: "The regional key file.") var file: String
-            @Option(name: .long, help: "The regional office's signing-key fingerprint.") var regionFingerprint: String
+            @Argument(help: .L("The regional key file.")) var file: String
+            @Option(name: .long, help: .L("The regional office's signing-key fingerprint.")) var regionFingerprint: String
             @OptionGroup var passphrase: PassphraseOptions
 
             func run() throws {

@@ -10,27 +10,27 @@ extension Resguardo {
     struct CoordinatorsCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "coordinators",
-            abstract: "Register the relocation coordinators vetted cases may be referred to.",
-            discussion: """
+            abstract: L("Register the relocation coordinators vetted cases may be referred to."),
+            discussion: L("""
             Examples:
               $ resguardo coordinators add "Casa Refugio" --public-key coordinator.pub --fingerprint "1a2b 3c4d …"
               $ resguardo coordinators list
-            """,
+            """),
             subcommands: [Add.self, List.self]
         )
 
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Register a coordinator's public key, checked against the fingerprint they read out to you.",
-                discussion: """
+                abstract: L("Register a coordinator's public key, checked against the fingerprint they read out to you."),
+                discussion: L("""
                 Example:
                   $ resguardo coordinators add "Casa Refugio" --public-key coordinator.pub --fingerprint "1a2b 3c4d 5e6f 7081 92a3 b4c5 d6e7 f809"
-                """
+                """)
             )
             @OptionGroup var workspace: WorkspaceOptions
-            @Argument(help: "A name for the coordinator (used with `referral create --to`).") var name: String
-            @Option(name: .long, help: "Their coordinator.pub file.") var publicKey: String
-            @Option(name: .long, help: "The fingerprint they gave you by another channel.") var fingerprint: String
+            @Argument(help: .L("A name for the coordinator (used with `referral create --to`).")) var name: String
+            @Option(name: .long, help: .L("Their coordinator.pub file.")) var publicKey: String
+            @Option(name: .long, help: .L("The fingerprint they gave you by another channel.")) var fingerprint: String
 
             func run() throws {
                 guard let pinned = SigningKeyFingerprint(text: fingerprint) else {
@@ -48,8 +48,8 @@ extension Resguardo {
 
         struct List: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "List the registered coordinators and their fingerprints.",
-                discussion: "Example:\n  $ resguardo coordinators list"
+                abstract: L("List the registered coordinators and their fingerprints."),
+                discussion: L("Example:\n  $ resguardo coordinators list")
             )
             @OptionGroup var workspace: WorkspaceOptions
 
@@ -68,39 +68,39 @@ extension Resguardo {
     struct ReferralCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "referral",
-            abstract: "Hand a vetted case to a relocation coordinator (sealed, signed, expiring), or open one.",
-            discussion: """
+            abstract: L("Hand a vetted case to a relocation coordinator (sealed, signed, expiring), or open one."),
+            discussion: L("""
             Examples:
               $ resguardo referral create 3fa2c1 --to "Casa Refugio" --answers respuestas.json --out referral.rsgf
               $ resguardo referral open referral.rsgf --keys ~/claves-coordinacion --trust-fingerprint "9c1b …"
-            """,
+            """),
             subcommands: [Create.self, Open.self]
         )
 
         struct Create: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Build the minimal referral of DESIGN.md §8 for a vetted case, seal it to the coordinator and sign it.",
-                discussion: """
-                Only vetted cases whose defender consented to contact can be referred. Origin, types of \\
-                aggression and perpetrator, medical and psychosocial needs and the defender's pseudonym \\
-                come from the case; no name, contact or narrative ever goes in. The other answers come \\
-                from --answers (a JSON object) or are asked for one by one on a terminal. The referral \\
+                abstract: L("Build the minimal referral of DESIGN.md §8 for a vetted case, seal it to the coordinator and sign it."),
+                discussion: L("""
+                Only vetted cases whose defender consented to contact can be referred. Origin, types of \
+                aggression and perpetrator, medical and psychosocial needs and the defender's pseudonym \
+                come from the case; no name, contact or narrative ever goes in. The other answers come \
+                from --answers (a JSON object) or are asked for one by one on a terminal. The referral \
                 expires after --valid-days. Every referral is recorded in the case's audit log.
 
-                Answers file keys: urgency, alternatives_tried, relocation_type, window_from, window_to, \\
-                duration_weeks, dependants_count, dependants_age_bands, accessibility_needs, languages, \\
+                Answers file keys: urgency, alternatives_tried, relocation_type, window_from, window_to, \
+                duration_weeks, dependants_count, dependants_age_bands, accessibility_needs, languages, \
                 passport, transit_security, work_continues, consent_scope, consent_expires.
 
                 Example:
                   $ resguardo referral create 3fa2c1 --to "Casa Refugio" --answers respuestas.json --out /media/usb/referral.rsgf
-                """
+                """)
             )
             @OptionGroup var workspace: WorkspaceOptions
-            @Argument(help: "Case id (at least 6 hex digits).") var caseId: String
-            @Option(name: .long, help: "The coordinator's registered name.") var to: String
-            @Option(name: .long, help: "JSON file with the answers the case cannot give.") var answers: String?
-            @Option(name: .long, help: "Referral file to create (must not exist).") var out: String
-            @Option(name: .long, help: "Days until the referral expires (1 to 90, default 14).") var validDays: Int = 14
+            @Argument(help: .L("Case id (at least 6 hex digits).")) var caseId: String
+            @Option(name: .long, help: .L("The coordinator's registered name.")) var to: String
+            @Option(name: .long, help: .L("JSON file with the answers the case cannot give.")) var answers: String?
+            @Option(name: .long, help: .L("Referral file to create (must not exist).")) var out: String
+            @Option(name: .long, help: .L("Days until the referral expires (1 to 90, default 14).")) var validDays: Int = 14
             @OptionGroup var passphrase: PassphraseOptions
 
             func validate() throws {
@@ -145,15 +145,15 @@ extension Resguardo {
 
         struct Open: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "On the coordinator's machine: verify a referral (signer, signature, recipient, expiry) and print it.",
-                discussion: """
+                abstract: L("On the coordinator's machine: verify a referral (signer, signature, recipient, expiry) and print it."),
+                discussion: L("""
                 Example:
                   $ resguardo referral open referral.rsgf --keys ~/claves-coordinacion --trust-fingerprint "9c1b 0d4e 77aa 5b10 c2d3 e4f5 0617 2839"
-                """
+                """)
             )
-            @Argument(help: "The referral file (.rsgf).") var file: String
-            @Option(name: .long, help: "The coordinator's key directory (made with `key init --role coordinator`).") var keys: String
-            @Option(name: .long, help: "The network's staff-key fingerprint, received by another channel.") var trustFingerprint: String
+            @Argument(help: .L("The referral file (.rsgf).")) var file: String
+            @Option(name: .long, help: .L("The coordinator's key directory (made with `key init --role coordinator`).")) var keys: String
+            @Option(name: .long, help: .L("The network's staff-key fingerprint, received by another channel.")) var trustFingerprint: String
             @OptionGroup var passphrase: PassphraseOptions
 
             func run() throws {

@@ -12,12 +12,12 @@ extension Resguardo.CasesCommand {
     struct DeidentifyCase: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "deidentify",
-            abstract: "Show the registry record a case would become, and the redaction log, without writing anything.",
-            discussion: "Example:\n  $ resguardo cases deidentify 3fa2c1 --preview"
+            abstract: L("Show the registry record a case would become, and the redaction log, without writing anything."),
+            discussion: L("Example:\n  $ resguardo cases deidentify 3fa2c1 --preview")
         )
         @OptionGroup var workspace: WorkspaceOptions
-        @Argument(help: "Case id (at least 6 hex digits).") var caseId: String
-        @Flag(name: .long, help: "Preview only (the only mode: `resguardo registry add` writes).") var preview = false
+        @Argument(help: .L("Case id (at least 6 hex digits).")) var caseId: String
+        @Flag(name: .long, help: .L("Preview only (the only mode: `resguardo registry add` writes).")) var preview = false
         @OptionGroup var passphrase: PassphraseOptions
 
         func run() throws {
@@ -37,8 +37,8 @@ extension Resguardo {
     struct RegistryCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "registry",
-            abstract: "Load vetted cases into the de-identified registry, and export it.",
-            discussion: """
+            abstract: L("Load vetted cases into the de-identified registry, and export it."),
+            discussion: L("""
             Example:
               $ resguardo registry add 3fa2c1 9b0e77
               $ resguardo registry export --format csv --out registro.csv
@@ -46,17 +46,17 @@ extension Resguardo {
               $ resguardo registry publish --out /media/usb/registro-mx-0003.json     (national → regional)
               $ resguardo registry import --region ~/region registro-mx-0003.json    (at the regional office)
               $ resguardo registry report --region ~/region --from 2026 --to 2026 --format html --out regional.html
-            """,
+            """),
             subcommands: [Add.self, Export.self, ReportCommand.self, Withdraw.self, Correct.self, Publish.self, RegionalKey.self, Import.self]
         )
 
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "De-identify vetted cases whose consent allows it and load them (once each).",
-                discussion: "Example:\n  $ resguardo registry add 3fa2c1 9b0e77"
+                abstract: L("De-identify vetted cases whose consent allows it and load them (once each)."),
+                discussion: L("Example:\n  $ resguardo registry add 3fa2c1 9b0e77")
             )
             @OptionGroup var workspace: WorkspaceOptions
-            @Argument(help: "Case ids.") var caseIds: [String]
+            @Argument(help: .L("Case ids.")) var caseIds: [String]
             @OptionGroup var passphrase: PassphraseOptions
 
             func run() throws {
@@ -77,25 +77,25 @@ extension Resguardo {
 
         struct Export: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Write the de-identified records as CSV or JSON, with HURIDOCS MT codes (internal: never publish).",
-                discussion: """
+                abstract: L("Write the de-identified records as CSV or JSON, with HURIDOCS MT codes (internal: never publish)."),
+                discussion: L("""
                 A file of records is marked INTERNAL on every row. It carries only records whose group \
                 on every field it holds (place, period, rights, identity, age band, setting, people \
                 affected in bands, perpetrator and aggression types, organisation) has at least \
-                \(KAnonymity.k) distinct defenders; the others are withheld and counted. Record ids and \
+                {k} distinct defenders; the others are withheld and counted. Record ids and \
                 pseudonyms are keyed for this export alone, so two exports (or an export and a \
                 referral) cannot be joined, unless --linkable is given for the network's own use.
 
                 Example:
                   $ resguardo registry export --format json --out registro.json
                   wrote 212 records to registro.json (INTERNAL — DO NOT PUBLISH); 9 withheld: their group had fewer than 5 defenders
-                """
+                """, ["k": String(KAnonymity.k)])
             )
             enum Format: String, ExpressibleByArgument, CaseIterable { case csv, json }
             @OptionGroup var workspace: WorkspaceOptions
-            @Option(name: .long, help: "csv or json.") var format: Format
-            @Option(name: .long, help: "Output file (must not exist).") var out: String
-            @Flag(name: .long, help: "Keep the registry's own record ids and pseudonyms (files that follow corrections; never share them).") var linkable = false
+            @Option(name: .long, help: .L("csv or json.")) var format: Format
+            @Option(name: .long, help: .L("Output file (must not exist).")) var out: String
+            @Flag(name: .long, help: .L("Keep the registry's own record ids and pseudonyms (files that follow corrections; never share them).")) var linkable = false
 
             func run() throws {
                 let ws = try workspace.open()
@@ -116,8 +116,8 @@ extension Resguardo.RegistryCommand {
     struct ReportCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "report",
-            abstract: "Aggregate tables for publication, with small-cell suppression (HTML with charts, CSV or JSON).",
-            discussion: """
+            abstract: L("Aggregate tables for publication, with small-cell suppression (HTML with charts, CSV or JSON)."),
+            discussion: L("""
             Counts from 1 to --min-cell − 1 are shown as "<N" (below the stricter threshold for \
             sexual violence and trans women as "<10"). Then every table is checked against every \
             other, their totals and the headline count, as a reader would add them up, and more cells \
@@ -131,21 +131,21 @@ extension Resguardo.RegistryCommand {
             At the regional office (--region DIR) the report covers every network, adds tables by \
             network and by state or department (each country's rows add up to its row, and are \
             suppressed within it), and draws the map of the region.
-            """
+            """)
         )
         enum Format: String, ExpressibleByArgument, CaseIterable { case html, csv, json }
         @OptionGroup var workspace: WorkspaceOptions
         @OptionGroup var region: RegionOptions
-        @Option(name: .long, help: "First period, YYYY or YYYY-MM.") var from: String
-        @Option(name: .long, help: "Last period, YYYY or YYYY-MM (inclusive).") var to: String
-        @Option(name: .long, help: "Only this country (MX, GT, HN, SV, NI).") var country: String?
-        @Option(name: .long, help: "es or en.") var lang: String = "es"
-        @Option(name: .long, help: "html, csv or json.") var format: Format
-        @Option(name: .long, help: "Output file (must not exist).") var out: String
-        @Option(name: .long, help: "Smallest count published as a number (default 5).") var minCell: Int = 5
-        @Option(name: .long, help: "Stricter smallest count for sexual-violence and trans cells (default 10).") var sensitiveMinCell: Int = 10
-        @Flag(name: .long, help: "Unsuppressed numbers for staff: INTERNAL — DO NOT PUBLISH.") var `internal` = false
-        @Flag(name: .long, help: "Fail when a consistency check fails.") var strict = false
+        @Option(name: .long, help: .L("First period, YYYY or YYYY-MM.")) var from: String
+        @Option(name: .long, help: .L("Last period, YYYY or YYYY-MM (inclusive).")) var to: String
+        @Option(name: .long, help: .L("Only this country (MX, GT, HN, SV, NI).")) var country: String?
+        @Option(name: .long, help: .L("es or en.")) var lang: String = "es"
+        @Option(name: .long, help: .L("html, csv or json.")) var format: Format
+        @Option(name: .long, help: .L("Output file (must not exist).")) var out: String
+        @Option(name: .long, help: .L("Smallest count published as a number (default 5).")) var minCell: Int = 5
+        @Option(name: .long, help: .L("Stricter smallest count for sexual-violence and trans cells (default 10).")) var sensitiveMinCell: Int = 10
+        @Flag(name: .long, help: .L("Unsuppressed numbers for staff: INTERNAL — DO NOT PUBLISH.")) var `internal` = false
+        @Flag(name: .long, help: .L("Fail when a consistency check fails.")) var strict = false
 
         func validate() throws {
             for p in [from, to] where !(p.count == 4 || p.count == 7) || RegistryPeriod.isValid(p) == false {

@@ -10,8 +10,8 @@ extension Resguardo {
     struct ReplyCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "reply",
-            abstract: "Seal a reply to a defender's codename, or export the queued replies.",
-            discussion: """
+            abstract: L("Seal a reply to a defender's codename, or export the queued replies."),
+            discussion: L("""
             A reply is sealed to the reply key the defender's report carries (made from her codename), \
             so only she can read it. It waits in the case store until `reply export` writes a reply \
             bundle, signed with the staff reply-signing key, for `resguardo-intake import-replies`.
@@ -19,7 +19,7 @@ extension Resguardo {
             Examples:
               $ resguardo reply 3fa2c1 --message-file respuesta.txt
               $ resguardo reply export --out /media/usb/respuestas-2026-11-25.rsgr
-            """,
+            """),
             subcommands: [Queue.self, Export.self],
             defaultSubcommand: Queue.self
         )
@@ -27,18 +27,18 @@ extension Resguardo {
         struct Queue: ParsableCommand {
             static let configuration = CommandConfiguration(
                 commandName: "queue",
-                abstract: "Seal a reply to the case's codename key and queue it (the default: `resguardo reply CASE`).",
-                discussion: """
+                abstract: L("Seal a reply to the case's codename key and queue it (the default: `resguardo reply CASE`)."),
+                discussion: L("""
                 The message file is UTF-8 text of at most 20,000 characters. Write it on this offline \
                 machine; the plaintext never leaves it, only the sealed reply does.
 
                 Example:
                   $ resguardo reply 3fa2c1 --message-file respuesta.txt
-                """
+                """)
             )
             @OptionGroup var workspace: WorkspaceOptions
-            @Argument(help: "Case id (at least 6 hex digits).") var caseId: String
-            @Option(name: .long, help: "UTF-8 text file with the reply.") var messageFile: String
+            @Argument(help: .L("Case id (at least 6 hex digits).")) var caseId: String
+            @Option(name: .long, help: .L("UTF-8 text file with the reply.")) var messageFile: String
             @OptionGroup var passphrase: PassphraseOptions
 
             func run() throws {
@@ -60,15 +60,15 @@ extension Resguardo {
 
         struct Export: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Write the queued replies into a reply bundle signed with the staff reply-signing key.",
-                discussion: """
+                abstract: L("Write the queued replies into a reply bundle signed with the staff reply-signing key."),
+                discussion: L("""
                 Example:
                   $ resguardo reply export --out /media/usb/respuestas-2026-11-25.rsgr
                   then, online: resguardo-intake import-replies --manifest manifest.json /media/usb/respuestas-2026-11-25.rsgr
-                """
+                """)
             )
             @OptionGroup var workspace: WorkspaceOptions
-            @Option(name: .long, help: "Reply bundle file to create (must not exist).") var out: String
+            @Option(name: .long, help: .L("Reply bundle file to create (must not exist).")) var out: String
             @OptionGroup var passphrase: PassphraseOptions
 
             func run() throws {

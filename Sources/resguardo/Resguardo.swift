@@ -8,8 +8,8 @@ import Sodium
 struct Resguardo: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "resguardo",
-        abstract: "Offline tool for Resguardo staff: keys, sealed reports, cases and the registry.",
-        discussion: """
+        abstract: L("Offline tool for Resguardo staff: keys, sealed reports, cases and the registry."),
+        discussion: L("""
         Runs on the air-gapped laptop only. Secret keys never leave it.
 
         Exit status:
@@ -24,7 +24,7 @@ struct Resguardo: AsyncParsableCommand {
         Example:
           $ resguardo key init --dir ~/resguardo-keys --organisation "Red Mesoamericana"
           $ resguardo key show --dir ~/resguardo-keys
-        """,
+        """),
         version: "\(ResguardoVersion.number) (libsodium \(sodiumVersion()))",
         subcommands: [KeyCommand.self, InitWorkspace.self, VaultTrust.self, Unseal.self, CasesCommand.self, ReplyCommand.self, CoordinatorsCommand.self, ReferralCommand.self, RegistryCommand.self, RegionCommand.self, NetworksCommand.self]
     )

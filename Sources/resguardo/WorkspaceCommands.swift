@@ -8,7 +8,7 @@ import Sodium
 
 /// `--workspace`, defaulting to $RESGUARDO_WORKSPACE.
 struct WorkspaceOptions: ParsableArguments {
-    @Option(name: .long, help: "The offline workspace (default: $RESGUARDO_WORKSPACE).")
+    @Option(name: .long, help: .L("The offline workspace (default: $RESGUARDO_WORKSPACE)."))
     var workspace: String?
 
     var path: String? { workspace ?? ProcessInfo.processInfo.environment["RESGUARDO_WORKSPACE"] }
@@ -63,16 +63,16 @@ extension Resguardo {
     struct InitWorkspace: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "init",
-            abstract: "Create an offline workspace (case store, quarantine, audit log) bound to a key directory.",
-            discussion: """
+            abstract: L("Create an offline workspace (case store, quarantine, audit log) bound to a key directory."),
+            discussion: L("""
             Example:
               $ resguardo init --workspace ~/casos --keys /media/keys/red
               $ export RESGUARDO_WORKSPACE=~/casos
-            """
+            """)
         )
 
         @OptionGroup var workspace: WorkspaceOptions
-        @Option(name: .long, help: "The key directory made by `resguardo key init`.") var keys: String
+        @Option(name: .long, help: .L("The key directory made by `resguardo key init`.")) var keys: String
 
         func run() throws {
             guard let path = workspace.path else { throw CommandFailure("no workspace given", hints: ["use --workspace DIR"], status: .usage) }
@@ -90,25 +90,25 @@ extension Resguardo {
     struct VaultTrust: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "vault",
-            abstract: "Trust an online vault's bundle-signing key.",
-            discussion: """
+            abstract: L("Trust an online vault's bundle-signing key."),
+            discussion: L("""
             Example:
               $ resguardo vault trust --fingerprint "1c0e 53aa …" --public-key /media/usb/vault.sqlite.signing.pub
-            """,
+            """),
             subcommands: [Trust.self]
         )
 
         struct Trust: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: "Register the vault key printed by `resguardo-intake vault init`, checked against its fingerprint.",
-                discussion: """
+                abstract: L("Register the vault key printed by `resguardo-intake vault init`, checked against its fingerprint."),
+                discussion: L("""
                 Example:
                   $ resguardo vault trust --fingerprint "1c0e 53aa …" --public-key vault.sqlite.signing.pub
-                """
+                """)
             )
             @OptionGroup var workspace: WorkspaceOptions
-            @Option(name: .long, help: "The fingerprint `resguardo-intake vault init` printed.") var fingerprint: String
-            @Option(name: .long, help: "The VAULT.signing.pub file.") var publicKey: String
+            @Option(name: .long, help: .L("The fingerprint `resguardo-intake vault init` printed.")) var fingerprint: String
+            @Option(name: .long, help: .L("The VAULT.signing.pub file.")) var publicKey: String
 
             func run() throws {
                 let ws = try workspace.open()
@@ -134,8 +134,8 @@ extension Resguardo {
 extension Resguardo {
     struct Unseal: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Import export bundles: verify, open every envelope, file cases and quarantine, write acknowledgements.",
-            discussion: """
+            abstract: L("Import export bundles: verify, open every envelope, file cases and quarantine, write acknowledgements."),
+            discussion: L("""
             Each bundle is verified against the trusted vault key. Valid reports become cases \
             (encrypted at rest); envelopes that do not open and reports that do not validate go to \
             quarantine with the reason. For each bundle an acknowledgement BUNDLE.ack (or \
@@ -151,12 +151,12 @@ extension Resguardo {
               $ resguardo unseal /media/usb/2026-11-25.rsgb --ack-out /media/otra-usb
               bundle 9f3c…: already imported; nothing was changed
               acknowledgement: /media/otra-usb/2026-11-25.rsgb.ack
-            """
+            """)
         )
 
         @OptionGroup var workspace: WorkspaceOptions
-        @Argument(help: "Bundle files (.rsgb).") var bundles: [String]
-        @Option(name: .long, help: "Write the acknowledgements into this folder instead of beside each bundle.") var ackOut: String?
+        @Argument(help: .L("Bundle files (.rsgb).")) var bundles: [String]
+        @Option(name: .long, help: .L("Write the acknowledgements into this folder instead of beside each bundle.")) var ackOut: String?
         @OptionGroup var passphrase: PassphraseOptions
 
         /// Where a bundle's acknowledgement goes.
