@@ -150,10 +150,10 @@ func jsonResponse(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Resp
 
 
 /// Sizes the process's event-loop threads (the HTTP servers' and the PostgreSQL client's) before
-/// anything uses them; 0 leaves one per core. Several intakes on one host each take a share of
-/// the cores: measured with scripts/bench intake --vault postgres, two intakes on two cores with
-/// one thread each acknowledged ~25% more than with two each (83 against 113 µs of intake CPU a
-/// submission), their threads no longer preempting one another.
+/// anything uses them; 0 leaves one per core. Several intakes on one host may each take a share
+/// of the cores, so their threads do not preempt one another. Measured with scripts/bench intake
+/// --vault postgres (two intakes on two cores, one thread each against two each), the effect was
+/// within this shared machine's run-to-run noise: +25% in one run, −10% in another.
 public func useEventLoopThreads(_ count: Int) {
     guard count > 0 else { return }
     NIOSingletons.groupLoopCountSuggestion = count
