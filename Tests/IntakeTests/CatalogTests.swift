@@ -163,12 +163,18 @@ struct StaffLanguageTests {
 
 @Suite("Staff tools' pseudo-locale")
 struct StaffPseudoLocaleTests {
+    /// The staff catalog as a pseudo-locale (every text wrapped in ⟦…⟧), made by gen-catalog.
+    static func pseudoCatalog(_ scratch: Scratch) throws -> String {
+        let pseudo = scratch.path("qps.po")
+        let made = try runSubprocess(debianPython, [repositoryRoot.appendingPathComponent("scripts/gen-catalog").path, "pseudo", pseudo, "--domain", "staff"])
+        guard made.status == 0 else { throw TestFailure("gen-catalog pseudo: \(made.output)") }
+        return pseudo
+    }
+
     @Test("pseudo-locale: every error and hint line of the three tools comes from the staff catalog")
     func everyLineFromTheCatalog() throws {
         let scratch = try Scratch()
-        let pseudo = scratch.path("qps.po")
-        let made = try runSubprocess(debianPython, [repositoryRoot.appendingPathComponent("scripts/gen-catalog").path, "pseudo", pseudo, "--domain", "staff"])
-        #expect(made.status == 0, "\(made.output)")
+        let pseudo = try Self.pseudoCatalog(scratch)
         let missing = scratch.path("nada")
         // Messages from the tools and from Casework's errors (the workspace, the case, the key
         // directory); those of the other libraries are a known gap (issue 20's closing note).
@@ -211,9 +217,7 @@ struct StaffPseudoLocaleTests {
     @Test("pseudo-locale: every --help of the three tools (abstracts, discussions, options, the parser's own headings) comes from the staff catalog")
     func everyHelpFromTheCatalog() throws {
         let scratch = try Scratch()
-        let pseudo = scratch.path("qps.po")
-        let made = try runSubprocess(debianPython, [repositoryRoot.appendingPathComponent("scripts/gen-catalog").path, "pseudo", pseudo, "--domain", "staff"])
-        #expect(made.status == 0, "\(made.output)")
+        let pseudo = try Self.pseudoCatalog(scratch)
         // What is left once every ⟦…⟧ is removed is names (commands, options, values, the
         // usage line); three English words in a row there are prose the catalog missed.
         let prose = try Regex("[A-Za-z]{2,} [A-Za-z]{2,} [A-Za-z]{2,}")
