@@ -191,9 +191,9 @@ public enum CustodyError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .noCustody: return "this key directory has no recovery key yet: resguardo key custody init"
+        case .noCustody: return L("this key directory has no recovery key yet: resguardo key custody init")
         case .alreadySplit(let day):
-            return "the recovery secret was split already\(day.map { " on \($0)" } ?? "") and is no longer here; to make a new set of shares, `resguardo key custody init --replace` (the old shares then stop working), then split again"
+            return L("the recovery secret was split already{value} and is no longer here; to make a new set of shares, `resguardo key custody init --replace` (the old shares then stop working), then split again", ["value": "\(day.map { " on \($0)" } ?? "")"])
         case .mismatch(let why): return why
         }
     }

@@ -187,13 +187,13 @@ public struct KeyDirectory: Sendable {
     public func permissionWarnings() -> [String] {
         var warnings: [String] = []
         if let mode = DurableFile.mode(of: path), mode & 0o077 != 0 {
-            warnings.append("key directory \(path) is accessible by other users (mode \(String(mode, radix: 8))); run: chmod 700 \(path)")
+            warnings.append(L("key directory {path} is accessible by other users (mode {mode}); run: chmod 700 {path}", ["path": path, "mode": String(mode, radix: 8)]))
         }
         let names = [Self.signingKeyName, Self.replySigningKeyName] + manifest.manifest.encryptionKeys.map { Self.encryptionKeyName($0.id) }
         for name in names {
             let file = path + "/" + name
             if let mode = DurableFile.mode(of: file), mode & 0o077 != 0 {
-                warnings.append("key file \(file) is readable by other users (mode \(String(mode, radix: 8))); run: chmod 600 \(file)")
+                warnings.append(L("key file {file} is readable by other users (mode {mode}); run: chmod 600 {file}", ["file": file, "mode": String(mode, radix: 8)]))
             }
         }
         return warnings

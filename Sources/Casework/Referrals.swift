@@ -80,9 +80,9 @@ public enum ReferralCreationError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .notVetted(let state): return "only vetted cases can be referred; this case is \(state)"
-        case .noConsent: return "the defender did not consent to be contacted (consent.contact is false): a referral needs her consent"
-        case .unknownCoordinator(let name): return "no coordinator named `\(name)`; add one with `resguardo coordinators add`"
+        case .notVetted(let state): return L("only vetted cases can be referred; this case is {state}", ["state": "\(state)"])
+        case .noConsent: return L("the defender did not consent to be contacted (consent.contact is false): a referral needs her consent")
+        case .unknownCoordinator(let name): return L("no coordinator named `{name}`; add one with `resguardo coordinators add`", ["name": "\(name)"])
         case .missingAnswers(let keys): return "answers missing: \(keys.joined(separator: ", "))"
         case .referral(let e): return e.description
         case .io(let why): return why

@@ -171,10 +171,10 @@ public enum UnsealError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .noKeys: return "the key directory lists no encryption key"
-        case .noTrustedVault: return "no vault key is trusted yet; run `resguardo vault trust --fingerprint F --public-key FILE` first"
+        case .noKeys: return L("the key directory lists no encryption key")
+        case .noTrustedVault: return L("no vault key is trusted yet; run `resguardo vault trust --fingerprint F --public-key FILE` first")
         case .bundle(let e): return e.description
-        case .replayedBundle(let digest): return "this bundle (digest \(digest)) was already imported; nothing was changed"
+        case .replayedBundle(let digest): return L("this bundle (digest {digest}) was already imported; nothing was changed", ["digest": "\(digest)"])
         case .io(let why): return why
         }
     }

@@ -166,6 +166,6 @@ public struct RegistryBundlePayload: Sendable, Equatable {
 public enum RegistryPayloadError: Error, Equatable, CustomStringConvertible {
     case invalid(String)
     public var description: String {
-        switch self { case .invalid(let why): return "the registry bundle's records are not valid: \(why)" }
+        switch self { case .invalid(let why): return L("the registry bundle's records are not valid: {why}", ["why": "\(why)"]) }
     }
 }

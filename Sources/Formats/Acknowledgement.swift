@@ -46,11 +46,11 @@ public enum AcknowledgementError: Error, Equatable, Sendable, CustomStringConver
 
     public var description: String {
         switch self {
-        case .wrongLength(let n): return "acknowledgement is \(n) bytes, expected \(Acknowledgement.byteCount)"
-        case .notAnAcknowledgement: return "not a Resguardo acknowledgement (it does not start with \"RSGA\")"
-        case .unsupportedVersion(let v): return "acknowledgement version \(v) is not supported (expected 1)"
-        case .malformed: return "acknowledgement is malformed"
-        case .badSignature: return "acknowledgement signature does not verify against the staff reply-signing key in the manifest"
+        case .wrongLength(let n): return L("acknowledgement is {n} bytes, expected {byte_count}", ["n": "\(n)", "byte_count": "\(Acknowledgement.byteCount)"])
+        case .notAnAcknowledgement: return L("not a Resguardo acknowledgement (it does not start with \"RSGA\")")
+        case .unsupportedVersion(let v): return L("acknowledgement version {v} is not supported (expected 1)", ["v": "\(v)"])
+        case .malformed: return L("acknowledgement is malformed")
+        case .badSignature: return L("acknowledgement signature does not verify against the staff reply-signing key in the manifest")
         }
     }
 }

@@ -83,9 +83,9 @@ public enum CodenameError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .wrongWordCount(let n): return "a codename has 7 words; this has \(n)"
+        case .wrongWordCount(let n): return L("a codename has 7 words; this has {n}", ["n": "\(n)"])
         // The word itself is not repeated: error messages end up in terminals and screenshots.
-        case .unknownWord(let position): return "word \(position) of the codename is not in the word list (check its spelling)"
+        case .unknownWord(let position): return L("word {position} of the codename is not in the word list (check its spelling)", ["position": "\(position)"])
         }
     }
 }

@@ -166,32 +166,32 @@ public enum EnvelopeError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .empty:
-            return "envelope is empty (0 bytes)"
+            return L("envelope is empty (0 bytes)")
         case .tooLarge(let n, let max):
-            return "envelope is \(n) bytes, larger than the largest allowed (\(max) bytes)"
+            return L("envelope is {n} bytes, larger than the largest allowed ({max} bytes)", ["n": "\(n)", "max": "\(max)"])
         case .truncated(let n):
-            return "envelope is truncated: \(n) bytes, shorter than the \(Envelope.headerByteCount)-byte header"
+            return L("envelope is truncated: {n} bytes, shorter than the {header_byte_count}-byte header", ["n": "\(n)", "header_byte_count": "\(Envelope.headerByteCount)"])
         case .badMagic:
-            return "envelope does not start with \"RSG\" (not a Resguardo envelope)"
+            return L("envelope does not start with \"RSG\" (not a Resguardo envelope)")
         case .unsupportedVersion(let v):
             let shown = (0x21...0x7E).contains(v) ? "\"\(Character(Unicode.Scalar(v)))\"" : "0x\(String(v, radix: 16))"
-            return "envelope version \(shown) is not supported (expected \"1\")"
+            return L("envelope version {shown} is not supported (expected \"1\")", ["shown": "\(shown)"])
         case .unknownFlags(let bits):
-            return "envelope has unknown flag bits 0x\(String(bits, radix: 16)) (only bit 0 urgent and bit 1 sealed-by-intake are defined)"
+            return L("envelope has unknown flag bits 0x{value} (only bit 0 urgent and bit 1 sealed-by-intake are defined)", ["value": "\(String(bits, radix: 16))"])
         case .lengthNotABucket(let n):
-            return "envelope length \(n) is not 61 + a bucket size (4 KiB … 16 MiB, powers of two)"
+            return L("envelope length {n} is not 61 + a bucket size (4 KiB … 16 MiB, powers of two)", ["n": "\(n)"])
         case .unknownKeyId(let id):
-            return "envelope is sealed to key id \(id), which is not in the key manifest"
+            return L("envelope is sealed to key id {id}, which is not in the key manifest", ["id": "\(id)"])
         case .wrongKey(let envelope, let key):
-            return "envelope is sealed to key id \(envelope), not to the given key \(key)"
+            return L("envelope is sealed to key id {envelope}, not to the given key {key}", ["envelope": "\(envelope)", "key": "\(key)"])
         case .openFailed:
-            return "sealed box did not open with the key its id names (altered or forged envelope)"
+            return L("sealed box did not open with the key its id names (altered or forged envelope)")
         case .badPadding:
-            return "report padding is invalid (no 0x80 marker before the trailing zeros)"
+            return L("report padding is invalid (no 0x80 marker before the trailing zeros)")
         case .reportTooLarge(let n, let max):
-            return "report is \(n) bytes; the largest that fits an envelope is \(max) bytes"
+            return L("report is {n} bytes; the largest that fits an envelope is {max} bytes", ["n": "\(n)", "max": "\(max)"])
         case .crypto(let error):
-            return "cryptographic failure: \(error)"
+            return L("cryptographic failure: {error}", ["error": "\(error)"])
         }
     }
 }

@@ -148,14 +148,14 @@ public enum ExportBundleError: Error, Equatable, Sendable, CustomStringConvertib
 
     public var description: String {
         switch self {
-        case .truncated(let n): return "bundle is truncated (\(n) bytes, shorter than header and trailer)"
-        case .notABundle: return "not a Resguardo export bundle (it does not start with \"RSGB\")"
-        case .unsupportedVersion(let v): return "export bundle version \(v) is not supported (expected 1)"
-        case .invalid(let why): return "export bundle is malformed: \(why)"
-        case .digestMismatch: return "export bundle digest does not match its contents: the file was altered or damaged"
-        case .badSignature: return "export bundle signature does not verify: the bundle was altered or forged"
-        case .untrustedSigner: return "export bundle is signed by a vault key that is not the trusted one"
-        case .crypto(let e): return "cryptographic failure: \(e)"
+        case .truncated(let n): return L("bundle is truncated ({n} bytes, shorter than header and trailer)", ["n": "\(n)"])
+        case .notABundle: return L("not a Resguardo export bundle (it does not start with \"RSGB\")")
+        case .unsupportedVersion(let v): return L("export bundle version {v} is not supported (expected 1)", ["v": "\(v)"])
+        case .invalid(let why): return L("export bundle is malformed: {why}", ["why": "\(why)"])
+        case .digestMismatch: return L("export bundle digest does not match its contents: the file was altered or damaged")
+        case .badSignature: return L("export bundle signature does not verify: the bundle was altered or forged")
+        case .untrustedSigner: return L("export bundle is signed by a vault key that is not the trusted one")
+        case .crypto(let e): return L("cryptographic failure: {e}", ["e": "\(e)"])
         }
     }
 }

@@ -26,12 +26,12 @@ public struct KeyFile: Sendable, Equatable {
 
         public var description: String {
             switch self {
-            case .encryption: return "encryption (X25519)"
-            case .manifestSigning: return "manifest signing (Ed25519)"
-            case .replySigning: return "reply signing (Ed25519)"
-            case .bundleSigning: return "vault bundle signing (Ed25519)"
-            case .regionSigning: return "regional office signing (Ed25519)"
-            case .recovery: return "recovery (X25519), until it is split"
+            case .encryption: return L("encryption (X25519)")
+            case .manifestSigning: return L("manifest signing (Ed25519)")
+            case .replySigning: return L("reply signing (Ed25519)")
+            case .bundleSigning: return L("vault bundle signing (Ed25519)")
+            case .regionSigning: return L("regional office signing (Ed25519)")
+            case .recovery: return L("recovery (X25519), until it is split")
             }
         }
     }
@@ -160,13 +160,13 @@ public enum KeyFileError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .truncated(let n): return "key file is truncated (\(n) of \(KeyFile.byteCount) bytes)"
-        case .notAKeyFile: return "not a Resguardo key file (it does not start with \"RSGK\")"
-        case .unsupportedVersion(let v): return "key file version \(v) is not supported by this version of resguardo (expected 1)"
-        case .corrupt(let why): return "key file is corrupt: \(why)"
-        case .wrongPassphrase: return "wrong passphrase for this key file"
-        case .wrongKind(let e, let a): return "key file holds a \(a) key, not a \(e) key"
-        case .crypto(let e): return "cryptographic failure: \(e)"
+        case .truncated(let n): return L("key file is truncated ({n} of {byte_count} bytes)", ["n": "\(n)", "byte_count": "\(KeyFile.byteCount)"])
+        case .notAKeyFile: return L("not a Resguardo key file (it does not start with \"RSGK\")")
+        case .unsupportedVersion(let v): return L("key file version {v} is not supported by this version of resguardo (expected 1)", ["v": "\(v)"])
+        case .corrupt(let why): return L("key file is corrupt: {why}", ["why": "\(why)"])
+        case .wrongPassphrase: return L("wrong passphrase for this key file")
+        case .wrongKind(let e, let a): return L("key file holds a {a} key, not a {e} key", ["a": "\(a)", "e": "\(e)"])
+        case .crypto(let e): return L("cryptographic failure: {e}", ["e": "\(e)"])
         }
     }
 }

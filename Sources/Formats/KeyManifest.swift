@@ -239,15 +239,15 @@ public enum KeyManifestError: Error, Equatable, Sendable, CustomStringConvertibl
 
     public var description: String {
         switch self {
-        case .tooLarge(let n, let max): return "key manifest is \(n) bytes, more than the \(max) allowed"
-        case .malformedJSON(let why): return "key manifest is not valid JSON: \(why)"
-        case .missingField(let f): return "key manifest is missing `\(f)`"
-        case .unexpectedField(let f): return "key manifest has an unexpected field `\(f)`"
-        case .invalidField(let f, let why): return "key manifest field `\(f)` \(why)"
-        case .unsupportedVersion(let v): return "key manifest version \(v) is not supported (expected 1)"
+        case .tooLarge(let n, let max): return L("key manifest is {n} bytes, more than the {max} allowed", ["n": "\(n)", "max": "\(max)"])
+        case .malformedJSON(let why): return L("key manifest is not valid JSON: {why}", ["why": "\(why)"])
+        case .missingField(let f): return L("key manifest is missing `{f}`", ["f": "\(f)"])
+        case .unexpectedField(let f): return L("key manifest has an unexpected field `{f}`", ["f": "\(f)"])
+        case .invalidField(let f, let why): return L("key manifest field `{f}` {why}", ["f": "\(f)", "why": "\(why)"])
+        case .unsupportedVersion(let v): return L("key manifest version {v} is not supported (expected 1)", ["v": "\(v)"])
         case .untrustedSigningKey(let actual, let expected):
-            return "key manifest is signed by \(actual.map(String.init(describing:)) ?? "an unknown key"), not by the trusted key \(expected.map(String.init(describing:)) ?? "")"
-        case .badSignature: return "key manifest signature does not verify: the payload was altered or forged"
+            return L("key manifest is signed by {actual}, not by the trusted key {expected}", ["actual": "\(actual.map(String.init(describing:)) ?? "an unknown key")", "expected": "\(expected.map(String.init(describing:)) ?? "")"])
+        case .badSignature: return L("key manifest signature does not verify: the payload was altered or forged")
         }
     }
 }

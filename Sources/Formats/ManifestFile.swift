@@ -46,7 +46,7 @@ public enum ManifestFileError: Error, Equatable, Sendable, CustomStringConvertib
 
     public var description: String {
         switch self {
-        case .unreadable(let path): return "cannot read the key manifest \(path)"
+        case .unreadable(let path): return L("cannot read the key manifest {path}", ["path": "\(path)"])
         case .rejected(let path, let error): return "\(path): \(error)"
         }
     }

@@ -145,9 +145,9 @@ public enum RecoveryFileError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .malformed(let why): return "not a valid recovery file: \(why)"
-        case .wrongRecoveryKey: return "the shares give a recovery key that is not this recovery file's: they belong to another key directory or another split"
-        case .entryDoesNotOpen(let name): return "the recovery file's entry \(name) does not open: the file was altered or damaged"
+        case .malformed(let why): return L("not a valid recovery file: {why}", ["why": "\(why)"])
+        case .wrongRecoveryKey: return L("the shares give a recovery key that is not this recovery file's: they belong to another key directory or another split")
+        case .entryDoesNotOpen(let name): return L("the recovery file's entry {name} does not open: the file was altered or damaged", ["name": "\(name)"])
         }
     }
 }

@@ -245,15 +245,15 @@ public enum ReferralError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .invalidField(let f, let why): return "`\(f)` \(why)"
-        case .malformed(let why): return "referral is malformed: \(why)"
-        case .truncated(let n): return "referral file is truncated (\(n) bytes)"
-        case .notAReferral: return "not a referral file (bad magic)"
-        case .unsupportedVersion(let v): return "referral version \(v) is not supported"
-        case .untrustedSigner: return "the referral is not signed by the staff key you trust (check --trust-fingerprint)"
-        case .badSignature: return "the referral's signature does not verify: it was altered or damaged"
-        case .expired(let day): return "the referral expired on \(day); ask the network for a new one"
-        case .wrongRecipient: return "the referral was sealed to another coordinator's key"
-        case .crypto(let why): return "cryptography failed: \(why)"
+        case .malformed(let why): return L("referral is malformed: {why}", ["why": "\(why)"])
+        case .truncated(let n): return L("referral file is truncated ({n} bytes)", ["n": "\(n)"])
+        case .notAReferral: return L("not a referral file (bad magic)")
+        case .unsupportedVersion(let v): return L("referral version {v} is not supported", ["v": "\(v)"])
+        case .untrustedSigner: return L("the referral is not signed by the staff key you trust (check --trust-fingerprint)")
+        case .badSignature: return L("the referral's signature does not verify: it was altered or damaged")
+        case .expired(let day): return L("the referral expired on {day}; ask the network for a new one", ["day": "\(day)"])
+        case .wrongRecipient: return L("the referral was sealed to another coordinator's key")
+        case .crypto(let why): return L("cryptography failed: {why}", ["why": "\(why)"])
         }
     }
 }

@@ -116,9 +116,9 @@ public enum RegistryBundleError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .malformed(let why): return "not a valid registry bundle: \(why)"
-        case .badSignature: return "the registry bundle's signature does not verify: it was altered after the network signed it"
-        case .doesNotOpen: return "the registry bundle does not open with the regional office's key (sealed to another key, or altered)"
+        case .malformed(let why): return L("not a valid registry bundle: {why}", ["why": "\(why)"])
+        case .badSignature: return L("the registry bundle's signature does not verify: it was altered after the network signed it")
+        case .doesNotOpen: return L("the registry bundle does not open with the regional office's key (sealed to another key, or altered)")
         }
     }
 }

@@ -60,12 +60,12 @@ public enum ReplyError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .emptyMessage: return "the reply is empty"
-        case .messageTooLong(let n): return "the reply has \(n) characters; at most \(Reply.maxMessageLength) are allowed"
-        case .notAReply: return "not a sealed reply (wrong length)"
-        case .notForThisKey: return "this reply was not sealed to this codename"
-        case .malformed: return "the reply opened but its content is malformed"
-        case .crypto(let e): return "cryptography failed: \(e)"
+        case .emptyMessage: return L("the reply is empty")
+        case .messageTooLong(let n): return L("the reply has {n} characters; at most {max_message_length} are allowed", ["n": "\(n)", "max_message_length": "\(Reply.maxMessageLength)"])
+        case .notAReply: return L("not a sealed reply (wrong length)")
+        case .notForThisKey: return L("this reply was not sealed to this codename")
+        case .malformed: return L("the reply opened but its content is malformed")
+        case .crypto(let e): return L("cryptography failed: {e}", ["e": "\(e)"])
         }
     }
 }
@@ -158,13 +158,13 @@ public enum ReplyBundleError: Error, Equatable, Sendable, CustomStringConvertibl
 
     public var description: String {
         switch self {
-        case .truncated(let n): return "reply bundle is truncated (\(n) bytes)"
-        case .notABundle: return "not a reply bundle (bad magic)"
-        case .unsupportedVersion(let v): return "reply bundle version \(v) is not supported"
-        case .invalid(let why): return "reply bundle is malformed: \(why)"
-        case .untrustedSigner: return "reply bundle is signed by a key that is not the manifest's reply-signing key"
-        case .badSignature: return "reply bundle signature does not verify (tampered or damaged)"
-        case .crypto(let e): return "cryptography failed: \(e)"
+        case .truncated(let n): return L("reply bundle is truncated ({n} bytes)", ["n": "\(n)"])
+        case .notABundle: return L("not a reply bundle (bad magic)")
+        case .unsupportedVersion(let v): return L("reply bundle version {v} is not supported", ["v": "\(v)"])
+        case .invalid(let why): return L("reply bundle is malformed: {why}", ["why": "\(why)"])
+        case .untrustedSigner: return L("reply bundle is signed by a key that is not the manifest's reply-signing key")
+        case .badSignature: return L("reply bundle signature does not verify (tampered or damaged)")
+        case .crypto(let e): return L("cryptography failed: {e}", ["e": "\(e)"])
         }
     }
 }

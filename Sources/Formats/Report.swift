@@ -173,10 +173,10 @@ public struct ReportIssue: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         let field = TerminalText.escaped(self.field)
         switch problem {
-        case .missing: return "`\(field)` is required but missing"
-        case .wrongType(let e, let a): return "`\(field)` must be \(e), not \(a)"
-        case .unknownCode(let code, let vocabulary): return "`\(field)` has unknown code `\(TerminalText.escaped(code))` (not in the \(vocabulary) vocabulary)"
-        case .duplicateCode(let code): return "`\(field)` lists `\(TerminalText.escaped(code))` more than once"
+        case .missing: return L("`{field}` is required but missing", ["field": "\(field)"])
+        case .wrongType(let e, let a): return L("`{field}` must be {e}, not {a}", ["field": "\(field)", "e": "\(e)", "a": "\(a)"])
+        case .unknownCode(let code, let vocabulary): return L("`{field}` has unknown code `{value}` (not in the {vocabulary} vocabulary)", ["field": "\(field)", "value": "\(TerminalText.escaped(code))", "vocabulary": "\(vocabulary)"])
+        case .duplicateCode(let code): return L("`{field}` lists `{value}` more than once", ["field": "\(field)", "value": "\(TerminalText.escaped(code))"])
         case .invalid(let why): return "`\(field)` \(why)"
         }
     }
@@ -190,11 +190,11 @@ public enum ReportError: Error, Equatable, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .malformedJSON(let why): return "report is not valid JSON: \(why)"
-        case .notAnObject(let type): return "report must be a JSON object, not \(type)"
-        case .unsupportedVersion(let v): return "report version \(v) is not supported (expected 1)"
+        case .malformedJSON(let why): return L("report is not valid JSON: {why}", ["why": "\(why)"])
+        case .notAnObject(let type): return L("report must be a JSON object, not {type}", ["type": "\(type)"])
+        case .unsupportedVersion(let v): return L("report version {v} is not supported (expected 1)", ["v": "\(v)"])
         case .invalid(let issues):
-            return "report has \(issues.count) problem\(issues.count == 1 ? "" : "s"): " + issues.map(\.description).joined(separator: "; ")
+            return L("report has {count} problem{value}: ", ["count": "\(issues.count)", "value": "\(issues.count == 1 ? "" : "s")"]) + issues.map(\.description).joined(separator: "; ")
         }
     }
 

@@ -308,23 +308,23 @@ public enum SLIP39Error: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unknownWord(let p): return "word \(p) is not in the SLIP-0039 word list (a typo?)"
-        case .tooShort(let n): return "a share has at least 20 words; this one has \(n)"
-        case .badLength(let n): return "\(n) words is not the length of a share"
-        case .checksum(let prefix): return "the share beginning \"\(prefix) …\" fails its checksum: a word is mistyped or missing"
-        case .badPadding: return "the share's value has bad padding (a word is wrong)"
-        case .groupThresholdAboveCount: return "the share says more groups are needed than exist (a word is wrong)"
-        case .secretLength(let n): return "a SLIP-0039 secret is 16 to 32 bytes, an even number; this one is \(n)"
+        case .unknownWord(let p): return L("word {p} is not in the SLIP-0039 word list (a typo?)", ["p": "\(p)"])
+        case .tooShort(let n): return L("a share has at least 20 words; this one has {n}", ["n": "\(n)"])
+        case .badLength(let n): return L("{n} words is not the length of a share", ["n": "\(n)"])
+        case .checksum(let prefix): return L("the share beginning \"{prefix} …\" fails its checksum: a word is mistyped or missing", ["prefix": "\(prefix)"])
+        case .badPadding: return L("the share's value has bad padding (a word is wrong)")
+        case .groupThresholdAboveCount: return L("the share says more groups are needed than exist (a word is wrong)")
+        case .secretLength(let n): return L("a SLIP-0039 secret is 16 to 32 bytes, an even number; this one is {n}", ["n": "\(n)"])
         case .badGroups(let why): return why
-        case .noShares: return "no share given"
-        case .differentSets: return "these shares come from different splits (their first words differ): they never combine"
-        case .mismatch(let what): return "these shares disagree on the \(what): they are not from the same split"
-        case .duplicateMember: return "the same member's share was given twice"
-        case .mixedLengths: return "the shares have values of different lengths"
-        case .badDigest: return "the shares combine to a secret that fails its digest: one of them is wrong or from another split"
+        case .noShares: return L("no share given")
+        case .differentSets: return L("these shares come from different splits (their first words differ): they never combine")
+        case .mismatch(let what): return L("these shares disagree on the {what}: they are not from the same split", ["what": "\(what)"])
+        case .duplicateMember: return L("the same member's share was given twice")
+        case .mixedLengths: return L("the shares have values of different lengths")
+        case .badDigest: return L("the shares combine to a secret that fails its digest: one of them is wrong or from another split")
         case .notEnough(let p):
-            return "not enough shares: \(p.completeGroups) of the \(p.groupThreshold) groups needed are complete"
-        case .random: return "the system's cryptography failed"
+            return L("not enough shares: {complete_groups} of the {group_threshold} groups needed are complete", ["complete_groups": "\(p.completeGroups)", "group_threshold": "\(p.groupThreshold)"])
+        case .random: return L("the system's cryptography failed")
         }
     }
 

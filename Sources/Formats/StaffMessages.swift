@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// What the staff tools say, in the staff's language (issue 20): Spanish when the locale says so
 /// (`LC_ALL`, `LC_MESSAGES` or `LANG` starting `es`), English otherwise. The source language is
@@ -31,9 +32,15 @@ public enum StaffMessages {
         return nil
     }()
 
+    /// Set once by the intake's server (`serve`) after its settings are read: its API messages
+    /// (many are these same error descriptions) are read by programs and by pages that
+    /// translate them themselves, and its log keeps one language whatever the host's locale.
+    private static let englishOnly = Mutex(false)
+    public static func speakEnglishOnly() { englishOnly.withLock { $0 = true } }
+
     /// `english` in the staff's language, `{name}` placeholders filled from `values`.
     public static func text(_ english: String, _ values: [String: String] = [:]) -> String {
-        var out = catalog?.translation(english) ?? english
+        var out = englishOnly.withLock({ $0 }) ? english : catalog?.translation(english) ?? english
         for (name, value) in values { out = out.replacingOccurrences(of: "{\(name)}", with: value) }
         return out
     }

@@ -137,10 +137,10 @@ public enum RegionError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .alreadyExists(let p): return "\(p) already holds a regional office"
-        case .missing(let p): return "\(p) is not a regional office folder (no region.json; make one with resguardo region init)"
+        case .alreadyExists(let p): return L("{p} already holds a regional office", ["p": "\(p)"])
+        case .missing(let p): return L("{p} is not a regional office folder (no region.json; make one with resguardo region init)", ["p": "\(p)"])
         case .corrupt(let why): return why
-        case .wrongPassphrase: return "wrong passphrase for the regional office's keys"
+        case .wrongPassphrase: return L("wrong passphrase for the regional office's keys")
         case .bundle(let why): return why
         case .io(let why): return why
         }

@@ -65,8 +65,8 @@ public enum PublicationError: Error, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .noRegion: return "this network has no regional key yet: import the regional office's key file first (resguardo registry regional-key import FILE --region-fingerprint F)"
-        case .missingPseudonyms(let n): return "\(n) records have no regional pseudonym (their cases are missing from this workspace); nothing was written"
+        case .noRegion: return L("this network has no regional key yet: import the regional office's key file first (resguardo registry regional-key import FILE --region-fingerprint F)")
+        case .missingPseudonyms(let n): return L("{n} records have no regional pseudonym (their cases are missing from this workspace); nothing was written", ["n": "\(n)"])
         }
     }
 }

@@ -99,7 +99,7 @@ public enum RegistrationError: Error, CustomStringConvertible {
     public var description: String {
         switch self {
         case .undoFailed(let registry, let undo):
-            return "the registry write failed (\(registry)) and undoing the cases' state failed too (\(undo)): the cases are marked registered but have no records; restore the case store from its backup or mark them vetted again"
+            return L("the registry write failed ({registry}) and undoing the cases' state failed too ({undo}): the cases are marked registered but have no records; restore the case store from its backup or mark them vetted again", ["registry": "\(registry)", "undo": "\(undo)"])
         }
     }
 }

@@ -379,12 +379,12 @@ public enum RegionalImportError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .notPinned(let id): return "network \(id) is not pinned at this regional office (resguardo networks add \(id) --fingerprint …)"
-        case .alreadyPinned(let id, let f): return "network \(id) is already pinned to fingerprint \(f)"
-        case .fingerprintInUse(let other): return "that fingerprint is already pinned for network \(other)"
-        case .replay(let id, let n): return "bundle \(n) of network \(id) was imported already (a replay); nothing changed"
-        case .rollback(let id, let n, let last): return "bundle \(n) of network \(id) is older than bundle \(last), imported already (a rollback); nothing changed"
-        case .store(let why): return "the regional registry could not be written: \(why)"
+        case .notPinned(let id): return L("network {id} is not pinned at this regional office (resguardo networks add {id} --fingerprint …)", ["id": "\(id)"])
+        case .alreadyPinned(let id, let f): return L("network {id} is already pinned to fingerprint {f}", ["id": "\(id)", "f": "\(f)"])
+        case .fingerprintInUse(let other): return L("that fingerprint is already pinned for network {other}", ["other": "\(other)"])
+        case .replay(let id, let n): return L("bundle {n} of network {id} was imported already (a replay); nothing changed", ["n": "\(n)", "id": "\(id)"])
+        case .rollback(let id, let n, let last): return L("bundle {n} of network {id} is older than bundle {last}, imported already (a rollback); nothing changed", ["n": "\(n)", "id": "\(id)", "last": "\(last)"])
+        case .store(let why): return L("the regional registry could not be written: {why}", ["why": "\(why)"])
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Formats
 import NIOSSL
 public import PostgresNIO
 
@@ -34,8 +35,8 @@ public struct PostgresVaultURL: Sendable, Equatable, CustomStringConvertible {
     /// What start-up messages show: no password, by construction.
     public var description: String {
         switch endpoint {
-        case .tcp(let host, let port): return "postgres://\(user)@\(host):\(port)/\(database) (sslmode=\(tls.rawValue))"
-        case .socket(let directory): return "postgres:///\(database) on the socket in \(directory), user \(user)"
+        case .tcp(let host, let port): return L("postgres://{user}@{host}:{port}/{database} (sslmode={raw_value})", ["user": "\(user)", "host": "\(host)", "port": "\(port)", "database": "\(database)", "raw_value": "\(tls.rawValue)"])
+        case .socket(let directory): return L("postgres:///{database} on the socket in {directory}, user {user}", ["database": "\(database)", "directory": "\(directory)", "user": "\(user)"])
         }
     }
 

@@ -73,14 +73,14 @@ public enum VaultError: Error, Sendable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .full: return "the vault's disk is full"
-        case .busy: return "the vault is locked by another process"
-        case .readOnly: return "the vault cannot be written (read-only file or folder)"
-        case .corrupt(let why): return "the vault file is corrupt (\(why))"
-        case .unknownBundle(let digest): return "no export bundle with digest \(digest) was made by this vault"
-        case .io(let why): return "vault I/O error: \(why)"
-        case .unavailable(let why): return "the vault's database is unavailable (\(why))"
-        case .other(let why): return "vault error: \(why)"
+        case .full: return L("the vault's disk is full")
+        case .busy: return L("the vault is locked by another process")
+        case .readOnly: return L("the vault cannot be written (read-only file or folder)")
+        case .corrupt(let why): return L("the vault file is corrupt ({why})", ["why": "\(why)"])
+        case .unknownBundle(let digest): return L("no export bundle with digest {digest} was made by this vault", ["digest": "\(digest)"])
+        case .io(let why): return L("vault I/O error: {why}", ["why": "\(why)"])
+        case .unavailable(let why): return L("the vault's database is unavailable ({why})", ["why": "\(why)"])
+        case .other(let why): return L("vault error: {why}", ["why": "\(why)"])
         }
     }
 

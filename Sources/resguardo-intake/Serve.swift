@@ -127,6 +127,8 @@ extension IntakeCommand {
             }
             // Before the first use of the event loops, which fixes their number.
             useEventLoopThreads(settings.threads)
+            // From here on the server's API and log speak English (StaffMessages.speakEnglishOnly).
+            StaffMessages.speakEnglishOnly()
             guard let level = Logger.Level(rawValue: logLevel) else {
                 throw CommandFailure(L("unknown log level `{log_level}`", ["log_level": "\(logLevel)"]), status: .usage)
             }

@@ -340,7 +340,7 @@ struct PinnedManifestOptions: ParsableArguments {
             if case .unreadable(let path) = error {
                 throw CommandFailure(L("cannot read the key manifest {path}", ["path": "\(path)"]), hints: ["give --manifest PATH (the manifest.json the intake serves)"], status: .noInput)
             }
-            var hints = ["nothing was changed"]
+            var hints = [L("nothing was changed")]
             if error.isUntrustedKey { hints.insert("the manifest is not signed by the pinned key: it may have been swapped", at: 0) }
             throw CommandFailure(L("{error}", ["error": "\(error)"]), hints: hints, status: .dataError)
         }

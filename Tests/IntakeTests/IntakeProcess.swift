@@ -20,19 +20,21 @@ final class IntakeProcess: @unchecked Sendable {
     private var process: Process?
     var processIdentifier: Int32? { process?.processIdentifier }
     let extraArguments: [String]
+    let extraEnvironment: [String: String]
 
     var logPath: String { folder.appendingPathComponent("intake.log").path }
     var vaultPath: String { folder.appendingPathComponent(".resguardo-dev/vault.sqlite").path }
     var certificatePath: String { folder.appendingPathComponent(".resguardo-dev/cert.pem").path }
     var baseURL: String { "https://\(host):\(port)" }
 
-    init(host: String = "127.0.0.1", arguments: [String] = []) throws {
+    init(host: String = "127.0.0.1", arguments: [String] = [], environment: [String: String] = [:]) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("intake-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("keys-example"), withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: Self.repository.appendingPathComponent("keys-example/manifest.json"),
                                          to: folder.appendingPathComponent("keys-example/manifest.json"))
         self.host = host
         extraArguments = arguments
+        extraEnvironment = environment
     }
 
     deinit {
@@ -46,6 +48,7 @@ final class IntakeProcess: @unchecked Sendable {
         p.executableURL = Self.binaries.appendingPathComponent("resguardo-intake")
         p.currentDirectoryURL = folder
         p.arguments = ["serve", "--dev", "--host", host, "--port", String(port)] + extraArguments
+        if !extraEnvironment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(extraEnvironment) { $1 } }
         if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         log.seekToEndOfFile()
