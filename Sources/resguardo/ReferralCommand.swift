@@ -58,7 +58,7 @@ extension Resguardo {
                 let ws = try workspace.open()
                 do { all = try ws.coordinators() } catch { throw CommandFailure(error.description, status: .dataError) }
                 for c in all { print("\(c.name)    \(c.fingerprint)    \(c.added)") }
-                print("\(all.count) coordinadoras / coordinators")
+                print(L("{count} coordinators", ["count": "\(all.count)"]))
             }
         }
     }
@@ -180,36 +180,39 @@ extension Resguardo {
     }
 }
 
-/// A referral as a coordinator reads it: Spanish labels with English.
+/// A referral as a coordinator reads it, in the staff language (LANG): labels from the staff
+/// catalog, vocabulary terms in the same language, codes kept where a term is unknown.
 enum ReferralRendering {
     static func render(_ r: ReferralRecord) -> String {
-        func yes(_ b: Bool) -> String { b ? "sí / yes" : "no" }
+        let spanish = StaffMessages.language == "es"
+        func yes(_ b: Bool) -> String { b ? L("yes") : L("no") }
         func terms(_ codes: [String], _ vocabulary: Vocabulary) -> String {
-            codes.isEmpty ? "—" : codes.map { code in vocabulary.term(code).map { "\($0.es) (\($0.en))" } ?? code }.joined(separator: "; ")
+            codes.isEmpty ? "—" : codes.map { code in vocabulary.term(code).map { spanish ? $0.es : $0.en } ?? code }.joined(separator: "; ")
         }
         let region = r.originRegion.map { "\(Regions.name(of: $0) ?? $0) (\($0))" } ?? "—"
-        return """
-        Remisión / Referral \(r.referralId)
-          Persona defensora (seudónimo) / Defender (pseudonym): \(r.defenderPid)
-          Verificada por / Vetted by: \(r.vettedBy), \(r.vettedDay)
-          Origen / Origin: \(Vocabulary.countries.term(r.originCountry)?.es ?? r.originCountry), \(region)
-          Agresiones / Aggressions: \(terms(r.aggressionTypes, .aggressionTypes))
-          Perpetradores / Perpetrators: \(terms(r.perpetrators, .perpetrators))
-          Urgencia / Urgency: \(r.urgency)
-          Alternativas intentadas / Alternatives tried: \(r.alternativesTried.joined(separator: ", "))
-          Tipo de reubicación / Relocation type: \(r.relocationType)
-          Ventana / Window: \(r.windowFrom) … \(r.windowTo), \(r.durationWeeks) semanas / weeks
-          Dependientes / Dependants: \(r.dependantsCount) (\(terms(r.dependantsAgeBands, .ageBands)))
-          Necesidades médicas / Medical needs: \(yes(r.medicalNeeds))
-          Necesidades psicosociales / Psychosocial needs: \(yes(r.psychosocialNeeds))
-          Accesibilidad / Accessibility: \(yes(r.accessibilityNeeds))
-          Idiomas / Languages: \(r.languages.joined(separator: ", "))
-          Pasaporte / Passport: \(yes(r.passport))
-          Seguridad en el traslado / Transit security: \(yes(r.transitSecurity))
-          Continúa su labor / Work continues: \(yes(r.workContinues))
-          Consentimiento / Consent: \(r.consentScope), vence / expires \(r.consentExpires)
-          Esta remisión vence / This referral expires: \(r.expires)
-        Nombre y contacto llegan por otro canal, con su consentimiento. / Name and contact come by another channel, with her consent.
-        """
+        let country = Vocabulary.countries.term(r.originCountry).map { spanish ? $0.es : $0.en } ?? r.originCountry
+        let lines: [(String, String)] = [
+            (L("Defender (pseudonym)"), r.defenderPid),
+            (L("Vetted by"), "\(r.vettedBy), \(r.vettedDay)"),
+            (L("Origin"), "\(country), \(region)"),
+            (L("Aggressions"), terms(r.aggressionTypes, .aggressionTypes)),
+            (L("Perpetrators"), terms(r.perpetrators, .perpetrators)),
+            (L("Urgency"), r.urgency),
+            (L("Alternatives tried"), r.alternativesTried.joined(separator: ", ")),
+            (L("Relocation type"), r.relocationType),
+            (L("Window"), L("{from} … {to}, {weeks} weeks", ["from": "\(r.windowFrom)", "to": "\(r.windowTo)", "weeks": "\(r.durationWeeks)"])),
+            (L("Dependants"), "\(r.dependantsCount) (\(terms(r.dependantsAgeBands, .ageBands)))"),
+            (L("Medical needs"), yes(r.medicalNeeds)),
+            (L("Psychosocial needs"), yes(r.psychosocialNeeds)),
+            (L("Accessibility"), yes(r.accessibilityNeeds)),
+            (L("Languages"), r.languages.joined(separator: ", ")),
+            (L("Passport"), yes(r.passport)),
+            (L("Transit security"), yes(r.transitSecurity)),
+            (L("Work continues"), yes(r.workContinues)),
+            (L("Consent"), L("{scope}, expires {day}", ["scope": r.consentScope, "day": "\(r.consentExpires)"])),
+            (L("This referral expires"), "\(r.expires)"),
+        ]
+        return ([L("Referral {id}", ["id": "\(r.referralId)"])] + lines.map { "  \($0.0): \($0.1)" }
+                + [L("Name and contact come by another channel, with her consent.")]).joined(separator: "\n")
     }
 }

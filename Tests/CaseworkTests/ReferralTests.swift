@@ -77,8 +77,13 @@ struct ReferralTests {
         // The coordinator opens it.
         let open = try CLIRunner.run(["referral", "open", out, "--keys", coordinatorDir, "--trust-fingerprint", staffFingerprint], environment: coordEnv)
         #expect(open.status == 0, "\(open.stderr)")
-        #expect(open.stdout.contains("Amenaza de muerte (Death threat)") && open.stdout.contains("Santa Bárbara (HN-SB)") && open.stdout.contains("Dependientes / Dependants: 2"))
-        #expect(open.stdout.contains("Necesidades psicosociales / Psychosocial needs: sí / yes"))
+        #expect(open.stdout.contains("Death threat") && open.stdout.contains("Santa Bárbara (HN-SB)") && open.stdout.contains("Dependants: 2"))
+        #expect(open.stdout.contains("Psychosocial needs: yes"))
+        // A Spanish-speaking coordinator reads it in Spanish (LANG), vocabulary included.
+        let abierta = try CLIRunner.run(["referral", "open", out, "--keys", coordinatorDir, "--trust-fingerprint", staffFingerprint],
+                                        environment: coordEnv.merging(["LANG": "es_MX.UTF-8"]) { $1 })
+        #expect(abierta.stdout.contains("Amenaza de muerte") && !abierta.stdout.contains("Death threat") && abierta.stdout.contains("Dependientes: 2"), "\(abierta.stdout)")
+        #expect(abierta.stdout.contains("Necesidades psicosociales: sí"))
         for secret in ["Lucía", "3344", "siguieron", "1988"] { #expect(!open.stdout.contains(secret)) }
         // The same open in the library, to check every field made the trip.
         let key = try CoordinatorKeys.unlock(at: coordinatorDir, passphrase: SecureBytes(copying: Array("frase de la coordinadora".utf8)))
