@@ -202,17 +202,16 @@ extension SubmitCommand {
             let codename = try chosenCodename()
             let reportBytes = try buildReport(replyKey: codename?.replyKeys().secretKey.publicKey)
             if newCodename, let codename {
-                print("""
-                Su nombre clave / Your codename:
+                print(L("""
+                Your codename:
 
-                    \(codename.text)
+                    {codename}
 
-                Anótelo en papel y guárdelo en un lugar seguro: con él podrá leer las respuestas de la red
-                (resguardo-submit replies) y enviar más información sobre el mismo caso. Si lo pierde, nadie
-                puede recuperarlo. Write it down on paper and keep it safe: it reads the network's replies and
-                links further reports to this one. If you lose it, nobody can recover it.
+                Write it down on paper and keep it in a safe place: with it you can read the network's \
+                replies (resguardo-submit replies) and send more about the same case. If you lose it, \
+                nobody can recover it.
 
-                """)
+                """, ["codename": codename.text]))
             }
             let client = try IntakeClient(url: intake.url, caFile: intake.ca)
             do {
@@ -324,7 +323,7 @@ struct Outbox {
     func send(_ envelope: [UInt8], with client: IntakeClient, alreadyStoredAt stored: String? = nil) async throws {
         do {
             let receipt = try await client.send(envelope)
-            print("recibo / receipt: \(receipt)")
+            print(L("receipt: {receipt}", ["receipt": "\(receipt)"]))
             if let stored, stored.hasPrefix(path + "/") { try? FileManager.default.removeItem(atPath: stored) }
         } catch let unreachable as IntakeClient.Unreachable {
             var kept = stored
@@ -394,7 +393,7 @@ extension SubmitCommand {
                 opened.append(reply)
             }
             if opened.isEmpty {
-                print("No hay respuestas (todavía) para este nombre clave. / No replies (yet) for this codename.")
+                print(L("No replies (yet) for this codename."))
             }
             for reply in opened {
                 print("── \(reply.day) ──")
@@ -428,7 +427,7 @@ extension SubmitCommand {
             do {
                 let networks = try await client.networks()
                 await client.shutdown()
-                if networks.isEmpty { print("this intake serves one network (GET /v1/keys)") }
+                if networks.isEmpty { print(L("this intake serves one network (GET /v1/keys)")) }
                 for n in networks { print("\(n.id)\t\(TerminalText.escaped(n.name))\t\(n.countries.map { TerminalText.escaped($0) }.joined(separator: " "))") }
             } catch {
                 await client.shutdown()
