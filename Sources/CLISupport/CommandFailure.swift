@@ -1,5 +1,7 @@
 public import ArgumentParser
 import CHardening
+import DurableFiles
+import Sodium
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -41,6 +43,14 @@ public enum Console {
     /// The staff's language for a message (set by each tool at start from `StaffMessages`;
     /// CLISupport itself knows no catalogs). Identity until then.
     nonisolated(unsafe) public static var translate: @Sendable (String) -> String = { $0 }
+
+    /// The staff catalog's lookup for every module that prints: this one, and the two below the
+    /// catalogs (DurableFiles, Sodium). Each tool's main calls it first, before any other thread.
+    public static func useTranslation(_ lookup: @escaping @Sendable (String) -> String) {
+        translate = lookup
+        DurableFilesText.translate = lookup
+        SodiumText.translate = lookup
+    }
 
     public static func error(_ line: String) {
         writeStandardError(line + "\n")

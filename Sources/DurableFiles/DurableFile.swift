@@ -20,7 +20,18 @@ public enum DurableFile {
         public let code: Int32
         public var exists: Bool { code == EEXIST }
         public var isFull: Bool { code == ENOSPC || code == EDQUOT }
-        public var description: String { "cannot \(operation) \(path): \(String(cString: strerror(code)))" }
+        public var description: String {
+            let values = ["path": path, "reason": String(cString: strerror(code))]
+            switch operation {
+            case "create": return L("cannot create {path}: {reason}", values)
+            case "fsync": return L("cannot sync {path} to disk: {reason}", values)
+            case "open": return L("cannot open {path}: {reason}", values)
+            case "read": return L("cannot read {path}: {reason}", values)
+            case "replace": return L("cannot replace {path}: {reason}", values)
+            case "write": return L("cannot write {path}: {reason}", values)
+            default: return L("cannot {operation} {path}: {reason}", values.merging(["operation": operation]) { $1 })
+            }
+        }
     }
 
     public static func createExclusive(_ path: String, bytes: [UInt8], mode: mode_t = 0o600) throws(Failure) {
@@ -107,4 +118,17 @@ public enum DurableFile {
             offset += n
         }
     }
+}
+
+/// The staff tools' catalog for this module's messages: DurableFiles sits below the catalogs
+/// (Formats), so the tools hand it their lookup once at start (`Console.useTranslation`).
+public enum DurableFilesText {
+    nonisolated(unsafe) public static var translate: @Sendable (String) -> String = { $0 }
+}
+
+/// A message template from the staff catalog, `{name}` filled from `values`.
+func L(_ english: String, _ values: [String: String] = [:]) -> String {
+    var out = DurableFilesText.translate(english)
+    for (name, value) in values { out = out.replacingOccurrences(of: "{\(name)}", with: value) }
+    return out
 }

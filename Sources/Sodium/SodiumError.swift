@@ -26,27 +26,40 @@ public enum SodiumError: Error, Equatable, Sendable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .initialisationFailed:
-            return "libsodium could not be initialised"
+            return L("libsodium could not be initialised")
         case .allocationFailed(let n):
-            return "could not allocate \(n) bytes of guarded memory"
+            return L("could not allocate {n} bytes of guarded memory", ["n": "\(n)"])
         case .invalidLength(let what, let expected, let actual):
-            return "\(what) must be \(expected) bytes, got \(actual)"
+            return L("{what} must be {expected} bytes, got {actual}", ["what": "\(what)", "expected": "\(expected)", "actual": "\(actual)"])
         case .sealedBoxOpenFailed:
-            return "sealed box did not open (wrong key or altered ciphertext)"
+            return L("sealed box did not open (wrong key or altered ciphertext)")
         case .secretBoxAuthenticationFailed:
-            return "secretbox did not authenticate (wrong key or altered ciphertext)"
+            return L("secretbox did not authenticate (wrong key or altered ciphertext)")
         case .keyDerivationFailed(let ops, let mem):
-            return "Argon2id failed with opslimit \(ops) and memlimit \(mem) bytes (out of memory?)"
+            return L("Argon2id failed with opslimit {ops} and memlimit {mem} bytes (out of memory?)", ["ops": "\(ops)", "mem": "\(mem)"])
         case .invalidKeyDerivationLimits(let ops, let mem):
-            return "Argon2id limits out of range: opslimit \(ops), memlimit \(mem) bytes"
+            return L("Argon2id limits out of range: opslimit {ops}, memlimit {mem} bytes", ["ops": "\(ops)", "mem": "\(mem)"])
         case .invalidSignature:
-            return "signature does not verify"
+            return L("signature does not verify")
         case .invalidHashParameter(let what):
-            return "invalid BLAKE2b parameter: \(what)"
+            return L("invalid BLAKE2b parameter: {what}", ["what": "\(what)"])
         case .invalidPadding:
-            return "invalid padding (no 0x80 marker before the trailing zeros)"
+            return L("invalid padding (no 0x80 marker before the trailing zeros)")
         case .invalidPaddingBlockSize(let n):
-            return "invalid padding block size \(n)"
+            return L("invalid padding block size {n}", ["n": "\(n)"])
         }
     }
+}
+
+/// The staff tools' catalog for this module's messages: Sodium sits below the catalogs (Formats),
+/// so the tools hand it their lookup once at start (`Console.useTranslation` in CLISupport).
+public enum SodiumText {
+    nonisolated(unsafe) public static var translate: @Sendable (String) -> String = { $0 }
+}
+
+/// A message template from the staff catalog, `{name}` filled from `values`.
+func L(_ english: String, _ values: [String: String] = [:]) -> String {
+    var out = SodiumText.translate(english)
+    for (name, value) in values { out = out.replacing("{\(name)}", with: value) }
+    return out
 }

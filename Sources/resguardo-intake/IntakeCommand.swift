@@ -26,7 +26,7 @@ struct IntakeCommand: AsyncParsableCommand {
     )
 
     static func main() async {
-        Console.translate = { StaffMessages.text($0) }
+        Console.useTranslation { StaffMessages.text($0) }
         await runAsyncCommandLine(IntakeCommand.self, program: "resguardo-intake")
     }
 }

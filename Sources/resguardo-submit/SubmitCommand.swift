@@ -31,7 +31,7 @@ struct SubmitCommand: AsyncParsableCommand {
     )
 
     static func main() async {
-        Console.translate = { StaffMessages.text($0) }
+        Console.useTranslation { StaffMessages.text($0) }
         await runAsyncCommandLine(SubmitCommand.self, program: "resguardo-submit")
     }
 }

@@ -30,7 +30,7 @@ struct Resguardo: AsyncParsableCommand {
     )
 
     static func main() async {
-        Console.translate = { StaffMessages.text($0) }
+        Console.useTranslation { StaffMessages.text($0) }
         await runAsyncCommandLine(Resguardo.self, program: "resguardo")
     }
 }
