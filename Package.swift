@@ -143,6 +143,19 @@ let package = Package(
             path: "Benchmarks/CryptoBench",
             swiftSettings: strict
         ),
+        // The framework's floor for scripts/bench intake: Hummingbird over the same TLS, nothing of ours.
+        .executableTarget(
+            name: "resguardo-http-floor",
+            dependencies: [
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            path: "Benchmarks/HTTPFloor",
+            swiftSettings: strict
+        ),
         // One entry point per outside-facing parser: the libFuzzer harnesses (below, built only
         // with RESGUARDO_FUZZ=1 by scripts/stress fuzz) and the corpus regression test call these.
         .target(name: "FuzzTargets", dependencies: ["Formats", "Sodium"], swiftSettings: strict),
