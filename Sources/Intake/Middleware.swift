@@ -160,10 +160,12 @@ public enum IntakeSide: Sendable { case https, onion }
 enum SecurityHeaderFields {
     /// Built once: every response carries them. `media-src blob:` lets the voice recorder play
     /// back the recording it holds in memory (a blob: URL is local to the page), nothing more.
+    /// `'wasm-unsafe-eval'` lets the page compile the proof of work's WebAssembly, which it
+    /// fetches from this origin with its integrity hash; it allows no JavaScript eval.
     static let all: [HTTPField] = {
         var fields = [
             HTTPField(name: .strictTransportSecurity, value: "max-age=63072000; includeSubDomains"),
-            HTTPField(name: .contentSecurityPolicy, value: "default-src 'self'; media-src 'self' blob:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
+            HTTPField(name: .contentSecurityPolicy, value: "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; media-src 'self' blob:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"),
             HTTPField(name: .xContentTypeOptions, value: "nosniff"),
             HTTPField(name: .cacheControl, value: "no-store"),
         ]

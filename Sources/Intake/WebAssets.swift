@@ -36,6 +36,11 @@ public struct WebAssets: Sendable {
             guard let data = FileManager.default.contents(atPath: path) else { throw .missingFile(path, hint: "reinstall the intake with its resources") }
             assets[name] = try Self.asset(name, Array(data))
         }
+        // The proof of work's hash as WebAssembly (built from Web/pow.c by scripts/setup): optional,
+        // the page falls back to its JavaScript BLAKE2b without it.
+        if let wasm = FileManager.default.contents(atPath: folder.appendingPathComponent(Self.powWasmName).path) {
+            assets[Self.powWasmName] = try Self.asset(Self.powWasmName, Array(wasm))
+        }
         // The codename word list, fetched by the page only when a defender asks for a codename.
         assets[Self.wordListName] = try Self.asset(Self.wordListName, Array((Codename.wordList.joined(separator: "\n") + "\n").utf8))
         byName = assets
@@ -43,6 +48,8 @@ public struct WebAssets: Sendable {
 
     static let wordListName = "codename-words-es.txt"
     var wordList: Asset? { byName[Self.wordListName] }
+    static let powWasmName = "pow.wasm"
+    var powWasm: Asset? { byName[Self.powWasmName] }
 
     /// The form's files, installed by SwiftPM next to the executable. Looked up here rather than
     /// through `Bundle.module`, whose accessor stops the process when the folder is missing: a
@@ -60,7 +67,8 @@ public struct WebAssets: Sendable {
     static func asset(_ name: String, _ bytes: [UInt8]) throws(ConfigurationError) -> Asset {
         let digest: [UInt8]
         do { digest = try SHA512.hash(bytes) } catch { throw .invalid(name, "cannot hash: \(error)") }
-        let type = name.hasSuffix(".css") ? "text/css; charset=utf-8" : name.hasSuffix(".txt") ? "text/plain; charset=utf-8" : "text/javascript; charset=utf-8"
+        let type = name.hasSuffix(".css") ? "text/css; charset=utf-8" : name.hasSuffix(".txt") ? "text/plain; charset=utf-8"
+            : name.hasSuffix(".wasm") ? "application/wasm" : "text/javascript; charset=utf-8"
         return Asset(name: name, contentType: type, bytes: bytes, integrity: "sha512-" + Encoding.base64(digest))
     }
 
@@ -68,6 +76,7 @@ public struct WebAssets: Sendable {
     var stylesheet: Asset? { byName["form.css"] }
 
     /// What a first visit downloads: the scripts and the stylesheet (the page itself is added by
-    /// the caller; the word list only comes when a codename is asked for).
-    public var byteCount: Int { byName.values.filter { $0.name != Self.wordListName }.reduce(0) { $0 + $1.bytes.count } }
+    /// the caller; the word list only comes when a codename is asked for, the WebAssembly only
+    /// when a proof of work is).
+    public var byteCount: Int { byName.values.filter { $0.name != Self.wordListName && $0.name != Self.powWasmName }.reduce(0) { $0 + $1.bytes.count } }
 }

@@ -109,7 +109,10 @@ struct WebPage: Sendable {
             })
             offlineData += " data-networks=\"\(escape(String(decoding: table.serialized(), as: UTF8.self)))\""
         }
-        html += "<form id=\"report\" method=\"post\" action=\"\(escape(base))/v1/reports/form\" accept-charset=\"utf-8\" data-fingerprint=\"\(escape(fingerprint))\" data-lang=\"\(language.rawValue)\" data-attachment-limit=\"\(Self.attachmentLimitMegabytes * 1_048_576)\"\(offlineData)>\n"
+        // The proof of work's WebAssembly, when the build made it (the offline file has none:
+        // it has no intake to fetch it from, and its JavaScript does the same search).
+        let powData = isOffline ? "" : assets.powWasm.map { " data-pow-wasm=\"/assets/\($0.name)\" data-pow-wasm-integrity=\"\($0.integrity)\"" } ?? ""
+        html += "<form id=\"report\" method=\"post\" action=\"\(escape(base))/v1/reports/form\" accept-charset=\"utf-8\" data-fingerprint=\"\(escape(fingerprint))\" data-lang=\"\(language.rawValue)\" data-attachment-limit=\"\(Self.attachmentLimitMegabytes * 1_048_576)\"\(offlineData)\(powData)>\n"
         html += "<input type=\"hidden\" name=\"language\" value=\"\(language.rawValue)\">\n"
         html += "<input type=\"hidden\" name=\"lang\" value=\"\(escape(locale.tag))\">\n"
         html += placeSection(values) + dateSection(values) + whatSection(values) + whoSection(values)

@@ -549,18 +549,60 @@ def vectors(base, infile, outfile):
         bits = next((i * 8 + (8 - b.bit_length()) for i, b in enumerate(digest) if b), 256)
         if bits < 12:
             fail("browser proof of work has %d bits, not 12" % bits)
-        json.dump({"checked": len(cases), "secret_key": bytes(recipient).hex(), "envelope": envelope}, open(outfile, "w"))
+        # The WebAssembly engine (pow.wasm from pow.c): the page must have loaded it and checked
+        # it; its BLAKE2b gives the same unkeyed digests as libsodium, and its nonces satisfy
+        # PyNaCl's hash.
+        wait_for(driver, lambda: driver.execute_script("return !!document.getElementById('report').dataset.powEngine"), what="the proof-of-work engine")
+        engine = driver.execute_script("return document.getElementById('report').dataset.powEngine")
+        if engine != "wasm":
+            fail("the page did not use its WebAssembly proof of work (engine: %r)" % engine)
+        unkeyed = [c for c in cases if not c["key"] and len(c["message"]) // 2 <= 1024]
+        driver.set_script_timeout(60)
+        wasm_digests = driver.execute_async_script("""
+            const done = arguments[arguments.length - 1];
+            const S = window.ResguardoSealing, f = document.getElementById('report');
+            const bytes = h => new Uint8Array((h.match(/../g) || []).map(x => parseInt(x, 16)));
+            S.loadPowEngine(f.dataset.powWasm, f.dataset.powWasmIntegrity).then(e => done(arguments[0].map(c => {
+                const m = bytes(c.message);
+                new Uint8Array(e.memory.buffer).set(m, e.input());
+                e.hash(m.length, c.size);
+                return S.hex(new Uint8Array(e.memory.buffer).slice(e.digest(), e.digest() + c.size));
+            })));
+        """, unkeyed)
+        wrong = [c for c, r in zip(unkeyed, wasm_digests) if r != c["digest"]]
+        if len(unkeyed) < 20 or wrong:
+            fail("WebAssembly BLAKE2b: %d of %d digests differ%s" % (len(wrong), len(unkeyed), (", first: %r" % wrong[0]) if wrong else ""))
+        nonce = solve_async(driver, token, engine=True)
+        digest = nacl.hash.blake2b(token + nonce, digest_size=32, encoder=nacl.encoding.RawEncoder)
+        bits = next((i * 8 + (8 - b.bit_length()) for i, b in enumerate(digest) if b), 256)
+        if bits < 12:
+            fail("WebAssembly proof of work has %d bits, not 12" % bits)
+        json.dump({"checked": len(cases), "wasm_checked": len(unkeyed), "secret_key": bytes(recipient).hex(), "envelope": envelope}, open(outfile, "w"))
+    finally:
+        driver.quit()
+    # WebAssembly off (Tor Browser's Safest mode leaves `WebAssembly` undefined, as here before
+    # any script of the page runs): the page searches in JavaScript.
+    driver = browser()
+    try:
+        driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": "delete globalThis.WebAssembly;"})
+        driver.get(base + "/")
+        wait_for(driver, lambda: driver.execute_script("return !!document.getElementById('report').dataset.powEngine"), what="the proof-of-work engine")
+        engine = driver.execute_script("return document.getElementById('report').dataset.powEngine")
+        if engine != "javascript":
+            fail("with WebAssembly off the page should search in JavaScript, not %r" % engine)
     finally:
         driver.quit()
 
 
-def solve_async(driver, token):
+def solve_async(driver, token, engine=False):
+    """A 12-bit proof in the page: in JavaScript, or with engine=True in its WebAssembly."""
     driver.set_script_timeout(120)
     return bytes.fromhex(driver.execute_async_script("""
         const done = arguments[arguments.length - 1];
-        const S = window.ResguardoSealing;
-        S.solve(S.fromBase64(arguments[0]), 12).then(n => done(S.hex(n)));
-    """, base64.b64encode(token).decode()))
+        const S = window.ResguardoSealing, f = document.getElementById('report');
+        (arguments[1] ? S.loadPowEngine(f.dataset.powWasm, f.dataset.powWasmIntegrity) : Promise.resolve(null))
+            .then(e => S.solve(S.fromBase64(arguments[0]), 12, null, e)).then(n => done(S.hex(n)));
+    """, base64.b64encode(token).decode(), engine))
 
 
 def screenshots(base, folder):

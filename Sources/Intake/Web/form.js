@@ -15,6 +15,11 @@
   // The offline form (one file the network hands out) reaches the intake at an absolute address
   // and carries the manifest of the day it was made: keys older than that are refused.
   const base = form.dataset.intake || '';
+  // Started at once, so the WebAssembly is ready by the time a report is sent.
+  const powEngine = S.loadPowEngine(form.dataset.powWasm, form.dataset.powWasmIntegrity).then((engine) => {
+    form.dataset.powEngine = engine ? 'wasm' : 'javascript';
+    return engine;
+  });
   const notIssuedBefore = form.dataset.notIssuedBefore || '';
   const status = $('status');
   const sendButton = $('send');
@@ -413,7 +418,7 @@
     if (challenge.difficulty > 0) {
       say(msg('work'));
       const nonce = await S.solve(S.fromBase64(challenge.token), challenge.difficulty,
-        (p) => say(msg('work') + ' ' + Math.round(p * 100) + '%'));
+        (p) => say(msg('work') + ' ' + Math.round(p * 100) + '%'), await powEngine);
       headers['Resguardo-Token'] = challenge.token;
       headers['Resguardo-Proof'] = S.toBase64(nonce);
     }
