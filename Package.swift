@@ -38,6 +38,8 @@ let package = Package(
             pkgConfig: "libsodium",
             providers: [.apt(["libsodium-dev"]), .brew(["libsodium"])]
         ),
+        // zlib (Debian's zlib1g-dev): the intake gzips its static files once at start-up.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .target(name: "Sodium", dependencies: ["CSodium"], swiftSettings: strict),
         // The one way to write a file durably (exclusive create, atomic replace) and to read a
         // file of bounded size; every writer in the project uses it.
@@ -56,7 +58,7 @@ let package = Package(
         .target(
             name: "Intake",
             dependencies: [
-                "Vault", "Formats", "Sodium",
+                "Vault", "Formats", "Sodium", "CZlib",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

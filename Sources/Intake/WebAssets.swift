@@ -1,3 +1,4 @@
+import CZlib
 import Foundation
 import Sodium
 import Formats
@@ -11,8 +12,13 @@ public struct WebAssets: Sendable {
         public let name: String
         public let contentType: String
         public let bytes: [UInt8]
-        /// `sha512-…`, the value of the `integrity` attribute.
+        /// `sha512-…`, the value of the `integrity` attribute (of the decoded bytes, which is
+        /// what browsers check, so the gzipped form below needs no hash of its own).
         public let integrity: String
+        /// The same bytes gzipped once at start-up, when that is smaller: a phone on a 400 kbit/s
+        /// link waits for every byte (scripts/bench web). Only these public, fixed files are
+        /// compressed, never a page or an answer that could mix a secret with what a visitor sent.
+        public let gzipped: [UInt8]?
     }
 
     public static let defaultTweetNaClPath = "/usr/share/nodejs/tweetnacl/nacl-fast.min.js"
@@ -69,7 +75,8 @@ public struct WebAssets: Sendable {
         do { digest = try SHA512.hash(bytes) } catch { throw .invalid(name, "cannot hash: \(error)") }
         let type = name.hasSuffix(".css") ? "text/css; charset=utf-8" : name.hasSuffix(".txt") ? "text/plain; charset=utf-8"
             : name.hasSuffix(".wasm") ? "application/wasm" : "text/javascript; charset=utf-8"
-        return Asset(name: name, contentType: type, bytes: bytes, integrity: "sha512-" + Encoding.base64(digest))
+        let packed = Gzip.compress(bytes).flatMap { $0.count < bytes.count ? $0 : nil }
+        return Asset(name: name, contentType: type, bytes: bytes, integrity: "sha512-" + Encoding.base64(digest), gzipped: packed)
     }
 
     var scripts: [Asset] { Self.scriptNames.compactMap { byName[$0] } }
@@ -79,4 +86,26 @@ public struct WebAssets: Sendable {
     /// the caller; the word list only comes when a codename is asked for, the WebAssembly only
     /// when a proof of work is).
     public var byteCount: Int { byName.values.filter { $0.name != Self.wordListName && $0.name != Self.powWasmName }.reduce(0) { $0 + $1.bytes.count } }
+}
+
+/// gzip (RFC 1952) through zlib, at its best compression: run once per file at start-up.
+enum Gzip {
+    static func compress(_ input: [UInt8]) -> [UInt8]? {
+        var stream = z_stream()
+        // windowBits 15 + 16: a gzip header and trailer rather than zlib's.
+        guard deflateInit2_(&stream, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size)) == Z_OK else { return nil }
+        defer { deflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: Int(deflateBound(&stream, uLong(input.count))) + 32)
+        let status: Int32 = input.withUnsafeBufferPointer { source in
+            output.withUnsafeMutableBufferPointer { target in
+                stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
+                stream.avail_in = uInt(source.count)
+                stream.next_out = target.baseAddress
+                stream.avail_out = uInt(target.count)
+                return deflate(&stream, Z_FINISH)
+            }
+        }
+        guard status == Z_STREAM_END else { return nil }
+        return Array(output.prefix(Int(stream.total_out)))
+    }
 }

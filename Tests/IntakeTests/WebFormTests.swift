@@ -316,14 +316,26 @@ struct WebFormTests {
         let scripts = html.components(separatedBy: "<script").dropFirst()
         #expect(scripts.count == 4 && scripts.allSatisfy { $0.contains("src=\"/assets/") && $0.contains("integrity=\"sha512-") })
         #expect(!html.contains(" style=") && !html.contains(" onclick=") && !html.contains(" onsubmit="))
-        var weight = page.body.count
-        for asset in ["nacl-fast.min.js", "blake2b.js", "sealing.js", "form.js", "form.css"] {
+        var weight = page.body.count, onTheWire = page.body.count
+        let scratch = try Scratch()
+        for asset in ["nacl-fast.min.js", "blake2b.js", "sealing.js", "form.js", "form.css", "pow.wasm"] {
             let reply = try await client.send(.GET, intake.baseURL + "/assets/" + asset)
-            #expect(reply.status == 200, "\(asset)")
-            weight += reply.body.count
+            #expect(reply.status == 200 && reply.header("Content-Encoding") == nil, "\(asset)")
+            if asset != "pow.wasm" { weight += reply.body.count }
+            // Gzipped when asked for (a browser always asks), and the same bytes once unpacked.
+            let packed = try await client.send(.GET, intake.baseURL + "/assets/" + asset, headers: [("Accept-Encoding", "gzip, deflate, br")])
+            #expect(packed.header("Content-Encoding") == "gzip" && packed.body.count < reply.body.count, "\(asset): \(packed.body.count) of \(reply.body.count)")
+            let file = scratch.path(asset + ".gz")
+            try Data(packed.body).write(to: URL(fileURLWithPath: file))
+            try Data(reply.body).write(to: URL(fileURLWithPath: scratch.path(asset)))
+            let same = try runSubprocess("/bin/sh", ["-c", "gzip -dc \"$0\" | cmp -s - \"$1\"", file, scratch.path(asset)])
+            #expect(same.status == 0, "\(asset): gunzipped bytes differ")
+            if asset != "pow.wasm" { onTheWire += packed.body.count }
+            let refused = try await client.send(.GET, intake.baseURL + "/assets/" + asset, headers: [("Accept-Encoding", "gzip;q=0, identity")])
+            #expect(refused.header("Content-Encoding") == nil && refused.body == reply.body, "\(asset) with gzip refused")
         }
         #expect(weight < 200_000, "page weight \(weight) bytes")
-        print("web form page weight: \(weight) bytes (page \(page.body.count))")
+        print("web form page weight: \(weight) bytes (page \(page.body.count)); \(onTheWire) bytes on the wire with gzip")
         #expect(try await client.send(.GET, intake.baseURL + "/assets/../Package.swift").status == 404)
 
         let english = try await client.send(.GET, intake.baseURL + "/", headers: [("Accept-Language", "en-GB,en;q=0.8,es;q=0.5")])

@@ -16,12 +16,12 @@ NETWORKING = {"NIOCore", "NIOPosix", "NIOSSL", "NIOHTTP1", "NIOHTTPTypes", "NIOC
               "HummingbirdCore", "HummingbirdTLS", "AsyncHTTPClient", "FoundationNetworking", "PostgresNIO"}
 
 ALLOWED = {
-    "CSodium": set(), "CHardening": set(),
+    "CSodium": set(), "CHardening": set(), "CZlib": set(),
     "Sodium": {"CSodium"},
     "DurableFiles": set(),
     "Formats": {"Sodium", "DurableFiles"},
     "Vault": {"Formats", "Sodium", "DurableFiles", "GRDB", "PostgresNIO", "NIOSSL"},  # NIOSSL: the PostgreSQL connection's TLS
-    "Intake": {"Vault", "Formats", "Sodium", "Hummingbird", "HummingbirdCore", "HummingbirdTLS", "NIOCore", "NIOSSL",
+    "Intake": {"Vault", "Formats", "Sodium", "CZlib", "Hummingbird", "HummingbirdCore", "HummingbirdTLS", "NIOCore", "NIOSSL",
                "NIOHTTPTypes", "NIOConcurrencyHelpers", "HTTPTypes", "Logging", "ServiceLifecycle"},
     "CLISupport": {"Sodium", "CHardening", "DurableFiles", "ArgumentParser"},
     "Casework": {"Formats", "Sodium", "DurableFiles", "GRDB", "Deidentify"},

@@ -21,6 +21,8 @@ live intake over TLS. Used by the Swift test suite (IntakeTests/WebFormTests) an
     webform.py read-replies BASE CODENAME      "Consultar respuestas": prints what the page shows
     webform.py screenshots BASE DIR            phone-width screenshots, es and en; label check
     webform.py bench BASE RUNS                 time from pressing "Enviar" to the receipt
+    webform.py phone BASE RUNS PROFILE         first visits on a throttled phone (desktop, slow, good-3g): form usable, Enviar → receipt
+    webform.py hash-rates BASE                 BLAKE2b per second in the page: JavaScript and WebAssembly, plain and 6× throttled
     webform.py voice BASE OUT.json [SHOT.png]  records a voice note with Chromium's fake microphone,
                                                listens (the preview has it), attaches, sends
     webform.py voice-denied BASE [SHOT.png]    the microphone refused: the page says so and offers
@@ -698,6 +700,97 @@ def bench(base, runs):
                       "anchor_median_ms": round(anchors[len(anchors) // 2] * 1000, 1), "blake2b_per_second": round(hashes)}))
 
 
+
+# The phone profiles of scripts/bench web (issue 21): Chromium's CPU throttling and network
+# emulation through DevTools. Throughputs in bytes per second, latency in ms.
+PHONE_PROFILES = {
+    "desktop": None,
+    "slow": {"cpu": 6, "latency": 400, "throughput": 400_000 // 8},
+    "good-3g": {"cpu": 6, "latency": 150, "throughput": 1_600_000 // 8},
+}
+
+
+def phone(base, runs, profile):
+    """First visits (a fresh browser each, so an empty cache) on a throttled phone: page open →
+    form usable (the keys checked), and "Enviar" → receipt; the proof-of-work engine the page used."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    settings = PHONE_PROFILES[profile]
+    usable, receipts, engines = [], [], set()
+    for _ in range(runs):
+        driver = browser()
+        driver.set_script_timeout(300)
+        try:
+            if settings:
+                driver.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": settings["cpu"]})
+                driver.execute_cdp_cmd("Network.enable", {})
+                driver.execute_cdp_cmd("Network.emulateNetworkConditions", {
+                    "offline": False, "latency": settings["latency"],
+                    "downloadThroughput": settings["throughput"], "uploadThroughput": settings["throughput"]})
+            driver.get(base + "/?lang=es")
+            # From the navigation's start (performance.now() is measured from it).
+            usable.append(driver.execute_async_script("""
+                const done = arguments[arguments.length - 1];
+                (function poll() {
+                  const f = document.getElementById('report');
+                  if (f && f.dataset.keys === 'checked') done(performance.now()); else setTimeout(poll, 10);
+                })();
+            """))
+            Select(driver.find_element(By.NAME, "country")).select_by_value("GT")
+            driver.execute_script("arguments[0].value = arguments[1]", driver.find_element(By.NAME, "description"), "Amenaza. " * 220)
+            receipts.append(driver.execute_async_script("""
+                const done = arguments[arguments.length - 1];
+                const receipt = document.getElementById('receipt');
+                const t0 = performance.now();
+                new MutationObserver((_, observer) => {
+                  if (!receipt.hidden) { observer.disconnect(); done(performance.now() - t0); }
+                }).observe(receipt, {attributes: true});
+                document.getElementById('send').click();
+            """))
+            engines.add(driver.execute_script("return document.getElementById('report').dataset.powEngine || 'none'"))
+        finally:
+            driver.quit()
+    usable.sort()
+    receipts.sort()
+    print(json.dumps({"profile": profile, "runs": runs, "usable_ms": round(usable[len(usable) // 2]), "usable_max_ms": round(usable[-1]),
+                      "receipt_ms": round(receipts[len(receipts) // 2]), "receipt_max_ms": round(receipts[-1]), "engines": sorted(engines)}))
+
+
+def hash_rates(base):
+    """BLAKE2b-256 of 49-byte inputs (a token and a nonce) per second in the page: its JavaScript,
+    and its WebAssembly search (a difficulty no nonce meets, so every call tries them all);
+    unthrottled and with the CPU throttled 6×."""
+    driver = browser()
+    driver.set_script_timeout(120)
+    try:
+        driver.get(base + "/")
+        wait_for(driver, lambda: driver.execute_script("return !!document.getElementById('report').dataset.powEngine"), what="the proof-of-work engine")
+        rates = {}
+        for rate in (1, 6):
+            driver.execute_cdp_cmd("Emulation.setCPUThrottlingRate", {"rate": rate})
+            rates[rate] = driver.execute_async_script("""
+                const done = arguments[arguments.length - 1];
+                const S = window.ResguardoSealing, f = document.getElementById('report');
+                S.loadPowEngine(f.dataset.powWasm, f.dataset.powWasmIntegrity).then((e) => {
+                  const input = new Uint8Array(49);
+                  let t0 = performance.now(), n = 0;
+                  while (performance.now() - t0 < 1000) { input[41] = n & 255; input[42] = n >> 8; S.blake2b(input, 32); n++; }
+                  const js = n / ((performance.now() - t0) / 1000);
+                  let wasm = 0;
+                  if (e) {
+                    new Uint8Array(e.memory.buffer).set(input.subarray(0, 41), e.input());
+                    t0 = performance.now(); n = 0;
+                    while (performance.now() - t0 < 1000) { e.solve(41, 255, n, 0, 4096); n += 4096; }
+                    wasm = n / ((performance.now() - t0) / 1000);
+                  }
+                  done({js, wasm});
+                });
+            """)
+    finally:
+        driver.quit()
+    print(json.dumps({"js": round(rates[1]["js"]), "wasm": round(rates[1]["wasm"]), "js_throttled": round(rates[6]["js"]), "wasm_throttled": round(rates[6]["wasm"])}))
+
 def voice(base, out, shot=None):
     from selenium.webdriver.common.by import By
 
@@ -811,6 +904,10 @@ def main(argv):
         screenshots(*args)
     elif command == "bench" and len(args) == 2:
         bench(args[0], int(args[1]))
+    elif command == "phone" and len(args) == 3 and args[2] in PHONE_PROFILES:
+        phone(args[0], int(args[1]), args[2])
+    elif command == "hash-rates" and len(args) == 1:
+        hash_rates(*args)
     elif command == "photo" and len(args) == 1:
         photo(*args)
     elif command == "gps" and len(args) == 1:
