@@ -647,12 +647,29 @@ def screenshots(base, folder):
             driver.quit()
 
 
-def bench(base, runs):
-    """Median time from pressing "Enviar" to the receipt (2 KB report), and the anchor from the
-    same browser and page: posting an envelope sealed beforehand (challenge + POST only)."""
+def timed_send(driver):
+    """Fills the form with about 2 KB of report (as the benchmarks ask), presses "Enviar" and
+    returns the milliseconds until the receipt shows, timed inside the page so WebDriver's own
+    round trips do not count."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
+    Select(driver.find_element(By.NAME, "country")).select_by_value("GT")
+    driver.execute_script("arguments[0].value = arguments[1]", driver.find_element(By.NAME, "description"), "Amenaza. " * 220)
+    return driver.execute_async_script("""
+        const done = arguments[arguments.length - 1];
+        const receipt = document.getElementById('receipt');
+        const t0 = performance.now();
+        new MutationObserver((_, observer) => {
+          if (!receipt.hidden) { observer.disconnect(); done(performance.now() - t0); }
+        }).observe(receipt, {attributes: true});
+        document.getElementById('send').click();
+    """)
+
+
+def bench(base, runs):
+    """Median time from pressing "Enviar" to the receipt (2 KB report), and the anchor from the
+    same browser and page: posting an envelope sealed beforehand (challenge + POST only)."""
     driver = browser()
     driver.set_script_timeout(300)
     times, anchors = [], []
@@ -660,19 +677,7 @@ def bench(base, runs):
         for _ in range(runs):
             driver.get(base + "/?lang=es")
             wait_for(driver, lambda: driver.execute_script("return document.getElementById('report').dataset.keys === 'checked'"), what="the keys")
-            Select(driver.find_element(By.NAME, "country")).select_by_value("GT")
-            # About 2 KB of report, as the benchmark asks.
-            driver.execute_script("arguments[0].value = arguments[1]", driver.find_element(By.NAME, "description"), "Amenaza. " * 220)
-            # Timed inside the page, so WebDriver's own round trips do not count.
-            times.append(driver.execute_async_script("""
-                const done = arguments[arguments.length - 1];
-                const receipt = document.getElementById('receipt');
-                const t0 = performance.now();
-                new MutationObserver((_, observer) => {
-                  if (!receipt.hidden) { observer.disconnect(); done(performance.now() - t0); }
-                }).observe(receipt, {attributes: true});
-                document.getElementById('send').click();
-            """) / 1000)
+            times.append(timed_send(driver) / 1000)
             anchors.append(driver.execute_async_script("""
                 const done = arguments[arguments.length - 1];
                 const S = window.ResguardoSealing;
@@ -713,9 +718,6 @@ PHONE_PROFILES = {
 def phone(base, runs, profile):
     """First visits (a fresh browser each, so an empty cache) on a throttled phone: page open →
     form usable (the keys checked), and "Enviar" → receipt; the proof-of-work engine the page used."""
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select
-
     settings = PHONE_PROFILES[profile]
     usable, receipts, engines = [], [], set()
     for _ in range(runs):
@@ -737,17 +739,7 @@ def phone(base, runs, profile):
                   if (f && f.dataset.keys === 'checked') done(performance.now()); else setTimeout(poll, 10);
                 })();
             """))
-            Select(driver.find_element(By.NAME, "country")).select_by_value("GT")
-            driver.execute_script("arguments[0].value = arguments[1]", driver.find_element(By.NAME, "description"), "Amenaza. " * 220)
-            receipts.append(driver.execute_async_script("""
-                const done = arguments[arguments.length - 1];
-                const receipt = document.getElementById('receipt');
-                const t0 = performance.now();
-                new MutationObserver((_, observer) => {
-                  if (!receipt.hidden) { observer.disconnect(); done(performance.now() - t0); }
-                }).observe(receipt, {attributes: true});
-                document.getElementById('send').click();
-            """))
+            receipts.append(timed_send(driver))
             engines.add(driver.execute_script("return document.getElementById('report').dataset.powEngine || 'none'"))
         finally:
             driver.quit()
