@@ -35,12 +35,12 @@ public enum StaffMessages {
     /// Set once by the intake's server (`serve`) after its settings are read: its API messages
     /// (many are these same error descriptions) are read by programs and by pages that
     /// translate them themselves, and its log keeps one language whatever the host's locale.
-    private static let englishOnly = Mutex(false)
-    public static func speakEnglishOnly() { englishOnly.withLock { $0 = true } }
+    private static let englishOnly = Atomic(false)
+    public static func speakEnglishOnly() { englishOnly.store(true, ordering: .relaxed) }
 
     /// `english` in the staff's language, `{name}` placeholders filled from `values`.
     public static func text(_ english: String, _ values: [String: String] = [:]) -> String {
-        var out = englishOnly.withLock({ $0 }) ? english : catalog?.translation(english) ?? english
+        var out = englishOnly.load(ordering: .relaxed) ? english : catalog?.translation(english) ?? english
         for (name, value) in values { out = out.replacingOccurrences(of: "{\(name)}", with: value) }
         return out
     }

@@ -108,8 +108,9 @@ enum AcceptEncoding {
         for part in header.split(separator: ",") {
             let fields = part.split(separator: ";").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
             guard let coding = fields.first, coding == "gzip" || coding == "x-gzip" || coding == "*" else { continue }
-            let refused = fields.dropFirst().contains { $0.replacingOccurrences(of: " ", with: "").hasPrefix("q=0") && !$0.contains(where: { "123456789".contains($0) }) }
-            if !refused { return true }
+            // An unreadable weight counts as the default, 1.
+            let weight = fields.dropFirst().first { $0.hasPrefix("q=") }.flatMap { Double($0.dropFirst(2)) } ?? 1
+            if weight > 0 { return true }
         }
         return false
     }

@@ -82,10 +82,10 @@ public struct WebAssets: Sendable {
     var scripts: [Asset] { Self.scriptNames.compactMap { byName[$0] } }
     var stylesheet: Asset? { byName["form.css"] }
 
-    /// What a first visit downloads: the scripts and the stylesheet (the page itself is added by
-    /// the caller; the word list only comes when a codename is asked for, the WebAssembly only
-    /// when a proof of work is).
-    public var byteCount: Int { byName.values.filter { $0.name != Self.wordListName && $0.name != Self.powWasmName }.reduce(0) { $0 + $1.bytes.count } }
+    /// What a first visit downloads: the scripts, the stylesheet and the WebAssembly (fetched at
+    /// once, so it is ready when a proof is asked; the page itself is added by the caller; the
+    /// word list only comes when a codename is asked for).
+    public var byteCount: Int { byName.values.filter { $0.name != Self.wordListName }.reduce(0) { $0 + $1.bytes.count } }
 }
 
 /// gzip (RFC 1952) through zlib, at its best compression: run once per file at start-up.

@@ -25,6 +25,7 @@ import ssl
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from stress import seal, read_envelopes, solve  # noqa: E402  (the stress clients' sealing and proof search)
+from bench_tls import certificate, nginx_config, post_script  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HZ = os.sysconf("SC_CLK_TCK")
@@ -124,33 +125,15 @@ def main():
     os.chmod(work, 0o755)
     running = []
     try:
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-                        f"{work}/key.pem", "-out", f"{work}/cert.pem", "-days", "2", "-subj", "/CN=localhost"], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        certificate(work)
         os.makedirs(f"{work}/intake/keys-example")
         shutil.copy(os.path.join(REPO, "keys-example", "manifest.json"), f"{work}/intake/keys-example/")
         seal(os.path.join(REPO, "keys-example", "manifest.json"), 1, f"{work}/envelopes.bin")
         envelope = read_envelopes(f"{work}/envelopes.bin")[0]
         open(f"{work}/envelope.bin", "wb").write(envelope)
-        for name, extra in (("plain", ""), ("forged", 'wrk.headers["Resguardo-Token"] = "AAAA"\nwrk.headers["Resguardo-Proof"] = "AAAAAAAAAAA="\n')):
-            open(f"{work}/{name}.lua", "w").write(f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/octet-stream"\n{extra}'
-                                                  f'local f = io.open("{work}/envelope.bin", "rb")\nwrk.body = f:read("*all")\nf:close()\n')
-        os.makedirs(f"{work}/nginx/logs")
-        open(f"{work}/nginx/nginx.conf", "w").write(f"""worker_processes auto;
-pid {work}/nginx/nginx.pid;
-error_log {work}/nginx/logs/error.log;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    server {{
-        listen 127.0.0.1:18543 ssl;
-        ssl_certificate {work}/cert.pem;
-        ssl_certificate_key {work}/key.pem;
-        ssl_protocols TLSv1.3;
-        location / {{ return 204; }}
-    }}
-}}
-""")
+        post_script(f"{work}/plain.lua", f"{work}/envelope.bin")
+        post_script(f"{work}/forged.lua", f"{work}/envelope.bin", (("Resguardo-Token", "AAAA"), ("Resguardo-Proof", "AAAAAAAAAAA=")))
+        nginx_config(work, 18543, "204")
 
         def start(port, *args):
             log = open(f"{work}/intake-{port}.log", "w+")

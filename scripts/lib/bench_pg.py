@@ -25,6 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from pg_e2e import Cluster  # noqa: E402  (the same throwaway cluster as the test)
+from bench_tls import certificate, nginx_config, post_script  # noqa: E402
 
 import nacl.public  # noqa: E402
 
@@ -87,9 +88,7 @@ def main():
     running = []
     cluster = None
     try:
-        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout",
-                        f"{work}/key.pem", "-out", f"{work}/cert.pem", "-days", "2", "-subj", "/CN=localhost"], check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        certificate(work)
         outer = json.load(open(os.path.join(REPO, "keys-example", "manifest.json")))
         key = json.loads(base64.b64decode(outer["payload"]))["encryption_keys"][-1]
         report = json.dumps({"version": 1, "language": "es", "country": "MX", "description": "carga de prueba " * 100}).encode()
@@ -97,26 +96,8 @@ def main():
         sealed = nacl.public.SealedBox(nacl.public.PublicKey(base64.b64decode(key["public_key"]))).encrypt(padded)
         open(f"{work}/envelope.bin", "wb").write(b"RSG1\x00" + bytes.fromhex(key["id"]) + sealed)
         lua = f"{work}/post.lua"
-        open(lua, "w").write(f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/octet-stream"\n'
-                             f'local f = io.open("{work}/envelope.bin", "rb")\nwrk.body = f:read("*all")\nf:close()\n')
-        os.makedirs(f"{work}/nginx/logs")
-        open(f"{work}/nginx/nginx.conf", "w").write(f"""worker_processes auto;
-pid {work}/nginx/nginx.pid;
-error_log {work}/nginx/logs/error.log;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-    client_body_temp_path {work}/nginx;
-    client_max_body_size 32m;
-    server {{
-        listen 127.0.0.1:18443 ssl;
-        ssl_certificate {work}/cert.pem;
-        ssl_certificate_key {work}/key.pem;
-        ssl_protocols TLSv1.3;
-        location / {{ return 201 '{{"receipt":"0000"}}'; }}
-    }}
-}}
-""")
+        post_script(lua, f"{work}/envelope.bin")
+        nginx_config(work, 18443, """201 '{"receipt":"0000"}'""")
         folder = f"{work}/intake"
         os.makedirs(f"{folder}/keys-example")
         shutil.copy(os.path.join(REPO, "keys-example", "manifest.json"), f"{folder}/keys-example/")

@@ -22,12 +22,20 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-STATE_ACTORS = ("national_official", "local_official", "police", "armed_forces", "judiciary")
+
+
+VOCABULARY = os.path.join(REPO, "Sources", "Formats", "Vocabulary.swift")
+
+
+def state_actors():
+    """Vocabulary.stateActorCodes, as the report's state_actor table reads it."""
+    text = open(VOCABULARY, encoding="utf-8").read()
+    return re.findall(r'"([a-z_]+)"', re.search(r"stateActorCodes: Set<String> = \[([^\]]*)\]", text).group(1))
 
 
 def vocabulary():
     """{block name: [codes]} from Vocabulary.swift."""
-    text = open(os.path.join(REPO, "Sources", "Formats", "Vocabulary.swift"), encoding="utf-8").read()
+    text = open(VOCABULARY, encoding="utf-8").read()
     blocks = [(m.start(), m.group(1)) for m in re.finditer(r'Vocabulary\("([a-z_]+)"', text)]
     codes = {}
     for m in re.finditer(r'\bt\(\s*"([a-zA-Z0-9_\-]+)"\s*,', text):
@@ -79,7 +87,7 @@ QUERIES = [
     "SELECT gender_identity, count(*) FROM record GROUP BY 1",
     "SELECT gender_component, count(*) FROM record GROUP BY 1",
     "SELECT EXISTS (SELECT 1 FROM record_perpetrator p WHERE p.record_id = r.record_id AND p.perpetrator IN ("
-    + ", ".join(f"'{c}'" for c in STATE_ACTORS) + ")), count(*) FROM record r GROUP BY 1",
+    + ", ".join(f"'{c}'" for c in state_actors()) + ")), count(*) FROM record r GROUP BY 1",
     "SELECT substr(r.period, 1, 4), r.country, a.aggression_type, count(*) FROM record r JOIN record_aggression a USING (record_id) "
     "WHERE a.aggression_type IN ('killing', 'attempted_killing') GROUP BY 1, 2, 3",
     "SELECT r.country, a.aggression_type, count(*) FROM record r JOIN record_aggression a USING (record_id) GROUP BY 1, 2",
