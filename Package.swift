@@ -158,6 +158,13 @@ let package = Package(
             path: "Benchmarks/HTTPFloor",
             swiftSettings: strict
         ),
+        // The intake with the vault switched off, for scripts/bench intake: the store's cost, by difference.
+        .executableTarget(
+            name: "resguardo-intake-novault",
+            dependencies: ["Intake", "Vault", "Formats", .product(name: "Hummingbird", package: "hummingbird"), .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/IntakeNoVault",
+            swiftSettings: strict
+        ),
         // One entry point per outside-facing parser: the libFuzzer harnesses (below, built only
         // with RESGUARDO_FUZZ=1 by scripts/stress fuzz) and the corpus regression test call these.
         .target(name: "FuzzTargets", dependencies: ["Formats", "Sodium"], swiftSettings: strict),

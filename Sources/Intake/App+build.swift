@@ -30,6 +30,14 @@ public struct IntakeDependencies: Sendable {
     /// serves and seals the no-JavaScript reports to must be what the network published), and
     /// opens each network's vault.
     public init(configuration: IntakeConfiguration, logger: Logger = Logger(label: "resguardo-intake")) throws {
+        try self.init(configuration: configuration, logger: logger, storeOverride: nil)
+    }
+
+    /// The benchmark's seam (scripts/bench intake, "vault switched off"): every network's
+    /// submissions go to `storeOverride` instead of its vault. `package`, not `public`: no
+    /// configuration, flag or environment variable reaches it, so a deployed intake cannot be
+    /// made to acknowledge what it did not store; only a target of this package can call it.
+    package init(configuration: IntakeConfiguration, logger: Logger, storeOverride: (any SubmissionStore)?) throws {
         self.configuration = configuration
         assets = try WebAssets(tweetNaClPath: configuration.tweetNaClPath)
         catalogs = try Catalogs.load(extraFolder: configuration.catalogsFolder.isEmpty ? nil : configuration.catalogsFolder)
@@ -40,7 +48,8 @@ public struct IntakeDependencies: Sendable {
         counters = IntakeCounters(logger: logger)
         networks = try IntakeNetworks(configuration: configuration, shared: .init(counters: counters, proofOfWork: proofOfWork,
                                                                                   urgentMinIntervalSeconds: configuration.urgentMinIntervalSeconds,
-                                                                                  databasePassword: try configuration.databasePassword()))
+                                                                                  databasePassword: try configuration.databasePassword()),
+                                     storeOverride: storeOverride)
         knownKeyIds = networks.knownKeyIds
         onionName = try OnionName.resolve(configuration)
     }

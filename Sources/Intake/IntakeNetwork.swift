@@ -35,7 +35,7 @@ public struct IntakeNetwork: Sendable {
     /// The id the one network of a single-network intake answers to in `GET /v1/networks`.
     public static let singleId = NetworkId.single
 
-    init(setting: NetworkSetting, shared: IntakeNetworks.Shared) throws {
+    init(setting: NetworkSetting, shared: IntakeNetworks.Shared, storeOverride: (any SubmissionStore)? = nil) throws {
         let signed: SignedKeyManifest
         do { signed = try ManifestFile.load(path: setting.manifestPath, pinned: setting.fingerprint) } catch {
             guard case .unreadable = error else { throw NetworkLoadError(network: setting.id, underlying: error) }
@@ -58,14 +58,14 @@ public struct IntakeNetwork: Sendable {
             let vault = try VaultDatabase(path: path, checkpointing: .background)
             let writer = SubmissionWriter(vault: vault)
             backend = .sqlite(vault, writer)
-            store = SQLiteSubmissionStore(vault: vault, writer: writer)
+            store = storeOverride ?? SQLiteSubmissionStore(vault: vault, writer: writer)
             self.shared = nil
         case .postgres(let url):
             let vault: PostgresVault
             do { vault = try PostgresVault(url: url, password: shared.databasePassword) } catch { throw ConfigurationError.invalid("vault", error.description) }
             let groupCommit = PostgresSubmissionStore(vault: vault)
             backend = .postgres(vault, groupCommit)
-            store = groupCommit
+            store = storeOverride ?? groupCommit
             self.shared = vault
         }
         notifier = UrgentNotifier(command: setting.urgentCommand, minIntervalSeconds: shared.urgentMinIntervalSeconds, counters: shared.counters,
@@ -122,7 +122,7 @@ public struct IntakeNetworks: Sendable {
         let databasePassword: String?
     }
 
-    init(configuration: IntakeConfiguration, shared: Shared) throws {
+    init(configuration: IntakeConfiguration, shared: Shared, storeOverride: (any SubmissionStore)? = nil) throws {
         let settings: [NetworkSetting]
         if configuration.networks.isEmpty {
             guard let pinned = configuration.signingKeyFingerprint else { throw ConfigurationError.missing("keys.fingerprint", flag: "--fingerprint") }
@@ -135,7 +135,7 @@ public struct IntakeNetworks: Sendable {
         var loaded: [IntakeNetwork] = []
         var byKeyId: [KeyId: Int] = [:], byCountry: [String: Int] = [:]
         for setting in settings {
-            let network = try IntakeNetwork(setting: setting, shared: shared)
+            let network = try IntakeNetwork(setting: setting, shared: shared, storeOverride: storeOverride)
             for keyId in network.keyIds {
                 // Routing is by key id: one id in two manifests would make the route ambiguous.
                 if let other = byKeyId[keyId] {

@@ -9,7 +9,13 @@ Same run, same machine (2 cores shared with the load generators):
   (c) the adaptive difficulty as a time series while flooders that solve every proof push
       accepted submissions up, and after they stop; an honest client (default settings: fetch a
       challenge, solve, send) keeps sending the whole time: its latencies, plotted with the
-      difficulty as an SVG.
+      difficulty as an SVG;
+  (d) a flood that saturates the intake: wrk on 256 connections sending unproven and forged POSTs
+      as fast as the machine lets it, the solving flooders of (c) beside it, and the honest client
+      at default settings: the intake's CPU use (how saturated it is) and the honest client's
+      latencies and receipts.
+The floor of (b): resguardo-http-floor (Hummingbird over the same TLS, nothing of ours) answering
+the same POST, whose cost no refusal at the HTTP layer can go below.
 """
 import base64
 import json
@@ -40,8 +46,8 @@ def ticks(pid):
     return int(fields[11]) + int(fields[12])
 
 
-def wrk(url, seconds, lua=None, headers=()):
-    argv = ["wrk", "-t2", "-c64", f"-d{seconds}s"] + [x for h in headers for x in ("-H", h)] + (["-s", lua] if lua else []) + [url]
+def wrk(url, seconds, lua=None, headers=(), connections=64):
+    argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s"] + [x for h in headers for x in ("-H", h)] + (["-s", lua] if lua else []) + [url]
     out = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
     requests = int(re.search(r"(\d+) requests in", out).group(1)) if "requests in" in out else 0
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)) if "Requests/sec" in out else 0.0
@@ -171,6 +177,14 @@ def main():
             n, rps = wrk("https://127.0.0.1:18544/v1/reports", seconds, lua=f"{work}/{lua}.lua")
             costs[name] = ((ticks(p.pid) - before) * 1e6 / HZ / max(n, 1), rps)
         stop(p)
+        floor = subprocess.Popen([os.path.join(bin_dir, "resguardo-http-floor"), f"{work}/cert.pem", f"{work}/key.pem", "18547"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
+        running.append(floor)
+        time.sleep(1.0)
+        before = ticks(floor.pid)
+        n, floor_rps = wrk("https://127.0.0.1:18547/v1/reports", seconds, lua=f"{work}/plain.lua")
+        floor_us = (ticks(floor.pid) - before) * 1e6 / HZ / max(n, 1)
+        stop(floor)
         p = start(18545, "--pow-difficulty", "0", "--pow-max-difficulty", "0")
         before = ticks(p.pid)
         n, rps = wrk("https://127.0.0.1:18545/v1/reports", seconds, lua=f"{work}/plain.lua")
@@ -179,6 +193,8 @@ def main():
         print(f"(b) intake CPU per request: accepting an envelope (proof off, anchor) {accept:.0f} µs at {rps:.0f}/s")
         for name, (us, r) in costs.items():
             print(f"    refusing a POST with {name}: {us:.0f} µs at {r:.0f}/s; ratio to accepting {us / accept:.2f} (goal ≤ 0.10)")
+        print(f"    the framework's floor, Hummingbird reading the same POST and answering 201 with nothing of ours: {floor_us:.0f} µs at {floor_rps:.0f}/s"
+              f" = {floor_us / accept:.2f} of accepting; no refusal after the request is read can cost less")
         # (c) The difficulty as accepted submissions flood in, and after; an honest client throughout.
         p = start(18546)
         base = "https://127.0.0.1:18546"
@@ -208,6 +224,34 @@ def main():
         os.makedirs(os.path.dirname(out_svg), exist_ok=True)
         svg(series, honest, total, flood_seconds, out_svg)
         print(f"    time series plotted in {out_svg}")
+        # (d) A saturating flood: cheap refusals on 256 connections plus the solving flooders.
+        p = start(18548)
+        base = "https://127.0.0.1:18548"
+        flood_seconds = 30
+        flooders = [subprocess.Popen([sys.executable, os.path.abspath(__file__), "flooder", base, str(flood_seconds), f"{work}/envelopes.bin"],
+                                     stdout=subprocess.PIPE, text=True) for _ in range(2)]
+        floods = [subprocess.Popen(["wrk", "-t1", "-c128", f"-d{flood_seconds}s", "--timeout", "30s", "-s", f"{work}/{lua}.lua", base + "/v1/reports"],
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) for lua in ("plain", "forged")]
+        before, start_time = ticks(p.pid), time.monotonic()
+        honest = []
+        time.sleep(2)
+        while time.monotonic() - start_time < flood_seconds - 3:
+            status, took, difficulty = send_honestly(base, envelope)
+            honest.append((took, status, difficulty))
+            time.sleep(1)
+        busy = (ticks(p.pid) - before) / HZ / (time.monotonic() - start_time)
+        refused = 0
+        for f in floods:
+            out = f.communicate()[0]
+            refused += int(re.search(r"(\d+) requests in", out).group(1)) if "requests in" in out else 0
+        accepted = sum(int(f.communicate()[0].strip() or 0) for f in flooders)
+        stop(p)
+        worst = max((h[0] for h in honest), default=0)
+        median = sorted(h[0] for h in honest)[len(honest) // 2] if honest else 0
+        print(f"(d) saturating flood, {flood_seconds} s: 2 × wrk -c128 (no proof, forged proof) refused {refused} ({refused / flood_seconds:.0f}/s), "
+              f"2 solving flooders {accepted} accepted; the intake used {busy:.2f} of {os.cpu_count()} cores")
+        print(f"    honest client: {len(honest)} sends, {sum(1 for h in honest if h[1] == 201)} receipts, difficulty {min((h[2] for h in honest), default=0)}–"
+              f"{max((h[2] for h in honest), default=0)} bits; median {median:.2f} s, slowest {worst:.2f} s (goal ≤ 10)")
     finally:
         for p in running:
             p.kill()
