@@ -5,8 +5,13 @@
 // between this and resguardo-http-floor, the cost of our own per-request code.
 // Never a deployment: it acknowledges what it did not keep. Reached only through the package's
 // `package` seam, which no flag or configuration of the real intake can touch.
-// usage: resguardo-intake-novault CERT.pem KEY.pem PORT MANIFEST.json FINGERPRINT VAULT.sqlite
+// With `--hop`, each submission still waits for a writer thread of the vault's shape (batches
+// taken under a lock, callers resumed from that thread) that writes nothing: what handing a
+// request to another thread and back costs, without SQLite or fsync.
+// usage: resguardo-intake-novault CERT.pem KEY.pem PORT MANIFEST.json FINGERPRINT VAULT.sqlite [--hop]
+import Foundation
 import Formats
+import Synchronization
 import Hummingbird
 import Intake
 import Logging
@@ -18,12 +23,54 @@ struct DiscardingStore: SubmissionStore {
     func replies(for mailbox: MailboxId) async throws(VaultError) -> [[UInt8]] { [] }
 }
 
+/// The writer's hand-off without the write: callers wait on a continuation that a thread of
+/// its own resumes, a batch at a time.
+final class HopStore: SubmissionStore {
+    private final class Shared: Sendable {
+        let pending = Mutex<(waiters: [CheckedContinuation<Void, Never>], sleeping: Bool)>(([], false))
+        let wakeUp = DispatchSemaphore(value: 0)
+    }
+    private let shared = Shared()
+
+    init() {
+        let shared = shared
+        let thread = Thread {
+
+            while true {
+                let batch = shared.pending.withLock { p -> [CheckedContinuation<Void, Never>] in
+                    let batch = p.waiters
+                    p.waiters = []
+                    if batch.isEmpty { p.sleeping = true }
+                    return batch
+                }
+                if batch.isEmpty { shared.wakeUp.wait(); continue }
+                for waiter in batch { waiter.resume() }
+            }
+        }
+        thread.start()
+    }
+
+    func store(_ submission: Submission) async throws(VaultError) {
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let wake = shared.pending.withLock { p -> Bool in
+                p.waiters.append(waiter)
+                guard p.sleeping else { return false }
+                p.sleeping = false
+                return true
+            }
+            if wake { shared.wakeUp.signal() }
+        }
+    }
+
+    func replies(for mailbox: MailboxId) async throws(VaultError) -> [[UInt8]] { [] }
+}
+
 @main
 struct IntakeNoVault {
     static func main() async throws {
         let arguments = CommandLine.arguments
-        guard arguments.count == 7 else {
-            print("usage: resguardo-intake-novault CERT.pem KEY.pem PORT MANIFEST.json FINGERPRINT VAULT.sqlite")
+        guard arguments.count == 7 || (arguments.count == 8 && arguments[7] == "--hop") else {
+            print("usage: resguardo-intake-novault CERT.pem KEY.pem PORT MANIFEST.json FINGERPRINT VAULT.sqlite [--hop]")
             return
         }
         var settings = IntakeConfiguration()
@@ -35,7 +82,7 @@ struct IntakeNoVault {
         settings = try settings.validated()
         var logger = Logger(label: "resguardo-intake-novault")
         logger.logLevel = .notice
-        let deps = try IntakeDependencies(configuration: settings, logger: logger, storeOverride: DiscardingStore())
+        let deps = try IntakeDependencies(configuration: settings, logger: logger, storeOverride: arguments.count == 8 ? HopStore() : DiscardingStore())
         let app = try buildApplication(deps, logger: logger) { port in print("serving https://127.0.0.1:\(port) (vault switched off)") }
         try await app.runService()
         try await deps.networks.close()
