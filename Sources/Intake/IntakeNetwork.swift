@@ -5,7 +5,10 @@ import Logging
 /// One network the intake receives reports for (DESIGN.md §9): its pinned manifest, its own
 /// vault and writer, its own urgent notifications. An envelope reaches exactly one network, the
 /// one whose manifest holds the envelope's key id; nothing else of the intake is per network.
-public struct IntakeNetwork: Sendable {
+///
+/// A class: every request finds its network, and handing out a struct of this many fields
+/// copied (retained and released) each of them per request (seen in the profile, issue 21).
+public final class IntakeNetwork: Sendable {
     public let id: NetworkId
     public let name: String
     public let countries: [String]

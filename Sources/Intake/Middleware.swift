@@ -37,8 +37,17 @@ public struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddlewa
     }
 
     static func apply(_ headers: inout HTTPFields, side: IntakeSide = .https) {
+        // One pass over the answer's own few fields: when none is a security header or a cookie
+        // (every answer of ours), the fields are appended; replacing them by name rebuilt the
+        // field list once per header, per response (seen in the profile, issue 21).
+        let clash = headers.contains { field in field.name == .setCookie || SecurityHeaderFields.names.contains(field.name) }
+        let fields = side == .https ? SecurityHeaderFields.all : SecurityHeaderFields.onion
+        guard clash else {
+            headers.append(contentsOf: fields)
+            return
+        }
         headers[.setCookie] = nil
-        for field in SecurityHeaderFields.all where side == .https || field.name != .strictTransportSecurity { headers[field.name] = field.value }
+        for field in fields { headers[field.name] = field.value }
     }
 
     static func code(for status: HTTPResponse.Status) -> String {
@@ -113,12 +122,12 @@ public struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddlew
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path
-        let routes = known.all
-        // The common case, a known path with its own method, costs one scan and no allocation.
-        if routes.contains(where: { $0.path == path && $0.method == request.method.rawValue }) {
+        let table = known.table
+        // The common case, a known path with its own method: one hash lookup, no allocation.
+        if table.exact[path]?.contains(request.method.rawValue) == true {
             return try await next(request, context)
         }
-        let allowed = KnownRoutes.allowed(for: path, in: routes)
+        let allowed = KnownRoutes.allowed(for: path, in: table.all)
         guard !allowed.isEmpty, !allowed.contains(request.method.rawValue) else { return try await next(request, context) }
         var response = IntakeError.jsonResponse(status: .methodNotAllowed, code: "method_not_allowed",
                                                 message: "use \(allowed.joined(separator: ", ")) for \(request.uri.path)")
@@ -130,21 +139,35 @@ public struct MethodNotAllowedMiddleware<Context: RequestContext>: RouterMiddlew
 /// The router's routes, as exact paths and, for a route ending in a parameter, a prefix ending in
 /// "/" (one more path segment). Written once, after the routes are added; read on every request.
 final class KnownRoutes: Sendable {
-    private let routes = NIOLockedValueBox<[(path: String, method: String)]>([])
+    struct Route: Sendable {
+        let path: String
+        let method: String
+    }
 
-    var all: [(path: String, method: String)] { routes.withLockedValue { $0 } }
+    /// Every route, and the exact paths' methods by path (a request's own route is found by one
+    /// hash lookup: a scan comparing strings showed in the profile, issue 21).
+    struct Table: Sendable {
+        var all: [Route] = []
+        var exact: [String: [String]] = [:]
+    }
+
+    private let routes = NIOLockedValueBox(Table())
+
+    var table: Table { routes.withLockedValue { $0 } }
 
     func fill<Context>(from router: Router<Context>) {
-        let table = router.routes.map { route -> (path: String, method: String) in
+        var table = Table()
+        for route in router.routes {
             var path = route.path.description
             // "/v1/mailbox/{id}" → "/v1/mailbox/": any one segment in its place.
             if let brace = path.lastIndex(of: "{"), path[..<brace].hasSuffix("/") { path = String(path[..<brace]) }
-            return (path, route.method.rawValue)
+            table.all.append(Route(path: path, method: route.method.rawValue))
+            if !path.hasSuffix("/") || path == "/" { table.exact[path, default: []].append(route.method.rawValue) }
         }
         routes.withLockedValue { $0 = table }
     }
 
-    static func allowed(for path: String, in routes: [(path: String, method: String)]) -> [String] {
+    static func allowed(for path: String, in routes: [Route]) -> [String] {
         routes.filter { route in
             route.path == path || (route.path.hasSuffix("/") && route.path.count > 1 && path.hasPrefix(route.path) && path.count > route.path.count
                                    && !path.dropFirst(route.path.count).contains("/"))
@@ -175,5 +198,8 @@ enum SecurityHeaderFields {
         }
         return fields
     }()
+    /// The onion side's: the same without HSTS (see `SecurityHeadersMiddleware.side`).
+    static let onion: [HTTPField] = all.filter { $0.name != .strictTransportSecurity }
+    static let names: [HTTPField.Name] = all.map(\.name)
 }
 

@@ -64,7 +64,18 @@ struct ReportsController: Sendable {
             }
             throw IntakeError(.internalServerError, errorClass, "the report could not be stored and was NOT received")
         }
-        return jsonResponse(.object([("receipt", .string(id.receipt))]), status: .created)
+        return Self.receiptResponse(id)
+    }
+
+    /// `{"receipt":"…"}`, written directly: a receipt is hex digits and dashes, nothing to escape,
+    /// and building a JSON value to serialize it cost more than the rest of the answer.
+    static func receiptResponse(_ id: SubmissionId) -> Response {
+        var body = ByteBuffer()
+        body.reserveCapacity(64)
+        body.writeString(#"{"receipt":""#)
+        body.writeString(id.receipt)
+        body.writeString(#""}"#)
+        return Response(status: .created, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
     }
 
     static func header(_ request: Request, _ name: HTTPField.Name?) -> String? {
@@ -96,9 +107,22 @@ enum MediaType {
 
     /// `type` (lowercase), any case, with or without parameters.
     static func isType(_ value: String, _ type: String) -> Bool {
-        var trimmed = Substring(value.utf8.prefix { $0 != UInt8(ascii: ";") })
-        while trimmed.first == " " || trimmed.first == "\t" { trimmed = trimmed.dropFirst() }
-        while trimmed.last == " " || trimmed.last == "\t" { trimmed = trimmed.dropLast() }
-        return trimmed.utf8.count == type.utf8.count && trimmed.lowercased() == type
+        var value = value, type = type
+        // On the two strings' bytes, folding ASCII case as it compares: no lowercased copy and
+        // no generic iteration per request.
+        return value.withUTF8 { v in
+            type.withUTF8 { t in
+                var end = v.firstIndex(of: UInt8(ascii: ";")) ?? v.count
+                var start = 0
+                while start < end, v[start] == UInt8(ascii: " ") || v[start] == UInt8(ascii: "\t") { start += 1 }
+                while end > start, v[end - 1] == UInt8(ascii: " ") || v[end - 1] == UInt8(ascii: "\t") { end -= 1 }
+                guard end - start == t.count else { return false }
+                for i in 0..<t.count {
+                    let c = v[start + i]
+                    if (c >= 0x41 && c <= 0x5A ? c | 0x20 : c) != t[i] { return false }
+                }
+                return true
+            }
+        }
     }
 }
