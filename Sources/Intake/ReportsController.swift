@@ -70,12 +70,16 @@ struct ReportsController: Sendable {
     /// `{"receipt":"…"}`, written directly: a receipt is hex digits and dashes, nothing to escape,
     /// and building a JSON value to serialize it cost more than the rest of the answer.
     static func receiptResponse(_ id: SubmissionId) -> Response {
+        Response(status: .created, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: receiptJSON(id)))
+    }
+
+    static func receiptJSON(_ id: SubmissionId) -> ByteBuffer {
         var body = ByteBuffer()
         body.reserveCapacity(64)
         body.writeString(#"{"receipt":""#)
         body.writeString(id.receipt)
         body.writeString(#""}"#)
-        return Response(status: .created, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
+        return body
     }
 
     static func header(_ request: Request, _ name: HTTPField.Name?) -> String? {

@@ -1,5 +1,7 @@
 import Foundation
 import Testing
+import Hummingbird
+import HTTPTypes
 import Formats
 import Vault
 @testable import Intake
@@ -11,6 +13,7 @@ struct RequestParsingTests {
         ("application/octet-stream", true), ("Application/Octet-Stream", true), ("application/octet-stream; charset=binary", true),
         ("  application/octet-stream\t;x=1", true), ("application/octet-streams", false), ("application/json", false),
         ("", false), (";application/octet-stream", false), ("application/octet-stream-x; a=b", false), ("text/plain; application/octet-stream", false),
+        ("APPLICATION/OCTET-STREAM", true), ("appl\u{130}cation/octet-stream", false), ("\tapplication/octet-stream\t", true), (" ; ", false),
     ])
     func contentType(_ value: String, _ accepted: Bool) {
         #expect(MediaType.isOctetStream(value) == accepted, "\(value)")
@@ -56,5 +59,40 @@ struct RequestParsingTests {
         #expect(SubmissionId(receipt: id.receipt) == id)
         #expect(SubmissionId(receipt: id.receipt.uppercased()) == id)
         #expect(Encoding.hex([0xAB, 0x01]) == "ab01")
+        // The generic path (any sequence) and the array path agree, with and without groups.
+        for count in [0, 1, 2, 3, 16] {
+            let bytes = (0..<count).map { UInt8(truncatingIfNeeded: $0 * 37 + 5) }
+            for group in [0, 1, 3, 4] {
+                #expect(Encoding.hex(bytes[...], groupedBy: group) == Encoding.hex(bytes, groupedBy: group))
+                #expect(Encoding.hex(bytes, groupedBy: group).filter { $0 != "-" } == bytes.map { String(format: "%02x", $0) }.joined())
+            }
+        }
+        #expect(Encoding.hex([0x12, 0x34, 0x56], groupedBy: 4) == "1234-56")
+    }
+
+    @Test("the receipt answer is the JSON the API promises, byte for byte")
+    func receiptAnswer() throws {
+        let id = try #require(SubmissionId(bytes: (0..<16).map { UInt8($0) }))
+        let response = ReportsController.receiptResponse(id)
+        #expect(response.status == .created)
+        #expect(response.headers[.contentType] == "application/json; charset=utf-8")
+        #expect(response.body.contentLength == ReportsController.receiptJSON(id).readableBytes)
+        let body = Array(ReportsController.receiptJSON(id).readableBytesView)
+        #expect(body == JSONValue.object([("receipt", .string(id.receipt))]).serialized(), "\(String(decoding: body, as: UTF8.self))")
+    }
+
+    @Test("security headers: appended to an answer that has none; a handler's own Set-Cookie removed and its Cache-Control replaced, never doubled")
+    func securityHeaders() throws {
+        var plain: HTTPFields = [.contentType: "application/json"]
+        SecurityHeadersMiddleware<BasicRequestContext>.apply(&plain)
+        for field in SecurityHeaderFields.all { #expect(plain[values: field.name] == [field.value], "\(field.name)") }
+        var onion: HTTPFields = [.contentType: "text/html"]
+        SecurityHeadersMiddleware<BasicRequestContext>.apply(&onion, side: .onion)
+        #expect(onion[.strictTransportSecurity] == nil && onion[.contentSecurityPolicy] != nil)
+        var clash: HTTPFields = [.contentType: "text/html", .setCookie: "a=b", .cacheControl: "public, max-age=600"]
+        SecurityHeadersMiddleware<BasicRequestContext>.apply(&clash)
+        #expect(clash[.setCookie] == nil)
+        #expect(clash[values: .cacheControl] == ["no-store"])
+        #expect(clash.count == 1 + SecurityHeaderFields.all.count)
     }
 }
