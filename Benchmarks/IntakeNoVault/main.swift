@@ -35,7 +35,6 @@ final class HopStore: SubmissionStore {
     init() {
         let shared = shared
         let thread = Thread {
-
             while true {
                 let batch = shared.pending.withLock { p -> [CheckedContinuation<Void, Never>] in
                     let batch = p.waiters

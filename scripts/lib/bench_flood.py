@@ -22,6 +22,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
@@ -46,10 +47,15 @@ def ticks(pid):
     return int(fields[11]) + int(fields[12])
 
 
-def wrk(url, seconds, lua=None, headers=(), connections=64):
-    argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s"] + [x for h in headers for x in ("-H", h)] + (["-s", lua] if lua else []) + [url]
+def requests_in(out):
+    """How many requests wrk's summary says it made (0 when it made none)."""
+    return int(re.search(r"(\d+) requests in", out).group(1)) if "requests in" in out else 0
+
+
+def wrk(url, seconds, lua=None, headers=()):
+    argv = ["wrk", "-t2", "-c64", f"-d{seconds}s", "--timeout", "30s"] + [x for h in headers for x in ("-H", h)] + (["-s", lua] if lua else []) + [url]
     out = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True).stdout
-    requests = int(re.search(r"(\d+) requests in", out).group(1)) if "requests in" in out else 0
+    requests = requests_in(out)
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)) if "Requests/sec" in out else 0.0
     return requests, rps
 
@@ -180,7 +186,12 @@ def main():
         floor = subprocess.Popen([os.path.join(bin_dir, "resguardo-http-floor"), f"{work}/cert.pem", f"{work}/key.pem", "18547"],
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL)
         running.append(floor)
-        time.sleep(1.0)
+        for _ in range(300):
+            try:
+                socket.create_connection(("127.0.0.1", 18547), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
         before = ticks(floor.pid)
         n, floor_rps = wrk("https://127.0.0.1:18547/v1/reports", seconds, lua=f"{work}/plain.lua")
         floor_us = (ticks(floor.pid) - before) * 1e6 / HZ / max(n, 1)
@@ -240,10 +251,7 @@ def main():
             honest.append((took, status, difficulty))
             time.sleep(1)
         busy = (ticks(p.pid) - before) / HZ / (time.monotonic() - start_time)
-        refused = 0
-        for f in floods:
-            out = f.communicate()[0]
-            refused += int(re.search(r"(\d+) requests in", out).group(1)) if "requests in" in out else 0
+        refused = sum(requests_in(f.communicate()[0]) for f in floods)
         accepted = sum(int(f.communicate()[0].strip() or 0) for f in flooders)
         stop(p)
         worst = max((h[0] for h in honest), default=0)
