@@ -111,6 +111,50 @@ public struct KeyDirectory: Sendable {
         }
     }
 
+    /// The migration from manifests signed before signature domains (review N1), run by
+    /// `resguardo key renew` when the directory's manifest is in that format: every key the old
+    /// manifest lists must be one of this directory's own, proven by unlocking its key file with
+    /// the passphrase (a manifest forged through the old `sign-file` would list a stranger's key,
+    /// which no file here opens); then it is signed again in the current format, dated today.
+    public static func migrateUndomainedManifest(at path: String, passphrase: SecureBytes, today: CalendarDay) throws(KeyDirectoryError) -> KeyManifest {
+        try finishPassphraseChange(in: path)
+        let signingFile = try readKeyFile(path, signingKeyName)
+        let json: [UInt8]
+        do { json = try DurableFile.read(path + "/" + manifestName, maxBytes: SignedKeyManifest.maxByteCount) } catch {
+            if error.code == ENOENT { throw .missingFile(path + "/" + manifestName) }
+            throw .io(error.description)
+        }
+        do {
+            let signing = try signingFile.unlockSigningKey(passphrase: passphrase, kind: .manifestSigning)
+            let old = try SignedKeyManifest.undomainedForMigration(json: json, trust: .key(signing.verifyingKey))
+            let reply = try readKeyFile(path, replySigningKeyName).unlockSigningKey(passphrase: passphrase, kind: .replySigning)
+            guard ConstantTime.equals(reply.verifyingKey.bytes, old.replySigningKey.bytes) else {
+                throw KeyDirectoryError.manifest(.invalidField("reply_signing_key", L("is not the key in {file}: not migrating a manifest this directory did not make", ["file": replySigningKeyName])))
+            }
+            for entry in old.encryptionKeys {
+                let name = encryptionKeyName(entry.id)
+                let key: SealSecretKey
+                do { key = try readKeyFile(path, name).unlockSealKey(passphrase: passphrase) } catch KeyDirectoryError.missingFile {
+                    throw KeyDirectoryError.manifest(.invalidField("encryption_keys", L("lists key {id}, which has no key file here: not migrating a manifest this directory did not make", ["id": entry.id.hex])))
+                }
+                guard ConstantTime.equals(key.publicKey.bytes, entry.publicKey.bytes) else {
+                    throw KeyDirectoryError.manifest(.invalidField("encryption_keys", L("key {id} is not the one in {file}", ["id": entry.id.hex, "file": name])))
+                }
+            }
+            let next = try KeyManifest(organisation: old.organisation, issued: today, expires: expiry(today, keys: old.encryptionKeys),
+                                       encryptionKeys: old.encryptionKeys, replySigningKey: old.replySigningKey)
+            try DurableFile.replaceAtomically(path + "/" + manifestName, bytes: SignedKeyManifest.sign(next, with: signing).serialized(), mode: 0o644)
+            try KeyDirectory(path: path).refreshRecoveryManifest()
+            return next
+        } catch let error as KeyDirectoryError {
+            throw error
+        } catch let error as KeyFileError {
+            throw .keyFile(signingKeyName, error)
+        } catch {
+            throw KeyDirectoryError.wrap(error)
+        }
+    }
+
     /// Adds a new encryption key valid from `today`, shortens older keys' validity to at most
     /// `overlapDays` from now (clients with a cached manifest still reach us meanwhile), and
     /// re-signs the manifest. Old secret key files stay, so old reports still open.
@@ -259,6 +303,8 @@ public enum KeyDirectoryError: Error, CustomStringConvertible {
     case keyFile(String, KeyFileError)
     case manifest(KeyManifestError)
     case crypto(SodiumError)
+    /// `key sign-file` was given something other than a release key (nil: a directory).
+    case notAReleaseKey(String, KeyFile.Kind?)
 
     static func wrap(_ error: any Error) -> KeyDirectoryError {
         switch error {
@@ -280,6 +326,10 @@ public enum KeyDirectoryError: Error, CustomStringConvertible {
         case .keyFile(let name, let e): return "\(name): \(e)"
         case .manifest(let e): return "\(KeyDirectory.manifestName): \(e)"
         case .crypto(let e): return L("cryptographic failure: {error}", ["error": "\(e)"])
+        case .notAReleaseKey(let p, nil):
+            return L("{path} is a directory, not a release key file; releases are signed only with a release key (resguardo key release-init), never with a network's keys", ["path": p])
+        case .notAReleaseKey(let p, let kind?):
+            return L("{path} is a {kind} key, not a release key; releases are signed only with a release key (resguardo key release-init), never with a network's keys", ["path": p, "kind": "\(kind)"])
         }
     }
 

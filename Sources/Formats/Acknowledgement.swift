@@ -16,7 +16,7 @@ public struct Acknowledgement: Sendable, Equatable {
 
     public static func sign(bundleDigest: [UInt8], day: CalendarDay, with key: SigningKey) throws(SodiumError) -> Acknowledgement {
         let body = magic + [1, 0, 0, 0] + bundleDigest + Array(day.description.utf8) + [0, 0]
-        let bytes = body + (try key.sign(body))
+        let bytes = body + (try key.sign(body, in: .acknowledgement))
         return Acknowledgement(bundleDigest: bundleDigest, day: day, bytes: bytes)
     }
 
@@ -32,7 +32,7 @@ public struct Acknowledgement: Sendable, Equatable {
         guard bytes[4] == 1 else { throw .unsupportedVersion(bytes[4]) }
         guard bytes[5] == 0, bytes[6] == 0, bytes[7] == 0, bytes[50] == 0, bytes[51] == 0 else { throw .malformed }
         guard let day = CalendarDay(String(decoding: bytes[40..<50], as: UTF8.self)) else { throw .malformed }
-        do { try verifyingKey.verify(bytes[52...], for: Array(bytes[0..<52])) } catch { throw .badSignature }
+        do { try verifyingKey.verify(bytes[52...], for: Array(bytes[0..<52]), in: .acknowledgement) } catch { throw .badSignature }
         self.init(bundleDigest: Array(bytes[8..<40]), day: day, bytes: bytes)
     }
 }

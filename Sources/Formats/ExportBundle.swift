@@ -63,7 +63,7 @@ public struct ExportBundle: Sendable {
             hasher.update(header)
             hasher.update(body)
             let digest = hasher.finalize()
-            let signature = try signer.sign(digest)
+            let signature = try signer.sign(digest, in: .exportBundle)
             return (header + body + digest + signer.verifyingKey.bytes + signature, digest)
         } catch {
             throw .crypto(error)
@@ -104,7 +104,7 @@ public struct ExportBundle: Sendable {
         guard ConstantTime.equals(digest, computed) else { throw .digestMismatch }
         let signer: VerifyingKey
         do { signer = try VerifyingKey(bytes: bytes[trailer + 32..<trailer + 64]) } catch { throw .crypto(error) }
-        do { try signer.verify(bytes[trailer + 64..<bytes.count], for: digest) } catch { throw .badSignature }
+        do { try signer.verify(bytes[trailer + 64..<bytes.count], for: digest, in: .exportBundle) } catch { throw .badSignature }
         guard ConstantTime.equals(signer.bytes, trustedKey.bytes) else { throw .untrustedSigner }
 
         var entries: [Entry] = []

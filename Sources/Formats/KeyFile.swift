@@ -23,6 +23,9 @@ public struct KeyFile: Sendable, Equatable {
         case regionSigning = 0x05
         /// X25519 recovery secret of a key directory, kept only until it is split (SLIP-0039).
         case recovery = 0x06
+        /// Ed25519 seed that signs releases (SHA256SUMS) and nothing else: `key sign-file`
+        /// refuses every other kind, so it cannot be made to sign a manifest (review N1).
+        case releaseSigning = 0x07
 
         public var description: String {
             switch self {
@@ -32,6 +35,7 @@ public struct KeyFile: Sendable, Equatable {
             case .bundleSigning: return L("vault bundle signing (Ed25519)")
             case .regionSigning: return L("regional office signing (Ed25519)")
             case .recovery: return L("recovery (X25519), until it is split")
+            case .releaseSigning: return L("release signing (Ed25519)")
             }
         }
     }

@@ -169,7 +169,7 @@ public struct SignedKeyManifest: Sendable, Equatable {
 
     public static func sign(_ manifest: KeyManifest, with key: SigningKey) throws(SodiumError) -> SignedKeyManifest {
         let payload = manifest.payloadBytes()
-        let signature = try key.sign(payload)
+        let signature = try key.sign(payload, in: .manifest)
         return SignedKeyManifest(manifest: manifest, payload: payload, signature: signature, signingKey: key.verifyingKey)
     }
 
@@ -181,8 +181,21 @@ public struct SignedKeyManifest: Sendable, Equatable {
     }
 
     /// Verifies in the order that spends the least on a forgery: size, shape, trust of the
-    /// signing key, signature over the exact payload bytes, and only then the payload's content.
+    /// signing key, signature over the manifest domain and the exact payload bytes, and only then
+    /// the payload's content.
     public init(json: [UInt8], trust: Trust) throws(KeyManifestError) {
+        try self.init(json: json, trust: trust, acceptingUndomained: false)
+    }
+
+    /// The content of a manifest from before signature domains whose bare signature verifies
+    /// under `trust`. Only for `resguardo key renew`'s migration, which checks every key it lists
+    /// against the directory's own key files before re-signing: a bare signature may have come
+    /// from the old `sign-file` oracle (review N1), so it is never trusted on its own.
+    public static func undomainedForMigration(json: [UInt8], trust: Trust) throws(KeyManifestError) -> KeyManifest {
+        try SignedKeyManifest(json: json, trust: trust, acceptingUndomained: true).manifest
+    }
+
+    private init(json: [UInt8], trust: Trust, acceptingUndomained: Bool) throws(KeyManifestError) {
         guard json.count <= Self.maxByteCount else { throw .tooLarge(byteCount: json.count, max: Self.maxByteCount) }
         let outer: JSONValue
         do { outer = try JSONValue.parse(json) } catch { throw .malformedJSON(error.description) }
@@ -207,7 +220,11 @@ public struct SignedKeyManifest: Sendable, Equatable {
                                            expected: try? SigningKeyFingerprint(verifyingKey: trusted))
             }
         }
-        do { try signingKey.verify(signature, for: payload) } catch { throw .badSignature }
+        do { try signingKey.verify(signature, for: payload, in: .manifest) } catch .signatureWithoutDomain {
+            guard acceptingUndomained else { throw .signedWithoutDomain }
+        } catch {
+            throw .badSignature
+        }
         manifest = try KeyManifest(payload: payload)
         self.payload = payload
         self.signature = signature
@@ -236,9 +253,14 @@ public enum KeyManifestError: Error, Equatable, Sendable, CustomStringConvertibl
     case unsupportedVersion(Int)
     case untrustedSigningKey(actual: SigningKeyFingerprint?, expected: SigningKeyFingerprint?)
     case badSignature
+    /// A signature of the bare payload, from before signature domains (review N1): refused
+    /// everywhere; `resguardo key renew` re-signs it once its keys are checked against the key files.
+    case signedWithoutDomain
 
     public var description: String {
         switch self {
+        case .signedWithoutDomain:
+            return L("key manifest is signed in the format before signature domains and is no longer accepted; on the offline computer run `resguardo key renew` and copy the new manifest.json to the intake")
         case .tooLarge(let n, let max): return L("key manifest is {n} bytes, more than the {max} allowed", ["n": "\(n)", "max": "\(max)"])
         case .malformedJSON(let why): return L("key manifest is not valid JSON: {why}", ["why": "\(why)"])
         case .missingField(let f): return L("key manifest is missing `{f}`", ["f": "\(f)"])

@@ -193,7 +193,7 @@ public enum ReferralFile {
             let sealed = try SealedBox.seal(try Padding.pad(record.jsonBytes(), blockSize: block), to: coordinator)
             let body = magic + [1, 0, 0, 0] + Array(record.expires.description.utf8) + (try KeyId(publicKey: coordinator)).bytes
                 + ExportBundle.uint32(sealed.count) + sealed
-            return body + signer.verifyingKey.bytes + (try signer.sign(body))
+            return body + signer.verifyingKey.bytes + (try signer.sign(body, in: .referral))
         } catch {
             throw .crypto("\(error)")
         }
@@ -209,7 +209,7 @@ public enum ReferralFile {
         let signer: VerifyingKey
         do { signer = try VerifyingKey(bytes: bytes[trailer..<trailer + 32]) } catch { throw .crypto("\(error)") }
         guard let fingerprint = try? SigningKeyFingerprint(verifyingKey: signer), fingerprint.matches(trustedSigner) else { throw .untrustedSigner }
-        do { try signer.verify(bytes[(trailer + 32)...], for: bytes[0..<trailer]) } catch { throw .badSignature }
+        do { try signer.verify(bytes[(trailer + 32)...], for: bytes[0..<trailer], in: .referral) } catch { throw .badSignature }
         guard let expires = CalendarDay(String(decoding: bytes[8..<18], as: UTF8.self)) else { throw .malformed("bad expiry date") }
         guard today <= expires else { throw .expired(expires) }
         guard let mine = try? KeyId(publicKey: key.publicKey), Array(bytes[18..<26]) == mine.bytes else { throw .wrongRecipient }

@@ -20,7 +20,8 @@ public struct RegionalKeyFile: Sendable {
     public let signature: [UInt8]
 
     static func signedBytes(network: NetworkId, keyId: KeyId, sealedKey: [UInt8], encryption: SealPublicKey, signing: VerifyingKey) -> [UInt8] {
-        var bytes = Array("resguardo regional key v1\n".utf8)
+        // "resguardo regional key v1\n" goes in front as the signature's domain (SignatureDomain.regionalKey).
+        var bytes: [UInt8] = []
         for field in [network.text, keyId.hex, Encoding.hex(encryption.bytes), Encoding.hex(signing.bytes)] { bytes += Array(field.utf8) + [0] }
         return bytes + sealedKey
     }
@@ -30,7 +31,7 @@ public struct RegionalKeyFile: Sendable {
                             signedBy key: SigningKey) throws(SodiumError) -> RegionalKeyFile {
         let keyId = try KeyId(publicKey: recipient)
         let sealed = try SealedBox.seal(pseudonymKey, to: recipient)
-        let signature = try key.sign(signedBytes(network: network, keyId: keyId, sealedKey: sealed, encryption: regionEncryptionKey, signing: key.verifyingKey))
+        let signature = try key.sign(signedBytes(network: network, keyId: keyId, sealedKey: sealed, encryption: regionEncryptionKey, signing: key.verifyingKey), in: .regionalKey)
         return RegionalKeyFile(network: network, keyId: keyId, sealedKey: sealed, regionEncryptionKey: regionEncryptionKey,
                                regionSigningKey: key.verifyingKey, signature: signature)
     }
@@ -73,7 +74,7 @@ public struct RegionalKeyFile: Sendable {
             signing = try VerifyingKey(bytes: try base64("region_signing_key"))
         } catch let e as RegistryBundleError { throw e } catch { throw .malformed("a public key has the wrong length") }
         do {
-            try signing.verify(signature, for: Self.signedBytes(network: network, keyId: keyId, sealedKey: sealed, encryption: encryption, signing: signing))
+            try signing.verify(signature, for: Self.signedBytes(network: network, keyId: keyId, sealedKey: sealed, encryption: encryption, signing: signing), in: .regionalKey)
         } catch { throw .badSignature }
         guard let actual = try? SigningKeyFingerprint(verifyingKey: signing), actual.matches(pinned) else {
             throw .malformed("signed by \((try? SigningKeyFingerprint(verifyingKey: signing)).map(String.init(describing:)) ?? "an unreadable key"), not by the regional office's fingerprint \(pinned)")

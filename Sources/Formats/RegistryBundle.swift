@@ -28,7 +28,9 @@ public struct RegistryBundle: Sendable, Equatable {
     public let signature: [UInt8]
 
     static func signedBytes(network: NetworkId, sequence: Int, isFull: Bool, regionKeyId: KeyId, signingKey: VerifyingKey, sealed: [UInt8]) -> [UInt8] {
-        var bytes = Array("resguardo registry bundle v1\n".utf8)
+        // The context "resguardo registry bundle v1\n" goes in front as the signature's domain
+        // (SignatureDomain.registryBundle): the signed bytes are those of the first bundles.
+        var bytes: [UInt8] = []
         for field in [network.text, String(sequence), isFull ? "full" : "changes", regionKeyId.hex, Encoding.hex(signingKey.bytes)] {
             bytes += Array(field.utf8) + [0]
         }
@@ -41,7 +43,7 @@ public struct RegistryBundle: Sendable, Equatable {
         let regionKeyId = try KeyId(publicKey: region)
         let sealed = try SealedBox.seal(payload, to: region)
         let signature = try key.sign(signedBytes(network: network, sequence: sequence, isFull: isFull, regionKeyId: regionKeyId,
-                                                 signingKey: key.verifyingKey, sealed: sealed))
+                                                 signingKey: key.verifyingKey, sealed: sealed), in: .registryBundle)
         return RegistryBundle(network: network, sequence: sequence, isFull: isFull, regionKeyId: regionKeyId, signingKey: key.verifyingKey,
                               sealed: sealed, signature: signature)
     }
@@ -80,7 +82,7 @@ public struct RegistryBundle: Sendable, Equatable {
         let sealed = try base64("sealed"), signature = try base64("signature")
         do {
             try signingKey.verify(signature, for: Self.signedBytes(network: network, sequence: sequence, isFull: full, regionKeyId: regionKeyId,
-                                                                   signingKey: signingKey, sealed: sealed))
+                                                                   signingKey: signingKey, sealed: sealed), in: .registryBundle)
         } catch {
             throw .badSignature
         }

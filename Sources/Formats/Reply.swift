@@ -104,7 +104,7 @@ public struct ReplyBundle: Sendable {
             bytes += entry.mailbox.bytes + ExportBundle.uint32(entry.sealed.count) + entry.sealed
         }
         do {
-            let signature = try signer.sign(bytes)
+            let signature = try signer.sign(bytes, in: .replyBundle)
             return bytes + signer.verifyingKey.bytes + signature
         } catch {
             throw .crypto(error)
@@ -126,7 +126,7 @@ public struct ReplyBundle: Sendable {
         let signer: VerifyingKey
         do { signer = try VerifyingKey(bytes: bytes[trailer..<trailer + 32]) } catch { throw .crypto(error) }
         guard ConstantTime.equals(signer.bytes, trustedKey.bytes) else { throw .untrustedSigner }
-        do { try signer.verify(bytes[(trailer + 32)...], for: bytes[0..<trailer]) } catch { throw .badSignature }
+        do { try signer.verify(bytes[(trailer + 32)...], for: bytes[0..<trailer], in: .replyBundle) } catch { throw .badSignature }
         var entries: [Entry] = []
         var offset = Self.headerByteCount
         for index in 0..<count {

@@ -12,8 +12,21 @@ public struct VerifyingKey: Hashable, Sendable, CustomStringConvertible {
         self.bytes = Array(bytes)
     }
 
-    /// Throws `.invalidSignature` unless `signature` is a valid detached signature of `message`.
-    public func verify(_ signature: some Collection<UInt8>, for message: some ContiguousBytesLike) throws(SodiumError) {
+    /// Throws `.invalidSignature` unless `signature` is a valid detached signature of `domain`'s
+    /// context followed by `message`; `.signatureWithoutDomain` when it is instead a bare signature
+    /// of `message` alone (the format before domains, review N1), so the caller can say which
+    /// migration re-signs it. Either way the file is refused.
+    public func verify(_ signature: some Collection<UInt8>, for message: some ContiguousBytesLike, in domain: SignatureDomain) throws(SodiumError) {
+        do {
+            try verifyBare(signature, for: domain.framing(message))
+        } catch .invalidSignature {
+            if (try? verifyBare(signature, for: message)) != nil { throw .signatureWithoutDomain(domain.purpose) }
+            throw .invalidSignature
+        }
+    }
+
+    /// A bare Ed25519 check with no domain: only the test vectors (RFC 8032, PyNaCl) need it.
+    func verifyBare(_ signature: some Collection<UInt8>, for message: some ContiguousBytesLike) throws(SodiumError) {
         try SodiumRuntime.ensureInitialised()
         guard signature.count == Signing.signatureByteCount else { throw .invalidSignature }
         let sig = Array(signature)
@@ -59,8 +72,15 @@ public struct SigningKey: Sendable, CustomStringConvertible {
         try SigningKey(seed: SecureBytes.random(count: seedByteCount))
     }
 
-    /// A 64-byte detached signature.
-    public func sign(_ message: some ContiguousBytesLike) throws(SodiumError) -> [UInt8] {
+    /// A 64-byte detached signature of `domain`'s context followed by `message`. There is no
+    /// public way to sign bare bytes: a signature made for one purpose must never be valid for
+    /// another (review N1: a release signature was a valid manifest).
+    public func sign(_ message: some ContiguousBytesLike, in domain: SignatureDomain) throws(SodiumError) -> [UInt8] {
+        try signBare(domain.framing(message))
+    }
+
+    /// A bare Ed25519 signature: only the test vectors need it.
+    func signBare(_ message: some ContiguousBytesLike) throws(SodiumError) -> [UInt8] {
         try SodiumRuntime.ensureInitialised()
         var signature = [UInt8](repeating: 0, count: Signing.signatureByteCount)
         message.withRawBytes { m in
@@ -84,4 +104,38 @@ public struct SigningKey: Sendable, CustomStringConvertible {
 
 public enum Signing {
     public static let signatureByteCount = Int(crypto_sign_BYTES)
+}
+
+/// What a signature is for. Its context, `"resguardo " + purpose + " v1\n"`, is signed in front
+/// of the message and checked on verify, so a signature made for one purpose (a release, a
+/// registry bundle) never verifies as another (a key manifest). No context is a prefix of
+/// another (each ends at its only newline), and no bare message of ours starts with one.
+/// docs/formats.md §0 lists them; a new purpose is a new constant here, never a reused one.
+public struct SignatureDomain: Sendable, Hashable, CustomStringConvertible {
+    public let purpose: String
+    public let context: [UInt8]
+
+    private init(_ purpose: String) {
+        self.purpose = purpose
+        context = Array("resguardo \(purpose) v1\n".utf8)
+    }
+
+    public static let manifest = SignatureDomain("manifest")
+    public static let acknowledgement = SignatureDomain("acknowledgement")
+    public static let exportBundle = SignatureDomain("export bundle")
+    public static let replyBundle = SignatureDomain("reply bundle")
+    public static let registryBundle = SignatureDomain("registry bundle")
+    public static let regionalKey = SignatureDomain("regional key")
+    public static let recoveryFile = SignatureDomain("recovery file")
+    public static let referral = SignatureDomain("referral")
+    public static let release = SignatureDomain("release")
+
+    public static let all: [SignatureDomain] = [.manifest, .acknowledgement, .exportBundle, .replyBundle, .registryBundle,
+                                                .regionalKey, .recoveryFile, .referral, .release]
+
+    func framing(_ message: some ContiguousBytesLike) -> [UInt8] {
+        message.withRawBytes { context + Array($0) }
+    }
+
+    public var description: String { String(decoding: context.dropLast(), as: UTF8.self) }
 }

@@ -16,6 +16,9 @@ public enum SodiumError: Error, Equatable, Sendable, CustomStringConvertible {
     case invalidKeyDerivationLimits(opsLimit: UInt64, memLimit: UInt64)
     /// An Ed25519 signature did not verify.
     case invalidSignature
+    /// A bare signature of the message, made before signatures carried a domain (the purpose
+    /// named): refused; the caller says how to re-sign it.
+    case signatureWithoutDomain(String)
     /// A BLAKE2b output or key length outside 16...64 (output) or 16...64 (key) bytes.
     case invalidHashParameter(String)
     /// `sodium_unpad` found no 0x80 marker: the buffer was not ISO/IEC 7816-4 padded.
@@ -41,6 +44,8 @@ public enum SodiumError: Error, Equatable, Sendable, CustomStringConvertible {
             return L("Argon2id limits out of range: opslimit {ops}, memlimit {mem} bytes", ["ops": "\(ops)", "mem": "\(mem)"])
         case .invalidSignature:
             return L("signature does not verify")
+        case .signatureWithoutDomain(let purpose):
+            return L("signed in the format before signature domains, without the context \"resguardo {purpose} v1\"", ["purpose": purpose])
         case .invalidHashParameter(let what):
             return L("invalid BLAKE2b parameter: {what}", ["what": "\(what)"])
         case .invalidPadding:

@@ -16,7 +16,7 @@ extension Resguardo {
               $ resguardo key rotate --dir keys
               $ resguardo key renew --dir keys
             """),
-            subcommands: [KeyInit.self, KeyShow.self, KeyRotate.self, KeyRenew.self, Passphrase.self, CustodyCommand.self, SignFile.self, VerifyFile.self]
+            subcommands: [KeyInit.self, KeyShow.self, KeyRotate.self, KeyRenew.self, Passphrase.self, CustodyCommand.self, ReleaseInit.self, SignFile.self, VerifyFile.self]
         )
     }
 }
@@ -260,6 +260,10 @@ extension Resguardo.KeyCommand {
             seen, so an intake replaying an old manifest is refused. Renew (or rotate) before it \
             expires and copy the new manifest.json to the intake.
 
+            Manifests signed before signature domains (December 2026) are refused everywhere; \
+            renew is their migration: it checks that every key such a manifest lists is one of this \
+            directory's own (each key file must open with the passphrase) and signs it again.
+
             Example:
               $ resguardo key renew --dir keys
               Passphrase:
@@ -271,10 +275,22 @@ extension Resguardo.KeyCommand {
         @OptionGroup var passphrase: PassphraseOptions
 
         func run() throws {
-            let directory = try keys.open()
-            let secret = try passphrase.read(prompt: "Passphrase: ")
             let renewed: KeyManifest
-            do { renewed = try directory.renew(passphrase: secret, today: .today()) } catch { throw error.commandFailure(directory: keys.dir) }
+            do {
+                let directory = try KeyDirectory(path: keys.dir)
+                for warning in directory.permissionWarnings() { Console.warning(warning) }
+                let secret = try passphrase.read(prompt: "Passphrase: ")
+                do { renewed = try directory.renew(passphrase: secret, today: .today()) } catch { throw error.commandFailure(directory: keys.dir) }
+            } catch KeyDirectoryError.manifest(.signedWithoutDomain) {
+                // The one way a manifest signed before signature domains is read again (review N1).
+                let secret = try passphrase.read(prompt: "Passphrase: ")
+                do { renewed = try KeyDirectory.migrateUndomainedManifest(at: keys.dir, passphrase: secret, today: .today()) } catch {
+                    throw error.commandFailure(directory: keys.dir)
+                }
+                print(L("the manifest was in the format before signature domains; every key it lists is one of this directory's, and it is signed again in the current format"))
+            } catch let error as KeyDirectoryError {
+                throw error.commandFailure(directory: keys.dir)
+            }
             print(L("manifest signed {issued}, valid until {expires}", ["issued": "\(renewed.issued)", "expires": "\(renewed.expires)"]))
             if let lastKey = renewed.encryptionKeys.map(\.notAfter).max(), renewed.expires == lastKey {
                 Console.warning(L("the manifest ends with its last key on {last_key}: rotate (resguardo key rotate) to go on receiving reports after that", ["last_key": "\(lastKey)"]))
@@ -296,8 +312,12 @@ extension KeyDirectoryError {
         case .keyFile(_, .wrongPassphrase):
             return CommandFailure(L("wrong passphrase for the keys in {directory}", ["directory": "\(directory)"]),
                                   hints: ["check --passphrase-file or RESGUARDO_PASSPHRASE; the passphrase is case-sensitive"], status: .wrongPassphrase)
+        case .manifest(.signedWithoutDomain):
+            return CommandFailure(description, hints: [L("on this computer, run: resguardo key renew --dir {directory}", ["directory": directory])], status: .dataError)
         case .keyFile, .manifest:
             return CommandFailure(description, hints: ["restore the key directory from its backup"], status: .dataError)
+        case .notAReleaseKey:
+            return CommandFailure(description, hints: ["make a release key once with: resguardo key release-init --out release-signing.key --pem-out release.pem"], status: .usage)
         case .notADirectory, .io, .crypto:
             return CommandFailure(description)
         }

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
-import Sodium
+@testable import Sodium
 import Formats
 @testable import Casework
 
@@ -205,24 +205,84 @@ struct SharePageTests {
     }
 }
 
-@Suite("Release signing")
+@Suite("Release signing and signature domains (review N1)")
 struct ReleaseSigningTests {
-    @Test("key sign-file makes a bare Ed25519 signature OpenSSL verifies; verify-file checks the published fingerprint and refuses a changed file")
+    @Test("a release key signs under its domain; OpenSSL verifies with the domain line in front; verify-file checks the fingerprint and refuses a changed file")
     func signAndVerify() throws {
         let s = try Scratch()
         let pass = try s.write("pass", "frase de las versiones publicadas\n")
-        let keys = s.path("release-keys")
-        _ = try CLIRunner.run(["key", "init", "--dir", keys, "--organisation", "Resguardo releases", "--kdf", "interactive", "--passphrase-file", pass])
-        let sums = try s.write("SHA256SUMS", "0123  ./resguardo_1_amd64.deb\n"), pem = s.path("release.pem")
-        let signed = try CLIRunner.run(["key", "sign-file", "--dir", keys, sums, "--pem-out", pem, "--passphrase-file", pass])
+        let key = s.path("release-signing.key"), pem = s.path("release.pem")
+        let made = try CLIRunner.run(["key", "release-init", "--out", key, "--pem-out", pem, "--kdf", "interactive", "--passphrase-file", pass])
+        #expect(made.status == 0, "\(made.stderr)")
+        // The digest it prints is what sha256sum prints: a check with standard tools before installing (N7).
+        let sha = try runSubprocess("/usr/bin/sha256sum", [pem])
+        #expect(made.stdout.contains(String(sha.output.prefix(64))), "\(made.stdout) vs \(sha.output)")
+        let sums = try s.write("SHA256SUMS", "0123  ./resguardo_1_amd64.deb\n")
+        let signed = try CLIRunner.run(["key", "sign-file", "--key", key, sums, "--passphrase-file", pass])
         #expect(signed.status == 0, "\(signed.stderr)")
-        let openssl = try runSubprocess("/usr/bin/openssl", ["pkeyutl", "-verify", "-pubin", "-inkey", pem, "-rawin", "-in", sums, "-sigfile", sums + ".sig"])
+        let framed = try s.write("SHA256SUMS.signed", "resguardo release v1\n0123  ./resguardo_1_amd64.deb\n")
+        let openssl = try runSubprocess("/usr/bin/openssl", ["pkeyutl", "-verify", "-pubin", "-inkey", pem, "-rawin", "-in", framed, "-sigfile", sums + ".sig"])
         #expect(openssl.status == 0 && openssl.output.contains("Signature Verified Successfully"), "\(openssl.output)")
+        let bare = try runSubprocess("/usr/bin/openssl", ["pkeyutl", "-verify", "-pubin", "-inkey", pem, "-rawin", "-in", sums, "-sigfile", sums + ".sig"])
+        #expect(bare.status != 0, "the bare file must not verify: the signature carries the release domain")
         let fingerprint = try #require(signed.stdout.split(separator: " ").suffix(8).joined(separator: " ").split(separator: "\n").first.map(String.init))
         #expect(try CLIRunner.run(["key", "verify-file", sums, sums + ".sig", "--public-key", pem, "--fingerprint", fingerprint]).status == 0)
         let other = "0000 0000 0000 0000 0000 0000 0000 0000"
         #expect(try CLIRunner.run(["key", "verify-file", sums, sums + ".sig", "--public-key", pem, "--fingerprint", other]).status == 77)
+        #expect(try CLIRunner.run(["key", "verify-file", sums, sums + ".sig", "--public-key", pem]).status == 64, "a key from the stick needs the published fingerprint")
         try "tampered\n".write(toFile: sums, atomically: true, encoding: .utf8)
         #expect(try CLIRunner.run(["key", "verify-file", sums, sums + ".sig", "--public-key", pem, "--fingerprint", fingerprint]).status == 65)
+    }
+
+    @Test("sign-file refuses a network's key directory and its manifest-signing key file before asking the passphrase; the old oracle's manifest is refused and renew does not migrate it")
+    func noSigningOracle() throws {
+        let s = try Scratch()
+        let pass = try s.write("pass", "frase de paso de la red de prueba\n")
+        let keys = s.path("mx-keys")
+        #expect(try CLIRunner.run(["key", "init", "--dir", keys, "--organisation", "Red MX", "--kdf", "interactive", "--passphrase-file", pass]).status == 0)
+        // Given the review's payload: MX's manifest listing an attacker's encryption key.
+        let directory = try KeyDirectory(path: keys)
+        let attacker = try SealSecretKey.generate()
+        let forged = try KeyManifest(organisation: "Red MX", issued: .today(), encryptionKeys: [
+            KeyManifest.EncryptionKey(publicKey: attacker.publicKey, notBefore: .today(), notAfter: CalendarDay.today().adding(days: 90))],
+            replySigningKey: directory.manifest.manifest.replySigningKey)
+        let payload = try s.write("payload.json", String(decoding: forged.payloadBytes(), as: UTF8.self))
+        for target in [keys, keys + "/signing.key", keys + "/reply-signing.key"] {
+            let run = try CLIRunner.run(["key", "sign-file", "--key", target, payload, "--passphrase-file", pass])
+            #expect(run.status == 64, "\(target): \(run.stderr)")
+            #expect(run.stderr.contains("not a release key") || run.stderr.contains("is a directory"), "\(run.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: payload + ".sig"))
+        }
+        #expect(try CLIRunner.run(["key", "sign-file", "--dir", keys, payload, "--passphrase-file", pass]).status == 64)
+        // Even a signature the real key made over the bare payload (what the old sign-file did) is no manifest now…
+        let signing = try directory.unlockManifestSigningKey(passphrase: SecureBytes(copying: Array("frase de paso de la red de prueba".utf8)))
+        let bare = try signing.signBare(forged.payloadBytes())
+        let json = Array(#"{"payload":"\#(Encoding.base64(forged.payloadBytes()))","signature":"\#(Encoding.base64(bare))","signing_key":"\#(Encoding.base64(signing.verifyingKey.bytes))"}"#.utf8)
+        #expect(throws: KeyManifestError.signedWithoutDomain) { try SignedKeyManifest(json: json, trust: .key(signing.verifyingKey)) }
+        // …and renew, the migration, refuses it: the attacker's key has no key file here.
+        try Data(json).write(to: URL(fileURLWithPath: keys + "/manifest.json"))
+        let shown = try CLIRunner.run(["key", "show", "--dir", keys])
+        #expect(shown.status == 65 && shown.stderr.contains("key renew"), "\(shown.stderr)")
+        let renew = try CLIRunner.run(["key", "renew", "--dir", keys, "--passphrase-file", pass])
+        #expect(renew.status != 0 && renew.stderr.contains("no key file here"), "\(renew.stderr)")
+    }
+
+    @Test("renew migrates a genuine manifest signed before domains, after checking every key against the key files")
+    func migration() throws {
+        let s = try Scratch()
+        let pass = try s.write("pass", "frase de paso de la red de prueba\n")
+        let keys = s.path("gt-keys")
+        #expect(try CLIRunner.run(["key", "init", "--dir", keys, "--organisation", "Red GT", "--kdf", "interactive", "--passphrase-file", pass]).status == 0)
+        let directory = try KeyDirectory(path: keys)
+        let signing = try directory.unlockManifestSigningKey(passphrase: SecureBytes(copying: Array("frase de paso de la red de prueba".utf8)))
+        let old = directory.manifest
+        let bare = try signing.signBare(old.payload)
+        let json = Array(#"{"payload":"\#(Encoding.base64(old.payload))","signature":"\#(Encoding.base64(bare))","signing_key":"\#(Encoding.base64(signing.verifyingKey.bytes))"}"#.utf8)
+        try Data(json).write(to: URL(fileURLWithPath: keys + "/manifest.json"))
+        #expect(throws: KeyDirectoryError.self) { try KeyDirectory(path: keys) }
+        let renew = try CLIRunner.run(["key", "renew", "--dir", keys, "--passphrase-file", pass])
+        #expect(renew.status == 0, "\(renew.stderr)")
+        let migrated = try KeyDirectory(path: keys)
+        #expect(migrated.manifest.manifest.encryptionKeys.map(\.id) == old.manifest.encryptionKeys.map(\.id))
     }
 }

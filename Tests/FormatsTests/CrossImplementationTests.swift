@@ -31,8 +31,10 @@ struct CrossImplementationTests {
         }
         let signer = try SigningKey.generate()
         let message = Array("manifiesto de llaves".utf8)
+        // PyNaCl checks the signature over the domain line and the message: the framing is the spec's.
         try write(dir, "signature", [("kind", "signature"), ("public_key", Encoding.hex(signer.verifyingKey.bytes)),
-                                     ("message", Encoding.hex(message)), ("signature", Encoding.hex(try signer.sign(message)))])
+                                     ("message", Encoding.hex(Array("resguardo manifest v1\n".utf8) + message)),
+                                     ("signature", Encoding.hex(try signer.sign(message, in: .manifest)))])
         let hashKey = try SecureBytes(copying: [UInt8](repeating: 9, count: 32))
         try write(dir, "blake2b-keyed", [("kind", "blake2b"), ("message", Encoding.hex(message)), ("key", Encoding.hex([UInt8](repeating: 9, count: 32))),
                                          ("digest", Encoding.hex(try GenericHash.hash(message, outputByteCount: 64, key: hashKey)))])

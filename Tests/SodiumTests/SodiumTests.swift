@@ -57,14 +57,35 @@ struct SodiumTests {
         #expect(throws: SodiumError.self) { try PasswordHash.derive(outputByteCount: 32, passphrase: passphrase, salt: [1], limits: limits) }
     }
 
+    @Test("a signature made for one purpose verifies for no other; a bare one is named as the old format (review N1)")
+    func signatureDomains() throws {
+        let key = try SigningKey.generate()
+        let payload = Array(#"{"version":1}"#.utf8)
+        for domain in SignatureDomain.all {
+            let signature = try key.sign(payload, in: domain)
+            try key.verifyingKey.verify(signature, for: payload, in: domain)
+            for other in SignatureDomain.all where other != domain {
+                #expect(throws: SodiumError.invalidSignature) { try key.verifyingKey.verify(signature, for: payload, in: other) }
+            }
+            // The oracle the review used: signing domain ‖ payload as a "file" under another domain is no signature of payload.
+            let wrapped = try key.sign(domain.context + payload, in: .release)
+            if domain != .release {
+                #expect(throws: SodiumError.invalidSignature) { try key.verifyingKey.verify(wrapped, for: payload, in: domain) }
+            }
+        }
+        #expect(throws: SodiumError.signatureWithoutDomain("manifest")) { try key.verifyingKey.verify(try key.signBare(payload), for: payload, in: .manifest) }
+        // No context is a prefix of another.
+        for a in SignatureDomain.all { for b in SignatureDomain.all where a != b { #expect(!b.context.starts(with: a.context)) } }
+    }
+
     @Test("Ed25519 signatures verify only for their message and key")
     func signing() throws {
         let key = try SigningKey.generate()
-        let signature = try key.sign(Array("manifiesto".utf8))
-        try key.verifyingKey.verify(signature, for: Array("manifiesto".utf8))
-        #expect(throws: SodiumError.invalidSignature) { try key.verifyingKey.verify(signature, for: Array("manifiestO".utf8)) }
-        #expect(throws: SodiumError.invalidSignature) { try SigningKey.generate().verifyingKey.verify(signature, for: Array("manifiesto".utf8)) }
-        #expect(throws: SodiumError.invalidSignature) { try key.verifyingKey.verify(signature.prefix(10), for: [1]) }
+        let signature = try key.sign(Array("manifiesto".utf8), in: .manifest)
+        try key.verifyingKey.verify(signature, for: Array("manifiesto".utf8), in: .manifest)
+        #expect(throws: SodiumError.invalidSignature) { try key.verifyingKey.verify(signature, for: Array("manifiestO".utf8), in: .manifest) }
+        #expect(throws: SodiumError.invalidSignature) { try SigningKey.generate().verifyingKey.verify(signature, for: Array("manifiesto".utf8), in: .manifest) }
+        #expect(throws: SodiumError.invalidSignature) { try key.verifyingKey.verify(signature.prefix(10), for: [1], in: .manifest) }
         // The same seed gives the same key, which is what key files rely on.
         let seed = try SecureBytes(copying: [UInt8](repeating: 1, count: 32))
         #expect(try SigningKey(seed: seed).verifyingKey == SigningKey(seed: seed).verifyingKey)

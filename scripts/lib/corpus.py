@@ -75,9 +75,9 @@ def main(root):
         entries += os.urandom(16) + b"2026-11-25" + struct.pack("<I", len(envelope)) + envelope
     header = b"RSGB\x01\x00\x00\x00" + os.urandom(16) + b"2026-11-25" + b"\x00\x00" + struct.pack("<IQ", 3, len(entries))
     digest = blake2b(b"resguardo export bundle v1" + header + entries, 32)
-    write(root, "export_bundle", "three_envelopes", header + entries + digest + bytes(SIGNER.verify_key) + SIGNER.sign(digest).signature)
+    write(root, "export_bundle", "three_envelopes", header + entries + digest + bytes(SIGNER.verify_key) + SIGNER.sign(b"resguardo export bundle v1\n" + digest).signature)
     write(root, "export_bundle", "empty", (lambda h: h + blake2b(b"resguardo export bundle v1" + h, 32) + bytes(SIGNER.verify_key)
-          + SIGNER.sign(blake2b(b"resguardo export bundle v1" + h, 32)).signature)(
+          + SIGNER.sign(b"resguardo export bundle v1\n" + blake2b(b"resguardo export bundle v1" + h, 32)).signature)(
         b"RSGB\x01\x00\x00\x00" + bytes(16) + b"2026-11-25\x00\x00" + struct.pack("<IQ", 0, 0)))
 
     # Reply bundle v1 (§13) and a sealed reply.
@@ -86,7 +86,7 @@ def main(root):
     body = b"RSGR\x01\x00\x00\x00" + b"2026-11-25" + struct.pack("<I", 2)
     for _ in range(2):
         body += os.urandom(16) + struct.pack("<I", len(sealed_reply)) + sealed_reply
-    write(root, "reply_bundle", "two_replies", body + bytes(SIGNER.verify_key) + SIGNER.sign(body).signature)
+    write(root, "reply_bundle", "two_replies", body + bytes(SIGNER.verify_key) + SIGNER.sign(b"resguardo reply bundle v1\n" + body).signature)
     write(root, "reply_bundle", "sealed_reply", sealed_reply)
 
     # Referral v1 (§14): a record, and a file sealed to the harness's key.
@@ -101,7 +101,7 @@ def main(root):
     write(root, "referral", "record", record_bytes)
     sealed_record = nacl.public.SealedBox(RECIPIENT.public_key).encrypt(pad(record_bytes, 4096))
     body = b"RSGF\x01\x00\x00\x00" + b"2099-12-31" + blake2b(pk, 32)[:8] + struct.pack("<I", len(sealed_record)) + sealed_record
-    write(root, "referral", "file", body + bytes(SIGNER.verify_key) + SIGNER.sign(body).signature)
+    write(root, "referral", "file", body + bytes(SIGNER.verify_key) + SIGNER.sign(b"resguardo referral v1\n" + body).signature)
 
 
 if __name__ == "__main__":

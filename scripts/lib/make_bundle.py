@@ -28,7 +28,7 @@ head = b"RSGB\x01\x00\x00\x00" + os.urandom(16) + today + b"\x00\x00" + struct.p
 body = head + entries
 digest = nacl.hash.blake2b(b"resguardo export bundle v1" + body, digest_size=32, encoder=nacl.encoding.RawEncoder)
 signer = nacl.signing.SigningKey.generate()
-open(out, "wb").write(body + digest + bytes(signer.verify_key) + signer.sign(digest).signature)
+open(out, "wb").write(body + digest + bytes(signer.verify_key) + signer.sign(b"resguardo export bundle v1\n" + digest).signature)
 open(pub, "w").write(base64.b64encode(bytes(signer.verify_key)).decode() + "\n")
 fp = nacl.hash.blake2b(bytes(signer.verify_key), digest_size=32, encoder=nacl.encoding.RawEncoder)[:16].hex()
 print(" ".join(fp[i:i + 4] for i in range(0, 32, 4)))

@@ -47,7 +47,7 @@ def main():
     if fingerprint != pinned:
         sys.exit(f"fingerprint mismatch: {fingerprint} != {pinned}")
     payload = base64.b64decode(outer["payload"])
-    nacl.signing.VerifyKey(signing_key).verify(payload, base64.b64decode(outer["signature"]))
+    nacl.signing.VerifyKey(signing_key).verify(b"resguardo manifest v1\n" + payload, base64.b64decode(outer["signature"]))
     manifest = json.loads(payload)
     key = sorted(manifest["encryption_keys"], key=lambda k: k["not_before"])[-1]
     public_key = base64.b64decode(key["public_key"])

@@ -62,6 +62,10 @@ def keyfile(secret, pk, kind, passphrase, ops, mem, version=1):
     return body + blake2b(body, 32)
 
 
+# Every signature of ours covers a domain line first (docs/formats.md §0, review N1).
+MANIFEST_DOMAIN = b"resguardo manifest v1\n"
+
+
 def manifest(signing, organisation, keys, reply_pk, issued="2026-11-25"):
     payload = json.dumps({
         "version": 1,
@@ -72,7 +76,7 @@ def manifest(signing, organisation, keys, reply_pk, issued="2026-11-25"):
              "not_before": nb, "not_after": na} for pk, nb, na in keys],
         "reply_signing_key": base64.b64encode(reply_pk).decode(),
     }, ensure_ascii=False, separators=(",", ":")).encode()
-    sig = signing.sign(payload).signature
+    sig = signing.sign(MANIFEST_DOMAIN + payload).signature
     return payload, sig
 
 
@@ -188,7 +192,9 @@ def generate(root):
             manifest=wrap_manifest(p2, s2, bytes(intruder.verify_key)), fingerprint=fp)
     bad_id = payload.replace(key_id(pk).hex().encode(), b"0000000000000000")
     w.write("manifest", "wrong_key_id.txt", "payload failure", "signed, but the id is not the public key's",
-            manifest=wrap_manifest(bad_id, msign.sign(bad_id).signature, vk), fingerprint=fp)
+            manifest=wrap_manifest(bad_id, msign.sign(MANIFEST_DOMAIN + bad_id).signature, vk), fingerprint=fp)
+    w.write("manifest", "undomained.txt", "undomained", "the bare payload signed, as before signature domains: refused",
+            manifest=wrap_manifest(payload, msign.sign(payload).signature, vk), fingerprint=fp)
 
     # Key files (small Argon2id limits so the tests stay quick; the layout is what is tested).
     secret = bytes(range(32))
@@ -299,7 +305,7 @@ def verify(root):
                 outer = json.loads(bytes.fromhex(f["manifest"]))
                 vk_bytes = base64.b64decode(outer["signing_key"])
                 payload = base64.b64decode(outer["payload"])
-                nacl.signing.VerifyKey(vk_bytes).verify(payload, base64.b64decode(outer["signature"]))
+                nacl.signing.VerifyKey(vk_bytes).verify(MANIFEST_DOMAIN + payload, base64.b64decode(outer["signature"]))
                 doc = json.loads(payload)
                 ok = fingerprint(vk_bytes) == f["fingerprint"] and doc["version"] == 1
                 ok = ok and all(k["id"] == key_id(base64.b64decode(k["public_key"])).hex() for k in doc["encryption_keys"])

@@ -95,6 +95,8 @@
 
   // Checks a signed key manifest against the pinned fingerprint and picks the encryption key
   // valid on `today` (YYYY-MM-DD). Throws SealingError with a code the page explains.
+  const MANIFEST_DOMAIN = new TextEncoder().encode('resguardo manifest v1\n');
+
   function verifyManifest(text, pinned, today, notIssuedBefore) {
     let outer;
     try {
@@ -108,7 +110,9 @@
     const payload = fromBase64(outer.payload);
     if (signingKey.length !== 32 || signature.length !== 64) throw new SealingError('manifest_malformed');
     if (fingerprint(signingKey) !== pinned) throw new SealingError('manifest_wrong_signer', fingerprint(signingKey));
-    if (!nacl.sign.detached.verify(payload, signature, signingKey)) throw new SealingError('manifest_bad_signature');
+    // The signature covers the manifest domain, then the payload (docs/formats.md §0): a file the
+    // organisation's key signed for another purpose is never a manifest.
+    if (!nacl.sign.detached.verify(concat(MANIFEST_DOMAIN, payload), signature, signingKey)) throw new SealingError('manifest_bad_signature');
     let body;
     try {
       body = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(payload));
