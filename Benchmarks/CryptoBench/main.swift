@@ -35,7 +35,7 @@ func unsealBenchmark(count: Int, dir: String) throws {
     let bundle = try ExportBundle.seal(bundleId: try Random.bytes(count: 16), createdDay: .today(), entries: entries, signer: vaultKey)
     try Data(boxes).write(to: URL(fileURLWithPath: dir + "/boxes.bin"))
     try Data(secret.withUnsafeSecretBytes { Array($0) } + current.publicKey.bytes).write(to: URL(fileURLWithPath: dir + "/keypair.bin"))
-    try Workspace.create(at: dir + "/ws", keyDirectory: dir + "/keys")
+    try Workspace.create(at: dir + "/ws", keyDirectory: dir + "/keys", passphrase: passphrase)
     let workspace = try Workspace(path: dir + "/ws")
     try workspace.trustVault(publicKey: vaultKey.verifyingKey, fingerprint: SigningKeyFingerprint(verifyingKey: vaultKey.verifyingKey), today: .today())
     let unsealer = try Unsealer(workspace: workspace, keys: secretKeys)

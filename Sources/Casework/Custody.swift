@@ -31,12 +31,55 @@ extension KeyDirectory {
         do { try DurableFile.replaceAtomically(recoveryFilePath, bytes: file.bytes, mode: 0o600) } catch { throw .io(error.description) }
     }
 
-    /// Seals one more secret into the recovery file with the public key alone (no share, no
-    /// passphrase); nothing to do when custody was never set up.
-    public func addToRecovery(name: String, kind: RecoveryFile.Kind, publicKey: [UInt8], secret: SecureBytes) throws(KeyDirectoryError) {
+    /// Seals one more secret into the recovery file and signs the new entry list with the
+    /// manifest-signing key (nothing to do when custody was never set up). A file whose list is
+    /// signed by another key is refused; one from before signing is checked first (`blessLegacy`).
+    public func addToRecovery(name: String, kind: RecoveryFile.Kind, publicKey: [UInt8], secret: SecureBytes, signing: SigningKey) throws(KeyDirectoryError) {
         guard var file = try recoveryFile() else { return }
-        do { try file.add(name: name, kind: kind, publicKey: publicKey, secret: secret) } catch { throw .crypto(error) }
+        try checkSignedOrLegacy(file, signing: signing.verifyingKey)
+        do { try file.add(name: name, kind: kind, publicKey: publicKey, secret: secret) } catch { throw .io("\(recoveryFilePath): \(error)") }
+        do { try file.sign(with: signing) } catch { throw .crypto(error) }
         try writeRecoveryFile(file)
+    }
+
+    /// Signs a recovery file written before entry lists were signed (`key renew` does it), once
+    /// `checkSignedOrLegacy` found nothing a stranger added. True when it signed one.
+    func signLegacyRecoveryFile(signing: SigningKey) throws(KeyDirectoryError) -> Bool {
+        guard var file = try recoveryFile(), file.signature == nil else { return false }
+        try checkSignedOrLegacy(file, signing: signing.verifyingKey)
+        do { try file.sign(with: signing) } catch { throw .crypto(error) }
+        try writeRecoveryFile(file)
+        return true
+    }
+
+    /// A signed list must verify with this directory's signing key. An unsigned one (from before
+    /// review N3) is checked with what is public here: the signing and reply keys are this
+    /// directory's, every encryption entry is a key of the manifest with its key file here, at
+    /// most one pseudonym key (the parser refuses a second). What this cannot check is the sealed
+    /// part of the pseudonym entry: its check value, printed by `recover`, is what a person compares.
+    func checkSignedOrLegacy(_ file: RecoveryFile, signing: VerifyingKey) throws(KeyDirectoryError) {
+        if file.signature != nil {
+            do { try file.verifyEntries(signedBy: signing) } catch { throw .io("\(recoveryFilePath): \(error)") }
+            return
+        }
+        func refuse(_ why: String) -> KeyDirectoryError {
+            .io(L("{path}: its entry list is not signed and {why}: not signing it; make a new recovery file with `resguardo key custody init --replace`", ["path": recoveryFilePath, "why": why]))
+        }
+        for e in file.entries {
+            switch e.kind {
+            case .manifestSigning:
+                guard ConstantTime.equals(e.publicKey, signing.bytes) else { throw refuse(L("its manifest-signing entry is not this directory's key")) }
+            case .replySigning:
+                guard ConstantTime.equals(e.publicKey, manifest.manifest.replySigningKey.bytes) else { throw refuse(L("its reply-signing entry is not the manifest's key")) }
+            case .encryption:
+                guard let key = try? SealPublicKey(bytes: e.publicKey), let id = try? KeyId(publicKey: key),
+                      e.name == Self.encryptionKeyName(id), manifest.manifest.encryptionKeys.contains(where: { $0.id == id }), hasSecretKeyFile(for: id) else {
+                    throw refuse(L("entry {name} is not an encryption key of this directory", ["name": TerminalText.escaped(e.name)]))
+                }
+            case .pseudonym:
+                break
+            }
+        }
     }
 
     /// Keeps the recovery file's copy of the manifest current (after a rotation or a renewal).
@@ -73,17 +116,22 @@ extension KeyDirectory {
     /// With `replace`, a new recovery key: shares of the old one stop opening the new file.
     public func initCustody(passphrase: SecureBytes, limits: KeyDerivationLimits, replace: Bool = false) throws(KeyDirectoryError) -> RecoveryFile {
         if !replace, FileManager.default.fileExists(atPath: recoveryFilePath) { throw .alreadyExists(recoveryFilePath) }
-        return try Self.writeNewCustody(in: path, manifest: manifest, secrets: try recoverySecrets(passphrase: passphrase), passphrase: passphrase, limits: limits)
+        let secrets = try recoverySecrets(passphrase: passphrase)
+        guard let seed = secrets.first(where: { $0.kind == .manifestSigning }) else { throw .missingFile(path + "/" + Self.signingKeyName) }
+        let signing: SigningKey
+        do { signing = try SigningKey(seed: seed.secret) } catch { throw .crypto(error) }
+        return try Self.writeNewCustody(in: path, manifest: manifest, signing: signing, secrets: secrets, passphrase: passphrase, limits: limits)
     }
 
     typealias RecoverySecret = (name: String, kind: RecoveryFile.Kind, publicKey: [UInt8], secret: SecureBytes)
 
-    static func writeNewCustody(in path: String, manifest: SignedKeyManifest, secrets: [RecoverySecret], passphrase: SecureBytes,
+    static func writeNewCustody(in path: String, manifest: SignedKeyManifest, signing: SigningKey, secrets: [RecoverySecret], passphrase: SecureBytes,
                                 limits: KeyDerivationLimits) throws(KeyDirectoryError) -> RecoveryFile {
         do {
             let recovery = try SealSecretKey.generate()
             var file = RecoveryFile(organisation: manifest.manifest.organisation, recoveryKey: recovery.publicKey, manifest: manifest.serialized())
             for s in secrets { try file.add(name: s.name, kind: s.kind, publicKey: s.publicKey, secret: s.secret) }
+            try file.sign(with: signing)
             let secret = try recovery.withUnsafeSecretBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }
             let sealed = try KeyFile.seal(secret: secret, publicKey: recovery.publicKey.bytes, kind: .recovery, passphrase: passphrase, limits: limits)
             try DurableFile.replaceAtomically(path + "/" + recoverySecretName, bytes: sealed.bytes, mode: 0o600)
@@ -129,19 +177,57 @@ extension KeyDirectory {
         DurableFile.syncDirectory(of: file)
     }
 
+    /// What `recover` rebuilt, and what a person should compare.
+    public struct Recovered: Sendable {
+        public let directory: KeyDirectory
+        /// The pseudonym key's check value (`RecoveryFile.checkText`), nil when there was none.
+        public let pseudonymCheck: String?
+        /// The recovery file's entry list was not signed and `acceptUnsigned` let it through.
+        public let entriesWereUnsigned: Bool
+    }
+
     /// Rebuilds a key directory at `out` from the recovery file and enough shares: every key
     /// file under a new passphrase, the manifest (checked against `pinned`, and every key against
     /// it), the recovery file, and a recovered workspace pseudonym key if there was one.
+    ///
+    /// Before anything is opened: the entry list's signature is checked against the pinned key
+    /// (review N3; an unsigned list from before that only with `acceptUnsigned`), and a newer
+    /// manifest given with `override` must be at least as new as the recovery file's and list
+    /// every key it lists (review N4: an older one would revive a retired key).
     public static func recover(shares: [SLIP39.Share], recoveryFile file: RecoveryFile, manifest override: [UInt8]?, pinned: SigningKeyFingerprint,
-                               to out: String, passphrase: SecureBytes, limits: KeyDerivationLimits) throws -> KeyDirectory {
+                               to out: String, passphrase: SecureBytes, limits: KeyDerivationLimits, acceptUnsigned: Bool = false) throws -> Recovered {
+        let own: KeyManifest, ownSigningKey: VerifyingKey
+        do {
+            let signed = try SignedKeyManifest(json: file.manifest, trust: .fingerprint(pinned))
+            (own, ownSigningKey) = (signed.manifest, signed.signingKey)
+        } catch KeyManifestError.signedWithoutDomain {
+            // A recovery file from before signature domains: its manifest still says which keys
+            // and which date it had, checked against the pin.
+            own = try SignedKeyManifest.undomainedForMigration(json: file.manifest, trust: .fingerprint(pinned))
+            guard let key = try? VerifyingKey(bytes: ownSigningKeyBytes(file.manifest)) else { throw CustodyError.mismatch(L("the recovery file's manifest names no signing key")) }
+            ownSigningKey = key
+        } catch {
+            throw CustodyError.mismatch(L("the recovery file's manifest is not signed by the pinned fingerprint {pinned}: {error}", ["pinned": "\(pinned)", "error": "\(error)"]))
+        }
+        let unsigned = file.signature == nil
+        if !(unsigned && acceptUnsigned) { try file.verifyEntries(signedBy: ownSigningKey) }
+        let signed: SignedKeyManifest
+        do { signed = try SignedKeyManifest(json: override ?? file.manifest, trust: .fingerprint(pinned)) } catch KeyManifestError.signedWithoutDomain where override == nil {
+            throw CustodyError.mismatch(L("the recovery file's manifest was signed before signature domains: give the network's current manifest with --manifest"))
+        } catch {
+            throw CustodyError.mismatch(L("the manifest is not signed by the pinned fingerprint {pinned}: {error}", ["pinned": "\(pinned)", "error": "\(error)"]))
+        }
+        if override != nil {
+            guard signed.manifest.issued >= own.issued else {
+                throw CustodyError.mismatch(L("the manifest given with --manifest was issued {issued}, before the recovery file's ({own}): an older manifest is refused (it could bring back a retired key)", ["issued": "\(signed.manifest.issued)", "own": "\(own.issued)"]))
+            }
+            for key in own.encryptionKeys where !signed.manifest.encryptionKeys.contains(where: { $0.id == key.id }) {
+                throw CustodyError.mismatch(L("the manifest given with --manifest lacks key {id}, which the recovery file's manifest lists: refused", ["id": key.id.hex]))
+            }
+        }
         let secret = try SLIP39.combine(shares)
         let recovery = try SealSecretKey(secretBytes: secret)
         let opened = try file.open(with: recovery)
-        let manifestBytes = override ?? file.manifest
-        let signed: SignedKeyManifest
-        do { signed = try SignedKeyManifest(json: manifestBytes, trust: .fingerprint(pinned)) } catch {
-            throw CustodyError.mismatch("the manifest is not signed by the pinned fingerprint \(pinned): \(error)")
-        }
         func entry(_ kind: RecoveryFile.Kind) -> [(entry: RecoveryFile.Entry, secret: SecureBytes)] { opened.filter { $0.entry.kind == kind } }
         guard let signing = entry(.manifestSigning).last, let reply = entry(.replySigning).last else { throw CustodyError.mismatch("the recovery file lacks a signing key") }
         let signingKey = try SigningKey(seed: signing.secret), replyKey = try SigningKey(seed: reply.secret)
@@ -161,6 +247,15 @@ extension KeyDirectory {
         guard let current = signed.manifest.encryptionKeys.last, encryption.contains(where: { $0.0 == current.id }) else {
             throw CustodyError.mismatch("the recovery file lacks the manifest's current encryption key")
         }
+        var pseudonymCheck: String?
+        if let pseudonym = entry(.pseudonym).last {
+            let check = try RecoveryFile.pseudonymCheck(pseudonym.secret)
+            // Files from before check values kept an empty public key here.
+            if !pseudonym.entry.publicKey.isEmpty, !ConstantTime.equals(check, pseudonym.entry.publicKey) {
+                throw CustodyError.mismatch(L("the recovery file's pseudonym key does not give its own check value: the entry was altered"))
+            }
+            pseudonymCheck = RecoveryFile.checkText(check)
+        }
         let made = try prepareEmptyDirectory(out)
         do {
             try writeSigningKey(signingKey, kind: .manifestSigning, to: out + "/" + signingKeyName, passphrase: passphrase, limits: limits)
@@ -171,6 +266,8 @@ extension KeyDirectory {
             }
             var copy = file
             copy.manifest = signed.serialized()
+            // Signed again by the recovered key: a list accepted unsigned is signed from here on.
+            try copy.sign(with: signingKey)
             try DurableFile.createExclusive(out + "/" + recoveryFileName, bytes: copy.bytes)
             try DurableFile.createExclusive(out + "/" + manifestName, bytes: signed.serialized(), mode: 0o644)
             DurableFile.syncDirectory(of: out + "/" + manifestName)
@@ -180,7 +277,14 @@ extension KeyDirectory {
             unlink(out + "/" + recoveryFileName)
             throw error
         }
-        return try KeyDirectory(path: out)
+        return Recovered(directory: try KeyDirectory(path: out), pseudonymCheck: pseudonymCheck, entriesWereUnsigned: unsigned)
+    }
+
+    /// The `signing_key` member of a signed manifest, read before its signature is trusted only
+    /// to pick the key the pin was already checked against.
+    static func ownSigningKeyBytes(_ json: [UInt8]) -> [UInt8] {
+        guard case .string(let text)? = try? JSONValue.parse(json)["signing_key"], let bytes = Encoding.bytes(fromBase64: text) else { return [] }
+        return bytes
     }
 }
 

@@ -72,7 +72,7 @@ public struct KeyDirectory: Sendable {
             // recovery key, whose secret waits under the passphrase until `key custody split`.
             func secret(_ key: SigningKey) throws -> SecureBytes { try key.withUnsafeSeedBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) } }
             let encryptionSecret = try encryption.withUnsafeSecretBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }
-            _ = try writeNewCustody(in: path, manifest: signed, secrets: [
+            _ = try writeNewCustody(in: path, manifest: signed, signing: signing, secrets: [
                 (signingKeyName, .manifestSigning, signing.verifyingKey.bytes, try secret(signing)),
                 (replySigningKeyName, .replySigning, replySigning.verifyingKey.bytes, try secret(replySigning)),
                 (encryptionKeyName(entry.id), .encryption, encryption.publicKey.bytes, encryptionSecret),
@@ -94,8 +94,9 @@ public struct KeyDirectory: Sendable {
     }
 
     /// Signs the same keys again with today's date and a new expiry (`resguardo key renew`):
-    /// what keeps a manifest current between rotations.
-    public func renew(passphrase: SecureBytes, today: CalendarDay) throws(KeyDirectoryError) -> KeyManifest {
+    /// what keeps a manifest current between rotations. A recovery file from before entry lists
+    /// were signed is checked and signed on the way (`signedRecoveryFile`).
+    public func renew(passphrase: SecureBytes, today: CalendarDay) throws(KeyDirectoryError) -> (manifest: KeyManifest, signedRecoveryFile: Bool) {
         do {
             let signing = try Self.readKeyFile(path, Self.signingKeyName).unlockSigningKey(passphrase: passphrase, kind: .manifestSigning)
             let current = manifest.manifest
@@ -103,7 +104,7 @@ public struct KeyDirectory: Sendable {
                                        encryptionKeys: current.encryptionKeys, replySigningKey: current.replySigningKey)
             try DurableFile.replaceAtomically(path + "/" + Self.manifestName, bytes: SignedKeyManifest.sign(next, with: signing).serialized(), mode: 0o644)
             try refreshRecoveryManifest()
-            return next
+            return (next, try signLegacyRecoveryFile(signing: signing))
         } catch let error as KeyDirectoryError {
             throw error
         } catch {
@@ -116,7 +117,7 @@ public struct KeyDirectory: Sendable {
     /// manifest lists must be one of this directory's own, proven by unlocking its key file with
     /// the passphrase (a manifest forged through the old `sign-file` would list a stranger's key,
     /// which no file here opens); then it is signed again in the current format, dated today.
-    public static func migrateUndomainedManifest(at path: String, passphrase: SecureBytes, today: CalendarDay) throws(KeyDirectoryError) -> KeyManifest {
+    public static func migrateUndomainedManifest(at path: String, passphrase: SecureBytes, today: CalendarDay) throws(KeyDirectoryError) -> (manifest: KeyManifest, signedRecoveryFile: Bool) {
         try finishPassphraseChange(in: path)
         let signingFile = try readKeyFile(path, signingKeyName)
         let json: [UInt8]
@@ -144,8 +145,9 @@ public struct KeyDirectory: Sendable {
             let next = try KeyManifest(organisation: old.organisation, issued: today, expires: expiry(today, keys: old.encryptionKeys),
                                        encryptionKeys: old.encryptionKeys, replySigningKey: old.replySigningKey)
             try DurableFile.replaceAtomically(path + "/" + manifestName, bytes: SignedKeyManifest.sign(next, with: signing).serialized(), mode: 0o644)
-            try KeyDirectory(path: path).refreshRecoveryManifest()
-            return next
+            let migrated = try KeyDirectory(path: path)
+            try migrated.refreshRecoveryManifest()
+            return (next, try migrated.signLegacyRecoveryFile(signing: signing))
         } catch let error as KeyDirectoryError {
             throw error
         } catch let error as KeyFileError {
@@ -175,7 +177,7 @@ public struct KeyDirectory: Sendable {
             try Self.writeEncryptionKey(encryption, id: entry.id, in: path, passphrase: passphrase, limits: limits)
             // The new key joins the recovery file with its public key alone: no share needed.
             let secret = try encryption.withUnsafeSecretBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }
-            try addToRecovery(name: Self.encryptionKeyName(entry.id), kind: .encryption, publicKey: encryption.publicKey.bytes, secret: secret)
+            try addToRecovery(name: Self.encryptionKeyName(entry.id), kind: .encryption, publicKey: encryption.publicKey.bytes, secret: secret, signing: signing)
             try DurableFile.replaceAtomically(path + "/" + Self.manifestName, bytes: SignedKeyManifest.sign(next, with: signing).serialized(), mode: 0o644)
             try refreshRecoveryManifest()
             return entry

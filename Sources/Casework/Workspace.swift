@@ -14,11 +14,26 @@ public struct Workspace: Sendable {
     public let keys: KeyDirectory
     public let database: CaseDatabase
 
-    public static func create(at path: String, keyDirectory: String) throws(WorkspaceError) {
+    /// Makes the workspace and, unless the key directory was rebuilt from shares and brings one,
+    /// a new pseudonym key, sealed into the recovery file under a new signature of its entry list
+    /// (hence the passphrase: the manifest-signing key signs it). Returns the pseudonym key's check
+    /// value, for the custody record (`key custody recover` prints the same one); nil when the key
+    /// came from a recovery, which printed it.
+    @discardableResult
+    public static func create(at path: String, keyDirectory: String, passphrase: SecureBytes) throws(WorkspaceError) -> String? {
         let keys: KeyDirectory
         do { keys = try KeyDirectory(path: keyDirectory) } catch { throw .keys(error) }
         let fm = FileManager.default
         if fm.fileExists(atPath: path + "/workspace.json") { throw .alreadyExists(path) }
+        let recovered = keys.path + "/" + KeyDirectory.recoveredPseudonymName
+        let recoveredSealed = try? DurableFile.read(recovered, maxBytes: 4096)
+        // Unlocked before anything is written: a wrong passphrase leaves no half-made workspace.
+        var signing: SigningKey?
+        let hasCustody: Bool
+        do { hasCustody = try keys.recoveryFile() != nil } catch { throw .keys(error) }
+        if recoveredSealed == nil, hasCustody {
+            do { signing = try keys.unlockManifestSigningKey(passphrase: passphrase) } catch { throw .keys(error) }
+        }
         do {
             try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
             let absolute = URL(fileURLWithPath: keys.path).standardizedFileURL.path
@@ -32,15 +47,20 @@ public struct Workspace: Sendable {
             // the recovery file; a key directory rebuilt from shares brings the old one back, so
             // the registry's pseudonyms stay the same.
             guard let current = keys.manifest.manifest.encryptionKeys.last else { throw WorkspaceError.corrupt("the key directory lists no encryption key") }
-            let recovered = keys.path + "/" + KeyDirectory.recoveredPseudonymName
             do {
-                if let sealed = try? DurableFile.read(recovered, maxBytes: 4096) {
+                if let sealed = recoveredSealed {
                     try database.storeSealedPseudonymKey(sealed, keyId: current.id)
-                } else {
-                    let key = try PseudonymKey.generate()
-                    try database.storeSealedPseudonymKey(try key.sealed(to: current.publicKey), keyId: current.id)
-                    try keys.addToRecovery(name: "pseudonym", kind: .pseudonym, publicKey: [], secret: key.guardedBytes)
+                    // Its check value needs the key itself, which opens only with the encryption
+                    // key; `recover` printed it already.
+                    return nil
                 }
+                let key = try PseudonymKey.generate()
+                let check = try RecoveryFile.pseudonymCheck(key.guardedBytes)
+                try database.storeSealedPseudonymKey(try key.sealed(to: current.publicKey), keyId: current.id)
+                if let signing {
+                    try keys.addToRecovery(name: "pseudonym", kind: .pseudonym, publicKey: check, secret: key.guardedBytes, signing: signing)
+                }
+                return RecoveryFile.checkText(check)
             } catch {
                 throw WorkspaceError.io("\(error)")
             }

@@ -11,7 +11,13 @@ public import Sodium
 ///      "custody": null | {"set": 1234, "group_threshold": 1, "split_day": "2026-12-02",
 ///                         "groups": [{"name": "staff", "threshold": 2, "count": 3}]},
 ///      "entries": [{"name": "signing.key", "kind": "manifest_signing",
-///                   "public_key": "<base64>", "sealed": "<base64 crypto_box_seal of the secret>"}]}
+///                   "public_key": "<base64>", "sealed": "<base64 crypto_box_seal of the secret>"}],
+///      "signature": "<base64 Ed25519, manifest-signing key, domain `recovery file`, over the entry list>"}
+///
+/// Sealing needs only the public recovery key, which anyone holding the file has: without the
+/// signature, anyone could add an entry (review N3: a pseudonym key of his choosing, installed by
+/// `recover`). The manifest-signing key signs the entry list, and `recover` checks it against the
+/// pinned fingerprint before it opens anything.
 public struct RecoveryFile: Sendable {
     public static let format = "resguardo-recovery"
     public static let maxByteCount = 1 << 20
@@ -27,9 +33,13 @@ public struct RecoveryFile: Sendable {
     public struct Entry: Sendable {
         public let name: String
         public let kind: Kind
+        /// The key's public half; for a pseudonym key (which has none) its check value.
         public let publicKey: [UInt8]
         let sealed: [UInt8]
     }
+
+    /// Kinds a directory holds one of: a second one is an addition nobody made on purpose.
+    static let singleKinds: Set<Kind> = [.manifestSigning, .replySigning, .pseudonym]
 
     /// What a split made: public facts about the shares (the set's identifier, the groups).
     public struct Custody: Sendable, Equatable {
@@ -60,6 +70,8 @@ public struct RecoveryFile: Sendable {
     public var manifest: [UInt8]
     public var custody: Custody?
     public private(set) var entries: [Entry]
+    /// Nil in a file written before entry lists were signed, and after `add` until `sign`.
+    public private(set) var signature: [UInt8]?
 
     public init(organisation: String, recoveryKey: SealPublicKey, manifest: [UInt8]) {
         self.organisation = organisation
@@ -67,13 +79,58 @@ public struct RecoveryFile: Sendable {
         self.manifest = manifest
         custody = nil
         entries = []
+        signature = nil
     }
 
     /// Seals one more secret (or replaces the entry of the same name) with the public key alone.
-    public mutating func add(name: String, kind: Kind, publicKey: [UInt8], secret: SecureBytes) throws(SodiumError) {
-        let sealed = try SealedBox.seal(secret, to: recoveryKey)
+    /// The entry list changed, so the signature goes until `sign` makes a new one.
+    public mutating func add(name: String, kind: Kind, publicKey: [UInt8], secret: SecureBytes) throws(RecoveryFileError) {
+        guard !name.isEmpty, !name.utf8.contains(0) else { throw .malformed("an entry name must be non-empty and contain no NUL") }
+        if Self.singleKinds.contains(kind), entries.contains(where: { $0.kind == kind && $0.name != name }) {
+            throw .duplicateKind(kind.rawValue)
+        }
+        let sealed: [UInt8]
+        do { sealed = try SealedBox.seal(secret, to: recoveryKey) } catch { throw .malformed("\(error)") }
         entries.removeAll { $0.name == name }
         entries.append(Entry(name: name, kind: kind, publicKey: publicKey, sealed: sealed))
+        signature = nil
+    }
+
+    /// What the manifest-signing key signs: the recovery key, then per entry its name, kind, hex
+    /// public key and hex BLAKE2b-256 of the sealed part, each ended by a zero byte (names and
+    /// kinds hold none, hex holds none, so the list reads back one way only).
+    public func signedContent() throws(SodiumError) -> [UInt8] {
+        var out = recoveryKey.bytes
+        for e in entries {
+            let digest = try GenericHash.hash(e.sealed, outputByteCount: 32)
+            for field in [Array(e.name.utf8), Array(e.kind.rawValue.utf8), Array(Encoding.hex(e.publicKey).utf8), Array(Encoding.hex(digest).utf8)] {
+                out += field + [0]
+            }
+        }
+        return out
+    }
+
+    public mutating func sign(with key: SigningKey) throws(SodiumError) {
+        signature = try key.sign(try signedContent(), in: .recoveryFile)
+    }
+
+    /// Checks the entry list against the network's manifest-signing key (the pinned one).
+    public func verifyEntries(signedBy key: VerifyingKey) throws(RecoveryFileError) {
+        guard let signature else { throw .unsigned }
+        do { try key.verify(signature, for: try signedContent(), in: .recoveryFile) } catch { throw .badSignature }
+    }
+
+    /// The pseudonym key's check value, kept as its entry's public key and printed by `resguardo
+    /// init` and `key custody recover`: a person compares the two, and the rebuilt directory
+    /// refuses an entry whose key does not give it.
+    public static func pseudonymCheck(_ secret: SecureBytes) throws(SodiumError) -> [UInt8] {
+        try GenericHash.hash(Array("resguardo pseudonym check v1".utf8), outputByteCount: 32, key: secret)
+    }
+
+    /// The first 8 bytes of a check value in groups of four hex digits: short enough to read aloud.
+    public static func checkText(_ check: [UInt8]) -> String {
+        let hex = Array(Encoding.hex(Array(check.prefix(8))))
+        return stride(from: 0, to: hex.count, by: 4).map { String(hex[$0 ..< min($0 + 4, hex.count)]) }.joined(separator: " ")
     }
 
     /// Every entry opened with the recovery secret; a file sealed to another key opens nothing.
@@ -96,7 +153,7 @@ public struct RecoveryFile: Sendable {
                 .object([("name", .string(e.name)), ("kind", .string(e.kind.rawValue)), ("public_key", .string(Encoding.base64(e.publicKey))),
                          ("sealed", .string(Encoding.base64(e.sealed)))])
             })),
-        ]).serialized() + [0x0A]
+        ] + (signature.map { [("signature", JSONValue.string(Encoding.base64($0)))] } ?? [])).serialized() + [0x0A]
     }
 
     public init(bytes: [UInt8]) throws(RecoveryFileError) {
@@ -133,7 +190,18 @@ public struct RecoveryFile: Sendable {
             guard case .string(let name)? = item["name"], case .string(let k)? = item["kind"], let kind = Kind(rawValue: k) else {
                 throw .malformed("an entry needs a name and a kind (\(Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
+            guard !name.isEmpty, !name.utf8.contains(0) else { throw .malformed("an entry name must be non-empty and contain no NUL") }
+            guard !entries.contains(where: { $0.name == name }) else { throw .malformed("two entries are named \(TerminalText.escaped(name))") }
+            if Self.singleKinds.contains(kind), entries.contains(where: { $0.kind == kind }) { throw .duplicateKind(kind.rawValue) }
             entries.append(Entry(name: name, kind: kind, publicKey: try base64(item["public_key"], "public_key"), sealed: try base64(item["sealed"], "sealed")))
+        }
+        switch json["signature"] {
+        case nil: signature = nil
+        case let v?:
+            guard case .string(let s) = v, let b = Encoding.bytes(fromBase64: s), b.count == Signing.signatureByteCount else {
+                throw .malformed("`signature` must be a base64 Ed25519 signature")
+            }
+            signature = b
         }
     }
 }
@@ -142,12 +210,18 @@ public enum RecoveryFileError: Error, Equatable, CustomStringConvertible {
     case malformed(String)
     case wrongRecoveryKey
     case entryDoesNotOpen(String)
+    case duplicateKind(String)
+    case unsigned
+    case badSignature
 
     public var description: String {
         switch self {
         case .malformed(let why): return L("not a valid recovery file: {why}", ["why": "\(why)"])
         case .wrongRecoveryKey: return L("the shares give a recovery key that is not this recovery file's: they belong to another key directory or another split")
         case .entryDoesNotOpen(let name): return L("the recovery file's entry {name} does not open: the file was altered or damaged", ["name": "\(name)"])
+        case .duplicateKind(let kind): return L("the recovery file holds two {kind} keys: a directory has one, so one was added by someone else; nothing was opened", ["kind": kind])
+        case .unsigned: return L("the recovery file's entry list is not signed (it was written before recovery files were signed): anyone with the file could have added an entry")
+        case .badSignature: return L("the recovery file's entry list is not signed by the network's manifest-signing key: an entry was added or changed; nothing was opened")
         }
     }
 }

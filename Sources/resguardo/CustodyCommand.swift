@@ -184,9 +184,13 @@ extension Resguardo.KeyCommand {
                 abstract: L("Rebuild the key directory from the recovery file and the trustees' shares, under a new passphrase."),
                 discussion: L("""
                 The shares are typed one at a time (not shown); after each the command says how many \
-                more are needed and from which group. The manifest (the one in the recovery file, or \
-                --manifest, e.g. fetched from the intake) must be signed by --fingerprint, and every \
-                recovered key must be the manifest's, before anything is written.
+                more are needed and from which group. Before anything is opened, the recovery file's \
+                entry list must be signed by --fingerprint's key (anyone holding the file can seal an \
+                entry to it), and the manifest (the recovery file's, or --manifest) must be signed by \
+                it too; a --manifest older than the recovery file's, or missing any key it lists, is \
+                refused. Every recovered key must be the manifest's before anything is written. At \
+                the end it prints the pseudonym key's check value: compare it with the one \
+                `resguardo init` printed and the custody record keeps.
 
                 Example:
                   $ resguardo key custody recover --out ~/llaves --recovery-file /media/usb/recovery.rsgr --fingerprint "a036 5677 …"
@@ -195,7 +199,8 @@ extension Resguardo.KeyCommand {
             @Option(name: .long, help: .L("Where to write the rebuilt key directory (must not exist, or be empty).")) var out: String
             @Option(name: .long, help: .L("The recovery file (recovery.rsgr).")) var recoveryFile: String
             @Option(name: .long, help: .L("The network's signing-key fingerprint (as published).")) var fingerprint: String
-            @Option(name: .long, help: .L("A newer signed manifest than the recovery file's (e.g. from the intake's /v1/keys).")) var manifest: String?
+            @Option(name: .long, help: .L("A signed manifest newer than the recovery file's, from the network's own copies (it must list every key the recovery file's lists).")) var manifest: String?
+            @Flag(name: .long, help: .L("Accept a recovery file written before entry lists were signed (December 2026); the pseudonym key's check value must then be compared by hand.")) var acceptUnsignedEntries = false
             @Option(name: .long, help: .L("Read the shares from this file, one per line (- for standard input), instead of the terminal.")) var sharesFile: String?
             @Option(name: .long, help: .L("Argon2id cost of the new key files.")) var kdf: KDFPreset = .moderate
             @OptionGroup var passphrase: PassphraseOptions
@@ -233,9 +238,12 @@ extension Resguardo.KeyCommand {
                     Console.note(L("compartido {shares} aceptado / share {shares2} accepted (grupo / group {group_index}, miembro / member {member_index}); {state}; faltan {missing} de {group_threshold} grupos / {missing2} more group{s} of {group_threshold2} to complete", ["shares": "\(shares.count)", "shares2": "\(shares.count)", "group_index": "\(groupName(share.groupIndex))", "member_index": "\(share.memberIndex + 1)", "state": "\(state)", "missing": "\(missing)", "group_threshold": "\(progress.groupThreshold)", "missing2": "\(missing)", "s": "\(missing == 1 ? "" : "s")", "group_threshold2": "\(progress.groupThreshold)"]))
                 }
                 let secret = try passphrase.readNew()
-                let directory: KeyDirectory
+                let recovered: KeyDirectory.Recovered
                 do {
-                    directory = try KeyDirectory.recover(shares: shares, recoveryFile: file, manifest: override, pinned: pin, to: out, passphrase: secret, limits: kdf.limits)
+                    recovered = try KeyDirectory.recover(shares: shares, recoveryFile: file, manifest: override, pinned: pin, to: out, passphrase: secret,
+                                                         limits: kdf.limits, acceptUnsigned: acceptUnsignedEntries)
+                } catch RecoveryFileError.unsigned {
+                    throw CommandFailure(RecoveryFileError.unsigned.description, hints: [L("if this file is the network's own copy from before December 2026, run again with --accept-unsigned-entries and compare the pseudonym check value it prints"), "nothing was written"], status: .dataError)
                 } catch let e as SLIP39Error {
                     throw CommandFailure(e.description, hints: ["nothing was written"], status: .dataError)
                 } catch let e as RecoveryFileError {
@@ -245,7 +253,14 @@ extension Resguardo.KeyCommand {
                 } catch let e as KeyDirectoryError {
                     throw e.commandFailure(directory: out)
                 }
+                let directory = recovered.directory
                 print(L("recovered the key directory {out} for {organisation}; signing-key fingerprint {signing_key} (matches the pinned one)", ["out": "\(out)", "organisation": "\(TerminalText.escaped(directory.manifest.manifest.organisation))", "signing_key": "\(try SigningKeyFingerprint(verifyingKey: directory.manifest.signingKey))"]))
+                if let check = recovered.pseudonymCheck {
+                    print(L("pseudonym key check value: {check} (compare it with the custody record; a different value means the pseudonym key is not the network's)", ["check": check]))
+                }
+                if recovered.entriesWereUnsigned {
+                    Console.warning(L("the recovery file's entry list was not signed: it is signed now in {out}, but only the check value above says the pseudonym key is the network's", ["out": out]))
+                }
                 print(L("the shares still open the recovery file; to retire them: resguardo key custody init --dir {out} --replace, then split again", ["out": "\(out)"]))
             }
         }

@@ -262,7 +262,9 @@ extension Resguardo.KeyCommand {
 
             Manifests signed before signature domains (December 2026) are refused everywhere; \
             renew is their migration: it checks that every key such a manifest lists is one of this \
-            directory's own (each key file must open with the passphrase) and signs it again.
+            directory's own (each key file must open with the passphrase) and signs it again. It \
+            signs the entry list of a recovery file from before that date too, after checking that \
+            every key entry is this directory's.
 
             Example:
               $ resguardo key renew --dir keys
@@ -275,7 +277,7 @@ extension Resguardo.KeyCommand {
         @OptionGroup var passphrase: PassphraseOptions
 
         func run() throws {
-            let renewed: KeyManifest
+            let renewed: (manifest: KeyManifest, signedRecoveryFile: Bool)
             do {
                 let directory = try KeyDirectory(path: keys.dir)
                 for warning in directory.permissionWarnings() { Console.warning(warning) }
@@ -291,8 +293,12 @@ extension Resguardo.KeyCommand {
             } catch let error as KeyDirectoryError {
                 throw error.commandFailure(directory: keys.dir)
             }
-            print(L("manifest signed {issued}, valid until {expires}", ["issued": "\(renewed.issued)", "expires": "\(renewed.expires)"]))
-            if let lastKey = renewed.encryptionKeys.map(\.notAfter).max(), renewed.expires == lastKey {
+            print(L("manifest signed {issued}, valid until {expires}", ["issued": "\(renewed.manifest.issued)", "expires": "\(renewed.manifest.expires)"]))
+            if renewed.signedRecoveryFile {
+                print(L("the recovery file's entry list was not signed (written before December 2026); every key entry is this directory's, and the list is signed now"))
+                Console.warning(L("the pseudonym key's entry cannot be checked without the shares: at the next recovery drill, compare the check value `key custody recover` prints with the one `resguardo init` printed"))
+            }
+            if let lastKey = renewed.manifest.encryptionKeys.map(\.notAfter).max(), renewed.manifest.expires == lastKey {
                 Console.warning(L("the manifest ends with its last key on {last_key}: rotate (resguardo key rotate) to go on receiving reports after that", ["last_key": "\(lastKey)"]))
             }
             print("copy \(keys.dir)/\(KeyDirectory.manifestName) to the intake")

@@ -65,7 +65,8 @@ struct CustodyTests {
         let keys = s.path("llaves"), workspace = s.path("casos")
         try ok(["key", "init", "--dir", keys, "--organisation", "Red Simulacro", "--kdf", "interactive", "--passphrase-file", pass])
         #expect(FileManager.default.fileExists(atPath: keys + "/recovery.rsgr") && FileManager.default.fileExists(atPath: keys + "/recovery-secret.key"))
-        try ok(["init", "--workspace", workspace, "--keys", keys])
+        let made = try ok(["init", "--workspace", workspace, "--keys", keys, "--passphrase-file", pass])
+        let check = try #require(made.stdout.split(separator: "\n").first { $0.hasPrefix("pseudonym key check value: ") }).dropFirst("pseudonym key check value: ".count).prefix(19)
         let vault = try SigningKey.generate()
         let vaultPub = try s.write("vault.pub", Encoding.base64(vault.verifyingKey.bytes) + "\n")
         try ok(["vault", "trust", "--workspace", workspace, "--fingerprint", try SigningKeyFingerprint(verifyingKey: vault.verifyingKey).description, "--public-key", vaultPub])
@@ -124,10 +125,11 @@ struct CustodyTests {
         #expect(recovered.status == 0, "\(recovered.output)")
         #expect(recovered.stderr.contains("share 2 refused") && recovered.stderr.contains("checksum"), "\(recovered.stderr)")
         #expect(recovered.stdout.contains("matches the pinned one"))
+        #expect(recovered.stdout.contains("pseudonym key check value: \(check)"), "\(recovered.stdout)")
 
         // The rebuilt keys open both bundles, under the new passphrase only.
         #expect(try fingerprint(rebuilt) == pinned)
-        try ok(["init", "--workspace", workspace, "--keys", rebuilt])
+        try ok(["init", "--workspace", workspace, "--keys", rebuilt, "--passphrase-file", newPass])
         try ok(["vault", "trust", "--workspace", workspace, "--fingerprint", try SigningKeyFingerprint(verifyingKey: vault.verifyingKey).description, "--public-key", vaultPub])
         let oldPassphrase = try resguardo(["unseal", "--workspace", workspace, before, "--passphrase-file", pass])
         #expect(oldPassphrase.status == 77, "\(oldPassphrase.output)")
@@ -167,6 +169,122 @@ struct CustodyTests {
         #expect(throws: KeyDirectoryError.self) { _ = try reopened.unlockEncryptionKeys(passphrase: current) }
         #expect(try reopened.unlockEncryptionKeys(passphrase: third).ids.count == 2)
         #expect(!FileManager.default.fileExists(atPath: keys + "/passphrase-change.pending"))
+    }
+}
+
+/// Review N3 and N4: the recovery file can be sealed to by anyone who holds it, so its entry list
+/// is signed by the manifest-signing key and checked against the pin before anything opens; a
+/// `--manifest` older than the file's, or missing one of its keys, is refused.
+@Suite("Key custody: the recovery file is signed")
+struct RecoveryFileSignatureTests {
+    let s: Scratch
+    let pass: SecureBytes
+    let limits: KeyDerivationLimits
+    let directory: KeyDirectory
+    let check: String
+    let shares: [SLIP39.Share]
+    let pin: SigningKeyFingerprint
+
+    init() throws {
+        s = try Scratch()
+        pass = try SecureBytes(copying: Array("frase de paso de la prueba N3".utf8))
+        limits = try KeyDerivationLimits(opsLimit: 1, memLimit: 1 << 20)
+        directory = try KeyDirectory.create(at: s.path("keys"), organisation: "Red", passphrase: pass, limits: limits, today: .today(), validDays: 60)
+        check = try #require(try Workspace.create(at: s.path("ws"), keyDirectory: directory.path, passphrase: pass))
+        shares = Array(try directory.split(passphrase: pass, groupThreshold: 1, groups: [.init(name: "equipo", threshold: 2, count: 3)], today: .today())[0].prefix(2))
+        pin = try SigningKeyFingerprint(verifyingKey: directory.manifest.signingKey)
+    }
+
+    func recover(_ file: RecoveryFile, manifest: [UInt8]? = nil, acceptUnsigned: Bool = false) throws -> KeyDirectory.Recovered {
+        try KeyDirectory.recover(shares: shares, recoveryFile: file, manifest: manifest, pinned: pin, to: s.path("out-\(UUID().uuidString)"),
+                                 passphrase: pass, limits: limits, acceptUnsigned: acceptUnsigned)
+    }
+
+    func refusal(_ body: () throws -> Any) -> String {
+        do { _ = try body(); return "" } catch { return "\(error)" }
+    }
+
+    /// The file's JSON with `signature` taken out, as files were before this review.
+    func unsigned(_ file: RecoveryFile) throws -> RecoveryFile {
+        let text = String(decoding: file.bytes, as: UTF8.self)
+        return try RecoveryFile(bytes: Array(text.replacingOccurrences(of: #","signature":"[^"]*""#, with: "", options: .regularExpression).utf8))
+    }
+
+    @Test("the network's own file recovers and prints the pseudonym check value resguardo init printed")
+    func own() throws {
+        let file = try #require(try directory.recoveryFile())
+        #expect(file.signature != nil)
+        let recovered = try recover(file)
+        #expect(recovered.pseudonymCheck == check && !recovered.entriesWereUnsigned)
+        #expect(check.split(separator: " ").count == 4)
+    }
+
+    @Test("an attacker with the public recovery key swaps in his pseudonym key: unsigned, his signature, the old signature pasted back, a second pseudonym entry: each refused before anything opens")
+    func attacks() throws {
+        let file = try #require(try directory.recoveryFile())
+        let attackerKey = try SecureBytes.random(count: 32)
+        var swapped = file
+        try swapped.add(name: "pseudonym", kind: .pseudonym, publicKey: try RecoveryFile.pseudonymCheck(attackerKey), secret: attackerKey)
+        #expect(swapped.signature == nil)
+        #expect(refusal { try recover(swapped) }.contains("not signed"))
+        var own = swapped
+        try own.sign(with: try SigningKey.generate())
+        #expect(refusal { try recover(own) }.contains("not signed by the network's manifest-signing key"))
+        let signature = try #require(file.signature)
+        let pasted = Array(swapped.bytes.dropLast(2)) + Array(",\"signature\":\"\(Encoding.base64(signature))\"}\n".utf8)
+        #expect(refusal { try recover(try RecoveryFile(bytes: pasted)) }.contains("not signed by the network's manifest-signing key"))
+        // A second pseudonym entry next to the network's: refused when the file is read.
+        let sealed = try SealedBox.seal(attackerKey, to: file.recoveryKey)
+        let second = String(decoding: file.bytes, as: UTF8.self).replacingOccurrences(
+            of: #""entries":["#, with: #""entries":[{"name":"pseudonym-2","kind":"pseudonym","public_key":"","sealed":"\#(Encoding.base64(sealed))"},"#)
+        #expect(throws: RecoveryFileError.duplicateKind("pseudonym")) { try RecoveryFile(bytes: Array(second.utf8)) }
+        // An extra encryption key sealed in: the signature no longer covers the list.
+        var extra = file
+        let foreign = try SealSecretKey.generate()
+        try extra.add(name: "encryption-extra.key", kind: .encryption, publicKey: foreign.publicKey.bytes,
+                      secret: try foreign.withUnsafeSecretBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) })
+        let forged = Array(extra.bytes.dropLast(2)) + Array(",\"signature\":\"\(Encoding.base64(signature))\"}\n".utf8)
+        #expect(refusal { try recover(try RecoveryFile(bytes: forged)) }.contains("not signed by the network's manifest-signing key"))
+    }
+
+    @Test("a file from before signing: refused, recovered only with acceptUnsigned (then signed); key renew signs the network's own and refuses one with a stranger's key")
+    func legacy() throws {
+        let file = try #require(try directory.recoveryFile())
+        let old = try unsigned(file)
+        #expect(old.signature == nil)
+        #expect(refusal { try recover(old) }.contains("not signed (it was written before"))
+        let accepted = try recover(old, acceptUnsigned: true)
+        #expect(accepted.entriesWereUnsigned && accepted.pseudonymCheck == check)
+        try #require(try accepted.directory.recoveryFile()).verifyEntries(signedBy: directory.manifest.signingKey)
+
+        try Data(old.bytes).write(to: URL(fileURLWithPath: directory.recoveryFilePath))
+        let renewed = try directory.renew(passphrase: pass, today: .today())
+        #expect(renewed.signedRecoveryFile)
+        try #require(try directory.recoveryFile()).verifyEntries(signedBy: directory.manifest.signingKey)
+
+        var stranger = try unsigned(try #require(try directory.recoveryFile()))
+        let foreign = try SealSecretKey.generate()
+        let id = try KeyId(publicKey: foreign.publicKey)
+        try stranger.add(name: "encryption-\(id.hex).key", kind: .encryption, publicKey: foreign.publicKey.bytes,
+                         secret: try foreign.withUnsafeSecretBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) })
+        try Data(stranger.bytes).write(to: URL(fileURLWithPath: directory.recoveryFilePath))
+        #expect(refusal { try directory.renew(passphrase: pass, today: .today()) }.contains("is not an encryption key of this directory"))
+    }
+
+    @Test("recover --manifest: one issued before the recovery file's, or lacking one of its keys, is refused (N4)")
+    func olderManifest() throws {
+        let file = try #require(try directory.recoveryFile())
+        let signing = try directory.unlockManifestSigningKey(passphrase: pass)
+        let m = directory.manifest.manifest
+        let older = try SignedKeyManifest.sign(try KeyManifest(organisation: m.organisation, issued: CalendarDay.today().adding(days: -3), encryptionKeys: m.encryptionKeys,
+                                                               replySigningKey: m.replySigningKey), with: signing).serialized()
+        #expect(refusal { try recover(file, manifest: older) }.contains("an older manifest is refused"))
+        let fresh = try KeyManifest.EncryptionKey(publicKey: try SealSecretKey.generate().publicKey, notBefore: .today(), notAfter: CalendarDay.today().adding(days: 30))
+        let lacking = try SignedKeyManifest.sign(try KeyManifest(organisation: m.organisation, issued: .today(), encryptionKeys: [fresh],
+                                                                 replySigningKey: m.replySigningKey), with: signing).serialized()
+        #expect(refusal { try recover(file, manifest: lacking) }.contains("lacks key \(try #require(m.encryptionKeys.first).id.hex)"))
+        // The same keys, newer: accepted.
+        #expect(try recover(file, manifest: directory.manifest.serialized()).pseudonymCheck == check)
     }
 }
 

@@ -20,7 +20,7 @@ struct TestWorkspace {
         let passphrase = try SecureBytes(copying: Array(Self.passphraseText.utf8))
         keys = try KeyDirectory.create(at: scratch.path("keys"), organisation: "Red", passphrase: passphrase,
                                        limits: KeyDerivationLimits(opsLimit: 1, memLimit: 1 << 20), today: .today(), validDays: 30)
-        try Workspace.create(at: scratch.path("ws"), keyDirectory: keys.path)
+        try Workspace.create(at: scratch.path("ws"), keyDirectory: keys.path, passphrase: passphrase)
         workspace = try Workspace(path: scratch.path("ws"))
         vaultKey = try SigningKey.generate()
         try workspace.trustVault(publicKey: vaultKey.verifyingKey, fingerprint: SigningKeyFingerprint(verifyingKey: vaultKey.verifyingKey), today: .today())

@@ -110,7 +110,7 @@ struct LargeBundleTests {
     func migrationFromV4() throws {
         let t = try TestWorkspace()
         let dir = t.scratch.path("ws-v4")
-        try Workspace.create(at: dir, keyDirectory: t.keys.path)
+        try Workspace.create(at: dir, keyDirectory: t.keys.path, passphrase: SecureBytes(copying: Array(TestWorkspace.passphraseText.utf8)))
         let path = dir + "/cases.sqlite"
         let reports = try (0..<12).map { i -> Report in
             var r = Report(language: .es, country: "HN", description: "Caso antiguo \(i)")

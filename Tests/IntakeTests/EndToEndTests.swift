@@ -68,7 +68,7 @@ struct EndToEndTests {
         let export = try tool("resguardo-intake", ["export", "--vault", vault, "--out", bundle, "--passphrase-file", vpass], in: dir)
         #expect(export.status == 0 && export.output.contains("exported 6 envelopes"), "\(export.output)")
 
-        #expect(try tool("resguardo", ["init", "--workspace", workspace, "--keys", keys], in: dir).status == 0)
+        #expect(try tool("resguardo", ["init", "--workspace", workspace, "--keys", keys, "--passphrase-file", pass], in: dir).status == 0)
         // Unsealing before trusting the vault key is refused.
         let untrusted = try tool("resguardo", ["unseal", "--workspace", workspace, bundle, "--passphrase-file", pass], in: dir)
         #expect(untrusted.status == 65 && untrusted.output.contains("no vault key is trusted"), "\(untrusted.output)")

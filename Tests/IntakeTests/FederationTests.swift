@@ -116,7 +116,7 @@ struct FederationTests {
         #expect(stolen.status == 77, "\(stolen.output)")
         for n in networks {
             _ = try ok("resguardo-intake", ["export", "--vault", n.staff.vault, "--out", n.staff.dir.appendingPathComponent("b1.rsgb").path, "--passphrase-file", n.staff.vpass])
-            _ = try ok("resguardo", ["init", "--workspace", n.workspace, "--keys", n.staff.keys])
+            _ = try ok("resguardo", ["init", "--workspace", n.workspace, "--keys", n.staff.keys, "--passphrase-file", n.staff.pass])
             _ = try ok("resguardo", ["vault", "trust", "--workspace", n.workspace, "--fingerprint", n.staff.vaultFingerprint, "--public-key", n.staff.vault + ".signing.pub"])
         }
         let crossed = try tool("resguardo", ["unseal", "--workspace", mx.workspace, gt.staff.dir.appendingPathComponent("b1.rsgb").path, "--passphrase-file", mx.staff.pass])

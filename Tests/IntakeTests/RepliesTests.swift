@@ -52,7 +52,7 @@ struct RepliesTests {
 
         let bundle = dir.appendingPathComponent("b1.rsgb").path
         #expect(try tool("resguardo-intake", ["export", "--vault", vault, "--out", bundle, "--passphrase-file", vpass]).status == 0)
-        #expect(try tool("resguardo", ["init", "--workspace", workspace, "--keys", keys]).status == 0)
+        #expect(try tool("resguardo", ["init", "--workspace", workspace, "--keys", keys, "--passphrase-file", pass]).status == 0)
         #expect(try tool("resguardo", ["vault", "trust", "--workspace", workspace, "--fingerprint", vaultFingerprint, "--public-key", vault + ".signing.pub"]).status == 0)
         let unseal = try tool("resguardo", ["unseal", "--workspace", workspace, bundle, "--passphrase-file", pass])
         #expect(unseal.output.contains("3 new cases") && unseal.output.contains("1 of the new cases were sent with a codename already seen"), "\(unseal.output)")

@@ -59,7 +59,7 @@ struct StaffSetup {
         let exported = try Self.run("resguardo-intake", ["export", "--vault", vault, "--out", bundle, "--passphrase-file", vpass])
         guard exported.status == 0 else { throw TestFailure("export failed: \(exported.output)") }
         if !FileManager.default.fileExists(atPath: workspace) {
-            guard try Self.run("resguardo", ["init", "--workspace", workspace, "--keys", keys]).status == 0,
+            guard try Self.run("resguardo", ["init", "--workspace", workspace, "--keys", keys, "--passphrase-file", pass]).status == 0,
                   try Self.run("resguardo", ["vault", "trust", "--workspace", workspace, "--fingerprint", vaultFingerprint, "--public-key", vault + ".signing.pub"]).status == 0 else {
                 throw TestFailure("workspace setup failed")
             }

@@ -52,7 +52,7 @@ struct WebFormTests {
         #expect(sealedBy.output.contains("[('device', 1), ('server', 1)]"), "\(sealedBy.output)")
 
         #expect(try tool("resguardo-intake", ["export", "--vault", vault, "--out", bundle, "--passphrase-file", vpass]).status == 0)
-        #expect(try tool("resguardo", ["init", "--workspace", workspace, "--keys", keys]).status == 0)
+        #expect(try tool("resguardo", ["init", "--workspace", workspace, "--keys", keys, "--passphrase-file", pass]).status == 0)
         #expect(try tool("resguardo", ["vault", "trust", "--workspace", workspace, "--fingerprint", vaultFingerprint, "--public-key", vault + ".signing.pub"]).status == 0)
         let unseal = try tool("resguardo", ["unseal", "--workspace", workspace, bundle, "--passphrase-file", pass])
         #expect(unseal.output.contains("2 envelopes → 2 new cases, 0 duplicates, 0 quarantined"), "\(unseal.output)")
@@ -280,7 +280,7 @@ struct WebFormTests {
 
         let bundle = dir.appendingPathComponent("voz.rsgb").path
         #expect(try tool("resguardo-intake", ["export", "--vault", staff.vault, "--out", bundle, "--passphrase-file", staff.vpass]).status == 0)
-        #expect(try tool("resguardo", ["init", "--workspace", staff.workspace, "--keys", staff.keys]).status == 0)
+        #expect(try tool("resguardo", ["init", "--workspace", staff.workspace, "--keys", staff.keys, "--passphrase-file", staff.pass]).status == 0)
         #expect(try tool("resguardo", ["vault", "trust", "--workspace", staff.workspace, "--fingerprint", staff.vaultFingerprint, "--public-key", staff.vault + ".signing.pub"]).status == 0)
         let unseal = try tool("resguardo", ["unseal", "--workspace", staff.workspace, bundle, "--passphrase-file", staff.pass])
         #expect(unseal.output.contains("1 new cases"), "\(unseal.output)")

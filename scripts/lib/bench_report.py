@@ -109,7 +109,7 @@ def main():
             os.chmod(os.path.join(keys, name), 0o600)
         workspace = os.path.join(work, "ws")
         env = {**os.environ, "LANG": "C.UTF-8"}
-        subprocess.run([resguardo, "init", "--workspace", workspace, "--keys", keys], check=True, env=env, stdout=subprocess.DEVNULL)
+        subprocess.run([resguardo, "init", "--workspace", workspace, "--keys", keys, "--passphrase-file", os.path.join(keys, "passphrase.txt")], check=True, env=env, stdout=subprocess.DEVNULL)
         # The first report makes the registry file with its schema (the migrations).
         subprocess.run([resguardo, "registry", "report", "--workspace", workspace, "--from", "2024", "--to", "2026", "--format", "json",
                         "--out", os.path.join(work, "empty.json")], check=True, env=env, stdout=subprocess.DEVNULL)

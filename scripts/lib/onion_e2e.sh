@@ -84,7 +84,7 @@ curl -sk -D - -o /dev/null "https://127.0.0.1:$https_port/" | grep -qi "^onion-l
 kill -TERM "$intake_pid"; wait "$intake_pid" 2>/dev/null || true; intake_pid=""
 # Offline: export, trust, unseal with the demo keys; the report opens.
 "$bin/resguardo-intake" export --vault "$work/vault.sqlite" --out "$work/b.rsgb" --passphrase-file "$work/vpass" >/dev/null
-"$bin/resguardo" init --workspace "$work/casos" --keys "$work/intake/keys-example" >/dev/null
+"$bin/resguardo" init --workspace "$work/casos" --keys "$work/intake/keys-example" --passphrase-file "$work/intake/keys-example/passphrase.txt" >/dev/null
 "$bin/resguardo" vault trust --workspace "$work/casos" --fingerprint "$(sed -n 's/^vault signing-key fingerprint: //p' "$work/vault-init.txt")" \
     --public-key "$work/vault.sqlite.signing.pub" >/dev/null
 "$bin/resguardo" unseal --workspace "$work/casos" "$work/b.rsgb" --passphrase-file "$work/intake/keys-example/passphrase.txt" | grep -q "1 envelopes → 1 new cases, 0 duplicates, 0 quarantined" ||

@@ -413,7 +413,7 @@ def main():
             fail(f"stats after the exports should count {len(stored)} envelopes, all exported: {counts[-600:]}")
         workspace = os.path.join(work, "casos")
         keys = os.path.join(folder, "keys-example")
-        tool([resguardo, "init", "--workspace", workspace, "--keys", keys])
+        tool([resguardo, "init", "--workspace", workspace, "--keys", keys, "--passphrase-file", os.path.join(keys, "passphrase.txt")])
         tool([resguardo, "vault", "trust", "--workspace", workspace, "--fingerprint", vault_fingerprint, "--public-key",
               signing[:-len(".key")] + ".pub"])
         all_bundles = sorted(made[0] + made[1])
@@ -447,7 +447,7 @@ def main():
         tool([intake_bin, "export", "--vault-url", cluster.url, "--signing-key", signing, "--out", bundle, "--passphrase-file", vpass])
         # A workspace of its own: the vault was emptied above, so this bundle holds the one report.
         workspace = os.path.join(work, "casos-respuesta")
-        tool([resguardo, "init", "--workspace", workspace, "--keys", keys])
+        tool([resguardo, "init", "--workspace", workspace, "--keys", keys, "--passphrase-file", os.path.join(keys, "passphrase.txt")])
         tool([resguardo, "vault", "trust", "--workspace", workspace, "--fingerprint", vault_fingerprint, "--public-key",
               signing[:-len(".key")] + ".pub"])
         tool([resguardo, "unseal", "--workspace", workspace, bundle, "--passphrase-file", os.path.join(keys, "passphrase.txt")])
