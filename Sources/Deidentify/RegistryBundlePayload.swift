@@ -56,8 +56,12 @@ public struct RegistryBundlePayload: Sendable, Equatable {
     public init(bytes: some Collection<UInt8>) throws(RegistryPayloadError) {
         let json: JSONValue
         do { json = try JSONValue.parse(Array(bytes)) } catch { throw .invalid("the opened bundle is not JSON: \(error)") }
+        guard case .object(let members) = json else { throw .invalid("the opened bundle is not a JSON object") }
+        let known = ["network", "sequence", "full", "additions", "corrections", "withdrawals"]
+        for (name, _) in members where !known.contains(name) { throw .invalid("unknown member `\(TerminalText.escaped(name))` in the opened bundle") }
         guard case .string(let n)? = json["network"], let network = NetworkId(n) else { throw .invalid("`network` must be \(NetworkId.rule)") }
         guard let sequence = json["sequence"]?.intValue, case .bool(let full)? = json["full"] else { throw .invalid("`sequence` and `full` are required") }
+        guard sequence >= 1, sequence <= RegistryBundle.maxSequence else { throw .invalid("`sequence` must be from 1 to \(RegistryBundle.maxSequence)") }
         func records(_ name: String) throws(RegistryPayloadError) -> [RegistryRecord] {
             guard case .array(let items)? = json[name] else { throw .invalid("`\(name)` must be an array") }
             var out: [RegistryRecord] = []

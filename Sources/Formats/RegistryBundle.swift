@@ -20,6 +20,8 @@ public struct RegistryBundle: Sendable, Equatable {
     public let network: NetworkId
     /// Strictly increasing per network: the regional office refuses a replay or a rollback.
     public let sequence: Int
+    /// A full bundle may jump ahead; the bound keeps one from ending a network's numbering.
+    public static let maxSequence = 1_000_000_000
     /// A snapshot of every record the network holds: the office replaces that network's records.
     public let isFull: Bool
     public let regionKeyId: KeyId
@@ -68,7 +70,9 @@ public struct RegistryBundle: Sendable, Equatable {
         guard case .string(Self.format)? = json["format"] else { throw .malformed("`format` is not \"\(Self.format)\": not a registry bundle") }
         guard json["version"]?.intValue == 1 else { throw .malformed("`version` is not 1 (this resguardo reads registry bundle v1)") }
         guard case .string(let n)? = json["network"], let network = NetworkId(n) else { throw .malformed("`network` must be \(NetworkId.rule)") }
-        guard let sequence = json["sequence"]?.intValue, sequence >= 1 else { throw .malformed("`sequence` must be an integer ≥ 1") }
+        guard let sequence = json["sequence"]?.intValue, sequence >= 1, sequence <= Self.maxSequence else {
+            throw .malformed("`sequence` must be an integer from 1 to \(Self.maxSequence)")
+        }
         guard case .bool(let full)? = json["full"] else { throw .malformed("`full` must be true or false") }
         guard case .string(let k)? = json["region_key_id"], let regionKeyId = KeyId(hex: k) else { throw .malformed("`region_key_id` must be 16 hex digits") }
         func base64(_ name: String) throws(RegistryBundleError) -> [UInt8] {

@@ -74,17 +74,15 @@ extension IntakeDependencies {
 }
 
 /// The routes of DESIGN.md §3a, for either side: the HTTPS one (HSTS, and Onion-Location when
-/// the intake has an onion name) or the onion one (neither, and a `/healthz` that reports the
-/// onion's descriptor).
-public func buildRouter(_ deps: IntakeDependencies, side: IntakeSide = .https,
-                        onionHealth: @escaping @Sendable () -> JSONValue = { .null }) -> Router<BasicRequestContext> {
+/// the intake has an onion name) or the onion one (neither).
+public func buildRouter(_ deps: IntakeDependencies, side: IntakeSide = .https) -> Router<BasicRequestContext> {
     let router = Router()
     router.add(middleware: SecurityHeadersMiddleware(side: side, onionAddress: deps.onionName))
     router.add(middleware: CountingMiddleware(counters: deps.counters))
     router.add(middleware: OfflineFormCORSMiddleware())
     let known = KnownRoutes()
     router.add(middleware: MethodNotAllowedMiddleware(known: known))
-    router.addRoutes(KeysAndMailboxRoutes(deps: deps, side: side, onionHealth: onionHealth).routes)
+    router.addRoutes(KeysAndMailboxRoutes(deps: deps).routes)
     router.addRoutes(SubmissionRoutes(reports: ReportsController(deps: deps), form: FormSubmission(deps: deps)).routes)
     router.addRoutes(PageRoutes(deps: deps).routes)
     known.fill(from: router)
@@ -106,7 +104,10 @@ public func buildApplication(_ deps: IntakeDependencies, logger: Logger,
                                                  onionName: name, counters: deps.counters)
             monitor?.start()
         }
-        also.append(buildOnionApplication(deps, listen: listen, monitor: monitor, logger: logger, onListening: onOnionListening))
+        also.append(buildOnionApplication(deps, listen: listen, logger: logger, onListening: onOnionListening))
+        if deps.configuration.onionStatusSocket.hasPrefix("unix:") {
+            also.append(buildOnionStatusApplication(path: String(deps.configuration.onionStatusSocket.dropFirst(5)), monitor: monitor, logger: logger))
+        }
     }
     let configuration = deps.configuration
     let certificate = try ReloadableCertificate(certificatePath: configuration.certificatePath, keyPath: configuration.privateKeyPath, counters: deps.counters)

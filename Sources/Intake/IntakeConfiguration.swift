@@ -52,6 +52,9 @@ public struct IntakeConfiguration: Sendable, Equatable {
     /// the onion's descriptor is being published.
     public var onionControl = ""
     public var onionControlCookie = ""
+    /// `unix:/path`: where the onion side's detail (descriptor, last upload) is answered; the
+    /// public `/healthz` says only `ok` (review N16). Empty: no detail anywhere.
+    public var onionStatusSocket = ""
     /// Several networks in one intake (DESIGN.md §9): set only in the config file's `networks`
     /// array, and then instead of `keys.*`, `vault.path` and `notify.urgent_command`. Empty: the
     /// intake serves the one network those keys describe.
@@ -109,6 +112,9 @@ public struct IntakeConfiguration: Sendable, Equatable {
         if certificatePath.isEmpty { throw .missing("tls.certificate", flag: "--certificate") }
         if privateKeyPath.isEmpty { throw .missing("tls.key", flag: "--private-key") }
         if !onionListen.isEmpty { _ = try OnionListen(onionListen) }
+        if !onionStatusSocket.isEmpty, !(onionStatusSocket.hasPrefix("unix:/")) {
+            throw .invalid("onion.status_socket", "the onion status is answered on a Unix socket only: unix:/run/resguardo/onion-status.sock")
+        }
         if !vaultURL.isEmpty {
             if vaultPath != IntakeConfiguration().vaultPath { throw .invalid("vault", "give vault.url or vault.path, not both") }
             do { _ = try PostgresVaultURL(vaultURL) } catch { throw .invalid("vault", error.description) }
@@ -353,7 +359,9 @@ public struct IntakeSetting: Sendable {
         .init(key: "onion.address", defaultText: "none", help: "the service's .onion name: pages on the HTTPS side send Onion-Location", kind: .string { $0.onionAddress = $1 }),
         .init(key: "onion.hostname_file", defaultText: "none", help: "tor's HiddenServiceDir/hostname, read at start-up when onion.address is not set",
               kind: .string { $0.onionHostnameFile = $1 }),
-        .init(key: "onion.control", defaultText: "none", help: "tor's control port (127.0.0.1:PORT or unix:/path): healthz on the onion side says when the descriptor was last uploaded",
+        .init(key: "onion.status_socket", defaultText: "none", help: "unix:/path (in a 0700 folder): GET /healthz there says whether tor holds the onion's descriptor and when it was last uploaded; the public /healthz says only ok",
+              kind: .string { $0.onionStatusSocket = $1 }),
+        .init(key: "onion.control", defaultText: "none", help: "tor's control port (127.0.0.1:PORT or unix:/path): the status socket says when the descriptor was last uploaded",
               kind: .string { $0.onionControl = $1 }),
         .init(key: "onion.control_cookie", defaultText: "none", help: "tor's control_auth_cookie file (CookieAuthentication 1)", kind: .string { $0.onionControlCookie = $1 }),
         .init(key: "log.counters_interval_seconds", defaultText: "86400",

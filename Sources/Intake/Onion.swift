@@ -214,8 +214,8 @@ final class ControlConnection {
 }
 
 /// The onion side: the same routes, limits, proof of work and vaults as the HTTPS side, on plain
-/// HTTP (no HSTS, no Onion-Location), with its own `/healthz` that reports the descriptor.
-public func buildOnionApplication(_ deps: IntakeDependencies, listen: OnionListen, monitor: OnionDescriptorMonitor?, logger: Logger,
+/// HTTP (no HSTS, no Onion-Location).
+public func buildOnionApplication(_ deps: IntakeDependencies, listen: OnionListen, logger: Logger,
                                   onListening: @escaping @Sendable (String) async -> Void = { _ in }) -> some ApplicationProtocol {
     let configuration = deps.configuration
     let header = TimeAmount.seconds(Int64(configuration.headerTimeoutSeconds))
@@ -225,7 +225,7 @@ public func buildOnionApplication(_ deps: IntakeDependencies, listen: OnionListe
         idleTimeout: .seconds(Int64(configuration.idleTimeoutSeconds))
     )
     return Application(
-        router: buildRouter(deps, side: .onion, onionHealth: { monitor?.status ?? .string("not monitored (set onion.control)") }),
+        router: buildRouter(deps, side: .onion),
         server: .http1(configuration: http1),
         configuration: .init(address: listen.address, serverName: nil),
         onServerRunning: { channel in
@@ -236,4 +236,20 @@ public func buildOnionApplication(_ deps: IntakeDependencies, listen: OnionListe
         },
         logger: logger
     )
+}
+
+/// The onion's detail (whether tor holds the descriptor, minutes since the last upload) for the
+/// operator, on a Unix socket only (`onion.status_socket`): answered through the onion it told
+/// anyone when the service last published, and whether its tor is reachable (review N16).
+/// The socket is made owner-only once bound; a stale one from an earlier run is removed first.
+func buildOnionStatusApplication(path: String, monitor: OnionDescriptorMonitor?, logger: Logger) -> some ApplicationProtocol {
+    let router = Router()
+    router.get("/healthz") { _, _ in
+        jsonResponse(.object([("status", .string("ok")), ("side", .string("onion")),
+                              ("onion", monitor?.status ?? .string("not monitored (set onion.control)"))]))
+    }
+    var info = stat()
+    if lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFSOCK { unlink(path) }
+    return Application(router: router, configuration: .init(address: .unixDomainSocket(path: path), serverName: nil),
+                       onServerRunning: { _ in chmod(path, 0o600) }, logger: logger)
 }

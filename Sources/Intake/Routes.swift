@@ -7,16 +7,13 @@ import Vault
 /// the middleware, which therefore applies to every one of them.
 struct KeysAndMailboxRoutes {
     let deps: IntakeDependencies
-    var side: IntakeSide = .https
-    var onionHealth: @Sendable () -> JSONValue = { .null }
 
     var routes: RouteCollection<BasicRequestContext> {
         let routes = RouteCollection(context: BasicRequestContext.self)
-        let deps = deps, side = side, onionHealth = onionHealth
-        routes.get("/healthz") { _, _ in
-            guard side == .onion else { return jsonResponse(.object([("status", .string("ok"))])) }
-            return jsonResponse(.object([("status", .string("ok")), ("side", .string("onion")), ("onion", onionHealth())]))
-        }
+        let deps = deps
+        // The same answer on both sides: whether tor holds the descriptor, and since when, is
+        // for the operator's status socket only (review N16), not for whoever reaches the onion.
+        routes.get("/healthz") { _, _ in jsonResponse(.object([("status", .string("ok"))])) }
         // One network: its manifest, as always. Several: each at its own path, so a client can
         // never take one network's manifest for another's (it pins each network's fingerprint).
         routes.get("/v1/keys") { _, _ in

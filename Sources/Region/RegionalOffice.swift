@@ -111,6 +111,10 @@ public struct RegionalOffice: Sendable {
             throw .bundle((bundle.sequence == pin.lastSequence ? RegionalImportError.replay(bundle.network, bundle.sequence)
                            : RegionalImportError.rollback(bundle.network, bundle.sequence, last: pin.lastSequence)).description)
         }
+        // Only a full bundle (which replaces everything) may skip numbers (review N6).
+        guard bundle.isFull || bundle.sequence == pin.lastSequence + 1 else {
+            throw .bundle(RegionalImportError.gap(bundle.network, bundle.sequence, expected: pin.lastSequence + 1).description)
+        }
         let ourKeyId: KeyId
         do { ourKeyId = try KeyId(publicKey: encryptionKey) } catch { throw .io("\(error)") }
         guard bundle.regionKeyId == ourKeyId else { throw .bundle("the bundle is sealed to key \(bundle.regionKeyId), not to this office's key \(ourKeyId)") }

@@ -394,6 +394,8 @@ public enum RegionalImportError: Error, Equatable, CustomStringConvertible {
     case fingerprintInUse(String)
     case replay(NetworkId, Int)
     case rollback(NetworkId, Int, last: Int)
+    /// A changes bundle that is not the next one: the ones between could hold withdrawals.
+    case gap(NetworkId, Int, expected: Int)
     case store(String)
 
     public var description: String {
@@ -403,6 +405,7 @@ public enum RegionalImportError: Error, Equatable, CustomStringConvertible {
         case .fingerprintInUse(let other): return L("that fingerprint is already pinned for network {other}", ["other": "\(other)"])
         case .replay(let id, let n): return L("bundle {n} of network {id} was imported already (a replay); nothing changed", ["n": "\(n)", "id": "\(id)"])
         case .rollback(let id, let n, let last): return L("bundle {n} of network {id} is older than bundle {last}, imported already (a rollback); nothing changed", ["n": "\(n)", "id": "\(id)", "last": "\(last)"])
+        case .gap(let id, let n, let expected): return L("bundle {n} of network {id} holds changes, but the next one is {expected}: the bundles in between are missing (they may hold withdrawals someone is holding back); import them first, or ask the network for a full bundle (resguardo registry publish --full); nothing changed", ["n": "\(n)", "id": "\(id)", "expected": "\(expected)"])
         case .store(let why): return L("the regional registry could not be written: {why}", ["why": "\(why)"])
         }
     }

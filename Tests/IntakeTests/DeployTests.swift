@@ -64,14 +64,26 @@ struct DeployTests {
         #expect(log.contains("certificate_reload"), "the refused reload is not in the counters")
     }
 
-    @Test("the onion side: plain HTTP on loopback only, the same routes, no HSTS; the HTTPS side's pages send Onion-Location")
+    @Test("the onion side: plain HTTP on loopback only, the same routes, no HSTS, a /healthz that says only ok (the detail on an owner-only Unix socket); the HTTPS side's pages send Onion-Location")
     func onionSide() throws {
         let onion = String(repeating: "a", count: 56) + ".onion"
         let port = try freeLoopbackPort()
-        let intake = try IntakeProcess(arguments: ["--onion-listen", "127.0.0.1:\(port)", "--onion-address", onion])
+        let statusFolder = FileManager.default.temporaryDirectory.appendingPathComponent("onion-status-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: statusFolder, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        defer { try? FileManager.default.removeItem(atPath: statusFolder) }
+        let socket = statusFolder + "/onion-status.sock"
+        let intake = try IntakeProcess(arguments: ["--onion-listen", "127.0.0.1:\(port)", "--onion-address", onion],
+                                       environment: ["RESGUARDO_INTAKE_ONION_STATUS_SOCKET": "unix:" + socket])
         try intake.start()
         let health = try runSubprocess("/usr/bin/curl", ["-s", "-D", "-", "http://127.0.0.1:\(port)/healthz"])
-        #expect(health.stdout.contains("\"side\":\"onion\"") && !health.stdout.lowercased().contains("strict-transport-security"), "\(health.stdout)")
+        #expect(health.stdout.hasSuffix("\r\n\r\n{\"status\":\"ok\"}") && !health.stdout.lowercased().contains("strict-transport-security"), "\(health.stdout)")
+        // Review N16: whether tor holds the descriptor, and since when, only for the operator.
+        var waited = 0
+        while !FileManager.default.fileExists(atPath: socket), waited < 50 { Thread.sleep(forTimeInterval: 0.1); waited += 1 }
+        let detail = try runSubprocess("/usr/bin/curl", ["-s", "--unix-socket", socket, "http://status/healthz"])
+        #expect(detail.stdout.contains("\"side\":\"onion\"") && detail.stdout.contains("not monitored"), "\(detail.output)")
+        let mode = try FileManager.default.attributesOfItem(atPath: socket)[.posixPermissions] as? Int
+        #expect(mode == 0o600, "the status socket is \(String(mode ?? 0, radix: 8))")
         let keys = try runSubprocess("/usr/bin/curl", ["-s", "-o", "/dev/null", "-w", "%{http_code}", "http://127.0.0.1:\(port)/v1/keys"])
         #expect(keys.stdout == "200")
         let page = try runSubprocess("/usr/bin/curl", ["-sk", "-D", "-", "-o", "/dev/null", intake.baseURL + "/?lang=en"])

@@ -232,6 +232,9 @@ struct FederationTests {
         #expect(try ok("resguardo", ["registry", "publish", "--workspace", mx.workspace, "--out", mx2, "--passphrase-file", mx.staff.pass]).contains("0 additions, 1 corrections, 0 withdrawals"))
         _ = try ok("resguardo", ["registry", "withdraw", "--workspace", mx.workspace, mxRecord, "--reason", "consent", "--passphrase-file", mx.staff.pass])
         #expect(try ok("resguardo", ["registry", "publish", "--workspace", mx.workspace, "--out", mx3, "--passphrase-file", mx.staff.pass]).contains("0 additions, 0 corrections, 1 withdrawals"))
+        // Review N6: a courier who holds back bundle 2 cannot have 3 taken; only a full bundle may skip.
+        try refused(mx3, "the bundles in between are missing")
+        #expect(try ok("resguardo", ["registry", "import", "--region", region, mx2, "--passphrase-file", rpass]).contains("1 corrected"))
         #expect(try ok("resguardo", ["registry", "import", "--region", region, mx3, "--passphrase-file", rpass]).contains("1 withdrawn"))
         let afterWithdrawal = try regionalReport(region, dir)
         #expect(afterWithdrawal["aggressions"]?.intValue == 3 && table(afterWithdrawal, "by_network")["mx"] == nil)
@@ -240,6 +243,26 @@ struct FederationTests {
         let rollback = try tool("resguardo", ["registry", "import", "--region", region, mx2, "--passphrase-file", rpass])
         #expect(rollback.status != 0 && rollback.output.contains("a rollback"), "\(rollback.output)")
         #expect(try snapshot() == settled)
+        // Signed by MX itself, yet refused: an unknown member in the sealed records, a sequence past the bound.
+        let mxPassphrase = try SecureBytes(copying: Array(try String(contentsOfFile: mx.staff.pass, encoding: .utf8).dropLast().utf8))
+        let mxSigner = try KeyFile(bytes: Array(try Data(contentsOf: URL(fileURLWithPath: mx.staff.keys + "/signing.key"))))
+            .unlockSigningKey(passphrase: mxPassphrase, kind: .manifestSigning)
+        func signedByMX(_ name: String, sequence: Int, full: Bool, payload: String) throws -> String {
+            let bundle = try RegistryBundle.make(network: try #require(NetworkId("mx")), sequence: sequence, isFull: full, payload: Array(payload.utf8),
+                                                 to: try SealPublicKey(bytes: regionKeyBytes), signedBy: mxSigner)
+            let path = dir.appendingPathComponent(name).path
+            try Data(bundle.bytes).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        func refusedNow(_ bundle: String, _ why: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+            let outcome = try tool("resguardo", ["registry", "import", "--region", region, bundle, "--passphrase-file", rpass])
+            #expect(outcome.status != 0 && outcome.output.contains(why), "\(outcome.output)", sourceLocation: sourceLocation)
+            #expect(try snapshot() == settled, sourceLocation: sourceLocation)
+        }
+        try refusedNow(try signedByMX("extra.json", sequence: 4, full: false,
+                                      payload: #"{"network":"mx","sequence":4,"full":false,"additions":[],"corrections":[],"withdrawals":[],"note":"x"}"#), "unknown member `note`")
+        try refusedNow(try signedByMX("far.json", sequence: 2_000_000_000, full: true,
+                                      payload: #"{"network":"mx","sequence":2000000000,"full":true,"additions":[],"corrections":[],"withdrawals":[]}"#), "must be an integer from 1 to")
 
         // 9. The regional registry holds none of the identifiers the reports carried.
         let file = try Data(contentsOf: URL(fileURLWithPath: regional)) + ((try? Data(contentsOf: URL(fileURLWithPath: regional + "-wal"))) ?? Data())
