@@ -53,6 +53,15 @@ public struct Catalog: Sendable {
                 header = translation
                 return
             }
+            // A translation is text a person reads as ours: a control or bidirectional character in
+            // it could reorder or hide what a warning says (review N14), and a placeholder it lacks
+            // (or adds) would drop a value from, or leave a brace in, a message.
+            if let bad = translation.unicodeScalars.first(where: Self.isRefused) {
+                throw .init(source, line, "the translation of «\(TerminalText.escaped(String(id.prefix(40))))» holds U+\(String(bad.value, radix: 16, uppercase: true)), a control or bidirectional character")
+            }
+            if !translation.isEmpty, Self.placeholders(in: translation) != Self.placeholders(in: id) {
+                throw .init(source, line, "the translation of «\(TerminalText.escaped(String(id.prefix(40))))» has the placeholders \(Self.placeholders(in: translation).sorted()) where the source has \(Self.placeholders(in: id).sorted())")
+            }
             let key = Key(context: parsing.context, source: id)
             if entries[key] != nil { throw .init(source, line, "msgid \"\(id.prefix(40))…\" appears twice") }
             entries[key] = Entry(translation: translation, fuzzy: fuzzy)
@@ -120,6 +129,37 @@ public struct Catalog: Sendable {
     }
 
     /// A PO string literal: `"…"` with C escapes (\n \t \" \\).
+    /// Control characters other than the line break and the tab (columns), and the Unicode
+    /// bidirectional controls.
+    static func isRefused(_ scalar: Unicode.Scalar) -> Bool {
+        if scalar == "\n" || scalar == "\t" { return false }
+        if scalar.properties.generalCategory == .control { return true }
+        switch scalar.value {
+        case 0x061C, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069: return true
+        default: return false
+        }
+    }
+
+    /// The `{name}` placeholders of a text (lowercase letters, digits, underscores).
+    static func placeholders(in text: String) -> Set<String> {
+        var out: Set<String> = []
+        var current: String?
+        for c in text {
+            if c == "{" { current = ""; continue }
+            guard var name = current else { continue }
+            if c == "}" {
+                if !name.isEmpty, let first = name.first, first.isLetter || first == "_" { out.insert(name) }
+                current = nil
+            } else if (c.isASCII && (c.isLowercase || c.isNumber)) || c == "_" {
+                name.append(c)
+                current = name
+            } else {
+                current = nil
+            }
+        }
+        return out
+    }
+
     public static func unquote(_ text: some StringProtocol, source: String, line: Int) throws(CatalogError) -> String {
         guard text.count >= 2, text.hasPrefix("\""), text.hasSuffix("\"") else { throw .init(source, line, "expected a quoted string") }
         var out = ""

@@ -235,7 +235,7 @@ extension Resguardo.KeyCommand {
                     if progress.isComplete { break }
                     let state = progress.groups.sorted { $0.key < $1.key }.map { "\(groupName($0.key)): \($0.value.have)/\($0.value.need)" }.joined(separator: ", ")
                     let missing = progress.groupThreshold - progress.completeGroups
-                    Console.note(L("compartido {shares} aceptado / share {shares2} accepted (grupo / group {group_index}, miembro / member {member_index}); {state}; faltan {missing} de {group_threshold} grupos / {missing2} more group{s} of {group_threshold2} to complete", ["shares": "\(shares.count)", "shares2": "\(shares.count)", "group_index": "\(groupName(share.groupIndex))", "member_index": "\(share.memberIndex + 1)", "state": "\(state)", "missing": "\(missing)", "group_threshold": "\(progress.groupThreshold)", "missing2": "\(missing)", "s": "\(missing == 1 ? "" : "s")", "group_threshold2": "\(progress.groupThreshold)"]))
+                    Console.note(L("share {shares} accepted (group {group_index}, member {member_index}); {state}; {missing} more group{s} of {group_threshold} to complete", ["shares": "\(shares.count)", "group_index": "\(groupName(share.groupIndex))", "member_index": "\(share.memberIndex + 1)", "state": "\(state)", "missing": "\(missing)", "s": "\(missing == 1 ? "" : "s")", "group_threshold": "\(progress.groupThreshold)"]))
                 }
                 let secret = try passphrase.readNew()
                 let recovered: KeyDirectory.Recovered

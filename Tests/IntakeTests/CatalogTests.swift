@@ -54,6 +54,18 @@ struct CatalogTests {
         }
     }
 
+    @Test("review N14: a translation with a control or bidirectional character, or with other {placeholders} than its source, refuses the catalog; line breaks and tabs are text")
+    func hostileTranslations() throws {
+        for (translation, why) in [("la huella \u{202E}atsiver", "U+202E"), ("la huella\u{2066}", "U+2066"), ("\u{1B}[2Jborrado", "U+1B"),
+                                   ("\u{200F}Huella", "U+200F"), ("la ruta", "placeholders [] where the source has [\"path\"]"),
+                                   ("la ruta {path} y {otro}", "placeholders [\"otro\", \"path\"]")] {
+            let text = "msgid \"the path {path}\"\nmsgstr \"\(translation)\"\n"
+            #expect { try Catalog(language: "qaa", text: text, source: "qaa.po") } throws: { "\($0)".contains("qaa.po:") && "\($0)".contains(why) }
+        }
+        let fine = try Catalog(language: "qaa", text: "msgid \"a {n}\\tb\"\nmsgstr \"c {n}\\td\\ne\"\n", source: "qaa.po")
+        #expect(fine.translation("a {n}\tb") == "c {n}\td\ne")
+    }
+
     @Test("language choice: ?lang= when served, then Accept-Language by q-value with region fallback, then Spanish")
     func choice() throws {
         let catalogs = Catalogs(catalogs: [try Catalog(language: "es", text: "", source: "es"), try Catalog(language: "en", text: "", source: "en")], securityKeys: [])
