@@ -270,7 +270,18 @@ extension Resguardo.KeyCommand {
         static let configuration = CommandConfiguration(
             commandName: "passphrase",
             abstract: L("Change the passphrase of every key file of the directory (all or nothing)."),
-            discussion: L("Example:\n  $ resguardo key passphrase --dir ~/llaves")
+            discussion: L("""
+            This does not lock out someone who knew the old passphrase and may have copied the key \
+            files (a backup, a USB stick): her copies still open with it. When a key holder leaves, \
+            change the passphrase, rotate the encryption key (reports from then on open only with a \
+            key she never had), and make a new custody split (her share stops opening the new \
+            recovery file): the whole sequence is in the README, "When someone who held the keys \
+            leaves". Reports sealed before the rotation, and the signing keys, stay within reach of \
+            her copies: if she may have copied the key files, treat it as a compromise.
+
+            Example:
+              $ resguardo key passphrase --dir ~/llaves
+            """)
         )
         @OptionGroup var keys: KeyDirectoryOptions
         @Option(name: .long, help: .L("Argon2id cost of the new key files.")) var kdf: KDFPreset = .moderate
