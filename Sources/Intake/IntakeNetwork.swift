@@ -42,11 +42,11 @@ public final class IntakeNetwork: Sendable {
         let signed: SignedKeyManifest
         do { signed = try ManifestFile.load(path: setting.manifestPath, pinned: setting.fingerprint) } catch {
             guard case .unreadable = error else { throw NetworkLoadError(network: setting.id, underlying: error) }
-            throw ConfigurationError.missingFile("the key manifest of network \(setting.id) at \(setting.manifestPath)", hint: "set keys.manifest, --manifest or the network's `manifest`")
+            throw NetworkLoadError(network: setting.id, configuration: .missingFile("the key manifest of network \(setting.id) at \(setting.manifestPath)", hint: "set keys.manifest, --manifest or the network's `manifest`"))
         }
         // Clients refuse an expired manifest: serving one would turn every defender away.
         guard signed.manifest.isCurrent(on: .today()) else {
-            throw ConfigurationError.invalid(setting.manifestPath, "the key manifest of network \(setting.id) expired on \(signed.manifest.expires) (or is dated in the future, \(signed.manifest.issued)); sign it again offline with `resguardo key renew`")
+            throw NetworkLoadError(network: setting.id, configuration: .invalid(setting.manifestPath, "the key manifest of network \(setting.id) expired on \(signed.manifest.expires) (or is dated in the future, \(signed.manifest.issued)); sign it again offline with `resguardo key renew`"))
         }
         id = setting.id
         // The single network (no name in the config) is called what its manifest calls it.
@@ -101,18 +101,40 @@ public final class IntakeNetwork: Sendable {
     }
 }
 
-/// A manifest that did not load, said with the network it belongs to.
+/// A manifest that did not load (unreadable, not signed by the pin, malformed, expired), said
+/// with the network it belongs to. On an intake of several networks it refuses that network
+/// alone (review N9); on a single-network intake, the start.
 public struct NetworkLoadError: Error, CustomStringConvertible {
     public let network: NetworkId
-    public let underlying: ManifestFileError
-    public var description: String { "network \(network): \(underlying)" }
-    public var isUntrustedKey: Bool { underlying.isUntrustedKey }
+    public let underlying: ManifestFileError?
+    public let configuration: ConfigurationError?
+
+    init(network: NetworkId, underlying: ManifestFileError) {
+        self.network = network
+        self.underlying = underlying
+        configuration = nil
+    }
+
+    init(network: NetworkId, configuration: ConfigurationError) {
+        self.network = network
+        underlying = nil
+        self.configuration = configuration
+    }
+
+    public var description: String {
+        if let configuration { return configuration.description }
+        return "network \(network): \(underlying.map { "\($0)" } ?? "")"
+    }
+    public var isUntrustedKey: Bool { underlying?.isUntrustedKey ?? false }
 }
 
 /// The networks of one intake, and the two ways to find one: by an envelope's key id (the only
 /// thing the intake can see of a sealed report) and by the country the no-JavaScript form names.
 public struct IntakeNetworks: Sendable {
     public let all: [IntakeNetwork]
+    /// Networks of the config whose manifest did not load: not served, said at start and counted
+    /// (`error.network_refused`), while the others serve (review N9).
+    public let refused: [NetworkLoadError]
     /// One network configured by `keys.*` and `vault.path`, as before networks existed.
     public let isSingle: Bool
     private let byKeyId: [KeyId: Int]
@@ -136,9 +158,17 @@ public struct IntakeNetworks: Sendable {
             settings = configuration.networks
         }
         var loaded: [IntakeNetwork] = []
+        var refused: [NetworkLoadError] = []
         var byKeyId: [KeyId: Int] = [:], byCountry: [String: Int] = [:]
         for setting in settings {
-            let network = try IntakeNetwork(setting: setting, shared: shared, storeOverride: storeOverride)
+            let network: IntakeNetwork
+            do { network = try IntakeNetwork(setting: setting, shared: shared, storeOverride: storeOverride) } catch let error as NetworkLoadError where !configuration.networks.isEmpty {
+                // One network's swapped or stale manifest must not silence the others: it alone
+                // is not served (its countries get no network), and the operator hears of it.
+                refused.append(error)
+                shared.counters.failed("network_refused")
+                continue
+            }
             for keyId in network.keyIds {
                 // Routing is by key id: one id in two manifests would make the route ambiguous.
                 if let other = byKeyId[keyId] {
@@ -149,7 +179,9 @@ public struct IntakeNetworks: Sendable {
             for country in network.countries { byCountry[country] = loaded.count }
             loaded.append(network)
         }
+        if loaded.isEmpty, let first = refused.first { throw first }
         all = loaded
+        self.refused = refused
         isSingle = configuration.networks.isEmpty
         self.byKeyId = byKeyId
         self.byCountry = byCountry

@@ -144,6 +144,10 @@ extension IntakeCommand {
             } catch {
                 throw CommandFailure(L("cannot start: {error}", ["error": "\(error)"]), status: .dataError)
             }
+            // A network whose manifest did not load is not served; the others are (review N9).
+            for refusal in deps.networks.refused {
+                Console.warning(L("network {id} is not served: {error}", ["id": refusal.network.text, "error": "\(refusal)"]))
+            }
             // A shared vault: connect and migrate before listening, so no receipt is promised by
             // an intake that cannot reach its database.
             do throws(VaultError) { try await deps.networks.prepare() } catch {

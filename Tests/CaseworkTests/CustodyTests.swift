@@ -142,6 +142,18 @@ struct CustodyTests {
         #expect(try defenderPids(workspace) == [pidsBefore[0], pidsBefore[0]])
     }
 
+    @Test("review N15: key passphrase's help says it does not lock out a departing key holder and points to the README's procedure, which runs rotate and a new split")
+    func departingHolder() throws {
+        let help = try resguardo(["key", "passphrase", "--help"])
+        #expect(help.status == 0 && help.stdout.contains("does not lock out") && help.stdout.contains("When someone who held the keys leaves"), "\(help.stdout)")
+        let readme = try String(contentsOf: repositoryRoot.appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try #require(readme.range(of: "### When someone who held the keys leaves")).upperBound
+        let procedure = readme[section...].prefix(1500)
+        for step in ["key passphrase --dir", "key rotate --dir", "key custody init --dir $K --replace", "key custody split --dir"] {
+            #expect(procedure.contains(step), "the README's procedure lacks \(step)")
+        }
+    }
+
     @Test("key passphrase changes every key file at once; the old passphrase stops working; an interrupted change is finished on the next open")
     func passphraseChange() throws {
         let s = try Scratch()

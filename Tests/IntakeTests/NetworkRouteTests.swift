@@ -72,6 +72,32 @@ struct NetworkRouteTests {
         }
     }
 
+    @Test("review N9: one network's manifest signed by another key refuses that network alone; the other serves, and the refusal is counted")
+    func oneBadManifest() async throws {
+        let two = try TwoNetworks()
+        // GT's manifest swapped for MX's (signed by a key GT did not pin).
+        try FileManager.default.removeItem(atPath: two.gt.keys + "/manifest.json")
+        try FileManager.default.copyItem(atPath: two.mx.keys + "/manifest.json", toPath: two.gt.keys + "/manifest.json")
+        let harness = try two.harness()
+        #expect(harness.deps.networks.all.map(\.id.text) == ["mx"])
+        #expect(harness.deps.networks.refused.map(\.network.text) == ["gt"] && harness.deps.networks.refused[0].isUntrustedKey)
+        #expect(harness.deps.counters.totals["error.network_refused"]?.description == "1")
+        try await harness.test { client in
+            let list = try await client.send(.get, "/v1/networks")
+            #expect(String(decoding: list.body, as: UTF8.self) == #"{"networks":[{"id":"mx","name":"Red Nacional MX","countries":["MX"]}]}"#)
+            #expect(try await client.send(.get, "/v1/networks/mx/keys").status == 200)
+            #expect(try await client.send(.get, "/v1/networks/gt/keys").errorCode == "network_unknown")
+        }
+        // Every network refused: nothing to serve, the start fails with the first reason.
+        var none = IntakeConfiguration()
+        none.certificatePath = "c"
+        none.privateKeyPath = "k"
+        var settings = try two.settings()
+        settings.removeFirst()
+        none.networks = settings
+        #expect { _ = try IntakeDependencies(configuration: none) } throws: { "\($0)".contains("network gt") }
+    }
+
     @Test("an envelope goes to the vault of the network whose manifest holds its key id; an unknown key id is refused and stored nowhere")
     func routingByKeyId() async throws {
         let two = try TwoNetworks()
