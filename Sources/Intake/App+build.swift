@@ -48,7 +48,8 @@ public struct IntakeDependencies: Sendable {
         counters = IntakeCounters(logger: logger)
         networks = try IntakeNetworks(configuration: configuration, shared: .init(counters: counters, proofOfWork: proofOfWork,
                                                                                   urgentMinIntervalSeconds: configuration.urgentMinIntervalSeconds,
-                                                                                  databasePassword: try configuration.databasePassword()),
+                                                                                  databasePassword: try configuration.databasePassword(),
+                                                                                  commitWindowMilliseconds: configuration.vaultCommitWindowMilliseconds),
                                      storeOverride: storeOverride)
         knownKeyIds = networks.knownKeyIds
         onionName = try OnionName.resolve(configuration)

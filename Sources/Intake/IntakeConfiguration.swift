@@ -17,6 +17,8 @@ public struct IntakeConfiguration: Sendable, Equatable {
     /// The database password: from `vault.password_file`, or the environment
     /// (`RESGUARDO_INTAKE_VAULT_PASSWORD`); never from the JSON file, never printed.
     public var vaultPasswordFile = ""
+    /// PostgreSQL only: how long a commit gathers submissions (the WAL dates each commit).
+    public var vaultCommitWindowMilliseconds = 500
     public var vaultPassword: String?
     /// The proof-of-work MAC key (64 hex digits), the same file on every intake of a shared
     /// vault, so a token issued by one is good (once) on any. Empty: a random key per start.
@@ -322,6 +324,9 @@ public struct IntakeSetting: Sendable {
         .init(key: "vault.url", defaultText: "none",
               help: "shared PostgreSQL vault instead of vault.path: postgres://USER@HOST:PORT/DB?sslmode=verify-full&sslrootcert=CA.pem or postgres:///DB?host=/run/postgresql&user=USER (no password in the URL)",
               kind: .string { $0.vaultURL = $1 }),
+        .init(key: "vault.commit_window_ms", defaultText: "500",
+              help: "PostgreSQL vault: a commit gathers the submissions of this many milliseconds, so the database's log dates each only to the window (a submission's answer waits up to twice this: its token spend, then its row; 0: commit at once)",
+              kind: .int(0...10_000) { $0.vaultCommitWindowMilliseconds = $1 }),
         .init(key: "vault.password_file", defaultText: "none", help: "file holding the database password (mode 0600; one line)", kind: .string { $0.vaultPasswordFile = $1 }),
         .init(key: "vault.password", defaultText: "none", help: "the database password, from the environment only (never the config file)",
               kind: .string { $0.vaultPassword = $1 }),

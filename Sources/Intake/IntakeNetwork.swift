@@ -66,10 +66,10 @@ public final class IntakeNetwork: Sendable {
         case .postgres(let url):
             let vault: PostgresVault
             do { vault = try PostgresVault(url: url, password: shared.databasePassword) } catch { throw ConfigurationError.invalid("vault", error.description) }
-            let groupCommit = PostgresSubmissionStore(vault: vault)
+            let groupCommit = PostgresSubmissionStore(vault: vault, commitWindow: .milliseconds(shared.commitWindowMilliseconds))
             backend = .postgres(vault, groupCommit)
             store = storeOverride ?? groupCommit
-            self.shared = vault
+            self.shared = PostgresTokenSpender(vault: vault, window: .milliseconds(shared.commitWindowMilliseconds))
         }
         notifier = UrgentNotifier(command: setting.urgentCommand, minIntervalSeconds: shared.urgentMinIntervalSeconds, counters: shared.counters,
                                   shared: self.shared)
@@ -145,6 +145,7 @@ public struct IntakeNetworks: Sendable {
         let proofOfWork: ProofOfWork
         let urgentMinIntervalSeconds: Int
         let databasePassword: String?
+        var commitWindowMilliseconds = 0
     }
 
     init(configuration: IntakeConfiguration, shared: Shared, storeOverride: (any SubmissionStore)? = nil) throws {

@@ -131,6 +131,14 @@ public final class PostgresVault: Sendable {
     public func migrate() async throws(VaultError) {
         // A first connection to a server that is still starting, and DDL: more than a request's deadline.
         try await guarded(timeout: .seconds(60)) { [logger] client in
+            // Review N2: these settings would keep every submission's commit time where anyone
+            // with a database login (or a logical replica) reads it; refused, not warned about.
+            for (setting, refused, why) in [("track_commit_timestamp", "on", "it keeps each row's commit time, to the microsecond, readable with pg_xact_commit_timestamp(xmin)"),
+                                            ("wal_level", "logical", "logical decoding hands each row, with its commit time, to any replication client")] {
+                for try await value in try await client.query(PostgresQuery(unsafeSQL: "SHOW \(setting)"), logger: logger).decode(String.self) where value == refused {
+                    throw VaultError.other("the database has \(setting) = \(refused): \(why); set it back (docs/deploy.md, \"PostgreSQL settings\") or use the embedded SQLite vault")
+                }
+            }
             try await client.withTransaction(logger: logger) { c in
                 try await c.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
                 try await c.query("CREATE TABLE IF NOT EXISTS resguardo_migration (version integer PRIMARY KEY)", logger: logger)
@@ -256,6 +264,16 @@ public final class PostgresVault: Sendable {
 
     // MARK: - Shared intake state
 
+    /// A spent token's expiry as stored: the end of its UTC day, so the table dates no token (and
+    /// through it the submission it paid for) finer than the day the vault already shows (review
+    /// N2). The token's own MAC'd expiry is what refuses a late one; this only says when the row
+    /// may be swept, a day late at most.
+    static func spentTokenDay(_ expires: UInt64) -> Int64 {
+        let day: UInt64 = 86_400
+        let clamped = min(expires, UInt64(Int64.max) - day)
+        return Int64((clamped / day + 1) * day)
+    }
+
     /// Spends a proof-of-work token for every intake at once: false when any intake spent it already.
     public func spendToken(_ id: [UInt8], expires: UInt64) async throws(VaultError) -> Bool {
         let sweep = spendsSinceSweep.withLock { n -> Bool in
@@ -269,10 +287,31 @@ public final class PostgresVault: Sendable {
             // Expired ids can never be presented again (the MAC'd expiry is checked first): deleted
             // now and then, so the table holds one token lifetime's worth at most.
             if sweep { try await client.query("DELETE FROM spent_token WHERE expires < \(now)", logger: logger) }
-            let rows = try await client.query("INSERT INTO spent_token (id, expires) VALUES (\(Self.bytes(id)), \(Int64(clamping: expires))) ON CONFLICT DO NOTHING RETURNING 1", logger: logger)
+            let rows = try await client.query("INSERT INTO spent_token (id, expires) VALUES (\(Self.bytes(id)), \(Self.spentTokenDay(expires))) ON CONFLICT DO NOTHING RETURNING 1", logger: logger)
             var spent = false
             for try await _ in rows.decode(Int.self) { spent = true }
             return spent
+        }
+    }
+
+    /// Spends several tokens in one statement (one commit): the ids that were not spent before.
+    /// `PostgresTokenSpender` gathers a window of spends into it, so the WAL's commit records date
+    /// the spends, as they date the submissions, only to the window.
+    public func spendTokens(_ tokens: [(id: [UInt8], expires: UInt64)]) async throws(VaultError) -> Set<[UInt8]> {
+        let sweep = spendsSinceSweep.withLock { n -> Bool in
+            n += tokens.count
+            guard n >= 1000 else { return false }
+            n = 0
+            return true
+        }
+        let now = Int64(Date().timeIntervalSince1970)
+        let ids = tokens.map { ByteBuffer(bytes: $0.id) }, days = tokens.map { Self.spentTokenDay($0.expires) }
+        return try await guarded { [logger] client in
+            if sweep { try await client.query("DELETE FROM spent_token WHERE expires < \(now)", logger: logger) }
+            let rows = try await client.query("INSERT INTO spent_token (id, expires) SELECT * FROM unnest(\(ids)::bytea[], \(days)::bigint[]) ON CONFLICT DO NOTHING RETURNING id", logger: logger)
+            var fresh = Set<[UInt8]>()
+            for try await id in rows.decode(ByteBuffer.self) { fresh.insert(Array(id.readableBytesView)) }
+            return fresh
         }
     }
 
@@ -562,6 +601,10 @@ public final class PostgresSubmissionStore: SubmissionStore {
     public let vault: PostgresVault
     private let state = Mutex(State())
     let concurrentCommits: Int
+    /// How long the first submission of a batch waits for others before the commit (review N2):
+    /// the WAL dates every commit to the microsecond, so a commit that covers a window of
+    /// submissions dates each of them only to that window. Zero: commit at once.
+    let commitWindow: Duration
 
     private struct State {
         var pending: [(Submission, CheckedContinuation<Result<Void, VaultError>, Never>)] = []
@@ -578,9 +621,10 @@ public final class PostgresSubmissionStore: SubmissionStore {
 
     public var totals: Totals { state.withLock { $0.totals } }
 
-    public init(vault: PostgresVault, concurrentCommits: Int = 1) {
+    public init(vault: PostgresVault, concurrentCommits: Int = 1, commitWindow: Duration = .zero) {
         self.vault = vault
         self.concurrentCommits = max(1, concurrentCommits)
+        self.commitWindow = commitWindow
     }
 
     public func store(_ submission: Submission) async throws(VaultError) {
@@ -599,6 +643,10 @@ public final class PostgresSubmissionStore: SubmissionStore {
     /// Takes what is pending, commits it, answers its callers; until nothing is pending.
     private func commitLoop() async {
         while true {
+            // Wait out the window, unless a full statement is already waiting (load caps nothing).
+            if commitWindow > .zero, state.withLock({ $0.pending.count }) < PostgresVault.maxBatch {
+                try? await Task.sleep(for: commitWindow)
+            }
             let batch = state.withLock { s -> [(Submission, CheckedContinuation<Result<Void, VaultError>, Never>)] in
                 let batch = Array(s.pending.prefix(PostgresVault.maxBatch))
                 s.pending.removeFirst(batch.count)
@@ -643,5 +691,67 @@ final class ResumeOnce<T: Sendable>: Sendable {
         guard let c = continuation.withLock({ c -> CheckedContinuation<Result<T, VaultError>, Never>? in defer { c = nil }; return c }) else { return false }
         c.resume(returning: result)
         return true
+    }
+}
+
+/// What the intakes on one PostgreSQL vault share, with token spends gathered for a window into
+/// one statement (review N2): a spend committed alone would date, to the microsecond in the WAL,
+/// the submission it pays for, whatever the submissions' own commit window. The urgent turn is
+/// the vault's own (a boolean and a turn, no time per report).
+public final class PostgresTokenSpender: SharedIntakeState {
+    public let vault: PostgresVault
+    let window: Duration
+    private let state = Mutex(State())
+    static let maxBatch = 1000
+
+    private struct State {
+        var pending: [(id: [UInt8], expires: UInt64, waiter: CheckedContinuation<Result<Bool, VaultError>, Never>)] = []
+        var running = false
+    }
+
+    public init(vault: PostgresVault, window: Duration) {
+        self.vault = vault
+        self.window = window
+    }
+
+    public func spendToken(_ id: [UInt8], expires: UInt64) async throws(VaultError) -> Bool {
+        guard window > .zero else { return try await vault.spendToken(id, expires: expires) }
+        let result: Result<Bool, VaultError> = await withCheckedContinuation { continuation in
+            let start = state.withLock { s -> Bool in
+                s.pending.append((id, expires, continuation))
+                guard !s.running else { return false }
+                s.running = true
+                return true
+            }
+            if start { Task { await self.spendLoop() } }
+        }
+        return try result.get()
+    }
+
+    private func spendLoop() async {
+        while true {
+            if state.withLock({ $0.pending.count }) < Self.maxBatch { try? await Task.sleep(for: window) }
+            let batch = state.withLock { s in
+                let batch = Array(s.pending.prefix(Self.maxBatch))
+                s.pending.removeFirst(batch.count)
+                if batch.isEmpty { s.running = false }
+                return batch
+            }
+            if batch.isEmpty { return }
+            do throws(VaultError) {
+                let fresh = try await vault.spendTokens(batch.map { ($0.id, $0.expires) })
+                // The same token twice in one batch: the first is the spend, the second a replay.
+                var seen = Set<[UInt8]>()
+                for item in batch { item.waiter.resume(returning: .success(fresh.contains(item.id) && seen.insert(item.id).inserted)) }
+            } catch {
+                for item in batch { item.waiter.resume(returning: .failure(error)) }
+            }
+        }
+    }
+
+    public func markUrgentPending() async throws(VaultError) { try await vault.markUrgentPending() }
+
+    public func announceUrgent(intervalSeconds: Int, announce: @escaping @Sendable () -> Void) async throws(VaultError) -> UrgentAnnouncement {
+        try await vault.announceUrgent(intervalSeconds: intervalSeconds, announce: announce)
     }
 }

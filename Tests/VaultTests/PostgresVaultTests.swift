@@ -63,6 +63,31 @@ struct PostgresVaultTests {
         }
     }
 
+    @Test("review N2: batched token spends through two intakes: each token once, the same token twice in one window refused the second time; the stored expiry is its day's end")
+    func batchedSpends() async throws {
+        let cluster = try PostgresCluster()
+        try await withVaults(cluster) { vaults in
+            let spenders = vaults.map { PostgresTokenSpender(vault: $0, window: .milliseconds(200)) }
+            let tokens = try (0..<20).map { _ in try Random.bytes(count: 15) }
+            let expires: UInt64 = 1_765_000_123
+            let fresh = try await withThrowingTaskGroup(of: Bool.self) { group in
+                // Each token shown to both intakes at once (a replay racing the spend), and one twice to the same intake.
+                for (i, t) in tokens.enumerated() {
+                    group.addTask { try await spenders[0].spendToken(t, expires: expires) }
+                    group.addTask { try await spenders[1].spendToken(t, expires: expires) }
+                    if i == 0 { group.addTask { try await spenders[0].spendToken(t, expires: expires) } }
+                }
+                var n = 0
+                for try await ok in group where ok { n += 1 }
+                return n
+            }
+            #expect(fresh == 20, "every token spent exactly once")
+            var stored: [Int64] = []
+            for try await e in try await vaults[0].client.query("SELECT DISTINCT expires FROM spent_token").decode(Int64.self) { stored.append(e) }
+            #expect(stored == [Int64(1_765_065_600)], "\(stored): the end of the UTC day, no finer")
+        }
+    }
+
     @Test("two intakes exporting at once write signed bundles of disjoint envelopes that together hold every one once (FOR UPDATE SKIP LOCKED); purge by digest deletes one bundle's rows and vacuums")
     func concurrentExports() async throws {
         let cluster = try PostgresCluster()
