@@ -85,6 +85,12 @@ public struct RegistryDatabase: Sendable {
                 ) STRICT;
                 """)
         }
+        // Review N5: each network's countries, pinned with its fingerprint; a record outside
+        // them is refused (a network could otherwise add and subtract cells of another's country).
+        // Empty for a network pinned before: its imports wait until `networks add` names them.
+        migrator.registerMigration("v3: network countries") { db in
+            try db.execute(sql: "ALTER TABLE network ADD COLUMN countries TEXT NOT NULL DEFAULT ''")
+        }
         return migrator
     }
 
@@ -298,28 +304,43 @@ public struct RegistryDatabase: Sendable {
         public let id: NetworkId
         public let fingerprint: SigningKeyFingerprint
         public let lastSequence: Int
+        /// ISO 3166-1 codes its records may name; empty for a pin made before countries were.
+        public let countries: [String]
     }
 
-    public func pin(_ id: NetworkId, fingerprint: SigningKeyFingerprint) throws(RegionalImportError) {
+    /// Pins a network's fingerprint and countries. Pinning again with the same fingerprint names
+    /// the countries of a network pinned before they existed; other countries than those pinned
+    /// are refused (a network's reach is changed only by a new pin, after removing the old).
+    public func pin(_ id: NetworkId, fingerprint: SigningKeyFingerprint, countries: [String]) throws(RegionalImportError) {
+        let list = Array(Set(countries)).sorted()
+        for c in list where !Vocabulary.countries.contains(c) { throw .store(L("`{c}` is not a country of the vocabulary", ["c": c])) }
+        guard !list.isEmpty else { throw .store(L("a network needs at least one country")) }
         do {
             try writer.write { db in
-                if let existing = try String.fetchOne(db, sql: "SELECT fingerprint FROM network WHERE id = ?", arguments: [id.text]) {
+                if let row = try Row.fetchOne(db, sql: "SELECT fingerprint, countries FROM network WHERE id = ?", arguments: [id.text]) {
+                    let existing: String = row["fingerprint"], pinned: String = row["countries"]
                     guard existing == fingerprint.description else { throw RegionalImportError.alreadyPinned(id, existing) }
+                    if pinned.isEmpty {
+                        try db.execute(sql: "UPDATE network SET countries = ? WHERE id = ?", arguments: [list.joined(separator: " "), id.text])
+                    } else if pinned != list.joined(separator: " ") {
+                        throw RegionalImportError.countriesPinned(id, pinned)
+                    }
                     return
                 }
                 if let other = try String.fetchOne(db, sql: "SELECT id FROM network WHERE fingerprint = ?", arguments: [fingerprint.description]) {
                     throw RegionalImportError.fingerprintInUse(other)
                 }
-                try db.execute(sql: "INSERT INTO network (id, fingerprint) VALUES (?, ?)", arguments: [id.text, fingerprint.description])
+                try db.execute(sql: "INSERT INTO network (id, fingerprint, countries) VALUES (?, ?, ?)", arguments: [id.text, fingerprint.description, list.joined(separator: " ")])
             }
         } catch let e as RegionalImportError { throw e } catch { throw .store("\(error)") }
     }
 
     public func pinnedNetworks() throws -> [PinnedNetwork] {
         try writer.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, fingerprint, last_sequence FROM network ORDER BY id").compactMap { row in
+            try Row.fetchAll(db, sql: "SELECT id, fingerprint, last_sequence, countries FROM network ORDER BY id").compactMap { row in
                 guard let id = NetworkId(row["id"]), let f = SigningKeyFingerprint(text: row["fingerprint"]) else { return nil }
-                return PinnedNetwork(id: id, fingerprint: f, lastSequence: row["last_sequence"])
+                let countries: String = row["countries"]
+                return PinnedNetwork(id: id, fingerprint: f, lastSequence: row["last_sequence"], countries: countries.split(separator: " ").map(String.init))
             }
         }
     }
@@ -338,8 +359,14 @@ public struct RegistryDatabase: Sendable {
     public func apply(_ payload: RegistryBundlePayload) throws(RegionalImportError) -> ImportOutcome {
         do {
             return try writer.write { db in
-                guard let last = try Int.fetchOne(db, sql: "SELECT last_sequence FROM network WHERE id = ?", arguments: [payload.network.text]) else {
+                guard let pin = try Row.fetchOne(db, sql: "SELECT last_sequence, countries FROM network WHERE id = ?", arguments: [payload.network.text]) else {
                     throw RegionalImportError.notPinned(payload.network)
+                }
+                let last: Int = pin["last_sequence"], pinnedText: String = pin["countries"]
+                let countries = Set(pinnedText.split(separator: " ").map(String.init))
+                guard !countries.isEmpty else { throw RegionalImportError.noCountries(payload.network) }
+                for r in payload.additions + payload.corrections where !countries.contains(r.country) {
+                    throw RegionalImportError.outsideCountries(payload.network, r.country, pinnedText)
                 }
                 guard payload.sequence > last else {
                     throw payload.sequence == last ? RegionalImportError.replay(payload.network, payload.sequence)
@@ -396,6 +423,9 @@ public enum RegionalImportError: Error, Equatable, CustomStringConvertible {
     case rollback(NetworkId, Int, last: Int)
     /// A changes bundle that is not the next one: the ones between could hold withdrawals.
     case gap(NetworkId, Int, expected: Int)
+    case countriesPinned(NetworkId, String)
+    case noCountries(NetworkId)
+    case outsideCountries(NetworkId, String, String)
     case store(String)
 
     public var description: String {
@@ -406,6 +436,9 @@ public enum RegionalImportError: Error, Equatable, CustomStringConvertible {
         case .replay(let id, let n): return L("bundle {n} of network {id} was imported already (a replay); nothing changed", ["n": "\(n)", "id": "\(id)"])
         case .rollback(let id, let n, let last): return L("bundle {n} of network {id} is older than bundle {last}, imported already (a rollback); nothing changed", ["n": "\(n)", "id": "\(id)", "last": "\(last)"])
         case .gap(let id, let n, let expected): return L("bundle {n} of network {id} holds changes, but the next one is {expected}: the bundles in between are missing (they may hold withdrawals someone is holding back); import them first, or ask the network for a full bundle (resguardo registry publish --full); nothing changed", ["n": "\(n)", "id": "\(id)", "expected": "\(expected)"])
+        case .countriesPinned(let id, let c): return L("network {id} is already pinned to the countries {c}", ["id": "\(id)", "c": c])
+        case .noCountries(let id): return L("network {id} was pinned before networks had countries: name them (resguardo networks add {id} --fingerprint … --countries …); nothing changed", ["id": "\(id)"])
+        case .outsideCountries(let id, let c, let pinned): return L("a record of network {id} is in {c}, outside its pinned countries ({pinned}): the whole bundle is refused; nothing changed", ["id": "\(id)", "c": c, "pinned": pinned])
         case .store(let why): return L("the regional registry could not be written: {why}", ["why": "\(why)"])
         }
     }

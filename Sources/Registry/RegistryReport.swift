@@ -87,7 +87,15 @@ public struct RegistryReport: Sendable {
         let primary = isInternal ? 0 : minCell, primarySensitive = isInternal ? 0 : sensitive
         func threshold(_ code: String) -> Int { Self.sensitiveCodes.contains(code) ? primarySensitive : primary }
         var plan = SuppressionPlan()
-        let headline = plan.cell(records.count, threshold: primary, anchored: true)
+        // Regionally each cell carries its count by network (SuppressionPlan: each network is a
+        // reader who knows its own part); nationally there is one contributor, the reader's own.
+        func shares(_ matching: [RegistryRecord]) -> [String: Int] {
+            guard regional else { return [:] }
+            var out: [String: Int] = [:]
+            for r in matching { out[r.network, default: 0] += 1 }
+            return out
+        }
+        let headline = plan.cell(records.count, shares: shares(records), threshold: primary, anchored: true)
         struct Draft {
             let name: String
             let codes: [String]
@@ -95,13 +103,20 @@ public struct RegistryReport: Sendable {
             let total: Int
         }
         func draft(_ name: String, multiValued: Bool = false, order: [String]? = nil, _ keys: (RegistryRecord) -> [String]) -> Draft {
-            var counts: [String: Int] = [:]
-            for r in records { for k in keys(r) { counts[k, default: 0] += 1 } }
+            var counts: [String: Int] = [:], byNetwork: [String: [String: Int]] = [:]
+            for r in records {
+                for k in keys(r) {
+                    counts[k, default: 0] += 1
+                    if regional { byNetwork[k, default: [:]][r.network, default: 0] += 1 }
+                }
+            }
             let codes = order.map { o in o.filter { counts[$0] != nil } + counts.keys.filter { !o.contains($0) }.sorted() } ?? counts.keys.sorted()
-            let cells = codes.map { plan.cell(counts[$0] ?? 0, threshold: threshold($0)) }
+            let cells = codes.map { plan.cell(counts[$0] ?? 0, shares: byNetwork[$0] ?? [:], threshold: threshold($0)) }
             // A single-valued table's rows add up to the headline count; a multi-valued one's
             // (a record may carry several types) to a total of its own.
-            let total = multiValued ? plan.cell(cells.reduce(0) { $0 + plan.values[$1] }, threshold: primary) : headline
+            var totalShares: [String: Int] = [:]
+            for c in cells { for (n, v) in plan.shares[c] { totalShares[n, default: 0] += v } }
+            let total = multiValued ? plan.cell(cells.reduce(0) { $0 + plan.values[$1] }, shares: totalShares, threshold: primary) : headline
             plan.sum(cells, equals: total)
             return Draft(name: name, codes: codes, cells: cells, total: total)
         }
@@ -137,15 +152,19 @@ public struct RegistryReport: Sendable {
         // Killings and attempted killings, by year and country: the figures the network names
         // first. Each kind's rows add up to its row in the types table; each row is within its
         // year's and its country's counts.
-        var graveCounts: [String: Int] = [:]
+        var graveCounts: [String: Int] = [:], graveShares: [String: [String: Int]] = [:]
         for r in records {
             for t in r.aggressionTypes where t == "killing" || t == "attempted_killing" {
-                graveCounts["\(r.period?.prefix(4) ?? "") \(r.country) \(t)", default: 0] += 1
+                let code = "\(r.period?.prefix(4) ?? "") \(r.country) \(t)"
+                graveCounts[code, default: 0] += 1
+                if regional { graveShares[code, default: [:]][r.network, default: 0] += 1 }
             }
         }
         let graveCodes = graveCounts.keys.sorted()
-        let graveCells = graveCodes.map { plan.cell(graveCounts[$0] ?? 0, threshold: primary) }
-        let graveTotal = plan.cell(graveCounts.values.reduce(0, +), threshold: primary)
+        let graveCells = graveCodes.map { plan.cell(graveCounts[$0] ?? 0, shares: graveShares[$0] ?? [:], threshold: primary) }
+        var graveTotalShares: [String: Int] = [:]
+        for s in graveShares.values { for (n, v) in s { graveTotalShares[n, default: 0] += v } }
+        let graveTotal = plan.cell(graveCounts.values.reduce(0, +), shares: graveTotalShares, threshold: primary)
         plan.sum(graveCells, equals: graveTotal)
         for kind in ["killing", "attempted_killing"] {
             guard let typeCell = cell(of: types, kind) else { continue }
@@ -164,13 +183,18 @@ public struct RegistryReport: Sendable {
         // to its row in the types table, counting for each country that does not show it what a
         // reader can still say: nothing if that country shows fewer than three types (it has no
         // other), else at most its third count.
-        var matrix: [String: [String: Int]] = [:]
-        for r in records { for t in r.aggressionTypes { matrix[r.country, default: [:]][t, default: 0] += 1 } }
+        var matrix: [String: [String: Int]] = [:], matrixShares: [String: [String: [String: Int]]] = [:]
+        for r in records {
+            for t in r.aggressionTypes {
+                matrix[r.country, default: [:]][t, default: 0] += 1
+                if regional { matrixShares[r.country, default: [:]][t, default: [:]][r.network, default: 0] += 1 }
+            }
+        }
         let topCountries = Vocabulary.countries.codes.filter { matrix[$0] != nil } + matrix.keys.filter { !Vocabulary.countries.contains($0) }.sorted()
         var topShown: [String: [(code: String, cell: Int)]] = [:]
         for c in topCountries {
             let top = (matrix[c] ?? [:]).sorted { ($0.value, $1.key) > ($1.value, $0.key) }.prefix(3)
-            topShown[c] = top.map { ($0.key, plan.cell($0.value, threshold: threshold($0.key))) }
+            topShown[c] = top.map { ($0.key, plan.cell($0.value, shares: matrixShares[c]?[$0.key] ?? [:], threshold: threshold($0.key))) }
             if let total = cell(of: countries, c) { for entry in topShown[c] ?? [] { plan.bound(entry.cell, atMost: total) } }
         }
         for t in Set(topShown.values.flatMap { $0.map(\.code) }) {
@@ -180,7 +204,7 @@ public struct RegistryReport: Sendable {
                 if let entry = topShown[c]?.first(where: { $0.code == t }) {
                     members.append(entry.cell)
                 } else if let shown = topShown[c], shown.count == 3, let third = shown.last {
-                    members.append(plan.unpublished(matrix[c]?[t] ?? 0, atMost: third.cell))
+                    members.append(plan.unpublished(matrix[c]?[t] ?? 0, shares: matrixShares[c]?[t] ?? [:], atMost: third.cell))
                 }
             }
             plan.sum(members, equals: typeCell)
@@ -188,7 +212,16 @@ public struct RegistryReport: Sendable {
 
         let defenders = Set(records.map(\.defenderPid)).count
         let organisations = Set(records.compactMap(\.organisationPid)).count
-        let defendersCell = plan.cell(defenders, threshold: primary), organisationsCell = plan.cell(organisations, threshold: primary)
+        // Distinct people are not a sum of each network's (a relocated defender is one): each
+        // network's own distinct count is what it knows.
+        func distinct(_ key: (RegistryRecord) -> String?) -> [String: Int] {
+            guard regional else { return [:] }
+            var sets: [String: Set<String>] = [:]
+            for r in records { if let k = key(r) { sets[r.network, default: []].insert(k) } }
+            return sets.mapValues(\.count)
+        }
+        let defendersCell = plan.cell(defenders, shares: distinct { $0.defenderPid }, threshold: primary)
+        let organisationsCell = plan.cell(organisations, shares: distinct { $0.organisationPid }, threshold: primary)
         plan.bound(defendersCell, atMost: headline)
 
         if !isInternal { plan.audit() }

@@ -11,6 +11,12 @@
 /// allow and, while any hidden cell is pinned to a single value, hides one more cell next to it.
 /// A cell hidden only to protect another carries a neutral marker, never "<T", which would
 /// understate it.
+///
+/// In the regional report every network is a reader who knows its own contribution to every
+/// cell (review N5: MX added four GT killings and subtracted them, and GT's single killing came
+/// out). Each cell carries its shares by network; a cell is hidden when, for some network, the
+/// cell minus that network's share is between 1 and T−1 (shown with the neutral marker), and the
+/// audit plays each network too, over the others' part of every cell.
 struct SuppressionPlan {
     /// `unpublished`: a number the report never shows but a reader can bound (a country's count
     /// of a type outside its top three), part of a sum all the same.
@@ -18,6 +24,9 @@ struct SuppressionPlan {
 
     private(set) var values: [Int] = []
     private(set) var status: [Status] = []
+    /// Each cell's count by network (empty outside the regional report).
+    private(set) var shares: [[String: Int]] = []
+    private(set) var thresholds: [Int] = []
     /// Cells that must not be hidden to protect others (the headline count).
     private var anchored: Set<Int> = []
     /// Σ members = total.
@@ -26,16 +35,27 @@ struct SuppressionPlan {
     private(set) var bounds: [(small: Int, large: Int)] = []
 
     /// Registers a cell; `threshold` is the primary-suppression threshold (0: never hidden as small).
-    mutating func cell(_ value: Int, threshold: Int, anchored isAnchored: Bool = false) -> Int {
+    mutating func cell(_ value: Int, shares: [String: Int] = [:], threshold: Int, anchored isAnchored: Bool = false) -> Int {
         values.append(value)
-        status.append(value > 0 && value < threshold ? .small(below: threshold) : .published)
+        self.shares.append(shares)
+        thresholds.append(threshold)
+        if value > 0 && value < threshold {
+            status.append(.small(below: threshold))
+        } else if shares.values.contains(where: { value - $0 > 0 && value - $0 < threshold }) {
+            // Small for one network: what the others put in is what that network would learn.
+            status.append(.complementary)
+        } else {
+            status.append(.published)
+        }
         if isAnchored { anchored.insert(values.count - 1) }
         return values.count - 1
     }
 
     /// A number that is never shown, at most `large`.
-    mutating func unpublished(_ value: Int, atMost large: Int) -> Int {
+    mutating func unpublished(_ value: Int, shares: [String: Int] = [:], atMost large: Int) -> Int {
         values.append(value)
+        self.shares.append(shares)
+        thresholds.append(0)
         status.append(.unpublished)
         bounds.append((values.count - 1, large))
         return values.count - 1
@@ -52,9 +72,22 @@ struct SuppressionPlan {
     /// sum or a bound): the pin can come from another table than the cell's own.
     mutating func audit() {
         // Each round hides one more cell, so this ends; the cap only guards against a bug.
+        let networks = Set(shares.flatMap(\.keys)).sorted()
         for _ in 0..<values.count {
-            let intervals = Self.intervals(values: values, hidden: status.map { $0 != .published }, lower: lowerBounds, sums: sums, bounds: bounds)
-            let exposed = values.indices.filter { isHidden($0) && intervals[$0].lo == intervals[$0].hi }
+            let hidden = status.map { $0 != .published }
+            let intervals = Self.intervals(values: values, hidden: hidden, lower: lowerBounds, sums: sums, bounds: bounds)
+            var exposed = values.indices.filter { isHidden($0) && intervals[$0].lo == intervals[$0].hi }
+            // Each network reads the others' part of every cell: exposed when it pins a hidden
+            // one to between 1 and T−1.
+            for network in networks where exposed.isEmpty {
+                let own = shares.map { $0[network] ?? 0 }
+                let others = zip(values, own).map { $0 - $1 }
+                let lower = zip(lowerBounds, own).map { bound, s -> (lo: Int, hi: Int) in
+                    (max(0, bound.lo - s), bound.hi == Int.max ? Int.max : max(0, bound.hi - s))
+                }
+                let seen = Self.intervals(values: others, hidden: hidden, lower: lower, sums: sums, bounds: bounds)
+                exposed = values.indices.filter { isHidden($0) && seen[$0].lo == seen[$0].hi && seen[$0].lo > 0 && seen[$0].lo < thresholds[$0] }
+            }
             if exposed.isEmpty { return }
             // The headline count is hidden to protect another cell only when nothing else can be.
             guard let next = smallest(exposed.flatMap { neighbours(of: $0, anchoredToo: false) })

@@ -50,7 +50,7 @@ extension Resguardo {
 
             Example:
               $ resguardo region init --region ~/region --name "Iniciativa Mesoamericana"
-              $ resguardo networks add mx --fingerprint "1c0e 53aa …" --region ~/region
+              $ resguardo networks add mx --fingerprint "1c0e 53aa …" --countries MX --region ~/region
               $ resguardo region key-for mx --manifest mx-manifest.json --region ~/region --out clave-regional-mx.json
             """),
             subcommands: [Init.self, Show.self, KeyFor.self]
@@ -140,7 +140,7 @@ extension Resguardo {
             abstract: L("Pin the national networks whose registry bundles the regional office imports."),
             discussion: L("""
             Example:
-              $ resguardo networks add gt --fingerprint "9b0e 77aa …" --region ~/region
+              $ resguardo networks add gt --fingerprint "9b0e 77aa …" --countries GT --region ~/region
               $ resguardo networks list --region ~/region
             """),
             subcommands: [Add.self, List.self]
@@ -149,18 +149,29 @@ extension Resguardo {
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: L("Pin a network's signing-key fingerprint (compared with the network in person or by a trusted channel)."),
-                discussion: L("Example:\n  $ resguardo networks add gt --fingerprint \"9b0e 77aa …\" --region ~/region")
+                discussion: L("""
+                The countries are those the network registers aggressions in: a bundle with a record \
+                in any other is refused, so no network can change the counts of another's country.
+
+                Example:
+                  $ resguardo networks add gt --fingerprint "9b0e 77aa …" --countries GT --region ~/region
+                """)
             )
             @OptionGroup var region: RegionOptions
             @Argument(help: .L("The network's id (e.g. mx).")) var network: String
             @Option(name: .long, help: .L("The network's signing-key fingerprint (resguardo key show, at the network).")) var fingerprint: String
+            @Option(name: .long, help: .L("The ISO 3166-1 codes of the network's countries, comma-separated (e.g. GT, or HN,SV).")) var countries: String
 
             func run() throws {
                 let office = try region.open()
                 guard let id = NetworkId(network) else { throw CommandFailure(L("`{network}` is not a network id ({rule})", ["network": "\(network)", "rule": "\(NetworkId.rule)"]), status: .usage) }
                 guard let f = SigningKeyFingerprint(text: fingerprint) else { throw CommandFailure(L("`{fingerprint}` is not a fingerprint (32 hex digits)", ["fingerprint": "\(fingerprint)"]), status: .usage) }
-                do { try office.registry.pin(id, fingerprint: f) } catch { throw CommandFailure(error.description, status: .dataError) }
-                print(L("network {id} pinned to {f}", ["id": "\(id)", "f": "\(f)"]))
+                let list = countries.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+                do { try office.registry.pin(id, fingerprint: f, countries: list) } catch {
+                    if case .store = error { throw CommandFailure(error.description, status: .usage) }
+                    throw CommandFailure(error.description, status: .dataError)
+                }
+                print(L("network {id} pinned to {f}, countries {countries}", ["id": "\(id)", "f": "\(f)", "countries": list.joined(separator: " ")]))
             }
         }
 
@@ -173,7 +184,7 @@ extension Resguardo {
 
             func run() throws {
                 for n in try region.open().registry.pinnedNetworks() {
-                    print(L("{id}\t{n}\tlast bundle {last_sequence}", ["id": "\(n.id)", "n": "\(n.fingerprint)", "last_sequence": "\(n.lastSequence)"]))
+                    print(L("{id}\t{n}\t{countries}\tlast bundle {last_sequence}", ["id": "\(n.id)", "n": "\(n.fingerprint)", "countries": n.countries.isEmpty ? "-" : n.countries.joined(separator: " "), "last_sequence": "\(n.lastSequence)"]))
                 }
             }
         }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 import Formats
 import Deidentify
@@ -23,18 +24,24 @@ struct SuppressionAttackTests {
 
     /// The attacker's independent deduction: names every cell, writes every relation a reader
     /// can see, and narrows intervals until nothing changes. Returns the hidden cells pinned.
-    static func recover(_ json: JSONValue) -> [String] {
+    static func recover(_ json: JSONValue) -> [String] { recover(json, own: [:]).map(\.name) }
+
+    /// The same reader, who also knows `own`: her own part of each cell by name (a network reading
+    /// the regional report). Every interval is then of the others' part; returns the hidden cells
+    /// pinned to one value, with it, and the published ones whose others' part is small.
+    static func recover(_ json: JSONValue, own: [String: Int]) -> [(name: String, value: Int)] {
         var iv: [String: (lo: Int, hi: Int)] = [:]
         var hidden: Set<String> = []
         var sums: [([String], String)] = []
         var bounds: [(String, String)] = []
         func put(_ name: String, _ value: JSONValue?) {
             guard let i = interval(value) else { return }
-            iv[name] = i
+            let mine = own[name] ?? 0
+            iv[name] = (max(0, i.lo - mine), i.hi == Int.max ? Int.max : max(0, i.hi - mine))
             if i.lo != i.hi || value?.intValue == nil { hidden.insert(name) }
         }
         put("aggressions", json["aggressions"])
-        guard case .array(let tables)? = json["tables"] else { return ["no tables"] }
+        guard case .array(let tables)? = json["tables"] else { return [("no tables", 0)] }
         var rowsOf: [String: [(code: String, name: String)]] = [:]
         for t in tables {
             guard case .string(let name)? = t["name"], case .array(let rows)? = t["rows"] else { continue }
@@ -57,6 +64,10 @@ struct SuppressionAttackTests {
         for row in rowsOf["killings"] ?? [] {
             let parts = row.code.split(separator: " ")
             if parts.count == 3 { bounds += [(row.name, "by_year/\(parts[0])"), (row.name, "by_country/\(parts[1])")] }
+        }
+        // Regionally: a country's subdivisions add up to its row.
+        for country in (rowsOf["by_country"] ?? []).map(\.code) where !(rowsOf["by_region"] ?? []).isEmpty {
+            sums.append(((rowsOf["by_region"] ?? []).filter { $0.code.hasPrefix(country + "-") }.map(\.name), "by_country/\(country)"))
         }
         // Top types: each type's cells across countries add up to its row.
         var top: [String: [(code: String, name: String)]] = [:]
@@ -108,7 +119,29 @@ struct SuppressionAttackTests {
             }
             if !changed { break }
         }
-        return hidden.filter { iv[$0].map { $0.lo == $0.hi } ?? false }.sorted()
+        if own.isEmpty { return hidden.filter { iv[$0].map { $0.lo == $0.hi } ?? false }.sorted().map { ($0, iv[$0]?.lo ?? 0) } }
+        // A network learns something when the others' part of a cell comes out small and exact.
+        let sensitive = ["sexual_violence", "trans_woman"]
+        func small(_ name: String, _ v: Int) -> Bool { v > 0 && v < (sensitive.contains { name.hasSuffix("/" + $0) } ? 10 : 5) }
+        return iv.filter { name, i in i.lo == i.hi && small(name, i.lo) && !name.hasPrefix("unseen/") }.map { ($0.key, $0.value.lo) }.sorted { $0.name < $1.name }
+    }
+
+    /// What network `n` knows of every cell: its own records, counted the report's way.
+    static func own(_ records: [RegistryRecord], network n: String, from: String, to: String) throws -> [String: Int] {
+        let mine = records.filter { $0.network == n }
+        let internalReport = RegistryReport(records: mine, from: from, to: to, isInternal: true, regional: true)
+        let json = try JSONValue.parse(internalReport.json(language: .es))
+        var out: [String: Int] = [:]
+        out["aggressions"] = json["aggressions"]?.intValue
+        if case .array(let tables)? = json["tables"] {
+            for t in tables {
+                guard case .string(let name)? = t["name"], case .array(let rows)? = t["rows"] else { continue }
+                for r in rows { if case .string(let code)? = r["code"], let v = r["count"]?.intValue { out["\(name)/\(code)"] = v } }
+                if let total = t["total"]?.intValue { out["\(name)/total"] = total }
+            }
+        }
+        for r in mine { for t in r.aggressionTypes { out["top/\(r.country)/\(t)", default: 0] += 1; out["unseen/\(r.country)/\(t)", default: 0] += 1 } }
+        return out
     }
 
     /// Records built to hit each finding of the review.
@@ -152,6 +185,45 @@ struct SuppressionAttackTests {
         }
     }
 
+    /// The review's shape (N5): GT's single killing in GT-01 beside MX's four there (as if MX
+    /// covered GT too: the rule must hold whatever countries a network reports), and HN with one
+    /// sexual-violence case beside SV's six of them in HN; MX has many records of its own.
+    static func networkRecords() -> [RegistryRecord] {
+        var out: [RegistryRecord] = []
+        func add(_ n: Int, network: String, country: String, region: String? = nil, types: [String], year: String = "2026") {
+            for i in 0..<n {
+                var r = RegistryReportTests.records[0].with(id: "\(network)\(country)\(types.joined())\(year)\(i)", pid: "\(network)\(country)\(types.joined())\(year)\(i)",
+                                                           country: country, period: .some("\(year)-04"))
+                r.network = network
+                r.region = region
+                r.aggressionTypes = types
+                r.perpetrators = ["police"]
+                out.append(r)
+            }
+        }
+        add(60, network: "mx", country: "MX", region: "MX-CHP", types: ["threat"])
+        add(4, network: "mx", country: "GT", region: "GT-01", types: ["killing"])
+        add(1, network: "gt", country: "GT", region: "GT-01", types: ["killing"])
+        add(12, network: "gt", country: "GT", region: "GT-05", types: ["harassment"])
+        add(9, network: "hn", country: "HN", region: "HN-CR", types: ["threat", "harassment"])
+        add(1, network: "hn", country: "HN", region: "HN-CR", types: ["sexual_violence"])
+        add(6, network: "sv", country: "HN", region: "HN-CR", types: ["sexual_violence"])
+        add(8, network: "sv", country: "SV", region: "SV-SS", types: ["threat"], year: "2025")
+        return out
+    }
+
+    @Test("review N5: each network, reading the regional report with its own records in hand, pins no other network's small cell", arguments: ["mx", "gt", "hn", "sv"])
+    func eachNetworkAsAttacker(network: String) throws {
+        let records = Self.networkRecords()
+        for (from, to) in [("2026", "2026"), ("2025", "2026")] {
+            let report = RegistryReport(records: records, from: from, to: to, minCell: 5, sensitiveMinCell: 10, regional: true)
+            let json = try JSONValue.parse(report.json(language: .es))
+            #expect(Self.recover(json).isEmpty, "the public reader recovers cells")
+            let leaked = Self.recover(json, own: try Self.own(records, network: network, from: from, to: to))
+            #expect(leaked.isEmpty, "\(network), \(from)–\(to): the others' part of \(leaked)")
+        }
+    }
+
     @Test("every bar length is a function of published numbers: hidden bars are one fixed stub, visible ones share one scale")
     func barsRevealNothing() throws {
         let report = RegistryReport(records: Self.records(), from: "2026", to: "2026", minCell: 5, sensitiveMinCell: 10)
@@ -185,5 +257,30 @@ struct SuppressionAttackTests {
                 #expect(pinned.isEmpty, "\(from)–\(to) \(country ?? "region"): recovered \(pinned)")
             }
         }
+    }
+}
+
+/// Review N5, the other half: a network's countries are pinned with its fingerprint, and a bundle
+/// with a record outside them changes nothing.
+@Suite("Regional registry: each network's countries")
+struct NetworkCountriesTests {
+    @Test("networks add pins countries; a record outside them refuses the whole bundle; a network pinned before countries waits until they are named")
+    func countriesPinned() throws {
+        let scratch = try Scratch()
+        let db = try RegistryDatabase(path: scratch.path("regional.sqlite"))
+        let mx = try #require(NetworkId("mx"))
+        let fingerprint = try #require(SigningKeyFingerprint(text: String(repeating: "ab", count: 16)))
+        #expect(throws: RegionalImportError.self) { try db.pin(mx, fingerprint: fingerprint, countries: ["XX"]) }
+        try db.pin(mx, fingerprint: fingerprint, countries: ["MX"])
+        #expect(try db.pinnedNetworks().first?.countries == ["MX"])
+        #expect(throws: RegionalImportError.countriesPinned(mx, "MX")) { try db.pin(mx, fingerprint: fingerprint, countries: ["MX", "GT"]) }
+        var inGT = RegistryReportTests.records[0].with(id: String(repeating: "1", count: 32), pid: String(repeating: "2", count: 32), country: "GT")
+        inGT.region = nil
+        let inMX = RegistryReportTests.records[0].with(id: String(repeating: "3", count: 32), pid: String(repeating: "4", count: 32), country: "MX")
+        let refused = RegistryBundlePayload(network: mx, sequence: 1, isFull: false, additions: [inMX, inGT], corrections: [], withdrawals: [])
+        #expect(throws: RegionalImportError.outsideCountries(mx, "GT", "MX")) { _ = try db.apply(refused) }
+        #expect(try db.pinnedNetworks().first?.lastSequence == 0, "nothing changed")
+        let accepted = RegistryBundlePayload(network: mx, sequence: 1, isFull: false, additions: [inMX], corrections: [], withdrawals: [])
+        #expect(try db.apply(accepted).added == 1)
     }
 }

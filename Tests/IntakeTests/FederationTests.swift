@@ -155,7 +155,7 @@ struct FederationTests {
         let regionPrint = try #require(made.split(separator: "\n").first { $0.hasPrefix("regional signing-key fingerprint: ") }).dropFirst("regional signing-key fingerprint: ".count)
         var bundles: [String: String] = [:]
         for n in networks {
-            _ = try ok("resguardo", ["networks", "add", n.id, "--fingerprint", n.staff.fingerprint, "--region", region])
+            _ = try ok("resguardo", ["networks", "add", n.id, "--fingerprint", n.staff.fingerprint, "--countries", n.country, "--region", region])
             let keyFile = n.staff.dir.appendingPathComponent("regional-key.json").path
             _ = try ok("resguardo", ["region", "key-for", n.id, "--manifest", n.staff.keys + "/manifest.json", "--region", region, "--out", keyFile, "--passphrase-file", rpass])
             // A key file made for another network is refused before anything is stored.
