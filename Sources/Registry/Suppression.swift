@@ -33,6 +33,9 @@ struct SuppressionPlan {
     private(set) var sums: [(members: [Int], total: Int)] = []
     /// value[small] ≤ value[large].
     private(set) var bounds: [(small: Int, large: Int)] = []
+    /// Bounds that hold for the totals only (an unseen type is at most a country's third shown
+    /// one): one network's part of the two is in no such order, so its reading leaves them out.
+    private var rankingBounds: Set<Int> = []
 
     /// Registers a cell; `threshold` is the primary-suppression threshold (0: never hidden as small).
     mutating func cell(_ value: Int, shares: [String: Int] = [:], threshold: Int, anchored isAnchored: Bool = false) -> Int {
@@ -57,6 +60,7 @@ struct SuppressionPlan {
         self.shares.append(shares)
         thresholds.append(0)
         status.append(.unpublished)
+        rankingBounds.insert(bounds.count)
         bounds.append((values.count - 1, large))
         return values.count - 1
     }
@@ -73,6 +77,7 @@ struct SuppressionPlan {
     mutating func audit() {
         // Each round hides one more cell, so this ends; the cap only guards against a bug.
         let networks = Set(shares.flatMap(\.keys)).sorted()
+        let partBounds = bounds.indices.filter { !rankingBounds.contains($0) }.map { bounds[$0] }
         for _ in 0..<values.count {
             let hidden = status.map { $0 != .published }
             let intervals = Self.intervals(values: values, hidden: hidden, lower: lowerBounds, sums: sums, bounds: bounds)
@@ -85,18 +90,34 @@ struct SuppressionPlan {
                 let lower = zip(lowerBounds, own).map { bound, s -> (lo: Int, hi: Int) in
                     (max(0, bound.lo - s), bound.hi == Int.max ? Int.max : max(0, bound.hi - s))
                 }
-                let seen = Self.intervals(values: others, hidden: hidden, lower: lower, sums: sums, bounds: bounds)
+                let seen = Self.intervals(values: others, hidden: hidden, lower: lower, sums: sums, bounds: partBounds)
                 exposed = values.indices.filter { isHidden($0) && seen[$0].lo == seen[$0].hi && seen[$0].lo > 0 && seen[$0].lo < thresholds[$0] }
             }
             if exposed.isEmpty { return }
             // The headline count is hidden to protect another cell only when nothing else can be.
-            guard let next = smallest(exposed.flatMap { neighbours(of: $0, anchoredToo: false) })
-                ?? smallest(exposed.flatMap { neighbours(of: $0, anchoredToo: true) }) else { return }
-            status[next] = .complementary
+            if let next = smallest(exposed.flatMap { neighbours(of: $0, anchoredToo: false) })
+                ?? smallest(exposed.flatMap { neighbours(of: $0, anchoredToo: true) }) {
+                status[next] = .complementary
+                continue
+            }
+            // Nothing left to hide next to it: what pins the cell is a marker's "below T" (four
+            // rows each at least 1 under a "<5" total are four ones). The marker gives way to the
+            // neutral one, which tells no upper bound: on a pinned cell or one tied to it.
+            let markers = exposed.flatMap { [$0] + related(to: $0) }.filter { if case .small = status[$0] { return true } else { return false } }
+            guard let marker = markers.max(by: { (values[$0], $1) < (values[$1], $0) }) else { return }
+            status[marker] = .complementary
         }
     }
 
     private func smallest(_ cells: [Int]) -> Int? { cells.min { (values[$0], $0) < (values[$1], $1) } }
+
+    /// Every cell that shares a sum or a bound with `cell`.
+    private func related(to cell: Int) -> [Int] {
+        var out: [Int] = []
+        for (members, total) in sums where total == cell || members.contains(cell) { out += members + [total] }
+        for (small, large) in bounds where small == cell || large == cell { out += [small, large] }
+        return out.filter { $0 != cell }
+    }
 
     /// Published non-zero cells that share a sum or a bound with `cell`.
     private func neighbours(of cell: Int, anchoredToo: Bool) -> [Int] {
@@ -124,7 +145,12 @@ struct SuppressionPlan {
     static func intervals(values: [Int], hidden: [Bool], lower: [(lo: Int, hi: Int)],
                           sums: [(members: [Int], total: Int)], bounds: [(small: Int, large: Int)]) -> [(lo: Int, hi: Int)] {
         var iv: [(lo: Int, hi: Int)] = values.indices.map { hidden[$0] ? lower[$0] : (values[$0], values[$0]) }
-        func add(_ a: Int, _ b: Int) -> Int { a == Int.max || b == Int.max ? Int.max : a + b }
+        func add(_ a: Int, _ b: Int) -> Int {
+            // Int.max stands for "no upper bound"; a sum that would pass it is unbounded too.
+            if a == Int.max || b == Int.max { return Int.max }
+            let (sum, overflow) = a.addingReportingOverflow(b)
+            return overflow ? Int.max : sum
+        }
         var changed = true
         var rounds = 0
         while changed && rounds < 100 {

@@ -82,25 +82,44 @@ struct SuppressionAttackTests {
                 }
             }
         }
+        // A country's killings (of one kind) over the years are its count of that type: its
+        // top-types cell when shown, else at most its third type's count.
+        for kind in ["killing", "attempted_killing"] {
+            for (c, rows) in top {
+                let members = (rowsOf["killings"] ?? []).filter { $0.code.hasSuffix(" \(c) \(kind)") }.map(\.name)
+                guard !members.isEmpty else { continue }
+                if let row = rows.first(where: { $0.code == kind }) {
+                    sums.append((members, row.name))
+                } else if rows.count == 3, let third = rows.last {
+                    let unknown = "unseen/\(c)/\(kind)"
+                    if iv[unknown] == nil { iv[unknown] = (0, Int.max); if own.isEmpty { bounds.append((unknown, third.name)) } }
+                    sums.append((members, unknown))
+                }
+            }
+        }
         for t in Set(top.values.flatMap { $0.map(\.code) }) where iv["by_aggression_type/\(t)"] != nil {
             var members: [String] = []
             for (c, rows) in top {
                 if let row = rows.first(where: { $0.code == t }) { members.append(row.name) }
                 else if rows.count == 3, let third = rows.last {
                     let unknown = "unseen/\(c)/\(t)"
-                    iv[unknown] = (0, Int.max)
-                    bounds.append((unknown, third.name))
+                    if iv[unknown] == nil { iv[unknown] = (0, Int.max); if own.isEmpty { bounds.append((unknown, third.name)) } }
                     members.append(unknown)
                 }
             }
             sums.append((members, "by_aggression_type/\(t)"))
         }
-        func add(_ a: Int, _ b: Int) -> Int { a == Int.max || b == Int.max ? Int.max : a + b }
+        func add(_ a: Int, _ b: Int) -> Int {
+            // Int.max stands for "no upper bound"; a sum that would pass it is unbounded too.
+            if a == Int.max || b == Int.max { return Int.max }
+            let (sum, overflow) = a.addingReportingOverflow(b)
+            return overflow ? Int.max : sum
+        }
         for _ in 0..<200 {
             var changed = false
             func narrow(_ n: String, _ lo: Int, _ hi: Int) {
                 guard let cur = iv[n] else { return }
-                let next = (max(cur.lo, lo), min(cur.hi, hi))
+                let next = (max(cur.lo, lo, 0), min(cur.hi, hi))
                 if next != cur { iv[n] = next; changed = true }
             }
             for (members, total) in sums {
@@ -109,7 +128,7 @@ struct SuppressionAttackTests {
                 for m in members {
                     let others = members.filter { $0 != m }
                     let oLo = others.reduce(0) { add($0, iv[$1]!.lo) }, oHi = others.reduce(0) { add($0, iv[$1]!.hi) }
-                    narrow(m, oHi == Int.max ? 0 : t.lo - oHi, t.hi == Int.max ? Int.max : t.hi - oLo)
+                    narrow(m, oHi == Int.max ? 0 : t.lo.subtractingReportingOverflow(oHi).partialValue, t.hi == Int.max ? Int.max : t.hi.subtractingReportingOverflow(oLo).partialValue)
                 }
             }
             for (small, large) in bounds {
@@ -119,6 +138,9 @@ struct SuppressionAttackTests {
             }
             if !changed { break }
         }
+        // Counts that contradict each other: the model of what the reader knows is wrong.
+        let contradictions = iv.filter { $0.value.lo > $0.value.hi }.map { ("contradiction: " + $0.key, $0.value.lo) }
+        if !contradictions.isEmpty { return contradictions.sorted { $0.0 < $1.0 } }
         if own.isEmpty { return hidden.filter { iv[$0].map { $0.lo == $0.hi } ?? false }.sorted().map { ($0, iv[$0]?.lo ?? 0) } }
         // A network learns something when the others' part of a cell comes out small and exact.
         let sensitive = ["sexual_violence", "trans_woman"]
@@ -140,7 +162,8 @@ struct SuppressionAttackTests {
                 if let total = t["total"]?.intValue { out["\(name)/total"] = total }
             }
         }
-        for r in mine { for t in r.aggressionTypes { out["top/\(r.country)/\(t)", default: 0] += 1; out["unseen/\(r.country)/\(t)", default: 0] += 1 } }
+        let inRange = mine.filter { r in r.period.map { $0.prefix(4) >= from.prefix(4) && $0.prefix(4) <= to.prefix(4) } ?? false }
+        for r in inRange { for t in r.aggressionTypes { out["top/\(r.country)/\(t)", default: 0] += 1; out["unseen/\(r.country)/\(t)", default: 0] += 1 } }
         return out
     }
 
@@ -221,6 +244,81 @@ struct SuppressionAttackTests {
             #expect(Self.recover(json).isEmpty, "the public reader recovers cells")
             let leaked = Self.recover(json, own: try Self.own(records, network: network, from: from, to: to))
             #expect(leaked.isEmpty, "\(network), \(from)–\(to): the others' part of \(leaked)")
+        }
+    }
+
+    /// The shapes of the second review's national attack: several years, a country with a single
+    /// killing, a country whose top types include a type hidden elsewhere, 120+ reports over four
+    /// countries.
+    static func nationalShapes() -> [RegistryRecord] {
+        var out: [RegistryRecord] = []
+        func add(_ n: Int, country: String, types: [String], year: String) {
+            for i in 0..<n {
+                var r = RegistryReportTests.records[0].with(id: "\(country)\(types.joined())\(year)\(i)", pid: "\(country)\(types.joined())\(year)\(i)",
+                                                           country: country, period: .some("\(year)-06"))
+                r.aggressionTypes = types
+                r.perpetrators = ["police"]
+                out.append(r)
+            }
+        }
+        add(30, country: "MX", types: ["threat"], year: "2025")
+        add(25, country: "MX", types: ["harassment", "death_threat"], year: "2026")
+        add(12, country: "GT", types: ["criminalisation"], year: "2026")
+        add(8, country: "GT", types: ["death_threat"], year: "2025")
+        add(1, country: "HN", types: ["killing"], year: "2026")
+        add(14, country: "HN", types: ["threat"], year: "2025")
+        add(9, country: "HN", types: ["harassment"], year: "2026")
+        add(1, country: "SV", types: ["death_threat"], year: "2026")
+        add(11, country: "SV", types: ["threat"], year: "2025")
+        add(7, country: "SV", types: ["smear_campaign"], year: "2026")
+        add(6, country: "SV", types: ["harassment"], year: "2025")
+        return out
+    }
+
+    @Test("the second review's national shapes: a single killing, a top type hidden elsewhere, one and two years; nothing recovered", arguments: [("2026", "2026"), ("2025", "2026")])
+    func nationalShapesHold(period: (String, String)) throws {
+        let records = Self.nationalShapes()
+        #expect(records.count > 120)
+        for country in [nil, "HN", "SV"] as [String?] {
+            let report = RegistryReport(records: records, from: period.0, to: period.1, country: country, minCell: 5, sensitiveMinCell: 10)
+            let pinned = Self.recover(try JSONValue.parse(report.json(language: .es)))
+            #expect(pinned.isEmpty, "\(period) \(country ?? "all"): recovered \(pinned)")
+        }
+    }
+
+    @Test("many random national and regional shapes: the reader recovers nothing, and no network the others' small part")
+    func randomShapes() throws {
+        var seed: UInt64 = 0x5eed
+        func next(_ n: Int) -> Int {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407
+            return Int((seed >> 33) % UInt64(n))
+        }
+        let countries = ["MX", "GT", "HN", "SV"], kinds = ["threat", "harassment", "death_threat", "killing", "attempted_killing", "criminalisation", "smear_campaign"]
+        for shape in 0..<Int(ProcessInfo.processInfo.environment["SUPPRESSION_SHAPES"] ?? "60")! {
+            var records: [RegistryRecord] = []
+            for i in 0..<(40 + next(120)) {
+                let country = countries[next(countries.count)]
+                var r = RegistryReportTests.records[0].with(id: "s\(shape)r\(i)", pid: "s\(shape)p\(next(90))", country: country, period: .some("\(2025 + next(2))-0\(1 + next(9))"))
+                var types = Set<String>()
+                for _ in 0...next(2) { types.insert(kinds[next(kinds.count) % (next(3) == 0 ? kinds.count : 3)]) }
+                r.aggressionTypes = types.sorted()
+                r.perpetrators = ["police"]
+                r.network = next(5) == 0 ? "sv" : country.lowercased()
+                r.region = nil
+                records.append(r)
+            }
+            for (from, to) in [("2026", "2026"), ("2025", "2026")] {
+                let national = RegistryReport(records: records, from: from, to: to, minCell: 5, sensitiveMinCell: 10)
+                let pinnedNational = Self.recover(try JSONValue.parse(national.json(language: .es)))
+                #expect(pinnedNational.isEmpty, "shape \(shape) \(from)–\(to): \(pinnedNational)")
+                let regional = RegistryReport(records: records, from: from, to: to, minCell: 5, sensitiveMinCell: 10, regional: true)
+                let json = try JSONValue.parse(regional.json(language: .es))
+                #expect(Self.recover(json).isEmpty, "regional shape \(shape) \(from)–\(to)")
+                for n in ["mx", "gt", "hn", "sv"] {
+                    let leaked = Self.recover(json, own: try Self.own(records, network: n, from: from, to: to))
+                    #expect(leaked.isEmpty, "regional shape \(shape) \(from)–\(to), \(n): \(leaked)")
+                }
+            }
         }
     }
 
