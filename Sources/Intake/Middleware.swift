@@ -102,7 +102,11 @@ public struct OfflineFormCORSMiddleware<Context: RequestContext>: RouterMiddlewa
     }
 
     static func isAPI(_ path: String) -> Bool {
-        path == "/v1/keys" || path == "/v1/challenge" || path == "/v1/reports" || (path.hasPrefix("/v1/mailbox/") && path.count > 12)
+        if path == "/v1/keys" || path == "/v1/networks" || path == "/v1/challenge" || path == "/v1/reports" { return true }
+        if path.hasPrefix("/v1/mailbox/") && path.count > 12 { return true }
+        // A network's manifest, for the offline form of a several-network intake (review N10).
+        if path.hasPrefix("/v1/networks/") && path.hasSuffix("/keys") { return path.count > "/v1/networks//keys".count }
+        return false
     }
 
     public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -28,6 +28,11 @@ extension IntakeCommand {
                   --url https://denuncias.example.org --out formulario-denuncia.html
               wrote formulario-denuncia.html (Spanish, 131 KB)
               SHA-256: 5d1c…
+
+            On an intake that serves several networks, give its config and the network: the form \
+            is that network's (its countries, its manifest at /v1/networks/ID/keys):
+              $ resguardo-intake offline-form --config intake.json --network gt \
+                  --url https://denuncias.example.org --out formulario-gt.html
             """)
         )
 
@@ -51,10 +56,11 @@ extension IntakeCommand {
             guard signed.manifest.isCurrent(on: .today()) else {
                 throw CommandFailure(L("the manifest expired on {expires}", ["expires": "\(signed.manifest.expires)"]), hints: ["renew it offline first: resguardo key renew"], status: .dataError)
             }
+            let network = try manifest.chosenNetwork().map { OfflineForm.Network(id: $0.id, name: $0.name, countries: $0.countries) }
             let html: String
             do {
                 html = try OfflineForm.html(language: language, manifest: signed, fingerprint: pinned,
-                                            intakeURL: url.hasSuffix("/") ? String(url.dropLast()) : url, tweetNaClPath: tweetnacl)
+                                            intakeURL: url.hasSuffix("/") ? String(url.dropLast()) : url, network: network, tweetNaClPath: tweetnacl)
             } catch {
                 throw CommandFailure(error.description, status: .dataError)
             }
@@ -64,7 +70,7 @@ extension IntakeCommand {
                 throw CommandFailure(error.description + (error.exists ? " (it already exists)" : ""), status: .cannotCreate)
             }
             let digest = (try? SHA256.hash(bytes)).map { Encoding.hex($0) } ?? "unavailable"
-            print("wrote \(out) (\(language == "es" ? "Spanish" : "English"), \(bytes.count / 1024) KB), for \(signed.manifest.organisation), keys of \(signed.manifest.issued)")
+            print("wrote \(out) (\(language == "es" ? "Spanish" : "English"), \(bytes.count / 1024) KB), for \(signed.manifest.organisation)\(network.map { " (network \($0.id.text))" } ?? ""), keys of \(signed.manifest.issued)")
             print("SHA-256: \(digest)")
         }
     }

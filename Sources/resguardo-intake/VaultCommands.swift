@@ -330,6 +330,9 @@ struct PinnedManifestOptions: ParsableArguments {
     /// The fingerprint given, or the config file's.
     func pinnedFingerprint() throws -> SigningKeyFingerprint? { try resolve().signingKeyFingerprint }
 
+    /// The network chosen with --network from a --config that lists several; nil otherwise.
+    func chosenNetwork() throws -> NetworkSetting? { try resolveWithNetwork().network }
+
     func loadSigned() throws -> SignedKeyManifest {
         let settings = try resolve()
         guard let pinned = settings.signingKeyFingerprint else {
@@ -346,8 +349,11 @@ struct PinnedManifestOptions: ParsableArguments {
         }
     }
 
-    private func resolve() throws -> IntakeConfiguration {
+    private func resolve() throws -> IntakeConfiguration { try resolveWithNetwork().settings }
+
+    private func resolveWithNetwork() throws -> (settings: IntakeConfiguration, network: NetworkSetting?) {
         var settings = IntakeConfiguration()
+        var picked: NetworkSetting?
         if let config {
             do { settings = try IntakeConfiguration(jsonFile: config) } catch {
                 throw CommandFailure(error.description, status: error == .unreadable(config) ? .noInput : .dataError)
@@ -364,6 +370,7 @@ struct PinnedManifestOptions: ParsableArguments {
             }
             settings.manifestPath = chosen.manifestPath
             settings.signingKeyFingerprint = chosen.fingerprint
+            picked = chosen
         }
         // The same table, and so the same checks, as the intake's own settings.
         do {
@@ -373,7 +380,7 @@ struct PinnedManifestOptions: ParsableArguments {
             throw CommandFailure(error.description, status: .usage)
         }
         if settings.manifestPath.isEmpty { settings.manifestPath = "manifest.json" }
-        return settings
+        return (settings, picked)
     }
 }
 

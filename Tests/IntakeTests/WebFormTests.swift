@@ -247,6 +247,56 @@ struct WebFormTests {
         #expect(form.header("Access-Control-Allow-Origin") == nil)
     }
 
+    @Test("review N10: on an intake of two networks, offline-form --config --network makes that network's form; from file:// it fetches /v1/networks/ID/keys over CORS, seals to it and lands in its vault")
+    func offlineFormSeveralNetworks() async throws {
+        let scratch = try IntakeProcess()
+        let dir = scratch.folder
+        var staffs: [(id: String, country: String, staff: StaffSetup)] = []
+        for (id, country) in [("mx", "MX"), ("gt", "GT")] {
+            let folder = dir.appendingPathComponent(id)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            staffs.append((id, country, try StaffSetup(in: folder, organisation: "Red Nacional \(country)")))
+        }
+        let entries = staffs.map { n in
+            #"{"id":"\#(n.id)","name":"Red Nacional \#(n.country)","countries":["\#(n.country)"],"manifest":"\#(n.staff.keys)/manifest.json","fingerprint":"\#(n.staff.fingerprint)","vault":"\#(n.staff.vault)"}"#
+        }
+        let config = dir.appendingPathComponent("intake.json").path
+        try #"{"networks":[\#(entries.joined(separator: ","))]}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        let intake = try IntakeProcess(arguments: ["--config", config])
+        try intake.start()
+        defer { intake.kill(signal: SIGTERM) }
+        let client = try intake.client()
+        defer { _ = client.shutdown() }
+
+        let out = dir.appendingPathComponent("formulario-gt.html").path
+        let made = try tool("resguardo-intake", ["offline-form", "--config", config, "--network", "gt", "--url", intake.baseURL, "--out", out])
+        #expect(made.status == 0 && made.output.contains("network gt"), "\(made.output)")
+        let html = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(html.contains("data-networks=") && html.contains(staffs[1].staff.fingerprint) && !html.contains(staffs[0].staff.fingerprint), "only GT's pin")
+        let noNetwork = try tool("resguardo-intake", ["offline-form", "--config", config, "--url", intake.baseURL, "--out", dir.appendingPathComponent("x.html").path])
+        #expect(noNetwork.status == 64 && noNetwork.output.contains("--network"), "\(noNetwork.output)")
+
+        // The network's manifest and the list answer a page opened from a file (origin null).
+        for path in ["/v1/networks/gt/keys", "/v1/networks"] {
+            let reply = try await client.send(.GET, intake.baseURL + path, headers: [("Origin", "null")])
+            #expect(reply.status == 200 && reply.header("Access-Control-Allow-Origin") == "*", "\(path): \(reply.headers)")
+        }
+
+        let downloads = dir.appendingPathComponent("descargas")
+        try FileManager.default.createDirectory(at: downloads, withIntermediateDirectories: true)
+        let result = dir.appendingPathComponent("fileform.json").path
+        let run = try webform(["fileform", out, downloads.path, result])
+        #expect(run.status == 0, "\(run.output)")
+        #expect(try jsonObject(result)["outcome"] as? String == "receipt")
+        intake.kill(signal: SIGTERM)
+        let gtCount = try await VaultDatabase(path: staffs[1].staff.vault).stats().reduce(0) { $0 + $1.count }
+        let mxCount = try await VaultDatabase(path: staffs[0].staff.vault).stats().reduce(0) { $0 + $1.count }
+        #expect(gtCount == 1 && mxCount == 0, "gt \(gtCount), mx \(mxCount)")
+        // It opens offline, with GT's key, as a report from Guatemala.
+        let opened = try staffs[1].staff.exportAndUnseal(into: dir.appendingPathComponent("gt.rsgb").path)
+        #expect(opened.status == 0 && opened.output.contains("1 new cases, 0 duplicates, 0 quarantined"), "\(opened.output)")
+    }
+
     @Test("phone-width screenshots in both languages; every field labelled, touch targets ≥ 44 px, no console errors")
     func screenshots() async throws {
         let intake = try IntakeProcess()
