@@ -31,7 +31,7 @@ extension IntakeCommand {
 
             On an intake that serves several networks, give its config and the network: the form \
             is that network's (its countries, its manifest at /v1/networks/ID/keys):
-              $ resguardo-intake offline-form --config intake.json --network gt \
+              $ resguardo-intake offline-form --config intake.json --network gt \\
                   --url https://denuncias.example.org --out formulario-gt.html
             """)
         )

@@ -38,10 +38,10 @@ struct IntakeOptions: ParsableArguments {
     /// The intake's key manifest, verified against the pinned fingerprint. A verified manifest is
     /// remembered (it is public), so that when the intake cannot be reached a report can still be
     /// sealed and kept in the outbox instead of being lost.
-    func verifiedManifest(client: IntakeClient, network: NetworkId?) async throws -> KeyManifest {
+    func verifiedManifest(client: IntakeClient, network: NetworkId?, country: String? = nil) async throws -> KeyManifest {
         let trustKey = client.baseURL + (network.map { "#" + $0.text } ?? "")
         do {
-            let pinned = try await pinnedFingerprint(client: client, network: network)
+            let pinned = try await pinnedFingerprint(client: client, network: network, country: country)
             let signed = try await client.manifest(pinned: pinned, network: network)
             let today = CalendarDay.today()
             // Rollback: an intake (compromised, or a copy of an old one) serving a key list older
@@ -92,32 +92,75 @@ struct IntakeOptions: ParsableArguments {
         return nil
     }
 
-    /// The fingerprint to pin: the one given, else the one remembered for this URL, else the one
-    /// the intake presents now (trust on first use, said out loud).
-    func pinnedFingerprint(client: IntakeClient, network: NetworkId?) async throws -> SigningKeyFingerprint {
+    /// Sets `key fingerprint` in the owner-only list, replacing a line with that key. The list is
+    /// replaced whole (synced, renamed), so a crash never leaves half a line; it says which intakes
+    /// this person uses.
+    func remember(_ key: String, _ fingerprint: SigningKeyFingerprint) {
+        let dir = (knownIntakesPath as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let kept = readKnownIntakes().split(separator: "\n").filter { $0.split(separator: " ", maxSplits: 1).first.map(String.init) != key }
+        let text = (kept.map(String.init) + ["\(key) \(fingerprint)"]).joined(separator: "\n") + "\n"
+        try? DurableFile.replaceAtomically(knownIntakesPath, bytes: Array(text.utf8), mode: 0o600)
+    }
+
+    /// Whether this computer trusts any network of this intake already (`URL`, `URL#id` or
+    /// `URL@country` lines).
+    func knowsIntake(_ baseURL: String) -> Bool {
+        readKnownIntakes().split(separator: "\n").contains { line in
+            guard let key = line.split(separator: " ", maxSplits: 1).first else { return false }
+            return key == baseURL || key.hasPrefix(baseURL + "#") || key.hasPrefix(baseURL + "@")
+        }
+    }
+
+    /// The fingerprint to pin: the one given, else the one remembered for this URL (and network),
+    /// else the one the intake presents now (trust on first use, said out loud). On an intake of
+    /// several networks the server names the networks and maps countries to them, so its word is
+    /// not enough (review N11): a network first seen on an intake this computer already trusts is
+    /// refused unless --fingerprint is given, and the network a country's reports went to is
+    /// remembered (`URL@CC fingerprint`) and a change of it refused.
+    func pinnedFingerprint(client: IntakeClient, network: NetworkId?, country: String? = nil) async throws -> SigningKeyFingerprint {
+        // With several networks each is trusted on its own: `URL#id fingerprint`.
+        let trustKey = client.baseURL + (network.map { "#" + $0.text } ?? "")
+        let remembered = rememberedFingerprint(for: trustKey)
+        let pinned: SigningKeyFingerprint
         if let fingerprint {
             guard let f = SigningKeyFingerprint(text: fingerprint) else {
                 throw CommandFailure(L("`{fingerprint}` is not a fingerprint (expected 32 hex digits, e.g. a036 5677 …)", ["fingerprint": "\(fingerprint)"]), status: .usage)
             }
-            return f
+            // Given by the person: it wins for this run, and is remembered for the next if
+            // nothing was (a remembered pin is never overwritten silently).
+            if remembered == nil { remember(trustKey, f) }
+            pinned = f
+        } else if let remembered {
+            pinned = remembered
+        } else {
+            if knowsIntake(client.baseURL) {
+                throw CommandFailure(L("this computer already trusts {url}, but not its network {network}: a network that appears on a known intake may be a taken-over intake's", ["url": "\(client.baseURL)", "network": "\(network?.text ?? "-")"]),
+                                     hints: ["nothing was sealed or sent",
+                                             "if the network is real, give --fingerprint with the fingerprint it publishes (through its own channels)"],
+                                     status: .wrongPassphrase)
+            }
+            let reply = try await client.get(IntakeClient.manifestPath(network))
+            guard let presented = try? SignedKeyManifest.presentedFingerprint(json: reply.body) else {
+                throw CommandFailure("the intake did not serve a readable key manifest", status: .dataError)
+            }
+            remember(trustKey, presented)
+            Console.warning(L("first use of {trust_key}: trusting signing-key fingerprint {presented}", ["trust_key": "\(trustKey)", "presented": "\(presented)"]))
+            Console.warning(L("compare it with the fingerprint the network publishes; remembered in {known_intakes_path}", ["known_intakes_path": "\(knownIntakesPath)"]))
+            pinned = presented
         }
-        // With several networks each is trusted on its own: `URL#id fingerprint`.
-        let trustKey = client.baseURL + (network.map { "#" + $0.text } ?? "")
-        if let remembered = rememberedFingerprint(for: trustKey) { return remembered }
-        let reply = try await client.get(IntakeClient.manifestPath(network))
-        guard let presented = try? SignedKeyManifest.presentedFingerprint(json: reply.body) else {
-            throw CommandFailure("the intake did not serve a readable key manifest", status: .dataError)
+        if network != nil, let country {
+            let countryKey = client.baseURL + "@" + country
+            let before = rememberedFingerprint(for: countryKey)
+            if let before, before != pinned, fingerprint == nil {
+                throw CommandFailure(L("the intake now sends reports from {country} to another network (signing key {now}); this computer sent them to {before}", ["country": "\(country)", "now": "\(pinned)", "before": "\(before)"]),
+                                     hints: ["nothing was sealed or sent",
+                                             "if the networks really changed, give --fingerprint with the one that country's network publishes"],
+                                     status: .wrongPassphrase)
+            }
+            if before != pinned { remember(countryKey, pinned) }
         }
-        let dir = (knownIntakesPath as NSString).deletingLastPathComponent
-        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-        // Replaced whole (synced, renamed), owner-only: a crash never leaves half a line, and the
-        // list says which intakes this person uses.
-        let known = readKnownIntakes()
-        let line = "\(trustKey) \(presented)\n"
-        try? DurableFile.replaceAtomically(knownIntakesPath, bytes: Array((known.isEmpty || known.hasSuffix("\n") ? known : known + "\n").utf8) + Array(line.utf8), mode: 0o600)
-        Console.warning(L("first use of {trust_key}: trusting signing-key fingerprint {presented}", ["trust_key": "\(trustKey)", "presented": "\(presented)"]))
-        Console.warning(L("compare it with the fingerprint the network publishes; remembered in {known_intakes_path}", ["known_intakes_path": "\(knownIntakesPath)"]))
-        return presented
+        return pinned
     }
 }
 
@@ -216,7 +259,8 @@ extension SubmitCommand {
             let client = try IntakeClient(url: intake.url, caFile: intake.ca)
             do {
                 let parsed = try Report.parse(reportBytes)
-                let manifest = try await intake.verifiedManifest(client: client, network: try await intake.chooseNetwork(client: client, country: parsed.country))
+                let manifest = try await intake.verifiedManifest(client: client, network: try await intake.chooseNetwork(client: client, country: parsed.country),
+                                                                 country: parsed.country)
                 guard let key = manifest.currentEncryptionKey(on: .today()) else {
                     throw CommandFailure("the intake's key manifest has no key valid today; the network must renew it", status: .dataError)
                 }

@@ -197,6 +197,68 @@ struct HardeningTests {
         #expect(DurableFile.mode(of: known) == 0o600)
     }
 
+    @Test("review N11: on a several-network intake, a network first seen on a known intake is refused without --fingerprint, and so is a country moved to another network")
+    func trustOnFirstUseByCountry() async throws {
+        // One intake, one address: restarted on the same port with another config, as a taken-over
+        // intake would be.
+        let live = FileManager.default.temporaryDirectory.appendingPathComponent("n11-\(UUID().uuidString).json").path
+        defer { try? FileManager.default.removeItem(atPath: live) }
+        let intake = try IntakeProcess(arguments: ["--config", live])
+        let dir = intake.folder
+        let (config, staff) = try StaffSetup.severalNetworks(in: dir, [("mx", "MX"), ("gt", "GT")])
+        func serve(_ path: String) throws {
+            intake.kill(signal: SIGTERM)
+            try? FileManager.default.removeItem(atPath: live)
+            try FileManager.default.copyItem(atPath: path, toPath: live)
+            try intake.start()
+        }
+        defer { intake.kill(signal: SIGTERM) }
+        let (mx, gt) = (try #require(staff["mx"]), try #require(staff["gt"]))
+        let known = dir.appendingPathComponent("known").path
+        let description = dir.appendingPathComponent("relato.txt").path
+        try DurableFile.createExclusive(description, bytes: Array("Me siguieron.".utf8))
+        func submit(_ intake: IntakeProcess, _ country: String, _ extra: [String] = []) throws -> SubprocessOutcome {
+            try runSubprocess(IntakeProcess.binaries.appendingPathComponent("resguardo-submit").path,
+                              ["submit", "--url", intake.baseURL, "--ca", intake.certificatePath, "--known-intakes", known,
+                               "--outbox", dir.appendingPathComponent("outbox").path, "--country", country, "--description-file", description] + extra)
+        }
+        func count(_ s: StaffSetup) async throws -> Int { try await VaultDatabase(path: s.vault).stats().reduce(0) { $0 + $1.count } }
+
+        try serve(config)
+        let first = try submit(intake, "MX")
+        #expect(first.status == 0 && first.output.contains("first use"), "\(first.output)")
+        let other = try submit(intake, "GT")
+        #expect(other.status == 77 && other.output.contains("already trusts") && other.output.contains("--fingerprint"), "\(other.output)")
+        let given = try submit(intake, "GT", ["--fingerprint", gt.fingerprint])
+        #expect(given.status == 0, "\(given.output)")
+        let again = try submit(intake, "GT")
+        #expect(again.status == 0 && !again.output.contains("first use"), "the fingerprint given is remembered: \(again.output)")
+
+        // A taken-over intake re-serves Mexico under a new id, with its own key.
+        let attacker = try StaffSetup.severalNetworks(in: dir.appendingPathComponent("attacker"), [("mx2", "MX")])
+        try serve(attacker.config)
+        let fresh = try submit(intake, "MX")
+        #expect(fresh.status == 77 && fresh.output.contains("already trusts"), "\(fresh.output)")
+
+        // Or it hands Mexico to a network this computer trusts for another country.
+        let moved = dir.appendingPathComponent("moved.json").path
+        let movedEntries = [
+            #"{"id":"gt","name":"Red Nacional GT","countries":["GT","MX"],"manifest":"\#(gt.keys)/manifest.json","fingerprint":"\#(gt.fingerprint)","vault":"\#(gt.vault)"}"#,
+            #"{"id":"hn","name":"Red Nacional HN","countries":["HN"],"manifest":"\#(mx.keys)/manifest.json","fingerprint":"\#(mx.fingerprint)","vault":"\#(mx.vault)"}"#,
+        ]
+        try #"{"networks":[\#(movedEntries.joined(separator: ","))]}"#.write(toFile: moved, atomically: true, encoding: .utf8)
+        try serve(moved)
+        let redirected = try submit(intake, "MX")
+        #expect(redirected.status == 77 && redirected.output.contains("another network"), "\(redirected.output)")
+        intake.kill(signal: SIGTERM)
+
+        let (mxCount, gtCount) = (try await count(mx), try await count(gt))
+        #expect(mxCount == 1 && gtCount == 2, "nothing refused was sent: mx \(mxCount), gt \(gtCount)")
+        let attackerVault = try #require(attacker.staff["mx2"]).vault
+        #expect(try await VaultDatabase(path: attackerVault).stats().isEmpty)
+        #expect(DurableFile.mode(of: known) == 0o600)
+    }
+
     @Test("10: a production config asks a proof of work by default, and it rises with accepted submissions only")
     func adaptiveProofOfWork() throws {
         let defaults = IntakeConfiguration()

@@ -70,4 +70,21 @@ struct StaffSetup {
     static func run(_ name: String, _ arguments: [String]) throws -> SubprocessOutcome {
         try runSubprocess(IntakeProcess.binaries.appendingPathComponent(name).path, arguments)
     }
+
+    /// Networks with their own keys and vaults, and an intake config that serves them all
+    /// (`{"networks":[…]}`), written in `dir`: one folder per network id.
+    static func severalNetworks(in dir: URL, _ networks: [(id: String, country: String)]) throws -> (config: String, staff: [String: StaffSetup]) {
+        var staff: [String: StaffSetup] = [:]
+        var entries: [String] = []
+        for n in networks {
+            let folder = dir.appendingPathComponent(n.id)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let s = try StaffSetup(in: folder, organisation: "Red Nacional \(n.country)")
+            staff[n.id] = s
+            entries.append(#"{"id":"\#(n.id)","name":"Red Nacional \#(n.country)","countries":["\#(n.country)"],"manifest":"\#(s.keys)/manifest.json","fingerprint":"\#(s.fingerprint)","vault":"\#(s.vault)"}"#)
+        }
+        let config = dir.appendingPathComponent("intake.json").path
+        try #"{"networks":[\#(entries.joined(separator: ","))]}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        return (config, staff)
+    }
 }

@@ -251,17 +251,8 @@ struct WebFormTests {
     func offlineFormSeveralNetworks() async throws {
         let scratch = try IntakeProcess()
         let dir = scratch.folder
-        var staffs: [(id: String, country: String, staff: StaffSetup)] = []
-        for (id, country) in [("mx", "MX"), ("gt", "GT")] {
-            let folder = dir.appendingPathComponent(id)
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            staffs.append((id, country, try StaffSetup(in: folder, organisation: "Red Nacional \(country)")))
-        }
-        let entries = staffs.map { n in
-            #"{"id":"\#(n.id)","name":"Red Nacional \#(n.country)","countries":["\#(n.country)"],"manifest":"\#(n.staff.keys)/manifest.json","fingerprint":"\#(n.staff.fingerprint)","vault":"\#(n.staff.vault)"}"#
-        }
-        let config = dir.appendingPathComponent("intake.json").path
-        try #"{"networks":[\#(entries.joined(separator: ","))]}"#.write(toFile: config, atomically: true, encoding: .utf8)
+        let (config, staff) = try StaffSetup.severalNetworks(in: dir, [("mx", "MX"), ("gt", "GT")])
+        let (mx, gt) = (try #require(staff["mx"]), try #require(staff["gt"]))
         let intake = try IntakeProcess(arguments: ["--config", config])
         try intake.start()
         defer { intake.kill(signal: SIGTERM) }
@@ -272,7 +263,7 @@ struct WebFormTests {
         let made = try tool("resguardo-intake", ["offline-form", "--config", config, "--network", "gt", "--url", intake.baseURL, "--out", out])
         #expect(made.status == 0 && made.output.contains("network gt"), "\(made.output)")
         let html = try String(contentsOfFile: out, encoding: .utf8)
-        #expect(html.contains("data-networks=") && html.contains(staffs[1].staff.fingerprint) && !html.contains(staffs[0].staff.fingerprint), "only GT's pin")
+        #expect(html.contains("data-networks=") && html.contains(gt.fingerprint) && !html.contains(mx.fingerprint), "only GT's pin")
         let noNetwork = try tool("resguardo-intake", ["offline-form", "--config", config, "--url", intake.baseURL, "--out", dir.appendingPathComponent("x.html").path])
         #expect(noNetwork.status == 64 && noNetwork.output.contains("--network"), "\(noNetwork.output)")
 
@@ -289,11 +280,11 @@ struct WebFormTests {
         #expect(run.status == 0, "\(run.output)")
         #expect(try jsonObject(result)["outcome"] as? String == "receipt")
         intake.kill(signal: SIGTERM)
-        let gtCount = try await VaultDatabase(path: staffs[1].staff.vault).stats().reduce(0) { $0 + $1.count }
-        let mxCount = try await VaultDatabase(path: staffs[0].staff.vault).stats().reduce(0) { $0 + $1.count }
+        let gtCount = try await VaultDatabase(path: gt.vault).stats().reduce(0) { $0 + $1.count }
+        let mxCount = try await VaultDatabase(path: mx.vault).stats().reduce(0) { $0 + $1.count }
         #expect(gtCount == 1 && mxCount == 0, "gt \(gtCount), mx \(mxCount)")
         // It opens offline, with GT's key, as a report from Guatemala.
-        let opened = try staffs[1].staff.exportAndUnseal(into: dir.appendingPathComponent("gt.rsgb").path)
+        let opened = try gt.exportAndUnseal(into: dir.appendingPathComponent("gt.rsgb").path)
         #expect(opened.status == 0 && opened.output.contains("1 new cases, 0 duplicates, 0 quarantined"), "\(opened.output)")
     }
 
