@@ -212,7 +212,7 @@ public struct NetworkSetting: Sendable, Equatable {
 
     /// What must hold among the networks: distinct ids, countries, vaults and manifests, and no
     /// single-network key beside them (which network would it be?).
-    static func check(_ networks: [NetworkSetting], alongside configuration: IntakeConfiguration) throws(ConfigurationError) {
+    public static func check(_ networks: [NetworkSetting], alongside configuration: IntakeConfiguration) throws(ConfigurationError) {
         let source = "networks"
         if !configuration.manifestPath.isEmpty || configuration.signingKeyFingerprint != nil || !configuration.urgentCommand.isEmpty
             || configuration.vaultPath != IntakeConfiguration().vaultPath {
@@ -224,7 +224,8 @@ public struct NetworkSetting: Sendable, Equatable {
         }
         try distinct("id", networks.map(\.id.text))
         try distinct("country", networks.flatMap(\.countries))
-        try distinct("vault", networks.map(\.vaultPath))
+        // Compared where they really are, not as spelled (review N8).
+        try distinct("vault", networks.map { (try? VaultLocation($0.vaultPath))?.identity ?? $0.vaultPath })
         try distinct("manifest", networks.map(\.manifestPath))
         try distinct("fingerprint", networks.map(\.fingerprint.description))
     }

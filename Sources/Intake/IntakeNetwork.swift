@@ -59,6 +59,12 @@ public final class IntakeNetwork: Sendable {
         switch vaultLocation {
         case .sqlite(let path):
             let vault = try VaultDatabase(path: path, checkpointing: .background)
+            // Review N8: a vault made for, or first opened by, another network is refused (on an
+            // intake of several networks, that network alone, as for a bad manifest).
+            do { try vault.bindNow(VaultBinding(network: setting.id, fingerprint: setting.fingerprint)) } catch {
+                try? vault.close()
+                throw NetworkLoadError(network: setting.id, configuration: .invalid("vault", "network \(setting.id): \(error)"))
+            }
             let writer = SubmissionWriter(vault: vault)
             backend = .sqlite(vault, writer)
             store = storeOverride ?? SQLiteSubmissionStore(vault: vault, writer: writer)
@@ -90,6 +96,7 @@ public final class IntakeNetwork: Sendable {
         guard case .postgres(let vault, _) = backend else { return }
         vault.start()
         try await vault.migrate()
+        try await vault.bind(VaultBinding(network: id, fingerprint: fingerprint))
     }
 
     /// After the last request: closes the embedded vault (its log is folded in) or ends the pool.

@@ -117,6 +117,10 @@ public final class PostgresVault: Sendable {
             "DROP INDEX submission_by_export",
             "CREATE INDEX submission_by_export ON submission(export_id) WHERE export_id IS NOT NULL",
         ]),
+        (3, [
+            // The one network this vault belongs to (VaultBinding, review N8).
+            "CREATE TABLE network_binding (singleton integer PRIMARY KEY CHECK (singleton = 1), network_id text NOT NULL, fingerprint text NOT NULL)",
+        ]),
     ]
 
     /// The newest schema version this build knows.

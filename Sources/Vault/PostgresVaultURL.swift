@@ -14,8 +14,9 @@ public import PostgresNIO
 public struct PostgresVaultURL: Sendable, Equatable, CustomStringConvertible {
     public enum Endpoint: Sendable, Equatable {
         case tcp(host: String, port: Int)
-        /// The socket's directory, as libpq's `host=/dir` means it.
-        case socket(directory: String)
+        /// The socket's directory, as libpq's `host=/dir` means it, and the port that names the
+        /// socket file in it (`.s.PGSQL.PORT`), as libpq uses `port` for sockets too.
+        case socket(directory: String, port: Int)
     }
 
     public enum TLSMode: String, Sendable, Equatable { case disable, require, verifyFull = "verify-full" }
@@ -28,15 +29,15 @@ public struct PostgresVaultURL: Sendable, Equatable, CustomStringConvertible {
     public let rootCertificatePath: String?
 
     public var socketPath: String? {
-        guard case .socket(let directory) = endpoint else { return nil }
-        return directory + "/.s.PGSQL.5432"
+        guard case .socket(let directory, let port) = endpoint else { return nil }
+        return directory + "/.s.PGSQL.\(port)"
     }
 
     /// What start-up messages show: no password, by construction.
     public var description: String {
         switch endpoint {
         case .tcp(let host, let port): return L("postgres://{user}@{host}:{port}/{database} (sslmode={raw_value})", ["user": "\(user)", "host": "\(host)", "port": "\(port)", "database": "\(database)", "raw_value": "\(tls.rawValue)"])
-        case .socket(let directory): return L("postgres:///{database} on the socket in {directory}, user {user}", ["database": "\(database)", "directory": "\(directory)", "user": "\(user)"])
+        case .socket(let directory, _): return L("postgres:///{database} on the socket in {directory}, user {user}", ["database": "\(database)", "directory": "\(directory)", "user": "\(user)"])
         }
     }
 
@@ -63,7 +64,7 @@ public struct PostgresVaultURL: Sendable, Equatable, CustomStringConvertible {
         guard let port = Int(portText), (1...65535).contains(port) else { throw .init("port `\(portText)` is not a TCP port") }
         let mode: TLSMode
         if host.hasPrefix("/") {
-            endpoint = .socket(directory: host)
+            endpoint = .socket(directory: host, port: port)
             mode = TLSMode(rawValue: query["sslmode"] ?? "disable") ?? .require
             guard mode == .disable else { throw .init("a Unix socket needs no TLS: leave sslmode out or set it to disable") }
         } else {
@@ -78,6 +79,17 @@ public struct PostgresVaultURL: Sendable, Equatable, CustomStringConvertible {
         self.database = database
         tls = mode
         rootCertificatePath = query["sslrootcert"]
+    }
+}
+
+extension PostgresVaultURL {
+    /// What an operator should hear at start (review N17): `sslmode=disable` over TCP sends every
+    /// envelope, token spend and the database password across the network in clear.
+    public var warning: String? {
+        guard case .tcp(let host, _) = endpoint, tls == .disable else { return nil }
+        let local = host == "localhost" || host == "127.0.0.1" || host == "::1"
+        return "vault.url has sslmode=disable over TCP to \(host): the database traffic (envelopes, spent tokens, the password) is not encrypted\(local ? "" : " on the network")"
+            + "; use a Unix socket (?host=/run/postgresql) or sslmode=verify-full"
     }
 }
 

@@ -59,6 +59,9 @@ public protocol VaultAdministration: Sendable {
     func purgeReplies(before day: CalendarDay) async throws(VaultError) -> Int
     func stats() async throws(VaultError) -> [StatsRow]
     func replyCount() async throws(VaultError) -> Int
+    /// Binds an unbound vault to a network, refuses another (VaultBinding).
+    @discardableResult func bind(_ binding: VaultBinding) async throws(VaultError) -> VaultBinding
+    func binding() async throws(VaultError) -> VaultBinding?
 }
 
 extension VaultDatabase: VaultAdministration {}

@@ -131,6 +131,16 @@ public struct VaultDatabase: Sendable {
                 CREATE INDEX submission_by_export ON submission(export_id) WHERE export_id IS NOT NULL;
                 """)
         }
+        migrator.registerMigration("v4: network binding") { db in
+            // The one network this vault belongs to (VaultBinding, review N8).
+            try db.execute(sql: """
+                CREATE TABLE network_binding (
+                    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+                    network_id TEXT NOT NULL,
+                    fingerprint TEXT NOT NULL
+                ) STRICT;
+                """)
+        }
         return migrator
     }
 

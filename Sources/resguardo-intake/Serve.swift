@@ -148,6 +148,9 @@ extension IntakeCommand {
             for refusal in deps.networks.refused {
                 Console.warning(L("network {id} is not served: {error}", ["id": refusal.network.text, "error": "\(refusal)"]))
             }
+            for network in deps.networks.all {
+                if case .postgres(let url) = network.vaultLocation, let warning = url.warning { Console.warning(warning) }
+            }
             // A shared vault: connect and migrate before listening, so no receipt is promised by
             // an intake that cannot reach its database.
             do throws(VaultError) { try await deps.networks.prepare() } catch {

@@ -61,6 +61,7 @@ struct VaultOptions: ParsableArguments {
                                      status: .dataError)
             }
         }
+        if let warning = url.warning { Console.warning(warning) }
         var settings = IntakeConfiguration()
         settings.vaultPasswordFile = vaultPasswordFile ?? ""
         settings.vaultPassword = ProcessInfo.processInfo.environment["RESGUARDO_INTAKE_VAULT_PASSWORD"]
@@ -103,17 +104,42 @@ extension IntakeCommand.VaultCommand {
             VAULT.signing.pub (base64 public key). Register the public key on the offline laptop with \
             the fingerprint this prints: resguardo vault trust --fingerprint F --public-key VAULT.signing.pub
 
+            With --fingerprint (the network's signing-key fingerprint, as the intake pins it) and, \
+            on an intake of several networks, --network, the vault belongs to that network from the \
+            start and an intake refuses to use it for another. Without them the first intake that \
+            opens it binds it to its network.
+
             Example:
-              $ resguardo-intake vault init --vault vault.sqlite
+              $ resguardo-intake vault init --vault mx.sqlite --network mx --fingerprint "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2"
               vault signing-key fingerprint: 1c0e 53aa …
             """)
         )
 
         @OptionGroup var vault: VaultOptions
         @OptionGroup var passphrase: PassphraseOptions
+        @Option(name: .long, help: .L("The network's id in the intake's config (leave out for an intake of one network)."))
+        var network: String?
+        @Option(name: .long, help: .L("The network's signing-key fingerprint (8 groups of 4 hex digits): the vault belongs to that network."))
+        var fingerprint: String?
+
+        /// The network this vault is for, when named.
+        func binding() throws -> VaultBinding? {
+            guard let fingerprint else {
+                if network != nil { throw CommandFailure("--network needs --fingerprint (the network's signing-key fingerprint)", status: .usage) }
+                return nil
+            }
+            guard let pin = SigningKeyFingerprint(text: fingerprint) else {
+                throw CommandFailure(L("`{fingerprint}` is not a fingerprint (expected 32 hex digits, e.g. a036 5677 …)", ["fingerprint": "\(fingerprint)"]), status: .usage)
+            }
+            guard let id = network.map({ NetworkId($0) }) ?? .single else {
+                throw CommandFailure(L("--network `{network}` is not a network id ({rule})", ["network": "\(network ?? "")", "rule": "\(NetworkId.rule)"]), status: .usage)
+            }
+            return VaultBinding(network: id, fingerprint: pin)
+        }
 
         func run() async throws {
             try vault.requireSigningKey()
+            let binding = try binding()
             let files = vault.vaultUrl == nil ? [vault.vault, vault.signingKeyPath, vault.publicKeyPath] : [vault.signingKeyPath, vault.publicKeyPath]
             for path in files where FileManager.default.fileExists(atPath: path) {
                 throw CommandFailure(L("{path} already exists; refusing to overwrite a vault or its key", ["path": "\(path)"]), status: .cannotCreate)
@@ -125,8 +151,15 @@ extension IntakeCommand.VaultCommand {
             try writeNew(vault.signingKeyPath, file.bytes, mode: 0o600)
             try writeNew(vault.publicKeyPath, Array((Encoding.base64(key.verifyingKey.bytes) + "\n").utf8), mode: 0o644)
             let opened = try await vault.open(creating: true)
+            if let binding {
+                do { try await opened.administration.bind(binding) } catch {
+                    await opened.close()
+                    throw CommandFailure(L("{error}", ["error": "\(error)"]), hints: ["the signing key files were written; the vault was not bound"], status: .dataError)
+                }
+            }
             await opened.close()
             print(L("created vault {vault}", ["vault": "\(vault.name)"]))
+            print(binding.map { L("it belongs to {binding}", ["binding": "\($0)"]) } ?? L("not bound to a network yet: the first intake that opens it binds it to its own"))
             print(L("vault signing-key fingerprint: {fingerprint}", ["fingerprint": "\(try SigningKeyFingerprint(verifyingKey: key.verifyingKey))"]))
             print(L("public key for the offline laptop: {path}", ["path": "\(vault.publicKeyPath)"]))
         }
@@ -400,10 +433,11 @@ extension IntakeCommand {
 
         func run() async throws {
             let opened = try await vault.open()
-            let rows: [StatsRow], replies: Int
+            let rows: [StatsRow], replies: Int, binding: VaultBinding?
             do {
                 rows = try await opened.administration.stats()
                 replies = try await opened.administration.replyCount()
+                binding = try await opened.administration.binding()
             } catch {
                 await opened.close()
                 throw CommandFailure(L("cannot read the vault's counts: {error}", ["error": "\(error)"]))
@@ -417,6 +451,7 @@ extension IntakeCommand {
             print("total: \(rows.reduce(0) { $0 + $1.count })")
             print(L("urgent waiting for export: {count}", ["count": "\(rows.filter { $0.urgent && !$0.exported }.reduce(0) { $0 + $1.count })"]))
             print(L("replies waiting in mailboxes: {count}", ["count": "\(replies)"]))
+            print(binding.map { L("it belongs to {binding}", ["binding": "\($0)"]) } ?? L("not bound to a network yet: the first intake that opens it binds it to its own"))
         }
     }
 }

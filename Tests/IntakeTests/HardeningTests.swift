@@ -259,6 +259,32 @@ struct HardeningTests {
         #expect(DurableFile.mode(of: known) == 0o600)
     }
 
+    @Test("review N8: vault init --fingerprint binds the vault to its network; stats says so; an intake pinned to another key refuses to start on it and stores nothing")
+    func vaultInitBinds() throws {
+        let scratch = try IntakeProcess()
+        let dir = scratch.folder
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("red"), withIntermediateDirectories: true)
+        let staff = try StaffSetup(in: dir.appendingPathComponent("red"), organisation: "Red Vinculada")
+        let bound = dir.appendingPathComponent("bound.sqlite").path
+        let made = try runSubprocess(IntakeProcess.binaries.appendingPathComponent("resguardo-intake").path,
+                                     ["vault", "init", "--vault", bound, "--fingerprint", staff.fingerprint, "--passphrase-file", staff.vpass])
+        #expect(made.status == 0 && made.output.contains("it belongs to network default (signing key \(staff.fingerprint))"), "\(made.output)")
+        let badNetwork = try runSubprocess(IntakeProcess.binaries.appendingPathComponent("resguardo-intake").path,
+                                           ["vault", "init", "--vault", dir.appendingPathComponent("x.sqlite").path, "--network", "mx", "--passphrase-file", staff.vpass])
+        #expect(badNetwork.status == 64 && badNetwork.output.contains("--network needs --fingerprint"), "\(badNetwork.output)")
+        let stats = try runSubprocess(IntakeProcess.binaries.appendingPathComponent("resguardo-intake").path, ["stats", "--vault", bound])
+        #expect(stats.status == 0 && stats.output.contains("it belongs to network default"), "\(stats.output)")
+        // The demo keys' intake (another signing key) on this vault: refused before it listens.
+        let wrong = try IntakeProcess(arguments: ["--vault", bound])
+        #expect(throws: TestFailure.self) { try wrong.start() }
+        let log = (try? String(contentsOfFile: wrong.logPath, encoding: .utf8)) ?? ""
+        #expect(log.contains("this vault belongs to network default (signing key \(staff.fingerprint))"), "\(log)")
+        // Its own network's intake serves on it.
+        let right = try IntakeProcess(arguments: staff.intakeArguments.dropLast(2) + ["--vault", bound])
+        try right.start()
+        right.kill(signal: SIGTERM)
+    }
+
     @Test("10: a production config asks a proof of work by default, and it rises with accepted submissions only")
     func adaptiveProofOfWork() throws {
         let defaults = IntakeConfiguration()

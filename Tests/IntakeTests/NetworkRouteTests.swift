@@ -178,4 +178,63 @@ struct NetworkRouteTests {
         twice.networks = settings
         #expect(throws: (any Error).self) { _ = try IntakeDependencies(configuration: twice) }
     }
+
+    @Test("review N8: vaults are compared where they are (./, symlinks, postgres:// spellings), and a vault belongs to the network that first opened it: swapped vault paths refuse both networks, the others serve")
+    func vaultBoundToNetwork() async throws {
+        let two = try TwoNetworks()
+        // Spellings of one vault are one vault.
+        let folder = (two.mx.vault as NSString).deletingLastPathComponent
+        let link = two.scratch.path("enlace.sqlite")
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: two.mx.vault)
+        for other in [folder + "/./" + (two.mx.vault as NSString).lastPathComponent, link] {
+            var settings = try two.settings()
+            settings[1].vaultPath = other
+            #expect(throws: ConfigurationError.self, "\(other)") { try NetworkSetting.check(settings, alongside: IntakeConfiguration()) }
+        }
+        for (a, b) in [("postgres://intake@db.example/resguardo?sslmode=require", "postgresql://otro@DB.example:5432/resguardo?sslmode=verify-full"),
+                       ("postgres:///resguardo?host=/run/postgresql&user=a", "postgres:///resguardo?user=b&host=/run/postgresql/&port=5432")] {
+            var settings = try two.settings()
+            settings[0].vaultPath = a
+            settings[1].vaultPath = b
+            #expect(throws: ConfigurationError.self, "\(a) and \(b)") { try NetworkSetting.check(settings, alongside: IntakeConfiguration()) }
+        }
+        var apart = try two.settings()
+        apart[0].vaultPath = "postgres:///resguardo_mx?host=/run/postgresql&user=a"
+        apart[1].vaultPath = "postgres:///resguardo_gt?host=/run/postgresql&user=a"
+        #expect(throws: Never.self) { try NetworkSetting.check(apart, alongside: IntakeConfiguration()) }
+
+        // First start: each vault is bound to its network.
+        let harness = try two.harness()
+        #expect(harness.deps.networks.refused.isEmpty)
+        try await harness.test { _ in }
+        let mxVault = try VaultDatabase(path: two.mx.vault)
+        #expect(try await mxVault.binding() == VaultBinding(network: try #require(NetworkId("mx")), fingerprint: try #require(SigningKeyFingerprint(text: two.mx.fingerprint))))
+        try mxVault.close()
+
+        // The two vault paths swapped, beside a third network with a vault of its own.
+        let hnDir = URL(fileURLWithPath: two.scratch.path("hn"))
+        try FileManager.default.createDirectory(at: hnDir, withIntermediateDirectories: true)
+        let hn = try StaffSetup(in: hnDir, organisation: "Red Nacional HN")
+        var swapped = try two.settings()
+        (swapped[0].vaultPath, swapped[1].vaultPath) = (swapped[1].vaultPath, swapped[0].vaultPath)
+        swapped.append(NetworkSetting(id: try #require(NetworkId("hn")), name: "Red Nacional HN", countries: ["HN"], manifestPath: hn.keys + "/manifest.json",
+                                      fingerprint: try #require(SigningKeyFingerprint(text: hn.fingerprint)), vaultPath: hn.vault))
+        let mixed = try RouterHarness { c in
+            c.manifestPath = ""
+            c.signingKeyFingerprint = nil
+            c.vaultPath = IntakeConfiguration().vaultPath
+            c.networks = swapped
+        }
+        #expect(mixed.deps.networks.all.map(\.id.text) == ["hn"])
+        let reasons = mixed.deps.networks.refused.map(\.description)
+        #expect(reasons.count == 2 && reasons.allSatisfy { $0.contains("this vault belongs to network") }, "\(reasons)")
+        #expect(reasons.first?.contains("belongs to network gt") == true, "\(reasons)")
+        try await mixed.test { _ in }
+        // Nothing was written into either vault by the refused networks.
+        for path in [two.mx.vault, two.gt.vault] {
+            let v = try VaultDatabase(path: path)
+            #expect(try await v.stats().isEmpty)
+            try v.close()
+        }
+    }
 }

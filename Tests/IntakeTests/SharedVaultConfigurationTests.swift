@@ -11,7 +11,7 @@ struct SharedVaultConfigurationTests {
     @Test("vault.url: a socket or TCP with TLS verified by default; a password, a missing user or database, an unknown parameter are refused")
     func urls() throws {
         let socket = try PostgresVaultURL("postgres:///resguardo?host=/run/postgresql&user=intake")
-        #expect(socket.endpoint == .socket(directory: "/run/postgresql") && socket.user == "intake" && socket.database == "resguardo" && socket.tls == .disable)
+        #expect(socket.endpoint == .socket(directory: "/run/postgresql", port: 5432) && socket.user == "intake" && socket.database == "resguardo" && socket.tls == .disable)
         #expect(socket.socketPath == "/run/postgresql/.s.PGSQL.5432")
         let tcp = try PostgresVaultURL("postgresql://intake@db.red.example:6432/resguardo?sslrootcert=/etc/resguardo/ca.pem")
         #expect(tcp.endpoint == .tcp(host: "db.red.example", port: 6432) && tcp.tls == .verifyFull && tcp.rootCertificatePath == "/etc/resguardo/ca.pem")

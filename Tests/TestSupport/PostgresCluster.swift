@@ -9,8 +9,11 @@ public final class PostgresCluster: @unchecked Sendable {
     var data: String { folder.appendingPathComponent("data").path }
     let bin: String
     let asPostgres: Bool
+    /// The port that names the socket file (`.s.PGSQL.PORT`); 5432 unless a test asks otherwise.
+    public let port: Int
 
-    public init() throws {
+    public init(port: Int = 5432) throws {
+        self.port = port
         folder = URL(fileURLWithPath: "/tmp").appendingPathComponent("pg-test-\(UUID().uuidString.prefix(8))")
         let candidates = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).sorted().reversed()
         guard let version = candidates.first(where: { FileManager.default.isExecutableFile(atPath: "/usr/lib/postgresql/\($0)/bin/initdb") }) else {
@@ -34,7 +37,7 @@ public final class PostgresCluster: @unchecked Sendable {
     /// pipe this process would wait on for ever.
     public func start() throws {
         let log = folder.appendingPathComponent("pg_ctl.out").path
-        let command = "'\(bin)/pg_ctl' -D '\(data)' -w -t 30 -l '\(folder.appendingPathComponent("log").path)' -o \"-k \(socketDirectory) -c listen_addresses=''\" start >'\(log)' 2>&1 </dev/null"
+        let command = "'\(bin)/pg_ctl' -D '\(data)' -w -t 30 -l '\(folder.appendingPathComponent("log").path)' -o \"-k \(socketDirectory) -p \(port) -c listen_addresses=''\" start >'\(log)' 2>&1 </dev/null"
         // posix_spawn and waitpid on that one PID: Foundation's Process never returned from
         // waitUntilExit here (the server pg_ctl leaves running is a grandchild of it).
         let status = Self.spawnAndWait(asPostgres ? "/usr/sbin/runuser" : "/bin/sh", (asPostgres ? ["-u", "postgres", "--", "/bin/sh"] : []) + ["-c", command])

@@ -12,7 +12,7 @@ import Sodium
 @Suite("PostgreSQL vault (a real server)", .serialized)
 struct PostgresVaultTests {
     func configuration(_ cluster: PostgresCluster) -> PostgresClient.Configuration {
-        PostgresClient.Configuration(unixSocketPath: cluster.socketDirectory + "/.s.PGSQL.5432", username: "postgres", password: nil, database: "postgres")
+        PostgresClient.Configuration(unixSocketPath: cluster.socketDirectory + "/.s.PGSQL.\(cluster.port)", username: "postgres", password: nil, database: "postgres")
     }
 
     /// Runs `body` with `count` vaults (intakes) on one cluster, their pools running meanwhile.
@@ -47,6 +47,30 @@ struct PostgresVaultTests {
             for try await s in try await vaults[1].client.query("SHOW synchronous_commit").decode(String.self) { setting = s }
             #expect(setting == "on")
         }
+    }
+
+    @Test("review N8 and N17: a vault is bound to the first network that opens it and refused to another; a socket URL's port names the socket file")
+    func bindingAndSocketPort() async throws {
+        let cluster = try PostgresCluster(port: 54_329)
+        let url = try PostgresVaultURL("postgres:///postgres?host=\(cluster.socketDirectory)&port=\(cluster.port)&user=postgres")
+        #expect(url.socketPath == cluster.socketDirectory + "/.s.PGSQL.54329" && url.warning == nil)
+        #expect(try PostgresVaultURL("postgres://a@db.example/r?sslmode=disable").warning?.contains("not encrypted on the network") == true)
+        let first = try PostgresVault(url: url, password: nil, operationTimeout: .seconds(60))
+        let second = try PostgresVault(url: url, password: nil, operationTimeout: .seconds(60))
+        first.start()
+        second.start()
+        try await first.migrate()
+        let mx = VaultBinding(network: try #require(NetworkId("mx")), fingerprint: try #require(SigningKeyFingerprint(text: "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2")))
+        let gt = VaultBinding(network: try #require(NetworkId("gt")), fingerprint: try #require(SigningKeyFingerprint(text: "1111 2222 3333 4444 5555 6666 7777 8888")))
+        #expect(try await first.binding() == nil)
+        #expect(try await first.bind(mx) == mx)
+        await #expect(throws: VaultError.self) { try await second.bind(gt) }
+        #expect(try await second.bind(mx) == mx, "another intake of the same network")
+        let sameKeyOtherId = VaultBinding(network: try #require(NetworkId("sv")), fingerprint: mx.fingerprint)
+        await #expect(throws: VaultError.self) { try await second.bind(sameKeyOtherId) }
+        #expect(try await second.bind(VaultBinding(network: .single, fingerprint: mx.fingerprint)) == mx, "the single network of an intake of one")
+        await first.stop()
+        await second.stop()
     }
 
     @Test("a proof-of-work token spent through one intake is refused through the other; a reply imported through one is read through the other")
