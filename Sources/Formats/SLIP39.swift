@@ -149,15 +149,30 @@ public enum SLIP39 {
         guard let length = points.first?.y.count, points.allSatisfy({ $0.y.count == length }) else { throw .mixedLengths }
         if let hit = points.first(where: { $0.x == x }) { return hit.y }
         let (exp, log) = tables
+        // The tables are indexed only by member indices (x), which every share prints in the
+        // clear; the share values (y) are multiplied without tables or branches (review N17: a
+        // table lookup or a skipped zero byte indexed by a secret is a cache-timing channel).
         let logProduct = points.reduce(0) { $0 + log[$1.x ^ x] }
         var result = [UInt8](repeating: 0, count: length)
         for p in points {
             let logBasis = ((logProduct - log[p.x ^ x] - points.reduce(0) { $0 + log[p.x ^ $1.x] }) % 255 + 255 * points.count) % 255
-            for i in 0..<length where p.y[i] != 0 {
-                result[i] ^= UInt8(exp[(log[Int(p.y[i])] + logBasis) % 255])
-            }
+            let basis = UInt8(exp[logBasis])
+            for i in 0..<length { result[i] ^= multiply(p.y[i], basis) }
         }
         return result
+    }
+
+    /// a·b in GF(2^8) modulo x^8 + x^4 + x^3 + x + 1, in constant time: eight shift-and-add
+    /// steps with masks instead of branches (as table-free AES does its MixColumns).
+    static func multiply(_ a: UInt8, _ b: UInt8) -> UInt8 {
+        var a = a, b = b, product: UInt8 = 0
+        for _ in 0..<8 {
+            product ^= a & (0 &- (b & 1))
+            let carry = 0 &- (a >> 7)
+            a = (a << 1) ^ (0x1B & carry)
+            b >>= 1
+        }
+        return product
     }
 
     static func digest(_ random: ArraySlice<UInt8>, _ secret: [UInt8]) throws(SodiumError) -> [UInt8] {

@@ -84,15 +84,29 @@ public final class OnionDescriptorMonitor: Sendable {
     static let staleAfter: TimeInterval = 3 * 3600
 
     public init(control: String, cookie: String, onionName: String, counters: IntakeCounters) throws(ConfigurationError) {
-        if control.hasPrefix("unix:") { endpoint = .unix(path: String(control.dropFirst(5))) } else {
-            guard let colon = control.lastIndex(of: ":"), let port = Int(control[control.index(after: colon)...]) else {
-                throw .invalid("onion.control", "`\(control)` is not HOST:PORT or unix:/path")
-            }
-            endpoint = .tcp(host: String(control[..<colon]), port: port)
-        }
+        endpoint = try Self.controlEndpoint(control)
         cookiePath = cookie
         serviceId = String(onionName.dropLast(6))
         self.counters = counters
+    }
+
+    /// tor's control port: a Unix socket, or TCP on loopback only (review N12: the cookie, or
+    /// the filter's commands, must never cross a network in clear).
+    static func controlEndpoint(_ control: String) throws(ConfigurationError) -> OnionListen {
+        if control.hasPrefix("unix:") {
+            let path = String(control.dropFirst(5))
+            guard path.hasPrefix("/") else { throw .invalid("onion.control", "a Unix socket needs an absolute path (unix:/run/tor/control)") }
+            return .unix(path: path)
+        }
+        guard let colon = control.lastIndex(of: ":"), let port = Int(control[control.index(after: colon)...]), (1...65535).contains(port) else {
+            throw .invalid("onion.control", "`\(control)` is not 127.0.0.1:PORT or unix:/path")
+        }
+        let host = String(control[..<colon])
+        var address = in_addr()
+        guard host == "localhost" || (inet_pton(AF_INET, host, &address) == 1 && UInt32(bigEndian: address.s_addr) >> 24 == 127) else {
+            throw .invalid("onion.control", "`\(host)` is not loopback: tor's control port must be on 127.0.0.1 or a Unix socket (its cookie would cross the network in clear)")
+        }
+        return .tcp(host: host, port: port)
     }
 
     /// What `/healthz` on the onion side says.
@@ -130,9 +144,11 @@ public final class OnionDescriptorMonitor: Sendable {
 
     /// One control connection: authenticate, ask, subscribe, then read events until it closes.
     func watchOnce() {
-        guard let cookie = FileManager.default.contents(atPath: cookiePath), let connection = ControlConnection(endpoint) else { return }
+        // Through the filter (OnionControlFilter) there is no cookie: it authenticated to tor itself.
+        let cookie: Data? = cookiePath.isEmpty ? Data() : FileManager.default.contents(atPath: cookiePath)
+        guard let cookie, let connection = ControlConnection(endpoint) else { return }
         defer { connection.close() }
-        connection.send("AUTHENTICATE \(Encoding.hex(cookie))\r\n")
+        connection.send(cookie.isEmpty ? "AUTHENTICATE\r\n" : "AUTHENTICATE \(Encoding.hex(Array(cookie)))\r\n")
         guard connection.readLine()?.hasPrefix("250") == true else { counters.failed("onion_control_auth"); return }
         state.withLockedValue { $0.controlReachable = true }
         connection.send("GETINFO hs/service/desc/id/\(serviceId)\r\n")
@@ -156,9 +172,12 @@ public final class OnionDescriptorMonitor: Sendable {
 }
 
 /// A blocking line-oriented socket to tor's control port (loopback or Unix socket).
-final class ControlConnection {
+final class ControlConnection: @unchecked Sendable {
     let fd: Int32
     var buffer: [UInt8] = []
+
+    /// A connection accepted by the filter.
+    init(fd: Int32) { self.fd = fd }
 
     init?(_ endpoint: OnionListen) {
         switch endpoint {
@@ -193,7 +212,7 @@ final class ControlConnection {
         _ = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
     }
 
-    func readLine() -> String? {
+    func readLine(maxBytes: Int = 1 << 20) -> String? {
         while true {
             if let newline = buffer.firstIndex(of: 0x0A) {
                 var line = Array(buffer[..<newline])
@@ -202,7 +221,7 @@ final class ControlConnection {
                 return String(decoding: line, as: UTF8.self)
             }
             // tor's lines are short; a line this long is not tor's, and is not buffered without end.
-            guard buffer.count < 1 << 20 else { return nil }
+            guard buffer.count < maxBytes else { return nil }
             var chunk = [UInt8](repeating: 0, count: 4096)
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n <= 0 { return nil }
@@ -211,6 +230,9 @@ final class ControlConnection {
     }
 
     func close() { Glibc.close(fd) }
+
+    /// Ends both directions without closing the descriptor (another thread may be reading it).
+    func shutdown() { _ = Glibc.shutdown(fd, Int32(SHUT_RDWR)) }
 }
 
 /// The onion side: the same routes, limits, proof of work and vaults as the HTTPS side, on plain

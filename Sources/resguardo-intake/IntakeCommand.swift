@@ -22,7 +22,7 @@ struct IntakeCommand: AsyncParsableCommand {
           $ resguardo-intake export --vault /srv/resguardo/vault.sqlite --out /media/usb/bundle-2026-11-25.rsgb
         """),
         version: "\(ResguardoVersion.number) (libsodium \(sodiumVersion()))",
-        subcommands: [Serve.self, VaultCommand.self, Export.self, ImportReplies.self, Purge.self, Stats.self, OfflineFormCommand.self]
+        subcommands: [Serve.self, VaultCommand.self, Export.self, ImportReplies.self, Purge.self, Stats.self, OfflineFormCommand.self, TorControlFilterCommand.self]
     )
 
     static func main() async {

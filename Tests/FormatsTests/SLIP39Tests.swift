@@ -42,6 +42,19 @@ struct SLIP39Tests {
         }
     }
 
+    @Test("review N17: the constant-time GF(256) multiplication agrees with the log/exp tables on all 65,536 pairs")
+    func constantTimeMultiplication() {
+        let (exp, log) = SLIP39.tables
+        var wrong = 0
+        for a in 0..<256 {
+            for b in 0..<256 {
+                let table = a == 0 || b == 0 ? 0 : exp[(log[a] + log[b]) % 255]
+                if Int(SLIP39.multiply(UInt8(a), UInt8(b))) != table { wrong += 1 }
+            }
+        }
+        #expect(wrong == 0)
+    }
+
     @Test("45 vectors were read")
     func vectorCount() { #expect(Self.vectors.count == 45) }
 

@@ -285,6 +285,25 @@ struct HardeningTests {
         right.kill(signal: SIGTERM)
     }
 
+    @Test("review N12: onion.control is a Unix socket or loopback only; the control filter passes on the two descriptor queries and nothing else")
+    func controlPortFiltered() throws {
+        let counters = IntakeCounters(logger: Logger(label: "test"))
+        let onion = String(repeating: "a", count: 56) + ".onion"
+        for good in ["127.0.0.1:9051", "localhost:9051", "127.0.0.2:9051", "unix:/run/tor/control"] {
+            #expect(throws: Never.self, "\(good)") { _ = try OnionDescriptorMonitor(control: good, cookie: "", onionName: onion, counters: counters) }
+        }
+        for bad in ["10.0.0.5:9051", "192.168.1.1:9051", "tor.example:9051", "unix:run/tor/control", "127.0.0.1:0", "::1"] {
+            #expect(throws: ConfigurationError.self, "\(bad)") { _ = try OnionDescriptorMonitor(control: bad, cookie: "", onionName: onion, counters: counters) }
+        }
+        #expect(throws: ConfigurationError.self) { _ = try OnionControlFilter(listen: "127.0.0.1:9999", control: "unix:/run/tor/control", cookie: "c") }
+        let id = String(repeating: "b", count: 56)
+        #expect(OnionControlFilter.allowed("GETINFO hs/service/desc/id/" + id) && OnionControlFilter.allowed("SETEVENTS HS_DESC"))
+        for refused in ["SETCONF HiddenServicePoWDefensesEnabled=0", "SAVECONF", "SIGNAL HALT", "GETINFO config-text", "GETINFO hs/service/desc/id/" + id + " config-text",
+                        "GETINFO hs/service/desc/id/" + id.uppercased(), "SETEVENTS HS_DESC CIRC", "setevents hs_desc", "MAPADDRESS a=b"] {
+            #expect(!OnionControlFilter.allowed(refused), "\(refused)")
+        }
+    }
+
     @Test("10: a production config asks a proof of work by default, and it rises with accepted submissions only")
     func adaptiveProofOfWork() throws {
         let defaults = IntakeConfiguration()

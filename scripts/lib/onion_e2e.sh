@@ -15,8 +15,10 @@ ip link set lo up
 
 work=$(mktemp -d)
 intake_pid=""
+filter_pid=""
 cleanup() {
     [ -z "$intake_pid" ] || kill "$intake_pid" 2>/dev/null || true
+    [ -z "$filter_pid" ] || kill "$filter_pid" 2>/dev/null || true
     /usr/bin/python3 "$repo/scripts/lib/tornet.py" down "$work/net" 2>/dev/null || true
     rm -rf "$work"
 }
@@ -39,8 +41,41 @@ printf 'frase del servidor cebolla\n' >"$work/vpass"
 "$bin/resguardo-intake" vault init --vault "$work/vault.sqlite" --passphrase-file "$work/vpass" >"$work/vault-init.txt"
 for _ in $(seq 1 100); do [ -s "$work/net/onion/hs/hostname" ] && break; sleep 0.2; done
 onion=$(cat "$work/net/onion/hs/hostname")
+# Review N12: the intake gets no cookie, only the filter's socket (GETINFO hs/… and SETEVENTS HS_DESC).
+"$bin/resguardo-intake" tor-control-filter --listen "unix:$work/tor-control.sock" --control "127.0.0.1:$(field hs_control)" \
+    --cookie "$(field hs_cookie)" >"$work/filter.log" 2>&1 &
+filter_pid=$!
+for _ in $(seq 1 100); do grep -q "listening on" "$work/filter.log" 2>/dev/null && break; sleep 0.1; done
+grep -q "listening on" "$work/filter.log" || { cat "$work/filter.log"; exit 1; }
+filtered=$(/usr/bin/python3 - "$work/tor-control.sock" "${onion%.onion}" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.connect(sys.argv[1]); f = s.makefile("rwb")
+def ask(line):
+    f.write(line.encode() + b"\r\n"); f.flush()
+    out, data = [], False
+    while True:
+        l = f.readline().decode().rstrip("\r\n"); out.append(l)
+        if data:
+            data = l != "."
+        elif len(l) >= 4 and l[3] == "+":
+            data = True
+        elif len(l) < 4 or l[3] == " ":
+            return out
+print("AUTH", ask("AUTHENTICATE")[-1])
+print("SETCONF", ask('SETCONF Log="debug stdout"')[-1])
+print("SAVECONF", ask("SAVECONF")[-1])
+print("GETINFO-CONFIG", ask("GETINFO config-file")[-1])
+print("GETINFO-DESC", ask("GETINFO hs/service/desc/id/" + sys.argv[2])[-1])
+PY
+)
+for want in "AUTH 250 OK" "SETCONF 510" "SAVECONF 510" "GETINFO-CONFIG 510"; do
+    echo "$filtered" | grep -q "^$want" || { echo "onion: the control filter answered otherwise than $want: $filtered"; exit 1; }
+done
+# The descriptor query reaches tor: tor's answer (250, or 551 before the first upload), never the filter's 510.
+echo "$filtered" | grep -q "^GETINFO-DESC 510" && { echo "onion: the control filter refused the descriptor query: $filtered"; exit 1; }
+say "control filter: SETCONF, SAVECONF and other GETINFO refused (510), the descriptor query passed"
 (cd "$work/intake" && RESGUARDO_INTAKE_ONION_HOSTNAME_FILE="$work/net/onion/hs/hostname" \
-    RESGUARDO_INTAKE_ONION_CONTROL="127.0.0.1:$(field hs_control)" RESGUARDO_INTAKE_ONION_CONTROL_COOKIE="$(field hs_cookie)" \
+    RESGUARDO_INTAKE_ONION_CONTROL="unix:$work/tor-control.sock" \
     RESGUARDO_INTAKE_ONION_STATUS_SOCKET="unix:$work/onion-status.sock" \
     exec "$bin/resguardo-intake" serve --dev --port 0 --vault "$work/vault.sqlite" --onion-listen "127.0.0.1:$onion_port" >"$work/intake.log" 2>&1) &
 intake_pid=$!
