@@ -142,6 +142,9 @@ public struct IntakeNetworks: Sendable {
     /// Networks of the config whose manifest did not load: not served, said at start and counted
     /// (`error.network_refused`), while the others serve (review N9).
     public let refused: [NetworkLoadError]
+    /// The spent-token stores of every network with a shared vault (none for the embedded one),
+    /// gathered once: each proof-of-work token is spent in all of them.
+    public let sharedStates: [any SharedIntakeState]
     /// One network configured by `keys.*` and `vault.path`, as before networks existed.
     public let isSingle: Bool
     private let byKeyId: [KeyId: Int]
@@ -189,11 +192,13 @@ public struct IntakeNetworks: Sendable {
         }
         if loaded.isEmpty, let first = refused.first { throw first }
         all = loaded
+        sharedStates = loaded.compactMap(\.shared)
         self.refused = refused
         isSingle = configuration.networks.isEmpty
         self.byKeyId = byKeyId
         self.byCountry = byCountry
     }
+
 
     /// Every key id an envelope may carry: another is refused before anything is stored.
     public var knownKeyIds: Set<KeyId> { Set(byKeyId.keys) }

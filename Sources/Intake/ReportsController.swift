@@ -45,10 +45,20 @@ struct ReportsController: Sendable {
         // The key id names the network (the parse above refused ids no manifest holds).
         guard let network = deps.network(for: envelope) else { throw IntakeError.from(EnvelopeError.unknownKeyId(envelope.keyId)) }
         // Intakes sharing a vault share the spent tokens: one token, one submission, whichever
-        // intake it is shown to.
-        if let spent, let shared = network.shared {
+        // intake it is shown to. A token is spent in every shared vault of this intake, not only
+        // the one of the network it paid for (review N17): another intake with the same
+        // proof-of-work key would otherwise take it once more for each other network.
+        let spenders = deps.networks.sharedStates
+        if let spent, !spenders.isEmpty {
             let fresh: Bool
-            do { fresh = try await shared.spendToken(spent.id, expires: spent.expires) } catch {
+            do {
+                fresh = try await withThrowingTaskGroup(of: Bool.self) { group in
+                    for shared in spenders { group.addTask { try await shared.spendToken(spent.id, expires: spent.expires) } }
+                    var all = true
+                    for try await f in group { all = all && f }
+                    return all
+                }
+            } catch let error as VaultError {
                 deps.counters.failed(error.errorClass)
                 throw IntakeError(.serviceUnavailable, error.errorClass, "the report could not be stored right now and was NOT received; please send it again later",
                                   retryAfterSeconds: 30)

@@ -1,3 +1,4 @@
+import DurableFiles
 import Foundation
 import Intake
 import Testing
@@ -236,5 +237,50 @@ struct NetworkRouteTests {
             #expect(try await v.stats().isEmpty)
             try v.close()
         }
+    }
+
+    @Test("review N17: a proof-of-work token spent through one intake is refused by another intake for every network, each network on a database of its own")
+    func tokenSpentInEveryNetwork() async throws {
+        let two = try TwoNetworks()
+        let cluster = try PostgresCluster()
+        try cluster.createDatabase("red_gt")
+        let powKey = two.scratch.path("pow.key")
+        try DurableFile.createExclusive(powKey, bytes: Array((Encoding.hex(try Random.bytes(count: 32)) + "\n").utf8), mode: 0o600)
+        var networks = try two.settings()
+        networks[0].vaultPath = cluster.url(database: "postgres")
+        networks[1].vaultPath = cluster.url(database: "red_gt")
+        func intake() throws -> RouterHarness {
+            try RouterHarness { c in
+                c.manifestPath = ""
+                c.signingKeyFingerprint = nil
+                c.vaultPath = IntakeConfiguration().vaultPath
+                c.networks = networks
+                c.powKeyFile = powKey
+                c.powDifficulty = 4
+                c.powMaxDifficulty = 8
+            }
+        }
+        let (a, b) = (try intake(), try intake())
+        for harness in [a, b] { try await harness.deps.networks.prepare() }
+        let mxKey = try #require(try network(a, "mx").manifest.currentEncryptionKey(on: .today())).publicKey
+        let gtKey = try #require(try network(a, "gt").manifest.currentEncryptionKey(on: .today())).publicKey
+        let report = Array(#"{"version":1,"language":"es","country":"MX","description":"ficha"}"#.utf8)
+        final class Paid: @unchecked Sendable { var token = "", proof = "" }
+        let paid = Paid()
+        try await a.test { client in
+            let challenge = try await client.send(.get, "/v1/challenge")
+            guard case .string(let t)? = challenge.json?["token"] else { Issue.record("no token"); return }
+            let (token, proof) = (t, try ProofOfWorkSolver.solve(token: t))
+            (paid.token, paid.proof) = (token, proof)
+            let first = try await client.submit(try Envelope.seal(report: report, to: mxKey).bytes, headers: [("Resguardo-Token", token), ("Resguardo-Proof", proof)])
+            #expect(first.status == 201, "\(first.errorCode ?? "")")
+        }
+        try await b.test { client in
+            for key in [gtKey, mxKey] {
+                let again = try await client.submit(try Envelope.seal(report: report, to: key).bytes, headers: [("Resguardo-Token", paid.token), ("Resguardo-Proof", paid.proof)])
+                #expect(again.status == 429 && again.errorCode == "proof_replayed", "\(again.status) \(again.errorCode ?? "")")
+            }
+        }
+        for harness in [a, b] { try? await harness.deps.networks.close() }
     }
 }

@@ -28,6 +28,15 @@ public final class PostgresCluster: @unchecked Sendable {
         try start()
     }
 
+    /// A second database in the cluster (a second network's vault on the same server).
+    public func createDatabase(_ name: String) throws {
+        let made = try run("createdb", ["-h", socketDirectory, "-p", String(port), "-U", "postgres", name])
+        guard made.status == 0 else { throw ClusterFailure(description: "createdb \(name) failed: \(made.output)") }
+    }
+
+    /// `postgres:///NAME` on this cluster's socket, as a network's `vault` names it.
+    public func url(database: String) -> String { "postgres:///\(database)?host=\(socketDirectory)&port=\(port)&user=postgres" }
+
     func run(_ tool: String, _ arguments: [String]) throws -> SubprocessOutcome {
         if asPostgres { return try runSubprocess("/usr/sbin/runuser", ["-u", "postgres", "--", "\(bin)/\(tool)"] + arguments) }
         return try runSubprocess("\(bin)/\(tool)", arguments)
