@@ -242,9 +242,10 @@ struct HardeningTests {
 
         // Or it hands Mexico to a network this computer trusts for another country.
         let moved = dir.appendingPathComponent("moved.json").path
+        let hnKeys = try #require(attacker.staff["mx2"])
         let movedEntries = [
             #"{"id":"gt","name":"Red Nacional GT","countries":["GT","MX"],"manifest":"\#(gt.keys)/manifest.json","fingerprint":"\#(gt.fingerprint)","vault":"\#(gt.vault)"}"#,
-            #"{"id":"hn","name":"Red Nacional HN","countries":["HN"],"manifest":"\#(mx.keys)/manifest.json","fingerprint":"\#(mx.fingerprint)","vault":"\#(mx.vault)"}"#,
+            #"{"id":"hn","name":"Red Nacional HN","countries":["HN"],"manifest":"\#(hnKeys.keys)/manifest.json","fingerprint":"\#(hnKeys.fingerprint)","vault":"\#(dir.appendingPathComponent("hn.sqlite").path)"}"#,
         ]
         try #"{"networks":[\#(movedEntries.joined(separator: ","))]}"#.write(toFile: moved, atomically: true, encoding: .utf8)
         try serve(moved)
