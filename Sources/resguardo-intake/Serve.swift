@@ -12,6 +12,20 @@ extension IntakeCommand {
         static let configuration = CommandConfiguration(
             abstract: L("Serve the intake over HTTPS (TLS 1.3 only)."),
             discussion: L("""
+            In production, one file holds it all: the pinned manifest, the vault and TLS; the proof \
+            of work is on by default (pow.difficulty 8, rising to pow.max_difficulty 16 under load):
+              $ resguardo-intake vault init --fingerprint "a036 5677 …" \\
+                  --vault /var/lib/resguardo-intake/vault.sqlite
+              $ resguardo-intake serve --config /etc/resguardo/intake.json
+              intake.json:
+              {"http": {"host": "0.0.0.0", "port": 443},
+               "tls": {"certificate": "/etc/resguardo/fullchain.pem",
+                       "key": "/etc/resguardo/privkey.pem"},
+               "keys": {"manifest": "/etc/resguardo/manifest.json",
+                        "fingerprint": "a036 5677 …"},
+               "vault": {"path": "/var/lib/resguardo-intake/vault.sqlite"},
+               "pow": {"difficulty": 8, "max_difficulty": 16}}
+
             Settings come from flags, then the environment (RESGUARDO_INTAKE_ and the key in capitals, \
             dots as underscores), then the JSON config file (--config, sections and keys: \
             {"http": {"port": 443}}), then defaults. An unknown key or variable is an error. Keys:
