@@ -75,6 +75,15 @@ public final class OnionControlFilter: Sendable {
             return
         }
         var subscribed = false
+        // The relay thread's end: both descriptors are closed only after it stopped using them
+        // (a closed descriptor's number is soon another connection's).
+        let relayDone = DispatchSemaphore(value: 0)
+        defer {
+            if subscribed {
+                tor.shutdown()
+                relayDone.wait()
+            }
+        }
         while let line = client.readLine(maxBytes: 1024) {
             if line == "QUIT" { client.send("250 closing connection\r\n"); return }
             if line.hasPrefix("AUTHENTICATE") || line == "PROTOCOLINFO" || line.hasPrefix("PROTOCOLINFO ") {
@@ -104,10 +113,10 @@ public final class OnionControlFilter: Sendable {
                         if event.hasPrefix("650 HS_DESC ") || event.hasPrefix("650-HS_DESC ") { client.send(event + "\r\n") }
                     }
                     client.shutdown()
+                    relayDone.signal()
                 }
                 relay.start()
             }
         }
-        if subscribed { tor.shutdown() }
     }
 }
