@@ -45,9 +45,9 @@ extension IntakeCommand {
         func validate() throws {
             guard let parsed = URL(string: url), let scheme = parsed.scheme, let host = parsed.host, parsed.path.isEmpty || parsed.path == "/",
                   scheme == "https" || (scheme == "http" && host.hasSuffix(".onion")) else {
-                throw ValidationError("--url must be https://HOST[:PORT] (or http://….onion), with no path")
+                throw ValidationError(L("--url must be https://HOST[:PORT] (or http://….onion), with no path"))
             }
-            guard Language(rawValue: language) != nil else { throw ValidationError("--language must be es or en") }
+            guard Language(rawValue: language) != nil else { throw ValidationError(L("--language must be es or en")) }
         }
 
         func run() throws {

@@ -30,7 +30,7 @@ extension IntakeCommand {
         @Argument(help: .L("Reply bundle file written by `resguardo reply export`.")) var bundle: String
 
         func validate() throws {
-            if keepDays < 1 { throw ValidationError("--keep-days must be 1 or more") }
+            if keepDays < 1 { throw ValidationError(L("--keep-days must be 1 or more")) }
         }
 
         func run() async throws {

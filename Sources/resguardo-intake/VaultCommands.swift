@@ -269,12 +269,12 @@ extension IntakeCommand {
 
         func validate() throws {
             guard [acknowledgement != nil, bundleDigest != nil, olderThan != nil].filter({ $0 }).count == 1 else {
-                throw ValidationError("give exactly one of --acknowledgement, --bundle-digest or --older-than")
+                throw ValidationError(L("give exactly one of --acknowledgement, --bundle-digest or --older-than"))
             }
-            if forceUnacknowledged || forceUnexported, olderThan == nil { throw ValidationError("--force-unacknowledged and --force-unexported go with --older-than") }
-            if let olderThan, olderThan < 0 { throw ValidationError("--older-than must be 0 or more") }
+            if forceUnacknowledged || forceUnexported, olderThan == nil { throw ValidationError(L("--force-unacknowledged and --force-unexported go with --older-than")) }
+            if let olderThan, olderThan < 0 { throw ValidationError(L("--older-than must be 0 or more")) }
             if let bundleDigest, Encoding.bytes(fromHex: bundleDigest)?.count != 32 {
-                throw ValidationError("--bundle-digest must be 64 lowercase hex digits")
+                throw ValidationError(L("--bundle-digest must be 64 lowercase hex digits"))
             }
         }
 

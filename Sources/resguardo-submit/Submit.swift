@@ -221,12 +221,12 @@ extension SubmitCommand {
 
         func validate() throws {
             if report == nil && (country == nil || (description == nil && descriptionFile == nil)) {
-                throw ValidationError("give --report FILE, or at least --country and --description-file")
+                throw ValidationError(L("give --report FILE, or at least --country and --description-file"))
             }
-            if description != nil && descriptionFile != nil { throw ValidationError("give --description or --description-file, not both") }
-            if codename != nil && codenameFile != nil { throw ValidationError("give --codename or --codename-file, not both") }
-            if newCodename && (codename != nil || codenameFile != nil) { throw ValidationError("give --new-codename or --codename-file, not both") }
-            if codenameFile == "-" && descriptionFile == "-" { throw ValidationError("only one of --codename-file and --description-file can be standard input") }
+            if description != nil && descriptionFile != nil { throw ValidationError(L("give --description or --description-file, not both")) }
+            if codename != nil && codenameFile != nil { throw ValidationError(L("give --codename or --codename-file, not both")) }
+            if newCodename && (codename != nil || codenameFile != nil) { throw ValidationError(L("give --new-codename or --codename-file, not both")) }
+            if codenameFile == "-" && descriptionFile == "-" { throw ValidationError(L("only one of --codename-file and --description-file can be standard input")) }
         }
 
         /// The codename to attach, made here or read from --codename.
@@ -325,7 +325,7 @@ extension SubmitCommand {
         @Flag(name: .long, help: .L("Send everything waiting in the outbox.")) var allOutbox = false
 
         func validate() throws {
-            if files.isEmpty && !allOutbox { throw ValidationError("give envelope files, or --all-outbox") }
+            if files.isEmpty && !allOutbox { throw ValidationError(L("give envelope files, or --all-outbox")) }
         }
 
         func run() async throws {

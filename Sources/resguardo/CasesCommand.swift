@@ -110,8 +110,8 @@ extension Resguardo {
             @Option(name: .long, help: .L("Read the note from this file, or - for standard input.")) var noteFile: String?
 
             func validate() throws {
-                guard (note == nil) != (noteFile == nil) else { throw ValidationError("give --note-file (or --note) to say why") }
-                if let note, note.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--note must say why") }
+                guard (note == nil) != (noteFile == nil) else { throw ValidationError(L("give --note-file (or --note) to say why")) }
+                if let note, note.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError(L("--note must say why")) }
             }
 
             func run() throws {

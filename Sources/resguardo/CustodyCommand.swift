@@ -76,7 +76,7 @@ extension Resguardo.KeyCommand {
                     let parts = item.split(separator: ":")
                     let numbers = parts.count == 2 ? parts[1].split(separator: "/").compactMap { Int($0) } : []
                     guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 40, numbers.count == 2 else {
-                        throw ValidationError("`\(item)` is not NAME:THRESHOLD/COUNT (e.g. equipo:2/3)")
+                        throw ValidationError(L("`{item}` is not NAME:THRESHOLD/COUNT (e.g. equipo:2/3)", ["item": "\(item)"]))
                     }
                     return RecoveryFile.Custody.Group(name: String(parts[0]), threshold: numbers[0], count: numbers[1])
                 }
@@ -84,9 +84,9 @@ extension Resguardo.KeyCommand {
 
             func validate() throws {
                 let list = try parsedGroups()
-                guard !list.isEmpty, (1...list.count).contains(groupThreshold) else { throw ValidationError("--group-threshold must be between 1 and the number of groups (\(list.count))") }
+                guard !list.isEmpty, (1...list.count).contains(groupThreshold) else { throw ValidationError(L("--group-threshold must be between 1 and the number of groups ({count})", ["count": "\(list.count)"])) }
                 if let pages, !pagesOnDisk, !Self.isRAMDisk(pages) {
-                    throw ValidationError("--pages \(pages) is not on a RAM disk (tmpfs): a page holds a share in the clear; use /dev/shm/…, or --pages-on-disk")
+                    throw ValidationError(L("--pages {pages} is not on a RAM disk (tmpfs): a page holds a share in the clear; use /dev/shm/…, or --pages-on-disk", ["pages": "\(pages)"]))
                 }
             }
 

@@ -44,7 +44,7 @@ struct NewKeyOptions: ParsableArguments {
     var kdf: KDFPreset = .moderate
 
     func validate() throws {
-        guard (1...3650).contains(validDays) else { throw ValidationError("--valid-days must be between 1 and 3650, not \(validDays)") }
+        guard (1...3650).contains(validDays) else { throw ValidationError(L("--valid-days must be between 1 and 3650, not {validdays}", ["validdays": "\(validDays)"])) }
     }
 }
 
@@ -100,11 +100,11 @@ extension Resguardo.KeyCommand {
 
         func validate() throws {
             if role == .coordinator {
-                if organisation != nil { throw ValidationError("--organisation is for staff keys; a coordinator's key has none") }
+                if organisation != nil { throw ValidationError(L("--organisation is for staff keys; a coordinator's key has none")) }
                 return
             }
             guard let organisation, !organisation.isEmpty, organisation.count <= KeyManifest.maxOrganisationLength else {
-                throw ValidationError("--organisation must be 1 to \(KeyManifest.maxOrganisationLength) characters")
+                throw ValidationError(L("--organisation must be 1 to {maxorganisationlength} characters", ["maxorganisationlength": "\(KeyManifest.maxOrganisationLength)"]))
             }
         }
 
@@ -230,7 +230,7 @@ extension Resguardo.KeyCommand {
         @OptionGroup var passphrase: PassphraseOptions
 
         func validate() throws {
-            guard (0...365).contains(overlapDays) else { throw ValidationError("--overlap-days must be between 0 and 365, not \(overlapDays)") }
+            guard (0...365).contains(overlapDays) else { throw ValidationError(L("--overlap-days must be between 0 and 365, not {overlapdays}", ["overlapdays": "\(overlapDays)"])) }
         }
 
         func run() throws {

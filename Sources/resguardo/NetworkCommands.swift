@@ -300,7 +300,7 @@ extension Resguardo.RegistryCommand {
         @OptionGroup var passphrase: PassphraseOptions
 
         func validate() throws {
-            if verification == nil && stateCollusion == nil { throw ValidationError("give --verification or --state-collusion") }
+            if verification == nil && stateCollusion == nil { throw ValidationError(L("give --verification or --state-collusion")) }
         }
 
         func run() throws {

@@ -104,7 +104,7 @@ extension Resguardo {
             @OptionGroup var passphrase: PassphraseOptions
 
             func validate() throws {
-                guard (1...90).contains(validDays) else { throw ValidationError("--valid-days must be 1 to 90") }
+                guard (1...90).contains(validDays) else { throw ValidationError(L("--valid-days must be 1 to 90")) }
             }
 
             func run() throws {

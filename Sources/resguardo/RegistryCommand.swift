@@ -149,11 +149,11 @@ extension Resguardo.RegistryCommand {
 
         func validate() throws {
             for p in [from, to] where !(p.count == 4 || p.count == 7) || RegistryPeriod.isValid(p) == false {
-                throw ValidationError("`\(p)` is not YYYY or YYYY-MM")
+                throw ValidationError(L("`{p}` is not YYYY or YYYY-MM", ["p": "\(p)"]))
             }
-            guard Language(rawValue: lang) != nil else { throw ValidationError("--lang must be es or en") }
-            guard (2...100).contains(minCell) else { throw ValidationError("--min-cell must be between 2 and 100") }
-            if let country, !Vocabulary.countries.contains(country) { throw ValidationError("unknown country `\(country)`") }
+            guard Language(rawValue: lang) != nil else { throw ValidationError(L("--lang must be es or en")) }
+            guard (2...100).contains(minCell) else { throw ValidationError(L("--min-cell must be between 2 and 100")) }
+            if let country, !Vocabulary.countries.contains(country) { throw ValidationError(L("unknown country `{country}`", ["country": "\(country)"])) }
         }
 
         func run() throws {

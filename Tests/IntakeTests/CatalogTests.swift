@@ -239,6 +239,27 @@ struct StaffPseudoLocaleTests {
         }
     }
 
+    @Test("pseudo-locale: the option validators' messages come from the staff catalog")
+    func validatorsFromTheCatalog() throws {
+        let scratch = try Scratch()
+        let pseudo = try Self.pseudoCatalog(scratch)
+        let runs: [(String, [String])] = [
+            ("resguardo-submit", ["submit", "--url", "https://127.0.0.1:9"]),
+            ("resguardo-submit", ["send", "--url", "https://127.0.0.1:9"]),
+            ("resguardo-intake", ["purge", "--vault", scratch.path("v.sqlite")]),
+            ("resguardo-intake", ["offline-form", "--manifest", "m.json", "--fingerprint", "f", "--url", "ftp://x", "--out", "o.html"]),
+            ("resguardo", ["key", "init", "--dir", scratch.path("k"), "--organisation", "Red", "--valid-days", "0"]),
+            ("resguardo", ["registry", "report", "--period", "2026-13-01"]),
+        ]
+        for (tool, arguments) in runs {
+            let run = try runSubprocess(IntakeProcess.binaries.appendingPathComponent(tool).path, arguments,
+                                        environment: ["RESGUARDO_STAFF_CATALOG": pseudo], unsetting: ["RESGUARDO_WORKSPACE", "RESGUARDO_PASSPHRASE"])
+            let line = run.output.split(separator: "\n").first { $0.contains("Error: ") || $0.contains("⟦Error⟧") || $0.hasPrefix("Error") }
+            #expect(run.status == 64, "\(tool) \(arguments): \(run.output)")
+            #expect(line.map { $0.contains("⟦") && $0.contains("⟧") } == true, "not from the catalog: \(tool) \(arguments): \(run.output)")
+        }
+    }
+
     /// Every command path of a tool, from the argument parser's own description of the tree.
     static func commandPaths(_ tool: String) throws -> [[String]] {
         let dump = try runSubprocess(IntakeProcess.binaries.appendingPathComponent(tool).path, ["--experimental-dump-help"])
