@@ -143,14 +143,15 @@ struct WebPage: Sendable {
     /// The self-contained file (see `Variant.offline`). Refuses assets that would end a script
     /// element early.
     static func offlineForm(locale: PageLocale, assets: WebAssets, manifest: SignedKeyManifest, fingerprint: SigningKeyFingerprint,
-                            intakeURL: String, network: OfflineForm.Network?, year: Int) throws(ConfigurationError) -> String {
+                            intakeURL: String, network: NetworkSetting?, year: Int) throws(ConfigurationError) -> String {
         for asset in assets.scripts + [assets.wordList].compactMap({ $0 }) where String(decoding: asset.bytes, as: UTF8.self).lowercased().contains("</script") {
             throw .invalid(asset.name, "contains `</script`, which cannot be put inline")
         }
         var page = WebPage(locale: locale, assets: assets, organisation: manifest.manifest.organisation, fingerprint: fingerprint.description,
                            year: year, variant: .offline(intakeURL: intakeURL, manifestJSON: manifest.serialized(), manifestIssued: manifest.manifest.issued.description))
         // On an intake of several networks /v1/keys answers 404 (review N10): the form is that one
-        // network's, offers only its countries, and fetches its manifest at the network's path.
+        // network's (from the intake's config), offers only its countries, and fetches its
+        // manifest at the network's path.
         if let network {
             page.networks = [NetworkChoice(id: network.id.text, name: network.name, countries: network.countries, fingerprint: fingerprint.description)]
         }
@@ -556,21 +557,8 @@ func escape(_ text: String) -> String { Encoding.htmlEscaped(text) }
 
 /// The self-contained offline form (`resguardo-intake offline-form`).
 public enum OfflineForm {
-    /// The network a form is for, on an intake that serves several: its id (the path of its
-    /// manifest), the name the page shows and the countries it offers.
-    public struct Network: Sendable {
-        public let id: NetworkId
-        public let name: String
-        public let countries: [String]
-        public init(id: NetworkId, name: String, countries: [String]) {
-            self.id = id
-            self.name = name
-            self.countries = countries
-        }
-    }
-
     public static func html(language: String, manifest: SignedKeyManifest, fingerprint: SigningKeyFingerprint, intakeURL: String,
-                            network: Network? = nil,
+                            network: NetworkSetting? = nil,
                             tweetNaClPath: String = WebAssets.defaultTweetNaClPath, catalogs extraFolder: String? = nil) throws(ConfigurationError) -> String {
         let assets = try WebAssets(tweetNaClPath: tweetNaClPath)
         let catalogs = try Catalogs.load(extraFolder: extraFolder)

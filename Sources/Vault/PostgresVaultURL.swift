@@ -88,8 +88,9 @@ extension PostgresVaultURL {
     public var warning: String? {
         guard case .tcp(let host, _) = endpoint, tls == .disable else { return nil }
         let local = host == "localhost" || host == "127.0.0.1" || host == "::1"
-        return "vault.url has sslmode=disable over TCP to \(host): the database traffic (envelopes, spent tokens, the password) is not encrypted\(local ? "" : " on the network")"
-            + "; use a Unix socket (?host=/run/postgresql) or sslmode=verify-full"
+        return local
+            ? L("vault.url has sslmode=disable over TCP to {host}: the database traffic (envelopes, spent tokens, the password) is not encrypted; use a Unix socket (?host=/run/postgresql) or sslmode=verify-full", ["host": host])
+            : L("vault.url has sslmode=disable over TCP to {host}: the database traffic (envelopes, spent tokens, the password) is not encrypted on the network; use a Unix socket (?host=/run/postgresql) or sslmode=verify-full", ["host": host])
     }
 }
 

@@ -56,7 +56,7 @@ extension IntakeCommand {
             guard signed.manifest.isCurrent(on: .today()) else {
                 throw CommandFailure(L("the manifest expired on {expires}", ["expires": "\(signed.manifest.expires)"]), hints: ["renew it offline first: resguardo key renew"], status: .dataError)
             }
-            let network = try manifest.chosenNetwork().map { OfflineForm.Network(id: $0.id, name: $0.name, countries: $0.countries) }
+            let network = try manifest.chosenNetwork()
             let html: String
             do {
                 html = try OfflineForm.html(language: language, manifest: signed, fingerprint: pinned,
