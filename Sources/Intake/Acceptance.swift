@@ -15,15 +15,20 @@ struct Acceptance: Sendable {
     enum Refusal: Error {
         /// Nothing was stored; `temporary` means "try again later" (503 with Retry-After).
         case notStored(errorClass: String, temporary: Bool)
+        /// The vault may have stored it (its database did not confirm the commit): the client
+        /// should send the same envelope again, which stores nothing twice (503 `vault_outcome_unknown`).
+        case outcomeUnknown
     }
 
     func accept(_ envelope: Envelope) async throws(Refusal) -> SubmissionId {
         let id: SubmissionId
-        do { id = try SubmissionId.random() } catch { throw .notStored(errorClass: "random_unavailable", temporary: true) }
+        // Derived from the envelope, so the same envelope sent again is the same row and receipt.
+        do { id = try SubmissionId(envelope: envelope.bytes) } catch { throw .notStored(errorClass: "hash_unavailable", temporary: true) }
         do {
             try await store.store(Submission(id: id, receivedDay: .today(), envelope: envelope))
         } catch {
             counters.failed(error.errorClass)
+            if case .outcomeUnknown = error { throw .outcomeUnknown }
             throw .notStored(errorClass: error.errorClass, temporary: error.isTemporary)
         }
         proofOfWork.accepted()

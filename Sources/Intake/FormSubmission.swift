@@ -101,6 +101,13 @@ struct FormSubmission: Sendable {
         }
         let id: SubmissionId
         do { id = try await network.acceptance.accept(envelope) } catch {
+            if case .outcomeUnknown = error {
+                // The intake sealed this envelope with a fresh ephemeral key: sent again, the form
+                // makes another envelope, so here a resend may store the report twice (staff see
+                // both); that is said, and better than a report lost.
+                let message = page.st("El servidor no pudo confirmar si guardó su denuncia: puede que SÍ haya llegado. Si la envía de nuevo, la red podría recibirla dos veces; es mejor eso que perderla.")
+                return htmlResponse(page.form(values: values, problems: [message]), status: .serviceUnavailable, retryAfterSeconds: 30)
+            }
             let temporary: Bool
             if case .notStored(_, let t) = error { temporary = t } else { temporary = false }
             let message = page.st("El servidor no pudo guardar su denuncia ahora: NO fue recibida. Sus respuestas siguen aquí; intente enviarla de nuevo en unos minutos.")

@@ -67,6 +67,11 @@ struct ReportsController: Sendable {
         }
         let id: SubmissionId
         do { id = try await network.acceptance.accept(envelope) } catch {
+            if case .outcomeUnknown = error {
+                throw IntakeError(.serviceUnavailable, "vault_outcome_unknown",
+                                  "the vault did not confirm whether the report was stored; send the same envelope again: it will not be stored twice",
+                                  retryAfterSeconds: 30)
+            }
             guard case .notStored(let errorClass, let temporary) = error else { throw IntakeError(.internalServerError, "server_error", "the report was NOT received") }
             if temporary {
                 throw IntakeError(.serviceUnavailable, errorClass, "the report could not be stored right now and was NOT received; please send it again later",

@@ -209,18 +209,39 @@ public final class PostgresVault: Sendable {
     /// ~39-49 µs (PostgreSQL's share down by about a third).
     public func store(_ submissions: [Submission]) async throws(VaultError) {
         guard !submissions.isEmpty else { return }
-        let insert = InsertSubmissions(submissions.shuffled())
+        // The same envelope twice in one batch (a resend while the first is being committed)
+        // is one row: ids are envelope digests.
+        var seen = Set<SubmissionId>()
+        let insert = InsertSubmissions(submissions.filter { seen.insert($0.id).inserted }.shuffled())
         // postgres-nio answers an autocommitted statement at CommandComplete, before the implicit
         // commit at Sync is flushed: acknowledging then lost a submission when PostgreSQL was
         // stopped with -m immediate under load (scripts/lib/pg_e2e.py). The server handles a
         // connection's messages in order, so a second statement on the same connection is
         // answered only after that commit is durable: two round trips, where BEGIN/INSERT/COMMIT
         // takes three (measured with scripts/bench intake --vault postgres).
-        try await guarded { [logger] client in
-            try await client.withConnection { c in
-                _ = try await c.execute(insert, logger: logger)
-                try await c.query("SELECT 1", logger: logger)
+        // Once the INSERT is on its way, a failure without the server's own refusal of it (the
+        // connection dropped, the deadline passed) leaves the commit's outcome unknown: the
+        // caller must not say "not received" then, but "send it again" (the id is the
+        // envelope's digest and the INSERT skips an id already stored, so a resend stores nothing twice).
+        let phase = InsertPhase()
+        do throws(VaultError) {
+            try await guarded { [logger] client in
+                try await client.withConnection { c in
+                    // Not after the caller was answered "not stored" (the deadline passed first).
+                    guard phase.send() else { throw CancellationError() }
+                    do {
+                        _ = try await c.execute(insert, logger: logger)
+                    } catch let error as PSQLError where error.code == .server {
+                        // An error answer to the statement itself: it did not commit.
+                        phase.refused()
+                        throw error
+                    }
+                    try await c.query("SELECT 1", logger: logger)
+                }
             }
+        } catch {
+            if phase.abandon() { throw .outcomeUnknown(error.errorClass) }
+            throw error
         }
     }
 
@@ -556,6 +577,7 @@ struct InsertSubmissions: PostgresPreparedStatement {
     static let sql = """
         INSERT INTO submission (id, received_day, key_id, bucket, urgent, sealed_by, envelope)
         SELECT * FROM unnest($1::bytea[], $2::text[]::date[], $3::bytea[], $4::integer[], $5::boolean[], $6::text[], $7::bytea[])
+        ON CONFLICT (id) DO NOTHING
         """
     static let bindingDataTypes: [PostgresDataType] = [.byteaArray, .textArray, .byteaArray, .int4Array, .boolArray, .textArray, .byteaArray]
 
@@ -674,6 +696,35 @@ public final class PostgresSubmissionStore: SubmissionStore {
     }
 
     public func replies(for mailbox: MailboxId) async throws(VaultError) -> [[UInt8]] { try await vault.replies(for: mailbox) }
+}
+
+/// Where one INSERT of submissions is, as seen by the caller and by the work that may outlive
+/// the caller's deadline: the statement is sent only if the caller was not answered yet, so a
+/// caller answered "not stored" is never wrong.
+final class InsertPhase: Sendable {
+    private enum State { case waiting, sent, refused, abandoned }
+    private let state = Mutex(State.waiting)
+
+    /// The work is about to send the statement; false when the caller has given up.
+    func send() -> Bool {
+        state.withLock { s in
+            guard s == .waiting else { return false }
+            s = .sent
+            return true
+        }
+    }
+
+    /// The server answered the statement with an error: it did not commit.
+    func refused() { state.withLock { $0 = .refused } }
+
+    /// The caller stops waiting; true when the statement was sent and not refused (its
+    /// commit may have landed).
+    func abandon() -> Bool {
+        state.withLock { s in
+            defer { if s == .waiting { s = .abandoned } }
+            return s == .sent
+        }
+    }
 }
 
 /// A one-way flag that escaping closures can share.

@@ -14,6 +14,20 @@ public struct SubmissionId: Hashable, Sendable, CustomStringConvertible {
         SubmissionId(unchecked: try Random.bytes(count: 16))
     }
 
+    /// The id of an envelope: BLAKE2b-128 of a domain and the envelope's bytes (formats.md §8).
+    /// The same envelope sent again (a defender told "not received", or whose answer was lost)
+    /// gets the same id, so it is stored once and answered with the same receipt. It says
+    /// nothing of the report: every sealing draws a fresh ephemeral key, so two sealings of the
+    /// same text are unrelated bytes, and whoever holds the envelope holds its row already.
+    public init(envelope bytes: [UInt8]) throws(SodiumError) {
+        var hasher = try GenericHash.Hasher(outputByteCount: 16)
+        hasher.update(Self.domain)
+        hasher.update(bytes)
+        self.init(unchecked: hasher.finalize())
+    }
+
+    static let domain = Array("resguardo submission id v1\n".utf8)
+
     private init(unchecked: [UInt8]) { bytes = unchecked }
 
     /// The receipt a defender is shown: the id in hex, grouped for reading aloud or writing down.

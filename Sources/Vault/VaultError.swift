@@ -19,6 +19,11 @@ public enum VaultError: Error, Sendable, CustomStringConvertible {
     /// The database server cannot be reached, is restarting, or did not answer in time (the
     /// shared PostgreSQL vault): nothing was stored, and the client should try again soon.
     case unavailable(String)
+    /// The statement reached the database server but its answer did not come back (the
+    /// connection failed or the deadline passed with the insert in flight): the submissions may
+    /// or may not be stored. Sending the same envelope again is safe: its id is derived from
+    /// its bytes and a second insert of it stores nothing (review 2026-12-06, "also found").
+    case outcomeUnknown(String)
     case other(String)
 
     init(_ error: any Error) {
@@ -52,7 +57,7 @@ public enum VaultError: Error, Sendable, CustomStringConvertible {
     /// True when a client should retry later (the intake answers 503 with Retry-After).
     public var isTemporary: Bool {
         switch self {
-        case .full, .busy, .readOnly, .io, .unavailable: return true
+        case .full, .busy, .readOnly, .io, .unavailable, .outcomeUnknown: return true
         default: return false
         }
     }
@@ -67,6 +72,7 @@ public enum VaultError: Error, Sendable, CustomStringConvertible {
         case .unknownBundle: return "unknown_bundle"
         case .io: return "vault_io"
         case .unavailable: return "vault_unavailable"
+        case .outcomeUnknown: return "vault_outcome_unknown"
         case .other: return "vault_error"
         }
     }
@@ -80,6 +86,7 @@ public enum VaultError: Error, Sendable, CustomStringConvertible {
         case .unknownBundle(let digest): return L("no export bundle with digest {digest} was made by this vault", ["digest": "\(digest)"])
         case .io(let why): return L("vault I/O error: {why}", ["why": "\(why)"])
         case .unavailable(let why): return L("the vault's database is unavailable ({why})", ["why": "\(why)"])
+        case .outcomeUnknown(let why): return L("the vault's database did not confirm the write ({why}): it may or may not be stored", ["why": "\(why)"])
         case .other(let why): return L("vault error: {why}", ["why": "\(why)"])
         }
     }

@@ -180,4 +180,42 @@ struct PostgresVaultTests {
             #expect(try await vaults[1].count() == 2)
         }
     }
+
+    @Test("review 2026-12-06 (also found): the same envelope sent again is one row with one id; an insert whose answer does not come back in time is `outcomeUnknown`, never \"not stored\", and its resend stores nothing twice")
+    func resendStoredOnce() async throws {
+        let cluster = try PostgresCluster()
+        try await withVaults(cluster, timeout: .seconds(3)) { vaults in
+            let report = Array(#"{"version":1,"language":"es","country":"HN","description":"otra vez"}"#.utf8)
+            func submission(_ envelope: Envelope) throws -> Submission {
+                Submission(id: try SubmissionId(envelope: envelope.bytes), receivedDay: .today(), envelope: envelope)
+            }
+            let first = try submission(try Envelope.seal(report: report, to: Self.key.publicKey, flags: []))
+            try await vaults[0].store([first, first])
+            try await vaults[1].store([first])
+            #expect(try await vaults[0].count() == 1)
+            let again = try submission(try Envelope.seal(report: report, to: Self.key.publicKey, flags: []))
+            #expect(again.id != first.id, "two sealings of one text are two envelopes")
+
+            // Another session holds a lock that blocks inserts: the INSERT is sent and its answer
+            // does not come within the deadline. The caller hears "outcome unknown".
+            try await vaults[1].client.withConnection { c in
+                try await c.query("BEGIN")
+                try await c.query("LOCK TABLE submission IN SHARE MODE")
+                do {
+                    try await vaults[0].store([again])
+                    Issue.record("a store answered while the table was locked")
+                } catch let error as VaultError {
+                    guard case .outcomeUnknown = error else { Issue.record("wanted outcomeUnknown: \(error)"); return }
+                    #expect(error.errorClass == "vault_outcome_unknown" && error.isTemporary)
+                }
+                try await c.query("COMMIT")
+            }
+            // The blocked INSERT may land now or may have been cancelled; either way the resend
+            // leaves exactly one row of it.
+            try await Task.sleep(for: .milliseconds(500))
+            try await vaults[1].store([again])
+            #expect(try await vaults[0].count() == 2)
+            #expect(try await vaults[0].storedIds() == [first.id, again.id])
+        }
+    }
 }

@@ -244,11 +244,13 @@ def load(client, balancer, clients, stop, results, urgent_every=0):
             i += 1
             intake = balancer.pick()
             try:
-                status, data = client.submit(intake.port, client.envelope(f"carga {n}-{i}", urgent=urgent_every and i % urgent_every == 0))
+                envelope = client.envelope(f"carga {n}-{i}", urgent=urgent_every and i % urgent_every == 0)
+                status, data = client.submit(intake.port, envelope)
                 if status == 201:
                     results.append((intake.name, "receipt", json.loads(data)["receipt"], time.monotonic()))
                 else:
-                    results.append((intake.name, f"status {status}", data[:200], time.monotonic()))
+                    # The envelope is kept: a 503 is sent again after the restart (step 5).
+                    results.append((intake.name, f"status {status}", data[:200], time.monotonic(), envelope))
                     if status == 503:
                         time.sleep(0.2)
             except (OSError, http.client.HTTPException, RuntimeError) as error:
@@ -377,6 +379,10 @@ def main():
         results, stop = [], threading.Event()
         threads = load(client, balancer, 6, stop, results)
         time.sleep(3)
+        # First another session locks the table against inserts for 7 s: inserts in flight get
+        # no answer within the store's deadline (5 s) and then land when the lock goes.
+        cluster.sql("BEGIN; LOCK TABLE submission IN SHARE MODE; SELECT pg_sleep(7); COMMIT;")
+        time.sleep(2)
         pids = (a.process.pid, b.process.pid)
         cluster.stop("immediate")
         down = time.monotonic()
@@ -389,7 +395,7 @@ def main():
             t.join(timeout=60)
         # Answered while it was down, or within the store's deadline (5 s) after it came back.
         unavailable = [r for r in results if r[1] == "status 503"]
-        early = [r for r in unavailable if r[3] < up]
+        early = [r for r in unavailable if down < r[3] < up]
         others = [r for r in results if r[1] not in ("receipt", "status 503")]
         after = [r for r in results if r[1] == "receipt" and r[3] > up + 6]
         stored_while_down = [r for r in results if r[1] == "receipt" and down + 1 < r[3] < up]
@@ -407,6 +413,34 @@ def main():
         missing = {receipt_hex(r[2]) for r in got} - vault_ids(bin_dir, cluster, work)
         if missing:
             fail(f"{len(missing)} acknowledged receipts lost across the PostgreSQL restart")
+        # Review 2026-12-06 (also found): a 503 that says "not received" must be true, and the
+        # one that cannot say (vault_outcome_unknown) must be safe to act on. Every 503 envelope
+        # is sent again: each is answered 201 with the id derived from its bytes (formats.md §8);
+        # one already in the vault before the resend must have been answered
+        # vault_outcome_unknown; and no envelope is stored twice.
+        before_resend = vault_ids(bin_dir, cluster, work)
+        codes = {}
+        already = []
+        for r in unavailable:
+            found = re.search(rb'"error":\s*"([a-z_]+)"', r[2])
+            code = found.group(1).decode() if found else "?"
+            codes[code] = codes.get(code, 0) + 1
+            derived = blake2b(b"resguardo submission id v1\n" + r[4], 16).hex()
+            if derived in before_resend:
+                already.append(code)
+            status, data = client.submit(b.port, r[4])
+            if status != 201 or receipt_hex(json.loads(data)["receipt"]) != derived:
+                fail(f"a 503 envelope ({code}) sent again: {status} {data[:200]!r}, wanted 201 with receipt {derived}")
+        if any(code != "vault_outcome_unknown" for code in already):
+            fail(f"envelopes answered 503 'not received' were stored: codes {already}")
+        if not already:
+            fail(f"no envelope answered vault_outcome_unknown during the lock was stored afterwards (503 codes: {codes})")
+        duplicates = cluster.sql("SELECT count(*) - count(DISTINCT envelope) FROM submission")
+        if duplicates.strip() != "0":
+            fail(f"{duplicates.strip()} envelopes stored twice after the resends")
+        say(f"the {len(unavailable)} envelopes answered 503 ({', '.join(f'{c} × {n}' for c, n in sorted(codes.items()))}) sent again: "
+            f"all 201 with the receipt derived from the envelope; {len(already)} were already stored (each answered vault_outcome_unknown), "
+            f"none stored twice")
         first = min((r[3] for r in results if r[1] == "receipt" and r[3] > up), default=up) - up
         say(f"PostgreSQL down 8 s under load: {len(unavailable)} answers 503 ({len(early)} before it was back), first receipt {first:.1f} s after, "
             f"{len(after)} receipts after it came back "
