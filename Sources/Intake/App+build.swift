@@ -84,7 +84,7 @@ public func buildRouter(_ deps: IntakeDependencies, side: IntakeSide = .https) -
     let known = KnownRoutes()
     router.add(middleware: MethodNotAllowedMiddleware(known: known))
     router.addRoutes(KeysAndMailboxRoutes(deps: deps).routes)
-    router.addRoutes(SubmissionRoutes(reports: ReportsController(deps: deps), form: FormSubmission(deps: deps)).routes)
+    router.addRoutes(SubmissionRoutes(reports: ReportsController(deps: deps), form: FormSubmission(deps: deps, side: side)).routes)
     router.addRoutes(PageRoutes(deps: deps).routes)
     known.fill(from: router)
     return router

@@ -16,16 +16,31 @@ import Vault
 /// with the problems listed, so nothing the defender typed is lost.
 struct FormSubmission: Sendable {
     let deps: IntakeDependencies
+    let side: IntakeSide
+    /// This side's pool: the HTTPS and onion sides have one each (review N13).
     let limiter: RateLimiter
+    /// The onion side's per-circuit budget, when tor tells the circuits (`onion.circuit_ids`).
+    let circuits: CircuitBudget?
 
     /// The form has no files and a description of at most 20,000 characters; percent-encoding
     /// can triple UTF-8, so this leaves room for every field at its longest.
     static let maxBodyBytes = 256 * 1024
 
-    init(deps: IntakeDependencies) {
+    init(deps: IntakeDependencies, side: IntakeSide = .https) {
         self.deps = deps
-        limiter = RateLimiter(perMinute: deps.configuration.formSubmissionsPerMinute)
+        self.side = side
+        let configuration = deps.configuration
+        switch side {
+        case .https:
+            limiter = RateLimiter(perMinute: configuration.formSubmissionsPerMinute)
+            circuits = nil
+        case .onion:
+            limiter = RateLimiter(perMinute: configuration.onionFormSubmissionsPerMinute)
+            circuits = configuration.onionCircuitIds == "haproxy" ? CircuitBudget(perWindow: configuration.onionFormPerCircuit) : nil
+        }
     }
+
+    private var sideName: String { side == .onion ? "onion" : "https" }
 
     /// Every answer on this path closes the connection: the buffers NIO kept for it held the
     /// report in the clear, and closing frees them (and the allocator wipes what is freed)
@@ -43,10 +58,30 @@ struct FormSubmission: Sendable {
         }
         // Only accepted submissions spend the budget: refused garbage (422, nothing stored) must
         // not lock every Tor Browser user out.
-        guard limiter.hasToken() else {
-            return refuse(.tooManyRequests, page.t("Demasiadas denuncias en este momento"),
-                          page.st("El servidor recibe muchas denuncias sin JavaScript a la vez. Su denuncia NO fue recibida: vuelva atrás (sus respuestas siguen en el formulario) e intente de nuevo en un minuto."),
-                          retryAfter: 60)
+        switch limiter.take() {
+        case .granted: break
+        case .refused(let burstBegan):
+            // A burst is counted once, when the pool first runs dry (no line per request);
+            // every refusal is counted too, so the totals say how long it lasted.
+            if burstBegan { deps.counters.count("form.burst_\(sideName)") }
+            deps.counters.count("refused.form_pool_\(sideName)")
+            var message = page.st("El servidor recibe muchas denuncias sin JavaScript a la vez. Su denuncia NO fue recibida: vuelva atrás (sus respuestas siguen en el formulario) e intente de nuevo en un minuto.")
+            // The onion side has a pool of its own, and tor's own proof of work, which Tor
+            // Browser does without JavaScript: during a flood here, it is the way in.
+            if side == .https, let onion = deps.onionName {
+                message += " " + page.st("En Tor Browser también puede usar la dirección .onion:") + " http://" + escape(onion) + "/"
+            }
+            return refuse(.tooManyRequests, page.t("Demasiadas denuncias en este momento"), message, retryAfter: 60)
+        }
+        let circuit = request.headers[OnionCircuit.header].flatMap(UInt32.init).map(OnionCircuit.init(id:))
+        if side == .onion, let budget = circuits {
+            // Set by the onion side from tor's circuit line, or the connection was closed.
+            guard let circuit, budget.allows(circuit) else {
+                deps.counters.count("refused.form_circuit")
+                return refuse(.tooManyRequests, page.t("Demasiadas denuncias en este momento"),
+                              page.st("Desde esta conexión de Tor ya llegaron varias denuncias sin JavaScript. Su denuncia NO fue recibida: en Tor Browser pida un circuito nuevo para este sitio (menú ≡, «Nuevo circuito de Tor para este sitio»), vuelva atrás (sus respuestas siguen en el formulario) y envíela de nuevo."),
+                              retryAfter: 60)
+            }
         }
         guard let contentType = request.headers[.contentType], MediaType.isType(contentType, "application/x-www-form-urlencoded") else {
             return refuse(.unsupportedMediaType, page.t("Formato no admitido"),
@@ -115,6 +150,7 @@ struct FormSubmission: Sendable {
                                 retryAfterSeconds: temporary ? 30 : nil)
         }
         limiter.spend()
+        if side == .onion, let circuit { circuits?.spend(circuit) }
         return htmlResponse(page.receipt(id.receipt, urgent: flags.contains(.urgent)), status: .created)
     }
 
@@ -183,7 +219,7 @@ struct FormSubmission: Sendable {
 /// and cannot ask for a proof of work, so its rate is capped for all clients together (no
 /// per-client state: that would mean keeping addresses).
 final class RateLimiter: Sendable {
-    private struct State { var tokens: Double; var last: Date }
+    private struct State { var tokens: Double; var last: Date; var dry = false }
     private let state: NIOLockedValueBox<State>
     private let perSecond: Double
     private let capacity: Double
@@ -194,13 +230,27 @@ final class RateLimiter: Sendable {
         state = NIOLockedValueBox(State(tokens: Double(perMinute), last: Date()))
     }
 
+    enum Decision: Equatable {
+        case granted
+        /// `burstBegan`: the first refusal since the pool last had a token (review N13: bursts
+        /// are detected and counted once each, whatever their length).
+        case refused(burstBegan: Bool)
+    }
+
     /// Whether a submission may be attempted now.
-    func hasToken(now: Date = Date()) -> Bool {
+    func take(now: Date = Date()) -> Decision {
         state.withLockedValue { s in
             refill(&s, now)
-            return s.tokens >= 1
+            if s.tokens >= 1 {
+                s.dry = false
+                return .granted
+            }
+            defer { s.dry = true }
+            return .refused(burstBegan: !s.dry)
         }
     }
+
+    func hasToken(now: Date = Date()) -> Bool { take(now: now) == .granted }
 
     /// Spends one token for an accepted submission. Requests checked at the same moment may
     /// overdraw by the number in flight; the debt is repaid before the next one is let in.

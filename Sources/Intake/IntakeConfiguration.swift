@@ -41,6 +41,14 @@ public struct IntakeConfiguration: Sendable, Equatable {
     /// A folder of more translation catalogs (`LANG.po`) beside the shipped ones.
     public var catalogsFolder = ""
     public var formSubmissionsPerMinute = 60
+    /// The onion side's own no-JavaScript pool (review N13: a flood on one side does not lock
+    /// out the other).
+    public var onionFormSubmissionsPerMinute = 60
+    /// `haproxy`: tor sends each connection's circuit first (`HiddenServiceExportCircuitID
+    /// haproxy`), and each circuit gets `onionFormPerCircuit` no-JavaScript submissions per
+    /// 10 minutes; `none`: tor sends nothing (the onion side then has its pool only).
+    public var onionCircuitIds = "none"
+    public var onionFormPerCircuit = 3
     public var urgentCommand: [String] = []
     public var urgentMinIntervalSeconds = 60
     public var countersIntervalSeconds = 86_400
@@ -114,6 +122,9 @@ public struct IntakeConfiguration: Sendable, Equatable {
         if certificatePath.isEmpty { throw .missing("tls.certificate", flag: "--certificate") }
         if privateKeyPath.isEmpty { throw .missing("tls.key", flag: "--private-key") }
         if !onionListen.isEmpty { _ = try OnionListen(onionListen) }
+        guard ["none", "haproxy"].contains(onionCircuitIds) else {
+            throw .invalid("onion.circuit_ids", "is `haproxy` (the torrc says HiddenServiceExportCircuitID haproxy) or `none`, not `\(onionCircuitIds)`")
+        }
         if !onionStatusSocket.isEmpty, !(onionStatusSocket.hasPrefix("unix:/")) {
             throw .invalid("onion.status_socket", "the onion status is answered on a Unix socket only: unix:/run/resguardo/onion-status.sock")
         }
@@ -354,8 +365,15 @@ public struct IntakeSetting: Sendable {
               kind: .string { $0.tweetNaClPath = $1 }),
         .init(key: "web.catalogs", defaultText: "none", help: "folder of more translation catalogs (LANG.po, from docs/translating.md); a language is served only when its security texts are all translated",
               kind: .string { $0.catalogsFolder = $1 }),
-        .init(key: "web.form_per_minute", defaultText: "60", help: "no-JavaScript submissions accepted per minute, all clients together",
+        .init(key: "web.form_per_minute", defaultText: "60", help: "no-JavaScript submissions accepted per minute on the HTTPS side, all clients together",
               kind: .int(1...100_000) { $0.formSubmissionsPerMinute = $1 }),
+        .init(key: "onion.form_per_minute", defaultText: "60", help: "no-JavaScript submissions accepted per minute on the onion side, a pool apart from the HTTPS side's",
+              kind: .int(1...100_000) { $0.onionFormSubmissionsPerMinute = $1 }),
+        .init(key: "onion.circuit_ids", defaultText: "none",
+              help: "haproxy: the torrc has HiddenServiceExportCircuitID haproxy, and each tor circuit gets onion.form_per_circuit no-JavaScript submissions per 10 minutes (a connection without tor's line is closed)",
+              kind: .string { $0.onionCircuitIds = $1 }),
+        .init(key: "onion.form_per_circuit", defaultText: "3", help: "no-JavaScript submissions one tor circuit may make per 10 minutes (with onion.circuit_ids haproxy)",
+              kind: .int(1...1000) { $0.onionFormPerCircuit = $1 }),
         .init(key: "notify.urgent_command", defaultText: "none",
               help: "program (and its arguments) run when an urgent report is stored; it gets no content, no identifier, an empty environment", kind: .command { $0.urgentCommand = $1 }),
         .init(key: "notify.urgent_min_interval_seconds", defaultText: "60", help: "at most one run per interval; urgent reports in between are announced by the next run",

@@ -248,7 +248,8 @@ public func buildOnionApplication(_ deps: IntakeDependencies, listen: OnionListe
     )
     return Application(
         router: buildRouter(deps, side: .onion),
-        server: .http1(configuration: http1),
+        server: OnionHTTP1Channel.builder(configuration: http1, circuits: configuration.onionCircuitIds == "haproxy" ? OnionCircuits() : nil,
+                                          counters: deps.counters),
         configuration: .init(address: listen.address, serverName: nil),
         onServerRunning: { channel in
             switch listen {

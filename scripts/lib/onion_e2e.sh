@@ -77,6 +77,7 @@ say "control filter: SETCONF, SAVECONF and other GETINFO refused (510), the desc
 (cd "$work/intake" && RESGUARDO_INTAKE_ONION_HOSTNAME_FILE="$work/net/onion/hs/hostname" \
     RESGUARDO_INTAKE_ONION_CONTROL="unix:$work/tor-control.sock" \
     RESGUARDO_INTAKE_ONION_STATUS_SOCKET="unix:$work/onion-status.sock" \
+    RESGUARDO_INTAKE_ONION_CIRCUIT_IDS=haproxy RESGUARDO_INTAKE_ONION_FORM_PER_CIRCUIT=2 \
     exec "$bin/resguardo-intake" serve --dev --port 0 --vault "$work/vault.sqlite" --onion-listen "127.0.0.1:$onion_port" >"$work/intake.log" 2>&1) &
 intake_pid=$!
 for _ in $(seq 1 100); do grep -q "onion side on" "$work/intake.log" 2>/dev/null && break; sleep 0.1; done
@@ -115,6 +116,16 @@ reply=$(curl -s --max-time 60 --socks5-hostname "127.0.0.1:$socks" -H "Content-T
     --data-binary "@$work/envelope.bin" "http://$onion/v1/reports")
 case "$reply" in *'"receipt"'*) ;; *) echo "onion: no receipt: $reply"; exit 1 ;; esac
 say "receipt through Tor: $reply"
+# Review N13: tor tells the intake each stream's circuit (HiddenServiceExportCircuitID haproxy);
+# streams of one circuit (tor's SOCKS port isolates by credentials) share a no-JavaScript budget
+# of 2, a new circuit has its own.
+nojs() {
+    curl -s -o /dev/null -w '%{http_code}' --max-time 60 --proxy "socks5h://$1:x@127.0.0.1:$socks" \
+        -H "Content-Type: application/x-www-form-urlencoded" --data "language=es&country=GT&description=Sin+JavaScript+por+Tor" "http://$onion/v1/reports/form"
+}
+budget="$(nojs uno) $(nojs uno) $(nojs uno) $(nojs dos)"
+[ "$budget" = "201 201 429 201" ] || { echo "onion: no-JavaScript answers by circuit: $budget (wanted 201 201 429 201)"; exit 1; }
+say "no-JavaScript posts through Tor: one circuit 201 201 then 429, a new circuit 201 (tor's circuit line read)"
 # No HSTS on the onion side; the HTTPS side points at the onion.
 headers=$(curl -s -D - -o /dev/null --max-time 30 --socks5-hostname "127.0.0.1:$socks" "http://$onion/")
 if echo "$headers" | grep -qi '^strict-transport-security'; then echo "onion: HSTS sent on the onion side"; exit 1; fi
@@ -127,6 +138,6 @@ kill -TERM "$intake_pid"; wait "$intake_pid" 2>/dev/null || true; intake_pid=""
 "$bin/resguardo" init --workspace "$work/casos" --keys "$work/intake/keys-example" --passphrase-file "$work/intake/keys-example/passphrase.txt" >/dev/null
 "$bin/resguardo" vault trust --workspace "$work/casos" --fingerprint "$(sed -n 's/^vault signing-key fingerprint: //p' "$work/vault-init.txt")" \
     --public-key "$work/vault.sqlite.signing.pub" >/dev/null
-"$bin/resguardo" unseal --workspace "$work/casos" "$work/b.rsgb" --passphrase-file "$work/intake/keys-example/passphrase.txt" | grep -q "1 envelopes → 1 new cases, 0 duplicates, 0 quarantined" ||
+"$bin/resguardo" unseal --workspace "$work/casos" "$work/b.rsgb" --passphrase-file "$work/intake/keys-example/passphrase.txt" | grep -q "4 envelopes → 4 new cases, 0 duplicates, 0 quarantined" ||
     { echo "onion: the report did not unseal offline"; exit 1; }
 say "the report sent through Tor unsealed offline"

@@ -112,7 +112,7 @@ def up(base, hs_target, owner):
         r.update(orport=free_port(), dirport=free_port())
         write_torrc(r, RELAY.format(**r) + "DirPort 127.0.0.1:%d\n" % r["dirport"] + dirauths)
     os.makedirs(os.path.join(hs["dir"], "hs"), mode=0o700, exist_ok=True)
-    write_torrc(hs, "SocksPort 0\nHiddenServiceDir %s/hs\nHiddenServicePort 80 127.0.0.1:%d\nHiddenServicePoWDefensesEnabled 1\n" % (hs["dir"], hs_target) + dirauths)
+    write_torrc(hs, "SocksPort 0\nHiddenServiceDir %s/hs\nHiddenServicePort 80 127.0.0.1:%d\nHiddenServicePoWDefensesEnabled 1\nHiddenServiceExportCircuitID haproxy\n" % (hs["dir"], hs_target) + dirauths)
     client["socks"] = free_port()
     write_torrc(client, "SocksPort 127.0.0.1:%d\n" % client["socks"] + dirauths)
     pids = {}
