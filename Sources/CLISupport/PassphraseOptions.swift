@@ -140,9 +140,11 @@ public struct NewPassphraseOptions: ParsableArguments {
 }
 
 /// Lines a person types that must not show on the screen (SLIP-0039 shares): from the terminal
-/// with echo off, one prompt each; or, for scripts, from a file or standard input.
+/// with echo off, one prompt each; or, for scripts, from a file or standard input. Each line is
+/// kept in guarded memory and never becomes a `String` (review N17: a share is a piece of the
+/// network's keys, and a Swift string cannot be wiped); what was read is zeroed once split.
 public struct SecretLines {
-    let lines: [String]?
+    let lines: [SecureBytes]?
     var next = 0
 
     /// `file`: one share per line ("-" for standard input); nil: the terminal.
@@ -151,31 +153,43 @@ public struct SecretLines {
             if isatty(STDIN_FILENO) == 1 || access("/dev/tty", R_OK) == 0 { lines = nil; return }
             throw CommandFailure("no terminal to type the shares on", hints: ["give --shares-file FILE (one share per line) or - for standard input"], status: .usage)
         }
-        let text: String
+        let limit = 64 * 1024
+        var bytes: [UInt8]
         if file == "-" {
             // As bounded as a file: shares are short, and standard input may be anything.
-            var collected = ""
-            while let line = Swift.readLine(strippingNewline: true) {
-                collected += line + "\n"
-                guard collected.utf8.count <= 64 * 1024 else { throw CommandFailure("standard input is longer than 64 KiB: not a list of shares", status: .dataError) }
+            bytes = []
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            defer { for i in chunk.indices { chunk[i] = 0 } }
+            while true {
+                let n = chunk.withUnsafeMutableBytes { Glibc.read(STDIN_FILENO, $0.baseAddress, $0.count) }
+                if n < 0, errno == EINTR { continue }
+                if n <= 0 { break }
+                bytes += chunk[0..<n]
+                guard bytes.count <= limit else {
+                    for i in bytes.indices { bytes[i] = 0 }
+                    throw CommandFailure("standard input is longer than 64 KiB: not a list of shares", status: .dataError)
+                }
             }
-            text = collected
         } else {
-            guard let data = try? DurableFile.read(file, maxBytes: 64 * 1024) else { throw CommandFailure(L("cannot read {file}", ["file": "\(file)"]), status: .noInput) }
-            text = String(decoding: data, as: UTF8.self)
+            guard let data = try? DurableFile.read(file, maxBytes: limit) else { throw CommandFailure(L("cannot read {file}", ["file": "\(file)"]), status: .noInput) }
+            bytes = data
         }
-        lines = text.split(separator: "\n").map { String($0.drop { $0 == " " || $0 == "\t" || $0 == "\r" }) }.filter { !$0.allSatisfy { $0 == " " || $0 == "\t" || $0 == "\r" } }
+        defer { for i in bytes.indices { bytes[i] = 0 } }
+        var found: [SecureBytes] = []
+        func blank(_ b: UInt8) -> Bool { b == 0x20 || b == 0x09 || b == 0x0D }
+        for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: true) where !line.allSatisfy(blank) {
+            found.append(try SecureBytes(copying: line))
+        }
+        lines = found
     }
 
     /// The next line, or nil when there is no more (an empty line on the terminal).
-    public mutating func read(prompt: String) throws -> String? {
+    public mutating func read(prompt: String) throws -> SecureBytes? {
         if let lines {
             guard next < lines.count else { return nil }
             next += 1
             return lines[next - 1]
         }
-        let secret: SecureBytes
-        do { secret = try Terminal.readSecret(prompt: prompt) } catch { return nil }
-        return secret.withUnsafeBytes { String(decoding: $0, as: UTF8.self) }
+        do { return try Terminal.readSecret(prompt: prompt) } catch { return nil }
     }
 }

@@ -21,7 +21,11 @@ public enum SLIP39 {
         public let groupCount: Int
         public let memberIndex: Int
         public let memberThreshold: Int
-        let value: [UInt8]
+        /// In guarded memory (review N17): a share's value is a piece of the network's keys.
+        let value: SecureBytes
+
+        /// A copy of the value for arithmetic; the caller wipes it (`wipe`) when done.
+        func valueCopy() -> [UInt8] { value.withUnsafeBytes { Array($0) } }
 
         /// Everything but the value: what `custody verify` may show.
         public var description: String {
@@ -31,13 +35,12 @@ public enum SLIP39 {
         public static func == (a: Share, b: Share) -> Bool {
             a.identifier == b.identifier && a.extendable == b.extendable && a.iterationExponent == b.iterationExponent && a.groupIndex == b.groupIndex
                 && a.groupThreshold == b.groupThreshold && a.groupCount == b.groupCount && a.memberIndex == b.memberIndex
-                && a.memberThreshold == b.memberThreshold && ConstantTime.equals(a.value, b.value)
+                && a.memberThreshold == b.memberThreshold && a.value.constantTimeEquals(b.value)
         }
     }
 
     public static let wordCount = 1024
     static let words: [String] = wordListText.split(separator: "\n").map { String($0.drop { $0 == " " }) }
-    static let indexOfWord: [String: Int] = Dictionary(uniqueKeysWithValues: words.enumerated().map { ($1, $0) })
     static let maxShareCount = 16
     static let minSecretBytes = 16
     static let digestBytes = 4
@@ -54,19 +57,77 @@ public enum SLIP39 {
         var data = tenBitWords(of: (share.identifier << 5) | ((share.extendable ? 1 : 0) << 4) | share.iterationExponent, count: 2)
         let parameters = (share.groupIndex << 16) | ((share.groupThreshold - 1) << 12) | ((share.groupCount - 1) << 8) | (share.memberIndex << 4) | (share.memberThreshold - 1)
         data += tenBitWords(of: parameters, count: 2)
-        data += valueWords(share.value)
+        var value = share.valueCopy()
+        defer { wipe(&value) }
+        data += valueWords(value)
         data += checksum(data, extendable: share.extendable)
+        defer { wipe(&data) }
+        // The words themselves are ordinary strings: they go to the screen and the share page.
         return data.map { words[$0] }
+    }
+
+    /// Zeroes a working copy of secret bytes (share values, the combined secret) once used.
+    static func wipe<T: FixedWidthInteger>(_ values: inout [T]) {
+        for i in values.indices { values[i] = 0 }
+    }
+
+    /// A mnemonic typed or read into guarded memory (`SecretLines`): parsed without ever
+    /// becoming a Swift `String` (which cannot be wiped), each word looked up by its bytes.
+    public static func share(from mnemonic: SecureBytes) throws(SLIP39Error) -> Share {
+        var indices: [Int] = []
+        defer { wipe(&indices) }
+        try mnemonic.withUnsafeBytes { (bytes: UnsafeRawBufferPointer) throws(SLIP39Error) in
+            var start = 0
+            var position = 0
+            func isSpace(_ b: UInt8) -> Bool { b == 0x20 || b == 0x0A || b == 0x09 || b == 0x0D }
+            while start < bytes.count {
+                if isSpace(bytes[start]) { start += 1; continue }
+                var end = start
+                while end < bytes.count, !isSpace(bytes[end]) { end += 1 }
+                position += 1
+                guard let index = wordIndex(UnsafeRawBufferPointer(rebasing: bytes[start..<end])) else { throw .unknownWord(position: position) }
+                indices.append(index)
+                start = end
+            }
+        }
+        return try share(fromIndices: indices)
+    }
+
+    /// The index of a word given as bytes (any ASCII case), by binary search of the sorted list.
+    static func wordIndex(_ word: UnsafeRawBufferPointer) -> Int? {
+        var low = 0, high = words.count - 1
+        while low <= high {
+            let middle = (low + high) / 2
+            let order = compare(word, words[middle].utf8)
+            if order == 0 { return middle }
+            if order < 0 { high = middle - 1 } else { low = middle + 1 }
+        }
+        return nil
+    }
+
+    private static func compare(_ word: UnsafeRawBufferPointer, _ listed: String.UTF8View) -> Int {
+        var i = 0
+        for l in listed {
+            guard i < word.count else { return -1 }
+            var b = word[i]
+            if b >= 0x41 && b <= 0x5A { b += 0x20 }
+            if b != l { return b < l ? -1 : 1 }
+            i += 1
+        }
+        return i < word.count ? 1 : 0
     }
 
     /// Parses one mnemonic: every word must be in the list, the checksum must hold, the padding
     /// must be zero and the value long enough. Words may be given in any case and spacing.
+    /// A mnemonic in an ordinary string (test vectors, the share page's own check); what staff
+    /// type goes through `share(from: SecureBytes)`.
     public static func share(from mnemonic: String) throws(SLIP39Error) -> Share {
-        var indices: [Int] = []
-        for (position, word) in mnemonic.lowercased().split(whereSeparator: { $0 == " " || $0 == "\n" || $0 == "\t" }).enumerated() {
-            guard let index = indexOfWord[String(word)] else { throw .unknownWord(position: position + 1) }
-            indices.append(index)
-        }
+        let bytes: SecureBytes
+        do { bytes = try SecureBytes(copying: Array(mnemonic.utf8)) } catch { throw .random }
+        return try share(from: bytes)
+    }
+
+    static func share(fromIndices indices: [Int]) throws(SLIP39Error) -> Share {
         guard indices.count >= metadataWords + 13 else { throw .tooShort(words: indices.count) }
         let paddingBits = (10 * (indices.count - metadataWords)) % 16
         guard paddingBits <= 8 else { throw .badLength(words: indices.count) }
@@ -76,11 +137,16 @@ public enum SLIP39 {
         let parameters = (indices[2] << 10) | indices[3]
         let groupThreshold = ((parameters >> 12) & 0xF) + 1, groupCount = ((parameters >> 8) & 0xF) + 1
         guard groupThreshold <= groupCount else { throw .groupThresholdAboveCount }
-        let value = try valueBytes(Array(indices[4..<(indices.count - checksumWords)]), paddingBits: paddingBits)
+        var valueIndices = Array(indices[4..<(indices.count - checksumWords)])
+        defer { wipe(&valueIndices) }
+        var value = try valueBytes(valueIndices, paddingBits: paddingBits)
+        defer { wipe(&value) }
         guard value.count >= minSecretBytes, value.count % 2 == 0 else { throw .badLength(words: indices.count) }
+        let guarded: SecureBytes
+        do { guarded = try SecureBytes(copying: value) } catch { throw .random }
         return Share(identifier: idExp >> 5, extendable: extendable, iterationExponent: idExp & 0xF, groupIndex: parameters >> 16,
                      groupThreshold: groupThreshold, groupCount: groupCount, memberIndex: (parameters >> 4) & 0xF,
-                     memberThreshold: (parameters & 0xF) + 1, value: value)
+                     memberThreshold: (parameters & 0xF) + 1, value: guarded)
     }
 
     static func tenBitWords(of value: Int, count: Int) -> [Int] {
@@ -91,12 +157,14 @@ public enum SLIP39 {
     static func valueWords(_ bytes: [UInt8]) -> [Int] {
         let wordCount = (bytes.count * 8 + 9) / 10
         var bits = [Bool](repeating: false, count: wordCount * 10 - bytes.count * 8)
+        defer { for i in bits.indices { bits[i] = false } }
         for b in bytes { for i in (0..<8).reversed() { bits.append((b >> i) & 1 == 1) } }
         return stride(from: 0, to: bits.count, by: 10).map { start in bits[start..<start + 10].reduce(0) { ($0 << 1) | ($1 ? 1 : 0) } }
     }
 
     static func valueBytes(_ indices: [Int], paddingBits: Int) throws(SLIP39Error) -> [UInt8] {
         var bits: [Bool] = []
+        defer { for i in bits.indices { bits[i] = false } }
         for w in indices { for i in (0..<10).reversed() { bits.append((w >> i) & 1 == 1) } }
         guard !bits.prefix(paddingBits).contains(true) else { throw .badPadding }
         let data = bits.dropFirst(paddingBits)
@@ -194,7 +262,8 @@ public enum SLIP39 {
     static func recover(_ points: [(x: Int, y: [UInt8])], threshold: Int) throws(SLIP39Error) -> [UInt8] {
         if threshold == 1, let first = points.first { return first.y }
         let secret = try interpolate(points, at: secretIndex)
-        let digestShare = try interpolate(points, at: digestIndex)
+        var digestShare = try interpolate(points, at: digestIndex)
+        defer { wipe(&digestShare) }
         let expected: [UInt8]
         do { expected = try digest(digestShare[digestBytes...], secret) } catch { throw .random }
         guard ConstantTime.equals(Array(digestShare.prefix(digestBytes)), expected) else { throw .badDigest }
@@ -234,15 +303,22 @@ public enum SLIP39 {
         do { identifier = Int(try Random.bytes(count: 2).reduce(0) { ($0 << 8) | Int($1) }) & 0x7FFF } catch { throw .random }
         var plain = secret.withUnsafeBytes { Array($0) }
         defer { for i in plain.indices { plain[i] = 0 } }
-        let encrypted = try crypt(plain, passphrase: passphrase, exponent: iterationExponent, identifier: identifier, extendable: true, decrypt: false)
-        let groupPoints = try split(encrypted, threshold: groupThreshold, count: groups.count)
+        var encrypted = try crypt(plain, passphrase: passphrase, exponent: iterationExponent, identifier: identifier, extendable: true, decrypt: false)
+        defer { wipe(&encrypted) }
+        var groupPoints = try split(encrypted, threshold: groupThreshold, count: groups.count)
+        defer { for i in groupPoints.indices { wipe(&groupPoints[i].y) } }
         var out: [[Share]] = []
         for (g, point) in zip(groups, groupPoints) {
-            let members = try split(point.y, threshold: g.threshold, count: g.count)
-            out.append(members.map { m in
-                Share(identifier: identifier, extendable: true, iterationExponent: iterationExponent, groupIndex: point.x, groupThreshold: groupThreshold,
-                      groupCount: groups.count, memberIndex: m.x, memberThreshold: g.threshold, value: m.y)
-            })
+            var members = try split(point.y, threshold: g.threshold, count: g.count)
+            defer { for i in members.indices { wipe(&members[i].y) } }
+            var shares: [Share] = []
+            for m in members {
+                let value: SecureBytes
+                do { value = try SecureBytes(copying: m.y) } catch { throw .random }
+                shares.append(Share(identifier: identifier, extendable: true, iterationExponent: iterationExponent, groupIndex: point.x,
+                                    groupThreshold: groupThreshold, groupCount: groups.count, memberIndex: m.x, memberThreshold: g.threshold, value: value))
+            }
+            out.append(shares)
         }
         return out
     }
@@ -289,8 +365,10 @@ public enum SLIP39 {
         guard progress.isComplete else { throw .notEnough(progress) }
         guard let first = shares.first else { throw .noShares }
         var groupPoints: [(x: Int, y: [UInt8])] = []
+        defer { for i in groupPoints.indices { wipe(&groupPoints[i].y) } }
         for (index, state) in progress.groups.sorted(by: { $0.key < $1.key }) where state.have >= state.need {
-            let members = shares.filter { $0.groupIndex == index }.prefix(state.need).map { (x: $0.memberIndex, y: $0.value) }
+            var members = shares.filter { $0.groupIndex == index }.prefix(state.need).map { (x: $0.memberIndex, y: $0.valueCopy()) }
+            defer { for i in members.indices { wipe(&members[i].y) } }
             groupPoints.append((index, try recover(Array(members), threshold: state.need)))
             if groupPoints.count == progress.groupThreshold { break }
         }

@@ -55,6 +55,24 @@ struct SLIP39Tests {
         #expect(wrong == 0)
     }
 
+    @Test("review N17: a typed mnemonic is parsed from guarded memory, word by word (any case, tabs, CRLF), never as a String; its value stays in guarded memory")
+    func guardedMnemonic() throws {
+        let secret = try SecureBytes(copying: Array(0..<16).map { UInt8($0) })
+        let share = try #require(try SLIP39.split(secret: secret, groupThreshold: 1, groups: [(threshold: 1, count: 1)]).first?.first)
+        let words = SLIP39.words(of: share)
+        let typed = words.enumerated().map { $0.offset % 3 == 0 ? $0.element.uppercased() : $0.element }.joined(separator: " \t ") + "\r\n"
+        let parsed = try SLIP39.share(from: try SecureBytes(copying: Array(typed.utf8)))
+        #expect(parsed == share && parsed.value.count == 16)
+        #expect(try SLIP39.combine([parsed]).constantTimeEquals(secret))
+        var misspelt = words
+        misspelt[5] = String(misspelt[5].dropLast())
+        #expect(throws: SLIP39Error.unknownWord(position: 6)) { try SLIP39.share(from: try SecureBytes(copying: Array(misspelt.joined(separator: " ").utf8))) }
+        #expect(throws: SLIP39Error.unknownWord(position: 1)) { try SLIP39.share(from: try SecureBytes(copying: Array("zeroes academic".utf8))) }
+        for w in ["academic", "zero", "ACADEMIC", "Zero"] { #expect(w.utf8.withContiguousStorageIfAvailable { SLIP39.wordIndex(UnsafeRawBufferPointer($0)) } ?? nil != nil) }
+        #expect(Array("academi".utf8).withUnsafeBytes { SLIP39.wordIndex($0) } == nil)
+        #expect(Array("zeros".utf8).withUnsafeBytes { SLIP39.wordIndex($0) } == nil)
+    }
+
     @Test("45 vectors were read")
     func vectorCount() { #expect(Self.vectors.count == 45) }
 
