@@ -120,7 +120,8 @@ enum ArgumentParserWords {
         let whole: [String: String] = [
             "ARGUMENTS:": L("ARGUMENTS:"), "OPTIONS:": L("OPTIONS:"), "SUBCOMMANDS:": L("SUBCOMMANDS:"), "OPTION GROUPS:": L("OPTION GROUPS:"),
         ]
-        let starts: [(String, String)] = [("USAGE: ", L("USAGE: ")), ("OVERVIEW: ", L("OVERVIEW: ")), ("Usage: ", L("Usage: ")), ("Error: ", L("Error: "))]
+        let starts: [(String, String)] = [("USAGE: ", L("USAGE: ")), ("OVERVIEW: ", L("OVERVIEW: ")), ("Usage: ", L("Usage: ")), ("Error: ", L("Error: ")),
+                                        ("Help: ", L("Help: "))]
         let phrases: [(String, String)] = [
             ("Show help information.", L("Show help information.")), ("Show the version.", L("Show the version.")),
             ("(default: ", L("(default: ")), ("(values: ", L("(values: ")),
@@ -129,6 +130,7 @@ enum ArgumentParserWords {
             ("Unexpected argument ", L("Unexpected argument ")), ("Missing value for ", L("Missing value for ")),
             ("The value ", L("The value ")), (" is invalid for ", L(" is invalid for ")),
             ("for detailed help.", L("for detailed help.")), ("  See '", L("  See '")),
+            (". Please provide one of ", L(". Please provide one of ")), ("' or '", L("' or '")),
         ]
         return message.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
             if let heading = whole[String(line)] { return heading }

@@ -24,7 +24,7 @@ public struct CaseDatabase: Sendable {
             writer = try DatabaseQueue(path: path, configuration: configuration)
             try Self.migrator.migrate(writer)
         } catch {
-            throw .io("case store \(path): \(error)")
+            throw .io(L("case store {path}: {error}", ["path": "\(path)", "error": "\(error)"]))
         }
     }
 
@@ -32,11 +32,11 @@ public struct CaseDatabase: Sendable {
     var reader: any DatabaseReader { writer }
 
     private func read<T>(_ body: (Database) throws -> T) throws(CaseError) -> T {
-        do { return try writer.read(body) } catch let error as CaseError { throw error } catch { throw .io("case store: \(error)") }
+        do { return try writer.read(body) } catch let error as CaseError { throw error } catch { throw .io(L("case store: {error}", ["error": "\(error)"])) }
     }
 
     private func write<T>(_ body: (Database) throws -> T) throws(CaseError) -> T {
-        do { return try writer.write(body) } catch let error as CaseError { throw error } catch { throw .io("case store: \(error)") }
+        do { return try writer.write(body) } catch let error as CaseError { throw error } catch { throw .io(L("case store: {error}", ["error": "\(error)"])) }
     }
 
     // MARK: - The audit log
@@ -84,7 +84,7 @@ public struct CaseDatabase: Sendable {
 
     func sealedPseudonymKey() throws(CaseError) -> (keyId: KeyId, sealed: [UInt8]) {
         guard let row = try read({ db in try Row.fetchOne(db, sql: "SELECT sealed_key_id, sealed FROM network_secret WHERE name = 'pseudonym'") }) else {
-            throw .io("the workspace has no pseudonym key")
+            throw .io(L("the workspace has no pseudonym key"))
         }
         let keyId: Data = row["sealed_key_id"], sealed: Data = row["sealed"]
         guard let id = KeyId(bytes: keyId) else { throw .noKey(Encoding.hex(keyId)) }
@@ -113,7 +113,7 @@ public struct CaseDatabase: Sendable {
                 """) else { return nil }
             let keyBytes: Data = row["region_encryption_key"], keyId: Data = row["sealed_key_id"], sealed: Data = row["sealed"]
             guard let network = NetworkId(row["network"]), let id = KeyId(bytes: keyId), let key = try? SealPublicKey(bytes: keyBytes) else {
-                throw CaseError.io("the workspace's regional settings are damaged")
+                throw CaseError.io(L("the workspace's regional settings are damaged"))
             }
             return (network, key, row["region_fingerprint"], id, Array(sealed))
         }
@@ -181,7 +181,7 @@ public struct CaseDatabase: Sendable {
     func importBundle(digest: [UInt8], envelopes: Int, atRest: AtRest, day: CalendarDay, actor: String,
                       nextBlock: () throws -> [FiledEnvelope]?) throws(CaseError) -> ImportTally {
         do { return try importBundleUntyped(digest: digest, envelopes: envelopes, atRest: atRest, day: day, actor: actor, nextBlock: nextBlock) }
-        catch let error as CaseError { throw error } catch { throw .io("case store: \(error)") }
+        catch let error as CaseError { throw error } catch { throw .io(L("case store: {error}", ["error": "\(error)"])) }
     }
 
     private func importBundleUntyped(digest: [UInt8], envelopes: Int, atRest: AtRest, day: CalendarDay, actor: String,
@@ -301,7 +301,7 @@ public struct CaseDatabase: Sendable {
                 guard let row = try Row.fetchOne(statement, arguments: [Data(id)]) else { throw CaseError.notFound(Encoding.hex(id)) }
                 let keyIdBytes: Data = row["sealed_key_id"]
                 guard let keyId = KeyId(bytes: keyIdBytes) else { throw CaseError.noKey(Encoding.hex(keyIdBytes)) }
-                guard let state = CaseState(rawValue: row["state"]) else { throw CaseError.io("case \(Encoding.hex(id)) has an unknown state") }
+                guard let state = CaseState(rawValue: row["state"]) else { throw CaseError.io(L("case {value} has an unknown state", ["value": "\(Encoding.hex(id))"])) }
                 let sealedKey: Data = row["sealed_key"], nonce: Data = row["nonce"], ciphertext: Data = row["ciphertext"]
                 return SealedCase(summary: CaseSummary(id: id, receivedDay: row["received_day"], state: state, country: row["country"], urgent: row["urgent"],
                                                        sealedByIntake: row["sealed_by_intake"]),
@@ -436,9 +436,9 @@ public struct CaseDatabase: Sendable {
                 try Self.appendAudit(db, actor: actor, caseId: nil, action: "coordinator_added", detail: "\(name) \(fingerprint)")
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-            throw .io("a coordinator named `\(name)` is already registered")
+            throw .io(L("a coordinator named `{name}` is already registered", ["name": "\(name)"]))
         } catch {
-            throw .io("case store: \(error)")
+            throw .io(L("case store: {error}", ["error": "\(error)"]))
         }
     }
 
@@ -454,7 +454,7 @@ public struct CaseDatabase: Sendable {
     func coordinatorKey(named name: String) throws(CaseError) -> SealPublicKey? {
         let bytes = try read { db in try Data.fetchOne(db, sql: "SELECT public_key FROM coordinator WHERE name = ?", arguments: [name]) }
         guard let bytes else { return nil }
-        do { return try SealPublicKey(bytes: bytes) } catch { throw .io("coordinator `\(name)`: the stored key is not an X25519 key") }
+        do { return try SealPublicKey(bytes: bytes) } catch { throw .io(L("coordinator `{name}`: the stored key is not an X25519 key", ["name": "\(name)"])) }
     }
 }
 

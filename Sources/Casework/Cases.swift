@@ -69,10 +69,10 @@ extension Workspace {
             let opened = Parallel.map(count: sealed.count, makeState: { try? AtRest.Scratch() },
                                       progress: { progress(start + $0) }) { scratch, index -> Result<Report, CaseError> in
                 let item = sealed[index]
-                guard let scratch, let dataKey = keys[item.sealedKey] else { return .failure(.io("no guarded memory for decrypting")) }
+                guard let scratch, let dataKey = keys[item.sealedKey] else { return .failure(.io(L("no guarded memory for decrypting"))) }
                 do {
                     return .success(try AtRest.open(itemId: item.summary.id, nonce: item.nonce, ciphertext: item.ciphertext, dataKey: dataKey, scratch: scratch) { bytes in
-                        do { return try Report.parse(bytes) } catch { throw CaseError.io("stored report no longer validates: \(error)") }
+                        do { return try Report.parse(bytes) } catch { throw CaseError.io(L("stored report no longer validates: {error}", ["error": "\(error)"])) }
                     })
                 } catch let error as CaseError {
                     return .failure(error)
@@ -108,7 +108,7 @@ extension Workspace {
 
     /// "sealed:" ‖ key id hex ‖ ":" ‖ base64(crypto_box_seal(note, organisation key)).
     func sealNote(_ note: String) throws -> String {
-        guard let current = keys.manifest.manifest.encryptionKeys.last else { throw CaseError.io("no encryption key") }
+        guard let current = keys.manifest.manifest.encryptionKeys.last else { throw CaseError.io(L("no encryption key")) }
         let sealed = try SealedBox.seal(Array(note.utf8), to: current.publicKey)
         return Self.sealedNotePrefix + current.id.hex + ":" + Encoding.base64(sealed)
     }
@@ -150,14 +150,14 @@ extension Workspace {
     public func writeAttachment(_ caseId: [UInt8], index: Int, to directory: String, keys: UnlockedKeys) throws(CaseError) -> (path: String, mediaType: String) {
         let (_, report) = try openCase(caseId, keys: keys)
         guard (1...max(report.attachments.count, 1)).contains(index), index <= report.attachments.count else {
-            throw .io("case \(Encoding.hex(caseId).prefix(12)) has \(report.attachments.count) attachments; there is no number \(index)")
+            throw .io(L("case {value} has {count} attachments; there is no number {index}", ["value": "\(Encoding.hex(caseId).prefix(12))", "count": "\(report.attachments.count)", "index": "\(index)"]))
         }
         let attachment = report.attachments[index - 1]
         // A neutral name: the one the sender's device gave can name a person or a place, and a
         // file left on this laptop (or copied from it) would carry it. Only a short extension
         // of letters and digits is kept, so the right program opens it.
         let path = directory + "/" + "\(Encoding.hex(caseId).prefix(12))-adjunto-\(index)\(Self.neutralExtension(attachment.filename))"
-        guard FileManager.default.fileExists(atPath: directory) else { throw .io("\(directory) does not exist") }
+        guard FileManager.default.fileExists(atPath: directory) else { throw .io(L("{directory} does not exist", ["directory": "\(directory)"])) }
         do { try DurableFile.createExclusive(path, bytes: attachment.data) } catch {
             throw .io(error.description + (error.exists ? " (it already exists)" : ""))
         }
@@ -191,7 +191,7 @@ extension Workspace {
         guard let record = try? plaintext.withUnsafeBytes({ try JSONValue.parse(Array($0)) }),
               case .string(let reason)? = record["reason"], case .string(let content)? = record["content"],
               let bytes = Encoding.bytes(fromBase64: content) else {
-            throw .io("quarantine record \(Encoding.hex(id)) is malformed")
+            throw .io(L("quarantine record {value} is malformed", ["value": "\(Encoding.hex(id))"]))
         }
         return (item.summary, reason, bytes)
     }

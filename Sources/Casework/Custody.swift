@@ -151,10 +151,10 @@ extension KeyDirectory {
         let secret: SecureBytes
         do { secret = try keyFile.unlock(passphrase: passphrase) } catch { throw KeyDirectoryError.keyFile(Self.recoverySecretName, error) }
         guard ConstantTime.equals(try SealSecretKey(secretBytes: secret).publicKey.bytes, file.recoveryKey.bytes) else {
-            throw CustodyError.mismatch("the waiting recovery secret is not the recovery file's")
+            throw CustodyError.mismatch(L("the waiting recovery secret is not the recovery file's"))
         }
         let shares = try SLIP39.split(secret: secret, groupThreshold: groupThreshold, groups: groups.map { ($0.threshold, $0.count) })
-        guard let set = shares.first?.first?.identifier else { throw CustodyError.mismatch("no share was made") }
+        guard let set = shares.first?.first?.identifier else { throw CustodyError.mismatch(L("no share was made")) }
         file.custody = RecoveryFile.Custody(set: set, groupThreshold: groupThreshold, groups: groups, splitDay: today)
         try writeRecoveryFile(file)
         return shares
@@ -173,7 +173,7 @@ extension KeyDirectory {
             }
             close(fd)
         }
-        guard unlink(file) == 0 || errno == ENOENT else { throw .io("cannot remove \(file): \(String(cString: strerror(errno)))") }
+        guard unlink(file) == 0 || errno == ENOENT else { throw .io(L("cannot remove {file}: {value}", ["file": "\(file)", "value": "\(String(cString: strerror(errno)))"])) }
         DurableFile.syncDirectory(of: file)
     }
 
@@ -229,13 +229,13 @@ extension KeyDirectory {
         let recovery = try SealSecretKey(secretBytes: secret)
         let opened = try file.open(with: recovery)
         func entry(_ kind: RecoveryFile.Kind) -> [(entry: RecoveryFile.Entry, secret: SecureBytes)] { opened.filter { $0.entry.kind == kind } }
-        guard let signing = entry(.manifestSigning).last, let reply = entry(.replySigning).last else { throw CustodyError.mismatch("the recovery file lacks a signing key") }
+        guard let signing = entry(.manifestSigning).last, let reply = entry(.replySigning).last else { throw CustodyError.mismatch(L("the recovery file lacks a signing key")) }
         let signingKey = try SigningKey(seed: signing.secret), replyKey = try SigningKey(seed: reply.secret)
         guard ConstantTime.equals(signingKey.verifyingKey.bytes, signed.signingKey.bytes) else {
-            throw CustodyError.mismatch("the recovered signing key is not the one that signed the manifest")
+            throw CustodyError.mismatch(L("the recovered signing key is not the one that signed the manifest"))
         }
         guard ConstantTime.equals(replyKey.verifyingKey.bytes, signed.manifest.replySigningKey.bytes) else {
-            throw CustodyError.mismatch("the recovered reply-signing key is not the manifest's")
+            throw CustodyError.mismatch(L("the recovered reply-signing key is not the manifest's"))
         }
         var encryption: [(KeyId, SealSecretKey)] = []
         for e in entry(.encryption) {
@@ -245,7 +245,7 @@ extension KeyDirectory {
             encryption.append((id, key))
         }
         guard let current = signed.manifest.encryptionKeys.last, encryption.contains(where: { $0.0 == current.id }) else {
-            throw CustodyError.mismatch("the recovery file lacks the manifest's current encryption key")
+            throw CustodyError.mismatch(L("the recovery file lacks the manifest's current encryption key"))
         }
         var pseudonymCheck: String?
         if let pseudonym = entry(.pseudonym).last {

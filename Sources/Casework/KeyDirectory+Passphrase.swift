@@ -54,7 +54,7 @@ extension KeyDirectory {
         }
         for name in pending {
             guard rename(path + "/" + name, path + "/" + String(name.dropLast(4))) == 0 else {
-                throw .io("cannot finish the passphrase change (\(name)): \(String(cString: strerror(errno)))")
+                throw .io(L("cannot finish the passphrase change ({name}): {value}", ["name": "\(name)", "value": "\(String(cString: strerror(errno)))"]))
             }
         }
         DurableFile.syncDirectory(of: path + "/" + pendingMarker)

@@ -44,7 +44,7 @@ public struct KeyDirectory: Sendable {
         } catch let error as KeyManifestError {
             throw .manifest(error)
         } catch {
-            throw .keyFile(Self.signingKeyName, .corrupt("stored public key is not an Ed25519 key"))
+            throw .keyFile(Self.signingKeyName, .corrupt(L("stored public key is not an Ed25519 key")))
         }
     }
 
@@ -270,7 +270,7 @@ public struct KeyDirectory: Sendable {
             _ = chmod(path, 0o700)
             return false
         }
-        guard mkdir(path, 0o700) == 0 else { throw .io("cannot create directory \(path): \(String(cString: strerror(errno)))") }
+        guard mkdir(path, 0o700) == 0 else { throw .io(L("cannot create directory {path}: {value}", ["path": "\(path)", "value": "\(String(cString: strerror(errno)))"])) }
         return true
     }
 

@@ -29,16 +29,16 @@ public struct ReferralAnswers: Sendable {
 
     /// Reads `{"urgency": "immediate", "languages": ["es"], "passport": true, …}`.
     public init(json bytes: [UInt8]) throws(ReferralError) {
-        guard let parsed = try? JSONValue.parse(bytes), case .object(let members) = parsed else { throw .malformed("answers must be a JSON object") }
+        guard let parsed = try? JSONValue.parse(bytes), case .object(let members) = parsed else { throw .malformed(L("answers must be a JSON object")) }
         var values: [String: String] = [:]
         for (key, value) in members {
-            guard Self.questions.contains(where: { $0.key == key }) else { throw .malformed("unknown answer `\(key)`") }
+            guard Self.questions.contains(where: { $0.key == key }) else { throw .malformed(L("unknown answer `{key}`", ["key": "\(key)"])) }
             switch value {
             case .string(let s): values[key] = s
             case .bool(let b): values[key] = b ? "yes" : "no"
             case .array(let items): values[key] = items.compactMap { if case .string(let s) = $0 { return s } else { return nil } }.joined(separator: ",")
             default:
-                guard let n = value.intValue else { throw .malformed("answer `\(key)` has an unsupported type") }
+                guard let n = value.intValue else { throw .malformed(L("answer `{key}` has an unsupported type", ["key": "\(key)"])) }
                 values[key] = String(n)
             }
         }
@@ -94,9 +94,9 @@ extension Workspace {
     /// Registers a coordinator's public key after checking it against the fingerprint they read
     /// out by another channel.
     public func addCoordinator(name: String, publicKey: SealPublicKey, fingerprint: SigningKeyFingerprint, today: CalendarDay) throws(CaseError) {
-        guard !name.isEmpty, name.count <= 100, !name.contains(where: \.isNewline) else { throw .io("a coordinator's name must be 1 to 100 characters") }
+        guard !name.isEmpty, name.count <= 100, !name.contains(where: \.isNewline) else { throw .io(L("a coordinator's name must be 1 to 100 characters")) }
         guard let actual = try? SigningKeyFingerprint(coordinatorKey: publicKey), actual.matches(fingerprint) else {
-            throw .io("the public key's fingerprint is not \(fingerprint); check it with the coordinator by another channel")
+            throw .io(L("the public key's fingerprint is not {fingerprint}; check it with the coordinator by another channel", ["fingerprint": "\(fingerprint)"]))
         }
         try database.addCoordinator(name: name, publicKey: publicKey, fingerprint: fingerprint, day: today, actor: actor)
     }

@@ -9,7 +9,7 @@ extension Workspace {
     public func queueReply(to caseId: [UInt8], message: String, keys: UnlockedKeys, today: CalendarDay) throws(CaseError) -> MailboxId {
         let (_, report) = try openCase(caseId, keys: keys)
         guard let replyKey = report.replyPublicKey else {
-            throw .io("case \(Encoding.hex(caseId).prefix(12)) was sent without a codename: there is no way to reply through Resguardo")
+            throw .io(L("case {value} was sent without a codename: there is no way to reply through Resguardo", ["value": "\(Encoding.hex(caseId).prefix(12))"]))
         }
         let sealed: [UInt8], mailbox: MailboxId, id: [UInt8]
         do {

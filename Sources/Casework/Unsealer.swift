@@ -212,7 +212,7 @@ final class BlockOpener: @unchecked Sendable {
         if let ahead {
             self.ahead = nil
             // Set before the group was left; never nil unless the work was not scheduled.
-            guard let opened = ahead.wait() else { throw UnsealError.io("envelopes \(start)… were not opened") }
+            guard let opened = ahead.wait() else { throw UnsealError.io(L("envelopes {start}… were not opened", ["start": "\(start)"])) }
             block = opened
         } else {
             block = Self.open(entries, start, blockSize, file)

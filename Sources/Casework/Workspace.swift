@@ -46,7 +46,7 @@ public struct Workspace: Sendable {
             // The per-network pseudonym key: made once, sealed to the organisation's key, and into
             // the recovery file; a key directory rebuilt from shares brings the old one back, so
             // the registry's pseudonyms stay the same.
-            guard let current = keys.manifest.manifest.encryptionKeys.last else { throw WorkspaceError.corrupt("the key directory lists no encryption key") }
+            guard let current = keys.manifest.manifest.encryptionKeys.last else { throw WorkspaceError.corrupt(L("the key directory lists no encryption key")) }
             do {
                 if let sealed = recoveredSealed {
                     try database.storeSealedPseudonymKey(sealed, keyId: current.id)
@@ -75,7 +75,7 @@ public struct Workspace: Sendable {
         guard let data = try? DurableFile.read(path + "/workspace.json", maxBytes: 64 * 1024) else { throw .missing(path) }
         guard let json = try? JSONValue.parse(Array(data)), json["version"]?.intValue == 1,
               case .string(let keyPath)? = json["key_directory"] else {
-            throw .corrupt("\(path)/workspace.json is not a version 1 workspace file")
+            throw .corrupt(L("{path}/workspace.json is not a version 1 workspace file", ["path": "\(path)"]))
         }
         do { keys = try KeyDirectory(path: keyPath) } catch { throw .keys(error) }
         do { database = try CaseDatabase(path: path + "/cases.sqlite") } catch { throw .io(error.description) }
@@ -105,7 +105,7 @@ public struct Workspace: Sendable {
         let (keyId, sealed) = try database.sealedPseudonymKey()
         guard let key = keys[keyId] else { throw .noKey(keyId.hex) }
         do { return try PseudonymKey(opening: sealed, with: key) } catch {
-            throw .io("the workspace's pseudonym key does not open: the case store was altered or damaged")
+            throw .io(L("the workspace's pseudonym key does not open: the case store was altered or damaged"))
         }
     }
 
@@ -124,10 +124,10 @@ public struct Workspace: Sendable {
     /// keys (a file sealed to another network's key is refused here, not at the first bundle).
     public func importRegionalKey(_ file: RegionalKeyFile, keys: UnlockedKeys) throws(CaseError) {
         guard let key = keys[file.keyId] else {
-            throw .io("the regional key file is sealed to key \(file.keyId), which is not one of this network's keys: it was made for another network")
+            throw .io(L("the regional key file is sealed to key {key_id}, which is not one of this network's keys: it was made for another network", ["key_id": "\(file.keyId)"]))
         }
         do { _ = try PseudonymKey(opening: file.sealedKey, with: key) } catch {
-            throw .io("the regional key file does not open with this network's key \(file.keyId): it is damaged or was altered")
+            throw .io(L("the regional key file does not open with this network's key {key_id}: it is damaged or was altered", ["key_id": "\(file.keyId)"]))
         }
         let fingerprint: SigningKeyFingerprint
         do { fingerprint = try SigningKeyFingerprint(verifyingKey: file.regionSigningKey) } catch { throw .io("\(error)") }
@@ -140,7 +140,7 @@ public struct Workspace: Sendable {
         guard let region = try database.region() else { return nil }
         guard let key = keys[region.keyId] else { throw .noKey(region.keyId.hex) }
         do { return try PseudonymKey(opening: region.sealedKey, with: key) } catch {
-            throw .io("the regional pseudonym key does not open: the case store was altered or damaged")
+            throw .io(L("the regional pseudonym key does not open: the case store was altered or damaged"))
         }
     }
 

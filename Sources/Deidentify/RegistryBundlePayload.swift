@@ -55,24 +55,24 @@ public struct RegistryBundlePayload: Sendable, Equatable {
     /// Parses an opened payload; every record is tagged with `network`.
     public init(bytes: some Collection<UInt8>) throws(RegistryPayloadError) {
         let json: JSONValue
-        do { json = try JSONValue.parse(Array(bytes)) } catch { throw .invalid("the opened bundle is not JSON: \(error)") }
-        guard case .object(let members) = json else { throw .invalid("the opened bundle is not a JSON object") }
+        do { json = try JSONValue.parse(Array(bytes)) } catch { throw .invalid(L("the opened bundle is not JSON: {error}", ["error": "\(error)"])) }
+        guard case .object(let members) = json else { throw .invalid(L("the opened bundle is not a JSON object")) }
         let known = ["network", "sequence", "full", "additions", "corrections", "withdrawals"]
-        for (name, _) in members where !known.contains(name) { throw .invalid("unknown member `\(TerminalText.escaped(name))` in the opened bundle") }
-        guard case .string(let n)? = json["network"], let network = NetworkId(n) else { throw .invalid("`network` must be \(NetworkId.rule)") }
-        guard let sequence = json["sequence"]?.intValue, case .bool(let full)? = json["full"] else { throw .invalid("`sequence` and `full` are required") }
-        guard sequence >= 1, sequence <= RegistryBundle.maxSequence else { throw .invalid("`sequence` must be from 1 to \(RegistryBundle.maxSequence)") }
+        for (name, _) in members where !known.contains(name) { throw .invalid(L("unknown member `{value}` in the opened bundle", ["value": "\(TerminalText.escaped(name))"])) }
+        guard case .string(let n)? = json["network"], let network = NetworkId(n) else { throw .invalid(L("`network` must be {rule}", ["rule": "\(NetworkId.rule)"])) }
+        guard let sequence = json["sequence"]?.intValue, case .bool(let full)? = json["full"] else { throw .invalid(L("`sequence` and `full` are required")) }
+        guard sequence >= 1, sequence <= RegistryBundle.maxSequence else { throw .invalid(L("`sequence` must be from 1 to {max_sequence}", ["max_sequence": "\(RegistryBundle.maxSequence)"])) }
         func records(_ name: String) throws(RegistryPayloadError) -> [RegistryRecord] {
-            guard case .array(let items)? = json[name] else { throw .invalid("`\(name)` must be an array") }
+            guard case .array(let items)? = json[name] else { throw .invalid(L("`{name}` must be an array", ["name": "\(name)"])) }
             var out: [RegistryRecord] = []
             for (i, item) in items.enumerated() { out.append(try Self.record(item, at: "\(name)[\(i)]", network: network)) }
             return out
         }
         let additions = try records("additions"), corrections = try records("corrections")
-        guard case .array(let w)? = json["withdrawals"] else { throw .invalid("`withdrawals` must be an array") }
+        guard case .array(let w)? = json["withdrawals"] else { throw .invalid(L("`withdrawals` must be an array")) }
         var withdrawals: [String] = []
         for (i, item) in w.enumerated() {
-            guard case .string(let id) = item, Self.isRecordId(id) else { throw .invalid("`withdrawals[\(i)]` is not a record id (32 hex digits)") }
+            guard case .string(let id) = item, Self.isRecordId(id) else { throw .invalid(L("`withdrawals[{i}]` is not a record id (32 hex digits)", ["i": "\(i)"])) }
             withdrawals.append(id)
         }
         self.init(network: network, sequence: sequence, isFull: full, additions: additions, corrections: corrections, withdrawals: withdrawals)
@@ -82,8 +82,8 @@ public struct RegistryBundlePayload: Sendable, Equatable {
     static func isPseudonym(_ s: String) -> Bool { s.utf8.count == 32 && Encoding.bytes(fromHex: s) != nil }
 
     static func record(_ item: JSONValue, at path: String, network: NetworkId) throws(RegistryPayloadError) -> RegistryRecord {
-        guard case .object(let members) = item else { throw .invalid("`\(path)` must be an object") }
-        for (name, _) in members where !recordMembers.contains(name) { throw .invalid("`\(path).\(name)` is not a field of the registry record schema") }
+        guard case .object(let members) = item else { throw .invalid(L("`{path}` must be an object", ["path": "\(path)"])) }
+        for (name, _) in members where !recordMembers.contains(name) { throw .invalid(L("`{path}.{name}` is not a field of the registry record schema", ["path": "\(path)", "name": "\(name)"])) }
         func fail(_ field: String, _ why: String) -> RegistryPayloadError { .invalid("`\(path).\(field)` \(why)") }
         func string(_ f: String) throws(RegistryPayloadError) -> String {
             guard case .string(let s)? = item[f] else { throw fail(f, "must be a string") }
@@ -115,32 +115,32 @@ public struct RegistryBundlePayload: Sendable, Equatable {
             return value
         }
         let recordId = try string("record_id")
-        guard isRecordId(recordId) else { throw fail("record_id", "must be 32 hex digits") }
+        guard isRecordId(recordId) else { throw fail("record_id", L("must be 32 hex digits")) }
         let defender = try string("defender_pid")
-        guard isPseudonym(defender) else { throw fail("defender_pid", "must be a 32-hex-digit pseudonym") }
+        guard isPseudonym(defender) else { throw fail("defender_pid", L("must be a 32-hex-digit pseudonym")) }
         let organisation = try optionalString("organisation_pid")
-        if let organisation, !isPseudonym(organisation) { throw fail("organisation_pid", "must be a 32-hex-digit pseudonym") }
+        if let organisation, !isPseudonym(organisation) { throw fail("organisation_pid", L("must be a 32-hex-digit pseudonym")) }
         let country = try string("country")
-        guard Vocabulary.countries.contains(country) else { throw fail("country", "is not a country of the vocabulary") }
+        guard Vocabulary.countries.contains(country) else { throw fail("country", L("is not a country of the vocabulary")) }
         let region = try optionalString("region")
-        if let region, !Regions.isValid(region, in: country) { throw fail("region", "is not an ISO 3166-2 subdivision of \(country)") }
+        if let region, !Regions.isValid(region, in: country) { throw fail("region", L("is not an ISO 3166-2 subdivision of {country}", ["country": "\(country)"])) }
         let period = try optionalString("period")
-        if let period, !Self.isPeriod(period) { throw fail("period", "must be YYYY, YYYY-MM or YYYY-Qn") }
+        if let period, !Self.isPeriod(period) { throw fail("period", L("must be YYYY, YYYY-MM or YYYY-Qn")) }
         var people: Int?
         switch item["people_affected"] {
         case nil, .null?: people = nil
         case let v?:
-            guard let n = v.intValue, (1...50).contains(n) else { throw fail("people_affected", "must be 1 to 50 or null") }
+            guard let n = v.intValue, (1...50).contains(n) else { throw fail("people_affected", L("must be 1 to 50 or null")) }
             people = n
         }
         var relatives: Bool?
         switch item["affects_relatives"] {
         case nil, .null?: relatives = nil
         case .bool(let b)?: relatives = b
-        default: throw fail("affects_relatives", "must be true, false or null")
+        default: throw fail("affects_relatives", L("must be true, false or null"))
         }
         let verification = try string("verification")
-        guard ["vetted", "confirmed", "disputed"].contains(verification) else { throw fail("verification", "must be vetted, confirmed or disputed") }
+        guard ["vetted", "confirmed", "disputed"].contains(verification) else { throw fail("verification", L("must be vetted, confirmed or disputed")) }
         return RegistryRecord(
             recordId: recordId, defenderPid: defender, organisationPid: organisation, country: country, region: region, period: period,
             datePrecision: try code(try string("date_precision"), "date_precision", Vocabulary.datePrecisions, extra: ["approximate"]) ?? "approximate",

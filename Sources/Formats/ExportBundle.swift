@@ -46,12 +46,12 @@ public struct ExportBundle: Sendable {
 
     /// Serialises and signs a bundle.
     public static func seal(bundleId: [UInt8], createdDay: CalendarDay, entries: [Entry], signer: SigningKey) throws(ExportBundleError) -> (bytes: [UInt8], digest: [UInt8]) {
-        guard bundleId.count == 16 else { throw .invalid("bundle id must be 16 bytes") }
-        guard entries.count <= maxCount else { throw .invalid("a bundle holds at most \(maxCount) envelopes") }
+        guard bundleId.count == 16 else { throw .invalid(L("bundle id must be 16 bytes")) }
+        guard entries.count <= maxCount else { throw .invalid(L("a bundle holds at most {max_count} envelopes", ["max_count": "\(maxCount)"])) }
         var body: [UInt8] = []
         for entry in entries {
             guard entry.submissionId.count == 16, entry.envelope.count <= Envelope.maxByteCount else {
-                throw .invalid("entry has a malformed id or an oversized envelope")
+                throw .invalid(L("entry has a malformed id or an oversized envelope"))
             }
             body += entry.submissionId + Array(entry.receivedDay.description.utf8) + uint32(entry.envelope.count) + entry.envelope
         }
@@ -75,20 +75,20 @@ public struct ExportBundle: Sendable {
     public init(bytes: [UInt8], trustedKey: VerifyingKey) throws(ExportBundleError) {
         let h = Self.headerByteCount
         guard bytes.count >= h + Self.trailerByteCount else { throw .truncated(byteCount: bytes.count) }
-        guard bytes.count <= Self.maxByteCount else { throw .invalid("the bundle is \(bytes.count) bytes; at most \(Self.maxByteCount) are allowed") }
+        guard bytes.count <= Self.maxByteCount else { throw .invalid(L("the bundle is {count} bytes; at most {max_byte_count} are allowed", ["count": "\(bytes.count)", "max_byte_count": "\(Self.maxByteCount)"])) }
         guard Array(bytes[0..<4]) == Self.magic else { throw .notABundle }
         guard bytes[4] == Self.version else { throw .unsupportedVersion(bytes[4]) }
         guard bytes[5] == 0, bytes[6] == 0, bytes[7] == 0, bytes[34] == 0, bytes[35] == 0 else {
-            throw .invalid("reserved header bytes are not zero")
+            throw .invalid(L("reserved header bytes are not zero"))
         }
         guard let created = CalendarDay(String(decoding: bytes[24..<34], as: UTF8.self)) else {
-            throw .invalid("created day is not a YYYY-MM-DD date")
+            throw .invalid(L("created day is not a YYYY-MM-DD date"))
         }
         let count = Int(Self.readUInt32(bytes, at: 36))
         let entriesLength = Self.readUInt64(bytes, at: 40)
-        guard count <= Self.maxCount else { throw .invalid("count \(count) exceeds the maximum of \(Self.maxCount)") }
+        guard count <= Self.maxCount else { throw .invalid(L("count {count} exceeds the maximum of {max_count}", ["count": "\(count)", "max_count": "\(Self.maxCount)"])) }
         guard entriesLength == UInt64(bytes.count - h - Self.trailerByteCount) else {
-            throw .invalid("header says \(entriesLength) bytes of entries, the file holds \(bytes.count - h - Self.trailerByteCount)")
+            throw .invalid(L("header says {entries_length} bytes of entries, the file holds {value}", ["entries_length": "\(entriesLength)", "value": "\(bytes.count - h - Self.trailerByteCount)"]))
         }
         let trailer = bytes.count - Self.trailerByteCount
         let digest = Array(bytes[trailer..<trailer + 32])
@@ -111,18 +111,18 @@ public struct ExportBundle: Sendable {
         entries.reserveCapacity(count)
         var offset = h
         for index in 0..<count {
-            guard trailer - offset >= Self.entryHeaderByteCount else { throw .invalid("entry \(index) is truncated") }
+            guard trailer - offset >= Self.entryHeaderByteCount else { throw .invalid(L("entry {index} is truncated", ["index": "\(index)"])) }
             let id = Array(bytes[offset..<offset + 16])
             guard let day = CalendarDay(String(decoding: bytes[offset + 16..<offset + 26], as: UTF8.self)) else {
-                throw .invalid("entry \(index) has an invalid received day")
+                throw .invalid(L("entry {index} has an invalid received day", ["index": "\(index)"]))
             }
             let length = Int(Self.readUInt32(bytes, at: offset + 26))
             offset += Self.entryHeaderByteCount
-            guard length <= trailer - offset else { throw .invalid("entry \(index) claims \(length) bytes past the end") }
+            guard length <= trailer - offset else { throw .invalid(L("entry {index} claims {length} bytes past the end", ["index": "\(index)", "length": "\(length)"])) }
             entries.append(Entry(submissionId: id, receivedDay: day, envelope: Array(bytes[offset..<offset + length])))
             offset += length
         }
-        guard offset == trailer else { throw .invalid("\(trailer - offset) bytes after the last entry") }
+        guard offset == trailer else { throw .invalid(L("{value} bytes after the last entry", ["value": "\(trailer - offset)"])) }
         bundleId = Array(bytes[8..<24])
         createdDay = created
         self.entries = entries

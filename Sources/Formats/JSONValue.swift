@@ -46,7 +46,7 @@ public enum JSONValue: Equatable, Sendable {
 public struct JSONParseError: Error, Equatable, Sendable, CustomStringConvertible {
     public let offset: Int
     public let reason: String
-    public var description: String { "invalid JSON at byte \(offset): \(reason)" }
+    public var description: String { L("invalid JSON at byte {offset}: {reason}", ["offset": "\(offset)", "reason": reason]) }
 }
 
 extension JSONValue {
@@ -58,7 +58,7 @@ extension JSONValue {
         parser.skipWhitespace()
         let value = try parser.parseValue(depth: 0)
         parser.skipWhitespace()
-        guard parser.atEnd else { throw parser.error("trailing bytes after the document") }
+        guard parser.atEnd else { throw parser.error(L("trailing bytes after the document")) }
         return value
     }
 
@@ -135,8 +135,8 @@ private struct JSONParser {
     }
 
     mutating func parseValue(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth <= JSONValue.maxDepth else { throw error("nesting deeper than \(JSONValue.maxDepth)") }
-        guard index < bytes.count else { throw error("unexpected end of input") }
+        guard depth <= JSONValue.maxDepth else { throw error(L("nesting deeper than {depth}", ["depth": "\(JSONValue.maxDepth)"])) }
+        guard index < bytes.count else { throw error(L("unexpected end of input")) }
         switch bytes[index] {
         case UInt8(ascii: "{"): return try parseObject(depth: depth)
         case UInt8(ascii: "["): return try parseArray(depth: depth)
@@ -145,14 +145,14 @@ private struct JSONParser {
         case UInt8(ascii: "f"): try expectLiteral("false"); return .bool(false)
         case UInt8(ascii: "n"): try expectLiteral("null"); return .null
         case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
-        default: throw error("unexpected byte 0x\(String(bytes[index], radix: 16))")
+        default: throw error(L("unexpected byte 0x{byte}", ["byte": String(bytes[index], radix: 16)]))
         }
     }
 
     mutating func expectLiteral(_ literal: String) throws(JSONParseError) {
         let lit = Array(literal.utf8)
         guard bytes.count - index >= lit.count, Array(bytes[index..<index + lit.count]) == lit else {
-            throw error("expected `\(literal)`")
+            throw error(L("expected `{literal}`", ["literal": "\(literal)"]))
         }
         index += lit.count
     }
@@ -165,22 +165,22 @@ private struct JSONParser {
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object([]) }
         while true {
             skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a member name") }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error(L("expected a member name")) }
             let nameOffset = index
             let name = try parseString()
             guard seen.insert(name).inserted else {
                 throw JSONParseError(offset: nameOffset, reason: "duplicate member name `\(name)`")
             }
             skipWhitespace()
-            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected `:`") }
+            guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error(L("expected `:`")) }
             index += 1
             skipWhitespace()
             members.append((name, try parseValue(depth: depth + 1)))
             skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of input in an object") }
+            guard index < bytes.count else { throw error(L("unexpected end of input in an object")) }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
             if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(members) }
-            throw error("expected `,` or `}`")
+            throw error(L("expected `,` or `}`"))
         }
     }
 
@@ -193,10 +193,10 @@ private struct JSONParser {
             skipWhitespace()
             items.append(try parseValue(depth: depth + 1))
             skipWhitespace()
-            guard index < bytes.count else { throw error("unexpected end of input in an array") }
+            guard index < bytes.count else { throw error(L("unexpected end of input in an array")) }
             if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
             if bytes[index] == UInt8(ascii: "]") { index += 1; return .array(items) }
-            throw error("expected `,` or `]`")
+            throw error(L("expected `,` or `]`"))
         }
     }
 
@@ -204,7 +204,7 @@ private struct JSONParser {
         let start = index
         func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }
         if bytes[index] == UInt8(ascii: "-") { index += 1 }
-        guard index < bytes.count, isDigit(bytes[index]) else { throw error("expected a digit") }
+        guard index < bytes.count, isDigit(bytes[index]) else { throw error(L("expected a digit")) }
         if bytes[index] == 0x30 {
             index += 1
         } else {
@@ -212,13 +212,13 @@ private struct JSONParser {
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
             index += 1
-            guard index < bytes.count, isDigit(bytes[index]) else { throw error("expected a digit after `.`") }
+            guard index < bytes.count, isDigit(bytes[index]) else { throw error(L("expected a digit after `.`")) }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
         if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
             index += 1
             if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
-            guard index < bytes.count, isDigit(bytes[index]) else { throw error("expected an exponent digit") }
+            guard index < bytes.count, isDigit(bytes[index]) else { throw error(L("expected an exponent digit")) }
             while index < bytes.count, isDigit(bytes[index]) { index += 1 }
         }
         guard index - start <= 64 else { throw JSONParseError(offset: start, reason: "number longer than 64 characters") }
@@ -240,18 +240,18 @@ private struct JSONParser {
             scalars += text
         }
         while true {
-            guard index < bytes.count else { throw error("unterminated string") }
+            guard index < bytes.count else { throw error(L("unterminated string")) }
             let b = bytes[index]
             if b == UInt8(ascii: "\"") {
                 try flush(self, upTo: index)
                 index += 1
                 return scalars
             }
-            if b < 0x20 { throw error("control character in a string") }
+            if b < 0x20 { throw error(L("control character in a string")) }
             if b != UInt8(ascii: "\\") { index += 1; continue }
             try flush(self, upTo: index)
             index += 1
-            guard index < bytes.count else { throw error("unterminated escape") }
+            guard index < bytes.count else { throw error(L("unterminated escape")) }
             let e = bytes[index]
             index += 1
             switch e {
@@ -267,27 +267,27 @@ private struct JSONParser {
                 let high = try parseHex4()
                 if (0xD800...0xDBFF).contains(high) {
                     guard bytes.count - index >= 6, bytes[index] == 0x5C, bytes[index + 1] == UInt8(ascii: "u") else {
-                        throw error("unpaired surrogate")
+                        throw error(L("unpaired surrogate"))
                     }
                     index += 2
                     let low = try parseHex4()
                     guard (0xDC00...0xDFFF).contains(low),
                           let scalar = Unicode.Scalar(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)) else {
-                        throw error("unpaired surrogate")
+                        throw error(L("unpaired surrogate"))
                     }
                     scalars.unicodeScalars.append(scalar)
                 } else {
-                    guard let scalar = Unicode.Scalar(high) else { throw error("unpaired surrogate") }
+                    guard let scalar = Unicode.Scalar(high) else { throw error(L("unpaired surrogate")) }
                     scalars.unicodeScalars.append(scalar)
                 }
-            default: throw error("invalid escape")
+            default: throw error(L("invalid escape"))
             }
             runStart = index
         }
     }
 
     mutating func parseHex4() throws(JSONParseError) -> UInt32 {
-        guard bytes.count - index >= 4 else { throw error("truncated \\u escape") }
+        guard bytes.count - index >= 4 else { throw error(L("truncated \\u escape")) }
         var value: UInt32 = 0
         for _ in 0..<4 {
             let b = bytes[index]
@@ -296,7 +296,7 @@ private struct JSONParser {
             case 0x30...0x39: digit = UInt32(b - 0x30)
             case 0x41...0x46: digit = UInt32(b - 0x41 + 10)
             case 0x61...0x66: digit = UInt32(b - 0x61 + 10)
-            default: throw error("invalid hex digit in \\u escape")
+            default: throw error(L("invalid hex digit in \\u escape"))
             }
             value = value << 4 | digit
             index += 1

@@ -62,20 +62,20 @@ public struct KeyFile: Sendable, Equatable {
         guard Array(bytes[0..<4]) == Self.magic else { throw .notAKeyFile }
         guard bytes[4] == Self.version else { throw .unsupportedVersion(bytes[4]) }
         guard bytes.count == Self.byteCount else {
-            throw bytes.count < Self.byteCount ? .truncated(byteCount: bytes.count) : .corrupt("file is \(bytes.count) bytes, expected \(Self.byteCount)")
+            throw bytes.count < Self.byteCount ? .truncated(byteCount: bytes.count) : .corrupt(L("file is {count} bytes, expected {byte_count}", ["count": "\(bytes.count)", "byte_count": "\(Self.byteCount)"]))
         }
         let checksum: [UInt8]
         do { checksum = try GenericHash.hash(bytes[0..<Self.checksummedEnd], outputByteCount: 32) } catch { throw .crypto(error) }
         guard ConstantTime.equals(checksum, bytes[Self.checksummedEnd...]) else {
-            throw .corrupt("checksum does not match: the file was damaged or edited")
+            throw .corrupt(L("checksum does not match: the file was damaged or edited"))
         }
-        guard let kind = Kind(rawValue: bytes[5]) else { throw .corrupt("unknown key kind 0x\(String(bytes[5], radix: 16))") }
-        guard bytes[6] == Self.kdfArgon2id13 else { throw .corrupt("unknown key derivation function \(bytes[6])") }
-        guard bytes[7] == 0 else { throw .corrupt("reserved byte 7 is not zero") }
+        guard let kind = Kind(rawValue: bytes[5]) else { throw .corrupt(L("unknown key kind 0x{value}", ["value": "\(String(bytes[5], radix: 16))"])) }
+        guard bytes[6] == Self.kdfArgon2id13 else { throw .corrupt(L("unknown key derivation function {value}", ["value": "\(bytes[6])"])) }
+        guard bytes[7] == 0 else { throw .corrupt(L("reserved byte 7 is not zero")) }
         let ops = Self.readUInt64(bytes, at: 8)
         let mem = Self.readUInt64(bytes, at: 16)
         do { limits = try KeyDerivationLimits(opsLimit: ops, memLimit: mem) } catch {
-            throw .corrupt("Argon2id limits out of bounds (opslimit \(ops), memlimit \(mem))")
+            throw .corrupt(L("Argon2id limits out of bounds (opslimit {ops}, memlimit {mem})", ["ops": "\(ops)", "mem": "\(mem)"]))
         }
         self.kind = kind
         salt = Array(bytes[24..<40])
@@ -90,7 +90,7 @@ public struct KeyFile: Sendable, Equatable {
         secret: SecureBytes, publicKey: [UInt8], kind: Kind,
         passphrase: SecureBytes, limits: KeyDerivationLimits
     ) throws(KeyFileError) -> KeyFile {
-        guard secret.count == 32, publicKey.count == 32 else { throw .corrupt("secret and public key must be 32 bytes") }
+        guard secret.count == 32, publicKey.count == 32 else { throw .corrupt(L("secret and public key must be 32 bytes")) }
         do {
             let salt = try Random.bytes(count: PasswordHash.saltByteCount)
             let nonce = try SecretBox.randomNonce()
@@ -129,7 +129,7 @@ public struct KeyFile: Sendable, Equatable {
         guard kind == .encryption else { throw .wrongKind(expected: .encryption, actual: kind) }
         let key: SealSecretKey
         do { key = try SealSecretKey(secretBytes: unlock(passphrase: passphrase)) } catch let error as KeyFileError { throw error } catch { throw .corrupt("\(error)") }
-        guard ConstantTime.equals(key.publicKey.bytes, publicKey) else { throw .corrupt("secret key does not match the stored public key") }
+        guard ConstantTime.equals(key.publicKey.bytes, publicKey) else { throw .corrupt(L("secret key does not match the stored public key")) }
         return key
     }
 
@@ -137,7 +137,7 @@ public struct KeyFile: Sendable, Equatable {
         guard kind == expected else { throw .wrongKind(expected: expected, actual: kind) }
         let key: SigningKey
         do { key = try SigningKey(seed: unlock(passphrase: passphrase)) } catch let error as KeyFileError { throw error } catch { throw .corrupt("\(error)") }
-        guard ConstantTime.equals(key.verifyingKey.bytes, publicKey) else { throw .corrupt("secret key does not match the stored public key") }
+        guard ConstantTime.equals(key.verifyingKey.bytes, publicKey) else { throw .corrupt(L("secret key does not match the stored public key")) }
         return key
     }
 

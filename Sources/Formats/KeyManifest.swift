@@ -49,7 +49,7 @@ public struct KeyManifest: Sendable, Equatable {
         self.expires = expires ?? lastKeyDay
         writesExpiry = expires != nil
         try validate()
-        if self.expires < issued { throw .invalidField("expires", "\(self.expires) is before issued \(issued)") }
+        if self.expires < issued { throw .invalidField("expires", L("{expires} is before issued {issued}", ["expires": "\(self.expires)", "issued": "\(issued)"])) }
     }
 
     /// Whether clients accept it on `day`.
@@ -57,19 +57,19 @@ public struct KeyManifest: Sendable, Equatable {
 
     private func validate() throws(KeyManifestError) {
         guard !organisation.isEmpty, organisation.count <= Self.maxOrganisationLength else {
-            throw .invalidField("organisation", "must be 1 to \(Self.maxOrganisationLength) characters")
+            throw .invalidField("organisation", L("must be 1 to {max_organisation_length} characters", ["max_organisation_length": "\(Self.maxOrganisationLength)"]))
         }
-        guard !encryptionKeys.isEmpty else { throw .invalidField("encryption_keys", "must list at least one key") }
+        guard !encryptionKeys.isEmpty else { throw .invalidField("encryption_keys", L("must list at least one key")) }
         guard encryptionKeys.count <= Self.maxEncryptionKeys else {
-            throw .invalidField("encryption_keys", "lists \(encryptionKeys.count) keys; at most \(Self.maxEncryptionKeys) are allowed")
+            throw .invalidField("encryption_keys", L("lists {count} keys; at most {max_encryption_keys} are allowed", ["count": "\(encryptionKeys.count)", "max_encryption_keys": "\(Self.maxEncryptionKeys)"]))
         }
         var seen = Set<KeyId>()
         for (i, key) in encryptionKeys.enumerated() {
             guard key.notBefore <= key.notAfter else {
-                throw .invalidField("encryption_keys[\(i)].not_after", "\(key.notAfter) is before not_before \(key.notBefore)")
+                throw .invalidField("encryption_keys[\(i)].not_after", L("{not_after} is before not_before {not_before}", ["not_after": "\(key.notAfter)", "not_before": "\(key.notBefore)"]))
             }
             guard seen.insert(key.id).inserted else {
-                throw .invalidField("encryption_keys[\(i)].id", "key id \(key.id) appears twice")
+                throw .invalidField("encryption_keys[\(i)].id", L("key id {id} appears twice", ["id": "\(key.id)"]))
             }
         }
     }
@@ -114,7 +114,7 @@ public struct KeyManifest: Sendable, Equatable {
         let issued = try reader.day("issued")
         let keysJSON = try reader.array("encryption_keys")
         guard keysJSON.count <= Self.maxEncryptionKeys else {
-            throw .invalidField("encryption_keys", "lists \(keysJSON.count) keys; at most \(Self.maxEncryptionKeys) are allowed")
+            throw .invalidField("encryption_keys", L("lists {count} keys; at most {max_encryption_keys} are allowed", ["count": "\(keysJSON.count)", "max_encryption_keys": "\(Self.maxEncryptionKeys)"]))
         }
         var keys: [EncryptionKey] = []
         for (i, item) in keysJSON.enumerated() {
@@ -127,13 +127,13 @@ public struct KeyManifest: Sendable, Equatable {
             do {
                 let key = try EncryptionKey(publicKey: SealPublicKey(bytes: pkBytes), notBefore: notBefore, notAfter: notAfter)
                 guard idText == key.id.hex else {
-                    throw KeyManifestError.invalidField("encryption_keys[\(i)].id", "\(idText) is not the id of its public key (expected \(key.id.hex))")
+                    throw KeyManifestError.invalidField("encryption_keys[\(i)].id", L("{id_text} is not the id of its public key (expected {hex})", ["id_text": "\(idText)", "hex": "\(key.id.hex)"]))
                 }
                 keys.append(key)
             } catch let error as KeyManifestError {
                 throw error
             } catch {
-                throw .invalidField("encryption_keys[\(i)].public_key", "not a valid X25519 public key")
+                throw .invalidField("encryption_keys[\(i)].public_key", L("not a valid X25519 public key"))
             }
         }
         let replyKeyBytes = try reader.base64("reply_signing_key", byteCount: VerifyingKey.byteCount)
@@ -145,7 +145,7 @@ public struct KeyManifest: Sendable, Equatable {
         } catch let error as KeyManifestError {
             throw error
         } catch {
-            throw .invalidField("reply_signing_key", "not a valid Ed25519 public key")
+            throw .invalidField("reply_signing_key", L("not a valid Ed25519 public key"))
         }
     }
 }
@@ -205,10 +205,10 @@ public struct SignedKeyManifest: Sendable, Equatable {
         let signingKeyBytes = try reader.base64("signing_key", byteCount: VerifyingKey.byteCount)
         try reader.finish()
         guard let payload = Encoding.bytes(fromBase64: payloadText) else {
-            throw .invalidField("payload", "is not canonical base64")
+            throw .invalidField("payload", L("is not canonical base64"))
         }
         let signingKey: VerifyingKey
-        do { signingKey = try VerifyingKey(bytes: signingKeyBytes) } catch { throw .invalidField("signing_key", "not an Ed25519 public key") }
+        do { signingKey = try VerifyingKey(bytes: signingKeyBytes) } catch { throw .invalidField("signing_key", L("not an Ed25519 public key")) }
         switch trust {
         case .fingerprint(let pinned):
             let actual: SigningKeyFingerprint

@@ -34,7 +34,7 @@ extension SignedKeyManifest {
         guard case .string(let text)? = outer["signing_key"] else { throw .missingField("signing_key") }
         guard let bytes = Encoding.bytes(fromBase64: text), let key = try? VerifyingKey(bytes: bytes),
               let fingerprint = try? SigningKeyFingerprint(verifyingKey: key) else {
-            throw .invalidField("signing_key", "not an Ed25519 public key")
+            throw .invalidField("signing_key", L("not an Ed25519 public key"))
         }
         return fingerprint
     }

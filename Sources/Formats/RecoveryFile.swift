@@ -85,7 +85,7 @@ public struct RecoveryFile: Sendable {
     /// Seals one more secret (or replaces the entry of the same name) with the public key alone.
     /// The entry list changed, so the signature goes until `sign` makes a new one.
     public mutating func add(name: String, kind: Kind, publicKey: [UInt8], secret: SecureBytes) throws(RecoveryFileError) {
-        guard !name.isEmpty, !name.utf8.contains(0) else { throw .malformed("an entry name must be non-empty and contain no NUL") }
+        guard !name.isEmpty, !name.utf8.contains(0) else { throw .malformed(L("an entry name must be non-empty and contain no NUL")) }
         if Self.singleKinds.contains(kind), entries.contains(where: { $0.kind == kind && $0.name != name }) {
             throw .duplicateKind(kind.rawValue)
         }
@@ -157,41 +157,41 @@ public struct RecoveryFile: Sendable {
     }
 
     public init(bytes: [UInt8]) throws(RecoveryFileError) {
-        guard bytes.count <= Self.maxByteCount else { throw .malformed("larger than 1 MiB") }
+        guard bytes.count <= Self.maxByteCount else { throw .malformed(L("larger than 1 MiB")) }
         let json: JSONValue
-        do { json = try JSONValue.parse(bytes) } catch { throw .malformed("not JSON: \(error)") }
+        do { json = try JSONValue.parse(bytes) } catch { throw .malformed(L("not JSON: {error}", ["error": "\(error)"])) }
         guard case .string(Self.format)? = json["format"], json["version"]?.intValue == 1 else {
-            throw .malformed("not a recovery file v1 (`format` must be \"\(Self.format)\", `version` 1)")
+            throw .malformed(L("not a recovery file v1 (`format` must be \"{format}\", `version` 1)", ["format": "\(Self.format)"]))
         }
         func base64(_ v: JSONValue?, _ what: String) throws(RecoveryFileError) -> [UInt8] {
-            guard case .string(let s)? = v, let b = Encoding.bytes(fromBase64: s) else { throw .malformed("`\(what)` must be base64") }
+            guard case .string(let s)? = v, let b = Encoding.bytes(fromBase64: s) else { throw .malformed(L("`{what}` must be base64", ["what": "\(what)"])) }
             return b
         }
-        guard case .string(let organisation)? = json["organisation"] else { throw .malformed("`organisation` must be a string") }
+        guard case .string(let organisation)? = json["organisation"] else { throw .malformed(L("`organisation` must be a string")) }
         let key: SealPublicKey
         do { key = try SealPublicKey(bytes: try base64(json["recovery_key"], "recovery_key")) } catch let e as RecoveryFileError { throw e } catch {
-            throw .malformed("`recovery_key` is not an X25519 public key")
+            throw .malformed(L("`recovery_key` is not an X25519 public key"))
         }
         self.init(organisation: organisation, recoveryKey: key, manifest: try base64(json["manifest"], "manifest"))
         switch json["custody"] {
         case nil, .null?: custody = nil
         case let c?:
             guard let set = c["set"]?.intValue, let threshold = c["group_threshold"]?.intValue, case .string(let day)? = c["split_day"],
-                  let splitDay = CalendarDay(day), case .array(let groups)? = c["groups"] else { throw .malformed("`custody` is incomplete") }
+                  let splitDay = CalendarDay(day), case .array(let groups)? = c["groups"] else { throw .malformed(L("`custody` is incomplete")) }
             var list: [Custody.Group] = []
             for g in groups {
-                guard case .string(let name)? = g["name"], let t = g["threshold"]?.intValue, let n = g["count"]?.intValue else { throw .malformed("a custody group is incomplete") }
+                guard case .string(let name)? = g["name"], let t = g["threshold"]?.intValue, let n = g["count"]?.intValue else { throw .malformed(L("a custody group is incomplete")) }
                 list.append(.init(name: name, threshold: t, count: n))
             }
             custody = Custody(set: set, groupThreshold: threshold, groups: list, splitDay: splitDay)
         }
-        guard case .array(let items)? = json["entries"] else { throw .malformed("`entries` must be an array") }
+        guard case .array(let items)? = json["entries"] else { throw .malformed(L("`entries` must be an array")) }
         for item in items {
             guard case .string(let name)? = item["name"], case .string(let k)? = item["kind"], let kind = Kind(rawValue: k) else {
-                throw .malformed("an entry needs a name and a kind (\(Kind.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw .malformed(L("an entry needs a name and a kind ({value})", ["value": "\(Kind.allCases.map(\.rawValue).joined(separator: ", "))"]))
             }
-            guard !name.isEmpty, !name.utf8.contains(0) else { throw .malformed("an entry name must be non-empty and contain no NUL") }
-            guard !entries.contains(where: { $0.name == name }) else { throw .malformed("two entries are named \(TerminalText.escaped(name))") }
+            guard !name.isEmpty, !name.utf8.contains(0) else { throw .malformed(L("an entry name must be non-empty and contain no NUL")) }
+            guard !entries.contains(where: { $0.name == name }) else { throw .malformed(L("two entries are named {value}", ["value": "\(TerminalText.escaped(name))"])) }
             if Self.singleKinds.contains(kind), entries.contains(where: { $0.kind == kind }) { throw .duplicateKind(kind.rawValue) }
             entries.append(Entry(name: name, kind: kind, publicKey: try base64(item["public_key"], "public_key"), sealed: try base64(item["sealed"], "sealed")))
         }
@@ -199,7 +199,7 @@ public struct RecoveryFile: Sendable {
         case nil: signature = nil
         case let v?:
             guard case .string(let s) = v, let b = Encoding.bytes(fromBase64: s), b.count == Signing.signatureByteCount else {
-                throw .malformed("`signature` must be a base64 Ed25519 signature")
+                throw .malformed(L("`signature` must be a base64 Ed25519 signature"))
             }
             signature = b
         }

@@ -119,43 +119,43 @@ public struct ReferralRecord: Sendable, Equatable {
     /// Strict: every field present with its type, no unknown field (a referral is not extensible
     /// silently: a newer version gets a new number).
     public static func parse(_ bytes: [UInt8]) throws(ReferralError) -> ReferralRecord {
-        guard let json = try? JSONValue.parse(bytes), case .object(let members) = json else { throw .malformed("not a JSON object") }
+        guard let json = try? JSONValue.parse(bytes), case .object(let members) = json else { throw .malformed(L("not a JSON object")) }
         let known: Set<String> = ["version", "referral_id", "defender_pid", "vetted_by", "vetted_day", "origin_country", "origin_region",
                                   "aggression_types", "perpetrators", "urgency", "alternatives_tried", "relocation_type", "window_from",
                                   "window_to", "duration_weeks", "dependants_count", "dependants_age_bands", "medical_needs",
                                   "psychosocial_needs", "accessibility_needs", "languages", "passport", "transit_security",
                                   "work_continues", "consent_scope", "consent_expires", "expires"]
-        if let unknown = members.first(where: { !known.contains($0.0) }) { throw .malformed("unknown field `\(unknown.0)`") }
+        if let unknown = members.first(where: { !known.contains($0.0) }) { throw .malformed(L("unknown field `{value}`", ["value": "\(unknown.0)"])) }
         func value(_ name: String) throws(ReferralError) -> JSONValue {
-            guard let v = json[name] else { throw .malformed("missing `\(name)`") }
+            guard let v = json[name] else { throw .malformed(L("missing `{name}`", ["name": "\(name)"])) }
             return v
         }
         func string(_ name: String) throws(ReferralError) -> String {
-            guard case .string(let s) = try value(name) else { throw .malformed("`\(name)` must be a string") }
+            guard case .string(let s) = try value(name) else { throw .malformed(L("`{name}` must be a string", ["name": "\(name)"])) }
             return s
         }
         func day(_ name: String) throws(ReferralError) -> CalendarDay {
-            guard let d = CalendarDay(try string(name)) else { throw .malformed("`\(name)` must be YYYY-MM-DD") }
+            guard let d = CalendarDay(try string(name)) else { throw .malformed(L("`{name}` must be YYYY-MM-DD", ["name": "\(name)"])) }
             return d
         }
         func int(_ name: String) throws(ReferralError) -> Int {
-            guard let n = try value(name).intValue else { throw .malformed("`\(name)` must be an integer") }
+            guard let n = try value(name).intValue else { throw .malformed(L("`{name}` must be an integer", ["name": "\(name)"])) }
             return n
         }
         func bool(_ name: String) throws(ReferralError) -> Bool {
-            guard case .bool(let b) = try value(name) else { throw .malformed("`\(name)` must be true or false") }
+            guard case .bool(let b) = try value(name) else { throw .malformed(L("`{name}` must be true or false", ["name": "\(name)"])) }
             return b
         }
         func list(_ name: String) throws(ReferralError) -> [String] {
-            guard case .array(let items) = try value(name) else { throw .malformed("`\(name)` must be an array") }
+            guard case .array(let items) = try value(name) else { throw .malformed(L("`{name}` must be an array", ["name": "\(name)"])) }
             var out: [String] = []
             for item in items {
-                guard case .string(let s) = item else { throw .malformed("`\(name)` must hold strings") }
+                guard case .string(let s) = item else { throw .malformed(L("`{name}` must hold strings", ["name": "\(name)"])) }
                 out.append(s)
             }
             return out
         }
-        guard try int("version") == 1 else { throw .malformed("unsupported referral version") }
+        guard try int("version") == 1 else { throw .malformed(L("unsupported referral version")) }
         var region: String?
         if json["origin_region"] != nil { region = try string("origin_region") }
         let record = ReferralRecord(
@@ -210,11 +210,11 @@ public enum ReferralFile {
         do { signer = try VerifyingKey(bytes: bytes[trailer..<trailer + 32]) } catch { throw .crypto("\(error)") }
         guard let fingerprint = try? SigningKeyFingerprint(verifyingKey: signer), fingerprint.matches(trustedSigner) else { throw .untrustedSigner }
         do { try signer.verify(bytes[(trailer + 32)...], for: bytes[0..<trailer], in: .referral) } catch { throw .badSignature }
-        guard let expires = CalendarDay(String(decoding: bytes[8..<18], as: UTF8.self)) else { throw .malformed("bad expiry date") }
+        guard let expires = CalendarDay(String(decoding: bytes[8..<18], as: UTF8.self)) else { throw .malformed(L("bad expiry date")) }
         guard today <= expires else { throw .expired(expires) }
         guard let mine = try? KeyId(publicKey: key.publicKey), Array(bytes[18..<26]) == mine.bytes else { throw .wrongRecipient }
         let length = Int(ExportBundle.readUInt32(bytes, at: 26))
-        guard length == trailer - headerByteCount else { throw .malformed("sealed length does not match the file") }
+        guard length == trailer - headerByteCount else { throw .malformed(L("sealed length does not match the file")) }
         let json: [UInt8]
         do {
             let padded = try SealedBox.open(bytes[headerByteCount..<trailer], with: key)
@@ -225,7 +225,7 @@ public enum ReferralFile {
             throw .wrongRecipient
         }
         let record = try ReferralRecord.parse(json)
-        guard record.expires == expires else { throw .malformed("the sealed expiry differs from the signed header") }
+        guard record.expires == expires else { throw .malformed(L("the sealed expiry differs from the signed header")) }
         return record
     }
 }

@@ -57,14 +57,14 @@ public struct RegionalKeyFile: Sendable {
     /// compared with the regional office's.
     public init(bytes: [UInt8], pinned: SigningKeyFingerprint) throws(RegistryBundleError) {
         let json: JSONValue
-        do { json = try JSONValue.parse(bytes) } catch { throw .malformed("not JSON: \(error)") }
+        do { json = try JSONValue.parse(bytes) } catch { throw .malformed(L("not JSON: {error}", ["error": "\(error)"])) }
         guard case .string(Self.format)? = json["format"], json["version"]?.intValue == 1 else {
-            throw .malformed("not a regional key file v1 (`format` must be \"\(Self.format)\", `version` 1)")
+            throw .malformed(L("not a regional key file v1 (`format` must be \"{format}\", `version` 1)", ["format": "\(Self.format)"]))
         }
-        guard case .string(let n)? = json["network"], let network = NetworkId(n) else { throw .malformed("`network` must be \(NetworkId.rule)") }
-        guard case .string(let k)? = json["key_id"], let keyId = KeyId(hex: k) else { throw .malformed("`key_id` must be 16 hex digits") }
+        guard case .string(let n)? = json["network"], let network = NetworkId(n) else { throw .malformed(L("`network` must be {rule}", ["rule": "\(NetworkId.rule)"])) }
+        guard case .string(let k)? = json["key_id"], let keyId = KeyId(hex: k) else { throw .malformed(L("`key_id` must be 16 hex digits")) }
         func base64(_ name: String) throws(RegistryBundleError) -> [UInt8] {
-            guard case .string(let s)? = json[name], let b = Encoding.bytes(fromBase64: s) else { throw .malformed("`\(name)` must be base64") }
+            guard case .string(let s)? = json[name], let b = Encoding.bytes(fromBase64: s) else { throw .malformed(L("`{name}` must be base64", ["name": "\(name)"])) }
             return b
         }
         let sealed = try base64("sealed_key"), signature = try base64("signature")
@@ -72,12 +72,12 @@ public struct RegionalKeyFile: Sendable {
         do {
             encryption = try SealPublicKey(bytes: try base64("region_encryption_key"))
             signing = try VerifyingKey(bytes: try base64("region_signing_key"))
-        } catch let e as RegistryBundleError { throw e } catch { throw .malformed("a public key has the wrong length") }
+        } catch let e as RegistryBundleError { throw e } catch { throw .malformed(L("a public key has the wrong length")) }
         do {
             try signing.verify(signature, for: Self.signedBytes(network: network, keyId: keyId, sealedKey: sealed, encryption: encryption, signing: signing), in: .regionalKey)
         } catch { throw .badSignature }
         guard let actual = try? SigningKeyFingerprint(verifyingKey: signing), actual.matches(pinned) else {
-            throw .malformed("signed by \((try? SigningKeyFingerprint(verifyingKey: signing)).map(String.init(describing:)) ?? "an unreadable key"), not by the regional office's fingerprint \(pinned)")
+            throw .malformed(L("signed by {value}, not by the regional office's fingerprint {pinned}", ["value": "\((try? SigningKeyFingerprint(verifyingKey: signing)).map(String.init(describing:)) ?? "an unreadable key")", "pinned": "\(pinned)"]))
         }
         self.init(network: network, keyId: keyId, sealedKey: sealed, regionEncryptionKey: encryption, regionSigningKey: signing, signature: signature)
     }

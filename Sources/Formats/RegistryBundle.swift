@@ -61,27 +61,27 @@ public struct RegistryBundle: Sendable, Equatable {
     /// Parses and checks the signature against the key the bundle names; whether that key is
     /// the one pinned for `network` is the caller's question (`signerFingerprint`).
     public init(bytes: [UInt8]) throws(RegistryBundleError) {
-        guard bytes.count <= Self.maxByteCount else { throw .malformed("the file is larger than \(Self.maxByteCount / 1_048_576) MiB") }
+        guard bytes.count <= Self.maxByteCount else { throw .malformed(L("the file is larger than {value} MiB", ["value": "\(Self.maxByteCount / 1_048_576)"])) }
         let json: JSONValue
-        do { json = try JSONValue.parse(bytes) } catch { throw .malformed("not JSON: \(error)") }
-        guard case .object(let members) = json else { throw .malformed("the top level is not an object") }
+        do { json = try JSONValue.parse(bytes) } catch { throw .malformed(L("not JSON: {error}", ["error": "\(error)"])) }
+        guard case .object(let members) = json else { throw .malformed(L("the top level is not an object")) }
         let known = ["format", "version", "network", "sequence", "full", "region_key_id", "signing_key", "sealed", "signature"]
-        for (name, _) in members where !known.contains(name) { throw .malformed("unknown member `\(name)`") }
-        guard case .string(Self.format)? = json["format"] else { throw .malformed("`format` is not \"\(Self.format)\": not a registry bundle") }
-        guard json["version"]?.intValue == 1 else { throw .malformed("`version` is not 1 (this resguardo reads registry bundle v1)") }
-        guard case .string(let n)? = json["network"], let network = NetworkId(n) else { throw .malformed("`network` must be \(NetworkId.rule)") }
+        for (name, _) in members where !known.contains(name) { throw .malformed(L("unknown member `{name}`", ["name": "\(name)"])) }
+        guard case .string(Self.format)? = json["format"] else { throw .malformed(L("`format` is not \"{format}\": not a registry bundle", ["format": "\(Self.format)"])) }
+        guard json["version"]?.intValue == 1 else { throw .malformed(L("`version` is not 1 (this resguardo reads registry bundle v1)")) }
+        guard case .string(let n)? = json["network"], let network = NetworkId(n) else { throw .malformed(L("`network` must be {rule}", ["rule": "\(NetworkId.rule)"])) }
         guard let sequence = json["sequence"]?.intValue, sequence >= 1, sequence <= Self.maxSequence else {
-            throw .malformed("`sequence` must be an integer from 1 to \(Self.maxSequence)")
+            throw .malformed(L("`sequence` must be an integer from 1 to {max_sequence}", ["max_sequence": "\(Self.maxSequence)"]))
         }
-        guard case .bool(let full)? = json["full"] else { throw .malformed("`full` must be true or false") }
-        guard case .string(let k)? = json["region_key_id"], let regionKeyId = KeyId(hex: k) else { throw .malformed("`region_key_id` must be 16 hex digits") }
+        guard case .bool(let full)? = json["full"] else { throw .malformed(L("`full` must be true or false")) }
+        guard case .string(let k)? = json["region_key_id"], let regionKeyId = KeyId(hex: k) else { throw .malformed(L("`region_key_id` must be 16 hex digits")) }
         func base64(_ name: String) throws(RegistryBundleError) -> [UInt8] {
-            guard case .string(let s)? = json[name], let b = Encoding.bytes(fromBase64: s) else { throw .malformed("`\(name)` must be base64") }
+            guard case .string(let s)? = json[name], let b = Encoding.bytes(fromBase64: s) else { throw .malformed(L("`{name}` must be base64", ["name": "\(name)"])) }
             return b
         }
         let signingKey: VerifyingKey
         do { signingKey = try VerifyingKey(bytes: try base64("signing_key")) } catch let e as RegistryBundleError { throw e } catch {
-            throw .malformed("`signing_key` is not an Ed25519 public key")
+            throw .malformed(L("`signing_key` is not an Ed25519 public key"))
         }
         let sealed = try base64("sealed"), signature = try base64("signature")
         do {

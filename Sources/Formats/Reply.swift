@@ -97,10 +97,10 @@ public struct ReplyBundle: Sendable {
     public let entries: [Entry]
 
     public static func seal(createdDay: CalendarDay, entries: [Entry], signer: SigningKey) throws(ReplyBundleError) -> [UInt8] {
-        guard entries.count <= maxCount else { throw .invalid("a bundle holds at most \(maxCount) replies") }
+        guard entries.count <= maxCount else { throw .invalid(L("a bundle holds at most {max_count} replies", ["max_count": "\(maxCount)"])) }
         var bytes = magic + [version, 0, 0, 0] + Array(createdDay.description.utf8) + ExportBundle.uint32(entries.count)
         for entry in entries {
-            guard entry.sealed.count <= Reply.maxSealedByteCount else { throw .invalid("a sealed reply is too large") }
+            guard entry.sealed.count <= Reply.maxSealedByteCount else { throw .invalid(L("a sealed reply is too large")) }
             bytes += entry.mailbox.bytes + ExportBundle.uint32(entry.sealed.count) + entry.sealed
         }
         do {
@@ -116,12 +116,12 @@ public struct ReplyBundle: Sendable {
         guard bytes.count >= Self.headerByteCount + Self.trailerByteCount else { throw .truncated(byteCount: bytes.count) }
         guard Array(bytes[0..<4]) == Self.magic else { throw .notABundle }
         guard bytes[4] == Self.version else { throw .unsupportedVersion(bytes[4]) }
-        guard bytes[5] == 0, bytes[6] == 0, bytes[7] == 0 else { throw .invalid("reserved header bytes are not zero") }
+        guard bytes[5] == 0, bytes[6] == 0, bytes[7] == 0 else { throw .invalid(L("reserved header bytes are not zero")) }
         guard let created = CalendarDay(String(decoding: bytes[8..<18], as: UTF8.self)) else {
-            throw .invalid("created day is not a YYYY-MM-DD date")
+            throw .invalid(L("created day is not a YYYY-MM-DD date"))
         }
         let count = Int(ExportBundle.readUInt32(bytes, at: 18))
-        guard count <= Self.maxCount else { throw .invalid("count \(count) exceeds the maximum of \(Self.maxCount)") }
+        guard count <= Self.maxCount else { throw .invalid(L("count {count} exceeds the maximum of {max_count}", ["count": "\(count)", "max_count": "\(Self.maxCount)"])) }
         let trailer = bytes.count - Self.trailerByteCount
         let signer: VerifyingKey
         do { signer = try VerifyingKey(bytes: bytes[trailer..<trailer + 32]) } catch { throw .crypto(error) }
@@ -131,17 +131,17 @@ public struct ReplyBundle: Sendable {
         var offset = Self.headerByteCount
         for index in 0..<count {
             guard trailer - offset >= 20, let mailbox = MailboxId(bytes: bytes[offset..<offset + 16]) else {
-                throw .invalid("reply \(index) is truncated")
+                throw .invalid(L("reply {index} is truncated", ["index": "\(index)"]))
             }
             let length = Int(ExportBundle.readUInt32(bytes, at: offset + 16))
             offset += 20
             guard length <= Reply.maxSealedByteCount, length <= trailer - offset else {
-                throw .invalid("reply \(index) claims \(length) bytes")
+                throw .invalid(L("reply {index} claims {length} bytes", ["index": "\(index)", "length": "\(length)"]))
             }
             entries.append(Entry(mailbox: mailbox, sealed: Array(bytes[offset..<offset + length])))
             offset += length
         }
-        guard offset == trailer else { throw .invalid("\(trailer - offset) bytes after the last reply") }
+        guard offset == trailer else { throw .invalid(L("{value} bytes after the last reply", ["value": "\(trailer - offset)"])) }
         createdDay = created
         self.entries = entries
     }

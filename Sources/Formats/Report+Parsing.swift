@@ -20,7 +20,7 @@ extension Report {
         let description = r.string("description", required: true, maxLength: Report.maxDescriptionLength, allowNewlines: true) ?? ""
         var report = Report(language: language ?? .es, country: country, description: description)
         if description.allSatisfy(\.isWhitespace), r.issues.allSatisfy({ $0.field != "description" }) {
-            r.issue("description", .invalid("is empty"))
+            r.issue("description", .invalid(L("is empty")))
         }
 
         if let region = r.string("region", maxLength: 6) {
@@ -34,13 +34,13 @@ extension Report {
         if let text = r.string("incident_date", maxLength: 10) {
             if let date = IncidentDate(text) {
                 if date.year < 1900 {
-                    r.issue("incident_date", .invalid("`\(text)` is before 1900"))
+                    r.issue("incident_date", .invalid(L("`{text}` is before 1900", ["text": "\(text)"])))
                 } else if date.earliestDay > today.adding(days: 1) {
-                    r.issue("incident_date", .invalid("`\(text)` is in the future"))
+                    r.issue("incident_date", .invalid(L("`{text}` is in the future", ["text": "\(text)"])))
                 }
                 report.incidentDate = date
             } else {
-                r.issue("incident_date", .invalid("`\(text)` is not YYYY-MM-DD, YYYY-MM or YYYY"))
+                r.issue("incident_date", .invalid(L("`{text}` is not YYYY-MM-DD, YYYY-MM or YYYY", ["text": "\(text)"])))
             }
         }
         report.aggressionTypes = r.codes("aggression_types", in: .aggressionTypes)
@@ -48,13 +48,13 @@ extension Report {
         report.rightsDefended = r.codes("rights_defended", in: .rightsDefended)
         report.targetScope = r.code("target_scope", in: .targetScopes)
         if let n = r.int("people_affected") {
-            if !(1...100_000).contains(n) { r.issue("people_affected", .invalid("must be between 1 and 100000, not \(n)")) }
+            if !(1...100_000).contains(n) { r.issue("people_affected", .invalid(L("must be between 1 and 100000, not {n}", ["n": "\(n)"]))) }
             report.peopleAffected = n
         }
         report.genderComponent = r.bool("gender_component")
         report.genderComponentTypes = r.codes("gender_component_types", in: .genderComponentTypes)
         if !report.genderComponentTypes.isEmpty, report.genderComponent != true {
-            r.issue("gender_component_types", .invalid("is given but `gender_component` is not true"))
+            r.issue("gender_component_types", .invalid(L("is given but `gender_component` is not true")))
         }
         report.affectsRelatives = r.bool("affects_relatives")
         report.needs = r.codes("needs", in: .needs)
@@ -68,7 +68,7 @@ extension Report {
                 report.defender.contact = d.string("contact", maxLength: 500)
                 report.defender.nationalId = d.string("national_id", maxLength: 64)
                 if let y = d.int("birth_year") {
-                    if !(1900...today.year).contains(y) { d.issue("birth_year", .invalid("must be between 1900 and \(today.year), not \(y)")) }
+                    if !(1900...today.year).contains(y) { d.issue("birth_year", .invalid(L("must be between 1900 and {year}, not {y}", ["year": "\(today.year)", "y": "\(y)"]))) }
                     report.defender.birthYear = y
                 }
                 report.defender.ageBand = d.code("age_band", in: .ageBands)
@@ -95,7 +95,7 @@ extension Report {
             if let bytes = Encoding.bytes(fromBase64: text), let key = try? SealPublicKey(bytes: bytes) {
                 report.replyPublicKey = key
             } else {
-                r.issue("reply_public_key", .invalid("must be canonical base64 of 32 bytes"))
+                r.issue("reply_public_key", .invalid(L("must be canonical base64 of 32 bytes")))
             }
         }
         if let value = r.take("attachments") {
@@ -145,12 +145,12 @@ struct FieldReader {
         // largest cost of validating a report); a character is at least one UTF-8 byte, so only
         // a text with more bytes than the limit needs counting.
         if s.utf8.count > maxLength, s.count > maxLength {
-            issue(name, .invalid("is \(s.count) characters long; at most \(maxLength) are allowed"))
+            issue(name, .invalid(L("is {count} characters long; at most {max_length} are allowed", ["count": "\(s.count)", "max_length": "\(maxLength)"])))
         }
         // Control characters are single UTF-8 bytes that never occur inside a multi-byte
         // sequence, so the bytes can be checked without decoding scalars.
         let forbidden = Self.hasControlCharacters(s, allowNewlines: allowNewlines)
-        if forbidden { issue(name, .invalid("contains control characters")) }
+        if forbidden { issue(name, .invalid(L("contains control characters"))) }
         return s
     }
 
@@ -170,7 +170,7 @@ struct FieldReader {
     /// bidirectional characters is refused as such, and quoted only in its visible form.
     static func unknown(_ code: String, in vocabulary: Vocabulary) -> ReportIssue.Problem {
         if TerminalText.needsEscaping(code) {
-            return .invalid("has a code with control or bidirectional characters: `\(TerminalText.escaped(code))`")
+            return .invalid(L("has a code with control or bidirectional characters: `{value}`", ["value": "\(TerminalText.escaped(code))"]))
         }
         return .unknownCode(code, vocabulary: vocabulary.name)
     }
@@ -235,7 +235,7 @@ struct FieldReader {
             return []
         }
         if items.count > Report.maxAttachments {
-            issue("attachments", .invalid("has \(items.count) files; at most \(Report.maxAttachments) are allowed"))
+            issue("attachments", .invalid(L("has {count} files; at most {max_attachments} are allowed", ["count": "\(items.count)", "max_attachments": "\(Report.maxAttachments)"])))
         }
         var out: [Report.Attachment] = []
         for (i, item) in items.prefix(Report.maxAttachments).enumerated() {
@@ -246,17 +246,17 @@ struct FieldReader {
             var a = FieldReader(members: m, prefix: "\(prefix)attachments[\(i)].")
             let filename = a.string("filename", required: true, maxLength: 255)
             if let f = filename, f.isEmpty || f.contains("/") || f.contains("\\") || f == "." || f == ".." {
-                a.issue("filename", .invalid("`\(f)` must be a plain file name without a path"))
+                a.issue("filename", .invalid(L("`{f}` must be a plain file name without a path", ["f": "\(f)"])))
             }
             let mediaType = a.string("media_type", required: true, maxLength: 127)
             if let t = mediaType, !FieldReader.isMediaType(t) {
-                a.issue("media_type", .invalid("`\(t)` is not a type/subtype media type"))
+                a.issue("media_type", .invalid(L("`{t}` is not a type/subtype media type", ["t": "\(t)"])))
             }
             let dataText = a.string("data", required: true, maxLength: Int.max)
             var data: [UInt8]?
             if let d = dataText {
                 data = Encoding.bytes(fromBase64: d)
-                if data == nil { a.issue("data", .invalid("is not canonical base64")) }
+                if data == nil { a.issue("data", .invalid(L("is not canonical base64"))) }
             }
             a.collectUnknown()
             absorb(a)
@@ -279,7 +279,7 @@ struct FieldReader {
     mutating func collectUnknown() {
         for (name, value) in members {
             if TerminalText.needsEscaping(name) {
-                issue(TerminalText.escaped(name), .invalid("is a field name with control or bidirectional characters"))
+                issue(TerminalText.escaped(name), .invalid(L("is a field name with control or bidirectional characters")))
             } else {
                 unknown.append(Report.UnknownField(container: prefix, name: name, value: value))
             }

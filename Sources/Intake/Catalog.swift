@@ -38,15 +38,15 @@ public struct Catalogs: Sendable {
         var securityKeys = Set<Catalog.Key>()
         for folder in [shipped.path] + (extraFolder.map { [$0] } ?? []) {
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else {
-                throw .missingFile("the translation catalogs in \(folder)", hint: folder == shipped.path ? "reinstall the intake with its resources" : "web.catalogs")
+                throw .missingFile(L("the translation catalogs in {folder}", ["folder": "\(folder)"]), hint: folder == shipped.path ? L("reinstall the intake with its resources") : "web.catalogs")
             }
             for name in names.sorted() where name.hasSuffix(".po") || name.hasSuffix(".pot") {
                 let path = folder + "/" + name
                 guard let data = FileManager.default.contents(atPath: path), data.count <= 4 << 20,
-                      let text = String(data: data, encoding: .utf8) else { throw .invalid(path, "not a UTF-8 PO file of at most 4 MiB") }
+                      let text = String(data: data, encoding: .utf8) else { throw .invalid(path, L("not a UTF-8 PO file of at most 4 MiB")) }
                 let tag = String(name.dropLast(name.hasSuffix(".pot") ? 4 : 3))
                 guard tag.range(of: #"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$"#, options: .regularExpression) != nil || name.hasSuffix(".pot") else {
-                    throw .invalid(path, "a catalog is named by its language tag (es.po, quc.po, pt-BR.po)")
+                    throw .invalid(path, L("a catalog is named by its language tag (es.po, quc.po, pt-BR.po)"))
                 }
                 do {
                     if name.hasSuffix(".pot") {
@@ -59,7 +59,7 @@ public struct Catalogs: Sendable {
                 }
             }
         }
-        guard catalogs["es"] != nil else { throw .missingFile("the Spanish catalog es.po", hint: "reinstall the intake with its resources") }
+        guard catalogs["es"] != nil else { throw .missingFile(L("the Spanish catalog es.po"), hint: L("reinstall the intake with its resources")) }
         return Catalogs(catalogs: Array(catalogs.values), securityKeys: securityKeys)
     }
 

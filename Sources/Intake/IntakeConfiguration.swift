@@ -76,23 +76,23 @@ public struct IntakeConfiguration: Sendable, Equatable {
     /// silently leaves a default in place. Every key is a row of `IntakeSetting.all`.
     public init(jsonFile path: String) throws(ConfigurationError) {
         guard let data = FileManager.default.contents(atPath: path) else { throw .unreadable(path) }
-        guard data.count <= 64 * 1024 else { throw .invalid(path, "file is larger than 64 KiB") }
+        guard data.count <= 64 * 1024 else { throw .invalid(path, L("file is larger than 64 KiB")) }
         let json: JSONValue
         do { json = try JSONValue.parse(Array(data)) } catch { throw .invalid(path, error.description) }
-        guard case .object(let sections) = json else { throw .invalid(path, "top level must be an object") }
+        guard case .object(let sections) = json else { throw .invalid(path, L("top level must be an object")) }
         self.init()
         for (section, value) in sections {
             if section == "networks" {
                 networks = try NetworkSetting.parse(value, source: path)
                 continue
             }
-            guard case .object(let members) = value else { throw .invalid(path, "`\(section)` must be an object") }
+            guard case .object(let members) = value else { throw .invalid(path, L("`{section}` must be an object", ["section": "\(section)"])) }
             for (name, v) in members {
                 let key = "\(section).\(name)"
-                guard let setting = IntakeSetting.named(key) else { throw .invalid(path, "unknown key `\(key)`") }
+                guard let setting = IntakeSetting.named(key) else { throw .invalid(path, L("unknown key `{key}`", ["key": "\(key)"])) }
                 // A config file is copied, shown and committed: the database password lives elsewhere.
                 if key == "vault.password" {
-                    throw .invalid(path, "`vault.password` is not read from the config file: use vault.password_file (mode 0600) or RESGUARDO_INTAKE_VAULT_PASSWORD")
+                    throw .invalid(path, L("`vault.password` is not read from the config file: use vault.password_file (mode 0600) or RESGUARDO_INTAKE_VAULT_PASSWORD"))
                 }
                 try setting.apply(.json(v), to: &self, source: path)
             }
@@ -105,7 +105,7 @@ public struct IntakeConfiguration: Sendable, Equatable {
     public mutating func applyEnvironment(_ environment: [String: String]) throws(ConfigurationError) {
         for (name, value) in environment where name.hasPrefix(IntakeSetting.environmentPrefix) {
             guard let setting = IntakeSetting.all.first(where: { $0.environmentName == name }) else {
-                throw .invalid("the environment", "unknown variable `\(name)` (see resguardo-intake serve --help)")
+                throw .invalid(L("the environment"), L("unknown variable `{name}` (see resguardo-intake serve --help)", ["name": "\(name)"]))
             }
             try setting.apply(.text(value), to: &self, source: "the environment")
         }
@@ -113,7 +113,7 @@ public struct IntakeConfiguration: Sendable, Equatable {
 
     /// A value given on the command line for `key`, checked by the same rule as the file's.
     public mutating func set(_ key: String, text: String, flag: String) throws(ConfigurationError) {
-        guard let setting = IntakeSetting.named(key) else { throw .invalid(flag, "no configuration key `\(key)`") }
+        guard let setting = IntakeSetting.named(key) else { throw .invalid(flag, L("no configuration key `{key}`", ["key": "\(key)"])) }
         try setting.apply(.text(text), to: &self, source: flag)
     }
 
@@ -123,20 +123,20 @@ public struct IntakeConfiguration: Sendable, Equatable {
         if privateKeyPath.isEmpty { throw .missing("tls.key", flag: "--private-key") }
         if !onionListen.isEmpty { _ = try OnionListen(onionListen) }
         guard ["none", "haproxy"].contains(onionCircuitIds) else {
-            throw .invalid("onion.circuit_ids", "is `haproxy` (the torrc says HiddenServiceExportCircuitID haproxy) or `none`, not `\(onionCircuitIds)`")
+            throw .invalid("onion.circuit_ids", L("is `haproxy` (the torrc says HiddenServiceExportCircuitID haproxy) or `none`, not `{onion_circuit_ids}`", ["onion_circuit_ids": "\(onionCircuitIds)"]))
         }
         if !onionStatusSocket.isEmpty, !(onionStatusSocket.hasPrefix("unix:/")) {
-            throw .invalid("onion.status_socket", "the onion status is answered on a Unix socket only: unix:/run/resguardo/onion-status.sock")
+            throw .invalid("onion.status_socket", L("the onion status is answered on a Unix socket only: unix:/run/resguardo/onion-status.sock"))
         }
         if !vaultURL.isEmpty {
-            if vaultPath != IntakeConfiguration().vaultPath { throw .invalid("vault", "give vault.url or vault.path, not both") }
+            if vaultPath != IntakeConfiguration().vaultPath { throw .invalid("vault", L("give vault.url or vault.path, not both")) }
             do { _ = try PostgresVaultURL(vaultURL) } catch { throw .invalid("vault", error.description) }
         }
         // Intakes sharing a PostgreSQL vault (behind one name, one balancer) must accept each
         // other's tokens: the MAC key is shared by configuration.
         let sharedVault = !vaultURL.isEmpty || networks.contains { $0.vaultPath.hasPrefix("postgres") }
         if sharedVault && powMaxDifficulty > 0 && powKeyFile.isEmpty {
-            throw .invalid("pow", "a PostgreSQL vault is shared by several intakes: set pow.key_file (64 hex digits, the same file on every intake) so a challenge from one is good on the others")
+            throw .invalid("pow", L("a PostgreSQL vault is shared by several intakes: set pow.key_file (64 hex digits, the same file on every intake) so a challenge from one is good on the others"))
         }
         if !networks.isEmpty {
             try NetworkSetting.check(networks, alongside: self)
@@ -179,41 +179,41 @@ public struct NetworkSetting: Sendable, Equatable {
     /// member but `notify_command` is required and an unknown one is an error.
     static func parse(_ value: JSONValue, source: String) throws(ConfigurationError) -> [NetworkSetting] {
         guard case .array(let items) = value, !items.isEmpty else {
-            throw .invalid(source, "`networks` must be a non-empty array of objects (id, name, countries, manifest, fingerprint, vault)")
+            throw .invalid(source, L("`networks` must be a non-empty array of objects (id, name, countries, manifest, fingerprint, vault)"))
         }
         var result: [NetworkSetting] = []
         for (index, item) in items.enumerated() {
             let at = "networks[\(index)]"
-            guard case .object(let members) = item else { throw .invalid(source, "`\(at)` must be an object") }
+            guard case .object(let members) = item else { throw .invalid(source, L("`{at}` must be an object", ["at": "\(at)"])) }
             for (name, _) in members where !Self.members.contains(name) {
-                throw .invalid(source, "unknown key `\(at).\(name)` (known: \(Self.members.joined(separator: ", ")))")
+                throw .invalid(source, L("unknown key `{at}.{name}` (known: {value})", ["at": "\(at)", "name": "\(name)", "value": "\(Self.members.joined(separator: ", "))"]))
             }
             func string(_ name: String) throws(ConfigurationError) -> String {
-                guard case .string(let s)? = item[name], !s.isEmpty else { throw .invalid(source, "`\(at).\(name)` must be a non-empty string") }
+                guard case .string(let s)? = item[name], !s.isEmpty else { throw .invalid(source, L("`{at}.{name}` must be a non-empty string", ["at": "\(at)", "name": "\(name)"])) }
                 return s
             }
-            guard let id = NetworkId(try string("id")) else { throw .invalid(source, "`\(at).id` must be \(NetworkId.rule)") }
+            guard let id = NetworkId(try string("id")) else { throw .invalid(source, L("`{at}.id` must be {rule}", ["at": "\(at)", "rule": "\(NetworkId.rule)"])) }
             guard let fingerprint = SigningKeyFingerprint(text: try string("fingerprint")) else {
-                throw .invalid(source, "`\(at).fingerprint` is not a signing-key fingerprint (32 hex digits, e.g. \"a036 5677 …\")")
+                throw .invalid(source, L("`{at}.fingerprint` is not a signing-key fingerprint (32 hex digits, e.g. \"a036 5677 …\")", ["at": "\(at)"]))
             }
             guard case .array(let list)? = item["countries"], !list.isEmpty else {
-                throw .invalid(source, "`\(at).countries` must be a non-empty array of country codes (e.g. [\"MX\"])")
+                throw .invalid(source, L("`{at}.countries` must be a non-empty array of country codes (e.g. [\"MX\"])", ["at": "\(at)"]))
             }
             var countries: [String] = []
             for c in list {
                 guard case .string(let code) = c, Vocabulary.countries.contains(code) else {
-                    throw .invalid(source, "`\(at).countries` holds `\(String(decoding: c.serialized(), as: UTF8.self))`; known countries: \(Vocabulary.countries.codes.joined(separator: ", "))")
+                    throw .invalid(source, L("`{at}.countries` holds `{value}`; known countries: {value2}", ["at": "\(at)", "value": "\(String(decoding: c.serialized(), as: UTF8.self))", "value2": "\(Vocabulary.countries.codes.joined(separator: ", "))"]))
                 }
                 countries.append(code)
             }
             var command: [String] = []
             if let notify = item["notify_command"] {
-                guard case .array(let parts) = notify, !parts.isEmpty else { throw .invalid(source, "`\(at).notify_command` must be a non-empty array of strings") }
+                guard case .array(let parts) = notify, !parts.isEmpty else { throw .invalid(source, L("`{at}.notify_command` must be a non-empty array of strings", ["at": "\(at)"])) }
                 for p in parts {
-                    guard case .string(let s) = p, !s.isEmpty else { throw .invalid(source, "`\(at).notify_command` must hold only non-empty strings") }
+                    guard case .string(let s) = p, !s.isEmpty else { throw .invalid(source, L("`{at}.notify_command` must hold only non-empty strings", ["at": "\(at)"])) }
                     command.append(s)
                 }
-                guard command[0].hasPrefix("/") else { throw .invalid(source, "`\(at).notify_command` must start with an absolute program path") }
+                guard command[0].hasPrefix("/") else { throw .invalid(source, L("`{at}.notify_command` must start with an absolute program path", ["at": "\(at)"])) }
             }
             result.append(NetworkSetting(id: id, name: try string("name"), countries: countries, manifestPath: try string("manifest"),
                                          fingerprint: fingerprint, vaultPath: try string("vault"), urgentCommand: command))
@@ -227,11 +227,11 @@ public struct NetworkSetting: Sendable, Equatable {
         let source = "networks"
         if !configuration.manifestPath.isEmpty || configuration.signingKeyFingerprint != nil || !configuration.urgentCommand.isEmpty
             || configuration.vaultPath != IntakeConfiguration().vaultPath {
-            throw .invalid(source, "with `networks`, each network names its own manifest, fingerprint, vault and notify_command: remove keys.manifest, keys.fingerprint, vault.path and notify.urgent_command")
+            throw .invalid(source, L("with `networks`, each network names its own manifest, fingerprint, vault and notify_command: remove keys.manifest, keys.fingerprint, vault.path and notify.urgent_command"))
         }
         func distinct(_ what: String, _ values: [String]) throws(ConfigurationError) {
             var seen = Set<String>()
-            for v in values where !seen.insert(v).inserted { throw .invalid(source, "two networks share the \(what) `\(v)`") }
+            for v in values where !seen.insert(v).inserted { throw .invalid(source, L("two networks share the {what} `{v}`", ["what": "\(what)", "v": "\(v)"])) }
         }
         try distinct("id", networks.map(\.id.text))
         try distinct("country", networks.flatMap(\.countries))
@@ -276,7 +276,7 @@ public struct IntakeSetting: Sendable {
         }
         switch kind {
         case .string(let assign):
-            guard let text, !text.isEmpty else { throw fail("must be a non-empty string") }
+            guard let text, !text.isEmpty else { throw fail(L("must be a non-empty string")) }
             assign(&configuration, text)
         case .int(let range, let assign):
             let number: Int?
@@ -284,12 +284,12 @@ public struct IntakeSetting: Sendable {
             case .json(let v): number = v.intValue
             case .text(let s): number = Int(s)
             }
-            guard let n = number else { throw fail("must be an integer") }
-            guard range.contains(n) else { throw fail("is \(n); it must be between \(range.lowerBound) and \(range.upperBound)") }
+            guard let n = number else { throw fail(L("must be an integer")) }
+            guard range.contains(n) else { throw fail(L("is {n}; it must be between {lower_bound} and {upper_bound}", ["n": "\(n)", "lower_bound": "\(range.lowerBound)", "upper_bound": "\(range.upperBound)"])) }
             assign(&configuration, n)
         case .fingerprint(let assign):
             guard let text, let f = SigningKeyFingerprint(text: text) else {
-                throw fail("is not a signing-key fingerprint (32 hex digits, e.g. \"a036 5677 …\")")
+                throw fail(L("is not a signing-key fingerprint (32 hex digits, e.g. \"a036 5677 …\")"))
             }
             assign(&configuration, f)
         case .command(let assign):
@@ -297,14 +297,14 @@ public struct IntakeSetting: Sendable {
             switch value {
             case .json(.array(let items)):
                 for item in items {
-                    guard case .string(let s) = item, !s.isEmpty else { throw fail("must hold only non-empty strings") }
+                    guard case .string(let s) = item, !s.isEmpty else { throw fail(L("must hold only non-empty strings")) }
                     parts.append(s)
                 }
             case .text(let s) where !s.isEmpty: parts = [s]
-            default: throw fail("must be a non-empty array of strings (the program, then its arguments)")
+            default: throw fail(L("must be a non-empty array of strings (the program, then its arguments)"))
             }
             guard let program = parts.first, program.hasPrefix("/") else {
-                throw fail("must start with an absolute program path, not `\(parts.first ?? "")`")
+                throw fail(L("must start with an absolute program path, not `{value}`", ["value": "\(parts.first ?? "")"]))
             }
             assign(&configuration, parts)
         }
@@ -403,10 +403,10 @@ public enum ConfigurationError: Error, Equatable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .unreadable(let path): return "cannot read config file \(path)"
-        case .invalid(let path, let why): return "config file \(path): \(why)"
-        case .missing(let key, let flag): return "no `\(key)` given (set it in the config file or with \(flag))"
-        case .missingFile(let what, let hint): return "cannot read \(what) (\(hint))"
+        case .unreadable(let path): return L("cannot read config file {path}", ["path": path])
+        case .invalid(let path, let why): return L("config file {path}: {why}", ["path": path, "why": why])
+        case .missing(let key, let flag): return L("no `{key}` given (set it in the config file or with {flag})", ["key": key, "flag": flag])
+        case .missingFile(let what, let hint): return L("cannot read {what} ({hint})", ["what": what, "hint": hint])
         }
     }
 }

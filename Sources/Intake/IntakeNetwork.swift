@@ -42,7 +42,7 @@ public final class IntakeNetwork: Sendable {
         let signed: SignedKeyManifest
         do { signed = try ManifestFile.load(path: setting.manifestPath, pinned: setting.fingerprint) } catch {
             guard case .unreadable = error else { throw NetworkLoadError(network: setting.id, underlying: error) }
-            throw NetworkLoadError(network: setting.id, configuration: .missingFile("the key manifest of network \(setting.id) at \(setting.manifestPath)", hint: "set keys.manifest, --manifest or the network's `manifest`"))
+            throw NetworkLoadError(network: setting.id, configuration: .missingFile(L("the key manifest of network {id} at {manifest_path}", ["id": "\(setting.id)", "manifest_path": "\(setting.manifestPath)"]), hint: L("set keys.manifest, --manifest or the network's `manifest`")))
         }
         // Clients refuse an expired manifest: serving one would turn every defender away.
         guard signed.manifest.isCurrent(on: .today()) else {
@@ -130,7 +130,7 @@ public struct NetworkLoadError: Error, CustomStringConvertible {
 
     public var description: String {
         if let configuration { return configuration.description }
-        return "network \(network): \(underlying.map { "\($0)" } ?? "")"
+        return L("network {network}: {error}", ["network": "\(network)", "error": underlying.map { "\($0)" } ?? ""])
     }
     public var isUntrustedKey: Bool { underlying?.isUntrustedKey ?? false }
 }

@@ -17,17 +17,17 @@ public enum OnionListen: Sendable, Equatable {
     public init(_ text: String) throws(ConfigurationError) {
         if text.hasPrefix("unix:") {
             let path = String(text.dropFirst(5))
-            guard path.hasPrefix("/") else { throw .invalid("onion.listen", "a Unix socket needs an absolute path (unix:/run/resguardo/onion.sock)") }
+            guard path.hasPrefix("/") else { throw .invalid("onion.listen", L("a Unix socket needs an absolute path (unix:/run/resguardo/onion.sock)")) }
             self = .unix(path: path)
             return
         }
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
-            throw .invalid("onion.listen", "`\(text)` is not HOST:PORT or unix:/path")
+            throw .invalid("onion.listen", L("`{text}` is not HOST:PORT or unix:/path", ["text": "\(text)"]))
         }
         var host = String(text[..<colon])
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         guard host == "127.0.0.1" || host == "::1" || host == "localhost" else {
-            throw .invalid("onion.listen", "the onion side is plain HTTP and must listen on loopback (127.0.0.1 or ::1), not \(host)")
+            throw .invalid("onion.listen", L("the onion side is plain HTTP and must listen on loopback (127.0.0.1 or ::1), not {host}", ["host": "\(host)"]))
         }
         self = .tcp(host: host, port: port)
     }
@@ -53,12 +53,12 @@ enum OnionName {
         var name = configuration.onionAddress
         if name.isEmpty, !configuration.onionHostnameFile.isEmpty {
             guard let data = FileManager.default.contents(atPath: configuration.onionHostnameFile) else {
-                throw .missingFile("tor's onion hostname file \(configuration.onionHostnameFile)", hint: "start tor first (scripts/onion), or set onion.address")
+                throw .missingFile(L("tor's onion hostname file {onion_hostname_file}", ["onion_hostname_file": "\(configuration.onionHostnameFile)"]), hint: L("start tor first (scripts/onion), or set onion.address"))
             }
             name = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         }
         guard !name.isEmpty else { return nil }
-        guard isValid(name) else { throw .invalid("onion.address", "`\(name)` is not a v3 onion name (56 base32 characters and .onion)") }
+        guard isValid(name) else { throw .invalid("onion.address", L("`{name}` is not a v3 onion name (56 base32 characters and .onion)", ["name": "\(name)"])) }
         return name
     }
 }
@@ -95,16 +95,16 @@ public final class OnionDescriptorMonitor: Sendable {
     static func controlEndpoint(_ control: String) throws(ConfigurationError) -> OnionListen {
         if control.hasPrefix("unix:") {
             let path = String(control.dropFirst(5))
-            guard path.hasPrefix("/") else { throw .invalid("onion.control", "a Unix socket needs an absolute path (unix:/run/tor/control)") }
+            guard path.hasPrefix("/") else { throw .invalid("onion.control", L("a Unix socket needs an absolute path (unix:/run/tor/control)")) }
             return .unix(path: path)
         }
         guard let colon = control.lastIndex(of: ":"), let port = Int(control[control.index(after: colon)...]), (1...65535).contains(port) else {
-            throw .invalid("onion.control", "`\(control)` is not 127.0.0.1:PORT or unix:/path")
+            throw .invalid("onion.control", L("`{control}` is not 127.0.0.1:PORT or unix:/path", ["control": "\(control)"]))
         }
         let host = String(control[..<colon])
         var address = in_addr()
         guard host == "localhost" || (inet_pton(AF_INET, host, &address) == 1 && UInt32(bigEndian: address.s_addr) >> 24 == 127) else {
-            throw .invalid("onion.control", "`\(host)` is not loopback: tor's control port must be on 127.0.0.1 or a Unix socket (its cookie would cross the network in clear)")
+            throw .invalid("onion.control", L("`{host}` is not loopback: tor's control port must be on 127.0.0.1 or a Unix socket (its cookie would cross the network in clear)", ["host": "\(host)"]))
         }
         return .tcp(host: host, port: port)
     }

@@ -59,10 +59,10 @@ extension IntakeConfiguration {
     public func databasePassword() throws(ConfigurationError) -> String? {
         guard !vaultPasswordFile.isEmpty else { return vaultPassword }
         let path = vaultPasswordFile
-        let data = try Self.readPrivate(path, what: "the database password file", hint: "vault.password_file")
-        guard data.count <= 1024, let text = String(data: data, encoding: .utf8) else { throw .invalid(path, "not a one-line UTF-8 password") }
+        let data = try Self.readPrivate(path, what: L("the database password file"), hint: "vault.password_file")
+        guard data.count <= 1024, let text = String(data: data, encoding: .utf8) else { throw .invalid(path, L("not a one-line UTF-8 password")) }
         let password = text.trimmingCharacters(in: .newlines)
-        guard !password.isEmpty, !password.contains("\n") else { throw .invalid(path, "the password file must hold one non-empty line") }
+        guard !password.isEmpty, !password.contains("\n") else { throw .invalid(path, L("the password file must hold one non-empty line")) }
         return password
     }
 
@@ -70,10 +70,10 @@ extension IntakeConfiguration {
     public func proofOfWorkKey() throws(ConfigurationError) -> [UInt8]? {
         guard !powKeyFile.isEmpty else { return nil }
         let path = powKeyFile
-        let data = try Self.readPrivate(path, what: "the proof-of-work key file",
-                                        hint: "pow.key_file; make one with: openssl rand -hex 32 > \(path); chmod 600 \(path)")
+        let data = try Self.readPrivate(path, what: L("the proof-of-work key file"),
+                                        hint: L("pow.key_file; make one with: openssl rand -hex 32 > {path}; chmod 600 {path}", ["path": path]))
         let text = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-        guard text.utf8.count == 64, let bytes = Encoding.bytes(fromHex: text.lowercased()) else { throw .invalid(path, "the proof-of-work key must be 64 hex digits (openssl rand -hex 32)") }
+        guard text.utf8.count == 64, let bytes = Encoding.bytes(fromHex: text.lowercased()) else { throw .invalid(path, L("the proof-of-work key must be 64 hex digits (openssl rand -hex 32)")) }
         return bytes
     }
 
@@ -84,7 +84,7 @@ extension IntakeConfiguration {
             throw .missingFile("\(what) \(path)", hint: hint)
         }
         if let mode = attributes[.posixPermissions] as? Int, mode & 0o077 != 0 {
-            throw .invalid(path, "\(what) is readable by others (mode \(String(mode, radix: 8))): chmod 600 \(path)")
+            throw .invalid(path, L("{what} is readable by others (mode {value}): chmod 600 {path}", ["what": "\(what)", "value": "\(String(mode, radix: 8))", "path": "\(path)"]))
         }
         return data
     }

@@ -33,13 +33,13 @@ public struct WebAssets: Sendable {
     public init(tweetNaClPath: String) throws(ConfigurationError) {
         var assets: [String: Asset] = [:]
         guard let nacl = FileManager.default.contents(atPath: tweetNaClPath) else {
-            throw .missingFile("tweetnacl at \(tweetNaClPath)", hint: "install Debian's node-tweetnacl, or set `web.tweetnacl`")
+            throw .missingFile(L("tweetnacl at {tweet_na_cl_path}", ["tweet_na_cl_path": "\(tweetNaClPath)"]), hint: L("install Debian's node-tweetnacl, or set `web.tweetnacl`"))
         }
         assets[Self.tweetNaClName] = try Self.asset(Self.tweetNaClName, Array(nacl))
         let folder = try Self.resourceFolder()
         for name in Self.ownNames {
             let path = folder.appendingPathComponent(name).path
-            guard let data = FileManager.default.contents(atPath: path) else { throw .missingFile(path, hint: "reinstall the intake with its resources") }
+            guard let data = FileManager.default.contents(atPath: path) else { throw .missingFile(path, hint: L("reinstall the intake with its resources")) }
             assets[name] = try Self.asset(name, Array(data))
         }
         // The proof of work's hash as WebAssembly (built from Web/pow.c by scripts/setup): optional,
@@ -67,7 +67,7 @@ public struct WebAssets: Sendable {
             let folder = base.appendingPathComponent(bundleName).appendingPathComponent("Web")
             if FileManager.default.fileExists(atPath: folder.appendingPathComponent("form.js").path) { return folder }
         }
-        throw .missingFile("the web form's files", hint: "\(bundleName)/Web must be next to resguardo-intake, as swift build installs it")
+        throw .missingFile(L("the web form's files"), hint: L("{bundle_name}/Web must be next to resguardo-intake, as swift build installs it", ["bundle_name": "\(bundleName)"]))
     }
 
     static func asset(_ name: String, _ bytes: [UInt8]) throws(ConfigurationError) -> Asset {

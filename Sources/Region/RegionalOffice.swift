@@ -61,7 +61,7 @@ public struct RegionalOffice: Sendable {
               case .string(let e)? = keys["encryption_key"], case .string(let s)? = keys["signing_key"],
               let eb = Encoding.bytes(fromBase64: e), let sb = Encoding.bytes(fromBase64: s),
               let encryption = try? SealPublicKey(bytes: eb), let signing = try? VerifyingKey(bytes: sb) else {
-            throw .corrupt("\(path)/region-public.json is missing or damaged")
+            throw .corrupt(L("{path}/region-public.json is missing or damaged", ["path": "\(path)"]))
         }
         do { registry = try RegistryDatabase(path: path + "/registry.sqlite") } catch { throw .io("\(error)") }
         self.path = path
@@ -71,7 +71,7 @@ public struct RegionalOffice: Sendable {
     }
 
     func keyFile(_ name: String) throws(RegionError) -> KeyFile {
-        guard let data = try? DurableFile.read(path + "/" + name, maxBytes: 4096) else { throw .corrupt("\(path)/\(name) is missing") }
+        guard let data = try? DurableFile.read(path + "/" + name, maxBytes: 4096) else { throw .corrupt(L("{path}/{name} is missing", ["path": "\(path)", "name": "\(name)"])) }
         do { return try KeyFile(bytes: Array(data)) } catch { throw .corrupt("\(path)/\(name): \(error)") }
     }
 
@@ -84,11 +84,11 @@ public struct RegionalOffice: Sendable {
     /// The regional pseudonym key sealed to one network's current encryption key (from its
     /// manifest, checked against the fingerprint the office pinned for it), signed by the office.
     public func keyFile(for network: NetworkId, manifest: KeyManifest, passphrase: SecureBytes) throws(RegionError) -> RegionalKeyFile {
-        guard let recipient = manifest.currentEncryptionKey(on: .today()) else { throw .corrupt("network \(network)'s manifest has no key valid today") }
+        guard let recipient = manifest.currentEncryptionKey(on: .today()) else { throw .corrupt(L("network {network}'s manifest has no key valid today", ["network": "\(network)"])) }
         return try unlock {
             let encryption = try keyFile("encryption.key").unlockSealKey(passphrase: passphrase)
             let signing = try keyFile("signing.key").unlockSigningKey(passphrase: passphrase, kind: .regionSigning)
-            guard let sealedKey = try? DurableFile.read(path + "/pseudonym.sealed", maxBytes: 4096) else { throw RegionError.corrupt("\(path)/pseudonym.sealed is missing") }
+            guard let sealedKey = try? DurableFile.read(path + "/pseudonym.sealed", maxBytes: 4096) else { throw RegionError.corrupt(L("{path}/pseudonym.sealed is missing", ["path": "\(path)"])) }
             let pseudonym = try SealedBox.open(Array(sealedKey), with: encryption)
             return try RegionalKeyFile.make(network: network, pseudonymKey: pseudonym, to: recipient.publicKey, regionEncryptionKey: encryptionKey, signedBy: signing)
         }

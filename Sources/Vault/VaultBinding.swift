@@ -26,7 +26,7 @@ public struct VaultBinding: Sendable, Equatable, CustomStringConvertible {
 
     init(network: String, fingerprint: String) throws(VaultError) {
         guard let id = NetworkId(network), let f = SigningKeyFingerprint(text: fingerprint) else {
-            throw .corrupt("the vault's network binding is malformed")
+            throw .corrupt(L("the vault's network binding is malformed"))
         }
         self.init(network: id, fingerprint: f)
     }
@@ -48,7 +48,7 @@ extension VaultDatabase {
                 try db.execute(sql: "INSERT OR IGNORE INTO network_binding (singleton, network_id, fingerprint) VALUES (1, ?, ?)",
                                arguments: [binding.network.text, binding.fingerprint.description])
                 guard let row = try Row.fetchOne(db, sql: "SELECT network_id, fingerprint FROM network_binding WHERE singleton = 1") else {
-                    throw VaultError.corrupt("the vault's network binding did not stay written")
+                    throw VaultError.corrupt(L("the vault's network binding did not stay written"))
                 }
                 return try VaultBinding(network: row["network_id"] as String, fingerprint: row["fingerprint"] as String)
             }
@@ -82,7 +82,7 @@ extension PostgresVault {
             try await client.query("INSERT INTO network_binding (singleton, network_id, fingerprint) VALUES (1, \(network), \(fingerprint)) ON CONFLICT (singleton) DO NOTHING", logger: logger)
             return try await Self.readBinding(client, logger: logger)
         }
-        guard let stored else { throw .corrupt("the vault's network binding did not stay written") }
+        guard let stored else { throw .corrupt(L("the vault's network binding did not stay written")) }
         guard stored.admits(binding) else { throw binding.mismatch(stored) }
         return stored
     }

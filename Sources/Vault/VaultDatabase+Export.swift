@@ -47,7 +47,7 @@ extension VaultDatabase {
             let entries = try rows.map { row throws(VaultError) -> ExportBundle.Entry in
                 let id: Data = row["id"]
                 let dayText: String = row["received_day"]
-                guard let day = CalendarDay(dayText) else { throw VaultError.corrupt("submission has an invalid received day") }
+                guard let day = CalendarDay(dayText) else { throw VaultError.corrupt(L("submission has an invalid received day")) }
                 let envelope: Data = row["envelope"]
                 return ExportBundle.Entry(submissionId: Array(id), receivedDay: day, envelope: Array(envelope))
             }

@@ -35,7 +35,8 @@ public enum VaultError: Error, Sendable, CustomStringConvertible {
             case .SQLITE_FULL: self = .full
             case .SQLITE_BUSY, .SQLITE_LOCKED: self = .busy
             case .SQLITE_READONLY, .SQLITE_CANTOPEN, .SQLITE_PERM: self = .readOnly
-            case .SQLITE_CORRUPT, .SQLITE_NOTADB: self = .corrupt("\(e.resultCode)")
+            // SQLite's own words stay out: the code names the case, in any language.
+            case .SQLITE_CORRUPT, .SQLITE_NOTADB: self = .corrupt("SQLite \(e.resultCode.rawValue)")
             case .SQLITE_IOERR:
                 // SQLite reports a full disk during WAL writes as an I/O error on some paths.
                 self = e.extendedResultCode == .SQLITE_IOERR_WRITE || e.extendedResultCode == .SQLITE_IOERR_FSYNC ? .full : .io("\(e.extendedResultCode)")

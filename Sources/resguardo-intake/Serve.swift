@@ -141,8 +141,6 @@ extension IntakeCommand {
             }
             // Before the first use of the event loops, which fixes their number.
             useEventLoopThreads(settings.threads)
-            // From here on the server's API and log speak English (StaffMessages.speakEnglishOnly).
-            StaffMessages.speakEnglishOnly()
             guard let level = Logger.Level(rawValue: logLevel) else {
                 throw CommandFailure(L("unknown log level `{log_level}`", ["log_level": "\(logLevel)"]), status: .usage)
             }
@@ -171,6 +169,9 @@ extension IntakeCommand {
                 await (try? deps.networks.close())
                 throw CommandFailure(L("cannot start: the vault's database: {error}", ["error": "\(error)"]), hints: ["is PostgreSQL running, and does vault.url name it?", "nothing was served"], status: .dataError)
             }
+            // From here on the server's API and log speak English (StaffMessages.speakEnglishOnly);
+            // what stops the start-up above is for the person starting it, in the staff's language.
+            StaffMessages.speakEnglishOnly()
             let host = settings.host, demo = dev, demoKeys = settings.networks.isEmpty
             let vaults = deps.networks.isSingle ? "vault \(deps.networks.all.first?.vaultLocation.description ?? settings.vaultPath)"
                 : "\(deps.networks.all.count) networks: " + deps.networks.all.map { "\($0.id) (\($0.countries.joined(separator: " "))) vault \($0.vaultLocation)" }.joined(separator: "; ")

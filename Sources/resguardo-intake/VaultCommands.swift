@@ -57,7 +57,7 @@ struct VaultOptions: ParsableArguments {
                 throw CommandFailure(L("no vault at {vault}", ["vault": "\(vault)"]), hints: [L("create one with: resguardo-intake vault init --vault {vault}", ["vault": "\(vault)"])], status: .noInput)
             }
             do { return Opened(administration: try VaultDatabase(path: vault), postgres: nil) } catch {
-                throw CommandFailure(L(creating ? "cannot create vault {vault}: {error}" : "cannot open vault {vault}: {error}", ["vault": vault, "error": "\(error)"]),
+                throw CommandFailure((creating ? L("cannot create vault {vault}: {error}", ["vault": vault, "error": "\(error)"]) : L("cannot open vault {vault}: {error}", ["vault": vault, "error": "\(error)"])),
                                      status: .dataError)
             }
         }
@@ -377,7 +377,7 @@ struct PinnedManifestOptions: ParsableArguments {
                 throw CommandFailure(L("cannot read the key manifest {path}", ["path": "\(path)"]), hints: ["give --manifest PATH (the manifest.json the intake serves)"], status: .noInput)
             }
             var hints = [L("nothing was changed")]
-            if error.isUntrustedKey { hints.insert("the manifest is not signed by the pinned key: it may have been swapped", at: 0) }
+            if error.isUntrustedKey { hints.insert(L("the manifest is not signed by the pinned key: it may have been swapped"), at: 0) }
             throw CommandFailure(L("{error}", ["error": "\(error)"]), hints: hints, status: .dataError)
         }
     }

@@ -202,14 +202,14 @@ extension Resguardo {
                 // Refused before it is read: a bundle the vault could not have made.
                 let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
                 if let size, size > ExportBundle.maxByteCount {
-                    Console.error("resguardo: error: \(path) is \(size) bytes; an export bundle is at most \(ExportBundle.maxByteCount) bytes; nothing was read")
+                    Console.error("resguardo: " + L("error") + ": " + L("{path} is {size} bytes; an export bundle is at most {max} bytes; nothing was read", ["path": path, "size": "\(size)", "max": "\(ExportBundle.maxByteCount)"]))
                     failures += 1
                     continue
                 }
                 // Bounded as well: the file may have grown since it was measured.
                 let data: [UInt8]
                 do { data = try DurableFile.read(path, maxBytes: ExportBundle.maxByteCount) } catch {
-                    Console.error("resguardo: error: \(error); nothing was imported")
+                    Console.error("resguardo: " + L("error") + ": " + L("{error}; nothing was imported", ["error": "\(error)"]))
                     failures += 1
                     continue
                 }
@@ -235,8 +235,8 @@ extension Resguardo {
                     guard let bytes = Encoding.bytes(fromHex: digest) else { throw CommandFailure(L("internal: bad digest {digest}", ["digest": "\(digest)"])) }
                     try writeAcknowledgement(bytes, for: path, with: replyKey)
                 } catch let error as UnsealError {
-                    Console.error("resguardo: error: \(path): \(error)")
-                    if case .noTrustedVault = error { Console.error("resguardo: hint: run `resguardo vault trust` with the key from the online server") }
+                    Console.error("resguardo: " + L("error") + ": " + L("{path}: {error}", ["path": path, "error": "\(error)"]))
+                    if case .noTrustedVault = error { Console.error("resguardo: " + L("hint") + ": " + L("run `resguardo vault trust` with the key from the online server")) }
                     failures += 1
                 }
             }
