@@ -239,6 +239,87 @@ struct StaffPseudoLocaleTests {
         }
     }
 
+    @Test("review 2026-12-06 (also found): under an accented pseudo-locale, damaged bundles, damaged and foreign manifests, damaged recovery and registry files, bad config files and malformed option values are reported in catalog words only, the innermost reason included")
+    func innermostReasonsFromTheCatalog() throws {
+        let scratch = try Scratch()
+        // Every catalog text wrapped and its vowels accented (placeholders kept): English that
+        // did not come from the catalog, even interpolated inside a translated text, stays
+        // plain ASCII words, which the check below finds.
+        let pseudo = scratch.path("qpa.po")
+        let made = try runSubprocess(debianPython, [repositoryRoot.appendingPathComponent("scripts/gen-catalog").path, "pseudo", pseudo, "--domain", "staff", "--accent"])
+        #expect(made.status == 0, "\(made.output)")
+        let bin = IntakeProcess.binaries
+        let fingerprint = IntakeProcess.demoFingerprint
+        let keys = scratch.path("keys")
+        try FileManager.default.createDirectory(atPath: keys, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
+        for name in try FileManager.default.contentsOfDirectory(atPath: repositoryRoot.appendingPathComponent("keys-example").path) {
+            try FileManager.default.copyItem(atPath: repositoryRoot.appendingPathComponent("keys-example/\(name)").path, toPath: keys + "/" + name)
+            if name.hasSuffix(".key") { chmod(keys + "/" + name, 0o600) }
+        }
+        let passphrase = keys + "/passphrase.txt", workspace = scratch.path("casos"), vault = scratch.path("v.sqlite")
+        func tool(_ name: String, _ arguments: [String]) throws -> SubprocessOutcome {
+            try runSubprocess(bin.appendingPathComponent(name).path, arguments, environment: ["RESGUARDO_STAFF_CATALOG": pseudo],
+                              unsetting: ["RESGUARDO_WORKSPACE", "RESGUARDO_PASSPHRASE", "LANG", "LC_ALL", "LC_MESSAGES"])
+        }
+        _ = try tool("resguardo", ["init", "--workspace", workspace, "--keys", keys, "--passphrase-file", passphrase])
+        // Set up in English, where the line to read is known.
+        let initialised = try runSubprocess(bin.appendingPathComponent("resguardo-intake").path, ["vault", "init", "--vault", vault, "--passphrase-file", passphrase],
+                                            unsetting: ["LANG", "LC_ALL", "LC_MESSAGES", "RESGUARDO_STAFF_CATALOG"])
+        let vaultFingerprint = initialised.output.split(separator: "\n").first { $0.hasPrefix("vault signing-key fingerprint: ") }
+            .map { String($0.dropFirst("vault signing-key fingerprint: ".count)) } ?? ""
+        let trusted = try tool("resguardo", ["vault", "trust", "--workspace", workspace, "--fingerprint", vaultFingerprint, "--public-key", vault + ".signing.pub"])
+        #expect(trusted.status == 0, "\(trusted.output)")
+        let bundle = scratch.path("b.rsgb")
+        _ = try tool("resguardo-intake", ["export", "--vault", vault, "--out", bundle, "--passphrase-file", passphrase])
+        var bytes = try [UInt8](Data(contentsOf: URL(fileURLWithPath: bundle)))
+        #expect(bytes.count > 40)
+        func write(_ name: String, _ data: [UInt8]) throws -> String {
+            let path = scratch.path(name)
+            try Data(data).write(to: URL(fileURLWithPath: path))
+            return path
+        }
+        bytes[6] ^= 0xFF
+        let reserved = try write("reservado.rsgb", bytes)
+        bytes[6] ^= 0xFF
+        bytes[bytes.count - 1] ^= 1
+        let badSignature = try write("firma.rsgb", bytes)
+        let truncated = try write("corto.rsgb", Array(bytes.prefix(20)))
+        let notJSON = try write("m-texto.json", Array("x{}".utf8))
+        let wrongType = try write("m-tipo.json", Array(#"{"payload": 5, "signature": "", "signing_key": ""}"#.utf8))
+        // Validly signed, by a key that is not the pinned demo key.
+        let vector = try String(contentsOf: repositoryRoot.appendingPathComponent("Tests/Vectors/manifest/valid.txt"), encoding: .utf8)
+        let hex = vector.split(separator: "\n").first { $0.hasPrefix("manifest: ") }.map { String($0.dropFirst(10)) } ?? ""
+        let foreign = try write("m-ajeno.json", Encoding.bytes(fromHex: hex) ?? [])
+        let config = try write("intake.json", Array(#"{"http": {"port": "ocho"}, "keys": {"manifest": "m.json"}}"#.utf8))
+        var runs: [(String, [String])] = [
+            ("resguardo", ["unseal", "--workspace", workspace, reserved, badSignature, truncated, "--passphrase-file", passphrase]),
+            ("resguardo", ["key", "custody", "recover", "--out", scratch.path("r"), "--recovery-file", truncated, "--fingerprint", fingerprint, "--shares-file", wrongType]),
+            ("resguardo", ["key", "custody", "recover", "--out", scratch.path("r"), "--recovery-file", wrongType, "--fingerprint", fingerprint, "--shares-file", wrongType]),
+            ("resguardo", ["key", "init", "--dir", scratch.path("k2"), "--organisation", "R", "--kdf", "nada"]),
+            ("resguardo-intake", ["serve", "--threads", "x"]),
+            ("resguardo-intake", ["serve", "--config", config]),
+            ("resguardo-intake", ["stats", "--vault", wrongType]),
+        ]
+        for manifest in [notJSON, wrongType, foreign] {
+            runs.append(("resguardo-intake", ["purge", "--vault", vault, "--acknowledgement", bundle, "--manifest", manifest, "--fingerprint", fingerprint]))
+            runs.append(("resguardo-intake", ["offline-form", "--manifest", manifest, "--fingerprint", fingerprint, "--url", "https://x.example", "--out", scratch.path("f.html")]))
+            runs.append(("resguardo-intake", ["serve", "--certificate", scratch.path("c.pem"), "--private-key", scratch.path("k.pem"), "--manifest", manifest,
+                                              "--fingerprint", fingerprint, "--vault", vault]))
+        }
+        let prose = try Regex("[A-Za-z]{2,} [A-Za-z]{2,} [A-Za-z]{2,}")
+        for (name, arguments) in runs {
+            let run = try tool(name, arguments)
+            #expect(run.status != 0 && run.output.contains("⟦"), "\(name) \(arguments): \(run.output)")
+            for line in run.output.split(separator: "\n") {
+                // The usage line and "See 'tool command --help'" are names, not prose.
+                var rest = String(line)
+                for path in [name] + arguments.prefix(3) { rest = rest.replacingOccurrences(of: path, with: "") }
+                if rest.hasPrefix("⟦Úságé: ⟧") { continue }
+                #expect(!rest.contains(prose), "not from the catalog: \(name) \(arguments.prefix(3)): \(line)")
+            }
+        }
+    }
+
     @Test("pseudo-locale: the option validators' messages come from the staff catalog")
     func validatorsFromTheCatalog() throws {
         let scratch = try Scratch()
