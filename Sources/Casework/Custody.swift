@@ -114,9 +114,22 @@ extension KeyDirectory {
     /// Makes the recovery key pair and file (`key init` does this; `key custody init` for an
     /// older directory). The recovery secret waits under the passphrase until `custody split`.
     /// With `replace`, a new recovery key: shares of the old one stop opening the new file.
-    public func initCustody(passphrase: SecureBytes, limits: KeyDerivationLimits, replace: Bool = false) throws(KeyDirectoryError) -> RecoveryFile {
+    /// `pseudonym`: the workspace's pseudonym key (from `Workspace.pseudonymKey`), which lives in
+    /// the workspace, not the key directory: a replaced file that held one must hold it again,
+    /// or a recovery from the new shares would bring back the keys but not the registry's
+    /// pseudonyms. Replacing such a file without it is refused before anything changes.
+    public func initCustody(passphrase: SecureBytes, limits: KeyDerivationLimits, replace: Bool = false,
+                            pseudonym: SecureBytes? = nil) throws(KeyDirectoryError) -> RecoveryFile {
         if !replace, FileManager.default.fileExists(atPath: recoveryFilePath) { throw .alreadyExists(recoveryFilePath) }
-        let secrets = try recoverySecrets(passphrase: passphrase)
+        if pseudonym == nil, let old = try? recoveryFile(), old.entries.contains(where: { $0.kind == .pseudonym }) {
+            throw .pseudonymWouldBeLost(recoveryFilePath)
+        }
+        var secrets = try recoverySecrets(passphrase: passphrase)
+        if let pseudonym {
+            let check: [UInt8]
+            do { check = try RecoveryFile.pseudonymCheck(pseudonym) } catch { throw .crypto(error) }
+            secrets.append((name: "pseudonym", kind: .pseudonym, publicKey: check, secret: pseudonym))
+        }
         guard let seed = secrets.first(where: { $0.kind == .manifestSigning }) else { throw .missingFile(path + "/" + Self.signingKeyName) }
         let signing: SigningKey
         do { signing = try SigningKey(seed: seed.secret) } catch { throw .crypto(error) }

@@ -307,6 +307,8 @@ public enum KeyDirectoryError: Error, CustomStringConvertible {
     case crypto(SodiumError)
     /// `key sign-file` was given something other than a release key (nil: a directory).
     case notAReleaseKey(String, KeyFile.Kind?)
+    /// `key custody init --replace` without the workspace, on a recovery file that holds its pseudonym key.
+    case pseudonymWouldBeLost(String)
 
     static func wrap(_ error: any Error) -> KeyDirectoryError {
         switch error {
@@ -330,6 +332,8 @@ public enum KeyDirectoryError: Error, CustomStringConvertible {
         case .crypto(let e): return L("cryptographic failure: {error}", ["error": "\(e)"])
         case .notAReleaseKey(let p, nil):
             return L("{path} is a directory, not a release key file; releases are signed only with a release key (resguardo key release-init), never with a network's keys", ["path": p])
+        case .pseudonymWouldBeLost(let p):
+            return L("{path} holds the workspace's pseudonym key, which the key directory does not: give --workspace so the new recovery file holds it too (without it, keys recovered from the new shares would come back without the registry's pseudonyms); nothing was changed", ["path": p])
         case .notAReleaseKey(let p, let kind?):
             return L("{path} is a {kind} key, not a release key; releases are signed only with a release key (resguardo key release-init), never with a network's keys", ["path": p, "kind": "\(kind)"])
         }

@@ -29,22 +29,35 @@ extension Resguardo.KeyCommand {
         struct Init: ParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: L("Make the recovery key and file for a key directory made before custody existed (key init does it itself)."),
-                discussion: L("Example:\n  $ resguardo key custody init --dir ~/llaves")
+                discussion: L("Example:\n  $ resguardo key custody init --dir ~/llaves\n  $ resguardo key custody init --dir ~/llaves --replace --workspace ~/casos")
             )
             @OptionGroup var keys: KeyDirectoryOptions
             @Flag(name: .long, help: .L("Make a new recovery key even if one exists: the old shares stop opening the new recovery file.")) var replace = false
+            @Option(name: .long, help: .L("With --replace: the workspace whose pseudonym key the old recovery file holds, so the new one holds it too.")) var workspace: String?
             @Option(name: .long, help: .L("Argon2id cost of the waiting recovery-secret file.")) var kdf: KDFPreset = .moderate
             @OptionGroup var passphrase: PassphraseOptions
 
             func run() throws {
                 let directory = try keys.open()
                 let secret = try passphrase.read(prompt: "Passphrase: ")
+                var pseudonym: SecureBytes?
+                if let workspace {
+                    var options = WorkspaceOptions()
+                    options.workspace = workspace
+                    let ws = try options.open()
+                    let unlocked: UnlockedKeys
+                    do { unlocked = try directory.unlockEncryptionKeys(passphrase: secret) } catch { throw error.commandFailure(directory: directory.path) }
+                    do { pseudonym = try ws.pseudonymKey(unlocked).guardedBytes } catch { throw CommandFailure(error.description, status: .dataError) }
+                }
                 let file: RecoveryFile
-                do { file = try directory.initCustody(passphrase: secret, limits: kdf.limits, replace: replace) } catch {
+                do { file = try directory.initCustody(passphrase: secret, limits: kdf.limits, replace: replace, pseudonym: pseudonym) } catch {
                     if case .alreadyExists = error { throw CommandFailure(L("{recovery_file_path} exists already", ["recovery_file_path": "\(directory.recoveryFilePath)"]), hints: ["--replace makes a new recovery key (the old shares stop working)"], status: .cannotCreate) }
                     throw error.commandFailure(directory: directory.path)
                 }
                 print(L("recovery file: {recovery_file_path} ({entries} keys sealed to the recovery key)", ["recovery_file_path": "\(directory.recoveryFilePath)", "entries": "\(file.entries.count)"]))
+                if let pseudonym, let check = try? RecoveryFile.pseudonymCheck(pseudonym) {
+                    print(L("pseudonym key check value: {check} (the same as in the custody record)", ["check": RecoveryFile.checkText(check)]))
+                }
                 print(L("next: resguardo key custody split --dir {path} --groups \"equipo:2/3\" --group-threshold 1", ["path": "\(directory.path)"]))
             }
         }

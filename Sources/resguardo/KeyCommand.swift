@@ -322,6 +322,8 @@ extension KeyDirectoryError {
             return CommandFailure(description, hints: [L("on this computer, run: resguardo key renew --dir {directory}", ["directory": directory])], status: .dataError)
         case .keyFile, .manifest:
             return CommandFailure(description, hints: ["restore the key directory from its backup"], status: .dataError)
+        case .pseudonymWouldBeLost:
+            return CommandFailure(description, hints: ["resguardo key custody init --dir \(directory) --replace --workspace DIR"], status: .usage)
         case .notAReleaseKey:
             return CommandFailure(description, hints: ["make a release key once with: resguardo key release-init --out release-signing.key --pem-out release.pem"], status: .usage)
         case .notADirectory, .io, .crypto:

@@ -3,6 +3,7 @@ import Testing
 import TestSupport
 @testable import Sodium
 import Formats
+import DurableFiles
 @testable import Casework
 
 /// Issue 17's drill, through the real `resguardo` binary inside `unshare -n`: the laptop is lost
@@ -140,6 +141,30 @@ struct CustodyTests {
         try vetAndRegister(workspace, pass: newPass)
         // Same defender, same pseudonym as before the loss: the workspace's pseudonym key came back.
         #expect(try defenderPids(workspace) == [pidsBefore[0], pidsBefore[0]])
+    }
+
+    @Test("custody init --replace keeps the workspace's pseudonym key: refused without --workspace (nothing changed), and with it the new shares recover the same check value")
+    func replaceKeepsPseudonym() throws {
+        let s = try Scratch()
+        let pass = try s.write("pass", "frase de paso del reemplazo\n"), newPass = try s.write("new", "frase nueva del reemplazo\n")
+        let keys = s.path("llaves"), workspace = s.path("casos")
+        try ok(["key", "init", "--dir", keys, "--organisation", "Red Reemplazo", "--kdf", "interactive", "--passphrase-file", pass])
+        let made = try ok(["init", "--workspace", workspace, "--keys", keys, "--passphrase-file", pass])
+        let check = try #require(made.stdout.split(separator: "\n").first { $0.hasPrefix("pseudonym key check value: ") }).dropFirst("pseudonym key check value: ".count).prefix(19)
+        let before = try Data(contentsOf: URL(fileURLWithPath: keys + "/recovery.rsgr"))
+        let refused = try resguardo(["key", "custody", "init", "--dir", keys, "--replace", "--kdf", "interactive", "--passphrase-file", pass])
+        #expect(refused.status == 64 && refused.stderr.contains("pseudonym key") && refused.stderr.contains("--workspace"), "\(refused.output)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: keys + "/recovery.rsgr")) == before)
+        let replaced = try ok(["key", "custody", "init", "--dir", keys, "--replace", "--workspace", workspace, "--kdf", "interactive", "--passphrase-file", pass])
+        #expect(replaced.stdout.contains("pseudonym key check value: \(check)"), "\(replaced.stdout)")
+        let file = try RecoveryFile(bytes: try DurableFile.read(keys + "/recovery.rsgr", maxBytes: RecoveryFile.maxByteCount))
+        #expect(file.entries.filter { $0.kind == .pseudonym }.count == 1)
+        let split = try ok(["key", "custody", "split", "--dir", keys, "--groups", "equipo:2/3", "--group-threshold", "1", "--passphrase-file", pass])
+        let shares = split.stdout.split(separator: "\n").filter { $0.hasPrefix("share ") }.map { String($0.split(separator: ":", maxSplits: 1)[1].dropFirst()) }
+        let lines = try s.write("shares", shares.prefix(2).joined(separator: "\n") + "\n")
+        let recovered = try ok(["key", "custody", "recover", "--out", s.path("otra"), "--recovery-file", keys + "/recovery.rsgr", "--fingerprint", try fingerprint(keys),
+                                "--shares-file", lines, "--passphrase-file", newPass, "--kdf", "interactive"])
+        #expect(recovered.stdout.contains("pseudonym key check value: \(check)"), "\(recovered.stdout)")
     }
 
     @Test("review N15: key passphrase's help says it does not lock out a departing key holder and points to the README's procedure, which runs rotate and a new split")
