@@ -39,5 +39,10 @@ def post_script(path, envelope_path, headers=()):
     """A wrk Lua script POSTing the envelope file as application/octet-stream, with HEADERS
     ((name, value) pairs) added."""
     extra = "".join(f'wrk.headers["{name}"] = "{value}"\n' for name, value in headers)
+    # Every request a distinct envelope: its last 8 bytes (inside the sealed box, which the
+    # intake cannot check) from /dev/urandom. The intake's submission id is the envelope's digest,
+    # so the same bytes posted again would be one row, not a new submission (formats.md §8).
     open(path, "w").write(f'wrk.method = "POST"\nwrk.headers["Content-Type"] = "application/octet-stream"\n{extra}'
-                          f'local f = io.open("{envelope_path}", "rb")\nwrk.body = f:read("*all")\nf:close()\n')
+                          f'local f = io.open("{envelope_path}", "rb")\nlocal body = f:read("*all")\nf:close()\n'
+                          f'local prefix = body:sub(1, #body - 8)\nlocal random = io.open("/dev/urandom", "rb")\n'
+                          f'request = function() return wrk.format(nil, nil, nil, prefix .. random:read(8)) end\n')
