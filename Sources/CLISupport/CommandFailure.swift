@@ -34,8 +34,8 @@ public struct CommandFailure: Error {
     }
 
     public func report() {
-        Console.error("\(Self.program): \(Console.translate("error")): \(Console.translate(message))")
-        for hint in hints { Console.error("\(Self.program): \(Console.translate("hint")): \(Console.translate(hint))") }
+        Console.error(message)
+        for hint in hints { Console.hint(hint) }
     }
 }
 
@@ -52,8 +52,15 @@ public enum Console {
         SodiumText.translate = lookup
     }
 
+    /// `PROGRAM: error: LINE`, the kind and the line in the staff's language: the one way an
+    /// error is written, so no command spells the prefix itself.
     public static func error(_ line: String) {
-        writeStandardError(line + "\n")
+        writeStandardError("\(CommandFailure.program): \(translate("error")): \(translate(line))\n")
+    }
+
+    /// `PROGRAM: hint: LINE`: what to do about the error just written.
+    public static func hint(_ line: String) {
+        writeStandardError("\(CommandFailure.program): \(translate("hint")): \(translate(line))\n")
     }
 
     public static func warning(_ line: String) {

@@ -1,3 +1,5 @@
+import DurableFiles
+import Foundation
 import ArgumentParser
 import CLISupport
 import Casework
@@ -45,19 +47,6 @@ struct NewKeyOptions: ParsableArguments {
 
     func validate() throws {
         guard (1...3650).contains(validDays) else { throw ValidationError(L("--valid-days must be between 1 and 3650, not {validdays}", ["validdays": "\(validDays)"])) }
-    }
-}
-
-/// Argon2id cost presets a person can name.
-enum KDFPreset: String, ExpressibleByArgument, CaseIterable {
-    case interactive, moderate, sensitive
-
-    var limits: KeyDerivationLimits {
-        switch self {
-        case .interactive: return .interactive
-        case .moderate: return .moderate
-        case .sensitive: return .sensitive
-        }
     }
 }
 
@@ -328,6 +317,164 @@ extension KeyDirectoryError {
             return CommandFailure(description, hints: ["make a release key once with: resguardo key release-init --out release-signing.key --pem-out release.pem"], status: .usage)
         case .notADirectory, .io, .crypto:
             return CommandFailure(description)
+        }
+    }
+}
+
+extension Resguardo.KeyCommand {
+    struct Passphrase: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "passphrase",
+            abstract: L("Change the passphrase of every key file of the directory (all or nothing)."),
+            discussion: L("""
+            This does not lock out someone who knew the old passphrase and may have copied the key \
+            files (a backup, a USB stick): her copies still open with it. When a key holder leaves, \
+            change the passphrase, rotate the encryption key (reports from then on open only with a \
+            key she never had), and make a new custody split (her share stops opening the new \
+            recovery file): the whole sequence is in the README, "When someone who held the keys \
+            leaves". Reports sealed before the rotation, and the signing keys, stay within reach of \
+            her copies: if she may have copied the key files, treat it as a compromise.
+
+            Example:
+              $ resguardo key passphrase --dir ~/llaves
+            """)
+        )
+        @OptionGroup var keys: KeyDirectoryOptions
+        @Option(name: .long, help: .L("Argon2id cost of the new key files.")) var kdf: KDFPreset = .moderate
+        @OptionGroup var passphrase: PassphraseOptions
+        @OptionGroup var newPassphrase: NewPassphraseOptions
+
+        func run() throws {
+            let directory = try keys.open()
+            let old = try passphrase.read(prompt: "Current passphrase: ")
+            let new = try newPassphrase.read()
+            guard !old.constantTimeEquals(new) else { throw CommandFailure("the new passphrase is the current one", status: .usage) }
+            let count: Int
+            do { count = try directory.changePassphrase(from: old, to: new, limits: kdf.limits) } catch { throw error.commandFailure(directory: directory.path) }
+            print(L("{value} key files of {path} are now under the new passphrase", ["value": "\(count)", "path": "\(directory.path)"]))
+        }
+    }
+}
+
+extension Resguardo.KeyCommand {
+    /// A release key of its own (review N1): a key file of kind release signing, never a key
+    /// directory, whose public half is written as PEM so standard tools check releases with it.
+    struct ReleaseInit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "release-init",
+            abstract: L("Make the key that signs releases (SHA256SUMS) and nothing else."),
+            discussion: L("""
+            Publish both fingerprints it prints through a channel other than the USB stick the \
+            packages travel on (the website, in person): before installing, anyone checks \
+            release.pem with sha256sum alone.
+
+            Example:
+              $ resguardo key release-init --out release-signing.key --pem-out release.pem
+              Passphrase:
+              release key 3f2a 9c01 …; sha256sum of release.pem: 5be1…
+            """)
+        )
+        @Option(name: .long, help: .L("Where to create the release key file (it must not exist).")) var out: String
+        @Option(name: .long, help: .L("Also write the public key as PEM here.")) var pemOut: String
+        @Option(name: .long, help: .L("Argon2id cost of the key files: interactive, moderate or sensitive.")) var kdf: KDFPreset = .moderate
+        @OptionGroup var passphrase: PassphraseOptions
+
+        func run() throws {
+            let secret = try passphrase.readNew()
+            let key: VerifyingKey
+            do { key = try ReleaseKey.create(at: out, passphrase: secret, limits: kdf.limits) } catch { throw error.commandFailure(directory: out) }
+            do { try DurableFile.createExclusive(pemOut, bytes: Array(ReleaseKey.pem(key).utf8), mode: 0o644) } catch {
+                throw CommandFailure(L("{error}", ["error": "\(error)"]), status: .cannotCreate)
+            }
+            print(L("release key {key}; sha256sum of {pem}: {digest}", ["key": "\(try SigningKeyFingerprint(verifyingKey: key))", "pem": pemOut, "digest": try ReleaseKey.pemDigest(key)]))
+        }
+    }
+}
+
+extension Resguardo.KeyCommand {
+    /// Release signing (issue 18, review N1): SHA256SUMS signed with the release key under the
+    /// release domain, a bare Ed25519 signature of "resguardo release v1\n" ‖ file that OpenSSL
+    /// checks too, so staff verify a package before any of ours is installed.
+    struct SignFile: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "sign-file",
+            abstract: L("Sign a release file (SHA256SUMS) with the release key: FILE.sig."),
+            discussion: L("""
+            Only a release key (resguardo key release-init) signs: a network's keys are refused, \
+            and what is signed is "resguardo release v1" and a newline, then the file, so the \
+            signature is never valid as a manifest or a bundle. Verify with resguardo key verify-file, \
+            or with OpenSSL:
+              printf 'resguardo release v1\\n' | cat - SHA256SUMS >SHA256SUMS.signed
+              openssl pkeyutl -verify -pubin -inkey release.pem -rawin -in SHA256SUMS.signed -sigfile SHA256SUMS.sig
+
+            Example:
+              $ resguardo key sign-file --key release-signing.key SHA256SUMS
+            """)
+        )
+        @Option(name: .long, help: .L("The release key file (from key release-init).")) var key: String
+        @Argument(help: .L("The file to sign.")) var file: String
+        @Option(name: .long, help: .L("Also write the public key as PEM here.")) var pemOut: String?
+        @OptionGroup var passphrase: PassphraseOptions
+
+        func run() throws {
+            // The kind is checked before the passphrase is asked: a network's key is refused outright.
+            do { _ = try ReleaseKey.publicKey(of: key) } catch { throw error.commandFailure(directory: key) }
+            let bytes = try readInput(file, maxBytes: 64 << 20, what: "file")
+            let secret = try passphrase.read(prompt: "Passphrase: ")
+            let signing: SigningKey
+            do { signing = try ReleaseKey.unlock(key, passphrase: secret) } catch { throw error.commandFailure(directory: key) }
+            do { try DurableFile.replaceAtomically(file + ".sig", bytes: try ReleaseKey.sign(bytes, with: signing), mode: 0o644) } catch { throw CommandFailure(L("{error}", ["error": "\(error)"]), status: .cannotCreate) }
+            if let pemOut {
+                do { try DurableFile.replaceAtomically(pemOut, bytes: Array(ReleaseKey.pem(signing.verifyingKey).utf8), mode: 0o644) } catch { throw CommandFailure(L("{error}", ["error": "\(error)"]), status: .cannotCreate) }
+            }
+            print(L("signed {file} → {file2}.sig with the key of fingerprint {key}", ["file": "\(file)", "file2": "\(file)", "key": "\(try SigningKeyFingerprint(verifyingKey: signing.verifyingKey))"]))
+        }
+    }
+}
+
+extension Resguardo.KeyCommand {
+    struct VerifyFile: ParsableCommand {
+        /// Where the resguardo package installs the release key it was verified with: upgrades are
+        /// checked against it, not against a release.pem that travels with the new packages (N7).
+        static let installedReleaseKey = "/usr/share/resguardo/release.pem"
+
+        static let configuration = CommandConfiguration(
+            commandName: "verify-file",
+            abstract: L("Check a release file's signature against the installed or a published release key."),
+            discussion: L("""
+            For an upgrade, leave out --public-key: the release key the installed package carries \
+            ({installed}) is used, never a release.pem from the same stick as the new packages.
+
+            Example:
+              $ resguardo key verify-file SHA256SUMS SHA256SUMS.sig
+              $ resguardo key verify-file SHA256SUMS SHA256SUMS.sig --public-key release.pem --fingerprint "…"
+            """, ["installed": Self.installedReleaseKey])
+        )
+        @Argument(help: .L("The signed file.")) var file: String
+        @Argument(help: .L("Its signature (FILE.sig).")) var signature: String
+        @Option(name: .long, help: .L("The public key (PEM); without it, the installed release key.")) var publicKey: String?
+        @Option(name: .long, help: .L("The fingerprint published for it (needed with --public-key).")) var fingerprint: String?
+
+        func validate() throws {
+            if publicKey != nil, fingerprint == nil { throw ValidationError(L("--public-key needs --fingerprint: a key from the same stick as the packages proves nothing")) }
+        }
+
+        func run() throws {
+            let path = publicKey ?? Self.installedReleaseKey
+            let pem = String(decoding: try readInput(path, maxBytes: 4096, what: "public key"), as: UTF8.self)
+            guard let key = ReleaseKey.parsePEM(pem) else {
+                throw CommandFailure(L("{public_key} is not an Ed25519 public key in PEM", ["public_key": "\(path)"]), status: .dataError)
+            }
+            if let fingerprint {
+                guard let pin = SigningKeyFingerprint(text: fingerprint) else { throw CommandFailure(L("`{fingerprint}` is not a fingerprint", ["fingerprint": "\(fingerprint)"]), status: .usage) }
+                guard try SigningKeyFingerprint(verifyingKey: key).matches(pin) else {
+                    throw CommandFailure(L("{public_key} has fingerprint {key}, not {pin}", ["public_key": "\(path)", "key": "\(try SigningKeyFingerprint(verifyingKey: key))", "pin": "\(pin)"]), hints: ["do not install: the key is not the published one"], status: .wrongPassphrase)
+                }
+            }
+            do { try ReleaseKey.verify(try readInput(signature, maxBytes: 64, what: "signature"), of: try readInput(file, maxBytes: 64 << 20, what: "file"), by: key) } catch {
+                throw CommandFailure(L("the signature of {file} does not verify", ["file": "\(file)"]), hints: ["do not install: the file was altered or signed by another key"], status: .dataError)
+            }
+            print(L("good signature on {file} by {pin}", ["file": "\(file)", "pin": "\(try SigningKeyFingerprint(verifyingKey: key))"]))
         }
     }
 }

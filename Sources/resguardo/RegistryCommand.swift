@@ -1,3 +1,5 @@
+import Region
+import Sodium
 import DurableFiles
 import ArgumentParser
 import CLISupport
@@ -7,31 +9,6 @@ import Foundation
 import Formats
 import Registration
 import Registry
-
-extension Resguardo.CasesCommand {
-    struct DeidentifyCase: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            commandName: "deidentify",
-            abstract: L("Show the registry record a case would become, and the redaction log, without writing anything."),
-            discussion: L("Example:\n  $ resguardo cases deidentify 3fa2c1 --preview")
-        )
-        @OptionGroup var workspace: WorkspaceOptions
-        @Argument(help: .L("Case id (at least 6 hex digits).")) var caseId: String
-        @Flag(name: .long, help: .L("Preview only (the only mode: `resguardo registry add` writes).")) var preview = false
-        @OptionGroup var passphrase: PassphraseOptions
-
-        func run() throws {
-            let (ws, id, keys) = try openCaseContext(workspace, caseId, passphrase)
-            guard let preview = try Registration(workspace: ws, keys: keys).preview([id]).first else { return }
-            let json = RegistryExport.json([preview.record])
-            print("Registro / Record (nothing written):")
-            print(TerminalText.escaped(String(decoding: json, as: UTF8.self), allowNewlines: true), terminator: "")
-            print("Cambios / Redaction log:")
-            for r in preview.redactions { print("  \(TerminalText.escaped("\(r)"))") }
-            if preview.belowK { Console.warning(L("this record's group is still below k = {k} after every generalisation step", ["k": "\(KAnonymity.k)"])) }
-        }
-    }
-}
 
 extension Resguardo {
     struct RegistryCommand: ParsableCommand {
@@ -187,5 +164,171 @@ enum RegistryPeriod {
         guard let y = Int(parts[0]), parts[0].count == 4, y >= 1900 else { return false }
         if parts.count == 1 { return true }
         return parts.count == 2 && parts[1].count == 2 && (Int(parts[1]).map { (1...12).contains($0) } ?? false)
+    }
+}
+
+extension Resguardo.RegistryCommand {
+    struct Publish: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: L("Write the next registry bundle for the regional office: changes since the last one, sealed and signed."),
+            discussion: L("""
+            The bundle carries only registry records (the record schema of DESIGN.md §7), with \
+            regional pseudonyms instead of the network's own, and the additions, corrections and \
+            withdrawals since the last bundle; it is sealed to the regional office's key and signed \
+            with this network's signing key. --full sends every record (the office replaces this \
+            network's records: use it after a lost bundle or a new regional key).
+
+            Example:
+              $ resguardo registry publish --out /media/usb/registro-mx-0003.json
+              wrote bundle 3 of network mx: 12 additions, 1 correction, 2 withdrawals
+            """)
+        )
+        @OptionGroup var workspace: WorkspaceOptions
+        @Option(name: .long, help: .L("Output file (must not exist).")) var out: String
+        @Flag(name: .long, help: .L("Every record, not only the changes.")) var full = false
+        @OptionGroup var passphrase: PassphraseOptions
+
+        func run() throws {
+            let ws = try workspace.open()
+            guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure(L("{out} already exists", ["out": "\(out)"]), status: .cannotCreate) }
+            let secret = try passphrase.read(prompt: "Passphrase: ")
+            let keys: UnlockedKeys, signer: SigningKey
+            do {
+                keys = try ws.keys.unlockEncryptionKeys(passphrase: secret)
+                signer = try ws.keys.unlockManifestSigningKey(passphrase: secret)
+            } catch { throw error.commandFailure(directory: ws.keys.path) }
+            let registration = try Registration(workspace: ws, keys: keys)
+            let next: (bundle: RegistryBundle, pending: RegistryDatabase.PendingPublication)
+            do { next = try registration.nextBundle(full: full, signingKey: signer) } catch let error as PublicationError {
+                throw CommandFailure(error.description, status: .dataError)
+            }
+            do { try DurableFile.createExclusive(out, bytes: next.bundle.bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
+            try registration.published(next.pending, full: full)
+            let p = next.pending
+            print(L("wrote bundle {sequence} of network {network}{full}: {additions} additions, {corrections} corrections, {withdrawals} withdrawals", ["sequence": "\(p.sequence)", "network": "\(next.bundle.network)", "full": "\(full ? " (full)" : "")", "additions": "\(p.additions.count)", "corrections": "\(p.corrections.count)", "withdrawals": "\(p.withdrawals.count)"]))
+        }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: L("At the regional office: verify, open and apply registry bundles from the networks."),
+            discussion: L("""
+            Each bundle must be signed by its network's pinned key, sealed to this office, and \
+            newer than the last one imported from that network; otherwise it is refused and \
+            nothing changes. Records are tagged with their network.
+
+            Example:
+              $ resguardo registry import --region ~/region /media/usb/registro-mx-0003.json
+              network mx bundle 3: 12 added, 1 corrected, 2 withdrawn
+            """)
+        )
+        @OptionGroup var region: RegionOptions
+        @Argument(help: .L("Registry bundle files.")) var files: [String]
+        @OptionGroup var passphrase: PassphraseOptions
+
+        func run() throws {
+            let office = try region.open()
+            let secret = try passphrase.read(prompt: "Regional passphrase: ")
+            for file in files {
+                let bytes = try readInput(file, maxBytes: RegistryBundle.maxByteCount, what: "registry bundle")
+                do {
+                    let (bundle, o) = try office.importBundle(bytes, passphrase: secret)
+                    print(L("network {network} bundle {sequence}{replaced}: {added} added, {corrected} corrected, {withdrawn} withdrawn", ["network": "\(bundle.network)", "sequence": "\(bundle.sequence)", "replaced": "\(bundle.isFull ? " (full: \(o.replaced) records replaced)" : "")", "added": "\(o.added)", "corrected": "\(o.corrected)", "withdrawn": "\(o.withdrawn)"]))
+                } catch {
+                    throw regionFailure(error)
+                }
+            }
+        }
+    }
+
+    struct Withdraw: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: L("Withdraw a record from the registry (consent withdrawn, a duplicate); the next bundle withdraws it regionally."),
+            discussion: L("Example:\n  $ resguardo registry withdraw 5f0c…e1 --reason consent")
+        )
+        enum Reason: String, ExpressibleByArgument, CaseIterable { case consent, duplicate, error }
+        @OptionGroup var workspace: WorkspaceOptions
+        @Argument(help: .L("The record id (registry export --linkable shows it).")) var recordId: String
+        @Option(name: .long, help: .L("consent, duplicate or error.")) var reason: Reason
+        @OptionGroup var passphrase: PassphraseOptions
+
+        func run() throws {
+            let ws = try workspace.open()
+            let registration = try Registration(workspace: ws, keys: try unlockKeys(ws, passphrase))
+            guard try registration.withdraw(recordId, reason: reason.rawValue) else {
+                throw CommandFailure(L("no record {record_id} in the registry", ["record_id": "\(TerminalText.escaped(recordId))"]), status: .noInput)
+            }
+            print(L("withdrew record {record_id}; the next registry bundle withdraws it at the regional office", ["record_id": "\(recordId)"]))
+        }
+    }
+
+    struct Correct: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: L("Correct what vetting may change after registration (verification, state collusion); the next bundle carries it."),
+            discussion: L("Example:\n  $ resguardo registry correct 5f0c…e1 --verification confirmed --state-collusion yes")
+        )
+        enum Verification: String, ExpressibleByArgument, CaseIterable { case vetted, confirmed, disputed }
+        enum YesNo: String, ExpressibleByArgument, CaseIterable { case yes, no }
+        @OptionGroup var workspace: WorkspaceOptions
+        @Argument(help: .L("The record id.")) var recordId: String
+        @Option(name: .long, help: .L("vetted, confirmed or disputed.")) var verification: Verification?
+        @Option(name: .long, help: .L("yes or no.")) var stateCollusion: YesNo?
+        @OptionGroup var passphrase: PassphraseOptions
+
+        func validate() throws {
+            if verification == nil && stateCollusion == nil { throw ValidationError(L("give --verification or --state-collusion")) }
+        }
+
+        func run() throws {
+            let ws = try workspace.open()
+            let registration = try Registration(workspace: ws, keys: try unlockKeys(ws, passphrase))
+            guard try registration.correct(recordId, verification: verification?.rawValue, stateCollusion: stateCollusion.map { $0 == .yes }) else {
+                throw CommandFailure(L("no record {record_id} in the registry", ["record_id": "\(TerminalText.escaped(recordId))"]), status: .noInput)
+            }
+            print(L("corrected record {record_id}; the next registry bundle carries it", ["record_id": "\(recordId)"]))
+        }
+    }
+
+    struct RegionalKey: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "regional-key",
+            abstract: L("Import the regional office's key file (its pseudonym key, sealed to this network)."),
+            discussion: L("""
+            Compare the regional office's fingerprint in person or by a trusted channel. Records \
+            registered before get their regional pseudonyms now, from their cases.
+
+            Example:
+              $ resguardo registry regional-key import clave-regional-mx.json --region-fingerprint "7d1e 0a9c …"
+            """),
+            subcommands: [ImportKey.self]
+        )
+
+        struct ImportKey: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                commandName: "import",
+                abstract: L("Verify and store the regional key file."),
+                discussion: L("Example:\n  $ resguardo registry regional-key import clave-regional-mx.json --region-fingerprint \"7d1e 0a9c …\"")
+            )
+            @OptionGroup var workspace: WorkspaceOptions
+            @Argument(help: .L("The regional key file.")) var file: String
+            @Option(name: .long, help: .L("The regional office's signing-key fingerprint.")) var regionFingerprint: String
+            @OptionGroup var passphrase: PassphraseOptions
+
+            func run() throws {
+                let ws = try workspace.open()
+                guard let pin = SigningKeyFingerprint(text: regionFingerprint) else { throw CommandFailure(L("`{region_fingerprint}` is not a fingerprint", ["region_fingerprint": "\(regionFingerprint)"]), status: .usage) }
+                let parsed: RegionalKeyFile
+                do { parsed = try RegionalKeyFile(bytes: try readInput(file, maxBytes: 64 * 1024, what: "regional key file"), pinned: pin) } catch let error as RegistryBundleError {
+                    throw CommandFailure(L("{file}: {error}", ["file": "\(file)", "error": "\(error)"]), hints: ["nothing was stored"], status: .dataError)
+                }
+                let registration = try Registration(workspace: ws, keys: try unlockKeys(ws, passphrase))
+                let backfilled: Int
+                do { backfilled = try registration.importRegionalKey(parsed) } catch let error as CaseError {
+                    throw CommandFailure(error.description, hints: ["nothing was stored"], status: .dataError)
+                }
+                print(L("regional key stored: this workspace publishes as network {network} to the regional office {pin}", ["network": "\(parsed.network)", "pin": "\(pin)"]))
+                if backfilled > 0 { print(L("{backfilled} records registered earlier got their regional pseudonyms", ["backfilled": "\(backfilled)"])) }
+            }
+        }
     }
 }

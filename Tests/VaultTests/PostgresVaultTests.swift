@@ -198,17 +198,25 @@ struct PostgresVaultTests {
 
             // Another session holds a lock that blocks inserts: the INSERT is sent and its answer
             // does not come within the deadline. The caller hears "outcome unknown".
+            // The async API (with a logger): the string-only `query` is the old future-returning
+            // one, whose `await` waits for nothing, and the lock then raced the store.
+            let logger = Logger(label: "test")
             try await vaults[1].client.withConnection { c in
-                try await c.query("BEGIN")
-                try await c.query("LOCK TABLE submission IN SHARE MODE")
+                try await c.query("BEGIN", logger: logger)
+                try await c.query("LOCK TABLE submission IN SHARE MODE", logger: logger)
+                var held = 0
+                for try await n in try await c.query("SELECT count(*)::bigint FROM pg_locks WHERE relation = 'submission'::regclass AND mode = 'ShareLock' AND granted AND pid = pg_backend_pid()", logger: logger).decode(Int.self) { held = n }
+                #expect(held == 1, "the test's lock is not held")
                 do {
                     try await vaults[0].store([again])
-                    Issue.record("a store answered while the table was locked")
+                    var rows = 0
+                    for try await n in try await c.query("SELECT count(*)::bigint FROM submission", logger: logger).decode(Int.self) { rows = n }
+                    Issue.record("a store answered while the table was locked (lock held: \(held), rows seen: \(rows))")
                 } catch let error as VaultError {
                     guard case .outcomeUnknown = error else { Issue.record("wanted outcomeUnknown: \(error)"); return }
                     #expect(error.errorClass == "vault_outcome_unknown" && error.isTemporary)
                 }
-                try await c.query("COMMIT")
+                try await c.query("COMMIT", logger: logger)
             }
             // The blocked INSERT may land now or may have been cancelled; either way the resend
             // leaves exactly one row of it.

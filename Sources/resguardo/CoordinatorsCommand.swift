@@ -1,0 +1,65 @@
+import ArgumentParser
+import CLISupport
+import Casework
+import DurableFiles
+import Formats
+import Foundation
+import Sodium
+
+extension Resguardo {
+    struct CoordinatorsCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "coordinators",
+            abstract: L("Register the relocation coordinators vetted cases may be referred to."),
+            discussion: L("""
+            Examples:
+              $ resguardo coordinators add "Casa Refugio" --public-key coordinator.pub --fingerprint "1a2b 3c4d …"
+              $ resguardo coordinators list
+            """),
+            subcommands: [Add.self, List.self]
+        )
+
+        struct Add: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: L("Register a coordinator's public key, checked against the fingerprint they read out to you."),
+                discussion: L("""
+                Example:
+                  $ resguardo coordinators add "Casa Refugio" --public-key coordinator.pub --fingerprint "1a2b 3c4d 5e6f 7081 92a3 b4c5 d6e7 f809"
+                """)
+            )
+            @OptionGroup var workspace: WorkspaceOptions
+            @Argument(help: .L("A name for the coordinator (used with `referral create --to`).")) var name: String
+            @Option(name: .long, help: .L("Their coordinator.pub file.")) var publicKey: String
+            @Option(name: .long, help: .L("The fingerprint they gave you by another channel.")) var fingerprint: String
+
+            func run() throws {
+                guard let pinned = SigningKeyFingerprint(text: fingerprint) else {
+                    throw CommandFailure("--fingerprint must be 32 hex digits (8 groups of 4)", status: .usage)
+                }
+                let ws = try workspace.open()
+                let key: SealPublicKey
+                do { key = try CoordinatorKeys.readPublicKey(publicKey) } catch { throw CommandFailure(error.description, status: .dataError) }
+                do { try ws.addCoordinator(name: name, publicKey: key, fingerprint: pinned, today: .today()) } catch {
+                    throw CommandFailure(error.description, status: .dataError)
+                }
+                print(L("coordinator {name} registered ({pinned})", ["name": "\(name)", "pinned": "\(pinned)"]))
+            }
+        }
+
+        struct List: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: L("List the registered coordinators and their fingerprints."),
+                discussion: L("Example:\n  $ resguardo coordinators list")
+            )
+            @OptionGroup var workspace: WorkspaceOptions
+
+            func run() throws {
+                let all: [(name: String, fingerprint: String, added: String)]
+                let ws = try workspace.open()
+                do { all = try ws.coordinators() } catch { throw CommandFailure(error.description, status: .dataError) }
+                for c in all { print("\(c.name)    \(c.fingerprint)    \(c.added)") }
+                print(L("{count} coordinators", ["count": "\(all.count)"]))
+            }
+        }
+    }
+}
