@@ -100,11 +100,8 @@ public struct KeyDirectory: Sendable {
         do {
             let signing = try Self.readKeyFile(path, Self.signingKeyName).unlockSigningKey(passphrase: passphrase, kind: .manifestSigning)
             let current = manifest.manifest
-            let next = try KeyManifest(organisation: current.organisation, issued: today, expires: Self.expiry(today, keys: current.encryptionKeys),
-                                       encryptionKeys: current.encryptionKeys, replySigningKey: current.replySigningKey)
-            try DurableFile.replaceAtomically(path + "/" + Self.manifestName, bytes: SignedKeyManifest.sign(next, with: signing).serialized(), mode: 0o644)
-            try refreshRecoveryManifest()
-            return (next, try signLegacyRecoveryFile(signing: signing))
+            let next = try Self.nextManifest(from: current, keys: current.encryptionKeys, today: today)
+            return (next, try Self.replaceManifest(with: next, in: path, signing: signing).signLegacyRecoveryFile(signing: signing))
         } catch let error as KeyDirectoryError {
             throw error
         } catch {
@@ -142,12 +139,8 @@ public struct KeyDirectory: Sendable {
                     throw KeyDirectoryError.manifest(.invalidField("encryption_keys", L("key {id} is not the one in {file}", ["id": entry.id.hex, "file": name])))
                 }
             }
-            let next = try KeyManifest(organisation: old.organisation, issued: today, expires: expiry(today, keys: old.encryptionKeys),
-                                       encryptionKeys: old.encryptionKeys, replySigningKey: old.replySigningKey)
-            try DurableFile.replaceAtomically(path + "/" + manifestName, bytes: SignedKeyManifest.sign(next, with: signing).serialized(), mode: 0o644)
-            let migrated = try KeyDirectory(path: path)
-            try migrated.refreshRecoveryManifest()
-            return (next, try migrated.signLegacyRecoveryFile(signing: signing))
+            let next = try nextManifest(from: old, keys: old.encryptionKeys, today: today)
+            return (next, try replaceManifest(with: next, in: path, signing: signing).signLegacyRecoveryFile(signing: signing))
         } catch let error as KeyDirectoryError {
             throw error
         } catch let error as KeyFileError {
@@ -155,6 +148,23 @@ public struct KeyDirectory: Sendable {
         } catch {
             throw KeyDirectoryError.wrap(error)
         }
+    }
+
+    /// The manifest `renew`, `rotate` and the undomained migration sign: `keys` with `current`'s
+    /// organisation and reply-signing key, issued today, expiring with its keys. Built before
+    /// anything is written, so a manifest that cannot be made changes nothing on disk.
+    static func nextManifest(from current: KeyManifest, keys: [KeyManifest.EncryptionKey], today: CalendarDay) throws -> KeyManifest {
+        try KeyManifest(organisation: current.organisation, issued: today, expires: expiry(today, keys: keys), encryptionKeys: keys,
+                        replySigningKey: current.replySigningKey)
+    }
+
+    /// Their one tail: `next`, signed, in place of the directory's manifest and in the recovery
+    /// file too. Returns the directory as it now is.
+    static func replaceManifest(with next: KeyManifest, in path: String, signing: SigningKey) throws -> KeyDirectory {
+        try DurableFile.replaceAtomically(path + "/" + manifestName, bytes: SignedKeyManifest.sign(next, with: signing).serialized(), mode: 0o644)
+        let replaced = try KeyDirectory(path: path)
+        try replaced.refreshRecoveryManifest()
+        return replaced
     }
 
     /// Adds a new encryption key valid from `today`, shortens older keys' validity to at most
@@ -172,14 +182,12 @@ public struct KeyDirectory: Sendable {
                 try KeyManifest.EncryptionKey(publicKey: key.publicKey, notBefore: key.notBefore,
                                               notAfter: max(key.notBefore, min(key.notAfter, retireBy)))
             }
-            let next = try KeyManifest(organisation: manifest.manifest.organisation, issued: today, expires: Self.expiry(today, keys: older + [entry]),
-                                       encryptionKeys: older + [entry], replySigningKey: manifest.manifest.replySigningKey)
+            let next = try Self.nextManifest(from: manifest.manifest, keys: older + [entry], today: today)
             try Self.writeEncryptionKey(encryption, id: entry.id, in: path, passphrase: passphrase, limits: limits)
             // The new key joins the recovery file with its public key alone: no share needed.
             let secret = try encryption.withUnsafeSecretBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }
             try addToRecovery(name: Self.encryptionKeyName(entry.id), kind: .encryption, publicKey: encryption.publicKey.bytes, secret: secret, signing: signing)
-            try DurableFile.replaceAtomically(path + "/" + Self.manifestName, bytes: SignedKeyManifest.sign(next, with: signing).serialized(), mode: 0o644)
-            try refreshRecoveryManifest()
+            _ = try Self.replaceManifest(with: next, in: path, signing: signing)
             return entry
         } catch let error as KeyDirectoryError {
             throw error

@@ -12,7 +12,10 @@ import Sodium
 public struct Registration {
     public let workspace: Workspace
     public let registry: RegistryDatabase
-    let keys: UnlockedKeys
+    /// The encryption keys, for what opens cases (preview, register, the regional key's
+    /// pseudonyms); nil for what only reads and changes the registry (publish, withdraw,
+    /// correct), which then costs no key derivation.
+    let unlocked: UnlockedKeys?
 
     /// One record as `registry add` would write it, with every change made to get there.
     public struct Preview: Sendable {
@@ -25,7 +28,22 @@ public struct Registration {
     public init(workspace: Workspace, keys: UnlockedKeys) throws {
         self.workspace = workspace
         self.registry = try Self.openRegistry(of: workspace)
-        self.keys = keys
+        self.unlocked = keys
+    }
+
+    /// Without keys: publish (which needs only the manifest-signing key, given to
+    /// `nextBundle`), withdraw and correct.
+    public init(withoutKeys workspace: Workspace) throws {
+        self.workspace = workspace
+        self.registry = try Self.openRegistry(of: workspace)
+        self.unlocked = nil
+    }
+
+    var keys: UnlockedKeys {
+        get throws(RegistrationError) {
+            guard let unlocked else { throw .keysNeeded }
+            return unlocked
+        }
     }
 
     /// The workspace's registry, for the commands that read it without keys (export, report).
@@ -95,11 +113,15 @@ public enum RegistrationError: Error, CustomStringConvertible {
     /// The registry refused the records and the case store could not be put back: the cases
     /// are marked registered without records. Said in full so a person can repair it.
     case undoFailed(registry: String, undo: String)
+    /// A step that opens cases was asked of a `Registration` made without keys (a bug).
+    case keysNeeded
 
     public var description: String {
         switch self {
         case .undoFailed(let registry, let undo):
             return L("the registry write failed ({registry}) and undoing the cases' state failed too ({undo}): the cases are marked registered but have no records; restore the case store from its backup or mark them vetted again", ["registry": "\(registry)", "undo": "\(undo)"])
+        case .keysNeeded:
+            return L("internal: this registry step opens cases and was started without the keys")
         }
     }
 }

@@ -191,13 +191,12 @@ extension Resguardo.RegistryCommand {
         func run() throws {
             let ws = try workspace.open()
             guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure(L("{out} already exists", ["out": "\(out)"]), status: .cannotCreate) }
+            // A bundle holds registry records only: it is signed, and opens no case, so only
+            // the manifest-signing key is unlocked (one key derivation, not one per key).
             let secret = try passphrase.read(prompt: "Passphrase: ")
-            let keys: UnlockedKeys, signer: SigningKey
-            do {
-                keys = try ws.keys.unlockEncryptionKeys(passphrase: secret)
-                signer = try ws.keys.unlockManifestSigningKey(passphrase: secret)
-            } catch { throw error.commandFailure(directory: ws.keys.path) }
-            let registration = try Registration(workspace: ws, keys: keys)
+            let signer: SigningKey
+            do { signer = try ws.keys.unlockManifestSigningKey(passphrase: secret) } catch { throw error.commandFailure(directory: ws.keys.path) }
+            let registration = try Registration(withoutKeys: ws)
             let next: (bundle: RegistryBundle, pending: RegistryDatabase.PendingPublication)
             do { next = try registration.nextBundle(full: full, signingKey: signer) } catch let error as PublicationError {
                 throw CommandFailure(error.description, status: .dataError)
@@ -250,11 +249,13 @@ extension Resguardo.RegistryCommand {
         @OptionGroup var workspace: WorkspaceOptions
         @Argument(help: .L("The record id (registry export --linkable shows it).")) var recordId: String
         @Option(name: .long, help: .L("consent, duplicate or error.")) var reason: Reason
-        @OptionGroup var passphrase: PassphraseOptions
+        // No key is used: a passphrase given by a script written before is accepted and not read.
+        @OptionGroup(visibility: .hidden) var passphrase: PassphraseOptions
 
         func run() throws {
             let ws = try workspace.open()
-            let registration = try Registration(workspace: ws, keys: try unlockKeys(ws, passphrase))
+            // The registry and the audit log only: no key is needed, none is unlocked.
+            let registration = try Registration(withoutKeys: ws)
             guard try registration.withdraw(recordId, reason: reason.rawValue) else {
                 throw CommandFailure(L("no record {record_id} in the registry", ["record_id": "\(TerminalText.escaped(recordId))"]), status: .noInput)
             }
@@ -273,7 +274,8 @@ extension Resguardo.RegistryCommand {
         @Argument(help: .L("The record id.")) var recordId: String
         @Option(name: .long, help: .L("vetted, confirmed or disputed.")) var verification: Verification?
         @Option(name: .long, help: .L("yes or no.")) var stateCollusion: YesNo?
-        @OptionGroup var passphrase: PassphraseOptions
+        // No key is used: a passphrase given by a script written before is accepted and not read.
+        @OptionGroup(visibility: .hidden) var passphrase: PassphraseOptions
 
         func validate() throws {
             if verification == nil && stateCollusion == nil { throw ValidationError(L("give --verification or --state-collusion")) }
@@ -281,7 +283,7 @@ extension Resguardo.RegistryCommand {
 
         func run() throws {
             let ws = try workspace.open()
-            let registration = try Registration(workspace: ws, keys: try unlockKeys(ws, passphrase))
+            let registration = try Registration(withoutKeys: ws)
             guard try registration.correct(recordId, verification: verification?.rawValue, stateCollusion: stateCollusion.map { $0 == .yes }) else {
                 throw CommandFailure(L("no record {record_id} in the registry", ["record_id": "\(TerminalText.escaped(recordId))"]), status: .noInput)
             }
