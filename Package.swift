@@ -1,6 +1,8 @@
 // swift-tools-version: 6.0
 // Resguardo: an encrypted intake gateway for women human rights defenders.
-// The module map is fixed by ../shared/DESIGN.md §2; each target owns one concern.
+// This file is the module map (../shared/DESIGN.md §2): each target owns one concern and may
+// import only the modules its dependencies list. scripts/lib/import_rules.py checks every file
+// against it, and the rules it cannot say; docs/modules.md is generated from it.
 import PackageDescription
 
 let strict: [SwiftSetting] = [
@@ -80,6 +82,7 @@ let package = Package(
                 "CLISupport", "Intake", "Vault", "Formats", "Sodium", "DurableFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
             ],
             swiftSettings: strict
         ),
@@ -90,6 +93,7 @@ let package = Package(
                 "CLISupport", "Formats", "Sodium", "DurableFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ],
             swiftSettings: strict
@@ -195,6 +199,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
