@@ -174,6 +174,21 @@ let package = Package(
         .target(name: "FuzzTargets", dependencies: ["Formats", "Sodium"], swiftSettings: strict),
         // Helpers shared by the test targets (subprocesses, the repository root).
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        // What the intake, case-store and end-to-end tests start from: an intake process, a
+        // router in process, staff keys, a workspace, the staff CLI runner.
+        .target(
+            name: "TestHarness",
+            dependencies: [
+                "TestSupport", "Intake", "Vault", "Casework", "Formats", "Sodium",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ],
+            path: "Tests/TestHarness"
+        ),
         .testTarget(name: "SodiumTests", dependencies: ["Sodium", "CSodium"], swiftSettings: strict),
         .testTarget(
             name: "FormatsTests",
@@ -185,16 +200,45 @@ let package = Package(
             dependencies: ["Deidentify", "Registry", "Formats", "Sodium", "TestSupport"],
             swiftSettings: strict
         ),
+        // Registry, Region and Registration: the records, their reports and suppression, the
+        // regional exchange.
+        .testTarget(
+            name: "RegistryTests",
+            dependencies: ["Registry", "Registration", "Region", "Casework", "Deidentify", "Formats", "Sodium", "TestSupport", "TestHarness"],
+            swiftSettings: strict
+        ),
         .testTarget(
             name: "VaultTests",
             dependencies: ["Vault", "Formats", "Sodium", "TestSupport", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "PostgresNIO", package: "postgres-nio")],
             swiftSettings: strict
         ),
+        // The intake in process (its router, parsers and configuration): no binary, no browser.
         .testTarget(
             name: "IntakeTests",
             dependencies: [
-                "Intake", "Vault", "Formats", "Sodium", "DurableFiles", "TestSupport", "resguardo", "resguardo-intake", "resguardo-submit",
+                "Intake", "Vault", "Formats", "Sodium", "TestSupport", "TestHarness",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strict
+        ),
+        // The offline case store in process.
+        .testTarget(
+            name: "CaseworkTests",
+            dependencies: ["Casework", "Formats", "Sodium", "TestSupport", "TestHarness"],
+            swiftSettings: strict
+        ),
+        // Every suite that runs the built binaries, a browser or tor: the three tools as a person
+        // or a partner runs them, online and offline together.
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                "Intake", "Vault", "Casework", "Registration", "Registry", "Region", "Deidentify", "Formats", "Sodium", "DurableFiles",
+                "TestSupport", "TestHarness", "resguardo", "resguardo-intake", "resguardo-submit",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -204,11 +248,6 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
-            swiftSettings: strict
-        ),
-        .testTarget(
-            name: "CaseworkTests",
-            dependencies: ["Casework", "Registration", "Registry", "Formats", "Sodium", "TestSupport", "resguardo", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
     ],

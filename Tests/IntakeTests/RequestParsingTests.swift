@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestHarness
 import Hummingbird
 import HTTPTypes
 import Formats

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestHarness
 import Formats
 import Vault
 @testable import Intake

@@ -3,6 +3,7 @@ import Foundation
 import Intake
 import Testing
 import TestSupport
+import TestHarness
 import Formats
 import Sodium
 import Vault

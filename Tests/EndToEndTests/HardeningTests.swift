@@ -4,6 +4,7 @@ import Foundation
 import Logging
 import Testing
 import TestSupport
+import TestHarness
 import Formats
 import Sodium
 import Vault

@@ -9,25 +9,25 @@ import Sodium
 
 /// A real `resguardo-intake serve` process on a loopback port, in its own temporary folder with
 /// a fresh self-signed certificate (`--dev`) and the demo keys.
-final class IntakeProcess: @unchecked Sendable {
-    static let repository = repositoryRoot
-    static let binaries = builtExecutable("resguardo-intake").deletingLastPathComponent()
-    static let demoFingerprint = "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2"
+public final class IntakeProcess: @unchecked Sendable {
+    public static let repository = repositoryRoot
+    public static let binaries = builtExecutable("resguardo-intake").deletingLastPathComponent()
+    public static let demoFingerprint = "a036 5677 a5c6 16c5 72f4 dcd2 9f13 fed2"
 
-    let folder: URL
-    let host: String
-    private(set) var port = 0
+    public let folder: URL
+    public let host: String
+    public private(set) var port = 0
     private var process: Process?
-    var processIdentifier: Int32? { process?.processIdentifier }
-    let extraArguments: [String]
-    let extraEnvironment: [String: String]
+    public var processIdentifier: Int32? { process?.processIdentifier }
+    public let extraArguments: [String]
+    public let extraEnvironment: [String: String]
 
-    var logPath: String { folder.appendingPathComponent("intake.log").path }
-    var vaultPath: String { folder.appendingPathComponent(".resguardo-dev/vault.sqlite").path }
-    var certificatePath: String { folder.appendingPathComponent(".resguardo-dev/cert.pem").path }
-    var baseURL: String { "https://\(host):\(port)" }
+    public var logPath: String { folder.appendingPathComponent("intake.log").path }
+    public var vaultPath: String { folder.appendingPathComponent(".resguardo-dev/vault.sqlite").path }
+    public var certificatePath: String { folder.appendingPathComponent(".resguardo-dev/cert.pem").path }
+    public var baseURL: String { "https://\(host):\(port)" }
 
-    init(host: String = "127.0.0.1", arguments: [String] = [], environment: [String: String] = [:]) throws {
+    public init(host: String = "127.0.0.1", arguments: [String] = [], environment: [String: String] = [:]) throws {
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("intake-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder.appendingPathComponent("keys-example"), withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: Self.repository.appendingPathComponent("keys-example/manifest.json"),
@@ -43,7 +43,7 @@ final class IntakeProcess: @unchecked Sendable {
     }
 
     /// Starts the server (again, on the same port and vault after a kill) and waits until it listens.
-    func start() throws {
+    public func start() throws {
         let p = Process()
         p.executableURL = Self.binaries.appendingPathComponent("resguardo-intake")
         p.currentDirectoryURL = folder
@@ -69,9 +69,9 @@ final class IntakeProcess: @unchecked Sendable {
         throw TestFailure("intake did not start:\n" + ((try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""))
     }
 
-    private(set) var lastExitStatus: Int32?
+    public private(set) var lastExitStatus: Int32?
 
-    func kill(signal: Int32 = SIGKILL) {
+    public func kill(signal: Int32 = SIGKILL) {
         guard let process else { return }
         Foundation.kill(process.processIdentifier, signal)
         process.waitUntilExit()
@@ -79,7 +79,7 @@ final class IntakeProcess: @unchecked Sendable {
         self.process = nil
     }
 
-    func client() throws -> HTTPClient {
+    public func client() throws -> HTTPClient {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.minimumTLSVersion = .tlsv13
         tls.trustRoots = .file(certificatePath)
@@ -88,7 +88,7 @@ final class IntakeProcess: @unchecked Sendable {
     }
 
     /// The demo encryption key the manifest names as current.
-    func currentKey() throws -> SealPublicKey {
+    public func currentKey() throws -> SealPublicKey {
         let json = try Array(Data(contentsOf: folder.appendingPathComponent("keys-example/manifest.json")))
         guard let pin = SigningKeyFingerprint(text: Self.demoFingerprint),
               let key = try SignedKeyManifest(json: json, trust: .fingerprint(pin)).manifest.currentEncryptionKey(on: .today()) else {
@@ -98,22 +98,22 @@ final class IntakeProcess: @unchecked Sendable {
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ d: String) { description = d }
+public struct TestFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
 }
 
-struct HTTPReply {
-    let status: Int
-    let headers: [(String, String)]
-    let body: [UInt8]
-    var json: JSONValue? { try? JSONValue.parse(body) }
-    var errorCode: String? { if case .string(let c)? = json?["error"] { return c }; return nil }
-    func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
+public struct HTTPReply {
+    public let status: Int
+    public let headers: [(String, String)]
+    public let body: [UInt8]
+    public var json: JSONValue? { try? JSONValue.parse(body) }
+    public var errorCode: String? { if case .string(let c)? = json?["error"] { return c }; return nil }
+    public func header(_ name: String) -> String? { headers.first { $0.0.lowercased() == name.lowercased() }?.1 }
 }
 
 extension HTTPClient {
-    func send(_ method: HTTPMethod, _ url: String, body: [UInt8]? = nil, headers: [(String, String)] = []) async throws -> HTTPReply {
+    public func send(_ method: HTTPMethod, _ url: String, body: [UInt8]? = nil, headers: [(String, String)] = []) async throws -> HTTPReply {
         var request = HTTPClientRequest(url: url)
         request.method = method
         for (n, v) in headers { request.headers.add(name: n, value: v) }
@@ -124,7 +124,7 @@ extension HTTPClient {
                          body: Array(collected.readableBytesView))
     }
 
-    func submit(_ envelope: [UInt8], to base: String, headers: [(String, String)] = []) async throws -> HTTPReply {
+    public func submit(_ envelope: [UInt8], to base: String, headers: [(String, String)] = []) async throws -> HTTPReply {
         try await send(.POST, base + "/v1/reports", body: envelope, headers: [("Content-Type", "application/octet-stream")] + headers)
     }
 }

@@ -6,23 +6,23 @@ import TestSupport
 
 /// Fresh staff keys, a vault with its own signing key, and both passphrase files, in one folder:
 /// where every test that goes from the online side to the offline one starts.
-struct StaffSetup {
-    let dir: URL
-    let pass: String
-    let vpass: String
-    let keys: String
-    let vault: String
-    let workspace: String
-    let vaultFingerprint: String
+public struct StaffSetup {
+    public let dir: URL
+    public let pass: String
+    public let vpass: String
+    public let keys: String
+    public let vault: String
+    public let workspace: String
+    public let vaultFingerprint: String
     /// The organisation's signing-key fingerprint, as `resguardo key show` prints it: what the
     /// intake and the online tools pin.
-    let fingerprint: String
+    public let fingerprint: String
     /// The arguments an intake needs to serve this organisation's manifest.
-    var intakeArguments: [String] { ["--manifest", keys + "/manifest.json", "--fingerprint", fingerprint, "--vault", vault] }
+    public var intakeArguments: [String] { ["--manifest", keys + "/manifest.json", "--fingerprint", fingerprint, "--vault", vault] }
     /// The arguments purge --acknowledgement and import-replies need to trust its manifest.
-    var manifestArguments: [String] { ["--manifest", keys + "/manifest.json", "--fingerprint", fingerprint] }
+    public var manifestArguments: [String] { ["--manifest", keys + "/manifest.json", "--fingerprint", fingerprint] }
 
-    init(in dir: URL, organisation: String) throws {
+    public init(in dir: URL, organisation: String) throws {
         self.dir = dir
         pass = dir.appendingPathComponent("pass").path
         vpass = dir.appendingPathComponent("vpass").path
@@ -46,7 +46,7 @@ struct StaffSetup {
     }
 
     /// The organisation's current encryption key, from its manifest checked against its pin.
-    func currentKey() throws -> SealPublicKey {
+    public func currentKey() throws -> SealPublicKey {
         guard let pin = SigningKeyFingerprint(text: fingerprint),
               let key = try ManifestFile.load(path: keys + "/manifest.json", pinned: pin).manifest.currentEncryptionKey(on: .today()) else {
             throw TestFailure("no current key in \(keys)")
@@ -55,7 +55,7 @@ struct StaffSetup {
     }
 
     /// Exports the vault into `bundle`, makes the workspace, trusts the vault key and unseals.
-    func exportAndUnseal(into bundle: String) throws -> SubprocessOutcome {
+    public func exportAndUnseal(into bundle: String) throws -> SubprocessOutcome {
         let exported = try Self.run("resguardo-intake", ["export", "--vault", vault, "--out", bundle, "--passphrase-file", vpass])
         guard exported.status == 0 else { throw TestFailure("export failed: \(exported.output)") }
         if !FileManager.default.fileExists(atPath: workspace) {
@@ -67,13 +67,13 @@ struct StaffSetup {
         return try Self.run("resguardo", ["unseal", "--workspace", workspace, bundle, "--passphrase-file", pass])
     }
 
-    static func run(_ name: String, _ arguments: [String]) throws -> SubprocessOutcome {
+    public static func run(_ name: String, _ arguments: [String]) throws -> SubprocessOutcome {
         try runSubprocess(IntakeProcess.binaries.appendingPathComponent(name).path, arguments)
     }
 
     /// Networks with their own keys and vaults, and an intake config that serves them all
     /// (`{"networks":[…]}`), written in `dir`: one folder per network id.
-    static func severalNetworks(in dir: URL, _ networks: [(id: String, country: String)]) throws -> (config: String, staff: [String: StaffSetup]) {
+    public static func severalNetworks(in dir: URL, _ networks: [(id: String, country: String)]) throws -> (config: String, staff: [String: StaffSetup]) {
         var staff: [String: StaffSetup] = [:]
         var entries: [String] = []
         for n in networks {

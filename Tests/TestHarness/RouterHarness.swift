@@ -12,11 +12,11 @@ import Sodium
 /// pinned to their fingerprint), driven in process by Hummingbird's `app.test(.router)`: for
 /// what the routes decide. What needs the wire (TLS, timeouts, connection caps, signals) stays
 /// with `IntakeProcess`.
-struct RouterHarness {
-    let scratch: Scratch
-    let deps: IntakeDependencies
+public struct RouterHarness {
+    public let scratch: Scratch
+    public let deps: IntakeDependencies
 
-    init(configure: (inout IntakeConfiguration) -> Void = { _ in }) throws {
+    public init(configure: (inout IntakeConfiguration) -> Void = { _ in }) throws {
         scratch = try Scratch()
         var configuration = IntakeConfiguration()
         configuration.manifestPath = repositoryRoot.appendingPathComponent("keys-example/manifest.json").path
@@ -28,23 +28,23 @@ struct RouterHarness {
         deps = try IntakeDependencies(configuration: configuration)
     }
 
-    var vaultPath: String { deps.configuration.vaultPath }
+    public var vaultPath: String { deps.configuration.vaultPath }
 
-    func currentKey() throws -> SealPublicKey {
+    public func currentKey() throws -> SealPublicKey {
         guard let key = deps.networks.all.first?.manifest.currentEncryptionKey(on: .today()) else { throw TestFailure("the demo manifest has no current key") }
         return key.publicKey
     }
 
     /// Runs `body` against the router, with a client that answers like `HTTPClient.send`.
-    func test(_ body: @escaping @Sendable (Client) async throws -> Void) async throws {
+    public func test(_ body: @escaping @Sendable (Client) async throws -> Void) async throws {
         let app = Application(router: buildRouter(deps))
         try await app.test(.router) { client in try await body(Client(client: client)) }
     }
 
-    struct Client {
-        let client: any TestClientProtocol
+    public struct Client {
+        public let client: any TestClientProtocol
 
-        func send(_ method: HTTPRequest.Method, _ path: String, body: [UInt8]? = nil, headers: [(String, String)] = []) async throws -> HTTPReply {
+        public func send(_ method: HTTPRequest.Method, _ path: String, body: [UInt8]? = nil, headers: [(String, String)] = []) async throws -> HTTPReply {
             var fields = HTTPFields()
             for (name, value) in headers {
                 guard let field = HTTPField.Name(name) else { throw TestFailure("bad header name \(name)") }
@@ -55,9 +55,9 @@ struct RouterHarness {
                              body: Array(buffer: response.body))
         }
 
-        func submit(_ envelope: [UInt8], headers: [(String, String)] = []) async throws -> HTTPReply {
+        public func submit(_ envelope: [UInt8], headers: [(String, String)] = []) async throws -> HTTPReply {
             try await send(.post, "/v1/reports", body: envelope, headers: [("Content-Type", "application/octet-stream")] + headers)
         }
     }
 }
-typealias HTTPRequestMethod = HTTPRequest.Method
+public typealias HTTPRequestMethod = HTTPRequest.Method

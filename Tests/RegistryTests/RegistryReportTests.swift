@@ -105,6 +105,7 @@ extension RegistryRecord {
 }
 
 import TestSupport
+import TestHarness
 
 @Suite("Registry report as a page", .serialized)
 struct RegistryReportHTMLTests {

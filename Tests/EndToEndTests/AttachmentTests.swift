@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestHarness
 import Sodium
 import Formats
 @testable import Casework

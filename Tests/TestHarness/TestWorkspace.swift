@@ -2,20 +2,20 @@ import Foundation
 import TestSupport
 import Sodium
 import Formats
-@testable import Casework
+import Casework
 
 /// A key directory (fast Argon2id), a workspace bound to it, and a trusted vault key: the setting
 /// every unseal test starts from.
-struct TestWorkspace {
-    static let passphraseText = "frase de paso de prueba"
-    let scratch: Scratch
-    let keys: KeyDirectory
-    let workspace: Workspace
-    let vaultKey: SigningKey
-    let publicKey: SealPublicKey
-    let secrets: UnlockedKeys
+public struct TestWorkspace {
+    public static let passphraseText = "frase de paso de prueba"
+    public let scratch: Scratch
+    public let keys: KeyDirectory
+    public let workspace: Workspace
+    public let vaultKey: SigningKey
+    public let publicKey: SealPublicKey
+    public let secrets: UnlockedKeys
 
-    init() throws {
+    public init() throws {
         scratch = try Scratch()
         let passphrase = try SecureBytes(copying: Array(Self.passphraseText.utf8))
         keys = try KeyDirectory.create(at: scratch.path("keys"), organisation: "Red", passphrase: passphrase,
@@ -30,11 +30,11 @@ struct TestWorkspace {
     }
 
     /// Seals each report (or takes raw envelope bytes as they are) into one signed bundle and unseals it.
-    func unseal(envelopes: [[UInt8]]) throws -> Unsealer.Summary {
+    public func unseal(envelopes: [[UInt8]]) throws -> Unsealer.Summary {
         let entries = try envelopes.map { ExportBundle.Entry(submissionId: try Random.bytes(count: 16), receivedDay: .today(), envelope: $0) }
         let bundle = try ExportBundle.seal(bundleId: try Random.bytes(count: 16), createdDay: .today(), entries: entries, signer: vaultKey)
         return try Unsealer(workspace: workspace, keys: secrets).unseal(bundle: bundle.bytes, today: .today())
     }
 
-    func seal(_ report: [UInt8]) throws -> [UInt8] { try Envelope.seal(report: report, to: publicKey).bytes }
+    public func seal(_ report: [UInt8]) throws -> [UInt8] { try Envelope.seal(report: report, to: publicKey).bytes }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import TestHarness
 @testable import Sodium
 import Formats
 import DurableFiles

@@ -4,6 +4,7 @@ import Formats
 @testable import Deidentify
 @testable import Registry
 import TestSupport
+import TestHarness
 
 /// The k-check asks the registry for its group counts (SQL GROUP BY) instead of loading every
 /// record; these tests hold the SQL key to the Swift one and the counts to the in-memory check.

@@ -4,6 +4,7 @@ import NIOCore
 import NIOHTTP1
 import Testing
 import TestSupport
+import TestHarness
 import Formats
 import Sodium
 import Vault
@@ -195,16 +196,6 @@ struct SlowChunks: AsyncSequence, Sendable {
     }
 
     func makeAsyncIterator() -> AsyncIterator { AsyncIterator(source: self) }
-}
-
-enum ProofOfWorkSolver {
-    static func solve(token: String) throws -> String { try ProofOfWorkPuzzle.solve(token: token) }
-
-    /// A nonce that earns no work at all: a proof that must be refused.
-    static func weakNonce(token: String) throws -> String {
-        guard let t = Encoding.bytes(fromBase64: token) else { throw TestFailure("bad token") }
-        return Encoding.base64(try ProofOfWorkPuzzle.search(token: t) { $0 == 0 })
-    }
 }
 
 enum OpenSSL {

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import Testing
 import TestSupport
+import TestHarness
 import Formats
 import Sodium
 

@@ -3,6 +3,7 @@ import Testing
 import Sodium
 import Formats
 import TestSupport
+import TestHarness
 @testable import Casework
 
 /// Issue 14 item 4: strings from a report never reach the staff's terminal raw.
