@@ -117,27 +117,30 @@ let package = Package(
         // Offline casework: key directories, the case store (CaseDatabase owns every statement
         // on it), bundle import, quarantine, vetting, replies and referrals. It never sees the
         // registry; Deidentify is here for the referral pseudonym.
+        // Key directories, split custody (recovery file, shares, recover, passphrase change),
+        // coordinator and release keys: below Casework and Region, so both use one key code.
+        .target(name: "Keys", dependencies: ["Formats", "Sodium", "DurableFiles"], swiftSettings: strict),
         .target(
             name: "Casework",
-            dependencies: ["Deidentify", "Formats", "Sodium", "DurableFiles", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["Keys", "Deidentify", "Formats", "Sodium", "DurableFiles", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: strict
         ),
         // The one step that spans two stores: vetted cases → de-identified records → registry.
         .target(
             name: "Registration",
-            dependencies: ["Casework", "Deidentify", "Registry", "Formats", "Sodium"],
+            dependencies: ["Casework", "Keys", "Deidentify", "Registry", "Formats", "Sodium"],
             swiftSettings: strict
         ),
         // The regional office (DESIGN.md §9): registry bundles in, regional reports out; no case store.
         .target(
             name: "Region",
-            dependencies: ["Registry", "Deidentify", "Formats", "Sodium", "DurableFiles"],
+            dependencies: ["Keys", "Registry", "Deidentify", "Formats", "Sodium", "DurableFiles"],
             swiftSettings: strict
         ),
         .executableTarget(
             name: "resguardo",
             dependencies: [
-                "CLISupport", "Casework", "Deidentify", "Registry", "Registration", "Region", "Formats", "Sodium", "DurableFiles",
+                "CLISupport", "Keys", "Casework", "Deidentify", "Registry", "Registration", "Region", "Formats", "Sodium", "DurableFiles",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict
@@ -145,7 +148,7 @@ let package = Package(
         // Throughput of the Swift wrappers, compared by scripts/bench with a C loop over libsodium.
         .executableTarget(
             name: "resguardo-crypto-bench",
-            dependencies: ["Casework", "Registration", "Formats", "Sodium", "Vault"],
+            dependencies: ["Keys", "Casework", "Registration", "Formats", "Sodium", "Vault"],
             path: "Benchmarks/CryptoBench",
             swiftSettings: strict
         ),
@@ -179,7 +182,7 @@ let package = Package(
         .target(
             name: "TestHarness",
             dependencies: [
-                "TestSupport", "Intake", "Vault", "Casework", "Formats", "Sodium",
+                "TestSupport", "Intake", "Vault", "Keys", "Casework", "Formats", "Sodium",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -204,7 +207,7 @@ let package = Package(
         // regional exchange.
         .testTarget(
             name: "RegistryTests",
-            dependencies: ["Registry", "Registration", "Region", "Casework", "Deidentify", "Formats", "Sodium", "TestSupport", "TestHarness"],
+            dependencies: ["Registry", "Registration", "Region", "Keys", "Casework", "Deidentify", "Formats", "Sodium", "TestSupport", "TestHarness"],
             swiftSettings: strict
         ),
         .testTarget(
@@ -228,7 +231,7 @@ let package = Package(
         // The offline case store in process.
         .testTarget(
             name: "CaseworkTests",
-            dependencies: ["Casework", "Formats", "Sodium", "TestSupport", "TestHarness"],
+            dependencies: ["Keys", "Casework", "Formats", "Sodium", "TestSupport", "TestHarness"],
             swiftSettings: strict
         ),
         // Every suite that runs the built binaries, a browser or tor: the three tools as a person
@@ -236,7 +239,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "Intake", "Vault", "Casework", "Registration", "Registry", "Region", "Deidentify", "Formats", "Sodium", "DurableFiles",
+                "Intake", "Vault", "Keys", "Casework", "Registration", "Registry", "Region", "Deidentify", "Formats", "Sodium", "DurableFiles",
                 "TestSupport", "TestHarness", "resguardo", "resguardo-intake", "resguardo-submit",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -5,6 +5,7 @@ import Casework
 import Registration
 import Foundation
 import Formats
+import Keys
 import Sodium
 
 let sizes = [(label: "4KiB", report: 3000), (label: "64KiB", report: 50_000)]

@@ -1,5 +1,6 @@
 import DurableFiles
 public import Formats
+public import Keys
 import Foundation
 public import Sodium
 

@@ -1,4 +1,5 @@
 public import Formats
+public import Keys
 import Foundation
 import Sodium
 

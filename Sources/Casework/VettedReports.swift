@@ -1,4 +1,5 @@
 public import Formats
+public import Keys
 
 /// The case store's side of registration (the `Registration` target does the rest): which
 /// cases may enter the registry, and the record each became. Casework never sees the registry.

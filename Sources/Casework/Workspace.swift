@@ -1,6 +1,7 @@
 import DurableFiles
 public import Deidentify
 public import Formats
+public import Keys
 import Foundation
 public import Sodium
 

@@ -1,6 +1,7 @@
 public import Casework
 public import Deidentify
 import Formats
+public import Keys
 public import Registry
 import Sodium
 

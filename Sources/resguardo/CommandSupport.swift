@@ -4,6 +4,7 @@ import Casework
 import Deidentify
 import DurableFiles
 import Formats
+import Keys
 import Foundation
 import Region
 import Registration

@@ -3,6 +3,7 @@ import CLISupport
 import Casework
 import DurableFiles
 import Formats
+import Keys
 import Foundation
 import Sodium
 

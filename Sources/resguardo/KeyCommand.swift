@@ -4,6 +4,7 @@ import ArgumentParser
 import CLISupport
 import Casework
 import Formats
+import Keys
 import Sodium
 
 extension Resguardo {

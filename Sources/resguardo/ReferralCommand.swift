@@ -4,6 +4,7 @@ import CLISupport
 import Casework
 import Foundation
 import Formats
+import Keys
 import Sodium
 
 extension Resguardo {

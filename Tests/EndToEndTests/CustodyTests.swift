@@ -6,6 +6,7 @@ import TestHarness
 import Formats
 import DurableFiles
 @testable import Casework
+@testable import Keys
 
 /// Issue 17's drill, through the real `resguardo` binary inside `unshare -n`: the laptop is lost
 /// after the keys were split; the trustees bring two of three shares; the rebuilt key directory

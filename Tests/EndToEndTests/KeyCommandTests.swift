@@ -5,6 +5,7 @@ import TestHarness
 import Sodium
 import Formats
 @testable import Casework
+import Keys
 
 @Suite("resguardo key …")
 struct KeyCommandTests {

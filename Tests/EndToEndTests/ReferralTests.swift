@@ -4,6 +4,7 @@ import TestHarness
 import Sodium
 import Formats
 @testable import Casework
+import Keys
 
 /// Relocation referrals through the real `resguardo` binary: a coordinator's keys on one side,
 /// the network's workspace on the other.

@@ -3,6 +3,7 @@ import TestSupport
 import Sodium
 import Formats
 import Casework
+import Keys
 
 /// A key directory (fast Argon2id), a workspace bound to it, and a trusted vault key: the setting
 /// every unseal test starts from.

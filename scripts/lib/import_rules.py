@@ -22,11 +22,13 @@ SYSTEM = {"Foundation", "Glibc", "Darwin", "Dispatch", "Synchronization"}
 NETWORKING = {"NIOCore", "NIOPosix", "NIOSSL", "NIOHTTP1", "NIOHTTPTypes", "NIOConcurrencyHelpers", "Hummingbird",
               "HummingbirdCore", "HummingbirdTLS", "AsyncHTTPClient", "FoundationNetworking", "PostgresNIO"}
 # Offline and pure targets never link networking, whatever else changes.
-NO_NETWORKING = {"Sodium", "DurableFiles", "Formats", "CLISupport", "Casework", "Deidentify", "Registry", "Registration", "Region", "resguardo"}
+NO_NETWORKING = {"Sodium", "DurableFiles", "Formats", "CLISupport", "Keys", "Casework", "Deidentify", "Registry", "Registration", "Region", "resguardo"}
 MUST_NOT = {
     # The regional office: bundles in, regional registry and reports out. No regional command
     # can ever open a case store.
     "Region": {"Casework", "Registration"},
+    # Keys sit below both the network's case work and the regional office.
+    "Keys": {"Casework", "Region", "Registry", "Registration", "GRDB"},
     # The formats and the crypto below everything else: no store, no server.
     "Formats": {"Vault", "Intake", "Casework", "Registry", "GRDB"},
     "Sodium": {"Formats", "Vault", "Intake", "Casework"},
@@ -41,7 +43,8 @@ WHAT = {
     "Vault": "the online store: SQLite or PostgreSQL, export bundles, purge",
     "Intake": "the online server: routes, web form, proof of work, onion side",
     "CLISupport": "command-line plumbing: errors, passphrases, the terminal",
-    "Casework": "the offline case store, key directories and custody",
+    "Keys": "key directories, split custody (recovery file, shares, recover), passphrase change, coordinator and release keys",
+    "Casework": "the offline case store: workspace, unseal, cases, replies, referrals",
     "Deidentify": "reports → de-identified records, the k-check",
     "Registry": "the registry of aggressions and its reports",
     "Registration": "vetted cases → registry records → registry bundles",
