@@ -55,7 +55,7 @@ public final class IntakeNetwork: Sendable {
         manifestJSON = signed.serialized()
         manifest = signed.manifest
         fingerprint = setting.fingerprint
-        vaultLocation = try VaultLocation(setting.vaultPath)
+        do { vaultLocation = try VaultLocation(setting.vaultPath) } catch { throw ConfigurationError.invalid("vault", error.description) }
         switch vaultLocation {
         case .sqlite(let path):
             let vault = try VaultDatabase(path: path, checkpointing: .background)

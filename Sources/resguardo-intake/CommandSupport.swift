@@ -41,42 +41,42 @@ struct VaultOptions: ParsableArguments {
         do { return try PostgresVaultURL(vaultUrl) } catch { throw CommandFailure(error.description, status: .usage) }
     }
 
-    /// A vault opened for one command; `close()` when done (it ends a PostgreSQL pool).
-    struct Opened {
-        let administration: any VaultAdministration
-        let postgres: PostgresVault?
-
-        func close() async { await postgres?.stop() }
+    /// The vault these options name (the choice of backend is `VaultLocation`'s, in Vault).
+    var location: VaultLocation {
+        get throws {
+            if let url = try postgresURL() { return .postgres(url) }
+            return .sqlite(path: vault)
+        }
     }
 
     /// Opens the vault; a PostgreSQL one is connected and its schema brought up to date (the
     /// intakes do the same at start-up, under the same lock).
-    func open(creating: Bool = false) async throws -> Opened {
-        guard let url = try postgresURL() else {
+    func open(creating: Bool = false) async throws -> OpenedVault {
+        let location = try location
+        var password: String?
+        switch location {
+        case .sqlite:
             guard creating || FileManager.default.fileExists(atPath: vault) else {
                 throw CommandFailure(L("no vault at {vault}", ["vault": "\(vault)"]), hints: [L("create one with: resguardo-intake vault init --vault {vault}", ["vault": "\(vault)"])], status: .noInput)
             }
-            do { return Opened(administration: try VaultDatabase(path: vault), postgres: nil) } catch {
+        case .postgres(let url):
+            if let warning = url.warning { Console.warning(warning) }
+            var settings = IntakeConfiguration()
+            settings.vaultPasswordFile = vaultPasswordFile ?? ""
+            settings.vaultPassword = ProcessInfo.processInfo.environment["RESGUARDO_INTAKE_VAULT_PASSWORD"]
+            do { password = try settings.databasePassword() } catch { throw CommandFailure(error.description, status: .noInput) }
+        }
+        do { return try await location.open(password: password) } catch {
+            switch error {
+            case .sqlite:
                 throw CommandFailure((creating ? L("cannot create vault {vault}: {error}", ["vault": vault, "error": "\(error)"]) : L("cannot open vault {vault}: {error}", ["vault": vault, "error": "\(error)"])),
                                      status: .dataError)
+            case .url:
+                throw CommandFailure(error.description, status: .usage)
+            case .unreachable:
+                throw CommandFailure(L("cannot open the vault {url}: {error}", ["url": "\(location)", "error": "\(error)"]), hints: ["is PostgreSQL running, and may this user connect to it?"], status: .unavailable)
             }
         }
-        if let warning = url.warning { Console.warning(warning) }
-        var settings = IntakeConfiguration()
-        settings.vaultPasswordFile = vaultPasswordFile ?? ""
-        settings.vaultPassword = ProcessInfo.processInfo.environment["RESGUARDO_INTAKE_VAULT_PASSWORD"]
-        let password: String?
-        do { password = try settings.databasePassword() } catch { throw CommandFailure(error.description, status: .noInput) }
-        let database: PostgresVault
-        do { database = try PostgresVault(url: url, password: password, operationTimeout: .seconds(30)) } catch {
-            throw CommandFailure(error.description, status: .usage)
-        }
-        database.start()
-        do { try await database.migrate() } catch {
-            await database.stop()
-            throw CommandFailure(L("cannot open the vault {url}: {error}", ["url": "\(url)", "error": "\(error)"]), hints: ["is PostgreSQL running, and may this user connect to it?"], status: .unavailable)
-        }
-        return Opened(administration: database, postgres: database)
     }
 }
 

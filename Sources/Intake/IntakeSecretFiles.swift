@@ -1,56 +1,6 @@
 import Foundation
 import Formats
-public import Vault
-
-/// Which vault a network's reports go to: the embedded SQLite file (the default) or a shared
-/// PostgreSQL database (`vault.url`, or a network's `vault` written as a `postgres://` URL).
-public enum VaultLocation: Sendable, Equatable, CustomStringConvertible {
-    case sqlite(path: String)
-    case postgres(PostgresVaultURL)
-
-    public init(_ text: String) throws(ConfigurationError) {
-        guard text.hasPrefix("postgres://") || text.hasPrefix("postgresql://") else {
-            self = .sqlite(path: text)
-            return
-        }
-        do { self = .postgres(try PostgresVaultURL(text)) } catch { throw .invalid("vault", error.description) }
-    }
-
-    public var description: String {
-        switch self {
-        case .sqlite(let path): return path
-        case .postgres(let url): return url.description
-        }
-    }
-
-    /// Where the vault really is, for "two networks share a vault" (review N8): a file by its
-    /// resolved path (symlinks and `./` gone; its folder's when it does not exist yet), a database
-    /// by its server (host or resolved socket folder, port) and name, whatever the URL's
-    /// spelling, user or parameter order. Two names of one server (`localhost`, `127.0.0.1`) are
-    /// not caught here; the binding each vault keeps refuses the second network when it opens.
-    public var identity: String {
-        func resolved(_ path: String) -> String {
-            let url = URL(fileURLWithPath: path)
-            if let real = realpath(url.path, nil) { defer { free(real) }; return String(cString: real) }
-            let folder = url.deletingLastPathComponent().path
-            if let real = realpath(folder, nil) { defer { free(real) }; return String(cString: real) + "/" + url.lastPathComponent }
-            return url.standardizedFileURL.path
-        }
-        switch self {
-        case .sqlite(let path): return "file \(resolved(path))"
-        case .postgres(let url):
-            switch url.endpoint {
-            case .tcp(let host, let port): return "database \(url.database) on \(host.lowercased()):\(port)"
-            case .socket(let directory, let port): return "database \(url.database) on the socket \(resolved(directory))/.s.PGSQL.\(port)"
-            }
-        }
-    }
-
-    public var isShared: Bool {
-        if case .postgres = self { return true }
-        return false
-    }
-}
+import Vault
 
 extension IntakeConfiguration {
     /// The database password: `vault.password_file` (which must not be readable by group or
