@@ -22,53 +22,9 @@ extension VaultDatabase {
     /// rest wait for the next full export.
     public func export(to path: String, signer: SigningKey, today: CalendarDay, limit: Int = ExportBundle.maxCount,
                        maxBytes: Int = VaultDatabase.maxBundleEnvelopeBytes, urgentOnly: Bool = false) async throws(VaultError) -> ExportSummary {
-        let filter = urgentOnly ? "export_id IS NULL AND urgent = 1" : "export_id IS NULL"
         do {
-            let rows = try writer.read { db in
-                // Choose by size first (cheap), then read only the chosen envelopes.
-                // Ordered by day, then by the random id, so a bundle does not carry arrival order.
-                var chosen: [Int64] = []
-                var bytes = 0
-                for row in try Row.fetchAll(db, sql: "SELECT rowid, length(envelope) AS size FROM submission WHERE \(filter) ORDER BY received_day, id LIMIT ?",
-                                            arguments: [limit]) {
-                    let size: Int = row["size"]
-                    if !chosen.isEmpty && bytes + size > maxBytes { break }
-                    chosen.append(row["rowid"])
-                    bytes += size
-                }
-                return try chosen.compactMap { rowid in
-                    try Row.fetchOne(db, sql: "SELECT rowid, id, received_day, envelope FROM submission WHERE rowid = ?", arguments: [rowid])
-                }
-            }
-            let remaining = try await writer.read { db in
-                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM submission WHERE \(filter)") ?? 0
-            } - rows.count
-            let rowids: [Int64] = rows.map { $0["rowid"] }
-            let entries = try rows.map { row throws(VaultError) -> ExportBundle.Entry in
-                let id: Data = row["id"]
-                let dayText: String = row["received_day"]
-                guard let day = CalendarDay(dayText) else { throw VaultError.corrupt(L("submission has an invalid received day")) }
-                let envelope: Data = row["envelope"]
-                return ExportBundle.Entry(submissionId: Array(id), receivedDay: day, envelope: Array(envelope))
-            }
-            let bundleId = try Random.bytes(count: 16)
-            let sealed = try ExportBundle.seal(bundleId: bundleId, createdDay: today, entries: entries, signer: signer)
-            try DurableFile.createExclusive(path, bytes: sealed.bytes)
-            do {
-                try await writer.write { db in
-                    try db.execute(sql: "INSERT INTO export (id, created_day, count, digest) VALUES (?, ?, ?, ?)",
-                                   arguments: [Data(bundleId), today.description, entries.count, Data(sealed.digest)])
-                    let mark = try db.cachedStatement(sql: "UPDATE submission SET export_id = ? WHERE rowid = ?")
-                    for rowid in rowids { try mark.execute(arguments: [Data(bundleId), rowid]) }
-                }
-            } catch {
-                // The vault never recorded this bundle (a full disk, a lock): a file left behind
-                // would be a validly signed bundle that `purge --bundle-digest` cannot name and
-                // that blocks a retry to the same path. Remove it; the envelopes stay pending.
-                DurableFile.remove(path)
-                throw error
-            }
-            return ExportSummary(count: entries.count, digest: sealed.digest, byteCount: sealed.bytes.count, remaining: remaining)
+            return try await ExportPolicy.export(SQLiteExportSession(writer: writer), to: path, signer: signer, today: today, limit: limit,
+                                                 maxBytes: maxBytes, urgentOnly: urgentOnly)
         } catch {
             throw VaultError(error)
         }
@@ -92,11 +48,8 @@ extension VaultDatabase {
         }
     }
 
-    /// Retention: deletes submissions received before `today - days` whose bundle the offline
-    /// side acknowledged. An envelope exported in a bundle never acknowledged may be the only copy
-    /// (the bundle lost on the way), and one never exported certainly is: those are kept and
-    /// counted unless asked for by name (`--force-unacknowledged`, `--force-unexported`), and what
-    /// was deleted is reported by bundle.
+    /// Retention (`RetentionPlan`): deletes submissions received before `today - days` whose
+    /// bundle the offline side acknowledged, and more only when named.
     public func purge(olderThan days: Int, today: CalendarDay, includingUnacknowledged: Bool, includingUnexported: Bool) async throws(VaultError) -> PurgeByAgeSummary {
         let cutoff = today.adding(days: -days).description
         do {
@@ -104,9 +57,7 @@ extension VaultDatabase {
                 func count(_ condition: String) throws -> Int {
                     try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM submission s WHERE s.received_day < ? AND \(condition)", arguments: [cutoff]) ?? 0
                 }
-                let acknowledged = "s.export_id IN (SELECT id FROM export WHERE acknowledged_day IS NOT NULL)"
-                let unacknowledged = "s.export_id IN (SELECT id FROM export WHERE acknowledged_day IS NULL)"
-                let unexported = "s.export_id IS NULL"
+                let plan = RetentionPlan(includingUnacknowledged: includingUnacknowledged, includingUnexported: includingUnexported)
                 let bundles = try Row.fetchAll(db, sql: """
                     SELECT e.digest, COUNT(*) AS n FROM submission s JOIN export e ON e.id = s.export_id
                     WHERE s.received_day < ? AND e.acknowledged_day IS NULL GROUP BY e.digest ORDER BY e.digest
@@ -114,13 +65,9 @@ extension VaultDatabase {
                     let digest: Data = row["digest"]
                     return (Array(digest), row["n"])
                 }
-                var summary = PurgeByAgeSummary(deletedAcknowledged: try count(acknowledged), unacknowledged: bundles,
-                                                unexported: try count(unexported), deletedUnacknowledged: includingUnacknowledged,
-                                                deletedUnexported: includingUnexported)
-                var conditions = [acknowledged]
-                if includingUnacknowledged { conditions.append(unacknowledged) }
-                if includingUnexported { conditions.append(unexported) }
-                try db.execute(sql: "DELETE FROM submission AS s WHERE s.received_day < ? AND (\(conditions.joined(separator: " OR ")))", arguments: [cutoff])
+                var summary = plan.summary(acknowledged: try count(RetentionPlan.acknowledged), unacknowledgedBundles: bundles,
+                                           unexported: try count(RetentionPlan.unexported))
+                try db.execute(sql: "DELETE FROM submission AS s WHERE s.received_day < ? AND \(plan.deleteCondition)", arguments: [cutoff])
                 summary.deleted = db.changesCount
                 return summary
             }
@@ -154,4 +101,55 @@ public struct PurgeByAgeSummary: Sendable {
     public var unacknowledgedCount: Int { unacknowledged.reduce(0) { $0 + $1.count } }
     public var keptUnacknowledged: Int { deletedUnacknowledged ? 0 : unacknowledgedCount }
     public var keptUnexported: Int { deletedUnexported ? 0 : unexported }
+}
+
+/// The SQLite vault's export statements: the pending rows are chosen and read in a read
+/// transaction, so the bundle is written and synced without holding the writer; the export is
+/// recorded in one write transaction, the rows marked by the rowids read.
+final class SQLiteExportSession: ExportSession {
+    let writer: DatabasePool
+    private var rowids: [Int64] = []
+
+    init(writer: DatabasePool) { self.writer = writer }
+
+    func pending(limit: Int, maxBytes: Int, urgentOnly: Bool) async throws -> (entries: [ExportBundle.Entry], remaining: Int) {
+        let filter = urgentOnly ? "export_id IS NULL AND urgent = 1" : "export_id IS NULL"
+        let rows = try await writer.read { db in
+            // Choose by size first (cheap), then read only the chosen envelopes.
+            var chosen: [Int64] = []
+            var bytes = 0
+            for row in try Row.fetchAll(db, sql: "SELECT rowid, length(envelope) AS size FROM submission WHERE \(filter) ORDER BY received_day, id LIMIT ?",
+                                        arguments: [limit]) {
+                let size: Int = row["size"]
+                if !chosen.isEmpty && bytes + size > maxBytes { break }
+                chosen.append(row["rowid"])
+                bytes += size
+            }
+            return try chosen.compactMap { rowid in
+                try Row.fetchOne(db, sql: "SELECT rowid, id, received_day, envelope FROM submission WHERE rowid = ?", arguments: [rowid])
+            }
+        }
+        let remaining = try await writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM submission WHERE \(filter)") ?? 0
+        } - rows.count
+        rowids = rows.map { $0["rowid"] }
+        let entries = try rows.map { row throws(VaultError) -> ExportBundle.Entry in
+            let id: Data = row["id"]
+            let dayText: String = row["received_day"]
+            guard let day = CalendarDay(dayText) else { throw VaultError.corrupt(L("submission has an invalid received day")) }
+            let envelope: Data = row["envelope"]
+            return ExportBundle.Entry(submissionId: Array(id), receivedDay: day, envelope: Array(envelope))
+        }
+        return (entries, remaining)
+    }
+
+    func record(bundleId: [UInt8], createdDay: CalendarDay, digest: [UInt8], entries: [ExportBundle.Entry]) async throws {
+        let rowids = rowids
+        try await writer.write { db in
+            try db.execute(sql: "INSERT INTO export (id, created_day, count, digest) VALUES (?, ?, ?, ?)",
+                           arguments: [Data(bundleId), createdDay.description, entries.count, Data(digest)])
+            let mark = try db.cachedStatement(sql: "UPDATE submission SET export_id = ? WHERE rowid = ?")
+            for rowid in rowids { try mark.execute(arguments: [Data(bundleId), rowid]) }
+        }
+    }
 }
