@@ -16,13 +16,9 @@ public final class IntakeNetwork: Sendable {
     public let manifest: KeyManifest
     /// The signing-key fingerprint pinned in the config: the manifest was checked against it.
     public let fingerprint: SigningKeyFingerprint
-    /// The vault behind `store`: an embedded SQLite file with its group-commit writer, or a
-    /// PostgreSQL database shared with the network's other intakes.
-    public enum Backend: Sendable {
-        case sqlite(VaultDatabase, SubmissionWriter)
-        case postgres(PostgresVault, PostgresSubmissionStore)
-    }
-    public let backend: Backend
+    /// The vault behind `store` (Vault chose the backend from `vaultLocation`).
+    let serving: ServingVault
+    public var backend: ServingVault.Backend { serving.backend }
     /// Where the vault is, for messages (never holds a password).
     public let vaultLocation: VaultLocation
     /// What the routes use of the vault, whichever it is.
@@ -56,27 +52,21 @@ public final class IntakeNetwork: Sendable {
         manifest = signed.manifest
         fingerprint = setting.fingerprint
         do { vaultLocation = try VaultLocation(setting.vaultPath) } catch { throw ConfigurationError.invalid("vault", error.description) }
-        switch vaultLocation {
-        case .sqlite(let path):
-            let vault = try VaultDatabase(path: path, checkpointing: .background)
+        let binding = VaultBinding(network: setting.id, fingerprint: setting.fingerprint)
+        do {
+            serving = try vaultLocation.openForServing(binding: binding, password: shared.databasePassword,
+                                                       commitWindow: .milliseconds(shared.commitWindowMilliseconds))
+        } catch {
+            switch error {
+            case .open(let e): throw e
             // Review N8: a vault made for, or first opened by, another network is refused (on an
             // intake of several networks, that network alone, as for a bad manifest).
-            do { try vault.bindNow(VaultBinding(network: setting.id, fingerprint: setting.fingerprint)) } catch {
-                try? vault.close()
-                throw NetworkLoadError(network: setting.id, configuration: .invalid("vault", "network \(setting.id): \(error)"))
+            case .binding: throw NetworkLoadError(network: setting.id, configuration: .invalid("vault", "network \(setting.id): \(error)"))
+            case .url: throw ConfigurationError.invalid("vault", error.description)
             }
-            let writer = SubmissionWriter(vault: vault)
-            backend = .sqlite(vault, writer)
-            store = storeOverride ?? SQLiteSubmissionStore(vault: vault, writer: writer)
-            self.shared = nil
-        case .postgres(let url):
-            let vault: PostgresVault
-            do { vault = try PostgresVault(url: url, password: shared.databasePassword) } catch { throw ConfigurationError.invalid("vault", error.description) }
-            let groupCommit = PostgresSubmissionStore(vault: vault, commitWindow: .milliseconds(shared.commitWindowMilliseconds))
-            backend = .postgres(vault, groupCommit)
-            store = storeOverride ?? groupCommit
-            self.shared = PostgresTokenSpender(vault: vault, window: .milliseconds(shared.commitWindowMilliseconds))
         }
+        store = storeOverride ?? serving.store
+        self.shared = serving.shared
         notifier = UrgentNotifier(command: setting.urgentCommand, minIntervalSeconds: shared.urgentMinIntervalSeconds, counters: shared.counters,
                                   shared: self.shared)
         acceptance = Acceptance(store: store, counters: shared.counters, proofOfWork: shared.proofOfWork, notifier: notifier)
@@ -93,19 +83,11 @@ public final class IntakeNetwork: Sendable {
     /// Connects a shared vault's pool and brings its schema up to date (the embedded vault did
     /// both when it opened). An intake that cannot reach its database does not start serving.
     func prepare() async throws(VaultError) {
-        guard case .postgres(let vault, _) = backend else { return }
-        vault.start()
-        try await vault.migrate()
-        try await vault.bind(VaultBinding(network: id, fingerprint: fingerprint))
+        try await serving.prepare(binding: VaultBinding(network: id, fingerprint: fingerprint))
     }
 
     /// After the last request: closes the embedded vault (its log is folded in) or ends the pool.
-    func close() async throws(VaultError) {
-        switch backend {
-        case .sqlite(let vault, _): try vault.close()
-        case .postgres(let vault, _): await vault.stop()
-        }
-    }
+    func close() async throws(VaultError) { try await serving.close() }
 }
 
 /// A manifest that did not load (unreadable, not signed by the pin, malformed, expired), said

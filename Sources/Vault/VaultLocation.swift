@@ -98,3 +98,77 @@ public enum VaultOpenError: Error, CustomStringConvertible {
         }
     }
 }
+
+/// The vault an intake serves from, whichever backend `VaultLocation` named: what the routes
+/// store into, what intakes sharing it must see, and how it starts and ends.
+public struct ServingVault: Sendable {
+    public enum Backend: Sendable {
+        /// The embedded file and its group-commit writer.
+        case sqlite(VaultDatabase, SubmissionWriter)
+        /// The shared database and its group commit.
+        case postgres(PostgresVault, PostgresSubmissionStore)
+    }
+    public let backend: Backend
+    /// What the routes use of the vault, whichever it is.
+    public let store: any SubmissionStore
+    /// What other intakes on the same vault must see (spent tokens, urgent turns); nil for the
+    /// embedded vault, whose one intake keeps both in memory.
+    public let shared: (any SharedIntakeState)?
+
+    /// Connects a shared vault's pool, brings its schema up to date and binds it (the embedded
+    /// vault did all three when it opened). An intake that cannot reach its database does not
+    /// start serving.
+    public func prepare(binding: VaultBinding) async throws(VaultError) {
+        guard case .postgres(let vault, _) = backend else { return }
+        vault.start()
+        try await vault.migrate()
+        try await vault.bind(binding)
+    }
+
+    /// After the last request: closes the embedded vault (its log is folded in) or ends the pool.
+    public func close() async throws(VaultError) {
+        switch backend {
+        case .sqlite(let vault, _): try vault.close()
+        case .postgres(let vault, _): await vault.stop()
+        }
+    }
+}
+
+extension VaultLocation {
+    /// Opens the vault for an intake: the SQLite file checkpointed in the background and bound to
+    /// `binding` at once (review N8: a vault of another network is refused); a PostgreSQL pool,
+    /// connected and bound later by `ServingVault.prepare`, with its commit window.
+    public func openForServing(binding: VaultBinding, password: String?, commitWindow: Duration) throws(VaultServingError) -> ServingVault {
+        switch self {
+        case .sqlite(let path):
+            let vault: VaultDatabase
+            do { vault = try VaultDatabase(path: path, checkpointing: .background) } catch { throw .open(error) }
+            do { _ = try vault.bindNow(binding) } catch {
+                try? vault.close()
+                throw .binding(error)
+            }
+            let writer = SubmissionWriter(vault: vault)
+            return ServingVault(backend: .sqlite(vault, writer), store: SQLiteSubmissionStore(vault: vault, writer: writer), shared: nil)
+        case .postgres(let url):
+            let vault: PostgresVault
+            do { vault = try PostgresVault(url: url, password: password) } catch { throw .url(error) }
+            let groupCommit = PostgresSubmissionStore(vault: vault, commitWindow: commitWindow)
+            return ServingVault(backend: .postgres(vault, groupCommit), store: groupCommit,
+                                shared: PostgresTokenSpender(vault: vault, window: commitWindow))
+        }
+    }
+}
+
+public enum VaultServingError: Error, CustomStringConvertible {
+    case open(VaultError)
+    /// The vault belongs to another network.
+    case binding(VaultError)
+    case url(PostgresURLError)
+
+    public var description: String {
+        switch self {
+        case .open(let e), .binding(let e): return e.description
+        case .url(let e): return e.description
+        }
+    }
+}
