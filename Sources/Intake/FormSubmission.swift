@@ -250,8 +250,6 @@ final class RateLimiter: Sendable {
         }
     }
 
-    func hasToken(now: Date = Date()) -> Bool { take(now: now) == .granted }
-
     /// Spends one token for an accepted submission. Requests checked at the same moment may
     /// overdraw by the number in flight; the debt is repaid before the next one is let in.
     func spend(now: Date = Date()) {

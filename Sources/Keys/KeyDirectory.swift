@@ -200,34 +200,30 @@ public struct KeyDirectory: Sendable {
     public func unlockEncryptionKeys(passphrase: SecureBytes) throws(KeyDirectoryError) -> UnlockedKeys {
         var keys: [KeyId: SealSecretKey] = [:]
         for entry in manifest.manifest.encryptionKeys {
-            let name = Self.encryptionKeyName(entry.id)
-            do {
-                keys[entry.id] = try Self.readKeyFile(path, name).unlockSealKey(passphrase: passphrase)
-            } catch let error as KeyFileError {
-                throw .keyFile(name, error)
-            } catch let error as KeyDirectoryError {
-                throw error
-            } catch {
-                throw KeyDirectoryError.wrap(error)
-            }
+            keys[entry.id] = try unlocking(Self.encryptionKeyName(entry.id)) { try $0.unlockSealKey(passphrase: passphrase) }
         }
         return UnlockedKeys(keys)
     }
 
-    /// Unlocks the reply-signing key (it also signs acknowledgements of imported bundles).
     /// The manifest-signing key: the network's identity, which also signs its registry bundles
     /// (the regional office pins its fingerprint, as every client does).
     public func unlockManifestSigningKey(passphrase: SecureBytes) throws(KeyDirectoryError) -> SigningKey {
         try unlockSigningKey(Self.signingKeyName, kind: .manifestSigning, passphrase: passphrase)
     }
 
+    /// The reply-signing key (it also signs acknowledgements of imported bundles).
     public func unlockReplySigningKey(passphrase: SecureBytes) throws(KeyDirectoryError) -> SigningKey {
         try unlockSigningKey(Self.replySigningKeyName, kind: .replySigning, passphrase: passphrase)
     }
 
     private func unlockSigningKey(_ name: String, kind: KeyFile.Kind, passphrase: SecureBytes) throws(KeyDirectoryError) -> SigningKey {
+        try unlocking(name) { try $0.unlockSigningKey(passphrase: passphrase, kind: kind) }
+    }
+
+    /// One key file of the directory, opened by `body`; its errors named by the file.
+    private func unlocking<T>(_ name: String, _ body: (KeyFile) throws -> T) throws(KeyDirectoryError) -> T {
         do {
-            return try Self.readKeyFile(path, name).unlockSigningKey(passphrase: passphrase, kind: kind)
+            return try body(try Self.readKeyFile(path, name))
         } catch let error as KeyFileError {
             throw .keyFile(name, error)
         } catch let error as KeyDirectoryError {
