@@ -26,8 +26,28 @@ public struct RecoveryFile: Sendable {
         case encryption
         case manifestSigning = "manifest_signing"
         case replySigning = "reply_signing"
-        /// A workspace's pseudonym key: registry pseudonyms stay the same after a recovery.
+        /// A workspace's pseudonym key (or the regional office's): registry pseudonyms stay the
+        /// same after a recovery.
         case pseudonym
+        /// The regional office's signing key (`scope: "region"` only).
+        case regionSigning = "region_signing"
+    }
+
+    /// Whose keys the file holds: a network's key directory, or the regional office's folder
+    /// (whose file has no manifest: `manifest` holds its `region-public.json`, and its entry list
+    /// is signed by the regional signing key). Each scope has its own kinds, so a file cannot be
+    /// recovered as the other.
+    public enum Scope: String, Sendable {
+        case network
+        case region
+
+        /// The kinds a file of this scope may hold.
+        public var kinds: Set<Kind> {
+            switch self {
+            case .network: return [.encryption, .manifestSigning, .replySigning, .pseudonym]
+            case .region: return [.encryption, .regionSigning, .pseudonym]
+            }
+        }
     }
 
     public struct Entry: Sendable {
@@ -39,7 +59,7 @@ public struct RecoveryFile: Sendable {
     }
 
     /// Kinds a directory holds one of: a second one is an addition nobody made on purpose.
-    static let singleKinds: Set<Kind> = [.manifestSigning, .replySigning, .pseudonym]
+    static let singleKinds: Set<Kind> = [.manifestSigning, .replySigning, .pseudonym, .regionSigning]
 
     /// What a split made: public facts about the shares (the set's identifier, the groups).
     public struct Custody: Sendable, Equatable {
@@ -66,6 +86,7 @@ public struct RecoveryFile: Sendable {
     }
 
     public var organisation: String
+    public let scope: Scope
     public let recoveryKey: SealPublicKey
     public var manifest: [UInt8]
     public var custody: Custody?
@@ -73,8 +94,9 @@ public struct RecoveryFile: Sendable {
     /// Nil in a file written before entry lists were signed, and after `add` until `sign`.
     public private(set) var signature: [UInt8]?
 
-    public init(organisation: String, recoveryKey: SealPublicKey, manifest: [UInt8]) {
+    public init(organisation: String, scope: Scope = .network, recoveryKey: SealPublicKey, manifest: [UInt8]) {
         self.organisation = organisation
+        self.scope = scope
         self.recoveryKey = recoveryKey
         self.manifest = manifest
         custody = nil
@@ -86,6 +108,7 @@ public struct RecoveryFile: Sendable {
     /// The entry list changed, so the signature goes until `sign` makes a new one.
     public mutating func add(name: String, kind: Kind, publicKey: [UInt8], secret: SecureBytes) throws(RecoveryFileError) {
         guard !name.isEmpty, !name.utf8.contains(0) else { throw .malformed(L("an entry name must be non-empty and contain no NUL")) }
+        guard scope.kinds.contains(kind) else { throw .malformed(L("a {scope} recovery file holds no {kind} key", ["scope": scope.rawValue, "kind": kind.rawValue])) }
         if Self.singleKinds.contains(kind), entries.contains(where: { $0.kind == kind && $0.name != name }) {
             throw .duplicateKind(kind.rawValue)
         }
@@ -148,6 +171,7 @@ public struct RecoveryFile: Sendable {
         } ?? .null
         return JSONValue.object([
             ("format", .string(Self.format)), ("version", .int(1)), ("organisation", .string(organisation)),
+        ] + (scope == .network ? [] : [("scope", JSONValue.string(scope.rawValue))]) + [
             ("recovery_key", .string(Encoding.base64(recoveryKey.bytes))), ("manifest", .string(Encoding.base64(manifest))), ("custody", custodyValue),
             ("entries", .array(entries.map { e in
                 .object([("name", .string(e.name)), ("kind", .string(e.kind.rawValue)), ("public_key", .string(Encoding.base64(e.publicKey))),
@@ -172,7 +196,16 @@ public struct RecoveryFile: Sendable {
         do { key = try SealPublicKey(bytes: try base64(json["recovery_key"], "recovery_key")) } catch let e as RecoveryFileError { throw e } catch {
             throw .malformed(L("`recovery_key` is not an X25519 public key"))
         }
-        self.init(organisation: organisation, recoveryKey: key, manifest: try base64(json["manifest"], "manifest"))
+        // A network's file has no `scope` member (files from before the regional office had one).
+        let scope: Scope
+        switch json["scope"] {
+        case nil: scope = .network
+        case .string(let text)?:
+            guard let named = Scope(rawValue: text) else { throw .malformed(L("`scope` must be \"network\" or \"region\"")) }
+            scope = named
+        default: throw .malformed(L("`scope` must be \"network\" or \"region\""))
+        }
+        self.init(organisation: organisation, scope: scope, recoveryKey: key, manifest: try base64(json["manifest"], "manifest"))
         switch json["custody"] {
         case nil, .null?: custody = nil
         case let c?:
@@ -191,6 +224,7 @@ public struct RecoveryFile: Sendable {
                 throw .malformed(L("an entry needs a name and a kind ({value})", ["value": "\(Kind.allCases.map(\.rawValue).joined(separator: ", "))"]))
             }
             guard !name.isEmpty, !name.utf8.contains(0) else { throw .malformed(L("an entry name must be non-empty and contain no NUL")) }
+            guard scope.kinds.contains(kind) else { throw .malformed(L("a {scope} recovery file holds no {kind} key", ["scope": scope.rawValue, "kind": kind.rawValue])) }
             guard !entries.contains(where: { $0.name == name }) else { throw .malformed(L("two entries are named {value}", ["value": "\(TerminalText.escaped(name))"])) }
             if Self.singleKinds.contains(kind), entries.contains(where: { $0.kind == kind }) { throw .duplicateKind(kind.rawValue) }
             entries.append(Entry(name: name, kind: kind, publicKey: try base64(item["public_key"], "public_key"), sealed: try base64(item["sealed"], "sealed")))

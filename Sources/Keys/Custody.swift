@@ -11,25 +11,20 @@ import Foundation
 ///     DIR/recovery.rsgr         recovery file v1 (docs/formats.md §18)
 ///     DIR/recovery-secret.key   the recovery secret under the passphrase, only until `custody split`
 extension KeyDirectory {
-    public static let recoveryFileName = "recovery.rsgr"
-    public static let recoverySecretName = "recovery-secret.key"
+    public static let recoveryFileName = CustodyFolder.recoveryFileName
+    public static let recoverySecretName = CustodyFolder.recoverySecretName
     /// A recovered workspace pseudonym key, sealed to the current encryption key, for `resguardo init`.
     public static let recoveredPseudonymName = "pseudonym.sealed"
 
-    public var recoveryFilePath: String { path + "/" + Self.recoveryFileName }
-    public var hasUnsplitRecoverySecret: Bool { FileManager.default.fileExists(atPath: path + "/" + Self.recoverySecretName) }
+    /// The directory's recovery file and waiting secret.
+    public var custody: CustodyFolder { CustodyFolder(path: path) }
+    public var recoveryFilePath: String { custody.recoveryFilePath }
+    public var hasUnsplitRecoverySecret: Bool { custody.hasUnsplitRecoverySecret }
 
     /// The directory's recovery file, or nil when custody was never set up.
-    public func recoveryFile() throws(KeyDirectoryError) -> RecoveryFile? {
-        guard FileManager.default.fileExists(atPath: recoveryFilePath) else { return nil }
-        do { return try RecoveryFile(bytes: try DurableFile.read(recoveryFilePath, maxBytes: RecoveryFile.maxByteCount)) } catch let e as RecoveryFileError {
-            throw .io("\(recoveryFilePath): \(e)")
-        } catch { throw .io("\(error)") }
-    }
+    public func recoveryFile() throws(KeyDirectoryError) -> RecoveryFile? { try custody.recoveryFile() }
 
-    func writeRecoveryFile(_ file: RecoveryFile) throws(KeyDirectoryError) {
-        do { try DurableFile.replaceAtomically(recoveryFilePath, bytes: file.bytes, mode: 0o600) } catch { throw .io(error.description) }
-    }
+    func writeRecoveryFile(_ file: RecoveryFile) throws(KeyDirectoryError) { try custody.write(file) }
 
     /// Seals one more secret into the recovery file and signs the new entry list with the
     /// manifest-signing key (nothing to do when custody was never set up). A file whose list is
@@ -78,6 +73,8 @@ extension KeyDirectory {
                 }
             case .pseudonym:
                 break
+            case .regionSigning:
+                throw refuse(L("it holds a regional office's signing key"))
             }
         }
     }
@@ -136,59 +133,21 @@ extension KeyDirectory {
         return try Self.writeNewCustody(in: path, manifest: manifest, signing: signing, secrets: secrets, passphrase: passphrase, limits: limits)
     }
 
-    typealias RecoverySecret = (name: String, kind: RecoveryFile.Kind, publicKey: [UInt8], secret: SecureBytes)
+    typealias RecoverySecret = CustodyFolder.Secret
 
     static func writeNewCustody(in path: String, manifest: SignedKeyManifest, signing: SigningKey, secrets: [RecoverySecret], passphrase: SecureBytes,
                                 limits: KeyDerivationLimits) throws(KeyDirectoryError) -> RecoveryFile {
-        do {
-            let recovery = try SealSecretKey.generate()
-            var file = RecoveryFile(organisation: manifest.manifest.organisation, recoveryKey: recovery.publicKey, manifest: manifest.serialized())
-            for s in secrets { try file.add(name: s.name, kind: s.kind, publicKey: s.publicKey, secret: s.secret) }
-            try file.sign(with: signing)
-            let secret = try recovery.withUnsafeSecretBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }
-            let sealed = try KeyFile.seal(secret: secret, publicKey: recovery.publicKey.bytes, kind: .recovery, passphrase: passphrase, limits: limits)
-            try DurableFile.replaceAtomically(path + "/" + recoverySecretName, bytes: sealed.bytes, mode: 0o600)
-            try DurableFile.replaceAtomically(path + "/" + recoveryFileName, bytes: file.bytes, mode: 0o600)
-            return file
-        } catch let e as KeyDirectoryError { throw e } catch { throw .wrap(error) }
+        try CustodyFolder(path: path).create(organisation: manifest.manifest.organisation, scope: .network, document: manifest.serialized(), signing: signing,
+                                             secrets: secrets, passphrase: passphrase, limits: limits)
     }
 
-    /// Splits the waiting recovery secret with SLIP-0039 and records the split (public facts
-    /// only) in the recovery file. The secret file stays until `finishSplit`, called once every
-    /// share has been shown: a split interrupted halfway can be made again.
+    /// Splits the waiting recovery secret (`CustodyFolder.split`).
     public func split(passphrase: SecureBytes, groupThreshold: Int, groups: [RecoveryFile.Custody.Group], today: CalendarDay) throws -> [[SLIP39.Share]] {
-        guard hasUnsplitRecoverySecret else { throw CustodyError.alreadySplit(try recoveryFile()?.custody?.splitDay) }
-        guard var file = try recoveryFile() else { throw CustodyError.noCustody }
-        let keyFile = try Self.readKeyFile(path, Self.recoverySecretName)
-        guard keyFile.kind == .recovery else { throw KeyDirectoryError.keyFile(Self.recoverySecretName, .wrongKind(expected: .recovery, actual: keyFile.kind)) }
-        let secret: SecureBytes
-        do { secret = try keyFile.unlock(passphrase: passphrase) } catch { throw KeyDirectoryError.keyFile(Self.recoverySecretName, error) }
-        guard ConstantTime.equals(try SealSecretKey(secretBytes: secret).publicKey.bytes, file.recoveryKey.bytes) else {
-            throw CustodyError.mismatch(L("the waiting recovery secret is not the recovery file's"))
-        }
-        let shares = try SLIP39.split(secret: secret, groupThreshold: groupThreshold, groups: groups.map { ($0.threshold, $0.count) })
-        guard let set = shares.first?.first?.identifier else { throw CustodyError.mismatch(L("no share was made")) }
-        file.custody = RecoveryFile.Custody(set: set, groupThreshold: groupThreshold, groups: groups, splitDay: today)
-        try writeRecoveryFile(file)
-        return shares
+        try custody.split(passphrase: passphrase, groupThreshold: groupThreshold, groups: groups, today: today)
     }
 
-    /// Deletes the recovery secret once the shares exist: overwritten, synced, unlinked.
-    public func finishSplit() throws(KeyDirectoryError) {
-        let file = path + "/" + Self.recoverySecretName
-        let fd = open(file, O_WRONLY | O_CLOEXEC)
-        if fd >= 0 {
-            var size = stat()
-            if fstat(fd, &size) == 0 {
-                let zeros = [UInt8](repeating: 0, count: Int(size.st_size))
-                _ = zeros.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-                fsync(fd)
-            }
-            close(fd)
-        }
-        guard unlink(file) == 0 || errno == ENOENT else { throw .io(L("cannot remove {file}: {value}", ["file": "\(file)", "value": "\(String(cString: strerror(errno)))"])) }
-        DurableFile.syncDirectory(of: file)
-    }
+    /// Deletes the recovery secret once the shares exist (`CustodyFolder.finishSplit`).
+    public func finishSplit() throws(KeyDirectoryError) { try custody.finishSplit() }
 
     /// What `recover` rebuilt, and what a person should compare.
     public struct Recovered: Sendable {
@@ -209,6 +168,7 @@ extension KeyDirectory {
     /// every key it lists (review N4: an older one would revive a retired key).
     public static func recover(shares: [SLIP39.Share], recoveryFile file: RecoveryFile, manifest override: [UInt8]?, pinned: SigningKeyFingerprint,
                                to out: String, passphrase: SecureBytes, limits: KeyDerivationLimits, acceptUnsigned: Bool = false) throws -> Recovered {
+        guard file.scope == .network else { throw CustodyError.mismatch(L("this is the regional office's recovery file: recover it with resguardo region custody recover")) }
         let own: KeyManifest, ownSigningKey: VerifyingKey
         do {
             let signed = try SignedKeyManifest(json: file.manifest, trust: .fingerprint(pinned))
@@ -238,9 +198,7 @@ extension KeyDirectory {
                 throw CustodyError.mismatch(L("the manifest given with --manifest lacks key {id}, which the recovery file's manifest lists: refused", ["id": key.id.hex]))
             }
         }
-        let secret = try SLIP39.combine(shares)
-        let recovery = try SealSecretKey(secretBytes: secret)
-        let opened = try file.open(with: recovery)
+        let opened = try CustodyFolder.openEntries(file, shares: shares)
         func entry(_ kind: RecoveryFile.Kind) -> [(entry: RecoveryFile.Entry, secret: SecureBytes)] { opened.filter { $0.entry.kind == kind } }
         guard let signing = entry(.manifestSigning).last, let reply = entry(.replySigning).last else { throw CustodyError.mismatch(L("the recovery file lacks a signing key")) }
         let signingKey = try SigningKey(seed: signing.secret), replyKey = try SigningKey(seed: reply.secret)
@@ -261,14 +219,7 @@ extension KeyDirectory {
             throw CustodyError.mismatch(L("the recovery file lacks the manifest's current encryption key"))
         }
         var pseudonymCheck: String?
-        if let pseudonym = entry(.pseudonym).last {
-            let check = try RecoveryFile.pseudonymCheck(pseudonym.secret)
-            // Files from before check values kept an empty public key here.
-            if !pseudonym.entry.publicKey.isEmpty, !ConstantTime.equals(check, pseudonym.entry.publicKey) {
-                throw CustodyError.mismatch(L("the recovery file's pseudonym key does not give its own check value: the entry was altered"))
-            }
-            pseudonymCheck = RecoveryFile.checkText(check)
-        }
+        if let pseudonym = entry(.pseudonym).last { pseudonymCheck = try CustodyFolder.pseudonymCheck(of: pseudonym) }
         let made = try prepareEmptyDirectory(out)
         do {
             try writeSigningKey(signingKey, kind: .manifestSigning, to: out + "/" + signingKeyName, passphrase: passphrase, limits: limits)

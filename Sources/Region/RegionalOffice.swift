@@ -1,5 +1,6 @@
 import DurableFiles
 public import Deidentify
+public import Keys
 public import Formats
 import Foundation
 public import Registry
@@ -15,6 +16,7 @@ public import Sodium
 ///     DIR/signing.key          Ed25519 key that signs regional key files (key file v1, 0600)
 ///     DIR/pseudonym.sealed     the regional pseudonym key, sealed to the encryption key (0600)
 ///     DIR/registry.sqlite      the regional registry: every network's records, tagged
+///     DIR/recovery.rsgr        its keys sealed to a recovery key split among trustees (`RegionalOffice+Custody`)
 public struct RegionalOffice: Sendable {
     public let path: String
     public let name: String
@@ -26,30 +28,85 @@ public struct RegionalOffice: Sendable {
         get throws(SodiumError) { try SigningKeyFingerprint(verifyingKey: signingKey) }
     }
 
-    /// Makes the folder: keys, the sealed pseudonym key, an empty regional registry.
+    /// Makes the folder: keys, the sealed pseudonym key, an empty regional registry, and split
+    /// custody from the first day (as `key init` does for a network): every secret sealed to a
+    /// new recovery key, whose secret waits under the passphrase until `region custody split`.
     public static func create(at path: String, name: String, passphrase: SecureBytes, limits: KeyDerivationLimits) throws(RegionError) -> RegionalOffice {
+        if FileManager.default.fileExists(atPath: path + "/region.json") { throw .alreadyExists(path) }
+        let keys: OfficeKeys
+        do { keys = OfficeKeys(encryption: try SealSecretKey.generate(), signing: try SigningKey.generate(), pseudonym: try PseudonymKey.generate()) } catch {
+            throw .io("\(error)")
+        }
+        return try write(keys, at: path, name: name, passphrase: passphrase, limits: limits, recoveryFile: nil)
+    }
+
+    /// The office's three secrets: what `create` makes and `recover` brings back.
+    struct OfficeKeys {
+        let encryption: SealSecretKey
+        let signing: SigningKey
+        let pseudonym: PseudonymKey
+    }
+
+    /// Writes a complete office folder around `keys`: key files under the passphrase, the sealed
+    /// pseudonym key, the public keys, an empty registry, and custody — a new recovery file, or
+    /// (after a recovery) the one the shares opened. `region.json` comes last: a folder that has
+    /// it is a complete one.
+    static func write(_ keys: OfficeKeys, at path: String, name: String, passphrase: SecureBytes, limits: KeyDerivationLimits,
+                      recoveryFile: RecoveryFile?) throws(RegionError) -> RegionalOffice {
         let fm = FileManager.default
-        if fm.fileExists(atPath: path + "/region.json") { throw .alreadyExists(path) }
         do {
             try fm.createDirectory(atPath: path, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-            let encryption = try SealSecretKey.generate()
-            let signing = try SigningKey.generate()
+            let encryption = keys.encryption, signing = keys.signing
             let secret = try encryption.withUnsafeSecretBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }
             try DurableFile.createExclusive(path + "/encryption.key", bytes: try KeyFile.seal(secret: secret, publicKey: encryption.publicKey.bytes, kind: .encryption,
                                                                                               passphrase: passphrase, limits: limits).bytes)
             let seed = try signing.withUnsafeSeedBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }
             try DurableFile.createExclusive(path + "/signing.key", bytes: try KeyFile.seal(secret: seed, publicKey: signing.verifyingKey.bytes, kind: .regionSigning,
                                                                                            passphrase: passphrase, limits: limits).bytes)
-            try DurableFile.createExclusive(path + "/pseudonym.sealed", bytes: try PseudonymKey.generate().sealed(to: encryption.publicKey))
-            let fingerprint = try SigningKeyFingerprint(verifyingKey: signing.verifyingKey)
-            try DurableFile.createExclusive(path + "/region-public.json", bytes: JSONValue.object([
-                ("name", .string(name)), ("encryption_key", .string(Encoding.base64(encryption.publicKey.bytes))),
-                ("signing_key", .string(Encoding.base64(signing.verifyingKey.bytes))), ("signing_key_fingerprint", .string(fingerprint.description)),
-            ]).serialized() + [0x0A], mode: 0o644)
+            try DurableFile.createExclusive(path + "/pseudonym.sealed", bytes: try keys.pseudonym.sealed(to: encryption.publicKey))
+            let publicKeys = try Self.publicKeys(name: name, encryption: encryption.publicKey, signing: signing.verifyingKey)
+            try DurableFile.createExclusive(path + "/" + publicKeysName, bytes: publicKeys, mode: 0o644)
+            if let recoveryFile {
+                try DurableFile.createExclusive(path + "/" + CustodyFolder.recoveryFileName, bytes: recoveryFile.bytes)
+            } else {
+                _ = try CustodyFolder(path: path).create(organisation: name, scope: .region, document: publicKeys, signing: signing,
+                                                         secrets: try custodySecrets(keys), passphrase: passphrase, limits: limits)
+            }
             _ = try RegistryDatabase(path: path + "/registry.sqlite")
             try DurableFile.createExclusive(path + "/region.json", bytes: JSONValue.object([("version", .int(1)), ("name", .string(name))]).serialized() + [0x0A])
         } catch let e as RegionError { throw e } catch { throw .io("\(error)") }
         return try RegionalOffice(path: path)
+    }
+
+    public static let publicKeysName = "region-public.json"
+
+    /// `region-public.json`: what networks pin, and what the recovery file keeps as its document.
+    static func publicKeys(name: String, encryption: SealPublicKey, signing: VerifyingKey) throws(SodiumError) -> [UInt8] {
+        let fingerprint = try SigningKeyFingerprint(verifyingKey: signing)
+        return JSONValue.object([
+            ("name", .string(name)), ("encryption_key", .string(Encoding.base64(encryption.bytes))),
+            ("signing_key", .string(Encoding.base64(signing.bytes))), ("signing_key_fingerprint", .string(fingerprint.description)),
+        ]).serialized() + [0x0A]
+    }
+
+    /// The public keys of a `region-public.json`, nil when it is damaged.
+    static func parsePublicKeys(_ bytes: [UInt8]) -> (name: String, encryption: SealPublicKey, signing: VerifyingKey)? {
+        guard let keys = try? JSONValue.parse(bytes), case .string(let name)? = keys["name"],
+              case .string(let e)? = keys["encryption_key"], case .string(let s)? = keys["signing_key"],
+              let eb = Encoding.bytes(fromBase64: e), let sb = Encoding.bytes(fromBase64: s),
+              let encryption = try? SealPublicKey(bytes: eb), let signing = try? VerifyingKey(bytes: sb) else { return nil }
+        return (name, encryption, signing)
+    }
+
+    /// The entries of the office's recovery file: its two keys and the regional pseudonym key
+    /// (with its check value, which a person compares after a recovery).
+    static func custodySecrets(_ keys: OfficeKeys) throws -> [CustodyFolder.Secret] {
+        let encryption = try keys.encryption.withUnsafeSecretBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }
+        let seed = try keys.signing.withUnsafeSeedBytes { (b) throws(SodiumError) in try SecureBytes(copying: b) }
+        let pseudonym = keys.pseudonym.guardedBytes
+        return [("encryption.key", .encryption, keys.encryption.publicKey.bytes, encryption),
+                ("signing.key", .regionSigning, keys.signing.verifyingKey.bytes, seed),
+                ("pseudonym", .pseudonym, try RecoveryFile.pseudonymCheck(pseudonym), pseudonym)]
     }
 
     public init(path: String) throws(RegionError) {
@@ -57,10 +114,7 @@ public struct RegionalOffice: Sendable {
               let json = try? JSONValue.parse(Array(data)), json["version"]?.intValue == 1, case .string(let name)? = json["name"] else {
             throw .missing(path)
         }
-        guard let pub = try? DurableFile.read(path + "/region-public.json", maxBytes: 64 * 1024), let keys = try? JSONValue.parse(Array(pub)),
-              case .string(let e)? = keys["encryption_key"], case .string(let s)? = keys["signing_key"],
-              let eb = Encoding.bytes(fromBase64: e), let sb = Encoding.bytes(fromBase64: s),
-              let encryption = try? SealPublicKey(bytes: eb), let signing = try? VerifyingKey(bytes: sb) else {
+        guard let pub = try? DurableFile.read(path + "/" + Self.publicKeysName, maxBytes: 64 * 1024), let (_, encryption, signing) = Self.parsePublicKeys(Array(pub)) else {
             throw .corrupt(L("{path}/region-public.json is missing or damaged", ["path": "\(path)"]))
         }
         do { registry = try RegistryDatabase(path: path + "/registry.sqlite") } catch { throw .io("\(error)") }

@@ -79,91 +79,22 @@ extension Resguardo.KeyCommand {
                 """)
             )
             @OptionGroup var keys: KeyDirectoryOptions
-            @Option(name: .long, help: .L("Groups as NAME:THRESHOLD/COUNT, comma-separated, e.g. \"equipo:2/3,junta:3/5\".")) var groups: String
-            @Option(name: .long, help: .L("How many groups are needed (default 1).")) var groupThreshold: Int = 1
-            @Option(name: .long, help: .L("Write one printable HTML page per share into this folder (a RAM disk).")) var pages: String?
-            @Flag(name: .long, help: .L("Allow --pages on a disk rather than a RAM disk.")) var pagesOnDisk = false
+            @OptionGroup var sharing: ShareSplitOptions
             @OptionGroup var passphrase: PassphraseOptions
-
-            func parsedGroups() throws -> [RecoveryFile.Custody.Group] {
-                try groups.split(separator: ",").map { item in
-                    let parts = item.split(separator: ":")
-                    let numbers = parts.count == 2 ? parts[1].split(separator: "/").compactMap { Int($0) } : []
-                    guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 40, numbers.count == 2 else {
-                        throw ValidationError(L("`{item}` is not NAME:THRESHOLD/COUNT (e.g. equipo:2/3)", ["item": "\(item)"]))
-                    }
-                    return RecoveryFile.Custody.Group(name: String(parts[0]), threshold: numbers[0], count: numbers[1])
-                }
-            }
-
-            func validate() throws {
-                let list = try parsedGroups()
-                guard !list.isEmpty, (1...list.count).contains(groupThreshold) else { throw ValidationError(L("--group-threshold must be between 1 and the number of groups ({count})", ["count": "\(list.count)"])) }
-                if let pages, !pagesOnDisk, !Self.isRAMDisk(pages) {
-                    throw ValidationError(L("--pages {pages} is not on a RAM disk (tmpfs): a page holds a share in the clear; use /dev/shm/…, or --pages-on-disk", ["pages": "\(pages)"]))
-                }
-            }
-
-            /// Whether `path` (or the folder it would be made in) is on tmpfs or ramfs: the longest
-            /// mount point of /proc/self/mounts that contains it.
-            static func isRAMDisk(_ path: String) -> Bool {
-                let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
-                guard let mounts = try? String(contentsOfFile: "/proc/self/mounts", encoding: .utf8) else { return false }
-                var best: (point: String, type: String) = ("", "")
-                for line in mounts.split(separator: "\n") {
-                    let fields = line.split(separator: " ")
-                    guard fields.count >= 3 else { continue }
-                    let point = String(fields[1]), type = String(fields[2])
-                    let inside = point == "/" || absolute == point || absolute.hasPrefix(point + "/")
-                    if inside && point.count >= best.point.count { best = (point, type) }
-                }
-                return best.type == "tmpfs" || best.type == "ramfs"
-            }
 
             func run() throws {
                 let directory = try keys.open()
-                let list = try parsedGroups()
+                let list = try sharing.parsedGroups()
                 let secret = try passphrase.read(prompt: "Passphrase: ")
                 let shares: [[SLIP39.Share]]
-                do { shares = try directory.split(passphrase: secret, groupThreshold: groupThreshold, groups: list, today: .today()) } catch let e as KeyDirectoryError {
+                do { shares = try directory.split(passphrase: secret, groupThreshold: sharing.groupThreshold, groups: list, today: .today()) } catch let e as KeyDirectoryError {
                     throw e.commandFailure(directory: directory.path)
-                } catch let e as CustodyError {
-                    throw CommandFailure(e.description, status: .dataError)
-                } catch let e as SLIP39Error {
-                    throw CommandFailure(e.description, status: .usage)
+                } catch {
+                    throw shareSplitFailure(error)
                 }
-                if let pages {
-                    try FileManager.default.createDirectory(atPath: pages, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
-                }
-                let organisation = directory.manifest.manifest.organisation
-                let terminal = isatty(STDOUT_FILENO) == 1
-                if !terminal { Console.warning("the shares go to a pipe or a file: keep that output off any disk, and away from any network") }
-                for (g, members) in zip(list, shares) {
-                    for share in members {
-                        let words = SLIP39.words(of: share)
-                        let label = "share \(share.groupIndex + 1).\(share.memberIndex + 1) \(g.name)"
-                        if terminal {
-                            print("\u{1B}[2J\u{1B}[H", terminator: "")
-                            print("Compartido / Share: grupo «\(TerminalText.escaped(g.name))» (\(share.groupIndex + 1)), miembro \(share.memberIndex + 1) de \(g.count) — \(g.threshold) de \(g.count) necesarios en el grupo\n")
-                            for (i, w) in words.enumerated() { print(String(format: "%2d. %@", i + 1, w), terminator: i % 4 == 3 ? "\n" : "\t") }
-                            print("\n\nEntregue estas palabras a la persona custodia y pulse Intro / Hand these words to the trustee, then press Enter.")
-                            _ = Swift.readLine()
-                            print("\u{1B}[2J\u{1B}[H", terminator: "")
-                        } else {
-                            print("\(label): \(words.joined(separator: " "))")
-                        }
-                        if let pages {
-                            let file = "\(pages)/compartido-\(share.groupIndex + 1)-\(share.memberIndex + 1).html"
-                            unlink(file)
-                            do { try DurableFile.createExclusive(file, bytes: Array(SharePage.html(organisation: organisation, group: g, share: share, words: words, setSize: list.count, groupThreshold: groupThreshold).utf8)) } catch {
-                                throw CommandFailure(error.description, status: .cannotCreate)
-                            }
-                        }
-                    }
-                }
+                try sharing.handOut(shares, groups: list, organisation: directory.manifest.manifest.organisation, holder: .network)
                 do { try directory.finishSplit() } catch { throw error.commandFailure(directory: directory.path) }
-                print(L("split into {shares} shares (set {identifier}); {group_threshold} of {list} groups needed; the recovery secret was deleted", ["shares": "\(shares.joined().count)", "identifier": "\(shares.first?.first?.identifier ?? 0)", "group_threshold": "\(groupThreshold)", "list": "\(list.count)"]))
-                if let pages { print(L("pages in {pages}: print them, hand each to its trustee, then delete the folder", ["pages": "\(pages)"])) }
+                sharing.printSummary(shares, groups: list)
             }
         }
 
@@ -172,7 +103,7 @@ extension Resguardo.KeyCommand {
                 abstract: L("Check one share on its own (checksum, set, group, member) without any other share and without revealing anything."),
                 discussion: L("Example:\n  $ resguardo key custody verify --recovery-file recovery.rsgr")
             )
-            @Option(name: .long, help: .L("The network's recovery file: says whether the share belongs to its current split, and names the group.")) var recoveryFile: String?
+            @Option(name: .long, help: .L("The recovery file (a network's or the regional office's): says whether the share belongs to its current split, and names the group.")) var recoveryFile: String?
             @Option(name: .long, help: .L("Read the share from this file (- for standard input) instead of the terminal.")) var sharesFile: String?
 
             func run() throws {
@@ -222,35 +153,11 @@ extension Resguardo.KeyCommand {
             func run() throws {
                 guard let pin = SigningKeyFingerprint(text: fingerprint) else { throw CommandFailure(L("`{fingerprint}` is not a fingerprint", ["fingerprint": "\(fingerprint)"]), status: .usage) }
                 let file = try readRecoveryFile(recoveryFile)
-                let override = try manifest.map { try readInput($0, maxBytes: SignedKeyManifest.maxByteCount, what: "manifest") }
-                var input = try SecretLines(file: sharesFile)
-                var shares: [SLIP39.Share] = []
-                let names = file.custody?.groups.map(\.name) ?? []
-                func groupName(_ i: Int) -> String { i < names.count ? "«\(TerminalText.escaped(names[i]))»" : "\(i + 1)" }
-                while true {
-                    guard let line = try input.read(prompt: L("Share {number} (not shown): ", ["number": "\(shares.count + 1)"])) else {
-                        throw CommandFailure("not enough shares were given", hints: ["nothing was written"], status: .dataError)
-                    }
-                    let share: SLIP39.Share
-                    do { share = try SLIP39.share(from: line) } catch {
-                        Console.warning(L("share {shares} refused (compartido rechazado): {error}; type it again / escríbalo de nuevo", ["shares": "\(shares.count + 1)", "error": "\(error)"]))
-                        continue
-                    }
-                    if let custody = file.custody, custody.set != share.identifier {
-                        Console.warning(L("share {shares} is from another split (set {identifier}, the recovery file's is {set}); not used", ["shares": "\(shares.count + 1)", "identifier": "\(share.identifier)", "set": "\(custody.set)"]))
-                        continue
-                    }
-                    let progress: SLIP39.Progress
-                    do { progress = try SLIP39.progress(shares + [share]) } catch {
-                        Console.warning(L("share {shares} refused: {error}", ["shares": "\(shares.count + 1)", "error": "\(error)"]))
-                        continue
-                    }
-                    shares.append(share)
-                    if progress.isComplete { break }
-                    let state = progress.groups.sorted { $0.key < $1.key }.map { "\(groupName($0.key)): \($0.value.have)/\($0.value.need)" }.joined(separator: ", ")
-                    let missing = progress.groupThreshold - progress.completeGroups
-                    Console.note(L("share {shares} accepted (group {group_index}, member {member_index}); {state}; {missing} more group{s} of {group_threshold} to complete", ["shares": "\(shares.count)", "group_index": "\(groupName(share.groupIndex))", "member_index": "\(share.memberIndex + 1)", "state": "\(state)", "missing": "\(missing)", "s": "\(missing == 1 ? "" : "s")", "group_threshold": "\(progress.groupThreshold)"]))
+                guard file.scope == .network else {
+                    throw CommandFailure(L("{path} is the regional office's recovery file, not a network's", ["path": recoveryFile]), hints: ["recover it with resguardo region custody recover", "nothing was written"], status: .dataError)
                 }
+                let override = try manifest.map { try readInput($0, maxBytes: SignedKeyManifest.maxByteCount, what: "manifest") }
+                let shares = try readShares(for: file, from: sharesFile)
                 let secret = try passphrase.readNew()
                 let recovered: KeyDirectory.Recovered
                 do {
@@ -280,43 +187,4 @@ extension Resguardo.KeyCommand {
         }
     }
 
-}
-
-func readRecoveryFile(_ path: String) throws -> RecoveryFile {
-    let bytes = try readInput(path, maxBytes: RecoveryFile.maxByteCount, what: "recovery file")
-    do { return try RecoveryFile(bytes: bytes) } catch { throw CommandFailure(L("{path}: {error}", ["path": "\(path)", "error": "\(error)"]), status: .dataError) }
-}
-
-/// The printable page a trustee keeps: the network, the share's place in the split, the words
-/// in large type, and what to do with it, in Spanish and English.
-enum SharePage {
-    static func html(organisation: String, group: RecoveryFile.Custody.Group, share: SLIP39.Share, words: [String], setSize: Int, groupThreshold: Int) -> String {
-        let e = Encoding.htmlEscaped
-        let list = words.enumerated().map { "<li><span>\($0.offset + 1)</span> \(e($0.element))</li>" }.joined()
-        return """
-        <!doctype html>
-        <html lang="es"><head><meta charset="utf-8"><title>Compartido de recuperación — \(e(organisation))</title>
-        <style>
-        @page { size: A4; margin: 16mm; }
-        body { font-family: "DejaVu Sans", Arial, sans-serif; color: #111; max-width: 760px; margin: 20px auto; }
-        h1 { font-size: 20px; margin: 0 0 4px; } .meta { color: #333; margin: 0 0 14px; }
-        ol { columns: 2; list-style: none; padding: 0; font-size: 26px; font-family: "DejaVu Sans Mono", monospace; line-height: 1.6; }
-        ol span { display: inline-block; width: 2.2em; color: #777; font-size: 16px; }
-        .box { border: 2px solid #111; padding: 10px 14px; margin: 10px 0; } h2 { font-size: 15px; margin: 14px 0 4px; }
-        p, li.i { font-size: 13px; line-height: 1.45; }
-        </style></head><body>
-        <h1>\(e(organisation)) — compartido de recuperación / recovery share</h1>
-        <p class="meta">Grupo / group «\(e(group.name))» (\(share.groupIndex + 1) de \(setSize); grupos necesarios / groups needed: \(groupThreshold)) · miembro / member \(share.memberIndex + 1) de \(group.count) (necesarios en el grupo / needed in the group: \(group.threshold)) · conjunto / set \(share.identifier)</p>
-        <div class="box"><ol>\(list)</ol></div>
-        <h2>Cómo guardarlo</h2>
-        <p>Guarde esta hoja en papel, en un sobre cerrado, en un lugar seguro lejos de la computadora de la red. No la fotografíe, no la escriba en ningún teléfono ni computadora, no la comparta. Sola no abre nada: se necesitan varias personas custodias a la vez. Quien tenga esta hoja y la de otras personas custodias podría recuperar las llaves de la red: no diga a nadie más que es custodia.</p>
-        <h2>Cuándo traerlo</h2>
-        <p>Solo cuando el equipo de la red le pida, en persona, recuperar las llaves (computadora perdida o contraseña olvidada). Confirme por otro medio quién se lo pide. Escriba las palabras usted misma, solo en la computadora sin red de la red, con <code>resguardo key custody recover</code>. Puede comprobar su hoja sin revelar nada con <code>resguardo key custody verify</code>.</p>
-        <h2>Keeping it</h2>
-        <p>Keep this sheet on paper, in a sealed envelope, somewhere safe away from the network's computer. Do not photograph it, type it into any phone or computer, or share it. On its own it opens nothing: several trustees are needed together. Whoever holds this sheet and other trustees' could recover the network's keys: tell nobody else that you are a trustee.</p>
-        <h2>When to bring it</h2>
-        <p>Only when the network's staff ask you, in person, to recover the keys (a lost computer or a forgotten passphrase). Confirm through another channel who is asking. Type the words yourself, only on the network's offline computer, with <code>resguardo key custody recover</code>. You can check your sheet without revealing anything with <code>resguardo key custody verify</code>.</p>
-        </body></html>
-        """
-    }
 }

@@ -24,7 +24,7 @@ extension Resguardo {
               $ resguardo networks add mx --fingerprint "1c0e 53aa …" --countries MX --region ~/region
               $ resguardo region key-for mx --manifest mx-manifest.json --region ~/region --out clave-regional-mx.json
             """),
-            subcommands: [Init.self, Show.self, KeyFor.self]
+            subcommands: [Init.self, Show.self, KeyFor.self, CustodyCommand.self]
         )
 
         struct Init: ParsableCommand {
@@ -45,6 +45,10 @@ extension Resguardo {
                     print(L("created regional office {path}", ["path": "\(path)"]))
                     print(L("regional signing-key fingerprint: {office}", ["office": "\(try office.fingerprint)"]))
                     print(L("give the networks this fingerprint (they compare it when importing their regional key file)"))
+                    if let check = office.pseudonymCheckText() {
+                        print(L("regional pseudonym key check value: {check} (keep it in the custody record: a recovery prints it again)", ["check": check]))
+                    }
+                    print(L("its keys are sealed to a recovery key in {path}; next: resguardo region custody split --region {region} --groups \"oficina:2/3\" --group-threshold 1", ["path": office.custody.recoveryFilePath, "region": path]))
                 } catch let error as RegionError {
                     throw CommandFailure(error.description, status: .cannotCreate)
                 }
@@ -62,6 +66,21 @@ extension Resguardo {
                 let office = try region.open()
                 print(L("regional office: {name}", ["name": "\(TerminalText.escaped(office.name))"]))
                 print(L("signing-key fingerprint: {office}", ["office": "\(try office.fingerprint)"]))
+                let custody = office.custody
+                do {
+                    let file = try custody.recoveryFile()
+                    if let split = file?.custody {
+                        let groups = split.groups.map { "«\(TerminalText.escaped($0.name))» \($0.threshold)/\($0.count)" }.joined(separator: ", ")
+                        print(L("custody: split on {day} (set {set}), {threshold} of {count} groups: {groups}", ["day": "\(split.splitDay)", "set": "\(split.set)", "threshold": "\(split.groupThreshold)", "count": "\(split.groups.count)", "groups": groups]))
+                    } else if file != nil {
+                        print(L("custody: recovery key made, not split yet (resguardo region custody split)"))
+                    } else {
+                        print(L("custody: none (resguardo region custody init)"))
+                    }
+                } catch {
+                    Console.warning(L("custody: {error}", ["error": error.description]))
+                }
+                if let check = office.pseudonymCheckText() { print(L("regional pseudonym key check value: {check}", ["check": check])) }
                 for n in try office.registry.pinnedNetworks() {
                     print(L("network {id}: fingerprint {n}, last bundle imported {last_sequence}", ["id": "\(n.id)", "n": "\(n.fingerprint)", "last_sequence": "\(n.lastSequence)"]))
                 }

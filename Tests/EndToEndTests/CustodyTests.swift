@@ -145,6 +145,84 @@ struct CustodyTests {
         #expect(try defenderPids(workspace) == [pidsBefore[0], pidsBefore[0]])
     }
 
+    @Test("the regional office's drill (issue 30): region init → a network's record imported → split 2 of 3 → the office's laptop is lost → one share, the wrong fingerprint and the wrong kind of recovery file are refused → shares 1 and 3 rebuild it with the same fingerprint and pseudonym check value → key-for works under the new passphrase only, and the network's full bundle refills the registry")
+    func regionalDrill() throws {
+        let s = try Scratch()
+        let pass = try s.write("pass", "frase de paso del equipo de la red\n"), rpass = try s.write("rpass", "frase de la oficina regional antes\n")
+        let newPass = try s.write("new", "frase nueva de la oficina tras la pérdida\n")
+        let keys = s.path("llaves"), workspace = s.path("casos"), region = s.path("region")
+        try ok(["key", "init", "--dir", keys, "--organisation", "Red Guatemala", "--kdf", "interactive", "--passphrase-file", pass])
+        try ok(["init", "--workspace", workspace, "--keys", keys, "--passphrase-file", pass])
+        let vault = try SigningKey.generate()
+        let vaultPub = try s.write("vault.pub", Encoding.base64(vault.verifyingKey.bytes) + "\n")
+        try ok(["vault", "trust", "--workspace", workspace, "--fingerprint", try SigningKeyFingerprint(verifyingKey: vault.verifyingKey).description, "--public-key", vaultPub])
+        let report = #"{"version":1,"language":"es","country":"GT","incident_date":"2026-10","aggression_types":["threat"],"consent":{"registry":true,"contact":false},"description":"Amenaza antes de la pérdida de la oficina."}"#
+        let bundle = s.path("envio.rsgb")
+        try self.bundle([report], keys: keys, vault: vault, to: bundle)
+        try ok(["unseal", "--workspace", workspace, bundle, "--passphrase-file", pass])
+        try vetAndRegister(workspace, pass: pass)
+
+        // The office, with custody from its first day; the network takes its key and sends bundle 1.
+        let made = try ok(["region", "init", "--region", region, "--name", "Iniciativa Mesoamericana", "--kdf", "interactive", "--passphrase-file", rpass]).stdout
+        func value(_ text: String, after prefix: String) throws -> String {
+            String(try #require(text.split(separator: "\n").first { $0.hasPrefix(prefix) }, "\(text)").dropFirst(prefix.count).prefix(39))
+        }
+        let regionPrint = try value(made, after: "regional signing-key fingerprint: ")
+        let check = String(try value(made, after: "regional pseudonym key check value: ").prefix(19))
+        #expect(FileManager.default.fileExists(atPath: region + "/recovery.rsgr") && FileManager.default.fileExists(atPath: region + "/recovery-secret.key"))
+        let networkPrint = try fingerprint(keys)
+        try ok(["networks", "add", "gt", "--fingerprint", networkPrint, "--countries", "GT", "--region", region])
+        let keyFile = s.path("clave-regional-gt.json")
+        try ok(["region", "key-for", "gt", "--manifest", keys + "/manifest.json", "--region", region, "--out", keyFile, "--passphrase-file", rpass])
+        try ok(["registry", "regional-key", "import", keyFile, "--region-fingerprint", regionPrint, "--workspace", workspace, "--passphrase-file", pass])
+        let first = s.path("registro-1.json")
+        try ok(["registry", "publish", "--workspace", workspace, "--out", first, "--passphrase-file", pass])
+        #expect(try ok(["registry", "import", "--region", region, first, "--passphrase-file", rpass]).stdout.contains("1 added"))
+
+        // Split 2 of 3 for the office's trustees; `region show` says so.
+        let split = try ok(["region", "custody", "split", "--region", region, "--groups", "oficina:2/3", "--passphrase-file", rpass])
+        let shares = split.stdout.split(separator: "\n").filter { $0.hasPrefix("share ") }.map { String($0.split(separator: ":", maxSplits: 1)[1].dropFirst()) }
+        #expect(shares.count == 3 && !FileManager.default.fileExists(atPath: region + "/recovery-secret.key"), "\(split.output)")
+        let shown = try ok(["region", "show", "--region", region]).stdout
+        #expect(shown.contains("custody: split on") && shown.contains("«oficina» 2/3") && shown.contains(check), "\(shown)")
+
+        // The office's laptop is lost; the recovery file was kept elsewhere.
+        let recoveryFile = s.path("recovery-region.rsgr")
+        try FileManager.default.copyItem(atPath: region + "/recovery.rsgr", toPath: recoveryFile)
+        try FileManager.default.removeItem(atPath: region)
+        let rebuilt = s.path("region-nueva")
+        func recover(_ lines: [String], file: String? = nil, fingerprint: String? = nil, command: [String] = ["region", "custody", "recover"]) throws -> SubprocessOutcome {
+            let sharesFile = try s.write("shares-\(UUID().uuidString)", lines.joined(separator: "\n") + "\n")
+            defer { try? FileManager.default.removeItem(atPath: sharesFile) }
+            return try resguardo(command + ["--out", rebuilt, "--recovery-file", file ?? recoveryFile, "--fingerprint", fingerprint ?? regionPrint,
+                                            "--shares-file", sharesFile, "--passphrase-file", newPass, "--kdf", "interactive"])
+        }
+        let one = try recover([shares[0]])
+        #expect(one.status == 65 && one.stderr.contains("not enough shares"), "\(one.stderr)")
+        let wrongPin = try recover([shares[0], shares[2]], fingerprint: networkPrint)
+        #expect(wrongPin.status == 65 && wrongPin.stderr.contains("not the pinned fingerprint") && !wrongPin.stderr.contains("share 1 accepted"), "\(wrongPin.stderr)")
+        let networkFile = try recover([shares[0], shares[2]], file: keys + "/recovery.rsgr")
+        #expect(networkFile.status == 65 && networkFile.stderr.contains("network's recovery file"), "\(networkFile.stderr)")
+        let asNetwork = try recover([shares[0], shares[2]], command: ["key", "custody", "recover"])
+        #expect(asNetwork.status == 65 && asNetwork.stderr.contains("regional office's recovery file"), "\(asNetwork.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: rebuilt + "/region.json"))
+
+        let recovered = try recover([shares[0], shares[2]])
+        #expect(recovered.status == 0, "\(recovered.output)")
+        #expect(recovered.stdout.contains("signing-key fingerprint \(regionPrint) (matches the pinned one)"), "\(recovered.stdout)")
+        #expect(recovered.stdout.contains("regional pseudonym key check value: \(check)"), "\(recovered.stdout)")
+
+        // Under the new passphrase only, the office serves the network again.
+        try ok(["networks", "add", "gt", "--fingerprint", networkPrint, "--countries", "GT", "--region", rebuilt])
+        let again = s.path("clave-regional-gt-2.json")
+        let old = try resguardo(["region", "key-for", "gt", "--manifest", keys + "/manifest.json", "--region", rebuilt, "--out", again, "--passphrase-file", rpass])
+        #expect(old.status == 77, "\(old.output)")
+        try ok(["region", "key-for", "gt", "--manifest", keys + "/manifest.json", "--region", rebuilt, "--out", again, "--passphrase-file", newPass])
+        let full = s.path("registro-completo.json")
+        try ok(["registry", "publish", "--workspace", workspace, "--out", full, "--full", "--passphrase-file", pass])
+        #expect(try ok(["registry", "import", "--region", rebuilt, full, "--passphrase-file", newPass]).stdout.contains("1 added"))
+    }
+
     @Test("custody init --replace keeps the workspace's pseudonym key: refused without --workspace (nothing changed), and with it the new shares recover the same check value")
     func replaceKeepsPseudonym() throws {
         let s = try Scratch()
