@@ -68,3 +68,77 @@ struct RetentionPlan {
                           deletedUnacknowledged: includingUnacknowledged, deletedUnexported: includingUnexported)
     }
 }
+
+/// One statement of a purge in the SQL both dialects share, `?` marking each parameter; the
+/// backend binds the parameters its own way (a day is text in SQLite, `::date` in PostgreSQL)
+/// and runs every statement of a purge in one transaction of its own.
+struct VaultStatement: Sendable {
+    enum Argument: Sendable {
+        case bytes([UInt8])
+        case day(CalendarDay)
+    }
+
+    /// What the statement answers: one number (`SELECT count(*)`), the rows it changed, or
+    /// per-bundle counts (`SELECT digest, count`).
+    enum Answer: Sendable {
+        case count
+        case changes
+        case bundleCounts
+    }
+
+    let sql: String
+    let arguments: [Argument]
+    let answer: Answer
+}
+
+/// What a backend answered, statement by statement.
+enum VaultAnswer: Sendable {
+    case number(Int)
+    case bundleCounts([(digest: [UInt8], count: Int)])
+
+    var number: Int {
+        if case .number(let n) = self { return n }
+        return 0
+    }
+}
+
+/// Runs a purge's statements in order inside one transaction of its own.
+protocol PurgeStatementRunner {
+    func run(_ statements: [VaultStatement]) async throws(VaultError) -> [VaultAnswer]
+}
+
+/// Acknowledgement and retention, the policy both backends follow; each backend only runs the
+/// statements (`PurgeStatementRunner`). Written once (issue 30).
+enum PurgePolicy {
+    /// `purge --bundle-digest` / `--acknowledgement`: the rows the bundle carried are deleted
+    /// and the bundle marked acknowledged, in one transaction. An unknown digest changes nothing
+    /// (both statements select by it) and is an error: the offline side acknowledged a bundle
+    /// this vault never made.
+    static func acknowledge(_ digest: [UInt8], today: CalendarDay, with runner: some PurgeStatementRunner) async throws(VaultError) -> Int {
+        let answers = try await runner.run([
+            VaultStatement(sql: "DELETE FROM submission WHERE export_id IN (SELECT id FROM export WHERE digest = ?)", arguments: [.bytes(digest)], answer: .changes),
+            VaultStatement(sql: "UPDATE export SET acknowledged_day = ? WHERE digest = ?", arguments: [.day(today), .bytes(digest)], answer: .changes),
+        ])
+        guard answers.count == 2, answers[1].number == 1 else { throw .unknownBundle(Encoding.hex(digest)) }
+        return answers[0].number
+    }
+
+    /// `purge --older-than`: what `RetentionPlan` deletes of the rows received before `cutoff`,
+    /// counted first (by bundle for the unacknowledged ones) in the same transaction.
+    static func retain(_ plan: RetentionPlan, before cutoff: CalendarDay, with runner: some PurgeStatementRunner) async throws(VaultError) -> PurgeByAgeSummary {
+        let old = "s.received_day < ?"
+        let answers = try await runner.run([
+            VaultStatement(sql: "SELECT count(*) FROM submission s WHERE \(old) AND \(RetentionPlan.acknowledged)", arguments: [.day(cutoff)], answer: .count),
+            VaultStatement(sql: "SELECT count(*) FROM submission s WHERE \(old) AND \(RetentionPlan.unexported)", arguments: [.day(cutoff)], answer: .count),
+            VaultStatement(sql: """
+                SELECT e.digest, count(*) FROM submission s JOIN export e ON e.id = s.export_id
+                WHERE \(old) AND e.acknowledged_day IS NULL GROUP BY e.digest ORDER BY e.digest
+                """, arguments: [.day(cutoff)], answer: .bundleCounts),
+            VaultStatement(sql: "DELETE FROM submission AS s WHERE \(old) AND \(plan.deleteCondition)", arguments: [.day(cutoff)], answer: .changes),
+        ])
+        guard answers.count == 4, case .bundleCounts(let bundles) = answers[2] else { throw .corrupt(L("the vault answered a retention purge out of order")) }
+        var summary = plan.summary(acknowledged: answers[0].number, unacknowledgedBundles: bundles, unexported: answers[1].number)
+        summary.deleted = answers[3].number
+        return summary
+    }
+}

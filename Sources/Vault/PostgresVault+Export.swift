@@ -63,20 +63,11 @@ extension PostgresVault: VaultAdministration {
         }
     }
 
-    /// Deletes what an acknowledged export carried, then VACUUMs: PostgreSQL keeps deleted rows as
-    /// dead tuples (and in the WAL until a checkpoint recycles it) until vacuum reclaims them.
+    /// Deletes what an acknowledged export carried (`PurgePolicy.acknowledge`), then VACUUMs:
+    /// PostgreSQL keeps deleted rows as dead tuples (and in the WAL until a checkpoint recycles
+    /// it) until vacuum reclaims them.
     public func purge(bundleDigest: [UInt8], today: CalendarDay) async throws(VaultError) -> Int {
-        let deleted: Int = try await guarded(timeout: .seconds(600)) { [logger] client in
-            try await client.withTransaction(logger: logger) { c in
-                var exportId: ByteBuffer?
-                for try await id in try await c.query("SELECT id FROM export WHERE digest = \(Self.bytes(bundleDigest))", logger: logger).decode(ByteBuffer.self) { exportId = id }
-                guard let exportId else { throw VaultError.unknownBundle(Encoding.hex(bundleDigest)) }
-                var n = 0
-                for try await _ in try await c.query("DELETE FROM submission WHERE export_id = \(exportId) RETURNING 1", logger: logger).decode(Int.self) { n += 1 }
-                try await c.query("UPDATE export SET acknowledged_day = \(today.description)::date WHERE id = \(exportId)", logger: logger)
-                return n
-            }
-        }
+        let deleted = try await PurgePolicy.acknowledge(bundleDigest, today: today, with: PostgresPurgeRunner(vault: self))
         try await vacuum()
         return deleted
     }
@@ -90,35 +81,10 @@ extension PostgresVault: VaultAdministration {
         }
     }
 
-    /// Retention, as the SQLite vault's: only acknowledged rows unless a force flag names more.
+    /// Retention (`PurgePolicy.retain`), then VACUUM.
     public func purge(olderThan days: Int, today: CalendarDay, includingUnacknowledged: Bool, includingUnexported: Bool) async throws(VaultError) -> PurgeByAgeSummary {
-        let cutoff = today.adding(days: -days).description
-        let summary: PurgeByAgeSummary = try await guarded(timeout: .seconds(600)) { [logger] client in
-            try await client.withTransaction(logger: logger) { c in
-                func count(_ condition: String) async throws -> Int {
-                    var n = 0
-                    for try await v in try await c.query(PostgresQuery(unsafeSQL: "SELECT count(*)::bigint FROM submission s WHERE s.received_day < '\(cutoff)'::date AND \(condition)"),
-                                                         logger: logger).decode(Int.self) { n = v }
-                    return n
-                }
-                let plan = RetentionPlan(includingUnacknowledged: includingUnacknowledged, includingUnexported: includingUnexported)
-                var bundles: [(digest: [UInt8], count: Int)] = []
-                for try await (digest, n) in try await c.query("""
-                    SELECT e.digest, count(*)::bigint FROM submission s JOIN export e ON e.id = s.export_id
-                    WHERE s.received_day < \(cutoff)::date AND e.acknowledged_day IS NULL GROUP BY e.digest ORDER BY e.digest
-                    """, logger: logger).decode((ByteBuffer, Int).self) {
-                    bundles.append((Array(buffer: digest), n))
-                }
-                var summary = plan.summary(acknowledged: try await count(RetentionPlan.acknowledged), unacknowledgedBundles: bundles,
-                                           unexported: try await count(RetentionPlan.unexported))
-                var deleted = 0
-                // `cutoff` is a CalendarDay's own text (digits and dashes), never input.
-                for try await _ in try await c.query(PostgresQuery(unsafeSQL: "DELETE FROM submission AS s WHERE s.received_day < '\(cutoff)'::date AND \(plan.deleteCondition) RETURNING 1"),
-                                                     logger: logger).decode(Int.self) { deleted += 1 }
-                summary.deleted = deleted
-                return summary
-            }
-        }
+        let summary = try await PurgePolicy.retain(RetentionPlan(includingUnacknowledged: includingUnacknowledged, includingUnexported: includingUnexported),
+                                                   before: today.adding(days: -days), with: PostgresPurgeRunner(vault: self))
         try await vacuum()
         return summary
     }
@@ -204,5 +170,64 @@ final class PostgresExportSession: ExportSession {
         for entry in entries {
             try await connection.query("UPDATE submission SET export_id = \(PostgresVault.bytes(bundleId)) WHERE id = \(PostgresVault.bytes(entry.submissionId))", logger: logger)
         }
+    }
+}
+
+/// The PostgreSQL vault's purge statements: all in one transaction, each `?` bound as `$n`
+/// (a day as `$n::date`), the rows a statement changed counted by `RETURNING 1`.
+struct PostgresPurgeRunner: PurgeStatementRunner {
+    let vault: PostgresVault
+
+    func run(_ statements: [VaultStatement]) async throws(VaultError) -> [VaultAnswer] {
+        try await vault.guarded(timeout: .seconds(600)) { [logger = vault.logger] client in
+            try await client.withTransaction(logger: logger) { c in
+                var answers: [VaultAnswer] = []
+                for statement in statements {
+                    let query = Self.query(statement)
+                    switch statement.answer {
+                    case .count:
+                        var n = 0
+                        for try await v in try await c.query(query, logger: logger).decode(Int.self) { n = v }
+                        answers.append(.number(n))
+                    case .changes:
+                        var n = 0
+                        for try await _ in try await c.query(query, logger: logger).decode(Int.self) { n += 1 }
+                        answers.append(.number(n))
+                    case .bundleCounts:
+                        var rows: [(digest: [UInt8], count: Int)] = []
+                        for try await (digest, n) in try await c.query(query, logger: logger).decode((ByteBuffer, Int).self) { rows.append((Array(buffer: digest), n)) }
+                        answers.append(.bundleCounts(rows))
+                    }
+                }
+                return answers
+            }
+        }
+    }
+
+    /// The statement in PostgreSQL's placeholders, its parameters bound (never spliced in).
+    static func query(_ statement: VaultStatement) -> PostgresQuery {
+        var bindings = PostgresBindings()
+        var sql = ""
+        var next = statement.arguments.makeIterator()
+        var index = 0
+        for character in statement.sql {
+            guard character == "?", let argument = next.next() else {
+                sql.append(character)
+                continue
+            }
+            index += 1
+            switch argument {
+            case .bytes(let b):
+                bindings.append(ByteBuffer(bytes: b))
+                sql += "$\(index)"
+            case .day(let d):
+                bindings.append(d.description)
+                sql += "$\(index)::date"
+            }
+        }
+        // count(*) is bigint in PostgreSQL; `RETURNING 1` gives one row per changed row.
+        sql = sql.replacingOccurrences(of: "count(*)", with: "count(*)::bigint")
+        if statement.answer == .changes { sql += " RETURNING 1" }
+        return PostgresQuery(unsafeSQL: sql, binds: bindings)
     }
 }

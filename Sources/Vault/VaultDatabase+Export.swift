@@ -30,46 +30,48 @@ extension VaultDatabase {
         }
     }
 
-    /// Deletes what the bundle with this digest carried. Call only once the offline side has
-    /// acknowledged that digest: it is the only copy until then.
+    /// Deletes what the bundle with this digest carried (`PurgePolicy.acknowledge`). Call only
+    /// once the offline side has acknowledged that digest: it is the only copy until then.
     public func purge(bundleDigest: [UInt8], today: CalendarDay) async throws(VaultError) -> Int {
-        do {
-            return try await writer.write { db in
-                guard let exportId = try Data.fetchOne(db, sql: "SELECT id FROM export WHERE digest = ?", arguments: [Data(bundleDigest)]) else {
-                    throw VaultError.unknownBundle(Encoding.hex(bundleDigest))
-                }
-                try db.execute(sql: "DELETE FROM submission WHERE export_id = ?", arguments: [exportId])
-                let deleted = db.changesCount
-                try db.execute(sql: "UPDATE export SET acknowledged_day = ? WHERE id = ?", arguments: [today.description, exportId])
-                return deleted
-            }
-        } catch {
-            throw VaultError(error)
-        }
+        try await PurgePolicy.acknowledge(bundleDigest, today: today, with: SQLitePurgeRunner(writer: writer))
     }
 
-    /// Retention (`RetentionPlan`): deletes submissions received before `today - days` whose
-    /// bundle the offline side acknowledged, and more only when named.
+    /// Retention (`RetentionPlan`, `PurgePolicy.retain`): deletes submissions received before
+    /// `today - days` whose bundle the offline side acknowledged, and more only when named.
     public func purge(olderThan days: Int, today: CalendarDay, includingUnacknowledged: Bool, includingUnexported: Bool) async throws(VaultError) -> PurgeByAgeSummary {
-        let cutoff = today.adding(days: -days).description
+        try await PurgePolicy.retain(RetentionPlan(includingUnacknowledged: includingUnacknowledged, includingUnexported: includingUnexported),
+                                     before: today.adding(days: -days), with: SQLitePurgeRunner(writer: writer))
+    }
+}
+
+/// The SQLite vault's purge statements: all in one write transaction, a day bound as its text
+/// (the column holds `YYYY-MM-DD`, which sorts as the day does).
+struct SQLitePurgeRunner: PurgeStatementRunner {
+    let writer: DatabasePool
+
+    func run(_ statements: [VaultStatement]) async throws(VaultError) -> [VaultAnswer] {
         do {
             return try await writer.write { db in
-                func count(_ condition: String) throws -> Int {
-                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM submission s WHERE s.received_day < ? AND \(condition)", arguments: [cutoff]) ?? 0
+                try statements.map { statement -> VaultAnswer in
+                    let arguments = StatementArguments(statement.arguments.map { argument -> (any DatabaseValueConvertible)? in
+                        switch argument {
+                        case .bytes(let b): return Data(b)
+                        case .day(let d): return d.description
+                        }
+                    })
+                    switch statement.answer {
+                    case .count:
+                        return .number(try Int.fetchOne(db, sql: statement.sql, arguments: arguments) ?? 0)
+                    case .changes:
+                        try db.execute(sql: statement.sql, arguments: arguments)
+                        return .number(db.changesCount)
+                    case .bundleCounts:
+                        return .bundleCounts(try Row.fetchAll(db, sql: statement.sql, arguments: arguments).map { row -> (digest: [UInt8], count: Int) in
+                            let digest: Data = row[0]
+                            return (Array(digest), row[1])
+                        })
+                    }
                 }
-                let plan = RetentionPlan(includingUnacknowledged: includingUnacknowledged, includingUnexported: includingUnexported)
-                let bundles = try Row.fetchAll(db, sql: """
-                    SELECT e.digest, COUNT(*) AS n FROM submission s JOIN export e ON e.id = s.export_id
-                    WHERE s.received_day < ? AND e.acknowledged_day IS NULL GROUP BY e.digest ORDER BY e.digest
-                    """, arguments: [cutoff]).map { row -> (digest: [UInt8], count: Int) in
-                    let digest: Data = row["digest"]
-                    return (Array(digest), row["n"])
-                }
-                var summary = plan.summary(acknowledged: try count(RetentionPlan.acknowledged), unacknowledgedBundles: bundles,
-                                           unexported: try count(RetentionPlan.unexported))
-                try db.execute(sql: "DELETE FROM submission AS s WHERE s.received_day < ? AND \(plan.deleteCondition)", arguments: [cutoff])
-                summary.deleted = db.changesCount
-                return summary
             }
         } catch {
             throw VaultError(error)

@@ -155,6 +155,67 @@ struct PostgresVaultTests {
         }
     }
 
+    @Test("issue 30: acknowledgement and retention are one policy (PurgePolicy): the same steps on PostgreSQL and on SQLite answer the same — old unexported and unacknowledged rows kept unless named, an acknowledged bundle's rows deleted and its day recorded, an unknown digest refused")
+    func purgePolicyBothBackends() async throws {
+        let cluster = try PostgresCluster()
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("pg-purge-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let signer = try SigningKey.generate()
+        let today = CalendarDay.today()
+        @Sendable func old(_ n: Int) throws -> [Submission] {
+            let report = Array(#"{"version":1,"language":"es","country":"HN","description":"vieja"}"#.utf8)
+            return try (0..<n).map { _ in Submission(id: try SubmissionId.random(), receivedDay: today.adding(days: -100), envelope: try Envelope.seal(report: report, to: Self.key.publicKey)) }
+        }
+        // The same history for both: 2 old rows exported in bundle A (never acknowledged), 3 old
+        // in bundle B (acknowledged), 1 old never exported, 1 recent never exported.
+        typealias Steps = (store: @Sendable ([Submission]) async throws -> Void, export: @Sendable (String) async throws -> ExportSummary,
+                           ack: @Sendable ([UInt8]) async throws -> Int,
+                           retain: @Sendable (Bool, Bool) async throws -> PurgeByAgeSummary)
+        @Sendable func play(_ steps: Steps, _ tag: String) async throws -> [String] {
+            var log: [String] = []
+            try await steps.store(try old(2))
+            let a = try await steps.export(folder.appendingPathComponent("\(tag)-a.rsgb").path)
+            try await steps.store(try old(3))
+            let b = try await steps.export(folder.appendingPathComponent("\(tag)-b.rsgb").path)
+            try await steps.store(try old(1) + [try submission()])
+            log.append("ack B: \(try await steps.ack(b.digest))")
+            let ack = steps.ack
+            var outcome = "unknown digest accepted"
+            do {
+                let deleted = try await ack([UInt8](repeating: 7, count: 32))
+                outcome += " (\(deleted) deleted)"
+            } catch VaultError.unknownBundle {
+                outcome = "unknown digest refused"
+            }
+            log.append(outcome)
+            for (unacknowledged, unexported) in [(false, false), (true, false), (true, true)] {
+                let r = try await steps.retain(unacknowledged, unexported)
+                log.append("retain \(unacknowledged)/\(unexported): deleted \(r.deleted), acknowledged \(r.deletedAcknowledged), kept unacknowledged \(r.keptUnacknowledged) in \(r.unacknowledged.map { $0.digest == a.digest ? "A:\($0.count)" : "?" }), kept unexported \(r.keptUnexported)")
+            }
+            return log
+        }
+        let sqlite = try VaultDatabase(path: folder.appendingPathComponent("v.sqlite").path)
+        let fromSQLite = try await play((store: { try sqlite.storeNow($0) }, export: { try await sqlite.export(to: $0, signer: signer, today: today) },
+                                         ack: { try await sqlite.purge(bundleDigest: $0, today: today) },
+                                         retain: { try await sqlite.purge(olderThan: 90, today: today, includingUnacknowledged: $0, includingUnexported: $1) }), "sqlite")
+        #expect(fromSQLite == ["ack B: 3", "unknown digest refused",
+                               "retain false/false: deleted 0, acknowledged 0, kept unacknowledged 2 in [\"A:2\"], kept unexported 1",
+                               "retain true/false: deleted 2, acknowledged 0, kept unacknowledged 0 in [\"A:2\"], kept unexported 1",
+                               "retain true/true: deleted 1, acknowledged 0, kept unacknowledged 0 in [], kept unexported 0"], "\(fromSQLite)")
+        try await withVaults(cluster, count: 1) { vaults in
+            let pg = vaults[0]
+            let fromPostgres = try await play((store: { try await pg.store($0) }, export: { try await pg.export(to: $0, signer: signer, today: today) },
+                                               ack: { try await pg.purge(bundleDigest: $0, today: today) },
+                                               retain: { try await pg.purge(olderThan: 90, today: today, includingUnacknowledged: $0, includingUnexported: $1) }), "pg")
+            #expect(fromPostgres == fromSQLite)
+            var acknowledged: [String] = []
+            for try await d in try await pg.client.query("SELECT to_char(acknowledged_day, 'YYYY-MM-DD') FROM export WHERE acknowledged_day IS NOT NULL").decode(String.self) { acknowledged.append(d) }
+            #expect(acknowledged == [today.description])
+            #expect(try await pg.count() == 1)
+        }
+    }
+
     @Test("PostgreSQL stopped (immediate) and started again: operations answer `unavailable` within the deadline while it is down, and the pool recovers by itself")
     func restartRecovery() async throws {
         let cluster = try PostgresCluster()
