@@ -79,6 +79,39 @@ struct RegionalCustodyTests {
         #expect(!FileManager.default.fileExists(atPath: out + "/region.json") && !FileManager.default.fileExists(atPath: out + "/signing.key"))
     }
 
+    @Test("independent check of formats.md §18 for the office's file: PyPI shamir-mnemonic combines two shares, PyNaCl opens every entry with that secret, verifies the entry list's signature over the spec's bytes and domain with region-public.json's key, and finds the keys the spec says")
+    func independentImplementations() throws {
+        let words = shares.map { SLIP39.words(of: $0).joined(separator: " ") }
+        let combined = try runSubprocess(try ShamirMnemonic.python(), ["-c", "import sys, shamir_mnemonic; print(shamir_mnemonic.combine_mnemonics(sys.argv[1:]).hex())"] + words)
+        #expect(combined.status == 0, "\(combined.stderr)")
+        let secret = combined.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let checked = try runSubprocess(debianPython, ["-c", """
+            import base64, hashlib, json, sys
+            import nacl.public, nacl.signing, nacl.encoding
+            f = json.load(open(sys.argv[1]))
+            assert f["format"] == "resguardo-recovery" and f["version"] == 1 and f["scope"] == "region", f.get("scope")
+            pub = json.loads(base64.b64decode(f["manifest"]))
+            signing = nacl.signing.VerifyKey(base64.b64decode(pub["signing_key"]))
+            content = base64.b64decode(f["recovery_key"])
+            for e in f["entries"]:
+                sealed = base64.b64decode(e["sealed"])
+                for field in (e["name"].encode(), e["kind"].encode(), base64.b64decode(e["public_key"]).hex().encode(), hashlib.blake2b(sealed, digest_size=32).hexdigest().encode()):
+                    content += field + b"\\0"
+            signing.verify(b"resguardo recovery file v1\\n" + content, base64.b64decode(f["signature"]))
+            box = nacl.public.SealedBox(nacl.public.PrivateKey(bytes.fromhex(sys.argv[2])))
+            opened = {e["kind"]: (box.decrypt(base64.b64decode(e["sealed"])), base64.b64decode(e["public_key"])) for e in f["entries"]}
+            assert sorted(opened) == ["encryption", "pseudonym", "region_signing"], sorted(opened)
+            seed, pk = opened["region_signing"]
+            assert bytes(nacl.signing.SigningKey(seed).verify_key) == bytes(signing) == pk
+            secret, pk = opened["encryption"]
+            assert bytes(nacl.public.PrivateKey(secret).public_key) == base64.b64decode(pub["encryption_key"]) == pk
+            key, check = opened["pseudonym"]
+            assert hashlib.blake2b(b"resguardo pseudonym check v1", digest_size=32, key=key).digest() == check
+            print("ok")
+            """, office.custody.recoveryFilePath, secret])
+        #expect(checked.status == 0 && checked.stdout.contains("ok"), "\(checked.output)")
+    }
+
     @Test("scope and kinds go together: a network kind in a regional file, a region_signing key in a network's, and an unknown scope are refused when the file is read")
     func scopes() throws {
         let text = String(decoding: try file().bytes, as: UTF8.self)
