@@ -172,6 +172,27 @@ extension CaseDatabase {
                 ) STRICT;
                 """)
         }
+        // The protection case (issue 31): each item (risk assessment, security measure, support
+        // request, and the kinds later versions add) sealed to the organisation's key, one row
+        // per version, so history stays; the kinds are checked in Swift so a later kind needs no
+        // table rebuild. The current overall risk and its day sit on the case, in the clear like
+        // the state, for `cases list` to sort by without the passphrase.
+        migrator.registerMigration("v8: protection case") { db in
+            try db.execute(sql: """
+                CREATE TABLE protection_item (
+                    seq INTEGER PRIMARY KEY,
+                    case_id BLOB NOT NULL REFERENCES "case"(id),
+                    item_id BLOB NOT NULL CHECK (length(item_id) = 8),
+                    kind TEXT NOT NULL,
+                    recorded_day TEXT NOT NULL,
+                    sealed_key_id BLOB NOT NULL CHECK (length(sealed_key_id) = 8),
+                    sealed BLOB NOT NULL
+                ) STRICT;
+                CREATE INDEX protection_by_case ON protection_item(case_id, kind, seq);
+                ALTER TABLE "case" ADD COLUMN risk_level TEXT CHECK (risk_level IN ('low', 'medium', 'high', 'extreme'));
+                ALTER TABLE "case" ADD COLUMN risk_day TEXT;
+                """)
+        }
         return migrator
     }
 }

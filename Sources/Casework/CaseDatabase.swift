@@ -31,11 +31,11 @@ public struct CaseDatabase: Sendable {
     /// Read-only access for the tests' integrity checks (PRAGMA integrity_check and the like).
     var reader: any DatabaseReader { writer }
 
-    private func read<T>(_ body: (Database) throws -> T) throws(CaseError) -> T {
+    func read<T>(_ body: (Database) throws -> T) throws(CaseError) -> T {
         do { return try writer.read(body) } catch let error as CaseError { throw error } catch { throw .io(L("case store: {error}", ["error": "\(error)"])) }
     }
 
-    private func write<T>(_ body: (Database) throws -> T) throws(CaseError) -> T {
+    func write<T>(_ body: (Database) throws -> T) throws(CaseError) -> T {
         do { return try writer.write(body) } catch let error as CaseError { throw error } catch { throw .io(L("case store: {error}", ["error": "\(error)"])) }
     }
 
@@ -50,7 +50,7 @@ public struct CaseDatabase: Sendable {
     /// a formatter per entry measured as a real cost in the unseal loop.
     private static func timestamp() -> String { ISO8601DateFormatter().string(from: Date()) }
 
-    private static func appendAudit(_ db: Database, at: String = timestamp(), actor: String, caseId: [UInt8]?, action: String, detail: String) throws {
+    static func appendAudit(_ db: Database, at: String = timestamp(), actor: String, caseId: [UInt8]?, action: String, detail: String) throws {
         try db.cachedStatement(sql: "INSERT INTO audit (at, actor, case_id, action, detail) VALUES (?, ?, ?, ?, ?)")
             .execute(arguments: [at, actor, caseId.map { Data($0) }, action, detail])
     }
@@ -260,18 +260,33 @@ public struct CaseDatabase: Sendable {
 
     // MARK: - Cases
 
-    func cases(state: CaseState?, urgentOnly: Bool) throws(CaseError) -> [CaseSummary] {
+    func cases(_ filter: CaseFilter) throws(CaseError) -> [CaseSummary] {
         try read { db in
-            var sql = #"SELECT id, received_day, state, country, urgent, sealed_by_intake FROM "case" WHERE 1"#
+            var sql = #"SELECT id, received_day, state, country, urgent, sealed_by_intake, risk_level, risk_day FROM "case" WHERE 1"#
             var arguments: StatementArguments = []
-            if let state { sql += " AND state = ?"; arguments += [state.rawValue] }
-            if urgentOnly { sql += " AND urgent = 1" }
-            sql += " ORDER BY urgent DESC, received_day, id"
+            if let state = filter.state { sql += " AND state = ?"; arguments += [state.rawValue] }
+            if filter.urgentOnly { sql += " AND urgent = 1" }
+            if let minimum = filter.minimumRisk {
+                let levels = RiskLevel.allCases.filter { $0 >= minimum }.map(\.rawValue)
+                sql += " AND risk_level IN (\(levels.map { _ in "?" }.joined(separator: ", ")))"
+                arguments += StatementArguments(levels)
+            }
+            if let before = filter.assessedBefore { sql += " AND (risk_day IS NULL OR risk_day < ?)"; arguments += [before.description] }
+            // The risk order is the level's rank, written out so the column stays plain text.
+            let rank = "CASE risk_level WHEN 'extreme' THEN 4 WHEN 'high' THEN 3 WHEN 'medium' THEN 2 WHEN 'low' THEN 1 ELSE 0 END"
+            switch filter.order {
+            case .urgency: sql += " ORDER BY urgent DESC, received_day, id"
+            case .risk: sql += " ORDER BY \(rank) DESC, urgent DESC, received_day, id"
+            case .assessed: sql += " ORDER BY risk_day IS NOT NULL, risk_day, urgent DESC, received_day, id"
+            }
             return try Row.fetchAll(db, sql: sql, arguments: arguments).compactMap { row in
                 let id: Data = row["id"]
                 guard let state = CaseState(rawValue: row["state"]) else { return nil }
-                return CaseSummary(id: Array(id), receivedDay: row["received_day"], state: state, country: row["country"], urgent: row["urgent"],
-                                   sealedByIntake: row["sealed_by_intake"])
+                var summary = CaseSummary(id: Array(id), receivedDay: row["received_day"], state: state, country: row["country"], urgent: row["urgent"],
+                                          sealedByIntake: row["sealed_by_intake"])
+                summary.risk = (row["risk_level"] as String?).flatMap(RiskLevel.init(rawValue:))
+                summary.riskDay = (row["risk_day"] as String?).flatMap(CalendarDay.init)
+                return summary
             }
         }
     }

@@ -14,7 +14,35 @@ public struct CaseSummary: Sendable {
     /// True when the intake sealed it (the no-JavaScript path: the intake saw it in the clear);
     /// nil for cases imported before this was kept.
     public let sealedByIntake: Bool?
+    /// The overall risk of the latest assessment, and its day (nil: never assessed).
+    public var risk: RiskLevel? = nil
+    public var riskDay: CalendarDay? = nil
     public var shortId: String { String(Encoding.hex(id).prefix(12)) }
+
+    /// Days since the latest assessment on `today`, nil when never assessed.
+    public func daysSinceAssessment(on today: CalendarDay) -> Int? { riskDay.map { today.daysSinceEpoch - $0.daysSinceEpoch } }
+}
+
+/// How `cases list` orders: urgent first then oldest (the default), highest current risk first,
+/// or longest since the last assessment first (never assessed before all).
+public enum CaseListOrder: String, Sendable, CaseIterable {
+    case urgency, risk, assessed
+}
+
+/// Which cases `cases list` shows.
+public struct CaseFilter: Sendable {
+    public var state: CaseState?
+    public var urgentOnly = false
+    /// Only cases whose current risk is at least this.
+    public var minimumRisk: RiskLevel?
+    /// Only cases last assessed before this day, or never.
+    public var assessedBefore: CalendarDay?
+    public var order: CaseListOrder = .urgency
+
+    public init(state: CaseState? = nil, urgentOnly: Bool = false) {
+        self.state = state
+        self.urgentOnly = urgentOnly
+    }
 }
 
 public struct QuarantineSummary: Sendable {
@@ -25,7 +53,11 @@ public struct QuarantineSummary: Sendable {
 
 extension Workspace {
     public func listCases(state: CaseState? = nil, urgentOnly: Bool = false) throws(CaseError) -> [CaseSummary] {
-        try database.cases(state: state, urgentOnly: urgentOnly)
+        try database.cases(CaseFilter(state: state, urgentOnly: urgentOnly))
+    }
+
+    public func listCases(_ filter: CaseFilter) throws(CaseError) -> [CaseSummary] {
+        try database.cases(filter)
     }
 
     public func listQuarantine() throws(CaseError) -> [QuarantineSummary] {

@@ -20,29 +20,50 @@ extension Resguardo {
               $ resguardo cases show 3fa2c1
               $ resguardo cases vet 3fa2c1 --decision accept --note "confirmada con la red local"
             """),
-            subcommands: [List.self, Show.self, Vet.self, Quarantine.self, DeidentifyCase.self, AttachmentCommand.self]
+            subcommands: [List.self, Show.self, Vet.self, Quarantine.self, DeidentifyCase.self, AttachmentCommand.self, RiskCommand.self, PlanCommand.self, SupportCommand.self]
         )
 
         struct List: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: L("List cases (no passphrase needed: only day, state, country and urgency are shown)."),
-                discussion: L("Example:\n  $ resguardo cases list --state new --urgent")
+                abstract: L("List cases (no passphrase needed: only day, state, country, urgency and current risk are shown)."),
+                discussion: L("""
+                --sort risk puts the highest current risk first; --sort assessed the longest since \
+                the last assessment first (never assessed before all); --risk LEVEL shows only cases \
+                at that risk or above; --assessed-before-days N only those not assessed in N days.
+
+                Example:
+                  $ resguardo cases list --state new --urgent
+                  $ resguardo cases list --sort risk --risk high
+                  $ resguardo cases list --sort assessed --assessed-before-days 30
+                """)
             )
             @OptionGroup var workspace: WorkspaceOptions
             @Option(name: .long, help: .L("new, vetted, registered or rejected.")) var state: String?
             @Flag(name: .long, help: .L("Only urgent cases.")) var urgent = false
+            @Option(name: .long, help: .L("urgency (default), risk or assessed.")) var sort: String = "urgency"
+            @Option(name: .long, help: .L("Only cases at this current risk or above (low/bajo, medium/medio, high/alto, extreme/extremo).")) var risk: String?
+            @Option(name: .long, help: .L("Only cases not assessed in this many days (or never).")) var assessedBeforeDays: Int?
 
             func run() throws {
                 let ws = try workspace.open()
-                var filter: CaseState?
+                var filter = CaseFilter(urgentOnly: urgent)
                 if let state {
                     guard let s = CaseState(rawValue: state) else { throw CommandFailure(L("unknown state `{state}` (new, vetted, registered, rejected)", ["state": "\(state)"]), status: .usage) }
-                    filter = s
+                    filter.state = s
                 }
-                let cases = try ws.listCases(state: filter, urgentOnly: urgent)
-                print(L("case            received           state         country       urgent          sealed"))
+                guard let order = CaseListOrder(rawValue: sort) else { throw CommandFailure(L("unknown order `{sort}` (urgency, risk, assessed)", ["sort": TerminalText.escaped(sort)]), status: .usage) }
+                filter.order = order
+                if let risk {
+                    guard let level = RiskLevel(text: risk) else { throw CommandFailure(ProtectionError.badLevel(risk).description, status: .usage) }
+                    filter.minimumRisk = level
+                }
+                let today = CalendarDay.today()
+                if let days = assessedBeforeDays { filter.assessedBefore = today.adding(days: -days) }
+                let cases = try ws.listCases(filter)
+                print(L("case            received           state         country       urgent          sealed") + "       " + L("risk (days since)"))
                 for c in cases {
-                    print("\(c.shortId)    \(c.receivedDay)         \(c.state.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))  \(c.country)            \((c.urgent ? L("YES") : L("no")).padding(toLength: 14, withPad: " ", startingAt: 0))  \(CaseRendering.sealedBy(c))")
+                    let risk = c.risk.map { "\($0.spanish) (\(c.daysSinceAssessment(on: today) ?? 0))" } ?? "—"
+                    print("\(c.shortId)    \(c.receivedDay)         \(c.state.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))  \(c.country)            \((c.urgent ? L("YES") : L("no")).padding(toLength: 14, withPad: " ", startingAt: 0))  \(CaseRendering.sealedBy(c).padding(toLength: 12, withPad: " ", startingAt: 0)) \(risk)")
                 }
                 print(L("{count} cases", ["count": "\(cases.count)"]))
             }
@@ -83,6 +104,19 @@ extension Resguardo {
                 }
                 if opened.report.replyPublicKey != nil {
                     print(L("Replies: possible with her codename (resguardo reply {id} --message-file F)", ["id": String(Encoding.hex(id).prefix(12))]))
+                }
+                // The protection case, when there is one (issue 31).
+                if let latest = try? ws.riskAssessments(id, keys: keys).max(by: { $0.day < $1.day }) {
+                    print(L("Current risk: {spanish} / {level}, assessed {day} by {assessor} (resguardo cases risk history {id})",
+                            ["spanish": latest.overall.spanish, "level": latest.overall.rawValue, "day": "\(latest.day)", "assessor": TerminalText.escaped(latest.assessor),
+                             "id": String(Encoding.hex(id).prefix(12))]))
+                }
+                if let plan = try? ws.securityPlan(id, keys: keys), !plan.isEmpty {
+                    print(L("Security plan: {open} open, {done} done (resguardo cases plan show {id})", ["open": "\(plan.filter { $0.measure.done == nil }.count)",
+                                                                                                      "done": "\(plan.filter { $0.measure.done != nil }.count)", "id": String(Encoding.hex(id).prefix(12))]))
+                }
+                if let support = try? ws.supportRequests(id, keys: keys), !support.isEmpty {
+                    print(L("Support requests: {count} (resguardo cases support show {id})", ["count": "\(support.count)", "id": String(Encoding.hex(id).prefix(12))]))
                 }
                 print(L("Audit trail:"))
                 for entry in try ws.auditTrail(caseId: id, keys: keys) {

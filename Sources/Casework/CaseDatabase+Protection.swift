@@ -1,0 +1,53 @@
+import Formats
+import Foundation
+import GRDB
+
+/// The protection items' rows (`protection_item`), owned by the case store like every table.
+extension CaseDatabase {
+    /// The kinds of protection item; the table has no CHECK on them (see migration v8).
+    enum ProtectionKind: String, Sendable {
+        case riskAssessment = "risk_assessment"
+        case measure
+        case supportRequest = "support_request"
+    }
+
+    /// One stored version of an item, still sealed.
+    struct SealedItem: Sendable {
+        let seq: Int64
+        let itemId: [UInt8]
+        let recordedDay: String
+        let keyId: KeyId
+        let sealed: [UInt8]
+    }
+
+    /// Appends a version of an item and its audit entry in one transaction; a risk assessment
+    /// also sets the case's current risk when it is the newest by day.
+    func appendProtectionItem(caseId: [UInt8], itemId: [UInt8], kind: ProtectionKind, day: CalendarDay, keyId: KeyId, sealed: [UInt8],
+                              risk: RiskLevel?, actor: String, action: String, detail: String) throws(CaseError) {
+        try write { db in
+            guard try Bool.fetchOne(db, sql: #"SELECT 1 FROM "case" WHERE id = ?"#, arguments: [Data(caseId)]) != nil else {
+                throw CaseError.notFound(Encoding.hex(caseId))
+            }
+            try db.execute(sql: "INSERT INTO protection_item (case_id, item_id, kind, recorded_day, sealed_key_id, sealed) VALUES (?, ?, ?, ?, ?, ?)",
+                           arguments: [Data(caseId), Data(itemId), kind.rawValue, day.description, Data(keyId.bytes), Data(sealed)])
+            if let risk {
+                // An assessment entered late (an older day) does not replace a newer one's level.
+                try db.execute(sql: #"UPDATE "case" SET risk_level = ?, risk_day = ? WHERE id = ? AND (risk_day IS NULL OR risk_day <= ?)"#,
+                               arguments: [risk.rawValue, day.description, Data(caseId), day.description])
+            }
+            try Self.appendAudit(db, actor: actor, caseId: caseId, action: action, detail: detail)
+        }
+    }
+
+    /// Every version of a case's items of one kind, oldest first.
+    func protectionItems(caseId: [UInt8], kind: ProtectionKind) throws(CaseError) -> [SealedItem] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT seq, item_id, recorded_day, sealed_key_id, sealed FROM protection_item WHERE case_id = ? AND kind = ? ORDER BY seq",
+                             arguments: [Data(caseId), kind.rawValue]).compactMap { row -> SealedItem? in
+                let item: Data = row["item_id"], key: Data = row["sealed_key_id"], sealed: Data = row["sealed"]
+                guard let keyId = KeyId(bytes: key) else { return nil }
+                return SealedItem(seq: row["seq"], itemId: Array(item), recordedDay: row["recorded_day"], keyId: keyId, sealed: Array(sealed))
+            }
+        }
+    }
+}
