@@ -176,7 +176,8 @@ extension CaseDatabase {
         // request, and the kinds later versions add) sealed to the organisation's key, one row
         // per version, so history stays; the kinds are checked in Swift so a later kind needs no
         // table rebuild. The current overall risk and its day sit on the case, in the clear like
-        // the state, for `cases list` to sort by without the passphrase.
+        // the state, for `cases list` to sort by without the passphrase; so does the day a protection
+        // case was closed (its outcome is sealed).
         migrator.registerMigration("v8: protection case") { db in
             try db.execute(sql: """
                 CREATE TABLE protection_item (
@@ -191,6 +192,7 @@ extension CaseDatabase {
                 CREATE INDEX protection_by_case ON protection_item(case_id, kind, seq);
                 ALTER TABLE "case" ADD COLUMN risk_level TEXT CHECK (risk_level IN ('low', 'medium', 'high', 'extreme'));
                 ALTER TABLE "case" ADD COLUMN risk_day TEXT;
+                ALTER TABLE "case" ADD COLUMN closed_day TEXT;
                 """)
         }
         return migrator

@@ -9,6 +9,9 @@ extension CaseDatabase {
         case riskAssessment = "risk_assessment"
         case measure
         case supportRequest = "support_request"
+        case followUp = "follow_up"
+        case relocation
+        case closure
     }
 
     /// One stored version of an item, still sealed.
@@ -23,7 +26,7 @@ extension CaseDatabase {
     /// Appends a version of an item and its audit entry in one transaction; a risk assessment
     /// also sets the case's current risk when it is the newest by day.
     func appendProtectionItem(caseId: [UInt8], itemId: [UInt8], kind: ProtectionKind, day: CalendarDay, keyId: KeyId, sealed: [UInt8],
-                              risk: RiskLevel?, actor: String, action: String, detail: String) throws(CaseError) {
+                              risk: RiskLevel?, closedDay: CalendarDay? = nil, actor: String, action: String, detail: String) throws(CaseError) {
         try write { db in
             guard try Bool.fetchOne(db, sql: #"SELECT 1 FROM "case" WHERE id = ?"#, arguments: [Data(caseId)]) != nil else {
                 throw CaseError.notFound(Encoding.hex(caseId))
@@ -35,7 +38,21 @@ extension CaseDatabase {
                 try db.execute(sql: #"UPDATE "case" SET risk_level = ?, risk_day = ? WHERE id = ? AND (risk_day IS NULL OR risk_day <= ?)"#,
                                arguments: [risk.rawValue, day.description, Data(caseId), day.description])
             }
+            if let closedDay { try db.execute(sql: #"UPDATE "case" SET closed_day = ? WHERE id = ?"#, arguments: [closedDay.description, Data(caseId)]) }
             try Self.appendAudit(db, actor: actor, caseId: caseId, action: action, detail: detail)
+        }
+    }
+
+    /// The open protection cases (any item or assessment, not closed) with their current risk.
+    func openProtectionCases() throws(CaseError) -> [(id: [UInt8], risk: RiskLevel?, riskDay: CalendarDay?)] {
+        try read { db in
+            try Row.fetchAll(db, sql: #"""
+                SELECT id, risk_level, risk_day FROM "case" WHERE closed_day IS NULL
+                AND (risk_day IS NOT NULL OR id IN (SELECT case_id FROM protection_item)) ORDER BY received_day, id
+                """#).map { row in
+                let id: Data = row["id"]
+                return (Array(id), (row["risk_level"] as String?).flatMap(RiskLevel.init(rawValue:)), (row["risk_day"] as String?).flatMap(CalendarDay.init))
+            }
         }
     }
 

@@ -136,8 +136,9 @@ public struct ProtectionItemId: Sendable, Hashable, CustomStringConvertible {
     public var description: String { String(Encoding.hex(bytes).prefix(8)) }
 }
 
-/// A measure of the security plan agreed with her: who does it, by when, and when it was done.
-public struct SecurityMeasure: Sendable, Equatable {
+/// A task on a case, who does it, by when, and when it was done: a measure of the security plan
+/// agreed with her, or a follow-up staff owe the case (a call, a visit, a reassessment).
+public struct CaseTask: Sendable, Equatable {
     public let text: String
     public let owner: String
     public let due: CalendarDay?
@@ -272,6 +273,183 @@ public struct SupportRequest: Sendable, Equatable {
         var amount: Money?
         if let minor = value["amount_minor"]?.intValue, case .string(let currency)? = value["currency"] { amount = Money(minorUnits: minor, currency: currency) }
         try self.init(category: category, funder: funder, amount: amount, status: status, requested: requested, decided: try optionalDay(value["decided"]))
+    }
+}
+
+/// Someone close to her who moves with her. The name stays inside the sealed case; what leaves
+/// it (a referral, the yearly summary) takes the relation and the age band only.
+public struct Companion: Sendable, Equatable {
+    public enum Relation: String, Sendable, CaseIterable {
+        case partner, child, parent, sibling
+        case otherRelative = "other_relative"
+        case other
+    }
+
+    public static let ageBands = ["under_5", "5_11", "12_17", "18_29", "30_59", "60_plus"]
+
+    public let relation: Relation
+    public let ageBand: String
+    public let name: String
+
+    public init(relation: Relation, ageBand: String, name: String = "") throws(ProtectionError) {
+        guard Self.ageBands.contains(ageBand) else {
+            throw .invalid(L("`{band}` is not an age band ({accepted})", ["band": TerminalText.escaped(ageBand), "accepted": Self.ageBands.joined(separator: ", ")]))
+        }
+        self.relation = relation
+        self.ageBand = ageBand
+        self.name = name
+    }
+}
+
+/// A relocation with her family: who moves with her, where, with whom, how, for how long, and
+/// how she comes back. The stages are the temporary-relocation programmes' own.
+public struct Relocation: Sendable, Equatable {
+    public enum Stage: String, Sendable, CaseIterable {
+        case intake, stay, exit
+        case followUp = "follow_up"
+
+        public var spanish: String {
+            switch self {
+            case .intake: return "ingreso"
+            case .stay: return "estancia"
+            case .exit: return "salida"
+            case .followUp: return "seguimiento"
+            }
+        }
+    }
+
+    public var companions: [Companion]
+    /// The host organisation or shelter.
+    public var host: String
+    /// ISO 3166-1 alpha-2 of the destination, and the place there.
+    public var destinationCountry: String
+    public var destinationPlace: String
+    /// Visa and transport.
+    public var travelPlan: String
+    public var start: CalendarDay?
+    public var plannedReturn: CalendarDay?
+    public var returnPlan: String
+    public var stage: Stage
+
+    public init(companions: [Companion], host: String, destinationCountry: String, destinationPlace: String, travelPlan: String,
+                start: CalendarDay?, plannedReturn: CalendarDay?, returnPlan: String, stage: Stage) throws(ProtectionError) {
+        guard !host.trimmingCharacters(in: .whitespaces).isEmpty else { throw .invalid(L("a relocation needs the host organisation or shelter")) }
+        guard destinationCountry.count == 2, destinationCountry.unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) }) else {
+            throw .invalid(L("`{country}` is not an ISO 3166-1 alpha-2 country code", ["country": TerminalText.escaped(destinationCountry)]))
+        }
+        if let start, let plannedReturn, plannedReturn < start { throw .invalid(L("the planned return ({back}) is before the start ({start})", ["back": "\(plannedReturn)", "start": "\(start)"])) }
+        self.companions = companions
+        self.host = host
+        self.destinationCountry = destinationCountry
+        self.destinationPlace = destinationPlace
+        self.travelPlan = travelPlan
+        self.start = start
+        self.plannedReturn = plannedReturn
+        self.returnPlan = returnPlan
+        self.stage = stage
+    }
+
+    /// The sealed form, and what `cases relocation set --file` reads.
+    public var json: JSONValue {
+        .object([("companions", .array(companions.map { .object([("relation", .string($0.relation.rawValue)), ("age_band", .string($0.ageBand)), ("name", .string($0.name))]) })),
+                 ("host", .string(host)), ("destination_country", .string(destinationCountry)), ("destination_place", .string(destinationPlace)),
+                 ("travel_plan", .string(travelPlan)), ("start", start.map { .string($0.description) } ?? .null),
+                 ("planned_return", plannedReturn.map { .string($0.description) } ?? .null), ("return_plan", .string(returnPlan)), ("stage", .string(stage.rawValue))])
+    }
+
+    /// Reads the form above strictly (unknown members refused by name).
+    public init(json value: JSONValue) throws(ProtectionError) {
+        guard case .object(let members) = value else { throw .invalid(L("a relocation must be a JSON object")) }
+        let known: Set<String> = ["companions", "host", "destination_country", "destination_place", "travel_plan", "start", "planned_return", "return_plan", "stage"]
+        if let unknown = members.first(where: { !known.contains($0.0) }) { throw .invalid(L("unknown member `{key}`", ["key": TerminalText.escaped(unknown.0)])) }
+        func text(_ key: String, required: Bool = false) throws(ProtectionError) -> String {
+            switch value[key] {
+            case .string(let t)?: return t
+            case nil where !required, .null? where !required: return ""
+            default: throw .invalid(L("`{key}` must be text", ["key": key]))
+            }
+        }
+        func day(_ key: String) throws(ProtectionError) -> CalendarDay? {
+            switch value[key] {
+            case nil, .null?: return nil
+            case .string(let t)?:
+                guard let d = CalendarDay(t) else { throw .invalid(L("`{key}` must be YYYY-MM-DD", ["key": key])) }
+                return d
+            default: throw .invalid(L("`{key}` must be YYYY-MM-DD", ["key": key]))
+            }
+        }
+        var companions: [Companion] = []
+        if let list = value["companions"] {
+            guard case .array(let items) = list else { throw .invalid(L("`{key}` must be a list", ["key": "companions"])) }
+            for item in items {
+                guard case .string(let r)? = item["relation"], let relation = Companion.Relation(rawValue: r), case .string(let band)? = item["age_band"] else {
+                    throw .invalid(L("each companion needs a `relation` ({relations}) and an `age_band`", ["relations": Companion.Relation.allCases.map(\.rawValue).joined(separator: ", ")]))
+                }
+                var name = ""
+                if case .string(let n)? = item["name"] { name = n }
+                companions.append(try Companion(relation: relation, ageBand: band, name: name))
+            }
+        }
+        let stageText = try text("stage")
+        guard let stage = stageText.isEmpty ? .intake : Stage(rawValue: stageText) else {
+            throw .invalid(L("`{stage}` is not a stage ({accepted})", ["stage": TerminalText.escaped(stageText), "accepted": Stage.allCases.map(\.rawValue).joined(separator: ", ")]))
+        }
+        try self.init(companions: companions, host: try text("host", required: true), destinationCountry: try text("destination_country", required: true),
+                      destinationPlace: try text("destination_place"), travelPlan: try text("travel_plan"), start: try day("start"),
+                      plannedReturn: try day("planned_return"), returnPlan: try text("return_plan"), stage: stage)
+    }
+}
+
+/// How a protection case ended: a closed list, so the yearly summary can count it.
+public enum CaseOutcome: String, Sendable, CaseIterable {
+    case riskReduced = "risk_reduced"
+    case relocatedReturned = "relocated_returned"
+    case relocatedStayed = "relocated_stayed"
+    case referredElsewhere = "referred_elsewhere"
+    case lostContact = "lost_contact"
+    case declined
+    case deceased
+    case other
+
+    public var spanish: String {
+        switch self {
+        case .riskReduced: return "riesgo reducido"
+        case .relocatedReturned: return "reubicada y retornó"
+        case .relocatedStayed: return "reubicada y se quedó"
+        case .referredElsewhere: return "derivada a otra organización"
+        case .lostContact: return "se perdió el contacto"
+        case .declined: return "no aceptó el acompañamiento"
+        case .deceased: return "falleció"
+        case .other: return "otro"
+        }
+    }
+}
+
+/// Something a case is owed by a day: a measure, a follow-up, a reassessment, a planned return.
+public struct DueItem: Sendable {
+    public enum Kind: String, Sendable {
+        case measure
+        case followUp = "follow_up"
+        case reassessment
+        case plannedReturn = "planned_return"
+    }
+
+    public let caseId: [UInt8]
+    public let kind: Kind
+    public let due: CalendarDay
+    /// The task's text (sealed in the store; shown only to whoever unlocked the keys).
+    public let text: String
+    public let item: ProtectionItemId?
+}
+
+/// How long a risk level stays current before it is due for reassessment: the higher the risk,
+/// the sooner (the networks' practice: a case at extreme risk is looked at every two weeks).
+public func reassessmentInterval(_ level: RiskLevel) -> Int {
+    switch level {
+    case .extreme: return 14
+    case .high: return 30
+    case .medium: return 90
+    case .low: return 180
     }
 }
 

@@ -20,7 +20,8 @@ extension Resguardo {
               $ resguardo cases show 3fa2c1
               $ resguardo cases vet 3fa2c1 --decision accept --note "confirmada con la red local"
             """),
-            subcommands: [List.self, Show.self, Vet.self, Quarantine.self, DeidentifyCase.self, AttachmentCommand.self, RiskCommand.self, PlanCommand.self, SupportCommand.self]
+            subcommands: [List.self, Show.self, Vet.self, Quarantine.self, DeidentifyCase.self, AttachmentCommand.self, RiskCommand.self, PlanCommand.self, SupportCommand.self,
+                          RelocationCommand.self, FollowUpCommand.self, Due.self, Close.self]
         )
 
         struct List: ParsableCommand {

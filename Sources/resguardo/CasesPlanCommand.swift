@@ -40,7 +40,7 @@ extension Resguardo.CasesCommand {
                 let body = try textFile.map { try SecretText.read($0, what: "the measure") } ?? text ?? ""
                 let dueDay = try due.map { try parseDay($0, flag: "--due") }
                 do {
-                    let measure = try SecurityMeasure(text: body.trimmingCharacters(in: .whitespacesAndNewlines), owner: owner, due: dueDay)
+                    let measure = try CaseTask(text: body.trimmingCharacters(in: .whitespacesAndNewlines), owner: owner, due: dueDay)
                     let id = try ws.resolveCase(caseId)
                     let item = try ws.addMeasure(id, measure, today: .today())
                     print(L("case {id}: measure {item} added (owner {owner}, due {due})", ["id": String(Encoding.hex(id).prefix(12)), "item": "\(item)",
@@ -87,7 +87,7 @@ extension Resguardo.CasesCommand {
 
             func run() throws {
                 let (ws, id, keys) = try openCaseContext(workspace, caseId, passphrase)
-                let plan: [(id: ProtectionItemId, measure: SecurityMeasure)]
+                let plan: [(id: ProtectionItemId, measure: CaseTask)]
                 do { plan = try ws.securityPlan(id, keys: keys) } catch { throw CommandFailure(error.description, status: .dataError) }
                 let today = CalendarDay.today()
                 if plan.isEmpty { print(L("no measure yet")) }

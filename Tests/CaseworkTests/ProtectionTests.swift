@@ -70,13 +70,13 @@ struct ProtectionTests {
     @Test("security plan: measures with owner and due day, one marked done (a new version; the plan shows the latest), an unknown item refused")
     func plan() throws {
         let ws = t.workspace, id = caseIds[0], today = CalendarDay.today()
-        let first = try ws.addMeasure(id, try SecurityMeasure(text: "Cambiar la ruta al trabajo", owner: "ella", due: today.adding(days: 7)), today: today)
-        try ws.addMeasure(id, try SecurityMeasure(text: "Denuncia ante el Ministerio Público", owner: "equipo jurídico", due: nil), today: today)
+        let first = try ws.addMeasure(id, try CaseTask(text: "Cambiar la ruta al trabajo", owner: "ella", due: today.adding(days: 7)), today: today)
+        try ws.addMeasure(id, try CaseTask(text: "Denuncia ante el Ministerio Público", owner: "equipo jurídico", due: nil), today: today)
         try ws.completeMeasure(id, item: first.description, on: today, keys: t.secrets)
         let plan = try ws.securityPlan(id, keys: t.secrets)
         #expect(plan.count == 2 && plan[0].id == first && plan[0].measure.done == today && plan[1].measure.done == nil)
         #expect(throws: CaseError.self) { try ws.completeMeasure(id, item: "ffff", on: today, keys: t.secrets) }
-        #expect(throws: ProtectionError.self) { try SecurityMeasure(text: " ", owner: "x", due: nil) }
+        #expect(throws: ProtectionError.self) { try CaseTask(text: " ", owner: "x", due: nil) }
     }
 
     @Test("support requests by the eleven categories, with exact amounts and status changes; bad amounts and currencies refused")
@@ -92,6 +92,41 @@ struct ProtectionTests {
         for (amount, currency) in [("12.345", "USD"), ("-5", "USD"), ("1e3", "USD"), ("10", "US"), ("10", "U$D")] {
             #expect(throws: ProtectionError.self, "\(amount) \(currency)") { try Money(amount: amount, currency: currency) }
         }
+    }
+
+    @Test("relocation with two family members: companions' names only inside the sealed case, stages moved, the planned return due; follow-ups and reassessments due by level; closing takes the case out of cases due")
+    func relocationDueAndClosure() throws {
+        let ws = t.workspace, id = caseIds[0], today = CalendarDay.today()
+        try ws.assessRisk(id, try assessment(.extreme, day: today.adding(days: -20)))
+        try ws.assessRisk(caseIds[1], try assessment(.low, day: today.adding(days: -10)))
+        let relocation = try Relocation(companions: [try Companion(relation: .child, ageBand: "5_11", name: "Lucía"), try Companion(relation: .parent, ageBand: "60_plus", name: "Doña Rosa")],
+                                        host: "Casa refugio de la red", destinationCountry: "CR", destinationPlace: "San José", travelPlan: "visa humanitaria; por tierra",
+                                        start: today.adding(days: -5), plannedReturn: today.adding(days: 3), returnPlan: "retorno acompañado", stage: .intake)
+        let first = try ws.setRelocation(id, relocation, today: today)
+        var moved = try #require(try ws.relocation(id, keys: t.secrets))
+        #expect(moved == relocation && moved.companions.map(\.name) == ["Lucía", "Doña Rosa"])
+        moved.stage = .stay
+        #expect(try ws.setRelocation(id, moved, today: today) == first)
+        #expect(try ws.relocation(id, keys: t.secrets)?.stage == .stay)
+        try ws.addFollowUp(id, try CaseTask(text: "Llamar a la casa refugio", owner: "Marta", due: today.adding(days: 1)), today: today)
+        let later = try ws.addFollowUp(id, try CaseTask(text: "Visita", owner: "Marta", due: today.adding(days: 30)), today: today)
+        let store = try Data(contentsOf: URL(fileURLWithPath: t.scratch.path("ws") + "/cases.sqlite"))
+        #expect(store.range(of: Data("Doña Rosa".utf8)) == nil && store.range(of: Data("refugio".utf8)) == nil)
+
+        // Extreme risk 20 days ago: the reassessment (14 days) is overdue; low risk 10 days ago is not due.
+        let dueNow = try ws.dueItems(on: today, within: 0, keys: t.secrets)
+        #expect(dueNow.map(\.kind) == [.reassessment] && dueNow[0].due == today.adding(days: -6) && dueNow[0].caseId == id, "\(dueNow)")
+        let dueWeek = try ws.dueItems(on: today, within: 7, keys: t.secrets)
+        #expect(dueWeek.map(\.kind) == [.reassessment, .followUp, .plannedReturn], "\(dueWeek.map(\.kind))")
+        try ws.completeFollowUp(id, item: "\(later)", on: today, keys: t.secrets)
+        #expect(try ws.dueItems(on: today, within: 60, keys: t.secrets).filter { $0.kind == .followUp }.count == 1)
+
+        try ws.closeCase(id, outcome: .relocatedReturned, on: today)
+        #expect(try ws.closure(id, keys: t.secrets)?.outcome == .relocatedReturned)
+        #expect(try ws.dueItems(on: today, within: 365, keys: t.secrets).allSatisfy { $0.caseId != id })
+        #expect(try ws.auditTrail(caseId: id).map(\.action).contains("case_closed"))
+        #expect(throws: ProtectionError.self) { try Relocation(json: try JSONValue.parse(Array(#"{"host":"x","destination_country":"Costa Rica"}"#.utf8))) }
+        #expect(throws: ProtectionError.self) { try Companion(relation: .child, ageBand: "7") }
     }
 
     @Test("an assessment file is read strictly: unknown members, a level outside the four, no threat or no assessor are refused by name")
@@ -113,7 +148,7 @@ struct ProtectionTests {
         // Take the store back to v7 as an older version left it, then open it again.
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in
-            try db.execute(sql: #"DROP TABLE protection_item; ALTER TABLE "case" DROP COLUMN risk_level; ALTER TABLE "case" DROP COLUMN risk_day; DELETE FROM grdb_migrations WHERE identifier = 'v8: protection case'"#)
+            try db.execute(sql: #"DROP TABLE protection_item; ALTER TABLE "case" DROP COLUMN risk_level; ALTER TABLE "case" DROP COLUMN risk_day; ALTER TABLE "case" DROP COLUMN closed_day; DELETE FROM grdb_migrations WHERE identifier = 'v8: protection case'"#)
         }
         try queue.close()
         let reopened = try Workspace(path: t.scratch.path("ws"))
