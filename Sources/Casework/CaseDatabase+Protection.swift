@@ -68,3 +68,25 @@ extension CaseDatabase {
         }
     }
 }
+
+extension CaseDatabase {
+    /// The cases with a protection item recorded between the two days (inclusive), or closed
+    /// then, with the day each was received, closed, and first answered (the first vetting
+    /// decision or protection step in its audit trail, as a day).
+    func protectionCases(from: CalendarDay, to: CalendarDay) throws(CaseError) -> [(id: [UInt8], received: CalendarDay?, closed: CalendarDay?, firstResponse: CalendarDay?)] {
+        try read { db in
+            try Row.fetchAll(db, sql: #"""
+                SELECT c.id, c.received_day, c.closed_day,
+                       (SELECT min(substr(a.at, 1, 10)) FROM audit a WHERE a.case_id = c.id
+                        AND (a.action IN ('new→vetted', 'new→rejected') OR a.action IN ('risk_assessed', 'measure_added', 'support_requested', 'relocation_planned', 'follow_up_added'))) AS first
+                FROM "case" c
+                WHERE c.id IN (SELECT case_id FROM protection_item WHERE recorded_day BETWEEN ? AND ?) OR c.closed_day BETWEEN ? AND ?
+                ORDER BY c.received_day, c.id
+                """#, arguments: [from.description, to.description, from.description, to.description]).map { row in
+                let id: Data = row["id"]
+                return (Array(id), (row["received_day"] as String?).flatMap(CalendarDay.init), (row["closed_day"] as String?).flatMap(CalendarDay.init),
+                        (row["first"] as String?).flatMap(CalendarDay.init))
+            }
+        }
+    }
+}

@@ -423,6 +423,19 @@ public enum CaseOutcome: String, Sendable, CaseIterable {
         case .other: return "otro"
         }
     }
+
+    public var english: String {
+        switch self {
+        case .riskReduced: return "Risk reduced"
+        case .relocatedReturned: return "Relocated and returned"
+        case .relocatedStayed: return "Relocated and stayed"
+        case .referredElsewhere: return "Referred to another organisation"
+        case .lostContact: return "Lost contact"
+        case .declined: return "Declined support"
+        case .deceased: return "Deceased"
+        case .other: return "Other"
+        }
+    }
 }
 
 /// Something a case is owed by a day: a measure, a follow-up, a reassessment, a planned return.

@@ -21,7 +21,7 @@ extension Resguardo {
               $ resguardo cases vet 3fa2c1 --decision accept --note "confirmada con la red local"
             """),
             subcommands: [List.self, Show.self, Vet.self, Quarantine.self, DeidentifyCase.self, AttachmentCommand.self, RiskCommand.self, PlanCommand.self, SupportCommand.self,
-                          RelocationCommand.self, FollowUpCommand.self, Due.self, Close.self]
+                          RelocationCommand.self, FollowUpCommand.self, Due.self, Close.self, Summary.self]
         )
 
         struct List: ParsableCommand {
@@ -261,6 +261,123 @@ enum CaseRendering {
 }
 
 extension Resguardo.CasesCommand {
+    struct Due: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: L("What the open protection cases are owed: measures, follow-ups, reassessments and planned returns due, earliest first."),
+            discussion: L("""
+            A reassessment falls due 14 days after an assessment at extreme risk, 30 at high, 90 \
+            at medium and 180 at low. Closed cases are left out.
+
+            Example:
+              $ resguardo cases due --within 7
+            """)
+        )
+        @OptionGroup var workspace: WorkspaceOptions
+        @Option(name: .long, help: .L("Also what falls due in this many days (default 0: due today or overdue).")) var within: Int = 0
+        @OptionGroup var passphrase: PassphraseOptions
+
+        func run() throws {
+            let ws = try workspace.open()
+            let keys = try unlockKeys(ws, passphrase)
+            let today = CalendarDay.today()
+            let due: [DueItem]
+            do { due = try ws.dueItems(on: today, within: within, keys: keys) } catch { throw CommandFailure(error.description, status: .dataError) }
+            for d in due {
+                let label: String
+                switch d.kind {
+                case .measure: label = L("measure")
+                case .followUp: label = L("follow-up")
+                case .reassessment: label = L("reassessment (risk {level})", ["level": RiskLevel(rawValue: d.text)?.spanish ?? d.text])
+                case .plannedReturn: label = L("planned return from {country}", ["country": d.text])
+                }
+                let late = d.due < today ? " " + L("OVERDUE") : ""
+                let text = d.kind == .measure || d.kind == .followUp ? ": " + TerminalText.escaped(d.text) : ""
+                print("\(d.due)\(late)  \(String(Encoding.hex(d.caseId).prefix(12)))  \(d.item.map { "\($0)  " } ?? "")\(label)\(text)")
+            }
+            print(L("{count} due", ["count": "\(due.count)"]))
+        }
+    }
+
+    struct Close: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: L("Close a protection case with its outcome (risk_reduced, relocated_returned, relocated_stayed, referred_elsewhere, lost_contact, declined, deceased, other)."),
+            discussion: L("Example:\n  $ resguardo cases close 3fa2c1 --outcome relocated_returned")
+        )
+        @OptionGroup var workspace: WorkspaceOptions
+        @Argument(help: .L("Case id (at least 6 hex digits).")) var caseId: String
+        @Option(name: .long, help: .L("The outcome, from the list above.")) var outcome: String
+        @Option(name: .long, help: .L("The day it closed (YYYY-MM-DD; default today).")) var day: String?
+
+        func run() throws {
+            guard let result = CaseOutcome(rawValue: outcome) else {
+                throw CommandFailure(L("`{outcome}` is not an outcome ({accepted})", ["outcome": TerminalText.escaped(outcome), "accepted": CaseOutcome.allCases.map(\.rawValue).joined(separator: ", ")]), status: .usage)
+            }
+            let closed = try day.map { try parseDay($0, flag: "--day") } ?? .today()
+            let ws = try workspace.open()
+            do {
+                let id = try ws.resolveCase(caseId)
+                try ws.closeCase(id, outcome: result, on: closed)
+                print(L("case {id}: closed on {day} ({outcome})", ["id": String(Encoding.hex(id).prefix(12)), "day": "\(closed)", "outcome": result.spanish]))
+            } catch {
+                throw CommandFailure(error.description, status: .dataError)
+            }
+        }
+    }
+
+    struct Summary: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: L("The yearly casework summary: protection cases by risk level, support requested by category, relocations and the family members who moved, outcomes, days to first response."),
+            discussion: L("""
+            On the terminal it shows exact counts: it is internal and stays on this laptop. \
+            Written to a file (--out, as html or json) it is suppressed like every report: counts \
+            below 5 show as "<5", and "x" hides a count that would give another away.
+
+            Example:
+              $ resguardo cases summary --year 2026
+              $ resguardo cases summary --year 2026 --format html --out /media/usb/resumen-2026.html
+            """)
+        )
+        enum Format: String, ExpressibleByArgument, CaseIterable { case text, html, json }
+        @OptionGroup var workspace: WorkspaceOptions
+        @Option(name: .long, help: .L("The year (default this one).")) var year: Int?
+        @Option(name: .long, help: .L("text (the terminal only), html or json.")) var format: Format = .text
+        @Option(name: .long, help: .L("Write the suppressed summary to this file (must not exist).")) var out: String?
+        @OptionGroup var passphrase: PassphraseOptions
+
+        func validate() throws {
+            if out != nil && format == .text { throw ValidationError(L("--out needs --format html or json")) }
+            if out == nil && format != .text { throw ValidationError(L("--format {format} needs --out (a file; on the terminal the summary is internal)", ["format": format.rawValue])) }
+        }
+
+        func run() throws {
+            let ws = try workspace.open()
+            let keys = try unlockKeys(ws, passphrase)
+            let chosen = year ?? Int(CalendarDay.today().description.prefix(4)) ?? 0
+            let counts: CaseworkYear
+            do { counts = try ws.caseworkYear(chosen, keys: keys) } catch { throw CommandFailure(error.description, status: .dataError) }
+            let organisation = ws.keys.manifest.manifest.organisation
+            guard let out else {
+                let tables = CaseworkSummary.tables(counts, suppress: false)
+                print(L("Casework summary {year} — {organisation} (INTERNAL: exact counts, not for publication)", ["year": "\(chosen)", "organisation": TerminalText.escaped(organisation)]))
+                print(L("Protection cases: {count}", ["count": tables.headline.shown]))
+                for t in tables.tables {
+                    print("\n\(t.table.es) / \(t.table.en): \(t.total.shown)")
+                    for (row, cell) in zip(t.table.rows, t.rows) where cell != .count(0) { print("  \(row.es) / \(row.en): \(cell.shown)") }
+                }
+                return
+            }
+            let tables = CaseworkSummary.tables(counts)
+            let bytes: [UInt8]
+            switch format {
+            case .json: bytes = tables.json(extra: [("year", .int(chosen)), ("organisation", .string(organisation)), ("suppression_threshold", .int(5))])
+            case .html, .text:
+                bytes = Array(tables.html(title: "Resumen de casos \(chosen) — \(organisation)", subtitle: "Casos de protección del año \(chosen) / protection cases of \(chosen)", isInternal: false).utf8)
+            }
+            do { try DurableFile.createExclusive(out, bytes: bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
+            print(L("wrote {out}: the {year} summary, suppressed (counts below 5 hidden)", ["out": out, "year": "\(chosen)"]))
+        }
+    }
+
     struct AttachmentCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "attachment",

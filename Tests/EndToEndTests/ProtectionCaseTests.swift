@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+import TestSupport
+import TestHarness
+import Formats
+@testable import Casework
+
+/// Issue 31 through the real `resguardo` binary: a protection case from the first report to its
+/// closure and the yearly summary, every step a command with its Spanish output.
+@Suite("Protection case, from the command line")
+struct ProtectionCaseTests {
+    @Test("assess twice (file, then flags), plan, support, relocation with two family members, follow-up, due, close, summary (internal on the terminal, suppressed in the file); every command has --help with an example")
+    func lifecycle() throws {
+        let t = try TestWorkspace()
+        _ = try t.unseal(envelopes: [try t.seal(Array(#"{"version":1,"language":"es","country":"GT","aggression_types":["threat"],"description":"Amenazas tras la consulta comunitaria."}"#.utf8))])
+        let ws = t.scratch.path("ws"), pass = try t.scratch.write("pass", TestWorkspace.passphraseText + "\n")
+        let id = try #require(try t.workspace.listCases().first).shortId
+        func ok(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+            let outcome = try CLIRunner.run(arguments + ["--workspace", ws], environment: ["LC_ALL": "es_MX.UTF-8"])
+            #expect(outcome.status == 0, "resguardo \(arguments.joined(separator: " ")): \(outcome.output)", sourceLocation: sourceLocation)
+            return outcome.stdout
+        }
+        let first = try t.scratch.write("evaluacion.json", #"""
+            {"threats": [{"text": "Llamadas amenazantes tras la audiencia", "level": "alto"}],
+             "vulnerabilities": [{"text": "Vive sola cerca de la mina", "level": "medio"}],
+             "capacities": [{"text": "Red comunitaria de alerta", "level": "medio"}],
+             "overall": "extremo", "assessor": "Ana", "day": "\#(CalendarDay.today().adding(days: -30))"}
+            """#)
+        #expect(try ok(["cases", "risk", "assess", id, "--file", first]).contains("riesgo extremo"))
+        _ = try ok(["cases", "risk", "assess", id, "--threat", "Vehículo sin placas=alto", "--overall", "high", "--assessor", "Ana"])
+        let history = try ok(["cases", "risk", "history", id, "--passphrase-file", pass])
+        #expect(history.contains("Llamadas amenazantes") && history.contains("Vehículo sin placas") && history.contains("riesgo alto"), "\(history)")
+        #expect(try ok(["cases", "list", "--sort", "risk", "--risk", "alto"]).contains(id))
+        let measure = try t.scratch.write("medida.txt", "Cambiar la ruta al trabajo\n")
+        _ = try ok(["cases", "plan", "add", id, "--text-file", measure, "--owner", "ella", "--due", "\(CalendarDay.today().adding(days: 3))"])
+        _ = try ok(["cases", "support", "add", id, "--category", "urgent_relocation", "--funder", "Fondo de emergencia", "--amount", "2300.50", "--currency", "USD"])
+        let shownSupport = try ok(["cases", "support", "show", id, "--passphrase-file", pass])
+        #expect(shownSupport.contains("Reubicación urgente") && shownSupport.contains("2300.50 USD"), "\(shownSupport)")
+        let plan = try t.scratch.write("reubicacion.json", #"""
+            {"companions": [{"relation": "child", "age_band": "5_11", "name": "Lucía"}, {"relation": "parent", "age_band": "60_plus", "name": "Rosa"}],
+             "host": "Casa refugio", "destination_country": "CR", "destination_place": "San José", "start": "\#(CalendarDay.today())",
+             "planned_return": "\#(CalendarDay.today().adding(days: 90))", "stage": "intake"}
+            """#)
+        #expect(try ok(["cases", "relocation", "set", id, "--file", plan]).contains("2"))
+        _ = try ok(["cases", "relocation", "stage", id, "--stage", "stay", "--passphrase-file", pass])
+        #expect(try ok(["cases", "relocation", "show", id, "--passphrase-file", pass]).contains("Lucía"))
+        _ = try ok(["cases", "follow-up", "add", id, "--text", "Llamar a la casa refugio", "--owner", "Marta", "--due", "\(CalendarDay.today().adding(days: 1))"])
+        let due = try ok(["cases", "due", "--within", "7", "--passphrase-file", pass])
+        #expect(due.contains("Llamar a la casa refugio") && due.contains("Cambiar la ruta") && due.contains("2 pendientes"), "\(due)")
+        let shown = try ok(["cases", "show", id, "--passphrase-file", pass])
+        #expect(shown.contains("Riesgo actual: alto") && shown.contains("Plan de seguridad: 1 pendientes"), "\(shown)")
+        #expect(try ok(["cases", "close", id, "--outcome", "relocated_stayed"]).contains("cerrado"))
+        #expect(try ok(["cases", "due", "--within", "365", "--passphrase-file", pass]).contains("0 pendientes"))
+
+        let summary = try ok(["cases", "summary", "--passphrase-file", pass])
+        #expect(summary.contains("INTERN") && summary.contains("Familiares reubicados con ellas / Family members relocated with them: 2"), "\(summary)")
+        let out = t.scratch.path("resumen.json")
+        _ = try ok(["cases", "summary", "--format", "json", "--out", out, "--passphrase-file", pass])
+        let written = try String(contentsOfFile: out, encoding: .utf8)
+        #expect(written.contains(#""headline":"<5""#) && !written.contains("Lucía") && !written.contains(#""count":"2""#), "\(written)")
+
+        for path in [["risk"], ["risk", "assess"], ["plan", "add"], ["support", "add"], ["relocation", "set"], ["follow-up", "add"], ["due"], ["close"], ["summary"]] {
+            let help = try CLIRunner.run(["cases"] + path + ["--help"])
+            #expect(help.status == 0 && (help.stdout.contains("Example:") || help.stdout.contains("Ejemplo:")), "cases \(path): \(help.stdout)")
+        }
+        // Bad input: a level outside the four, an amount with three decimals, a family member without an age band.
+        let bad = try t.scratch.write("mala.json", #"{"threats":[{"text":"x","level":"altísimo"}],"overall":"alto","assessor":"Ana"}"#)
+        let refused = try CLIRunner.run(["cases", "risk", "assess", id, "--file", bad, "--workspace", ws])
+        #expect(refused.status == 65 && refused.stderr.contains("altísimo"), "\(refused.output)")
+        let money = try CLIRunner.run(["cases", "support", "add", id, "--category", "legal", "--funder", "x", "--amount", "1.234", "--currency", "USD", "--workspace", ws])
+        #expect(money.status == 64 && money.stderr.contains("1.234"), "\(money.output)")
+    }
+}
