@@ -193,6 +193,18 @@ extension CaseDatabase {
                 ALTER TABLE "case" ADD COLUMN risk_level TEXT CHECK (risk_level IN ('low', 'medium', 'high', 'extreme'));
                 ALTER TABLE "case" ADD COLUMN risk_day TEXT;
                 ALTER TABLE "case" ADD COLUMN closed_day TEXT;
+                -- A coordinator's status-update signing key, pinned like its encryption key; and
+                -- every referral made, so an update names one of them and is applied only when
+                -- newer than the last (the sequence it carries).
+                ALTER TABLE coordinator ADD COLUMN signing_key BLOB CHECK (signing_key IS NULL OR length(signing_key) = 32);
+                CREATE TABLE referral (
+                    id TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 32),
+                    case_id BLOB NOT NULL REFERENCES "case"(id),
+                    coordinator TEXT NOT NULL REFERENCES coordinator(name),
+                    created_day TEXT NOT NULL,
+                    expires TEXT NOT NULL,
+                    last_update INTEGER NOT NULL DEFAULT 0
+                ) STRICT;
                 """)
         }
         return migrator

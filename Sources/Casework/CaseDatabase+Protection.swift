@@ -1,4 +1,5 @@
 import Formats
+import Sodium
 import Foundation
 import GRDB
 
@@ -12,6 +13,7 @@ extension CaseDatabase {
         case followUp = "follow_up"
         case relocation
         case closure
+        case coordinatorUpdate = "coordinator_update"
     }
 
     /// One stored version of an item, still sealed.
@@ -87,6 +89,55 @@ extension CaseDatabase {
                 return (Array(id), (row["received_day"] as String?).flatMap(CalendarDay.init), (row["closed_day"] as String?).flatMap(CalendarDay.init),
                         (row["first"] as String?).flatMap(CalendarDay.init))
             }
+        }
+    }
+}
+
+extension CaseDatabase {
+    /// A referral made, and its audit entry, in one transaction.
+    func recordReferral(id: String, caseId: [UInt8], coordinator: String, created: CalendarDay, expires: CalendarDay, actor: String, detail: String) throws(CaseError) {
+        try write { db in
+            try db.execute(sql: "INSERT INTO referral (id, case_id, coordinator, created_day, expires) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [id, Data(caseId), coordinator, created.description, expires.description])
+            try Self.appendAudit(db, actor: actor, caseId: caseId, action: "referral_created", detail: detail)
+        }
+    }
+
+    /// The coordinators' pinned status-update keys, by name.
+    func coordinatorSigningKeys() throws(CaseError) -> [(name: String, key: VerifyingKey)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT name, signing_key FROM coordinator WHERE signing_key IS NOT NULL ORDER BY name").compactMap { row in
+                let bytes: Data = row["signing_key"]
+                guard let key = try? VerifyingKey(bytes: Array(bytes)) else { return nil }
+                return (row["name"], key)
+            }
+        }
+    }
+
+    /// A referral as recorded: its case, coordinator and the last update applied.
+    func referral(id: String) throws(CaseError) -> (caseId: [UInt8], coordinator: String, lastUpdate: Int)? {
+        try read { db in
+            try Row.fetchOne(db, sql: "SELECT case_id, coordinator, last_update FROM referral WHERE id = ?", arguments: [id]).map { row in
+                let caseId: Data = row["case_id"]
+                return (Array(caseId), row["coordinator"], row["last_update"])
+            }
+        }
+    }
+
+    /// Applies an update: the sealed item, the relocation's new version when there is one, the
+    /// sequence, the audit entry — all or nothing; an update not newer than the last is refused
+    /// inside the transaction (two imports at once cannot both apply the same sequence).
+    func applyRelocationUpdate(referralId: String, sequence: Int, caseId: [UInt8], items: [(itemId: [UInt8], kind: ProtectionKind, keyId: KeyId, sealed: [UInt8])],
+                               day: CalendarDay, actor: String, detail: String) throws(CaseError) {
+        try write { db in
+            let last = try Int.fetchOne(db, sql: "SELECT last_update FROM referral WHERE id = ?", arguments: [referralId]) ?? Int.max
+            guard sequence > last else { throw CaseError.io(RelocationUpdateImportError.notNewer(sequence: sequence, last: last).description) }
+            for item in items {
+                try db.execute(sql: "INSERT INTO protection_item (case_id, item_id, kind, recorded_day, sealed_key_id, sealed) VALUES (?, ?, ?, ?, ?, ?)",
+                               arguments: [Data(caseId), Data(item.itemId), item.kind.rawValue, day.description, Data(item.keyId.bytes), Data(item.sealed)])
+            }
+            try db.execute(sql: "UPDATE referral SET last_update = ? WHERE id = ?", arguments: [sequence, referralId])
+            try Self.appendAudit(db, actor: actor, caseId: caseId, action: "relocation_update_imported", detail: detail)
         }
     }
 }

@@ -443,12 +443,12 @@ public struct CaseDatabase: Sendable {
 
     // MARK: - Coordinators
 
-    func addCoordinator(name: String, publicKey: SealPublicKey, fingerprint: SigningKeyFingerprint, day: CalendarDay, actor: String) throws(CaseError) {
+    func addCoordinator(name: String, publicKey: SealPublicKey, fingerprint: SigningKeyFingerprint, signingKey: VerifyingKey?, day: CalendarDay, actor: String) throws(CaseError) {
         do {
             try writer.write { db in
-                try db.execute(sql: "INSERT INTO coordinator (name, public_key, added_day) VALUES (?, ?, ?)",
-                               arguments: [name, Data(publicKey.bytes), day.description])
-                try Self.appendAudit(db, actor: actor, caseId: nil, action: "coordinator_added", detail: "\(name) \(fingerprint)")
+                try db.execute(sql: "INSERT INTO coordinator (name, public_key, added_day, signing_key) VALUES (?, ?, ?, ?)",
+                               arguments: [name, Data(publicKey.bytes), day.description, signingKey.map { Data($0.bytes) }])
+                try Self.appendAudit(db, actor: actor, caseId: nil, action: "coordinator_added", detail: "\(name) \(fingerprint)\(signingKey == nil ? "" : ", signs updates")")
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw .io(L("a coordinator named `{name}` is already registered", ["name": "\(name)"]))

@@ -94,12 +94,20 @@ public enum ReferralCreationError: Error, CustomStringConvertible {
 extension Workspace {
     /// Registers a coordinator's public key after checking it against the fingerprint they read
     /// out by another channel.
-    public func addCoordinator(name: String, publicKey: SealPublicKey, fingerprint: SigningKeyFingerprint, today: CalendarDay) throws(CaseError) {
+    /// `signing`: their status-update signing key (`coordinator-signing.pub`) and the fingerprint
+    /// they read out for it, checked the same way.
+    public func addCoordinator(name: String, publicKey: SealPublicKey, fingerprint: SigningKeyFingerprint,
+                               signing: (key: VerifyingKey, fingerprint: SigningKeyFingerprint)? = nil, today: CalendarDay) throws(CaseError) {
         guard !name.isEmpty, name.count <= 100, !name.contains(where: \.isNewline) else { throw .io(L("a coordinator's name must be 1 to 100 characters")) }
         guard let actual = try? SigningKeyFingerprint(coordinatorKey: publicKey), actual.matches(fingerprint) else {
             throw .io(L("the public key's fingerprint is not {fingerprint}; check it with the coordinator by another channel", ["fingerprint": "\(fingerprint)"]))
         }
-        try database.addCoordinator(name: name, publicKey: publicKey, fingerprint: fingerprint, day: today, actor: actor)
+        if let signing {
+            guard let actual = try? SigningKeyFingerprint(verifyingKey: signing.key), actual.matches(signing.fingerprint) else {
+                throw .io(L("the signing key's fingerprint is not {fingerprint}; check it with the coordinator by another channel", ["fingerprint": "\(signing.fingerprint)"]))
+            }
+        }
+        try database.addCoordinator(name: name, publicKey: publicKey, fingerprint: fingerprint, signingKey: signing?.key, day: today, actor: actor)
     }
 
     public func coordinators() throws(CaseError) -> [(name: String, fingerprint: String, added: String)] {
@@ -148,8 +156,8 @@ extension Workspace {
         let bytes: [UInt8]
         do { bytes = try ReferralFile.seal(record, to: coordinatorKey, signer: signer) } catch { throw .referral(error) }
         do {
-            try database.audit(actor: actor, caseId: caseId, action: "referral_created",
-                               detail: "to \(coordinatorName), referral \(record.referralId.prefix(12)), expires \(record.expires)")
+            try database.recordReferral(id: record.referralId, caseId: caseId, coordinator: coordinatorName, created: today, expires: record.expires, actor: actor,
+                                        detail: "to \(coordinatorName), referral \(record.referralId.prefix(12)), expires \(record.expires)")
         } catch {
             throw .io(error.description)
         }

@@ -26,6 +26,9 @@ public struct KeyFile: Sendable, Equatable {
         /// Ed25519 seed that signs releases (SHA256SUMS) and nothing else: `key sign-file`
         /// refuses every other kind, so it cannot be made to sign a manifest (review N1).
         case releaseSigning = 0x07
+        /// Ed25519 seed with which a relocation coordinator signs status updates back to the
+        /// network (§14.1); it signs nothing else.
+        case coordinatorSigning = 0x08
 
         public var description: String {
             switch self {
@@ -36,6 +39,7 @@ public struct KeyFile: Sendable, Equatable {
             case .regionSigning: return L("regional office signing (Ed25519)")
             case .recovery: return L("recovery (X25519), until it is split")
             case .releaseSigning: return L("release signing (Ed25519)")
+            case .coordinatorSigning: return L("coordinator status-update signing (Ed25519)")
             }
         }
     }

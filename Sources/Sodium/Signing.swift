@@ -129,9 +129,10 @@ public struct SignatureDomain: Sendable, Hashable, CustomStringConvertible {
     public static let recoveryFile = SignatureDomain("recovery file")
     public static let referral = SignatureDomain("referral")
     public static let release = SignatureDomain("release")
+    public static let relocationUpdate = SignatureDomain("relocation update")
 
     public static let all: [SignatureDomain] = [.manifest, .acknowledgement, .exportBundle, .replyBundle, .registryBundle,
-                                                .regionalKey, .recoveryFile, .referral, .release]
+                                                .regionalKey, .recoveryFile, .referral, .release, .relocationUpdate]
 
     func framing(_ message: some ContiguousBytesLike) -> [UInt8] {
         message.withRawBytes { context + Array($0) }

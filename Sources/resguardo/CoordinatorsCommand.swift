@@ -25,13 +25,23 @@ extension Resguardo {
                 abstract: L("Register a coordinator's public key, checked against the fingerprint they read out to you."),
                 discussion: L("""
                 Example:
-                  $ resguardo coordinators add "Casa Refugio" --public-key coordinator.pub --fingerprint "1a2b 3c4d 5e6f 7081 92a3 b4c5 d6e7 f809"
+                  $ resguardo coordinators add "Casa Refugio" --public-key coordinator.pub --fingerprint "1a2b 3c4d 5e6f 7081 92a3 b4c5 d6e7 f809" \\
+                      --signing-key coordinator-signing.pub --signing-fingerprint "77e0 …"
+
+                With --signing-key, the status updates they sign (resguardo referral update) can be \
+                imported back into the case (resguardo referral import-update).
                 """)
             )
             @OptionGroup var workspace: WorkspaceOptions
             @Argument(help: .L("A name for the coordinator (used with `referral create --to`).")) var name: String
             @Option(name: .long, help: .L("Their coordinator.pub file.")) var publicKey: String
             @Option(name: .long, help: .L("The fingerprint they gave you by another channel.")) var fingerprint: String
+            @Option(name: .long, help: .L("Their coordinator-signing.pub file (for their status updates).")) var signingKey: String?
+            @Option(name: .long, help: .L("The fingerprint of their signing key, by another channel.")) var signingFingerprint: String?
+
+            func validate() throws {
+                guard (signingKey == nil) == (signingFingerprint == nil) else { throw ValidationError(L("--signing-key and --signing-fingerprint go together")) }
+            }
 
             func run() throws {
                 guard let pinned = SigningKeyFingerprint(text: fingerprint) else {
@@ -40,7 +50,12 @@ extension Resguardo {
                 let ws = try workspace.open()
                 let key: SealPublicKey
                 do { key = try CoordinatorKeys.readPublicKey(publicKey) } catch { throw CommandFailure(error.description, status: .dataError) }
-                do { try ws.addCoordinator(name: name, publicKey: key, fingerprint: pinned, today: .today()) } catch {
+                var signing: (key: VerifyingKey, fingerprint: SigningKeyFingerprint)?
+                if let signingKey, let signingFingerprint {
+                    guard let print = SigningKeyFingerprint(text: signingFingerprint) else { throw CommandFailure("--signing-fingerprint must be 32 hex digits (8 groups of 4)", status: .usage) }
+                    do { signing = (try CoordinatorKeys.readSigningPublicKey(signingKey), print) } catch { throw CommandFailure(error.description, status: .dataError) }
+                }
+                do { try ws.addCoordinator(name: name, publicKey: key, fingerprint: pinned, signing: signing, today: .today()) } catch {
                     throw CommandFailure(error.description, status: .dataError)
                 }
                 print(L("coordinator {name} registered ({pinned})", ["name": "\(name)", "pinned": "\(pinned)"]))

@@ -73,7 +73,8 @@ extension Resguardo.KeyCommand {
 
             --role coordinator makes a relocation coordinator's key instead (on the coordinator's own \
             machine): coordinator.key (under their passphrase) and coordinator.pub, whose fingerprint \
-            they read out to the network by another channel.
+            they read out to the network by another channel, and the key that signs their status \
+            updates (coordinator-signing.key and .pub), whose fingerprint they read out too.
               $ resguardo key init --role coordinator --dir ~/claves-coordinacion
             """)
         )
@@ -108,6 +109,10 @@ extension Resguardo.KeyCommand {
                 print(L("created a coordinator key in {dir}", ["dir": "\(keys.dir)"]))
                 print(L("public key: {dir}/{public_name}", ["dir": "\(keys.dir)", "public_name": "\(CoordinatorKeys.publicName)"]))
                 print(L("coordinator-key fingerprint: {public_key}", ["public_key": "\(try SigningKeyFingerprint(coordinatorKey: publicKey))"]))
+                if let signing = try? CoordinatorKeys.readSigningPublicKey(keys.dir + "/" + CoordinatorKeys.signingPublicName) {
+                    print(L("status-update signing key: {dir}/{name}, fingerprint {fingerprint}", ["dir": keys.dir, "name": CoordinatorKeys.signingPublicName,
+                                                                                                "fingerprint": "\(try SigningKeyFingerprint(verifyingKey: signing))"]))
+                }
                 return
             }
             let organisation = self.organisation ?? ""

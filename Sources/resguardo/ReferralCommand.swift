@@ -16,8 +16,10 @@ extension Resguardo {
             Examples:
               $ resguardo referral create 3fa2c1 --to "Casa Refugio" --answers respuestas.json --out referral.rsgf
               $ resguardo referral open referral.rsgf --keys ~/claves-coordinacion --trust-fingerprint "9c1b …"
+              $ resguardo referral update --keys ~/claves-coordinacion --referral-id 5d0c… --sequence 1 --stage stay --manifest manifest.json --network-fingerprint "3f2a …" --out estado-1.rsgs
+              $ resguardo referral import-update estado-1.rsgs
             """),
-            subcommands: [Create.self, Open.self]
+            subcommands: [Create.self, Open.self, Update.self, ImportUpdate.self, SigningKeyCommand.self]
         )
 
         struct Create: ParsableCommand {
@@ -119,6 +121,118 @@ extension Resguardo {
                 // A referral is signed by staff, but its text began as a defender's report.
                 print(TerminalText.escaped(ReferralRendering.render(record), allowNewlines: true))
             }
+        }
+    }
+}
+
+extension Resguardo.ReferralCommand {
+    struct Update: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: L("On the coordinator's machine: write a signed status update on a referral (stage, needs, a note), sealed to the network."),
+            discussion: L("""
+            The update is sealed to the network's current key, from its manifest checked against \
+            the network's published signing-key fingerprint, and signed with the coordinator's \
+            signing key. Number the updates of a referral 1, 2, …: the network applies only a newer \
+            one. The note may name people: give it in a file (--note-file, - for standard input).
+
+            Example:
+              $ resguardo referral update --keys ~/claves-coordinacion --referral-id 5d0c9e… --sequence 1 --stage stay \\
+                  --needs medical_psychosocial,legal --note-file nota.txt --manifest manifest.json --network-fingerprint "3f2a …" --out estado-1.rsgs
+            """)
+        )
+        @Option(name: .long, help: .L("The coordinator's key directory.")) var keys: String
+        @Option(name: .long, help: .L("The referral's id (referral_id, 32 hex digits, shown by referral open).")) var referralId: String
+        @Option(name: .long, help: .L("This update's number for the referral: 1, 2, …")) var sequence: Int
+        @Option(name: .long, help: .L("intake, stay, exit or follow_up.")) var stage: String
+        @Option(name: .long, help: .L("What she needs now, as support-category codes, comma-separated.")) var needs: String = ""
+        @Option(name: .long, help: .L("A note for the network, from this file or - for standard input.")) var noteFile: String?
+        @Option(name: .long, help: .L("The network's manifest.json (its public keys).")) var manifest: String
+        @Option(name: .long, help: .L("The network's published signing-key fingerprint.")) var networkFingerprint: String
+        @Option(name: .long, help: .L("Output file (must not exist).")) var out: String
+        @OptionGroup var passphrase: PassphraseOptions
+
+        func run() throws {
+            guard let pin = SigningKeyFingerprint(text: networkFingerprint) else { throw CommandFailure("--network-fingerprint must be 32 hex digits (8 groups of 4)", status: .usage) }
+            let signed: SignedKeyManifest
+            do { signed = try ManifestFile.load(path: manifest, pinned: pin) } catch {
+                throw CommandFailure(L("{manifest}: {error}", ["manifest": manifest, "error": "\(error)"]), status: .dataError)
+            }
+            guard let recipient = signed.manifest.currentEncryptionKey(on: .today()) else {
+                throw CommandFailure(L("{manifest} lists no key valid today", ["manifest": manifest]), status: .dataError)
+            }
+            let note = try noteFile.map { try SecretText.read($0, what: "the note") } ?? ""
+            let update: RelocationUpdate
+            do {
+                update = try RelocationUpdate(referralId: referralId.lowercased(), sequence: sequence, issued: .today(), stage: stage,
+                                              needs: needs.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty },
+                                              note: note.trimmingCharacters(in: .whitespacesAndNewlines))
+            } catch { throw CommandFailure(error.description, status: .usage) }
+            let secret = try passphrase.read(prompt: "Passphrase: ")
+            let signer: SigningKey
+            do { signer = try CoordinatorKeys.unlockSigning(at: keys, passphrase: secret) } catch {
+                if case .missingFile = error {
+                    throw CommandFailure(error.description, hints: [L("a key directory made before status updates: resguardo referral signing-key --keys {keys}, then give the network its fingerprint", ["keys": keys])], status: .noInput)
+                }
+                throw error.commandFailure(directory: keys)
+            }
+            let bytes: [UInt8]
+            do { bytes = try RelocationUpdateFile.seal(update, to: recipient.publicKey, signer: signer) } catch { throw CommandFailure(error.description, status: .dataError) }
+            do { try DurableFile.createExclusive(out, bytes: bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
+            print(L("wrote {out}: update {sequence} on referral {id} (stage {stage}), sealed to key {key} of {organisation}",
+                    ["out": out, "sequence": "\(sequence)", "id": String(update.referralId.prefix(12)), "stage": stage, "key": recipient.id.hex,
+                     "organisation": TerminalText.escaped(signed.manifest.organisation)]))
+        }
+    }
+
+    struct ImportUpdate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "import-update",
+            abstract: L("Import a coordinator's status update into the case it answers (signed by a registered coordinator, newer than the last)."),
+            discussion: L("""
+            Refused, changing nothing: an update not signed by a coordinator registered with \
+            --signing-key, altered, sealed to another network, for a referral not made here or made \
+            for another coordinator, or not newer than the last one applied (a replay).
+
+            Example:
+              $ resguardo referral import-update /media/usb/estado-1.rsgs
+            """)
+        )
+        @OptionGroup var workspace: WorkspaceOptions
+        @Argument(help: .L("The update file (.rsgs).")) var file: String
+        @OptionGroup var passphrase: PassphraseOptions
+
+        func run() throws {
+            let ws = try workspace.open()
+            let bytes = try readInput(file, maxBytes: RelocationUpdateFile.maxByteCount, what: "update")
+            let keys = try unlockKeys(ws, passphrase)
+            let applied: (caseId: [UInt8], update: RelocationUpdate, coordinator: String)
+            do { applied = try ws.importRelocationUpdate(bytes, keys: keys, today: .today()) } catch {
+                throw CommandFailure(L("{file}: {error}", ["file": file, "error": "\(error)"]), hints: ["nothing changed"], status: .dataError)
+            }
+            print(L("case {id}: update {sequence} from {coordinator} (stage {stage}{needs})",
+                    ["id": String(Encoding.hex(applied.caseId).prefix(12)), "sequence": "\(applied.update.sequence)", "coordinator": TerminalText.escaped(applied.coordinator),
+                     "stage": applied.update.stage, "needs": applied.update.needs.isEmpty ? "" : "; " + applied.update.needs.joined(separator: ", ")]))
+        }
+    }
+
+    struct SigningKeyCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "signing-key",
+            abstract: L("On the coordinator's machine: add the status-update signing key to a key directory made before it existed."),
+            discussion: L("Example:\n  $ resguardo referral signing-key --keys ~/claves-coordinacion")
+        )
+        @Option(name: .long, help: .L("The coordinator's key directory.")) var keys: String
+        @OptionGroup var newKey: NewKeyOptions
+        @OptionGroup var passphrase: PassphraseOptions
+
+        func run() throws {
+            let secret = try passphrase.read(prompt: "Passphrase: ")
+            // The same passphrase as the directory's other key: check it opens that one first.
+            do { _ = try CoordinatorKeys.unlock(at: keys, passphrase: secret) } catch { throw error.commandFailure(directory: keys) }
+            let key: VerifyingKey
+            do { key = try CoordinatorKeys.addSigningKey(at: keys, passphrase: secret, limits: newKey.kdf.limits) } catch { throw error.commandFailure(directory: keys) }
+            print(L("status-update signing key: {dir}/{name}, fingerprint {fingerprint}", ["dir": keys, "name": CoordinatorKeys.signingPublicName,
+                                                                                        "fingerprint": "\(try SigningKeyFingerprint(verifyingKey: key))"]))
         }
     }
 }
