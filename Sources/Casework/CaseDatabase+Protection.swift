@@ -14,6 +14,7 @@ extension CaseDatabase {
         case relocation
         case closure
         case coordinatorUpdate = "coordinator_update"
+        case consent
     }
 
     /// One stored version of an item, still sealed.

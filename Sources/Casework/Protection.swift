@@ -481,6 +481,7 @@ public enum ProtectionError: Error, Equatable, CustomStringConvertible {
     case badLevel(String)
     case damaged(String)
     case unknownItem(String)
+    case noConsent(AlertDestination, [AlertField])
 
     public var description: String {
         switch self {
@@ -488,6 +489,9 @@ public enum ProtectionError: Error, Equatable, CustomStringConvertible {
         case .badLevel(let text): return L("`{level}` is not a risk level ({accepted})", ["level": TerminalText.escaped(text), "accepted": RiskLevel.accepted])
         case .damaged(let what): return L("{what} does not read back: the case store was altered or damaged", ["what": what])
         case .unknownItem(let id): return L("this case has no item {id}", ["id": TerminalText.escaped(id)])
+        case .noConsent(let destination, let fields):
+            return L("no consent in force to give {fields} to {destination}: record hers first (resguardo cases consent add), or leave those fields out; nothing was written",
+                     ["fields": fields.map(\.rawValue).joined(separator: ", "), "destination": destination.spanish])
         }
     }
 }

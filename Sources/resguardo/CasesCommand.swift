@@ -21,7 +21,8 @@ extension Resguardo {
               $ resguardo cases vet 3fa2c1 --decision accept --note "confirmada con la red local"
             """),
             subcommands: [List.self, Show.self, Vet.self, Quarantine.self, DeidentifyCase.self, AttachmentCommand.self, RiskCommand.self, PlanCommand.self, SupportCommand.self,
-                          RelocationCommand.self, FollowUpCommand.self, Due.self, Close.self, Summary.self]
+                          RelocationCommand.self, FollowUpCommand.self, Due.self, Close.self, Summary.self,
+                          ConsentCommand.self, AlertCommand.self]
         )
 
         struct List: ParsableCommand {

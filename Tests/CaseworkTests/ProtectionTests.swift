@@ -129,6 +129,50 @@ struct ProtectionTests {
         #expect(throws: ProtectionError.self) { try Companion(relation: .child, ageBand: "7") }
     }
 
+    @Test("alerts with consent: a field without consent is refused (nothing written), produced once consent is recorded, refused again after revocation; every export logged; the public alert in Spanish and English without her contact; the UN letter marks the contact confidential")
+    func alertsWithConsent() throws {
+        var report = Report(language: .es, country: "HN", description: "Relato de la defensora.")
+        report.defender.name = "Berta Flores"
+        report.defender.organisation = "Consejo Indígena del Río"
+        report.defender.contact = "+504 9999-0000"
+        report.locality = "La Esperanza"
+        report.aggressionTypes = ["death_threat"]
+        report.perpetrators = ["extractive_company"]
+        report.consent = Report.Consent(registry: false, contact: true)
+        _ = try t.unseal(envelopes: [try t.seal(report.jsonBytes())])
+        let ws = t.workspace, today = CalendarDay.today()
+        let id = try #require(try ws.listCases().first { !caseIds.contains($0.id) }).id
+        let texts = AlertTexts(values: [.whatHappened: "Recibió amenazas de muerte tras denunciar la represa.", .demand: "protección inmediata y una investigación independiente"])
+
+        let first = try ws.draftAlert(id, to: .unSpecialRapporteur, texts: texts, keys: t.secrets, today: today)
+        #expect(first.fields.map(\.field).contains(.contact) && first.fields.first { $0.field == .contact }?.confidential == true)
+        #expect(first.withoutConsent == first.fields.map(\.field))
+        var written: [String] = []
+        #expect(throws: ProtectionError.noConsent(.unSpecialRapporteur, first.withoutConsent)) { try ws.exportAlert(id, first) { written.append($0) } }
+        // Consent for some fields only: still refused, naming the rest.
+        try ws.recordConsent(id, try AlertConsent(destination: .unSpecialRapporteur, fields: [.defenderName, .country, .whatHappened], givenBy: "ella", givenOn: today, channel: "en persona"))
+        let partial = try ws.draftAlert(id, to: .unSpecialRapporteur, texts: texts, keys: t.secrets, today: today)
+        #expect(!partial.withoutConsent.isEmpty && !partial.withoutConsent.contains(.defenderName))
+        // Consent to the public alert does not cover the UN letter.
+        try ws.recordConsent(id, try AlertConsent(destination: .publicAlert, fields: AlertField.allCases, givenBy: "ella", givenOn: today, channel: "en persona"))
+        #expect(try ws.draftAlert(id, to: .unSpecialRapporteur, texts: texts, keys: t.secrets, today: today).withoutConsent == partial.withoutConsent)
+        let all = try ws.recordConsent(id, try AlertConsent(destination: .unSpecialRapporteur, fields: AlertField.allCases, givenBy: "ella", givenOn: today, channel: "por escrito"))
+        let ready = try ws.draftAlert(id, to: .unSpecialRapporteur, texts: texts, keys: t.secrets, today: today)
+        #expect(ready.withoutConsent.isEmpty)
+        try ws.exportAlert(id, ready) { written.append($0) }
+        #expect(written.count == 1 && written[0].contains("Berta Flores") && written[0].contains("[CONFIDENCIAL / CONFIDENTIAL]") && written[0].contains("9999-0000"))
+        let publicAlert = try ws.draftAlert(id, to: .publicAlert, texts: texts, keys: t.secrets, today: today)
+        #expect(!publicAlert.fields.map(\.field).contains(.contact))
+        try ws.exportAlert(id, publicAlert) { written.append($0) }
+        #expect(written[1].contains("ALERTA — Honduras") && written[1].contains("ALERT — Honduras") && written[1].contains("Exigimos a las autoridades") && !written[1].contains("9999"), "\(written[1])")
+        let exports = try ws.auditTrail(caseId: id).filter { $0.action == "alert_exported" }
+        #expect(exports.count == 2 && exports.allSatisfy { !$0.detail.contains("Berta") } && exports[0].detail.hasPrefix("to un_sr_hrd: defender_name"))
+        // Revoked (and the partial one covers too little): refused again.
+        try ws.revokeConsent(id, item: "\(all)", on: today, keys: t.secrets)
+        #expect(!(try ws.draftAlert(id, to: .unSpecialRapporteur, texts: texts, keys: t.secrets, today: today).withoutConsent.isEmpty))
+        #expect(try ws.consents(id, keys: t.secrets).count == 3)
+    }
+
     @Test("an assessment file is read strictly: unknown members, a level outside the four, no threat or no assessor are refused by name")
     func strictFile() throws {
         func read(_ text: String) -> String {
@@ -148,7 +192,7 @@ struct ProtectionTests {
         // Take the store back to v7 as an older version left it, then open it again.
         let queue = try DatabaseQueue(path: path)
         try queue.write { db in
-            try db.execute(sql: #"DROP TABLE protection_item; ALTER TABLE "case" DROP COLUMN risk_level; ALTER TABLE "case" DROP COLUMN risk_day; ALTER TABLE "case" DROP COLUMN closed_day; DELETE FROM grdb_migrations WHERE identifier = 'v8: protection case'"#)
+            try db.execute(sql: #"DROP TABLE protection_item; ALTER TABLE "case" DROP COLUMN risk_level; ALTER TABLE "case" DROP COLUMN risk_day; ALTER TABLE "case" DROP COLUMN closed_day; ALTER TABLE coordinator DROP COLUMN signing_key; DROP TABLE referral; DELETE FROM grdb_migrations WHERE identifier = 'v8: protection case'"#)
         }
         try queue.close()
         let reopened = try Workspace(path: t.scratch.path("ws"))

@@ -59,6 +59,19 @@ struct ProtectionCaseTests {
         let written = try String(contentsOfFile: out, encoding: .utf8)
         #expect(written.contains(#""headline":"<5""#) && !written.contains("Lucía") && !written.contains(#""count":"2""#), "\(written)")
 
+        // An alert: refused while a field lacks her consent (nothing written), written once she agreed.
+        let texts = try t.scratch.write("textos.json", #"{"what_happened": "Amenazas de muerte tras la consulta.", "demand": "protección inmediata"}"#)
+        let alertFile = t.scratch.path("alerta.txt")
+        let refusedAlert = try CLIRunner.run(["cases", "alert", id, "--to", "public", "--texts", texts, "--out", alertFile, "--yes", "--workspace", ws, "--passphrase-file", pass],
+                                             environment: ["LC_ALL": "es_MX.UTF-8"])
+        #expect(refusedAlert.status == 65 && refusedAlert.stdout.contains("[SIN CONSENTIMIENTO]") && refusedAlert.stderr.contains("what_happened"), "\(refusedAlert.output)")
+        #expect(!FileManager.default.fileExists(atPath: alertFile))
+        _ = try ok(["cases", "consent", "add", id, "--to", "public", "--fields", "country,aggression_types,what_happened,demand", "--given-by", "ella", "--channel", "en persona"])
+        #expect(try ok(["cases", "alert", id, "--to", "public", "--texts", texts, "--out", alertFile, "--yes", "--passphrase-file", pass]).contains("[con consentimiento]"))
+        let alertText = try String(contentsOfFile: alertFile, encoding: .utf8)
+        #expect(alertText.contains("ALERTA — Guatemala") && alertText.contains("ALERT — Guatemala") && alertText.contains("protección inmediata"), "\(alertText)")
+        #expect(try ok(["cases", "consent", "show", id, "--passphrase-file", pass]).contains("alerta pública"))
+
         for path in [["risk"], ["risk", "assess"], ["plan", "add"], ["support", "add"], ["relocation", "set"], ["follow-up", "add"], ["due"], ["close"], ["summary"]] {
             let help = try CLIRunner.run(["cases"] + path + ["--help"])
             #expect(help.status == 0 && (help.stdout.contains("Example:") || help.stdout.contains("Ejemplo:")), "cases \(path): \(help.stdout)")
