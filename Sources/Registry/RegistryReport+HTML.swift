@@ -14,21 +14,7 @@ extension RegistryReport {
             if case .count(let v) = cell { return number.string(from: NSNumber(value: v)) ?? String(v) }
             return Self.escape(cell.shown)
         }
-        let titles: [String: (String, String)] = [
-            "by_year": ("Agresiones por año", "Aggressions per year"),
-            "by_month": ("Agresiones por mes", "Aggressions per month"),
-            "killings": ("Asesinatos e intentos de asesinato, por año y país", "Killings and attempted killings, by year and country"),
-            "by_country": ("Agresiones por país", "Aggressions per country"),
-            "by_aggression_type": ("Tipos de agresión", "Types of aggression"),
-            "by_perpetrator": ("Presuntos perpetradores (por tipo)", "Alleged perpetrators (by type)"),
-            "by_right": ("Derechos defendidos", "Rights defended"),
-            "by_scope": ("Alcance de la agresión", "Target scope"),
-            "by_gender_identity": ("Identidad de género", "Gender identity"),
-            "gender_component": ("Componente de género", "Gender component"),
-            "state_actor": ("Agresiones atribuidas a agentes del Estado", "Aggressions attributed to state actors"),
-            "by_network": ("Agresiones por red nacional", "Aggressions per national network"),
-            "by_region": ("Agresiones por estado o departamento", "Aggressions per state or department"),
-        ]
+        let titles = Self.tableTitles
         var body = ""
         if isInternal {
             body += #"<div class="internal">\#(es ? "INTERNO — NO PUBLICAR" : "INTERNAL — DO NOT PUBLISH")</div>"#

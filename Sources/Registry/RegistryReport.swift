@@ -291,6 +291,24 @@ public struct RegistryReport: Sendable {
 
     // MARK: - Output
 
+    /// Each table's title, Spanish and English (the page, the CSV and the Uwazi export use them).
+    public static let tableTitles: [String: (String, String)] = [
+        "by_year": ("Agresiones por año", "Aggressions per year"),
+        "by_month": ("Agresiones por mes", "Aggressions per month"),
+        "killings": ("Asesinatos e intentos de asesinato, por año y país", "Killings and attempted killings, by year and country"),
+        "by_country": ("Agresiones por país", "Aggressions per country"),
+        "by_aggression_type": ("Tipos de agresión", "Types of aggression"),
+        "by_perpetrator": ("Presuntos perpetradores (por tipo)", "Alleged perpetrators (by type)"),
+        "by_right": ("Derechos defendidos", "Rights defended"),
+        "by_scope": ("Alcance de la agresión", "Target scope"),
+        "by_gender_identity": ("Identidad de género", "Gender identity"),
+        "gender_component": ("Componente de género", "Gender component"),
+        "state_actor": ("Agresiones atribuidas a agentes del Estado", "Aggressions attributed to state actors"),
+        "by_network": ("Agresiones por red nacional", "Aggressions per national network"),
+        "by_region": ("Agresiones por estado o departamento", "Aggressions per state or department"),
+    ]
+
+
     /// The label of a code in `language`, from the bilingual vocabulary (or the code itself).
     public static func label(_ code: String, table: String, _ language: Language) -> String {
         let vocabulary: Vocabulary? = switch table {

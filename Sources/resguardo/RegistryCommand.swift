@@ -63,20 +63,53 @@ extension Resguardo {
                 pseudonyms are keyed for this export alone, so two exports (or an export and a \
                 referral) cannot be joined, unless --linkable is given for the network's own use.
 
+                --format uwazi writes no record at all: a folder (--out) for Uwazi (HURIDOCS) with one \
+                aggregate entity per published cell of the report for --from/--to, suppressed exactly \
+                as `registry report` suppresses it, the thesauri of the vocabulary in Spanish and \
+                English, and the template to create (plantilla.json). It may be published.
+
                 Example:
                   $ resguardo registry export --format json --out registro.json
                   wrote 212 records to registro.json (INTERNAL — DO NOT PUBLISH); 9 withheld: their group had fewer than 5 defenders
+                  $ resguardo registry export --format uwazi --from 2025 --to 2026 --out uwazi-2025-2026
                 """, ["k": String(KAnonymity.k)])
             )
-            enum Format: String, ExpressibleByArgument, CaseIterable { case csv, json }
+            enum Format: String, ExpressibleByArgument, CaseIterable { case csv, json, uwazi }
             @OptionGroup var workspace: WorkspaceOptions
-            @Option(name: .long, help: .L("csv or json.")) var format: Format
-            @Option(name: .long, help: .L("Output file (must not exist).")) var out: String
+            @Option(name: .long, help: .L("csv, json or uwazi.")) var format: Format
+            @Option(name: .long, help: .L("Output file (must not exist); for uwazi, a folder.")) var out: String
             @Flag(name: .long, help: .L("Keep the registry's own record ids and pseudonyms (files that follow corrections; never share them).")) var linkable = false
+            @Option(name: .long, help: .L("With uwazi: first period, YYYY or YYYY-MM.")) var from: String?
+            @Option(name: .long, help: .L("With uwazi: last period, YYYY or YYYY-MM.")) var to: String?
+            @Option(name: .long, help: .L("With uwazi: the smallest count shown (as registry report).")) var minCell: Int = 5
+
+            func validate() throws {
+                guard format == .uwazi else {
+                    if from != nil || to != nil { throw ValidationError(L("--from and --to are for --format uwazi (records are exported whole)")) }
+                    return
+                }
+                guard let from, let to else { throw ValidationError(L("--format uwazi needs --from and --to")) }
+                for p in [from, to] where !(p.count == 4 || p.count == 7) || RegistryPeriod.isValid(p) == false {
+                    throw ValidationError(L("`{p}` is not YYYY or YYYY-MM", ["p": "\(p)"]))
+                }
+                guard (2...100).contains(minCell) else { throw ValidationError(L("--min-cell must be between 2 and 100")) }
+                if linkable { throw ValidationError(L("--linkable is for record exports; the uwazi export holds no record")) }
+            }
 
             func run() throws {
                 let ws = try workspace.open()
                 guard !FileManager.default.fileExists(atPath: out) else { throw CommandFailure(L("{out} already exists", ["out": "\(out)"]), status: .cannotCreate) }
+                if format == .uwazi, let from, let to {
+                    let report = RegistryReport(records: try Registration.openRegistry(of: ws).all(), from: from, to: to, minCell: minCell)
+                    let files = UwaziExport.files(report)
+                    do {
+                        try FileManager.default.createDirectory(atPath: out + "/tesauros", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                        for file in files { try DurableFile.createExclusive(out + "/" + file.path, bytes: file.bytes) }
+                    } catch { throw CommandFailure("\(error)", status: .cannotCreate) }
+                    print(L("wrote {out}: {cells} aggregate entities (suppressed as the report), {thesauri} thesauri and the template; no record", ["out": out,
+                            "cells": "\(report.tables.filter { $0.name != "by_region" }.reduce(0) { $0 + $1.rows.count })", "thesauri": "\(files.filter { $0.path.hasPrefix("tesauros/") }.count)"]))
+                    return
+                }
                 let release = try RecordRelease.prepare(try Registration.openRegistry(of: ws).all(), linkable: linkable)
                 let bytes = format == .csv ? Array(RegistryExport.csv(release).utf8) : RegistryExport.json(release, linkable: linkable)
                 do { try DurableFile.createExclusive(out, bytes: bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
