@@ -62,10 +62,11 @@ extension Resguardo {
                 let today = CalendarDay.today()
                 if let days = assessedBeforeDays { filter.assessedBefore = today.adding(days: -days) }
                 let cases = try ws.listCases(filter)
-                print(L("case            received           state         country       urgent          sealed") + "       " + L("risk (days since)"))
+                // The sealed-by column stays last, as scripts reading this list expect.
+                print(L("case            received           state         country       urgent          sealed").replacingOccurrences(of: "sealed", with: L("risk (days since)").padding(toLength: 18, withPad: " ", startingAt: 0) + " sealed"))
                 for c in cases {
                     let risk = c.risk.map { "\($0.spanish) (\(c.daysSinceAssessment(on: today) ?? 0))" } ?? "—"
-                    print("\(c.shortId)    \(c.receivedDay)         \(c.state.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))  \(c.country)            \((c.urgent ? L("YES") : L("no")).padding(toLength: 14, withPad: " ", startingAt: 0))  \(CaseRendering.sealedBy(c).padding(toLength: 12, withPad: " ", startingAt: 0)) \(risk)")
+                    print("\(c.shortId)    \(c.receivedDay)         \(c.state.rawValue.padding(toLength: 12, withPad: " ", startingAt: 0))  \(c.country)            \((c.urgent ? L("YES") : L("no")).padding(toLength: 14, withPad: " ", startingAt: 0))  \(risk.padding(toLength: 18, withPad: " ", startingAt: 0)) \(CaseRendering.sealedBy(c))")
                 }
                 print(L("{count} cases", ["count": "\(cases.count)"]))
             }

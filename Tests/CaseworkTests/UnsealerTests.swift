@@ -125,7 +125,7 @@ struct LargeBundleTests {
         do {
             let queue = try DatabaseQueue(path: path)
             try queue.write { db in
-                try db.execute(sql: "DROP TABLE \"case\"; DROP TABLE quarantine; DROP TABLE case_content; DROP TABLE region; DELETE FROM grdb_migrations WHERE identifier >= 'v5'")
+                try db.execute(sql: "DROP TABLE protection_item; DROP TABLE referral; ALTER TABLE coordinator DROP COLUMN signing_key; DROP TABLE \"case\"; DROP TABLE quarantine; DROP TABLE case_content; DROP TABLE region; DELETE FROM grdb_migrations WHERE identifier >= 'v5'")
                 try db.execute(sql: """
                     CREATE TABLE "case" (id BLOB PRIMARY KEY NOT NULL CHECK (length(id) = 16), received_day TEXT NOT NULL,
                         state TEXT NOT NULL CHECK (state IN ('new', 'vetted', 'registered', 'rejected')), country TEXT NOT NULL,

@@ -3,6 +3,8 @@ import Testing
 import TestSupport
 import TestHarness
 import Formats
+import Keys
+import Sodium
 @testable import Casework
 
 /// Issue 31 through the real `resguardo` binary: a protection case from the first report to its
@@ -12,7 +14,7 @@ struct ProtectionCaseTests {
     @Test("assess twice (file, then flags), plan, support, relocation with two family members, follow-up, due, close, summary (internal on the terminal, suppressed in the file); every command has --help with an example")
     func lifecycle() throws {
         let t = try TestWorkspace()
-        _ = try t.unseal(envelopes: [try t.seal(Array(#"{"version":1,"language":"es","country":"GT","aggression_types":["threat"],"description":"Amenazas tras la consulta comunitaria."}"#.utf8))])
+        _ = try t.unseal(envelopes: [try t.seal(Array(#"{"version":1,"language":"es","country":"GT","aggression_types":["threat"],"consent":{"registry":false,"contact":true},"description":"Amenazas tras la consulta comunitaria."}"#.utf8))])
         let ws = t.scratch.path("ws"), pass = try t.scratch.write("pass", TestWorkspace.passphraseText + "\n")
         let id = try #require(try t.workspace.listCases().first).shortId
         func ok(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
@@ -44,6 +46,35 @@ struct ProtectionCaseTests {
         #expect(try ok(["cases", "relocation", "set", id, "--file", plan]).contains("2"))
         _ = try ok(["cases", "relocation", "stage", id, "--stage", "stay", "--passphrase-file", pass])
         #expect(try ok(["cases", "relocation", "show", id, "--passphrase-file", pass]).contains("Lucía"))
+        // Referred to a coordinator, who answers back: the relocation moves to the stage she reports.
+        try t.workspace.transition(try t.workspace.resolveCase(id), to: .vetted, note: "verificada")
+        let casa = t.scratch.path("casa"), coordEnv = ["RESGUARDO_PASSPHRASE": "frase de la coordinadora de la casa"]
+        let made = try CLIRunner.run(["key", "init", "--role", "coordinator", "--dir", casa, "--kdf", "interactive"], environment: coordEnv)
+        func after(_ prefix: String) throws -> String {
+            let line = try #require(made.stdout.split(separator: "\n").first { $0.contains(prefix) }, "\(made.output)")
+            return String(line[line.range(of: prefix)!.upperBound...])
+        }
+        _ = try ok(["coordinators", "add", "Casa Refugio", "--public-key", casa + "/coordinator.pub", "--fingerprint", try after("coordinator-key fingerprint: "),
+                    "--signing-key", casa + "/coordinator-signing.pub", "--signing-fingerprint", try after(", fingerprint ")])
+        let answers = try t.scratch.write("respuestas.json", """
+            {"urgency": "immediate", "alternatives_tried": ["local_move"], "relocation_type": "regional", "window_from": "\(CalendarDay.today())",
+             "window_to": "\(CalendarDay.today().adding(days: 30))", "duration_weeks": 12, "dependants_count": 2, "dependants_age_bands": ["under_18", "under_18"],
+             "accessibility_needs": false, "languages": ["es"], "passport": true, "transit_security": true, "work_continues": true,
+             "consent_scope": "relocation_and_follow_up", "consent_expires": "\(CalendarDay.today().adding(days: 60))"}
+            """)
+        let referral = t.scratch.path("remision.rsgf")
+        _ = try ok(["referral", "create", id, "--to", "Casa Refugio", "--answers", answers, "--out", referral, "--passphrase-file", pass])
+        let coordinatorKey = try CoordinatorKeys.unlock(at: casa, passphrase: SecureBytes(copying: Array("frase de la coordinadora de la casa".utf8)))
+        let referralId = try ReferralFile.open(Array(Data(contentsOf: URL(fileURLWithPath: referral))), with: coordinatorKey,
+                                               trustedSigner: try SigningKeyFingerprint(verifyingKey: t.keys.manifest.manifest.replySigningKey), today: .today()).referralId
+        let status = t.scratch.path("estado-1.rsgs")
+        let answered = try CLIRunner.run(["referral", "update", "--keys", casa, "--referral-id", referralId, "--sequence", "1", "--stage", "exit", "--needs", "medical_psychosocial",
+                                          "--manifest", t.keys.path + "/manifest.json", "--network-fingerprint", try SigningKeyFingerprint(verifyingKey: t.keys.manifest.signingKey).description,
+                                          "--out", status], environment: coordEnv)
+        #expect(answered.status == 0, "\(answered.output)")
+        _ = try ok(["referral", "import-update", status, "--passphrase-file", pass])
+        #expect(try ok(["cases", "relocation", "show", id, "--passphrase-file", pass]).contains("Etapa: salida"))
+
         _ = try ok(["cases", "follow-up", "add", id, "--text", "Llamar a la casa refugio", "--owner", "Marta", "--due", "\(CalendarDay.today().adding(days: 1))"])
         let due = try ok(["cases", "due", "--within", "7", "--passphrase-file", pass])
         #expect(due.contains("Llamar a la casa refugio") && due.contains("Cambiar la ruta") && due.contains("2 pendientes"), "\(due)")
