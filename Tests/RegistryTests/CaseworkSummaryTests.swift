@@ -53,7 +53,19 @@ struct CaseworkSummaryTests {
         // too ("x"), or 9 − 7 would give the 2 away; the same for 6 high and 3 medium risk.
         #expect(json.contains(#""code":"legal","es":"Apoyo legal","en":"Legal support","count":"x""#), "\(json)")
         #expect(json.contains(#""code":"high","es":"Riesgo alto","en":"High risk","count":"x""#) && json.contains(#""code":"0_1","es":"0 a 1 días","en":"0–1 days","count":"9""#))
-        let html = published.html(title: "Resumen", subtitle: "", isInternal: false)
+        let html = published.html(title: "Resumen de casos \(year) — Red de Defensoras (DEMO)", subtitle: "Casos de protección del año / protection cases of the year", isInternal: false)
         #expect(html.contains("&lt;5") && !html.contains("<script"))
+        // The page renders in Chromium (docs/casework-summary-es.png with RESGUARDO_WRITE_SAMPLE_SUMMARY).
+        guard let chromium = ["/usr/bin/chromium", "/usr/bin/chromium-browser"].first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else { return }
+        let page = t.scratch.path("resumen.html"), png = t.scratch.path("resumen.png")
+        try html.write(toFile: page, atomically: true, encoding: .utf8)
+        _ = try runSubprocess(chromium, ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-dev-shm-usage",
+                                         "--window-size=820,1500", "--screenshot=\(png)", URL(fileURLWithPath: page).absoluteString])
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: png))
+        #expect(bytes.starts(with: [0x89, 0x50, 0x4E, 0x47]) && bytes.count > 20_000)
+        if let sample = ProcessInfo.processInfo.environment["RESGUARDO_WRITE_SAMPLE_SUMMARY"] {
+            try? FileManager.default.removeItem(atPath: sample)
+            try FileManager.default.copyItem(atPath: png, toPath: sample)
+        }
     }
 }
