@@ -285,7 +285,8 @@ public struct Companion: Sendable, Equatable {
         case other
     }
 
-    public static let ageBands = ["under_5", "5_11", "12_17", "18_29", "30_59", "60_plus"]
+    /// The registry's own age bands (one vocabulary), so a referral carries them as they are.
+    public static var ageBands: [String] { Vocabulary.ageBands.codes }
 
     public let relation: Relation
     public let ageBand: String

@@ -12,15 +12,16 @@ extension Resguardo.CasesCommand {
             discussion: L("""
             The plan names people and places, so it is given in a file (- for standard input):
 
-              {"companions": [{"relation": "child", "age_band": "5_11", "name": "…"},
-                              {"relation": "parent", "age_band": "60_plus", "name": "…"}],
+              {"companions": [{"relation": "child", "age_band": "under_18", "name": "…"},
+                              {"relation": "parent", "age_band": "60_69", "name": "…"}],
                "host": "Casa refugio", "destination_country": "CR", "destination_place": "San José",
                "travel_plan": "visa humanitaria; traslado por tierra", "start": "2026-12-10",
                "planned_return": "2027-03-10", "return_plan": "retorno acompañado", "stage": "intake"}
 
-            Relations: partner, child, parent, sibling, other_relative, other. Age bands: under_5, \
-            5_11, 12_17, 18_29, 30_59, 60_plus. Stages: intake, stay, exit, follow_up. Names stay \
-            inside the sealed case; a referral carries relations and age bands only.
+            Relations: partner, child, parent, sibling, other_relative, other. Age bands: under_18, \
+            18_29, 30_39, 40_49, 50_59, 60_69, 70_plus. Stages: intake, stay, exit, follow_up. Names \
+            stay inside the sealed case; a referral carries the number of dependants and their age \
+            bands as staff answer them.
 
             Example:
               $ resguardo cases relocation set 3fa2c1 --file reubicacion.json

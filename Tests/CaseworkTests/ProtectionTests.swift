@@ -99,7 +99,7 @@ struct ProtectionTests {
         let ws = t.workspace, id = caseIds[0], today = CalendarDay.today()
         try ws.assessRisk(id, try assessment(.extreme, day: today.adding(days: -20)))
         try ws.assessRisk(caseIds[1], try assessment(.low, day: today.adding(days: -10)))
-        let relocation = try Relocation(companions: [try Companion(relation: .child, ageBand: "5_11", name: "Lucía"), try Companion(relation: .parent, ageBand: "60_plus", name: "Doña Rosa")],
+        let relocation = try Relocation(companions: [try Companion(relation: .child, ageBand: "under_18", name: "Lucía"), try Companion(relation: .parent, ageBand: "60_69", name: "Doña Rosa")],
                                         host: "Casa refugio de la red", destinationCountry: "CR", destinationPlace: "San José", travelPlan: "visa humanitaria; por tierra",
                                         start: today.adding(days: -5), plannedReturn: today.adding(days: 3), returnPlan: "retorno acompañado", stage: .intake)
         let first = try ws.setRelocation(id, relocation, today: today)

@@ -39,7 +39,7 @@ struct ProtectionCaseTests {
         let shownSupport = try ok(["cases", "support", "show", id, "--passphrase-file", pass])
         #expect(shownSupport.contains("Reubicación urgente") && shownSupport.contains("2300.50 USD"), "\(shownSupport)")
         let plan = try t.scratch.write("reubicacion.json", #"""
-            {"companions": [{"relation": "child", "age_band": "5_11", "name": "Lucía"}, {"relation": "parent", "age_band": "60_plus", "name": "Rosa"}],
+            {"companions": [{"relation": "child", "age_band": "under_18", "name": "Lucía"}, {"relation": "parent", "age_band": "60_69", "name": "Rosa"}],
              "host": "Casa refugio", "destination_country": "CR", "destination_place": "San José", "start": "\#(CalendarDay.today())",
              "planned_return": "\#(CalendarDay.today().adding(days: 90))", "stage": "intake"}
             """#)

@@ -118,7 +118,7 @@ struct ReferralTests {
         _ = try t.unseal(envelopes: [try t.seal(report.jsonBytes())])
         let hn = try #require(try t.workspace.listCases().first)
         try t.workspace.transition(hn.id, to: .vetted, note: "verificada")
-        try t.workspace.setRelocation(hn.id, try Relocation(companions: [try Companion(relation: .child, ageBand: "5_11", name: "Ana")], host: "Casa Refugio",
+        try t.workspace.setRelocation(hn.id, try Relocation(companions: [try Companion(relation: .child, ageBand: "under_18", name: "Ana")], host: "Casa Refugio",
                                                             destinationCountry: "CR", destinationPlace: "", travelPlan: "", start: .today(), plannedReturn: nil,
                                                             returnPlan: "", stage: .intake), today: .today())
 

@@ -24,7 +24,7 @@ struct CaseworkSummaryTests {
             try ws.assessRisk(id, try RiskAssessment(factors: [RiskFactor(kind: .threat, text: "amenaza \(n)", level: level)], overall: level, assessor: "Ana", day: today))
             try ws.requestSupport(id, try SupportRequest(category: n < 7 ? .legal : .digitalSecurity, funder: "propio", amount: nil, requested: today))
         }
-        let family = [try Companion(relation: .child, ageBand: "5_11", name: "A"), try Companion(relation: .parent, ageBand: "60_plus", name: "B")]
+        let family = [try Companion(relation: .child, ageBand: "under_18", name: "A"), try Companion(relation: .parent, ageBand: "60_69", name: "B")]
         try ws.setRelocation(ids[0], try Relocation(companions: family, host: "Casa refugio", destinationCountry: "CR", destinationPlace: "", travelPlan: "",
                                                     start: today, plannedReturn: nil, returnPlan: "", stage: .stay), today: today)
         try ws.closeCase(ids[1], outcome: .riskReduced, on: today)
