@@ -81,7 +81,7 @@ extension CaseDatabase {
             try Row.fetchAll(db, sql: #"""
                 SELECT c.id, c.received_day, c.closed_day,
                        (SELECT min(substr(a.at, 1, 10)) FROM audit a WHERE a.case_id = c.id
-                        AND (a.action IN ('new→vetted', 'new→rejected') OR a.action IN ('risk_assessed', 'measure_added', 'support_requested', 'relocation_planned', 'follow_up_added'))) AS first
+                        AND a.action IN ('new→vetted', 'new→rejected', 'risk_assessed', 'measure_added', 'support_requested', 'relocation_planned', 'follow_up_added')) AS first
                 FROM "case" c
                 WHERE c.id IN (SELECT case_id FROM protection_item WHERE recorded_day BETWEEN ? AND ?) OR c.closed_day BETWEEN ? AND ?
                 ORDER BY c.received_day, c.id

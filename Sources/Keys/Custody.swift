@@ -254,14 +254,16 @@ extension KeyDirectory {
 
 public enum CustodyError: Error, CustomStringConvertible {
     case noCustody
-    case alreadySplit(CalendarDay?)
+    /// The scope names the command that makes a new recovery key (`key` or `region custody init`).
+    case alreadySplit(CalendarDay?, RecoveryFile.Scope)
     case mismatch(String)
 
     public var description: String {
         switch self {
         case .noCustody: return L("this key directory has no recovery key yet: resguardo key custody init")
-        case .alreadySplit(let day):
-            return L("the recovery secret was split already{value} and is no longer here; to make a new set of shares, `resguardo key custody init --replace` (the old shares then stop working), then split again", ["value": "\(day.map { " on \($0)" } ?? "")"])
+        case .alreadySplit(let day, let scope):
+            return L("the recovery secret was split already{value} and is no longer here; to make a new set of shares, `{command} --replace` (the old shares then stop working), then split again",
+                     ["value": "\(day.map { " on \($0)" } ?? "")", "command": scope == .region ? "resguardo region custody init" : "resguardo key custody init"])
         case .mismatch(let why): return why
         }
     }

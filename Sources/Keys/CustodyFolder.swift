@@ -59,7 +59,10 @@ public struct CustodyFolder: Sendable {
     /// only) in the recovery file. The secret file stays until `finishSplit`, called once every
     /// share has been shown: a split interrupted halfway can be made again.
     public func split(passphrase: SecureBytes, groupThreshold: Int, groups: [RecoveryFile.Custody.Group], today: CalendarDay) throws -> [[SLIP39.Share]] {
-        guard hasUnsplitRecoverySecret else { throw CustodyError.alreadySplit(try recoveryFile()?.custody?.splitDay) }
+        guard hasUnsplitRecoverySecret else {
+            let file = try recoveryFile()
+            throw CustodyError.alreadySplit(file?.custody?.splitDay, file?.scope ?? .network)
+        }
         guard var file = try recoveryFile() else { throw CustodyError.noCustody }
         let keyFile = try KeyDirectory.readKeyFile(path, Self.recoverySecretName)
         guard keyFile.kind == .recovery else { throw KeyDirectoryError.keyFile(Self.recoverySecretName, .wrongKind(expected: .recovery, actual: keyFile.kind)) }

@@ -225,8 +225,7 @@ struct PostgresPurgeRunner: PurgeStatementRunner {
                 sql += "$\(index)::date"
             }
         }
-        // count(*) is bigint in PostgreSQL; `RETURNING 1` gives one row per changed row.
-        sql = sql.replacingOccurrences(of: "count(*)", with: "count(*)::bigint")
+        // count(*) is already bigint, which decodes as Int; `RETURNING 1` gives one row per changed row.
         if statement.answer == .changes { sql += " RETURNING 1" }
         return PostgresQuery(unsafeSQL: sql, binds: bindings)
     }

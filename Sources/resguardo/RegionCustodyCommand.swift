@@ -77,9 +77,6 @@ extension Resguardo.RegionCommand {
                 do { shares = try office.custody.split(passphrase: secret, groupThreshold: sharing.groupThreshold, groups: list, today: .today()) } catch let e as KeyDirectoryError {
                     if case .keyFile(_, .wrongPassphrase) = e { throw CommandFailure(RegionError.wrongPassphrase.description, status: .wrongPassphrase) }
                     throw shareSplitFailure(e)
-                } catch let e as CustodyError {
-                    if case .alreadySplit = e { throw CommandFailure(e.description.replacingOccurrences(of: "resguardo key custody init", with: "resguardo region custody init"), status: .dataError) }
-                    throw shareSplitFailure(e)
                 } catch {
                     throw shareSplitFailure(error)
                 }
