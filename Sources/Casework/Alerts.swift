@@ -4,8 +4,28 @@ import Foundation
 // Urgent actions and alerts (issue 31, part 5). UN Special Procedures do not consider anonymous
 // communications and the IACHR expects the beneficiary's consent, so an alert is a path of its
 // own, apart from the de-identified registry: it names what she agreed to name, to whom, and
-// nothing else. Consent is recorded per destination and per field, dated, revocable; an export
-// shows every field it holds before it is written, and refuses one she did not agree to.
+// nothing else. Consent is recorded per alert, per destination and per field, dated, revocable:
+// agreeing to one urgent action does not cover the next one. An export shows every field it
+// holds before it is written, and refuses one she did not agree to.
+
+/// One alert (one urgent action about one set of events): the consents given for it and the
+/// documents made from it share this id. Random, so the audit trail can name it without saying
+/// anything about her.
+public struct AlertId: Sendable, Hashable, CustomStringConvertible {
+    public let bytes: [UInt8]
+    init(bytes: [UInt8]) { self.bytes = bytes }
+
+    /// Exactly the 8 hex digits `consent add` printed.
+    public init(hex text: String) throws(ProtectionError) {
+        let t = text.lowercased()
+        guard t.count == 8, let bytes = Encoding.bytes(fromHex: t) else {
+            throw .invalid(L("`{id}` is not an alert id (8 hex digits, as `cases consent add` printed it)", ["id": TerminalText.escaped(text)]))
+        }
+        self.bytes = bytes
+    }
+
+    public var description: String { Encoding.hex(bytes) }
+}
 
 /// Where an alert goes.
 public enum AlertDestination: String, Sendable, CaseIterable {
@@ -73,8 +93,11 @@ public enum AlertField: String, Sendable, CaseIterable, Comparable {
     }
 }
 
-/// Her consent to name fields to one destination: who gave it, when, how; revocable.
+/// Her consent to name fields to one destination in one alert: who gave it, when, how; revocable.
 public struct AlertConsent: Sendable, Equatable {
+    /// The alert it is for; nil only for a consent stored before consents named their alert,
+    /// which then covers no alert (it is shown, never used).
+    public let alert: AlertId?
     public let destination: AlertDestination
     public let fields: [AlertField]
     /// Who gave it: she herself, or whom she authorised (named inside the sealed case only).
@@ -84,9 +107,10 @@ public struct AlertConsent: Sendable, Equatable {
     public let channel: String
     public var revokedOn: CalendarDay?
 
-    public init(destination: AlertDestination, fields: [AlertField], givenBy: String, givenOn: CalendarDay, channel: String, revokedOn: CalendarDay? = nil) throws(ProtectionError) {
+    public init(alert: AlertId?, destination: AlertDestination, fields: [AlertField], givenBy: String, givenOn: CalendarDay, channel: String, revokedOn: CalendarDay? = nil) throws(ProtectionError) {
         guard !fields.isEmpty else { throw .invalid(L("a consent names at least one field")) }
         guard !givenBy.trimmingCharacters(in: .whitespaces).isEmpty else { throw .invalid(L("a consent needs who gave it")) }
+        self.alert = alert
         self.destination = destination
         self.fields = Array(Set(fields)).sorted()
         self.givenBy = givenBy
@@ -98,8 +122,13 @@ public struct AlertConsent: Sendable, Equatable {
     /// In force on `day`: given by then and not revoked by then.
     public func isInForce(on day: CalendarDay) -> Bool { givenOn <= day && (revokedOn.map { $0 > day } ?? true) }
 
+    /// Covers `destination` in `alert` on `day`.
+    public func covers(_ alert: AlertId, _ destination: AlertDestination, on day: CalendarDay) -> Bool {
+        self.alert == alert && self.destination == destination && isInForce(on: day)
+    }
+
     var json: JSONValue {
-        .object([("destination", .string(destination.rawValue)), ("fields", .array(fields.map { .string($0.rawValue) })), ("given_by", .string(givenBy)),
+        .object([("alert", alert.map { .string($0.description) } ?? .null), ("destination", .string(destination.rawValue)), ("fields", .array(fields.map { .string($0.rawValue) })), ("given_by", .string(givenBy)),
                  ("given_on", .string(givenOn.description)), ("channel", .string(channel)), ("revoked_on", revokedOn.map { .string($0.description) } ?? .null)])
     }
 
@@ -112,7 +141,13 @@ public struct AlertConsent: Sendable, Equatable {
             guard case .string(let f) = item, let field = AlertField(rawValue: f) else { throw .damaged(L("a stored consent")) }
             fields.append(field)
         }
-        try self.init(destination: destination, fields: fields, givenBy: by, givenOn: givenOn, channel: channel, revokedOn: try optionalDay(value["revoked_on"]))
+        var alert: AlertId?
+        switch value["alert"] {
+        case nil, .null?: alert = nil
+        case .string(let hex)?: do { alert = try AlertId(hex: hex) } catch { throw .damaged(L("a stored consent")) }
+        default: throw .damaged(L("a stored consent"))
+        }
+        try self.init(alert: alert, destination: destination, fields: fields, givenBy: by, givenOn: givenOn, channel: channel, revokedOn: try optionalDay(value["revoked_on"]))
     }
 }
 
@@ -140,9 +175,11 @@ public struct AlertTexts: Sendable {
 /// One alert document, before it is written: every field it holds, each with its value, and
 /// which the destination keeps confidential.
 public struct AlertDraft: Sendable {
+    /// The alert whose consents were checked; nil when none was named (then nothing is consented).
+    public let alert: AlertId?
     public let destination: AlertDestination
     public let fields: [(field: AlertField, value: String, confidential: Bool)]
-    /// Fields it would hold that her consent for this destination does not cover.
+    /// Fields it would hold that her consent for this alert and destination does not cover.
     public let withoutConsent: [AlertField]
 
     /// The document as it will be written.

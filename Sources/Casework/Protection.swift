@@ -221,8 +221,10 @@ public struct Money: Sendable, Equatable, CustomStringConvertible {
         let code = currency.uppercased()
         guard code.count == 3, code.unicodeScalars.allSatisfy({ ("A"..."Z").contains($0) }) else { throw .invalid(L("`{currency}` is not an ISO 4217 currency code (USD, EUR, MXN, GTQ, HNL)", ["currency": TerminalText.escaped(currency)])) }
         let parts = amount.replacingOccurrences(of: ",", with: ".").split(separator: ".", omittingEmptySubsequences: false)
-        guard (1...2).contains(parts.count), let whole = Int(parts[0]), whole >= 0, whole < 1_000_000_000_000,
-              parts.count == 1 || (1...2).contains(parts[1].count) && parts[1].allSatisfy(\.isASCII) && Int(parts[1]) != nil else {
+        // Digits only: Int() alone would take "+5" or "-0".
+        func digits(_ part: Substring) -> Bool { !part.isEmpty && part.unicodeScalars.allSatisfy { ("0"..."9").contains($0) } }
+        guard (1...2).contains(parts.count), parts[0].count <= 12, digits(parts[0]), let whole = Int(parts[0]),
+              parts.count == 1 || (1...2).contains(parts[1].count) && digits(parts[1]) else {
             throw .invalid(L("`{amount}` is not an amount (digits, at most two decimals)", ["amount": TerminalText.escaped(amount)]))
         }
         let cents = parts.count == 2 ? (Int(parts[1]) ?? 0) * (parts[1].count == 1 ? 10 : 1) : 0
@@ -482,6 +484,7 @@ public enum ProtectionError: Error, Equatable, CustomStringConvertible {
     case badLevel(String)
     case damaged(String)
     case unknownItem(String)
+    case unknownAlert(String)
     case noConsent(AlertDestination, [AlertField])
 
     public var description: String {
@@ -490,8 +493,9 @@ public enum ProtectionError: Error, Equatable, CustomStringConvertible {
         case .badLevel(let text): return L("`{level}` is not a risk level ({accepted})", ["level": TerminalText.escaped(text), "accepted": RiskLevel.accepted])
         case .damaged(let what): return L("{what} does not read back: the case store was altered or damaged", ["what": what])
         case .unknownItem(let id): return L("this case has no item {id}", ["id": TerminalText.escaped(id)])
+        case .unknownAlert(let id): return L("this case has no consent for alert {id} (`cases consent show` lists them)", ["id": TerminalText.escaped(id)])
         case .noConsent(let destination, let fields):
-            return L("no consent in force to give {fields} to {destination}: record hers first (resguardo cases consent add), or leave those fields out; nothing was written",
+            return L("no consent in force to give {fields} to {destination}: record hers for this alert first (resguardo cases consent add), or leave those fields out; nothing was written",
                      ["fields": fields.map(\.rawValue).joined(separator: ", "), "destination": destination.spanish])
         }
     }

@@ -117,6 +117,21 @@ extension Workspace {
         }
     }
 
+    /// `answers` with what the case's relocation plan knows filled in where staff left it out: who
+    /// moves with her (count and age bands only; their names and relations stay in the case) and
+    /// the window (start, planned return). Staff's own answers win where both are given.
+    public func completeReferralAnswers(_ answers: ReferralAnswers, caseId: [UInt8], keys unlocked: UnlockedKeys) throws(ReferralCreationError) -> ReferralAnswers {
+        let plan: Relocation?
+        do { plan = try relocation(caseId, keys: unlocked) } catch { throw .io(error.description) }
+        guard let plan else { return answers }
+        var answers = answers
+        var known: [String: String] = ["dependants_count": String(plan.companions.count), "dependants_age_bands": plan.companions.map(\.ageBand).joined(separator: ",")]
+        known["window_from"] = plan.start?.description
+        known["window_to"] = plan.plannedReturn?.description
+        for (key, value) in known where answers.values[key] == nil { answers.values[key] = value }
+        return answers
+    }
+
     /// Builds the minimal referral record for a vetted case, seals it to the coordinator, signs
     /// it with the staff reply-signing key, and records it in the case's audit log.
     public func createReferral(caseId: [UInt8], to coordinatorName: String, answers: ReferralAnswers, keys unlocked: UnlockedKeys,
@@ -128,6 +143,7 @@ extension Workspace {
         let found: SealPublicKey?
         do { found = try database.coordinatorKey(named: coordinatorName) } catch { throw .io(error.description) }
         guard let coordinatorKey = found else { throw .unknownCoordinator(coordinatorName) }
+        let answers = try completeReferralAnswers(answers, caseId: caseId, keys: unlocked)
         guard answers.missing.isEmpty else { throw .missingAnswers(answers.missing) }
         let report = opened.report
         let record: ReferralRecord

@@ -1,17 +1,25 @@
 public import Formats
 public import Keys
 import Foundation
+import Sodium
 
 extension Workspace {
     // MARK: - Consent
 
-    /// Records her consent to name `fields` to one destination (sealed: it names who gave it).
+    /// A new alert's id, for the first consent given for it.
+    public static func newAlertId() throws(CaseError) -> AlertId {
+        do { return AlertId(bytes: try Random.bytes(count: 4)) } catch { throw .io("\(error)") }
+    }
+
+    /// Records her consent to name `fields` to one destination in one alert (sealed: it names
+    /// who gave it). The audit trail gets the alert id, destination and field codes only.
     @discardableResult
     public func recordConsent(_ caseId: [UInt8], _ consent: AlertConsent) throws(CaseError) -> ProtectionItemId {
         let id = try Self.newItemId()
         let (keyId, sealed) = try sealItem(consent.json)
         try database.appendProtectionItem(caseId: caseId, itemId: id.bytes, kind: .consent, day: consent.givenOn, keyId: keyId, sealed: sealed, risk: nil, actor: actor,
-                                          action: "consent_recorded", detail: "item \(id), to \(consent.destination.rawValue): \(consent.fields.map(\.rawValue).joined(separator: ","))")
+                                          action: "consent_recorded",
+                                          detail: "item \(id), alert \(consent.alert.map(\.description) ?? "—"), to \(consent.destination.rawValue): \(consent.fields.map(\.rawValue).joined(separator: ","))")
         return id
     }
 
@@ -37,10 +45,13 @@ extension Workspace {
 
     // MARK: - Alerts
 
-    /// The alert for one destination: each of its fields that has a value (from the report, or
-    /// from `texts`, which win), marked confidential where the destination keeps it so, and the
-    /// fields her consent in force on `today` does not cover. Nothing is written or logged here.
-    public func draftAlert(_ caseId: [UInt8], to destination: AlertDestination, texts: AlertTexts, keys unlocked: UnlockedKeys, today: CalendarDay) throws(CaseError) -> AlertDraft {
+    /// The alert's document for one destination: each of its fields that has a value (from the
+    /// report, or from `texts`, which win), marked confidential where the destination keeps it so,
+    /// and the fields her consent for this alert in force on `today` does not cover (all of them
+    /// when `alert` is nil). Nothing is written or logged here.
+    public func draftAlert(_ caseId: [UInt8], alert: AlertId?, to destination: AlertDestination, texts: AlertTexts, keys unlocked: UnlockedKeys, today: CalendarDay) throws(CaseError) -> AlertDraft {
+        let given = try consents(caseId, keys: unlocked).map(\.consent)
+        if let alert, !given.contains(where: { $0.alert == alert }) { throw .io(ProtectionError.unknownAlert(alert.description).description) }
         let report = try openCase(caseId, keys: unlocked).report
         func terms(_ codes: [String], _ vocabulary: Vocabulary) -> String? {
             codes.isEmpty ? nil : codes.map { vocabulary.term($0)?.es ?? $0 }.joined(separator: ", ")
@@ -57,14 +68,14 @@ extension Workspace {
         fromReport[.aggressionTypes] = terms(report.aggressionTypes, .aggressionTypes)
         fromReport[.perpetrators] = terms(report.perpetrators, .perpetrators)
         fromReport[.contact] = report.defender.contact
-        let consented = Set(try consents(caseId, keys: unlocked).filter { $0.consent.destination == destination && $0.consent.isInForce(on: today) }.flatMap(\.consent.fields))
+        let consented = Set(alert.map { alert in given.filter { $0.covers(alert, destination, on: today) }.flatMap(\.fields) } ?? [])
         var fields: [(field: AlertField, value: String, confidential: Bool)] = []
         for field in AlertField.fields(for: destination) {
             guard let value = texts.values[field] ?? fromReport[field], !value.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { continue }
             let confidential = destination != .publicAlert && (field == .contact || (destination == .iachr && field == .place))
             fields.append((field, value, confidential))
         }
-        return AlertDraft(destination: destination, fields: fields, withoutConsent: fields.map(\.field).filter { !consented.contains($0) })
+        return AlertDraft(alert: alert, destination: destination, fields: fields, withoutConsent: fields.map(\.field).filter { !consented.contains($0) })
     }
 
     /// Writes an alert through `write` only when her consent covers every field it holds, then
@@ -73,6 +84,6 @@ extension Workspace {
         guard draft.withoutConsent.isEmpty else { throw ProtectionError.noConsent(draft.destination, draft.withoutConsent) }
         try write(draft.render())
         try database.audit(actor: actor, caseId: caseId, action: "alert_exported",
-                           detail: "to \(draft.destination.rawValue): \(draft.fields.map(\.field.rawValue).joined(separator: ","))")
+                           detail: "alert \(draft.alert.map(\.description) ?? "—") to \(draft.destination.rawValue): \(draft.fields.map(\.field.rawValue).joined(separator: ","))")
     }
 }

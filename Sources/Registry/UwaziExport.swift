@@ -12,6 +12,12 @@ public import Formats
 /// its thesaurus value, `Parent::Child` for a grouped one; several values separated by `|`; a date
 /// range as `start:end` with ISO dates.
 public enum UwaziExport {
+    /// A thesaurus CSV's header names each column by Uwazi's own label for the language (its
+    /// languages list: "Spanish", "English"), not by its code or its name in that language; the
+    /// collection's default language (Spanish) gives the values' labels and English their
+    /// translations. A row starting with "-" would be a child of the row above: none is.
+    static let thesaurusHeader = ["Spanish", "English"]
+
     /// A select property of the template and the thesaurus it draws from.
     struct Dimension {
         let property: String
@@ -30,19 +36,20 @@ public enum UwaziExport {
     ]
 
     /// The files, by relative path: `entidades.csv`, `plantilla.json`, `tesauros/<name>.csv`.
-    /// Tables without a vocabulary of their own (years, months, killings, regions, networks) go
-    /// in as the `tabla` and `valor` text of their entities; nothing is exported unsuppressed.
+    /// Tables without a vocabulary of their own (years, months, killings, subdivisions, networks)
+    /// go in as the `tabla` and `valor` text of their entities, a subdivision with its ISO 3166-2
+    /// code as well; nothing is exported unsuppressed.
     public static func files(_ report: RegistryReport) -> [(path: String, bytes: [UInt8])] {
         precondition(!report.isInternal, "an internal report never leaves the laptop")
         var out: [(path: String, bytes: [UInt8])] = []
-        let tables = report.tables.filter { $0.name != "by_region" }
+        let tables = report.tables
         // Thesauri: the tables themselves, and each vocabulary dimension.
-        var tableRows = [["Español", "English"]]
+        var tableRows = [thesaurusHeader]
         for t in tables { let title = RegistryReport.tableTitles[t.name] ?? (t.name, t.name); tableRows.append([title.0, title.1]) }
         out.append(("tesauros/tablas.csv", csv(tableRows)))
         for (name, d) in dimensions.sorted(by: { $0.value.thesaurus < $1.value.thesaurus }) {
             guard let vocabulary = d.vocabulary else { continue }
-            var rows = [["Español", "English"]]
+            var rows = [thesaurusHeader]
             for code in vocabulary.codes { rows.append([RegistryReport.label(code, table: name, .es), RegistryReport.label(code, table: name, .en)]) }
             if name == "by_scope" { rows.append([RegistryReport.label("not_stated", table: name, .es), RegistryReport.label("not_stated", table: name, .en)]) }
             out.append(("tesauros/\(d.thesaurus).csv", csv(rows)))
@@ -53,6 +60,9 @@ public enum UwaziExport {
             property("valor__es", "text", ("Valor", "Value")), property("valor__en", "text", ("Valor (inglés)", "Value (English)")),
             property("recuento", "text", ("Recuento publicado", "Published count")),
             property("periodo", "daterange", ("Periodo", "Period")),
+            // The state or department's ISO 3166-2 code, for the subdivisions table's cells (the
+            // report's own suppression applies to them as to every cell).
+            property("subdivision_iso_3166_2", "text", ("Estado o departamento (ISO 3166-2)", "State or department (ISO 3166-2)")),
         ]
         for d in dimensions.values.sorted(by: { $0.property < $1.property }) { properties.append(property(d.property, "select", d.labels, thesaurus: d.thesaurus)) }
         let template = JSONValue.object([
@@ -64,13 +74,14 @@ public enum UwaziExport {
         out.append(("plantilla.json", template))
         // Entities: one per published cell.
         let dimensionColumns = dimensions.values.map(\.property).sorted()
-        var rows = [["title__es", "title__en", "tabla", "valor__es", "valor__en", "recuento", "periodo"] + dimensionColumns]
+        var rows = [["title__es", "title__en", "tabla", "valor__es", "valor__en", "recuento", "periodo", "subdivision_iso_3166_2"] + dimensionColumns]
         let period = "\(isoStart(report.from)):\(isoEnd(report.to))"
         for t in tables {
             let title = RegistryReport.tableTitles[t.name] ?? (t.name, t.name)
             for row in t.rows {
                 let es = RegistryReport.label(row.code, table: t.name, .es), en = RegistryReport.label(row.code, table: t.name, .en)
-                var cells = ["\(title.0): \(es)", "\(title.1): \(en)", title.0, es, en, row.cell.shown, period]
+                let subdivision = t.name == "by_region" && !row.code.hasSuffix("-" + RegistryReport.unstatedRegion) ? row.code : ""
+                var cells = ["\(title.0): \(es)", "\(title.1): \(en)", title.0, es, en, row.cell.shown, period, subdivision]
                 for column in dimensionColumns { cells.append(dimensions[t.name]?.property == column ? es : "") }
                 rows.append(cells)
             }

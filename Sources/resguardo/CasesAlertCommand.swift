@@ -9,15 +9,18 @@ extension Resguardo.CasesCommand {
     struct ConsentCommand: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "consent",
-            abstract: L("Her consent to name fields to an alert's destination (public, un_sr_hrd, iachr): who gave it, when, how; revocable."),
+            abstract: L("Her consent to name fields in one alert to one destination (public, un_sr_hrd, iachr): who gave it, when, how; revocable."),
             discussion: L("""
             Fields: defender_name, defender_organisation, defender_work, country, place, \
             incident_date, what_happened, aggression_types, perpetrators, previous_incidents, \
-            actions_taken, demand, contact. An alert holds only fields she agreed to give to that \
-            destination; `cases alert` refuses the others.
+            actions_taken, demand, contact. Consent is for one alert: the first `consent add` \
+            without --alert starts an alert and prints its id; give --alert to add her consent \
+            for another destination of the same alert. An alert holds only fields she agreed to \
+            give to that destination in that alert; `cases alert` refuses the others.
 
             Example:
               $ resguardo cases consent add 3fa2c1 --to un_sr_hrd --fields defender_name,country,place,incident_date,what_happened,perpetrators --given-by ella --channel "en persona"
+              $ resguardo cases consent add 3fa2c1 --alert 5d0e77a2 --to public --fields country,aggression_types,what_happened,demand --given-by ella
               $ resguardo cases consent revoke 3fa2c1 9e41
               $ resguardo cases consent show 3fa2c1
             """),
@@ -26,11 +29,12 @@ extension Resguardo.CasesCommand {
 
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(
-                abstract: L("Record her consent for one destination and a list of fields."),
+                abstract: L("Record her consent for one alert, one destination and a list of fields."),
                 discussion: L("Example:\n  $ resguardo cases consent add 3fa2c1 --to public --fields country,aggression_types,what_happened,demand --given-by ella --channel \"por teléfono\"")
             )
             @OptionGroup var workspace: WorkspaceOptions
             @Argument(help: .L("Case id (at least 6 hex digits).")) var caseId: String
+            @Option(name: .long, help: .L("The alert it is for (8 hex digits, printed by the first consent add); without it, a new alert.")) var alert: String?
             @Option(name: .long, help: .L("public, un_sr_hrd or iachr.")) var to: String
             @Option(name: .long, help: .L("The fields she agreed to give, comma-separated.")) var fields: String
             @Option(name: .long, help: .L("Who gave it (she, or whom she authorised).")) var givenBy: String
@@ -41,12 +45,14 @@ extension Resguardo.CasesCommand {
                 guard let destination = AlertDestination(rawValue: to) else { throw CommandFailure(destinationError(to), status: .usage) }
                 let given = try day.map { try parseDay($0, flag: "--day") } ?? .today()
                 let list = try parseFields(fields)
+                let alertId = try alert.map(parseAlertId) ?? Workspace.newAlertId()
                 let ws = try workspace.open()
                 do {
                     let id = try ws.resolveCase(caseId)
-                    let item = try ws.recordConsent(id, try AlertConsent(destination: destination, fields: list, givenBy: givenBy, givenOn: given, channel: channel))
-                    print(L("case {id}: consent {item} to {destination} for {fields}", ["id": String(Encoding.hex(id).prefix(12)), "item": "\(item)",
-                                                                                      "destination": destination.spanish, "fields": list.map(\.rawValue).joined(separator: ", ")]))
+                    let item = try ws.recordConsent(id, try AlertConsent(alert: alertId, destination: destination, fields: list, givenBy: givenBy, givenOn: given, channel: channel))
+                    print(L("case {id}: alert {alert}, consent {item} to {destination} for {fields}",
+                            ["id": String(Encoding.hex(id).prefix(12)), "alert": "\(alertId)", "item": "\(item)", "destination": destination.spanish,
+                             "fields": list.map(\.rawValue).joined(separator: ", ")]))
                 } catch let e as ProtectionError {
                     throw CommandFailure(e.description, status: .usage)
                 } catch {
@@ -91,7 +97,7 @@ extension Resguardo.CasesCommand {
                 let today = CalendarDay.today()
                 for (item, c) in list {
                     let state = c.isInForce(on: today) ? L("in force") : L("revoked {day}", ["day": c.revokedOn.map(\.description) ?? "—"])
-                    print("\(item)  \(c.givenOn)  \(c.destination.spanish)  \(state)  \(TerminalText.escaped(c.givenBy))\(c.channel.isEmpty ? "" : ", " + TerminalText.escaped(c.channel)): \(c.fields.map(\.rawValue).joined(separator: ", "))")
+                    print("\(item)  \(L("alert")) \(c.alert.map(\.description) ?? "—")  \(c.givenOn)  \(c.destination.spanish)  \(state)  \(TerminalText.escaped(c.givenBy))\(c.channel.isEmpty ? "" : ", " + TerminalText.escaped(c.channel)): \(c.fields.map(\.rawValue).joined(separator: ", "))")
                 }
             }
         }
@@ -102,7 +108,8 @@ extension Resguardo.CasesCommand {
             commandName: "alert",
             abstract: L("Compose an alert (public, un_sr_hrd, iachr) from the case and your texts, show every field, and write it only with her consent for each."),
             discussion: L("""
-            --texts gives what the report does not (what_happened, demand, previous_incidents, \
+            --alert names the alert whose consents count (the id `cases consent add` printed); \
+            without it nothing is consented and the fields are only shown. --texts gives what the report does not (what_happened, demand, previous_incidents, \
             actions_taken) and may override any field. Every field the document holds is shown \
             first, with its value; a field without her consent in force for that destination is \
             refused and nothing is written. On a terminal it asks before writing (--yes to skip). \
@@ -111,11 +118,12 @@ extension Resguardo.CasesCommand {
             confidential parts (her contact; for the IACHR, her location).
 
             Example:
-              $ resguardo cases alert 3fa2c1 --to un_sr_hrd --texts textos.json --out /media/usb/llamamiento.txt
+              $ resguardo cases alert 3fa2c1 --alert 5d0e77a2 --to un_sr_hrd --texts textos.json --out /media/usb/llamamiento.txt
             """)
         )
         @OptionGroup var workspace: WorkspaceOptions
         @Argument(help: .L("Case id (at least 6 hex digits).")) var caseId: String
+        @Option(name: .long, help: .L("The alert (8 hex digits, from `cases consent add`).")) var alert: String?
         @Option(name: .long, help: .L("public, un_sr_hrd or iachr.")) var to: String
         @Option(name: .long, help: .L("Staff texts as JSON ({\"what_happened\": \"…\", \"demand\": \"…\"}), or - for standard input.")) var texts: String?
         @Option(name: .long, help: .L("Output file (must not exist).")) var out: String
@@ -124,6 +132,7 @@ extension Resguardo.CasesCommand {
 
         func run() throws {
             guard let destination = AlertDestination(rawValue: to) else { throw CommandFailure(destinationError(to), status: .usage) }
+            let alertId = try alert.map(parseAlertId)
             var given = AlertTexts()
             if let texts {
                 let text = try SecretText.read(texts, what: "the alert's texts")
@@ -133,7 +142,7 @@ extension Resguardo.CasesCommand {
             }
             let (ws, id, keys) = try openCaseContext(workspace, caseId, passphrase)
             let draft: AlertDraft
-            do { draft = try ws.draftAlert(id, to: destination, texts: given, keys: keys, today: .today()) } catch { throw CommandFailure(error.description, status: .dataError) }
+            do { draft = try ws.draftAlert(id, alert: alertId, to: destination, texts: given, keys: keys, today: .today()) } catch { throw CommandFailure(error.description, status: .dataError) }
             // Every field, before anything is written: what she agreed to, and what she did not.
             print(L("The {destination} document holds these fields:", ["destination": destination.spanish]))
             for f in draft.fields {
@@ -158,6 +167,10 @@ extension Resguardo.CasesCommand {
             print(L("wrote {out} ({count} fields; logged in the case's audit trail)", ["out": out, "count": "\(draft.fields.count)"]))
         }
     }
+}
+
+func parseAlertId(_ text: String) throws -> AlertId {
+    do { return try AlertId(hex: text) } catch { throw CommandFailure(error.description, status: .usage) }
 }
 
 func destinationError(_ text: String) -> String {

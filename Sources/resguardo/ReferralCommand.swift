@@ -34,7 +34,9 @@ extension Resguardo {
 
                 Answers file keys: urgency, alternatives_tried, relocation_type, window_from, window_to, \
                 duration_weeks, dependants_count, dependants_age_bands, accessibility_needs, languages, \
-                passport, transit_security, work_continues, consent_scope, consent_expires.
+                passport, transit_security, work_continues, consent_scope, consent_expires. When the \
+                case has a relocation plan (`cases relocation set`), it gives dependants_count, \
+                dependants_age_bands, window_from and window_to unless the answers do.
 
                 Example:
                   $ resguardo referral create 3fa2c1 --to "Casa Refugio" --answers respuestas.json --out /media/usb/referral.rsgf
@@ -59,7 +61,14 @@ extension Resguardo {
                     guard let data = FileManager.default.contents(atPath: answers) else { throw CommandFailure(L("cannot read {answers}", ["answers": "\(answers)"]), status: .noInput) }
                     do { given = try ReferralAnswers(json: Array(data)) } catch { throw CommandFailure(L("{answers}: {error}", ["answers": "\(answers)", "error": "\(error)"]), status: .dataError) }
                 }
-                // Ask for what is missing, one question at a time, when a person is at the terminal.
+                let ws = try workspace.open()
+                let id: [UInt8]
+                do { id = try ws.resolveCase(caseId) } catch { throw CommandFailure(error.description, status: .noInput) }
+                // One passphrase for both: the case's keys and the staff key that signs.
+                let (keys, signer) = try unlockKeysAndReplySigner(ws, passphrase)
+                // The relocation plan answers what it knows; then ask for what is still missing,
+                // one question at a time, when a person is at the terminal.
+                do { given = try ws.completeReferralAnswers(given, caseId: id, keys: keys) } catch { throw CommandFailure(error.description, status: .dataError) }
                 if !given.missing.isEmpty && isatty(0) == 1 {
                     for key in given.missing {
                         guard let q = ReferralAnswers.questions.first(where: { $0.key == key }) else { continue }
@@ -71,11 +80,6 @@ extension Resguardo {
                     throw CommandFailure(L("answers missing: {missing}", ["missing": "\(given.missing.joined(separator: ", "))"]),
                                          hints: ["give them in --answers FILE, or run on a terminal to be asked"], status: .dataError)
                 }
-                let ws = try workspace.open()
-                let id: [UInt8]
-                do { id = try ws.resolveCase(caseId) } catch { throw CommandFailure(error.description, status: .noInput) }
-                // One passphrase for both: the case's keys and the staff key that signs.
-                let (keys, signer) = try unlockKeysAndReplySigner(ws, passphrase)
                 let made: (bytes: [UInt8], record: ReferralRecord)
                 do {
                     made = try ws.createReferral(caseId: id, to: to, answers: given, keys: keys, signer: signer, today: .today(), validDays: validDays)

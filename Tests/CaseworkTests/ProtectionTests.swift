@@ -89,7 +89,7 @@ struct ProtectionTests {
         let requests = try ws.supportRequests(id, keys: t.secrets)
         #expect(requests.map(\.request.status) == [.disbursed, .requested])
         #expect(requests[0].request.amount == Money(minorUnits: 120_075, currency: "USD") && requests[1].request.amount?.description == "820.50 GTQ")
-        for (amount, currency) in [("12.345", "USD"), ("-5", "USD"), ("1e3", "USD"), ("10", "US"), ("10", "U$D")] {
+        for (amount, currency) in [("12.345", "USD"), ("-5", "USD"), ("+5", "USD"), ("5.+1", "USD"), ("٣", "USD"), (".5", "USD"), ("1e3", "USD"), ("10", "US"), ("10", "U$D")] {
             #expect(throws: ProtectionError.self, "\(amount) \(currency)") { try Money(amount: amount, currency: currency) }
         }
     }
@@ -144,33 +144,41 @@ struct ProtectionTests {
         let id = try #require(try ws.listCases().first { !caseIds.contains($0.id) }).id
         let texts = AlertTexts(values: [.whatHappened: "Recibió amenazas de muerte tras denunciar la represa.", .demand: "protección inmediata y una investigación independiente"])
 
-        let first = try ws.draftAlert(id, to: .unSpecialRapporteur, texts: texts, keys: t.secrets, today: today)
+        let alert = try Workspace.newAlertId(), nextAlert = try Workspace.newAlertId()
+        let first = try ws.draftAlert(id, alert: nil, to: .unSpecialRapporteur, texts: texts, keys: t.secrets, today: today)
         #expect(first.fields.map(\.field).contains(.contact) && first.fields.first { $0.field == .contact }?.confidential == true)
         #expect(first.withoutConsent == first.fields.map(\.field))
         var written: [String] = []
         #expect(throws: ProtectionError.noConsent(.unSpecialRapporteur, first.withoutConsent)) { try ws.exportAlert(id, first) { written.append($0) } }
         // Consent for some fields only: still refused, naming the rest.
-        try ws.recordConsent(id, try AlertConsent(destination: .unSpecialRapporteur, fields: [.defenderName, .country, .whatHappened], givenBy: "ella", givenOn: today, channel: "en persona"))
-        let partial = try ws.draftAlert(id, to: .unSpecialRapporteur, texts: texts, keys: t.secrets, today: today)
+        try ws.recordConsent(id, try AlertConsent(alert: alert, destination: .unSpecialRapporteur, fields: [.defenderName, .country, .whatHappened], givenBy: "ella", givenOn: today, channel: "en persona"))
+        let partial = try ws.draftAlert(id, alert: alert, to: .unSpecialRapporteur, texts: texts, keys: t.secrets, today: today)
         #expect(!partial.withoutConsent.isEmpty && !partial.withoutConsent.contains(.defenderName))
         // Consent to the public alert does not cover the UN letter.
-        try ws.recordConsent(id, try AlertConsent(destination: .publicAlert, fields: AlertField.allCases, givenBy: "ella", givenOn: today, channel: "en persona"))
-        #expect(try ws.draftAlert(id, to: .unSpecialRapporteur, texts: texts, keys: t.secrets, today: today).withoutConsent == partial.withoutConsent)
-        let all = try ws.recordConsent(id, try AlertConsent(destination: .unSpecialRapporteur, fields: AlertField.allCases, givenBy: "ella", givenOn: today, channel: "por escrito"))
-        let ready = try ws.draftAlert(id, to: .unSpecialRapporteur, texts: texts, keys: t.secrets, today: today)
+        try ws.recordConsent(id, try AlertConsent(alert: alert, destination: .publicAlert, fields: AlertField.allCases, givenBy: "ella", givenOn: today, channel: "en persona"))
+        #expect(try ws.draftAlert(id, alert: alert, to: .unSpecialRapporteur, texts: texts, keys: t.secrets, today: today).withoutConsent == partial.withoutConsent)
+        let all = try ws.recordConsent(id, try AlertConsent(alert: alert, destination: .unSpecialRapporteur, fields: AlertField.allCases, givenBy: "ella", givenOn: today, channel: "por escrito"))
+        let ready = try ws.draftAlert(id, alert: alert, to: .unSpecialRapporteur, texts: texts, keys: t.secrets, today: today)
         #expect(ready.withoutConsent.isEmpty)
         try ws.exportAlert(id, ready) { written.append($0) }
         #expect(written.count == 1 && written[0].contains("Berta Flores") && written[0].contains("[CONFIDENCIAL / CONFIDENTIAL]") && written[0].contains("9999-0000"))
-        let publicAlert = try ws.draftAlert(id, to: .publicAlert, texts: texts, keys: t.secrets, today: today)
+        let publicAlert = try ws.draftAlert(id, alert: alert, to: .publicAlert, texts: texts, keys: t.secrets, today: today)
         #expect(!publicAlert.fields.map(\.field).contains(.contact))
         try ws.exportAlert(id, publicAlert) { written.append($0) }
         #expect(written[1].contains("ALERTA — Honduras") && written[1].contains("ALERT — Honduras") && written[1].contains("Exigimos a las autoridades") && !written[1].contains("9999"), "\(written[1])")
         let exports = try ws.auditTrail(caseId: id).filter { $0.action == "alert_exported" }
-        #expect(exports.count == 2 && exports.allSatisfy { !$0.detail.contains("Berta") } && exports[0].detail.hasPrefix("to un_sr_hrd: defender_name"))
+        #expect(exports.count == 2 && exports.allSatisfy { !$0.detail.contains("Berta") } && exports[0].detail.hasPrefix("alert \(alert) to un_sr_hrd: defender_name"))
         // Revoked (and the partial one covers too little): refused again.
         try ws.revokeConsent(id, item: "\(all)", on: today, keys: t.secrets)
-        #expect(!(try ws.draftAlert(id, to: .unSpecialRapporteur, texts: texts, keys: t.secrets, today: today).withoutConsent.isEmpty))
+        #expect(!(try ws.draftAlert(id, alert: alert, to: .unSpecialRapporteur, texts: texts, keys: t.secrets, today: today).withoutConsent.isEmpty))
         #expect(try ws.consents(id, keys: t.secrets).count == 3)
+        // Consent is per alert: what she agreed to for this urgent action does not cover the next.
+        #expect(throws: CaseError.self) { try ws.draftAlert(id, alert: nextAlert, to: .publicAlert, texts: texts, keys: t.secrets, today: today) }
+        try ws.recordConsent(id, try AlertConsent(alert: nextAlert, destination: .publicAlert, fields: [.country], givenBy: "ella", givenOn: today, channel: "por teléfono"))
+        let next = try ws.draftAlert(id, alert: nextAlert, to: .publicAlert, texts: texts, keys: t.secrets, today: today)
+        #expect(next.withoutConsent.contains(.whatHappened) && !next.withoutConsent.contains(.country))
+        #expect(try ws.draftAlert(id, alert: alert, to: .publicAlert, texts: texts, keys: t.secrets, today: today).withoutConsent.isEmpty)
+        #expect(throws: ProtectionError.self) { try AlertId(hex: "12345") }
     }
 
     @Test("an assessment file is read strictly: unknown members, a level outside the four, no threat or no assessor are refused by name")

@@ -57,16 +57,21 @@ struct ProtectionCaseTests {
         _ = try ok(["coordinators", "add", "Casa Refugio", "--public-key", casa + "/coordinator.pub", "--fingerprint", try after("coordinator-key fingerprint: "),
                     "--signing-key", casa + "/coordinator-signing.pub", "--signing-fingerprint", try after(", fingerprint ")])
         let answers = try t.scratch.write("respuestas.json", """
-            {"urgency": "immediate", "alternatives_tried": ["local_move"], "relocation_type": "regional", "window_from": "\(CalendarDay.today())",
-             "window_to": "\(CalendarDay.today().adding(days: 30))", "duration_weeks": 12, "dependants_count": 2, "dependants_age_bands": ["under_18", "under_18"],
+            {"urgency": "immediate", "alternatives_tried": ["local_move"], "relocation_type": "regional", "duration_weeks": 12,
              "accessibility_needs": false, "languages": ["es"], "passport": true, "transit_security": true, "work_continues": true,
              "consent_scope": "relocation_and_follow_up", "consent_expires": "\(CalendarDay.today().adding(days: 60))"}
             """)
         let referral = t.scratch.path("remision.rsgf")
         _ = try ok(["referral", "create", id, "--to", "Casa Refugio", "--answers", answers, "--out", referral, "--passphrase-file", pass])
         let coordinatorKey = try CoordinatorKeys.unlock(at: casa, passphrase: SecureBytes(copying: Array("frase de la coordinadora de la casa".utf8)))
-        let referralId = try ReferralFile.open(Array(Data(contentsOf: URL(fileURLWithPath: referral))), with: coordinatorKey,
-                                               trustedSigner: try SigningKeyFingerprint(verifyingKey: t.keys.manifest.manifest.replySigningKey), today: .today()).referralId
+        let sent = try ReferralFile.open(Array(Data(contentsOf: URL(fileURLWithPath: referral))), with: coordinatorKey,
+                                         trustedSigner: try SigningKeyFingerprint(verifyingKey: t.keys.manifest.manifest.replySigningKey), today: .today())
+        let referralId = sent.referralId
+        // What the answers left out came from the relocation plan: who moves with her (age bands,
+        // never names) and the window.
+        #expect(sent.dependantsCount == 2 && sent.dependantsAgeBands == ["under_18", "60_69"] && sent.windowFrom == .today()
+                && sent.windowTo == CalendarDay.today().adding(days: 90))
+        #expect(!(try String(contentsOfFile: referral, encoding: .isoLatin1)).contains("Lucía"))
         let status = t.scratch.path("estado-1.rsgs")
         let answered = try CLIRunner.run(["referral", "update", "--keys", casa, "--referral-id", referralId, "--sequence", "1", "--stage", "exit", "--needs", "medical_psychosocial",
                                           "--manifest", t.keys.path + "/manifest.json", "--network-fingerprint", try SigningKeyFingerprint(verifyingKey: t.keys.manifest.signingKey).description,
@@ -97,8 +102,9 @@ struct ProtectionCaseTests {
                                              environment: ["LC_ALL": "es_MX.UTF-8"])
         #expect(refusedAlert.status == 65 && refusedAlert.stdout.contains("[SIN CONSENTIMIENTO]") && refusedAlert.stderr.contains("what_happened"), "\(refusedAlert.output)")
         #expect(!FileManager.default.fileExists(atPath: alertFile))
-        _ = try ok(["cases", "consent", "add", id, "--to", "public", "--fields", "country,aggression_types,what_happened,demand", "--given-by", "ella", "--channel", "en persona"])
-        #expect(try ok(["cases", "alert", id, "--to", "public", "--texts", texts, "--out", alertFile, "--yes", "--passphrase-file", pass]).contains("[con consentimiento]"))
+        let added = try ok(["cases", "consent", "add", id, "--to", "public", "--fields", "country,aggression_types,what_happened,demand", "--given-by", "ella", "--channel", "en persona"])
+        let alertId = try #require(added.firstMatch(of: /alerta ([0-9a-f]{8})/)?.1, "\(added)")
+        #expect(try ok(["cases", "alert", id, "--alert", String(alertId), "--to", "public", "--texts", texts, "--out", alertFile, "--yes", "--passphrase-file", pass]).contains("[con consentimiento]"))
         let alertText = try String(contentsOfFile: alertFile, encoding: .utf8)
         #expect(alertText.contains("ALERTA — Guatemala") && alertText.contains("ALERT — Guatemala") && alertText.contains("protección inmediata"), "\(alertText)")
         #expect(try ok(["cases", "consent", "show", id, "--passphrase-file", pass]).contains("alerta pública"))

@@ -32,6 +32,11 @@ struct UwaziExportTests {
         #expect(checked.status == 0 && checked.stdout.hasPrefix("ok"), "\(checked.output)")
         let entities = try String(contentsOfFile: folder + "/entidades.csv", encoding: .utf8)
         #expect(entities.hasPrefix("\"title__es\",\"title__en\",\"tabla\"") && !entities.contains("p1"))
+        // A regional report's subdivisions table goes too, each cell with its ISO 3166-2 code.
+        let regional = try write(RegistryReport(records: RegionalReportTests.records, from: "2024", to: "2026", regional: true))
+        #expect(try check(regional, k: 5).status == 0)
+        let regionalEntities = try String(contentsOfFile: regional + "/entidades.csv", encoding: .utf8)
+        #expect(regionalEntities.contains("Agresiones por estado o departamento") && regionalEntities.contains(",\"MX-"), "\(regionalEntities.prefix(2000))")
         // Small cells: 3 in GT under a total of 53.
         var records: [RegistryRecord] = []
         for (country, n) in [("GT", 3), ("HN", 20), ("MX", 30)] {
@@ -46,7 +51,7 @@ struct UwaziExportTests {
 
     @Test("the reader is a real check: a count below k, a value outside its thesaurus and a title both with and without a suffix are each caught")
     func readerCatches() throws {
-        let folder = try write(RegistryReport(records: RegistryReportTests.records, from: "2024", to: "2026"))
+        let folder = try write(RegistryReport(records: RegionalReportTests.records, from: "2024", to: "2026", regional: true))
         let path = folder + "/entidades.csv"
         let original = try String(contentsOfFile: path, encoding: .utf8)
         func broken(_ text: String) throws -> String {
@@ -61,5 +66,15 @@ struct UwaziExportTests {
         #expect(try broken(lines.joined(separator: "\r\n")).contains("below 5"))
         #expect(try broken(original.replacingOccurrences(of: "\"Guatemala\",\"\",\"\"", with: "\"Guatemaya\",\"\",\"\"")).contains("thesaurus"))
         #expect(try broken(original.replacingOccurrences(of: "\"title__en\"", with: "\"title\"")).contains("with and without"))
+        #expect(try broken(original.replacingOccurrences(of: ",\"MX-", with: ",\"MX_")).contains("ISO 3166-2"))
+        // A thesaurus: Uwazi's language labels in the header, and no label Uwazi would nest.
+        let thesaurus = folder + "/tesauros/paises.csv"
+        let countries = try String(contentsOfFile: thesaurus, encoding: .utf8)
+        #expect(countries.hasPrefix("\"Spanish\",\"English\"\r\n"), "\(countries)")
+        try countries.replacingOccurrences(of: "\"Spanish\"", with: "\"Español\"").write(toFile: thesaurus, atomically: true, encoding: .utf8)
+        #expect(try check(folder, k: 5).stdout.contains("languages"))
+        try (countries + "\"- Oaxaca\",\"- Oaxaca\"\r\n").write(toFile: thesaurus, atomically: true, encoding: .utf8)
+        #expect(try check(folder, k: 5).stdout.contains("nest"))
+        try countries.write(toFile: thesaurus, atomically: true, encoding: .utf8)
     }
 }

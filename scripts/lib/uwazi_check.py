@@ -1,5 +1,6 @@
 """An independent reader of an Uwazi export folder (registry export --format uwazi), written from
-Uwazi's documented CSV-import rules (docs.uwazi.io, "CSV import"), not from our writer:
+Uwazi's documented CSV-import rules (docs.uwazi.io, "CSV import"; the thesaurus import as its
+own source and tests describe it), not from our writer:
 
 - UTF-8, comma-separated, a header row; quoted fields keep commas, quotes and line breaks;
 - every row has a title; a property may not appear both with and without a language suffix
@@ -7,6 +8,9 @@ Uwazi's documented CSV-import rules (docs.uwazi.io, "CSV import"), not from our 
 - a select value is the exact label of a value of the property's thesaurus (the template says
   which), `Parent::Child` for a grouped one; several values are separated by `|`;
 - a date range is `start:end`, each an ISO date (or empty);
+- a thesaurus CSV's header names each column by Uwazi's label for its language ("Spanish",
+  "English"); a value that starts with "-" (after spaces) is the child of the row above, and Uwazi
+  trims labels and drops "N/A" and "null", so a label must be neither nor padded;
 and the export's own promise: every published count is 0, at least k, "<k" or "x".
 
 Usage: uwazi_check.py FOLDER K   → prints "ok N entities" or the first broken rule, exit 1.
@@ -43,12 +47,15 @@ def main(folder, k):
     thesauri = {}
     for name in os.listdir(os.path.join(folder, "tesauros")):
         header, rows = read_csv(os.path.join(folder, "tesauros", name))
-        if header != ["Español", "English"]:
-            fail(f"thesaurus {name}: the header is {header}, not the collection's languages")
+        if header != ["Spanish", "English"]:
+            fail(f"thesaurus {name}: the header is {header}, not Uwazi's labels of the collection's languages")
         labels = set()
         for r in rows:
             if len(r) != 2 or not r[0] or not r[1]:
                 fail(f"thesaurus {name}: a value without both labels: {r}")
+            for label in r:
+                if label != label.strip() or label.lstrip().startswith("-") or label.strip().lower() in ("n/a", "null"):
+                    fail(f"thesaurus {name}: Uwazi would change or nest the label {label!r}")
             labels.add(r[0])
         thesauri[name[:-4]] = labels
     header, rows = read_csv(os.path.join(folder, "entidades.csv"))
@@ -82,6 +89,8 @@ def main(folder, k):
                     label = v.split("::")[-1]
                     if label not in thesauri.get(prop["thesaurus"], set()):
                         fail(f"row {n}: {h} = {v!r} is not a value of thesaurus {prop['thesaurus']}")
+            if name.endswith("iso_3166_2") and not re.fullmatch(r"[A-Z]{2}-[A-Z0-9]{1,3}", value):
+                fail(f"row {n}: {h} = {value!r} is not an ISO 3166-2 code")
             if prop["type"] == "daterange":
                 for part in value.split("|"):
                     start, _, end = part.partition(":")
