@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "resguardo", targets: ["resguardo"]),
         .executable(name: "resguardo-intake", targets: ["resguardo-intake"]),
         .executable(name: "resguardo-submit", targets: ["resguardo-submit"]),
+        .executable(name: "resguardo-mesa", targets: ["resguardo-mesa"]),
         .library(name: "Sodium", targets: ["Sodium"]),
         .library(name: "Formats", targets: ["Formats"]),
     ],
@@ -145,6 +146,25 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // La mesa (DESIGN.md §13): the staff's web app, a plain-HTTP server on 127.0.0.1 over the
+        // same library calls as the CLI. Its own executable, so `resguardo` links no networking.
+        .target(
+            name: "Mesa",
+            dependencies: [
+                "Casework", "Registration", "Registry", "Deidentify", "Keys", "Formats", "Sodium", "DurableFiles",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        .executableTarget(
+            name: "resguardo-mesa",
+            dependencies: ["Mesa", "CLISupport", "Formats", "DurableFiles", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            swiftSettings: strict
+        ),
         // Throughput of the Swift wrappers, compared by scripts/bench with a C loop over libsodium.
         .executableTarget(
             name: "resguardo-crypto-bench",
@@ -240,7 +260,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "Intake", "Vault", "Keys", "Casework", "Registration", "Registry", "Region", "Deidentify", "Formats", "Sodium", "DurableFiles",
-                "TestSupport", "TestHarness", "resguardo", "resguardo-intake", "resguardo-submit",
+                "TestSupport", "TestHarness", "resguardo", "resguardo-intake", "resguardo-submit", "resguardo-mesa",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -131,6 +131,16 @@ extension Workspace {
         try database.transition(id, to: next, actor: actor, detail: sealed)
     }
 
+    /// A note on a case without changing its state (a call made, a fact checked), sealed in its
+    /// audit trail like a transition's note: it can name people.
+    public func addNote(_ id: [UInt8], note: String) throws(CaseError) {
+        guard !note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw .io(L("the note is empty")) }
+        guard try database.sealedCases([id]).isEmpty == false else { throw .notFound(Encoding.hex(id)) }
+        let sealed: String
+        do { sealed = try sealNote(note) } catch { throw .io("\(error)") }
+        try database.audit(actor: actor, caseId: id, action: "note", detail: sealed)
+    }
+
     /// The audit entries of one case (or all when nil), oldest first. Sealed notes are opened
     /// with `keys` when given, and shown as "(sealed note)" otherwise.
     public func auditTrail(caseId: [UInt8]? = nil, keys: UnlockedKeys = .none) throws(CaseError) -> [(at: String, actor: String, action: String, detail: String)] {

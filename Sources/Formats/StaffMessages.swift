@@ -21,6 +21,14 @@ public enum StaffMessages {
            let text = String(data: data, encoding: .utf8) {
             return try? Catalog(language: "qps", text: text, source: path)
         }
+        return bundled(language)
+    }()
+
+    /// The Spanish catalog whatever the locale: la mesa speaks Spanish first and lets the person
+    /// switch, page by page, without restarting (the command line keeps the locale's choice).
+    static let spanish: Catalog? = bundled("es")
+
+    static func bundled(_ language: String) -> Catalog? {
         guard language != "en" else { return nil }
         let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
         for base in [Bundle.main.bundleURL, executable] {
@@ -30,13 +38,22 @@ public enum StaffMessages {
             return try? Catalog(language: language, text: text, source: path)
         }
         return nil
-    }()
+    }
 
     /// Set once by the intake's server (`serve`) after its settings are read: its API messages
     /// (many are these same error descriptions) are read by programs and by pages that
     /// translate them themselves, and its log keeps one language whatever the host's locale.
     private static let englishOnly = Atomic(false)
     public static func speakEnglishOnly() { englishOnly.store(true, ordering: .relaxed) }
+
+    /// `english` in `language`, `{name}` placeholders filled from `values`.
+    public static func text(_ english: String, _ values: [String: String] = [:], in language: Language) -> String {
+        // The pseudo-locale catalog, when a test sets one, stands for every language.
+        let chosen = ProcessInfo.processInfo.environment["RESGUARDO_STAFF_CATALOG"] != nil ? catalog : (language == .es ? spanish : nil)
+        var out = chosen?.translation(english) ?? english
+        for (name, value) in values { out = out.replacingOccurrences(of: "{\(name)}", with: value) }
+        return out
+    }
 
     /// `english` in the staff's language, `{name}` placeholders filled from `values`.
     public static func text(_ english: String, _ values: [String: String] = [:]) -> String {
@@ -48,3 +65,7 @@ public enum StaffMessages {
 
 /// A staff-tool text (scripts/gen-catalog finds the calls): `L("{n} new cases", ["n": "\(n)"])`.
 public func L(_ english: String, _ values: [String: String] = [:]) -> String { StaffMessages.text(english, values) }
+
+/// The same text in a language chosen per page (la mesa), not by the process's locale.
+/// (`Language` is the vocabulary's own: the staff tools speak the same two.)
+public func L(_ english: String, _ values: [String: String] = [:], in language: Language) -> String { StaffMessages.text(english, values, in: language) }

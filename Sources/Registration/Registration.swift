@@ -52,18 +52,19 @@ public struct Registration {
         try RegistryDatabase(path: workspace.path + "/registry.sqlite")
     }
 
-    /// What `registry add` would write for these cases (of any state), without writing.
-    public func preview(_ caseIds: [[UInt8]]) throws -> [Preview] {
-        try preview(workspace.openCases(caseIds, keys: keys).map(\.report))
+    /// What `registry add` would write for these cases (of any state), without writing, with
+    /// the staff's own redactions (`edits`, by case) applied before the k-check.
+    public func preview(_ caseIds: [[UInt8]], edits: [[UInt8]: Set<StaffRedaction>] = [:]) throws -> [Preview] {
+        try preview(workspace.openCases(caseIds, keys: keys).map(\.report), edits: caseIds.map { edits[$0] ?? [] })
     }
 
     /// Loads vetted cases whose consent allows it into the registry, once each; returns the
     /// number of records written. The case store changes first (state, case → record map,
     /// audit), so a case can never be loaded twice; if the registry write then fails, that
     /// change is undone.
-    public func register(_ caseIds: [[UInt8]]) throws -> Int {
+    public func register(_ caseIds: [[UInt8]], edits: [[UInt8]: Set<StaffRedaction>] = [:]) throws -> Int {
         let reports = try workspace.vettedReports(caseIds, keys: keys)
-        let previews = try preview(reports)
+        let previews = try preview(reports, edits: caseIds.map { edits[$0] ?? [] })
         try workspace.markRegistered(zip(caseIds, previews).map { id, preview in
             (id, preview.record.recordId, "\(preview.redactions.count) redactions\(preview.belowK ? ", still below k after generalisation" : "")")
         })
@@ -93,12 +94,13 @@ public struct Registration {
     }
 
     /// De-identifies the reports, then runs the k-check against the registry's group counts.
-    private func preview(_ reports: [Report]) throws -> [Preview] {
+    private func preview(_ reports: [Report], edits: [Set<StaffRedaction>]) throws -> [Preview] {
         let deidentifier = try workspace.deidentifier(keys)
         var records: [RegistryRecord] = []
         var logs: [String: [Redaction]] = [:]
-        for report in reports {
-            let (record, log) = try deidentifier.record(from: report, recordId: Encoding.hex(try Random.bytes(count: 16)))
+        for (report, chosen) in zip(reports, edits) {
+            var (record, log) = try deidentifier.record(from: report, recordId: Encoding.hex(try Random.bytes(count: 16)))
+            log += StaffRedaction.apply(chosen, to: &record)
             records.append(record)
             logs[record.recordId] = log
         }

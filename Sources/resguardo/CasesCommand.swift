@@ -20,7 +20,7 @@ extension Resguardo {
               $ resguardo cases show 3fa2c1
               $ resguardo cases vet 3fa2c1 --decision accept --note "confirmada con la red local"
             """),
-            subcommands: [List.self, Show.self, Vet.self, Quarantine.self, DeidentifyCase.self, AttachmentCommand.self, RiskCommand.self, PlanCommand.self, SupportCommand.self,
+            subcommands: [List.self, Show.self, Vet.self, NoteCommand.self, Quarantine.self, DeidentifyCase.self, AttachmentCommand.self, RiskCommand.self, PlanCommand.self, SupportCommand.self,
                           RelocationCommand.self, FollowUpCommand.self, Due.self, Close.self, Summary.self,
                           ConsentCommand.self, AlertCommand.self]
         )
@@ -212,50 +212,18 @@ extension Resguardo {
 
 /// A case as a person reads it in a terminal: Spanish label first, English after.
 enum CaseRendering {
-    /// Who sealed the report: the defender's device, or the intake (no-JavaScript path).
-    static func sealedBy(_ summary: CaseSummary) -> String {
-        switch summary.sealedByIntake {
-        case true?: return L("INTAKE")
-        case false?: return L("device")
-        case nil: return L("unknown")
-        }
-    }
+    /// The staff's language (StaffMessages) as the vocabulary names it.
+    static var language: Language { StaffMessages.language == "es" ? .es : .en }
 
+    static func sealedBy(_ summary: CaseSummary) -> String { CaseView.sealedBy(summary, language) }
+
+    /// `CaseView`'s fields, each value in its visible form (never raw), then the description.
     static func render(_ summary: CaseSummary, _ r: Report) -> String {
         var lines: [String] = []
-        // Every value may come from the report: shown in its visible form, never raw.
-        // One language, the staff's (StaffMessages): the labels are catalog texts.
-        func line(_ label: String, _ value: String?) {
-            guard let value, !value.isEmpty else { return }
-            lines.append("\(label): \(TerminalText.escaped(value))")
+        for field in CaseView.fields(summary, r, language) {
+            lines.append("\(field.label): \(TerminalText.escaped(field.value))")
+            if field.label == L("Sealed by"), summary.sealedByIntake == true { lines.append("  " + CaseView.intakeSawIt(language)) }
         }
-        func terms(_ codes: [String], _ vocabulary: Vocabulary) -> String {
-            codes.map { vocabulary.term($0).map { StaffMessages.language == "es" ? $0.es : $0.en } ?? $0 }.joined(separator: "; ")
-        }
-        line(L("Case"), Encoding.hex(summary.id))
-        line(L("State"), summary.state.rawValue)
-        line(L("Received"), summary.receivedDay)
-        line(L("Urgent"), summary.urgent ? L("YES") : L("no"))
-        line(L("Sealed by"), sealedBy(summary))
-        if summary.sealedByIntake == true {
-            lines.append(L("  WARNING: sent without JavaScript; the online server saw it in the clear while sealing it."))
-        }
-        line(L("Country"), Vocabulary.countries.term(r.country).map { "\(StaffMessages.language == "es" ? $0.es : $0.en) (\(r.country))" } ?? r.country)
-        line(L("Region"), r.region.map { "\(Regions.name(of: $0) ?? $0) (\($0))" })
-        line(L("Locality"), r.locality)
-        line(L("Date"), r.incidentDate?.description)
-        line(L("Aggressions"), terms(r.aggressionTypes, .aggressionTypes))
-        line(L("Perpetrators"), terms(r.perpetrators, .perpetrators))
-        line(L("Rights defended"), terms(r.rightsDefended, .rightsDefended))
-        line(L("Scope"), r.targetScope.flatMap { Vocabulary.targetScopes.term($0).map { StaffMessages.language == "es" ? $0.es : $0.en } })
-        line(L("Name"), r.defender.name)
-        line(L("Organisation"), r.defender.organisation)
-        line(L("Contact"), r.defender.contact)
-        line(L("Needs"), terms(r.needs, .needs))
-        line(L("Registry consent"), r.consent.registry ? L("yes") : L("no"))
-        line(L("Contact consent"), r.consent.contact ? L("yes") : L("no"))
-        line(L("Attachments"), r.attachments.isEmpty ? nil : r.attachments.map(\.filename).joined(separator: ", "))
-        line(L("Unknown fields"), r.unknownFields.isEmpty ? nil : r.unknownFields.map(\.path).joined(separator: ", "))
         lines.append(L("Description") + ":")
         lines.append(TerminalText.escaped(r.description, allowNewlines: true))
         return lines.joined(separator: "\n")
@@ -422,20 +390,53 @@ extension Resguardo.CasesCommand {
 }
 
 extension Resguardo.CasesCommand {
+    struct NoteCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "note",
+            abstract: L("Add a note to a case's audit trail without changing its state (sealed: it can name people)."),
+            discussion: L("""
+            Give the note in a file or on standard input (- ), not on the command line, which the \
+            shell history keeps. `cases show` opens it with the passphrase.
+
+            Example:
+              $ resguardo cases note 3fa2c1 --note-file -
+              llamé a la compañera de la red local; confirma los hechos
+              ^D
+            """)
+        )
+        @OptionGroup var workspace: WorkspaceOptions
+        @Argument(help: .L("Case id (at least 6 hex digits).")) var caseId: String
+        @Option(name: .long, help: .L("Read the note from this file, or - for standard input.")) var noteFile: String
+
+        func run() throws {
+            let ws = try workspace.open()
+            let note = try SecretText.read(noteFile, what: "the note")
+            do {
+                let id = try ws.resolveCase(caseId)
+                try ws.addNote(id, note: note)
+                print(L("case {id}: note added", ["id": String(Encoding.hex(id).prefix(12))]))
+            } catch {
+                throw CommandFailure(error.description, status: .dataError)
+            }
+        }
+    }
+
     struct DeidentifyCase: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "deidentify",
             abstract: L("Show the registry record a case would become, and the redaction log, without writing anything."),
-            discussion: L("Example:\n  $ resguardo cases deidentify 3fa2c1 --preview")
+            discussion: L("Example:\n  $ resguardo cases deidentify 3fa2c1 --preview\n  $ resguardo cases deidentify 3fa2c1 --redact region")
         )
         @OptionGroup var workspace: WorkspaceOptions
         @Argument(help: .L("Case id (at least 6 hex digits).")) var caseId: String
         @Flag(name: .long, help: .L("Preview only (the only mode: `resguardo registry add` writes).")) var preview = false
+        @Option(name: .long, help: .L("A field to remove or coarsen, as `registry add --redact` would (repeat for several).")) var redact: [String] = []
         @OptionGroup var passphrase: PassphraseOptions
 
         func run() throws {
+            let chosen = try parseStaffRedactions(redact)
             let (ws, id, keys) = try openCaseContext(workspace, caseId, passphrase)
-            guard let preview = try Registration(workspace: ws, keys: keys).preview([id]).first else { return }
+            guard let preview = try Registration(workspace: ws, keys: keys).preview([id], edits: [id: chosen]).first else { return }
             let json = RegistryExport.json([preview.record])
             print("Registro / Record (nothing written):")
             print(TerminalText.escaped(String(decoding: json, as: UTF8.self), allowNewlines: true), terminator: "")
@@ -446,28 +447,3 @@ extension Resguardo.CasesCommand {
     }
 }
 
-/// Runs mat2 on a file in place and reports honestly whether it worked.
-enum MetadataStripper {
-    enum Outcome { case stripped, notStripped(String) }
-
-    static func strip(_ path: String) -> Outcome {
-        let tool = ProcessInfo.processInfo.environment["RESGUARDO_MAT2"] ?? "/usr/bin/mat2"
-        guard FileManager.default.isExecutableFile(atPath: tool) else {
-            return .notStripped("mat2 is not installed (apt-get install mat2)")
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: tool)
-        process.arguments = ["--inplace", path]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        do { try process.run() } catch { return .notStripped("mat2 could not be started") }
-        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        // mat2 exits 0 on some failures but always prefixes them with "[-]".
-        guard process.terminationStatus == 0, !text.contains("[-]") else {
-            return .notStripped(text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? "mat2 failed" : text.trimmingCharacters(in: .whitespacesAndNewlines))
-        }
-        return .stripped
-    }
-}

@@ -30,19 +30,30 @@ extension Resguardo {
         struct Add: ParsableCommand {
             static let configuration = CommandConfiguration(
                 abstract: L("De-identify vetted cases whose consent allows it and load them (once each)."),
-                discussion: L("Example:\n  $ resguardo registry add 3fa2c1 9b0e77")
+                discussion: L("""
+                --redact removes or coarsens a field the rules allow but you judge would point at her \
+                (region, period_year, age_band, ethnicity, gender_identity, setting, people_affected, \
+                organisation), for every case given; see it first with `cases deidentify --redact`. The \
+                k-check runs after it.
+
+                Example:
+                  $ resguardo registry add 3fa2c1 9b0e77
+                  $ resguardo registry add 3fa2c1 --redact region --redact ethnicity
+                """)
             )
             @OptionGroup var workspace: WorkspaceOptions
             @Argument(help: .L("Case ids.")) var caseIds: [String]
+            @Option(name: .long, help: .L("A field to remove or coarsen before loading (repeat for several).")) var redact: [String] = []
             @OptionGroup var passphrase: PassphraseOptions
 
             func run() throws {
                 let ws = try workspace.open()
                 let ids: [[UInt8]]
                 do { ids = try caseIds.map { (c) throws(CaseError) in try ws.resolveCase(c) } } catch { throw CommandFailure(error.description, status: .noInput) }
+                let chosen = try parseStaffRedactions(redact)
                 let keys = try unlockKeys(ws, passphrase)
                 do {
-                    let n = try Registration(workspace: ws, keys: keys).register(ids)
+                    let n = try Registration(workspace: ws, keys: keys).register(ids, edits: Dictionary(ids.map { ($0, chosen) }, uniquingKeysWith: { a, _ in a }))
                     print(L("loaded {n} records into the registry", ["n": "\(n)"]))
                 } catch let error as CaseError {
                     throw CommandFailure(error.description, hints: ["nothing was written"], status: .dataError)
@@ -366,4 +377,14 @@ extension Resguardo.RegistryCommand {
             }
         }
     }
+}
+
+/// `--redact` values: the staff's own redactions, by their codes.
+func parseStaffRedactions(_ values: [String]) throws -> Set<StaffRedaction> {
+    Set(try values.map { value in
+        guard let edit = StaffRedaction(rawValue: value) else {
+            throw CommandFailure(L("`{field}` is not a field you can redact ({accepted})", ["field": TerminalText.escaped(value), "accepted": StaffRedaction.accepted]), status: .usage)
+        }
+        return edit
+    })
 }

@@ -26,7 +26,7 @@ struct Resguardo: AsyncParsableCommand {
           $ resguardo key show --dir ~/resguardo-keys
         """),
         version: "\(ResguardoVersion.number) (libsodium \(sodiumVersion()))",
-        subcommands: [KeyCommand.self, InitWorkspace.self, VaultTrust.self, Unseal.self, CasesCommand.self, ReplyCommand.self, CoordinatorsCommand.self, ReferralCommand.self, RegistryCommand.self, RegionCommand.self, NetworksCommand.self]
+        subcommands: [KeyCommand.self, InitWorkspace.self, VaultTrust.self, Unseal.self, CasesCommand.self, ReplyCommand.self, CoordinatorsCommand.self, ReferralCommand.self, RegistryCommand.self, RegionCommand.self, NetworksCommand.self, MesaLauncher.self]
     )
 
     static func main() async {

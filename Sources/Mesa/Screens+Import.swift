@@ -1,0 +1,130 @@
+import Casework
+import Deidentify
+import Foundation
+import Formats
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import Registration
+import Registry
+
+extension Screens {
+    func registerImport(on router: Router<BasicRequestContext>) {
+        router.get("/importar") { _, _ in try await guarded { try await importPage() } }
+        router.post("/importar") { request, _ in try await guarded { try await startImport(request) } }
+        router.post("/respuestas") { _, _ in try await guarded { try await exportReplies() } }
+        router.get("/informes") { request, _ in try await guarded { try await reportsPage(request) } }
+        router.get("/informes/vista") { request, _ in try await guarded { try await reportView(request) } }
+    }
+
+    // MARK: - Import from the USB stick
+
+    func importPage() async throws -> Response {
+        let p = await page()
+        var body = ""
+        var refresh: Int?
+        if let job = await desk.importJob {
+            let s = job.snapshot
+            body += "<section aria-live=\"polite\"><h2>\(h(p.T("Last import")))</h2><p>\(h((job.bundle as NSString).lastPathComponent))</p>"
+            if !s.finished {
+                refresh = 1
+                body += "<p>\(h(p.T("Opening envelopes: {done} of {total}…", ["done": "\(s.done)", "total": s.total > 0 ? "\(s.total)" : "?"])))</p>"
+                body += "<progress max=\"\(max(s.total, 1))\" value=\"\(s.done)\">\(s.done)</progress>"
+            } else if let error = s.error {
+                body += "<p class=\"warning\" role=\"alert\">\(h(p.T("Nothing was imported: {error}", ["error": error])))</p>"
+            } else {
+                if s.alreadyImported { body += "<p class=\"notice\">\(h(p.T("Already imported: nothing was changed; its acknowledgement was written again.")))</p>" }
+                if let summary = s.summary {
+                    var rows = [(p.T("Envelopes"), "\(summary.envelopes)"), (p.T("New cases"), "\(summary.newCases)"), (p.T("Duplicates (already here)"), "\(summary.duplicates)"),
+                                (p.T("Quarantined"), "\(summary.quarantinedTotal)")]
+                    for (reason, count) in summary.quarantined.sorted(by: { $0.key < $1.key }) { rows.append(("  " + p.T("quarantine: {reason}", ["reason": reason]), "\(count)")) }
+                    if summary.followUps > 0 { rows.append((p.T("Follow-ups linked (same codename)"), "\(summary.followUps)")) }
+                    if summary.casesWithUnknownFields > 0 { rows.append((p.T("Cases with fields this version does not know (kept)"), "\(summary.casesWithUnknownFields)")) }
+                    body += p.list(rows)
+                }
+                if let ack = s.acknowledgement { body += "<p class=\"notice\">\(h(p.T("Acknowledgement written: {path}. Carry it back to the intake so it may purge.", ["path": ack])))</p>" }
+            }
+            body += "</section>"
+        }
+        body += "<h2>\(h(p.T("Bundles on the USB stick")))</h2>"
+        let bundles = await desk.bundlesOnSticks()
+        if bundles.isEmpty { body += "<p>\(h(p.T("No .rsgb file in {folders}.", ["folders": desk.usbFolders.isEmpty ? "—" : desk.usbFolders.joined(separator: ", ")])))</p>" }
+        body += "<ul>" + bundles.map { b in "<li>\(h(b.name)) " + p.form("/importar", button: p.T("Import"), fields: ["ruta": b.path], style: "inline") + "</li>" }.joined() + "</ul>"
+        body += p.form("/importar", button: p.T("Import this file"), content: p.field("ruta", p.T("Or the path of a bundle"), "<input type=\"text\" id=\"ruta\" name=\"ruta\">"), style: "secondary")
+
+        body += "<h2>\(h(p.T("Quarantine")))</h2>"
+        let quarantined = (try? workspace.listQuarantine()) ?? []
+        body += "<p>\(h(p.T("{count} items set aside (envelopes that did not open, reports that did not validate); nothing is dropped.", ["count": "\(quarantined.count)"])))</p>"
+        if !quarantined.isEmpty {
+            body += "<table><thead><tr><th scope=\"col\">\(h(p.T("Item")))</th><th scope=\"col\">\(h(p.T("Received")))</th><th scope=\"col\">\(h(p.T("Reason")))</th></tr></thead><tbody>"
+            for q in quarantined.prefix(200) { body += "<tr><td>\(Encoding.hex(q.id).prefix(12))</td><td>\(h(q.receivedDay))</td><td>\(h(q.reasonClass))</td></tr>" }
+            body += "</tbody></table>"
+        }
+
+        body += "<h2>\(h(p.T("Replies to defenders")))</h2>"
+        let pending = (try? workspace.pendingReplyCount()) ?? 0
+        body += "<p>\(h(p.T("{count} replies waiting.", ["count": "\(pending)"])))</p>"
+        if pending > 0 { body += p.form("/respuestas", button: p.T("Write the reply bundle to the USB stick")) }
+        return html(p.render(title: p.T("Import"), section: .importing, body: body, notice: await desk.takeNotice(), refreshSeconds: refresh))
+    }
+
+    func startImport(_ request: Request) async throws -> Response {
+        let form = try await body(request), language = await desk.language
+        guard let path = form["ruta"]?.trimmingCharacters(in: .whitespaces), !path.isEmpty else { return await done(L("Give the bundle's path.", in: language), error: true, then: "/importar") }
+        guard FileManager.default.isReadableFile(atPath: path) else { return await done(L("Cannot read {path}.", ["path": path], in: language), error: true, then: "/importar") }
+        do { try await desk.startImport(bundle: path, acknowledgementFolder: nil) } catch { return await done(error.text(language), error: true, then: "/importar") }
+        return Response.redirect(to: "/importar")
+    }
+
+    func exportReplies() async throws -> Response {
+        let language = await desk.language, signer = try await desk.replySigner()
+        let path = try outputFolder() + "/respuestas-\(CalendarDay.today()).rsgr"
+        do {
+            let n = try workspace.exportReplies(to: path, signer: signer, today: .today())
+            return await done(L("Wrote {n} replies to {path}: carry it to the intake (resguardo-intake import-replies).", ["n": "\(n)", "path": path], in: language), then: "/importar")
+        } catch { return await done(error.description, error: true, then: "/importar") }
+    }
+
+    // MARK: - Reports
+
+    struct ReportRequest {
+        let from: String, to: String, map: Bool
+        init(_ request: Request) {
+            let q = request.uri.queryParameters, year = CalendarDay.today().year
+            func period(_ s: Substring?, _ fallback: String) -> String {
+                guard let s, (s.count == 4 || s.count == 7), s.allSatisfy({ $0.isNumber || $0 == "-" }) else { return fallback }
+                return String(s)
+            }
+            from = period(q["desde"], "\(year)")
+            to = period(q["hasta"], "\(year)")
+            map = q["mapa"] == "1"
+        }
+        var query: String { "desde=\(from)&hasta=\(to)&mapa=\(map ? "1" : "")" }
+    }
+
+    func reportsPage(_ request: Request) async throws -> Response {
+        let p = await page()
+        let r = ReportRequest(request)
+        var body = "<form method=\"get\" action=\"/informes\" class=\"filters\">"
+        body += p.field("desde", p.T("From (YYYY or YYYY-MM)"), "<input type=\"text\" id=\"desde\" name=\"desde\" value=\"\(h(r.from))\" size=\"8\">")
+        body += p.field("hasta", p.T("To (YYYY or YYYY-MM)"), "<input type=\"text\" id=\"hasta\" name=\"hasta\" value=\"\(h(r.to))\" size=\"8\">")
+        body += "<div class=\"field\"><label><input type=\"checkbox\" name=\"mapa\" value=\"1\"\(r.map ? " checked" : "")> \(h(p.T("As the regional report shows it (map and subdivisions)")))</label></div>"
+        body += "<button type=\"submit\" class=\"secondary\">\(h(p.T("Preview")))</button></form>"
+        body += "<p>\(h(p.T("This is the report as it will be published: small counts suppressed. To write it: resguardo registry report --format html.")))</p>"
+        body += "<iframe class=\"report\" title=\"\(h(p.T("Report preview")))\" sandbox src=\"/informes/vista?\(r.query)\"></iframe>"
+        return html(p.render(title: p.T("Reports"), section: .reports, body: body, notice: await desk.takeNotice()))
+    }
+
+    /// The published report's own HTML (`registry report --format html`), framed by the desk in
+    /// a sandboxed frame; its inline styles are the only thing its policy allows.
+    func reportView(_ request: Request) async throws -> Response {
+        let language = await desk.language, r = ReportRequest(request)
+        let records: [RegistryRecord]
+        do { records = try Registration.openRegistry(of: workspace).all() } catch { throw MesaError.badRequest("\(error)") }
+        let report = RegistryReport(records: records, from: r.from, to: r.to, regional: r.map)
+        var response = html(report.html(language: language))
+        response.headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+        response.headers[HTTPField.Name("X-Frame-Options")!] = "SAMEORIGIN"
+        return response
+    }
+}

@@ -1,0 +1,184 @@
+import Casework
+import Foundation
+import Formats
+import HTTPTypes
+import Hummingbird
+import Keys
+import NIOCore
+import Sodium
+
+/// Every screen of la mesa. Each is a second face over the library calls the CLI makes
+/// (Casework, Registration, Registry, Keys): no rule lives here, only forms and pages.
+struct Screens: Sendable {
+    let desk: Desk
+    let gate: MesaGate
+
+    var workspace: Workspace { desk.workspace }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/estilo.css") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: mesaStylesheet)))
+        }
+        router.get("/") { _, _ in await desk.isUnlocked ? Response.redirect(to: "/bandeja") : try await unlockPage() }
+        router.post("/desbloquear") { request, _ in try await unlock(request) }
+        router.post("/bloquear") { _, _ in
+            await desk.lock()
+            await desk.say(L("Locked: the keys are out of memory.", in: await desk.language))
+            return Response.redirect(to: "/")
+        }
+        router.post("/idioma") { request, _ in
+            let form = try await body(request)
+            await desk.setLanguage(form["idioma"].flatMap(Language.init(rawValue:)) ?? .es)
+            return Response.redirect(to: "/")
+        }
+        router.get("/bandeja") { request, _ in try await guarded { try await inbox(request) } }
+        router.get("/claves") { _, _ in try await guarded { try await keysPage() } }
+        registerCase(on: router)
+        registerImport(on: router)
+    }
+
+    // MARK: - Helpers
+
+    func page() async -> Page {
+        Page(language: await desk.language, csrf: gate.csrfHex, unlocked: await desk.isUnlocked, organisation: workspace.keys.manifest.manifest.organisation)
+    }
+
+    func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    func body(_ request: Request) async throws -> FormBody {
+        var request = request
+        return FormBody(Array(try await request.body.collect(upTo: MesaServer.requestBodyLimit).readableBytesView))
+    }
+
+    /// Runs a screen that needs the keys; locked, it goes to the unlock screen instead; a
+    /// library error becomes the screen's notice, never a stack trace.
+    func guarded(_ screen: () async throws -> Response) async throws -> Response {
+        guard await desk.isUnlocked else { return Response.redirect(to: "/") }
+        do { return try await screen() } catch let error as MesaError {
+            if error == .locked { return Response.redirect(to: "/") }
+            return try await errorPage(error.text(await desk.language), status: error == .notFound ? .notFound : .badRequest)
+        }
+    }
+
+    func errorPage(_ text: String, status: HTTPResponse.Status) async throws -> Response {
+        let p = await page()
+        return html(p.render(title: p.T("Not possible"), section: .none, body: "<p class=\"warning\" role=\"alert\">\(h(text))</p><p><a href=\"/bandeja\">\(h(p.T("Back to the inbox")))</a></p>"), status: status)
+    }
+
+    /// After a change: say what happened and show the page again (POST → redirect → GET).
+    func done(_ text: String, error: Bool = false, then location: String) async -> Response {
+        await desk.say(text, error: error)
+        return Response.redirect(to: location)
+    }
+
+    // MARK: - Unlock
+
+    func unlockPage() async throws -> Response {
+        let p = await page()
+        let notice = await desk.takeNotice()
+        let form = p.form("/desbloquear", button: p.T("Unlock"), content: p.field("frase", p.T("Passphrase"), "<input type=\"password\" id=\"frase\" name=\"frase\" autocomplete=\"off\" required autofocus>",
+                                                                                  hint: p.T("The keys stay in this program's protected memory; the desk locks itself after a while without use.")))
+        return html(p.render(title: p.T("The desk is locked"), section: .none, body: form, notice: notice))
+    }
+
+    func unlock(_ request: Request) async throws -> Response {
+        let form = try await body(request)
+        let language = await desk.language
+        guard let typed = form["frase"], !typed.isEmpty else { return await done(L("Type the passphrase.", in: language), error: true, then: "/") }
+        let secret = try SecureBytes(copying: Array(typed.utf8))
+        do { try await desk.unlock(passphrase: secret) } catch {
+            return await done(error.isWrongPassphrase ? L("Wrong passphrase: nothing was opened.", in: language) : error.description, error: true, then: "/")
+        }
+        return await done(L("Unlocked.", in: language), then: "/bandeja")
+    }
+
+    // MARK: - Inbox
+
+    static let pageSize = 250
+
+    func inbox(_ request: Request) async throws -> Response {
+        let p = await page()
+        let q = request.uri.queryParameters
+        var filter = CaseFilter(state: q["estado"].flatMap { CaseState(rawValue: String($0)) }, urgentOnly: q["urgentes"] == "1")
+        filter.minimumRisk = q["riesgo"].flatMap { RiskLevel(rawValue: String($0)) }
+        filter.order = q["orden"].flatMap { CaseListOrder(rawValue: String($0)) } ?? .urgency
+        let cases: [CaseSummary]
+        do { cases = try workspace.listCases(filter) } catch { throw MesaError.badRequest(error.description) }
+        let pages = max(1, (cases.count + Self.pageSize - 1) / Self.pageSize)
+        let number = min(max(1, q["pagina"].flatMap { Int(String($0)) } ?? 1), pages)
+        let shown = cases.dropFirst((number - 1) * Self.pageSize).prefix(Self.pageSize)
+        let today = CalendarDay.today()
+        let states: [(String, String)] = [("", p.T("all")), ("new", p.T("new")), ("vetted", p.T("vetted")), ("registered", p.T("registered")), ("rejected", p.T("rejected"))]
+        let risks: [(String, String)] = [("", p.T("any"))] + RiskLevel.allCases.map { ($0.rawValue, p.language == .es ? $0.spanish : $0.rawValue) }
+        let orders: [(String, String)] = [("urgency", p.T("urgent first, then oldest")), ("risk", p.T("highest risk first")), ("assessed", p.T("longest since assessed"))]
+        var body = "<form method=\"get\" action=\"/bandeja\" class=\"filters\" role=\"search\">"
+        body += p.field("estado", p.T("State"), p.select("estado", states, selected: filter.state?.rawValue ?? ""))
+        body += p.field("riesgo", p.T("Risk at least"), p.select("riesgo", risks, selected: filter.minimumRisk?.rawValue ?? ""))
+        body += p.field("orden", p.T("Order"), p.select("orden", orders, selected: filter.order.rawValue))
+        body += "<div class=\"field\"><label><input type=\"checkbox\" name=\"urgentes\" value=\"1\"\(filter.urgentOnly ? " checked" : "")> \(h(p.T("Urgent only")))</label></div>"
+        body += "<button type=\"submit\" class=\"secondary\">\(h(p.T("Show")))</button></form>"
+        let urgentNew = cases.filter { $0.urgent && $0.state == .new }.count
+        body += "<p>\(h(p.T("{count} cases, {urgent} urgent and new; network {network}.", ["count": "\(cases.count)", "urgent": "\(urgentNew)", "network": workspace.keys.manifest.manifest.organisation])))</p>"
+        body += "<table><caption>\(h(p.T("Cases")))</caption><thead><tr><th scope=\"col\">\(h(p.T("Case")))</th><th scope=\"col\">\(h(p.T("Received")))</th><th scope=\"col\">\(h(p.T("State")))</th>"
+        body += "<th scope=\"col\">\(h(p.T("Country")))</th><th scope=\"col\">\(h(p.T("Urgent")))</th><th scope=\"col\">\(h(p.T("Risk")))</th><th scope=\"col\">\(h(p.T("Days since assessed")))</th></tr></thead><tbody>"
+        var rows = ""
+        rows.reserveCapacity(shown.count * 400)
+        let yes = h(p.T("urgent")), never = h(p.T("never"))
+        for c in shown {
+            let hex = Encoding.hex(c.id)
+            let risk = c.risk.map { "<span class=\"badge risk-\($0.rawValue)\">\(h(p.language == .es ? $0.spanish : $0.rawValue))</span>" } ?? "—"
+            rows += "<tr><td><a href=\"/caso/\(hex)\">\(c.shortId)</a></td><td>\(h(c.receivedDay))</td><td>\(h(p.T(c.state.rawValue)))</td><td>\(h(Vocabulary.countries.term(c.country)?.label(p.language) ?? c.country))</td>"
+            rows += "<td>\(c.urgent ? "<span class=\"badge urgent\">\(yes)</span>" : "")</td><td>\(risk)</td><td>\(c.daysSinceAssessment(on: today).map(String.init) ?? never)</td></tr>"
+        }
+        body += rows + "</tbody></table>"
+        if pages > 1 {
+            var link = "/bandeja?estado=\(filter.state?.rawValue ?? "")&riesgo=\(filter.minimumRisk?.rawValue ?? "")&orden=\(filter.order.rawValue)&urgentes=\(filter.urgentOnly ? "1" : "")&pagina="
+            body += "<nav class=\"pager\" aria-label=\"\(h(p.T("Pages")))\">"
+            if number > 1 { body += "<a href=\"\(link)\(number - 1)\">\(h(p.T("previous")))</a> " }
+            body += h(p.T("page {n} of {pages}", ["n": "\(number)", "pages": "\(pages)"]))
+            if number < pages { body += " <a href=\"\(link)\(number + 1)\">\(h(p.T("next")))</a>" }
+            link = ""
+            body += "</nav>"
+        }
+        return html(p.render(title: p.T("Inbox"), section: .inbox, body: body, notice: await desk.takeNotice()))
+    }
+
+    // MARK: - Keys and custody
+
+    func keysPage() async throws -> Response {
+        let p = await page()
+        let keys = workspace.keys, manifest = keys.manifest.manifest, today = CalendarDay.today()
+        var body = "<h2>\(h(p.T("Keys")))</h2>"
+        let fingerprint = (try? keys.manifest.fingerprint().description) ?? "—"
+        var rows: [(String, String)] = [(p.T("Organisation"), manifest.organisation), (p.T("Signing-key fingerprint"), fingerprint),
+                                        (p.T("Manifest issued"), manifest.issued.description), (p.T("Manifest expires (renew before)"), manifest.expires.description)]
+        if manifest.expires < today.adding(days: 30) { rows.append((p.T("Renewal"), p.T("due: resguardo key renew"))) }
+        body += p.list(rows)
+        let current = manifest.currentEncryptionKey(on: today)
+        body += "<table><caption>\(h(p.T("Encryption keys (rotation is due at the end of each)")))</caption><thead><tr><th scope=\"col\">\(h(p.T("Key")))</th><th scope=\"col\">\(h(p.T("Valid from")))</th><th scope=\"col\">\(h(p.T("Valid until")))</th><th scope=\"col\">\(h(p.T("Status")))</th></tr></thead><tbody>"
+        for key in manifest.encryptionKeys {
+            var notes: [String] = []
+            if key.id == current?.id { notes.append(p.T("current")) } else if key.notAfter < today { notes.append(p.T("expired")) } else if key.notBefore > today { notes.append(p.T("not yet valid")) } else { notes.append(p.T("valid")) }
+            if key.id == current?.id, key.notAfter < today.adding(days: 30) { notes.append(p.T("rotate soon: resguardo key rotate")) }
+            if !keys.hasSecretKeyFile(for: key.id) { notes.append(p.T("secret key file missing")) }
+            body += "<tr><td>\(h(key.id.description))</td><td>\(h(key.notBefore.description))</td><td>\(h(key.notAfter.description))</td><td>\(h(notes.joined(separator: ", ")))</td></tr>"
+        }
+        body += "</tbody></table>"
+        body += "<h2>\(h(p.T("Split custody")))</h2>"
+        let recovery = try? keys.recoveryFile()
+        if let custody = recovery?.custody {
+            body += p.list([(p.T("Split on"), custody.splitDay.description), (p.T("Groups needed"), "\(custody.groupThreshold) / \(custody.groups.count)")])
+            body += "<table><caption>\(h(p.T("Trustees by group")))</caption><thead><tr><th scope=\"col\">\(h(p.T("Group")))</th><th scope=\"col\">\(h(p.T("Shares needed")))</th><th scope=\"col\">\(h(p.T("Shares")))</th></tr></thead><tbody>"
+            for g in custody.groups { body += "<tr><td>\(h(g.name))</td><td>\(g.threshold)</td><td>\(g.count)</td></tr>" }
+            body += "</tbody></table>"
+        } else {
+            body += "<p class=\"warning\">\(h(p.T("No custody split yet: if this laptop is lost, the keys are lost. Split them among trustees: resguardo key custody split.")))</p>"
+        }
+        if keys.hasUnsplitRecoverySecret {
+            body += "<p class=\"warning\">\(h(p.T("The recovery secret is still on this laptop, unsplit: finish the split ceremony.")))</p>"
+        }
+        return html(p.render(title: p.T("Keys and custody"), section: .keys, body: body, notice: await desk.takeNotice()))
+    }
+}

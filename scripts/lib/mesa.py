@@ -1,0 +1,455 @@
+#!/usr/bin/python3
+"""Drives la mesa (resguardo mesa) in headless Chromium (Selenium + Debian's chromium-driver),
+as a staff member and as an attacker. Used by EndToEndTests/MesaTests, scripts/run --mesa
+(fixtures) and scripts/bench mesa.
+
+    mesa.py fixtures SRC OUT N        the Spanish fixture reports of SRC, plus N more made from
+                                      them, into OUT; the urgent ones carry a codename key, one
+                                      carries markup in her organisation's name
+    mesa.py day URL DIR OUT.json [SHOTS]
+                                      a staff day in Spanish: unlock, import the bundle of DIR/usb,
+                                      open an urgent case, vet it, reply, refer it, assess its risk,
+                                      de-identify it with one edited redaction, register it, preview
+                                      the report with its map, look at the keys, switch to English
+                                      and back, lock; screenshots into SHOTS (1366×768)
+    mesa.py attack URL DIR            another origin's page, a rebinding Host, a reused token, a
+                                      missing or wrong CSRF token, no cookie: each refused, and
+                                      the desk unchanged
+    mesa.py bench URL DIR RUNS        inbox load times (HTTP alone, and Chromium to the load event)
+
+Exit status 0 when every check passed; 1 with a message on stderr otherwise.
+"""
+import base64
+import datetime
+import glob
+import http.client
+import json
+import os
+import random
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import urlparse
+
+import nacl.public
+
+
+def fail(message):
+    print("mesa: " + message, file=sys.stderr)
+    sys.exit(1)
+
+
+def check(condition, message):
+    if not condition:
+        fail(message)
+
+
+def browser(width=1366, height=768):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = "/usr/bin/chromium"
+    for flag in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--no-first-run",
+                 "--disable-extensions", "--disable-background-networking", f"--window-size={width},{height}", "--lang=es"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
+    driver.set_page_load_timeout(60)
+    return driver
+
+
+def by(driver, css):
+    from selenium.webdriver.common.by import By
+    return driver.find_element(By.CSS_SELECTOR, css)
+
+
+def all_by(driver, css):
+    from selenium.webdriver.common.by import By
+    return driver.find_elements(By.CSS_SELECTOR, css)
+
+
+def button(driver, text, scope=None):
+    """The submit button whose text is `text` (a person finds it by what it says)."""
+    from selenium.webdriver.common.by import By
+    for b in (scope or driver).find_elements(By.CSS_SELECTOR, "button"):
+        if b.text.strip() == text:
+            return b
+    fail(f"no button {text!r} on {driver.current_url}")
+
+
+def navigated(driver, action):
+    """Runs `action` (a click, Enter) and waits for the next page to replace this one."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+    old = driver.find_element("tag name", "html")
+    action()
+    WebDriverWait(driver, 60).until(expected_conditions.staleness_of(old))
+    WebDriverWait(driver, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
+
+
+def press(driver, text, scope=None):
+    b = button(driver, text, scope)
+    driver.execute_script("arguments[0].scrollIntoView({block: 'center'})", b)
+    navigated(driver, b.click)
+
+
+def follow(driver, css):
+    link = by(driver, css)
+    navigated(driver, link.click)
+
+
+def notice(driver):
+    found = all_by(driver, ".notice, .warning")
+    return " | ".join(n.text for n in found)
+
+
+def shoot(driver, shots, name, full=True):
+    if not shots:
+        return
+    os.makedirs(shots, exist_ok=True)
+    if full:
+        height = driver.execute_script("return Math.min(document.documentElement.scrollHeight, 4000)")
+        driver.set_window_size(1366, max(768, height))
+    driver.save_screenshot(os.path.join(shots, name))
+    driver.set_window_size(1366, 768)
+
+
+# ---------------------------------------------------------------------------------------------
+
+def fixtures(src, out, extra):
+    os.makedirs(out, exist_ok=True)
+    reports = []
+    for path in sorted(glob.glob(os.path.join(src, "*.json"))):
+        reports.append(json.load(open(path, encoding="utf-8")))
+    # Her organisation's name as a page attacker would write it: it must read as text.
+    reports[1].setdefault("defender", {})["organisation"] = 'Colectiva "<b>Las Libres</b>" <img src=x onerror=alert(1)>'
+    rng = random.Random(7)
+    made = list(reports)
+    for i in range(extra):
+        r = json.loads(json.dumps(reports[i % len(reports)]))
+        r["urgent"] = rng.random() < 0.1
+        r["description"] = r.get("description", "") + f" (informe {i})"
+        made.append(r)
+    for i, r in enumerate(made):
+        if r.get("urgent"):
+            # An urgent report asks to be contacted, with a codename to read the answer.
+            r.setdefault("consent", {})["contact"] = True
+            r["reply_public_key"] = base64.b64encode(bytes(nacl.public.PrivateKey.generate().public_key)).decode()
+        with open(os.path.join(out, f"{i:05d}.json"), "w", encoding="utf-8") as f:
+            json.dump(r, f, ensure_ascii=False)
+
+
+def passphrase(folder):
+    return open(os.path.join(folder, "keys", "passphrase.txt"), encoding="utf-8").read().strip()
+
+
+def login(driver, url, folder):
+    driver.get(url)
+    check("/entrar" not in driver.current_url, f"the token link did not lead in: {driver.current_url}")
+    by(driver, "#frase").send_keys(passphrase(folder))
+    press(driver, "Desbloquear")
+    check("Desbloqueada" in notice(driver), f"not unlocked: {notice(driver)}")
+
+
+def day(url, folder, out, shots):
+    driver = browser()
+    result = {}
+    try:
+        driver.get(url)
+        check(driver.find_element("tag name", "html").get_attribute("lang") == "es", "the desk is not in Spanish first")
+        check("La mesa está bloqueada" in by(driver, "h1").text, f"not the unlock screen: {by(driver, 'h1').text}")
+        shoot(driver, shots, "mesa-desbloqueo-es.png", full=False)
+        # Keyboard only: the passphrase field has the focus, Enter sends it.
+        from selenium.webdriver.common.keys import Keys
+        active = driver.switch_to.active_element
+        check(active.get_attribute("id") == "frase", "the passphrase field does not have the focus")
+        navigated(driver, lambda: active.send_keys(passphrase(folder) + Keys.ENTER))
+        check("Desbloqueada" in notice(driver), f"not unlocked: {notice(driver)}")
+        check(by(driver, "label[for=estado]").text == "Estado", "the inbox filters have no labels")
+
+        # Import the bundle from the stick: progress while it unseals, then the summary.
+        follow(driver, "a[href='/importar']")
+        press(driver, "Importar")
+        deadline = time.time() + 120
+        while "Acuse escrito" not in driver.page_source:
+            check(time.time() < deadline, f"the import did not finish: {notice(driver)}")
+            time.sleep(0.5)
+            driver.refresh()
+        text = by(driver, "main").text
+        check("Casos nuevos" in text and "Acuse escrito" in text, f"no import summary: {text[:400]}")
+        result["import"] = text
+        shoot(driver, shots, "mesa-importar-es.png")
+
+        # The inbox: urgent first; open the first urgent new case.
+        follow(driver, "a[href='/bandeja']")
+        by(driver, "input[name=urgentes]").click()
+        press(driver, "Mostrar")
+        rows = all_by(driver, "tbody tr")
+        check(rows, "no urgent case in the inbox")
+        check(all("urgente" in r.text for r in rows), "the urgent filter shows a case that is not urgent")
+        shoot(driver, shots, "mesa-bandeja-es.png")
+        follow(driver, "tbody tr a")
+        result["case"] = driver.current_url.rsplit("/", 1)[1]
+        page = by(driver, "main").text
+        check("Descripción" in page and "Registro de auditoría" in page, "the case page lacks the report or the audit trail")
+        shoot(driver, shots, "mesa-caso-es.png")
+
+        # Vet, with a note.
+        by(driver, "#nota-estado").send_keys("Confirmado con la red local de Oaxaca por teléfono.")
+        press(driver, "Aceptar (validado)")
+        check("Caso validado" in notice(driver), f"not vetted: {notice(driver)}")
+        # Reply to her codename.
+        by(driver, "#respuesta").send_keys("Recibimos su denuncia. Una compañera la llamará hoy. Cuídese.")
+        press(driver, "Poner la respuesta en cola")
+        check("Respuesta en cola" in notice(driver), f"reply not queued: {notice(driver)}")
+        # Refer to the coordinator: what the plan does not know, typed.
+        answers = {"urgency": "immediate", "alternatives_tried": "local_move", "relocation_type": "in_country",
+                   "window_from": datetime.date.today().isoformat(), "window_to": (datetime.date.today() + datetime.timedelta(days=30)).isoformat(),
+                   "duration_weeks": "6", "dependants_count": "0", "dependants_age_bands": "", "accessibility_needs": "no", "languages": "es",
+                   "passport": "no", "transit_security": "yes", "work_continues": "yes", "consent_scope": "relocation_and_follow_up",
+                   "consent_expires": (datetime.date.today() + datetime.timedelta(days=60)).isoformat()}
+        for key, value in answers.items():
+            box = by(driver, f"#r-{key}")
+            box.clear()
+            if value:
+                box.send_keys(value)
+        press(driver, "Sellar y firmar la remisión")
+        said = notice(driver)
+        check("Remisión sellada" in said, f"referral not made: {said}")
+        result["referral"] = said.split("escrita en ", 1)[1].split(";", 1)[0].strip()
+
+        # The protection case: a risk assessment.
+        follow(driver, "a[href$='/proteccion']")
+        by(driver, "#evaluadora").send_keys("Marta Gómez")
+        by(driver, "#amenazas").send_keys("Amenazas de muerte por teléfono | alto\nVigilancia frente a su casa | medio")
+        by(driver, "#capacidades").send_keys("Red comunitaria de alerta | medio")
+        press(driver, "Registrar la evaluación")
+        check("Evaluación registrada" in notice(driver), f"no assessment: {notice(driver)}")
+        shoot(driver, shots, "mesa-proteccion-es.png")
+        follow(driver, "main p a")
+
+        # De-identify side by side; one edited redaction; register.
+        follow(driver, "a[href$='/registro']")
+        columns = all_by(driver, ".columns > section")
+        check(len(columns) == 3, "the de-identification screen does not show report, record and log side by side")
+        # One edited redaction: the first field the k-check left that the staff may still take out.
+        labels = {"region": "Región", "period_year": "Periodo", "age_band": "Rango de edad", "ethnicity": "Etnia o pueblo",
+                  "gender_identity": "Identidad de género", "setting": "Entorno", "people_affected": "Personas afectadas",
+                  "organisation": "Seudónimo de la organización"}
+        offered = [b.get_attribute("value") for b in all_by(driver, "input[name=quitar]")]
+        check(offered, "no redaction is offered")
+        edit = offered[0]
+        row = f"//section[@aria-labelledby='col-registro']//dt[text()='{labels[edit]}']/following-sibling::dd[1]"
+        before = driver.find_element("xpath", row).text
+        by(driver, f"input[name=quitar][value={edit}]").click()
+        press(driver, "Volver a previsualizar")
+        columns = all_by(driver, ".columns > section")
+        after = driver.find_element("xpath", row).text
+        check(after != before and (after in ("—", "not_stated") or (edit == "period_year" and len(after) == 4)), f"the edit {edit} did not change the record: {before} → {after}")
+        result["redaction"] = edit
+        check("staff" in columns[2].text, "the redaction log does not show the staff's edit")
+        check("k-check" in columns[2].text, "no k-check verdict")
+        shoot(driver, shots, "mesa-desidentificar-es.png")
+        press(driver, "Cargar este registro en el registro")
+        check("Se cargó 1 registro" in notice(driver), f"not registered: {notice(driver)}")
+
+        # The report as it will be published, with the map.
+        follow(driver, "a[href='/informes']")
+        by(driver, "input[name=mapa]").click()
+        press(driver, "Previsualizar")
+        frame = by(driver, "iframe.report")
+        check(frame.get_attribute("sandbox") is not None, "the report preview frame is not sandboxed")
+        driver.switch_to.frame(frame)
+        check("Registro de agresiones" in by(driver, "h1").text, "the report preview did not load")
+        check(all_by(driver, "svg path[data-country]"), "the report preview has no map")
+        driver.switch_to.default_content()
+        shoot(driver, shots, "mesa-informe-es.png")
+
+        follow(driver, "a[href='/claves']")
+        check("Custodia dividida" in by(driver, "main").text, "no custody section")
+        shoot(driver, shots, "mesa-claves-es.png")
+
+        # English, once, and back.
+        press(driver, "English")
+        follow(driver, "a[href='/bandeja']")
+        check(driver.find_element("tag name", "html").get_attribute("lang") == "en" and "Inbox" in by(driver, "h1").text, "no English")
+        shoot(driver, shots, "mesa-bandeja-en.png")
+        press(driver, "Español")
+
+        # Escaping: her organisation's markup is text on the page, never elements.
+        driver.get(urlparse(driver.current_url)._replace(path="/bandeja", query="").geturl())
+        found = False
+        for link in [a.get_attribute("href") for a in all_by(driver, "tbody tr a")]:
+            driver.get(link)
+            if "Las Libres" in by(driver, "main").text:
+                found = True
+                check(not all_by(driver, "main dd b") and not all_by(driver, "main img"), "markup from a report reached the page as elements")
+                check('<b>Las Libres</b>' in by(driver, "main").text, "the markup is not shown as text")
+                break
+        check(found, "the case with markup in its organisation was not found")
+
+        # Lock: the keys are gone; every page leads to the unlock screen.
+        press(driver, "Bloquear")
+        check("La mesa está bloqueada" in by(driver, "h1").text, "lock did not lead to the unlock screen")
+        driver.get(urlparse(driver.current_url)._replace(path="/caso/" + result["case"]).geturl())
+        check("La mesa está bloqueada" in by(driver, "h1").text, "a case page opened after locking")
+        problems = [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and "favicon" not in e["message"]]
+        check(not problems, f"console errors: {problems}")
+    finally:
+        driver.quit()
+    json.dump(result, open(out, "w", encoding="utf-8"), ensure_ascii=False)
+    print("ok staff day")
+
+
+# ---------------------------------------------------------------------------------------------
+
+def request(port, method, path, host=None, headers=None, body=None):
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.putrequest(method, path, skip_host=True, skip_accept_encoding=True)
+    connection.putheader("Host", host or f"127.0.0.1:{port}")
+    for k, v in (headers or {}).items():
+        connection.putheader(k, v)
+    if body is not None:
+        connection.putheader("Content-Length", str(len(body)))
+    connection.endheaders(body.encode() if body is not None else None)
+    response = connection.getresponse()
+    data = response.read().decode("utf-8", "replace")
+    connection.close()
+    return response.status, dict(response.getheaders()), data
+
+
+ATTACK_PAGE = """<!doctype html><html><head><title>nada</title></head><body>
+<h1>Una página cualquiera</h1>
+<form id="f1" method="post" action="http://127.0.0.1:{port}/bloquear"><input name="x" value="1"></form>
+<form id="f2" method="post" action="http://127.0.0.1:{port}/idioma" target="sink"><input name="idioma" value="en"><input name="csrf" value="{guess}"></form>
+<iframe name="sink"></iframe>
+<iframe id="framed" src="http://127.0.0.1:{port}/bandeja"></iframe>
+<img src="http://127.0.0.1:{port}/bandeja">
+<script>
+const report = {{}};
+fetch("http://127.0.0.1:{port}/bandeja", {{credentials: "include"}}).then(r => r.text()).then(t => {{ report.read = t.slice(0, 80); }}).catch(e => {{ report.read = "blocked"; }});
+fetch("http://127.0.0.1:{port}/bloquear", {{method: "POST", mode: "no-cors", credentials: "include", body: "csrf=00"}}).catch(() => {{}});
+setTimeout(() => {{ document.getElementById("f2").submit(); }}, 300);
+setTimeout(() => {{ document.title = JSON.stringify(report); document.getElementById("f1").submit(); }}, 1500);
+</script></body></html>"""
+
+
+def attack(url, folder):
+    port = urlparse(url).port
+    token = url.split("t=", 1)[1]
+    driver = browser()
+    try:
+        login(driver, url, folder)
+        cookie = next(c["value"] for c in driver.get_cookies() if c["name"] == "resguardo_mesa")
+        jar = {"Cookie": f"resguardo_mesa={cookie}"}
+        attrs = next(c for c in driver.get_cookies() if c["name"] == "resguardo_mesa")
+        check(attrs.get("httpOnly") and attrs.get("sameSite") == "Strict", f"the session cookie is not HttpOnly and SameSite=Strict: {attrs}")
+        check(not driver.execute_script("return document.cookie"), "the page can read the session cookie")
+
+        status, headers, _ = request(port, "GET", "/bandeja", headers=jar)
+        check(status == 200, f"control request failed: {status}")
+        csp = headers.get("Content-Security-Policy", "")
+        check("default-src 'none'" in csp and "script-src" not in csp and "frame-ancestors 'none'" in csp, f"weak CSP: {csp}")
+        check(headers.get("X-Frame-Options") == "DENY" and headers.get("Cache-Control") == "no-store", "framing or caching allowed")
+
+        # The token is good once: reused (history, a shoulder-surfed terminal), refused, no cookie.
+        status, headers, body = request(port, "GET", f"/entrar?t={token}")
+        check(status == 403 and "Set-Cookie" not in headers, f"a reused token was accepted: {status}")
+        driver.get(url)
+        check("already used" in by(driver, "body").text, "the browser's second use of the link was not refused")
+        print("ok token reuse refused")
+
+        # DNS rebinding: the same loopback server under another name; and other aliases.
+        for host in ("evil.example:%d" % port, "localhost:%d" % port, "127.0.0.1:%d" % (port + 1), "127.0.0.1"):
+            status, _, body = request(port, "GET", "/bandeja", host=host, headers=jar)
+            check(status == 421 and "Bandeja" not in body, f"Host {host} answered {status}")
+        print("ok rebinding Host refused")
+
+        # No session, a wrong one.
+        for headers in ({}, {"Cookie": "resguardo_mesa=" + "00" * 32}):
+            status, _, body = request(port, "GET", "/bandeja", headers=headers)
+            check(status == 403 and "Bandeja" not in body, f"no-session request answered {status}")
+        # A change without the CSRF token, with a wrong one, from another origin, with no origin.
+        origin = f"http://127.0.0.1:{port}"
+        form = {"Content-Type": "application/x-www-form-urlencoded"}
+        for extra, body in (({"Origin": origin}, "x=1"), ({"Origin": origin}, "csrf=" + "ab" * 32),
+                            ({"Origin": "http://127.0.0.1:1"}, "csrf=" + "ab" * 32), ({}, "x=1"), ({"Origin": "null"}, "x=1"),
+                            ({"Origin": origin, "Sec-Fetch-Site": "same-site"}, "x=1")):
+            status, _, _ = request(port, "POST", "/bloquear", headers={**jar, **form, **extra}, body=body)
+            check(status == 403, f"a change with {extra} {body[:12]} answered {status}")
+        status, _, body = request(port, "GET", "/bandeja", headers=jar)
+        check(status == 200 and "Bandeja" in body, "the desk changed after refused requests")
+        print("ok CSRF refused")
+
+        # Another origin's page in the same browser, with the session live.
+        server = ThreadingHTTPServer(("127.0.0.1", 0), None)
+        page = ATTACK_PAGE.format(port=port, guess="ab" * 32)
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                data = page.encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        server.RequestHandlerClass = Handler
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        try:
+            driver.get(f"http://127.0.0.1:{server.server_address[1]}/")
+            time.sleep(3.5)
+            title = driver.title
+            check("Bandeja" not in title and "<html" not in title, f"the other origin read the desk: {title}")
+        finally:
+            server.shutdown()
+        status, _, body = request(port, "GET", "/bandeja", headers=jar)
+        check(status == 200 and "Bandeja" in body and 'lang="es"' in body, "the other origin's page changed the desk (locked it or switched its language)")
+        print("ok another origin cannot read or change the desk")
+    finally:
+        driver.quit()
+
+
+# ---------------------------------------------------------------------------------------------
+
+def bench(url, folder, runs):
+    port = urlparse(url).port
+    driver = browser()
+    try:
+        login(driver, url, folder)
+        cookie = next(c["value"] for c in driver.get_cookies() if c["name"] == "resguardo_mesa")
+        base = urlparse(url)._replace(query="")
+        http_times, load_times = [], []
+        for _ in range(runs):
+            start = time.perf_counter()
+            status, _, body = request(port, "GET", "/bandeja", headers={"Cookie": f"resguardo_mesa={cookie}"})
+            http_times.append(time.perf_counter() - start)
+            check(status == 200, "inbox request failed")
+            driver.get(base._replace(path="/bandeja").geturl())
+            timing = driver.execute_script("const t = performance.getEntriesByType('navigation')[0]; return t.loadEventEnd - t.startTime;")
+            load_times.append(timing / 1000)
+        count = body.count("<tr><td><a href=\"/caso/")
+        http_times.sort()
+        load_times.sort()
+        print(json.dumps({"rows_shown": count, "http_median_s": http_times[len(http_times) // 2], "chromium_load_median_s": load_times[len(load_times) // 2]}))
+    finally:
+        driver.quit()
+
+
+if __name__ == "__main__":
+    command = sys.argv[1] if len(sys.argv) > 1 else ""
+    if command == "fixtures":
+        fixtures(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    elif command == "day":
+        day(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] if len(sys.argv) > 5 else None)
+    elif command == "attack":
+        attack(sys.argv[2], sys.argv[3])
+    elif command == "bench":
+        bench(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    else:
+        fail(__doc__)
