@@ -260,7 +260,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "Intake", "Vault", "Keys", "Casework", "Registration", "Registry", "Region", "Deidentify", "Formats", "Sodium", "DurableFiles",
-                "TestSupport", "TestHarness", "resguardo", "resguardo-intake", "resguardo-submit", "resguardo-mesa",
+                "Mesa", "TestSupport", "TestHarness", "resguardo", "resguardo-intake", "resguardo-submit", "resguardo-mesa",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

@@ -65,9 +65,12 @@ struct IdleLock: Service {
     let desk: Desk
 
     func run() async throws {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .seconds(5))
-            await desk.lockIfIdle()
+        // Ends with the server (SIGINT/SIGTERM start a graceful shutdown, which does not cancel).
+        try? await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(5))
+                await desk.lockIfIdle()
+            }
         }
     }
 }

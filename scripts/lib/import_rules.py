@@ -34,6 +34,11 @@ MUST_NOT = {
     "Sodium": {"Formats", "Vault", "Intake", "Casework"},
     # De-identification is pure: it reads reports and writes records, it opens no store.
     "Deidentify": {"Casework", "Registry", "Vault", "GRDB"},
+    # La mesa serves plain HTTP on 127.0.0.1 to the laptop's own browser: no TLS, no client,
+    # no online store; and `resguardo` (NO_NETWORKING above) never links it.
+    "Mesa": {"Vault", "Intake", "HummingbirdTLS", "NIOSSL", "AsyncHTTPClient", "PostgresNIO", "FoundationNetworking"},
+    "resguardo-mesa": {"Vault", "Intake", "HummingbirdTLS", "NIOSSL", "AsyncHTTPClient", "PostgresNIO", "FoundationNetworking"},
+    "resguardo": {"Mesa"},
 }
 WHAT = {
     "CSodium": "libsodium (system library)", "CZlib": "zlib (system library)", "CHardening": "process hardening (C)",
@@ -51,6 +56,8 @@ WHAT = {
     "Region": "the regional office: bundles in, regional registry out",
     "resguardo": "staff CLI (offline)", "resguardo-intake": "intake server and vault CLI (online)",
     "resguardo-submit": "defender's CLI client",
+    "Mesa": "la mesa: the staff's offline web app (loopback HTTP over Casework, Registration, Registry, Keys)",
+    "resguardo-mesa": "la mesa's server (`resguardo mesa` runs it)",
 }
 IMPORT = re.compile(r"^\s*(?:@\w+\s+)*(?:(?:public|internal|package|private|fileprivate)\s+)?import\s+(?:(?:struct|class|enum|func|var|protocol)\s+)?([A-Za-z_][A-Za-z0-9_]*)", re.M)
 
