@@ -16,6 +16,7 @@ as a staff member and as an attacker. Used by EndToEndTests/MesaTests, scripts/r
                                       missing or wrong CSRF token, no cookie: each refused, and
                                       the desk unchanged
     mesa.py bench URL DIR RUNS        inbox load times (HTTP alone, and Chromium to the load event)
+    mesa.py report ANCHOR_SECONDS     those times (JSON on stdin) as ratios to the CLI's anchor
 
 Exit status 0 when every check passed; 1 with a message on stderr otherwise.
 """
@@ -449,6 +450,12 @@ if __name__ == "__main__":
         day(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] if len(sys.argv) > 5 else None)
     elif command == "attack":
         attack(sys.argv[2], sys.argv[3])
+    elif command == "report":
+        f, cli = json.loads(sys.stdin.read()), float(sys.argv[2])
+        print(f"anchor: resguardo cases list (every row, to /dev/null)  median {cli:.3f} s")
+        print(f"la mesa /bandeja over HTTP ({f['rows_shown']} rows on its first page)  median {f['http_median_s']:.3f} s  ratio {f['http_median_s'] / cli:.2f}")
+        print(f"la mesa /bandeja in Chromium, to the load event  median {f['chromium_load_median_s']:.3f} s  ratio {f['chromium_load_median_s'] / cli:.2f}")
+        print("goal (under 1 s in Chromium): " + ("met" if f["chromium_load_median_s"] < 1 else "NOT met"))
     elif command == "bench":
         bench(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     else:
