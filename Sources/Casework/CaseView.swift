@@ -7,6 +7,8 @@ public enum CaseView {
     public struct Field: Sendable {
         public let label: String
         public let value: String
+        /// What a person must be told with this field (the intake saw a no-JavaScript report).
+        public var warning: String? = nil
     }
 
     /// Who sealed the report: the defender's device, or the intake (no-JavaScript path).
@@ -33,6 +35,7 @@ public enum CaseView {
         line(L("Received", in: language), summary.receivedDay)
         line(L("Urgent", in: language), summary.urgent ? L("YES", in: language) : L("no", in: language))
         line(L("Sealed by", in: language), sealedBy(summary, language))
+        if summary.sealedByIntake == true { out[out.count - 1].warning = intakeSawIt(language) }
         line(L("Country", in: language), Vocabulary.countries.term(r.country).map { "\($0.label(language)) (\(r.country))" } ?? r.country)
         line(L("Region", in: language), r.region.map { "\(Regions.name(of: $0) ?? $0) (\($0))" })
         line(L("Locality", in: language), r.locality)

@@ -46,8 +46,11 @@ public enum MesaServer {
             },
             logger: logger
         )
-        defer { Task { await desk.lock() } }
-        try await app.runService()
+        // However the server ends, the keys go with it.
+        do { try await app.runService() } catch {
+            await desk.lock()
+            throw error
+        }
         await desk.lock()
     }
 
@@ -125,9 +128,12 @@ struct MesaGuard<Context: RequestContext>: RouterMiddleware {
         return try await next(request, context)
     }
 
-    /// A refusal says why, in plain text (no page: it may be answering an attacker's page).
+    /// A refusal says why, in plain text (no page: it may be answering an attacker's page), in
+    /// Spanish then English: it comes before any session, so there is no page language yet.
+    /// (scripts/gen-catalog finds `refusal(.status, "…")` as it finds `L("…")`.)
     static func refusal(_ status: HTTPResponse.Status, _ why: String) -> Response {
-        Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: "resguardo mesa: \(why)\n")))
+        let text = "resguardo mesa: \(L(why, in: .es)) / \(why)\n"
+        return Response(status: status, headers: [.contentType: "text/plain; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     /// Nothing loads from elsewhere, nothing runs, nothing is cached, nothing embeds the desk;

@@ -134,12 +134,11 @@ struct Screens: Sendable {
         }
         body += rows + "</tbody></table>"
         if pages > 1 {
-            var link = "/bandeja?estado=\(filter.state?.rawValue ?? "")&riesgo=\(filter.minimumRisk?.rawValue ?? "")&orden=\(filter.order.rawValue)&urgentes=\(filter.urgentOnly ? "1" : "")&pagina="
+            let link = "/bandeja?estado=\(filter.state?.rawValue ?? "")&riesgo=\(filter.minimumRisk?.rawValue ?? "")&orden=\(filter.order.rawValue)&urgentes=\(filter.urgentOnly ? "1" : "")&pagina="
             body += "<nav class=\"pager\" aria-label=\"\(h(p.T("Pages")))\">"
             if number > 1 { body += "<a href=\"\(link)\(number - 1)\">\(h(p.T("previous")))</a> " }
             body += h(p.T("page {n} of {pages}", ["n": "\(number)", "pages": "\(pages)"]))
             if number < pages { body += " <a href=\"\(link)\(number + 1)\">\(h(p.T("next")))</a>" }
-            link = ""
             body += "</nav>"
         }
         return html(p.render(title: p.T("Inbox"), section: .inbox, body: body, notice: await desk.takeNotice()))

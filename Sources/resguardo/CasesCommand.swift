@@ -222,7 +222,7 @@ enum CaseRendering {
         var lines: [String] = []
         for field in CaseView.fields(summary, r, language) {
             lines.append("\(field.label): \(TerminalText.escaped(field.value))")
-            if field.label == L("Sealed by"), summary.sealedByIntake == true { lines.append("  " + CaseView.intakeSawIt(language)) }
+            if let warning = field.warning { lines.append("  " + warning) }
         }
         lines.append(L("Description") + ":")
         lines.append(TerminalText.escaped(r.description, allowNewlines: true))
