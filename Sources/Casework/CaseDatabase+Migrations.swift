@@ -207,6 +207,36 @@ extension CaseDatabase {
                 ) STRICT;
                 """)
         }
+        // Merged follow-ups (issue 32): the state's CHECK names every state, and SQLite cannot
+        // change a CHECK in place, so the small case table is copied (the sealed reports in
+        // case_content are not touched). Rowids are kept: they are the import order.
+        migrator.registerMigration("v9: merged follow-ups") { db in
+            try db.execute(sql: """
+                CREATE TABLE case_v9 (
+                    id BLOB NOT NULL UNIQUE CHECK (length(id) = 16),
+                    received_day TEXT NOT NULL,
+                    state TEXT NOT NULL CHECK (state IN ('new', 'vetted', 'registered', 'rejected', 'merged')),
+                    country TEXT NOT NULL,
+                    urgent INTEGER NOT NULL CHECK (urgent IN (0, 1)),
+                    envelope_digest BLOB NOT NULL UNIQUE CHECK (length(envelope_digest) = 32),
+                    data_key_id BLOB NOT NULL REFERENCES data_key(id),
+                    reply_tag BLOB,
+                    follows BLOB,
+                    content_id INTEGER NOT NULL UNIQUE REFERENCES case_content(id),
+                    sealed_by_intake INTEGER CHECK (sealed_by_intake IN (0, 1)),
+                    risk_level TEXT CHECK (risk_level IN ('low', 'medium', 'high', 'extreme')),
+                    risk_day TEXT,
+                    closed_day TEXT
+                ) STRICT;
+                INSERT INTO case_v9 (rowid, id, received_day, state, country, urgent, envelope_digest, data_key_id, reply_tag, follows, content_id,
+                                     sealed_by_intake, risk_level, risk_day, closed_day)
+                    SELECT rowid, id, received_day, state, country, urgent, envelope_digest, data_key_id, reply_tag, follows, content_id,
+                           sealed_by_intake, risk_level, risk_day, closed_day FROM "case";
+                DROP TABLE "case";
+                ALTER TABLE case_v9 RENAME TO "case";
+                CREATE INDEX case_by_reply_tag ON "case"(reply_tag);
+                """)
+        }
         return migrator
     }
 }

@@ -338,6 +338,30 @@ public struct CaseDatabase: Sendable {
         }
     }
 
+    /// Folds a follow-up into the case it follows (`undo`: takes it back out, as a new case),
+    /// with an audit entry on both, in one transaction. Only a follow-up linked by its codename
+    /// can be merged, and only into a case that is not rejected or merged itself.
+    func merge(_ id: [UInt8], undo: Bool, actor: String, detail: String) throws(CaseError) -> [UInt8] {
+        try write { db in
+            guard let row = try Row.fetchOne(db, sql: #"SELECT state, follows FROM "case" WHERE id = ?"#, arguments: [Data(id)]),
+                  let current = CaseState(rawValue: row["state"]) else { throw CaseError.notFound(Encoding.hex(id)) }
+            guard let follows = (row["follows"] as Data?).map({ Array($0) }) else { throw CaseError.notFollowUp(Encoding.hex(id)) }
+            let next: CaseState = undo ? .new : .merged
+            guard current.canMove(to: next) else { throw CaseError.badTransition(from: current, to: next) }
+            if !undo {
+                guard let target = try String.fetchOne(db, sql: #"SELECT state FROM "case" WHERE id = ?"#, arguments: [Data(follows)]).flatMap(CaseState.init(rawValue:)) else {
+                    throw CaseError.notFound(Encoding.hex(follows))
+                }
+                guard target != .rejected && target != .merged else { throw CaseError.badMergeTarget(Encoding.hex(follows), target) }
+            }
+            try db.execute(sql: #"UPDATE "case" SET state = ? WHERE id = ?"#, arguments: [next.rawValue, Data(id)])
+            try Self.appendAudit(db, actor: actor, caseId: id, action: "\(current.rawValue)→\(next.rawValue)", detail: detail)
+            try Self.appendAudit(db, actor: actor, caseId: follows, action: undo ? "follow-up unmerged" : "follow-up merged",
+                                 detail: "case \(Encoding.hex(id).prefix(12))")
+            return follows
+        }
+    }
+
     /// The case this one follows up (same codename), and the follow-ups of this one.
     func followUps(of caseId: [UInt8]) throws(CaseError) -> (follows: [UInt8]?, followedBy: [[UInt8]]) {
         try read { db in
@@ -475,11 +499,15 @@ public struct CaseDatabase: Sendable {
 
 /// Case states and the only transitions allowed between them.
 public enum CaseState: String, Sendable, CaseIterable {
-    case new, vetted, registered, rejected
+    /// `merged`: a follow-up folded into the case it follows (same codename); it is read there,
+    /// never vetted or registered on its own, so one attack is one record. A merge can be undone
+    /// (back to new).
+    case new, vetted, registered, rejected, merged
 
     public func canMove(to next: CaseState) -> Bool {
         switch (self, next) {
-        case (.new, .vetted), (.new, .rejected), (.vetted, .registered), (.vetted, .rejected): return true
+        case (.new, .vetted), (.new, .rejected), (.vetted, .registered), (.vetted, .rejected),
+             (.new, .merged), (.vetted, .merged), (.merged, .new): return true
         default: return false
         }
     }

@@ -131,6 +131,16 @@ extension Workspace {
         try database.transition(id, to: next, actor: actor, detail: sealed)
     }
 
+    /// Folds a follow-up into the case it follows (same codename), or with `undo` takes it back
+    /// out as a new case; `note` (why) is sealed in its audit trail. Returns the case it follows.
+    @discardableResult
+    public func mergeFollowUp(_ id: [UInt8], undo: Bool = false, note: String) throws(CaseError) -> [UInt8] {
+        guard !note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { throw .io(L("the note is empty")) }
+        let sealed: String
+        do { sealed = try sealNote(note) } catch { throw .io("\(error)") }
+        return try database.merge(id, undo: undo, actor: actor, detail: sealed)
+    }
+
     /// A note on a case without changing its state (a call made, a fact checked), sealed in its
     /// audit trail like a transition's note: it can name people.
     public func addNote(_ id: [UInt8], note: String) throws(CaseError) {
@@ -172,6 +182,8 @@ public enum CaseError: Error, CustomStringConvertible {
     case noKey(String)
     case tampered(String)
     case badTransition(from: CaseState, to: CaseState)
+    case notFollowUp(String)
+    case badMergeTarget(String, CaseState)
     case io(String)
 
     public var description: String {
@@ -182,6 +194,8 @@ public enum CaseError: Error, CustomStringConvertible {
         case .noKey(let k): return L("the case is sealed to key {key}, whose secret key file is not in the key directory", ["key": "\(k)"])
         case .tampered(let id): return L("case {id} does not decrypt: the case store was altered or damaged", ["id": id])
         case .badTransition(let from, let to): return L("a {from} case cannot become {to}", ["from": from.rawValue, "to": to.rawValue])
+        case .notFollowUp(let id): return L("case {id} is not a follow-up (no earlier case has its codename): there is nothing to merge it into", ["id": String(id.prefix(12))])
+        case .badMergeTarget(let id, let state): return L("case {id} is {state}: a follow-up cannot be merged into it", ["id": String(id.prefix(12)), "state": state.rawValue])
         case .io(let why): return why
         }
     }

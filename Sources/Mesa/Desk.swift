@@ -92,11 +92,14 @@ public actor Desk {
     }
 
     /// The bundles in the USB folders, newest first (name, full path).
-    func bundlesOnSticks() -> [(name: String, path: String)] {
+    func bundlesOnSticks() -> [(name: String, path: String)] { filesOnSticks(endingIn: ".rsgb") }
+
+    /// The files of the USB folders whose name ends in `suffix`, newest first.
+    func filesOnSticks(endingIn suffix: String) -> [(name: String, path: String)] {
         var found: [(name: String, path: String, modified: Date)] = []
         for folder in usbFolders {
             guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { continue }
-            for name in names where name.hasSuffix(".rsgb") {
+            for name in names where name.hasSuffix(suffix) {
                 let path = (folder as NSString).appendingPathComponent(name)
                 let modified = ((try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate]) as? Date) ?? .distantPast
                 found.append((name, path, modified))

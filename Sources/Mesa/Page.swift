@@ -57,7 +57,9 @@ struct Page {
 
     /// A labelled control; `id` ties the label to it for screen readers.
     func field(_ id: String, _ label: String, _ control: String, hint: String? = nil) -> String {
-        "<div class=\"field\"><label for=\"\(id)\">\(h(label))</label>\(control)\(hint.map { "<small id=\"\(id)-hint\">\(h($0))</small>" } ?? "")</div>"
+        // The hint is tied to its control too, so a screen reader says it with the label.
+        let described = hint == nil ? control : control.replacingOccurrences(of: "id=\"\(id)\"", with: "id=\"\(id)\" aria-describedby=\"\(id)-hint\"")
+        return "<div class=\"field\"><label for=\"\(id)\">\(h(label))</label>\(described)\(hint.map { "<small id=\"\(id)-hint\">\(h($0))</small>" } ?? "")</div>"
     }
 
     func select(_ name: String, _ options: [(value: String, label: String)], selected: String?) -> String {
@@ -103,6 +105,7 @@ pre.relato { white-space: pre-wrap; overflow-wrap: anywhere; background: var(--s
 .badge.urgent { background: var(--warn); color: #fff; } .badge.risk-extreme, .badge.risk-high { background: #f6d5d5; }
 .notice { padding: 8px 12px; border-left: 5px solid var(--accent); background: var(--soft); } .notice.error { border-color: var(--warn); background: #fbeaea; }
 .warning { padding: 8px 12px; border-left: 5px solid var(--warn); background: #fbeaea; }
+tr.refused td { background: #fbeaea; }
 .columns { display: grid; grid-template-columns: repeat(3, minmax(0, 1fr)); gap: 18px; }
 .columns > section { border: 1px solid var(--line); border-radius: 6px; padding: 8px 12px; }
 .filters { display: flex; flex-wrap: wrap; gap: 4px 18px; align-items: flex-end; }

@@ -13,6 +13,7 @@ extension Screens {
     func registerCase(on router: Router<BasicRequestContext>) {
         router.get("/caso/:id") { _, context in try await guarded { try await casePage(try caseId(context)) } }
         router.post("/caso/:id/estado") { request, context in try await guarded { try await changeState(request, try caseId(context)) } }
+        router.post("/caso/:id/fusion") { request, context in try await guarded { try await merge(request, try caseId(context)) } }
         router.post("/caso/:id/nota") { request, context in try await guarded { try await addNote(request, try caseId(context)) } }
         router.post("/caso/:id/respuesta") { request, context in try await guarded { try await reply(request, try caseId(context)) } }
         router.post("/caso/:id/derivacion") { request, context in try await guarded { try await refer(request, try caseId(context)) } }
@@ -69,12 +70,7 @@ extension Screens {
             }
             body += "</ul>"
         }
-        if let links = try? workspace.followUps(of: id) {
-            if let follows = links.follows { body += "<p>\(h(p.T("Follow-up of case:"))) <a href=\"/caso/\(Encoding.hex(follows))\">\(Encoding.hex(follows).prefix(12))</a></p>" }
-            if !links.followedBy.isEmpty {
-                body += "<p>\(h(p.T("Follow-ups:"))) " + links.followedBy.map { "<a href=\"/caso/\(Encoding.hex($0))\">\(Encoding.hex($0).prefix(12))</a>" }.joined(separator: ", ") + "</p>"
-            }
-        }
+        body += followUpSection(id, summary, keys, p)
 
         // Vetting: the same transitions as `cases vet`, a note required.
         body += "<h2>\(h(p.T("Vetting")))</h2>"
@@ -121,6 +117,46 @@ extension Screens {
         }
         body += "</tbody></table>"
         return html(p.render(title: p.T("Case {id}", ["id": summary.shortId]), section: .inbox, body: body, notice: await desk.takeNotice()))
+    }
+
+    /// The codename links: the case a follow-up follows, with the merge (or its undoing); the
+    /// follow-ups of this case, the merged ones read here in full.
+    func followUpSection(_ id: [UInt8], _ summary: CaseSummary, _ keys: UnlockedKeys, _ p: Page) -> String {
+        guard let links = try? workspace.followUps(of: id), links.follows != nil || !links.followedBy.isEmpty else { return "" }
+        let base = "/caso/\(Encoding.hex(id))"
+        var body = "<h2>\(h(p.T("Follow-ups")))</h2>"
+        if let follows = links.follows {
+            body += "<p>\(h(p.T("Follow-up of case:"))) <a href=\"/caso/\(Encoding.hex(follows))\">\(Encoding.hex(follows).prefix(12))</a></p>"
+            let note = { (fieldId: String) in p.field(fieldId, p.T("Why (sealed in the audit trail)"), "<textarea id=\"\(fieldId)\" name=\"nota\" required></textarea>") }
+            if summary.state == .merged {
+                body += "<p>\(h(p.T("Merged: it is read on that case's page and is not vetted or registered on its own.")))</p>"
+                body += p.form("\(base)/fusion", button: p.T("Take it out of that case (new again)"), fields: ["deshacer": "1"], content: note("nota-fusion"), style: "secondary")
+            } else if summary.state.canMove(to: .merged) {
+                body += "<p>\(h(p.T("She sent it with the same codename. If it adds to the same attack, merge it: it is then read there and never registered on its own. If it tells of a new attack, vet it as its own case.")))</p>"
+                body += p.form("\(base)/fusion", button: p.T("Merge into that case"), content: note("nota-fusion"))
+            }
+        }
+        if !links.followedBy.isEmpty {
+            let opened = (try? workspace.openCases(links.followedBy, keys: keys)) ?? []
+            body += "<ul>" + opened.map { f in
+                "<li><a href=\"/caso/\(Encoding.hex(f.summary.id))\">\(f.summary.shortId)</a> \(h(f.summary.receivedDay)) <span class=\"badge\">\(h(p.T(f.summary.state.rawValue)))</span></li>"
+            }.joined() + "</ul>"
+            for f in opened where f.summary.state == .merged {
+                body += "<h3>\(h(p.T("Merged follow-up {id}, received {day}", ["id": f.summary.shortId, "day": f.summary.receivedDay])))</h3><pre class=\"relato\">\(h(f.report.description))</pre>"
+            }
+        }
+        return body
+    }
+
+    func merge(_ request: Request, _ id: [UInt8]) async throws -> Response {
+        let form = try await body(request), language = await desk.language, back = "/caso/\(Encoding.hex(id))"
+        let undo = form["deshacer"] == "1"
+        guard let note = form["nota"], !note.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else { return await done(L("The note must say why.", in: language), error: true, then: back) }
+        let into: [UInt8]
+        do { into = try workspace.mergeFollowUp(id, undo: undo, note: note) } catch { return await done(error.description, error: true, then: back) }
+        let short = String(Encoding.hex(into).prefix(12))
+        if undo { return await done(L("Taken out of case {into}: it is a new case again.", ["into": short], in: language), then: back) }
+        return await done(L("Merged into case {into}; it is read here.", ["into": short], in: language), then: "/caso/\(Encoding.hex(into))")
     }
 
     func changeState(_ request: Request, _ id: [UInt8]) async throws -> Response {

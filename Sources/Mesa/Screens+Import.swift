@@ -1,5 +1,6 @@
 import Casework
 import Deidentify
+import DurableFiles
 import Foundation
 import Formats
 import HTTPTypes
@@ -13,6 +14,9 @@ extension Screens {
         router.get("/importar") { _, _ in try await guarded { try await importPage() } }
         router.post("/importar") { request, _ in try await guarded { try await startImport(request) } }
         router.post("/respuestas") { _, _ in try await guarded { try await exportReplies() } }
+        router.post("/actualizacion") { request, _ in try await guarded { try await importUpdate(request) } }
+        router.get("/cuarentena/:id") { _, context in try await guarded { try await quarantinePage(try quarantineId(context)) } }
+        router.post("/cuarentena/:id/escribir") { _, context in try await guarded { try await writeQuarantined(try quarantineId(context)) } }
         router.get("/informes") { request, _ in try await guarded { try await reportsPage(request) } }
         router.get("/informes/vista") { request, _ in try await guarded { try await reportView(request) } }
     }
@@ -57,9 +61,14 @@ extension Screens {
         body += "<p>\(h(p.T("{count} items set aside (envelopes that did not open, reports that did not validate); nothing is dropped.", ["count": "\(quarantined.count)"])))</p>"
         if !quarantined.isEmpty {
             body += "<table><thead><tr><th scope=\"col\">\(h(p.T("Item")))</th><th scope=\"col\">\(h(p.T("Received")))</th><th scope=\"col\">\(h(p.T("Reason")))</th></tr></thead><tbody>"
-            for q in quarantined.prefix(200) { body += "<tr><td>\(Encoding.hex(q.id).prefix(12))</td><td>\(h(q.receivedDay))</td><td>\(h(q.reasonClass))</td></tr>" }
+            for q in quarantined.prefix(200) { body += "<tr><td><a href=\"/cuarentena/\(Encoding.hex(q.id))\">\(Encoding.hex(q.id).prefix(12))</a></td><td>\(h(q.receivedDay))</td><td>\(h(q.reasonClass))</td></tr>" }
             body += "</tbody></table>"
         }
+
+        body += "<h2>\(h(p.T("Coordinator updates on the USB stick")))</h2>"
+        let updates = await desk.filesOnSticks(endingIn: ".rsgs")
+        if updates.isEmpty { body += "<p>\(h(p.T("No .rsgs file.")))</p>" }
+        body += "<ul>" + updates.map { u in "<li>\(h(u.name)) " + p.form("/actualizacion", button: p.T("Import the update"), fields: ["ruta": u.path], style: "inline secondary") + "</li>" }.joined() + "</ul>"
 
         body += "<h2>\(h(p.T("Replies to defenders")))</h2>"
         let pending = (try? workspace.pendingReplyCount()) ?? 0
@@ -83,6 +92,59 @@ extension Screens {
             let n = try workspace.exportReplies(to: path, signer: signer, today: .today())
             return await done(L("Wrote {n} replies to {path}: carry it to the intake (resguardo-intake import-replies).", ["n": "\(n)", "path": path], in: language), then: "/importar")
         } catch { return await done(error.description, error: true, then: "/importar") }
+    }
+
+    /// A coordinator's signed status update (`referral import-update`): applied to the case it
+    /// answers only when signed by a registered coordinator and newer than the last.
+    func importUpdate(_ request: Request) async throws -> Response {
+        let form = try await body(request), language = await desk.language, keys = try await desk.unlocked()
+        guard let path = form["ruta"], let data = FileManager.default.contents(atPath: path) else {
+            return await done(L("Cannot read {path}.", ["path": form["ruta"] ?? "—"], in: language), error: true, then: "/importar")
+        }
+        guard data.count <= RelocationUpdateFile.maxByteCount else { return await done(L("{path} is too large for an update.", ["path": path], in: language), error: true, then: "/importar") }
+        do {
+            let applied = try workspace.importRelocationUpdate(Array(data), keys: keys, today: .today())
+            return await done(L("Update {sequence} from {coordinator} applied (stage {stage}).", ["sequence": "\(applied.update.sequence)", "coordinator": applied.coordinator, "stage": applied.update.stage], in: language),
+                              then: "/caso/\(Encoding.hex(applied.caseId))/proteccion")
+        } catch {
+            return await done(L("{path}: {error}; nothing changed.", ["path": (path as NSString).lastPathComponent, "error": "\(error)"], in: language), error: true, then: "/importar")
+        }
+    }
+
+    // MARK: - Quarantine
+
+    func quarantineId(_ context: BasicRequestContext) throws -> String {
+        guard let text = context.parameters.get("id"), text.count == 32, Encoding.bytes(fromHex: text) != nil else { throw MesaError.notFound }
+        return text
+    }
+
+    /// One quarantined item: its full reason and what was kept. A report that opened but did
+    /// not validate is shown as text (escaped, like every report string); a raw envelope only by size.
+    func quarantinePage(_ hex: String) async throws -> Response {
+        let p = await page(), keys = try await desk.unlocked()
+        let item: (summary: QuarantineSummary, reason: String, content: [UInt8])
+        do { item = try workspace.openQuarantined(hex, keys: keys) } catch { throw MesaError.badRequest(error.description) }
+        var body = "<p><a href=\"/importar\">\(h(p.T("Back to the import")))</a></p>"
+        body += p.list([(p.T("Item"), hex), (p.T("Received"), item.summary.receivedDay), (p.T("Class"), item.summary.reasonClass),
+                        (p.T("Reason"), item.reason), (p.T("Kept"), p.T("{count} bytes", ["count": "\(item.content.count)"]))])
+        if let text = String(validating: item.content.prefix(65_536), as: UTF8.self), item.content.first == UInt8(ascii: "{") {
+            body += "<h2>\(h(p.T("What was kept (the report as it arrived)")))</h2><pre class=\"relato\">\(h(text))</pre>"
+        } else {
+            body += "<p>\(h(p.T("What was kept is the envelope as it arrived (it did not open); it is not shown.")))</p>"
+        }
+        body += "<p class=\"warning\">\(h(p.T("Written out, it may hold a defender's report in the clear: keep it on this laptop or the stick, never online.")))</p>"
+        body += p.form("/cuarentena/\(hex)/escribir", button: p.T("Write what was kept to the output folder"), style: "secondary")
+        return html(p.render(title: p.T("Quarantine {id}", ["id": String(hex.prefix(12))]), section: .importing, body: body, notice: await desk.takeNotice()))
+    }
+
+    func writeQuarantined(_ hex: String) async throws -> Response {
+        let language = await desk.language, keys = try await desk.unlocked(), back = "/cuarentena/\(hex)"
+        let path = try outputFolder() + "/cuarentena-\(hex.prefix(12)).bin"
+        do {
+            let item = try workspace.openQuarantined(hex, keys: keys)
+            try DurableFile.createExclusive(path, bytes: item.content)
+        } catch { return await done("\(error)", error: true, then: back) }
+        return await done(L("Wrote {path} (mode 0600).", ["path": path], in: language), then: back)
     }
 
     // MARK: - Reports

@@ -110,7 +110,7 @@ struct Screens: Sendable {
         let number = min(max(1, q["pagina"].flatMap { Int(String($0)) } ?? 1), pages)
         let shown = cases.dropFirst((number - 1) * Self.pageSize).prefix(Self.pageSize)
         let today = CalendarDay.today()
-        let states: [(String, String)] = [("", p.T("all")), ("new", p.T("new")), ("vetted", p.T("vetted")), ("registered", p.T("registered")), ("rejected", p.T("rejected"))]
+        let states: [(String, String)] = [("", p.T("all")), ("new", p.T("new")), ("vetted", p.T("vetted")), ("registered", p.T("registered")), ("rejected", p.T("rejected")), ("merged", p.T("merged"))]
         let risks: [(String, String)] = [("", p.T("any"))] + RiskLevel.allCases.map { ($0.rawValue, p.language == .es ? $0.spanish : $0.rawValue) }
         let orders: [(String, String)] = [("urgency", p.T("urgent first, then oldest")), ("risk", p.T("highest risk first")), ("assessed", p.T("longest since assessed"))]
         var body = "<form method=\"get\" action=\"/bandeja\" class=\"filters\" role=\"search\">"

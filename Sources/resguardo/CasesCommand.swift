@@ -19,8 +19,9 @@ extension Resguardo {
               $ resguardo cases list --state new --urgent
               $ resguardo cases show 3fa2c1
               $ resguardo cases vet 3fa2c1 --decision accept --note "confirmada con la red local"
+              $ resguardo cases merge 9b41e0 --note-file motivo.txt
             """),
-            subcommands: [List.self, Show.self, Vet.self, NoteCommand.self, Quarantine.self, DeidentifyCase.self, AttachmentCommand.self, RiskCommand.self, PlanCommand.self, SupportCommand.self,
+            subcommands: [List.self, Show.self, Vet.self, Merge.self, NoteCommand.self, Quarantine.self, DeidentifyCase.self, AttachmentCommand.self, RiskCommand.self, PlanCommand.self, SupportCommand.self,
                           RelocationCommand.self, FollowUpCommand.self, Due.self, Close.self, Summary.self,
                           ConsentCommand.self, AlertCommand.self]
         )
@@ -40,7 +41,7 @@ extension Resguardo {
                 """)
             )
             @OptionGroup var workspace: WorkspaceOptions
-            @Option(name: .long, help: .L("new, vetted, registered or rejected.")) var state: String?
+            @Option(name: .long, help: .L("new, vetted, registered, rejected or merged.")) var state: String?
             @Flag(name: .long, help: .L("Only urgent cases.")) var urgent = false
             @Option(name: .long, help: .L("urgency (default), risk or assessed.")) var sort: String = "urgency"
             @Option(name: .long, help: .L("Only cases at this current risk or above (low/bajo, medium/medio, high/alto, extreme/extremo).")) var risk: String?
@@ -50,7 +51,7 @@ extension Resguardo {
                 let ws = try workspace.open()
                 var filter = CaseFilter(urgentOnly: urgent)
                 if let state {
-                    guard let s = CaseState(rawValue: state) else { throw CommandFailure(L("unknown state `{state}` (new, vetted, registered, rejected)", ["state": "\(state)"]), status: .usage) }
+                    guard let s = CaseState(rawValue: state) else { throw CommandFailure(L("unknown state `{state}` (new, vetted, registered, rejected, merged)", ["state": "\(state)"]), status: .usage) }
                     filter.state = s
                 }
                 guard let order = CaseListOrder(rawValue: sort) else { throw CommandFailure(L("unknown order `{sort}` (urgency, risk, assessed)", ["sort": TerminalText.escaped(sort)]), status: .usage) }
@@ -104,6 +105,11 @@ extension Resguardo {
                     if !links.followedBy.isEmpty {
                         print(L("Follow-ups: ") + links.followedBy.map { String(Encoding.hex($0).prefix(12)) }.joined(separator: ", "))
                     }
+                    // A merged follow-up is read here, where it belongs: its date and its words.
+                    for merged in (try? ws.openCases(links.followedBy, keys: keys)) ?? [] where merged.summary.state == .merged {
+                        print(L("Merged follow-up {id}, received {day}:", ["id": merged.summary.shortId, "day": merged.summary.receivedDay]))
+                        print("  " + TerminalText.escaped(merged.report.description))
+                    }
                 }
                 if opened.report.replyPublicKey != nil {
                     print(L("Replies: possible with her codename (resguardo reply {id} --message-file F)", ["id": String(Encoding.hex(id).prefix(12))]))
@@ -124,6 +130,40 @@ extension Resguardo {
                 print(L("Audit trail:"))
                 for entry in try ws.auditTrail(caseId: id, keys: keys) {
                     print("  \(entry.at)  \(entry.action)  \(TerminalText.escaped(entry.detail))")
+                }
+            }
+        }
+
+        struct Merge: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: L("Merge a follow-up into the case it follows (same codename), so one attack stays one case; --undo takes it back out as a new case."),
+                discussion: L("""
+                A follow-up is a later report sent with the same codename; `cases show` names the \
+                case it follows. Merged, it is read on that case's page and is never vetted or \
+                registered on its own. A follow-up that tells of a new attack should stay its own \
+                case: vet it instead. The note is sealed in the audit log of the follow-up; the case \
+                it joins records the merge.
+
+                Example:
+                  $ resguardo cases merge 9b41e0 --note-file motivo.txt
+                  $ resguardo cases merge 9b41e0 --undo --note-file motivo.txt
+                """)
+            )
+            @OptionGroup var workspace: WorkspaceOptions
+            @Argument(help: .L("The follow-up's case id (at least 6 hex digits).")) var caseId: String
+            @Flag(name: .long, help: .L("Take a merged follow-up back out, as a new case.")) var undo = false
+            @Option(name: .long, help: .L("Read the note (why) from this file, or - for standard input.")) var noteFile: String
+
+            func run() throws {
+                let ws = try workspace.open()
+                let note = try SecretText.read(noteFile, what: "the note")
+                do {
+                    let id = try ws.resolveCase(caseId)
+                    let into = try ws.mergeFollowUp(id, undo: undo, note: note)
+                    print(L(undo ? "case {id}: taken out of case {into}, new again" : "case {id}: merged into case {into}",
+                            ["id": String(Encoding.hex(id).prefix(12)), "into": String(Encoding.hex(into).prefix(12))]))
+                } catch {
+                    throw CommandFailure(error.description, status: .dataError)
                 }
             }
         }
