@@ -112,6 +112,10 @@ tr.refused td { background: #fbeaea; }
 .pager { margin: 10px 0; }
 iframe.report { width: 100%; height: 1100px; border: 1px solid var(--line); }
 footer { font-size: 12px; color: #555; text-align: center; padding: 10px; }
-@media (max-width: 1000px) { .columns { grid-template-columns: 1fr; } input[type=text], textarea { width: 100%; } }
+th, td, dt, li { overflow-wrap: anywhere; }
+@media (max-width: 1000px) {
+  .columns { grid-template-columns: 1fr; } input[type=text], textarea { width: 100%; }
+  dl { grid-template-columns: minmax(0, 40%) minmax(0, 1fr); } main { padding: 12px 10px 30px; }
+}
 @media print { header, footer, form { display: none; } }
 """

@@ -224,7 +224,7 @@ extension Screens {
         fields += p.field("acompanantes", p.T("Who moves with her"), "<textarea id=\"acompanantes\" name=\"acompanantes\">\(h(companions))</textarea>",
                           hint: p.T("One per line: relation | age band | name. Relations: {relations}. Age bands: {bands}. Names stay in the sealed case.",
                                     ["relations": Companion.Relation.allCases.map(\.rawValue).joined(separator: ", "), "bands": Companion.ageBands.joined(separator: ", ")]))
-        body += p.form("\(base)/reubicacion", button: p.T(plan == nil ? "Record the relocation plan" : "Record this version of the plan"),
+        body += p.form("\(base)/reubicacion", button: plan == nil ? p.T("Record the relocation plan") : p.T("Record this version of the plan"),
                        content: "<fieldset><legend>\(h(p.T("Relocation plan")))</legend>\(fields)</fieldset>", style: "secondary")
         return body
     }

@@ -160,8 +160,8 @@ extension Resguardo {
                 do {
                     let id = try ws.resolveCase(caseId)
                     let into = try ws.mergeFollowUp(id, undo: undo, note: note)
-                    print(L(undo ? "case {id}: taken out of case {into}, new again" : "case {id}: merged into case {into}",
-                            ["id": String(Encoding.hex(id).prefix(12)), "into": String(Encoding.hex(into).prefix(12))]))
+                    let values = ["id": String(Encoding.hex(id).prefix(12)), "into": String(Encoding.hex(into).prefix(12))]
+                    print(undo ? L("case {id}: taken out of case {into}, new again", values) : L("case {id}: merged into case {into}", values))
                 } catch {
                     throw CommandFailure(error.description, status: .dataError)
                 }
@@ -202,7 +202,8 @@ extension Resguardo {
                 do {
                     let id = try ws.resolveCase(caseId)
                     try ws.transition(id, to: decision == .accept ? .vetted : .rejected, note: note)
-                    print(L(decision == .accept ? "case {id}: vetted" : "case {id}: rejected", ["id": String(Encoding.hex(id).prefix(12))]))
+                    let values = ["id": String(Encoding.hex(id).prefix(12))]
+                    print(decision == .accept ? L("case {id}: vetted", values) : L("case {id}: rejected", values))
                 } catch {
                     throw CommandFailure(error.description, status: .dataError)
                 }

@@ -110,6 +110,59 @@ struct MesaTests {
         #expect(try workspace.auditTrail(caseId: caseId, keys: keys).contains { $0.action == "note" && $0.detail.contains("línea de órdenes") })
     }
 
+    @Test("the rest of the casework day in Chromium — a quarantined report opened, a follow-up merged, her consent and an alert without what she did not agree to, support, the relocation plan with her family, a referral and the coordinator's signed update — then each read back through the library; every page audited for screen readers and on a tablet")
+    func casework() throws {
+        let scratch = try Scratch()
+        let folder = try Self.setUp(scratch)
+        let mesa = try Running(folder, scratch: scratch, name: "casework")
+        let workspace = try Workspace(path: folder + "/casos")
+        let manifest = workspace.keys.manifest.manifest
+        let staffPin = try SigningKeyFingerprint(verifyingKey: manifest.replySigningKey).description
+        let networkPin = try SigningKeyFingerprint(verifyingKey: workspace.keys.manifest.signingKey).description
+        let shots = ProcessInfo.processInfo.environment["RESGUARDO_WRITE_MESA_SHOTS"] != nil ? repositoryRoot.appendingPathComponent("docs").path : scratch.path("shots")
+        let result = scratch.path("casework.json")
+        let run = try runSubprocess(debianPython, [Self.mesaScript, "casework", mesa.url, folder, CLIRunner.executable.path, staffPin, networkPin, result, shots])
+        let stopped = mesa.stop()
+        #expect(run.status == 0 && run.output.contains("ok casework"), "\(run.output)")
+        #expect(stopped.status == 0 && stopped.stderr.isEmpty, "\(stopped.stderr)")
+        guard run.status == 0 else { return }
+
+        let done = try JSONValue.parse(Array(Data(contentsOf: URL(fileURLWithPath: result))))
+        guard case .string(let caseHex)? = done["case"], case .string(let followHex)? = done["follow_up"], case .string(let alertFile)? = done["alert_file"],
+              case .string(let quarantineFile)? = done["quarantine_file"], case .string(let alertHex)? = done["alert"],
+              let caseId = Encoding.bytes(fromHex: caseHex), let followId = Encoding.bytes(fromHex: followHex) else {
+            Issue.record("the browser's result is incomplete: \(done)")
+            return
+        }
+        let keys = try workspace.keys.unlockEncryptionKeys(passphrase: try SecureBytes(copying: Array("resguardo-demo-only-NOT-SECRET".utf8)))
+        // The merge, as the CLI sees it.
+        #expect(try workspace.openCase(followId, keys: keys).summary.state == .merged)
+        #expect(try workspace.followUps(of: followId).follows == caseId)
+        let shown = try CLIRunner.run(["cases", "show", String(caseHex.prefix(12)), "--workspace", folder + "/casos", "--passphrase-file", folder + "/keys/passphrase.txt"])
+        #expect(shown.status == 0 && shown.stdout.contains("anotamos la placa"), "\(shown.stdout)")
+        // Support, relocation, the coordinator's update.
+        let support = try workspace.supportRequests(caseId, keys: keys)
+        #expect(support.count == 1 && support[0].request.status == .approved && support[0].request.amount?.description == "1500.00 USD", "\(support)")
+        let plan = try #require(try workspace.relocation(caseId, keys: keys))
+        #expect(plan.companions.map(\.name) == ["Sofía", "Rosa"] && plan.destinationCountry == "CR" && plan.host == "Casa Refugio")
+        let updates = try workspace.relocationUpdates(caseId, keys: keys)
+        #expect(updates.count == 1 && updates[0].update.stage == "stay" && updates[0].update.needs == ["medical_psychosocial"])
+        // Her consent, and the alert holding only what it covers, logged by field names.
+        let consents = try workspace.consents(caseId, keys: keys)
+        #expect(consents.count == 1 && consents[0].consent.alert?.description == alertHex && consents[0].consent.destination == .publicAlert)
+        let alert = try String(contentsOfFile: alertFile, encoding: .utf8)
+        let report = try workspace.openCase(caseId, keys: keys).report
+        #expect(alert.contains("Garantizar su vida") && alert.contains("amenazaron de muerte"))
+        if let name = report.defender.name { #expect(!alert.contains(name), "the alert names her without her consent") }
+        let trail = try workspace.auditTrail(caseId: caseId, keys: keys)
+        #expect(trail.contains { $0.action == "alert_exported" && $0.detail.contains("alert \(alertHex) to public") && !$0.detail.contains("Garantizar") })
+        #expect(trail.contains { $0.action == "follow-up merged" })
+        // The quarantined report, written out as it was kept, mode 0600.
+        let kept = try JSONValue.parse(Array(Data(contentsOf: URL(fileURLWithPath: quarantineFile))))
+        #expect(kept["country"] == .string("ZZ"))
+        #expect((try FileManager.default.attributesOfItem(atPath: quarantineFile)[.posixPermissions] as? Int) == 0o600)
+    }
+
     @Test("an attacker: another origin's page in the same browser, DNS rebinding names, a reused link, a missing or wrong CSRF token, no cookie — each refused, and the desk unchanged")
     func attacker() throws {
         let scratch = try Scratch()

@@ -12,6 +12,11 @@ as a staff member and as an attacker. Used by EndToEndTests/MesaTests, scripts/r
                                       de-identify it with one edited redaction, register it, preview
                                       the report with its map, look at the keys, switch to English
                                       and back, lock; screenshots into SHOTS (1366×768)
+    mesa.py casework URL DIR BIN STAFF_FP NETWORK_FP OUT.json [SHOTS]
+                                      the rest of the day: a quarantined report, a merged
+                                      follow-up, consent and an alert, support, relocation, a
+                                      referral and the coordinator's update (made with BIN);
+                                      every page audited for screen readers and on a tablet
     mesa.py attack URL DIR            another origin's page, a rebinding Host, a reused token, a
                                       missing or wrong CSRF token, no cookie: each refused, and
                                       the desk unchanged
@@ -84,9 +89,18 @@ def navigated(driver, action):
     """Runs `action` (a click, Enter) and waits for the next page to replace this one."""
     from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.common.exceptions import WebDriverException
     old = driver.find_element("tag name", "html")
     action()
-    WebDriverWait(driver, 60).until(expected_conditions.staleness_of(old))
+
+    def gone(_):
+        # Chromium may answer "node does not belong to the document" instead of a stale
+        # element while the old page is torn down: either way, the page was replaced.
+        try:
+            return expected_conditions.staleness_of(old)(driver)
+        except WebDriverException:
+            return True
+    WebDriverWait(driver, 60).until(gone)
     WebDriverWait(driver, 60).until(lambda d: d.execute_script("return document.readyState") == "complete")
 
 
@@ -138,6 +152,20 @@ def fixtures(src, out, extra):
             # An urgent report asks to be contacted, with a codename to read the answer.
             r.setdefault("consent", {})["contact"] = True
             r["reply_public_key"] = base64.b64encode(bytes(nacl.public.PrivateKey.generate().public_key)).decode()
+    # A follow-up: the first urgent defender writes again with her codename (a later file, so a
+    # later envelope in the bundle), adding to the same attack.
+    first = next(r for r in made if r.get("urgent"))
+    later = json.loads(json.dumps(first))
+    later["urgent"] = False
+    later["description"] = "Seguimiento: anoche volvieron dos hombres en moto y preguntaron por ella a los vecinos; anotamos la placa."
+    made.append(later)
+    # A report that opens but does not validate (a country the registry does not know): it is
+    # quarantined with its reason, never dropped.
+    bad = json.loads(json.dumps(reports[0]))
+    bad["country"] = "ZZ"
+    bad["description"] = "Informe con un país que no existe <script>alert(1)</script>"
+    made.append(bad)
+    for i, r in enumerate(made):
         with open(os.path.join(out, f"{i:05d}.json"), "w", encoding="utf-8") as f:
             json.dump(r, f, ensure_ascii=False)
 
@@ -152,6 +180,237 @@ def login(driver, url, folder):
     by(driver, "#frase").send_keys(passphrase(folder))
     press(driver, "Desbloquear")
     check("Desbloqueada" in notice(driver), f"not unlocked: {notice(driver)}")
+
+
+def import_bundle(driver):
+    follow(driver, "a[href='/importar']")
+    press(driver, "Importar")
+    deadline = time.time() + 120
+    while "Acuse escrito" not in driver.page_source:
+        check(time.time() < deadline, f"the import did not finish: {notice(driver)}")
+        time.sleep(0.5)
+        driver.refresh()
+    text = by(driver, "main").text
+    check("Casos nuevos" in text and "Acuse escrito" in text, f"no import summary: {text[:400]}")
+    return text
+
+
+AUDIT = """
+const out = [];
+if (!document.documentElement.lang) out.push('no lang on html');
+if (document.querySelectorAll('h1').length !== 1) out.push('not exactly one h1');
+if (!document.querySelector('main')) out.push('no main landmark');
+if (!document.querySelector('nav')) out.push('no nav landmark');
+for (const el of document.querySelectorAll('input, select, textarea')) {
+  if (el.type === 'hidden') continue;
+  const labelled = (el.id && document.querySelector('label[for="' + el.id + '"]')) || el.closest('label')
+                   || el.getAttribute('aria-label') || el.getAttribute('aria-labelledby');
+  if (!labelled) out.push('unlabelled control: ' + el.outerHTML.slice(0, 90));
+}
+const ids = {};
+for (const el of document.querySelectorAll('[id]')) { if (ids[el.id]) out.push('duplicate id ' + el.id); ids[el.id] = 1; }
+for (const el of document.querySelectorAll('[aria-describedby]'))
+  if (!document.getElementById(el.getAttribute('aria-describedby'))) out.push('aria-describedby points nowhere: ' + el.id);
+for (const th of document.querySelectorAll('thead th')) if (!th.getAttribute('scope')) out.push('a column header without scope');
+for (const b of document.querySelectorAll('button')) if (!b.textContent.trim()) out.push('a button with no text');
+for (const a of document.querySelectorAll('a')) if (!a.textContent.trim() && !a.getAttribute('aria-label')) out.push('a link with no text: ' + a.href);
+for (const img of document.querySelectorAll('img')) if (!img.hasAttribute('alt')) out.push('an image without alt');
+for (const f of document.querySelectorAll('iframe')) if (!f.title) out.push('a frame without title');
+return out;
+"""
+
+
+def audit(driver):
+    """What a screen reader needs from the page's structure (not a person's audit with one):
+    a language, one h1, landmarks, every control labelled, hints tied to their control, unique
+    ids, headers with scope, no empty button or link, alt on images, titles on frames."""
+    problems = driver.execute_script(AUDIT)
+    check(not problems, f"accessibility on {urlparse(driver.current_url).path}: {problems}")
+
+
+def fits(driver, width):
+    """Nothing wider than the screen: no sideways scrolling at `width`."""
+    wide = driver.execute_script("return document.documentElement.scrollWidth")
+    if wide > width:
+        culprits = driver.execute_script("""return [...document.querySelectorAll('main *')].filter(e => e.getBoundingClientRect().right > arguments[0])
+            .slice(-3).map(e => e.tagName + '.' + e.className + ': ' + e.outerHTML.slice(0, 80))""", width)
+        fail(f"{urlparse(driver.current_url).path} is {wide} px wide on a {width} px screen: {culprits}")
+
+
+def choose(driver, css, value):
+    from selenium.webdriver.support.ui import Select
+    Select(by(driver, css)).select_by_value(value)
+
+
+def casework(url, folder, binary, staff_fp, network_fp, out, shots):
+    """The rest of the casework day, each step on its own screen: a quarantined report opened and
+    written out; a follow-up merged into the case it follows; her consent recorded and an alert
+    composed, with the fields she did not consent to left out, and written; a support request and
+    its change; the relocation plan with her family; the case vetted and referred (the plan's
+    dependants pre-filled); the coordinator's signed update (made with the real CLI, on the stick)
+    imported; every page checked for a screen reader's needs and, on a tablet (768×1024), for
+    sideways scrolling."""
+    import re
+    import subprocess
+    driver = browser()
+    result = {}
+    base = url.split("/entrar", 1)[0]
+    try:
+        login(driver, url, folder)
+        text = import_bundle(driver)
+        check("Cuarentena" in text and "Seguimientos enlazados" in text, f"the summary does not show the quarantine and the follow-up: {text[:500]}")
+        audit(driver)
+
+        # The quarantined report: its reason, and what was kept shown as text.
+        follow(driver, "a[href^='/cuarentena/']")
+        page = by(driver, "main").text
+        check("report_unknown_code" in page and "ZZ" in page, f"the quarantined item does not say why: {page[:300]}")
+        check("<script>alert(1)</script>" in page and not all_by(driver, "main script"), "the kept report is not shown as text")
+        audit(driver)
+        press(driver, "Escribir lo guardado en la carpeta de salida")
+        said = notice(driver)
+        check("Se escribió" in said, f"the quarantined item was not written: {said}")
+        result["quarantine_file"] = said.split("Se escribió ", 1)[1].split(" (modo", 1)[0]
+        result["quarantine"] = urlparse(driver.current_url).path.rsplit("/", 1)[1]
+
+        # The follow-up: found by its merge form, merged into the case it follows.
+        driver.get(base + "/bandeja")
+        links = [a.get_attribute("href") for a in all_by(driver, "tbody tr a")]
+        for link in links:
+            driver.get(link)
+            if all_by(driver, "form[action$='/fusion']"):
+                break
+        else:
+            fail("no case offers a merge")
+        result["follow_up"] = urlparse(driver.current_url).path.rsplit("/", 1)[1]
+        check("Lo envió con el mismo nombre clave" in by(driver, "main").text, "the follow-up does not explain the merge")
+        audit(driver)
+        by(driver, "#nota-fusion").send_keys("Misma agresión: añade la placa de la moto.")
+        press(driver, "Fusionar con ese caso")
+        check("Fusionado con el caso" in notice(driver), f"not merged: {notice(driver)}")
+        result["case"] = urlparse(driver.current_url).path.rsplit("/", 1)[1]
+        page = by(driver, "main").text
+        check("Seguimiento fusionado" in page and "anotamos la placa" in page, "the merged follow-up is not read on the case it joined")
+        shoot(driver, shots, "mesa-seguimiento-es.png")
+        case = base + "/caso/" + result["case"]
+
+        # The protection case: relocation with her family, a support request and its change.
+        driver.get(case + "/proteccion")
+        audit(driver)
+        by(driver, "#anfitriona").send_keys("Casa Refugio")
+        by(driver, "#pais").send_keys("CR")
+        by(driver, "#lugar").send_keys("San José")
+        by(driver, "#viaje").send_keys("Visa humanitaria; traslado por tierra con acompañamiento")
+        today = datetime.date.today()
+        for box, day_ in (("#inicio", today + datetime.timedelta(days=3)), ("#regreso", today + datetime.timedelta(days=93))):
+            driver.execute_script("arguments[0].value = arguments[1]", by(driver, box), day_.isoformat())
+        by(driver, "#acompanantes").send_keys("child | under_18 | Sofía\nparent | 60_69 | Rosa")
+        press(driver, "Registrar el plan de reubicación")
+        check("Plan de reubicación registrado" in notice(driver), f"no relocation: {notice(driver)}")
+        check("Sofía" in by(driver, "main").text and "Registrar esta versión del plan" in by(driver, "main").text, "the plan is not shown for a new version")
+        choose(driver, "#categoria", "legal")
+        by(driver, "#financiador").send_keys("ProtectDefenders.eu")
+        by(driver, "#monto").send_keys("1500")
+        by(driver, "#moneda").send_keys("USD")
+        press(driver, "Registrar la solicitud")
+        check("Solicitud de apoyo registrada" in notice(driver), f"no support request: {notice(driver)}")
+        choose(driver, "select[name=estado]", "approved")
+        press(driver, "Registrar el cambio")
+        check("Solicitud de apoyo actualizada" in notice(driver), f"support not updated: {notice(driver)}")
+        # A bad amount is refused with the reason, and nothing is recorded.
+        choose(driver, "#categoria", "legal")
+        by(driver, "#financiador").send_keys("Fondo")
+        by(driver, "#monto").send_keys("+5")
+        by(driver, "#moneda").send_keys("USD")
+        press(driver, "Registrar la solicitud")
+        check(all_by(driver, ".notice.error") and "+5" in notice(driver), f"a bad amount was not refused clearly: {notice(driver)}")
+
+        # Her consent for one alert, then the alert: what she did not consent to is left out.
+        choose(driver, "#destino-consentimiento", "public")
+        for field in ("country", "aggression_types", "what_happened", "demand"):
+            by(driver, f"input[name=campos][value={field}]").click()
+        by(driver, "#dada-por").send_keys("ella")
+        by(driver, "#canal").send_keys("por teléfono")
+        press(driver, "Registrar su consentimiento")
+        said = notice(driver)
+        check("Consentimiento registrado para la alerta" in said, f"no consent: {said}")
+        result["alert"] = re.search(r"alerta ([0-9a-f]{8})", said).group(1)
+        choose(driver, "#destino-redactar", "public")
+        by(driver, "#texto-what_happened").send_keys("Dos hombres armados la amenazaron de muerte frente a su casa.")
+        by(driver, "#texto-demand").send_keys("Garantizar su vida e integridad y la de su familia.")
+        press(driver, "Previsualizar la alerta")
+        refused = [r.text for r in all_by(driver, "tr.refused")]
+        check(refused and "SIN CONSENTIMIENTO" in by(driver, "main").text.upper(), "fields without her consent are not marked")
+        audit(driver)
+        press(driver, "Dejar fuera esos campos")
+        check(not all_by(driver, "tr.refused"), "fields were not left out")
+        shoot(driver, shots, "mesa-alerta-es.png")
+        press(driver, "Escribir la alerta en la memoria USB")
+        said = notice(driver)
+        check("Alerta escrita en" in said, f"the alert was not written: {said}")
+        result["alert_file"] = said.split("Alerta escrita en ", 1)[1].split(" (", 1)[0]
+
+        # Vet and refer: the dependants come from the relocation plan.
+        driver.get(case)
+        by(driver, "#nota-estado").send_keys("Confirmado con la red local.")
+        press(driver, "Aceptar (validado)")
+        check("Caso validado" in notice(driver), f"not vetted: {notice(driver)}")
+        check(by(driver, "#r-dependants_count").get_attribute("value") == "2", "the referral does not take the plan's dependants")
+        answers = {"urgency": "immediate", "alternatives_tried": "local_move", "relocation_type": "international", "duration_weeks": "13",
+                   "accessibility_needs": "no", "languages": "es", "passport": "yes", "transit_security": "yes", "work_continues": "no",
+                   "consent_scope": "relocation_and_follow_up", "consent_expires": (today + datetime.timedelta(days=120)).isoformat()}
+        for key, value in answers.items():
+            box = by(driver, f"#r-{key}")
+            box.clear()
+            box.send_keys(value)
+        press(driver, "Sellar y firmar la remisión")
+        said = notice(driver)
+        check("Remisión sellada" in said, f"referral not made: {said}")
+        referral = said.split("escrita en ", 1)[1].split(";", 1)[0].strip()
+
+        # The coordinator, on her own machine: opens it and answers with a signed update.
+        env = dict(os.environ, LC_ALL="C", RESGUARDO_PASSPHRASE="frase de la casa refugio (demo)")
+        opened = subprocess.run([binary, "referral", "open", referral, "--keys", os.path.join(folder, "coordinacion"), "--trust-fingerprint", staff_fp],
+                                env=env, capture_output=True, text=True, timeout=60)
+        check(opened.returncode == 0, f"referral open: {opened.stderr}")
+        referral_id = re.search(r"Referral ([0-9a-f]{32})", opened.stdout).group(1)
+        note = os.path.join(folder, "nota-coordinacion.txt")
+        open(note, "w", encoding="utf-8").write("Llegó bien con sus dos familiares; necesita acompañamiento psicológico.")
+        update = os.path.join(folder, "usb", "estado-1.rsgs")
+        made = subprocess.run([binary, "referral", "update", "--keys", os.path.join(folder, "coordinacion"), "--referral-id", referral_id, "--sequence", "1",
+                               "--stage", "stay", "--needs", "medical_psychosocial", "--note-file", note, "--manifest", os.path.join(folder, "keys", "manifest.json"),
+                               "--network-fingerprint", network_fp, "--out", update], env=env, capture_output=True, text=True, timeout=60)
+        check(made.returncode == 0, f"referral update: {made.stderr}")
+        driver.get(base + "/importar")
+        press(driver, "Importar la actualización")
+        check("Actualización 1 de Casa Refugio aplicada" in notice(driver), f"the update was not imported: {notice(driver)}")
+        check("/proteccion" in driver.current_url and "acompañamiento psicológico" in by(driver, "main").text, "the update is not shown on the protection case")
+        shoot(driver, shots, "mesa-reubicacion-es.png")
+        # The same file again is a replay: refused, nothing changed.
+        driver.get(base + "/importar")
+        press(driver, "Importar la actualización")
+        check(all_by(driver, ".notice.error") and "no se cambió nada" in notice(driver), f"a replayed update was not refused: {notice(driver)}")
+
+        # On a tablet: no sideways scrolling, and the same checks for a screen reader.
+        driver.set_window_size(768, 1024)
+        for path in ("/bandeja", "/caso/" + result["case"], "/caso/" + result["case"] + "/proteccion", "/caso/" + result["case"] + "/registro",
+                     "/importar", "/informes", "/claves", "/cuarentena/" + result["quarantine"]):
+            driver.get(base + path)
+            audit(driver)
+            fits(driver, 768)
+        if shots:
+            driver.get(base + "/caso/" + result["case"])
+            height = driver.execute_script("return Math.min(document.documentElement.scrollHeight, 3000)")
+            driver.set_window_size(768, max(1024, height))
+            driver.save_screenshot(os.path.join(shots, "mesa-tableta-es.png"))
+        driver.set_window_size(1366, 768)
+        press(driver, "Bloquear")
+        problems = [e for e in driver.get_log("browser") if e["level"] == "SEVERE" and "favicon" not in e["message"]]
+        check(not problems, f"console errors: {problems}")
+    finally:
+        driver.quit()
+    json.dump(result, open(out, "w", encoding="utf-8"), ensure_ascii=False)
+    print("ok casework")
 
 
 def day(url, folder, out, shots):
@@ -171,16 +430,7 @@ def day(url, folder, out, shots):
         check(by(driver, "label[for=estado]").text == "Estado", "the inbox filters have no labels")
 
         # Import the bundle from the stick: progress while it unseals, then the summary.
-        follow(driver, "a[href='/importar']")
-        press(driver, "Importar")
-        deadline = time.time() + 120
-        while "Acuse escrito" not in driver.page_source:
-            check(time.time() < deadline, f"the import did not finish: {notice(driver)}")
-            time.sleep(0.5)
-            driver.refresh()
-        text = by(driver, "main").text
-        check("Casos nuevos" in text and "Acuse escrito" in text, f"no import summary: {text[:400]}")
-        result["import"] = text
+        result["import"] = import_bundle(driver)
         shoot(driver, shots, "mesa-importar-es.png")
 
         # The inbox: urgent first; open the first urgent new case.
@@ -448,6 +698,8 @@ if __name__ == "__main__":
         fixtures(sys.argv[2], sys.argv[3], int(sys.argv[4]))
     elif command == "day":
         day(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] if len(sys.argv) > 5 else None)
+    elif command == "casework":
+        casework(*sys.argv[2:8], sys.argv[8] if len(sys.argv) > 8 else None)
     elif command == "attack":
         attack(sys.argv[2], sys.argv[3])
     elif command == "report":
