@@ -151,7 +151,7 @@ let package = Package(
         .target(
             name: "Mesa",
             dependencies: [
-                "Casework", "Registration", "Registry", "Deidentify", "Keys", "Formats", "Sodium", "DurableFiles",
+                "Casework", "Registration", "Registry", "Region", "Deidentify", "Keys", "Formats", "Sodium", "DurableFiles",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

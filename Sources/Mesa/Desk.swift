@@ -3,6 +3,7 @@ import DurableFiles
 import Foundation
 public import Formats
 import Keys
+import Region
 import Sodium
 import Synchronization
 
@@ -11,7 +12,7 @@ import Synchronization
 /// on the button, after `idle` without a request, and when the server stops: freed guarded
 /// memory is wiped (libsodium's sodium_free). An operation already running when the desk locks
 /// keeps its own reference until it ends (an import finishes the bundle it was opening).
-public actor Desk {
+public actor Desk: DeskState {
     public let workspace: Workspace
     /// Folders to look in for bundles (the mounted USB sticks).
     let usbFolders: [String]
@@ -94,19 +95,7 @@ public actor Desk {
     /// The bundles in the USB folders, newest first (name, full path).
     func bundlesOnSticks() -> [(name: String, path: String)] { filesOnSticks(endingIn: ".rsgb") }
 
-    /// The files of the USB folders whose name ends in `suffix`, newest first.
-    func filesOnSticks(endingIn suffix: String) -> [(name: String, path: String)] {
-        var found: [(name: String, path: String, modified: Date)] = []
-        for folder in usbFolders {
-            guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { continue }
-            for name in names where name.hasSuffix(suffix) {
-                let path = (folder as NSString).appendingPathComponent(name)
-                let modified = ((try? FileManager.default.attributesOfItem(atPath: path)[.modificationDate]) as? Date) ?? .distantPast
-                found.append((name, path, modified))
-            }
-        }
-        return found.sorted { $0.modified > $1.modified }.map { ($0.name, $0.path) }
-    }
+    func filesOnSticks(endingIn suffix: String) -> [(name: String, path: String)] { files(in: usbFolders, endingIn: suffix) }
 }
 
 /// Why la mesa refused an action: said on the page, in the person's language.
@@ -124,6 +113,8 @@ enum MesaError: Error, Equatable {
         case .notFound: return L("Not found.", in: language)
         }
     }
+
+    static func isWrongPassphrase(_ error: any Error) -> Bool { (error as? RegionError) == .wrongPassphrase }
 }
 
 /// One bundle being imported, as the CLI's `unseal` does it: verified, opened, filed,

@@ -10,14 +10,17 @@ import Sodium
 /// How `resguardo mesa` runs.
 public struct MesaConfiguration: Sendable {
     public var workspace: String
+    /// The regional office's folder instead of a network's workspace: the office's own desk.
+    public var region: String?
     /// Folders to look in for bundles and to write into (acknowledgements, replies, referrals).
     public var usbFolders: [String]
     public var idle: Duration
     /// 0: the kernel chooses (the default; a fixed port is for nothing but a firewall rule).
     public var port: Int
 
-    public init(workspace: String, usbFolders: [String], idle: Duration = .seconds(600), port: Int = 0) {
+    public init(workspace: String, region: String? = nil, usbFolders: [String], idle: Duration = .seconds(600), port: Int = 0) {
         self.workspace = workspace
+        self.region = region
         self.usbFolders = usbFolders
         self.idle = idle
         self.port = port
@@ -33,11 +36,20 @@ public enum MesaServer {
     /// Runs until SIGINT or SIGTERM; the desk locks on the way out. `onListening` gets the URL
     /// (with the one-time token) once the port is bound.
     public static func run(_ configuration: MesaConfiguration, onListening: @escaping @Sendable (String) -> Void) async throws {
-        let desk = try Desk(workspace: configuration.workspace, usbFolders: configuration.usbFolders, idle: configuration.idle)
         let gate = try MesaGate()
+        let desk: any DeskState, router: Router<BasicRequestContext>
+        if let region = configuration.region {
+            let office = try RegionDesk(region: region, usbFolders: configuration.usbFolders, idle: configuration.idle)
+            desk = office
+            router = buildRouter(guarding: office, gate: gate) { RegionScreens(desk: office, gate: gate).register(on: $0) }
+        } else {
+            let network = try Desk(workspace: configuration.workspace, usbFolders: configuration.usbFolders, idle: configuration.idle)
+            desk = network
+            router = buildRouter(desk: network, gate: gate)
+        }
         let logger = Logger(label: "resguardo.mesa", factory: { _ in SwiftLogNoOpLogHandler() })
         let app = Application(
-            router: buildRouter(desk: desk, gate: gate),
+            router: router,
             configuration: .init(address: .hostname("127.0.0.1", port: configuration.port), serverName: nil),
             services: [IdleLock(desk: desk)],
             onServerRunning: { channel in
@@ -56,16 +68,20 @@ public enum MesaServer {
 
     /// The router with every screen, behind the guard. Public for the tests' in-process use.
     static func buildRouter(desk: Desk, gate: MesaGate) -> Router<BasicRequestContext> {
+        buildRouter(guarding: desk, gate: gate) { Screens(desk: desk, gate: gate).register(on: $0) }
+    }
+
+    static func buildRouter(guarding desk: any DeskState, gate: MesaGate, screens: (Router<BasicRequestContext>) -> Void) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: MesaGuard(gate: gate, desk: desk))
-        Screens(desk: desk, gate: gate).register(on: router)
+        screens(router)
         return router
     }
 }
 
 /// Locks the desk after its idle time even when no request comes (the person walked away).
 struct IdleLock: Service {
-    let desk: Desk
+    let desk: any DeskState
 
     func run() async throws {
         // Ends with the server (SIGINT/SIGTERM start a graceful shutdown, which does not cancel).
@@ -83,7 +99,7 @@ import ServiceLifecycle
 /// Every request passes here first (see `MesaGate` for why each check).
 struct MesaGuard<Context: RequestContext>: RouterMiddleware {
     let gate: MesaGate
-    let desk: Desk
+    let desk: any DeskState
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response = try await guarded(request, context: context, next: next)

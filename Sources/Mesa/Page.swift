@@ -9,6 +9,8 @@ struct Page {
     let csrf: String
     let unlocked: Bool
     let organisation: String
+    /// The regional office's desk: its own sections.
+    var regional = false
 
     /// A text in the page's language (scripts/gen-catalog finds `T("…")` as it finds `L("…")`).
     func T(_ english: String, _ values: [String: String] = [:]) -> String { L(english, values, in: language) }
@@ -18,8 +20,9 @@ struct Page {
     func render(title: String, section: Section, body: String, notice: (text: String, isError: Bool)? = nil, refreshSeconds: Int? = nil) -> String {
         var nav = ""
         if unlocked {
-            let items: [(Section, String, String)] = [(.inbox, "/bandeja", T("Inbox")), (.importing, "/importar", T("Import")),
-                                                      (.reports, "/informes", T("Reports")), (.keys, "/claves", T("Keys and custody"))]
+            let items: [(Section, String, String)] = regional
+                ? [(.importing, "/registro", T("Regional registry")), (.reports, "/informes", T("Regional report")), (.keys, "/custodia", T("Keys and custody"))]
+                : [(.inbox, "/bandeja", T("Inbox")), (.importing, "/importar", T("Import")), (.reports, "/informes", T("Reports")), (.keys, "/claves", T("Keys and custody"))]
             nav = "<nav aria-label=\"\(h(T("Main")))\"><ul>" + items.map { item in
                 "<li><a href=\"\(item.1)\"\(item.0 == section ? " aria-current=\"page\"" : "")>\(h(item.2))</a></li>"
             }.joined() + "</ul></nav>"

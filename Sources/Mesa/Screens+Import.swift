@@ -17,8 +17,6 @@ extension Screens {
         router.post("/actualizacion") { request, _ in try await guarded { try await importUpdate(request) } }
         router.get("/cuarentena/:id") { _, context in try await guarded { try await quarantinePage(try quarantineId(context)) } }
         router.post("/cuarentena/:id/escribir") { _, context in try await guarded { try await writeQuarantined(try quarantineId(context)) } }
-        router.get("/informes") { request, _ in try await guarded { try await reportsPage(request) } }
-        router.get("/informes/vista") { request, _ in try await guarded { try await reportView(request) } }
     }
 
     // MARK: - Import from the USB stick
@@ -145,48 +143,5 @@ extension Screens {
             try DurableFile.createExclusive(path, bytes: item.content)
         } catch { return await done("\(error)", error: true, then: back) }
         return await done(L("Wrote {path} (mode 0600).", ["path": path], in: language), then: back)
-    }
-
-    // MARK: - Reports
-
-    struct ReportRequest {
-        let from: String, to: String, map: Bool
-        init(_ request: Request) {
-            let q = request.uri.queryParameters, year = CalendarDay.today().year
-            func period(_ s: Substring?, _ fallback: String) -> String {
-                guard let s, (s.count == 4 || s.count == 7), s.allSatisfy({ $0.isNumber || $0 == "-" }) else { return fallback }
-                return String(s)
-            }
-            from = period(q["desde"], "\(year)")
-            to = period(q["hasta"], "\(year)")
-            map = q["mapa"] == "1"
-        }
-        var query: String { "desde=\(from)&hasta=\(to)&mapa=\(map ? "1" : "")" }
-    }
-
-    func reportsPage(_ request: Request) async throws -> Response {
-        let p = await page()
-        let r = ReportRequest(request)
-        var body = "<form method=\"get\" action=\"/informes\" class=\"filters\">"
-        body += p.field("desde", p.T("From (YYYY or YYYY-MM)"), "<input type=\"text\" id=\"desde\" name=\"desde\" value=\"\(h(r.from))\" size=\"8\">")
-        body += p.field("hasta", p.T("To (YYYY or YYYY-MM)"), "<input type=\"text\" id=\"hasta\" name=\"hasta\" value=\"\(h(r.to))\" size=\"8\">")
-        body += "<div class=\"field\"><label><input type=\"checkbox\" name=\"mapa\" value=\"1\"\(r.map ? " checked" : "")> \(h(p.T("As the regional report shows it (map and subdivisions)")))</label></div>"
-        body += "<button type=\"submit\" class=\"secondary\">\(h(p.T("Preview")))</button></form>"
-        body += "<p>\(h(p.T("This is the report as it will be published: small counts suppressed. To write it: resguardo registry report --format html.")))</p>"
-        body += "<iframe class=\"report\" title=\"\(h(p.T("Report preview")))\" sandbox src=\"/informes/vista?\(r.query)\"></iframe>"
-        return html(p.render(title: p.T("Reports"), section: .reports, body: body, notice: await desk.takeNotice()))
-    }
-
-    /// The published report's own HTML (`registry report --format html`), framed by the desk in
-    /// a sandboxed frame; its inline styles are the only thing its policy allows.
-    func reportView(_ request: Request) async throws -> Response {
-        let language = await desk.language, r = ReportRequest(request)
-        let records: [RegistryRecord]
-        do { records = try Registration.openRegistry(of: workspace).all() } catch { throw MesaError.badRequest("\(error)") }
-        let report = RegistryReport(records: records, from: r.from, to: r.to, regional: r.map)
-        var response = html(report.html(language: language))
-        response.headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
-        response.headers[HTTPField.Name("X-Frame-Options")!] = "SAMEORIGIN"
-        return response
     }
 }

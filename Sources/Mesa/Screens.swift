@@ -1,4 +1,6 @@
 import Casework
+import Deidentify
+import Registration
 import Foundation
 import Formats
 import HTTPTypes
@@ -9,89 +11,22 @@ import Sodium
 
 /// Every screen of la mesa. Each is a second face over the library calls the CLI makes
 /// (Casework, Registration, Registry, Keys): no rule lives here, only forms and pages.
-struct Screens: Sendable {
+struct Screens: DeskScreens {
     let desk: Desk
     let gate: MesaGate
 
     var workspace: Workspace { desk.workspace }
+    var organisation: String { workspace.keys.manifest.manifest.organisation }
+    var regional: Bool { false }
+    var home: String { "/bandeja" }
+    func registryRecords() throws -> [RegistryRecord] { try Registration.openRegistry(of: workspace).all() }
 
     func register(on router: Router<BasicRequestContext>) {
-        router.get("/estilo.css") { _, _ in
-            Response(status: .ok, headers: [.contentType: "text/css; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: mesaStylesheet)))
-        }
-        router.get("/") { _, _ in await desk.isUnlocked ? Response.redirect(to: "/bandeja") : try await unlockPage() }
-        router.post("/desbloquear") { request, _ in try await unlock(request) }
-        router.post("/bloquear") { _, _ in
-            await desk.lock()
-            await desk.say(L("Locked: the keys are out of memory.", in: await desk.language))
-            return Response.redirect(to: "/")
-        }
-        router.post("/idioma") { request, _ in
-            let form = try await body(request)
-            await desk.setLanguage(form["idioma"].flatMap(Language.init(rawValue:)) ?? .es)
-            return Response.redirect(to: "/")
-        }
+        registerCommon(on: router)
         router.get("/bandeja") { request, _ in try await guarded { try await inbox(request) } }
         router.get("/claves") { _, _ in try await guarded { try await keysPage() } }
         registerCase(on: router)
         registerImport(on: router)
-    }
-
-    // MARK: - Helpers
-
-    func page() async -> Page {
-        Page(language: await desk.language, csrf: gate.csrfHex, unlocked: await desk.isUnlocked, organisation: workspace.keys.manifest.manifest.organisation)
-    }
-
-    func html(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "text/html; charset=utf-8"], body: .init(byteBuffer: ByteBuffer(string: text)))
-    }
-
-    func body(_ request: Request) async throws -> FormBody {
-        var request = request
-        return FormBody(Array(try await request.body.collect(upTo: MesaServer.requestBodyLimit).readableBytesView))
-    }
-
-    /// Runs a screen that needs the keys; locked, it goes to the unlock screen instead; a
-    /// library error becomes the screen's notice, never a stack trace.
-    func guarded(_ screen: () async throws -> Response) async throws -> Response {
-        guard await desk.isUnlocked else { return Response.redirect(to: "/") }
-        do { return try await screen() } catch let error as MesaError {
-            if error == .locked { return Response.redirect(to: "/") }
-            return try await errorPage(error.text(await desk.language), status: error == .notFound ? .notFound : .badRequest)
-        }
-    }
-
-    func errorPage(_ text: String, status: HTTPResponse.Status) async throws -> Response {
-        let p = await page()
-        return html(p.render(title: p.T("Not possible"), section: .none, body: "<p class=\"warning\" role=\"alert\">\(h(text))</p><p><a href=\"/bandeja\">\(h(p.T("Back to the inbox")))</a></p>"), status: status)
-    }
-
-    /// After a change: say what happened and show the page again (POST → redirect → GET).
-    func done(_ text: String, error: Bool = false, then location: String) async -> Response {
-        await desk.say(text, error: error)
-        return Response.redirect(to: location)
-    }
-
-    // MARK: - Unlock
-
-    func unlockPage() async throws -> Response {
-        let p = await page()
-        let notice = await desk.takeNotice()
-        let form = p.form("/desbloquear", button: p.T("Unlock"), content: p.field("frase", p.T("Passphrase"), "<input type=\"password\" id=\"frase\" name=\"frase\" autocomplete=\"off\" required autofocus>",
-                                                                                  hint: p.T("The keys stay in this program's protected memory; the desk locks itself after a while without use.")))
-        return html(p.render(title: p.T("The desk is locked"), section: .none, body: form, notice: notice))
-    }
-
-    func unlock(_ request: Request) async throws -> Response {
-        let form = try await body(request)
-        let language = await desk.language
-        guard let typed = form["frase"], !typed.isEmpty else { return await done(L("Type the passphrase.", in: language), error: true, then: "/") }
-        let secret = try SecureBytes(copying: Array(typed.utf8))
-        do { try await desk.unlock(passphrase: secret) } catch {
-            return await done(error.isWrongPassphrase ? L("Wrong passphrase: nothing was opened.", in: language) : error.description, error: true, then: "/")
-        }
-        return await done(L("Unlocked.", in: language), then: "/bandeja")
     }
 
     // MARK: - Inbox
@@ -165,19 +100,7 @@ struct Screens: Sendable {
             body += "<tr><td>\(h(key.id.description))</td><td>\(h(key.notBefore.description))</td><td>\(h(key.notAfter.description))</td><td>\(h(notes.joined(separator: ", ")))</td></tr>"
         }
         body += "</tbody></table>"
-        body += "<h2>\(h(p.T("Split custody")))</h2>"
-        let recovery = try? keys.recoveryFile()
-        if let custody = recovery?.custody {
-            body += p.list([(p.T("Split on"), custody.splitDay.description), (p.T("Groups needed"), "\(custody.groupThreshold) / \(custody.groups.count)")])
-            body += "<table><caption>\(h(p.T("Trustees by group")))</caption><thead><tr><th scope=\"col\">\(h(p.T("Group")))</th><th scope=\"col\">\(h(p.T("Shares needed")))</th><th scope=\"col\">\(h(p.T("Shares")))</th></tr></thead><tbody>"
-            for g in custody.groups { body += "<tr><td>\(h(g.name))</td><td>\(g.threshold)</td><td>\(g.count)</td></tr>" }
-            body += "</tbody></table>"
-        } else {
-            body += "<p class=\"warning\">\(h(p.T("No custody split yet: if this laptop is lost, the keys are lost. Split them among trustees: resguardo key custody split.")))</p>"
-        }
-        if keys.hasUnsplitRecoverySecret {
-            body += "<p class=\"warning\">\(h(p.T("The recovery secret is still on this laptop, unsplit: finish the split ceremony.")))</p>"
-        }
+        body += custodySection(try? keys.recoveryFile(), unsplit: keys.hasUnsplitRecoverySecret, split: "resguardo key custody split", p)
         return html(p.render(title: p.T("Keys and custody"), section: .keys, body: body, notice: await desk.takeNotice()))
     }
 }

@@ -148,6 +148,12 @@ public struct RegionalOffice: Sendable {
         }
     }
 
+    /// Checks the office's passphrase by opening its encryption key (dropped at once): la mesa
+    /// asks it once, then holds the passphrase in guarded memory until it locks.
+    public func checkPassphrase(_ passphrase: SecureBytes) throws(RegionError) {
+        try unlock { _ = try keyFile("encryption.key").unlockSealKey(passphrase: passphrase) }
+    }
+
     /// Verifies, opens and applies one registry bundle; a bundle from an unpinned key, altered,
     /// sealed to another office, replayed or rolled back is refused and changes nothing.
     public func importBundle(_ bytes: [UInt8], passphrase: SecureBytes) throws(RegionError) -> (bundle: RegistryBundle, outcome: RegistryDatabase.ImportOutcome) {

@@ -25,10 +25,12 @@ struct MesaCommand: AsyncParsableCommand {
         Example:
           $ resguardo mesa --workspace ~/caso-red --usb /media/marta/USB
           La mesa está abierta: http://127.0.0.1:41873/entrar?t=9c1b…
+          $ resguardo mesa --region ~/region --usb /media/oficina/USB     (at the regional office)
         """)
     )
 
     @Option(name: .long, help: .L("The offline workspace (default: $RESGUARDO_WORKSPACE).")) var workspace: String?
+    @Option(name: .long, help: .L("The regional office's folder instead: the office's desk (its registry, networks, regional report, custody).")) var region: String?
     @Option(name: .long, help: .L("A folder for bundles in and files out (repeat for several).")) var usb: [String] = []
     @Option(name: .long, help: .L("Lock after this many minutes without use.")) var idleMinutes: Int = 10
     @Option(name: .long, help: .L("Also write the link into this new file (mode 0600), for a script that opens the browser.")) var urlFile: String?
@@ -40,10 +42,11 @@ struct MesaCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard (1...240).contains(idleMinutes) else { throw ValidationError(L("--idle-minutes must be 1 to 240")) }
+        guard workspace == nil || region == nil else { throw ValidationError(L("give --workspace (a network's desk) or --region (the regional office's), not both")) }
     }
 
     func run() async throws {
-        guard let path = workspace ?? ProcessInfo.processInfo.environment["RESGUARDO_WORKSPACE"] else {
+        guard let path = region != nil ? "" : workspace ?? ProcessInfo.processInfo.environment["RESGUARDO_WORKSPACE"] else {
             throw CommandFailure("no workspace given", hints: ["use --workspace DIR or set RESGUARDO_WORKSPACE"], status: .usage)
         }
         var folders = usb
@@ -53,7 +56,7 @@ struct MesaCommand: AsyncParsableCommand {
                 folders += ((try? FileManager.default.contentsOfDirectory(atPath: base)) ?? []).sorted().map { base + "/" + $0 }
             }
         }
-        let configuration = MesaConfiguration(workspace: path, usbFolders: folders, idle: .seconds(idleMinutes * 60))
+        let configuration = MesaConfiguration(workspace: path, region: region, usbFolders: folders, idle: .seconds(idleMinutes * 60))
         let urlFile = self.urlFile
         do {
             try await MesaServer.run(configuration) { url in

@@ -4,6 +4,7 @@ import Foundation
 import Formats
 import Keys
 @testable import Mesa
+import Region
 import Registration
 import Sodium
 import Testing
@@ -32,14 +33,15 @@ struct MesaTests {
         let out: String, err: String
         let url: String
 
-        init(_ folder: String, scratch: Scratch, name: String) throws {
+        init(_ folder: String, scratch: Scratch, name: String, region: Bool = false) throws {
             out = scratch.path("\(name).out")
             err = scratch.path("\(name).err")
             FileManager.default.createFile(atPath: out, contents: nil)
             FileManager.default.createFile(atPath: err, contents: nil)
             let urlFile = scratch.path("\(name).url")
             process.executableURL = CLIRunner.executable
-            process.arguments = ["mesa", "--workspace", folder + "/casos", "--usb", folder + "/usb", "--url-file", urlFile]
+            process.arguments = region ? ["mesa", "--region", folder + "/region", "--usb", folder + "/usb-region", "--url-file", urlFile]
+                : ["mesa", "--workspace", folder + "/casos", "--usb", folder + "/usb", "--url-file", urlFile]
             process.standardInput = FileHandle.nullDevice
             process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
@@ -161,6 +163,27 @@ struct MesaTests {
         let kept = try JSONValue.parse(Array(Data(contentsOf: URL(fileURLWithPath: quarantineFile))))
         #expect(kept["country"] == .string("ZZ"))
         #expect((try FileManager.default.attributesOfItem(atPath: quarantineFile)[.posixPermissions] as? Int) == 0o600)
+    }
+
+    @Test("the regional office's desk — its own passphrase (the network's refused), registry bundle 1 from the stick and its replay refused, the regional report with its map, custody — then the office's registry read back: every record, the network's sequence")
+    func regionalOffice() throws {
+        let scratch = try Scratch()
+        let folder = try Self.setUp(scratch)
+        let made = try runSubprocess(repositoryRoot.appendingPathComponent("scripts/lib/mesa_region_setup.sh").path, [folder, CLIRunner.executable.deletingLastPathComponent().path])
+        #expect(made.status == 0, "\(made.output)")
+        guard made.status == 0, let records = Int(made.output.split(separator: "\n").last.map(String.init) ?? "") else { return }
+        let mesa = try Running(folder, scratch: scratch, name: "region", region: true)
+        let shots = ProcessInfo.processInfo.environment["RESGUARDO_WRITE_MESA_SHOTS"] != nil ? repositoryRoot.appendingPathComponent("docs").path : scratch.path("shots")
+        let run = try runSubprocess(debianPython, [Self.mesaScript, "region", mesa.url, folder, "\(records)", shots])
+        let stopped = mesa.stop()
+        #expect(run.status == 0 && run.output.contains("ok region"), "\(run.output)")
+        #expect(stopped.status == 0 && stopped.stderr.isEmpty && stopped.stdout.split(separator: "\n").count == 1, "\(stopped.stdout)\n\(stopped.stderr)")
+        let office = try RegionalOffice(path: folder + "/region")
+        #expect(try office.registry.all().count == records)
+        #expect(try office.registry.pinnedNetworks().map(\.lastSequence) == [1])
+        // Both faces at once are refused before anything starts.
+        let both = try CLIRunner.run(["mesa", "--workspace", folder + "/casos", "--region", folder + "/region"])
+        #expect(both.status != 0 && both.stderr.contains("--region"), "\(both.stderr)")
     }
 
     @Test("an attacker: another origin's page in the same browser, DNS rebinding names, a reused link, a missing or wrong CSRF token, no cookie — each refused, and the desk unchanged")

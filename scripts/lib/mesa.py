@@ -17,6 +17,10 @@ as a staff member and as an attacker. Used by EndToEndTests/MesaTests, scripts/r
                                       follow-up, consent and an alert, support, relocation, a
                                       referral and the coordinator's update (made with BIN);
                                       every page audited for screen readers and on a tablet
+    mesa.py region URL DIR RECORDS [SHOTS]
+                                      the regional office's desk (mesa_region_setup.sh DIR): its
+                                      passphrase, registry bundle 1 (RECORDS records) and its
+                                      replay, the regional report with its map, custody
     mesa.py attack URL DIR            another origin's page, a rebinding Host, a reused token, a
                                       missing or wrong CSRF token, no cookie: each refused, and
                                       the desk unchanged
@@ -413,6 +417,59 @@ def casework(url, folder, binary, staff_fp, network_fp, out, shots):
     print("ok casework")
 
 
+def region(url, folder, expected, shots):
+    """The regional office's desk: the network's passphrase refused, the office's opens it;
+    registry bundle 1 from the stick imported and a replay refused; the regional report with
+    its map; custody; every page audited and checked on a tablet."""
+    driver = browser()
+    base = url.split("/entrar", 1)[0]
+    try:
+        driver.get(url)
+        check("La mesa está bloqueada" in by(driver, "h1").text, "not the unlock screen")
+        by(driver, "#frase").send_keys(passphrase(folder))
+        press(driver, "Desbloquear")
+        check("Frase de paso incorrecta" in notice(driver), f"the network's passphrase opened the office: {notice(driver)}")
+        by(driver, "#frase").send_keys(open(os.path.join(folder, "region-pass.txt"), encoding="utf-8").read().strip())
+        press(driver, "Desbloquear")
+        check("Desbloqueada" in notice(driver) and "Registro regional" in by(driver, "h1").text, f"not unlocked: {notice(driver)}")
+        audit(driver)
+        press(driver, "Importar")
+        said = notice(driver)
+        check(f"paquete 1: {expected} añadidos" in said, f"bundle 1 not imported: {said}")
+        row = by(driver, "tbody tr").text
+        check("demo" in row and row.split()[-1] == str(expected), f"the network's row does not show its records: {row}")
+        shoot(driver, shots, "mesa-registro-regional-es.png")
+        press(driver, "Importar")
+        check(all_by(driver, ".notice.error") and "no se cambió nada" in notice(driver), f"a replayed bundle was not refused: {notice(driver)}")
+
+        follow(driver, "a[href='/informes']")
+        check(not all_by(driver, "input[name=mapa]"), "the regional report offers a national view")
+        frame = by(driver, "iframe.report")
+        check(frame.get_attribute("sandbox") is not None, "the report preview frame is not sandboxed")
+        audit(driver)
+        driver.switch_to.frame(frame)
+        check("Registro de agresiones" in by(driver, "h1").text, "the regional report did not load")
+        check(all_by(driver, "svg path[data-country]"), "the regional report has no map")
+        driver.switch_to.default_content()
+        shoot(driver, shots, "mesa-informe-regional-es.png")
+
+        follow(driver, "a[href='/custodia']")
+        page = by(driver, "main").text
+        check("Custodia dividida" in page and "Iniciativa Mesoamericana" in page, f"no custody: {page[:300]}")
+        audit(driver)
+        driver.set_window_size(768, 1024)
+        for path in ("/registro", "/informes", "/custodia"):
+            driver.get(base + path)
+            fits(driver, 768)
+        driver.set_window_size(1366, 768)
+        press(driver, "Bloquear")
+        driver.get(base + "/registro")
+        check("La mesa está bloqueada" in by(driver, "h1").text, "the registry opened after locking")
+    finally:
+        driver.quit()
+    print("ok region")
+
+
 def day(url, folder, out, shots):
     driver = browser()
     result = {}
@@ -700,6 +757,8 @@ if __name__ == "__main__":
         day(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] if len(sys.argv) > 5 else None)
     elif command == "casework":
         casework(*sys.argv[2:8], sys.argv[8] if len(sys.argv) > 8 else None)
+    elif command == "region":
+        region(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] if len(sys.argv) > 5 else None)
     elif command == "attack":
         attack(sys.argv[2], sys.argv[3])
     elif command == "report":
