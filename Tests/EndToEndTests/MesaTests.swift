@@ -142,6 +142,13 @@ struct MesaTests {
         #expect(try workspace.followUps(of: followId).follows == caseId)
         let shown = try CLIRunner.run(["cases", "show", String(caseHex.prefix(12)), "--workspace", folder + "/casos", "--passphrase-file", folder + "/keys/passphrase.txt"])
         #expect(shown.status == 0 && shown.stdout.contains("anotamos la placa"), "\(shown.stdout)")
+        // And undone from the command line: the browser's merge, taken back by the CLI.
+        let why = try scratch.write("motivo.txt", "Era otra agresión: se valida aparte.")
+        let undone = try CLIRunner.run(["cases", "merge", String(followHex.prefix(12)), "--undo", "--note-file", why, "--workspace", folder + "/casos"])
+        #expect(undone.status == 0 && undone.stdout.contains(String(caseHex.prefix(12))), "\(undone.output)")
+        #expect(try workspace.openCase(followId, keys: keys).summary.state == .new)
+        let again = try CLIRunner.run(["cases", "merge", String(followHex.prefix(12)), "--undo", "--note-file", why, "--workspace", folder + "/casos"])
+        #expect(again.status != 0 && again.stderr.contains("new"), "\(again.output)")
         // Support, relocation, the coordinator's update.
         let support = try workspace.supportRequests(caseId, keys: keys)
         #expect(support.count == 1 && support[0].request.status == .approved && support[0].request.amount?.description == "1500.00 USD", "\(support)")
