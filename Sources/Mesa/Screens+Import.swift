@@ -96,12 +96,13 @@ extension Screens {
     /// answers only when signed by a registered coordinator and newer than the last.
     func importUpdate(_ request: Request) async throws -> Response {
         let form = try await body(request), language = await desk.language, keys = try await desk.unlocked()
-        guard let path = form["ruta"], let data = FileManager.default.contents(atPath: path) else {
-            return await done(L("Cannot read {path}.", ["path": form["ruta"] ?? "—"], in: language), error: true, then: "/importar")
+        guard let path = form["ruta"], !path.isEmpty else { return await done(L("Give the bundle's path.", in: language), error: true, then: "/importar") }
+        let data: [UInt8]
+        do { data = Array(try DurableFile.read(path, maxBytes: RelocationUpdateFile.maxByteCount)) } catch {
+            return await done(L("Cannot read {path}.", ["path": path], in: language) + " " + error.description, error: true, then: "/importar")
         }
-        guard data.count <= RelocationUpdateFile.maxByteCount else { return await done(L("{path} is too large for an update.", ["path": path], in: language), error: true, then: "/importar") }
         do {
-            let applied = try workspace.importRelocationUpdate(Array(data), keys: keys, today: .today())
+            let applied = try workspace.importRelocationUpdate(data, keys: keys, today: .today())
             return await done(L("Update {sequence} from {coordinator} applied (stage {stage}).", ["sequence": "\(applied.update.sequence)", "coordinator": applied.coordinator, "stage": applied.update.stage], in: language),
                               then: "/caso/\(Encoding.hex(applied.caseId))/proteccion")
         } catch {
@@ -125,7 +126,9 @@ extension Screens {
         var body = "<p><a href=\"/importar\">\(h(p.T("Back to the import")))</a></p>"
         body += p.list([(p.T("Item"), hex), (p.T("Received"), item.summary.receivedDay), (p.T("Class"), item.summary.reasonClass),
                         (p.T("Reason"), item.reason), (p.T("Kept"), p.T("{count} bytes", ["count": "\(item.content.count)"]))])
-        if let text = String(validating: item.content.prefix(65_536), as: UTF8.self), item.content.first == UInt8(ascii: "{") {
+        if item.content.first == UInt8(ascii: "{") {
+            // Invalid UTF-8 shows as U+FFFD; a report past 64 KiB is shown in part (written out whole).
+            let text = String(decoding: item.content.prefix(65_536), as: UTF8.self)
             body += "<h2>\(h(p.T("What was kept (the report as it arrived)")))</h2><pre class=\"relato\">\(h(text))</pre>"
         } else {
             body += "<p>\(h(p.T("What was kept is the envelope as it arrived (it did not open); it is not shown.")))</p>"
