@@ -1,4 +1,5 @@
 import Deidentify
+import DurableFiles
 import Foundation
 import Formats
 import HTTPTypes
@@ -35,6 +36,8 @@ protocol DeskScreens: Sendable {
     var home: String { get }
     /// The registry the report preview is drawn from.
     func registryRecords() throws -> [RegistryRecord]
+    /// Where files for the USB stick are written.
+    func outputFolder() throws -> String
 }
 
 extension DeskScreens {
@@ -56,6 +59,7 @@ extension DeskScreens {
         }
         router.get("/informes") { request, _ in try await guarded { try await reportsPage(request) } }
         router.get("/informes/vista") { request, _ in try await guarded { try await reportView(request) } }
+        router.post("/informes/escribir") { request, _ in try await guarded { try await writeReport(request) } }
     }
 
     func page() async -> Page {
@@ -130,6 +134,12 @@ extension DeskScreens {
         let explanation = regional ? p.T("This is the regional report as it will be published, every network's records, small counts suppressed. To write it: resguardo registry report --region DIR --format html.")
             : p.T("This is the report as it will be published: small counts suppressed. To write it: resguardo registry report --format html.")
         body += "<p>\(h(explanation))</p>"
+        // The same report, written to the stick: HTML to publish, CSV for the tables.
+        var write = "<input type=\"hidden\" name=\"desde\" value=\"\(h(r.from))\"><input type=\"hidden\" name=\"hasta\" value=\"\(h(r.to))\">"
+        if regional || r.map { write += "<input type=\"hidden\" name=\"mapa\" value=\"1\">" }
+        write += p.field("formato", p.T("Format"), p.select("formato", [("html", "HTML"), ("csv", "CSV")], selected: "html"))
+        body += p.form("/informes/escribir", button: p.T("Write this report to the USB stick"), content: write, style: "secondary")
+        if !regional { body += "<p><a href=\"/registro-regional\">\(h(p.T("To the regional office: its key, and the next registry bundle")))</a></p>" }
         body += "<iframe class=\"report\" title=\"\(h(p.T("Report preview")))\" sandbox src=\"/informes/vista?\(r.query)\"></iframe>"
         return html(p.render(title: regional ? p.T("Regional report") : p.T("Reports"), section: .reports, body: body, notice: await desk.takeNotice()))
     }
@@ -145,6 +155,24 @@ extension DeskScreens {
         response.headers[.contentSecurityPolicy] = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
         response.headers[HTTPField.Name("X-Frame-Options")!] = "SAMEORIGIN"
         return response
+    }
+
+    // MARK: - The report, written out
+
+    /// `registry report` as the preview shows it, written to the USB stick (HTML or CSV).
+    func writeReport(_ request: Request) async throws -> Response {
+        let form = try await body(request), language = await desk.language
+        let from = form["desde"] ?? "", to = form["hasta"] ?? "", csv = form["formato"] == "csv", map = form["mapa"] == "1"
+        let back = "/informes?desde=\(from)&hasta=\(to)&mapa=\(map ? "1" : "")"
+        guard ReportRequest.isPeriod(from), ReportRequest.isPeriod(to) else { return await done(L("A period is YYYY or YYYY-MM.", in: language), error: true, then: "/informes") }
+        do {
+            let report = RegistryReport(records: try registryRecords(), from: from, to: to, regional: map)
+            let path = freshPath(in: try outputFolder(), "informe-\(regional ? "regional-" : "")\(from)-\(to)-\(language.rawValue)", extension: csv ? "csv" : "html")
+            try DurableFile.createExclusive(path, bytes: Array((csv ? report.csv(language: language) : report.html(language: language)).utf8), mode: 0o644)
+            return await done(L("Wrote {path}: {count} aggressions in {tables} tables, small counts suppressed.", ["path": path, "count": "\(report.totalAggressions)", "tables": "\(report.tables.count)"], in: language), then: back)
+        } catch {
+            return await done("\(error)", error: true, then: back)
+        }
     }
 
     // MARK: - Custody
@@ -181,6 +209,24 @@ struct ReportRequest {
         map = q["mapa"] == "1"
     }
     var query: String { "desde=\(from)&hasta=\(to)&mapa=\(map ? "1" : "")" }
+
+    /// YYYY or YYYY-MM, digits only.
+    static func isPeriod(_ s: String) -> Bool {
+        let parts = s.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count <= 2, parts[0].count == 4, parts.allSatisfy({ $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }) else { return false }
+        return parts.count == 1 || (parts[1].count == 2 && (1...12).contains(Int(parts[1]) ?? 0))
+    }
+}
+
+/// `folder/name.ext`, or `name-2.ext`, `name-3.ext`… when it exists: writing the same report
+/// again never fails on the name nor replaces the first (files are created exclusively).
+func freshPath(in folder: String, _ name: String, extension ext: String) -> String {
+    var path = "\(folder)/\(name).\(ext)", n = 1
+    while FileManager.default.fileExists(atPath: path) {
+        n += 1
+        path = "\(folder)/\(name)-\(n).\(ext)"
+    }
+    return path
 }
 
 /// The files of `folders` whose name ends in `suffix`, newest first.

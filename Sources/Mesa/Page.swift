@@ -15,14 +15,15 @@ struct Page {
     /// A text in the page's language (scripts/gen-catalog finds `T("…")` as it finds `L("…")`).
     func T(_ english: String, _ values: [String: String] = [:]) -> String { L(english, values, in: language) }
 
-    enum Section: String { case inbox, importing, reports, keys, none }
+    enum Section: String { case inbox, due, importing, reports, keys, none }
 
     func render(title: String, section: Section, body: String, notice: (text: String, isError: Bool)? = nil, refreshSeconds: Int? = nil) -> String {
         var nav = ""
         if unlocked {
             let items: [(Section, String, String)] = regional
                 ? [(.importing, "/registro", T("Regional registry")), (.reports, "/informes", T("Regional report")), (.keys, "/custodia", T("Keys and custody"))]
-                : [(.inbox, "/bandeja", T("Inbox")), (.importing, "/importar", T("Import")), (.reports, "/informes", T("Reports")), (.keys, "/claves", T("Keys and custody"))]
+                : [(.inbox, "/bandeja", T("Inbox")), (.due, "/pendientes", T("What is due")), (.importing, "/importar", T("Import")), (.reports, "/informes", T("Reports")),
+                   (.keys, "/claves", T("Keys and custody"))]
             nav = "<nav aria-label=\"\(h(T("Main")))\"><ul>" + items.map { item in
                 "<li><a href=\"\(item.1)\"\(item.0 == section ? " aria-current=\"page\"" : "")>\(h(item.2))</a></li>"
             }.joined() + "</ul></nav>"

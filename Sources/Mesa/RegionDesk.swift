@@ -72,6 +72,14 @@ struct RegionScreens: DeskScreens {
     var home: String { "/registro" }
     func registryRecords() throws -> [RegistryRecord] { try office.registry.all() }
 
+    /// The first USB folder, else the office's `salida` folder.
+    func outputFolder() throws -> String {
+        if let usb = desk.usbFolders.first { return usb }
+        let folder = office.path + "/salida"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        return folder
+    }
+
     func register(on router: Router<BasicRequestContext>) {
         registerCommon(on: router)
         router.get("/registro") { _, _ in try await guarded { try await registryPage() } }

@@ -115,7 +115,7 @@ extension Screens {
         } catch let error as MesaError { return await done(error.text(p.language), error: true, then: back) } catch { return await done("\(error)", error: true, then: back) }
 
         if form["accion"] == "escribir" {
-            let path = try outputFolder() + "/alerta-\(destination.rawValue)-\(Encoding.hex(id).prefix(12))-\(alert).txt"
+            let path = freshPath(in: try outputFolder(), "alerta-\(destination.rawValue)-\(Encoding.hex(id).prefix(12))-\(alert)", extension: "txt")
             do { try workspace.exportAlert(id, draft) { text in try DurableFile.createExclusive(path, bytes: Array(text.utf8)) } } catch {
                 return await done("\(error)", error: true, then: back)
             }

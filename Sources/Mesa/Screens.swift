@@ -27,6 +27,7 @@ struct Screens: DeskScreens {
         router.get("/claves") { _, _ in try await guarded { try await keysPage() } }
         registerCase(on: router)
         registerImport(on: router)
+        registerRegistry(on: router)
     }
 
     // MARK: - Inbox

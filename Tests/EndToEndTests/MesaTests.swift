@@ -33,7 +33,7 @@ struct MesaTests {
         let out: String, err: String
         let url: String
 
-        init(_ folder: String, scratch: Scratch, name: String, region: Bool = false) throws {
+        init(_ folder: String, scratch: Scratch, name: String, region: Bool = false, usb: String = "/usb") throws {
             out = scratch.path("\(name).out")
             err = scratch.path("\(name).err")
             FileManager.default.createFile(atPath: out, contents: nil)
@@ -41,7 +41,7 @@ struct MesaTests {
             let urlFile = scratch.path("\(name).url")
             process.executableURL = CLIRunner.executable
             process.arguments = region ? ["mesa", "--region", folder + "/region", "--usb", folder + "/usb-region", "--url-file", urlFile]
-                : ["mesa", "--workspace", folder + "/casos", "--usb", folder + "/usb", "--url-file", urlFile]
+                : ["mesa", "--workspace", folder + "/casos", "--usb", folder + usb, "--url-file", urlFile]
             process.standardInput = FileHandle.nullDevice
             process.standardOutput = try FileHandle(forWritingTo: URL(fileURLWithPath: out))
             process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: err))
@@ -172,15 +172,22 @@ struct MesaTests {
         #expect((try FileManager.default.attributesOfItem(atPath: quarantineFile)[.posixPermissions] as? Int) == 0o600)
     }
 
-    @Test("the regional office's desk — its own passphrase (the network's refused), registry bundle 1 from the stick and its replay refused, the regional report with its map, custody — then the office's registry read back: every record, the network's sequence")
+    @Test("the network's desk publishes registry bundle 1 to the regional office's stick (the passphrase asked again, a wrong one refused) and writes its report; then the office's desk — its own passphrase (the network's refused), the bundle imported and its replay refused, the regional report with its map written, custody — and the office's registry read back: every record, the network's sequence")
     func regionalOffice() throws {
         let scratch = try Scratch()
         let folder = try Self.setUp(scratch)
-        let made = try runSubprocess(repositoryRoot.appendingPathComponent("scripts/lib/mesa_region_setup.sh").path, [folder, CLIRunner.executable.deletingLastPathComponent().path])
+        let made = try runSubprocess(repositoryRoot.appendingPathComponent("scripts/lib/mesa_region_setup.sh").path, [folder, CLIRunner.executable.deletingLastPathComponent().path, "--no-publish"])
         #expect(made.status == 0, "\(made.output)")
         guard made.status == 0, let records = Int(made.output.split(separator: "\n").last.map(String.init) ?? "") else { return }
-        let mesa = try Running(folder, scratch: scratch, name: "region", region: true)
         let shots = ProcessInfo.processInfo.environment["RESGUARDO_WRITE_MESA_SHOTS"] != nil ? repositoryRoot.appendingPathComponent("docs").path : scratch.path("shots")
+        // The network's desk publishes bundle 1 onto the office's stick.
+        let network = try Running(folder, scratch: scratch, name: "publish", usb: "/usb-region")
+        let published = try runSubprocess(debianPython, [Self.mesaScript, "publish", network.url, folder, shots])
+        #expect(network.stop().status == 0)
+        #expect(published.status == 0 && published.output.contains("ok publish"), "\(published.output)")
+        guard published.status == 0 else { return }
+        #expect(FileManager.default.fileExists(atPath: folder + "/usb-region/registro-demo-0001.json"))
+        let mesa = try Running(folder, scratch: scratch, name: "region", region: true)
         let run = try runSubprocess(debianPython, [Self.mesaScript, "region", mesa.url, folder, "\(records)", shots])
         let stopped = mesa.stop()
         #expect(run.status == 0 && run.output.contains("ok region"), "\(run.output)")

@@ -17,6 +17,7 @@ as a staff member and as an attacker. Used by EndToEndTests/MesaTests, scripts/r
                                       follow-up, consent and an alert, support, relocation, a
                                       referral and the coordinator's update (made with BIN);
                                       every page audited for screen readers and on a tablet
+    mesa.py publish URL DIR [SHOTS]  the network's desk publishes registry bundle 1 and its report
     mesa.py region URL DIR RECORDS [SHOTS]
                                       the regional office's desk (mesa_region_setup.sh DIR): its
                                       passphrase, registry bundle 1 (RECORDS records) and its
@@ -395,10 +396,16 @@ def casework(url, folder, binary, staff_fp, network_fp, out, shots):
         press(driver, "Importar la actualización")
         check(all_by(driver, ".notice.error") and "no se cambió nada" in notice(driver), f"a replayed update was not refused: {notice(driver)}")
 
+        # What is due: the planned return falls in 93 days.
+        driver.get(base + "/pendientes?dias=120")
+        due = by(driver, "main").text
+        check(result["case"][:12] in due and "retorno previsto" in due, f"the planned return is not due: {due[:400]}")
+        audit(driver)
+
         # On a tablet: no sideways scrolling, and the same checks for a screen reader.
         driver.set_window_size(768, 1024)
         for path in ("/bandeja", "/caso/" + result["case"], "/caso/" + result["case"] + "/proteccion", "/caso/" + result["case"] + "/registro",
-                     "/importar", "/informes", "/claves", "/cuarentena/" + result["quarantine"]):
+                     "/importar", "/informes", "/claves", "/pendientes", "/registro-regional", "/cuarentena/" + result["quarantine"]):
             driver.get(base + path)
             audit(driver)
             fits(driver, 768)
@@ -415,6 +422,35 @@ def casework(url, folder, binary, staff_fp, network_fp, out, shots):
         driver.quit()
     json.dump(result, open(out, "w", encoding="utf-8"), ensure_ascii=False)
     print("ok casework")
+
+
+def publish(url, folder, shots):
+    """The network's desk sends its registry to the regional office: the page names the office
+    it publishes to; a wrong passphrase opens nothing; bundle 1 is written to the stick; the
+    national report is written too."""
+    driver = browser()
+    try:
+        login(driver, url, folder)
+        follow(driver, "a[href='/informes']")
+        follow(driver, "a[href='/registro-regional']")
+        check("demo" in by(driver, "main dl").text, f"the page does not name the network: {by(driver, 'main').text[:300]}")
+        audit(driver)
+        by(driver, "#frase-publicar").send_keys("no es la frase")
+        press(driver, "Escribir el siguiente paquete en la memoria USB")
+        check("Frase de paso incorrecta" in notice(driver), f"a wrong passphrase was not refused: {notice(driver)}")
+        by(driver, "#frase-publicar").send_keys(passphrase(folder))
+        press(driver, "Escribir el siguiente paquete en la memoria USB")
+        check("Se escribió el paquete 1 en" in notice(driver), f"bundle 1 not written: {notice(driver)}")
+        shoot(driver, shots, "mesa-publicar-es.png")
+        follow(driver, "a[href='/informes']")
+        press(driver, "Escribir este informe en la memoria USB")
+        check("Se escribió" in notice(driver) and ".html" in notice(driver), f"the report was not written: {notice(driver)}")
+        follow(driver, "a[href^='/pendientes']")
+        audit(driver)
+        press(driver, "Bloquear")
+    finally:
+        driver.quit()
+    print("ok publish")
 
 
 def region(url, folder, expected, shots):
@@ -443,7 +479,7 @@ def region(url, folder, expected, shots):
         check(all_by(driver, ".notice.error") and "no se cambió nada" in notice(driver), f"a replayed bundle was not refused: {notice(driver)}")
 
         follow(driver, "a[href='/informes']")
-        check(not all_by(driver, "input[name=mapa]"), "the regional report offers a national view")
+        check(not all_by(driver, "input[type=checkbox][name=mapa]"), "the regional report offers a national view")
         frame = by(driver, "iframe.report")
         check(frame.get_attribute("sandbox") is not None, "the report preview frame is not sandboxed")
         audit(driver)
@@ -452,6 +488,8 @@ def region(url, folder, expected, shots):
         check(all_by(driver, "svg path[data-country]"), "the regional report has no map")
         driver.switch_to.default_content()
         shoot(driver, shots, "mesa-informe-regional-es.png")
+        press(driver, "Escribir este informe en la memoria USB")
+        check("Se escribió" in notice(driver) and ".html" in notice(driver), f"the regional report was not written: {notice(driver)}")
 
         follow(driver, "a[href='/custodia']")
         page = by(driver, "main").text
@@ -757,6 +795,8 @@ if __name__ == "__main__":
         day(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] if len(sys.argv) > 5 else None)
     elif command == "casework":
         casework(*sys.argv[2:8], sys.argv[8] if len(sys.argv) > 8 else None)
+    elif command == "publish":
+        publish(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None)
     elif command == "region":
         region(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5] if len(sys.argv) > 5 else None)
     elif command == "attack":

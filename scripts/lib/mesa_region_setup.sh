@@ -4,9 +4,10 @@
 # key and publishes registry bundle 1 onto the office's stick.
 #   DIR/region          the office's folder (passphrase: DIR/region-pass.txt, demo only)
 #   DIR/usb-region/registro-demo-1.json   the network's first registry bundle
-#   scripts/lib/mesa_region_setup.sh DIR BIN
+#   scripts/lib/mesa_region_setup.sh DIR BIN [--no-publish]   (then la mesa of the network publishes)
 set -euo pipefail
-dir=$1; bin=$2
+dir=$1; bin=$2; publish=1
+[ "${3:-}" = --no-publish ] && publish=0
 umask 077
 pass="$dir/keys/passphrase.txt" rpass="$dir/region-pass.txt" ws="$dir/casos"
 r() { env LC_ALL=C "$bin/resguardo" "$@"; }
@@ -28,5 +29,5 @@ nfp=$(r key show --dir "$dir/keys" | sed -n 's/^signing-key fingerprint: //p' | 
 r networks add demo --fingerprint "$nfp" --countries MX,GT,HN,SV --region "$dir/region" >/dev/null
 r region key-for demo --manifest "$dir/keys/manifest.json" --region "$dir/region" --out "$dir/clave-regional-demo.json" --passphrase-file "$rpass" >/dev/null
 r registry regional-key import "$dir/clave-regional-demo.json" --region-fingerprint "$rfp" --workspace "$ws" --passphrase-file "$pass" >/dev/null
-r registry publish --workspace "$ws" --out "$dir/usb-region/registro-demo-1.json" --passphrase-file "$pass" >/dev/null
+[ "$publish" = 0 ] || r registry publish --workspace "$ws" --out "$dir/usb-region/registro-demo-1.json" --passphrase-file "$pass" >/dev/null
 echo "$registered"

@@ -1,0 +1,118 @@
+import Casework
+import Deidentify
+import DurableFiles
+import Foundation
+import Formats
+import Hummingbird
+import Keys
+import Registration
+import Registry
+import Sodium
+
+/// What a network's desk owes beyond one case: the protection cases' due list (`cases due`),
+/// the registry's way to the regional office (`registry regional-key import`, `registry
+/// publish`) and the published report written out (`registry report`).
+extension Screens {
+    func registerRegistry(on router: Router<BasicRequestContext>) {
+        router.get("/pendientes") { request, _ in try await guarded { try await duePage(request) } }
+        router.get("/registro-regional") { _, _ in try await guarded { try await regionalPage() } }
+        router.post("/registro-regional/clave") { request, _ in try await guarded { try await importRegionalKey(request) } }
+        router.post("/registro-regional/publicar") { request, _ in try await guarded { try await publish(request) } }
+    }
+
+    // MARK: - Due
+
+    func duePage(_ request: Request) async throws -> Response {
+        let p = await page(), keys = try await desk.unlocked(), today = CalendarDay.today()
+        let within = min(max(0, request.uri.queryParameters["dias"].flatMap { Int(String($0)) } ?? 7), 365)
+        let due: [DueItem]
+        do { due = try workspace.dueItems(on: today, within: within, keys: keys) } catch { throw MesaError.badRequest(error.description) }
+        var body = "<form method=\"get\" action=\"/pendientes\" class=\"filters\">"
+        body += p.field("dias", p.T("Also what falls due within (days)"), "<input type=\"text\" id=\"dias\" name=\"dias\" value=\"\(within)\" size=\"4\" inputmode=\"numeric\">")
+        body += "<button type=\"submit\" class=\"secondary\">\(h(p.T("Show")))</button></form>"
+        body += "<p>\(h(p.T("A reassessment falls due 14 days after an assessment at extreme risk, 30 at high, 90 at medium and 180 at low. Closed cases are left out.")))</p>"
+        if due.isEmpty { body += "<p class=\"notice\">\(h(p.T("Nothing due.")))</p>" } else {
+            body += "<table><caption>\(h(p.T("{count} items, earliest first", ["count": "\(due.count)"])))</caption><thead><tr><th scope=\"col\">\(h(p.T("Due")))</th>"
+                + "<th scope=\"col\">\(h(p.T("Case")))</th><th scope=\"col\">\(h(p.T("What")))</th><th scope=\"col\">\(h(p.T("Detail")))</th></tr></thead><tbody>"
+            for d in due {
+                let kind: String
+                switch d.kind {
+                case .measure: kind = p.T("measure")
+                case .followUp: kind = p.T("follow-up")
+                case .reassessment: kind = p.T("reassessment")
+                case .plannedReturn: kind = p.T("planned return")
+                }
+                let late = d.due < today ? " <span class=\"badge urgent\">\(h(p.T("overdue")))</span>" : ""
+                let hex = Encoding.hex(d.caseId)
+                body += "<tr><td>\(h(d.due.description))\(late)</td><td><a href=\"/caso/\(hex)/proteccion\">\(hex.prefix(12))</a></td><td>\(h(kind))</td><td>\(h(d.text))</td></tr>"
+            }
+            body += "</tbody></table>"
+        }
+        return html(p.render(title: p.T("What is due"), section: .due, body: body, notice: await desk.takeNotice()))
+    }
+
+    // MARK: - To the regional office
+
+    func regionalPage() async throws -> Response {
+        let p = await page()
+        var body = ""
+        let region = try? workspace.region()
+        if let region {
+            body += p.list([(p.T("This network, for the regional office"), region.network.description), (p.T("Regional office fingerprint"), region.fingerprint)])
+        } else {
+            body += "<p class=\"warning\">\(h(p.T("No regional key yet: import the key file the regional office made for this network, after comparing its fingerprint in person or by a trusted channel.")))</p>"
+        }
+        let keyFiles = await desk.filesOnSticks(endingIn: ".json").filter { $0.name.hasPrefix("clave-regional") }
+        let choices = keyFiles.map { ($0.path, $0.name) }
+        var fields = choices.isEmpty ? p.field("archivo", p.T("The regional key file (path)"), "<input type=\"text\" id=\"archivo\" name=\"archivo\" required>")
+            : p.field("archivo", p.T("The regional key file"), p.select("archivo", choices, selected: nil))
+        fields += p.field("huella", p.T("The regional office's signing-key fingerprint, as they read it out to you"), "<input type=\"text\" id=\"huella\" name=\"huella\" required autocomplete=\"off\">",
+                          hint: p.T("32 hex digits, in 8 groups of 4."))
+        body += p.form("/registro-regional/clave", button: region == nil ? p.T("Import the regional key") : p.T("Import a new regional key"), content: "<fieldset><legend>\(h(p.T("Regional key")))</legend>\(fields)</fieldset>", style: "secondary")
+
+        body += "<h2>\(h(p.T("Publish to the regional office")))</h2>"
+        body += "<p>\(h(p.T("The next registry bundle: the records, corrections and withdrawals since the last one, with regional pseudonyms, sealed to the regional office and signed with this network's signing key. It is written to the USB stick.")))</p>"
+        var publish = p.field("frase-publicar", p.T("Passphrase again (the signing key is opened for this bundle only)"), "<input type=\"password\" id=\"frase-publicar\" name=\"frase\" autocomplete=\"off\" required>")
+        publish += "<div class=\"field\"><label><input type=\"checkbox\" name=\"completo\" value=\"1\"> \(h(p.T("Every record, not only the changes (after a lost bundle or a new regional key)")))</label></div>"
+        body += region == nil ? "<p>\(h(p.T("Import the regional key first.")))</p>" : p.form("/registro-regional/publicar", button: p.T("Write the next bundle to the USB stick"), content: publish)
+        return html(p.render(title: p.T("Regional office"), section: .reports, body: body, notice: await desk.takeNotice()))
+    }
+
+    func importRegionalKey(_ request: Request) async throws -> Response {
+        let form = try await body(request), language = await desk.language, keys = try await desk.unlocked(), back = "/registro-regional"
+        guard let pin = SigningKeyFingerprint(text: form["huella"] ?? "") else { return await done(L("That is not a fingerprint (32 hex digits).", in: language), error: true, then: back) }
+        let path = form["archivo"] ?? ""
+        do {
+            let file = try RegionalKeyFile(bytes: Array(try DurableFile.read(path, maxBytes: 64 * 1024)), pinned: pin)
+            let backfilled = try Registration(workspace: workspace, keys: keys).importRegionalKey(file)
+            return await done(L("Regional key stored: this network publishes as {network}; {count} records registered earlier got their regional pseudonyms.",
+                                ["network": file.network.description, "count": "\(backfilled)"], in: language), then: back)
+        } catch {
+            return await done(L("{path}: {error}; nothing was stored.", ["path": (path as NSString).lastPathComponent, "error": "\(error)"], in: language), error: true, then: back)
+        }
+    }
+
+    func publish(_ request: Request) async throws -> Response {
+        let form = try await body(request), language = await desk.language, back = "/registro-regional"
+        _ = try await desk.unlocked()
+        guard let typed = form["frase"], !typed.isEmpty else { return await done(L("Type the passphrase.", in: language), error: true, then: back) }
+        let full = form["completo"] == "1"
+        let signer: SigningKey
+        let secret = try SecureBytes(copying: Array(typed.utf8))
+        do { signer = try workspace.keys.unlockManifestSigningKey(passphrase: secret) } catch {
+            return await done(error.isWrongPassphrase ? L("Wrong passphrase: nothing was opened.", in: language) : error.description, error: true, then: back)
+        }
+        do {
+            let registration = try Registration(withoutKeys: workspace)
+            let next = try registration.nextBundle(full: full, signingKey: signer)
+            let path = try outputFolder() + "/registro-\(next.bundle.network)-\(String(format: "%04d", next.pending.sequence)).json"
+            try DurableFile.createExclusive(path, bytes: next.bundle.bytes)
+            try registration.published(next.pending, full: full)
+            let p = next.pending
+            return await done(L("Wrote bundle {sequence} to {path}: {additions} additions, {corrections} corrections, {withdrawals} withdrawals. Carry it to the regional office.",
+                                ["sequence": "\(p.sequence)", "path": path, "additions": "\(p.additions.count)", "corrections": "\(p.corrections.count)", "withdrawals": "\(p.withdrawals.count)"], in: language), then: back)
+        } catch {
+            return await done("\(error)", error: true, then: back)
+        }
+    }
+}
