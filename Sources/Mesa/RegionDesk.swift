@@ -84,6 +84,7 @@ struct RegionScreens: DeskScreens {
         registerCommon(on: router)
         router.get("/registro") { _, _ in try await guarded { try await registryPage() } }
         router.post("/registro/importar") { request, _ in try await guarded { try await importBundle(request) } }
+        router.post("/registro/red") { request, _ in try await guarded { try await pinNetwork(request) } }
         router.get("/custodia") { _, _ in try await guarded { try await custodyPage() } }
     }
 
@@ -103,7 +104,12 @@ struct RegionScreens: DeskScreens {
                 + "<td>\(n.lastSequence == 0 ? h(p.T("none yet")) : "\(n.lastSequence)")</td><td>\(count)</td></tr>"
         }
         body += "</tbody></table>"
-        if networks.isEmpty { body += "<p>\(h(p.T("No network pinned yet: resguardo networks add.")))</p>" }
+        if networks.isEmpty { body += "<p>\(h(p.T("No network pinned yet.")))</p>" }
+        var pin = p.field("red", p.T("The network's id (e.g. mx)"), "<input type=\"text\" id=\"red\" name=\"red\" required size=\"8\">")
+        pin += p.field("huella-red", p.T("Its signing-key fingerprint, compared with the network in person or by a trusted channel"), "<input type=\"text\" id=\"huella-red\" name=\"huella\" required autocomplete=\"off\">")
+        pin += p.field("paises", p.T("Its countries (ISO 3166-1, comma-separated)"), "<input type=\"text\" id=\"paises\" name=\"paises\" required size=\"12\">",
+                       hint: p.T("A bundle with a record in any other country is refused."))
+        body += p.form("/registro/red", button: p.T("Pin the network"), content: "<fieldset><legend>\(h(p.T("Pin a network")))</legend>\(pin)</fieldset>", style: "secondary")
 
         body += "<h2>\(h(p.T("Registry bundles on the USB stick")))</h2>"
         let bundles = files(in: desk.usbFolders, endingIn: ".json")
@@ -133,6 +139,20 @@ struct RegionScreens: DeskScreens {
         } catch {
             return await done(L("{path}: {error}; nothing changed.", ["path": (path as NSString).lastPathComponent, "error": error.description], in: language), error: true, then: home)
         }
+    }
+
+    /// `networks add`: the network's id, fingerprint and countries, pinned in the registry.
+    func pinNetwork(_ request: Request) async throws -> Response {
+        let form = try await body(request), language = await desk.language
+        guard let id = NetworkId((form["red"] ?? "").trimmingCharacters(in: .whitespaces)) else {
+            return await done(L("That is not a network id ({rule}).", ["rule": NetworkId.rule], in: language), error: true, then: home)
+        }
+        guard let fingerprint = SigningKeyFingerprint(text: form["huella"] ?? "") else { return await done(L("That is not a fingerprint (32 hex digits).", in: language), error: true, then: home) }
+        let countries = (form["paises"] ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        do { try office.registry.pin(id, fingerprint: fingerprint, countries: countries) } catch {
+            return await done(error.description, error: true, then: home)
+        }
+        return await done(L("Network {id} pinned to {fingerprint}, countries {countries}.", ["id": id.description, "fingerprint": fingerprint.description, "countries": countries.joined(separator: " ")], in: language), then: home)
     }
 
     func custodyPage() async throws -> Response {

@@ -18,6 +18,7 @@ extension Screens {
         router.get("/registro-regional") { _, _ in try await guarded { try await regionalPage() } }
         router.post("/registro-regional/clave") { request, _ in try await guarded { try await importRegionalKey(request) } }
         router.post("/registro-regional/publicar") { request, _ in try await guarded { try await publish(request) } }
+        router.post("/coordinadoras") { request, _ in try await guarded { try await addCoordinator(request) } }
     }
 
     // MARK: - Due
@@ -114,5 +115,47 @@ extension Screens {
         } catch {
             return await done("\(error)", error: true, then: back)
         }
+    }
+
+    // MARK: - Coordinators
+
+    /// The registered coordinators, and a form to register one (`coordinators add`): her public
+    /// keys from the stick, each checked against the fingerprint she read out.
+    func coordinatorSection(_ p: Page) async -> String {
+        var body = "<h2>\(h(p.T("Relocation coordinators")))</h2>"
+        let known = (try? workspace.coordinators()) ?? []
+        if known.isEmpty { body += "<p>\(h(p.T("None registered.")))</p>" } else {
+            body += "<ul>" + known.map { "<li>\(h($0.name)) — \(h($0.fingerprint)) (\(h($0.added)))</li>" }.joined() + "</ul>"
+        }
+        let keys = await desk.filesOnSticks(endingIn: ".pub").map { ($0.path, $0.name) }
+        func keyField(_ id: String, _ label: String, required: Bool) -> String {
+            keys.isEmpty ? p.field(id, label, "<input type=\"text\" id=\"\(id)\" name=\"\(id)\"\(required ? " required" : "")>")
+                : p.field(id, label, p.select(id, (required ? [] : [("", "—")]) + keys, selected: nil))
+        }
+        var fields = p.field("nombre-coordinadora", p.T("Name"), "<input type=\"text\" id=\"nombre-coordinadora\" name=\"nombre\" required>")
+        fields += keyField("clave", p.T("Her coordinator.pub"), required: true)
+        fields += p.field("huella-coordinadora", p.T("Its fingerprint, as she read it out to you"), "<input type=\"text\" id=\"huella-coordinadora\" name=\"huella\" required autocomplete=\"off\">")
+        fields += keyField("clave-firma", p.T("Her coordinator-signing.pub (for her status updates)"), required: false)
+        fields += p.field("huella-firma", p.T("Its fingerprint"), "<input type=\"text\" id=\"huella-firma\" name=\"huella-firma\" autocomplete=\"off\">")
+        body += p.form("/coordinadoras", button: p.T("Register the coordinator"), content: "<fieldset><legend>\(h(p.T("New coordinator")))</legend>\(fields)</fieldset>", style: "secondary")
+        return body
+    }
+
+    func addCoordinator(_ request: Request) async throws -> Response {
+        let form = try await body(request), language = await desk.language, back = "/claves"
+        guard let pinned = SigningKeyFingerprint(text: form["huella"] ?? "") else { return await done(L("That is not a fingerprint (32 hex digits).", in: language), error: true, then: back) }
+        let name = (form["nombre"] ?? "").trimmingCharacters(in: .whitespaces)
+        do {
+            let key = try CoordinatorKeys.readPublicKey(form["clave"] ?? "")
+            var signing: (key: VerifyingKey, fingerprint: SigningKeyFingerprint)?
+            if let path = form["clave-firma"], !path.isEmpty {
+                guard let print = SigningKeyFingerprint(text: form["huella-firma"] ?? "") else { return await done(L("That is not a fingerprint (32 hex digits).", in: language), error: true, then: back) }
+                signing = (try CoordinatorKeys.readSigningPublicKey(path), print)
+            }
+            try workspace.addCoordinator(name: name, publicKey: key, fingerprint: pinned, signing: signing, today: .today())
+        } catch {
+            return await done("\(error)", error: true, then: back)
+        }
+        return await done(L("Coordinator {name} registered ({pinned}).", ["name": name, "pinned": pinned.description], in: language), then: back)
     }
 }

@@ -396,6 +396,31 @@ def casework(url, folder, binary, staff_fp, network_fp, out, shots):
         press(driver, "Importar la actualización")
         check(all_by(driver, ".notice.error") and "no se cambió nada" in notice(driver), f"a replayed update was not refused: {notice(driver)}")
 
+        # A second coordinator, registered on the keys page: her keys from the stick, each checked
+        # against the fingerprint she read out (a wrong one refused, nothing registered).
+        made = subprocess.run([binary, "key", "init", "--role", "coordinator", "--dir", os.path.join(folder, "coordinacion-2"), "--kdf", "interactive"],
+                              env=dict(env, RESGUARDO_PASSPHRASE="frase de casa abrigo (demo)"), capture_output=True, text=True, timeout=120)
+        check(made.returncode == 0, f"coordinator key init: {made.stderr}")
+        seal_fp = re.search(r"coordinator-key fingerprint: ([0-9a-f ]{39})", made.stdout).group(1)
+        sign_fp = re.search(r", fingerprint ([0-9a-f ]{39})", made.stdout).group(1)
+        import shutil
+        stick = os.path.join(folder, "usb")
+        shutil.copy(os.path.join(folder, "coordinacion-2", "coordinator.pub"), os.path.join(stick, "casa-abrigo.pub"))
+        shutil.copy(os.path.join(folder, "coordinacion-2", "coordinator-signing.pub"), os.path.join(stick, "casa-abrigo-firma.pub"))
+        driver.get(base + "/claves")
+        audit(driver)
+        for attempt in (sign_fp, seal_fp):
+            by(driver, "#nombre-coordinadora").send_keys("Casa Abrigo")
+            choose(driver, "#clave", os.path.join(stick, "casa-abrigo.pub"))
+            by(driver, "#huella-coordinadora").send_keys(attempt)
+            choose(driver, "#clave-firma", os.path.join(stick, "casa-abrigo-firma.pub"))
+            by(driver, "#huella-firma").send_keys(sign_fp)
+            press(driver, "Registrar a la coordinadora")
+            if attempt == sign_fp:
+                check(all_by(driver, ".notice.error"), f"a wrong fingerprint was accepted: {notice(driver)}")
+        check("Casa Abrigo" in notice(driver) and "registrada" in notice(driver), f"the coordinator was not registered: {notice(driver)}")
+        check("Casa Abrigo" in by(driver, "main").text, "the new coordinator is not listed")
+
         # What is due: the planned return falls in 93 days.
         driver.get(base + "/pendientes?dias=120")
         due = by(driver, "main").text
@@ -475,6 +500,16 @@ def region(url, folder, expected, shots):
         row = by(driver, "tbody tr").text
         check("demo" in row and row.split()[-1] == str(expected), f"the network's row does not show its records: {row}")
         shoot(driver, shots, "mesa-registro-regional-es.png")
+        # Another network pinned from the desk; a malformed fingerprint refused first.
+        for attempt in ("1234", " ".join(os.urandom(16).hex()[i:i + 4] for i in range(0, 32, 4))):
+            by(driver, "#red").send_keys("ni")
+            by(driver, "#huella-red").send_keys(attempt)
+            by(driver, "#paises").send_keys("NI")
+            press(driver, "Fijar la red")
+            if attempt == "1234":
+                check(all_by(driver, ".notice.error"), f"a malformed fingerprint was accepted: {notice(driver)}")
+        check("Red ni fijada" in notice(driver), f"the network was not pinned: {notice(driver)}")
+        check(len(all_by(driver, "tbody tr")) == 2, "the new network is not listed")
         press(driver, "Importar")
         check(all_by(driver, ".notice.error") and "no se cambió nada" in notice(driver), f"a replayed bundle was not refused: {notice(driver)}")
 
