@@ -119,6 +119,11 @@ public struct CaseDatabase: Sendable {
         }
     }
 
+    /// The registry records a case became (the same map, read the other way).
+    func recordIds(forCase caseId: [UInt8]) throws(CaseError) -> [String] {
+        try read { db in try String.fetchAll(db, sql: "SELECT record_id FROM case_record WHERE case_id = ? ORDER BY record_id", arguments: [Data(caseId)]) }
+    }
+
     /// The cases that became these registry records (the case → record map of `markRegistered`).
     func caseIds(forRecords recordIds: [String]) throws(CaseError) -> [String: [UInt8]] {
         try read { db in

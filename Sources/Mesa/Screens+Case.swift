@@ -13,6 +13,8 @@ extension Screens {
     func registerCase(on router: Router<BasicRequestContext>) {
         router.get("/caso/:id") { _, context in try await guarded { try await casePage(try caseId(context)) } }
         router.post("/caso/:id/estado") { request, context in try await guarded { try await changeState(request, try caseId(context)) } }
+        router.post("/caso/:id/retirar") { request, context in try await guarded { try await withdraw(request, try caseId(context)) } }
+        router.post("/caso/:id/corregir") { request, context in try await guarded { try await correct(request, try caseId(context)) } }
         router.post("/caso/:id/fusion") { request, context in try await guarded { try await merge(request, try caseId(context)) } }
         router.post("/caso/:id/nota") { request, context in try await guarded { try await addNote(request, try caseId(context)) } }
         router.post("/caso/:id/respuesta") { request, context in try await guarded { try await reply(request, try caseId(context)) } }
@@ -83,6 +85,8 @@ extension Screens {
         }
         body += "<h2>\(h(p.T("Note")))</h2>" + p.form("\(base)/nota", button: p.T("Add the note"), content: p.field("nota", p.T("Note (sealed: it can name people)"), "<textarea id=\"nota\" name=\"nota\" required></textarea>"))
 
+        body += registrySection(id, p)
+
         // Reply to her codename, when she left one.
         body += "<h2>\(h(p.T("Reply to her codename")))</h2>"
         if report.replyPublicKey != nil {
@@ -146,6 +150,51 @@ extension Screens {
             }
         }
         return body
+    }
+
+    /// A registered case's records: corrected as vetting goes on (`registry correct`), or
+    /// withdrawn when she withdraws her consent (`registry withdraw`); the next registry bundle
+    /// carries either to the regional office.
+    func registrySection(_ id: [UInt8], _ p: Page) -> String {
+        // The case → record map outlives a withdrawal: only the records still held are shown.
+        guard let mapped = try? workspace.recordIds(forCase: id), !mapped.isEmpty,
+              let held = try? Registration.openRegistry(of: workspace).records(Set(mapped)).map(\.recordId), !held.isEmpty else { return "" }
+        let records = held
+        let base = "/caso/\(Encoding.hex(id))"
+        var body = "<h2>\(h(p.T("In the registry")))</h2>"
+        for record in records {
+            body += "<p>\(h(p.T("Record {id}", ["id": record])))</p>"
+            let verification = [("", "—"), ("vetted", p.T("vetted")), ("confirmed", p.T("confirmed")), ("disputed", p.T("disputed"))]
+            let collusion = [("", "—"), ("yes", p.T("yes")), ("no", p.T("no"))]
+            let key = String(record.prefix(8))
+            let correct = p.field("verificacion-\(key)", p.T("Verification"), p.select("verificacion", verification, selected: "").replacingOccurrences(of: "id=\"verificacion\"", with: "id=\"verificacion-\(key)\""))
+                + p.field("colusion-\(key)", p.T("State collusion"), p.select("colusion", collusion, selected: "").replacingOccurrences(of: "id=\"colusion\"", with: "id=\"colusion-\(key)\""))
+            body += p.form("\(base)/corregir", button: p.T("Correct the record"), fields: ["registro": record], content: correct, style: "secondary")
+            let reasons = [("consent", p.T("she withdrew her consent")), ("duplicate", p.T("a duplicate")), ("error", p.T("an error"))]
+            body += p.form("\(base)/retirar", button: p.T("Withdraw the record"), fields: ["registro": record],
+                           content: p.field("motivo-\(key)", p.T("Why"), p.select("motivo", reasons, selected: nil).replacingOccurrences(of: "id=\"motivo\"", with: "id=\"motivo-\(key)\"")), style: "danger")
+        }
+        return body
+    }
+
+    func withdraw(_ request: Request, _ id: [UInt8]) async throws -> Response {
+        let form = try await body(request), language = await desk.language, back = "/caso/\(Encoding.hex(id))"
+        let record = form["registro"] ?? ""
+        guard (try? workspace.recordIds(forCase: id).contains(record)) == true else { return await done(L("That record is not this case's.", in: language), error: true, then: back) }
+        guard let reason = form["motivo"], ["consent", "duplicate", "error"].contains(reason) else { return await done(L("Choose why.", in: language), error: true, then: back) }
+        do { _ = try Registration(withoutKeys: workspace).withdraw(record, reason: reason) } catch { return await done("\(error)", error: true, then: back) }
+        return await done(L("Record withdrawn; the next registry bundle withdraws it at the regional office.", in: language), then: back)
+    }
+
+    func correct(_ request: Request, _ id: [UInt8]) async throws -> Response {
+        let form = try await body(request), language = await desk.language, back = "/caso/\(Encoding.hex(id))"
+        let record = form["registro"] ?? ""
+        guard (try? workspace.recordIds(forCase: id).contains(record)) == true else { return await done(L("That record is not this case's.", in: language), error: true, then: back) }
+        let verification = form["verificacion"].flatMap { ["vetted", "confirmed", "disputed"].contains($0) ? $0 : nil }
+        let collusion: Bool? = form["colusion"] == "yes" ? true : form["colusion"] == "no" ? false : nil
+        guard verification != nil || collusion != nil else { return await done(L("Choose what to correct.", in: language), error: true, then: back) }
+        do { _ = try Registration(withoutKeys: workspace).correct(record, verification: verification, stateCollusion: collusion) } catch { return await done("\(error)", error: true, then: back) }
+        return await done(L("Record corrected; the next registry bundle carries it.", in: language), then: back)
     }
 
     func merge(_ request: Request, _ id: [UInt8]) async throws -> Response {

@@ -160,6 +160,11 @@ public struct RegistryDatabase: Sendable {
         }
     }
 
+    /// The records among `ids` that the registry holds now (a withdrawn one is gone).
+    public func records(_ ids: Set<String>) throws -> [RegistryRecord] {
+        try writer.read { db in try Self.records(db, ids: ids) }
+    }
+
     public func all() throws -> [RegistryRecord] {
         try writer.read { db in try Self.records(db) }
     }

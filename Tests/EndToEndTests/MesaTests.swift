@@ -104,12 +104,20 @@ struct MesaTests {
         #expect(referral.urgency == "immediate" && referral.transitSecurity)
         let records = try Registration.openRegistry(of: workspace).all()
         #expect(records.count == 1 && !redaction.applies(to: records[0]), "the registered record still holds \(edit)")
+        #expect(records.first?.verification == "confirmed" && records.first?.stateCollusion == true, "the correction from the case page is not in the record")
         // The bundle's acknowledgement is beside it, for the intake's purge.
         #expect(FileManager.default.fileExists(atPath: try #require(FileManager.default.contentsOfDirectory(atPath: folder + "/usb").first { $0.hasSuffix(".rsgb") }.map { folder + "/usb/" + $0 + ".ack" })))
         // A step in the CLI shows in la mesa's store: the same case gets a note from the command line.
         let note = try scratch.write("nota.txt", "Nota escrita desde la línea de órdenes.")
         #expect(try CLIRunner.run(["cases", "note", String(caseHex.prefix(12)), "--workspace", folder + "/casos", "--note-file", note]).status == 0)
         #expect(try workspace.auditTrail(caseId: caseId, keys: keys).contains { $0.action == "note" && $0.detail.contains("línea de órdenes") })
+        // Later she withdraws her consent: the record goes, from the case page of a new session.
+        let again = try Running(folder, scratch: scratch, name: "withdraw")
+        let withdrawn = try runSubprocess(debianPython, [Self.mesaScript, "withdraw", again.url, folder, caseHex])
+        #expect(again.stop().status == 0)
+        #expect(withdrawn.status == 0 && withdrawn.output.contains("ok withdraw"), "\(withdrawn.output)")
+        #expect(try Registration.openRegistry(of: workspace).all().isEmpty)
+        #expect(try workspace.auditTrail(caseId: caseId).contains { $0.action == "registry-withdraw" && $0.detail.hasSuffix(": consent") })
     }
 
     @Test("the rest of the casework day in Chromium — a quarantined report opened, a follow-up merged, her consent and an alert without what she did not agree to, support, the relocation plan with her family, a referral and the coordinator's signed update — then each read back through the library; every page audited for screen readers and on a tablet")

@@ -17,6 +17,7 @@ as a staff member and as an attacker. Used by EndToEndTests/MesaTests, scripts/r
                                       follow-up, consent and an alert, support, relocation, a
                                       referral and the coordinator's update (made with BIN);
                                       every page audited for screen readers and on a tablet
+    mesa.py withdraw URL DIR CASE    the registered case's record withdrawn (her consent withdrawn)
     mesa.py publish URL DIR [SHOTS]  the network's desk publishes registry bundle 1 and its report
     mesa.py region URL DIR RECORDS [SHOTS]
                                       the regional office's desk (mesa_region_setup.sh DIR): its
@@ -478,6 +479,23 @@ def publish(url, folder, shots):
     print("ok publish")
 
 
+def withdraw(url, folder, case):
+    """She withdraws her consent: the record is withdrawn from the case page."""
+    driver = browser()
+    try:
+        login(driver, url, folder)
+        driver.get(url.split("/entrar", 1)[0] + "/caso/" + case)
+        check("En el registro" in by(driver, "main").text, "the registered case does not show its record")
+        choose(driver, "select[name=motivo]", "consent")
+        press(driver, "Retirar el registro")
+        check("Registro retirado" in notice(driver), f"not withdrawn: {notice(driver)}")
+        check("En el registro" not in by(driver, "main").text, "the case still shows the record")
+        press(driver, "Bloquear")
+    finally:
+        driver.quit()
+    print("ok withdraw")
+
+
 def region(url, folder, expected, shots):
     """The regional office's desk: the network's passphrase refused, the office's opens it;
     registry bundle 1 from the stick imported and a replay refused; the regional report with
@@ -635,6 +653,12 @@ def day(url, folder, out, shots):
         shoot(driver, shots, "mesa-desidentificar-es.png")
         press(driver, "Cargar este registro en el registro")
         check("Se cargó 1 registro" in notice(driver), f"not registered: {notice(driver)}")
+
+        # Vetting goes on after registration: the record corrected from the case page.
+        choose(driver, "select[name=verificacion]", "confirmed")
+        choose(driver, "select[name=colusion]", "yes")
+        press(driver, "Corregir el registro")
+        check("Registro corregido" in notice(driver), f"the record was not corrected: {notice(driver)}")
 
         # The report as it will be published, with the map.
         follow(driver, "a[href='/informes']")
@@ -830,6 +854,8 @@ if __name__ == "__main__":
         day(sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5] if len(sys.argv) > 5 else None)
     elif command == "casework":
         casework(*sys.argv[2:8], sys.argv[8] if len(sys.argv) > 8 else None)
+    elif command == "withdraw":
+        withdraw(sys.argv[2], sys.argv[3], sys.argv[4])
     elif command == "publish":
         publish(sys.argv[2], sys.argv[3], sys.argv[4] if len(sys.argv) > 4 else None)
     elif command == "region":
