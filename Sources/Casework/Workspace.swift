@@ -97,6 +97,17 @@ public struct Workspace: Sendable {
         do { try database.trustVault(publicKey, fingerprint: actual, day: today, actor: actor) } catch { throw .io(error.description) }
     }
 
+    /// A vault's `VAULT.signing.pub`: one base64 Ed25519 public key (what `vault trust` and la
+    /// mesa's keys page read from the stick).
+    public static func readVaultKey(_ path: String) throws(WorkspaceError) -> VerifyingKey {
+        guard let data = try? DurableFile.read(path, maxBytes: 4096) else { throw .io(L("cannot read {public_key}", ["public_key": path])) }
+        guard let bytes = Encoding.bytes(fromBase64: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)),
+              let key = try? VerifyingKey(bytes: bytes) else {
+            throw .io(L("{public_key} does not hold a base64 Ed25519 public key", ["public_key": path]))
+        }
+        return key
+    }
+
     public func trustedVaultKeys() throws(WorkspaceError) -> [VerifyingKey] {
         do { return try database.trustedVaultKeys() } catch { throw .io(error.description) }
     }

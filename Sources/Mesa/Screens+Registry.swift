@@ -19,6 +19,7 @@ extension Screens {
         router.post("/registro-regional/clave") { request, _ in try await guarded { try await importRegionalKey(request) } }
         router.post("/registro-regional/publicar") { request, _ in try await guarded { try await publish(request) } }
         router.post("/coordinadoras") { request, _ in try await guarded { try await addCoordinator(request) } }
+        router.post("/boveda") { request, _ in try await guarded { try await trustVault(request) } }
     }
 
     // MARK: - Due
@@ -157,5 +158,32 @@ extension Screens {
             return await done("\(error)", error: true, then: back)
         }
         return await done(L("Coordinator {name} registered ({pinned}).", ["name": name, "pinned": pinned.description], in: language), then: back)
+    }
+
+    // MARK: - Vaults
+
+    /// `vault trust`: an online vault's bundle-signing key from the stick, pinned when it
+    /// matches the fingerprint `resguardo-intake vault init` printed on the server.
+    func vaultSection(_ p: Page) async -> String {
+        var body = "<h2>\(h(p.T("Trusted vaults")))</h2>"
+        let trusted = ((try? workspace.trustedVaultKeys()) ?? []).compactMap { try? SigningKeyFingerprint(verifyingKey: $0).description }
+        body += trusted.isEmpty ? "<p>\(h(p.T("None: no bundle can be imported yet.")))</p>" : "<ul>" + trusted.map { "<li>\(h($0))</li>" }.joined() + "</ul>"
+        let keys = await desk.filesOnSticks(endingIn: ".pub").map { ($0.path, $0.name) }
+        var fields = keys.isEmpty ? p.field("clave-boveda", p.T("The vault's signing.pub (path)"), "<input type=\"text\" id=\"clave-boveda\" name=\"clave\" required>")
+            : p.field("clave-boveda", p.T("The vault's signing.pub"), p.select("clave", keys, selected: nil).replacingOccurrences(of: "id=\"clave\"", with: "id=\"clave-boveda\""))
+        fields += p.field("huella-boveda", p.T("The fingerprint resguardo-intake vault init printed on the server"), "<input type=\"text\" id=\"huella-boveda\" name=\"huella\" required autocomplete=\"off\">")
+        body += p.form("/boveda", button: p.T("Trust this vault"), content: "<fieldset><legend>\(h(p.T("New vault")))</legend>\(fields)</fieldset>", style: "secondary")
+        return body
+    }
+
+    func trustVault(_ request: Request) async throws -> Response {
+        let form = try await body(request), language = await desk.language, back = "/claves"
+        guard let pinned = SigningKeyFingerprint(text: form["huella"] ?? "") else { return await done(L("That is not a fingerprint (32 hex digits).", in: language), error: true, then: back) }
+        do {
+            try workspace.trustVault(publicKey: try Workspace.readVaultKey(form["clave"] ?? ""), fingerprint: pinned, today: .today())
+        } catch {
+            return await done("\(error)", error: true, then: back)
+        }
+        return await done(L("Vault key {pinned} trusted: its bundles can be imported.", ["pinned": pinned.description], in: language), then: back)
     }
 }

@@ -103,6 +103,7 @@ struct Screens: DeskScreens {
         body += "</tbody></table>"
         body += custodySection(try? keys.recoveryFile(), unsplit: keys.hasUnsplitRecoverySecret, split: "resguardo key custody split", p)
         body += await coordinatorSection(p)
+        body += await vaultSection(p)
         return html(p.render(title: p.T("Keys and custody"), section: .keys, body: body, notice: await desk.takeNotice()))
     }
 }

@@ -35,12 +35,9 @@ extension Resguardo {
                 guard let pin = SigningKeyFingerprint(text: fingerprint) else {
                     throw CommandFailure(L("`{fingerprint}` is not a fingerprint (32 hex digits)", ["fingerprint": "\(fingerprint)"]), status: .usage)
                 }
-                guard let text = try? String(contentsOfFile: publicKey, encoding: .utf8) else {
-                    throw CommandFailure(L("cannot read {public_key}", ["public_key": "\(publicKey)"]), status: .noInput)
-                }
-                guard let bytes = Encoding.bytes(fromBase64: text.trimmingCharacters(in: .whitespacesAndNewlines)),
-                      let key = try? VerifyingKey(bytes: bytes) else {
-                    throw CommandFailure(L("{public_key} does not hold a base64 Ed25519 public key", ["public_key": "\(publicKey)"]), status: .dataError)
+                let key: VerifyingKey
+                do { key = try Workspace.readVaultKey(publicKey) } catch {
+                    throw CommandFailure(error.description, status: FileManager.default.isReadableFile(atPath: publicKey) ? .dataError : .noInput)
                 }
                 do { try ws.trustVault(publicKey: key, fingerprint: pin, today: .today()) } catch {
                     throw CommandFailure(error.description, hints: ["compare the fingerprint with the one printed on the online server"], status: .dataError)

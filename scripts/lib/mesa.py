@@ -422,6 +422,22 @@ def casework(url, folder, binary, staff_fp, network_fp, out, shots):
         check("Casa Abrigo" in notice(driver) and "registrada" in notice(driver), f"the coordinator was not registered: {notice(driver)}")
         check("Casa Abrigo" in by(driver, "main").text, "the new coordinator is not listed")
 
+        # A second vault (another intake): its key from the stick, its fingerprint from the server.
+        import nacl.signing, nacl.hash, nacl.encoding
+        vault = nacl.signing.SigningKey.generate().verify_key
+        open(os.path.join(stick, "boveda-2.signing.pub"), "w").write(base64.b64encode(bytes(vault)).decode() + "\n")
+        fp = nacl.hash.blake2b(bytes(vault), digest_size=32, encoder=nacl.encoding.RawEncoder)[:16].hex()
+        good = " ".join(fp[i:i + 4] for i in range(0, 32, 4))
+        driver.get(base + "/claves")
+        for attempt in (seal_fp, good):
+            choose(driver, "#clave-boveda", os.path.join(stick, "boveda-2.signing.pub"))
+            by(driver, "#huella-boveda").send_keys(attempt)
+            press(driver, "Confiar en esta bóveda")
+            if attempt == seal_fp:
+                check(all_by(driver, ".notice.error"), f"a vault key with another fingerprint was trusted: {notice(driver)}")
+        check(good in notice(driver), f"the vault was not trusted: {notice(driver)}")
+        result["vault"] = good
+
         # What is due: the planned return falls in 93 days.
         driver.get(base + "/pendientes?dias=120")
         due = by(driver, "main").text
