@@ -352,7 +352,7 @@ public struct CaseDatabase: Sendable {
                   let current = CaseState(rawValue: row["state"]) else { throw CaseError.notFound(Encoding.hex(id)) }
             guard let follows = (row["follows"] as Data?).map({ Array($0) }) else { throw CaseError.notFollowUp(Encoding.hex(id)) }
             let next: CaseState = undo ? .new : .merged
-            guard current.canMove(to: next) else { throw CaseError.badTransition(from: current, to: next) }
+            guard undo ? current == .merged : current.canMerge else { throw CaseError.badTransition(from: current, to: next) }
             if !undo {
                 guard let target = try String.fetchOne(db, sql: #"SELECT state FROM "case" WHERE id = ?"#, arguments: [Data(follows)]).flatMap(CaseState.init(rawValue:)) else {
                     throw CaseError.notFound(Encoding.hex(follows))
@@ -509,11 +509,14 @@ public enum CaseState: String, Sendable, CaseIterable {
     /// (back to new).
     case new, vetted, registered, rejected, merged
 
+    /// The vetting transitions (`transition`); a merge is not one of them, it has its own rule.
     public func canMove(to next: CaseState) -> Bool {
         switch (self, next) {
-        case (.new, .vetted), (.new, .rejected), (.vetted, .registered), (.vetted, .rejected),
-             (.new, .merged), (.vetted, .merged), (.merged, .new): return true
+        case (.new, .vetted), (.new, .rejected), (.vetted, .registered), (.vetted, .rejected): return true
         default: return false
         }
     }
+
+    /// Whether a follow-up in this state may be merged into the case it follows (`merge`).
+    public var canMerge: Bool { self == .new || self == .vetted }
 }

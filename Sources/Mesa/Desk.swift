@@ -3,7 +3,6 @@ import DurableFiles
 import Foundation
 public import Formats
 import Keys
-import Region
 import Sodium
 import Synchronization
 
@@ -43,6 +42,8 @@ public actor Desk: DeskState {
         signer = replySigner
         lastUse = .now
     }
+
+    nonisolated func isWrongPassphrase(_ error: any Error) -> Bool { (error as? KeyDirectoryError)?.isWrongPassphrase ?? false }
 
     public func lock() {
         keys = nil
@@ -114,7 +115,6 @@ enum MesaError: Error, Equatable {
         }
     }
 
-    static func isWrongPassphrase(_ error: any Error) -> Bool { (error as? RegionError) == .wrongPassphrase }
 }
 
 /// One bundle being imported, as the CLI's `unseal` does it: verified, opened, filed,

@@ -21,6 +21,8 @@ protocol DeskState: Actor {
     func say(_ text: String, error: Bool)
     func takeNotice() -> (text: String, isError: Bool)?
     func unlock(passphrase: SecureBytes) throws
+    /// Whether `unlock` failed on the passphrase itself (said plainly) rather than on a file.
+    nonisolated func isWrongPassphrase(_ error: any Error) -> Bool
 }
 
 /// The frame both desks share: unlock and lock, the language, errors and notices, the report
@@ -113,8 +115,7 @@ extension DeskScreens {
         guard let typed = form["frase"], !typed.isEmpty else { return await done(L("Type the passphrase.", in: language), error: true, then: "/") }
         let secret = try SecureBytes(copying: Array(typed.utf8))
         do { try await desk.unlock(passphrase: secret) } catch {
-            let wrong = (error as? KeyDirectoryError)?.isWrongPassphrase ?? false || MesaError.isWrongPassphrase(error)
-            return await done(wrong ? L("Wrong passphrase: nothing was opened.", in: language) : "\(error)", error: true, then: "/")
+            return await done(desk.isWrongPassphrase(error) ? L("Wrong passphrase: nothing was opened.", in: language) : "\(error)", error: true, then: "/")
         }
         return await done(L("Unlocked.", in: language), then: home)
     }
@@ -168,7 +169,7 @@ extension DeskScreens {
         do {
             let report = RegistryReport(records: try registryRecords(), from: from, to: to, regional: map)
             let path = freshPath(in: try outputFolder(), "informe-\(regional ? "regional-" : "")\(from)-\(to)-\(language.rawValue)", extension: csv ? "csv" : "html")
-            try DurableFile.createExclusive(path, bytes: Array((csv ? report.csv(language: language) : report.html(language: language)).utf8), mode: 0o644)
+            try DurableFile.createExclusive(path, bytes: Array((csv ? report.csv(language: language) : report.html(language: language)).utf8))
             return await done(L("Wrote {path}: {count} aggressions in {tables} tables, small counts suppressed.", ["path": path, "count": "\(report.totalAggressions)", "tables": "\(report.tables.count)"], in: language), then: back)
         } catch {
             return await done("\(error)", error: true, then: back)
@@ -201,7 +202,7 @@ struct ReportRequest {
     init(_ request: Request) {
         let q = request.uri.queryParameters, year = CalendarDay.today().year
         func period(_ s: Substring?, _ fallback: String) -> String {
-            guard let s, (s.count == 4 || s.count == 7), s.allSatisfy({ $0.isNumber || $0 == "-" }) else { return fallback }
+            guard let s, Self.isPeriod(String(s)) else { return fallback }
             return String(s)
         }
         from = period(q["desde"], "\(year)")

@@ -66,8 +66,9 @@ struct Page {
         return "<div class=\"field\"><label for=\"\(id)\">\(h(label))</label>\(described)\(hint.map { "<small id=\"\(id)-hint\">\(h($0))</small>" } ?? "")</div>"
     }
 
-    func select(_ name: String, _ options: [(value: String, label: String)], selected: String?) -> String {
-        "<select id=\"\(name)\" name=\"\(name)\">" + options.map { "<option value=\"\(h($0.value))\"\($0.value == selected ? " selected" : "")>\(h($0.label))</option>" }.joined() + "</select>"
+    /// `id` defaults to the name; a page with two selects of one name gives each its own.
+    func select(_ name: String, _ options: [(value: String, label: String)], selected: String?, id: String? = nil) -> String {
+        "<select id=\"\(id ?? name)\" name=\"\(name)\">" + options.map { "<option value=\"\(h($0.value))\"\($0.value == selected ? " selected" : "")>\(h($0.label))</option>" }.joined() + "</select>"
     }
 
     /// A definition list of label → value (both escaped).

@@ -35,6 +35,8 @@ actor RegionDesk: DeskState {
         lastUse = .now
     }
 
+    nonisolated func isWrongPassphrase(_ error: any Error) -> Bool { (error as? RegionError) == .wrongPassphrase }
+
     func lock() { passphrase = nil }
     func touch() { lastUse = .now }
 

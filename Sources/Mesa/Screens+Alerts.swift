@@ -45,9 +45,8 @@ extension Screens {
         }
         let alerts = Array(Set(consents.compactMap(\.consent.alert?.description))).sorted()
         let destinations = AlertDestination.allCases.map { ($0.rawValue, destinationLabel($0, p.language)) }
-        var fields = p.field("alerta-consentimiento", p.T("Alert"), p.select("alerta", [("", p.T("A new alert"))] + alerts.map { ($0, $0) }, selected: nil)
-            .replacingOccurrences(of: "id=\"alerta\"", with: "id=\"alerta-consentimiento\""))
-        fields += p.field("destino-consentimiento", p.T("Destination"), p.select("destino", destinations, selected: nil).replacingOccurrences(of: "id=\"destino\"", with: "id=\"destino-consentimiento\""))
+        var fields = p.field("alerta-consentimiento", p.T("Alert"), p.select("alerta", [("", p.T("A new alert"))] + alerts.map { ($0, $0) }, selected: nil, id: "alerta-consentimiento"))
+        fields += p.field("destino-consentimiento", p.T("Destination"), p.select("destino", destinations, selected: nil, id: "destino-consentimiento"))
         fields += "<fieldset><legend>\(h(p.T("The fields she agreed to give")))</legend>" + AlertField.allCases.map { f in
             "<div><label><input type=\"checkbox\" name=\"campos\" value=\"\(f.rawValue)\"> \(h(p.language == .es ? f.labels.es : f.labels.en))</label></div>"
         }.joined() + "</fieldset>"
@@ -61,8 +60,8 @@ extension Screens {
         if alerts.isEmpty {
             body += "<p>\(h(p.T("Record her consent first: an alert holds only what she agreed to give.")))</p>"
         } else {
-            var compose = p.field("alerta-redactar", p.T("Alert"), p.select("alerta", alerts.map { ($0, $0) }, selected: alerts.last).replacingOccurrences(of: "id=\"alerta\"", with: "id=\"alerta-redactar\""))
-            compose += p.field("destino-redactar", p.T("Destination"), p.select("destino", destinations, selected: nil).replacingOccurrences(of: "id=\"destino\"", with: "id=\"destino-redactar\""))
+            var compose = p.field("alerta-redactar", p.T("Alert"), p.select("alerta", alerts.map { ($0, $0) }, selected: alerts.last, id: "alerta-redactar"))
+            compose += p.field("destino-redactar", p.T("Destination"), p.select("destino", destinations, selected: nil, id: "destino-redactar"))
             for f in Self.staffTextFields {
                 compose += p.field("texto-\(f.rawValue)", p.language == .es ? f.labels.es : f.labels.en, "<textarea id=\"texto-\(f.rawValue)\" name=\"\(f.rawValue)\"></textarea>")
             }

@@ -135,7 +135,7 @@ extension Screens {
             if summary.state == .merged {
                 body += "<p>\(h(p.T("Merged: it is read on that case's page and is not vetted or registered on its own.")))</p>"
                 body += p.form("\(base)/fusion", button: p.T("Take it out of that case (new again)"), fields: ["deshacer": "1"], content: note("nota-fusion"), style: "secondary")
-            } else if summary.state.canMove(to: .merged) {
+            } else if summary.state.canMerge {
                 body += "<p>\(h(p.T("She sent it with the same codename. If it adds to the same attack, merge it: it is then read there and never registered on its own. If it tells of a new attack, vet it as its own case.")))</p>"
                 body += p.form("\(base)/fusion", button: p.T("Merge into that case"), content: note("nota-fusion"))
             }
@@ -158,8 +158,7 @@ extension Screens {
     func registrySection(_ id: [UInt8], _ p: Page) -> String {
         // The case → record map outlives a withdrawal: only the records still held are shown.
         guard let mapped = try? workspace.recordIds(forCase: id), !mapped.isEmpty,
-              let held = try? Registration.openRegistry(of: workspace).records(Set(mapped)).map(\.recordId), !held.isEmpty else { return "" }
-        let records = held
+              let records = try? Registration.openRegistry(of: workspace).held(mapped), !records.isEmpty else { return "" }
         let base = "/caso/\(Encoding.hex(id))"
         var body = "<h2>\(h(p.T("In the registry")))</h2>"
         for record in records {
@@ -167,12 +166,12 @@ extension Screens {
             let verification = [("", "—"), ("vetted", p.T("vetted")), ("confirmed", p.T("confirmed")), ("disputed", p.T("disputed"))]
             let collusion = [("", "—"), ("yes", p.T("yes")), ("no", p.T("no"))]
             let key = String(record.prefix(8))
-            let correct = p.field("verificacion-\(key)", p.T("Verification"), p.select("verificacion", verification, selected: "").replacingOccurrences(of: "id=\"verificacion\"", with: "id=\"verificacion-\(key)\""))
-                + p.field("colusion-\(key)", p.T("State collusion"), p.select("colusion", collusion, selected: "").replacingOccurrences(of: "id=\"colusion\"", with: "id=\"colusion-\(key)\""))
+            let correct = p.field("verificacion-\(key)", p.T("Verification"), p.select("verificacion", verification, selected: "", id: "verificacion-\(key)"))
+                + p.field("colusion-\(key)", p.T("State collusion"), p.select("colusion", collusion, selected: "", id: "colusion-\(key)"))
             body += p.form("\(base)/corregir", button: p.T("Correct the record"), fields: ["registro": record], content: correct, style: "secondary")
             let reasons = [("consent", p.T("she withdrew her consent")), ("duplicate", p.T("a duplicate")), ("error", p.T("an error"))]
             body += p.form("\(base)/retirar", button: p.T("Withdraw the record"), fields: ["registro": record],
-                           content: p.field("motivo-\(key)", p.T("Why"), p.select("motivo", reasons, selected: nil).replacingOccurrences(of: "id=\"motivo\"", with: "id=\"motivo-\(key)\"")), style: "danger")
+                           content: p.field("motivo-\(key)", p.T("Why"), p.select("motivo", reasons, selected: nil, id: "motivo-\(key)")), style: "danger")
         }
         return body
     }

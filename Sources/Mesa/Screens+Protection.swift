@@ -129,7 +129,7 @@ extension Screens {
                 + "<th scope=\"col\">\(h(p.T("Status")))</th><th scope=\"col\">\(h(p.T("Requested")))</th><th scope=\"col\">\(h(p.T("Change")))</th></tr></thead><tbody>"
             for (item, r) in support {
                 let key = "apoyo-\(item)"
-                let change = p.field("\(key)-estado", p.T("New status"), p.select("estado", statuses, selected: r.status.rawValue).replacingOccurrences(of: "id=\"estado\"", with: "id=\"\(key)-estado\""))
+                let change = p.field("\(key)-estado", p.T("New status"), p.select("estado", statuses, selected: r.status.rawValue, id: "\(key)-estado"))
                     + p.field("\(key)-monto", p.T("Amount, if it changed"), "<input type=\"text\" id=\"\(key)-monto\" name=\"monto\" inputmode=\"decimal\" size=\"10\">")
                     + p.field("\(key)-moneda", p.T("Currency"), "<input type=\"text\" id=\"\(key)-moneda\" name=\"moneda\" size=\"4\" maxlength=\"3\">")
                 body += "<tr><td>\(h(p.language == .es ? r.category.labels.es : r.category.labels.en))</td><td>\(h(r.funder))</td><td>\(h(r.amount?.description ?? "—"))</td>"

@@ -170,7 +170,7 @@ extension Screens {
         body += trusted.isEmpty ? "<p>\(h(p.T("None: no bundle can be imported yet.")))</p>" : "<ul>" + trusted.map { "<li>\(h($0))</li>" }.joined() + "</ul>"
         let keys = await desk.filesOnSticks(endingIn: ".pub").map { ($0.path, $0.name) }
         var fields = keys.isEmpty ? p.field("clave-boveda", p.T("The vault's signing.pub (path)"), "<input type=\"text\" id=\"clave-boveda\" name=\"clave\" required>")
-            : p.field("clave-boveda", p.T("The vault's signing.pub"), p.select("clave", keys, selected: nil).replacingOccurrences(of: "id=\"clave\"", with: "id=\"clave-boveda\""))
+            : p.field("clave-boveda", p.T("The vault's signing.pub"), p.select("clave", keys, selected: nil, id: "clave-boveda"))
         fields += p.field("huella-boveda", p.T("The fingerprint resguardo-intake vault init printed on the server"), "<input type=\"text\" id=\"huella-boveda\" name=\"huella\" required autocomplete=\"off\">")
         body += p.form("/boveda", button: p.T("Trust this vault"), content: "<fieldset><legend>\(h(p.T("New vault")))</legend>\(fields)</fieldset>", style: "secondary")
         return body

@@ -165,7 +165,8 @@ public struct RegionalOffice: Sendable {
         let signer: SigningKeyFingerprint
         do { signer = try bundle.signerFingerprint } catch { throw .bundle("\(error)") }
         guard signer.matches(pin.fingerprint) else {
-            throw .bundle("the bundle claims network \(bundle.network) but is signed by \(signer), not by its pinned fingerprint \(pin.fingerprint); nothing changed")
+            throw .bundle(L("the bundle claims network {network} but is signed by {signer}, not by its pinned fingerprint {pinned}; nothing changed",
+                            ["network": "\(bundle.network)", "signer": "\(signer)", "pinned": "\(pin.fingerprint)"]))
         }
         guard bundle.sequence > pin.lastSequence else {
             throw .bundle((bundle.sequence == pin.lastSequence ? RegionalImportError.replay(bundle.network, bundle.sequence)
@@ -177,7 +178,9 @@ public struct RegionalOffice: Sendable {
         }
         let ourKeyId: KeyId
         do { ourKeyId = try KeyId(publicKey: encryptionKey) } catch { throw .io("\(error)") }
-        guard bundle.regionKeyId == ourKeyId else { throw .bundle("the bundle is sealed to key \(bundle.regionKeyId), not to this office's key \(ourKeyId)") }
+        guard bundle.regionKeyId == ourKeyId else {
+            throw .bundle(L("the bundle is sealed to key {key}, not to this office's key {ours}", ["key": "\(bundle.regionKeyId)", "ours": "\(ourKeyId)"]))
+        }
         let payload: RegistryBundlePayload = try unlock {
             let key = try keyFile("encryption.key").unlockSealKey(passphrase: passphrase)
             let opened = try bundle.openPayload(with: key)
@@ -185,7 +188,8 @@ public struct RegionalOffice: Sendable {
         }
         // The sealed records must say what the signed header says.
         guard payload.network == bundle.network, payload.sequence == bundle.sequence, payload.isFull == bundle.isFull else {
-            throw .bundle("the sealed records name network \(payload.network) bundle \(payload.sequence), the signed header \(bundle.network) bundle \(bundle.sequence); nothing changed")
+            throw .bundle(L("the sealed records name network {network} bundle {sequence}, the signed header {header_network} bundle {header_sequence}; nothing changed",
+                            ["network": "\(payload.network)", "sequence": "\(payload.sequence)", "header_network": "\(bundle.network)", "header_sequence": "\(bundle.sequence)"]))
         }
         do { return (bundle, try registry.apply(payload)) } catch { throw .bundle(error.description) }
     }

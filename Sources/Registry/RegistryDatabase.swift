@@ -160,9 +160,11 @@ public struct RegistryDatabase: Sendable {
         }
     }
 
-    /// The records among `ids` that the registry holds now (a withdrawn one is gone).
-    public func records(_ ids: Set<String>) throws -> [RegistryRecord] {
-        try writer.read { db in try Self.records(db, ids: ids) }
+    /// Those of `ids` the registry holds now (a withdrawn record is gone), in id order.
+    public func held(_ ids: [String]) throws -> [String] {
+        try writer.read { db in
+            try ids.filter { try Bool.fetchOne(db, sql: "SELECT 1 FROM record WHERE record_id = ?", arguments: [$0]) != nil }.sorted()
+        }
     }
 
     public func all() throws -> [RegistryRecord] {
