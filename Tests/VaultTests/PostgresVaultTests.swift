@@ -17,14 +17,22 @@ struct PostgresVaultTests {
 
     /// Runs `body` with `count` vaults (intakes) on one cluster, their pools running meanwhile.
     /// `timeout`: generous by default, since the suites run in parallel on two cores; the
-    /// restart test passes the intake's own 5 s.
+    /// restart test passes the intake's own 5 s. The connect timeout is as generous: a backend
+    /// starting on a loaded machine must not count as a dead server.
     func withVaults(_ cluster: PostgresCluster, count: Int = 2, timeout: Duration = .seconds(60), _ body: @Sendable ([PostgresVault]) async throws -> Void) async throws {
-        let vaults = (0..<count).map { _ in PostgresVault(configuration: configuration(cluster), operationTimeout: timeout) }
+        let vaults = (0..<count).map { _ in PostgresVault(configuration: configuration(cluster), operationTimeout: timeout, connectTimeout: timeout) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for v in vaults { group.addTask { await v.run() } }
-            try await vaults[0].migrate()
-            try await vaults[1 % count].migrate()  // a second intake starting: nothing to do, no error
-            try await body(vaults)
+            do {
+                try await vaults[0].migrate()
+                try await vaults[1 % count].migrate()  // a second intake starting: nothing to do, no error
+                try await body(vaults)
+            } catch {
+                // What the server said is the one clue to a failure seen only on a loaded CI machine.
+                print("PostgreSQL's log:\n" + ((try? String(contentsOf: cluster.folder.appendingPathComponent("log"), encoding: .utf8)) ?? "(none)").suffix(4000))
+                group.cancelAll()
+                throw error
+            }
             group.cancelAll()
         }
     }
@@ -55,8 +63,8 @@ struct PostgresVaultTests {
         let url = try PostgresVaultURL("postgres:///postgres?host=\(cluster.socketDirectory)&port=\(cluster.port)&user=postgres")
         #expect(url.socketPath == cluster.socketDirectory + "/.s.PGSQL.54329" && url.warning == nil)
         #expect(try PostgresVaultURL("postgres://a@db.example/r?sslmode=disable").warning?.contains("not encrypted on the network") == true)
-        let first = try PostgresVault(url: url, password: nil, operationTimeout: .seconds(60))
-        let second = try PostgresVault(url: url, password: nil, operationTimeout: .seconds(60))
+        let first = try PostgresVault(url: url, password: nil, operationTimeout: .seconds(60), connectTimeout: .seconds(60))
+        let second = try PostgresVault(url: url, password: nil, operationTimeout: .seconds(60), connectTimeout: .seconds(60))
         first.start()
         second.start()
         try await first.migrate()
