@@ -97,7 +97,7 @@ struct RegionScreens: DeskScreens {
             networks = try office.registry.pinnedNetworks()
             records = try office.registry.all()
         } catch { throw MesaError.badRequest("\(error)") }
-        var body = "<p>\(h(p.T("{count} de-identified records from {networks} networks. No key here opens any network's cases.", ["count": "\(records.count)", "networks": "\(networks.count)"])))</p>"
+        var body = "<p>\(h(p.T("De-identified records: {count}, from networks: {networks}. No key here opens any network's cases.", ["count": "\(records.count)", "networks": "\(networks.count)"])))</p>"
         body += "<table><caption>\(h(p.T("Pinned networks")))</caption><thead><tr><th scope=\"col\">\(h(p.T("Network")))</th><th scope=\"col\">\(h(p.T("Countries")))</th>"
             + "<th scope=\"col\">\(h(p.T("Signing-key fingerprint")))</th><th scope=\"col\">\(h(p.T("Last bundle")))</th><th scope=\"col\">\(h(p.T("Records")))</th></tr></thead><tbody>"
         for n in networks {
