@@ -237,6 +237,14 @@ extension CaseDatabase {
                 CREATE INDEX case_by_reply_tag ON "case"(reply_tag);
                 """)
         }
+        // A coordinator removed (`coordinators remove`): the row stays, since referrals name it
+        // and the audit trail speaks of it; the day and why decide what is still accepted.
+        migrator.registerMigration("v10: coordinators removed") { db in
+            try db.execute(sql: """
+                ALTER TABLE coordinator ADD COLUMN removed_day TEXT;
+                ALTER TABLE coordinator ADD COLUMN removed_reason TEXT CHECK (removed_reason IS NULL OR removed_reason IN ('left', 'compromised'));
+                """)
+        }
         return migrator
     }
 }

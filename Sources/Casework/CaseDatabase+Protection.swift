@@ -104,13 +104,14 @@ extension CaseDatabase {
         }
     }
 
-    /// The coordinators' pinned status-update keys, by name.
-    func coordinatorSigningKeys() throws(CaseError) -> [(name: String, key: VerifyingKey)] {
+    /// The coordinators' pinned status-update keys, by name, removed ones marked (the caller
+    /// decides: see `Workspace.importRelocationUpdate`).
+    func coordinatorSigningKeys() throws(CaseError) -> [(name: String, key: VerifyingKey, removed: CoordinatorRemoval?)] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT name, signing_key FROM coordinator WHERE signing_key IS NOT NULL ORDER BY name").compactMap { row in
+            try Row.fetchAll(db, sql: "SELECT name, signing_key, removed_day, removed_reason FROM coordinator WHERE signing_key IS NOT NULL ORDER BY name").compactMap { row in
                 let bytes: Data = row["signing_key"]
                 guard let key = try? VerifyingKey(bytes: Array(bytes)) else { return nil }
-                return (row["name"], key)
+                return (row["name"], key, Self.removal(row))
             }
         }
     }

@@ -480,25 +480,53 @@ public struct CaseDatabase: Sendable {
                 try Self.appendAudit(db, actor: actor, caseId: nil, action: "coordinator_added", detail: "\(name) \(fingerprint)\(signingKey == nil ? "" : ", signs updates")")
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
-            throw .io(L("a coordinator named `{name}` is already registered", ["name": "\(name)"]))
+            // A removed coordinator's name stays taken: her referrals and the audit trail name her.
+            throw .io(L("a coordinator named `{name}` is already registered (a removed one keeps her name: choose another)", ["name": "\(name)"]))
         } catch {
             throw .io(L("case store: {error}", ["error": "\(error)"]))
         }
     }
 
-    func coordinators() throws(CaseError) -> [(name: String, publicKey: SealPublicKey?, added: String)] {
+    func coordinators() throws(CaseError) -> [(name: String, publicKey: SealPublicKey?, added: String, removed: CoordinatorRemoval?)] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT name, public_key, added_day FROM coordinator ORDER BY name").map { row in
+            try Row.fetchAll(db, sql: "SELECT name, public_key, added_day, removed_day, removed_reason FROM coordinator ORDER BY name").map { row in
                 let key: Data = row["public_key"]
-                return (row["name"], try? SealPublicKey(bytes: key), row["added_day"])
+                return (row["name"], try? SealPublicKey(bytes: key), row["added_day"], Self.removal(row))
             }
         }
     }
 
-    func coordinatorKey(named name: String) throws(CaseError) -> SealPublicKey? {
-        let bytes = try read { db in try Data.fetchOne(db, sql: "SELECT public_key FROM coordinator WHERE name = ?", arguments: [name]) }
-        guard let bytes else { return nil }
-        do { return try SealPublicKey(bytes: bytes) } catch { throw .io(L("coordinator `{name}`: the stored key is not an X25519 key", ["name": "\(name)"])) }
+    static func removal(_ row: Row) -> CoordinatorRemoval? {
+        guard let day: String = row["removed_day"], let reason = (row["removed_reason"] as String?).flatMap(CoordinatorRemoval.Reason.init(rawValue:)) else { return nil }
+        return CoordinatorRemoval(day: day, reason: reason)
+    }
+
+    /// A coordinator's sealing key, and whether she was removed; nil when no such name.
+    func coordinatorKey(named name: String) throws(CaseError) -> (key: SealPublicKey, removed: CoordinatorRemoval?)? {
+        let row = try read { db in try Row.fetchOne(db, sql: "SELECT public_key, removed_day, removed_reason FROM coordinator WHERE name = ?", arguments: [name]) }
+        guard let row else { return nil }
+        let bytes: Data = row["public_key"]
+        do { return (try SealPublicKey(bytes: bytes), Self.removal(row)) } catch { throw .io(L("coordinator `{name}`: the stored key is not an X25519 key", ["name": "\(name)"])) }
+    }
+
+    /// Marks a registered coordinator removed, once; refuses an unknown name or a second removal.
+    func removeCoordinator(name: String, reason: CoordinatorRemoval.Reason, day: CalendarDay, actor: String) throws(CaseError) {
+        do {
+            try writer.write { db in
+                guard let row = try Row.fetchOne(db, sql: "SELECT removed_day FROM coordinator WHERE name = ?", arguments: [name]) else {
+                    throw CaseError.io(L("no coordinator named `{name}`; `resguardo coordinators list` shows them", ["name": "\(name)"]))
+                }
+                if let removed: String = row["removed_day"] {
+                    throw CaseError.io(L("coordinator `{name}` was already removed on {day}; nothing changed", ["name": "\(name)", "day": removed]))
+                }
+                try db.execute(sql: "UPDATE coordinator SET removed_day = ?, removed_reason = ? WHERE name = ?", arguments: [day.description, reason.rawValue, name])
+                try Self.appendAudit(db, actor: actor, caseId: nil, action: "coordinator_removed", detail: "\(name) (\(reason.rawValue))")
+            }
+        } catch let error as CaseError {
+            throw error
+        } catch {
+            throw .io(L("case store: {error}", ["error": "\(error)"]))
+        }
     }
 }
 

@@ -71,10 +71,43 @@ public struct ReferralAnswers: Sendable {
     }
 }
 
+/// Why and when a coordinator was removed (`coordinators remove`).
+public struct CoordinatorRemoval: Sendable, Equatable {
+    public enum Reason: String, Sendable, CaseIterable {
+        /// She no longer coordinates relocations: no new referrals; her updates on the referrals
+        /// she already holds are still imported (someone has to close them).
+        case left
+        /// Her keys were lost or taken: no new referrals, and nothing signed with her key is
+        /// imported any more, whatever it claims.
+        case compromised
+
+        /// In the process's language (the CLI), or a page's (la mesa).
+        public func label(in language: Language? = nil) -> String {
+            switch self {
+            case .left: return language.map { L("no longer coordinates (her updates on earlier referrals still accepted)", in: $0) }
+                ?? L("no longer coordinates (her updates on earlier referrals still accepted)")
+            case .compromised: return language.map { L("keys lost or compromised (nothing she signs is accepted)", in: $0) }
+                ?? L("keys lost or compromised (nothing she signs is accepted)")
+            }
+        }
+    }
+    public let day: String
+    public let reason: Reason
+}
+
+/// A registered relocation coordinator, as `coordinators list` shows her.
+public struct Coordinator: Sendable {
+    public let name: String
+    public let fingerprint: String
+    public let added: String
+    public let removed: CoordinatorRemoval?
+}
+
 public enum ReferralCreationError: Error, CustomStringConvertible {
     case notVetted(String)
     case noConsent
     case unknownCoordinator(String)
+    case removedCoordinator(String, day: String)
     case missingAnswers([String])
     case referral(ReferralError)
     case io(String)
@@ -84,6 +117,7 @@ public enum ReferralCreationError: Error, CustomStringConvertible {
         case .notVetted(let state): return L("only vetted cases can be referred; this case is {state}", ["state": "\(state)"])
         case .noConsent: return L("the defender did not consent to be contacted (consent.contact is false): a referral needs her consent")
         case .unknownCoordinator(let name): return L("no coordinator named `{name}`; add one with `resguardo coordinators add`", ["name": "\(name)"])
+        case .removedCoordinator(let name, let day): return L("coordinator `{name}` was removed on {day}: refer the case to another one", ["name": "\(name)", "day": day])
         case .missingAnswers(let keys): return "answers missing: \(keys.joined(separator: ", "))"
         case .referral(let e): return e.description
         case .io(let why): return why
@@ -110,11 +144,18 @@ extension Workspace {
         try database.addCoordinator(name: name, publicKey: publicKey, fingerprint: fingerprint, signingKey: signing?.key, day: today, actor: actor)
     }
 
-    public func coordinators() throws(CaseError) -> [(name: String, fingerprint: String, added: String)] {
+    /// Every coordinator ever registered, removed ones included (marked).
+    public func coordinators() throws(CaseError) -> [Coordinator] {
         try database.coordinators().map { coordinator in
             let fingerprint = coordinator.publicKey.flatMap { try? SigningKeyFingerprint(coordinatorKey: $0) }?.description ?? "?"
-            return (coordinator.name, fingerprint, coordinator.added)
+            return Coordinator(name: coordinator.name, fingerprint: fingerprint, added: coordinator.added, removed: coordinator.removed)
         }
+    }
+
+    /// `coordinators remove`: no new referral goes to her; with `.compromised`, nothing signed
+    /// with her key is imported either. Her row stays (referrals and the audit trail name her).
+    public func removeCoordinator(name: String, reason: CoordinatorRemoval.Reason, today: CalendarDay) throws(CaseError) {
+        try database.removeCoordinator(name: name, reason: reason, day: today, actor: actor)
     }
 
     /// `answers` with what the case's relocation plan knows filled in where staff left it out: who
@@ -140,9 +181,11 @@ extension Workspace {
         do { opened = try openCase(caseId, keys: unlocked) } catch { throw .io(error.description) }
         guard opened.summary.state == .vetted || opened.summary.state == .registered else { throw .notVetted(opened.summary.state.rawValue) }
         guard opened.report.consent.contact else { throw .noConsent }
-        let found: SealPublicKey?
+        let found: (key: SealPublicKey, removed: CoordinatorRemoval?)?
         do { found = try database.coordinatorKey(named: coordinatorName) } catch { throw .io(error.description) }
-        guard let coordinatorKey = found else { throw .unknownCoordinator(coordinatorName) }
+        guard let found else { throw .unknownCoordinator(coordinatorName) }
+        if let removed = found.removed { throw .removedCoordinator(coordinatorName, day: removed.day) }
+        let coordinatorKey = found.key
         let answers = try completeReferralAnswers(answers, caseId: caseId, keys: unlocked)
         guard answers.missing.isEmpty else { throw .missingAnswers(answers.missing) }
         let report = opened.report

@@ -8,6 +8,7 @@ public enum RelocationUpdateImportError: Error, Equatable, CustomStringConvertib
     case unknownReferral(String)
     case otherCoordinator(referral: String, signedBy: String, madeFor: String)
     case notNewer(sequence: Int, last: Int)
+    case compromisedSigner(String, day: String)
 
     public var description: String {
         switch self {
@@ -16,6 +17,8 @@ public enum RelocationUpdateImportError: Error, Equatable, CustomStringConvertib
             return L("referral {id} was made for {made_for}, but the update is signed by {signer}: nothing changed", ["id": String(id.prefix(12)), "made_for": madeFor, "signer": signer])
         case .notNewer(let sequence, let last):
             return L("update {sequence} is not newer than the last one applied ({last}): a replay or an old copy; nothing changed", ["sequence": "\(sequence)", "last": "\(last)"])
+        case .compromisedSigner(let name, let day):
+            return L("the update is signed with {name}'s key, removed as lost or compromised on {day}: whoever holds it may not be her; nothing changed", ["name": name, "day": day])
         }
     }
 }
@@ -25,10 +28,14 @@ extension Workspace {
     /// by a pinned coordinator, sealed to one of the network's keys, for a referral made here
     /// for that same coordinator, newer than the last applied. The update is kept sealed in the
     /// case; when the case has a relocation, its stage becomes the update's (a new version).
+    /// A coordinator who left (`coordinators remove --reason left`) still reports on the
+    /// referrals she took; a key removed as compromised is verified only to say so, and refused.
     public func importRelocationUpdate(_ bytes: [UInt8], keys unlocked: UnlockedKeys, today: CalendarDay) throws -> (caseId: [UInt8], update: RelocationUpdate, coordinator: String) {
         let pinned = try database.coordinatorSigningKeys()
         let (update, signer) = try RelocationUpdateFile.open(bytes, trusted: pinned.map(\.key), key: { unlocked[$0] })
-        guard let coordinator = pinned.first(where: { ConstantTime.equals($0.key.bytes, signer.bytes) })?.name else { throw RelocationUpdateError.untrustedSigner }
+        guard let found = pinned.first(where: { ConstantTime.equals($0.key.bytes, signer.bytes) }) else { throw RelocationUpdateError.untrustedSigner }
+        if let removed = found.removed, removed.reason == .compromised { throw RelocationUpdateImportError.compromisedSigner(found.name, day: removed.day) }
+        let coordinator = found.name
         guard let referral = try database.referral(id: update.referralId) else { throw RelocationUpdateImportError.unknownReferral(update.referralId) }
         guard referral.coordinator == coordinator else {
             throw RelocationUpdateImportError.otherCoordinator(referral: update.referralId, signedBy: coordinator, madeFor: referral.coordinator)

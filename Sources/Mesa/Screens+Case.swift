@@ -98,7 +98,7 @@ extension Screens {
 
         // Referral to a relocation coordinator.
         body += "<h2>\(h(p.T("Referral to a coordinator")))</h2>"
-        let coordinators = (try? workspace.coordinators()) ?? []
+        let coordinators = ((try? workspace.coordinators()) ?? []).filter { $0.removed == nil }
         if summary.state != .vetted && summary.state != .registered {
             body += "<p>\(h(p.T("Only a vetted case can be referred.")))</p>"
         } else if !report.consent.contact {

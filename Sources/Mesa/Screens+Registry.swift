@@ -19,6 +19,7 @@ extension Screens {
         router.post("/registro-regional/clave") { request, _ in try await guarded { try await importRegionalKey(request) } }
         router.post("/registro-regional/publicar") { request, _ in try await guarded { try await publish(request) } }
         router.post("/coordinadoras") { request, _ in try await guarded { try await addCoordinator(request) } }
+        router.post("/coordinadoras/quitar") { request, _ in try await guarded { try await removeCoordinator(request) } }
         router.post("/boveda") { request, _ in try await guarded { try await trustVault(request) } }
     }
 
@@ -126,7 +127,18 @@ extension Screens {
         var body = "<h2>\(h(p.T("Relocation coordinators")))</h2>"
         let known = (try? workspace.coordinators()) ?? []
         if known.isEmpty { body += "<p>\(h(p.T("None registered.")))</p>" } else {
-            body += "<ul>" + known.map { "<li>\(h($0.name)) — \(h($0.fingerprint)) (\(h($0.added)))</li>" }.joined() + "</ul>"
+            body += "<ul>" + known.map { c in
+                let removed = c.removed.map { " — <strong>" + h(p.T("removed {day}: {why}", ["day": $0.day, "why": $0.reason.label(in: p.language)])) + "</strong>" } ?? ""
+                return "<li>\(h(c.name)) — \(h(c.fingerprint)) (\(h(c.added)))\(removed)</li>"
+            }.joined() + "</ul>"
+        }
+        // Removing one (`coordinators remove`): no new referral to her; why decides whether her updates still count.
+        let active = known.filter { $0.removed == nil }
+        if !active.isEmpty {
+            var fields = p.field("quitar-coordinadora", p.T("Coordinator"), p.select("nombre", active.map { ($0.name, $0.name) }, selected: nil, id: "quitar-coordinadora"))
+            fields += p.field("motivo-quitar", p.T("Why"), p.select("motivo", CoordinatorRemoval.Reason.allCases.map { ($0.rawValue, $0.label(in: p.language)) }, selected: nil, id: "motivo-quitar"),
+                              hint: p.T("Her name stays in her referrals and the audit trail, and is not reused."))
+            body += p.form("/coordinadoras/quitar", button: p.T("Remove the coordinator"), content: "<fieldset><legend>\(h(p.T("Remove a coordinator")))</legend>\(fields)</fieldset>", style: "secondary")
         }
         let keys = await desk.filesOnSticks(endingIn: ".pub").map { ($0.path, $0.name) }
         func keyField(_ id: String, _ label: String, required: Bool) -> String {
@@ -158,6 +170,16 @@ extension Screens {
             return await done("\(error)", error: true, then: back)
         }
         return await done(L("Coordinator {name} registered ({pinned}).", ["name": name, "pinned": pinned.description], in: language), then: back)
+    }
+
+    func removeCoordinator(_ request: Request) async throws -> Response {
+        let form = try await body(request), language = await desk.language, back = "/claves"
+        let name = form["nombre"] ?? ""
+        guard let reason = CoordinatorRemoval.Reason(rawValue: form["motivo"] ?? "") else { return await done(L("Choose why she is removed.", in: language), error: true, then: back) }
+        do { try workspace.removeCoordinator(name: name, reason: reason, today: .today()) } catch {
+            return await done(error.description, error: true, then: back)
+        }
+        return await done(L("Coordinator {name} removed: {why}", ["name": name, "why": reason.label(in: language)], in: language), then: back)
     }
 
     // MARK: - Vaults

@@ -16,8 +16,9 @@ extension Resguardo {
             Examples:
               $ resguardo coordinators add "Casa Refugio" --public-key coordinator.pub --fingerprint "1a2b 3c4d …"
               $ resguardo coordinators list
+              $ resguardo coordinators remove "Casa Refugio" --reason left
             """),
-            subcommands: [Add.self, List.self]
+            subcommands: [Add.self, List.self, Remove.self]
         )
 
         struct Add: ParsableCommand {
@@ -70,11 +71,43 @@ extension Resguardo {
             @OptionGroup var workspace: WorkspaceOptions
 
             func run() throws {
-                let all: [(name: String, fingerprint: String, added: String)]
+                let all: [Coordinator]
                 let ws = try workspace.open()
                 do { all = try ws.coordinators() } catch { throw CommandFailure(error.description, status: .dataError) }
-                for c in all { print("\(c.name)    \(c.fingerprint)    \(c.added)") }
+                for c in all {
+                    // A name is staff's own text, but it reaches the terminal: escaped like a report's strings.
+                    var line = "\(TerminalText.escaped(c.name))    \(c.fingerprint)    \(c.added)"
+                    if let removed = c.removed { line += "    " + L("REMOVED {day}: {why}", ["day": removed.day, "why": removed.reason.label()]) }
+                    print(line)
+                }
                 print(L("{count} coordinators", ["count": "\(all.count)"]))
+            }
+        }
+
+        struct Remove: ParsableCommand {
+            static let configuration = CommandConfiguration(
+                abstract: L("Remove a coordinator: no new referral goes to her."),
+                discussion: L("""
+                Example:
+                  $ resguardo coordinators remove "Casa Refugio" --reason left
+
+                --reason left: she no longer coordinates; the status updates she signs for the \
+                referrals she already holds are still imported, so they can be closed. \
+                --reason compromised: her keys were lost or taken; nothing signed with her key is \
+                imported any more. Either way her name stays in the referrals and the audit trail, \
+                and is not reused.
+                """)
+            )
+            enum Reason: String, ExpressibleByArgument, CaseIterable { case left, compromised }
+            @OptionGroup var workspace: WorkspaceOptions
+            @Argument(help: .L("The coordinator's name, as `coordinators list` shows it.")) var name: String
+            @Option(name: .long, help: .L("left (she no longer coordinates) or compromised (her keys were lost or taken).")) var reason: Reason
+
+            func run() throws {
+                let ws = try workspace.open()
+                let why: CoordinatorRemoval.Reason = reason == .left ? .left : .compromised
+                do { try ws.removeCoordinator(name: name, reason: why, today: .today()) } catch { throw CommandFailure(error.description, status: .dataError) }
+                print(L("coordinator {name} removed: {why}", ["name": TerminalText.escaped(name), "why": why.label()]))
             }
         }
     }

@@ -120,4 +120,78 @@ struct ProtectionCaseTests {
         let money = try CLIRunner.run(["cases", "support", "add", id, "--category", "legal", "--funder", "x", "--amount", "1.234", "--currency", "USD", "--workspace", ws])
         #expect(money.status == 64 && money.stderr.contains("1.234"), "\(money.output)")
     }
+
+    @Test("coordinators remove: no new referral to her; a coordinator who left still reports on her referrals, a compromised key's update is refused and changes nothing; listed as removed; a second removal, an unknown name and her name reused are refused")
+    func removeCoordinators() throws {
+        let t = try TestWorkspace()
+        _ = try t.unseal(envelopes: [try t.seal(Array(#"{"version":1,"language":"es","country":"HN","aggression_types":["threat"],"consent":{"registry":false,"contact":true},"description":"Amenazas tras la denuncia."}"#.utf8))])
+        let ws = t.scratch.path("ws"), pass = try t.scratch.write("pass", TestWorkspace.passphraseText + "\n")
+        let id = try #require(try t.workspace.listCases().first).shortId
+        try t.workspace.transition(try t.workspace.resolveCase(id), to: .vetted, note: "verificada")
+        func run(_ arguments: [String]) throws -> SubprocessOutcome { try CLIRunner.run(arguments + ["--workspace", ws], environment: ["LC_ALL": "es_MX.UTF-8"]) }
+        func ok(_ arguments: [String], sourceLocation: SourceLocation = #_sourceLocation) throws -> String {
+            let outcome = try run(arguments)
+            #expect(outcome.status == 0, "resguardo \(arguments.joined(separator: " ")): \(outcome.output)", sourceLocation: sourceLocation)
+            return outcome.stdout
+        }
+        let answers = try t.scratch.write("respuestas.json", """
+            {"urgency": "immediate", "alternatives_tried": ["local_move"], "relocation_type": "regional", "duration_weeks": 12, "dependants_count": 1, "dependants_age_bands": ["under_18"],
+             "accessibility_needs": false, "languages": ["es"], "passport": true, "transit_security": true, "work_continues": true,
+             "window_from": "\(CalendarDay.today())", "window_to": "\(CalendarDay.today().adding(days: 80))",
+             "consent_scope": "relocation_and_follow_up", "consent_expires": "\(CalendarDay.today().adding(days: 60))"}
+            """)
+        // Two coordinators, each referred the case, each answering later.
+        var updates: [String: String] = [:]
+        for (name, folder) in [("Casa Refugio", "casa"), ("Albergue Norte", "albergue")] {
+            let dir = t.scratch.path(folder), env = ["RESGUARDO_PASSPHRASE": "frase de \(folder) para la prueba"]
+            let made = try CLIRunner.run(["key", "init", "--role", "coordinator", "--dir", dir, "--kdf", "interactive"], environment: env)
+            func after(_ prefix: String) throws -> String {
+                let line = try #require(made.stdout.split(separator: "\n").first { $0.contains(prefix) }, "\(made.output)")
+                return String(line[try #require(line.range(of: prefix)).upperBound...])
+            }
+            _ = try ok(["coordinators", "add", name, "--public-key", dir + "/coordinator.pub", "--fingerprint", try after("coordinator-key fingerprint: "),
+                        "--signing-key", dir + "/coordinator-signing.pub", "--signing-fingerprint", try after(", fingerprint ")])
+            let referral = t.scratch.path("remision-\(folder).rsgf")
+            _ = try ok(["referral", "create", id, "--to", name, "--answers", answers, "--out", referral, "--passphrase-file", pass])
+            let key = try CoordinatorKeys.unlock(at: dir, passphrase: SecureBytes(copying: Array("frase de \(folder) para la prueba".utf8)))
+            let sent = try ReferralFile.open(Array(Data(contentsOf: URL(fileURLWithPath: referral))), with: key,
+                                             trustedSigner: try SigningKeyFingerprint(verifyingKey: t.keys.manifest.manifest.replySigningKey), today: .today())
+            let status = t.scratch.path("estado-\(folder).rsgs")
+            let answered = try CLIRunner.run(["referral", "update", "--keys", dir, "--referral-id", sent.referralId, "--sequence", "1", "--stage", "exit", "--needs", "medical_psychosocial",
+                                              "--manifest", t.keys.path + "/manifest.json", "--network-fingerprint", try SigningKeyFingerprint(verifyingKey: t.keys.manifest.signingKey).description,
+                                              "--out", status], environment: env)
+            #expect(answered.status == 0, "\(answered.output)")
+            updates[name] = status
+        }
+        #expect(try ok(["coordinators", "remove", "Casa Refugio", "--reason", "left"]).contains("quitada: ya no coordina"))
+        #expect(try ok(["coordinators", "remove", "Albergue Norte", "--reason", "compromised"]).contains("llaves perdidas o comprometidas"))
+        let listed = try ok(["coordinators", "list"])
+        #expect(listed.contains("Casa Refugio") && listed.contains("QUITADA el \(CalendarDay.today()): ya no coordina") && listed.contains("2 coordinaciones"), "\(listed)")
+
+        // No new referral to either.
+        let refused = try run(["referral", "create", id, "--to", "Casa Refugio", "--answers", answers, "--out", t.scratch.path("otra.rsgf"), "--passphrase-file", pass])
+        #expect(refused.status != 0 && refused.stderr.contains("se quitó el \(CalendarDay.today())"), "\(refused.output)")
+        #expect(!FileManager.default.fileExists(atPath: t.scratch.path("otra.rsgf")))
+        // She left: her update on the referral she holds is still imported. The compromised key's is refused.
+        _ = try ok(["referral", "import-update", try #require(updates["Casa Refugio"]), "--passphrase-file", pass])
+        let auditBefore = try t.workspace.auditTrail().count
+        let compromised = try run(["referral", "import-update", try #require(updates["Albergue Norte"]), "--passphrase-file", pass])
+        #expect(compromised.status != 0 && compromised.stderr.contains("comprometida") && compromised.stderr.contains("no cambió nada"), "\(compromised.output)")
+        #expect(try t.workspace.auditTrail().count == auditBefore, "nothing changed")
+        let updated = try t.workspace.relocationUpdates(try t.workspace.resolveCase(id), keys: t.secrets)
+        #expect(updated.map(\.coordinator) == ["Casa Refugio"])
+
+        // Refusals that change nothing.
+        let twice = try run(["coordinators", "remove", "Casa Refugio", "--reason", "compromised"])
+        #expect(twice.status == 65 && twice.stderr.contains("ya se quitó"), "\(twice.output)")
+        let unknown = try run(["coordinators", "remove", "Nadie", "--reason", "left"])
+        #expect(unknown.status == 65 && unknown.stderr.contains("Nadie"), "\(unknown.output)")
+        let badReason = try run(["coordinators", "remove", "Casa Refugio", "--reason", "otra"])
+        #expect(badReason.status == 64, "\(badReason.output)")
+        #expect(try t.workspace.coordinators().first { $0.name == "Casa Refugio" }?.removed?.reason == .left)
+        let reused = try run(["coordinators", "add", "Casa Refugio", "--public-key", t.scratch.path("casa") + "/coordinator.pub", "--fingerprint", try #require(try t.workspace.coordinators().first { $0.name == "Casa Refugio" }?.fingerprint)])
+        #expect(reused.status == 65 && reused.stderr.contains("elija otro"), "\(reused.output)")
+        let help = try CLIRunner.run(["coordinators", "remove", "--help"])
+        #expect(help.status == 0 && help.stdout.contains("Example:"), "\(help.stdout)")
+    }
 }
