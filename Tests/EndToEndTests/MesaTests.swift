@@ -165,6 +165,8 @@ struct MesaTests {
         let updates = try workspace.relocationUpdates(caseId, keys: keys)
         #expect(updates.count == 1 && updates[0].update.stage == "stay" && updates[0].update.needs == ["medical_psychosocial"])
         #expect(try workspace.coordinators().map(\.name).sorted() == ["Casa Abrigo", "Casa Refugio"])
+        #expect(try workspace.coordinators().first { $0.name == "Casa Abrigo" }?.removed?.reason == .compromised, "removed on the keys page")
+        #expect(try workspace.coordinators().first { $0.name == "Casa Refugio" }?.removed == nil)
         #expect(try workspace.trustedVaultKeys().count == 2)
         // Her consent, and the alert holding only what it covers, logged by field names.
         let consents = try workspace.consents(caseId, keys: keys)

@@ -421,6 +421,14 @@ def casework(url, folder, binary, staff_fp, network_fp, out, shots):
                 check(all_by(driver, ".notice.error"), f"a wrong fingerprint was accepted: {notice(driver)}")
         check("Casa Abrigo" in notice(driver) and "registrada" in notice(driver), f"the coordinator was not registered: {notice(driver)}")
         check("Casa Abrigo" in by(driver, "main").text, "the new coordinator is not listed")
+        # And removed again, as if her keys were taken: listed as removed, no longer offered.
+        choose(driver, "#quitar-coordinadora", "Casa Abrigo")
+        choose(driver, "#motivo-quitar", "compromised")
+        press(driver, "Quitar a la coordinadora")
+        check("Casa Abrigo" in notice(driver) and "quitada" in notice(driver) and not all_by(driver, ".notice.error"), f"the coordinator was not removed: {notice(driver)}")
+        check("quitada el" in by(driver, "main").text, "the removed coordinator is not marked")
+        check("Casa Abrigo" not in [o.get_attribute("value") for o in all_by(driver, "#quitar-coordinadora option")], "a removed coordinator is offered for removal again")
+        audit(driver)
 
         # A second vault (another intake): its key from the stick, its fingerprint from the server.
         import nacl.signing, nacl.hash, nacl.encoding
