@@ -138,6 +138,8 @@ extension Screens {
             var fields = p.field("quitar-coordinadora", p.T("Coordinator"), p.select("nombre", active.map { ($0.name, $0.name) }, selected: nil, id: "quitar-coordinadora"))
             fields += p.field("motivo-quitar", p.T("Why"), p.select("motivo", CoordinatorRemoval.Reason.allCases.map { ($0.rawValue, $0.label(in: p.language)) }, selected: nil, id: "motivo-quitar"),
                               hint: p.T("Her name stays in her referrals and the audit trail, and is not reused."))
+            // It cannot be undone: one click on the wrong row must not do it.
+            fields += "<div class=\"field\"><label><input type=\"checkbox\" id=\"confirmar-quitar\" name=\"confirmar\" value=\"si\" required> \(h(p.T("Yes, remove her: this cannot be undone")))</label></div>"
             body += p.form("/coordinadoras/quitar", button: p.T("Remove the coordinator"), content: "<fieldset><legend>\(h(p.T("Remove a coordinator")))</legend>\(fields)</fieldset>", style: "secondary")
         }
         let keys = await desk.filesOnSticks(endingIn: ".pub").map { ($0.path, $0.name) }
@@ -176,6 +178,7 @@ extension Screens {
         let form = try await body(request), language = await desk.language, back = "/claves"
         let name = form["nombre"] ?? ""
         guard let reason = CoordinatorRemoval.Reason(rawValue: form["motivo"] ?? "") else { return await done(L("Choose why she is removed.", in: language), error: true, then: back) }
+        guard form["confirmar"] == "si" else { return await done(L("Nothing removed: tick the box that says it cannot be undone.", in: language), error: true, then: back) }
         do { try workspace.removeCoordinator(name: name, reason: reason, today: .today()) } catch {
             return await done(error.description, error: true, then: back)
         }

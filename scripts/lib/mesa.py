@@ -424,6 +424,7 @@ def casework(url, folder, binary, staff_fp, network_fp, out, shots):
         # And removed again, as if her keys were taken: listed as removed, no longer offered.
         choose(driver, "#quitar-coordinadora", "Casa Abrigo")
         choose(driver, "#motivo-quitar", "compromised")
+        by(driver, "#confirmar-quitar").click()
         press(driver, "Quitar a la coordinadora")
         check("Casa Abrigo" in notice(driver) and "quitada" in notice(driver) and not all_by(driver, ".notice.error"), f"the coordinator was not removed: {notice(driver)}")
         check("quitada el" in by(driver, "main").text, "the removed coordinator is not marked")
