@@ -497,7 +497,7 @@ public struct CaseDatabase: Sendable {
     }
 
     static func removal(_ row: Row) -> CoordinatorRemoval? {
-        guard let day: String = row["removed_day"], let reason = (row["removed_reason"] as String?).flatMap(CoordinatorRemoval.Reason.init(rawValue:)) else { return nil }
+        guard let day = (row["removed_day"] as String?).flatMap(CalendarDay.init), let reason = (row["removed_reason"] as String?).flatMap(CoordinatorRemoval.Reason.init(rawValue:)) else { return nil }
         return CoordinatorRemoval(day: day, reason: reason)
     }
 

@@ -91,7 +91,7 @@ public struct CoordinatorRemoval: Sendable, Equatable {
             }
         }
     }
-    public let day: String
+    public let day: CalendarDay
     public let reason: Reason
 }
 
@@ -107,7 +107,7 @@ public enum ReferralCreationError: Error, CustomStringConvertible {
     case notVetted(String)
     case noConsent
     case unknownCoordinator(String)
-    case removedCoordinator(String, day: String)
+    case removedCoordinator(String, day: CalendarDay)
     case missingAnswers([String])
     case referral(ReferralError)
     case io(String)
@@ -117,7 +117,7 @@ public enum ReferralCreationError: Error, CustomStringConvertible {
         case .notVetted(let state): return L("only vetted cases can be referred; this case is {state}", ["state": "\(state)"])
         case .noConsent: return L("the defender did not consent to be contacted (consent.contact is false): a referral needs her consent")
         case .unknownCoordinator(let name): return L("no coordinator named `{name}`; add one with `resguardo coordinators add`", ["name": "\(name)"])
-        case .removedCoordinator(let name, let day): return L("coordinator `{name}` was removed on {day}: refer the case to another one", ["name": "\(name)", "day": day])
+        case .removedCoordinator(let name, let day): return L("coordinator `{name}` was removed on {day}: refer the case to another one", ["name": "\(name)", "day": day.description])
         case .missingAnswers(let keys): return "answers missing: \(keys.joined(separator: ", "))"
         case .referral(let e): return e.description
         case .io(let why): return why

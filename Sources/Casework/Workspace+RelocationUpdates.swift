@@ -8,7 +8,7 @@ public enum RelocationUpdateImportError: Error, Equatable, CustomStringConvertib
     case unknownReferral(String)
     case otherCoordinator(referral: String, signedBy: String, madeFor: String)
     case notNewer(sequence: Int, last: Int)
-    case compromisedSigner(String, day: String)
+    case compromisedSigner(String, day: CalendarDay)
 
     public var description: String {
         switch self {
@@ -18,7 +18,7 @@ public enum RelocationUpdateImportError: Error, Equatable, CustomStringConvertib
         case .notNewer(let sequence, let last):
             return L("update {sequence} is not newer than the last one applied ({last}): a replay or an old copy; nothing changed", ["sequence": "\(sequence)", "last": "\(last)"])
         case .compromisedSigner(let name, let day):
-            return L("the update is signed with {name}'s key, removed as lost or compromised on {day}: whoever holds it may not be her; nothing changed", ["name": name, "day": day])
+            return L("the update is signed with {name}'s key, removed as lost or compromised on {day}: whoever holds it may not be her; nothing changed", ["name": name, "day": day.description])
         }
     }
 }

@@ -128,7 +128,7 @@ extension Screens {
         let known = (try? workspace.coordinators()) ?? []
         if known.isEmpty { body += "<p>\(h(p.T("None registered.")))</p>" } else {
             body += "<ul>" + known.map { c in
-                let removed = c.removed.map { " — <strong>" + h(p.T("removed {day}: {why}", ["day": $0.day, "why": $0.reason.label(in: p.language)])) + "</strong>" } ?? ""
+                let removed = c.removed.map { " — <strong>" + h(p.T("removed {day}: {why}", ["day": $0.day.description, "why": $0.reason.label(in: p.language)])) + "</strong>" } ?? ""
                 return "<li>\(h(c.name)) — \(h(c.fingerprint)) (\(h(c.added)))\(removed)</li>"
             }.joined() + "</ul>"
         }

@@ -77,7 +77,7 @@ extension Resguardo {
                 for c in all {
                     // A name is staff's own text, but it reaches the terminal: escaped like a report's strings.
                     var line = "\(TerminalText.escaped(c.name))    \(c.fingerprint)    \(c.added)"
-                    if let removed = c.removed { line += "    " + L("REMOVED {day}: {why}", ["day": removed.day, "why": removed.reason.label()]) }
+                    if let removed = c.removed { line += "    " + L("REMOVED {day}: {why}", ["day": removed.day.description, "why": removed.reason.label()]) }
                     print(line)
                 }
                 print(L("{count} coordinators", ["count": "\(all.count)"]))
@@ -98,6 +98,7 @@ extension Resguardo {
                 and is not reused.
                 """)
             )
+            /// The library's reasons, spelled as they are stored.
             enum Reason: String, ExpressibleByArgument, CaseIterable { case left, compromised }
             @OptionGroup var workspace: WorkspaceOptions
             @Argument(help: .L("The coordinator's name, as `coordinators list` shows it.")) var name: String
@@ -105,7 +106,7 @@ extension Resguardo {
 
             func run() throws {
                 let ws = try workspace.open()
-                let why: CoordinatorRemoval.Reason = reason == .left ? .left : .compromised
+                guard let why = CoordinatorRemoval.Reason(rawValue: reason.rawValue) else { throw CommandFailure("--reason \(reason.rawValue) is not a removal reason", status: .usage) }
                 do { try ws.removeCoordinator(name: name, reason: why, today: .today()) } catch { throw CommandFailure(error.description, status: .dataError) }
                 print(L("coordinator {name} removed: {why}", ["name": TerminalText.escaped(name), "why": why.label()]))
             }
