@@ -26,16 +26,13 @@ public final class PostgresVault: Sendable {
     /// `logger`: postgres-nio logs each failed connection attempt and each query at debug/info;
     /// the intake writes no line per event (outages are counted as `vault_unavailable`), so by
     /// default only critical lines pass.
-    /// `connectTimeout`: a connection attempt to a dead server fails fast (the pool retries with
-    /// its backoff, and the deadline above bounds the rest). Tests on a loaded two-core machine
-    /// pass more: on a loaded two-core CI machine a test's first operation once waited out its
-    /// whole 60 s deadline, most likely every 3 s attempt timing out on a backend still starting.
     public init(configuration: PostgresClient.Configuration, operationTimeout: Duration = .seconds(5),
-                connectTimeout: Duration = .seconds(3), logger: Logger = PostgresVault.quietLogger) {
+                logger: Logger = PostgresVault.quietLogger) {
         var configuration = configuration
         // Every session: durable commits, whatever postgresql.conf says.
         configuration.options.additionalStartupParameters = [("synchronous_commit", "on")]
-        configuration.options.connectTimeout = connectTimeout
+        // A connection attempt to a dead server fails fast; the deadline above bounds the rest.
+        configuration.options.connectTimeout = .seconds(3)
         client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.logger = logger
         self.operationTimeout = operationTimeout

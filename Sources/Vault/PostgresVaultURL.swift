@@ -103,8 +103,7 @@ public struct PostgresURLError: Error, Equatable, CustomStringConvertible {
 extension PostgresVault {
     /// Opens (without connecting yet: `start()` does) the vault a `vault.url` names, with the
     /// password read from its file or the environment by the caller.
-    public convenience init(url: PostgresVaultURL, password: String?, operationTimeout: Duration = .seconds(5),
-                            connectTimeout: Duration = .seconds(3)) throws(PostgresURLError) {
+    public convenience init(url: PostgresVaultURL, password: String?, operationTimeout: Duration = .seconds(5)) throws(PostgresURLError) {
         var configuration: PostgresClient.Configuration
         switch url.endpoint {
         case .socket:
@@ -124,6 +123,6 @@ extension PostgresVault {
             configuration = .init(host: host, port: port, username: url.user, password: password, database: url.database,
                                   tls: url.tls == .disable ? .disable : .require(tls))
         }
-        self.init(configuration: configuration, operationTimeout: operationTimeout, connectTimeout: connectTimeout)
+        self.init(configuration: configuration, operationTimeout: operationTimeout)
     }
 }

@@ -16,11 +16,11 @@ struct PostgresVaultTests {
     }
 
     /// Runs `body` with `count` vaults (intakes) on one cluster, their pools running meanwhile.
-    /// `timeout`: generous by default, since the suites run in parallel on two cores; the
-    /// restart test passes the intake's own 5 s. The connect timeout is as generous: a backend
-    /// starting on a loaded machine must not count as a dead server.
+    /// `timeout`: generous by default (a loaded two-core machine); the
+    /// restart test passes the intake's own 5 s. (scripts/test runs this suite after the rest:
+    /// see there.)
     func withVaults(_ cluster: PostgresCluster, count: Int = 2, timeout: Duration = .seconds(60), _ body: @Sendable ([PostgresVault]) async throws -> Void) async throws {
-        let vaults = (0..<count).map { _ in PostgresVault(configuration: configuration(cluster), operationTimeout: timeout, connectTimeout: timeout) }
+        let vaults = (0..<count).map { _ in PostgresVault(configuration: configuration(cluster), operationTimeout: timeout) }
         try await withThrowingTaskGroup(of: Void.self) { group in
             for v in vaults { group.addTask { await v.run() } }
             do {
@@ -63,8 +63,8 @@ struct PostgresVaultTests {
         let url = try PostgresVaultURL("postgres:///postgres?host=\(cluster.socketDirectory)&port=\(cluster.port)&user=postgres")
         #expect(url.socketPath == cluster.socketDirectory + "/.s.PGSQL.54329" && url.warning == nil)
         #expect(try PostgresVaultURL("postgres://a@db.example/r?sslmode=disable").warning?.contains("not encrypted on the network") == true)
-        let first = try PostgresVault(url: url, password: nil, operationTimeout: .seconds(60), connectTimeout: .seconds(60))
-        let second = try PostgresVault(url: url, password: nil, operationTimeout: .seconds(60), connectTimeout: .seconds(60))
+        let first = try PostgresVault(url: url, password: nil, operationTimeout: .seconds(60))
+        let second = try PostgresVault(url: url, password: nil, operationTimeout: .seconds(60))
         first.start()
         second.start()
         try await first.migrate()
