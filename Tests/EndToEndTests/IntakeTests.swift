@@ -79,10 +79,13 @@ struct IntakeTests {
         var request = HTTPClientRequest(url: intake.baseURL + "/v1/reports")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/octet-stream")
-        request.body = .stream(SlowChunks(chunk: ByteBuffer(bytes: [1, 2, 3]), count: 10, pause: .seconds(1)), length: .known(Int64(4157)))
+        // Thirty seconds of trickle against a 2 s body timeout. The bound is far from both: this
+        // client notices the cut only at its next write, and in the full run its awaits queue
+        // behind synchronous tests on a two-core machine (a CI run once took 8.5 s).
+        request.body = .stream(SlowChunks(chunk: ByteBuffer(bytes: [1, 2, 3]), count: 30, pause: .seconds(1)), length: .known(Int64(4157)))
         let started = ContinuousClock.now
-        await #expect(throws: (any Error).self) { _ = try await client.execute(request, timeout: .seconds(20)) }
-        #expect(ContinuousClock.now - started < .seconds(8))
+        await #expect(throws: (any Error).self) { _ = try await client.execute(request, timeout: .seconds(60)) }
+        #expect(ContinuousClock.now - started < .seconds(20), "the server did not cut the stalled body off")
         #expect(try await client.send(.GET, intake.baseURL + "/healthz").status == 200)
     }
 
