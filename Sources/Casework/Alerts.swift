@@ -43,6 +43,14 @@ public enum AlertDestination: String, Sendable, CaseIterable {
         case .iachr: return "CIDH (medidas cautelares)"
         }
     }
+
+    public var english: String {
+        switch self {
+        case .publicAlert: return "public alert"
+        case .unSpecialRapporteur: return "UN Special Rapporteur on human rights defenders"
+        case .iachr: return "IACHR (precautionary measures)"
+        }
+    }
 }
 
 /// A field an alert can contain. Each needs her consent for the destination it goes to.

@@ -156,12 +156,12 @@ public struct Workspace: Sendable {
         }
     }
 
-    /// The cases that became these registry records.
     /// The registry records a case became: what la mesa's case page withdraws or corrects.
     public func recordIds(forCase caseId: [UInt8]) throws(CaseError) -> [String] {
         try database.recordIds(forCase: caseId)
     }
 
+    /// The cases that became these registry records.
     public func caseIds(forRecords recordIds: [String]) throws(CaseError) -> [String: [UInt8]] {
         try database.caseIds(forRecords: recordIds)
     }

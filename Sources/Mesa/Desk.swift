@@ -114,7 +114,6 @@ enum MesaError: Error, Equatable {
         case .notFound: return L("Not found.", in: language)
         }
     }
-
 }
 
 /// One bundle being imported, as the CLI's `unseal` does it: verified, opened, filed,

@@ -15,14 +15,7 @@ extension Screens {
         router.post("/caso/:id/alerta") { request, context in try await guarded { try await composeAlert(request, try caseId(context)) } }
     }
 
-    func destinationLabel(_ d: AlertDestination, _ language: Language) -> String {
-        guard language == .en else { return d.spanish }
-        switch d {
-        case .publicAlert: return "public alert"
-        case .unSpecialRapporteur: return "UN Special Rapporteur on human rights defenders"
-        case .iachr: return "IACHR (precautionary measures)"
-        }
-    }
+    func destinationLabel(_ d: AlertDestination, _ language: Language) -> String { language == .en ? d.english : d.spanish }
 
     /// The staff's texts an alert takes beyond the report.
     static let staffTextFields: [AlertField] = [.whatHappened, .previousIncidents, .actionsTaken, .demand]

@@ -181,7 +181,12 @@ extension Screens {
         let record = form["registro"] ?? ""
         guard (try? workspace.recordIds(forCase: id).contains(record)) == true else { return await done(L("That record is not this case's.", in: language), error: true, then: back) }
         guard let reason = form["motivo"], ["consent", "duplicate", "error"].contains(reason) else { return await done(L("Choose why.", in: language), error: true, then: back) }
-        do { _ = try Registration(withoutKeys: workspace).withdraw(record, reason: reason) } catch { return await done("\(error)", error: true, then: back) }
+        // Not held any more (withdrawn from another tab, say): nothing changed, and it is said.
+        do {
+            guard try Registration(withoutKeys: workspace).withdraw(record, reason: reason) else {
+                return await done(L("no record {record_id} in the registry", ["record_id": record], in: language), error: true, then: back)
+            }
+        } catch { return await done("\(error)", error: true, then: back) }
         return await done(L("Record withdrawn; the next registry bundle withdraws it at the regional office.", in: language), then: back)
     }
 
@@ -192,7 +197,11 @@ extension Screens {
         let verification = form["verificacion"].flatMap { ["vetted", "confirmed", "disputed"].contains($0) ? $0 : nil }
         let collusion: Bool? = form["colusion"] == "yes" ? true : form["colusion"] == "no" ? false : nil
         guard verification != nil || collusion != nil else { return await done(L("Choose what to correct.", in: language), error: true, then: back) }
-        do { _ = try Registration(withoutKeys: workspace).correct(record, verification: verification, stateCollusion: collusion) } catch { return await done("\(error)", error: true, then: back) }
+        do {
+            guard try Registration(withoutKeys: workspace).correct(record, verification: verification, stateCollusion: collusion) else {
+                return await done(L("no record {record_id} in the registry", ["record_id": record], in: language), error: true, then: back)
+            }
+        } catch { return await done("\(error)", error: true, then: back) }
         return await done(L("Record corrected; the next registry bundle carries it.", in: language), then: back)
     }
 

@@ -140,7 +140,8 @@ extension Screens {
 
     func writeQuarantined(_ hex: String) async throws -> Response {
         let language = await desk.language, keys = try await desk.unlocked(), back = "/cuarentena/\(hex)"
-        let path = try outputFolder() + "/cuarentena-\(hex.prefix(12)).bin"
+        // A second click writes a second file rather than failing on the first one's name.
+        let path = freshPath(in: try outputFolder(), "cuarentena-\(hex.prefix(12))", extension: "bin")
         do {
             let item = try workspace.openQuarantined(hex, keys: keys)
             try DurableFile.createExclusive(path, bytes: item.content)

@@ -106,11 +106,12 @@ extension Screens {
             return await done(error.isWrongPassphrase ? L("Wrong passphrase: nothing was opened.", in: language) : error.description, error: true, then: back)
         }
         do {
-            let registration = try Registration(withoutKeys: workspace)
-            let next = try registration.nextBundle(full: full, signingKey: signer)
-            let path = try outputFolder() + "/registro-\(next.bundle.network)-\(String(format: "%04d", next.pending.sequence)).json"
-            try DurableFile.createExclusive(path, bytes: next.bundle.bytes)
-            try registration.published(next.pending, full: full)
+            let folder = try outputFolder()
+            var path = ""
+            let next = try Registration(withoutKeys: workspace).publish(full: full, signingKey: signer) { bundle in
+                path = folder + "/registro-\(bundle.network)-\(String(format: "%04d", bundle.sequence)).json"
+                try DurableFile.createExclusive(path, bytes: bundle.bytes)
+            }
             let p = next.pending
             return await done(L("Wrote bundle {sequence} to {path}: {additions} additions, {corrections} corrections, {withdrawals} withdrawals. Carry it to the regional office.",
                                 ["sequence": "\(p.sequence)", "path": path, "additions": "\(p.additions.count)", "corrections": "\(p.corrections.count)", "withdrawals": "\(p.withdrawals.count)"], in: language), then: back)

@@ -22,10 +22,20 @@ extension Registration {
         return pseudonyms.count
     }
 
+    /// Publishes the next registry bundle: made, handed to `write` (which leaves it durable on
+    /// the stick, or throws), and only then recorded, so a failed write never skips a sequence
+    /// number. What `registry publish` and la mesa's publish form both call.
+    @discardableResult
+    public func publish(full: Bool, signingKey: SigningKey, write: (RegistryBundle) throws -> Void) throws -> (bundle: RegistryBundle, pending: RegistryDatabase.PendingPublication) {
+        let next = try nextBundle(full: full, signingKey: signingKey)
+        try write(next.bundle)
+        try published(next.pending, full: full)
+        return next
+    }
+
     /// The next registry bundle, sealed to the regional office and signed with the network's
-    /// manifest-signing key (the fingerprint the office pinned). Nothing is recorded: call
-    /// `published` once the file is durable, so a failed write never skips a sequence number.
-    public func nextBundle(full: Bool, signingKey: SigningKey) throws -> (bundle: RegistryBundle, pending: RegistryDatabase.PendingPublication) {
+    /// manifest-signing key (the fingerprint the office pinned). Nothing is recorded.
+    func nextBundle(full: Bool, signingKey: SigningKey) throws -> (bundle: RegistryBundle, pending: RegistryDatabase.PendingPublication) {
         guard let region = try workspace.region() else { throw PublicationError.noRegion }
         let pending = try registry.pendingPublication(full: full)
         if pending.missingRegionalPseudonyms > 0 { throw PublicationError.missingPseudonyms(pending.missingRegionalPseudonyms) }
@@ -36,7 +46,7 @@ extension Registration {
         return (bundle, pending)
     }
 
-    public func published(_ pending: RegistryDatabase.PendingPublication, full: Bool) throws {
+    func published(_ pending: RegistryDatabase.PendingPublication, full: Bool) throws {
         try registry.recordPublication(pending, full: full)
         try workspace.audit(caseId: nil, action: "registry-publish",
                             detail: "bundle \(pending.sequence): \(pending.additions.count) additions, \(pending.corrections.count) corrections, \(pending.withdrawals.count) withdrawals")

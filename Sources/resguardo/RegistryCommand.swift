@@ -242,11 +242,13 @@ extension Resguardo.RegistryCommand {
             do { signer = try ws.keys.unlockManifestSigningKey(passphrase: secret) } catch { throw error.commandFailure(directory: ws.keys.path) }
             let registration = try Registration(withoutKeys: ws)
             let next: (bundle: RegistryBundle, pending: RegistryDatabase.PendingPublication)
-            do { next = try registration.nextBundle(full: full, signingKey: signer) } catch let error as PublicationError {
+            do {
+                next = try registration.publish(full: full, signingKey: signer) { bundle in
+                    do { try DurableFile.createExclusive(out, bytes: bundle.bytes) } catch { throw CommandFailure("\(error)", status: .cannotCreate) }
+                }
+            } catch let error as PublicationError {
                 throw CommandFailure(error.description, status: .dataError)
             }
-            do { try DurableFile.createExclusive(out, bytes: next.bundle.bytes) } catch { throw CommandFailure(error.description, status: .cannotCreate) }
-            try registration.published(next.pending, full: full)
             let p = next.pending
             print(L("wrote bundle {sequence} of network {network}{full}: {additions} additions, {corrections} corrections, {withdrawals} withdrawals", ["sequence": "\(p.sequence)", "network": "\(next.bundle.network)", "full": "\(full ? " (full)" : "")", "additions": "\(p.additions.count)", "corrections": "\(p.corrections.count)", "withdrawals": "\(p.withdrawals.count)"]))
         }
